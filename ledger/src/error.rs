@@ -1,0 +1,14 @@
+//! The crate's error type.
+
+/// Errors of the ledger crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Storage failed.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Result alias of the ledger crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

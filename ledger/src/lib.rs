@@ -1,0 +1,30 @@
+//! # zkaudit-ledger
+//!
+//! The tamper-evident log every zkaudit domain writes to, and the pieces a
+//! verifier needs to check it:
+//!
+//! * [`merkle`]: the RFC 6962 / RFC 9162 Merkle tree over SHA-256, inclusion
+//!   and consistency proofs and their verification (pure, no I/O);
+//! * [`tiles`]: C2SP `tlog-tiles` coordinates and tile contents;
+//! * [`note`]: C2SP `signed-note` keys, `tlog-checkpoint` and
+//!   `tlog-cosignature` (cosignature/v1);
+//! * [`witness`]: the C2SP `tlog-witness` protocol and the witness's rules;
+//! * [`record`]: typed records in their canonical, versioned binary encoding;
+//! * [`authority`]: who may write which record kinds;
+//! * [`store`] (features `sqlite`, `postgres`): the storage layer and the
+//!   sequencer that integrates batches into the tree durably.
+//!
+//! The verifier crate uses this crate with default features off, which leaves
+//! only pure code that also builds for `wasm32`.
+
+pub mod authority;
+mod error;
+pub mod merkle;
+pub mod note;
+pub mod record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod store;
+pub mod tiles;
+pub mod witness;
+
+pub use error::{Error, Result};

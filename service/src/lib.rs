@@ -1,0 +1,1 @@
+//! zkaudit service library.
