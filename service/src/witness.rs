@@ -1,0 +1,1 @@
+//! Witness server and client (being written).
