@@ -10,18 +10,22 @@
 //!   `tlog-cosignature` (cosignature/v1);
 //! * [`witness`]: the C2SP `tlog-witness` protocol and the witness's rules;
 //! * [`record`]: typed records in their canonical, versioned binary encoding;
+//! * [`codec`]: the strict canonical binary encoding under everything hashed;
 //! * [`authority`]: who may write which record kinds;
 //! * [`store`] (features `sqlite`, `postgres`): the storage layer and the
-//!   sequencer that integrates batches into the tree durably.
+//!   [`sequencer`] that integrates batches into the tree durably.
 //!
 //! The verifier crate uses this crate with default features off, which leaves
 //! only pure code that also builds for `wasm32`.
 
 pub mod authority;
+pub mod codec;
 mod error;
 pub mod merkle;
 pub mod note;
 pub mod record;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod sequencer;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod store;
 pub mod tiles;

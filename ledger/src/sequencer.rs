@@ -1,0 +1,432 @@
+//! The sequencer: integrates batches of records into the log, durably.
+//!
+//! For each batch, in **one** storage write transaction, it catches up with
+//! entries other processes appended, answers resubmissions with their
+//! existing index, refuses entries whose unique keys are taken, appends the
+//! rest at consecutive indices, signs a checkpoint of the new tree and
+//! commits. Only after the commit returns — everything fsynced — does any
+//! caller learn its index. A failed batch leaves neither the store nor the
+//! in-memory tree changed.
+//!
+//! The in-memory [`MemoryTree`] serves proofs and tiles; it is rebuilt from
+//! the stored leaf hashes at start and checked against the latest signed
+//! checkpoint, so a store that was altered behind the log's back is refused.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::merkle::{self, Hash, MemoryTree};
+use crate::note::{Checkpoint, NoteSigningKey, sign_checkpoint};
+use crate::record::Record;
+use crate::store::{LogRead, Store, StoreError, StoredCheckpoint, StoredEntry, UniqueKey};
+
+/// Errors of the sequencer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SequencerError {
+    /// The store failed; nothing of the batch was committed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored log does not match its own signed checkpoints.
+    #[error("stored log is inconsistent with its checkpoints: {0}")]
+    Inconsistent(String),
+    /// Signing the checkpoint failed.
+    #[error("could not sign checkpoint: {0}")]
+    Signing(String),
+}
+
+/// Result alias of the sequencer.
+pub type SequencerResult<T> = std::result::Result<T, SequencerError>;
+
+/// A record waiting to be integrated, with what the domain rules derived
+/// from it: uniqueness claims and secondary-index topics.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    leaf: Vec<u8>,
+    record_id: [u8; 32],
+    unique_keys: Vec<UniqueKey>,
+    topics: Vec<Vec<u8>>,
+}
+
+impl Pending {
+    /// Wraps a checked record.
+    pub fn new(record: &Record) -> Self {
+        Self {
+            leaf: record.encode(),
+            record_id: record.id(),
+            unique_keys: Vec::new(),
+            topics: Vec::new(),
+        }
+    }
+
+    /// Claims `(namespace, key)`: the entry is refused if another holds it.
+    pub fn unique(mut self, namespace: &str, key: impl Into<Vec<u8>>) -> Self {
+        let key = UniqueKey {
+            namespace: namespace.to_owned(),
+            key: key.into(),
+        };
+        if !self.unique_keys.contains(&key) {
+            self.unique_keys.push(key);
+        }
+        self
+    }
+
+    /// Files the entry under `topic`.
+    pub fn topic(mut self, topic: impl Into<Vec<u8>>) -> Self {
+        let topic = topic.into();
+        if !self.topics.contains(&topic) {
+            self.topics.push(topic);
+        }
+        self
+    }
+
+    /// The record id.
+    pub fn record_id(&self) -> &[u8; 32] {
+        &self.record_id
+    }
+}
+
+/// What happened to one pending record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Logged at this index.
+    Appended(u64),
+    /// The identical record was already logged at this index.
+    Duplicate(u64),
+    /// A unique key is already held by the entry at `holder`.
+    Conflict {
+        /// The contested key.
+        key: UniqueKey,
+        /// Index of the entry holding it.
+        holder: u64,
+    },
+}
+
+/// The result of integrating one batch.
+#[derive(Clone, Debug)]
+pub struct Integrated {
+    /// One outcome per pending record, in order.
+    pub outcomes: Vec<Outcome>,
+    /// The signed checkpoint covering every appended entry.
+    pub checkpoint: StoredCheckpoint,
+}
+
+/// The log's sequencer and in-memory tree. Share it behind an `Arc`.
+pub struct Sequencer {
+    store: Arc<dyn Store>,
+    key: NoteSigningKey,
+    origin: String,
+    tree: RwLock<MemoryTree>,
+    latest: RwLock<StoredCheckpoint>,
+    /// Serialises integration and catch-up within this process.
+    writer: Mutex<()>,
+}
+
+impl std::fmt::Debug for Sequencer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sequencer")
+            .field("origin", &self.origin)
+            .field("latest_size", &self.latest_checkpoint().size)
+            .finish_non_exhaustive()
+    }
+}
+
+const REBUILD_CHUNK: u64 = 65_536;
+
+impl Sequencer {
+    /// Opens the log in `store`: rebuilds the tree from the stored leaf
+    /// hashes, checks it against the latest checkpoint, and signs a first
+    /// checkpoint for an empty log. The checkpoint origin is the key's name.
+    pub fn open(store: Arc<dyn Store>, key: NoteSigningKey) -> SequencerResult<Self> {
+        let origin = key.name().to_owned();
+        let empty = StoredCheckpoint {
+            size: 0,
+            root: merkle::EMPTY_ROOT,
+            note: Vec::new(),
+        };
+        let sequencer = Self {
+            store,
+            key,
+            origin,
+            tree: RwLock::new(MemoryTree::new()),
+            latest: RwLock::new(empty),
+            writer: Mutex::new(()),
+        };
+        {
+            let _writer = sequencer.writer.lock().expect("writer lock poisoned");
+            sequencer.catch_up_committed()?;
+        }
+        if sequencer.store.latest_checkpoint()?.is_none() {
+            sequencer.sign_current()?;
+        }
+        Ok(sequencer)
+    }
+
+    /// The log's origin line (also its key name).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The log's signed-note verifier key.
+    pub fn verifier_key(&self) -> String {
+        self.key.verifier_key_string()
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The latest committed checkpoint known to this process.
+    pub fn latest_checkpoint(&self) -> StoredCheckpoint {
+        self.latest
+            .read()
+            .expect("checkpoint lock poisoned")
+            .clone()
+    }
+
+    /// Runs `f` on the in-memory tree and the latest checkpoint. Compute proofs
+    /// at `checkpoint.size`: the tree may briefly hold leaves of a batch
+    /// whose commit is still in flight.
+    pub fn with_tree<T>(&self, f: impl FnOnce(&MemoryTree, &StoredCheckpoint) -> T) -> T {
+        let latest = self.latest_checkpoint();
+        let tree = self.tree.read().expect("tree lock poisoned");
+        f(&tree, &latest)
+    }
+
+    /// Catches up with entries and checkpoints committed by other processes
+    /// sharing the store (PostgreSQL). Cheap when nothing changed.
+    pub fn refresh(&self) -> SequencerResult<()> {
+        let _writer = self.writer.lock().expect("writer lock poisoned");
+        self.catch_up_committed()
+    }
+
+    /// Integrates `batch`, see the module documentation.
+    pub fn integrate(&self, batch: Vec<Pending>) -> SequencerResult<Integrated> {
+        let _writer = self.writer.lock().expect("writer lock poisoned");
+        let mut txn = self.store.begin_write()?;
+        let base = txn.size()?;
+        self.catch_up(&mut *txn, base)?;
+
+        let mut record_index: HashMap<[u8; 32], u64> = HashMap::new();
+        let mut claimed: HashMap<UniqueKey, u64> = HashMap::new();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut leaf_hashes = Vec::with_capacity(batch.len());
+        for pending in batch {
+            let next = base + leaf_hashes.len() as u64;
+            let existing = match record_index.get(&pending.record_id) {
+                Some(&i) => Some(i),
+                None => txn.index_of_record(&pending.record_id)?,
+            };
+            if let Some(index) = existing {
+                outcomes.push(Outcome::Duplicate(index));
+                continue;
+            }
+            if let Some((key, holder)) = first_conflict(&mut *txn, &claimed, &pending)? {
+                outcomes.push(Outcome::Conflict { key, holder });
+                continue;
+            }
+            let leaf_hash = merkle::leaf_hash(&pending.leaf);
+            txn.append(&StoredEntry {
+                index: next,
+                record_id: pending.record_id,
+                leaf_hash,
+                leaf: pending.leaf,
+            })?;
+            for key in pending.unique_keys {
+                txn.claim_unique(&key, next)?;
+                claimed.insert(key, next);
+            }
+            for topic in &pending.topics {
+                txn.tag(topic, next)?;
+            }
+            record_index.insert(pending.record_id, next);
+            leaf_hashes.push(leaf_hash);
+            outcomes.push(Outcome::Appended(next));
+        }
+        if leaf_hashes.is_empty() {
+            return Ok(Integrated {
+                outcomes,
+                checkpoint: self.latest_checkpoint(),
+            });
+        }
+
+        let root = {
+            let mut tree = self.tree.write().expect("tree lock poisoned");
+            tree.extend(leaf_hashes.iter().copied());
+            tree.root()
+        };
+        let size = base + leaf_hashes.len() as u64;
+        let committed = self.sign(size, root).and_then(|checkpoint| {
+            txn.put_checkpoint(&checkpoint)?;
+            txn.commit()?;
+            Ok(checkpoint)
+        });
+        match committed {
+            Ok(checkpoint) => {
+                *self.latest.write().expect("checkpoint lock poisoned") = checkpoint.clone();
+                Ok(Integrated {
+                    outcomes,
+                    checkpoint,
+                })
+            }
+            Err(e) => {
+                self.tree
+                    .write()
+                    .expect("tree lock poisoned")
+                    .truncate(base);
+                Err(e)
+            }
+        }
+    }
+
+    fn sign(&self, size: u64, root: Hash) -> SequencerResult<StoredCheckpoint> {
+        let checkpoint = Checkpoint {
+            origin: self.origin.clone(),
+            size,
+            root,
+            extensions: Vec::new(),
+        };
+        let note = sign_checkpoint(&checkpoint, &self.key)
+            .map_err(|e| SequencerError::Signing(e.to_string()))?;
+        Ok(StoredCheckpoint { size, root, note })
+    }
+
+    /// Signs and stores a checkpoint at the current committed size.
+    fn sign_current(&self) -> SequencerResult<()> {
+        let _writer = self.writer.lock().expect("writer lock poisoned");
+        let mut txn = self.store.begin_write()?;
+        let size = txn.size()?;
+        self.catch_up(&mut *txn, size)?;
+        let root = self.tree.read().expect("tree lock poisoned").root();
+        let checkpoint = self.sign(size, root)?;
+        txn.put_checkpoint(&checkpoint)?;
+        txn.commit()?;
+        *self.latest.write().expect("checkpoint lock poisoned") = checkpoint;
+        Ok(())
+    }
+
+    /// Extends the tree with committed entries `[tree size, size)` read
+    /// through `reader`, then adopts the store's latest checkpoint.
+    fn catch_up(&self, reader: &mut dyn LogRead, size: u64) -> SequencerResult<()> {
+        let have = self.tree.read().expect("tree lock poisoned").size();
+        if have > size {
+            return Err(SequencerError::Inconsistent(format!(
+                "store holds {size} entries but this process integrated {have}"
+            )));
+        }
+        let mut start = have;
+        while start < size {
+            let end = size.min(start + REBUILD_CHUNK);
+            let entries = reader.entries(start, end)?;
+            let hashes = check_contiguous(&entries, start, end)?;
+            self.tree
+                .write()
+                .expect("tree lock poisoned")
+                .extend(hashes);
+            start = end;
+        }
+        if size > have || self.latest_checkpoint().note.is_empty() {
+            self.adopt_latest_checkpoint()?;
+        }
+        Ok(())
+    }
+
+    fn catch_up_committed(&self) -> SequencerResult<()> {
+        let have = self.tree.read().expect("tree lock poisoned").size();
+        let mut size = 0;
+        self.store.with_reader(&mut |r| {
+            size = r.size()?;
+            Ok(())
+        })?;
+        let mut start = have;
+        while start < size {
+            let end = size.min(start + REBUILD_CHUNK);
+            let hashes = self.store.leaf_hashes(start, end)?;
+            if hashes.len() as u64 != end - start {
+                return Err(SequencerError::Inconsistent(format!(
+                    "expected {} leaf hashes from index {start}, found {}",
+                    end - start,
+                    hashes.len()
+                )));
+            }
+            self.tree
+                .write()
+                .expect("tree lock poisoned")
+                .extend(hashes);
+            start = end;
+        }
+        self.adopt_latest_checkpoint()
+    }
+
+    /// Takes the store's latest checkpoint as ours after checking that it
+    /// commits to our tree.
+    fn adopt_latest_checkpoint(&self) -> SequencerResult<()> {
+        let Some(stored) = self.store.latest_checkpoint()? else {
+            return Ok(());
+        };
+        let tree = self.tree.read().expect("tree lock poisoned");
+        let root = tree.root_at(stored.size).map_err(|_| {
+            SequencerError::Inconsistent(format!(
+                "checkpoint of size {} is ahead of the {} stored entries",
+                stored.size,
+                tree.size()
+            ))
+        })?;
+        if root != stored.root {
+            return Err(SequencerError::Inconsistent(format!(
+                "stored entries do not hash to the signed root at size {}",
+                stored.size
+            )));
+        }
+        drop(tree);
+        let mut latest = self.latest.write().expect("checkpoint lock poisoned");
+        if stored.size >= latest.size {
+            *latest = stored;
+        }
+        Ok(())
+    }
+}
+
+fn first_conflict(
+    txn: &mut dyn LogRead,
+    claimed: &HashMap<UniqueKey, u64>,
+    pending: &Pending,
+) -> SequencerResult<Option<(UniqueKey, u64)>> {
+    for key in &pending.unique_keys {
+        let holder = match claimed.get(key) {
+            Some(&i) => Some(i),
+            None => txn.unique_holder(key)?,
+        };
+        if let Some(holder) = holder {
+            return Ok(Some((key.clone(), holder)));
+        }
+    }
+    Ok(None)
+}
+
+fn check_contiguous(entries: &[StoredEntry], start: u64, end: u64) -> SequencerResult<Vec<Hash>> {
+    if entries.len() as u64 != end - start
+        || entries
+            .iter()
+            .enumerate()
+            .any(|(i, e)| e.index != start + i as u64)
+    {
+        return Err(SequencerError::Inconsistent(format!(
+            "entries {start}..{end} are not contiguous in the store"
+        )));
+    }
+    entries
+        .iter()
+        .map(|e| {
+            if merkle::leaf_hash(&e.leaf) == e.leaf_hash {
+                Ok(e.leaf_hash)
+            } else {
+                Err(SequencerError::Inconsistent(format!(
+                    "entry {} does not hash to its stored leaf hash",
+                    e.index
+                )))
+            }
+        })
+        .collect()
+}
