@@ -1,3 +1,24 @@
-//! zkaudit service library: the HTTP API, the witness, and the CLI's parts.
+//! # zkaudit-service
+//!
+//! The HTTP service (axum) and the parts of the `zkaudit` command line:
+//!
+//! * [`server`]: `zkaudit serve` — store, sequencer, witness loop, HTTP;
+//! * [`api`]: the routes and the OpenAPI document generated from them;
+//! * [`domains`]: the record kinds of each public service;
+//! * [`queue`]: group commit in front of the sequencer;
+//! * [`witness`]: `zkaudit witness` and the client the log uses to reach witnesses;
+//! * [`cli`]: the command line.
 
+pub mod api;
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod domains;
+pub mod error;
+pub mod metrics;
+pub mod mirror;
+pub mod queue;
+pub mod server;
+pub mod state;
 pub mod witness;
+pub mod witnessing;

@@ -1,1 +1,21 @@
-fn main() {}
+//! The `zkaudit` binary.
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("ZKAUDIT_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = zkaudit_service::cli::Cli::parse();
+    match zkaudit_service::cli::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zkaudit: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,14 +1,51 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! # zkaudit-verifier
+//!
+//! The light verifier: checks what the zkaudit log hands out — receipts,
+//! checkpoints, cosignatures and consistency between checkpoints — with
+//! nothing but the log's public key. No async runtime, no database, no
+//! thread pool; builds for `wasm32` so citizens can verify in a browser.
+//!
+//! Every check returns `Result<_, VerifyError>`: there is no `bool` to forget.
+
+pub mod receipt;
+
+pub use receipt::{Receipt, VerifiedReceipt};
+
+/// Why a verification failed. Messages say what was checked and what was wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// An encoding (hex, base64, JSON, note) is malformed.
+    #[error("malformed {what}: {reason}")]
+    Malformed {
+        /// Which field.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A signature or note does not verify.
+    #[error("signature check failed: {0}")]
+    Signature(String),
+    /// A Merkle proof does not verify.
+    #[error("{what} does not verify: {source}")]
+    Proof {
+        /// Which proof.
+        what: &'static str,
+        /// The underlying proof failure.
+        source: zkaudit_ledger::merkle::ProofError,
+    },
+    /// Two things that must agree don't (e.g. origin, record id).
+    #[error("mismatch: {0}")]
+    Mismatch(String),
+    /// Too few witnesses cosigned.
+    #[error("only {got} of the required {required} witness cosignatures verify")]
+    Quorum {
+        /// Valid cosignatures from the listed witnesses.
+        got: usize,
+        /// Required.
+        required: usize,
+    },
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+/// Result alias of the verifier.
+pub type Result<T, E = VerifyError> = std::result::Result<T, E>;

@@ -1,0 +1,52 @@
+//! Domains: the record kinds each public service writes, and their routes.
+//!
+//! Adding a domain is adding a module here that implements [`Domain`] and
+//! listing it in [`all`]: the core (log, queue, storage, generic append
+//! route) never changes. A domain says, for each of its kinds, who may
+//! write it ([`Authorisation`]) and turns an authorised record into a
+//! [`Pending`] entry — checking its payload and deriving the uniqueness
+//! claims (nullifiers, title versions) and topics the store enforces.
+
+use utoipa_axum::router::OpenApiRouter;
+use zkaudit_ledger::record::Record;
+use zkaudit_ledger::sequencer::Pending;
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub mod ledger;
+
+/// Who may write a record kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Authorisation {
+    /// Signed by a configured authority granted the kind.
+    Authority,
+    /// Unsigned; authorised by the zero-knowledge proof it carries, which
+    /// the domain checks in [`Domain::admit`].
+    Proof,
+    /// Written by the log itself only; refused from clients.
+    LogOnly,
+}
+
+/// One domain of the service.
+pub trait Domain: Send + Sync + 'static {
+    /// The record domain, e.g. `"identity"`.
+    fn name(&self) -> &'static str;
+
+    /// How `kind` is authorised, or `None` if the domain has no such kind.
+    fn authorisation(&self, kind: &str) -> Option<Authorisation>;
+
+    /// Checks an authorised record's payload against the domain's rules and
+    /// returns the entry to integrate, with its unique keys and topics.
+    fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending>;
+
+    /// Domain routes, mounted at the root (use paths under `/v1/<domain>`).
+    fn routes(&self) -> OpenApiRouter<AppState> {
+        OpenApiRouter::new()
+    }
+}
+
+/// Every domain this build serves.
+pub fn all() -> Vec<Box<dyn Domain>> {
+    vec![Box::new(ledger::LedgerDomain)]
+}

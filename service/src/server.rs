@@ -1,0 +1,282 @@
+//! `zkaudit serve`: opens the store, starts the sequencer, the witness loop
+//! and the HTTP server, and shuts down gracefully.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::sync::watch;
+use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
+use zkaudit_ledger::record::Record;
+use zkaudit_ledger::sequencer::{Pending, Sequencer};
+use zkaudit_ledger::store::Store;
+
+use crate::config::{self, CONFIG_FILE, Config};
+use crate::metrics::Metrics;
+use crate::queue::AppendQueue;
+use crate::state::{AppParts, AppState, now_ms};
+use crate::witnessing;
+
+/// Where the log keeps its data.
+#[derive(Clone, Debug)]
+pub enum StoreLocation {
+    /// The embedded SQLite database in a data directory.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, shared by several processes.
+    Postgres(String),
+}
+
+/// Options of `zkaudit serve`.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Data directory (SQLite database, default config and keys).
+    pub data_dir: PathBuf,
+    /// Config file; `<data_dir>/zkaudit.toml` when absent.
+    pub config: Option<PathBuf>,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// PostgreSQL URL; SQLite in `data_dir` when absent.
+    pub database_url: Option<String>,
+}
+
+/// Opens the configured store.
+pub fn open_store(location: &StoreLocation) -> Result<Arc<dyn Store>> {
+    Ok(match location {
+        StoreLocation::Sqlite(dir) => Arc::new(
+            zkaudit_ledger::store::sqlite::SqliteStore::open(dir)
+                .with_context(|| format!("opening SQLite store in {}", dir.display()))?,
+        ),
+        StoreLocation::Postgres(url) => Arc::new(
+            zkaudit_ledger::store::postgres::PostgresStore::connect(url)
+                .context("connecting to PostgreSQL")?,
+        ),
+    })
+}
+
+/// Loads the config, creating a development one in `data_dir` when none exists.
+pub fn load_or_create_config(options: &ServeOptions) -> Result<(Config, PathBuf)> {
+    let path = match &options.config {
+        Some(path) => path.clone(),
+        None => {
+            let path = options.data_dir.join(CONFIG_FILE);
+            if !path.exists() {
+                let created = config::create_development_config(&options.data_dir)?;
+                tracing::warn!(
+                    config = %created.display(),
+                    "no configuration found: created a DEVELOPMENT configuration with fresh keys; \
+                     do not use it for a real log"
+                );
+                eprintln!(
+                    "zkaudit: created a DEVELOPMENT configuration at {} (fresh log key, one dev authority). \
+                     Edit it, or pass --config, for a real deployment.",
+                    created.display()
+                );
+            }
+            path
+        }
+    };
+    Config::load(&path)
+}
+
+/// A running log service (everything except the HTTP listener).
+pub struct Service {
+    /// Handler state.
+    pub state: AppState,
+    /// The sequencer thread; ends once every queue handle is dropped.
+    pub sequencer_thread: std::thread::JoinHandle<()>,
+    /// Background tasks (witness loop, refresh loop).
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Limits of the HTTP server.
+    pub max_body_bytes: usize,
+}
+
+/// Builds the service: store, sequencer, queue, authority-set record,
+/// witness and refresh loops. Must run inside a tokio runtime.
+pub async fn start(config: &Config, config_dir: &Path, store: Arc<dyn Store>) -> Result<Service> {
+    let log_key = config.log_key(config_dir)?;
+    let record_key = config.log_key(config_dir)?;
+    let authorities = config.authority_set()?;
+    let sequencer = tokio::task::spawn_blocking(move || Sequencer::open(store, log_key))
+        .await?
+        .context("opening the log")?;
+    let sequencer = Arc::new(sequencer);
+    let metrics = Metrics::new();
+    metrics
+        .log_size
+        .set(sequencer.latest_checkpoint().size as i64);
+    let (checkpoints_tx, checkpoints_rx) = watch::channel(sequencer.latest_checkpoint().size);
+    let (queue, sequencer_thread) = AppendQueue::start(
+        sequencer.clone(),
+        config.log.max_batch,
+        metrics.clone(),
+        move |cp| {
+            checkpoints_tx.send_replace(cp.size);
+        },
+    );
+    let state = AppState::new(AppParts {
+        sequencer: sequencer.clone(),
+        queue,
+        authorities: authorities.clone(),
+        domains: crate::domains::all(),
+        metrics: metrics.clone(),
+        timestamp_window_ms: config.log.timestamp_window_secs * 1000,
+        witness_keys: config
+            .witnesses
+            .iter()
+            .map(|w| w.verifier_key.clone())
+            .collect(),
+    });
+    publish_authority_set(&state, &authorities, &record_key).await?;
+
+    let mut tasks = Vec::new();
+    if !config.witnesses.is_empty() {
+        tasks.push(tokio::spawn(witnessing::run(
+            sequencer.clone(),
+            config.witnesses.clone(),
+            checkpoints_rx,
+            metrics,
+        )));
+    }
+    tasks.push(tokio::spawn(refresh_loop(sequencer)));
+    Ok(Service {
+        state,
+        sequencer_thread,
+        tasks,
+        max_body_bytes: config.server.max_body_bytes,
+    })
+}
+
+/// Logs the authority set if it differs from the last one logged.
+async fn publish_authority_set(
+    state: &AppState,
+    set: &AuthoritySet,
+    log_key: &zkaudit_ledger::note::NoteSigningKey,
+) -> Result<()> {
+    let seq = state.sequencer().clone();
+    let last = tokio::task::spawn_blocking(move || last_logged_authority_set(&seq)).await??;
+    if last.as_ref() == Some(set) {
+        return Ok(());
+    }
+    let record = Record::signed(
+        LEDGER_DOMAIN,
+        AUTHORITY_SET_KIND,
+        now_ms(),
+        set.encode(),
+        log_key,
+    )?;
+    let pending = Pending::new(&record).topic(b"ledger/authority-set".to_vec());
+    let accepted = state
+        .append(pending)
+        .await
+        .map_err(|e| anyhow::anyhow!("logging the authority set: {e}"))?;
+    tracing::info!(
+        index = accepted.index,
+        authorities = set.authorities().len(),
+        "logged the authority set"
+    );
+    Ok(())
+}
+
+fn last_logged_authority_set(seq: &Sequencer) -> Result<Option<AuthoritySet>> {
+    let store = seq.store();
+    let mut last = None;
+    let mut after = 0;
+    loop {
+        let page = store.topic(b"ledger/authority-set", after, 1000)?;
+        let Some(&end) = page.last() else { break };
+        last = Some(end);
+        after = end + 1;
+    }
+    let Some(index) = last else { return Ok(None) };
+    let mut entries = Vec::new();
+    store.with_reader(&mut |r| {
+        entries = r.entries(index, index + 1)?;
+        Ok(())
+    })?;
+    let entry = entries.pop().context("authority-set entry missing")?;
+    let record = Record::decode(&entry.leaf)?;
+    Ok(Some(AuthoritySet::decode(record.payload())?))
+}
+
+/// Keeps this process's tree current with entries other processes append.
+async fn refresh_loop(sequencer: Arc<Sequencer>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        let seq = sequencer.clone();
+        match tokio::task::spawn_blocking(move || seq.refresh()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "refreshing from the store failed"),
+            Err(e) => tracing::error!(error = %e, "refresh task failed"),
+        }
+    }
+}
+
+/// Runs `zkaudit serve` until Ctrl-C or SIGTERM.
+pub async fn serve(options: ServeOptions) -> Result<()> {
+    let (config, config_dir) = load_or_create_config(&options)?;
+    let location = match &options.database_url {
+        Some(url) => StoreLocation::Postgres(url.clone()),
+        None => StoreLocation::Sqlite(options.data_dir.clone()),
+    };
+    let store = {
+        let location = location.clone();
+        tokio::task::spawn_blocking(move || open_store(&location)).await??
+    };
+    let service = start(&config, &config_dir, store).await?;
+    let (router, _) = crate::api::router(service.state.clone(), service.max_body_bytes);
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("binding {}", options.listen))?;
+    let local = listener.local_addr()?;
+    tracing::info!(
+        listen = %local,
+        origin = service.state.sequencer().origin(),
+        size = service.state.sequencer().latest_checkpoint().size,
+        store = ?location_label(&location),
+        "zkaudit serving"
+    );
+    println!("zkaudit serving on http://{local}");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    for task in service.tasks {
+        task.abort();
+    }
+    drop(service.state);
+    let _ = tokio::task::spawn_blocking(move || service.sequencer_thread.join()).await;
+    tracing::info!("zkaudit stopped");
+    Ok(())
+}
+
+fn location_label(location: &StoreLocation) -> String {
+    match location {
+        StoreLocation::Sqlite(dir) => format!("sqlite:{}", dir.display()),
+        StoreLocation::Postgres(_) => "postgres".into(),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}

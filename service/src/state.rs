@@ -1,0 +1,213 @@
+//! Shared state of the HTTP handlers.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use zkaudit_ledger::authority::{AuthoritySet, check_freshness};
+use zkaudit_ledger::record::{Author, Record};
+use zkaudit_ledger::sequencer::{Outcome, Pending, Sequencer};
+use zkaudit_ledger::store::StoredCheckpoint;
+
+use crate::domains::{Authorisation, Domain};
+use crate::error::{ApiError, ApiResult};
+use crate::metrics::Metrics;
+use crate::queue::AppendQueue;
+
+/// Handler state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sequencer: Arc<Sequencer>,
+    queue: AppendQueue,
+    authorities: AuthoritySet,
+    domains: Vec<Box<dyn Domain>>,
+    metrics: Metrics,
+    timestamp_window_ms: u64,
+    witness_keys: Vec<String>,
+}
+
+/// Everything [`AppState::new`] needs.
+pub struct AppParts {
+    /// The log.
+    pub sequencer: Arc<Sequencer>,
+    /// The append queue feeding it.
+    pub queue: AppendQueue,
+    /// Configured authorities.
+    pub authorities: AuthoritySet,
+    /// Served domains.
+    pub domains: Vec<Box<dyn Domain>>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Accepted distance between an authority record's time and the clock.
+    pub timestamp_window_ms: u64,
+    /// Verifier keys of the configured witnesses.
+    pub witness_keys: Vec<String>,
+}
+
+/// A submission's result once durably integrated.
+pub struct Accepted {
+    /// Index of the entry.
+    pub index: u64,
+    /// Whether it had been logged before.
+    pub duplicate: bool,
+    /// The checkpoint covering it.
+    pub checkpoint: StoredCheckpoint,
+}
+
+impl AppState {
+    /// Assembles the state.
+    pub fn new(parts: AppParts) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                sequencer: parts.sequencer,
+                queue: parts.queue,
+                authorities: parts.authorities,
+                domains: parts.domains,
+                metrics: parts.metrics,
+                timestamp_window_ms: parts.timestamp_window_ms,
+                witness_keys: parts.witness_keys,
+            }),
+        }
+    }
+
+    /// The log.
+    pub fn sequencer(&self) -> &Arc<Sequencer> {
+        &self.inner.sequencer
+    }
+
+    /// The authorities.
+    pub fn authorities(&self) -> &AuthoritySet {
+        &self.inner.authorities
+    }
+
+    /// Metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Witness verifier keys.
+    pub fn witness_keys(&self) -> &[String] {
+        &self.inner.witness_keys
+    }
+
+    /// Served domains.
+    pub fn domains(&self) -> &[Box<dyn Domain>] {
+        &self.inner.domains
+    }
+
+    /// Authorises, admits and durably logs a record submitted by a client.
+    /// Errors change nothing.
+    pub async fn submit(&self, record: &Record) -> ApiResult<Accepted> {
+        let domain = self
+            .inner
+            .domains
+            .iter()
+            .find(|d| d.name() == record.domain())
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "unknown_kind",
+                    format!("no domain {:?} is served here", record.domain()),
+                )
+            })?;
+        let authorisation = domain.authorisation(record.kind()).ok_or_else(|| {
+            ApiError::unprocessable(
+                "unknown_kind",
+                format!("unknown record kind {}", record.qualified_kind()),
+            )
+        })?;
+        match authorisation {
+            Authorisation::LogOnly => {
+                return Err(ApiError::forbidden(
+                    "log_only_kind",
+                    format!(
+                        "{} records are written by the log only",
+                        record.qualified_kind()
+                    ),
+                ));
+            }
+            Authorisation::Authority => {
+                self.inner
+                    .authorities
+                    .authorise(record)
+                    .map_err(|e| ApiError::forbidden("not_authorised", e.to_string()))?;
+                self.check_fresh(record)?;
+            }
+            Authorisation::Proof => {
+                if record.author() != Author::None {
+                    return Err(ApiError::unprocessable(
+                        "unexpected_author",
+                        "this kind is authorised by its proof and carries no author",
+                    ));
+                }
+            }
+        }
+        let pending = domain.admit(record, self)?;
+        self.append(pending).await
+    }
+
+    /// Durably logs an admitted entry (domains that build records
+    /// server-side call this directly).
+    pub async fn append(&self, pending: Pending) -> ApiResult<Accepted> {
+        let (outcome, checkpoint) = self
+            .inner
+            .queue
+            .append(pending)
+            .await
+            .map_err(|e| ApiError::unavailable(e.to_string()))?;
+        match outcome {
+            Outcome::Appended(index) => Ok(Accepted {
+                index,
+                duplicate: false,
+                checkpoint,
+            }),
+            Outcome::Duplicate(index) => Ok(Accepted {
+                index,
+                duplicate: true,
+                checkpoint,
+            }),
+            Outcome::Conflict { key, holder } => Err(ApiError::conflict(
+                "already_used",
+                format!("{} is already used by log entry {holder}", key.namespace),
+            )),
+        }
+    }
+
+    fn check_fresh(&self, record: &Record) -> ApiResult<()> {
+        // A byte-identical resubmission is idempotent and answered with its
+        // index even when old; only new records must be fresh.
+        if self.known_record(record)? {
+            return Ok(());
+        }
+        check_freshness(
+            record.timestamp_ms(),
+            now_ms(),
+            self.inner.timestamp_window_ms,
+        )
+        .map_err(|e| ApiError::unprocessable("stale_record", e.to_string()))
+    }
+
+    fn known_record(&self, record: &Record) -> ApiResult<bool> {
+        let id = record.id();
+        let mut found = false;
+        self.inner
+            .sequencer
+            .store()
+            .with_reader(&mut |r| {
+                found = r.index_of_record(&id)?.is_some();
+                Ok(())
+            })
+            .map_err(ApiError::internal)?;
+        Ok(found)
+    }
+}
+
+/// The current Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

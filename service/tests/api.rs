@@ -1,0 +1,277 @@
+//! The HTTP API end to end against a real `zkaudit serve` process: authority
+//! writes and every way they are refused, receipts, proofs, C2SP tiles,
+//! OpenAPI and metrics.
+
+mod common;
+
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use common::*;
+use ed25519_dalek::SigningKey;
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use zkaudit_ledger::merkle;
+use zkaudit_ledger::note::NoteSigningKey;
+use zkaudit_ledger::record::Record;
+use zkaudit_ledger::tiles;
+use zkaudit_verifier::receipt::{Receipt, verify_extension};
+
+struct Keys {
+    registry: NoteSigningKey,
+    ministry: NoteSigningKey,
+}
+
+/// Writes a config with a log key and two authorities.
+fn write_config(dir: &Path) -> Keys {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let log = NoteSigningKey::generate("test.zkaudit/log", &mut rng).unwrap();
+    let registry = NoteSigningKey::generate("civil-registry", &mut rng).unwrap();
+    let ministry = NoteSigningKey::generate("ministry", &mut rng).unwrap();
+    std::fs::write(dir.join("log.key"), log.to_skey_string().as_bytes()).unwrap();
+    let config = format!(
+        r#"
+[log]
+key_file = "log.key"
+max_batch = 64
+timestamp_window_secs = 60
+
+[server]
+max_body_bytes = 100000
+
+[[authority]]
+name = "civil-registry"
+verifier_key = "{}"
+kinds = ["ledger/notice"]
+
+[[authority]]
+name = "ministry"
+verifier_key = "{}"
+kinds = ["funds/*"]
+"#,
+        registry.verifier_key_string(),
+        ministry.verifier_key_string()
+    );
+    std::fs::write(dir.join("zkaudit.toml"), config).unwrap();
+    Keys { registry, ministry }
+}
+
+fn error_code(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+#[test]
+fn authority_writes_receipts_proofs_and_refusals() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp, "log");
+    let keys = write_config(&data);
+    let server = ServerProcess::start(&data, &[]);
+    let base = &server.base;
+    let agent = agent();
+
+    let (_, info) = get_json(&agent, &format!("{base}/v1/log"));
+    let log_key = info["verifier_key"].as_str().unwrap().to_owned();
+    assert_eq!(info["origin"], "test.zkaudit/log");
+    // The authority set was logged at start, by the log.
+    assert_eq!(info["size"], 1);
+    let (_, first) = get_json(&agent, &format!("{base}/v1/log/entries/0"));
+    assert_eq!(first["kind"], "authority-set");
+
+    // An authorised write: 201 with a receipt that verifies offline.
+    let record = notice(&keys.registry, "tender 2026-17 published, sha3 0xabc");
+    let (status, body) = post_record(&agent, base, &record);
+    assert_eq!(status, 201, "{body}");
+    let receipt: Receipt = serde_json::from_value(body).unwrap();
+    let verified = receipt.verify(&log_key).unwrap();
+    assert_eq!(verified.index, 1);
+    assert_eq!(verified.record, record);
+
+    // The same record again: the existing index, nothing logged twice.
+    let (status, body) = post_record(&agent, base, &record);
+    assert_eq!(status, 200);
+    assert_eq!(body["index"], 1);
+    assert_eq!(body["duplicate"], true);
+
+    // A tampered receipt does not verify.
+    let mut forged = receipt.clone();
+    forged.index = 0;
+    assert!(forged.verify(&log_key).is_err());
+
+    // Refusals, each with its code; none changes the log.
+    let stranger = SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(99));
+    let unknown = Record::signed("ledger", "notice", now_ms(), b"hi".to_vec(), &stranger).unwrap();
+    let (status, body) = post_record(&agent, base, &unknown);
+    assert_eq!((status, error_code(&body)), (403, "not_authorised"));
+
+    let not_granted = notice(&keys.ministry, "the ministry may not write notices");
+    let (status, body) = post_record(&agent, base, &not_granted);
+    assert_eq!((status, error_code(&body)), (403, "not_authorised"));
+
+    let log_only =
+        Record::signed("ledger", "authority-set", now_ms(), vec![], &keys.registry).unwrap();
+    let (status, body) = post_record(&agent, base, &log_only);
+    assert_eq!((status, error_code(&body)), (403, "log_only_kind"));
+
+    let stale = Record::signed(
+        "ledger",
+        "notice",
+        now_ms() - 3_600_000,
+        b"old".to_vec(),
+        &keys.registry,
+    )
+    .unwrap();
+    let (status, body) = post_record(&agent, base, &stale);
+    assert_eq!((status, error_code(&body)), (422, "stale_record"));
+
+    let unknown_kind =
+        Record::signed("ledger", "decree", now_ms(), b"x".to_vec(), &keys.registry).unwrap();
+    let (status, body) = post_record(&agent, base, &unknown_kind);
+    assert_eq!((status, error_code(&body)), (422, "unknown_kind"));
+
+    let mut bad_sig = notice(&keys.registry, "signature will be broken").encode();
+    let last = bad_sig.len() - 1;
+    bad_sig[last] ^= 1;
+    let (status, body) = post_json(
+        &agent,
+        &format!("{base}/v1/log/entries"),
+        &serde_json::json!({ "record": BASE64.encode(&bad_sig) }),
+    );
+    assert_eq!((status, error_code(&body)), (400, "bad_signature"));
+
+    let (status, body) = post_json(
+        &agent,
+        &format!("{base}/v1/log/entries"),
+        &serde_json::json!({ "record": "not base64!" }),
+    );
+    assert_eq!((status, error_code(&body)), (400, "malformed_record"));
+
+    let huge = serde_json::json!({ "record": "A".repeat(200_000) });
+    let (status, body) = post_json(&agent, &format!("{base}/v1/log/entries"), &huge);
+    assert_eq!(
+        (status, error_code(&body)),
+        (413, "body_too_large"),
+        "oversized bodies are refused"
+    );
+
+    let (_, info) = get_json(&agent, &format!("{base}/v1/log"));
+    assert_eq!(info["size"], 2, "refused writes logged nothing");
+
+    // More entries, then proofs by index, by leaf hash, and consistency.
+    let mut receipts = vec![receipt];
+    for i in 0..300 {
+        let (status, body) = post_record(
+            &agent,
+            base,
+            &notice(&keys.registry, &format!("notice {i}")),
+        );
+        assert_eq!(status, 201);
+        receipts.push(serde_json::from_value(body).unwrap());
+    }
+    let (_, info) = get_json(&agent, &format!("{base}/v1/log"));
+    let size = info["size"].as_u64().unwrap();
+    assert_eq!(size, 302);
+    let root =
+        zkaudit_verifier::receipt::parse_hash("root", info["root"].as_str().unwrap()).unwrap();
+
+    let (status, inc) = get_json(&agent, &format!("{base}/v1/log/entries/5/inclusion"));
+    assert_eq!(status, 200);
+    let proof = zkaudit_verifier::receipt::parse_hashes(
+        "proof",
+        &serde_json::from_value::<Vec<String>>(inc["proof"].clone()).unwrap(),
+    )
+    .unwrap();
+    let leaf =
+        zkaudit_verifier::receipt::parse_hash("leaf", inc["leaf_hash"].as_str().unwrap()).unwrap();
+    merkle::verify_inclusion(&leaf, 5, size, &proof, &root).unwrap();
+    let (status, by_hash) = get_json(
+        &agent,
+        &format!(
+            "{base}/v1/log/inclusion?leaf_hash={}",
+            inc["leaf_hash"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(by_hash["index"], 5);
+    let (status, _) = get_json(&agent, &format!("{base}/v1/log/entries/{size}/inclusion"));
+    assert_eq!(status, 404);
+    let (status, body) = get_json(
+        &agent,
+        &format!("{base}/v1/log/consistency?from=10&to={}", size + 1),
+    );
+    assert_eq!((status, error_code(&body)), (422, "size_out_of_range"));
+
+    // The first receipt's checkpoint is extended by the latest one.
+    let (_, latest) = get_json(&agent, &format!("{base}/v1/log/checkpoint"));
+    let old = &receipts[0];
+    let old_size = old.checkpoint.lines().nth(1).unwrap();
+    let (_, cons) = get_json(
+        &agent,
+        &format!("{base}/v1/log/consistency?from={old_size}"),
+    );
+    let cons: Vec<String> = serde_json::from_value(cons["proof"].clone()).unwrap();
+    verify_extension(
+        old.checkpoint.as_bytes(),
+        latest["note"].as_str().unwrap().as_bytes(),
+        &cons,
+        &log_key,
+    )
+    .unwrap();
+
+    // C2SP tiles: the checkpoint, a full and a partial level-0 tile and the
+    // entry bundles rebuild the root.
+    let (status, cp) = get_bytes(&agent, &format!("{base}/checkpoint"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        String::from_utf8(cp).unwrap(),
+        latest["note"].as_str().unwrap()
+    );
+    let (status, full) = get_bytes(&agent, &format!("{base}/tile/0/000"));
+    assert_eq!(status, 200);
+    assert_eq!(full.len(), 256 * 32);
+    let partial_width = size - 256;
+    let (status, partial) = get_bytes(&agent, &format!("{base}/tile/0/001.p/{partial_width}"));
+    assert_eq!(status, 200);
+    let leaf_hashes: Vec<[u8; 32]> = full
+        .chunks(32)
+        .chain(partial.chunks(32))
+        .map(|c| c.try_into().unwrap())
+        .collect();
+    assert_eq!(merkle::root_from_leaves(&leaf_hashes), root);
+    let (status, bundle) = get_bytes(
+        &agent,
+        &format!("{base}/tile/entries/001.p/{partial_width}"),
+    );
+    assert_eq!(status, 200);
+    let entries = tiles::decode_entry_bundle(&bundle).unwrap();
+    assert_eq!(entries.len() as u64, partial_width);
+    for (i, entry) in entries.iter().enumerate() {
+        assert_eq!(merkle::leaf_hash(entry), leaf_hashes[256 + i]);
+    }
+    let (status, _) = get_bytes(&agent, &format!("{base}/tile/0/002"));
+    assert_eq!(status, 404, "tiles beyond the tree do not exist");
+    let (status, _) = get_bytes(&agent, &format!("{base}/tile/0/0001"));
+    assert_eq!(status, 404, "non-canonical tile paths are refused");
+
+    // OpenAPI generated from the handlers, and metrics.
+    let (status, doc) = get_json(&agent, &format!("{base}/openapi.json"));
+    assert_eq!(status, 200);
+    for path in [
+        "/v1/log",
+        "/v1/log/entries",
+        "/v1/log/entries/{index}/inclusion",
+        "/v1/log/consistency",
+        "/healthz",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
+    }
+    let (status, metrics) = get_bytes(&agent, &format!("{base}/metrics"));
+    assert_eq!(status, 200);
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert!(
+        metrics.contains("zkaudit_appends_total{outcome=\"appended\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("zkaudit_batch_size_bucket"));
+}

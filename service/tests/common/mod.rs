@@ -1,0 +1,150 @@
+//! Helpers shared by the service's integration tests.
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use zkaudit_ledger::note::NoteSigningKey;
+use zkaudit_ledger::record::Record;
+
+/// A free loopback port.
+pub fn free_addr() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// A `zkaudit serve` child process.
+pub struct ServerProcess {
+    pub child: Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts `zkaudit serve --data <dir>` and waits until it answers.
+    pub fn start(data: &Path, extra: &[&str]) -> Self {
+        let addr = free_addr();
+        let log = std::fs::File::create(data.with_extension("log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_zkaudit"))
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--listen", &addr.to_string()])
+            .args(extra)
+            .env("ZKAUDIT_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawning zkaudit serve");
+        let server = Self {
+            child,
+            base: format!("http://{addr}"),
+        };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(r) = agent().get(format!("{}/healthz", self.base)).call() {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("zkaudit serve did not become ready at {}", self.base);
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP agent that returns non-2xx responses instead of erroring.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// The development authority key that the first `serve` writes to `data`.
+pub fn dev_authority(data: &Path) -> NoteSigningKey {
+    let text = std::fs::read_to_string(data.join("dev-authority.key")).unwrap();
+    NoteSigningKey::from_skey_str(text.trim()).unwrap()
+}
+
+/// A fresh `ledger/notice` record.
+pub fn notice(key: &NoteSigningKey, text: &str) -> Record {
+    Record::signed("ledger", "notice", now_ms(), text.as_bytes().to_vec(), key).unwrap()
+}
+
+/// POSTs a record; returns status and JSON body.
+pub fn post_record(agent: &ureq::Agent, base: &str, record: &Record) -> (u16, serde_json::Value) {
+    post_json(
+        agent,
+        &format!("{base}/v1/log/entries"),
+        &serde_json::json!({ "record": BASE64.encode(record.encode()) }),
+    )
+}
+
+/// POSTs JSON; returns status and JSON body (Null if not JSON).
+pub fn post_json(
+    agent: &ureq::Agent,
+    url: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let mut response = agent.post(url).send_json(body).unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// GETs JSON.
+pub fn get_json(agent: &ureq::Agent, url: &str) -> (u16, serde_json::Value) {
+    let mut response = agent.get(url).call().unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// GETs raw bytes.
+pub fn get_bytes(agent: &ureq::Agent, url: &str) -> (u16, Vec<u8>) {
+    let mut response = agent.get(url).call().unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.body_mut().read_to_vec().unwrap_or_default();
+    (status, bytes)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// A fresh temporary data directory.
+pub fn data_dir(tmp: &tempfile::TempDir, name: &str) -> PathBuf {
+    tmp.path().join(name)
+}
