@@ -55,6 +55,9 @@ pub struct ServeArgs {
     /// Use this PostgreSQL database instead of SQLite (postgres://user@host/db).
     #[arg(long, env = "ZKAUDIT_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// PostgreSQL schema holding the log's tables (created if missing).
+    #[arg(long, default_value = "zkaudit", env = "ZKAUDIT_DATABASE_SCHEMA")]
+    pub database_schema: String,
     /// Configuration file (default: <data>/zkaudit.toml, created if missing).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -204,6 +207,7 @@ pub fn run(cli: Cli) -> Result<()> {
             config: args.config,
             listen: args.listen,
             database_url: args.database_url,
+            database_schema: args.database_schema,
         })),
         Command::Witness(args) => runtime()?.block_on(crate::witness::serve_witness(
             &args.data,

@@ -24,8 +24,8 @@ use crate::witnessing;
 pub enum StoreLocation {
     /// The embedded SQLite database in a data directory.
     Sqlite(PathBuf),
-    /// A PostgreSQL database, shared by several processes.
-    Postgres(String),
+    /// A PostgreSQL database (URL, schema), shared by several processes.
+    Postgres(String, String),
 }
 
 /// Options of `zkaudit serve`.
@@ -39,6 +39,8 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// PostgreSQL URL; SQLite in `data_dir` when absent.
     pub database_url: Option<String>,
+    /// PostgreSQL schema for the log's tables.
+    pub database_schema: String,
 }
 
 /// Opens the configured store.
@@ -48,8 +50,8 @@ pub fn open_store(location: &StoreLocation) -> Result<Arc<dyn Store>> {
             zkaudit_ledger::store::sqlite::SqliteStore::open(dir)
                 .with_context(|| format!("opening SQLite store in {}", dir.display()))?,
         ),
-        StoreLocation::Postgres(url) => Arc::new(
-            zkaudit_ledger::store::postgres::PostgresStore::connect(url)
+        StoreLocation::Postgres(url, schema) => Arc::new(
+            zkaudit_ledger::store::postgres::PostgresStore::connect_with_schema(url, schema)
                 .context("connecting to PostgreSQL")?,
         ),
     })
@@ -218,7 +220,7 @@ async fn refresh_loop(sequencer: Arc<Sequencer>) {
 pub async fn serve(options: ServeOptions) -> Result<()> {
     let (config, config_dir) = load_or_create_config(&options)?;
     let location = match &options.database_url {
-        Some(url) => StoreLocation::Postgres(url.clone()),
+        Some(url) => StoreLocation::Postgres(url.clone(), options.database_schema.clone()),
         None => StoreLocation::Sqlite(options.data_dir.clone()),
     };
     let store = {
@@ -254,7 +256,7 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
 fn location_label(location: &StoreLocation) -> String {
     match location {
         StoreLocation::Sqlite(dir) => format!("sqlite:{}", dir.display()),
-        StoreLocation::Postgres(_) => "postgres".into(),
+        StoreLocation::Postgres(_, schema) => format!("postgres (schema {schema})"),
     }
 }
 

@@ -133,7 +133,7 @@ impl AppState {
                     .authorities
                     .authorise(record)
                     .map_err(|e| ApiError::forbidden("not_authorised", e.to_string()))?;
-                self.check_fresh(record)?;
+                self.check_fresh(record).await?;
             }
             Authorisation::Proof => {
                 if record.author() != Author::None {
@@ -175,10 +175,10 @@ impl AppState {
         }
     }
 
-    fn check_fresh(&self, record: &Record) -> ApiResult<()> {
+    async fn check_fresh(&self, record: &Record) -> ApiResult<()> {
         // A byte-identical resubmission is idempotent and answered with its
         // index even when old; only new records must be fresh.
-        if self.known_record(record)? {
+        if self.known_record(record).await? {
             return Ok(());
         }
         check_freshness(
@@ -189,18 +189,20 @@ impl AppState {
         .map_err(|e| ApiError::unprocessable("stale_record", e.to_string()))
     }
 
-    fn known_record(&self, record: &Record) -> ApiResult<bool> {
+    /// Whether the record is already logged. Storage drivers block, so the
+    /// lookup runs off the async runtime.
+    async fn known_record(&self, record: &Record) -> ApiResult<bool> {
         let id = record.id();
-        let mut found = false;
-        self.inner
-            .sequencer
-            .store()
-            .with_reader(&mut |r| {
+        let sequencer = self.inner.sequencer.clone();
+        crate::api::log::blocking(move || {
+            let mut found = false;
+            sequencer.store().with_reader(&mut |r| {
                 found = r.index_of_record(&id)?.is_some();
                 Ok(())
-            })
-            .map_err(ApiError::internal)?;
-        Ok(found)
+            })?;
+            Ok(found)
+        })
+        .await
     }
 }
 

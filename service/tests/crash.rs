@@ -166,15 +166,14 @@ fn check_everything_acknowledged(base: &str, log_key: &str, acked: &Acked) -> u6
     size
 }
 
-#[test]
-fn acknowledged_entries_survive_sigkill() {
+fn crash_rounds(backend: &str, extra: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let data = data_dir(&tmp, "log");
     let agent = agent();
     let acked = Arc::new(Mutex::new(Acked::default()));
     let mut log_key = String::new();
     for round in 0..ROUNDS {
-        let server = ServerProcess::start(&data, &[]);
+        let server = ServerProcess::start(&data, extra);
         if round == 0 {
             let (_, info) = get_json(&agent, &format!("{}/v1/log", server.base));
             log_key = info["verifier_key"].as_str().unwrap().to_owned();
@@ -184,11 +183,11 @@ fn acknowledged_entries_survive_sigkill() {
         load_and_kill(server, &data, &acked);
     }
 
-    let server = ServerProcess::start(&data, &[]);
+    let server = ServerProcess::start(&data, extra);
     let acked = acked.lock().unwrap();
     let size = check_everything_acknowledged(&server.base, &log_key, &acked);
     eprintln!(
-        "{ROUNDS} SIGKILLs: {} acknowledged writes, {} checkpoints handed out, log size {size} after restart",
+        "{backend}: {ROUNDS} SIGKILLs: {} acknowledged writes, {} checkpoints handed out, log size {size} after restart",
         acked.by_index.len(),
         acked.checkpoints.len()
     );
@@ -198,4 +197,24 @@ fn acknowledged_entries_survive_sigkill() {
     let (status, body) = post_record(&agent, &server.base, &notice(&key, "after the crashes"));
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["index"].as_u64().unwrap(), size);
+}
+
+#[test]
+fn acknowledged_entries_survive_sigkill_sqlite() {
+    crash_rounds("SQLite", &[]);
+}
+
+#[test]
+fn acknowledged_entries_survive_sigkill_postgres() {
+    let url = std::env::var("ZKAUDIT_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".into());
+    let schema = format!("crash_{}_{}", std::process::id(), now_ms());
+    crash_rounds(
+        "PostgreSQL",
+        &["--database-url", &url, "--database-schema", &schema],
+    );
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
 }

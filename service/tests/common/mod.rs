@@ -21,13 +21,15 @@ pub fn free_addr() -> SocketAddr {
 pub struct ServerProcess {
     pub child: Child,
     pub base: String,
+    log: PathBuf,
 }
 
 impl ServerProcess {
     /// Starts `zkaudit serve --data <dir>` and waits until it answers.
     pub fn start(data: &Path, extra: &[&str]) -> Self {
         let addr = free_addr();
-        let log = std::fs::File::create(data.with_extension("log")).unwrap();
+        let log_path = data.with_extension("log");
+        let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_zkaudit"))
             .args(["serve", "--data"])
             .arg(data)
@@ -41,6 +43,7 @@ impl ServerProcess {
         let server = Self {
             child,
             base: format!("http://{addr}"),
+            log: log_path,
         };
         server.wait_ready();
         server
@@ -68,6 +71,21 @@ impl ServerProcess {
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            // The server's own words: errors, warnings and panic messages, not backtraces.
+            eprintln!("--- server log {} ---", self.log.display());
+            let lines: Vec<&str> = log.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let keep = line.contains("ERROR")
+                    || line.contains("WARN")
+                    || line.contains("panicked")
+                    || (i > 0 && lines[i - 1].contains("panicked"));
+                if keep {
+                    eprintln!("{line}");
+                }
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
