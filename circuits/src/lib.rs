@@ -1,5 +1,51 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! zkaudit's statements over BN254: for each, a native reference
+//! implementation (`mod.rs`) beside its R1CS gadget (`constraints.rs`).
+//!
+//! - [`poseidon`]: Poseidon with circomlib's parameters (1 to 15 inputs), equal
+//!   bit for bit to circomlib, circomlibjs and poseidon-lite.
+//! - [`lean_imt`]: the LeanIMT of Semaphore v4 / `@zk-kit/lean-imt` and an
+//!   in-circuit root computation for proofs of any depth up to a maximum.
+//! - [`babyjubjub`]: BabyJubJub in circomlib's coordinates, with conversions
+//!   to `ark-ed-on-bn254`'s model and in-circuit fixed-base multiplication.
+//! - [`identity`]: Semaphore v4 identities (public key, commitment,
+//!   nullifier) natively and in-circuit.
+//!
+//! All field elements are elements of the BN254 scalar field [`Fr`], which is
+//! also BabyJubJub's base field.
+
+use core::str::FromStr;
+
+pub use ark_bn254::Fr;
+
+pub mod babyjubjub;
+pub mod identity;
+pub mod lean_imt;
+pub mod poseidon;
+
+mod error;
+
+pub use error::{CircuitError, Result};
+
+/// Parses a field element from its canonical decimal form.
+///
+/// Strict, for untrusted input: only ASCII digits, no sign, no leading
+/// zeros (except `"0"` itself) and a value below the BN254 scalar field
+/// modulus. Everything else is [`CircuitError::InvalidFieldElement`].
+pub fn fr_from_decimal(decimal: &str) -> Result<Fr> {
+    // The modulus has 77 decimal digits; anything longer is out of range.
+    const MAX_DIGITS: usize = 77;
+    let well_formed = !decimal.is_empty()
+        && decimal.len() <= MAX_DIGITS
+        && decimal.bytes().all(|byte| byte.is_ascii_digit());
+    if !well_formed {
+        return Err(CircuitError::InvalidFieldElement);
+    }
+    // `from_str` reduces modulo p; the round trip rejects reduced values and
+    // leading zeros.
+    Fr::from_str(decimal)
+        .ok()
+        .filter(|element| element.to_string() == decimal)
+        .ok_or(CircuitError::InvalidFieldElement)
 }
 
 #[cfg(test)]
@@ -7,8 +53,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+    fn decimal_parsing_is_canonical() {
+        assert_eq!(fr_from_decimal("0"), Ok(Fr::from(0u64)));
+        assert_eq!(fr_from_decimal("7919"), Ok(Fr::from(7919u64)));
+        let p_minus_1 =
+            "21888242871839275222246405745257275088548364400416034343698204186575808495616";
+        assert_eq!(fr_from_decimal(p_minus_1), Ok(-Fr::from(1u64)));
+        let p = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+        for bad in ["", "01", "-1", "+1", " 1", "1 ", "0x1", "1.0", p] {
+            assert_eq!(
+                fr_from_decimal(bad),
+                Err(CircuitError::InvalidFieldElement),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -1,0 +1,50 @@
+//! The crate's error type.
+
+/// What can go wrong in this crate's native (out-of-circuit) code.
+///
+/// Gadgets report [`SynthesisError`](ark_relations::gr1cs::SynthesisError)
+/// instead, as arkworks gadgets do.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CircuitError {
+    /// Poseidon was asked to hash a number of inputs it has no parameters
+    /// for (circomlib's parameters cover 1 to 15 inputs).
+    #[error("Poseidon hashes 1 to 15 inputs, not {0}")]
+    PoseidonArity(usize),
+    /// A leaf index at or beyond the number of leaves in the tree.
+    #[error("leaf index {index} is out of range for a tree of {size} leaves")]
+    LeafIndexOutOfRange {
+        /// The index that was asked for.
+        index: usize,
+        /// The number of leaves in the tree.
+        size: usize,
+    },
+    /// A Merkle proof's index has bits set beyond its number of siblings, or
+    /// it has more siblings than any tree can.
+    #[error("Merkle proof index does not fit its siblings")]
+    MalformedMerkleProof,
+    /// A Merkle proof is longer than the circuit's maximum depth.
+    #[error("Merkle proof of depth {depth} exceeds the circuit's maximum depth {max_depth}")]
+    MerkleProofTooDeep {
+        /// The number of siblings in the proof.
+        depth: usize,
+        /// The circuit's maximum depth.
+        max_depth: usize,
+    },
+    /// A Merkle proof does not lead from its leaf to its root.
+    #[error("Merkle proof does not lead to its root")]
+    MerkleRootMismatch,
+    /// A coordinate pair that is not a point of BabyJubJub.
+    #[error("not a point on BabyJubJub")]
+    PointNotOnCurve,
+    /// An identity's secret scalar that is not below BabyJubJub's subgroup
+    /// order l.
+    #[error("secret scalar is not below the BabyJubJub subgroup order")]
+    SecretScalarOutOfRange,
+    /// A string that is not the canonical decimal form of a field element.
+    #[error("not a canonical decimal BN254 scalar field element")]
+    InvalidFieldElement,
+}
+
+/// `Result` with [`CircuitError`] as the default error.
+pub type Result<T, E = CircuitError> = core::result::Result<T, E>;

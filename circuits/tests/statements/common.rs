@@ -1,0 +1,86 @@
+//! Helpers shared by the statement tests.
+
+use std::path::PathBuf;
+
+use ark_ff::{AdditiveGroup, Field, UniformRand};
+use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use serde_json::Value;
+use zkaudit_circuits::{Fr, fr_from_decimal};
+
+/// Loads `shared/vectors/<name>`: the repository's `main/` sits beside
+/// `shared/`.
+pub fn vectors(name: &str) -> Value {
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "..",
+        "shared",
+        "vectors",
+        name,
+    ]
+    .iter()
+    .collect();
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
+    serde_json::from_str(&text).expect("test vectors are JSON")
+}
+
+/// A field element from a JSON decimal string.
+pub fn fr(value: &Value) -> Fr {
+    fr_from_decimal(value.as_str().expect("field elements are strings")).expect("canonical decimal")
+}
+
+/// A list of field elements from a JSON array of decimal strings.
+pub fn frs(value: &Value) -> Vec<Fr> {
+    value.as_array().expect("an array").iter().map(fr).collect()
+}
+
+/// A field element from a `0x`-prefixed hexadecimal string.
+pub fn fr_from_hex(hex: &str) -> Fr {
+    let digits = hex.strip_prefix("0x").expect("0x prefix");
+    digits.chars().fold(Fr::ZERO, |acc, digit| {
+        acc * Fr::from(16u64) + Fr::from(u64::from(digit.to_digit(16).expect("hex digit")))
+    })
+}
+
+/// A deterministic RNG, one stream per test.
+pub fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+/// `count` random field elements.
+pub fn random_frs(rng: &mut ChaCha20Rng, count: usize) -> Vec<Fr> {
+    (0..count).map(|_| Fr::rand(rng)).collect()
+}
+
+/// A fresh constraint system in proving mode.
+pub fn new_cs() -> ConstraintSystemRef<Fr> {
+    ConstraintSystem::<Fr>::new_ref()
+}
+
+/// Asserts that `cs` is satisfied, and that changing any single witness
+/// value makes it unsatisfied: every witness is pinned by some constraint.
+pub fn assert_every_witness_is_pinned(cs: &ConstraintSystemRef<Fr>) {
+    assert!(
+        cs.is_satisfied().unwrap(),
+        "the honest witness must satisfy"
+    );
+    // Inline the linear combinations and drop their cached values, so that
+    // every check re-evaluates the constraints from the witness.
+    cs.finalize();
+    let mut system = cs.borrow_mut().unwrap();
+    system.assignments.lc_assignment.clear();
+    let witness_count = system.num_witness_variables;
+    for index in 0..witness_count {
+        system.assignments.witness_assignment[index] += Fr::ONE;
+        let satisfied = system.is_satisfied().unwrap();
+        system.assignments.witness_assignment[index] -= Fr::ONE;
+        assert!(
+            !satisfied,
+            "witness {index} of {witness_count} is not pinned"
+        );
+    }
+    assert!(system.is_satisfied().unwrap());
+}

@@ -1,0 +1,9 @@
+//! Tests of zkaudit's statements: native references against external test
+//! vectors, gadgets against the native references, tampered witnesses, and
+//! pinned constraint counts.
+
+mod babyjubjub;
+mod common;
+mod identity;
+mod lean_imt;
+mod poseidon;
