@@ -12,6 +12,7 @@
 //! * [`record`]: typed records in their canonical, versioned binary encoding;
 //! * [`codec`]: the strict canonical binary encoding under everything hashed;
 //! * [`authority`]: who may write which record kinds;
+//! * [`identity`]: credential registries, derived by replaying the log;
 //! * [`store`] (features `sqlite`, `postgres`): the storage layer and the
 //!   [`sequencer`] that integrates batches into the tree durably.
 //!
@@ -21,6 +22,7 @@
 pub mod authority;
 pub mod codec;
 mod error;
+pub mod identity;
 pub mod merkle;
 pub mod note;
 pub mod record;

@@ -98,7 +98,7 @@ pub struct Service {
 /// witness and refresh loops. Must run inside a tokio runtime.
 pub async fn start(config: &Config, config_dir: &Path, store: Arc<dyn Store>) -> Result<Service> {
     let log_key = config.log_key(config_dir)?;
-    let record_key = config.log_key(config_dir)?;
+    let record_key = Arc::new(config.log_key(config_dir)?);
     let authorities = config.authority_set()?;
     let sequencer = tokio::task::spawn_blocking(move || Sequencer::open(store, log_key))
         .await?
@@ -129,6 +129,7 @@ pub async fn start(config: &Config, config_dir: &Path, store: Arc<dyn Store>) ->
             .iter()
             .map(|w| w.verifier_key.clone())
             .collect(),
+        log_signer: record_key.clone(),
     });
     publish_authority_set(&state, &authorities, &record_key).await?;
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use zkaudit_ledger::authority::{AuthoritySet, check_freshness};
+use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::sequencer::{Outcome, Pending, Sequencer};
 use zkaudit_ledger::store::StoredCheckpoint;
@@ -23,10 +24,11 @@ struct Inner {
     sequencer: Arc<Sequencer>,
     queue: AppendQueue,
     authorities: AuthoritySet,
-    domains: Vec<Box<dyn Domain>>,
+    domains: Vec<Arc<dyn Domain>>,
     metrics: Metrics,
     timestamp_window_ms: u64,
     witness_keys: Vec<String>,
+    log_signer: Arc<NoteSigningKey>,
 }
 
 /// Everything [`AppState::new`] needs.
@@ -38,13 +40,15 @@ pub struct AppParts {
     /// Configured authorities.
     pub authorities: AuthoritySet,
     /// Served domains.
-    pub domains: Vec<Box<dyn Domain>>,
+    pub domains: Vec<Arc<dyn Domain>>,
     /// Metrics.
     pub metrics: Metrics,
     /// Accepted distance between an authority record's time and the clock.
     pub timestamp_window_ms: u64,
     /// Verifier keys of the configured witnesses.
     pub witness_keys: Vec<String>,
+    /// The log's key, for the records the log writes itself.
+    pub log_signer: Arc<NoteSigningKey>,
 }
 
 /// A submission's result once durably integrated.
@@ -69,6 +73,7 @@ impl AppState {
                 metrics: parts.metrics,
                 timestamp_window_ms: parts.timestamp_window_ms,
                 witness_keys: parts.witness_keys,
+                log_signer: parts.log_signer,
             }),
         }
     }
@@ -94,8 +99,21 @@ impl AppState {
     }
 
     /// Served domains.
-    pub fn domains(&self) -> &[Box<dyn Domain>] {
+    pub fn domains(&self) -> &[Arc<dyn Domain>] {
         &self.inner.domains
+    }
+
+    /// The served domain of type `D`, if any.
+    pub fn domain<D: Domain>(&self) -> Option<&D> {
+        self.inner
+            .domains
+            .iter()
+            .find_map(|d| d.as_any().downcast_ref::<D>())
+    }
+
+    /// The log's key, for records the log writes itself.
+    pub fn log_signer(&self) -> &NoteSigningKey {
+        &self.inner.log_signer
     }
 
     /// Authorises, admits and durably logs a record submitted by a client.
@@ -106,6 +124,7 @@ impl AppState {
             .domains
             .iter()
             .find(|d| d.name() == record.domain())
+            .cloned()
             .ok_or_else(|| {
                 ApiError::unprocessable(
                     "unknown_kind",
@@ -144,8 +163,25 @@ impl AppState {
                 }
             }
         }
-        let pending = domain.admit(record, self)?;
-        self.append(pending).await
+        let admitted = {
+            let (domain, record, state) = (domain.clone(), record.clone(), self.clone());
+            blocking_api(move || domain.admit(&record, &state)).await?
+        };
+        let accepted = self.append(admitted).await?;
+        if !accepted.duplicate {
+            let (domain, record, state) = (domain.clone(), record.clone(), self.clone());
+            let index = accepted.index;
+            let follow_ups =
+                blocking_api(move || domain.after_commit(&record, index, &state)).await?;
+            for pending in follow_ups {
+                match self.append(pending).await {
+                    Ok(_) => {}
+                    Err(e) if e.code() == "already_used" => {}
+                    Err(e) => tracing::warn!(error = %e, "follow-up record not logged"),
+                }
+            }
+        }
+        Ok(accepted)
     }
 
     /// Durably logs an admitted entry (domains that build records
@@ -212,4 +248,13 @@ pub fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// Runs blocking work that answers in API errors off the async runtime.
+pub async fn blocking_api<T: Send + 'static>(
+    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
 }

@@ -55,4 +55,8 @@ impl Domain for LedgerDomain {
             )),
         }
     }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }

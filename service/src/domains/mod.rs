@@ -7,6 +7,8 @@
 //! [`Pending`] entry — checking its payload and deriving the uniqueness
 //! claims (nullifiers, title versions) and topics the store enforces.
 
+use std::any::Any;
+
 use utoipa_axum::router::OpenApiRouter;
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
@@ -14,6 +16,7 @@ use zkaudit_ledger::sequencer::Pending;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+pub mod identity;
 pub mod ledger;
 
 /// Who may write a record kind.
@@ -38,7 +41,24 @@ pub trait Domain: Send + Sync + 'static {
 
     /// Checks an authorised record's payload against the domain's rules and
     /// returns the entry to integrate, with its unique keys and topics.
+    /// Runs on the blocking pool: it may read the store.
     fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending>;
+
+    /// Called (on the blocking pool) after `record` was durably logged at
+    /// `index`; returns entries the log writes in consequence (e.g. a
+    /// registry's new root). Conflicts on those are expected when several
+    /// processes race to write the same follow-up, and are ignored.
+    fn after_commit(
+        &self,
+        _record: &Record,
+        _index: u64,
+        _state: &AppState,
+    ) -> ApiResult<Vec<Pending>> {
+        Ok(Vec::new())
+    }
+
+    /// For routes that need the concrete domain.
+    fn as_any(&self) -> &dyn Any;
 
     /// Domain routes, mounted at the root (use paths under `/v1/<domain>`).
     fn routes(&self) -> OpenApiRouter<AppState> {
@@ -47,6 +67,9 @@ pub trait Domain: Send + Sync + 'static {
 }
 
 /// Every domain this build serves.
-pub fn all() -> Vec<Box<dyn Domain>> {
-    vec![Box::new(ledger::LedgerDomain)]
+pub fn all() -> Vec<std::sync::Arc<dyn Domain>> {
+    vec![
+        std::sync::Arc::new(ledger::LedgerDomain),
+        std::sync::Arc::new(identity::IdentityDomain::default()),
+    ]
 }
