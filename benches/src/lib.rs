@@ -1,14 +1,36 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Criterion benchmarks over the whole of zkaudit; see `benches/` and
+//! BENCHMARKS.md. This library only holds helpers the benches share.
+
+use ed25519_dalek::SigningKey;
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use zkaudit_ledger::note::NoteSigningKey;
+use zkaudit_ledger::record::Record;
+use zkaudit_ledger::sequencer::Pending;
+
+/// A deterministic log key.
+pub fn log_key() -> NoteSigningKey {
+    let key = SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(1));
+    NoteSigningKey::from_signing_key("bench.zkaudit/log", key).expect("valid key name")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `n` distinct signed notice records of about `payload_len` bytes, as pending entries.
+pub fn pending_notices(start: u64, n: u64, payload_len: usize) -> Vec<Pending> {
+    let author = SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(2));
+    (start..start + n)
+        .map(|i| {
+            let mut payload = format!("notice {i} ").into_bytes();
+            payload.resize(payload_len, b'.');
+            let record =
+                Record::signed("ledger", "notice", 1_700_000_000_000 + i, payload, &author)
+                    .expect("valid record");
+            Pending::new(&record).topic(b"ledger/notice".to_vec())
+        })
+        .collect()
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
+/// PostgreSQL URL for benches (same default as the tests).
+pub fn postgres_url() -> String {
+    std::env::var("ZKAUDIT_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".into())
 }
