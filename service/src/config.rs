@@ -41,7 +41,7 @@ pub struct Config {
     #[serde(default)]
     pub server: ServerConfig,
     /// Witnesses asked to cosign checkpoints.
-    #[serde(default, rename = "witness")]
+    #[serde(default, rename = "witness", skip_serializing_if = "Vec::is_empty")]
     pub witnesses: Vec<WitnessConfig>,
     /// Authorities and what each may write.
     #[serde(default, rename = "authority")]

@@ -40,7 +40,7 @@ impl ServerProcess {
             .stderr(log)
             .spawn()
             .expect("spawning zkaudit serve");
-        let server = Self {
+        let mut server = Self {
             child,
             base: format!("http://{addr}"),
             log: log_path,
@@ -49,9 +49,13 @@ impl ServerProcess {
         server
     }
 
-    fn wait_ready(&self) {
+    fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                panic!("zkaudit serve exited with {status} before becoming ready:\n{log}");
+            }
             if let Ok(r) = agent().get(format!("{}/healthz", self.base)).call() {
                 if r.status() == 200 {
                     return;
@@ -79,6 +83,7 @@ impl Drop for ServerProcess {
             for (i, line) in lines.iter().enumerate() {
                 let keep = line.contains("ERROR")
                     || line.contains("WARN")
+                    || line.contains("error")
                     || line.contains("panicked")
                     || (i > 0 && lines[i - 1].contains("panicked"));
                 if keep {
