@@ -572,11 +572,11 @@ impl RegistryBook {
                 let Ok(revoke) = CredentialRevoke::decode(record.payload()) else {
                     return;
                 };
-                if let Some(registry) = self.registries.get_mut(&id) {
-                    if registry.tree.revoke(revoke.leaf_index as usize).is_ok() {
-                        registry.version += 1;
-                        registry.last_change = index;
-                    }
+                if let Some(registry) = self.registries.get_mut(&id)
+                    && registry.tree.revoke(revoke.leaf_index as usize).is_ok()
+                {
+                    registry.version += 1;
+                    registry.last_change = index;
                 }
             }
             _ => {}

@@ -24,7 +24,7 @@ use std::str::FromStr;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
-use rand::{CryptoRng, RngCore};
+use rand_core::{CryptoRng, RngCore};
 use signed_note::{Note, Signature as NoteSignature, VerifierList};
 /// The wrapper private key strings come in (wipes them on drop),
 /// re-exported so callers need no `zeroize` dependency of their own.
