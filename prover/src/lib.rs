@@ -1,14 +1,28 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! # zkaudit-prover
+//!
+//! Groth16 proving over BN254 for zkaudit's holder-side statements: key
+//! setup, a key cache on disk, and parallel batch proving.
+//!
+//! - [`setup_development`] makes circuit-specific keys whose toxic waste
+//!   passed through this process: **development keys**. Production keys come
+//!   from a multi-party ceremony (planned; one honest contributor suffices).
+//! - [`KeyCache`] stores keys per circuit shape with a manifest carrying the
+//!   verifying key's digest, which the log records as authoritative.
+//! - [`prove`] makes one proof; [`prove_batch`] many, in parallel on rayon's
+//!   pool, with per-proof randomness derived from one secret seed.
+//!
+//! Everything is generic over `C: ConstraintSynthesizer<Fr>`: the prover
+//! knows circuits only through their synthesizers. Verification lives in
+//! [`zkaudit_verifier::groth16`]. Proving is CPU-bound: call it from
+//! `spawn_blocking` or a rayon pool, never on an async runtime's workers.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod error;
+mod keys;
+mod prove;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use ark_bn254::{Bn254, Fr};
+pub use ark_groth16::{Proof, ProvingKey, VerifyingKey};
+pub use error::{ProverError, Result};
+pub use keys::{KEY_MANIFEST_FORMAT, KeyCache, KeyManifest, Keys, setup_development};
+pub use prove::{proof_rng, prove, prove_batch, prove_batch_with_progress};
+pub use zkaudit_verifier::groth16::PreparedKey;

@@ -5,9 +5,14 @@
 //! nothing but the log's public key. No async runtime, no database, no
 //! thread pool; builds for `wasm32` so citizens can verify in a browser.
 //!
+//! [`groth16`] verifies Groth16 proofs over BN254 (strict decoding, batch
+//! verification) and [`snarkjs`] reads and writes snarkjs's JSON formats.
+//!
 //! Every check returns `Result<_, VerifyError>`: there is no `bool` to forget.
 
+pub mod groth16;
 pub mod receipt;
+pub mod snarkjs;
 
 pub use receipt::{Receipt, VerifiedReceipt};
 
@@ -37,6 +42,27 @@ pub enum VerifyError {
     /// Two things that must agree don't (e.g. origin, record id).
     #[error("mismatch: {0}")]
     Mismatch(String),
+    /// A Groth16 proof does not verify.
+    #[error("groth16 proof rejected: {reason}")]
+    Groth16 {
+        /// What failed.
+        reason: String,
+    },
+    /// A Groth16 proof came with the wrong number of public inputs.
+    #[error("groth16 verifying key expects {expected} public inputs, got {got}")]
+    PublicInputCount {
+        /// Public inputs of the verifying key.
+        expected: usize,
+        /// Public inputs given.
+        got: usize,
+    },
+    /// A batch of Groth16 proofs was rejected; `invalid` lists the proofs
+    /// (indices into the batch) that do not verify on their own.
+    #[error("groth16 batch rejected: proofs {invalid:?} do not verify")]
+    BatchRejected {
+        /// Sorted indices of the invalid proofs.
+        invalid: Vec<usize>,
+    },
     /// Too few witnesses cosigned.
     #[error("only {got} of the required {required} witness cosignatures verify")]
     Quorum {
