@@ -44,6 +44,48 @@ pub enum CircuitError {
     /// A string that is not the canonical decimal form of a field element.
     #[error("not a canonical decimal BN254 scalar field element")]
     InvalidFieldElement,
+    /// An eligibility circuit shape outside 1 ≤ depth ≤ 32, 1 ≤ attributes
+    /// ≤ 8.
+    #[error("no eligibility circuit of depth {depth} with {attributes} attributes")]
+    InvalidShape {
+        /// The requested maximum tree depth.
+        depth: usize,
+        /// The requested number of attributes.
+        attributes: usize,
+    },
+    /// A credential with a number of attributes outside 1 to 8.
+    #[error("a credential has 1 to 8 attributes, not {0}")]
+    AttributeCount(usize),
+    /// A statement whose attributes or predicates are not one per attribute
+    /// of its shape.
+    #[error("expected {expected} attributes or predicates, found {found}")]
+    AttributeCountMismatch {
+        /// The shape's number of attributes.
+        expected: usize,
+        /// The number given.
+        found: usize,
+    },
+    /// A circuit path whose number of levels (siblings or path bits) is not
+    /// the circuit's maximum depth.
+    #[error("circuit path has {found} levels, the circuit has {expected}")]
+    PathLengthMismatch {
+        /// The circuit's maximum depth.
+        expected: usize,
+        /// The number of siblings or path bits in the path.
+        found: usize,
+    },
+    /// A set predicate with no value or more than its 4 slots.
+    #[error("a set predicate holds 1 to 4 values, not {0}")]
+    SetSize(usize),
+    /// An attribute that its predicate does not accept.
+    #[error("attribute {attribute} does not satisfy its predicate")]
+    PredicateFails {
+        /// The attribute's position, from 0.
+        attribute: usize,
+    },
+    /// A nullifier that is not the identity's nullifier for the scope.
+    #[error("nullifier is not the identity's nullifier for the scope")]
+    NullifierMismatch,
 }
 
 /// `Result` with [`CircuitError`] as the default error.

@@ -9,6 +9,10 @@
 //!   to `ark-ed-on-bn254`'s model and in-circuit fixed-base multiplication.
 //! - [`identity`]: Semaphore v4 identities (public key, commitment,
 //!   nullifier) natively and in-circuit.
+//! - [`predicate`]: range and set predicates on unsigned 64-bit attributes.
+//! - [`eligibility`]: "my credential is in the registry and its attributes
+//!   satisfy these predicates", with a scoped nullifier and a bound message,
+//!   behind a single public input.
 //!
 //! All field elements are elements of the BN254 scalar field [`Fr`], which is
 //! also BabyJubJub's base field.
@@ -18,9 +22,11 @@ use core::str::FromStr;
 pub use ark_bn254::Fr;
 
 pub mod babyjubjub;
+pub mod eligibility;
 pub mod identity;
 pub mod lean_imt;
 pub mod poseidon;
+pub mod predicate;
 
 mod error;
 

@@ -4,6 +4,8 @@
 
 mod babyjubjub;
 mod common;
+mod eligibility;
 mod identity;
 mod lean_imt;
 mod poseidon;
+mod predicate;
