@@ -18,8 +18,10 @@ use std::collections::{BTreeMap, VecDeque};
 use ark_ff::{BigInteger, PrimeField};
 use ed25519_dalek::VerifyingKey;
 use zkaudit_circuits::Fr;
+use zkaudit_circuits::eligibility::{EligibilityShape, message_field};
 use zkaudit_circuits::lean_imt::{LeanImt, MerkleProof};
 use zkaudit_circuits::poseidon::poseidon_hash;
+use zkaudit_circuits::predicate::{AttributePredicate, SET_SIZE};
 
 use crate::codec::{CodecError, Reader, Writer};
 use crate::record::{Author, Record};
@@ -34,8 +36,16 @@ pub const CREDENTIAL_ISSUE: &str = "credential.issue";
 pub const CREDENTIAL_REVOKE: &str = "credential.revoke";
 /// Kind: the log records a registry's root after a change.
 pub const REGISTRY_ROOT: &str = "registry.root";
+/// Kind: a verifier (e.g. a benefits office) defines a claim scope and its predicates.
+pub const SCOPE_CREATE: &str = "scope.create";
+/// Kind: the log records a circuit's verifying key and its SHA3-256 digest.
+pub const CIRCUIT_KEY: &str = "circuit.key";
 /// Kind: a citizen's eligibility claim (authorised by its proof).
 pub const CLAIM: &str = "claim";
+/// Largest request message a claim binds.
+pub const MAX_MESSAGE: usize = 1024;
+/// Largest encoded verifying key.
+pub const MAX_VK: usize = 4096;
 
 /// Most attributes a credential may carry.
 pub const MAX_ATTRIBUTES: usize = 8;
@@ -87,6 +97,12 @@ pub enum IdentityError {
     /// The registry is full for its circuit depth.
     #[error("registry {0:?} is full for its tree depth")]
     Full(String),
+    /// No scope has this id.
+    #[error("unknown scope {0:?}")]
+    UnknownScope(String),
+    /// The scope id is taken.
+    #[error("scope {0:?} already exists")]
+    ScopeExists(String),
 }
 
 /// Result alias of the identity domain.
@@ -327,6 +343,226 @@ impl RegistryRoot {
     }
 }
 
+/// `scope.create`: a claim scope over one registry, with one predicate per
+/// attribute. One identity can claim once per scope (its nullifier).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScopeSpec {
+    /// Unique id, `[a-z0-9-]`, e.g. `"heating-allowance-2027"`.
+    pub id: String,
+    /// Human-readable title.
+    pub title: String,
+    /// The registry whose credentials are eligible.
+    pub registry: String,
+    /// One predicate per registry attribute, in schema order.
+    pub predicates: Vec<AttributePredicate>,
+}
+
+impl ScopeSpec {
+    /// The scope as a field element: the value hashed into nullifiers.
+    pub fn scope_field(&self) -> Fr {
+        scope_field(&self.id)
+    }
+
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.id)
+            .str(&self.title)
+            .str(&self.registry)
+            .u8(self.predicates.len() as u8);
+        for p in &self.predicates {
+            w.u64(p.min).u64(p.max);
+            match p.set {
+                None => w.u8(0),
+                Some(set) => {
+                    w.u8(1);
+                    for v in set {
+                        w.u64(v);
+                    }
+                    &mut w
+                }
+            };
+        }
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> IdentityResult<Self> {
+        let mut r = Reader::new(bytes);
+        let id = r.str("scope id", MAX_ID)?.to_owned();
+        let title = r.str("title", MAX_TEXT)?.to_owned();
+        let registry = r.str("registry id", MAX_ID)?.to_owned();
+        let n = r.u8("predicate count")? as usize;
+        if n == 0 || n > MAX_ATTRIBUTES {
+            return Err(IdentityError::InvalidSpec("1 to 8 predicates".into()));
+        }
+        let mut predicates = Vec::with_capacity(n);
+        for _ in 0..n {
+            let min = r.u64("min")?;
+            let max = r.u64("max")?;
+            let set = match r.u8("set flag")? {
+                0 => None,
+                1 => {
+                    let mut set = [0u64; SET_SIZE];
+                    for v in &mut set {
+                        *v = r.u64("set value")?;
+                    }
+                    Some(set)
+                }
+                other => {
+                    return Err(CodecError::Invalid {
+                        what: "set flag",
+                        reason: format!("{other} is not 0 or 1"),
+                    }
+                    .into());
+                }
+            };
+            predicates.push(AttributePredicate { min, max, set });
+        }
+        r.finish()?;
+        let spec = Self {
+            id,
+            title,
+            registry,
+            predicates,
+        };
+        let id_ok = !spec.id.is_empty()
+            && spec
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !id_ok {
+            return Err(IdentityError::InvalidSpec(
+                "scope id must be [a-z0-9-]".into(),
+            ));
+        }
+        Ok(spec)
+    }
+}
+
+/// The field element of scope `id`: `message_field("zkaudit/v1/scope\0" ‖ id)`.
+pub fn scope_field(id: &str) -> Fr {
+    let mut bytes = b"zkaudit/v1/scope\0".to_vec();
+    bytes.extend_from_slice(id.as_bytes());
+    message_field(&bytes)
+}
+
+/// The field element a claim's request message binds:
+/// `message_field("zkaudit/v1/claim-message\0" ‖ scope id ‖ 0x00 ‖ message)`.
+pub fn claim_message_field(scope: &str, message: &[u8]) -> Fr {
+    let mut bytes = b"zkaudit/v1/claim-message\0".to_vec();
+    bytes.extend_from_slice(scope.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(message);
+    message_field(&bytes)
+}
+
+/// `circuit.key`: a circuit shape's verifying key, logged so every verifier
+/// knows which key is authoritative.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CircuitKey {
+    /// Shape id, e.g. `"eligibility-d20-a3"`.
+    pub shape: String,
+    /// SHA3-256 digest of the verifying key (see the verifier crate).
+    pub vk_digest: [u8; 32],
+    /// The verifying key, compressed canonical arkworks bytes.
+    pub vk: Vec<u8>,
+    /// Whether these are development keys (a setup whose secrets one party knew).
+    pub development: bool,
+}
+
+impl CircuitKey {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.shape)
+            .fixed(&self.vk_digest)
+            .bytes(&self.vk)
+            .u8(u8::from(self.development));
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> IdentityResult<Self> {
+        let mut r = Reader::new(bytes);
+        let out = Self {
+            shape: r.str("shape", MAX_ID)?.to_owned(),
+            vk_digest: r.array("vk digest")?,
+            vk: r.bytes("verifying key", MAX_VK)?.to_vec(),
+            development: match r.u8("development flag")? {
+                0 => false,
+                1 => true,
+                other => {
+                    return Err(CodecError::Invalid {
+                        what: "development flag",
+                        reason: format!("{other} is not 0 or 1"),
+                    }
+                    .into());
+                }
+            },
+        };
+        r.finish()?;
+        Ok(out)
+    }
+}
+
+/// `claim`: a citizen's eligibility claim, authorised by its proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// The scope claimed.
+    pub scope: String,
+    /// The registry root the proof is against (canonical field bytes).
+    pub root: [u8; 32],
+    /// The nullifier `Poseidon(scope, secret)` (canonical field bytes).
+    pub nullifier: [u8; 32],
+    /// The request the proof is bound to (e.g. a benefit application id).
+    pub message: Vec<u8>,
+    /// Digest of the verifying key the proof verifies under.
+    pub vk_digest: [u8; 32],
+    /// The Groth16 proof, compressed (128 bytes).
+    pub proof: Vec<u8>,
+}
+
+impl Claim {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.scope)
+            .fixed(&self.root)
+            .fixed(&self.nullifier)
+            .bytes(&self.message)
+            .fixed(&self.vk_digest)
+            .bytes(&self.proof);
+        w.finish()
+    }
+
+    /// Strict decoding (field elements canonical).
+    pub fn decode(bytes: &[u8]) -> IdentityResult<Self> {
+        let mut r = Reader::new(bytes);
+        let out = Self {
+            scope: r.str("scope id", MAX_ID)?.to_owned(),
+            root: r.array("root")?,
+            nullifier: r.array("nullifier")?,
+            message: r.bytes("message", MAX_MESSAGE)?.to_vec(),
+            vk_digest: r.array("vk digest")?,
+            proof: r.bytes("proof", 256)?.to_vec(),
+        };
+        r.finish()?;
+        fr_from_bytes("root", &out.root)?;
+        fr_from_bytes("nullifier", &out.nullifier)?;
+        Ok(out)
+    }
+
+    /// The key claimed in the log's uniqueness index: one claim per
+    /// (scope, nullifier).
+    pub fn unique_key(&self) -> Vec<u8> {
+        let mut key = self.scope.clone().into_bytes();
+        key.push(0);
+        key.extend_from_slice(&self.nullifier);
+        key
+    }
+}
+
 /// A logged root and when it was logged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggedRoot {
@@ -428,6 +664,8 @@ impl Registry {
 pub struct RegistryBook {
     log_key: VerifyingKey,
     registries: BTreeMap<String, Registry>,
+    scopes: BTreeMap<String, ScopeSpec>,
+    keys: BTreeMap<String, (CircuitKey, u64)>,
     applied_up_to: u64,
 }
 
@@ -442,6 +680,8 @@ impl RegistryBook {
         Self {
             log_key,
             registries: BTreeMap::new(),
+            scopes: BTreeMap::new(),
+            keys: BTreeMap::new(),
             applied_up_to: 0,
         }
     }
@@ -461,6 +701,27 @@ impl RegistryBook {
         self.registries.values()
     }
 
+    /// A scope by id.
+    pub fn scope(&self, id: &str) -> Option<&ScopeSpec> {
+        self.scopes.get(id)
+    }
+
+    /// All scopes, by id.
+    pub fn scopes(&self) -> impl Iterator<Item = &ScopeSpec> {
+        self.scopes.values()
+    }
+
+    /// The first logged verifying key of `shape` and the index of its record.
+    pub fn circuit_key(&self, shape: &str) -> Option<&(CircuitKey, u64)> {
+        self.keys.get(shape)
+    }
+
+    /// The eligibility circuit shape proofs for `registry` use.
+    pub fn shape_of(&self, registry: &Registry) -> IdentityResult<EligibilityShape> {
+        EligibilityShape::new(registry.spec.depth as usize, registry.spec.attributes.len())
+            .map_err(|e| IdentityError::InvalidSpec(e.to_string()))
+    }
+
     /// Checks, without applying, that an authority-signed change is valid
     /// against the current state. Returns the registry id it changes.
     pub fn check(&self, record: &Record) -> IdentityResult<String> {
@@ -476,6 +737,24 @@ impl RegistryBook {
                     return Err(IdentityError::RegistryExists(spec.id));
                 }
                 Ok(spec.id)
+            }
+            SCOPE_CREATE => {
+                let scope = ScopeSpec::decode(record.payload())?;
+                if self.scopes.contains_key(&scope.id) {
+                    return Err(IdentityError::ScopeExists(scope.id));
+                }
+                let registry = self
+                    .registries
+                    .get(&scope.registry)
+                    .ok_or_else(|| IdentityError::UnknownRegistry(scope.registry.clone()))?;
+                if scope.predicates.len() != registry.spec.attributes.len() {
+                    return Err(IdentityError::AttributeCount {
+                        registry: scope.registry,
+                        expected: registry.spec.attributes.len(),
+                        got: scope.predicates.len(),
+                    });
+                }
+                Ok(scope.registry)
             }
             CREDENTIAL_ISSUE => {
                 let issue = CredentialIssue::decode(record.payload())?;
@@ -532,9 +811,11 @@ impl RegistryBook {
         if record.domain() != DOMAIN {
             return;
         }
-        if record.kind() == REGISTRY_ROOT {
-            self.apply_root(index, record);
-            return;
+        match record.kind() {
+            REGISTRY_ROOT => return self.apply_root(index, record),
+            CIRCUIT_KEY => return self.apply_key(index, record),
+            CLAIM => return,
+            _ => {}
         }
         let Ok(id) = self.check(record) else { return };
         let Author::Ed25519(author) = record.author() else {
@@ -555,6 +836,11 @@ impl RegistryBook {
                             logged_roots: VecDeque::new(),
                         },
                     );
+                }
+            }
+            SCOPE_CREATE => {
+                if let Ok(scope) = ScopeSpec::decode(record.payload()) {
+                    self.scopes.insert(scope.id.clone(), scope);
                 }
             }
             CREDENTIAL_ISSUE => {
@@ -580,6 +866,16 @@ impl RegistryBook {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The first key the log records for a shape is the authoritative one.
+    fn apply_key(&mut self, index: u64, record: &Record) {
+        if record.author() != Author::Ed25519(self.log_key) {
+            return;
+        }
+        if let Ok(key) = CircuitKey::decode(record.payload()) {
+            self.keys.entry(key.shape.clone()).or_insert((key, index));
         }
     }
 
@@ -826,5 +1122,83 @@ mod tests {
         assert!(!reg.root_is_logged());
         assert!(!reg.accepts(&Fr::from(42u64), 0));
         assert_eq!(book.pending_roots().len(), 1);
+    }
+
+    #[test]
+    fn scopes_keys_and_claims() {
+        let issuer = key(1);
+        let office = key(3);
+        let log = key(9);
+        let mut book = RegistryBook::new(log.verifying_key());
+        replay(
+            &mut book,
+            &[signed(REGISTRY_CREATE, spec().encode(), &issuer, 0)],
+            &log,
+        );
+        let scope = ScopeSpec {
+            id: "heating-2027".into(),
+            title: "Heating allowance".into(),
+            registry: "national-id".into(),
+            predicates: vec![
+                AttributePredicate::at_most(20_080_101),
+                AttributePredicate::one_of(&[7, 8]).unwrap(),
+            ],
+        };
+        assert_eq!(ScopeSpec::decode(&scope.encode()).unwrap(), scope);
+        let record = signed(SCOPE_CREATE, scope.encode(), &office, 1);
+        assert_eq!(book.check(&record), Ok("national-id".into()));
+        replay(&mut book, std::slice::from_ref(&record), &log);
+        assert_eq!(book.scope("heating-2027"), Some(&scope));
+        assert!(matches!(
+            book.check(&record),
+            Err(IdentityError::ScopeExists(_))
+        ));
+        let mut short = scope.clone();
+        short.id = "other".into();
+        short.predicates.pop();
+        assert!(matches!(
+            book.check(&signed(SCOPE_CREATE, short.encode(), &office, 2)),
+            Err(IdentityError::AttributeCount { .. })
+        ));
+        assert_ne!(scope.scope_field(), scope_field("heating-2028"));
+        assert_ne!(
+            claim_message_field("heating-2027", b"application 1"),
+            claim_message_field("heating-2027", b"application 2")
+        );
+
+        // Keys: only the log's first record per shape counts.
+        let k = CircuitKey {
+            shape: "eligibility-d20-a2".into(),
+            vk_digest: [1; 32],
+            vk: vec![2; 100],
+            development: true,
+        };
+        assert_eq!(CircuitKey::decode(&k.encode()).unwrap(), k);
+        let forged = CircuitKey {
+            vk_digest: [9; 32],
+            ..k.clone()
+        };
+        book.apply(10, &signed(CIRCUIT_KEY, forged.encode(), &issuer, 10));
+        assert!(book.circuit_key(&k.shape).is_none());
+        book.apply(11, &signed(CIRCUIT_KEY, k.encode(), &log, 11));
+        book.apply(12, &signed(CIRCUIT_KEY, forged.encode(), &log, 12));
+        assert_eq!(book.circuit_key(&k.shape), Some(&(k, 11)));
+
+        // Claims decode strictly.
+        let claim = Claim {
+            scope: "heating-2027".into(),
+            root: fr_to_bytes(&Fr::from(5u64)),
+            nullifier: fr_to_bytes(&Fr::from(6u64)),
+            message: b"application 1".to_vec(),
+            vk_digest: [1; 32],
+            proof: vec![0; 128],
+        };
+        assert_eq!(Claim::decode(&claim.encode()).unwrap(), claim);
+        let mut bad = claim.clone();
+        bad.nullifier = [0xff; 32];
+        assert_eq!(
+            Claim::decode(&bad.encode()),
+            Err(IdentityError::NonCanonicalField("nullifier"))
+        );
     }
 }

@@ -41,6 +41,22 @@ pub enum Command {
     Log(LogCommand),
     /// Verify, offline, a receipt or checkpoint the log handed out.
     Verify(VerifyArgs),
+    /// The holder's identity wallet (the secret never leaves this machine).
+    #[command(subcommand)]
+    Id(crate::identity_cli::IdCommand),
+    /// Issuer commands: registries, credentials, revocations, claim scopes.
+    #[command(subcommand)]
+    Issuer(crate::identity_cli::IssuerCommand),
+    /// Make zero-knowledge proofs locally.
+    #[command(subcommand)]
+    Prove(crate::identity_cli::ProveCommand),
+    /// Submit a claim made by `zkaudit prove eligibility`; writes the receipt.
+    Claim(crate::identity_cli::ClaimArgs),
+    /// Make DEVELOPMENT Groth16 keys for an eligibility circuit shape.
+    Setup(crate::identity_cli::SetupArgs),
+    /// Export verifying keys (snarkjs JSON or binary).
+    #[command(subcommand)]
+    Keys(crate::identity_cli::KeysCommand),
 }
 
 /// `zkaudit serve`.
@@ -218,6 +234,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Keygen(args) => keygen(args),
         Command::Log(cmd) => log_command(cmd),
         Command::Verify(args) => verify(args),
+        Command::Id(cmd) => crate::identity_cli::id(cmd),
+        Command::Issuer(cmd) => crate::identity_cli::issuer(cmd),
+        Command::Prove(cmd) => crate::identity_cli::prove(cmd),
+        Command::Claim(args) => crate::identity_cli::claim(args),
+        Command::Setup(args) => crate::identity_cli::setup(args),
+        Command::Keys(cmd) => crate::identity_cli::keys(cmd),
     }
 }
 

@@ -48,6 +48,21 @@ impl Client {
         serde_json::from_str(&text).context("the log's answer is not a receipt")
     }
 
+    /// POSTs JSON to `path` and parses the JSON answer.
+    pub fn post_json(&self, path: &str, body: &impl serde::Serialize) -> Result<serde_json::Value> {
+        let mut response = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .send_json(body)
+            .with_context(|| format!("sending to {}{path}", self.base))?;
+        let status = response.status();
+        let text = response.body_mut().read_to_string()?;
+        if !status.is_success() {
+            bail!("refused ({status}): {}", error_message(&text));
+        }
+        serde_json::from_str(&text).context("the answer is not JSON")
+    }
+
     /// GETs `path` and parses JSON.
     pub fn get_json(&self, path: &str) -> Result<serde_json::Value> {
         let text = self.get_text(path)?;

@@ -15,6 +15,7 @@ pub mod client;
 pub mod config;
 pub mod domains;
 pub mod error;
+pub mod identity_cli;
 pub mod metrics;
 pub mod mirror;
 pub mod queue;

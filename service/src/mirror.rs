@@ -38,14 +38,14 @@ pub fn mirror(server: &str, log_vkey: &str, out: &Path) -> Result<MirrorReport> 
     let checkpoint =
         open_checkpoint(&note, log_vkey).context("the log's checkpoint does not verify")?;
     let previous = read_previous(out, log_vkey)?;
-    if let Some(prev) = &previous {
-        if prev.size > checkpoint.size {
-            bail!(
-                "ROLLBACK: the log now claims size {} but {} was mirrored before",
-                checkpoint.size,
-                prev.size
-            );
-        }
+    if let Some(prev) = &previous
+        && prev.size > checkpoint.size
+    {
+        bail!(
+            "ROLLBACK: the log now claims size {} but {} was mirrored before",
+            checkpoint.size,
+            prev.size
+        );
     }
 
     let bar = progress(checkpoint.size);

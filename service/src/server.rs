@@ -96,7 +96,12 @@ pub struct Service {
 
 /// Builds the service: store, sequencer, queue, authority-set record,
 /// witness and refresh loops. Must run inside a tokio runtime.
-pub async fn start(config: &Config, config_dir: &Path, store: Arc<dyn Store>) -> Result<Service> {
+pub async fn start(
+    config: &Config,
+    config_dir: &Path,
+    data_dir: &Path,
+    store: Arc<dyn Store>,
+) -> Result<Service> {
     let log_key = config.log_key(config_dir)?;
     let record_key = Arc::new(config.log_key(config_dir)?);
     let authorities = config.authority_set()?;
@@ -121,7 +126,7 @@ pub async fn start(config: &Config, config_dir: &Path, store: Arc<dyn Store>) ->
         sequencer: sequencer.clone(),
         queue,
         authorities: authorities.clone(),
-        domains: crate::domains::all(),
+        domains: crate::domains::all(data_dir),
         metrics: metrics.clone(),
         timestamp_window_ms: config.log.timestamp_window_secs * 1000,
         witness_keys: config
@@ -228,7 +233,7 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
         let location = location.clone();
         tokio::task::spawn_blocking(move || open_store(&location)).await??
     };
-    let service = start(&config, &config_dir, store).await?;
+    let service = start(&config, &config_dir, &options.data_dir, store).await?;
     let (router, _) = crate::api::router(service.state.clone(), service.max_body_bytes);
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await

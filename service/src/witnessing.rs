@@ -47,10 +47,12 @@ pub async fn run(
         let mut moved = std::mem::take(&mut progress);
         let metrics_now = metrics.clone();
         let all_done = tokio::task::spawn_blocking(move || {
-            let done = moved
+            // Every witness is asked, even after one fails: no short-circuit.
+            let results: Vec<bool> = moved
                 .iter_mut()
                 .map(|w| cosign_once(&seq, w, size, &metrics_now))
-                .fold(true, |acc, ok| acc && ok);
+                .collect();
+            let done = results.iter().all(|ok| *ok);
             (moved, done)
         })
         .await;

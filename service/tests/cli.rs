@@ -3,33 +3,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use common::*;
-
-fn zkaudit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkaudit"))
-        .args(args)
-        .env("ZKAUDIT_LOG", "warn")
-        .output()
-        .expect("running zkaudit")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = zkaudit(args);
-    assert!(
-        out.status.success(),
-        "zkaudit {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = zkaudit(args);
-    assert!(!out.status.success(), "zkaudit {args:?} should have failed");
-    String::from_utf8(out.stderr).unwrap()
-}
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -67,9 +67,11 @@ pub trait Domain: Send + Sync + 'static {
 }
 
 /// Every domain this build serves.
-pub fn all() -> Vec<std::sync::Arc<dyn Domain>> {
+///
+/// `data_dir` holds what domains keep beside the log (e.g. circuit keys).
+pub fn all(data_dir: &std::path::Path) -> Vec<std::sync::Arc<dyn Domain>> {
     vec![
         std::sync::Arc::new(ledger::LedgerDomain),
-        std::sync::Arc::new(identity::IdentityDomain::default()),
+        std::sync::Arc::new(identity::IdentityDomain::new(data_dir.join("keys"))),
     ]
 }

@@ -3,7 +3,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -56,10 +56,10 @@ impl ServerProcess {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
                 panic!("zkaudit serve exited with {status} before becoming ready:\n{log}");
             }
-            if let Ok(r) = agent().get(format!("{}/healthz", self.base)).call() {
-                if r.status() == 200 {
-                    return;
-                }
+            if let Ok(r) = agent().get(format!("{}/healthz", self.base)).call()
+                && r.status() == 200
+            {
+                return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -170,4 +170,31 @@ pub fn now_ms() -> u64 {
 /// A fresh temporary data directory.
 pub fn data_dir(tmp: &tempfile::TempDir, name: &str) -> PathBuf {
     tmp.path().join(name)
+}
+
+/// Runs the `zkaudit` binary.
+pub fn zkaudit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkaudit"))
+        .args(args)
+        .env("ZKAUDIT_LOG", "warn")
+        .output()
+        .expect("running zkaudit")
+}
+
+/// Runs `zkaudit`, which must succeed; returns its stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = zkaudit(args);
+    assert!(
+        out.status.success(),
+        "zkaudit {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs `zkaudit`, which must fail; returns its stderr.
+pub fn fails(args: &[&str]) -> String {
+    let out = zkaudit(args);
+    assert!(!out.status.success(), "zkaudit {args:?} should have failed");
+    String::from_utf8(out.stderr).unwrap()
 }

@@ -7,6 +7,7 @@
 //! registries are a [`RegistryBook`] replayed from the log, so every
 //! process sharing a database derives the same state.
 
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use axum::Json;
@@ -17,8 +18,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_circuits::Fr;
 use zkaudit_ledger::identity::{
-    CREDENTIAL_ISSUE, CREDENTIAL_REVOKE, CredentialRevoke, DOMAIN, IdentityError, REGISTRY_CREATE,
-    REGISTRY_ROOT, Registry, RegistryBook, RegistrySpec, fr_to_bytes,
+    CIRCUIT_KEY, CLAIM, CREDENTIAL_ISSUE, CREDENTIAL_REVOKE, CredentialRevoke, DOMAIN,
+    IdentityError, REGISTRY_CREATE, REGISTRY_ROOT, Registry, RegistryBook, RegistrySpec,
+    SCOPE_CREATE, ScopeSpec, fr_to_bytes,
 };
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
@@ -27,16 +29,32 @@ use super::{Authorisation, Domain};
 use crate::error::{ApiError, ApiResult, AppPath, AppQuery, ErrorBody};
 use crate::state::{AppState, blocking_api, now_ms};
 
+pub mod claims;
+pub mod keys;
+
 /// Topic of every identity record, in log order.
 const TOPIC_ALL: &[u8] = b"identity";
 
-/// The identity domain and its replayed registries.
-#[derive(Default)]
+/// The identity domain: replayed registries and the circuit keys.
 pub struct IdentityDomain {
     book: Mutex<Option<RegistryBook>>,
+    keys: keys::ShapeKeys,
 }
 
 impl IdentityDomain {
+    /// The domain, with circuit keys kept in `key_dir`.
+    pub fn new(key_dir: PathBuf) -> Self {
+        Self {
+            book: Mutex::new(None),
+            keys: keys::ShapeKeys::new(key_dir),
+        }
+    }
+
+    /// The circuit keys.
+    pub fn keys(&self) -> &keys::ShapeKeys {
+        &self.keys
+    }
+
     /// Brings the registries up to date with the log and runs `f` on them.
     /// Blocking: reads the store.
     pub fn with_book<T>(
@@ -86,8 +104,11 @@ fn refused(e: IdentityError) -> ApiError {
         IdentityError::UnknownRegistry(_) | IdentityError::NoSuchCredential { .. } => {
             ApiError::unprocessable("unknown_target", e.to_string())
         }
+        IdentityError::UnknownScope(_) => ApiError::not_found(e.to_string()),
         IdentityError::NotIssuer(_) => ApiError::forbidden("not_issuer", e.to_string()),
-        IdentityError::RegistryExists(_) => ApiError::conflict("already_used", e.to_string()),
+        IdentityError::RegistryExists(_) | IdentityError::ScopeExists(_) => {
+            ApiError::conflict("already_used", e.to_string())
+        }
         _ => ApiError::unprocessable("invalid_payload", e.to_string()),
     }
 }
@@ -99,21 +120,29 @@ impl Domain for IdentityDomain {
 
     fn authorisation(&self, kind: &str) -> Option<Authorisation> {
         match kind {
-            REGISTRY_CREATE | CREDENTIAL_ISSUE | CREDENTIAL_REVOKE => {
+            REGISTRY_CREATE | CREDENTIAL_ISSUE | CREDENTIAL_REVOKE | SCOPE_CREATE => {
                 Some(Authorisation::Authority)
             }
-            REGISTRY_ROOT => Some(Authorisation::LogOnly),
+            REGISTRY_ROOT | CIRCUIT_KEY => Some(Authorisation::LogOnly),
+            CLAIM => Some(Authorisation::Proof),
             _ => None,
         }
     }
 
     fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
+        if record.kind() == CLAIM {
+            return self.admit_claim(record, state);
+        }
         let registry = self.with_book(state, |book| book.check(record).map_err(refused))?;
         let mut pending = Pending::new(record)
             .topic(TOPIC_ALL.to_vec())
             .topic(registry_topic(&registry));
         match record.kind() {
             REGISTRY_CREATE => pending = pending.unique("identity/registry", registry.as_bytes()),
+            SCOPE_CREATE => {
+                let scope = ScopeSpec::decode(record.payload()).map_err(refused)?;
+                pending = pending.unique("identity/scope", scope.id.into_bytes());
+            }
             CREDENTIAL_REVOKE => {
                 let revoke = CredentialRevoke::decode(record.payload()).map_err(refused)?;
                 let mut key = registry.into_bytes();
@@ -127,30 +156,34 @@ impl Domain for IdentityDomain {
 
     fn after_commit(
         &self,
-        _record: &Record,
+        record: &Record,
         _index: u64,
         state: &AppState,
     ) -> ApiResult<Vec<Pending>> {
+        let mut follow_ups = Vec::new();
+        if record.kind() == REGISTRY_CREATE {
+            follow_ups.extend(self.key_record_if_missing(record, state)?);
+        }
         let roots = self.with_book(state, |book| Ok(book.pending_roots()))?;
-        roots
-            .into_iter()
-            .map(|root| {
-                let record = Record::signed(
-                    DOMAIN,
-                    REGISTRY_ROOT,
-                    now_ms(),
-                    root.encode(),
-                    state.log_signer(),
-                )
-                .map_err(ApiError::internal)?;
-                let mut version_key = root.registry.clone().into_bytes();
-                version_key.extend_from_slice(&root.version.to_be_bytes());
-                Ok(Pending::new(&record)
+        for root in roots {
+            let record = Record::signed(
+                DOMAIN,
+                REGISTRY_ROOT,
+                now_ms(),
+                root.encode(),
+                state.log_signer(),
+            )
+            .map_err(ApiError::internal)?;
+            let mut version_key = root.registry.clone().into_bytes();
+            version_key.extend_from_slice(&root.version.to_be_bytes());
+            follow_ups.push(
+                Pending::new(&record)
                     .topic(TOPIC_ALL.to_vec())
                     .topic(registry_topic(&root.registry))
-                    .unique("identity/root", version_key))
-            })
-            .collect()
+                    .unique("identity/root", version_key),
+            );
+        }
+        Ok(follow_ups)
     }
 
     fn routes(&self) -> OpenApiRouter<AppState> {
@@ -159,10 +192,49 @@ impl Domain for IdentityDomain {
             .routes(routes!(get_registry))
             .routes(routes!(registry_members))
             .routes(routes!(member_path))
+            .routes(routes!(claims::submit_claim))
+            .routes(routes!(claims::list_scopes))
+            .routes(routes!(claims::get_scope))
+            .routes(routes!(claims::get_key))
+            .routes(routes!(claims::get_proving_key))
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+}
+
+impl IdentityDomain {
+    /// The `circuit.key` record for a new registry's shape, made (with keys)
+    /// if the log has none for that shape yet. Blocking; slow the first time.
+    fn key_record_if_missing(
+        &self,
+        record: &Record,
+        state: &AppState,
+    ) -> ApiResult<Option<Pending>> {
+        let spec = RegistrySpec::decode(record.payload()).map_err(refused)?;
+        let shape = self.with_book(state, |book| {
+            let registry = book
+                .get(&spec.id)
+                .ok_or_else(|| ApiError::internal("registry vanished after commit"))?;
+            let shape = book.shape_of(registry).map_err(refused)?;
+            Ok(book.circuit_key(&shape.id()).is_none().then_some(shape))
+        })?;
+        let Some(shape) = shape else { return Ok(None) };
+        let key = self.keys.record_payload(shape)?;
+        let record = Record::signed(
+            DOMAIN,
+            CIRCUIT_KEY,
+            now_ms(),
+            key.encode(),
+            state.log_signer(),
+        )
+        .map_err(ApiError::internal)?;
+        Ok(Some(
+            Pending::new(&record)
+                .topic(TOPIC_ALL.to_vec())
+                .unique("identity/key", key.shape.into_bytes()),
+        ))
     }
 }
 

@@ -1,0 +1,319 @@
+//! Eligibility claims: a verifier-side service (a benefits office) defines a
+//! scope and its predicates; a citizen submits a proof; the log checks the
+//! proof against the logged key, that the root is in the registry's accepted
+//! window and that the nullifier is unused for the scope (atomically, in
+//! the store), then logs the claim and returns a receipt.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zkaudit_circuits::eligibility::{EligibilityPublic, public_inputs};
+use zkaudit_circuits::fr_from_decimal;
+use zkaudit_ledger::identity::{
+    CLAIM, Claim, DOMAIN, IdentityError, RegistryBook, ScopeSpec, claim_message_field,
+    fr_from_bytes, fr_to_bytes,
+};
+use zkaudit_ledger::record::Record;
+use zkaudit_ledger::sequencer::Pending;
+use zkaudit_verifier::groth16;
+use zkaudit_verifier::receipt::Receipt;
+
+use super::{IdentityDomain, TOPIC_ALL, book, refused};
+use crate::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
+use crate::state::{AppState, now_ms};
+
+/// Body of `POST /v1/identity/claims`.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimBody {
+    /// The scope claimed.
+    pub scope: String,
+    /// Registry root the proof uses (decimal field element).
+    pub root: String,
+    /// Nullifier (decimal field element).
+    pub nullifier: String,
+    /// The request the proof is bound to, base64 (at most 1 KiB).
+    pub message: String,
+    /// Groth16 proof, compressed (128 bytes), base64.
+    pub proof: String,
+}
+
+impl ClaimBody {
+    /// Parses strictly into a claim payload (the key digest is filled in by
+    /// the verifier from the logged key).
+    pub fn to_claim(&self, vk_digest: [u8; 32]) -> ApiResult<Claim> {
+        let field = |what: &'static str, s: &str| {
+            fr_from_decimal(s).map(|f| fr_to_bytes(&f)).map_err(|_| {
+                ApiError::bad_request(
+                    "malformed_claim",
+                    format!("{what} is not a canonical field element"),
+                )
+            })
+        };
+        let message = BASE64
+            .decode(&self.message)
+            .map_err(|_| ApiError::bad_request("malformed_claim", "message is not base64"))?;
+        let proof = BASE64
+            .decode(&self.proof)
+            .map_err(|_| ApiError::bad_request("malformed_claim", "proof is not base64"))?;
+        Ok(Claim {
+            scope: self.scope.clone(),
+            root: field("root", &self.root)?,
+            nullifier: field("nullifier", &self.nullifier)?,
+            message,
+            vk_digest,
+            proof,
+        })
+    }
+}
+
+/// The public statement a claim proves, rebuilt from the log's own records.
+pub fn claim_statement(
+    book: &RegistryBook,
+    claim: &Claim,
+) -> ApiResult<(EligibilityPublic, ScopeSpec)> {
+    let scope = book
+        .scope(&claim.scope)
+        .ok_or_else(|| ApiError::not_found(format!("no scope {:?}", claim.scope)))?
+        .clone();
+    let registry = book
+        .get(&scope.registry)
+        .ok_or_else(|| refused(IdentityError::UnknownRegistry(scope.registry.clone())))?;
+    let public = EligibilityPublic {
+        shape: book.shape_of(registry).map_err(refused)?,
+        root: fr_from_bytes("root", &claim.root).map_err(refused)?,
+        nullifier: fr_from_bytes("nullifier", &claim.nullifier).map_err(refused)?,
+        scope: scope.scope_field(),
+        message: claim_message_field(&scope.id, &claim.message),
+        predicates: scope.predicates.clone(),
+    };
+    Ok((public, scope))
+}
+
+impl IdentityDomain {
+    /// Verifies a claim record and turns it into its log entry. Blocking.
+    pub(super) fn admit_claim(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
+        let claim = Claim::decode(record.payload())
+            .map_err(|e| ApiError::bad_request("malformed_claim", e.to_string()))?;
+        self.with_book(state, |book| {
+            let (public, scope) = claim_statement(book, &claim)?;
+            let registry = book.get(&scope.registry).expect("checked by claim_statement");
+            if !registry.accepts(&public.root, now_ms()) {
+                return Err(ApiError::unprocessable(
+                    "stale_root",
+                    format!(
+                        "the proof's root is not in registry {:?}'s accepted window (revoked credentials take effect this way); prove again against the current root",
+                        scope.registry
+                    ),
+                ));
+            }
+            let key = self.keys.logged(book, public.shape)?;
+            if key.digest() != claim.vk_digest {
+                return Err(ApiError::unprocessable(
+                    "wrong_key",
+                    "the claim names a verifying key other than the logged one",
+                ));
+            }
+            let proof = groth16::decode_proof(&claim.proof)
+                .map_err(|e| ApiError::bad_request("malformed_proof", e.to_string()))?;
+            groth16::verify(&key, &public_inputs(&public), &proof).map_err(|_| {
+                ApiError::unprocessable(
+                    "invalid_proof",
+                    "the proof does not verify for this scope, root, nullifier and message",
+                )
+            })?;
+            Ok(())
+        })?;
+        Ok(Pending::new(record)
+            .topic(TOPIC_ALL.to_vec())
+            .topic(format!("identity/claims/{}", claim.scope).into_bytes())
+            .unique("identity/nullifier", claim.unique_key()))
+    }
+}
+
+#[utoipa::path(post, path = "/v1/identity/claims", tag = "identity", request_body = ClaimBody,
+    responses(
+        (status = 201, description = "Claim verified and logged", body = Receipt),
+        (status = 400, description = "Malformed claim or proof encoding", body = ErrorBody),
+        (status = 404, description = "Unknown scope", body = ErrorBody),
+        (status = 409, description = "This identity already claimed in this scope", body = ErrorBody),
+        (status = 422, description = "Invalid proof, stale root or wrong key", body = ErrorBody),
+    ))]
+pub(super) async fn submit_claim(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<ClaimBody>,
+) -> ApiResult<(StatusCode, Json<Receipt>)> {
+    let scope = body.scope.clone();
+    let digest = book(&state, move |state, book| {
+        let (public, _) = claim_statement(
+            book,
+            &Claim {
+                scope,
+                root: [0; 32],
+                nullifier: [0; 32],
+                message: Vec::new(),
+                vk_digest: [0; 32],
+                proof: Vec::new(),
+            },
+        )?;
+        let domain = state
+            .domain::<IdentityDomain>()
+            .ok_or_else(|| ApiError::internal("identity domain not served"))?;
+        Ok(domain.keys.logged(book, public.shape)?.digest())
+    })
+    .await?;
+    let claim = body.to_claim(digest)?;
+    let record = Record::unsigned(DOMAIN, CLAIM, now_ms(), claim.encode())
+        .map_err(|e| ApiError::bad_request("malformed_claim", e.to_string()))?;
+    let accepted = state.submit(&record).await?;
+    let receipt = crate::api::log::receipt(&state, &record, accepted)?;
+    Ok((StatusCode::CREATED, Json(receipt)))
+}
+
+/// A scope as served.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ScopeView {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Registry.
+    pub registry: String,
+    /// The scope as a field element (decimal): what nullifiers hash.
+    pub scope_field: String,
+    /// Predicates, one per attribute: `[min, max, set or null]`.
+    pub predicates: Vec<PredicateView>,
+    /// Circuit shape id proofs use.
+    pub shape: String,
+}
+
+/// One attribute's predicate.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PredicateView {
+    /// Attribute name.
+    pub attribute: String,
+    /// Smallest accepted value.
+    pub min: u64,
+    /// Largest accepted value.
+    pub max: u64,
+    /// Accepted values, if restricted to a set.
+    pub set: Option<Vec<u64>>,
+}
+
+fn scope_view(book: &RegistryBook, scope: &ScopeSpec) -> ApiResult<ScopeView> {
+    let registry = book
+        .get(&scope.registry)
+        .ok_or_else(|| refused(IdentityError::UnknownRegistry(scope.registry.clone())))?;
+    Ok(ScopeView {
+        id: scope.id.clone(),
+        title: scope.title.clone(),
+        registry: scope.registry.clone(),
+        scope_field: scope.scope_field().to_string(),
+        predicates: scope
+            .predicates
+            .iter()
+            .zip(&registry.spec.attributes)
+            .map(|(p, name)| PredicateView {
+                attribute: name.clone(),
+                min: p.min,
+                max: p.max,
+                set: p.set.map(|s| s.to_vec()),
+            })
+            .collect(),
+        shape: book.shape_of(registry).map_err(refused)?.id(),
+    })
+}
+
+#[utoipa::path(get, path = "/v1/identity/scopes", tag = "identity",
+    responses((status = 200, body = [ScopeView])))]
+pub(super) async fn list_scopes(State(state): State<AppState>) -> ApiResult<Json<Vec<ScopeView>>> {
+    let views = book(&state, |_, book| {
+        book.scopes().map(|s| scope_view(book, s)).collect()
+    })
+    .await?;
+    Ok(Json(views))
+}
+
+#[utoipa::path(get, path = "/v1/identity/scopes/{id}", tag = "identity",
+    params(("id" = String, Path, description = "Scope id")),
+    responses((status = 200, body = ScopeView), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_scope(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+) -> ApiResult<Json<ScopeView>> {
+    let view = book(&state, move |_, book| {
+        let scope = book
+            .scope(&id)
+            .ok_or_else(|| ApiError::not_found(format!("no scope {id:?}")))?;
+        scope_view(book, scope)
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// A logged verifying key.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct KeyView {
+    /// Shape id.
+    pub shape: String,
+    /// SHA3-256 digest of the verifying key, hex.
+    pub vk_digest: String,
+    /// The verifying key (compressed arkworks bytes), base64.
+    pub vk: String,
+    /// Development keys (single-party setup)?
+    pub development: bool,
+    /// Log index of the `identity/circuit.key` record.
+    pub record_index: u64,
+}
+
+#[utoipa::path(get, path = "/v1/identity/keys/{shape}", tag = "identity",
+    params(("shape" = String, Path, description = "Circuit shape id, e.g. eligibility-d20-a3")),
+    responses((status = 200, body = KeyView), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_key(
+    State(state): State<AppState>,
+    AppPath(shape): AppPath<String>,
+) -> ApiResult<Json<KeyView>> {
+    let view = book(&state, move |_, book| {
+        let (key, index) = book
+            .circuit_key(&shape)
+            .ok_or_else(|| ApiError::not_found(format!("no key is logged for {shape:?}")))?;
+        Ok(KeyView {
+            shape: key.shape.clone(),
+            vk_digest: hex::encode(key.vk_digest),
+            vk: BASE64.encode(&key.vk),
+            development: key.development,
+            record_index: *index,
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+#[utoipa::path(get, path = "/v1/identity/keys/{shape}/proving-key", tag = "identity",
+    params(("shape" = String, Path, description = "Circuit shape id")),
+    responses((status = 200, description = "The proving key (arkworks uncompressed); check its verifying key against the logged digest", content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody)))]
+pub(super) async fn get_proving_key(
+    State(state): State<AppState>,
+    AppPath(shape): AppPath<String>,
+) -> ApiResult<impl IntoResponse> {
+    let bytes = book(&state, move |state, book| {
+        let registry = book
+            .registries()
+            .find(|r| book.shape_of(r).is_ok_and(|s| s.id() == shape))
+            .ok_or_else(|| ApiError::not_found(format!("no registry uses shape {shape:?}")))?;
+        let shape = book.shape_of(registry).map_err(refused)?;
+        let domain = state
+            .domain::<IdentityDomain>()
+            .ok_or_else(|| ApiError::internal("identity domain not served"))?;
+        let path = domain.keys.proving_key_path(shape)?;
+        std::fs::read(path).map_err(ApiError::internal)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes))
+}

@@ -1,0 +1,114 @@
+//! The eligibility circuit's keys, per shape: created (development keys) when
+//! a registry needing a new shape appears, logged as `identity/circuit.key`,
+//! and verified against the logged key before any claim is checked.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use zkaudit_circuits::eligibility::{EligibilityCircuit, EligibilityShape};
+use zkaudit_ledger::identity::{CircuitKey, RegistryBook};
+use zkaudit_prover::{KeyCache, Keys};
+use zkaudit_verifier::groth16::{self, PreparedKey};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Keys on disk, and prepared verifying keys of logged keys, cached.
+pub struct ShapeKeys {
+    cache: KeyCache,
+    local: Mutex<HashMap<String, Arc<Keys>>>,
+    logged: Mutex<HashMap<String, Arc<PreparedKey>>>,
+}
+
+impl ShapeKeys {
+    /// Keys kept in `dir`.
+    pub fn new(dir: PathBuf) -> Self {
+        Self {
+            cache: KeyCache::new(dir),
+            local: Mutex::default(),
+            logged: Mutex::default(),
+        }
+    }
+
+    /// The key directory.
+    pub fn dir(&self) -> &std::path::Path {
+        self.cache.dir()
+    }
+
+    /// This service's keys for `shape`, made (as development keys) if absent.
+    /// Blocking and, the first time, slow (a Groth16 setup).
+    pub fn local(&self, shape: EligibilityShape) -> ApiResult<Arc<Keys>> {
+        let id = shape.id();
+        if let Some(keys) = self.local.lock().map_err(ApiError::internal)?.get(&id) {
+            return Ok(keys.clone());
+        }
+        let keys = self
+            .cache
+            .load_or_create(&id, || EligibilityCircuit::blank(shape))
+            .map_err(ApiError::internal)?;
+        let development = self
+            .cache
+            .manifest(&id)
+            .map_err(ApiError::internal)?
+            .is_none_or(|m| m.development);
+        if development {
+            tracing::warn!(shape = %id, "using DEVELOPMENT Groth16 keys (single-party setup)");
+        }
+        let keys = Arc::new(keys);
+        self.local
+            .lock()
+            .map_err(ApiError::internal)?
+            .insert(id, keys.clone());
+        Ok(keys)
+    }
+
+    /// The `circuit.key` payload for this service's keys of `shape`.
+    pub fn record_payload(&self, shape: EligibilityShape) -> ApiResult<CircuitKey> {
+        let keys = self.local(shape)?;
+        let development = self
+            .cache
+            .manifest(&shape.id())
+            .map_err(ApiError::internal)?
+            .is_none_or(|m| m.development);
+        Ok(CircuitKey {
+            shape: shape.id(),
+            vk_digest: keys.vk_digest(),
+            vk: groth16::encode_vk(&keys.vk),
+            development,
+        })
+    }
+
+    /// The prepared verifying key the log records for `shape`: the
+    /// authoritative one, whatever is on this machine's disk.
+    pub fn logged(
+        &self,
+        book: &RegistryBook,
+        shape: EligibilityShape,
+    ) -> ApiResult<Arc<PreparedKey>> {
+        let id = shape.id();
+        if let Some(key) = self.logged.lock().map_err(ApiError::internal)?.get(&id) {
+            return Ok(key.clone());
+        }
+        let (record, _) = book.circuit_key(&id).ok_or_else(|| {
+            ApiError::unavailable(format!("no verifying key is logged yet for {id}"))
+        })?;
+        let vk = groth16::decode_vk(&record.vk).map_err(ApiError::internal)?;
+        let prepared = PreparedKey::new(vk).map_err(ApiError::internal)?;
+        if prepared.digest() != record.vk_digest {
+            return Err(ApiError::internal("logged key does not match its digest"));
+        }
+        let prepared = Arc::new(prepared);
+        self.logged
+            .lock()
+            .map_err(ApiError::internal)?
+            .insert(id, prepared.clone());
+        Ok(prepared)
+    }
+
+    /// The proving key file of `shape`, for holders to download.
+    pub fn proving_key_path(&self, shape: EligibilityShape) -> ApiResult<PathBuf> {
+        self.local(shape)?;
+        let [pk, _, _] = self.cache.paths(&shape.id()).map_err(ApiError::internal)?;
+        Ok(pk)
+    }
+}
