@@ -17,8 +17,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::SigningKey;
-use rand::SeedableRng as _;
 use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng as _;
 use sha2::{Digest, Sha256};
 use signed_note::{Note, StandardSigner, StandardVerifier, VerifierList};
 use zkaudit_ledger::merkle::{MemoryTree, leaf_hash};

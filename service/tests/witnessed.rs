@@ -118,7 +118,7 @@ fn witness_cosigns_the_log_and_refuses_a_fork() {
     let (_, cp) = get_json(&agent, &format!("{}/v1/log/checkpoint", server.base));
     verify_quorum(
         cp["note"].as_str().unwrap().as_bytes(),
-        &[witness.verifier_key.clone()],
+        std::slice::from_ref(&witness.verifier_key),
         1,
     )
     .unwrap();
