@@ -57,6 +57,8 @@ pub enum Command {
     /// Export verifying keys (snarkjs JSON or binary).
     #[command(subcommand)]
     Keys(crate::identity_cli::KeysCommand),
+    /// Run end-to-end scenarios on the embedded default (all of them without a domain).
+    Demo(crate::demo::DemoArgs),
 }
 
 /// `zkaudit serve`.
@@ -240,6 +242,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Claim(args) => crate::identity_cli::claim(args),
         Command::Setup(args) => crate::identity_cli::setup(args),
         Command::Keys(cmd) => crate::identity_cli::keys(cmd),
+        Command::Demo(args) => crate::demo::run(args),
     }
 }
 

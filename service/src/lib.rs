@@ -13,6 +13,7 @@ pub mod api;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod demo;
 pub mod domains;
 pub mod error;
 pub mod identity_cli;
