@@ -208,17 +208,19 @@ impl Sequencer {
         let base = txn.size()?;
         self.catch_up(&mut *txn, base)?;
 
-        let mut record_index: HashMap<[u8; 32], u64> = HashMap::new();
+        // Which records are already logged, in one look-up for the batch.
+        let ids: Vec<[u8; 32]> = batch.iter().map(|p| p.record_id).collect();
+        let mut record_index: HashMap<[u8; 32], u64> = ids
+            .iter()
+            .zip(txn.indices_of_records(&ids)?)
+            .filter_map(|(id, index)| Some((*id, index?)))
+            .collect();
         let mut claimed: HashMap<UniqueKey, u64> = HashMap::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut leaf_hashes = Vec::with_capacity(batch.len());
         for pending in batch {
             let next = base + leaf_hashes.len() as u64;
-            let existing = match record_index.get(&pending.record_id) {
-                Some(&i) => Some(i),
-                None => txn.index_of_record(&pending.record_id)?,
-            };
-            if let Some(index) = existing {
+            if let Some(&index) = record_index.get(&pending.record_id) {
                 outcomes.push(Outcome::Duplicate(index));
                 continue;
             }

@@ -163,6 +163,17 @@ fn append_and_read_back<B: Backend>(backend: &B) {
     let absent = entry(999, 0);
     let by_record = store.read(|r| r.index_of_record(&absent.record_id));
     assert_eq!(by_record.expect("absent record"), None);
+    let ids = [entries[2].record_id, absent.record_id, entries[7].record_id];
+    let batch = store.read(|r| r.indices_of_records(&ids));
+    assert_eq!(batch.expect("batch look-up"), [Some(2), None, Some(7)]);
+    let mut txn = store.begin_write().expect("begin write");
+    assert_eq!(
+        txn.indices_of_records(&ids)
+            .expect("in a write transaction"),
+        [Some(2), None, Some(7)]
+    );
+    assert_eq!(txn.indices_of_records(&[]).expect("empty"), []);
+    drop(txn);
     assert_eq!(
         store.index_of_leaf_hash(&absent.leaf_hash).expect("absent"),
         None

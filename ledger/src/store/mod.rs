@@ -91,6 +91,14 @@ pub trait LogRead {
     fn entries(&mut self, start: u64, end: u64) -> StoreResult<Vec<StoredEntry>>;
     /// Index of the entry with this record id, if logged.
     fn index_of_record(&mut self, record_id: &[u8; 32]) -> StoreResult<Option<u64>>;
+    /// [`index_of_record`](Self::index_of_record) for many ids at once, in
+    /// order. Backends with a round trip per query answer it in one query.
+    fn indices_of_records(&mut self, record_ids: &[[u8; 32]]) -> StoreResult<Vec<Option<u64>>> {
+        record_ids
+            .iter()
+            .map(|id| self.index_of_record(id))
+            .collect()
+    }
     /// Index of the entry holding this unique key, if any.
     fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>>;
 }

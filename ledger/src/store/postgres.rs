@@ -114,6 +114,7 @@ const SQL_SIZE: &str = "SELECT coalesce(max(idx) + 1, 0) FROM entries";
 const SQL_ENTRIES: &str = "SELECT idx, record_id, leaf_hash, leaf FROM entries
     WHERE idx >= $1 AND idx < $2 ORDER BY idx";
 const SQL_INDEX_OF_RECORD: &str = "SELECT idx FROM entries WHERE record_id = $1";
+const SQL_INDICES_OF_RECORDS: &str = "SELECT record_id, idx FROM entries WHERE record_id = ANY($1)";
 const SQL_INDEX_OF_LEAF_HASH: &str =
     "SELECT idx FROM entries WHERE leaf_hash = $1 ORDER BY idx LIMIT 1";
 const SQL_LEAF_HASHES: &str =
@@ -395,6 +396,10 @@ impl LogRead for PgWriteTxn<'_> {
         self.run("find record", |c| read_index_of_record(c, record_id))
     }
 
+    fn indices_of_records(&mut self, record_ids: &[[u8; 32]]) -> StoreResult<Vec<Option<u64>>> {
+        self.run("find records", |c| read_indices_of_records(c, record_ids))
+    }
+
     fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>> {
         self.run("find unique key", |c| read_unique_holder(c, key))
     }
@@ -493,6 +498,10 @@ impl LogRead for PgReader<'_> {
 
     fn index_of_record(&mut self, record_id: &[u8; 32]) -> StoreResult<Option<u64>> {
         read_index_of_record(self.conn, record_id)
+    }
+
+    fn indices_of_records(&mut self, record_ids: &[[u8; 32]]) -> StoreResult<Vec<Option<u64>>> {
+        read_indices_of_records(self.conn, record_ids)
     }
 
     fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>> {
@@ -772,6 +781,30 @@ fn read_index_of_record(conn: &mut PgConn, record_id: &[u8; 32]) -> StoreResult<
     conn.query_opt("find record", SQL_INDEX_OF_RECORD, &[&record_id])?
         .map(|row| decode_index_at(&row, 0))
         .transpose()
+}
+
+/// One query for a whole batch's record ids (a round trip per id dominated
+/// the sequencer's cost on PostgreSQL).
+fn read_indices_of_records(
+    conn: &mut PgConn,
+    record_ids: &[[u8; 32]],
+) -> StoreResult<Vec<Option<u64>>> {
+    if record_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&[u8]> = record_ids.iter().map(|id| id.as_slice()).collect();
+    let rows = conn.query("find records", SQL_INDICES_OF_RECORDS, &[&ids])?;
+    let mut found = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let id: Vec<u8> = row
+            .try_get(0)
+            .map_err(|_| StoreError::Corrupt("find records: unreadable record id".into()))?;
+        found.insert(id, decode_index_at(row, 1)?);
+    }
+    Ok(record_ids
+        .iter()
+        .map(|id| found.get(id.as_slice()).copied())
+        .collect())
 }
 
 fn read_unique_holder(conn: &mut PgConn, key: &UniqueKey) -> StoreResult<Option<u64>> {
