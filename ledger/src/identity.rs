@@ -125,6 +125,15 @@ pub fn fr_from_bytes(what: &'static str, bytes: &[u8; 32]) -> IdentityResult<Fr>
     }
 }
 
+/// Registry and scope ids: 1 to 64 bytes of `[a-z0-9-]`.
+fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// `registry.create`: a registry and its attribute schema.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegistrySpec {
@@ -146,13 +155,7 @@ impl RegistrySpec {
     /// Checks the spec's rules.
     pub fn validate(&self) -> IdentityResult<()> {
         let bad = |m: &str| Err(IdentityError::InvalidSpec(m.to_owned()));
-        let id_ok = !self.id.is_empty()
-            && self.id.len() <= MAX_ID
-            && self
-                .id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !id_ok {
+        if !is_valid_id(&self.id) {
             return bad("id must be 1-64 of [a-z0-9-]");
         }
         if self.title.len() > MAX_TEXT {
@@ -426,12 +429,7 @@ impl ScopeSpec {
             registry,
             predicates,
         };
-        let id_ok = !spec.id.is_empty()
-            && spec
-                .id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !id_ok {
+        if !is_valid_id(&spec.id) {
             return Err(IdentityError::InvalidSpec(
                 "scope id must be [a-z0-9-]".into(),
             ));

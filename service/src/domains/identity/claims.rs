@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use zkaudit_circuits::eligibility::{EligibilityPublic, public_inputs};
+use zkaudit_circuits::eligibility::{EligibilityPublic, EligibilityShape, public_inputs};
 use zkaudit_circuits::fr_from_decimal;
 use zkaudit_ledger::identity::{
     CLAIM, Claim, DOMAIN, IdentityError, RegistryBook, ScopeSpec, claim_message_field,
@@ -77,15 +77,10 @@ pub fn claim_statement(
     book: &RegistryBook,
     claim: &Claim,
 ) -> ApiResult<(EligibilityPublic, ScopeSpec)> {
-    let scope = book
-        .scope(&claim.scope)
-        .ok_or_else(|| ApiError::not_found(format!("no scope {:?}", claim.scope)))?
-        .clone();
-    let registry = book
-        .get(&scope.registry)
-        .ok_or_else(|| refused(IdentityError::UnknownRegistry(scope.registry.clone())))?;
+    let (scope, shape) = scope_and_shape(book, &claim.scope)?;
+    let scope = scope.clone();
     let public = EligibilityPublic {
-        shape: book.shape_of(registry).map_err(refused)?,
+        shape,
         root: fr_from_bytes("root", &claim.root).map_err(refused)?,
         nullifier: fr_from_bytes("nullifier", &claim.nullifier).map_err(refused)?,
         scope: scope.scope_field(),
@@ -93,6 +88,20 @@ pub fn claim_statement(
         predicates: scope.predicates.clone(),
     };
     Ok((public, scope))
+}
+
+/// A scope and the circuit shape its registry's proofs use.
+fn scope_and_shape<'a>(
+    book: &'a RegistryBook,
+    scope_id: &str,
+) -> ApiResult<(&'a ScopeSpec, EligibilityShape)> {
+    let scope = book
+        .scope(scope_id)
+        .ok_or_else(|| ApiError::not_found(format!("no scope {scope_id:?}")))?;
+    let registry = book
+        .get(&scope.registry)
+        .ok_or_else(|| refused(IdentityError::UnknownRegistry(scope.registry.clone())))?;
+    Ok((scope, book.shape_of(registry).map_err(refused)?))
 }
 
 impl IdentityDomain {
@@ -150,21 +159,11 @@ pub(super) async fn submit_claim(
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
     let scope = body.scope.clone();
     let digest = book(&state, move |state, book| {
-        let (public, _) = claim_statement(
-            book,
-            &Claim {
-                scope,
-                root: [0; 32],
-                nullifier: [0; 32],
-                message: Vec::new(),
-                vk_digest: [0; 32],
-                proof: Vec::new(),
-            },
-        )?;
+        let (_, shape) = scope_and_shape(book, &scope)?;
         let domain = state
             .domain::<IdentityDomain>()
             .ok_or_else(|| ApiError::internal("identity domain not served"))?;
-        Ok(domain.keys.logged(book, public.shape)?.digest())
+        Ok(domain.keys.logged(book, shape)?.digest())
     })
     .await?;
     let claim = body.to_claim(digest)?;

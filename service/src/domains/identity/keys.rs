@@ -46,12 +46,7 @@ impl ShapeKeys {
             .cache
             .load_or_create(&id, || EligibilityCircuit::blank(shape))
             .map_err(ApiError::internal)?;
-        let development = self
-            .cache
-            .manifest(&id)
-            .map_err(ApiError::internal)?
-            .is_none_or(|m| m.development);
-        if development {
+        if self.is_development(&id)? {
             tracing::warn!(shape = %id, "using DEVELOPMENT Groth16 keys (single-party setup)");
         }
         let keys = Arc::new(keys);
@@ -65,17 +60,22 @@ impl ShapeKeys {
     /// The `circuit.key` payload for this service's keys of `shape`.
     pub fn record_payload(&self, shape: EligibilityShape) -> ApiResult<CircuitKey> {
         let keys = self.local(shape)?;
-        let development = self
-            .cache
-            .manifest(&shape.id())
-            .map_err(ApiError::internal)?
-            .is_none_or(|m| m.development);
         Ok(CircuitKey {
             shape: shape.id(),
             vk_digest: keys.vk_digest(),
             vk: groth16::encode_vk(&keys.vk),
-            development,
+            development: self.is_development(&shape.id())?,
         })
+    }
+
+    /// Whether the cached keys of `shape_id` are development keys (keys
+    /// without a manifest saying otherwise count as such).
+    fn is_development(&self, shape_id: &str) -> ApiResult<bool> {
+        Ok(self
+            .cache
+            .manifest(shape_id)
+            .map_err(ApiError::internal)?
+            .is_none_or(|m| m.development))
     }
 
     /// The prepared verifying key the log records for `shape`: the

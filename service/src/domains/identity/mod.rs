@@ -20,7 +20,7 @@ use zkaudit_circuits::Fr;
 use zkaudit_ledger::identity::{
     CIRCUIT_KEY, CLAIM, CREDENTIAL_ISSUE, CREDENTIAL_REVOKE, CredentialRevoke, DOMAIN,
     IdentityError, REGISTRY_CREATE, REGISTRY_ROOT, Registry, RegistryBook, RegistrySpec,
-    SCOPE_CREATE, ScopeSpec, fr_to_bytes,
+    SCOPE_CREATE, ScopeSpec,
 };
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
@@ -439,15 +439,4 @@ async fn member_path(
     })
     .await?;
     Ok(Json(path))
-}
-
-/// The canonical bytes of a field element, hex (for records and receipts).
-pub fn fr_hex(value: &Fr) -> String {
-    hex::encode(fr_to_bytes(value))
-}
-
-/// Parses a registry spec for the CLI.
-pub fn spec_payload(spec: &RegistrySpec) -> ApiResult<Vec<u8>> {
-    spec.validate().map_err(refused)?;
-    Ok(spec.encode())
 }
