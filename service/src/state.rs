@@ -154,6 +154,15 @@ impl AppState {
                     .map_err(|e| ApiError::forbidden("not_authorised", e.to_string()))?;
                 self.check_fresh(record).await?;
             }
+            Authorisation::Participant => {
+                if record.author() == Author::None {
+                    return Err(ApiError::forbidden(
+                        "not_authorised",
+                        "this kind must be signed by a participant's key",
+                    ));
+                }
+                self.check_fresh(record).await?;
+            }
             Authorisation::Proof => {
                 if record.author() != Author::None {
                     return Err(ApiError::unprocessable(

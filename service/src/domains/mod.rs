@@ -27,6 +27,11 @@ pub enum Authorisation {
     /// Unsigned; authorised by the zero-knowledge proof it carries, which
     /// the domain checks in [`Domain::admit`].
     Proof,
+    /// Signed by a participant whose key the domain itself checks in
+    /// [`Domain::admit`] (an election trustee, a parcel owner, a custodian):
+    /// the core requires an author and a fresh timestamp; the signature was
+    /// already verified when the record was decoded.
+    Participant,
     /// Written by the log itself only; refused from clients.
     LogOnly,
 }
