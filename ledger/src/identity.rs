@@ -369,23 +369,8 @@ impl ScopeSpec {
     /// Canonical encoding.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
-        w.str(&self.id)
-            .str(&self.title)
-            .str(&self.registry)
-            .u8(self.predicates.len() as u8);
-        for p in &self.predicates {
-            w.u64(p.min).u64(p.max);
-            match p.set {
-                None => w.u8(0),
-                Some(set) => {
-                    w.u8(1);
-                    for v in set {
-                        w.u64(v);
-                    }
-                    &mut w
-                }
-            };
-        }
+        w.str(&self.id).str(&self.title).str(&self.registry);
+        write_predicates(&mut w, &self.predicates);
         w.finish()
     }
 
@@ -395,33 +380,7 @@ impl ScopeSpec {
         let id = r.str("scope id", MAX_ID)?.to_owned();
         let title = r.str("title", MAX_TEXT)?.to_owned();
         let registry = r.str("registry id", MAX_ID)?.to_owned();
-        let n = r.u8("predicate count")? as usize;
-        if n == 0 || n > MAX_ATTRIBUTES {
-            return Err(IdentityError::InvalidSpec("1 to 8 predicates".into()));
-        }
-        let mut predicates = Vec::with_capacity(n);
-        for _ in 0..n {
-            let min = r.u64("min")?;
-            let max = r.u64("max")?;
-            let set = match r.u8("set flag")? {
-                0 => None,
-                1 => {
-                    let mut set = [0u64; SET_SIZE];
-                    for v in &mut set {
-                        *v = r.u64("set value")?;
-                    }
-                    Some(set)
-                }
-                other => {
-                    return Err(CodecError::Invalid {
-                        what: "set flag",
-                        reason: format!("{other} is not 0 or 1"),
-                    }
-                    .into());
-                }
-            };
-            predicates.push(AttributePredicate { min, max, set });
-        }
+        let predicates = read_predicates(&mut r)?;
         r.finish()?;
         let spec = Self {
             id,
@@ -436,6 +395,58 @@ impl ScopeSpec {
         }
         Ok(spec)
     }
+}
+
+/// Writes 1 to 8 predicates: a count, then each `min ‖ max ‖ set flag
+/// [‖ 4 set values]`.
+pub(crate) fn write_predicates(w: &mut Writer, predicates: &[AttributePredicate]) {
+    w.u8(predicates.len() as u8);
+    for p in predicates {
+        w.u64(p.min).u64(p.max);
+        match p.set {
+            None => {
+                w.u8(0);
+            }
+            Some(set) => {
+                w.u8(1);
+                for v in set {
+                    w.u64(v);
+                }
+            }
+        }
+    }
+}
+
+/// Reads what [`write_predicates`] writes, strictly.
+pub(crate) fn read_predicates(r: &mut Reader<'_>) -> IdentityResult<Vec<AttributePredicate>> {
+    let n = r.u8("predicate count")? as usize;
+    if n == 0 || n > MAX_ATTRIBUTES {
+        return Err(IdentityError::InvalidSpec("1 to 8 predicates".into()));
+    }
+    let mut predicates = Vec::with_capacity(n);
+    for _ in 0..n {
+        let min = r.u64("min")?;
+        let max = r.u64("max")?;
+        let set = match r.u8("set flag")? {
+            0 => None,
+            1 => {
+                let mut set = [0u64; SET_SIZE];
+                for v in &mut set {
+                    *v = r.u64("set value")?;
+                }
+                Some(set)
+            }
+            other => {
+                return Err(CodecError::Invalid {
+                    what: "set flag",
+                    reason: format!("{other} is not 0 or 1"),
+                }
+                .into());
+            }
+        };
+        predicates.push(AttributePredicate { min, max, set });
+    }
+    Ok(predicates)
 }
 
 /// The field element of scope `id`: `message_field("zkaudit/v1/scope\0" ‖ id)`.
@@ -587,9 +598,16 @@ pub struct Registry {
     version: u64,
     last_change: u64,
     logged_roots: VecDeque<LoggedRoot>,
+    root_records: BTreeMap<[u8; 32], u64>,
 }
 
 impl Registry {
+    /// Log index of the `registry.root` record that vouched for `root`
+    /// (canonical bytes), however long ago.
+    pub fn root_record(&self, root: &[u8; 32]) -> Option<u64> {
+        self.root_records.get(root).copied()
+    }
+
     /// Changes applied so far.
     pub fn version(&self) -> u64 {
         self.version
@@ -663,6 +681,7 @@ pub struct RegistryBook {
     log_key: VerifyingKey,
     registries: BTreeMap<String, Registry>,
     scopes: BTreeMap<String, ScopeSpec>,
+    scope_indices: BTreeMap<String, u64>,
     keys: BTreeMap<String, (CircuitKey, u64)>,
     applied_up_to: u64,
 }
@@ -679,6 +698,7 @@ impl RegistryBook {
             log_key,
             registries: BTreeMap::new(),
             scopes: BTreeMap::new(),
+            scope_indices: BTreeMap::new(),
             keys: BTreeMap::new(),
             applied_up_to: 0,
         }
@@ -702,6 +722,11 @@ impl RegistryBook {
     /// A scope by id.
     pub fn scope(&self, id: &str) -> Option<&ScopeSpec> {
         self.scopes.get(id)
+    }
+
+    /// Log index of the `scope.create` record of scope `id`.
+    pub fn scope_index(&self, id: &str) -> Option<u64> {
+        self.scope_indices.get(id).copied()
     }
 
     /// All scopes, by id.
@@ -832,12 +857,14 @@ impl RegistryBook {
                             version: 0,
                             last_change: index,
                             logged_roots: VecDeque::new(),
+                            root_records: BTreeMap::new(),
                         },
                     );
                 }
             }
             SCOPE_CREATE => {
                 if let Ok(scope) = ScopeSpec::decode(record.payload()) {
+                    self.scope_indices.insert(scope.id.clone(), index);
                     self.scopes.insert(scope.id.clone(), scope);
                 }
             }
@@ -897,6 +924,7 @@ impl RegistryBook {
             .back()
             .is_none_or(|r| r.version < logged.version);
         if matches && newer {
+            registry.root_records.insert(logged.root, index);
             registry.logged_roots.push_back(LoggedRoot {
                 version: logged.version,
                 root: registry.root().expect("matched a root"),

@@ -48,6 +48,9 @@ pub enum ProverError {
         "invalid shape id {0:?}: use 1 to 128 characters from [A-Za-z0-9._-], starting with a letter or digit"
     )]
     InvalidShapeId(String),
+    /// A proving key whose parts do not belong together.
+    #[error("proving key is inconsistent: {0}")]
+    InconsistentKey(String),
     /// The verifier rejected a key.
     #[error("verifying key rejected: {0}")]
     Verifier(#[from] VerifyError),

@@ -75,6 +75,29 @@ impl Keys {
     }
 }
 
+/// Reads a proving key obtained from someone else (a downloaded key) and
+/// checks what can be checked without the setup's secrets: every point on
+/// its curve and in the prime-order subgroup (a malformed key could
+/// otherwise make proofs that leak the witness through small-subgroup
+/// points), and that the key's `β` and `δ` in G1 match the verifying key's
+/// in G2 (`e(β₁, δ₂) = e(δ₁, β₂)`). It does not prove the
+/// key was made honestly — only a ceremony transcript can — so callers must
+/// also compare [`groth16::vk_digest`] of `pk.vk` with the logged digest,
+/// and verify the proofs they make before sending them.
+pub fn read_untrusted_proving_key(bytes: &[u8]) -> Result<ProvingKey<Bn254>> {
+    use ark_ec::pairing::Pairing;
+
+    let pk = ProvingKey::<Bn254>::deserialize_with_mode(bytes, Compress::No, Validate::Yes)?;
+    // The setup's generators g₁, g₂ are random and unpublished, so pair the
+    // key's own elements: e(β·g₁, δ·g₂) = e(δ·g₁, β·g₂).
+    if Bn254::pairing(pk.beta_g1, pk.vk.delta_g2) != Bn254::pairing(pk.delta_g1, pk.vk.beta_g2) {
+        return Err(ProverError::InconsistentKey(
+            "the proving key's beta and delta in G1 do not match the verifying key's in G2".into(),
+        ));
+    }
+    Ok(pk)
+}
+
 impl fmt::Debug for Keys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Keys")

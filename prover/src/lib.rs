@@ -23,6 +23,8 @@ mod prove;
 pub use ark_bn254::{Bn254, Fr};
 pub use ark_groth16::{Proof, ProvingKey, VerifyingKey};
 pub use error::{ProverError, Result};
-pub use keys::{KEY_MANIFEST_FORMAT, KeyCache, KeyManifest, Keys, setup_development};
+pub use keys::{
+    KEY_MANIFEST_FORMAT, KeyCache, KeyManifest, Keys, read_untrusted_proving_key, setup_development,
+};
 pub use prove::{proof_rng, prove, prove_batch, prove_batch_with_progress};
 pub use zkaudit_verifier::groth16::PreparedKey;

@@ -147,3 +147,36 @@ fn chain_circuit_proves() {
     verify(&key, &[MulChain::output(steps, x)], &proof).unwrap();
     assert!(verify(&key, &[MulChain::output(steps, x + Fr::from(1u64))], &proof).is_err());
 }
+
+#[test]
+fn downloaded_proving_keys_are_checked_before_use() {
+    use ark_ec::{AffineRepr, CurveGroup};
+    use ark_serialize::CanonicalSerialize;
+
+    let (pk, _) = cubic_keys();
+    let bytes = |pk: &zkaudit_prover::ProvingKey<zkaudit_prover::Bn254>| {
+        let mut out = Vec::new();
+        pk.serialize_uncompressed(&mut out).unwrap();
+        out
+    };
+    let read = zkaudit_prover::read_untrusted_proving_key(&bytes(&pk)).unwrap();
+    assert_eq!(read.vk, pk.vk);
+
+    // β in G1 that does not match the verifying key's β in G2.
+    let mut wrong = pk.clone();
+    wrong.beta_g1 = (wrong.beta_g1 + ark_bn254::G1Affine::generator()).into_affine();
+    let err = zkaudit_prover::read_untrusted_proving_key(&bytes(&wrong)).unwrap_err();
+    assert!(err.to_string().contains("inconsistent"), "{err}");
+    // Likewise δ.
+    let mut wrong = pk.clone();
+    wrong.delta_g1 = (wrong.delta_g1 + wrong.delta_g1).into_affine();
+    let err = zkaudit_prover::read_untrusted_proving_key(&bytes(&wrong)).unwrap_err();
+    assert!(err.to_string().contains("inconsistent"), "{err}");
+    // A point off the curve anywhere in the key.
+    let mut encoded = bytes(&pk);
+    let last = encoded.len() - 1;
+    encoded[last] ^= 1;
+    assert!(zkaudit_prover::read_untrusted_proving_key(&encoded).is_err());
+    // Truncated.
+    assert!(zkaudit_prover::read_untrusted_proving_key(&bytes(&pk)[..100]).is_err());
+}

@@ -162,3 +162,84 @@ fn snarkjs_verifies_our_proofs() {
     assert_eq!(snarkjs::import_vk(&vk_json).unwrap(), vk);
     assert_eq!(snarkjs::import_proof(&proof_json).unwrap(), proof);
 }
+
+/// A real eligibility proof (the production statement, at a small depth):
+/// snarkjs accepts it with its public signals and refuses it for another
+/// nullifier or another message.
+#[test]
+fn snarkjs_verifies_an_eligibility_proof() {
+    use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
+    use zkaudit_circuits::eligibility::{
+        EligibilityPublic, EligibilityShape, EligibilityWitness, credential_leaf, message_field,
+        public_inputs,
+    };
+    use zkaudit_circuits::identity::Identity;
+    use zkaudit_circuits::lean_imt::LeanImt;
+    use zkaudit_circuits::predicate::AttributePredicate;
+
+    let shape = EligibilityShape::new(4, 2).unwrap();
+    let mut rng = test_rng(41);
+    let holder = Identity::random(&mut rng);
+    let attributes = vec![19_900_101, 7];
+    let mut tree = LeanImt::new();
+    for other in 0..5u64 {
+        let someone = Identity::random(&mut rng);
+        tree.insert(credential_leaf(someone.commitment(), &[other, other]).unwrap());
+    }
+    tree.insert(credential_leaf(holder.commitment(), &attributes).unwrap());
+    let scope = Fr::from(2027u64);
+    let public = EligibilityPublic {
+        shape,
+        root: tree.root().unwrap(),
+        nullifier: holder.nullifier(scope),
+        scope,
+        message: message_field(b"application 7781"),
+        predicates: vec![
+            AttributePredicate::at_most(20_081_123),
+            AttributePredicate::one_of(&[3, 7, 9]).unwrap(),
+        ],
+    };
+    let witness = EligibilityWitness {
+        secret: holder.secret_scalar(),
+        attributes,
+        path: tree
+            .generate_proof(5)
+            .unwrap()
+            .to_circuit_path(shape.depth)
+            .unwrap(),
+    };
+    let (pk, vk) = setup_development(EligibilityCircuit::blank(shape), &mut test_rng(42)).unwrap();
+    let proof = prove(
+        &pk,
+        EligibilityCircuit::new(public.clone(), witness),
+        &mut rng,
+    )
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (vk_json, proof_json) = (snarkjs::export_vk(&vk), snarkjs::export_proof(&proof));
+    let signals = public_inputs(&public);
+    assert!(snarkjs_verifies(
+        dir.path(),
+        &vk_json,
+        &snarkjs::export_public(&signals),
+        &proof_json
+    ));
+    for tampered in [
+        EligibilityPublic {
+            nullifier: public.nullifier + Fr::from(1u64),
+            ..public.clone()
+        },
+        EligibilityPublic {
+            message: message_field(b"application 7782"),
+            ..public.clone()
+        },
+    ] {
+        assert!(!snarkjs_verifies(
+            dir.path(),
+            &vk_json,
+            &snarkjs::export_public(&public_inputs(&tampered)),
+            &proof_json
+        ));
+    }
+}

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use clap::{Args, Parser, Subcommand};
 use zkaudit_ledger::record::Record;
+use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
 use zkaudit_verifier::receipt::{Receipt, verify_extension, verify_quorum};
 
 use crate::client::Client;
@@ -198,7 +199,7 @@ pub struct AppendArgs {
 /// `zkaudit verify`.
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// A receipt (JSON from `log append` or the API).
+    /// A receipt (JSON from `log append` or the API) or a bundle (`zkaudit claim --bundle`).
     pub file: PathBuf,
     /// The log's verifier key, or a file containing it.
     #[arg(long)]
@@ -356,8 +357,20 @@ fn verify(args: VerifyArgs) -> Result<()> {
     let log_key = read_key_arg(&args.log_key)?;
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))?;
-    let receipt: Receipt = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a zkaudit receipt", args.file.display()))?;
+    let format = serde_json::from_str::<serde_json::Value>(&text)
+        .with_context(|| format!("{} is not JSON", args.file.display()))?["format"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if format == CLAIM_BUNDLE_FORMAT {
+        return verify_claim_bundle(&text, &log_key);
+    }
+    let receipt: Receipt = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is neither a zkaudit receipt nor a bundle this build knows (format {format:?})",
+            args.file.display()
+        )
+    })?;
     let verified = receipt
         .verify(&log_key)
         .context("receipt does NOT verify")?;
@@ -400,6 +413,33 @@ fn verify(args: VerifyArgs) -> Result<()> {
         println!(
             "ok: {n} witness cosignature(s) verify (quorum {})",
             args.quorum
+        );
+    }
+    Ok(())
+}
+
+fn verify_claim_bundle(text: &str, log_key: &str) -> Result<()> {
+    let bundle: ClaimBundle = serde_json::from_str(text).context("malformed claim bundle")?;
+    let report = bundle
+        .verify(log_key)
+        .context("the claim bundle does NOT verify")?;
+    println!(
+        "ok: {} records verified against the log's checkpoint of size {}",
+        bundle.evidence.entries.len(),
+        report.checkpoint_size
+    );
+    println!(
+        "ok: claim at index {} for scope {:?} (created by {}) with a credential of registry {:?} (issued by {})",
+        report.index, report.scope, report.scope_owner, report.registry, report.issuer
+    );
+    println!(
+        "ok: proof verified against the logged root of registry version {} and the logged key {}",
+        report.root_version, report.vk_digest
+    );
+    println!("    nullifier {}", report.nullifier);
+    if report.development_key {
+        println!(
+            "WARNING: the verifying key comes from a DEVELOPMENT setup: whoever ran it can forge proofs"
         );
     }
     Ok(())

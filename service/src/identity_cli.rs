@@ -239,6 +239,11 @@ pub struct ClaimArgs {
     /// Write the receipt here.
     #[arg(long, default_value = "claim-receipt.json")]
     pub out: PathBuf,
+    /// Also write the claim bundle here: the claim with every record its
+    /// statement is made of, which `zkaudit verify` re-checks offline,
+    /// proof included.
+    #[arg(long)]
+    pub bundle: Option<PathBuf>,
     /// The log's base URL.
     #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
     pub server: String,
@@ -510,21 +515,20 @@ fn proving_key(
 ) -> Result<(ProvingKey<Bn254>, PreparedKey)> {
     let logged: KeyView = get(client, &format!("/v1/identity/keys/{shape}"))?;
     let path = cache.join(format!("{shape}.pk"));
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
+    let pk = match std::fs::read(&path) {
+        // Our own cache: it was checked when it was downloaded.
+        Ok(bytes) => ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(bytes.as_slice())
+            .with_context(|| format!("{} is not a proving key", path.display()))?,
         Err(_) => {
             eprintln!("downloading the proving key of {shape}…");
             let bytes = client.get_bytes(&format!("/v1/identity/keys/{shape}/proving-key"))?;
+            let pk = zkaudit_prover::read_untrusted_proving_key(&bytes)
+                .context("the server's proving key is malformed or inconsistent")?;
             std::fs::create_dir_all(cache)?;
             std::fs::write(&path, &bytes)?;
-            bytes
+            pk
         }
     };
-    // Unchecked point decoding is for speed; the key is checked below by its
-    // verifying key's digest against the log, and a bad key only yields
-    // proofs the service rejects.
-    let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(bytes.as_slice())
-        .with_context(|| format!("{} is not a proving key", path.display()))?;
     let prepared = PreparedKey::new(pk.vk.clone())?;
     if hex::encode(prepared.digest()) != logged.vk_digest {
         bail!(
@@ -676,13 +680,22 @@ pub fn claim(a: ClaimArgs) -> Result<()> {
             .with_context(|| format!("reading {}", a.claim.display()))?,
     )
     .context("not a claim from `zkaudit prove eligibility`")?;
-    let receipt = Client::new(&a.server).post_json("/v1/identity/claims", &body)?;
+    let client = Client::new(&a.server);
+    let receipt = client.post_json("/v1/identity/claims", &body)?;
     std::fs::write(&a.out, serde_json::to_string_pretty(&receipt)?)?;
     println!(
         "claim accepted and logged at index {}; receipt in {}",
         receipt["index"],
         a.out.display()
     );
+    if let Some(path) = &a.bundle {
+        let index = receipt["index"]
+            .as_u64()
+            .context("the receipt has no index")?;
+        let bundle = client.get_json(&format!("/v1/identity/claims/{index}/bundle"))?;
+        std::fs::write(path, serde_json::to_string_pretty(&bundle)?)?;
+        println!("claim bundle in {}", path.display());
+    }
     Ok(())
 }
 

@@ -200,6 +200,8 @@ fn eligibility_claims_end_to_end() {
         s(&t("alice-claim.json")),
         "--out",
         s(&t("alice-receipt.json")),
+        "--bundle",
+        s(&t("alice-bundle.json")),
         "--server",
         base,
     ]);
@@ -207,6 +209,30 @@ fn eligibility_claims_end_to_end() {
     let log_key = info["verifier_key"].as_str().unwrap();
     let report = ok(&["verify", s(&t("alice-receipt.json")), "--log-key", log_key]);
     assert!(report.contains("identity/claim"), "{report}");
+
+    // The bundle re-checks the proof offline against the logged statement.
+    let report = ok(&["verify", s(&t("alice-bundle.json")), "--log-key", log_key]);
+    assert!(report.contains("proof verified"), "{report}");
+    assert!(report.contains("DEVELOPMENT"), "{report}");
+    let bundle = std::fs::read_to_string(t("alice-bundle.json")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    // Point the bundle at another logged record as "the root": refused.
+    value["indices"]["root"] = value["indices"]["scope"].clone();
+    std::fs::write(t("bad-bundle.json"), value.to_string()).unwrap();
+    let err = fails(&["verify", s(&t("bad-bundle.json")), "--log-key", log_key]);
+    assert!(err.contains("does NOT verify"), "{err}");
+    // One changed byte in any record breaks its inclusion proof.
+    let mut value: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    let record = value["evidence"]["entries"][0]["record"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let flipped = if record.starts_with('A') { "B" } else { "A" };
+    value["evidence"]["entries"][0]["record"] =
+        serde_json::Value::String(format!("{flipped}{}", &record[1..]));
+    std::fs::write(t("bad-bundle.json"), value.to_string()).unwrap();
+    let err = fails(&["verify", s(&t("bad-bundle.json")), "--log-key", log_key]);
+    assert!(err.contains("does NOT verify"), "{err}");
 
     // A second claim by the same identity in the same scope is refused.
     assert!(

@@ -10,6 +10,8 @@
 //!
 //! Every check returns `Result<_, VerifyError>`: there is no `bool` to forget.
 
+pub mod claim;
+pub mod evidence;
 pub mod groth16;
 pub mod receipt;
 pub mod snarkjs;

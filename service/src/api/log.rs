@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
+use zkaudit_verifier::evidence::{EVIDENCE_FORMAT, EvidenceEntry, LogEvidence};
 use zkaudit_verifier::receipt::{RECEIPT_FORMAT, Receipt};
 
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
@@ -27,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(inclusion_by_hash))
         .routes(routes!(consistency))
         .routes(routes!(authorities))
+        .routes(routes!(evidence))
 }
 
 /// The log's identity and size.
@@ -399,6 +401,99 @@ pub async fn load_entry(state: &AppState, index: u64) -> ApiResult<StoredEntry> 
     entries
         .pop()
         .ok_or_else(|| ApiError::not_found(format!("no entry {index}")))
+}
+
+/// Most entries one evidence request may name.
+pub const MAX_EVIDENCE_ENTRIES: usize = 1000;
+
+/// Query of `GET /v1/log/evidence`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceQuery {
+    /// Comma-separated entry indices (at most 1000).
+    pub indices: String,
+}
+
+#[utoipa::path(get, path = "/v1/log/evidence", tag = "log", params(EvidenceQuery),
+    responses((status = 200, body = LogEvidence), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn evidence(
+    State(state): State<AppState>,
+    AppQuery(q): AppQuery<EvidenceQuery>,
+) -> ApiResult<Json<LogEvidence>> {
+    let indices = q
+        .indices
+        .split(',')
+        .map(|i| i.trim().parse::<u64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            ApiError::bad_request(
+                "malformed_query",
+                "indices must be comma-separated integers",
+            )
+        })?;
+    if indices.len() > MAX_EVIDENCE_ENTRIES {
+        return Err(ApiError::bad_request(
+            "too_many_entries",
+            format!("at most {MAX_EVIDENCE_ENTRIES} entries per request"),
+        ));
+    }
+    crate::state::blocking_api(move || build_evidence(&state, indices))
+        .await
+        .map(Json)
+}
+
+/// The records at `indices` (deduplicated, sorted) with inclusion proofs
+/// against the latest checkpoint. Blocking: reads the store.
+pub fn build_evidence(state: &AppState, mut indices: Vec<u64>) -> ApiResult<LogEvidence> {
+    indices.sort_unstable();
+    indices.dedup();
+    let (checkpoint, proofs) = state.sequencer().with_tree(|tree, latest| {
+        let proofs = indices
+            .iter()
+            .map(|&index| {
+                if index >= latest.size {
+                    return Err(ApiError::not_found(format!(
+                        "no entry {index}; the log has {}",
+                        latest.size
+                    )));
+                }
+                tree.inclusion_proof(index, latest.size)
+                    .map_err(ApiError::internal)
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok::<_, ApiError>((latest.clone(), proofs))
+    })?;
+    let mut leaves = Vec::with_capacity(indices.len());
+    state
+        .sequencer()
+        .store()
+        .with_reader(&mut |r| {
+            leaves.clear();
+            for &index in &indices {
+                let entry = r.entries(index, index + 1)?.pop();
+                leaves.push(entry.map(|e| e.leaf));
+            }
+            Ok(())
+        })
+        .map_err(ApiError::internal)?;
+    let entries = indices
+        .iter()
+        .zip(leaves)
+        .zip(proofs)
+        .map(|((&index, leaf), proof)| {
+            let leaf = leaf.ok_or_else(|| ApiError::internal("checkpointed entry missing"))?;
+            Ok(EvidenceEntry {
+                index,
+                record: BASE64.encode(leaf),
+                inclusion_proof: proof.iter().map(hex::encode).collect(),
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(LogEvidence {
+        format: EVIDENCE_FORMAT.to_owned(),
+        checkpoint: String::from_utf8_lossy(&checkpoint.note).into_owned(),
+        entries,
+    })
 }
 
 /// Runs blocking storage work off the async runtime.

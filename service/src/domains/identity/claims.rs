@@ -20,10 +20,12 @@ use zkaudit_ledger::identity::{
 };
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
+use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle, ClaimIndices};
 use zkaudit_verifier::groth16;
 use zkaudit_verifier::receipt::Receipt;
 
 use super::{IdentityDomain, TOPIC_ALL, book, refused};
+use crate::api::log::build_evidence;
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
 use crate::state::{AppState, now_ms};
 
@@ -315,4 +317,87 @@ pub(super) async fn get_proving_key(
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes))
+}
+
+#[utoipa::path(get, path = "/v1/identity/claims/{index}/bundle", tag = "identity",
+    params(("index" = u64, Path, description = "Log index of the claim")),
+    responses((status = 200, body = ClaimBundle, description = "The claim and its statement's records with inclusion proofs; check with `zkaudit verify`"),
+        (status = 404, body = ErrorBody)))]
+pub(super) async fn claim_bundle(
+    State(state): State<AppState>,
+    AppPath(index): AppPath<u64>,
+) -> ApiResult<Json<ClaimBundle>> {
+    let entry = crate::api::log::load_entry(&state, index).await?;
+    let record = Record::decode(&entry.leaf).map_err(ApiError::internal)?;
+    if record.domain() != DOMAIN || record.kind() != CLAIM {
+        return Err(ApiError::not_found(format!("entry {index} is not a claim")));
+    }
+    let claim = Claim::decode(record.payload()).map_err(ApiError::internal)?;
+    let bundle = book(&state, move |state, book| {
+        let missing = |what: &str| {
+            ApiError::internal(format!("the claim's {what} is not in the registry book"))
+        };
+        let (scope, shape) = scope_and_shape(book, &claim.scope)?;
+        let registry = book
+            .get(&scope.registry)
+            .ok_or_else(|| missing("registry"))?;
+        let indices = ClaimIndices {
+            claim: index,
+            scope: book
+                .scope_index(&scope.id)
+                .ok_or_else(|| missing("scope"))?,
+            registry: registry.created_at,
+            root: registry
+                .root_record(&claim.root)
+                .ok_or_else(|| missing("root"))?,
+            circuit_key: book
+                .circuit_key(&shape.id())
+                .ok_or_else(|| missing("key"))?
+                .1,
+            authority_set: authority_set_before(
+                state,
+                registry
+                    .created_at
+                    .min(book.scope_index(&scope.id).unwrap_or(0)),
+            )?,
+        };
+        let evidence = build_evidence(
+            state,
+            vec![
+                indices.claim,
+                indices.scope,
+                indices.registry,
+                indices.root,
+                indices.circuit_key,
+                indices.authority_set,
+            ],
+        )?;
+        Ok(ClaimBundle {
+            format: CLAIM_BUNDLE_FORMAT.to_owned(),
+            indices,
+            evidence,
+        })
+    })
+    .await?;
+    Ok(Json(bundle))
+}
+
+/// Index of the last `ledger/authority-set` record logged before `before`.
+fn authority_set_before(state: &AppState, before: u64) -> ApiResult<u64> {
+    let store = state.sequencer().store();
+    let (mut last, mut after) = (None, 0);
+    loop {
+        let page = store
+            .topic(b"ledger/authority-set", after, 1000)
+            .map_err(ApiError::internal)?;
+        let earlier: Vec<u64> = page.iter().copied().filter(|&i| i < before).collect();
+        if let Some(&i) = earlier.last() {
+            last = Some(i);
+        }
+        match page.last() {
+            Some(&end) if end < before && page.len() == 1000 => after = end + 1,
+            _ => break,
+        }
+    }
+    last.ok_or_else(|| ApiError::internal("no authority set was logged before the registry"))
 }

@@ -1,17 +1,40 @@
-//! The eligibility circuit's keys, per shape: created (development keys) when
-//! a registry needing a new shape appears, logged as `identity/circuit.key`,
-//! and verified against the logged key before any claim is checked.
+//! Groth16 keys per circuit shape (eligibility, ballots): created
+//! (development keys) when a registry or an election needing a new shape
+//! appears, logged as `identity/circuit.key`, and verified against the
+//! logged key before any claim or ballot is checked.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use ark_relations::gr1cs::ConstraintSynthesizer;
+use zkaudit_circuits::Fr;
 use zkaudit_circuits::eligibility::{EligibilityCircuit, EligibilityShape};
 use zkaudit_ledger::identity::{CircuitKey, RegistryBook};
 use zkaudit_prover::{KeyCache, Keys};
 use zkaudit_verifier::groth16::{self, PreparedKey};
 
 use crate::error::{ApiError, ApiResult};
+
+/// A circuit shape that has its own Groth16 keys.
+pub trait KeyedShape: Copy {
+    /// The circuit.
+    type Circuit: ConstraintSynthesizer<Fr>;
+    /// The shape's stable id, e.g. `eligibility-d20-a3`.
+    fn id(&self) -> String;
+    /// The circuit without assignment, for setup.
+    fn blank(&self) -> Self::Circuit;
+}
+
+impl KeyedShape for EligibilityShape {
+    type Circuit = EligibilityCircuit;
+    fn id(&self) -> String {
+        EligibilityShape::id(self)
+    }
+    fn blank(&self) -> EligibilityCircuit {
+        EligibilityCircuit::blank(*self)
+    }
+}
 
 /// Keys on disk, and prepared verifying keys of logged keys, cached.
 pub struct ShapeKeys {
@@ -37,14 +60,14 @@ impl ShapeKeys {
 
     /// This service's keys for `shape`, made (as development keys) if absent.
     /// Blocking and, the first time, slow (a Groth16 setup).
-    pub fn local(&self, shape: EligibilityShape) -> ApiResult<Arc<Keys>> {
+    pub fn local(&self, shape: impl KeyedShape) -> ApiResult<Arc<Keys>> {
         let id = shape.id();
         if let Some(keys) = self.local.lock().map_err(ApiError::internal)?.get(&id) {
             return Ok(keys.clone());
         }
         let keys = self
             .cache
-            .load_or_create(&id, || EligibilityCircuit::blank(shape))
+            .load_or_create(&id, || shape.blank())
             .map_err(ApiError::internal)?;
         if self.is_development(&id)? {
             tracing::warn!(shape = %id, "using DEVELOPMENT Groth16 keys (single-party setup)");
@@ -58,7 +81,7 @@ impl ShapeKeys {
     }
 
     /// The `circuit.key` payload for this service's keys of `shape`.
-    pub fn record_payload(&self, shape: EligibilityShape) -> ApiResult<CircuitKey> {
+    pub fn record_payload(&self, shape: impl KeyedShape) -> ApiResult<CircuitKey> {
         let keys = self.local(shape)?;
         Ok(CircuitKey {
             shape: shape.id(),
@@ -83,7 +106,7 @@ impl ShapeKeys {
     pub fn logged(
         &self,
         book: &RegistryBook,
-        shape: EligibilityShape,
+        shape: impl KeyedShape,
     ) -> ApiResult<Arc<PreparedKey>> {
         let id = shape.id();
         if let Some(key) = self.logged.lock().map_err(ApiError::internal)?.get(&id) {
@@ -106,7 +129,7 @@ impl ShapeKeys {
     }
 
     /// The proving key file of `shape`, for holders to download.
-    pub fn proving_key_path(&self, shape: EligibilityShape) -> ApiResult<PathBuf> {
+    pub fn proving_key_path(&self, shape: impl KeyedShape) -> ApiResult<PathBuf> {
         self.local(shape)?;
         let [pk, _, _] = self.cache.paths(&shape.id()).map_err(ApiError::internal)?;
         Ok(pk)

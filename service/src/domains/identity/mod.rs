@@ -193,6 +193,7 @@ impl Domain for IdentityDomain {
             .routes(routes!(registry_members))
             .routes(routes!(member_path))
             .routes(routes!(claims::submit_claim))
+            .routes(routes!(claims::claim_bundle))
             .routes(routes!(claims::list_scopes))
             .routes(routes!(claims::get_scope))
             .routes(routes!(claims::get_key))

@@ -1,0 +1,77 @@
+//! A log in memory, for building offline bundles in tests.
+
+#![allow(dead_code)]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use zkaudit_ledger::merkle::{MemoryTree, leaf_hash};
+use zkaudit_ledger::note::{Checkpoint, NoteSigningKey, sign_checkpoint};
+use zkaudit_ledger::record::Record;
+use zkaudit_verifier::evidence::{EVIDENCE_FORMAT, EvidenceEntry, LogEvidence};
+
+/// Deterministic test randomness.
+pub fn test_rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+/// An append-only log with a signing key, as the service keeps one.
+pub struct TestLog {
+    /// The log's key: signs checkpoints and the log's own records.
+    pub key: NoteSigningKey,
+    tree: MemoryTree,
+    leaves: Vec<Vec<u8>>,
+}
+
+impl TestLog {
+    /// An empty log named `test.example/log`.
+    pub fn new(seed: u64) -> Self {
+        Self {
+            key: NoteSigningKey::generate("test.example/log", &mut test_rng(seed)).unwrap(),
+            tree: MemoryTree::new(),
+            leaves: Vec::new(),
+        }
+    }
+
+    /// The log's signed-note verifier key.
+    pub fn vkey(&self) -> String {
+        self.key.verifier_key_string()
+    }
+
+    /// Appends `record`; returns its index.
+    pub fn push(&mut self, record: &Record) -> u64 {
+        let leaf = record.encode();
+        self.tree.push(leaf_hash(&leaf));
+        self.leaves.push(leaf);
+        self.leaves.len() as u64 - 1
+    }
+
+    /// Evidence for `indices` against a checkpoint of the whole log.
+    pub fn evidence(&self, indices: &[u64]) -> LogEvidence {
+        let size = self.leaves.len() as u64;
+        let checkpoint = Checkpoint::new(self.key.name(), size, self.tree.root());
+        let note = sign_checkpoint(&checkpoint, &self.key).unwrap();
+        let mut indices = indices.to_vec();
+        indices.sort_unstable();
+        indices.dedup();
+        LogEvidence {
+            format: EVIDENCE_FORMAT.to_owned(),
+            checkpoint: String::from_utf8(note).unwrap(),
+            entries: indices
+                .iter()
+                .map(|&index| EvidenceEntry {
+                    index,
+                    record: BASE64.encode(&self.leaves[index as usize]),
+                    inclusion_proof: self
+                        .tree
+                        .inclusion_proof(index, size)
+                        .unwrap()
+                        .iter()
+                        .map(hex::encode)
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
