@@ -7,6 +7,8 @@
 //!   in-circuit root computation for proofs of any depth up to a maximum.
 //! - [`babyjubjub`]: BabyJubJub in circomlib's coordinates, with conversions
 //!   to `ark-ed-on-bn254`'s model and in-circuit fixed-base multiplication.
+//! - [`elgamal`]: exponential ElGamal on BabyJubJub with strict byte
+//!   encodings of points, scalars and ciphertexts.
 //! - [`identity`]: Semaphore v4 identities (public key, commitment,
 //!   nullifier) natively and in-circuit.
 //! - [`predicate`]: range and set predicates on unsigned 64-bit attributes.
@@ -22,6 +24,7 @@ use core::str::FromStr;
 pub use ark_bn254::Fr;
 
 pub mod babyjubjub;
+pub mod elgamal;
 pub mod eligibility;
 pub mod identity;
 pub mod lean_imt;
