@@ -15,6 +15,9 @@
 //! - [`eligibility`]: "my credential is in the registry and its attributes
 //!   satisfy these predicates", with a scoped nullifier and a bound message,
 //!   behind a single public input.
+//! - [`threshold`]: the trustees' k-of-n key ceremony, partial decryptions
+//!   with Chaum–Pedersen proofs, their combination and the bounded discrete
+//!   log that yields the counts.
 //!
 //! All field elements are elements of the BN254 scalar field [`Fr`], which is
 //! also BabyJubJub's base field.
@@ -30,6 +33,7 @@ pub mod identity;
 pub mod lean_imt;
 pub mod poseidon;
 pub mod predicate;
+pub mod threshold;
 
 mod error;
 
