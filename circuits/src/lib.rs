@@ -18,6 +18,9 @@
 //! - [`threshold`]: the trustees' k-of-n key ceremony, partial decryptions
 //!   with Chaum–Pedersen proofs, their combination and the bounded discrete
 //!   log that yields the counts.
+//! - [`ballot`]: an eligible voter's encrypted ballot of valid choices
+//!   (exponential ElGamal, each option 0 or 1, a bounded number of 1s) in
+//!   one proof with one public input.
 //!
 //! All field elements are elements of the BN254 scalar field [`Fr`], which is
 //! also BabyJubJub's base field.
@@ -27,6 +30,7 @@ use core::str::FromStr;
 pub use ark_bn254::Fr;
 
 pub mod babyjubjub;
+pub mod ballot;
 pub mod elgamal;
 pub mod eligibility;
 pub mod identity;
