@@ -265,7 +265,9 @@ impl Dealing {
 ///
 /// [`ThresholdError::TrusteeOutOfRange`] for a bad dealer index,
 /// [`ThresholdError::KeyCount`] unless one key per trustee,
-/// [`ThresholdError::CommitmentCount`] if `secret` is not of degree `k − 1`.
+/// [`ThresholdError::InvalidTrusteeKey`] for the identity or a point outside
+/// the subgroup, [`ThresholdError::CommitmentCount`] if `secret` is not of
+/// degree `k − 1`.
 pub fn deal(
     params: &ThresholdParams,
     context: &[u8],
@@ -275,7 +277,7 @@ pub fn deal(
     rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Dealing> {
     params.check_index(dealer)?;
-    params.check_key_count(trustee_keys)?;
+    params.check_trustee_keys(trustee_keys)?;
     if secret.coefficients.len() != params.threshold() as usize {
         return Err(ThresholdError::CommitmentCount {
             expected: params.threshold() as usize,
@@ -600,6 +602,7 @@ impl Qualification {
 /// # Errors
 ///
 /// [`ThresholdError::KeyCount`] unless one key per trustee,
+/// [`ThresholdError::InvalidTrusteeKey`] for a bad key,
 /// [`ThresholdError::NoQualifiedDealer`] if nobody qualified.
 pub fn qualify(
     context: &[u8],
@@ -608,7 +611,7 @@ pub fn qualify(
     dealings: &[Dealing],
     complaints: &[Complaint],
 ) -> Result<Qualification> {
-    params.check_key_count(trustee_keys)?;
+    params.check_trustee_keys(trustee_keys)?;
     let n = params.trustees() as usize;
     // One slot per dealer: its dealing, or why it has none usable.
     let mut status: Vec<Result<&Dealing, Disqualification>> =
@@ -1099,6 +1102,17 @@ mod tests {
             qualify(CONTEXT, &params, &keys[..3], &dealings, &[]),
             Err(ThresholdError::KeyCount { .. })
         ));
+        let mut weak_keys = keys.clone();
+        weak_keys[2] = Point::IDENTITY;
+        assert_eq!(
+            qualify(CONTEXT, &params, &weak_keys, &dealings, &[]),
+            Err(ThresholdError::InvalidTrusteeKey(3))
+        );
+        let secret = DealerSecret::random(&params, &mut rng);
+        assert_eq!(
+            deal(&params, CONTEXT, 1, &secret, &weak_keys, &mut rng),
+            Err(ThresholdError::InvalidTrusteeKey(3))
+        );
         // Strict decoding: wrong counts and truncation.
         let bytes = dealings[1].to_bytes();
         assert!(Dealing::from_bytes(&params, &bytes[..bytes.len() - 1]).is_err());

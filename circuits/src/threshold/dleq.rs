@@ -6,19 +6,18 @@
 //! trustee index, option index…), so a proof made for one purpose does not
 //! verify for another:
 //!
-//! - prover: random `w`, `A = w·G`, `B = w·H`,
+//! - prover: random `w` (hedged: hashed with the secret and statement), `A = w·G`, `B = w·H`,
 //!   `c = challenge(context, G, H, X, Y, A, B)`, `s = w − c·x`;
 //! - verifier: `A' = s·G + c·X`, `B' = s·H + c·Y`, accepts iff
 //!   `challenge(context, G, H, X, Y, A', B') = c`.
 //!
 //! The proof is `(c, s)`, 64 bytes: two 32-byte big-endian scalars.
 
-use ark_ff::UniformRand;
 use ark_std::rand::{CryptoRng, RngCore};
 
 use super::transcript::Transcript;
 use super::{Result, ThresholdError};
-use crate::babyjubjub::Point;
+use crate::babyjubjub::{BASE8, Point};
 use crate::elgamal::{self, Scalar, decode_scalar, encode_scalar, from_projective};
 
 /// The length of an encoded [`DleqProof`].
@@ -47,7 +46,7 @@ impl DleqProof {
         secret: &Scalar,
     ) -> Self {
         let (x, y) = (elgamal::mul(g, secret), elgamal::mul(h, secret));
-        let nonce = Scalar::rand(rng);
+        let nonce = hedged_nonce(rng, context, secret, [g, h, &x, &y]);
         let (a, b) = (elgamal::mul(g, &nonce), elgamal::mul(h, &nonce));
         let challenge = challenge(context, [g, h, &x, &y, &a, &b]);
         Self {
@@ -64,9 +63,11 @@ impl DleqProof {
     /// prime-order subgroup (the proof means nothing there),
     /// [`ThresholdError::InvalidProof`] if the proof does not verify.
     pub fn verify(&self, context: &[u8], g: &Point, h: &Point, x: &Point, y: &Point) -> Result<()> {
+        // B8 (the usual `g`) is known to be in the subgroup; each check
+        // costs a scalar multiplication by `l`.
         if ![g, h, x, y]
             .iter()
-            .all(|point| point.is_in_prime_order_subgroup())
+            .all(|point| **point == BASE8 || point.is_in_prime_order_subgroup())
         {
             return Err(ThresholdError::PointNotInSubgroup);
         }
@@ -109,6 +110,27 @@ impl DleqProof {
     }
 }
 
+/// The nonce `w`, hashed from fresh randomness together with the secret and
+/// the statement, so that a weak or repeated RNG output alone never repeats
+/// `w` across statements (which would reveal the secret).
+fn hedged_nonce(
+    rng: &mut (impl RngCore + CryptoRng),
+    context: &[u8],
+    secret: &Scalar,
+    points: [&Point; 4],
+) -> Scalar {
+    let mut randomness = [0u8; 32];
+    rng.fill_bytes(&mut randomness);
+    let mut transcript = Transcript::new(b"zkaudit/chaum-pedersen-nonce/v1");
+    transcript.append(b"randomness", &randomness);
+    transcript.append_scalar(b"secret", secret);
+    transcript.append(b"context", context);
+    for point in points {
+        transcript.append_point(b"point", point);
+    }
+    transcript.challenge_scalar(b"nonce")
+}
+
 fn challenge(context: &[u8], points: [&Point; 6]) -> Scalar {
     let mut transcript = Transcript::new(PROTOCOL);
     transcript.append(b"context", context);
@@ -120,13 +142,12 @@ fn challenge(context: &[u8], points: [&Point; 6]) -> Scalar {
 
 #[cfg(test)]
 mod tests {
-    use ark_ff::{AdditiveGroup, Field};
+    use ark_ff::{AdditiveGroup, Field, UniformRand};
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;
 
     use super::*;
     use crate::Fr;
-    use crate::babyjubjub::BASE8;
     use crate::elgamal::{base_mul, mul};
 
     #[test]

@@ -22,6 +22,7 @@ pub mod transcript;
 
 use ark_ff::{Field, One};
 
+use crate::babyjubjub::Point;
 use crate::elgamal::{ElGamalError, Scalar};
 
 /// The largest number of trustees.
@@ -86,6 +87,10 @@ pub enum ThresholdError {
         /// The number given.
         found: usize,
     },
+    /// A trustee's registered key that is the identity or outside the
+    /// prime-order subgroup.
+    #[error("trustee {0}'s key is not a valid encryption key")]
+    InvalidTrusteeKey(u32),
     /// A complaint judged against another dealer's dealing.
     #[error("complaint names dealer {complaint}, the dealing is dealer {dealing}'s")]
     DealerMismatch {
@@ -240,6 +245,19 @@ impl ThresholdParams {
                 found: keys.len(),
             })
         }
+    }
+
+    /// Checks the trustees' registered encryption keys: one per trustee,
+    /// each in the prime-order subgroup and not the identity (a share
+    /// encrypted to the identity would be public).
+    fn check_trustee_keys(&self, keys: &[Point]) -> Result<()> {
+        self.check_key_count(keys)?;
+        for (index, key) in (1..).zip(keys) {
+            if *key == Point::IDENTITY || !key.is_in_prime_order_subgroup() {
+                return Err(ThresholdError::InvalidTrusteeKey(index));
+            }
+        }
+        Ok(())
     }
 }
 
