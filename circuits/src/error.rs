@@ -86,6 +86,56 @@ pub enum CircuitError {
     /// A nullifier that is not the identity's nullifier for the scope.
     #[error("nullifier is not the identity's nullifier for the scope")]
     NullifierMismatch,
+    /// A ballot circuit shape with a number of options outside 2 to 8.
+    #[error("a ballot has 2 to 8 options, not {0}")]
+    BallotOptions(usize),
+    /// A ballot statement whose eligibility part has another shape than the
+    /// ballot's.
+    #[error("the eligibility statement's shape is not the ballot's")]
+    BallotShapeMismatch,
+    /// A range of allowed choices that is not `min ≤ max ≤ options`.
+    #[error("choices from {min} to {max} do not fit a ballot of {options} options")]
+    InvalidChoiceRange {
+        /// The fewest choices allowed.
+        min: u64,
+        /// The most choices allowed.
+        max: u64,
+        /// The ballot's number of options.
+        options: usize,
+    },
+    /// Ciphertexts, choices or randomness that are not one per option.
+    #[error("expected one entry per option ({expected}), found {found}")]
+    OptionCountMismatch {
+        /// The ballot's number of options.
+        expected: usize,
+        /// The number given.
+        found: usize,
+    },
+    /// An election key outside BabyJubJub's prime-order subgroup.
+    #[error("the election key is not in BabyJubJub's prime-order subgroup")]
+    ElectionKeyNotInSubgroup,
+    /// A choice that is neither 0 nor 1 (the value is not reported).
+    #[error("the choice for option {option} is neither 0 nor 1")]
+    ChoiceNotBinary {
+        /// The option's position, from 0.
+        option: usize,
+    },
+    /// A number of choices outside the allowed range (the number itself is
+    /// not reported: it is part of the secret ballot).
+    #[error("the number of choices is not between {min} and {max}")]
+    ChoiceCountOutOfRange {
+        /// The fewest choices allowed.
+        min: u64,
+        /// The most choices allowed.
+        max: u64,
+    },
+    /// A ciphertext that is not the encryption of its choice with its
+    /// randomness under the election key.
+    #[error("the ciphertext for option {option} does not encrypt its choice")]
+    CiphertextMismatch {
+        /// The option's position, from 0.
+        option: usize,
+    },
 }
 
 /// `Result` with [`CircuitError`] as the default error.

@@ -7,12 +7,20 @@
 //!   in-circuit root computation for proofs of any depth up to a maximum.
 //! - [`babyjubjub`]: BabyJubJub in circomlib's coordinates, with conversions
 //!   to `ark-ed-on-bn254`'s model and in-circuit fixed-base multiplication.
+//! - [`elgamal`]: exponential ElGamal on BabyJubJub with strict byte
+//!   encodings of points, scalars and ciphertexts.
 //! - [`identity`]: Semaphore v4 identities (public key, commitment,
 //!   nullifier) natively and in-circuit.
 //! - [`predicate`]: range and set predicates on unsigned 64-bit attributes.
 //! - [`eligibility`]: "my credential is in the registry and its attributes
 //!   satisfy these predicates", with a scoped nullifier and a bound message,
 //!   behind a single public input.
+//! - [`threshold`]: the trustees' k-of-n key ceremony, partial decryptions
+//!   with Chaum–Pedersen proofs, their combination and the bounded discrete
+//!   log that yields the counts.
+//! - [`ballot`]: an eligible voter's encrypted ballot of valid choices
+//!   (exponential ElGamal, each option 0 or 1, a bounded number of 1s) in
+//!   one proof with one public input.
 //!
 //! All field elements are elements of the BN254 scalar field [`Fr`], which is
 //! also BabyJubJub's base field.
@@ -22,11 +30,14 @@ use core::str::FromStr;
 pub use ark_bn254::Fr;
 
 pub mod babyjubjub;
+pub mod ballot;
+pub mod elgamal;
 pub mod eligibility;
 pub mod identity;
 pub mod lean_imt;
 pub mod poseidon;
 pub mod predicate;
+pub mod threshold;
 
 mod error;
 

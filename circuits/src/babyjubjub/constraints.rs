@@ -5,11 +5,17 @@
 //! three bits at a time: each 3-bit window looks up one of eight precomputed
 //! multiples (three constraints) and adds it (six), so a 251-bit scalar costs
 //! 83·3 + 1 + 83·6 = 748 constraints.
+//! [`PointVar::double`] is the dedicated doubling (five constraints) and
+//! [`PointVar::scalar_mul_le`] multiplies a variable point by a scalar given
+//! as bits, two bits at a time: 2,763 constraints for 251 bits.
+//! [`PointVar`] allocates as a witness or an input with an on-curve check
+//! (three constraints).
 
+use core::borrow::Borrow;
 use std::sync::OnceLock;
 
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
+use ark_relations::gr1cs::{ConstraintSystemRef, Namespace, SynthesisError};
 
 use super::{BASE8, COEFF_A, COEFF_D, Point};
 use crate::Fr;
@@ -17,8 +23,12 @@ use crate::identity::SECRET_SCALAR_BITS;
 
 /// A BabyJubJub point in circomlib's coordinates in the constraint system.
 ///
-/// Built from constants and additions only, so it is on the curve by
-/// construction; there is no allocation of untrusted points here.
+/// Built from constants and group operations it is on the curve by
+/// construction; allocated (as a witness or an input), it is checked to be
+/// on the curve. It is *not* checked to be in the prime-order subgroup:
+/// statements whose points come from outside (a public key that is a public
+/// input) rely on the verifier checking that natively
+/// ([`Point::is_in_prime_order_subgroup`]).
 #[derive(Clone, Debug)]
 pub struct PointVar {
     /// The x coordinate.
@@ -52,6 +62,126 @@ impl PointVar {
         let y =
             (delta + beta * COEFF_A - gamma).mul_by_inverse_unchecked(&(FpVar::one() - d_tau))?;
         Ok(Self { x, y })
+    }
+
+    /// `2·self` by the dedicated doubling formula: five constraints.
+    ///
+    /// `2·(x, y) = (2xy / (a·x² + y²), (y² − a·x²) / (2 − a·x² − y²))` for a
+    /// point on the curve; on the curve `a·x² + y² = 1 + d·x²y²` and
+    /// `2 − a·x² − y² = 1 − d·x²y²`, which are never zero because `d` is
+    /// not a square while `±1` are. The formula agrees with
+    /// [`PointVar::add`] only on the curve, which every `PointVar` is.
+    ///
+    /// # Errors
+    ///
+    /// Whatever synthesis reports.
+    pub fn double(&self) -> Result<Self, SynthesisError> {
+        let xy = &self.x * &self.y;
+        let ax2 = self.x.square()? * COEFF_A;
+        let y2 = self.y.square()?;
+        let x = (xy.double()?).mul_by_inverse_unchecked(&(&ax2 + &y2))?;
+        let y =
+            (&y2 - &ax2).mul_by_inverse_unchecked(&(FpVar::constant(Fr::from(2u64)) - ax2 - y2))?;
+        Ok(Self { x, y })
+    }
+
+    /// `scalar·self` for the scalar whose little-endian bits are `bits`, any
+    /// number of them (an empty slice is the scalar 0).
+    ///
+    /// Two bits at a time from the top: precompute `2·P` and `3·P` (eleven
+    /// constraints), then per 2-bit window double twice (ten), look up one
+    /// of `O, P, 2P, 3P` (six) and add it (six). The top window needs no
+    /// doubling or addition, and with one bit its lookup is a single choice
+    /// (two). For 251 bits: 11 + 2 + 125·22 = 2,763.
+    ///
+    /// The scalar is the integer the bits spell, not reduced: the caller
+    /// decides whether it must be below the subgroup order.
+    ///
+    /// # Errors
+    ///
+    /// Whatever synthesis reports.
+    pub fn scalar_mul_le(&self, bits: &[Boolean<Fr>]) -> Result<Self, SynthesisError> {
+        let identity = Self::constant(Point::IDENTITY);
+        if bits.is_empty() {
+            return Ok(identity);
+        }
+        let double = self.double()?;
+        let triple = double.add(self)?;
+        let table = [identity, self.clone(), double, triple];
+        let mut windows = bits.chunks(2).rev();
+        let top = windows.next().expect("bits is not empty");
+        let mut sum = select_of_four(&table, top)?;
+        for window in windows {
+            sum = sum.double()?.double()?;
+            sum = sum.add(&select_of_four(&table, window)?)?;
+        }
+        Ok(sum)
+    }
+
+    /// `if condition { true_value } else { false_value }`: two constraints
+    /// (none if the condition or both points are constant).
+    ///
+    /// # Errors
+    ///
+    /// Whatever synthesis reports.
+    pub fn select(
+        condition: &Boolean<Fr>,
+        true_value: &Self,
+        false_value: &Self,
+    ) -> Result<Self, SynthesisError> {
+        Ok(Self {
+            x: condition.select(&true_value.x, &false_value.x)?,
+            y: condition.select(&true_value.y, &false_value.y)?,
+        })
+    }
+
+    /// Enforces that the point is on the curve: three constraints
+    /// (`x²`, `y²` and `d·x²·y² = a·x² + y² − 1`).
+    ///
+    /// # Errors
+    ///
+    /// Whatever synthesis reports.
+    pub fn enforce_on_curve(&self) -> Result<(), SynthesisError> {
+        let x2 = self.x.square()?;
+        let y2 = self.y.square()?;
+        (&x2 * COEFF_D).mul_equals(&y2, &(&x2 * COEFF_A + &y2 - Fr::from(1u64)))
+    }
+}
+
+/// `table[b₀ + 2b₁]` (a missing `b₁` taken as zero) for a table whose first
+/// entry is the identity: choose by `b₀` within each pair, then by `b₁`;
+/// one constraint per coordinate per choice that is not constant.
+fn select_of_four(table: &[PointVar; 4], bits: &[Boolean<Fr>]) -> Result<PointVar, SynthesisError> {
+    let b0 = &bits[0];
+    let b1 = bits.get(1).cloned().unwrap_or(Boolean::FALSE);
+    let low = PointVar::select(b0, &table[1], &table[0])?;
+    if b1 == Boolean::FALSE {
+        return Ok(low);
+    }
+    let high = PointVar::select(b0, &table[3], &table[2])?;
+    PointVar::select(&b1, &high, &low)
+}
+
+impl AllocVar<Point, Fr> for PointVar {
+    /// A constant needs no check (a [`Point`] is on the curve); a witness or
+    /// an input is checked to be on the curve ([`PointVar::enforce_on_curve`],
+    /// three constraints), not to be in the prime-order subgroup.
+    fn new_variable<T: Borrow<Point>>(
+        cs: impl Into<Namespace<Fr>>,
+        f: impl FnOnce() -> Result<T, SynthesisError>,
+        mode: AllocationMode,
+    ) -> Result<Self, SynthesisError> {
+        let cs = cs.into().cs();
+        let value = f().map(|point| *point.borrow());
+        if mode == AllocationMode::Constant {
+            return Ok(Self::constant(value?));
+        }
+        let point = Self {
+            x: FpVar::new_variable(cs.clone(), || value.map(|point| point.x()), mode)?,
+            y: FpVar::new_variable(cs, || value.map(|point| point.y()), mode)?,
+        };
+        point.enforce_on_curve()?;
+        Ok(point)
     }
 }
 

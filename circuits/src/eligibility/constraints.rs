@@ -284,7 +284,7 @@ pub fn credential_leaf_var(
 }
 
 /// The chained Poseidon of the module documentation, in-circuit.
-fn chained_poseidon_var(elements: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
+pub(crate) fn chained_poseidon_var(elements: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
     let (first, rest) = elements.split_at(elements.len().min(MAX_INPUTS));
     rest.chunks(MAX_INPUTS - 1)
         .try_fold(poseidon_hash_var(first)?, |running, chunk| {

@@ -410,7 +410,7 @@ pub fn domain_tag() -> Fr {
 /// Poseidon over any number of elements, chained in chunks as the module
 /// documentation describes: the first hash takes up to 15 elements, each
 /// next one the running hash and up to 14 more.
-fn chained_poseidon(elements: &[Fr]) -> Fr {
+pub(crate) fn chained_poseidon(elements: &[Fr]) -> Fr {
     let (first, rest) = elements.split_at(elements.len().min(MAX_INPUTS));
     let hash = |inputs: &[Fr]| poseidon_hash(inputs).expect("chunks of 1 to 15 elements");
     rest.chunks(MAX_INPUTS - 1)

@@ -181,3 +181,174 @@ fn tampered_sum_is_unsatisfied() {
     doubled.enforce_equal(&claimed).unwrap();
     assert!(!cs.is_satisfied().unwrap());
 }
+
+/// A point outside the prime-order subgroup: `k·Base8` plus the point
+/// `(0, −1)` of order 2.
+fn point_with_torsion(rng: &mut rand_chacha::ChaCha20Rng) -> Point {
+    let (_, p) = random_multiple(rng);
+    let torsion = Point::new(Fr::ZERO, -Fr::ONE).unwrap();
+    let q = p + torsion;
+    assert!(!q.is_in_prime_order_subgroup());
+    q
+}
+
+fn witness_point(cs: &ark_relations::gr1cs::ConstraintSystemRef<Fr>, point: Point) -> PointVar {
+    PointVar::new_witness(cs.clone(), || Ok(point)).unwrap()
+}
+
+#[test]
+fn gadget_doubling_matches_native_in_five_constraints() {
+    let mut rng = rng(26);
+    let (_, p) = random_multiple(&mut rng);
+    let two_torsion = Point::new(Fr::ZERO, -Fr::ONE).unwrap();
+    let cases = [
+        p,
+        -p,
+        Point::IDENTITY,
+        two_torsion,
+        point_with_torsion(&mut rng),
+    ];
+    for point in cases {
+        let cs = new_cs();
+        let point_var = witness_point(&cs, point);
+        let before = cs.num_constraints();
+        let doubled = point_var.double().unwrap();
+        assert_eq!(cs.num_constraints() - before, 5);
+        assert_eq!(doubled.value().unwrap(), point.double());
+        assert_eq!(
+            doubled.value().unwrap(),
+            point_var.add(&point_var).unwrap().value().unwrap()
+        );
+        assert!(cs.is_satisfied().unwrap());
+    }
+}
+
+/// Allocation checks the curve equation in three constraints, constants
+/// cost nothing.
+#[test]
+fn allocated_points_are_on_the_curve() {
+    let mut rng = rng(27);
+    let (_, p) = random_multiple(&mut rng);
+    for mode in [AllocationMode::Witness, AllocationMode::Input] {
+        let cs = new_cs();
+        let allocated = PointVar::new_variable(cs.clone(), || Ok(p), mode).unwrap();
+        assert_eq!(allocated.value().unwrap(), p);
+        assert_eq!(cs.num_constraints(), 3);
+        assert!(cs.is_satisfied().unwrap());
+    }
+    let cs = new_cs();
+    PointVar::new_constant(cs.clone(), BASE8).unwrap();
+    assert_eq!(cs.num_constraints(), 0);
+
+    // Off-curve coordinates, smuggled in through the on-curve check's
+    // inputs: the check fails.
+    for (x, y) in [
+        (p.x(), p.y() + Fr::ONE),
+        (Fr::ONE, Fr::ONE),
+        (Fr::ZERO, Fr::ZERO),
+    ] {
+        let cs = new_cs();
+        let point = PointVar {
+            x: FpVar::new_witness(cs.clone(), || Ok(x)).unwrap(),
+            y: FpVar::new_witness(cs.clone(), || Ok(y)).unwrap(),
+        };
+        point.enforce_on_curve().unwrap();
+        assert!(!cs.is_satisfied().unwrap(), "({x}, {y})");
+    }
+}
+
+/// Variable-base multiplication equals the native one for edge scalars
+/// (0, 1, l − 1, l, 2²⁵¹ − 1) and random ones, on subgroup points and on a
+/// point with a torsion component (the scalar is not reduced mod l).
+#[test]
+fn variable_base_multiplication_matches_native() {
+    let mut rng = rng(28);
+    let mut l_minus_one = SUBGROUP_ORDER;
+    l_minus_one.sub_with_borrow(&1u64.into());
+    let mut all_ones = ark_ed_on_bn254::Fr::from(2u64).pow([251]).into_bigint();
+    all_ones.sub_with_borrow(&1u64.into());
+    let scalars = [
+        0u64.into(),
+        1u64.into(),
+        2u64.into(),
+        l_minus_one,
+        SUBGROUP_ORDER,
+        all_ones,
+        ark_ed_on_bn254::Fr::rand(&mut rng).into_bigint(),
+    ];
+    let (_, p) = random_multiple(&mut rng);
+    let bases = [p, BASE8, Point::IDENTITY, point_with_torsion(&mut rng)];
+    for base in bases {
+        for scalar in scalars {
+            let cs = new_cs();
+            let base_var = witness_point(&cs, base);
+            let bits = scalar_bits(&cs, scalar, 251);
+            let before = cs.num_constraints();
+            let product = base_var.scalar_mul_le(&bits).unwrap();
+            assert_eq!(
+                product.value().unwrap(),
+                base.mul_bigint(scalar),
+                "{scalar}"
+            );
+            assert!(cs.is_satisfied().unwrap());
+            // 2P and 3P (5 + 6), the top one-bit window (2), then 125
+            // windows of two doublings, a lookup and an addition.
+            assert_eq!(cs.num_constraints() - before, 11 + 2 + 125 * 22);
+            assert_eq!(cs.num_constraints() - before, 2_763);
+        }
+    }
+    assert_eq!(p.mul_bigint(l_minus_one), -p);
+    assert_eq!(p.mul_bigint(SUBGROUP_ORDER), Point::IDENTITY);
+}
+
+/// Short and odd scalars: every 5-bit scalar, and no bits at all.
+#[test]
+fn variable_base_multiplication_handles_any_bit_count() {
+    let mut rng = rng(29);
+    let (_, p) = random_multiple(&mut rng);
+    let cs = new_cs();
+    let base = witness_point(&cs, p);
+    for count in 1..=5 {
+        for scalar in 0..1u64 << count {
+            let bits = scalar_bits(&cs, ark_ff::BigInt::<4>::from(scalar), count);
+            let product = base.scalar_mul_le(&bits).unwrap();
+            assert_eq!(product.value().unwrap(), p.mul_bigint([scalar]));
+        }
+    }
+    assert_eq!(
+        base.scalar_mul_le(&[]).unwrap().value().unwrap(),
+        Point::IDENTITY
+    );
+    assert!(cs.is_satisfied().unwrap());
+}
+
+/// A wrong claimed product, or a product of other bits, is unsatisfied.
+#[test]
+fn tampered_variable_base_product_is_unsatisfied() {
+    let mut rng = rng(30);
+    let (scalar, p) = random_multiple(&mut rng);
+    let expected = p.mul_bigint(scalar.into_bigint());
+    for claimed in [
+        expected,
+        expected + BASE8,
+        -expected,
+        p.mul_bigint((scalar + ark_ed_on_bn254::Fr::ONE).into_bigint()),
+    ] {
+        let cs = new_cs();
+        let base = witness_point(&cs, p);
+        let bits = scalar_bits(&cs, scalar.into_bigint(), 251);
+        let product = base.scalar_mul_le(&bits).unwrap();
+        product.enforce_equal(&PointVar::constant(claimed)).unwrap();
+        assert_eq!(cs.is_satisfied().unwrap(), claimed == expected);
+    }
+    // An intermediate witness changed: every witness of a small
+    // multiplication is pinned.
+    let cs = new_cs();
+    let base = witness_point(&cs, p);
+    let bits = scalar_bits(&cs, ark_ff::BigInt::<4>::from(0b1011_0110u64), 8);
+    let product = base.scalar_mul_le(&bits).unwrap();
+    product
+        .enforce_equal(&PointVar::constant(p.mul_bigint([0b1011_0110u64])))
+        .unwrap();
+    crate::common::assert_every_witness_is_pinned(&cs);
+}

@@ -3,6 +3,7 @@
 //! pinned constraint counts.
 
 mod babyjubjub;
+mod ballot;
 mod common;
 mod eligibility;
 mod identity;

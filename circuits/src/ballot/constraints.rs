@@ -1,0 +1,354 @@
+//! The ballot statement as an R1CS circuit.
+//!
+//! [`BallotCircuit`] has one public input, the ballot digest
+//! ([`public_inputs`](super::public_inputs)). It allocates the public
+//! parameters ([`BallotPublicVar`]) and the witness ([`BallotWitnessVar`])
+//! as private witnesses, enforces the statement with [`enforce_ballot`] (the
+//! in-circuit [`check`](super::check)), and equates the digest of the
+//! allocated parameters with the public input.
+//!
+//! # Cost
+//!
+//! At `(D, A, O) = (20, 3, 4)`, 24,556 constraints in all:
+//!
+//! | part | constraints |
+//! |---|---|
+//! | eligibility: [`enforce_eligibility`] (7,311), its 20 path bits and 3 predicate set flags | 7,334 |
+//! | election key on the curve | 3 |
+//! | per option: randomness bits (251), `c1 = r·B8` (748), `r·PK` (2,763), `c2 = m·B8 + r·PK` (6), equal to the digest's ciphertext (4) | 4 × 3,772 |
+//! | choices: 4 booleans, then `min`, `max`, `Σm − min`, `max − Σm` in 4 bits each (5 each) | 24 |
+//! | digest: chained Poseidon over 50 elements (`t` = 16, 16, 16, 9) | 2,107 |
+//!
+//! That is under 2¹⁵, so the Groth16 FFT domain is 32,768.
+
+use core::borrow::Borrow;
+
+use ark_ff::{BigInteger, Field, PrimeField};
+use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Namespace, SynthesisError};
+
+use super::{BallotPublic, BallotShape, BallotWitness, RANDOMNESS_BITS};
+use crate::Fr;
+use crate::babyjubjub::constraints::{FixedBaseTable, PointVar};
+use crate::babyjubjub::{BASE8, Point};
+use crate::elgamal::Ciphertext;
+use crate::eligibility::constraints::{
+    EligibilityPublicVar, EligibilityWitnessVar, chained_poseidon_var, enforce_eligibility,
+};
+
+/// The number of bits the choice-count range check decomposes into:
+/// `2⁴ > MAX_OPTIONS`.
+pub const CHOICE_COUNT_BITS: usize = 4;
+
+/// The ballot circuit of one shape, with the ballot digest as its single
+/// public input.
+#[derive(Clone, Debug)]
+pub struct BallotCircuit {
+    /// The public parameters; their shape is the circuit's.
+    pub public: BallotPublic,
+    /// The witness, or `None` for key generation and constraint counting
+    /// (a [placeholder](BallotWitness::placeholder) is used then).
+    pub witness: Option<BallotWitness>,
+}
+
+impl BallotCircuit {
+    /// The circuit proving `public` with `witness`.
+    pub fn new(public: BallotPublic, witness: BallotWitness) -> Self {
+        Self {
+            public,
+            witness: Some(witness),
+        }
+    }
+
+    /// The circuit of `shape` without values, for key generation: it
+    /// synthesizes the same constraints as every circuit of that shape.
+    pub fn blank(shape: BallotShape) -> Self {
+        Self {
+            public: BallotPublic::blank(shape),
+            witness: None,
+        }
+    }
+}
+
+impl ConstraintSynthesizer<Fr> for BallotCircuit {
+    /// # Errors
+    ///
+    /// [`SynthesisError::ArityMismatch`] for an invalid shape, or parameters
+    /// or a witness that do not fit it; otherwise whatever synthesis
+    /// reports.
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        let shape = self.public.shape;
+        shape
+            .validate()
+            .map_err(|_| SynthesisError::ArityMismatch)?;
+        let witness = self
+            .witness
+            .unwrap_or_else(|| BallotWitness::placeholder(shape));
+        let digest = FpVar::new_input(cs.clone(), || Ok(self.public.digest()))?;
+        let public = BallotPublicVar::new_witness(cs.clone(), || Ok(&self.public))?;
+        let witness = BallotWitnessVar::new_witness(cs, || Ok(&witness))?;
+        enforce_ballot(&public, &witness)?;
+        public.digest()?.enforce_equal(&digest)
+    }
+}
+
+/// A [`Ciphertext`] in the constraint system.
+#[derive(Clone, Debug)]
+pub struct CiphertextVar {
+    /// `r·B8`.
+    pub c1: PointVar,
+    /// `m·B8 + r·PK`.
+    pub c2: PointVar,
+}
+
+impl CiphertextVar {
+    /// The coordinates `c1.x, c1.y, c2.x, c2.y`, as the digest takes them.
+    pub fn to_field_elements(&self) -> [FpVar<Fr>; 4] {
+        [
+            self.c1.x.clone(),
+            self.c1.y.clone(),
+            self.c2.x.clone(),
+            self.c2.y.clone(),
+        ]
+    }
+}
+
+impl AllocVar<Ciphertext, Fr> for CiphertextVar {
+    /// Allocates the four coordinates *without* an on-curve check (no
+    /// constraint): a ciphertext allocated from outside is only ever
+    /// compared with one computed in the circuit ([`enforce_ballot`]).
+    fn new_variable<T: Borrow<Ciphertext>>(
+        cs: impl Into<Namespace<Fr>>,
+        f: impl FnOnce() -> Result<T, SynthesisError>,
+        mode: AllocationMode,
+    ) -> Result<Self, SynthesisError> {
+        let cs = cs.into().cs();
+        let value = f().map(|ciphertext| *ciphertext.borrow());
+        let point = |point: fn(&Ciphertext) -> Point| -> Result<PointVar, SynthesisError> {
+            let coordinate = |coordinate: fn(&Point) -> Fr| {
+                FpVar::new_variable(
+                    cs.clone(),
+                    || value.map(|ciphertext| coordinate(&point(&ciphertext))),
+                    mode,
+                )
+            };
+            Ok(PointVar {
+                x: coordinate(Point::x)?,
+                y: coordinate(Point::y)?,
+            })
+        };
+        Ok(Self {
+            c1: point(|ciphertext| ciphertext.c1)?,
+            c2: point(|ciphertext| ciphertext.c2)?,
+        })
+    }
+}
+
+/// A [`BallotPublic`] in the constraint system.
+#[derive(Clone, Debug)]
+pub struct BallotPublicVar {
+    /// The circuit's shape (a constant of the circuit).
+    pub shape: BallotShape,
+    /// The eligibility statement's parameters.
+    pub eligibility: EligibilityPublicVar,
+    /// The election key, checked to be on the curve (its subgroup is
+    /// checked natively, see the [module documentation](super)).
+    pub election_key: PointVar,
+    /// The fewest choices.
+    pub min_choices: FpVar<Fr>,
+    /// The most choices.
+    pub max_choices: FpVar<Fr>,
+    /// One ciphertext per option.
+    pub ciphertexts: Vec<CiphertextVar>,
+}
+
+impl AllocVar<BallotPublic, Fr> for BallotPublicVar {
+    /// Allocates every parameter; the shape comes from the value, which must
+    /// therefore be available (it is public, so it always is). The election
+    /// key costs three constraints (on the curve), the ciphertexts none.
+    fn new_variable<T: Borrow<BallotPublic>>(
+        cs: impl Into<Namespace<Fr>>,
+        f: impl FnOnce() -> Result<T, SynthesisError>,
+        mode: AllocationMode,
+    ) -> Result<Self, SynthesisError> {
+        let cs = cs.into().cs();
+        let value = f()?;
+        let public = value.borrow();
+        let field = |value: u64| FpVar::new_variable(cs.clone(), || Ok(Fr::from(value)), mode);
+        Ok(Self {
+            shape: public.shape,
+            eligibility: EligibilityPublicVar::new_variable(
+                cs.clone(),
+                || Ok(&public.eligibility),
+                mode,
+            )?,
+            election_key: PointVar::new_variable(cs.clone(), || Ok(public.election_key), mode)?,
+            min_choices: field(public.min_choices)?,
+            max_choices: field(public.max_choices)?,
+            ciphertexts: Vec::new_variable(cs.clone(), || Ok(public.ciphertexts.as_slice()), mode)?,
+        })
+    }
+}
+
+impl BallotPublicVar {
+    /// The ballot digest, as [`BallotPublic::digest`].
+    ///
+    /// # Errors
+    ///
+    /// Whatever synthesis reports.
+    pub fn digest(&self) -> Result<FpVar<Fr>, SynthesisError> {
+        chained_poseidon_var(&self.digest_elements())
+    }
+
+    /// The elements the digest hashes, as [`BallotPublic::digest_elements`];
+    /// the shape's are constants.
+    pub fn digest_elements(&self) -> Vec<FpVar<Fr>> {
+        let header = self.shape.header().map(FpVar::constant);
+        let parameters = [
+            &self.election_key.x,
+            &self.election_key.y,
+            &self.min_choices,
+            &self.max_choices,
+        ];
+        header
+            .into_iter()
+            .chain(self.eligibility.digest_elements())
+            .chain(parameters.into_iter().cloned())
+            .chain(
+                self.ciphertexts
+                    .iter()
+                    .flat_map(CiphertextVar::to_field_elements),
+            )
+            .collect()
+    }
+}
+
+/// A [`BallotWitness`] in the constraint system.
+#[derive(Clone, Debug)]
+pub struct BallotWitnessVar {
+    /// The eligibility witness.
+    pub eligibility: EligibilityWitnessVar,
+    /// One choice per option (boolean-constrained by [`enforce_ballot`]).
+    pub choices: Vec<FpVar<Fr>>,
+    /// One randomness per option, as [`RANDOMNESS_BITS`] little-endian bits.
+    pub randomness: Vec<Vec<Boolean<Fr>>>,
+}
+
+impl AllocVar<BallotWitness, Fr> for BallotWitnessVar {
+    /// Allocates the eligibility witness, the choices (as field elements,
+    /// no constraint) and the randomness (as bits, one booleanity
+    /// constraint each); the number of options comes from the value, so
+    /// key generation passes a [placeholder](BallotWitness::placeholder).
+    fn new_variable<T: Borrow<BallotWitness>>(
+        cs: impl Into<Namespace<Fr>>,
+        f: impl FnOnce() -> Result<T, SynthesisError>,
+        mode: AllocationMode,
+    ) -> Result<Self, SynthesisError> {
+        let cs = cs.into().cs();
+        let value = f()?;
+        let witness = value.borrow();
+        let choices: Vec<Fr> = witness.choices.iter().copied().map(Fr::from).collect();
+        let randomness = witness
+            .randomness
+            .iter()
+            .map(|scalar| {
+                let bits = scalar.into_bigint().to_bits_le();
+                Vec::new_variable(cs.clone(), || Ok(&bits[..RANDOMNESS_BITS]), mode)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            eligibility: EligibilityWitnessVar::new_variable(
+                cs.clone(),
+                || Ok(&witness.eligibility),
+                mode,
+            )?,
+            choices: Vec::new_variable(cs, || Ok(choices.as_slice()), mode)?,
+            randomness,
+        })
+    }
+}
+
+/// Enforces the ballot statement of `public` on `witness`, as
+/// [`check`](super::check) does natively (without
+/// [`BallotPublic::validate`]'s subgroup check of the key): eligibility,
+/// every choice 0 or 1, their number in `[min_choices, max_choices]`, and
+/// every ciphertext the encryption of its choice.
+///
+/// # Errors
+///
+/// [`SynthesisError::ArityMismatch`] if the parameters or the witness do
+/// not fit the shape; otherwise whatever synthesis reports.
+pub fn enforce_ballot(
+    public: &BallotPublicVar,
+    witness: &BallotWitnessVar,
+) -> Result<(), SynthesisError> {
+    let shape = public.shape;
+    let fits_shape = public.eligibility.shape == shape.eligibility
+        && public.ciphertexts.len() == shape.options
+        && witness.choices.len() == shape.options
+        && witness.randomness.len() == shape.options
+        && witness
+            .randomness
+            .iter()
+            .all(|bits| bits.len() == RANDOMNESS_BITS);
+    if !fits_shape {
+        return Err(SynthesisError::ArityMismatch);
+    }
+    enforce_eligibility(&public.eligibility, &witness.eligibility)?;
+    enforce_choices(&witness.choices, &public.min_choices, &public.max_choices)?;
+    let options = witness.choices.iter().zip(&witness.randomness);
+    for ((choice, randomness), ciphertext) in options.zip(&public.ciphertexts) {
+        let encrypted = encrypt_var(&public.election_key, choice, randomness)?;
+        encrypted.c1.enforce_equal(&ciphertext.c1)?;
+        encrypted.c2.enforce_equal(&ciphertext.c2)?;
+    }
+    Ok(())
+}
+
+/// Enforces that every choice is 0 or 1 (one constraint each) and that
+/// their number is in `[min, max]`: `min`, `max`, `Σ − min` and `max − Σ`
+/// each fit in [`CHOICE_COUNT_BITS`] bits (five constraints each), which
+/// rules out wrap-around (see the [module documentation](super)).
+///
+/// # Errors
+///
+/// Whatever synthesis reports.
+pub fn enforce_choices(
+    choices: &[FpVar<Fr>],
+    min: &FpVar<Fr>,
+    max: &FpVar<Fr>,
+) -> Result<(), SynthesisError> {
+    for choice in choices {
+        choice.mul_equals(&(choice - Fr::ONE), &FpVar::zero())?;
+    }
+    let count: FpVar<Fr> = choices.iter().sum();
+    for value in [min.clone(), max.clone(), &count - min, max - &count] {
+        let _bits = value.to_bits_le_with_top_bits_zero(CHOICE_COUNT_BITS)?;
+    }
+    Ok(())
+}
+
+/// The encryption of `choice` (0 or 1, not checked here) under `key` with
+/// the randomness whose little-endian bits are `randomness`, as
+/// [`elgamal::encrypt`](crate::elgamal::encrypt): `c1 = r·B8` by the fixed
+/// base table, `c2 = m·B8 + r·PK` with `m·B8 = (m·B8.x, 1 + m·(B8.y − 1))`
+/// linear in `m`. 748 + 2,763 + 6 constraints for 251 bits.
+///
+/// # Errors
+///
+/// [`SynthesisError::ArityMismatch`] for more than 252 bits; otherwise
+/// whatever synthesis reports.
+pub fn encrypt_var(
+    key: &PointVar,
+    choice: &FpVar<Fr>,
+    randomness: &[Boolean<Fr>],
+) -> Result<CiphertextVar, SynthesisError> {
+    let c1 = FixedBaseTable::base8().scalar_mul_le(randomness)?;
+    let shared = key.scalar_mul_le(randomness)?;
+    let encoded_choice = PointVar {
+        x: choice * BASE8.x(),
+        y: choice * (BASE8.y() - Fr::ONE) + Fr::ONE,
+    };
+    let c2 = encoded_choice.add(&shared)?;
+    Ok(CiphertextVar { c1, c2 })
+}

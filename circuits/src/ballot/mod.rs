@@ -1,0 +1,400 @@
+//! The ballot: "I am an eligible voter, this is my nullifier for this
+//! election, and my ballot encrypts a valid choice", in one proof.
+//!
+//! # The statement
+//!
+//! A circuit has a shape ([`BallotShape`]): an [`EligibilityShape`] (the
+//! registry's maximum depth `D`, the credential's `A` attributes) and the
+//! number of options `O` (2 to 8). The election (its registry root, scope,
+//! predicates, key and choice range) is a public parameter, not part of the
+//! circuit, so one proving key per shape serves every election. The public
+//! parameters are a [`BallotPublic`], the private witness a
+//! [`BallotWitness`]. The circuit proves:
+//!
+//! 1. *eligibility*: the [eligibility statement](crate::eligibility) of
+//!    [`BallotPublic::eligibility`]: a credential in the registry under
+//!    `root` satisfies the predicates, `nullifier = Poseidon(scope, secret)`
+//!    (the scope is the election's), and `message` is bound;
+//! 2. *valid choices*: each option's choice `mᵢ` is 0 or 1, and
+//!    `min_choices ≤ Σ mᵢ ≤ max_choices`;
+//! 3. *encryption*: option `i`'s ciphertext is the exponential ElGamal
+//!    encryption ([`elgamal::encrypt`]) of `mᵢ` under the election key with
+//!    the voter's randomness `rᵢ`: `c1 = rᵢ·B8`, `c2 = mᵢ·B8 + rᵢ·PK`.
+//!
+//! [`check`] evaluates all of it natively; the gadget is in [`constraints`].
+//! [`encrypt_ballot`] makes the ciphertexts.
+//!
+//! # What the acceptor checks natively
+//!
+//! [`BallotPublic::validate`] (which [`check`] also runs): the shapes fit,
+//! `min_choices ≤ max_choices ≤ O`, one ciphertext per option, and the
+//! election key is in BabyJubJub's prime-order subgroup. The circuit checks
+//! only that the key is on the curve: the key is a public parameter, so the
+//! service (or any verifier) checks it once per election, which is cheaper
+//! than the 18 extra constraints per proof a subgroup check would cost. It
+//! must do so: with a small-order component in the key, `r·PK` would depend
+//! on `r` modulo 8 as well as modulo `l`, decryption would no longer yield
+//! `m·B8`, and the soundness note on unreduced randomness below would not
+//! hold. Ciphertexts need no native subgroup check: the circuit computes
+//! them as multiples of `B8` and of the key.
+//!
+//! # The public input: the ballot digest
+//!
+//! The circuit has a single public input, the ballot digest
+//! ([`BallotPublic::digest`]), so verifying a ballot costs one public input
+//! whatever the shape. It is the eligibility module's chained Poseidon (the
+//! first hash takes 15 elements, each next one the running hash and up to
+//! 14 more) over these `2 + (7 + 7·A) + 4 + 4·O` elements:
+//!
+//! | # | element |
+//! |---|---|
+//! | 0 | the domain tag: the ASCII bytes of `zkaudit/ballot/v1` ([`DOMAIN_TAG`]) read as a big-endian integer |
+//! | 1 | `O`, the number of options |
+//! | 2 … 8 + 7·A | the eligibility statement's [digest elements](crate::eligibility::EligibilityPublic::digest_elements): its tag, `D`, `A`, root, nullifier, scope, message, the predicates |
+//! | then | the election key's `x`, `y` (circomlib coordinates) |
+//! | then | `min_choices`, `max_choices` |
+//! | then, per option | `c1.x`, `c1.y`, `c2.x`, `c2.y` |
+//!
+//! For `(D, A, O) = (20, 3, 4)` that is 50 elements and four hashes.
+//!
+//! # Soundness notes
+//!
+//! - *Choice range without wrap-around*: the circuit decomposes `min`,
+//!   `max`, `Σ mᵢ − min` and `max − Σ mᵢ` into 4 bits each. With all four
+//!   below 16 and `Σ mᵢ ≤ 8`, a difference that fits in 4 bits is a true
+//!   non-negative integer difference (a "negative" one would be a field
+//!   element near the modulus). This holds whatever the digest's `min` and
+//!   `max` are.
+//! - *Randomness is not reduced*: each `rᵢ` enters the circuit as 251 bits
+//!   with no check `rᵢ < l`. That is sound: `B8` and (checked natively) the
+//!   key have order `l`, so a ciphertext made with `rᵢ ≥ l` equals the one
+//!   made with `rᵢ mod l` and is an honest encryption of `mᵢ`. It does not
+//!   weaken hiding: hiding is the voter's own interest and holds when the
+//!   voter's wallet draws `rᵢ` uniformly below `l`, as [`Scalar`]s are.
+//!   Skipping the check saves about 250 constraints per option.
+//! - The ciphertext is bound by the digest: the circuit computes `c1`, `c2`
+//!   from the witness and equates them with the digest's coordinates.
+//!
+//! # Cost
+//!
+//! 24,556 constraints for `(D, A, O) = (20, 3, 4)`, under 2¹⁵; the parts are
+//! in [`constraints`].
+
+pub mod constraints;
+
+use core::fmt;
+
+use ark_ff::{AdditiveGroup, PrimeField};
+
+use crate::babyjubjub::{BASE8, Point};
+use crate::elgamal::{self, Ciphertext, Scalar};
+use crate::eligibility::{self, EligibilityPublic, EligibilityShape, EligibilityWitness};
+use crate::{CircuitError, Fr, Result};
+
+pub use constraints::BallotCircuit;
+
+/// The fewest options of a ballot.
+pub const MIN_OPTIONS: usize = 2;
+
+/// The most options of a ballot.
+pub const MAX_OPTIONS: usize = 8;
+
+/// The domain-separation tag that starts every ballot digest.
+pub const DOMAIN_TAG: &[u8] = b"zkaudit/ballot/v1";
+
+/// The number of bits of each option's randomness in the circuit: every
+/// [`Scalar`] fits (see the module's soundness notes).
+pub const RANDOMNESS_BITS: usize = 251;
+
+/// The shape of a ballot circuit; one proving key per shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BallotShape {
+    /// The eligibility statement's shape (registry depth, attributes).
+    pub eligibility: EligibilityShape,
+    /// The number of options ([`MIN_OPTIONS`] to [`MAX_OPTIONS`]).
+    pub options: usize,
+}
+
+impl BallotShape {
+    /// The shape of depth `depth`, `attributes` attributes and `options`
+    /// options.
+    ///
+    /// # Errors
+    ///
+    /// As [`BallotShape::validate`].
+    pub fn new(depth: usize, attributes: usize, options: usize) -> Result<Self> {
+        let shape = Self {
+            eligibility: EligibilityShape { depth, attributes },
+            options,
+        };
+        shape.validate()?;
+        Ok(shape)
+    }
+
+    /// Checks the eligibility shape and `2 ≤ options ≤ 8`.
+    ///
+    /// # Errors
+    ///
+    /// [`CircuitError::InvalidShape`] for the eligibility shape,
+    /// [`CircuitError::BallotOptions`] for the options.
+    pub fn validate(&self) -> Result<()> {
+        self.eligibility.validate()?;
+        if (MIN_OPTIONS..=MAX_OPTIONS).contains(&self.options) {
+            Ok(())
+        } else {
+            Err(CircuitError::BallotOptions(self.options))
+        }
+    }
+
+    /// A stable name for caching keys, such as `ballot-d20-a3-o4`.
+    pub fn id(&self) -> String {
+        format!(
+            "ballot-d{}-a{}-o{}",
+            self.eligibility.depth, self.eligibility.attributes, self.options
+        )
+    }
+
+    /// The digest elements that the shape fixes: the domain tag and `O`
+    /// (the eligibility shape's come with its digest elements).
+    fn header(&self) -> [Fr; 2] {
+        [domain_tag(), Fr::from(self.options as u64)]
+    }
+
+    /// Checks that `found` entries are one per option.
+    fn expect_options(&self, found: usize) -> Result<()> {
+        if found == self.options {
+            Ok(())
+        } else {
+            Err(CircuitError::OptionCountMismatch {
+                expected: self.options,
+                found,
+            })
+        }
+    }
+}
+
+impl fmt::Display for BallotShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id())
+    }
+}
+
+/// The public parameters of a ballot statement: the election's and the
+/// ballot's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BallotPublic {
+    /// The circuit's shape.
+    pub shape: BallotShape,
+    /// The eligibility statement: registry root, the voter's nullifier, the
+    /// election scope, the bound message and the election's predicates. Its
+    /// shape must be `shape.eligibility`.
+    pub eligibility: EligibilityPublic,
+    /// The election's joint public key (in the prime-order subgroup).
+    pub election_key: Point,
+    /// The fewest options a voter must choose.
+    pub min_choices: u64,
+    /// The most options a voter may choose.
+    pub max_choices: u64,
+    /// The ballot: one ciphertext per option.
+    pub ciphertexts: Vec<Ciphertext>,
+}
+
+impl BallotPublic {
+    /// Placeholder parameters of `shape`, for key generation.
+    pub fn blank(shape: BallotShape) -> Self {
+        Self {
+            shape,
+            eligibility: EligibilityPublic::blank(shape.eligibility),
+            election_key: BASE8,
+            min_choices: 0,
+            max_choices: shape.options as u64,
+            ciphertexts: vec![Ciphertext::IDENTITY; shape.options],
+        }
+    }
+
+    /// Checks what the acceptor of a ballot checks natively besides the
+    /// proof: a valid shape that the eligibility statement and the
+    /// ciphertexts fit, `min_choices ≤ max_choices ≤ options`, and an
+    /// election key in the prime-order subgroup.
+    ///
+    /// # Errors
+    ///
+    /// [`CircuitError::InvalidShape`], [`CircuitError::BallotOptions`],
+    /// [`CircuitError::BallotShapeMismatch`],
+    /// [`CircuitError::AttributeCountMismatch`] (predicates),
+    /// [`CircuitError::OptionCountMismatch`] (ciphertexts),
+    /// [`CircuitError::InvalidChoiceRange`],
+    /// [`CircuitError::ElectionKeyNotInSubgroup`].
+    pub fn validate(&self) -> Result<()> {
+        let shape = self.shape;
+        shape.validate()?;
+        if self.eligibility.shape != shape.eligibility {
+            return Err(CircuitError::BallotShapeMismatch);
+        }
+        if self.eligibility.predicates.len() != shape.eligibility.attributes {
+            return Err(CircuitError::AttributeCountMismatch {
+                expected: shape.eligibility.attributes,
+                found: self.eligibility.predicates.len(),
+            });
+        }
+        shape.expect_options(self.ciphertexts.len())?;
+        let range_fits =
+            self.min_choices <= self.max_choices && self.max_choices <= shape.options as u64;
+        if !range_fits {
+            return Err(CircuitError::InvalidChoiceRange {
+                min: self.min_choices,
+                max: self.max_choices,
+                options: shape.options,
+            });
+        }
+        if !self.election_key.is_in_prime_order_subgroup() {
+            return Err(CircuitError::ElectionKeyNotInSubgroup);
+        }
+        Ok(())
+    }
+
+    /// The ballot digest: the circuit's single public input (the module
+    /// documentation gives the layout).
+    pub fn digest(&self) -> Fr {
+        eligibility::chained_poseidon(&self.digest_elements())
+    }
+
+    /// The elements the digest hashes, in order: the tag, `O`, the
+    /// eligibility statement's digest elements, the key's coordinates,
+    /// `min_choices`, `max_choices`, then each ciphertext's `c1.x, c1.y,
+    /// c2.x, c2.y`.
+    pub fn digest_elements(&self) -> Vec<Fr> {
+        let eligibility = self.eligibility.digest_elements();
+        let mut elements = Vec::with_capacity(8 + eligibility.len() + 4 * self.ciphertexts.len());
+        elements.extend(self.shape.header());
+        elements.extend(eligibility);
+        elements.extend([self.election_key.x(), self.election_key.y()]);
+        elements.extend([self.min_choices, self.max_choices].map(Fr::from));
+        for ciphertext in &self.ciphertexts {
+            elements.extend(ciphertext_elements(ciphertext));
+        }
+        elements
+    }
+}
+
+/// The private witness of a ballot statement.
+///
+/// `Debug` shows only the number of options: the choices and the
+/// randomness are the secret ballot.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BallotWitness {
+    /// The voter's eligibility witness (secret, attributes, Merkle path).
+    pub eligibility: EligibilityWitness,
+    /// One choice per option, each 0 or 1.
+    pub choices: Vec<u64>,
+    /// One encryption randomness per option: fresh, uniformly random,
+    /// secret.
+    pub randomness: Vec<Scalar>,
+}
+
+impl BallotWitness {
+    /// A placeholder witness of `shape`, for key generation; it proves
+    /// nothing.
+    pub fn placeholder(shape: BallotShape) -> Self {
+        Self {
+            eligibility: EligibilityWitness::placeholder(shape.eligibility),
+            choices: vec![0; shape.options],
+            randomness: vec![Scalar::ZERO; shape.options],
+        }
+    }
+}
+
+impl fmt::Debug for BallotWitness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BallotWitness")
+            .field("options", &self.choices.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The ballot's ciphertexts: option `i`'s choice encrypted under
+/// `election_key` with `randomness[i]` ([`elgamal::encrypt`]).
+///
+/// # Errors
+///
+/// [`CircuitError::OptionCountMismatch`] if there is not one randomness per
+/// choice, [`CircuitError::ChoiceNotBinary`] for a choice other than 0 or 1.
+pub fn encrypt_ballot(
+    election_key: &Point,
+    choices: &[u64],
+    randomness: &[Scalar],
+) -> Result<Vec<Ciphertext>> {
+    if randomness.len() != choices.len() {
+        return Err(CircuitError::OptionCountMismatch {
+            expected: choices.len(),
+            found: randomness.len(),
+        });
+    }
+    if let Some(option) = choices.iter().position(|&choice| choice > 1) {
+        return Err(CircuitError::ChoiceNotBinary { option });
+    }
+    Ok(choices
+        .iter()
+        .zip(randomness)
+        .map(|(&choice, r)| elgamal::encrypt(election_key, choice, r))
+        .collect())
+}
+
+/// Checks natively everything the circuit enforces (and
+/// [`BallotPublic::validate`]), so that a false statement is refused with a
+/// reason before proving.
+///
+/// # Errors
+///
+/// The first failure: those of [`BallotPublic::validate`];
+/// [`CircuitError::OptionCountMismatch`] (choices or randomness); those of
+/// [`eligibility::check`]; [`CircuitError::ChoiceNotBinary`],
+/// [`CircuitError::ChoiceCountOutOfRange`],
+/// [`CircuitError::CiphertextMismatch`].
+pub fn check(public: &BallotPublic, witness: &BallotWitness) -> Result<()> {
+    public.validate()?;
+    let shape = public.shape;
+    shape.expect_options(witness.choices.len())?;
+    shape.expect_options(witness.randomness.len())?;
+    eligibility::check(&public.eligibility, &witness.eligibility)?;
+    if let Some(option) = witness.choices.iter().position(|&choice| choice > 1) {
+        return Err(CircuitError::ChoiceNotBinary { option });
+    }
+    let count: u64 = witness.choices.iter().sum();
+    if !(public.min_choices..=public.max_choices).contains(&count) {
+        return Err(CircuitError::ChoiceCountOutOfRange {
+            min: public.min_choices,
+            max: public.max_choices,
+        });
+    }
+    let encrypted = encrypt_ballot(&public.election_key, &witness.choices, &witness.randomness)?;
+    match encrypted
+        .iter()
+        .zip(&public.ciphertexts)
+        .position(|(ours, theirs)| ours != theirs)
+    {
+        Some(option) => Err(CircuitError::CiphertextMismatch { option }),
+        None => Ok(()),
+    }
+}
+
+/// The circuit's public inputs: the ballot digest alone.
+pub fn public_inputs(public: &BallotPublic) -> Vec<Fr> {
+    vec![public.digest()]
+}
+
+/// The domain tag [`DOMAIN_TAG`] as a field element (its bytes read as a
+/// big-endian integer).
+pub fn domain_tag() -> Fr {
+    Fr::from_be_bytes_mod_order(DOMAIN_TAG)
+}
+
+/// A ciphertext's digest elements `c1.x, c1.y, c2.x, c2.y`.
+fn ciphertext_elements(ciphertext: &Ciphertext) -> [Fr; 4] {
+    [
+        ciphertext.c1.x(),
+        ciphertext.c1.y(),
+        ciphertext.c2.x(),
+        ciphertext.c2.y(),
+    ]
+}
