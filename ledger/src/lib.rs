@@ -13,6 +13,7 @@
 //! * [`codec`]: the strict canonical binary encoding under everything hashed;
 //! * [`authority`]: who may write which record kinds;
 //! * [`identity`]: credential registries, derived by replaying the log;
+//! * [`election`]: elections — key ceremony, ballots, tally — replayed the same way;
 //! * [`store`] (features `sqlite`, `postgres`): the storage layer and the
 //!   [`sequencer`] that integrates batches into the tree durably.
 //!
@@ -21,6 +22,7 @@
 
 pub mod authority;
 pub mod codec;
+pub mod election;
 mod error;
 pub mod identity;
 pub mod merkle;

@@ -11,6 +11,7 @@
 //! Every check returns `Result<_, VerifyError>`: there is no `bool` to forget.
 
 pub mod claim;
+pub mod election;
 pub mod evidence;
 pub mod groth16;
 pub mod receipt;

@@ -16,6 +16,7 @@ use zkaudit_ledger::sequencer::Pending;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+pub mod election;
 pub mod identity;
 pub mod ledger;
 
@@ -78,5 +79,63 @@ pub fn all(data_dir: &std::path::Path) -> Vec<std::sync::Arc<dyn Domain>> {
     vec![
         std::sync::Arc::new(ledger::LedgerDomain),
         std::sync::Arc::new(identity::IdentityDomain::new(data_dir.join("keys"))),
+        std::sync::Arc::new(election::ElectionDomain::new(data_dir.join("keys"))),
     ]
+}
+
+/// A domain's state derived by replaying its records in log order.
+pub trait Book {
+    /// One past the largest index applied.
+    fn applied_up_to(&self) -> u64;
+    /// Applies the record logged at `index`.
+    fn apply(&mut self, index: u64, record: &Record);
+}
+
+impl Book for zkaudit_ledger::identity::RegistryBook {
+    fn applied_up_to(&self) -> u64 {
+        self.applied_up_to()
+    }
+    fn apply(&mut self, index: u64, record: &Record) {
+        self.apply(index, record)
+    }
+}
+
+impl Book for zkaudit_ledger::election::ElectionBook {
+    fn applied_up_to(&self) -> u64 {
+        self.applied_up_to()
+    }
+    fn apply(&mut self, index: u64, record: &Record) {
+        self.apply(index, record)
+    }
+}
+
+/// Brings `book` up to date with every record filed under `topic`.
+/// Blocking: reads the store.
+pub fn replay_topic(state: &AppState, topic: &[u8], book: &mut impl Book) -> ApiResult<()> {
+    let store = state.sequencer().store();
+    loop {
+        let indices = store
+            .topic(topic, book.applied_up_to(), 1024)
+            .map_err(crate::error::ApiError::internal)?;
+        let Some(&last) = indices.last() else {
+            return Ok(());
+        };
+        let mut entries = Vec::new();
+        store
+            .with_reader(&mut |r| {
+                entries.clear();
+                for &i in &indices {
+                    entries.extend(r.entries(i, i + 1)?);
+                }
+                Ok(())
+            })
+            .map_err(crate::error::ApiError::internal)?;
+        for entry in &entries {
+            let record = Record::decode(&entry.leaf).map_err(crate::error::ApiError::internal)?;
+            book.apply(entry.index, &record);
+        }
+        if book.applied_up_to() <= last {
+            return Err(crate::error::ApiError::internal("replay did not advance"));
+        }
+    }
 }

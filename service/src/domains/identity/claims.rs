@@ -206,6 +206,23 @@ pub struct PredicateView {
     pub set: Option<Vec<u64>>,
 }
 
+/// Predicates as served, named after the registry's attributes.
+pub fn predicate_views(
+    predicates: &[zkaudit_circuits::predicate::AttributePredicate],
+    attributes: &[String],
+) -> Vec<PredicateView> {
+    predicates
+        .iter()
+        .zip(attributes)
+        .map(|(p, name)| PredicateView {
+            attribute: name.clone(),
+            min: p.min,
+            max: p.max,
+            set: p.set.map(|s| s.to_vec()),
+        })
+        .collect()
+}
+
 fn scope_view(book: &RegistryBook, scope: &ScopeSpec) -> ApiResult<ScopeView> {
     let registry = book
         .get(&scope.registry)
@@ -215,17 +232,7 @@ fn scope_view(book: &RegistryBook, scope: &ScopeSpec) -> ApiResult<ScopeView> {
         title: scope.title.clone(),
         registry: scope.registry.clone(),
         scope_field: scope.scope_field().to_string(),
-        predicates: scope
-            .predicates
-            .iter()
-            .zip(&registry.spec.attributes)
-            .map(|(p, name)| PredicateView {
-                attribute: name.clone(),
-                min: p.min,
-                max: p.max,
-                set: p.set.map(|s| s.to_vec()),
-            })
-            .collect(),
+        predicates: predicate_views(&scope.predicates, &registry.spec.attributes),
         shape: book.shape_of(registry).map_err(refused)?.id(),
     })
 }
@@ -383,7 +390,7 @@ pub(super) async fn claim_bundle(
 }
 
 /// Index of the last `ledger/authority-set` record logged before `before`.
-fn authority_set_before(state: &AppState, before: u64) -> ApiResult<u64> {
+pub(crate) fn authority_set_before(state: &AppState, before: u64) -> ApiResult<u64> {
     let store = state.sequencer().store();
     let (mut last, mut after) = (None, 0);
     loop {

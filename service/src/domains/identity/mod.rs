@@ -33,7 +33,7 @@ pub mod claims;
 pub mod keys;
 
 /// Topic of every identity record, in log order.
-const TOPIC_ALL: &[u8] = b"identity";
+pub(crate) const TOPIC_ALL: &[u8] = b"identity";
 
 /// The identity domain: replayed registries and the circuit keys.
 pub struct IdentityDomain {
@@ -71,32 +71,7 @@ impl IdentityDomain {
 
 /// Applies every identity record logged since the book's last sync.
 fn sync(book: &mut RegistryBook, state: &AppState) -> ApiResult<()> {
-    let store = state.sequencer().store();
-    loop {
-        let indices = store
-            .topic(TOPIC_ALL, book.applied_up_to(), 1024)
-            .map_err(ApiError::internal)?;
-        let Some(&last) = indices.last() else {
-            return Ok(());
-        };
-        let mut entries = Vec::new();
-        store
-            .with_reader(&mut |r| {
-                entries.clear();
-                for &i in &indices {
-                    entries.extend(r.entries(i, i + 1)?);
-                }
-                Ok(())
-            })
-            .map_err(ApiError::internal)?;
-        for entry in &entries {
-            let record = Record::decode(&entry.leaf).map_err(ApiError::internal)?;
-            book.apply(entry.index, &record);
-        }
-        if book.applied_up_to() <= last {
-            return Err(ApiError::internal("identity replay did not advance"));
-        }
-    }
+    super::replay_topic(state, TOPIC_ALL, book)
 }
 
 fn refused(e: IdentityError) -> ApiError {

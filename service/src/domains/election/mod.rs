@@ -1,0 +1,350 @@
+//! Elections: the commission's records, the trustees' key ceremony and
+//! decryptions, ballots authorised by their proofs, and the tally the log
+//! writes once `k` trustees have decrypted.
+//!
+//! The rules live in [`zkaudit_ledger::election::ElectionBook`]; this module
+//! adds what needs the service: the ballot proof check (against the
+//! registry's accepted roots and the logged ballot key), the store's
+//! atomic one-ballot-per-nullifier key, and the follow-up records (the
+//! ballot circuit's key, the joint election key, the tally).
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zkaudit_circuits::ballot::{BallotShape, public_inputs};
+use zkaudit_ledger::election::{
+    BALLOT, Ballot, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, Election, ElectionBook,
+    ElectionError, ElectionSpec, KEY, PHASE, TALLY, ballot_statement,
+};
+use zkaudit_ledger::identity::{CIRCUIT_KEY, RegistryBook, fr_from_bytes};
+use zkaudit_ledger::record::Record;
+use zkaudit_ledger::sequencer::Pending;
+use zkaudit_verifier::groth16;
+
+use super::identity::IdentityDomain;
+use super::identity::keys::{KeyedShape, ShapeKeys};
+use super::{Authorisation, Domain};
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, now_ms};
+
+pub mod api;
+pub mod tally;
+
+/// Topic of every election record.
+pub(crate) const TOPIC_ALL: &[u8] = b"election";
+
+/// The topic of one election's records.
+pub fn election_topic(id: &str) -> Vec<u8> {
+    format!("election/{id}").into_bytes()
+}
+
+impl KeyedShape for BallotShape {
+    type Circuit = zkaudit_circuits::ballot::constraints::BallotCircuit;
+    fn id(&self) -> String {
+        BallotShape::id(self)
+    }
+    fn blank(&self) -> Self::Circuit {
+        zkaudit_circuits::ballot::constraints::BallotCircuit::blank(*self)
+    }
+}
+
+/// The election domain.
+pub struct ElectionDomain {
+    book: Mutex<Option<ElectionBook>>,
+    keys: ShapeKeys,
+}
+
+impl ElectionDomain {
+    /// Serves elections; ballot circuit keys live in `key_dir`.
+    pub fn new(key_dir: PathBuf) -> Self {
+        Self {
+            book: Mutex::new(None),
+            keys: ShapeKeys::new(key_dir),
+        }
+    }
+
+    /// The ballot circuit keys.
+    pub fn keys(&self) -> &ShapeKeys {
+        &self.keys
+    }
+
+    /// Brings the election book up to date with the log and runs `f` on it.
+    /// Blocking: reads the store.
+    pub fn with_book<T>(
+        &self,
+        state: &AppState,
+        f: impl FnOnce(&ElectionBook) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let mut guard = self.book.lock().map_err(ApiError::internal)?;
+        let book = guard.get_or_insert_with(|| ElectionBook::new(state.log_signer().public_key()));
+        super::replay_topic(state, TOPIC_ALL, book)?;
+        f(book)
+    }
+
+    /// The identity domain (registries and circuit keys).
+    fn identity(state: &AppState) -> ApiResult<&IdentityDomain> {
+        state
+            .domain::<IdentityDomain>()
+            .ok_or_else(|| ApiError::internal("identity domain not served"))
+    }
+
+    /// The ballot shape of an election: its registry's depth, its predicate
+    /// and option counts.
+    pub fn shape_of(identity: &RegistryBook, spec: &ElectionSpec) -> ApiResult<BallotShape> {
+        let registry = identity.get(&spec.registry).ok_or_else(|| {
+            ApiError::unprocessable("unknown_target", format!("no registry {:?}", spec.registry))
+        })?;
+        if registry.spec.attributes.len() != spec.predicates.len() {
+            return Err(ApiError::unprocessable(
+                "invalid_payload",
+                format!(
+                    "registry {:?} has {} attributes, the election gives {} predicates",
+                    spec.registry,
+                    registry.spec.attributes.len(),
+                    spec.predicates.len()
+                ),
+            ));
+        }
+        spec.ballot_shape(registry.spec.depth as usize)
+            .map_err(refused)
+    }
+
+    fn admit_ballot(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
+        let ballot = Ballot::decode(record.payload())
+            .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
+        let (spec, joint_key) = self.with_book(state, |book| {
+            book.check(record).map_err(refused)?;
+            let election = book.get(&ballot.election).expect("checked");
+            let key = election.key.as_ref().expect("checked: open with a key");
+            Ok((election.spec.clone(), key.joint_key))
+        })?;
+        if now_ms() > spec.closes_at_ms {
+            return Err(ApiError::conflict(
+                "wrong_phase",
+                format!("voting in election {:?} has closed", spec.id),
+            ));
+        }
+        let identity = Self::identity(state)?;
+        identity.with_book(state, |registries| {
+            let shape = Self::shape_of(registries, &spec)?;
+            let registry = registries.get(&spec.registry).expect("checked by shape_of");
+            let root = fr_from_bytes("root", &ballot.root)
+                .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
+            if !registry.accepts(&root, now_ms()) {
+                return Err(ApiError::unprocessable(
+                    "stale_root",
+                    format!(
+                        "the proof's root is not in registry {:?}'s accepted window; prove again against the current root",
+                        spec.registry
+                    ),
+                ));
+            }
+            let key = self.keys.logged(registries, shape)?;
+            if key.digest() != ballot.vk_digest {
+                return Err(ApiError::unprocessable(
+                    "wrong_key",
+                    "the ballot names a verifying key other than the logged one",
+                ));
+            }
+            let public = ballot_statement(&spec, shape, &ballot, joint_key)
+                .map_err(|e| ApiError::unprocessable("invalid_payload", e.to_string()))?;
+            let proof = groth16::decode_proof(&ballot.proof)
+                .map_err(|e| ApiError::bad_request("malformed_proof", e.to_string()))?;
+            groth16::verify(&key, &public_inputs(&public), &proof).map_err(|_| {
+                ApiError::unprocessable(
+                    "invalid_proof",
+                    "the ballot proof does not verify for this election, root, nullifier and ciphertexts",
+                )
+            })
+        })?;
+        Ok(Pending::new(record)
+            .topic(TOPIC_ALL.to_vec())
+            .topic(election_topic(&ballot.election))
+            .unique("election/nullifier", ballot.unique_key()))
+    }
+
+    /// The `identity/circuit.key` record of an election's ballot shape, made
+    /// (with keys) if the log has none yet. Blocking; slow the first time.
+    fn ballot_key_if_missing(
+        &self,
+        spec: &ElectionSpec,
+        state: &AppState,
+    ) -> ApiResult<Option<Pending>> {
+        let identity = Self::identity(state)?;
+        let shape = identity.with_book(state, |registries| {
+            let shape = Self::shape_of(registries, spec)?;
+            Ok(registries
+                .circuit_key(&shape.id())
+                .is_none()
+                .then_some(shape))
+        })?;
+        let Some(shape) = shape else { return Ok(None) };
+        let key = self.keys.record_payload(shape)?;
+        let record = Record::signed(
+            zkaudit_ledger::identity::DOMAIN,
+            CIRCUIT_KEY,
+            now_ms(),
+            key.encode(),
+            state.log_signer(),
+        )
+        .map_err(ApiError::internal)?;
+        Ok(Some(
+            Pending::new(&record)
+                .topic(super::identity::TOPIC_ALL.to_vec())
+                .unique("identity/key", key.shape.into_bytes()),
+        ))
+    }
+
+    fn log_record(
+        state: &AppState,
+        kind: &str,
+        payload: Vec<u8>,
+        election: &str,
+        unique: &str,
+    ) -> ApiResult<Pending> {
+        let record = Record::signed(DOMAIN, kind, now_ms(), payload, state.log_signer())
+            .map_err(ApiError::internal)?;
+        Ok(Pending::new(&record)
+            .topic(TOPIC_ALL.to_vec())
+            .topic(election_topic(election))
+            .unique(unique, election.as_bytes().to_vec()))
+    }
+}
+
+/// Maps an election rule failure to the API's error.
+pub fn refused(e: ElectionError) -> ApiError {
+    match e {
+        ElectionError::UnknownElection(_) => ApiError::not_found(e.to_string()),
+        ElectionError::NotAuthorised(_) => ApiError::forbidden("not_authorised", e.to_string()),
+        ElectionError::AlreadyVoted(_)
+        | ElectionError::ElectionExists(_)
+        | ElectionError::AlreadyPublished { .. } => {
+            ApiError::conflict("already_used", e.to_string())
+        }
+        ElectionError::WrongPhase { .. } | ElectionError::CeremonyIncomplete { .. } => {
+            ApiError::conflict("wrong_phase", e.to_string())
+        }
+        ElectionError::Malformed(_) => ApiError::bad_request("malformed_payload", e.to_string()),
+        _ => ApiError::unprocessable("invalid_payload", e.to_string()),
+    }
+}
+
+impl Domain for ElectionDomain {
+    fn name(&self) -> &'static str {
+        DOMAIN
+    }
+
+    fn authorisation(&self, kind: &str) -> Option<Authorisation> {
+        match kind {
+            CREATE | PHASE => Some(Authorisation::Authority),
+            DEAL | COMPLAINT | DECRYPT => Some(Authorisation::Participant),
+            BALLOT => Some(Authorisation::Proof),
+            KEY | TALLY => Some(Authorisation::LogOnly),
+            _ => None,
+        }
+    }
+
+    fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
+        if record.kind() == BALLOT {
+            return self.admit_ballot(record, state);
+        }
+        let id = zkaudit_ledger::election::election_of(record)
+            .ok_or_else(|| ApiError::bad_request("malformed_payload", "no election id"))?;
+        self.with_book(state, |book| book.check(record).map_err(refused))?;
+        if record.kind() == CREATE {
+            let spec = ElectionSpec::decode(record.payload()).map_err(refused)?;
+            Self::identity(state)?
+                .with_book(state, |registries| Self::shape_of(registries, &spec))?;
+        }
+        // Unique keys make concurrent duplicates lose in the store, not in a race.
+        let unique: Option<(&str, Vec<u8>)> = match record.kind() {
+            CREATE => Some(("election/id", id.clone().into_bytes())),
+            PHASE => zkaudit_ledger::election::PhaseChange::decode(record.payload())
+                .ok()
+                .map(|c| ("election/phase", format!("{id}\0{}", c.phase).into_bytes())),
+            DEAL | DECRYPT => match record.author() {
+                zkaudit_ledger::record::Author::Ed25519(key) => Some((
+                    if record.kind() == DEAL {
+                        "election/deal"
+                    } else {
+                        "election/decrypt"
+                    },
+                    [id.as_bytes(), &[0], key.as_bytes()].concat(),
+                )),
+                zkaudit_ledger::record::Author::None => None,
+            },
+            _ => None,
+        };
+        let mut pending = Pending::new(record)
+            .topic(TOPIC_ALL.to_vec())
+            .topic(election_topic(&id));
+        if let Some((ns, key)) = unique {
+            pending = pending.unique(ns, key);
+        }
+        Ok(pending)
+    }
+
+    fn after_commit(
+        &self,
+        record: &Record,
+        _index: u64,
+        state: &AppState,
+    ) -> ApiResult<Vec<Pending>> {
+        let mut follow_ups = Vec::new();
+        match record.kind() {
+            CREATE => {
+                let spec = ElectionSpec::decode(record.payload()).map_err(refused)?;
+                follow_ups.extend(self.ballot_key_if_missing(&spec, state)?);
+            }
+            PHASE => {
+                for key in self.with_book(state, |book| Ok(book.pending_keys()))? {
+                    follow_ups.push(Self::log_record(
+                        state,
+                        KEY,
+                        key.encode(),
+                        &key.election,
+                        "election/key",
+                    )?);
+                }
+            }
+            DECRYPT => {
+                let ready: Vec<Election> = self.with_book(state, |book| {
+                    Ok(book.awaiting_tally().into_iter().cloned().collect())
+                })?;
+                for election in ready {
+                    match tally::tally(&election) {
+                        Ok(tally) => follow_ups.push(Self::log_record(
+                            state,
+                            TALLY,
+                            tally.encode(),
+                            &election.spec.id,
+                            "election/tally",
+                        )?),
+                        Err(e) => {
+                            tracing::warn!(election = %election.spec.id, error = %e, "tally not possible yet")
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(follow_ups)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn routes(&self) -> OpenApiRouter<AppState> {
+        OpenApiRouter::new()
+            .routes(routes!(api::list_elections))
+            .routes(routes!(api::get_election))
+            .routes(routes!(api::ceremony))
+            .routes(routes!(api::aggregate))
+            .routes(routes!(api::cast_ballot))
+            .routes(routes!(api::proving_key))
+            .routes(routes!(api::bundle))
+    }
+}

@@ -1,0 +1,327 @@
+//! Election bundles: a whole election, checkable offline.
+//!
+//! An [`ElectionBundle`] holds every record of one election — its creation,
+//! phase changes, the trustees' dealings and complaints, the joint key,
+//! every ballot with its proof, the partial decryptions and the tally — and
+//! the records those need (the authority set, the voters' registry, its
+//! logged roots the ballots used, the ballot circuit's logged verifying
+//! key), all with inclusion proofs against one signed checkpoint.
+//!
+//! [`ElectionBundle::verify`] replays the election through the same rules
+//! the service applies ([`ElectionBook`]), then checks what the service
+//! checked per record: every ballot proof (in batches), that each ballot's
+//! root was logged for the registry before the ballot, that nullifiers are
+//! unique, that the joint key is the one the ceremony determines, that each
+//! partial decryption is proved, and that the tally is the decryption of
+//! the homomorphic sum of exactly the counted ballots.
+
+use std::collections::{BTreeMap, HashSet};
+
+use ark_bn254::Fr;
+use ark_groth16::Proof;
+use serde::{Deserialize, Serialize};
+use zkaudit_circuits::ballot::public_inputs;
+use zkaudit_circuits::threshold::decrypt::{combine_tally, verify_tally};
+use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
+use zkaudit_ledger::election::{
+    self, CREATE, ElectionBook, Phase, all_partials, ballot_statement, election_of,
+};
+use zkaudit_ledger::identity::{
+    self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
+    RegistrySpec,
+};
+use zkaudit_ledger::record::{Author, Record};
+
+use crate::evidence::{LogEvidence, VerifiedEvidence};
+use crate::groth16::{self, PreparedKey};
+use crate::{Result, VerifyError};
+
+/// Format tag of election bundles.
+pub const ELECTION_BUNDLE_FORMAT: &str = "zkaudit-election-bundle/v1";
+
+/// Ballot proofs verified per batch.
+pub const BATCH: usize = 64;
+
+/// An election and everything needed to check it offline (JSON).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ElectionBundle {
+    /// Always [`ELECTION_BUNDLE_FORMAT`].
+    pub format: String,
+    /// The election's id.
+    pub election: String,
+    /// The records, with inclusion proofs against one checkpoint.
+    pub evidence: LogEvidence,
+}
+
+/// What a verified bundle establishes.
+#[derive(Clone, Debug)]
+pub struct ElectionReport {
+    /// The election's id.
+    pub election: String,
+    /// Its title.
+    pub title: String,
+    /// The commission's authority name.
+    pub commission: String,
+    /// The phase the records reach.
+    pub phase: Phase,
+    /// Qualified dealers of the key ceremony.
+    pub qualified: Vec<u32>,
+    /// Ballots counted (each proof verified).
+    pub ballots: usize,
+    /// Election records the rules skipped (e.g. a ballot logged after the
+    /// close): present in the log, not counted.
+    pub skipped: usize,
+    /// Option labels and, if tallied, their counts.
+    pub results: Vec<(String, Option<u64>)>,
+    /// Trustees whose partial decryptions were combined.
+    pub trustees_used: Vec<u32>,
+    /// Trustees whose partial decryptions did not verify.
+    pub trustees_rejected: Vec<u32>,
+    /// The ballot circuit key's digest, hex.
+    pub vk_digest: String,
+    /// Whether that key comes from a development setup.
+    pub development_key: bool,
+    /// Size of the checkpoint everything is proven against.
+    pub checkpoint_size: u64,
+}
+
+impl ElectionBundle {
+    /// Verifies the bundle against the log's verifier key.
+    pub fn verify(&self, log_vkey: &str) -> Result<ElectionReport> {
+        if self.format != ELECTION_BUNDLE_FORMAT {
+            return Err(VerifyError::Malformed {
+                what: "format",
+                reason: format!("expected {ELECTION_BUNDLE_FORMAT}"),
+            });
+        }
+        let evidence = self.evidence.verify(log_vkey)?;
+
+        // Replay the election's records through the service's own rules.
+        let mut book = ElectionBook::new(evidence.log_key);
+        let mut seen = 0usize;
+        for (&index, record) in evidence.records() {
+            if record.domain() == election::DOMAIN
+                && election_of(record).as_deref() == Some(self.election.as_str())
+            {
+                book.apply(index, record);
+                seen += 1;
+            }
+        }
+        let e = book.get(&self.election).ok_or_else(|| {
+            mismatch(format!(
+                "the bundle holds no valid creation of election {:?}",
+                self.election
+            ))
+        })?;
+        let spec = &e.spec;
+
+        let commission = authority_for(&evidence, e.created_at, &e.commission, CREATE)?;
+
+        // The registry and the ballot circuit's key.
+        let (registry_index, registry) = evidence
+            .records()
+            .iter()
+            .filter(|(_, r)| r.domain() == identity::DOMAIN && r.kind() == REGISTRY_CREATE)
+            .filter_map(|(i, r)| RegistrySpec::decode(r.payload()).ok().map(|s| (*i, s)))
+            .find(|(_, s)| s.id == spec.registry)
+            .ok_or_else(|| mismatch(format!("the bundle lacks registry {:?}", spec.registry)))?;
+        ensure(registry_index < e.created_at, || {
+            "the registry was created after the election".into()
+        })?;
+        let shape = spec
+            .ballot_shape(registry.depth as usize)
+            .map_err(|err| mismatch(err.to_string()))?;
+        let key = evidence
+            .records()
+            .values()
+            .filter(|r| is_log_record(&evidence, r, identity::DOMAIN, CIRCUIT_KEY))
+            .filter_map(|r| CircuitKey::decode(r.payload()).ok())
+            .find(|k| k.shape == shape.id())
+            .ok_or_else(|| mismatch(format!("the bundle lacks the logged key of {shape}")))?;
+        let prepared = PreparedKey::new(groth16::decode_vk(&key.vk)?)?;
+        ensure(prepared.digest() == key.vk_digest, || {
+            "the logged ballot key does not match its digest".into()
+        })?;
+        let roots: BTreeMap<[u8; 32], u64> = evidence
+            .records()
+            .iter()
+            .filter(|(_, r)| is_log_record(&evidence, r, identity::DOMAIN, REGISTRY_ROOT))
+            .filter_map(|(i, r)| {
+                RegistryRoot::decode(r.payload())
+                    .ok()
+                    .map(|root| (root, *i))
+            })
+            .filter(|(root, _)| root.registry == spec.registry)
+            .map(|(root, i)| (root.root, i))
+            .collect();
+
+        // Every counted ballot: logged root, logged key, unique nullifier, valid proof.
+        let mut nullifiers = HashSet::new();
+        let mut items: Vec<(Vec<Fr>, Proof<ark_bn254::Bn254>)> =
+            Vec::with_capacity(e.ballots.len());
+        if !e.ballots.is_empty() {
+            let joint_key = e
+                .key
+                .as_ref()
+                .ok_or_else(|| mismatch("ballots were counted without a logged key".into()))?
+                .joint_key;
+            for counted in &e.ballots {
+                let ballot = &counted.ballot;
+                let root_index = roots.get(&ballot.root).ok_or_else(|| {
+                    mismatch(format!(
+                        "ballot at {} uses a root the bundle shows no logged record for",
+                        counted.index
+                    ))
+                })?;
+                ensure(*root_index < counted.index, || {
+                    format!("ballot at {} uses a root logged after it", counted.index)
+                })?;
+                ensure(ballot.vk_digest == key.vk_digest, || {
+                    format!("ballot at {} names another verifying key", counted.index)
+                })?;
+                ensure(nullifiers.insert(ballot.nullifier), || {
+                    format!("ballot at {} repeats a nullifier", counted.index)
+                })?;
+                let public = ballot_statement(spec, shape, ballot, joint_key)
+                    .map_err(|err| mismatch(format!("ballot at {}: {err}", counted.index)))?;
+                items.push((
+                    public_inputs(&public),
+                    groth16::decode_proof(&ballot.proof)?,
+                ));
+            }
+        }
+        for (batch, chunk) in items.chunks(BATCH).enumerate() {
+            if let Err(VerifyError::BatchRejected { invalid }) =
+                groth16::verify_batch(&prepared, chunk)
+            {
+                let at: Vec<u64> = invalid
+                    .iter()
+                    .map(|i| e.ballots[batch * BATCH + i].index)
+                    .collect();
+                return Err(VerifyError::Groth16 {
+                    reason: format!("the proofs of the ballots logged at {at:?} do not verify"),
+                });
+            }
+        }
+
+        // The tally: the decryption of the sum of exactly the counted ballots.
+        let mut used = Vec::new();
+        let mut rejected = Vec::new();
+        let counts = match &e.tally {
+            None => None,
+            Some(tally) => {
+                ensure(tally.ballots == e.ballots.len() as u64, || {
+                    format!(
+                        "the tally counts {} ballots, the log holds {} valid ones",
+                        tally.ballots,
+                        e.ballots.len()
+                    )
+                })?;
+                let params = spec.params().map_err(|err| mismatch(err.to_string()))?;
+                let keys = e
+                    .verification_keys()
+                    .map_err(|err| mismatch(err.to_string()))?;
+                let sums = e.aggregate();
+                let partials = all_partials(e);
+                let threshold = |err: zkaudit_circuits::threshold::ThresholdError| {
+                    mismatch(format!("tally: {err}"))
+                };
+                verify_tally(
+                    &spec.context(),
+                    &params,
+                    &keys,
+                    &sums,
+                    &partials,
+                    &tally.counts,
+                )
+                .map_err(threshold)?;
+                let combined = combine_tally(&spec.context(), &params, &keys, &sums, &partials)
+                    .map_err(threshold)?;
+                let mut bad: Vec<u32> = combined.rejected.iter().map(|r| r.trustee).collect();
+                bad.sort_unstable();
+                bad.dedup();
+                ensure(combined.used == tally.used && bad == tally.rejected, || {
+                    "the tally names other trustees than the decryptions support".into()
+                })?;
+                used = tally.used.clone();
+                rejected = tally.rejected.clone();
+                Some(&tally.counts)
+            }
+        };
+
+        Ok(ElectionReport {
+            election: spec.id.clone(),
+            title: spec.title.clone(),
+            commission,
+            phase: e.phase,
+            qualified: e
+                .key
+                .as_ref()
+                .map(|k| k.qualified.clone())
+                .unwrap_or_default(),
+            ballots: e.ballots.len(),
+            skipped: seen - e.records.len(),
+            results: spec
+                .options
+                .iter()
+                .enumerate()
+                .map(|(i, label)| (label.clone(), counts.map(|c| c[i])))
+                .collect(),
+            trustees_used: used,
+            trustees_rejected: rejected,
+            vk_digest: hex::encode(key.vk_digest),
+            development_key: key.development,
+            checkpoint_size: evidence.checkpoint.size,
+        })
+    }
+}
+
+/// The name of the authority `key`, granted `election/kind` by the last
+/// authority set logged before `before`.
+fn authority_for(
+    evidence: &VerifiedEvidence,
+    before: u64,
+    key: &ed25519_dalek::VerifyingKey,
+    kind: &str,
+) -> Result<String> {
+    let set = evidence
+        .records()
+        .range(..before)
+        .rev()
+        .find(|(_, r)| is_log_record(evidence, r, LEDGER_DOMAIN, AUTHORITY_SET_KIND))
+        .ok_or_else(|| mismatch("the bundle lacks the authority set before the election".into()))?;
+    let set = AuthoritySet::decode(set.1.payload()).map_err(|err| VerifyError::Malformed {
+        what: "authority set",
+        reason: err.to_string(),
+    })?;
+    let authority = set
+        .by_key(key)
+        .ok_or_else(|| mismatch("the election's creator is not a logged authority".into()))?;
+    ensure(authority.may_write(election::DOMAIN, kind), || {
+        format!(
+            "authority {:?} may not write election/{kind}",
+            authority.name
+        )
+    })?;
+    Ok(authority.name.clone())
+}
+
+fn is_log_record(evidence: &VerifiedEvidence, record: &Record, domain: &str, kind: &str) -> bool {
+    record.domain() == domain
+        && record.kind() == kind
+        && record.author() == Author::Ed25519(evidence.log_key)
+}
+
+fn ensure(condition: bool, reason: impl FnOnce() -> String) -> Result<()> {
+    if condition {
+        Ok(())
+    } else {
+        Err(mismatch(reason()))
+    }
+}
+
+fn mismatch(reason: String) -> VerifyError {
+    VerifyError::Mismatch(reason)
+}
