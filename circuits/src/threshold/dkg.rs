@@ -634,13 +634,11 @@ pub fn qualify(
     let verdicts: Vec<Result<ComplaintVerdict>> = complaints
         .iter()
         .map(|complaint| {
+            params.check_index(complaint.dealer)?;
             let dealing = dealings
                 .iter()
                 .find(|dealing| dealing.dealer == complaint.dealer)
-                .ok_or(ThresholdError::TrusteeOutOfRange {
-                    index: complaint.dealer,
-                    trustees: params.trustees(),
-                })?;
+                .ok_or(ThresholdError::NoDealing(complaint.dealer))?;
             judge_complaint(context, params, trustee_keys, dealing, complaint)
         })
         .collect();
@@ -1073,12 +1071,32 @@ mod tests {
     fn malformed_or_missing_dealings_are_disqualified() {
         let mut rng = ChaCha20Rng::seed_from_u64(13);
         let params = ThresholdParams::new(2, 4).unwrap();
-        let (_, keys, _, mut dealings) = honest_ceremony(&params, CONTEXT, &mut rng);
+        let (secrets, keys, _, mut dealings) = honest_ceremony(&params, CONTEXT, &mut rng);
         dealings[0].commitments.pop();
         dealings.remove(2);
         let duplicate = dealings[2].clone();
         dealings.push(duplicate);
-        let qualification = qualify(CONTEXT, &params, &keys, &dealings, &[]).unwrap();
+        // A dealing from a non-trustee, complained about, changes nothing;
+        // nor does a complaint about a dealer with no dealing.
+        let mut stray = dealings[1].clone();
+        stray.dealer = 0;
+        let complaint = Complaint::new(CONTEXT, &stray, 1, &secrets[0], &mut rng).unwrap();
+        let missing = Complaint::new(CONTEXT, &dealings[1], 1, &secrets[0], &mut rng)
+            .map(|c| Complaint { dealer: 3, ..c })
+            .unwrap();
+        dealings.push(stray);
+        let qualification =
+            qualify(CONTEXT, &params, &keys, &dealings, &[complaint, missing]).unwrap();
+        assert_eq!(
+            qualification.verdicts(),
+            &[
+                Err(ThresholdError::TrusteeOutOfRange {
+                    index: 0,
+                    trustees: 4
+                }),
+                Err(ThresholdError::NoDealing(3))
+            ]
+        );
         assert_eq!(qualification.qualified(), &[2]);
         assert_eq!(
             qualification.disqualified(),

@@ -102,6 +102,9 @@ pub enum ThresholdError {
     /// A trustee index that appears twice where indices must be distinct.
     #[error("trustee {0} appears twice")]
     DuplicateIndex(u32),
+    /// A complaint about a dealer that published no dealing.
+    #[error("dealer {0} published no dealing")]
+    NoDealing(u32),
     /// A key ceremony in which no dealer qualified.
     #[error("no dealer qualified")]
     NoQualifiedDealer,

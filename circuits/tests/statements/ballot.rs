@@ -726,3 +726,37 @@ fn groth16_round_trip() {
         assert!(!verify(other));
     }
 }
+
+/// Every parameter and private input is pinned: changing any one of them
+/// alone unsatisfies the circuit. (The parts' intermediate witnesses are
+/// covered by the parts' own tests.)
+#[test]
+fn every_parameter_and_private_input_is_pinned() {
+    let mut election = Election::new(shape(3, 1, 2), 5, 4, 82);
+    let (public, witness) = election.ballot(&[0, 1], 0, 2);
+
+    // The circuit allocates the parameters, then the private inputs, first.
+    let cs = new_cs();
+    BallotPublicVar::new_witness(cs.clone(), || Ok(&public)).unwrap();
+    BallotWitnessVar::new_witness(cs.clone(), || Ok(&witness)).unwrap();
+    let inputs = cs.num_witness_variables();
+    // Eligibility parameters (4 + 7), key and its two squares, min, max,
+    // 4 coordinates per ciphertext; randomness bits, secret, attribute,
+    // path (2 per level and the depth), choices.
+    assert_eq!(inputs, (4 + 7) + 4 + 2 + 8 + (2 * 251 + 1 + 1 + 7 + 2));
+
+    let cs = synthesize(BallotCircuit::new(public, witness));
+    assert!(cs.is_satisfied().unwrap());
+    cs.finalize();
+    let mut system = cs.borrow_mut().unwrap();
+    // Drop the cached linear-combination values so that every check
+    // re-evaluates the constraints from the witness.
+    system.assignments.lc_assignment.clear();
+    for index in 0..inputs {
+        system.assignments.witness_assignment[index] += Fr::ONE;
+        let satisfied = system.is_satisfied().unwrap();
+        system.assignments.witness_assignment[index] -= Fr::ONE;
+        assert!(!satisfied, "witness {index} is not pinned");
+    }
+    assert!(system.is_satisfied().unwrap());
+}

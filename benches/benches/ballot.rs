@@ -1,0 +1,133 @@
+//! Ballot proofs at depth 20, 3 attributes, 4 options: constraints, one
+//! Groth16 proof (development setup), the witness synthesis inside it, the
+//! native digest a verifier recomputes, and one verification.
+//!
+//! `cargo bench -p zkaudit-benches --bench ballot`
+
+use std::time::Instant;
+
+use ark_ff::UniformRand;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use criterion::{Criterion, criterion_group, criterion_main};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use zkaudit_circuits::Fr;
+use zkaudit_circuits::ballot::{
+    BallotCircuit, BallotPublic, BallotShape, BallotWitness, check, encrypt_ballot, public_inputs,
+};
+use zkaudit_circuits::elgamal::{self, Scalar};
+use zkaudit_circuits::eligibility::{
+    EligibilityPublic, EligibilityWitness, credential_leaf, message_field,
+};
+use zkaudit_circuits::identity::Identity;
+use zkaudit_circuits::lean_imt::LeanImt;
+use zkaudit_circuits::predicate::AttributePredicate;
+use zkaudit_prover::{prove, setup_development};
+use zkaudit_verifier::groth16::{PreparedKey, verify};
+
+const DEPTH: usize = 20;
+const ATTRIBUTES: usize = 3;
+const OPTIONS: usize = 4;
+const VOTERS: usize = 1000;
+
+/// A true ballot statement: one of 1,000 registered voters chooses option 2
+/// of 4 (exactly one choice allowed).
+fn ballot(shape: BallotShape, rng: &mut ChaCha20Rng) -> BallotCircuit {
+    let voters: Vec<(Identity, [u64; ATTRIBUTES])> = (0..VOTERS)
+        .map(|i| {
+            let attributes = [19_700_101 + i as u64, 276, 20_300_101];
+            (Identity::random(rng), attributes)
+        })
+        .collect();
+    let leaves: Vec<Fr> = voters
+        .iter()
+        .map(|(id, attrs)| credential_leaf(id.commitment(), attrs).unwrap())
+        .collect();
+    let tree = LeanImt::from_leaves(&leaves);
+    let scope = message_field(b"bench election");
+    let election_key = elgamal::public_key(&Scalar::rand(rng));
+    let (identity, attributes) = &voters[17];
+    let choices = vec![0, 0, 1, 0];
+    let randomness: Vec<Scalar> = (0..OPTIONS).map(|_| Scalar::rand(rng)).collect();
+    let public = BallotPublic {
+        shape,
+        eligibility: EligibilityPublic {
+            shape: shape.eligibility,
+            root: tree.root().unwrap(),
+            nullifier: identity.nullifier(scope),
+            scope,
+            message: message_field(b"ballot"),
+            predicates: vec![
+                AttributePredicate::at_most(20_080_101),
+                AttributePredicate::one_of(&[276, 250]).unwrap(),
+                AttributePredicate::at_least(20_260_501),
+            ],
+        },
+        election_key,
+        min_choices: 1,
+        max_choices: 1,
+        ciphertexts: encrypt_ballot(&election_key, &choices, &randomness).unwrap(),
+    };
+    let witness = BallotWitness {
+        eligibility: EligibilityWitness {
+            secret: identity.secret_scalar(),
+            attributes: attributes.to_vec(),
+            path: tree
+                .generate_proof(17)
+                .unwrap()
+                .to_circuit_path(DEPTH)
+                .unwrap(),
+        },
+        choices,
+        randomness,
+    };
+    check(&public, &witness).unwrap();
+    BallotCircuit::new(public, witness)
+}
+
+fn ballots(c: &mut Criterion) {
+    let shape = BallotShape::new(DEPTH, ATTRIBUTES, OPTIONS).unwrap();
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    BallotCircuit::blank(shape)
+        .generate_constraints(cs.clone())
+        .unwrap();
+    println!(
+        "{}: {} constraints, {} public input",
+        shape.id(),
+        cs.num_constraints(),
+        cs.num_instance_variables() - 1
+    );
+
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let started = Instant::now();
+    let (pk, vk) = setup_development(BallotCircuit::blank(shape), &mut rng).unwrap();
+    println!("development setup: {:.2?} (once)", started.elapsed());
+    let key = PreparedKey::new(vk).unwrap();
+    let circuit = ballot(shape, &mut rng);
+    let inputs = public_inputs(&circuit.public);
+    let proof = prove(&pk, circuit.clone(), &mut rng).unwrap();
+    verify(&key, &inputs, &proof).unwrap();
+
+    let mut group = c.benchmark_group(format!("ballot d{DEPTH} a{ATTRIBUTES} o{OPTIONS}"));
+    group.sample_size(10);
+    group.bench_function("prove", |b| {
+        b.iter(|| prove(&pk, circuit.clone(), &mut rng).unwrap())
+    });
+    group.bench_function("synthesize with witness (part of prove)", |b| {
+        b.iter(|| {
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            circuit.clone().generate_constraints(cs.clone()).unwrap();
+            cs
+        })
+    });
+    group.bench_function("digest (native, the verifier's input)", |b| {
+        b.iter(|| public_inputs(&circuit.public))
+    });
+    group.bench_function("verify (prepared key)", |b| {
+        b.iter(|| verify(&key, &inputs, &proof).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ballots);
+criterion_main!(benches);
