@@ -13,6 +13,7 @@
 //! * [`codec`]: the strict canonical binary encoding under everything hashed;
 //! * [`authority`]: who may write which record kinds;
 //! * [`identity`]: credential registries, derived by replaying the log;
+//! * [`land`]: parcels, multi-signed transfers and liens, offline history checks;
 //! * [`store`] (features `sqlite`, `postgres`): the storage layer and the
 //!   [`sequencer`] that integrates batches into the tree durably.
 //!
@@ -23,6 +24,7 @@ pub mod authority;
 pub mod codec;
 mod error;
 pub mod identity;
+pub mod land;
 pub mod merkle;
 pub mod note;
 pub mod record;
