@@ -855,7 +855,9 @@ impl RegistryBook {
             if self.check_title_change(record, &change).is_err() {
                 return;
             }
-            let Ok(leaf) = change.issue.leaf() else { return };
+            let Ok(leaf) = change.issue.leaf() else {
+                return;
+            };
             let Some(registry) = self.registries.get_mut(&change.issue.registry) else {
                 return;
             };

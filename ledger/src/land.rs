@@ -85,7 +85,9 @@ pub enum LandError {
     #[error("only the registrar of parcel {0:?} may record its events")]
     NotRegistrar(String),
     /// The terms are for another title version than the next one.
-    #[error("stale terms for parcel {parcel:?}: they are for version {got}, the next is {expected}")]
+    #[error(
+        "stale terms for parcel {parcel:?}: they are for version {got}, the next is {expected}"
+    )]
     StaleVersion {
         /// The parcel.
         parcel: String,
@@ -146,7 +148,9 @@ fn key_from_bytes(what: &str, bytes: &[u8; 32]) -> LandResult<VerifyingKey> {
 fn read_parcel_id(r: &mut Reader<'_>) -> LandResult<String> {
     let id = r.str("parcel id", MAX_ID)?.to_owned();
     if !is_valid_parcel_id(&id) {
-        return Err(LandError::Invalid("parcel id: 1-64 of [A-Za-z0-9-.]".into()));
+        return Err(LandError::Invalid(
+            "parcel id: 1-64 of [A-Za-z0-9-.]".into(),
+        ));
     }
     Ok(id)
 }
@@ -1018,8 +1022,8 @@ mod tests {
             chain.book.check(&stolen).unwrap_err(),
             LandError::BadSignature("owner")
         );
-        let history = verify_history("D7-100", &chain.registrar.verifying_key(), &chain.records)
-            .unwrap();
+        let history =
+            verify_history("D7-100", &chain.registrar.verifying_key(), &chain.records).unwrap();
         assert_eq!(history.owner, buyer.verifying_key());
         assert_eq!(history.events.len(), 4);
     }
@@ -1057,7 +1061,10 @@ mod tests {
         let mut unknown = terms.clone();
         unknown.parcel = "D7-999".into();
         assert_eq!(
-            chain.book.check(&chain.event(unknown, &owner, &buyer)).unwrap_err(),
+            chain
+                .book
+                .check(&chain.event(unknown, &owner, &buyer))
+                .unwrap_err(),
             LandError::UnknownParcel("D7-999".into())
         );
         let mut wrong_previous = terms;
@@ -1101,14 +1108,8 @@ mod tests {
         // A re-signed event with a substituted buyer: the buyer's signature is the old one.
         let mut event = TitleEvent::decode(chain.records[2].1.payload()).unwrap();
         event.terms.action = transfer_to(&key(6));
-        let tampered = Record::signed(
-            DOMAIN,
-            TITLE_TRANSFER,
-            10,
-            event.encode(),
-            &chain.registrar,
-        )
-        .unwrap();
+        let tampered =
+            Record::signed(DOMAIN, TITLE_TRANSFER, 10, event.encode(), &chain.registrar).unwrap();
         let mut records = chain.records.clone();
         records[2].1 = tampered;
         assert!(matches!(
@@ -1137,5 +1138,60 @@ mod tests {
         );
         let checked = chain.book.check(&lien).unwrap();
         assert!(chain.book.credential_change(&checked).is_none());
+    }
+
+    #[test]
+    fn the_title_registry_changes_with_the_title_and_only_then() {
+        use crate::identity::{REGISTRY_CREATE, RegistryBook, RegistrySpec};
+        let (owner, buyer, log) = (key(2), key(3), key(9));
+        let chain = Chain::new(&owner);
+        let mut book = RegistryBook::new(log.verifying_key());
+        let spec = RegistrySpec {
+            id: "titles".into(),
+            title: String::new(),
+            attributes: vec!["district".into(), "area_m2".into()],
+            depth: 4,
+            window_changes: 4,
+            window_secs: 0,
+        };
+        let create = Record::signed(
+            crate::identity::DOMAIN,
+            REGISTRY_CREATE,
+            0,
+            spec.encode(),
+            &chain.registrar,
+        )
+        .unwrap();
+        book.apply(0, &create);
+        book.apply(1, &chain.records[0].1);
+        let registry = book.get("titles").unwrap();
+        assert_eq!(registry.leaves().len(), 1);
+        assert_eq!(
+            registry.leaves()[0],
+            chain.book.get("D7-100").unwrap().credential_leaf().unwrap()
+        );
+        // A transfer naming the wrong seller leaf is refused by the registry
+        // check, and neither the title nor the registry changes on replay.
+        let terms = chain.terms(transfer_to(&buyer));
+        let mut event =
+            TitleEvent::decode(chain.event(terms.clone(), &owner, &buyer).payload()).unwrap();
+        event.credential = Some(TitleCredential { revoke_leaf: 5 });
+        let wrong =
+            Record::signed(DOMAIN, TITLE_TRANSFER, 10, event.encode(), &chain.registrar).unwrap();
+        let checked = book.titles().check(&wrong).unwrap();
+        let change = book.titles().credential_change(&checked).unwrap();
+        assert!(book.check_title_change(&wrong, &change).is_err());
+        book.apply(2, &wrong);
+        assert_eq!(book.titles().get("D7-100").unwrap().version, 0);
+        assert_eq!(book.get("titles").unwrap().version(), 1);
+        // The right one moves both.
+        let right = chain.event(terms, &owner, &buyer);
+        book.apply(3, &right);
+        let parcel = book.titles().get("D7-100").unwrap();
+        assert_eq!(parcel.owner, buyer.verifying_key());
+        let registry = book.get("titles").unwrap();
+        assert_eq!(registry.leaves()[0], Fr::from(0u64));
+        assert_eq!(registry.leaves()[1], parcel.credential_leaf().unwrap());
+        assert_eq!(registry.version(), 2);
     }
 }

@@ -17,6 +17,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub mod identity;
+pub mod land;
 pub mod ledger;
 
 /// Who may write a record kind.
@@ -78,5 +79,6 @@ pub fn all(data_dir: &std::path::Path) -> Vec<std::sync::Arc<dyn Domain>> {
     vec![
         std::sync::Arc::new(ledger::LedgerDomain),
         std::sync::Arc::new(identity::IdentityDomain::new(data_dir.join("keys"))),
+        std::sync::Arc::new(land::LandDomain),
     ]
 }
