@@ -225,7 +225,11 @@ fn writes(c: &mut Criterion) {
         &registrar,
     )
     .unwrap();
-    apply(&mut book, &[create.clone()], vec![Pending::new(&create)]);
+    apply(
+        &mut book,
+        std::slice::from_ref(&create),
+        vec![Pending::new(&create)],
+    );
     let registrations: Vec<Record> = (0..PARCELS)
         .map(|p| register(&registrar, &format!("W-{p}"), &people[p], p as u64 + 1))
         .collect();
