@@ -252,12 +252,13 @@ fn writes(c: &mut Criterion) {
                         let seller = &people[owner[p]];
                         owner[p] = (owner[p] + PARCELS) % people.len();
                         let buyer = &people[owner[p]];
+                        let owned = parcel.credential_leaf().unwrap();
                         let leaf = book
                             .get("titles")
                             .unwrap()
                             .leaves()
                             .iter()
-                            .rposition(|l| Ok(*l) == parcel.credential_leaf())
+                            .rposition(|l| *l == owned)
                             .unwrap() as u64;
                         transfer(
                             &registrar,
