@@ -24,6 +24,7 @@ use zkaudit_circuits::poseidon::poseidon_hash;
 use zkaudit_circuits::predicate::{AttributePredicate, SET_SIZE};
 
 use crate::codec::{CodecError, Reader, Writer};
+use crate::land::{self, CredentialChange, TitleBook};
 use crate::record::{Author, Record};
 
 /// The domain name.
@@ -683,6 +684,7 @@ pub struct RegistryBook {
     scopes: BTreeMap<String, ScopeSpec>,
     scope_indices: BTreeMap<String, u64>,
     keys: BTreeMap<String, (CircuitKey, u64)>,
+    titles: TitleBook,
     applied_up_to: u64,
 }
 
@@ -700,6 +702,7 @@ impl RegistryBook {
             scopes: BTreeMap::new(),
             scope_indices: BTreeMap::new(),
             keys: BTreeMap::new(),
+            titles: TitleBook::new(),
             applied_up_to: 0,
         }
     }
@@ -826,11 +829,81 @@ impl RegistryBook {
         Ok(registry)
     }
 
-    /// Applies the logged identity record at `index`. Records must be applied
+    /// Land titles: replayed here because land records change title
+    /// registries (see [`land`]), so both change together or not at all.
+    pub fn titles(&self) -> &TitleBook {
+        &self.titles
+    }
+
+    /// Checks that the title-credential change a land record makes is valid
+    /// against the registries: the record's author issues the registry, the
+    /// schema fits, and a revoked leaf is the seller's live credential.
+    pub fn check_title_change(
+        &self,
+        record: &Record,
+        change: &CredentialChange,
+    ) -> IdentityResult<()> {
+        let Author::Ed25519(author) = record.author() else {
+            return Err(IdentityError::InvalidSpec("land records are signed".into()));
+        };
+        let registry = self.issuer_registry(&change.issue.registry, &author)?;
+        if change.issue.attributes.len() != registry.spec.attributes.len() {
+            return Err(IdentityError::AttributeCount {
+                registry: change.issue.registry.clone(),
+                expected: registry.spec.attributes.len(),
+                got: change.issue.attributes.len(),
+            });
+        }
+        if registry.size() >= 1u64 << registry.spec.depth {
+            return Err(IdentityError::Full(change.issue.registry.clone()));
+        }
+        if let Some((revoke, seller)) = &change.revoke {
+            let live = registry.leaves().get(revoke.leaf_index as usize);
+            if revoke.registry != change.issue.registry
+                || live.is_none_or(|leaf| *leaf == Fr::from(0u64) || Ok(*leaf) != seller.leaf())
+            {
+                return Err(IdentityError::NoSuchCredential {
+                    registry: revoke.registry.clone(),
+                    index: revoke.leaf_index,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A land record changes its title and the title registry together:
+    /// both apply, or (invalid when logged) neither does.
+    fn apply_land(&mut self, index: u64, record: &Record) {
+        if let Ok(checked) = self.titles.check(record)
+            && let Some(change) = self.titles.credential_change(&checked)
+        {
+            if self.check_title_change(record, &change).is_err() {
+                return;
+            }
+            let Ok(leaf) = change.issue.leaf() else {
+                return;
+            };
+            let Some(registry) = self.registries.get_mut(&change.issue.registry) else {
+                return;
+            };
+            if let Some((revoke, _)) = change.revoke {
+                let _ = registry.tree.revoke(revoke.leaf_index as usize);
+            }
+            registry.tree.insert(leaf);
+            registry.version += 1;
+            registry.last_change = index;
+        }
+        self.titles.apply(index, record);
+    }
+
+    /// Applies the logged identity (or land) record at `index`. Records must be applied
     /// in log order; changes that were invalid when logged (a race the log
     /// could not see) are skipped, identically by every replayer.
     pub fn apply(&mut self, index: u64, record: &Record) {
         self.applied_up_to = self.applied_up_to.max(index + 1);
+        if record.domain() == land::DOMAIN {
+            return self.apply_land(index, record);
+        }
         if record.domain() != DOMAIN {
             return;
         }

@@ -14,6 +14,7 @@
 //! * [`authority`]: who may write which record kinds;
 //! * [`identity`]: credential registries, derived by replaying the log;
 //! * [`election`]: elections — key ceremony, ballots, tally — replayed the same way;
+//! * [`land`]: parcels, multi-signed transfers and liens, offline history checks;
 //! * [`store`] (features `sqlite`, `postgres`): the storage layer and the
 //!   [`sequencer`] that integrates batches into the tree durably.
 //!
@@ -25,6 +26,7 @@ pub mod codec;
 pub mod election;
 mod error;
 pub mod identity;
+pub mod land;
 pub mod merkle;
 pub mod note;
 pub mod record;

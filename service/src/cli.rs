@@ -58,6 +58,9 @@ pub enum Command {
     /// Export verifying keys (snarkjs JSON or binary).
     #[command(subcommand)]
     Keys(crate::identity_cli::KeysCommand),
+    /// Land titles: parcels, transfers and liens signed by all parties, verified histories.
+    #[command(subcommand)]
+    Land(crate::land_cli::LandCommand),
     /// Run end-to-end scenarios on the embedded default (all of them without a domain).
     Demo(crate::demo::DemoArgs),
 }
@@ -243,6 +246,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Claim(args) => crate::identity_cli::claim(args),
         Command::Setup(args) => crate::identity_cli::setup(args),
         Command::Keys(cmd) => crate::identity_cli::keys(cmd),
+        Command::Land(cmd) => crate::land_cli::land(cmd),
         Command::Demo(args) => crate::demo::run(args),
     }
 }
@@ -446,7 +450,7 @@ fn verify_claim_bundle(text: &str, log_key: &str) -> Result<()> {
 }
 
 /// A key given inline or as a path to a file holding it.
-fn read_key_arg(arg: &str) -> Result<String> {
+pub(crate) fn read_key_arg(arg: &str) -> Result<String> {
     let path = Path::new(arg);
     if path.is_file() {
         return Ok(std::fs::read_to_string(path)?.trim().to_owned());

@@ -49,6 +49,9 @@ pub struct DemoArgs {
     /// Credential holders in the identity scenario.
     #[arg(long, default_value_t = 300)]
     pub holders: usize,
+    /// Parcels in the land scenario.
+    #[arg(long, default_value_t = 300)]
+    pub parcels: usize,
 }
 
 /// The scenarios.
@@ -56,6 +59,8 @@ pub struct DemoArgs {
 pub enum DemoDomain {
     /// Credential registry, revocations and private eligibility claims.
     Identity,
+    /// Parcels, multi-signed transfers and liens, offline-verified histories.
+    Land,
 }
 
 /// Runs `zkaudit demo`.
@@ -65,11 +70,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .build()?;
     let domains = match args.domain {
         Some(d) => vec![d],
-        None => vec![DemoDomain::Identity],
+        None => vec![DemoDomain::Identity, DemoDomain::Land],
     };
     for domain in domains {
         match domain {
             DemoDomain::Identity => identity(&runtime, &args.data, args.holders)?,
+            DemoDomain::Land => crate::land_demo::land(&runtime, &args.data, args.parcels)?,
         }
     }
     println!(
@@ -109,13 +115,13 @@ fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
 }
 
 /// A running in-process service.
-struct Running {
-    base: String,
-    shutdown: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
+pub(crate) struct Running {
+    pub(crate) base: String,
+    pub(crate) shutdown: tokio::sync::oneshot::Sender<()>,
+    pub(crate) task: tokio::task::JoinHandle<()>,
 }
 
-fn start_service(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<Running> {
+pub(crate) fn start_service(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<Running> {
     let options = crate::server::ServeOptions {
         data_dir: data.to_path_buf(),
         config: None,
@@ -148,7 +154,7 @@ fn start_service(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<Runni
     })
 }
 
-fn bar(len: u64, what: &str) -> ProgressBar {
+pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template(&format!(

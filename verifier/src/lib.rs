@@ -5,6 +5,8 @@
 //! nothing but the log's public key. No async runtime, no database, no
 //! thread pool; builds for `wasm32` so citizens can verify in a browser.
 //!
+//! [`land`] checks a parcel's title history offline.
+//!
 //! [`groth16`] verifies Groth16 proofs over BN254 (strict decoding, batch
 //! verification) and [`snarkjs`] reads and writes snarkjs's JSON formats.
 //!
@@ -14,6 +16,7 @@ pub mod claim;
 pub mod election;
 pub mod evidence;
 pub mod groth16;
+pub mod land;
 pub mod receipt;
 pub mod snarkjs;
 

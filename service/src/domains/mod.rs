@@ -18,6 +18,7 @@ use crate::state::AppState;
 
 pub mod election;
 pub mod identity;
+pub mod land;
 pub mod ledger;
 
 /// Who may write a record kind.
@@ -80,6 +81,7 @@ pub fn all(data_dir: &std::path::Path) -> Vec<std::sync::Arc<dyn Domain>> {
         std::sync::Arc::new(ledger::LedgerDomain),
         std::sync::Arc::new(identity::IdentityDomain::new(data_dir.join("keys"))),
         std::sync::Arc::new(election::ElectionDomain::new(data_dir.join("keys"))),
+        std::sync::Arc::new(land::LandDomain),
     ]
 }
 

@@ -32,8 +32,8 @@ use crate::state::{AppState, blocking_api, now_ms};
 pub mod claims;
 pub mod keys;
 
-/// Topic of every identity record, in log order.
-pub(crate) const TOPIC_ALL: &[u8] = b"identity";
+/// Topic of every identity record (and land record), in log order.
+pub const TOPIC_ALL: &[u8] = b"identity";
 
 /// The identity domain: replayed registries and the circuit keys.
 pub struct IdentityDomain {
@@ -74,7 +74,8 @@ fn sync(book: &mut RegistryBook, state: &AppState) -> ApiResult<()> {
     super::replay_topic(state, TOPIC_ALL, book)
 }
 
-fn refused(e: IdentityError) -> ApiError {
+/// An identity rule's refusal as an API error.
+pub fn refused(e: IdentityError) -> ApiError {
     match e {
         IdentityError::UnknownRegistry(_) | IdentityError::NoSuchCredential { .. } => {
             ApiError::unprocessable("unknown_target", e.to_string())
@@ -139,25 +140,7 @@ impl Domain for IdentityDomain {
         if record.kind() == REGISTRY_CREATE {
             follow_ups.extend(self.key_record_if_missing(record, state)?);
         }
-        let roots = self.with_book(state, |book| Ok(book.pending_roots()))?;
-        for root in roots {
-            let record = Record::signed(
-                DOMAIN,
-                REGISTRY_ROOT,
-                now_ms(),
-                root.encode(),
-                state.log_signer(),
-            )
-            .map_err(ApiError::internal)?;
-            let mut version_key = root.registry.clone().into_bytes();
-            version_key.extend_from_slice(&root.version.to_be_bytes());
-            follow_ups.push(
-                Pending::new(&record)
-                    .topic(TOPIC_ALL.to_vec())
-                    .topic(registry_topic(&root.registry))
-                    .unique("identity/root", version_key),
-            );
-        }
+        follow_ups.extend(self.root_follow_ups(state)?);
         Ok(follow_ups)
     }
 
@@ -181,6 +164,32 @@ impl Domain for IdentityDomain {
 }
 
 impl IdentityDomain {
+    /// The `registry.root` records the log owes after registry changes
+    /// (also after land records, which change title registries).
+    pub fn root_follow_ups(&self, state: &AppState) -> ApiResult<Vec<Pending>> {
+        let mut follow_ups = Vec::new();
+        let roots = self.with_book(state, |book| Ok(book.pending_roots()))?;
+        for root in roots {
+            let record = Record::signed(
+                DOMAIN,
+                REGISTRY_ROOT,
+                now_ms(),
+                root.encode(),
+                state.log_signer(),
+            )
+            .map_err(ApiError::internal)?;
+            let mut version_key = root.registry.clone().into_bytes();
+            version_key.extend_from_slice(&root.version.to_be_bytes());
+            follow_ups.push(
+                Pending::new(&record)
+                    .topic(TOPIC_ALL.to_vec())
+                    .topic(registry_topic(&root.registry))
+                    .unique("identity/root", version_key),
+            );
+        }
+        Ok(follow_ups)
+    }
+
     /// The `circuit.key` record for a new registry's shape, made (with keys)
     /// if the log has none for that shape yet. Blocking; slow the first time.
     fn key_record_if_missing(
@@ -214,7 +223,8 @@ impl IdentityDomain {
     }
 }
 
-fn registry_topic(registry: &str) -> Vec<u8> {
+/// The topic of one registry's records.
+pub fn registry_topic(registry: &str) -> Vec<u8> {
     format!("identity/registry/{registry}").into_bytes()
 }
 

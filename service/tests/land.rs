@@ -1,0 +1,523 @@
+//! Land titles end to end, over HTTP and through the `zkaudit` binary:
+//! registration with the title credential, transfers and liens signed by
+//! every party, the attacks (wrong signer, forged acceptance, double and
+//! concurrent transfers, transfer under lien, unknown parcel, stale terms),
+//! and parcel histories that verify offline — and fail once tampered.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use zkaudit_circuits::Fr;
+use zkaudit_ledger::identity::{
+    CredentialIssue, DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec, fr_to_bytes,
+};
+use zkaudit_ledger::land::{
+    Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration, Terms, TitleCredential, TitleEvent,
+};
+use zkaudit_ledger::note::NoteSigningKey;
+use zkaudit_ledger::record::Record;
+use zkaudit_verifier::land::HistoryBundle;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+struct Setup {
+    tmp: tempfile::TempDir,
+    server: ServerProcess,
+    registrar: NoteSigningKey,
+    registrar_key: PathBuf,
+    log_vkey: String,
+    rng: rand_chacha::ChaCha20Rng,
+}
+
+fn start(seed: u64) -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rng =
+        <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::seed_from_u64(seed);
+    let log = NoteSigningKey::generate("test.zkaudit/land", &mut rng).unwrap();
+    let registrar = NoteSigningKey::generate("land-registry", &mut rng).unwrap();
+    std::fs::write(data.join("log.key"), log.to_skey_string().as_bytes()).unwrap();
+    let registrar_key = tmp.path().join("registrar.key");
+    std::fs::write(&registrar_key, registrar.to_skey_string().as_bytes()).unwrap();
+    std::fs::write(
+        data.join("zkaudit.toml"),
+        format!(
+            "[log]\nkey_file = \"log.key\"\n\n[[authority]]\nname = \"land-registry\"\nverifier_key = \"{}\"\nkinds = [\"land/*\", \"identity/registry.create\", \"identity/credential.issue\", \"identity/credential.revoke\"]\n",
+            registrar.verifier_key_string(),
+        ),
+    )
+    .unwrap();
+    let server = ServerProcess::start(&data, &[]);
+    let st = Setup {
+        tmp,
+        server,
+        registrar,
+        registrar_key,
+        log_vkey: log.verifier_key_string(),
+        rng,
+    };
+    let spec = RegistrySpec {
+        id: "titles".into(),
+        title: "Land titles".into(),
+        attributes: vec!["district".into(), "area_m2".into()],
+        depth: 4,
+        window_changes: 16,
+        window_secs: 3600,
+    };
+    let (status, body) = st.post(&st.signed(IDENTITY, REGISTRY_CREATE, spec.encode()));
+    assert_eq!(status, 201, "{body}");
+    st
+}
+
+impl Setup {
+    fn party(&mut self, name: &str) -> NoteSigningKey {
+        NoteSigningKey::generate(name, &mut self.rng).unwrap()
+    }
+
+    fn signed(&self, domain: &str, kind: &str, payload: Vec<u8>) -> Record {
+        Record::signed(domain, kind, now_ms(), payload, &self.registrar).unwrap()
+    }
+
+    fn post(&self, record: &Record) -> (u16, serde_json::Value) {
+        post_record(&agent(), &self.server.base, record)
+    }
+
+    fn register(&self, parcel: &str, owner: &NoteSigningKey, commitment: u64) {
+        let registration = ParcelRegistration {
+            parcel: parcel.into(),
+            district: 7,
+            area_m2: 900,
+            documents: vec![[5; 32]],
+            title_registry: "titles".into(),
+            owner: owner.public_key().to_bytes(),
+            owner_commitment: fr_to_bytes(&Fr::from(commitment)),
+        };
+        let (status, body) =
+            self.post(&self.signed(DOMAIN, PARCEL_REGISTER, registration.encode()));
+        assert_eq!(status, 201, "{body}");
+    }
+
+    fn show(&self, parcel: &str) -> (u16, serde_json::Value) {
+        get_json(
+            &agent(),
+            &format!("{}/v1/land/parcels/{parcel}", self.server.base),
+        )
+    }
+
+    fn next_terms(&self, parcel: &str, action: Action) -> Terms {
+        let (status, view) = self.show(parcel);
+        assert_eq!(status, 200, "{view}");
+        Terms {
+            parcel: parcel.into(),
+            version: view["version"].as_u64().unwrap() + 1,
+            previous: hex::decode(view["head"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap(),
+            time_ms: now_ms(),
+            action,
+        }
+    }
+
+    fn event(&self, terms: Terms, a: &NoteSigningKey, b: &NoteSigningKey) -> Record {
+        let owner_leaf = self.show(&terms.parcel).1["owner_leaf"].as_u64();
+        let credential = matches!(terms.action, Action::Transfer { .. }).then(|| TitleCredential {
+            revoke_leaf: owner_leaf.unwrap_or(0),
+        });
+        let kind = terms.action.kind();
+        let event = TitleEvent {
+            signatures: [terms.sign(a), terms.sign(b)],
+            terms,
+            credential,
+        };
+        self.signed(DOMAIN, kind, event.encode())
+    }
+
+    fn history(&self, parcel: &str) -> HistoryBundle {
+        let (status, body) = get_json(
+            &agent(),
+            &format!("{}/v1/land/parcels/{parcel}/history", self.server.base),
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_value(body).unwrap()
+    }
+
+    fn leaves(&self) -> Vec<String> {
+        let (_, page) = get_json(
+            &agent(),
+            &format!("{}/v1/identity/registries/titles/members", self.server.base),
+        );
+        page["leaves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+fn transfer(to: &NoteSigningKey, commitment: u64) -> Action {
+    Action::Transfer {
+        new_owner: to.public_key().to_bytes(),
+        new_commitment: fr_to_bytes(&Fr::from(commitment)),
+        price: Some(250_000),
+    }
+}
+
+fn leaf(commitment: u64) -> String {
+    CredentialIssue {
+        registry: "titles".into(),
+        commitment: fr_to_bytes(&Fr::from(commitment)),
+        attributes: vec![7, 900],
+    }
+    .leaf()
+    .unwrap()
+    .to_string()
+}
+
+#[test]
+fn titles_liens_and_the_attacks_over_http() {
+    let mut st = start(21);
+    let (alice, bob, bank, mallory) = (
+        st.party("alice"),
+        st.party("bob"),
+        st.party("bank"),
+        st.party("mallory"),
+    );
+    st.register("D7-100", &alice, 1);
+    // Registering the same parcel twice is refused.
+    let again = ParcelRegistration {
+        parcel: "D7-100".into(),
+        district: 7,
+        area_m2: 1,
+        documents: vec![],
+        title_registry: "titles".into(),
+        owner: mallory.public_key().to_bytes(),
+        owner_commitment: fr_to_bytes(&Fr::from(9u64)),
+    };
+    let (status, body) = st.post(&st.signed(DOMAIN, PARCEL_REGISTER, again.encode()));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("already_used")),
+        "{body}"
+    );
+    // The registration issued Alice's title credential.
+    assert_eq!(st.leaves(), vec![leaf(1)]);
+
+    // A transfer signed by Mallory instead of the owner: refused.
+    let terms = st.next_terms("D7-100", transfer(&bob, 2));
+    let (status, body) = st.post(&st.event(terms.clone(), &mallory, &bob));
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("owner"),
+        "{body}"
+    );
+    // A forged buyer acceptance (the owner signs for the buyer): refused.
+    let (status, body) = st.post(&st.event(terms.clone(), &alice, &alice));
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("buyer"),
+        "{body}"
+    );
+    // Not the registrar: an authority signature is required.
+    let event = st.event(terms.clone(), &alice, &bob);
+    let by_mallory = Record::signed(
+        DOMAIN,
+        event.kind(),
+        now_ms(),
+        event.payload().to_vec(),
+        &mallory,
+    )
+    .unwrap();
+    assert_eq!(st.post(&by_mallory).0, 403);
+    // Unknown parcel.
+    let mut unknown = terms.clone();
+    unknown.parcel = "D7-999".into();
+    let (status, body) = st.post(&st.event(unknown, &alice, &bob));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("unknown_parcel")),
+        "{body}"
+    );
+    assert_eq!(st.show("D7-999").0, 404);
+
+    // A lien (owner + bank); then a transfer under lien is refused.
+    let lien = st.event(
+        st.next_terms(
+            "D7-100",
+            Action::Lien {
+                lienholder: bank.public_key().to_bytes(),
+                amount: 100_000,
+            },
+        ),
+        &alice,
+        &bank,
+    );
+    let (status, body) = st.post(&lien);
+    assert_eq!(status, 201, "{body}");
+    let under_lien = st.event(st.next_terms("D7-100", transfer(&bob, 2)), &alice, &bob);
+    let (status, body) = st.post(&under_lien);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("under_lien")),
+        "{body}"
+    );
+    // Stale terms (the version before the lien) are refused too.
+    let (status, body) = st.post(&st.event(terms, &alice, &bob));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("stale_version")),
+        "{body}"
+    );
+    // A release the bank did not sign is refused; the bank's release works.
+    let release = st.next_terms("D7-100", Action::Release { lien: lien.id() });
+    assert_eq!(st.post(&st.event(release.clone(), &alice, &mallory)).0, 403);
+    assert_eq!(st.post(&st.event(release, &alice, &bank)).0, 201);
+
+    // Now Alice sells to Bob: her credential is revoked, Bob's issued.
+    let sale = st.event(st.next_terms("D7-100", transfer(&bob, 2)), &alice, &bob);
+    let (status, body) = st.post(&sale);
+    assert_eq!(status, 201, "{body}");
+    // The same transfer again: refused as stale, nothing changes.
+    let sale_terms = TitleEvent::decode(sale.payload()).unwrap().terms;
+    assert_eq!(st.post(&st.event(sale_terms, &alice, &bob)).0, 409);
+    let (_, view) = st.show("D7-100");
+    assert_eq!(view["owner_key"], hex::encode(bob.public_key().as_bytes()));
+    assert_eq!(view["version"], 3);
+    assert_eq!(view["owner_leaf"], 1);
+    assert_eq!(st.leaves(), vec!["0".to_owned(), leaf(2)]);
+    // Alice can no longer sell it.
+    let stolen = st.event(
+        st.next_terms("D7-100", transfer(&mallory, 3)),
+        &alice,
+        &mallory,
+    );
+    assert_eq!(st.post(&stolen).0, 403);
+
+    // The history verifies offline; tampering with it does not.
+    let bundle = st.history("D7-100");
+    assert_eq!(bundle.events.len(), 4);
+    let verified = bundle
+        .verify(&st.log_vkey, &st.registrar.public_key())
+        .unwrap();
+    assert_eq!(verified.parcel.owner, bob.public_key());
+    assert!(bundle.verify(&st.log_vkey, &mallory.public_key()).is_err());
+    let mut dropped = bundle.clone();
+    dropped.events.remove(2);
+    assert!(
+        dropped
+            .verify(&st.log_vkey, &st.registrar.public_key())
+            .is_err()
+    );
+    let mut swapped = bundle.clone();
+    swapped.events[3].record = bundle.events[1].record.clone();
+    assert!(
+        swapped
+            .verify(&st.log_vkey, &st.registrar.public_key())
+            .is_err()
+    );
+    let mut bad_proof = bundle.clone();
+    bad_proof.events[0].inclusion_proof[0] = "00".repeat(32);
+    assert!(
+        bad_proof
+            .verify(&st.log_vkey, &st.registrar.public_key())
+            .is_err()
+    );
+    // Even a history re-signed by the registrar fails without Alice's and Bob's signatures.
+    let mut forged = TitleEvent::decode(sale.payload()).unwrap();
+    forged.terms.action = transfer(&mallory, 3);
+    let forged_record = st.signed(DOMAIN, forged.terms.action.kind(), forged.encode());
+    let events = verified
+        .events
+        .iter()
+        .map(|(i, r)| {
+            (
+                *i,
+                if r == &sale {
+                    forged_record.clone()
+                } else {
+                    r.clone()
+                },
+            )
+        })
+        .collect::<Vec<_>>();
+    assert!(
+        zkaudit_ledger::land::verify_history("D7-100", &st.registrar.public_key(), &events)
+            .is_err()
+    );
+}
+
+#[test]
+fn concurrent_conflicting_transfers_exactly_one_wins() {
+    let mut st = start(22);
+    let alice = st.party("alice");
+    st.register("D7-200", &alice, 1);
+    let buyers: Vec<NoteSigningKey> = (0..6).map(|i| st.party(&format!("buyer{i}"))).collect();
+    // Six buyers, six sales of the same version, signed by the owner each time.
+    let records: Vec<Record> = buyers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            st.event(
+                st.next_terms("D7-200", transfer(b, 10 + i as u64)),
+                &alice,
+                b,
+            )
+        })
+        .collect();
+    let base = st.server.base.clone();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = records
+            .iter()
+            .map(|r| {
+                let base = base.clone();
+                scope.spawn(move || post_record(&agent(), &base, r).0)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        5,
+        "{statuses:?}"
+    );
+    let winner = statuses.iter().position(|s| *s == 201).unwrap();
+    let (_, view) = st.show("D7-200");
+    assert_eq!(
+        view["owner_key"],
+        hex::encode(buyers[winner].public_key().as_bytes())
+    );
+    assert_eq!(view["version"], 1);
+    // The registry agrees: Alice's leaf revoked once, exactly one buyer's leaf issued.
+    assert_eq!(st.leaves(), vec!["0".to_owned(), leaf(10 + winner as u64)]);
+    let bundle = st.history("D7-200");
+    bundle
+        .verify(&st.log_vkey, &st.registrar.public_key())
+        .unwrap();
+}
+
+#[test]
+fn the_cli_flow_register_sign_submit_history() {
+    let st = start(23);
+    let base = st.server.base.as_str();
+    let t = |name: &str| st.tmp.path().join(name);
+    let reg = s(&st.registrar_key);
+    for who in ["owner", "buyer", "stranger"] {
+        ok(&[
+            "keygen",
+            "--name",
+            who,
+            "--out",
+            s(&t(&format!("{who}.key"))),
+        ]);
+    }
+    let pubkey = |who: &str| {
+        ok(&["land", "pubkey", "--key", s(&t(&format!("{who}.key")))])
+            .trim()
+            .to_owned()
+    };
+    let (owner, buyer) = (pubkey("owner"), pubkey("buyer"));
+    ok(&[
+        "land",
+        "register",
+        "--key",
+        reg,
+        "--parcel",
+        "D3-1",
+        "--district",
+        "3",
+        "--area",
+        "1200",
+        "--doc",
+        &"ab".repeat(32),
+        "--registry",
+        "titles",
+        "--owner",
+        &owner,
+        "--owner-commitment",
+        "77",
+        "--server",
+        base,
+    ]);
+    let terms = t("terms.json");
+    ok(&[
+        "land",
+        "transfer",
+        "--parcel",
+        "D3-1",
+        "--to",
+        &buyer,
+        "--to-commitment",
+        "88",
+        "--price",
+        "5000",
+        "--out",
+        s(&terms),
+        "--server",
+        base,
+    ]);
+    // Submitting before both parties signed fails; a stranger cannot sign.
+    let err = fails(&["land", "submit", s(&terms), "--key", reg, "--server", base]);
+    assert!(err.contains("owner has not signed"), "{err}");
+    let err = fails(&["land", "sign", s(&terms), "--key", s(&t("stranger.key"))]);
+    assert!(err.contains("neither the owner"), "{err}");
+    ok(&["land", "sign", s(&terms), "--key", s(&t("owner.key"))]);
+    ok(&["land", "sign", s(&terms), "--key", s(&t("buyer.key"))]);
+    let out = ok(&["land", "submit", s(&terms), "--key", reg, "--server", base]);
+    assert!(out.contains("title.transfer"), "{out}");
+    // Submitting the same terms again is a stale version.
+    let err = fails(&["land", "submit", s(&terms), "--key", reg, "--server", base]);
+    assert!(err.contains("stale"), "{err}");
+    let err = fails(&["land", "show", "nope", "--server", base]);
+    assert!(err.contains("no parcel"), "{err}");
+
+    let bundle = t("history.json");
+    let out = ok(&[
+        "land",
+        "history",
+        "D3-1",
+        "--out",
+        s(&bundle),
+        "--server",
+        base,
+    ]);
+    assert!(out.contains("chain of owners unbroken"), "{out}");
+    assert!(out.contains(&buyer), "{out}");
+    let registrar_hex = hex::encode(st.registrar.public_key().as_bytes());
+    ok(&[
+        "land",
+        "verify",
+        s(&bundle),
+        "--log-key",
+        &st.log_vkey,
+        "--registrar",
+        &registrar_hex,
+    ]);
+    // A tampered bundle fails offline.
+    let mut tampered: HistoryBundle =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    tampered.events.pop();
+    tampered.events.push(tampered.events[0].clone());
+    let bad = t("tampered.json");
+    std::fs::write(&bad, serde_json::to_string(&tampered).unwrap()).unwrap();
+    let err = fails(&[
+        "land",
+        "verify",
+        s(&bad),
+        "--log-key",
+        &st.log_vkey,
+        "--registrar",
+        &registrar_hex,
+    ]);
+    assert!(err.contains("does NOT verify"), "{err}");
+}

@@ -1,0 +1,116 @@
+//! Parcel histories: every event of one land title, each with an inclusion
+//! proof against one signed checkpoint, checkable offline.
+//!
+//! [`HistoryBundle::verify`] checks the checkpoint's signature, each
+//! record's inclusion under it, and then — with
+//! [`zkaudit_ledger::land::verify_history`], the same rules the service
+//! enforces — that the chain of owners is unbroken: registered by the
+//! registrar, every later event the next version naming its predecessor,
+//! signed by the registrar and by the owner and counterparty.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+use zkaudit_ledger::land::{self, Parcel};
+use zkaudit_ledger::merkle;
+use zkaudit_ledger::note::Checkpoint;
+use zkaudit_ledger::record::Record;
+
+use crate::receipt::{open_checkpoint, parse_hashes};
+use crate::{Result, VerifyError};
+
+/// Format tag of history bundles.
+pub const HISTORY_FORMAT: &str = "zkaudit-land-history/v1";
+
+/// One event of a parcel's history.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HistoryEvent {
+    /// Log index.
+    pub index: u64,
+    /// The logged record (the leaf), base64.
+    pub record: String,
+    /// Inclusion proof against the bundle's checkpoint, hex hashes.
+    pub inclusion_proof: Vec<String>,
+}
+
+/// A parcel's history as the service returns it (JSON).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HistoryBundle {
+    /// Always [`HISTORY_FORMAT`].
+    pub format: String,
+    /// The log's origin.
+    pub origin: String,
+    /// The parcel.
+    pub parcel: String,
+    /// The signed checkpoint every proof is against (signed-note text).
+    pub checkpoint: String,
+    /// Every event, registration first, in log order.
+    pub events: Vec<HistoryEvent>,
+}
+
+/// What a verified history establishes.
+#[derive(Clone, Debug)]
+pub struct VerifiedHistory {
+    /// The title after the last event.
+    pub parcel: Parcel,
+    /// The events, decoded, with their log indices.
+    pub events: Vec<(u64, Record)>,
+    /// The checkpoint they are included in, signature-checked.
+    pub checkpoint: Checkpoint,
+}
+
+impl HistoryBundle {
+    /// Checks the bundle against the log's signed-note verifier key and the
+    /// land registrar's key.
+    pub fn verify(&self, log_vkey: &str, registrar: &VerifyingKey) -> Result<VerifiedHistory> {
+        if self.format != HISTORY_FORMAT {
+            return Err(VerifyError::Malformed {
+                what: "format",
+                reason: format!("expected {HISTORY_FORMAT}"),
+            });
+        }
+        let checkpoint = open_checkpoint(self.checkpoint.as_bytes(), log_vkey)?;
+        if checkpoint.origin != self.origin {
+            return Err(VerifyError::Mismatch(format!(
+                "bundle names origin {:?} but its checkpoint is for {:?}",
+                self.origin, checkpoint.origin
+            )));
+        }
+        let mut events = Vec::with_capacity(self.events.len());
+        for event in &self.events {
+            let leaf = BASE64
+                .decode(&event.record)
+                .map_err(|e| VerifyError::Malformed {
+                    what: "record",
+                    reason: e.to_string(),
+                })?;
+            let record = Record::decode(&leaf)
+                .map_err(|e| VerifyError::Signature(format!("record {}: {e}", event.index)))?;
+            let proof = parse_hashes("inclusion_proof", &event.inclusion_proof)?;
+            merkle::verify_inclusion(
+                &merkle::leaf_hash(&leaf),
+                event.index,
+                checkpoint.size,
+                &proof,
+                &checkpoint.root,
+            )
+            .map_err(|source| VerifyError::Proof {
+                what: "inclusion proof",
+                source,
+            })?;
+            events.push((event.index, record));
+        }
+        let parcel = land::verify_history(&self.parcel, registrar, &events)
+            .map_err(|e| VerifyError::Mismatch(format!("title history: {e}")))?;
+        Ok(VerifiedHistory {
+            parcel,
+            events,
+            checkpoint,
+        })
+    }
+}
