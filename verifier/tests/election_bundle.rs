@@ -1,0 +1,433 @@
+//! A whole election, logged in a test log and checked offline: the honest
+//! bundle verifies with the right counts, a cheating trustee is identified
+//! and skipped, and an omitted ballot, a forged ballot proof, a wrong tally
+//! or a changed byte make verification fail with the reason.
+//!
+//! The test log accepts anything (it does not run the service's checks), so
+//! it can hold what the service would refuse: the offline verifier has to
+//! catch it on its own.
+
+mod common;
+
+use ark_bn254::Bn254;
+use ark_groth16::Groth16;
+use ark_snark::SNARK;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use common::{TestLog, test_rng};
+use ed25519_dalek::SigningKey;
+use zkaudit_circuits::ballot::constraints::BallotCircuit;
+use zkaudit_circuits::ballot::{BallotWitness, encrypt_ballot};
+use zkaudit_circuits::elgamal::{Scalar, public_key, random_scalar};
+use zkaudit_circuits::eligibility::{EligibilityWitness, credential_leaf};
+use zkaudit_circuits::identity::Identity;
+use zkaudit_circuits::lean_imt::LeanImt;
+use zkaudit_circuits::predicate::AttributePredicate;
+use zkaudit_circuits::threshold::decrypt::{decrypt_tally, partial_decrypt};
+use zkaudit_circuits::threshold::dkg::{DealerSecret, deal, key_share, qualify};
+use zkaudit_circuits::threshold::dlog::DlogTable;
+use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, Authority, AuthoritySet, LEDGER_DOMAIN};
+use zkaudit_ledger::election::{
+    self, Ballot, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, Phase, PhaseChange,
+    TallyRecord, TrusteeSpec, ballot_statement,
+};
+use zkaudit_ledger::identity::{self, CircuitKey, RegistryRoot, RegistrySpec, fr_to_bytes};
+use zkaudit_ledger::record::Record;
+use zkaudit_verifier::VerifyError;
+use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
+use zkaudit_verifier::groth16::{encode_proof, encode_vk, vk_digest};
+
+const T: u64 = 1_795_000_000_000;
+const VOTES: [[u64; 2]; 5] = [[1, 0], [0, 1], [1, 0], [1, 0], [0, 0]];
+
+/// What the scenario gets wrong.
+#[derive(Default, Clone, Copy)]
+struct Faults {
+    /// Trustee 3 publishes a partial decryption with a wrong share.
+    cheating_trustee: bool,
+    /// The last ballot's proof is for other ciphertexts.
+    forged_ballot: bool,
+    /// The tally record claims one vote moved between the options.
+    wrong_tally: bool,
+}
+
+struct Scenario {
+    log: TestLog,
+    ballots: Vec<u64>,
+    tally: u64,
+}
+
+fn record(
+    kind: &str,
+    t: u64,
+    payload: Vec<u8>,
+    key: &impl zkaudit_ledger::record::RecordSigner,
+) -> Record {
+    Record::signed(election::DOMAIN, kind, t, payload, key).unwrap()
+}
+
+fn scenario(faults: Faults) -> Scenario {
+    let mut rng = test_rng(7);
+    let mut log = TestLog::new(3);
+    let registry_key = SigningKey::from_bytes(&[1; 32]);
+    let commission = SigningKey::from_bytes(&[2; 32]);
+    let set = AuthoritySet::new(vec![
+        Authority {
+            name: "civil-registry".into(),
+            key: registry_key.verifying_key(),
+            grants: vec!["identity/*".into()],
+        },
+        Authority {
+            name: "election-commission".into(),
+            key: commission.verifying_key(),
+            grants: vec!["election/*".into()],
+        },
+    ])
+    .unwrap();
+    log.push(
+        &Record::signed(LEDGER_DOMAIN, AUTHORITY_SET_KIND, T, set.encode(), &log.key).unwrap(),
+    );
+
+    // The voters' registry and its root.
+    let spec = RegistrySpec {
+        id: "voters".into(),
+        title: "Voters".into(),
+        attributes: vec!["birth_date".into(), "region".into()],
+        depth: 4,
+        window_changes: 8,
+        window_secs: 3600,
+    };
+    log.push(
+        &Record::signed(
+            identity::DOMAIN,
+            identity::REGISTRY_CREATE,
+            T,
+            spec.encode(),
+            &registry_key,
+        )
+        .unwrap(),
+    );
+    let voters: Vec<Identity> = (0..VOTES.len())
+        .map(|_| Identity::random(&mut rng))
+        .collect();
+    let attributes = vec![19_900_101, 4];
+    let mut tree = LeanImt::new();
+    for voter in &voters {
+        tree.insert(credential_leaf(voter.commitment(), &attributes).unwrap());
+    }
+    let root = tree.root().unwrap();
+    log.push(
+        &Record::signed(
+            identity::DOMAIN,
+            identity::REGISTRY_ROOT,
+            T,
+            RegistryRoot {
+                registry: spec.id.clone(),
+                version: voters.len() as u64,
+                size: voters.len() as u64,
+                root: fr_to_bytes(&root),
+                change_index: 1,
+            }
+            .encode(),
+            &log.key,
+        )
+        .unwrap(),
+    );
+
+    // Trustees and the election.
+    let trustee_signing: Vec<SigningKey> = (0..3)
+        .map(|i| SigningKey::from_bytes(&[10 + i; 32]))
+        .collect();
+    let trustee_secrets: Vec<Scalar> = (0..3).map(|_| random_scalar(&mut rng)).collect();
+    let election_spec = ElectionSpec {
+        id: "referendum".into(),
+        title: "Referendum".into(),
+        options: vec!["yes".into(), "no".into()],
+        min_choices: 0,
+        max_choices: 1,
+        registry: spec.id.clone(),
+        predicates: vec![
+            AttributePredicate::at_most(20_081_123),
+            AttributePredicate::equals(4),
+        ],
+        trustees: (0..3)
+            .map(|i| TrusteeSpec {
+                name: format!("trustee-{}", i + 1),
+                signing_key: trustee_signing[i].verifying_key(),
+                encryption_key: public_key(&trustee_secrets[i]),
+            })
+            .collect(),
+        threshold: 2,
+        opens_at_ms: T,
+        closes_at_ms: T + 1_000_000,
+    };
+    let shape = election_spec.ballot_shape(4).unwrap();
+    let (pk, vk) =
+        Groth16::<Bn254>::circuit_specific_setup(BallotCircuit::blank(shape), &mut rng).unwrap();
+    let circuit_key = CircuitKey {
+        shape: shape.id(),
+        vk_digest: vk_digest(&vk),
+        vk: encode_vk(&vk),
+        development: true,
+    };
+    log.push(
+        &Record::signed(
+            identity::DOMAIN,
+            identity::CIRCUIT_KEY,
+            T,
+            circuit_key.encode(),
+            &log.key,
+        )
+        .unwrap(),
+    );
+    log.push(&record(
+        election::CREATE,
+        T,
+        election_spec.encode(),
+        &commission,
+    ));
+    let phase = |phase| {
+        PhaseChange {
+            election: election_spec.id.clone(),
+            phase,
+        }
+        .encode()
+    };
+    log.push(&record(
+        election::PHASE,
+        T,
+        phase(Phase::KeyCeremony),
+        &commission,
+    ));
+
+    // The ceremony.
+    let params = election_spec.params().unwrap();
+    let context = election_spec.context();
+    let keys = election_spec.trustee_keys();
+    let dealings: Vec<_> = (1..=3u32)
+        .map(|i| {
+            let secret = DealerSecret::random(&params, &mut rng);
+            deal(&params, &context, i, &secret, &keys, &mut rng).unwrap()
+        })
+        .collect();
+    for (i, dealing) in dealings.iter().enumerate() {
+        let payload = DealRecord {
+            election: election_spec.id.clone(),
+            dealing: dealing.clone(),
+        }
+        .encode();
+        log.push(&record(election::DEAL, T, payload, &trustee_signing[i]));
+    }
+    log.push(&record(election::PHASE, T, phase(Phase::Open), &commission));
+    let qualification = qualify(&context, &params, &keys, &dealings, &[]).unwrap();
+    let joint_key = qualification.joint_public_key();
+    let key = ElectionKey {
+        election: election_spec.id.clone(),
+        qualified: qualification.qualified().to_vec(),
+        joint_key,
+    };
+    log.push(&record(election::KEY, T, key.encode(), &log.key));
+
+    // Ballots.
+    let mut ballots = Vec::new();
+    let mut logged = Vec::new();
+    for (v, (voter, choices)) in voters.iter().zip(VOTES).enumerate() {
+        let randomness: Vec<Scalar> = (0..2).map(|_| random_scalar(&mut rng)).collect();
+        let ciphertexts = encrypt_ballot(&joint_key, &choices, &randomness).unwrap();
+        let mut ballot = Ballot {
+            election: election_spec.id.clone(),
+            root: fr_to_bytes(&root),
+            nullifier: fr_to_bytes(&voter.nullifier(election_spec.scope_field())),
+            ciphertexts,
+            vk_digest: circuit_key.vk_digest,
+            proof: Vec::new(),
+        };
+        let public = ballot_statement(&election_spec, shape, &ballot, joint_key).unwrap();
+        let witness = BallotWitness {
+            eligibility: EligibilityWitness {
+                secret: voter.secret_scalar(),
+                attributes: attributes.clone(),
+                path: tree.generate_proof(v).unwrap().to_circuit_path(4).unwrap(),
+            },
+            choices: choices.to_vec(),
+            randomness,
+        };
+        let proof =
+            Groth16::<Bn254>::prove(&pk, BallotCircuit::new(public, witness), &mut rng).unwrap();
+        ballot.proof = encode_proof(&proof).to_vec();
+        if faults.forged_ballot && v == VOTES.len() - 1 {
+            // Keep the proof, swap in the first ballot's ciphertexts.
+            ballot.ciphertexts = ballots
+                .first()
+                .map(|b: &Ballot| b.ciphertexts.clone())
+                .unwrap();
+        }
+        let index = log.push(
+            &Record::unsigned(election::DOMAIN, election::BALLOT, T, ballot.encode()).unwrap(),
+        );
+        logged.push(index);
+        ballots.push(ballot);
+    }
+    log.push(&record(
+        election::PHASE,
+        T,
+        phase(Phase::Closed),
+        &commission,
+    ));
+
+    // Decryption by all three trustees; trustee 3 may cheat.
+    let sums = zkaudit_circuits::elgamal::sum_ballots(
+        &ballots
+            .iter()
+            .map(|b| b.ciphertexts.clone())
+            .collect::<Vec<_>>(),
+        2,
+    )
+    .unwrap();
+    let mut partials = Vec::new();
+    for j in 1..=3u32 {
+        let share = key_share(
+            &context,
+            &params,
+            &qualification,
+            &dealings,
+            j,
+            &trustee_secrets[j as usize - 1],
+        )
+        .unwrap();
+        let mut mine: Vec<_> = (0..2u32)
+            .map(|o| partial_decrypt(&context, o, &share, &sums[o as usize], &mut rng))
+            .collect();
+        if faults.cheating_trustee && j == 3 {
+            mine[0].share = mine[0].share + zkaudit_circuits::babyjubjub::BASE8;
+        }
+        let payload = DecryptRecord {
+            election: election_spec.id.clone(),
+            partials: mine.clone(),
+        }
+        .encode();
+        log.push(&record(
+            election::DECRYPT,
+            T,
+            payload,
+            &trustee_signing[j as usize - 1],
+        ));
+        partials.extend(mine);
+    }
+    let table = DlogTable::new(ballots.len() as u64).unwrap();
+    let tally = decrypt_tally(
+        &context,
+        &params,
+        &qualification.verification_keys(),
+        &sums,
+        &partials,
+        &table,
+    )
+    .unwrap();
+    let mut counts = tally.counts.clone();
+    if faults.wrong_tally {
+        counts[0] -= 1;
+        counts[1] += 1;
+    }
+    let tally_index = log.push(&record(
+        election::TALLY,
+        T,
+        TallyRecord {
+            election: election_spec.id.clone(),
+            ballots: ballots.len() as u64,
+            counts,
+            used: tally.used.clone(),
+            rejected: tally.rejected.iter().map(|r| r.trustee).collect(),
+        }
+        .encode(),
+        &log.key,
+    ));
+    Scenario {
+        log,
+        ballots: logged,
+        tally: tally_index,
+    }
+}
+
+fn bundle(s: &Scenario, leave_out: &[u64]) -> ElectionBundle {
+    let indices: Vec<u64> = (0..=s.tally).filter(|i| !leave_out.contains(i)).collect();
+    ElectionBundle {
+        format: ELECTION_BUNDLE_FORMAT.to_owned(),
+        election: "referendum".into(),
+        evidence: s.log.evidence(&indices),
+    }
+}
+
+#[test]
+fn an_honest_election_verifies_offline_with_its_counts() {
+    let s = scenario(Faults::default());
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!(report.phase, Phase::Tallied);
+    assert_eq!(report.ballots, 5);
+    assert_eq!(report.skipped, 0);
+    assert_eq!(
+        report.results,
+        vec![("yes".into(), Some(3)), ("no".into(), Some(1))]
+    );
+    assert_eq!(report.trustees_used, vec![1, 2]);
+    assert!(report.trustees_rejected.is_empty());
+    assert_eq!(report.commission, "election-commission");
+}
+
+#[test]
+fn a_cheating_trustee_is_identified_and_the_tally_still_verifies() {
+    let s = scenario(Faults {
+        cheating_trustee: true,
+        ..Faults::default()
+    });
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!(
+        report.results,
+        vec![("yes".into(), Some(3)), ("no".into(), Some(1))]
+    );
+    assert_eq!(report.trustees_rejected, vec![3]);
+}
+
+#[test]
+fn a_ballot_whose_proof_does_not_match_is_caught() {
+    let s = scenario(Faults {
+        forged_ballot: true,
+        ..Faults::default()
+    });
+    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
+    assert!(matches!(err, VerifyError::Groth16 { .. }), "{err}");
+    assert!(err.to_string().contains(&s.ballots[4].to_string()), "{err}");
+}
+
+#[test]
+fn a_tally_that_is_not_the_decryption_is_caught() {
+    let s = scenario(Faults {
+        wrong_tally: true,
+        ..Faults::default()
+    });
+    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
+    assert!(err.to_string().contains("tally"), "{err}");
+}
+
+#[test]
+fn a_bundle_that_leaves_out_a_ballot_or_changes_a_byte_fails() {
+    let s = scenario(Faults::default());
+    let err = bundle(&s, &[s.ballots[1]])
+        .verify(&s.log.vkey())
+        .unwrap_err();
+    assert!(err.to_string().contains("ballots"), "{err}");
+
+    let honest = bundle(&s, &[]);
+    for entry in 0..honest.evidence.entries.len() {
+        let mut tampered = honest.clone();
+        let e = &mut tampered.evidence.entries[entry];
+        let mut bytes = BASE64.decode(&e.record).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x01;
+        e.record = BASE64.encode(&bytes);
+        assert!(
+            tampered.verify(&s.log.vkey()).is_err(),
+            "entry {entry} changed yet verified"
+        );
+    }
+}
