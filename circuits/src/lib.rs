@@ -23,6 +23,7 @@ pub use ark_bn254::Fr;
 
 pub mod babyjubjub;
 pub mod eligibility;
+pub mod funds;
 pub mod identity;
 pub mod lean_imt;
 pub mod poseidon;
