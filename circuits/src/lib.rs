@@ -13,9 +13,13 @@
 //! - [`eligibility`]: "my credential is in the registry and its attributes
 //!   satisfy these predicates", with a scoped nullifier and a bound message,
 //!   behind a single public input.
+//! - [`funds`]: hidden expenditure line items and proven per-category
+//!   totals, a halo2 circuit (IPA over Pasta, no trusted setup) proved in
+//!   chained chunks.
 //!
-//! All field elements are elements of the BN254 scalar field [`Fr`], which is
-//! also BabyJubJub's base field.
+//! Except in [`funds`] (Pallas base field, halo2), all field elements are
+//! elements of the BN254 scalar field [`Fr`], which is also BabyJubJub's base
+//! field.
 
 use core::str::FromStr;
 

@@ -38,8 +38,8 @@ use halo2_gadgets::utilities::lookup_range_check::{LookupRangeCheck, LookupRange
 use halo2_proofs::{
     circuit::{AssignedCell, Layouter, SimpleFloorPlanner, Value},
     plonk::{
-        Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Fixed,
-        Instance, Selector, TableColumn,
+        Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Fixed, Instance,
+        Selector, TableColumn,
     },
     poly::Rotation,
 };
@@ -336,7 +336,10 @@ impl Circuit<Fp> for FundsChunkCircuit {
                 [
                     ("flag is boolean", f.clone() * (one() - f.clone())),
                     ("flag only for the category", f.clone() * (c - j)),
-                    ("flag only for the shape's categories", f.clone() * (one() - allowed)),
+                    (
+                        "flag only for the shape's categories",
+                        f.clone() * (one() - allowed),
+                    ),
                     ("accumulate", t - t_prev - f * a),
                 ],
             )
@@ -394,7 +397,11 @@ impl Circuit<Fp> for FundsChunkCircuit {
         }
     }
 
-    fn synthesize(&self, config: FundsConfig, mut layouter: impl Layouter<Fp>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: FundsConfig,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
         let n_slots = self.shape.chunk_size();
         let categories = self.shape.categories();
         let w = self.witness.as_ref();
@@ -523,12 +530,7 @@ impl Circuit<Fp> for FundsChunkCircuit {
                             }
                             _ => Value::unknown(),
                         };
-                        after.push(region.assign_advice(
-                            || "total",
-                            config.acc,
-                            row,
-                            || total,
-                        )?);
+                        after.push(region.assign_advice(|| "total", config.acc, row, || total)?);
                     }
                     slots.push(SlotCells {
                         amount: amount_cell.expect("a block has rows"),
@@ -570,7 +572,14 @@ impl Circuit<Fp> for FundsChunkCircuit {
             message.push(blinding);
             let message: [AssignedCell<Fp, Fp>; MAX_CATEGORIES + 1] =
                 message.try_into().expect("16 totals and a blinding");
-            let hasher = PoseidonHash::<_, _, P128Pow5T3, ConstantLength<{ MAX_CATEGORIES + 1 }>, 3, 2>::init(
+            let hasher = PoseidonHash::<
+                _,
+                _,
+                P128Pow5T3,
+                ConstantLength<{ MAX_CATEGORIES + 1 }>,
+                3,
+                2,
+            >::init(
                 Pow5Chip::construct(config.poseidon.clone()),
                 layouter.namespace(|| "totals hash init"),
             )?;
@@ -594,10 +603,8 @@ impl Circuit<Fp> for FundsChunkCircuit {
                 Pow5Chip::construct(config.poseidon.clone()),
                 layouter.namespace(|| "item hash init"),
             )?;
-            let digest = hasher.hash(
-                layouter.namespace(|| "item hash"),
-                [slot.packed, slot.salt],
-            )?;
+            let digest =
+                hasher.hash(layouter.namespace(|| "item hash"), [slot.packed, slot.salt])?;
             layouter.constrain_instance(digest.cell(), config.instance, ITEMS_ROW + i)?;
         }
         Ok(())
@@ -618,14 +625,17 @@ pub fn chunk_instance(count: usize, before: Fp, after: Fp, commitments: &[Fp]) -
 /// commitment.
 pub fn padded_commitments(commitments: &[Fp], chunk_size: usize) -> Vec<Fp> {
     let mut padded = commitments.to_vec();
-    padded.resize(chunk_size.max(commitments.len()), super::padding_commitment());
+    padded.resize(
+        chunk_size.max(commitments.len()),
+        super::padding_commitment(),
+    );
     padded
 }
 
 #[cfg(test)]
 mod tests {
-    use halo2_proofs::dev::{MockProver, VerifyFailure};
     use chacha20::ChaCha20Rng;
+    use halo2_proofs::dev::{MockProver, VerifyFailure};
     use rand_core_halo2::SeedableRng;
 
     use super::*;
@@ -641,7 +651,7 @@ mod tests {
     fn openings() -> Vec<ItemOpening> {
         let mut rng = ChaCha20Rng::seed_from_u64(7);
         vec![
-            ItemOpening::random(1_250_00, 2, &mut rng),
+            ItemOpening::random(125_000, 2, &mut rng),
             ItemOpening::random(u64::MAX, 0, &mut rng),
             ItemOpening::random(99, 2, &mut rng),
         ]
@@ -656,7 +666,11 @@ mod tests {
     /// with, so only the tampered constraint can fail.
     fn instance_of(circuit: &FundsChunkCircuit) -> Vec<Fp> {
         let w = circuit.witness();
-        let commitments: Vec<Fp> = w.slots.iter().map(|s| poseidon2(s.packed(), s.salt)).collect();
+        let commitments: Vec<Fp> = w
+            .slots
+            .iter()
+            .map(|s| poseidon2(s.packed(), s.salt))
+            .collect();
         let count = w.slots.iter().filter(|s| s.real == Fp::ONE).count();
         let mut after = w.after();
         if let Some((_, j, delta)) = w.acc_tamper {
@@ -725,7 +739,10 @@ mod tests {
         let mut instance = instance_of(&circuit);
         instance[COUNT_ROW] = Fp::from(4);
         let failures = run(&circuit, instance).unwrap_err();
-        assert!(matches!(failures[..], [VerifyFailure::Permutation { .. }, ..]));
+        assert!(matches!(
+            failures[..],
+            [VerifyFailure::Permutation { .. }, ..]
+        ));
     }
 
     #[test]
@@ -735,7 +752,9 @@ mod tests {
         let instance = instance_of(&circuit);
         let failures = run(&circuit, instance).unwrap_err();
         assert!(
-            failures.iter().all(|f| matches!(f, VerifyFailure::Lookup { .. })),
+            failures
+                .iter()
+                .all(|f| matches!(f, VerifyFailure::Lookup { .. })),
             "{failures:?}"
         );
     }
@@ -748,7 +767,9 @@ mod tests {
         let instance = instance_of(&circuit);
         let failures = run(&circuit, instance).unwrap_err();
         assert!(
-            failures.iter().all(|f| matches!(f, VerifyFailure::Lookup { .. })),
+            failures
+                .iter()
+                .all(|f| matches!(f, VerifyFailure::Lookup { .. })),
             "{failures:?}"
         );
     }
@@ -793,7 +814,11 @@ mod tests {
         slot.flags = [Fp::ZERO; MAX_CATEGORIES];
         slot.flags[3] = Fp::ONE;
         let instance = instance_of(&circuit);
-        assert_fails(&circuit, instance, &["flag only for the shape's categories"]);
+        assert_fails(
+            &circuit,
+            instance,
+            &["flag only for the shape's categories"],
+        );
         // Category 16, beyond every flag.
         let mut circuit = honest();
         let slot = &mut circuit.witness_mut().slots[0];
@@ -873,7 +898,9 @@ mod tests {
         // `max_rows` is only exposed through `Debug`.
         let shown = format!("{cost:?}");
         let rest = &shown[shown.find("max_rows: ").expect("max_rows") + 10..];
-        rest[..rest.find(',').expect("a field")].parse().expect("a number")
+        rest[..rest.find(',').expect("a field")]
+            .parse()
+            .expect("a number")
     }
 
     #[test]
@@ -886,7 +913,10 @@ mod tests {
             let shape = FundsShape::new(n, 16).unwrap();
             let estimate = n * POSEIDON_ROWS_PER_ITEM + POSEIDON_ROWS_TOTALS;
             let used = rows_used(shape);
-            assert!(used <= estimate.max(1 << WORD_BITS), "{n}: {used} > {estimate}");
+            assert!(
+                used <= estimate.max(1 << WORD_BITS),
+                "{n}: {used} > {estimate}"
+            );
         }
     }
 }

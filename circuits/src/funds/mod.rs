@@ -41,8 +41,8 @@ pub use pasta_curves::pallas;
 
 pub use error::{FundsError, Result};
 pub use proof::{
-    ChunkProof, FundsParams, FundsProvingKey, FundsVerifyingKey, PeriodProof, PeriodReport, prove_period,
-    verify_period,
+    ChunkProof, FundsParams, FundsProvingKey, FundsVerifyingKey, PeriodProof, PeriodReport,
+    prove_period, verify_period,
 };
 
 /// The largest number of categories a circuit shape may have; running
@@ -118,7 +118,8 @@ impl FundsShape {
     /// categories (1 ≤ categories ≤ [`MAX_CATEGORIES`], 1 ≤ chunk size ≤
     /// [`MAX_CHUNK_SIZE`]).
     pub fn new(chunk_size: usize, categories: usize) -> Result<Self> {
-        if !(1..=MAX_CHUNK_SIZE).contains(&chunk_size) || !(1..=MAX_CATEGORIES).contains(&categories)
+        if !(1..=MAX_CHUNK_SIZE).contains(&chunk_size)
+            || !(1..=MAX_CATEGORIES).contains(&categories)
         {
             return Err(FundsError::InvalidShape {
                 chunk_size,
@@ -318,7 +319,11 @@ mod tests {
         assert!(FundsShape::new(MAX_CHUNK_SIZE + 1, 1).is_err());
         let shape = FundsShape::new(4, 3).unwrap();
         assert_eq!(
-            (shape.chunks_for(0), shape.chunks_for(4), shape.chunks_for(5)),
+            (
+                shape.chunks_for(0),
+                shape.chunks_for(4),
+                shape.chunks_for(5)
+            ),
             (1, 1, 2)
         );
     }

@@ -298,7 +298,7 @@ pub fn prove_period(
         create_proof(
             &params.0,
             &pk.pk,
-            &[job.circuit.clone()],
+            std::slice::from_ref(&job.circuit),
             &[&[&job.instance[..]]],
             chunk_rng,
             &mut transcript,
@@ -408,7 +408,8 @@ pub fn verify_period(
         }
     }
     for (chunk, (instance, chunk_proof)) in instances.iter().zip(&proof.chunks).enumerate() {
-        let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&chunk_proof.proof[..]);
+        let mut transcript =
+            Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&chunk_proof.proof[..]);
         verify_proof(
             &params.0,
             &vk.vk,
@@ -463,7 +464,9 @@ impl PeriodProof {
             let after = reader.field()?;
             let len = reader.u32()? as usize;
             if !(1..=MAX_CHUNK_PROOF_BYTES).contains(&len) {
-                return Err(FundsError::MalformedProof("chunk proof length out of range"));
+                return Err(FundsError::MalformedProof(
+                    "chunk proof length out of range",
+                ));
             }
             let proof = reader.take(len)?.to_vec();
             chunks.push(ChunkProof {
@@ -527,7 +530,11 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         (0..count)
             .map(|i| {
-                let amount = if i == 4 { u64::MAX } else { 1_000 * i as u64 + 7 };
+                let amount = if i == 4 {
+                    u64::MAX
+                } else {
+                    1_000 * i as u64 + 7
+                };
                 ItemOpening::random(amount, (i % 3) as u16, &mut rng)
             })
             .collect()
@@ -544,7 +551,12 @@ mod tests {
         })
     }
 
-    fn verify(commitments: &[Fp], totals: &[u128], blinding: Fp, proof: &PeriodProof) -> Result<()> {
+    fn verify(
+        commitments: &[Fp],
+        totals: &[u128],
+        blinding: Fp,
+        proof: &PeriodProof,
+    ) -> Result<()> {
         let (params, _, vk) = keys();
         verify_period(commitments, totals, blinding, proof, params, vk)
     }
@@ -553,10 +565,7 @@ mod tests {
     fn honest_period_verifies_and_false_totals_are_rejected() {
         let (log, report) = period();
         assert_eq!(report.proof.chunks.len(), 3);
-        assert_eq!(
-            report.totals,
-            category_totals(&openings(10, 1), 3).unwrap()
-        );
+        assert_eq!(report.totals, category_totals(&openings(10, 1), 3).unwrap());
         assert_eq!(
             verify(log, &report.totals, report.final_blinding, &report.proof),
             Ok(())
@@ -572,12 +581,25 @@ mod tests {
             }
         }
         assert_eq!(
-            verify(log, &report.totals, report.final_blinding + Fp::ONE, &report.proof),
+            verify(
+                log,
+                &report.totals,
+                report.final_blinding + Fp::ONE,
+                &report.proof
+            ),
             Err(FundsError::TotalsMismatch)
         );
         assert_eq!(
-            verify(log, &report.totals[..2], report.final_blinding, &report.proof),
-            Err(FundsError::TotalsCount { expected: 3, found: 2 })
+            verify(
+                log,
+                &report.totals[..2],
+                report.final_blinding,
+                &report.proof
+            ),
+            Err(FundsError::TotalsCount {
+                expected: 3,
+                found: 2
+            })
         );
     }
 
@@ -588,29 +610,48 @@ mod tests {
 
         let mut omitted = log.clone();
         omitted.remove(5);
-        assert_eq!(check(&omitted), Err(FundsError::ChunkProofInvalid { chunk: 1 }));
+        assert_eq!(
+            check(&omitted),
+            Err(FundsError::ChunkProofInvalid { chunk: 1 })
+        );
 
         let mut repeated = log.clone();
         repeated.insert(9, log[9]);
-        assert_eq!(check(&repeated), Err(FundsError::ChunkProofInvalid { chunk: 2 }));
+        assert_eq!(
+            check(&repeated),
+            Err(FundsError::ChunkProofInvalid { chunk: 2 })
+        );
 
         let mut swapped = log.clone();
         swapped.swap(0, 1);
-        assert_eq!(check(&swapped), Err(FundsError::ChunkProofInvalid { chunk: 0 }));
+        assert_eq!(
+            check(&swapped),
+            Err(FundsError::ChunkProofInvalid { chunk: 0 })
+        );
 
         let mut foreign = log.clone();
         foreign[7] = item_commitment(&openings(1, 99)[0]);
-        assert_eq!(check(&foreign), Err(FundsError::ChunkProofInvalid { chunk: 1 }));
+        assert_eq!(
+            check(&foreign),
+            Err(FundsError::ChunkProofInvalid { chunk: 1 })
+        );
 
         // Two items fewer: the log needs one chunk less than the proof has.
         assert_eq!(
             check(&log[..8]),
-            Err(FundsError::ChunkCount { items: 8, expected: 2, found: 3 })
+            Err(FundsError::ChunkCount {
+                items: 8,
+                expected: 2,
+                found: 3
+            })
         );
         // The proof's last chunk covers 2 items; appending one is caught.
         let mut extra = log.clone();
         extra.push(log[0]);
-        assert_eq!(check(&extra), Err(FundsError::ChunkProofInvalid { chunk: 2 }));
+        assert_eq!(
+            check(&extra),
+            Err(FundsError::ChunkProofInvalid { chunk: 2 })
+        );
     }
 
     #[test]
@@ -631,16 +672,25 @@ mod tests {
         let mut forged = report.proof.clone();
         forged.chunks[1].after = Fp::from(42);
         forged.chunks[2].before = Fp::from(42);
-        assert_eq!(check(&forged), Err(FundsError::ChunkProofInvalid { chunk: 1 }));
+        assert_eq!(
+            check(&forged),
+            Err(FundsError::ChunkProofInvalid { chunk: 1 })
+        );
 
         let mut flipped = report.proof.clone();
         let byte = flipped.chunks[2].proof.len() / 2;
         flipped.chunks[2].proof[byte] ^= 1;
-        assert_eq!(check(&flipped), Err(FundsError::ChunkProofInvalid { chunk: 2 }));
+        assert_eq!(
+            check(&flipped),
+            Err(FundsError::ChunkProofInvalid { chunk: 2 })
+        );
 
         let mut truncated = report.proof.clone();
         truncated.chunks[0].proof.truncate(100);
-        assert_eq!(check(&truncated), Err(FundsError::ChunkProofInvalid { chunk: 0 }));
+        assert_eq!(
+            check(&truncated),
+            Err(FundsError::ChunkProofInvalid { chunk: 0 })
+        );
 
         let mut reshaped = report.proof.clone();
         reshaped.shape = FundsShape::new(4, 2).unwrap();
@@ -653,7 +703,10 @@ mod tests {
         let report = prove_period(&[], pk, params, ChaCha20Rng::seed_from_u64(3)).unwrap();
         assert_eq!(report.totals, vec![0, 0, 0]);
         assert_eq!(report.proof.chunks.len(), 1);
-        assert_eq!(verify(&[], &[0, 0, 0], report.final_blinding, &report.proof), Ok(()));
+        assert_eq!(
+            verify(&[], &[0, 0, 0], report.final_blinding, &report.proof),
+            Ok(())
+        );
         assert_eq!(
             verify(&[], &[0, 1, 0], report.final_blinding, &report.proof),
             Err(FundsError::TotalsMismatch)
@@ -661,7 +714,12 @@ mod tests {
         // Padding is not an item: the padding commitment as a logged item
         // makes the count public input differ.
         assert_eq!(
-            verify(&[crate::funds::padding_commitment()], &[0, 0, 0], report.final_blinding, &report.proof),
+            verify(
+                &[crate::funds::padding_commitment()],
+                &[0, 0, 0],
+                report.final_blinding,
+                &report.proof
+            ),
             Err(FundsError::ChunkProofInvalid { chunk: 0 })
         );
     }
@@ -673,7 +731,11 @@ mod tests {
         items[2].category = 3;
         assert_eq!(
             prove_period(&items, pk, params, ChaCha20Rng::seed_from_u64(5)).unwrap_err(),
-            FundsError::CategoryOutOfRange { item: 2, category: 3, categories: 3 }
+            FundsError::CategoryOutOfRange {
+                item: 2,
+                category: 3,
+                categories: 3
+            }
         );
     }
 
@@ -683,28 +745,46 @@ mod tests {
         let bytes = report.proof.to_bytes();
         let decoded = PeriodProof::from_bytes(&bytes).unwrap();
         assert_eq!(decoded, report.proof);
-        assert_eq!(verify(log, &report.totals, report.final_blinding, &decoded), Ok(()));
+        assert_eq!(
+            verify(log, &report.totals, report.final_blinding, &decoded),
+            Ok(())
+        );
 
         let malformed = |bytes: &[u8]| PeriodProof::from_bytes(bytes).unwrap_err();
-        assert_eq!(malformed(&bytes[..bytes.len() - 1]), FundsError::MalformedProof("truncated"));
+        assert_eq!(
+            malformed(&bytes[..bytes.len() - 1]),
+            FundsError::MalformedProof("truncated")
+        );
         let mut trailing = bytes.clone();
         trailing.push(0);
-        assert_eq!(malformed(&trailing), FundsError::MalformedProof("trailing bytes"));
+        assert_eq!(
+            malformed(&trailing),
+            FundsError::MalformedProof("trailing bytes")
+        );
         let mut magic = bytes.clone();
         magic[0] ^= 1;
         assert_eq!(malformed(&magic), FundsError::MalformedProof("bad magic"));
         let mut shape = bytes.clone();
         shape[12] = 17; // categories
-        assert_eq!(malformed(&shape), FundsError::MalformedProof("invalid shape"));
+        assert_eq!(
+            malformed(&shape),
+            FundsError::MalformedProof("invalid shape")
+        );
         let mut count = bytes.clone();
         count[13..17].copy_from_slice(&0u32.to_le_bytes());
-        assert_eq!(malformed(&count), FundsError::MalformedProof("chunk count out of range"));
+        assert_eq!(
+            malformed(&count),
+            FundsError::MalformedProof("chunk count out of range")
+        );
         let mut field = bytes.clone();
         field[17..49].copy_from_slice(&[0xff; 32]); // chunk 0's before
         assert_eq!(malformed(&field), FundsError::NonCanonicalField);
         let mut length = bytes.clone();
         length[81..85].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert_eq!(malformed(&length), FundsError::MalformedProof("chunk proof length out of range"));
+        assert_eq!(
+            malformed(&length),
+            FundsError::MalformedProof("chunk proof length out of range")
+        );
     }
 
     #[test]
