@@ -21,9 +21,13 @@
 //! - [`ballot`]: an eligible voter's encrypted ballot of valid choices
 //!   (exponential ElGamal, each option 0 or 1, a bounded number of 1s) in
 //!   one proof with one public input.
+//! - [`funds`]: hidden expenditure line items and proven per-category
+//!   totals, a halo2 circuit (IPA over Pasta, no trusted setup) proved in
+//!   chained chunks.
 //!
-//! All field elements are elements of the BN254 scalar field [`Fr`], which is
-//! also BabyJubJub's base field.
+//! Except in [`funds`] (Pallas base field, halo2), all field elements are
+//! elements of the BN254 scalar field [`Fr`], which is also BabyJubJub's base
+//! field.
 
 use core::str::FromStr;
 
@@ -33,6 +37,7 @@ pub mod babyjubjub;
 pub mod ballot;
 pub mod elgamal;
 pub mod eligibility;
+pub mod funds;
 pub mod identity;
 pub mod lean_imt;
 pub mod poseidon;

@@ -35,41 +35,24 @@
 //!
 //! [`check`] evaluates all of it natively; the gadget is in [`constraints`].
 //!
-//! # The public input: the statement digest
+//! # The public inputs
 //!
-//! The circuit has a single public input, the statement digest
-//! ([`EligibilityPublic::digest`]), so verifying costs the same for every
-//! shape. The digest is circomlib Poseidon over these `7 + 7·A` field
-//! elements, in this order:
+//! The circuit's public inputs are the statement's parameters themselves
+//! ([`public_inputs`]): `root`, `nullifier`, `scope`, `message`, then per
+//! attribute `i` its predicate's `min`, `max`, set flag (1 or 0) and the 4
+//! set values (0 without a set) — `4 + 7·A` inputs. The shape (`D`, `A`)
+//! is fixed by the verifying key. Hashing them into one input was measured
+//! and rejected: it adds 1,102 constraints, pushes `(20, 3)` past 2¹³ and
+//! doubles the proving time, and it does not make verification cheaper
+//! (the verifier would recompute the hash natively; a batch shares one
+//! input multi-scalar multiplication anyway). The message is bound with
+//! Semaphore's `m·m` constraint, so an unused input cannot be changed.
 //!
-//! | # | element |
-//! |---|---|
-//! | 0 | the domain tag: the ASCII bytes of `zkaudit/eligibility/v1` ([`DOMAIN_TAG`]) read as a big-endian integer |
-//! | 1 | `D`, the circuit's maximum depth |
-//! | 2 | `A`, the number of attributes |
-//! | 3 | `root` |
-//! | 4 | `nullifier` |
-//! | 5 | `scope` |
-//! | 6 | `message` |
-//! | 7 + 7·i … 13 + 7·i | attribute `i`'s predicate (`i` from 0): `min`, `max`, set flag (1 or 0), the 4 set values (0 without a set) |
-//!
-//! chained in chunks: the first hash takes the first 15 elements (all of
-//! them when there are fewer), and each further hash takes the previous
-//! hash followed by the next up to 14 elements:
-//!
-//! ```text
-//! h = Poseidon(e[0..15])
-//! h = Poseidon(h, e[15..29])
-//! h = Poseidon(h, e[29..43])   …   (the last chunk may be shorter)
-//! digest = h
-//! ```
-//!
-//! For `A = 3` that is `Poseidon(Poseidon(e[0..15]), e[15..28])`; for
-//! `A = 8`, five hashes (chunks of 15, 14, 14, 14 and 6 elements).
-//!
-//! The message enters the Poseidon chain, so it is bound to the proof
-//! without Semaphore's extra `m·m` constraint (which guards a public input
-//! that no constraint uses; here the only public input is the digest).
+//! [`EligibilityPublic::digest`] remains: the chained Poseidon over the
+//! `7 + 7·A` elements `[tag, D, A, root, nullifier, scope, message,
+//! predicates…]` (first hash over 15 elements, each next one over the
+//! running hash and up to 14 more). The ballot statement builds on its
+//! elements.
 //!
 //! # Soundness notes
 //!
@@ -87,7 +70,7 @@
 //!
 //! # Cost
 //!
-//! 8,436 constraints for `(D, A) = (20, 3)`, 10,794 for `(20, 8)`; the
+//! 7,335 constraints for `(D, A) = (20, 3)` (pinned in the tests); the
 //! parts are in [`constraints`].
 
 pub mod constraints;

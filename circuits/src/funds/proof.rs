@@ -1,0 +1,808 @@
+//! Proving and verifying a period: parameters, keys, chunked proofs chained
+//! by committed running totals, and the period proof's binary encoding.
+//!
+//! # No trusted setup
+//!
+//! IPA parameters are generated deterministically from `k`
+//! ([`FundsParams::new`]); keys are generated deterministically from the
+//! parameters and the circuit shape. A verifier regenerates both itself;
+//! the on-disk cache ([`FundsParams::load_or_create`]) only saves time.
+//!
+//! # Chaining
+//!
+//! A period of `m` items is proved in `max(1, ⌈m / chunk size⌉)` chunks.
+//! Chunk 0 starts from [`initial_totals_commitment`] (all-zero totals,
+//! blinding 0); chunk `k` starts from the commitment chunk `k − 1` ended
+//! with, each intermediate commitment with a fresh random blinding, so
+//! per-chunk sums stay hidden; the last chunk ends with
+//! [`totals_commitment`] of the published totals under the published final
+//! blinding. All chunks but the last are full; the verifier takes the items
+//! of each chunk from the log itself.
+//!
+//! # Encoding of a [`PeriodProof`]
+//!
+//! ```text
+//! "zkfunds1"                      8 bytes
+//! chunk size                      u32 little-endian (1..=2¹⁶)
+//! categories                      u8 (1..=16)
+//! number of chunks m              u32 little-endian (1..=2²⁰)
+//! m times:
+//!   before commitment             32 bytes, canonical Pallas base element
+//!   after commitment              32 bytes, canonical
+//!   proof length ℓ                u32 little-endian (1..=2²⁰)
+//!   halo2 proof                   ℓ bytes (Blake2b transcript)
+//! ```
+//!
+//! Nothing may follow; [`PeriodProof::from_bytes`] rejects every deviation.
+
+use std::io;
+use std::path::Path;
+
+use ff::Field;
+use halo2_proofs::{
+    plonk::{
+        BatchVerifier, ProvingKey, SingleVerifier, VerifyingKey, create_proof, keygen_pk,
+        keygen_vk, verify_proof,
+    },
+    poly::commitment::Params,
+    transcript::{Blake2bRead, Blake2bWrite, Challenge255},
+};
+use pasta_curves::{EqAffine, pallas};
+use rand_core_halo2::{Rng, SeedableRng};
+
+use super::circuit::{FundsChunkCircuit, chunk_instance, padded_commitments};
+use super::{
+    FundsError, FundsShape, ItemOpening, MAX_PERIOD_ITEMS, Result, category_totals,
+    field_from_bytes, field_to_bytes, initial_totals_commitment, item_commitment,
+    totals_commitment, totals_to_field,
+};
+
+type Fp = pallas::Base;
+
+const MAGIC: &[u8; 8] = b"zkfunds1";
+/// The largest number of chunks in one period proof.
+pub const MAX_CHUNKS: usize = 1 << 20;
+/// The largest encoded halo2 proof of one chunk.
+pub const MAX_CHUNK_PROOF_BYTES: usize = 1 << 20;
+
+/// IPA commitment parameters over Vesta (`EqAffine`), for circuits of up to
+/// `2^k` rows.
+#[derive(Clone, Debug)]
+pub struct FundsParams(Params<EqAffine>);
+
+impl FundsParams {
+    /// Generates the parameters for `2^k` rows (deterministic; seconds for
+    /// k ≈ 16 — cache them).
+    pub fn new(k: u32) -> Self {
+        Self(Params::new(k))
+    }
+
+    /// The parameters' `k`.
+    pub fn k(&self) -> u32 {
+        self.0.k()
+    }
+
+    /// halo2's parameters.
+    pub fn inner(&self) -> &Params<EqAffine> {
+        &self.0
+    }
+
+    /// Writes the parameters in halo2's format.
+    pub fn write(&self, writer: &mut impl io::Write) -> Result<()> {
+        self.0.write(writer).map_err(io_error)
+    }
+
+    /// Reads parameters written by [`FundsParams::write`]. A cache file is
+    /// trusted as much as the local disk it sits on.
+    pub fn read(reader: &mut impl io::Read) -> Result<Self> {
+        Params::read(reader).map(Self).map_err(io_error)
+    }
+
+    /// Reads the parameters for `k` from `path`, or generates them and
+    /// writes them there (through a temporary file and a rename, so a
+    /// crash never leaves a half-written cache). A cached file for another
+    /// `k` is regenerated.
+    pub fn load_or_create(path: &Path, k: u32) -> Result<Self> {
+        if let Ok(file) = std::fs::File::open(path) {
+            let mut reader = io::BufReader::new(file);
+            if let Ok(params) = Self::read(&mut reader)
+                && params.k() == k
+            {
+                return Ok(params);
+            }
+        }
+        let params = Self::new(k);
+        let tmp = path.with_extension("tmp");
+        {
+            let file = std::fs::File::create(&tmp).map_err(io_error)?;
+            let mut writer = io::BufWriter::new(file);
+            params.write(&mut writer)?;
+            io::Write::flush(&mut writer).map_err(io_error)?;
+        }
+        std::fs::rename(&tmp, path).map_err(io_error)?;
+        Ok(params)
+    }
+}
+
+fn io_error(error: io::Error) -> FundsError {
+    FundsError::Io(error.to_string())
+}
+
+fn halo2_error(error: halo2_proofs::plonk::Error) -> FundsError {
+    FundsError::Halo2(error.to_string())
+}
+
+/// The verifying key of a chunk shape, generated from the parameters.
+#[derive(Clone, Debug)]
+pub struct FundsVerifyingKey {
+    shape: FundsShape,
+    vk: VerifyingKey<EqAffine>,
+}
+
+impl FundsVerifyingKey {
+    /// Generates the verifying key of `shape` (deterministic).
+    /// [`FundsError::Halo2`] if the parameters are too small for the shape.
+    pub fn generate(params: &FundsParams, shape: FundsShape) -> Result<Self> {
+        keygen_vk(&params.0, &FundsChunkCircuit::for_keygen(shape))
+            .map(|vk| Self { shape, vk })
+            .map_err(halo2_error)
+    }
+
+    /// The key's shape.
+    pub fn shape(&self) -> FundsShape {
+        self.shape
+    }
+}
+
+/// The proving key of a chunk shape.
+#[derive(Debug)]
+pub struct FundsProvingKey {
+    shape: FundsShape,
+    pk: ProvingKey<EqAffine>,
+}
+
+impl FundsProvingKey {
+    /// Generates the proving key of `shape` (deterministic).
+    pub fn generate(params: &FundsParams, shape: FundsShape) -> Result<Self> {
+        let circuit = FundsChunkCircuit::for_keygen(shape);
+        let vk = keygen_vk(&params.0, &circuit).map_err(halo2_error)?;
+        keygen_pk(&params.0, vk, &circuit)
+            .map(|pk| Self { shape, pk })
+            .map_err(halo2_error)
+    }
+
+    /// The key's shape.
+    pub fn shape(&self) -> FundsShape {
+        self.shape
+    }
+
+    /// The matching verifying key.
+    pub fn verifying_key(&self) -> FundsVerifyingKey {
+        FundsVerifyingKey {
+            shape: self.shape,
+            vk: self.pk.get_vk().clone(),
+        }
+    }
+}
+
+/// One chunk's proof with the running-totals commitments it goes between.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkProof {
+    /// Running-totals commitment before the chunk.
+    pub before: Fp,
+    /// Running-totals commitment after the chunk.
+    pub after: Fp,
+    /// The halo2 proof (Blake2b transcript).
+    pub proof: Vec<u8>,
+}
+
+/// The proof that a period's logged items sum, per category, to the
+/// published totals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeriodProof {
+    /// The chunk circuit's shape.
+    pub shape: FundsShape,
+    /// One proof per chunk, in log order.
+    pub chunks: Vec<ChunkProof>,
+}
+
+/// What an agency publishes for a period besides the logged commitments.
+#[derive(Clone)]
+pub struct PeriodReport {
+    /// Per-category totals in minor units, one per category of the shape.
+    pub totals: Vec<u128>,
+    /// The blinding of the last running-totals commitment (reveals nothing
+    /// the totals don't).
+    pub final_blinding: Fp,
+    /// The proof.
+    pub proof: PeriodProof,
+}
+
+impl core::fmt::Debug for PeriodReport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PeriodReport")
+            .field("totals", &self.totals)
+            .field("chunks", &self.proof.chunks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Proves a period's totals: splits `openings` (in log order) into chunks of
+/// the key's shape, chains them by blinded running totals and proves the
+/// chunks (in parallel with the `parallel` feature).
+///
+/// Fails with [`FundsError::CategoryOutOfRange`] for an item whose category
+/// the shape does not have, [`FundsError::TooManyItems`] beyond
+/// [`MAX_PERIOD_ITEMS`].
+pub fn prove_period(
+    openings: &[ItemOpening],
+    pk: &FundsProvingKey,
+    params: &FundsParams,
+    mut rng: impl Rng,
+) -> Result<PeriodReport> {
+    let shape = pk.shape;
+    if openings.len() > MAX_PERIOD_ITEMS {
+        return Err(FundsError::TooManyItems {
+            max: MAX_PERIOD_ITEMS,
+            found: openings.len(),
+        });
+    }
+    let totals = category_totals(openings, shape.categories())?;
+
+    // The chain, natively: totals and blinding before and after each chunk.
+    struct Job {
+        circuit: FundsChunkCircuit,
+        instance: Vec<Fp>,
+        before: Fp,
+        after: Fp,
+        seed: [u8; 32],
+    }
+    let mut jobs = Vec::with_capacity(shape.chunks_for(openings.len()));
+    let mut running = vec![Fp::ZERO; shape.categories()];
+    let mut blinding = Fp::ZERO;
+    let mut before = initial_totals_commitment();
+    let chunks: Vec<&[ItemOpening]> = if openings.is_empty() {
+        vec![&[]]
+    } else {
+        openings.chunks(shape.chunk_size()).collect()
+    };
+    for items in chunks {
+        let after_blinding = Fp::random(&mut rng);
+        let circuit = FundsChunkCircuit::new(shape, items, &running, blinding, after_blinding);
+        running = circuit.totals_after().expect("a proving circuit");
+        let after = totals_commitment(&running, after_blinding);
+        let commitments: Vec<Fp> = items.iter().map(item_commitment).collect();
+        let instance = chunk_instance(
+            items.len(),
+            before,
+            after,
+            &padded_commitments(&commitments, shape.chunk_size()),
+        );
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        jobs.push(Job {
+            circuit,
+            instance,
+            before,
+            after,
+            seed,
+        });
+        before = after;
+        blinding = after_blinding;
+    }
+    debug_assert_eq!(running, totals_to_field(&totals));
+
+    let prove = |job: &Job| -> Result<ChunkProof> {
+        let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
+        let chunk_rng = chacha20::ChaCha20Rng::from_seed(job.seed);
+        create_proof(
+            &params.0,
+            &pk.pk,
+            std::slice::from_ref(&job.circuit),
+            &[&[&job.instance[..]]],
+            chunk_rng,
+            &mut transcript,
+        )
+        .map_err(halo2_error)?;
+        Ok(ChunkProof {
+            before: job.before,
+            after: job.after,
+            proof: transcript.finalize(),
+        })
+    };
+    #[cfg(feature = "parallel")]
+    let chunks = {
+        use rayon::prelude::*;
+        jobs.par_iter().map(prove).collect::<Result<Vec<_>>>()?
+    };
+    #[cfg(not(feature = "parallel"))]
+    let chunks = jobs.iter().map(prove).collect::<Result<Vec<_>>>()?;
+
+    Ok(PeriodReport {
+        totals,
+        final_blinding: blinding,
+        proof: PeriodProof { shape, chunks },
+    })
+}
+
+/// Verifies that `commitments` (the period's logged item commitments, in
+/// log order) open to amounts in `[0, 2⁶⁴)` whose per-category sums are
+/// `totals`, with the last running-totals commitment blinded by
+/// `final_blinding`.
+///
+/// Checks, in order: the proof's shape is the key's
+/// ([`FundsError::ShapeMismatch`]), one total per category
+/// ([`FundsError::TotalsCount`]), the number of chunks
+/// ([`FundsError::ChunkCount`]), the chain from the all-zero totals
+/// ([`FundsError::ChainBroken`]), the last commitment against the published
+/// totals ([`FundsError::TotalsMismatch`]), and every chunk proof against
+/// its slice of the log ([`FundsError::ChunkProofInvalid`], naming the first
+/// bad chunk). The chunk proofs are checked as one batch first; only a
+/// failing batch is re-checked chunk by chunk.
+pub fn verify_period(
+    commitments: &[Fp],
+    totals: &[u128],
+    final_blinding: Fp,
+    proof: &PeriodProof,
+    params: &FundsParams,
+    vk: &FundsVerifyingKey,
+) -> Result<()> {
+    let shape = vk.shape;
+    if proof.shape != shape {
+        return Err(FundsError::ShapeMismatch);
+    }
+    if totals.len() != shape.categories() {
+        return Err(FundsError::TotalsCount {
+            expected: shape.categories(),
+            found: totals.len(),
+        });
+    }
+    if commitments.len() > MAX_PERIOD_ITEMS {
+        return Err(FundsError::TooManyItems {
+            max: MAX_PERIOD_ITEMS,
+            found: commitments.len(),
+        });
+    }
+    let expected = shape.chunks_for(commitments.len());
+    if proof.chunks.len() != expected {
+        return Err(FundsError::ChunkCount {
+            items: commitments.len(),
+            expected,
+            found: proof.chunks.len(),
+        });
+    }
+    let mut previous = initial_totals_commitment();
+    for (chunk, chunk_proof) in proof.chunks.iter().enumerate() {
+        if chunk_proof.before != previous {
+            return Err(FundsError::ChainBroken { chunk });
+        }
+        previous = chunk_proof.after;
+    }
+    if previous != totals_commitment(&totals_to_field(totals), final_blinding) {
+        return Err(FundsError::TotalsMismatch);
+    }
+
+    let instances: Vec<Vec<Fp>> = proof
+        .chunks
+        .iter()
+        .enumerate()
+        .map(|(chunk, chunk_proof)| {
+            let start = (chunk * shape.chunk_size()).min(commitments.len());
+            let end = (start + shape.chunk_size()).min(commitments.len());
+            chunk_instance(
+                end - start,
+                chunk_proof.before,
+                chunk_proof.after,
+                &padded_commitments(&commitments[start..end], shape.chunk_size()),
+            )
+        })
+        .collect();
+
+    if proof.chunks.len() > 1 {
+        let mut batch = BatchVerifier::new();
+        for (instance, chunk_proof) in instances.iter().zip(&proof.chunks) {
+            batch.add_proof(vec![vec![instance.clone()]], chunk_proof.proof.clone());
+        }
+        if batch.finalize(&params.0, &vk.vk) {
+            return Ok(());
+        }
+    }
+    for (chunk, (instance, chunk_proof)) in instances.iter().zip(&proof.chunks).enumerate() {
+        let mut transcript =
+            Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&chunk_proof.proof[..]);
+        verify_proof(
+            &params.0,
+            &vk.vk,
+            SingleVerifier::new(&params.0),
+            &[&[&instance[..]]],
+            &mut transcript,
+        )
+        .map_err(|_| FundsError::ChunkProofInvalid { chunk })?;
+    }
+    // A failed batch whose proofs all verify one by one: the batch's random
+    // weights were unlucky, which happens with negligible probability.
+    Ok(())
+}
+
+impl PeriodProof {
+    /// The encoding described in the module documentation.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let size: usize = self.chunks.iter().map(|c| 68 + c.proof.len()).sum();
+        let mut out = Vec::with_capacity(17 + size);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(self.shape.chunk_size() as u32).to_le_bytes());
+        out.push(self.shape.categories() as u8);
+        out.extend_from_slice(&(self.chunks.len() as u32).to_le_bytes());
+        for chunk in &self.chunks {
+            out.extend_from_slice(&field_to_bytes(&chunk.before));
+            out.extend_from_slice(&field_to_bytes(&chunk.after));
+            out.extend_from_slice(&(chunk.proof.len() as u32).to_le_bytes());
+            out.extend_from_slice(&chunk.proof);
+        }
+        out
+    }
+
+    /// Decodes [`PeriodProof::to_bytes`] strictly: magic, a valid shape,
+    /// bounded counts and lengths, canonical field elements, no trailing
+    /// bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut reader = Reader(bytes);
+        if reader.take(MAGIC.len())? != MAGIC {
+            return Err(FundsError::MalformedProof("bad magic"));
+        }
+        let chunk_size = reader.u32()? as usize;
+        let categories = usize::from(reader.take(1)?[0]);
+        let shape = FundsShape::new(chunk_size, categories)
+            .map_err(|_| FundsError::MalformedProof("invalid shape"))?;
+        let count = reader.u32()? as usize;
+        if !(1..=MAX_CHUNKS).contains(&count) {
+            return Err(FundsError::MalformedProof("chunk count out of range"));
+        }
+        let mut chunks = Vec::with_capacity(count.min(bytes.len() / 68));
+        for _ in 0..count {
+            let before = reader.field()?;
+            let after = reader.field()?;
+            let len = reader.u32()? as usize;
+            if !(1..=MAX_CHUNK_PROOF_BYTES).contains(&len) {
+                return Err(FundsError::MalformedProof(
+                    "chunk proof length out of range",
+                ));
+            }
+            let proof = reader.take(len)?.to_vec();
+            chunks.push(ChunkProof {
+                before,
+                after,
+                proof,
+            });
+        }
+        if !reader.0.is_empty() {
+            return Err(FundsError::MalformedProof("trailing bytes"));
+        }
+        Ok(Self { shape, chunks })
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.0.len() < n {
+            return Err(FundsError::MalformedProof("truncated"));
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        let bytes = self.take(4)?;
+        Ok(u32::from_le_bytes(bytes.try_into().expect("4 bytes")))
+    }
+
+    fn field(&mut self) -> Result<Fp> {
+        let bytes: &[u8; 32] = self.take(32)?.try_into().expect("32 bytes");
+        field_from_bytes(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use chacha20::ChaCha20Rng;
+
+    use super::*;
+
+    /// 4 items per chunk, 3 categories: k = 11, the smallest the lookup
+    /// table allows.
+    fn keys() -> &'static (FundsParams, FundsProvingKey, FundsVerifyingKey) {
+        static KEYS: OnceLock<(FundsParams, FundsProvingKey, FundsVerifyingKey)> = OnceLock::new();
+        KEYS.get_or_init(|| {
+            let shape = FundsShape::new(4, 3).unwrap();
+            let params = FundsParams::new(shape.k());
+            let pk = FundsProvingKey::generate(&params, shape).unwrap();
+            let vk = FundsVerifyingKey::generate(&params, shape).unwrap();
+            (params, pk, vk)
+        })
+    }
+
+    fn openings(count: usize, seed: u64) -> Vec<ItemOpening> {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        (0..count)
+            .map(|i| {
+                let amount = if i == 4 {
+                    u64::MAX
+                } else {
+                    1_000 * i as u64 + 7
+                };
+                ItemOpening::random(amount, (i % 3) as u16, &mut rng)
+            })
+            .collect()
+    }
+
+    /// An honest 10-item period (three chunks), proved once for all tests.
+    fn period() -> &'static (Vec<Fp>, PeriodReport) {
+        static PERIOD: OnceLock<(Vec<Fp>, PeriodReport)> = OnceLock::new();
+        PERIOD.get_or_init(|| {
+            let (params, pk, _) = keys();
+            let items = openings(10, 1);
+            let report = prove_period(&items, pk, params, ChaCha20Rng::seed_from_u64(2)).unwrap();
+            (items.iter().map(item_commitment).collect(), report)
+        })
+    }
+
+    fn verify(
+        commitments: &[Fp],
+        totals: &[u128],
+        blinding: Fp,
+        proof: &PeriodProof,
+    ) -> Result<()> {
+        let (params, _, vk) = keys();
+        verify_period(commitments, totals, blinding, proof, params, vk)
+    }
+
+    #[test]
+    fn honest_period_verifies_and_false_totals_are_rejected() {
+        let (log, report) = period();
+        assert_eq!(report.proof.chunks.len(), 3);
+        assert_eq!(report.totals, category_totals(&openings(10, 1), 3).unwrap());
+        assert_eq!(
+            verify(log, &report.totals, report.final_blinding, &report.proof),
+            Ok(())
+        );
+        for category in 0..3 {
+            for delta in [1i128, -1] {
+                let mut totals = report.totals.clone();
+                totals[category] = (totals[category] as i128 + delta) as u128;
+                assert_eq!(
+                    verify(log, &totals, report.final_blinding, &report.proof),
+                    Err(FundsError::TotalsMismatch)
+                );
+            }
+        }
+        assert_eq!(
+            verify(
+                log,
+                &report.totals,
+                report.final_blinding + Fp::ONE,
+                &report.proof
+            ),
+            Err(FundsError::TotalsMismatch)
+        );
+        assert_eq!(
+            verify(
+                log,
+                &report.totals[..2],
+                report.final_blinding,
+                &report.proof
+            ),
+            Err(FundsError::TotalsCount {
+                expected: 3,
+                found: 2
+            })
+        );
+    }
+
+    #[test]
+    fn omitted_repeated_reordered_and_foreign_items_are_rejected() {
+        let (log, report) = period();
+        let check = |log: &[Fp]| verify(log, &report.totals, report.final_blinding, &report.proof);
+
+        let mut omitted = log.clone();
+        omitted.remove(5);
+        assert_eq!(
+            check(&omitted),
+            Err(FundsError::ChunkProofInvalid { chunk: 1 })
+        );
+
+        let mut repeated = log.clone();
+        repeated.insert(9, log[9]);
+        assert_eq!(
+            check(&repeated),
+            Err(FundsError::ChunkProofInvalid { chunk: 2 })
+        );
+
+        let mut swapped = log.clone();
+        swapped.swap(0, 1);
+        assert_eq!(
+            check(&swapped),
+            Err(FundsError::ChunkProofInvalid { chunk: 0 })
+        );
+
+        let mut foreign = log.clone();
+        foreign[7] = item_commitment(&openings(1, 99)[0]);
+        assert_eq!(
+            check(&foreign),
+            Err(FundsError::ChunkProofInvalid { chunk: 1 })
+        );
+
+        // Two items fewer: the log needs one chunk less than the proof has.
+        assert_eq!(
+            check(&log[..8]),
+            Err(FundsError::ChunkCount {
+                items: 8,
+                expected: 2,
+                found: 3
+            })
+        );
+        // The proof's last chunk covers 2 items; appending one is caught.
+        let mut extra = log.clone();
+        extra.push(log[0]);
+        assert_eq!(
+            check(&extra),
+            Err(FundsError::ChunkProofInvalid { chunk: 2 })
+        );
+    }
+
+    #[test]
+    fn broken_chains_and_tampered_proofs_are_rejected() {
+        let (log, report) = period();
+        let check = |proof: &PeriodProof| verify(log, &report.totals, report.final_blinding, proof);
+
+        let mut reordered = report.proof.clone();
+        reordered.chunks.swap(0, 1);
+        assert_eq!(check(&reordered), Err(FundsError::ChainBroken { chunk: 0 }));
+
+        let mut rechained = report.proof.clone();
+        rechained.chunks[1].before = Fp::from(42);
+        assert_eq!(check(&rechained), Err(FundsError::ChainBroken { chunk: 1 }));
+
+        // A consistent but false chain: the verifier's chain checks pass,
+        // chunk 1's proof does not hold for the claimed commitments.
+        let mut forged = report.proof.clone();
+        forged.chunks[1].after = Fp::from(42);
+        forged.chunks[2].before = Fp::from(42);
+        assert_eq!(
+            check(&forged),
+            Err(FundsError::ChunkProofInvalid { chunk: 1 })
+        );
+
+        let mut flipped = report.proof.clone();
+        let byte = flipped.chunks[2].proof.len() / 2;
+        flipped.chunks[2].proof[byte] ^= 1;
+        assert_eq!(
+            check(&flipped),
+            Err(FundsError::ChunkProofInvalid { chunk: 2 })
+        );
+
+        let mut truncated = report.proof.clone();
+        truncated.chunks[0].proof.truncate(100);
+        assert_eq!(
+            check(&truncated),
+            Err(FundsError::ChunkProofInvalid { chunk: 0 })
+        );
+
+        let mut reshaped = report.proof.clone();
+        reshaped.shape = FundsShape::new(4, 2).unwrap();
+        assert_eq!(check(&reshaped), Err(FundsError::ShapeMismatch));
+    }
+
+    #[test]
+    fn empty_period_proves_zero_totals() {
+        let (params, pk, _) = keys();
+        let report = prove_period(&[], pk, params, ChaCha20Rng::seed_from_u64(3)).unwrap();
+        assert_eq!(report.totals, vec![0, 0, 0]);
+        assert_eq!(report.proof.chunks.len(), 1);
+        assert_eq!(
+            verify(&[], &[0, 0, 0], report.final_blinding, &report.proof),
+            Ok(())
+        );
+        assert_eq!(
+            verify(&[], &[0, 1, 0], report.final_blinding, &report.proof),
+            Err(FundsError::TotalsMismatch)
+        );
+        // Padding is not an item: the padding commitment as a logged item
+        // makes the count public input differ.
+        assert_eq!(
+            verify(
+                &[crate::funds::padding_commitment()],
+                &[0, 0, 0],
+                report.final_blinding,
+                &report.proof
+            ),
+            Err(FundsError::ChunkProofInvalid { chunk: 0 })
+        );
+    }
+
+    #[test]
+    fn foreign_categories_cannot_be_proved() {
+        let (params, pk, _) = keys();
+        let mut items = openings(3, 4);
+        items[2].category = 3;
+        assert_eq!(
+            prove_period(&items, pk, params, ChaCha20Rng::seed_from_u64(5)).unwrap_err(),
+            FundsError::CategoryOutOfRange {
+                item: 2,
+                category: 3,
+                categories: 3
+            }
+        );
+    }
+
+    #[test]
+    fn encoding_round_trips_and_is_strict() {
+        let (log, report) = period();
+        let bytes = report.proof.to_bytes();
+        let decoded = PeriodProof::from_bytes(&bytes).unwrap();
+        assert_eq!(decoded, report.proof);
+        assert_eq!(
+            verify(log, &report.totals, report.final_blinding, &decoded),
+            Ok(())
+        );
+
+        let malformed = |bytes: &[u8]| PeriodProof::from_bytes(bytes).unwrap_err();
+        assert_eq!(
+            malformed(&bytes[..bytes.len() - 1]),
+            FundsError::MalformedProof("truncated")
+        );
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert_eq!(
+            malformed(&trailing),
+            FundsError::MalformedProof("trailing bytes")
+        );
+        let mut magic = bytes.clone();
+        magic[0] ^= 1;
+        assert_eq!(malformed(&magic), FundsError::MalformedProof("bad magic"));
+        let mut shape = bytes.clone();
+        shape[12] = 17; // categories
+        assert_eq!(
+            malformed(&shape),
+            FundsError::MalformedProof("invalid shape")
+        );
+        let mut count = bytes.clone();
+        count[13..17].copy_from_slice(&0u32.to_le_bytes());
+        assert_eq!(
+            malformed(&count),
+            FundsError::MalformedProof("chunk count out of range")
+        );
+        let mut field = bytes.clone();
+        field[17..49].copy_from_slice(&[0xff; 32]); // chunk 0's before
+        assert_eq!(malformed(&field), FundsError::NonCanonicalField);
+        let mut length = bytes.clone();
+        length[81..85].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            malformed(&length),
+            FundsError::MalformedProof("chunk proof length out of range")
+        );
+    }
+
+    #[test]
+    fn params_cache_round_trips() {
+        let dir = std::env::temp_dir().join(format!("zkaudit-funds-params-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("k4.params");
+        let created = FundsParams::load_or_create(&path, 4).unwrap();
+        let loaded = FundsParams::load_or_create(&path, 4).unwrap();
+        let bytes = |p: &FundsParams| {
+            let mut out = Vec::new();
+            p.write(&mut out).unwrap();
+            out
+        };
+        assert_eq!(bytes(&created), bytes(&loaded));
+        assert_eq!(bytes(&created), bytes(&FundsParams::new(4)));
+        // A cache for another k is replaced.
+        assert_eq!(FundsParams::load_or_create(&path, 5).unwrap().k(), 5);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
