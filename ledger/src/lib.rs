@@ -13,6 +13,8 @@
 //! * [`codec`]: the strict canonical binary encoding under everything hashed;
 //! * [`authority`]: who may write which record kinds;
 //! * [`identity`]: credential registries, derived by replaying the log;
+//! * [`health`]: medical-record commitments, consent and access audit, and
+//!   the vaccine supply chain, with their offline checks;
 //! * [`store`] (features `sqlite`, `postgres`): the storage layer and the
 //!   [`sequencer`] that integrates batches into the tree durably.
 //!
@@ -22,6 +24,7 @@
 pub mod authority;
 pub mod codec;
 mod error;
+pub mod health;
 pub mod identity;
 pub mod merkle;
 pub mod note;
