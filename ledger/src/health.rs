@@ -630,6 +630,10 @@ pub struct LotState {
     pub first_received_ms: BTreeMap<[u8; 32], u64>,
     /// Doses administered, by site key.
     pub administered: BTreeMap<[u8; 32], u64>,
+    /// Transfers out and administrations applied, by holder key: the
+    /// sequence number a writer's next debit takes (how the service keeps
+    /// two debits checked against the same balance from both being logged).
+    pub debits: BTreeMap<[u8; 32], u64>,
     /// Events applied (registration included).
     pub events: u64,
 }
@@ -638,6 +642,11 @@ impl LotState {
     /// Doses `holder` holds now.
     pub fn held_by(&self, holder: &VerifyingKey) -> u64 {
         self.holdings.get(holder.as_bytes()).copied().unwrap_or(0)
+    }
+
+    /// Debits (transfers out, administrations) `holder` has made.
+    pub fn debits_of(&self, holder: &VerifyingKey) -> u64 {
+        self.debits.get(holder.as_bytes()).copied().unwrap_or(0)
     }
 
     /// Doses administered in total.
@@ -762,7 +771,10 @@ impl HealthBook {
                 }
                 self.check_holder(lot, &author, at, "transfer", t.quantity)?;
                 let received = lot.held_by(&t.receiver);
-                if received.checked_add(t.quantity).is_none_or(|s| s > MAX_QUANTITY) {
+                if received
+                    .checked_add(t.quantity)
+                    .is_none_or(|s| s > MAX_QUANTITY)
+                {
                     return Err(HealthError::QuantityOverflow(format!(
                         "the receiver would hold more than {MAX_QUANTITY}"
                     )));
@@ -835,7 +847,8 @@ impl HealthBook {
         match record.kind() {
             RECORD_COMMIT => {
                 if let Ok(c) = RecordCommit::decode(record.payload()) {
-                    self.records.insert((c.patient.to_bytes(), c.record), c.version);
+                    self.records
+                        .insert((c.patient.to_bytes(), c.record), c.version);
                 }
             }
             CONSENT_GRANT => {
@@ -867,6 +880,7 @@ impl HealthBook {
                             holdings: BTreeMap::from([(key, l.quantity)]),
                             first_received_ms: BTreeMap::from([(key, at)]),
                             administered: BTreeMap::new(),
+                            debits: BTreeMap::new(),
                             spec: l,
                             manufacturer: author,
                             registered_index: index,
@@ -885,6 +899,7 @@ impl HealthBook {
                     lot.first_received_ms
                         .entry(t.receiver.to_bytes())
                         .or_insert(at);
+                    *lot.debits.entry(author.to_bytes()).or_default() += 1;
                     lot.events += 1;
                 }
             }
@@ -894,6 +909,7 @@ impl HealthBook {
                 {
                     *lot.holdings.entry(author.to_bytes()).or_default() -= a.doses;
                     *lot.administered.entry(author.to_bytes()).or_default() += a.doses;
+                    *lot.debits.entry(author.to_bytes()).or_default() += 1;
                     lot.events += 1;
                 }
             }
@@ -1179,10 +1195,14 @@ mod tests {
         bad.commitment = [0xff; 32];
         assert!(matches!(
             RecordCommit::decode(&bad.encode()),
-            Err(HealthError::Invalid { field: "commitment", .. })
+            Err(HealthError::Invalid {
+                field: "commitment",
+                ..
+            })
         ));
         // Zero and over-large quantities are refused.
-        let mut zero = LotRegister::decode(&register(&key(1), "L", 1, T0).payload().to_vec()).unwrap();
+        let mut zero =
+            LotRegister::decode(&register(&key(1), "L", 1, T0).payload().to_vec()).unwrap();
         zero.quantity = 0;
         assert!(LotRegister::decode(&zero.encode()).is_err());
         zero.quantity = MAX_QUANTITY + 1;
@@ -1190,13 +1210,15 @@ mod tests {
             LotRegister::decode(&zero.encode()),
             Err(HealthError::QuantityOverflow(_))
         ));
-        assert!(LotRegister::decode(&{
-            let mut l = zero.clone();
-            l.quantity = 1;
-            l.lot = "bad lot".into();
-            l.encode()
-        })
-        .is_err());
+        assert!(
+            LotRegister::decode(&{
+                let mut l = zero.clone();
+                l.quantity = 1;
+                l.lot = "bad lot".into();
+                l.encode()
+            })
+            .is_err()
+        );
     }
 
     #[test]
@@ -1236,13 +1258,22 @@ mod tests {
         entries.push((100, transfer(&d, &s1, "L1", 100, T0 + 6)));
         assert!(matches!(
             failure(verify_trace("L1", &entries)),
-            HealthError::OverQuantity { action: "transfer", requested: 100, held: 50, .. }
+            HealthError::OverQuantity {
+                action: "transfer",
+                requested: 100,
+                held: 50,
+                ..
+            }
         ));
         let (mut entries, [_, _, s1, _]) = chain();
         entries.push((100, administer(&s1, "L1", 51, T0 + 6)));
         assert!(matches!(
             failure(verify_trace("L1", &entries)),
-            HealthError::OverQuantity { action: "administration", held: 50, .. }
+            HealthError::OverQuantity {
+                action: "administration",
+                held: 50,
+                ..
+            }
         ));
         // A site that never received the lot.
         let (mut entries, _) = chain();
@@ -1312,7 +1343,10 @@ mod tests {
         book.apply(0, &register(&m, "A", MAX_QUANTITY, T0));
         book.apply(1, &register(&m, "B", 10, T0));
         book.apply(2, &transfer(&m, &d, "A", MAX_QUANTITY, T0 + 1));
-        assert_eq!(book.lot("A").unwrap().held_by(&d.verifying_key()), MAX_QUANTITY);
+        assert_eq!(
+            book.lot("A").unwrap().held_by(&d.verifying_key()),
+            MAX_QUANTITY
+        );
         // Register refuses a duplicate lot number.
         assert_eq!(
             book.check(&register(&m, "A", 1, T0 + 2)),
@@ -1365,7 +1399,15 @@ mod tests {
             (5, access("dr-a", "marketing", T0 + 4)),
             (
                 6,
-                rec(p, CONSENT_REVOKE, T0 + 5, ConsentRevoke { consent: "gp".into() }.encode()),
+                rec(
+                    p,
+                    CONSENT_REVOKE,
+                    T0 + 5,
+                    ConsentRevoke {
+                        consent: "gp".into(),
+                    }
+                    .encode(),
+                ),
             ),
             (7, access("dr-a", "treatment", T0 + 6)),
         ]
@@ -1378,7 +1420,12 @@ mod tests {
         let verdicts: Vec<_> = audit.iter().map(|a| (a.index, a.verdict.clone())).collect();
         assert_eq!(
             verdicts[0],
-            (3, AccessVerdict::Consented { consent: "gp".into() })
+            (
+                3,
+                AccessVerdict::Consented {
+                    consent: "gp".into()
+                }
+            )
         );
         for (i, (index, verdict)) in verdicts.iter().enumerate().skip(1) {
             assert!(
@@ -1386,7 +1433,9 @@ mod tests {
                 "access {i} at {index} should be flagged"
             );
         }
-        assert!(matches!(&verdicts[3].1, AccessVerdict::Flagged { reason } if reason.contains("revoked")));
+        assert!(
+            matches!(&verdicts[3].1, AccessVerdict::Flagged { reason } if reason.contains("revoked"))
+        );
     }
 
     #[test]
@@ -1397,7 +1446,10 @@ mod tests {
             book.apply(i, &r);
         }
         // Only the granting patient can revoke; a revoked consent can't be revoked again.
-        let revoke = ConsentRevoke { consent: "gp".into() }.encode();
+        let revoke = ConsentRevoke {
+            consent: "gp".into(),
+        }
+        .encode();
         assert_eq!(
             book.check(&rec(&other, CONSENT_REVOKE, T0 + 9, revoke.clone())),
             Err(HealthError::UnknownConsent("gp".into()))
@@ -1432,11 +1484,14 @@ mod tests {
         ));
         // Another patient's entry in this patient's log is refused.
         let mut entries = care(&p, &h);
-        entries.push((9, rec(&other, CONSENT_GRANT, T0, {
-            let mut g = ConsentGrant::decode(entries[1].1.payload()).unwrap();
-            g.consent = "x".into();
-            g.encode()
-        })));
+        entries.push((
+            9,
+            rec(&other, CONSENT_GRANT, T0, {
+                let mut g = ConsentGrant::decode(entries[1].1.payload()).unwrap();
+                g.consent = "x".into();
+                g.encode()
+            }),
+        ));
         assert!(matches!(
             audit_access(&p.verifying_key(), &entries),
             Err(HealthError::AtEntry { index: 9, .. })

@@ -57,6 +57,9 @@ pub enum Command {
     /// Export verifying keys (snarkjs JSON or binary).
     #[command(subcommand)]
     Keys(crate::identity_cli::KeysCommand),
+    /// Health: record commitments, consent and access audit, vaccine supply chain.
+    #[command(subcommand)]
+    Health(crate::health_cli::HealthCommand),
     /// Run end-to-end scenarios on the embedded default (all of them without a domain).
     Demo(crate::demo::DemoArgs),
 }
@@ -242,6 +245,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Claim(args) => crate::identity_cli::claim(args),
         Command::Setup(args) => crate::identity_cli::setup(args),
         Command::Keys(cmd) => crate::identity_cli::keys(cmd),
+        Command::Health(cmd) => crate::health_cli::run(cmd),
         Command::Demo(args) => crate::demo::run(args),
     }
 }
@@ -406,7 +410,7 @@ fn verify(args: VerifyArgs) -> Result<()> {
 }
 
 /// A key given inline or as a path to a file holding it.
-fn read_key_arg(arg: &str) -> Result<String> {
+pub(crate) fn read_key_arg(arg: &str) -> Result<String> {
     let path = Path::new(arg);
     if path.is_file() {
         return Ok(std::fs::read_to_string(path)?.trim().to_owned());

@@ -56,6 +56,8 @@ pub struct DemoArgs {
 pub enum DemoDomain {
     /// Credential registry, revocations and private eligibility claims.
     Identity,
+    /// Health: records, consent and access audit, vaccine supply chain, vaccination proofs.
+    Health,
 }
 
 /// Runs `zkaudit demo`.
@@ -65,11 +67,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .build()?;
     let domains = match args.domain {
         Some(d) => vec![d],
-        None => vec![DemoDomain::Identity],
+        None => vec![DemoDomain::Identity, DemoDomain::Health],
     };
     for domain in domains {
         match domain {
             DemoDomain::Identity => identity(&runtime, &args.data, args.holders)?,
+            DemoDomain::Health => crate::health_demo::run(&runtime, &args.data)?,
         }
     }
     println!(
@@ -82,7 +85,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
 /// The demo's authorities: the development config plus an issuer and a
 /// benefits office, with their keys beside the config.
-fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
+pub(crate) fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
     if !data.join(CONFIG_FILE).exists() {
         create_development_config(data)?;
     }
@@ -109,13 +112,13 @@ fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
 }
 
 /// A running in-process service.
-struct Running {
-    base: String,
-    shutdown: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
+pub(crate) struct Running {
+    pub(crate) base: String,
+    pub(crate) shutdown: tokio::sync::oneshot::Sender<()>,
+    pub(crate) task: tokio::task::JoinHandle<()>,
 }
 
-fn start_service(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<Running> {
+pub(crate) fn start_service(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<Running> {
     let options = crate::server::ServeOptions {
         data_dir: data.to_path_buf(),
         config: None,
@@ -148,7 +151,7 @@ fn start_service(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<Runni
     })
 }
 
-fn bar(len: u64, what: &str) -> ProgressBar {
+pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template(&format!(
@@ -166,9 +169,9 @@ fn post(client: &Client, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> 
 }
 
 /// One holder: an identity and a credential, kept on "their device".
-struct Holder {
-    identity: Identity,
-    attributes: [u64; 3],
+pub(crate) struct Holder {
+    pub(crate) identity: Identity,
+    pub(crate) attributes: [u64; 3],
 }
 
 fn identity(runtime: &tokio::runtime::Runtime, data: &Path, holders: usize) -> Result<()> {
@@ -388,7 +391,7 @@ fn identity(runtime: &tokio::runtime::Runtime, data: &Path, holders: usize) -> R
 
 /// A claim ready to submit, with its public inputs and proof for offline
 /// batch verification.
-type ProvedClaim = (
+pub(crate) type ProvedClaim = (
     ClaimBody,
     (Vec<Fr>, zkaudit_prover::Proof<zkaudit_prover::Bn254>),
 );
@@ -397,7 +400,7 @@ type ProvedClaim = (
 /// registry as the service publishes it. Returns the claims and, for
 /// offline batch verification, their public inputs and proofs.
 #[allow(clippy::too_many_arguments)]
-fn prove_claims(
+pub(crate) fn prove_claims(
     client: &Client,
     keys: &KeyCache,
     registry_id: &str,

@@ -5,12 +5,16 @@
 //! nothing but the log's public key. No async runtime, no database, no
 //! thread pool; builds for `wasm32` so citizens can verify in a browser.
 //!
+//! [`health`] checks a vaccine lot's chain of custody or a patient's access
+//! log offline.
+//!
 //! [`groth16`] verifies Groth16 proofs over BN254 (strict decoding, batch
 //! verification) and [`snarkjs`] reads and writes snarkjs's JSON formats.
 //!
 //! Every check returns `Result<_, VerifyError>`: there is no `bool` to forget.
 
 pub mod groth16;
+pub mod health;
 pub mod receipt;
 pub mod snarkjs;
 

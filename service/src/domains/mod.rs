@@ -16,6 +16,7 @@ use zkaudit_ledger::sequencer::Pending;
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+pub mod health;
 pub mod identity;
 pub mod ledger;
 
@@ -78,5 +79,6 @@ pub fn all(data_dir: &std::path::Path) -> Vec<std::sync::Arc<dyn Domain>> {
     vec![
         std::sync::Arc::new(ledger::LedgerDomain),
         std::sync::Arc::new(identity::IdentityDomain::new(data_dir.join("keys"))),
+        std::sync::Arc::new(health::HealthDomain::new()),
     ]
 }
