@@ -1201,8 +1201,7 @@ mod tests {
             })
         ));
         // Zero and over-large quantities are refused.
-        let mut zero =
-            LotRegister::decode(register(&key(1), "L", 1, T0).payload()).unwrap();
+        let mut zero = LotRegister::decode(register(&key(1), "L", 1, T0).payload()).unwrap();
         zero.quantity = 0;
         assert!(LotRegister::decode(&zero.encode()).is_err());
         zero.quantity = MAX_QUANTITY + 1;
