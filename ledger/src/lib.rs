@@ -15,6 +15,8 @@
 //! * [`identity`]: credential registries, derived by replaying the log;
 //! * [`election`]: elections — key ceremony, ballots, tally — replayed the same way;
 //! * [`land`]: parcels, multi-signed transfers and liens, offline history checks;
+//! * [`health`]: medical-record commitments, consent and access audit, and
+//!   the vaccine supply chain, with their offline checks;
 //! * [`store`] (features `sqlite`, `postgres`): the storage layer and the
 //!   [`sequencer`] that integrates batches into the tree durably.
 //!
@@ -25,6 +27,7 @@ pub mod authority;
 pub mod codec;
 pub mod election;
 mod error;
+pub mod health;
 pub mod identity;
 pub mod land;
 pub mod merkle;

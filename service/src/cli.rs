@@ -61,6 +61,9 @@ pub enum Command {
     /// Land titles: parcels, transfers and liens signed by all parties, verified histories.
     #[command(subcommand)]
     Land(crate::land_cli::LandCommand),
+    /// Health: record commitments, consent and access audit, vaccine supply chain.
+    #[command(subcommand)]
+    Health(crate::health_cli::HealthCommand),
     /// Run end-to-end scenarios on the embedded default (all of them without a domain).
     Demo(crate::demo::DemoArgs),
 }
@@ -247,6 +250,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Setup(args) => crate::identity_cli::setup(args),
         Command::Keys(cmd) => crate::identity_cli::keys(cmd),
         Command::Land(cmd) => crate::land_cli::land(cmd),
+        Command::Health(cmd) => crate::health_cli::run(cmd),
         Command::Demo(args) => crate::demo::run(args),
     }
 }

@@ -61,6 +61,8 @@ pub enum DemoDomain {
     Identity,
     /// Parcels, multi-signed transfers and liens, offline-verified histories.
     Land,
+    /// Health: records, consent and access audit, vaccine supply chain, vaccination proofs.
+    Health,
 }
 
 /// Runs `zkaudit demo`.
@@ -70,12 +72,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .build()?;
     let domains = match args.domain {
         Some(d) => vec![d],
-        None => vec![DemoDomain::Identity, DemoDomain::Land],
+        None => vec![DemoDomain::Identity, DemoDomain::Land, DemoDomain::Health],
     };
     for domain in domains {
         match domain {
             DemoDomain::Identity => identity(&runtime, &args.data, args.holders)?,
             DemoDomain::Land => crate::land_demo::land(&runtime, &args.data, args.parcels)?,
+            DemoDomain::Health => crate::health_demo::run(&runtime, &args.data)?,
         }
     }
     println!(
@@ -88,7 +91,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
 /// The demo's authorities: the development config plus an issuer and a
 /// benefits office, with their keys beside the config.
-fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
+pub(crate) fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
     if !data.join(CONFIG_FILE).exists() {
         create_development_config(data)?;
     }
@@ -172,9 +175,9 @@ fn post(client: &Client, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> 
 }
 
 /// One holder: an identity and a credential, kept on "their device".
-struct Holder {
-    identity: Identity,
-    attributes: [u64; 3],
+pub(crate) struct Holder {
+    pub(crate) identity: Identity,
+    pub(crate) attributes: [u64; 3],
 }
 
 fn identity(runtime: &tokio::runtime::Runtime, data: &Path, holders: usize) -> Result<()> {
@@ -394,7 +397,7 @@ fn identity(runtime: &tokio::runtime::Runtime, data: &Path, holders: usize) -> R
 
 /// A claim ready to submit, with its public inputs and proof for offline
 /// batch verification.
-type ProvedClaim = (
+pub(crate) type ProvedClaim = (
     ClaimBody,
     (Vec<Fr>, zkaudit_prover::Proof<zkaudit_prover::Bn254>),
 );
@@ -403,7 +406,7 @@ type ProvedClaim = (
 /// registry as the service publishes it. Returns the claims and, for
 /// offline batch verification, their public inputs and proofs.
 #[allow(clippy::too_many_arguments)]
-fn prove_claims(
+pub(crate) fn prove_claims(
     client: &Client,
     keys: &KeyCache,
     registry_id: &str,

@@ -16,6 +16,8 @@ pub mod config;
 pub mod demo;
 pub mod domains;
 pub mod error;
+pub mod health_cli;
+pub mod health_demo;
 pub mod identity_cli;
 pub mod land_cli;
 mod land_demo;

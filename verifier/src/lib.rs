@@ -6,6 +6,8 @@
 //! thread pool; builds for `wasm32` so citizens can verify in a browser.
 //!
 //! [`land`] checks a parcel's title history offline.
+//! [`health`] checks a vaccine lot's chain of custody or a patient's access
+//! log offline.
 //!
 //! [`groth16`] verifies Groth16 proofs over BN254 (strict decoding, batch
 //! verification) and [`snarkjs`] reads and writes snarkjs's JSON formats.
@@ -16,6 +18,7 @@ pub mod claim;
 pub mod election;
 pub mod evidence;
 pub mod groth16;
+pub mod health;
 pub mod land;
 pub mod receipt;
 pub mod snarkjs;
