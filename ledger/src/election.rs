@@ -40,7 +40,7 @@ use zkaudit_circuits::threshold::dkg::{COMPLAINT_BYTES, Complaint, Dealing, qual
 use zkaudit_circuits::threshold::{ThresholdError, ThresholdParams};
 
 use crate::codec::{CodecError, Reader, Writer};
-use crate::identity::{fr_from_bytes, read_predicates, scope_field, write_predicates};
+use crate::identity::{fr_from_bytes, is_valid_id, read_predicates, scope_field, write_predicates};
 use crate::record::{Author, Record};
 
 /// The domain name.
@@ -1216,12 +1216,4 @@ pub fn all_partials(election: &Election) -> Vec<PartialDecryption> {
         .values()
         .flat_map(|d| d.partials.iter().cloned())
         .collect()
-}
-
-fn is_valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_ID
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }

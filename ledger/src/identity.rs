@@ -127,7 +127,7 @@ pub fn fr_from_bytes(what: &'static str, bytes: &[u8; 32]) -> IdentityResult<Fr>
 }
 
 /// Registry and scope ids: 1 to 64 bytes of `[a-z0-9-]`.
-fn is_valid_id(id: &str) -> bool {
+pub(crate) fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID
         && id
