@@ -1,6 +1,6 @@
 //! Ballot proofs at depth 20, 3 attributes, 4 options: constraints, one
 //! Groth16 proof (development setup), the witness synthesis inside it, the
-//! native digest a verifier recomputes, and one verification.
+//! public inputs a verifier rebuilds, one verification, and a batch of 64.
 //!
 //! `cargo bench -p zkaudit-benches --bench ballot`
 
@@ -23,7 +23,7 @@ use zkaudit_circuits::identity::Identity;
 use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_prover::{prove, setup_development};
-use zkaudit_verifier::groth16::{PreparedKey, verify};
+use zkaudit_verifier::groth16::{PreparedKey, verify, verify_batch};
 
 const DEPTH: usize = 20;
 const ATTRIBUTES: usize = 3;
@@ -92,7 +92,7 @@ fn ballots(c: &mut Criterion) {
         .generate_constraints(cs.clone())
         .unwrap();
     println!(
-        "{}: {} constraints, {} public input",
+        "{}: {} constraints, {} public inputs",
         shape.id(),
         cs.num_constraints(),
         cs.num_instance_variables() - 1
@@ -120,11 +120,24 @@ fn ballots(c: &mut Criterion) {
             cs
         })
     });
-    group.bench_function("digest (native, the verifier's input)", |b| {
+    group.bench_function("public inputs (native, the verifier's)", |b| {
         b.iter(|| public_inputs(&circuit.public))
     });
     group.bench_function("verify (prepared key)", |b| {
         b.iter(|| verify(&key, &inputs, &proof).unwrap())
+    });
+    // 64 ballots: 4 distinct voters' proofs, each appearing 16 times (a
+    // batch weighs every item independently, so repeats cost the same).
+    let distinct: Vec<_> = (0..4)
+        .map(|_| {
+            let circuit = ballot(shape, &mut rng);
+            let inputs = public_inputs(&circuit.public);
+            (inputs, prove(&pk, circuit, &mut rng).unwrap())
+        })
+        .collect();
+    let batch: Vec<_> = (0..64).map(|i| distinct[i % 4].clone()).collect();
+    group.bench_function("verify a batch of 64", |b| {
+        b.iter(|| verify_batch(&key, &batch).unwrap())
     });
     group.finish();
 }
