@@ -52,6 +52,9 @@ pub struct DemoArgs {
     /// Parcels in the land scenario.
     #[arg(long, default_value_t = 300)]
     pub parcels: usize,
+    /// Ballots cast in the election scenario (each proved in about a second).
+    #[arg(long, default_value_t = 60)]
+    pub voters: usize,
 }
 
 /// The scenarios.
@@ -61,6 +64,8 @@ pub enum DemoDomain {
     Identity,
     /// Parcels, multi-signed transfers and liens, offline-verified histories.
     Land,
+    /// A 3-of-5 trustee election: key ceremony, encrypted proved ballots, tally, bundle.
+    Election,
 }
 
 /// Runs `zkaudit demo`.
@@ -70,12 +75,15 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .build()?;
     let domains = match args.domain {
         Some(d) => vec![d],
-        None => vec![DemoDomain::Identity, DemoDomain::Land],
+        None => vec![DemoDomain::Identity, DemoDomain::Land, DemoDomain::Election],
     };
     for domain in domains {
         match domain {
             DemoDomain::Identity => identity(&runtime, &args.data, args.holders)?,
             DemoDomain::Land => crate::land_demo::land(&runtime, &args.data, args.parcels)?,
+            DemoDomain::Election => {
+                crate::election_demo::election(&runtime, &args.data, args.voters)?
+            }
         }
     }
     println!(
