@@ -219,10 +219,9 @@ impl TrusteePublic {
             .context("signing_key is not 32 bytes of hex")?;
         let signing_key = ed25519_dalek::VerifyingKey::from_bytes(&signing)
             .map_err(|_| anyhow::anyhow!("signing_key is not an Ed25519 key"))?;
-        let encryption_key = decode_point(
-            &hex::decode(&self.encryption_key).context("encryption_key is not hex")?,
-        )
-        .map_err(|e| anyhow::anyhow!("encryption_key: {e}"))?;
+        let encryption_key =
+            decode_point(&hex::decode(&self.encryption_key).context("encryption_key is not hex")?)
+                .map_err(|e| anyhow::anyhow!("encryption_key: {e}"))?;
         Ok(TrusteeSpec {
             name: self.name.clone(),
             signing_key,
@@ -239,6 +238,14 @@ struct TrusteeKeyFile {
     name: String,
     signing_key: String,
     encryption_secret: String,
+}
+
+impl Drop for TrusteeKeyFile {
+    fn drop(&mut self) {
+        use zeroize::Zeroize as _;
+        self.signing_key.zeroize();
+        self.encryption_secret.zeroize();
+    }
 }
 
 /// A trustee's secrets: its Ed25519 signing key and its BabyJubJub secret.
@@ -291,12 +298,11 @@ impl TrusteeKey {
             return Err(not_a_key());
         }
         let signing = NoteSigningKey::from_skey_str(&file.signing_key).map_err(|_| not_a_key())?;
-        let secret = zeroize::Zeroizing::new(
-            hex::decode(&file.encryption_secret).map_err(|_| not_a_key())?,
-        );
+        let secret =
+            zeroize::Zeroizing::new(hex::decode(&file.encryption_secret).map_err(|_| not_a_key())?);
         let encryption_secret = decode_scalar(&secret).map_err(|_| not_a_key())?;
         Ok(Self {
-            name: file.name,
+            name: file.name.clone(),
             signing,
             encryption_secret,
         })
@@ -332,10 +338,7 @@ impl TrusteeKey {
         let index = spec
             .trustee_index(&self.signing.public_key())
             .with_context(|| {
-                format!(
-                    "{:?} is not a trustee of election {:?}",
-                    self.name, spec.id
-                )
+                format!("{:?} is not a trustee of election {:?}", self.name, spec.id)
             })?;
         if spec.trustees[index as usize - 1].encryption_key != self.encryption_key() {
             bail!(
@@ -483,7 +486,10 @@ pub fn check_shares(
                 post_election_record(client, &key.signing, COMPLAINT, record.encode())?;
                 summary.complained.push(dealing.dealer);
             }
-            Err(e) => bail!("the dealing of trustee {} is malformed: {e}", dealing.dealer),
+            Err(e) => bail!(
+                "the dealing of trustee {} is malformed: {e}",
+                dealing.dealer
+            ),
         }
     }
     Ok(summary)
@@ -537,7 +543,11 @@ pub fn partial_decryptions(
         })
         .collect::<Result<Vec<_>>>()?;
     if sums.len() != spec.options.len() {
-        bail!("the service published {} sums for {} options", sums.len(), spec.options.len());
+        bail!(
+            "the service published {} sums for {} options",
+            sums.len(),
+            spec.options.len()
+        );
     }
     let partials = sums
         .iter()
@@ -575,10 +585,15 @@ impl BallotContext {
         let joint_key = match &view.joint_key {
             Some(h) if view.phase == Phase::Open.name() => decode_point(&hex::decode(h)?)
                 .map_err(|e| anyhow::anyhow!("the election key: {e}"))?,
-            _ => bail!("election {election:?} is {}, not open for voting", view.phase),
+            _ => bail!(
+                "election {election:?} is {}, not open for voting",
+                view.phase
+            ),
         };
-        let registry: RegistryView =
-            get(client, &format!("/v1/identity/registries/{}", spec.registry))?;
+        let registry: RegistryView = get(
+            client,
+            &format!("/v1/identity/registries/{}", spec.registry),
+        )?;
         let leaves = all_members(client, &spec.registry, registry.size)?;
         let tree = LeanImt::from_leaves(&leaves);
         let root = tree.root().context("empty registry")?;
@@ -610,7 +625,10 @@ impl BallotContext {
                 .position(|o| o == c)
                 .or_else(|| c.parse::<usize>().ok().filter(|&i| i < choices.len()))
                 .with_context(|| {
-                    format!("{c:?} is not an option of the election ({:?})", self.spec.options)
+                    format!(
+                        "{c:?} is not an option of the election ({:?})",
+                        self.spec.options
+                    )
                 })?;
             choices[i] = 1;
         }
@@ -656,7 +674,8 @@ impl BallotContext {
         };
         check(&public, &witness)
             .context("this ballot is not valid for the election (eligibility or choices)")?;
-        let proof = zkaudit_prover::prove(&self.pk, BallotCircuit::new(public.clone(), witness), rng)?;
+        let proof =
+            zkaudit_prover::prove(&self.pk, BallotCircuit::new(public.clone(), witness), rng)?;
         groth16::verify(&self.prepared, &public_inputs(&public), &proof)
             .context("the new ballot proof does not verify")?;
         ballot.proof = groth16::encode_proof(&proof).to_vec();
@@ -757,9 +776,14 @@ pub fn election(cmd: ElectionCommand) -> Result<()> {
             };
             spec.validate()?;
             let key = read_signing_key(&a.key)?;
-            eprintln!("creating the election (the first election of a ballot shape makes its circuit keys)…");
+            eprintln!(
+                "creating the election (the first election of a ballot shape makes its circuit keys)…"
+            );
             let receipt = post_election_record(&client, &key, CREATE, spec.encode())?;
-            println!("election {:?} created at log index {}", spec.id, receipt.index);
+            println!(
+                "election {:?} created at log index {}",
+                spec.id, receipt.index
+            );
             Ok(())
         }
         ElectionCommand::Phase {
@@ -782,7 +806,10 @@ pub fn election(cmd: ElectionCommand) -> Result<()> {
                 }
                 .encode(),
             )?;
-            println!("election {id:?} is now {phase} (log index {})", receipt.index);
+            println!(
+                "election {id:?} is now {phase} (log index {})",
+                receipt.index
+            );
             if phase == Phase::Open {
                 let view: ElectionView = get(&client, &format!("/v1/elections/{id}"))?;
                 println!("qualified dealers {:?}", view.qualified);
@@ -845,7 +872,10 @@ fn print_view(view: &ElectionView) {
         println!("  decrypted by {:?}", view.decrypted_by);
     }
     if let Some(t) = &view.tally {
-        println!("  tally ({} ballots; trustees used {:?}, rejected {:?}):", t.ballots, t.used, t.rejected);
+        println!(
+            "  tally ({} ballots; trustees used {:?}, rejected {:?}):",
+            t.ballots, t.used, t.rejected
+        );
         for (option, count) in view.options.iter().zip(&t.counts) {
             println!("    {option:<24} {count}");
         }
@@ -895,7 +925,10 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
                 println!("complaints published against trustees {:?}", s.complained);
             }
             if !s.already_complained.is_empty() {
-                println!("already complained about trustees {:?}", s.already_complained);
+                println!(
+                    "already complained about trustees {:?}",
+                    s.already_complained
+                );
             }
             Ok(())
         }
@@ -962,4 +995,58 @@ pub fn vote(a: VoteArgs) -> Result<()> {
         a.out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    #[test]
+    fn trustee_key_round_trips_and_keeps_its_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.key");
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(6);
+        let key = TrusteeKey::generate("alice", &mut rng).unwrap();
+        key.save(&path).unwrap();
+        // Never overwritten.
+        assert!(key.save(&path).is_err());
+        let loaded = TrusteeKey::load(&path).unwrap();
+        assert_eq!(loaded.encryption_key(), key.encryption_key());
+        assert_eq!(
+            loaded.signing_key().public_key(),
+            key.signing_key().public_key()
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let secret = file["encryption_secret"].as_str().unwrap();
+        assert!(!format!("{loaded:?}").contains(secret));
+        let public = serde_json::to_string(&key.public()).unwrap();
+        assert!(!public.contains(secret));
+        assert!(!public.contains(file["signing_key"].as_str().unwrap()));
+        let spec = key.public().to_spec().unwrap();
+        assert_eq!(spec.encryption_key, key.encryption_key());
+        assert_eq!(spec.signing_key, key.signing_key().public_key());
+
+        // A corrupted file is refused without echoing what is in it.
+        let bad = dir.path().join("bad.key");
+        std::fs::write(&bad, text.replace(secret, &"f".repeat(64))).unwrap();
+        let err = format!("{:#}", TrusteeKey::load(&bad).unwrap_err());
+        assert!(err.contains("not a zkaudit trustee key"), "{err}");
+        assert!(!err.contains(&"f".repeat(64)));
+    }
+
+    #[test]
+    fn trustee_public_keys_are_checked() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(7);
+        let key = TrusteeKey::generate("bob", &mut rng).unwrap();
+        let mut public = key.public();
+        public.encryption_key.replace_range(0..2, "00");
+        public.encryption_key.replace_range(2..4, "01");
+        assert!(public.to_spec().is_err(), "a point off the curve");
+        let mut short = key.public();
+        short.signing_key.truncate(62);
+        assert!(short.to_spec().is_err());
+    }
 }

@@ -47,7 +47,10 @@ fn post_ballot(agent: &ureq::Agent, base: &str, election: &str, bytes: &[u8]) ->
     );
     (
         status,
-        body["error"]["code"].as_str().unwrap_or_default().to_owned(),
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
     )
 }
 
@@ -83,8 +86,18 @@ fn election_end_to_end() {
 
     // The registry: voters 1-5 are adults, voter 6 is not.
     ok(&[
-        "issuer", "create-registry", "--key", s(&reg), "--id", "roll", "--attributes",
-        "age,district", "--depth", "4", "--server", base,
+        "issuer",
+        "create-registry",
+        "--key",
+        s(&reg),
+        "--id",
+        "roll",
+        "--attributes",
+        "age,district",
+        "--depth",
+        "4",
+        "--server",
+        base,
     ]);
     let ages = [30u64, 41, 52, 63, 74, 16];
     for (i, age) in ages.iter().enumerate() {
@@ -92,20 +105,46 @@ fn election_end_to_end() {
         let commitment = ok(&["id", "new", "--wallet", s(&wallet)]);
         let attrs = [age.to_string(), "2".to_string()];
         ok(&[
-            "issuer", "issue", "--key", s(&reg), "--registry", "roll", "--commitment",
-            commitment.trim(), "--attr", &attrs[0], "--attr", &attrs[1], "--server", base,
+            "issuer",
+            "issue",
+            "--key",
+            s(&reg),
+            "--registry",
+            "roll",
+            "--commitment",
+            commitment.trim(),
+            "--attr",
+            &attrs[0],
+            "--attr",
+            &attrs[1],
+            "--server",
+            base,
         ]);
         ok(&[
-            "id", "add-credential", "--wallet", s(&wallet), "--registry", "roll", "--attr",
-            &attrs[0], "--attr", &attrs[1],
+            "id",
+            "add-credential",
+            "--wallet",
+            s(&wallet),
+            "--registry",
+            "roll",
+            "--attr",
+            &attrs[0],
+            "--attr",
+            &attrs[1],
         ]);
     }
 
     // Three trustees; the key file is private, the public part goes to the commission.
     for i in 1..=3 {
         let public = ok(&[
-            "trustee", "keygen", "--name", &format!("trustee-{i}"), "--out",
-            s(&t(&format!("trustee{i}.key"))), "--public-out", s(&t(&format!("trustee{i}.pub.json"))),
+            "trustee",
+            "keygen",
+            "--name",
+            &format!("trustee-{i}"),
+            "--out",
+            s(&t(&format!("trustee{i}.key"))),
+            "--public-out",
+            s(&t(&format!("trustee{i}.pub.json"))),
         ]);
         let public: serde_json::Value = serde_json::from_str(&public).unwrap();
         assert_eq!(public["name"], format!("trustee-{i}"));
@@ -113,38 +152,131 @@ fn election_end_to_end() {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(t(&format!("trustee{i}.key"))).unwrap().permissions().mode();
+            let mode = std::fs::metadata(t(&format!("trustee{i}.key")))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
     let trustee = |i: usize| t(&format!("trustee{i}.key"));
     for id in ["e1", "e2"] {
         let created = ok(&[
-            "election", "create", "--key", s(&com), "--id", id, "--title", "Test vote",
-            "--option", "Alpha", "--option", "Beta", "--option", "Gamma", "--min", "1", "--max",
-            "1", "--registry", "roll", "--predicate", "age>=18",
-            "--trustee", s(&t("trustee1.pub.json")), "--trustee", s(&t("trustee2.pub.json")),
-            "--trustee", s(&t("trustee3.pub.json")), "--threshold", "2", "--server", base,
+            "election",
+            "create",
+            "--key",
+            s(&com),
+            "--id",
+            id,
+            "--title",
+            "Test vote",
+            "--option",
+            "Alpha",
+            "--option",
+            "Beta",
+            "--option",
+            "Gamma",
+            "--min",
+            "1",
+            "--max",
+            "1",
+            "--registry",
+            "roll",
+            "--predicate",
+            "age>=18",
+            "--trustee",
+            s(&t("trustee1.pub.json")),
+            "--trustee",
+            s(&t("trustee2.pub.json")),
+            "--trustee",
+            s(&t("trustee3.pub.json")),
+            "--threshold",
+            "2",
+            "--server",
+            base,
         ]);
         assert!(created.contains("created"), "{created}");
-        ok(&["election", "phase", "--key", s(&com), id, "key-ceremony", "--server", base]);
+        ok(&[
+            "election",
+            "phase",
+            "--key",
+            s(&com),
+            id,
+            "key-ceremony",
+            "--server",
+            base,
+        ]);
     }
     // Only the commission moves the phase.
-    fails(&["election", "phase", "--key", s(&reg), "e1", "open", "--server", base]);
+    fails(&[
+        "election",
+        "phase",
+        "--key",
+        s(&reg),
+        "e1",
+        "open",
+        "--server",
+        base,
+    ]);
     // Opening before any dealing: not enough qualified dealers.
-    fails(&["election", "phase", "--key", s(&com), "e1", "open", "--server", base]);
+    fails(&[
+        "election",
+        "phase",
+        "--key",
+        s(&com),
+        "e1",
+        "open",
+        "--server",
+        base,
+    ]);
 
     for i in 1..=3 {
-        ok(&["trustee", "deal", "--key", s(&trustee(i)), "--election", "e1", "--server", base]);
+        ok(&[
+            "trustee",
+            "deal",
+            "--key",
+            s(&trustee(i)),
+            "--election",
+            "e1",
+            "--server",
+            base,
+        ]);
     }
     // A second dealing by the same trustee is refused.
-    let err = fails(&["trustee", "deal", "--key", s(&trustee(1)), "--election", "e1", "--server", base]);
+    let err = fails(&[
+        "trustee",
+        "deal",
+        "--key",
+        s(&trustee(1)),
+        "--election",
+        "e1",
+        "--server",
+        base,
+    ]);
     assert!(err.contains("already"), "{err}");
     for i in 1..=3 {
-        let out = ok(&["trustee", "check", "--key", s(&trustee(i)), "--election", "e1", "--server", base]);
+        let out = ok(&[
+            "trustee",
+            "check",
+            "--key",
+            s(&trustee(i)),
+            "--election",
+            "e1",
+            "--server",
+            base,
+        ]);
         assert!(!out.contains("complaints published"), "{out}");
     }
-    let opened = ok(&["election", "phase", "--key", s(&com), "e1", "open", "--server", base]);
+    let opened = ok(&[
+        "election",
+        "phase",
+        "--key",
+        s(&com),
+        "e1",
+        "open",
+        "--server",
+        base,
+    ]);
     assert!(opened.contains("qualified dealers [1, 2, 3]"), "{opened}");
 
     // Votes: 1 → Alpha, 2 → Beta, 3 → Beta (by index).
@@ -152,8 +284,19 @@ fn election_end_to_end() {
         let wallet = t(&format!("voter{voter}.json"));
         let out = t(&format!("voter{voter}-{choose}.json"));
         let mut args = vec![
-            "vote", "--wallet", s(&wallet), "--election", "e1", "--choose", choose, "--keys",
-            s(&keys), "--out", s(&out), "--server", base,
+            "vote",
+            "--wallet",
+            s(&wallet),
+            "--election",
+            "e1",
+            "--choose",
+            choose,
+            "--keys",
+            s(&keys),
+            "--out",
+            s(&out),
+            "--server",
+            base,
         ]
         .into_iter()
         .map(str::to_owned)
@@ -164,7 +307,11 @@ fn election_end_to_end() {
     };
     for (voter, choose) in [(1, "Alpha"), (2, "Beta"), (3, "1")] {
         let (out, _) = vote(voter, choose, &[]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     // Voter 1 again: refused.
     let (out, _) = vote(1, "Gamma", &[]);
@@ -205,24 +352,39 @@ fn election_end_to_end() {
     let ballot5 = read_ballot(&b5);
     let size = log_size(&agent, base);
     // For another election (path and payload disagree; and e2 is not open).
-    assert_eq!(post_ballot(&agent, base, "e2", &ballot5.encode()), (422, "wrong_election".into()));
+    assert_eq!(
+        post_ballot(&agent, base, "e2", &ballot5.encode()),
+        (422, "wrong_election".into())
+    );
     let mut other = ballot5.clone();
     other.election = "e2".into();
-    assert_eq!(post_ballot(&agent, base, "e2", &other.encode()), (409, "wrong_phase".into()));
+    assert_eq!(
+        post_ballot(&agent, base, "e2", &other.encode()),
+        (409, "wrong_phase".into())
+    );
     // A ciphertext point off the curve.
     let mut bytes = ballot5.encode();
     let c0 = ballot5.ciphertexts[0].to_bytes();
     let at = bytes.windows(c0.len()).position(|w| w == c0).unwrap();
     bytes[at + 7] ^= 0x01;
-    assert_eq!(post_ballot(&agent, base, "e1", &bytes), (400, "malformed_ballot".into()));
+    assert_eq!(
+        post_ballot(&agent, base, "e1", &bytes),
+        (400, "malformed_ballot".into())
+    );
     // Valid points, but not the ones proved: the proof fails.
     let mut swapped = ballot5.clone();
     swapped.ciphertexts.swap(0, 2);
-    assert_eq!(post_ballot(&agent, base, "e1", &swapped.encode()), (422, "invalid_proof".into()));
+    assert_eq!(
+        post_ballot(&agent, base, "e1", &swapped.encode()),
+        (422, "invalid_proof".into())
+    );
     // A proof from another ballot.
     let mut stolen = ballot5.clone();
     stolen.proof = ballot_a.proof.clone();
-    assert_eq!(post_ballot(&agent, base, "e1", &stolen.encode()), (422, "invalid_proof".into()));
+    assert_eq!(
+        post_ballot(&agent, base, "e1", &stolen.encode()),
+        (422, "invalid_proof".into())
+    );
     // A flipped proof byte.
     let mut flipped = ballot5.clone();
     flipped.proof[40] ^= 0x04;
@@ -231,9 +393,25 @@ fn election_end_to_end() {
     assert_eq!(log_size(&agent, base), size, "a refused ballot was logged");
 
     // Close: voter 5's (valid) ballot is now too late.
-    ok(&["election", "phase", "--key", s(&com), "e1", "closed", "--server", base]);
-    assert_eq!(post_ballot(&agent, base, "e1", &ballot5.encode()), (409, "wrong_phase".into()));
-    assert_eq!(log_size(&agent, base), size + 1, "only the phase change is logged");
+    ok(&[
+        "election",
+        "phase",
+        "--key",
+        s(&com),
+        "e1",
+        "closed",
+        "--server",
+        base,
+    ]);
+    assert_eq!(
+        post_ballot(&agent, base, "e1", &ballot5.encode()),
+        (409, "wrong_phase".into())
+    );
+    assert_eq!(
+        log_size(&agent, base),
+        size + 1,
+        "only the phase change is logged"
+    );
 
     // Trustee 1 cheats: a wrong share for option 0, signed by its own key.
     let client = Client::new(base);
@@ -242,15 +420,36 @@ fn election_end_to_end() {
     let file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(trustee(1)).unwrap()).unwrap();
     let secret = file["encryption_secret"].as_str().unwrap();
-    assert!(!format!("{cheat:?}").contains(secret), "Debug shows the secret");
+    assert!(
+        !format!("{cheat:?}").contains(secret),
+        "Debug shows the secret"
+    );
     let mut record = partial_decryptions(&client, &cheat, &spec, &mut rand::rngs::OsRng).unwrap();
     record.partials[0].share = record.partials[0].share + BASE8;
     post_election_record(&client, cheat.signing_key(), DECRYPT, record.encode()).unwrap();
     // With only one valid partial there is no tally yet.
-    ok(&["trustee", "decrypt", "--key", s(&trustee(2)), "--election", "e1", "--server", base]);
+    ok(&[
+        "trustee",
+        "decrypt",
+        "--key",
+        s(&trustee(2)),
+        "--election",
+        "e1",
+        "--server",
+        base,
+    ]);
     let (_, view) = get_json(&agent, &format!("{base}/v1/elections/e1"));
     assert!(view["tally"].is_null(), "{view}");
-    let out = ok(&["trustee", "decrypt", "--key", s(&trustee(3)), "--election", "e1", "--server", base]);
+    let out = ok(&[
+        "trustee",
+        "decrypt",
+        "--key",
+        s(&trustee(3)),
+        "--election",
+        "e1",
+        "--server",
+        base,
+    ]);
     assert!(out.contains("tallied"), "{out}");
     let (_, view) = get_json(&agent, &format!("{base}/v1/elections/e1"));
     let mut expected = [1u64, 2, 0];
@@ -265,7 +464,15 @@ fn election_end_to_end() {
 
     // The bundle verifies offline; one changed byte breaks it.
     let bundle = t("bundle.json");
-    ok(&["election", "export", "e1", "--out", s(&bundle), "--server", base]);
+    ok(&[
+        "election",
+        "export",
+        "e1",
+        "--out",
+        s(&bundle),
+        "--server",
+        base,
+    ]);
     let log_key = log.verifier_key_string();
     let report = ok(&["verify", s(&bundle), "--log-key", &log_key]);
     assert!(report.contains("4 ballots counted"), "{report}");
@@ -273,7 +480,9 @@ fn election_end_to_end() {
     for (option, count) in ["Alpha", "Beta", "Gamma"].iter().zip(expected) {
         let line = [option.to_string(), count.to_string()];
         assert!(
-            report.lines().any(|l| l.split_whitespace().eq(line.iter().map(String::as_str))),
+            report
+                .lines()
+                .any(|l| l.split_whitespace().eq(line.iter().map(String::as_str))),
             "{report}"
         );
     }
