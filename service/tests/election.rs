@@ -11,7 +11,9 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use common::*;
-use zkaudit_circuits::babyjubjub::BASE8;
+use zkaudit_circuits::Fr;
+use zkaudit_circuits::babyjubjub::{BASE8, Point};
+use zkaudit_circuits::elgamal::encode_point;
 use zkaudit_ledger::election::{Ballot, DECRYPT};
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_service::client::Client;
@@ -367,6 +369,15 @@ fn election_end_to_end() {
     let c0 = ballot5.ciphertexts[0].to_bytes();
     let at = bytes.windows(c0.len()).position(|w| w == c0).unwrap();
     bytes[at + 7] ^= 0x01;
+    assert_eq!(
+        post_ballot(&agent, base, "e1", &bytes),
+        (400, "malformed_ballot".into())
+    );
+    // On the curve but outside the prime-order subgroup: c1 plus the point of order 2.
+    let order_two = Point::new(Fr::from(0u64), -Fr::from(1u64)).unwrap();
+    let mixed = encode_point(&(ballot5.ciphertexts[0].c1 + order_two));
+    let mut bytes = ballot5.encode();
+    bytes[at..at + mixed.len()].copy_from_slice(&mixed);
     assert_eq!(
         post_ballot(&agent, base, "e1", &bytes),
         (400, "malformed_ballot".into())
