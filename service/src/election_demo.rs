@@ -260,24 +260,34 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     let casting = bar(voters as u64, "proving and casting ballots");
     let failures = Mutex::new(Vec::new());
     let cast_started = Instant::now();
-    votes.par_iter().for_each(|&(i, choice)| {
-        let mut choices = vec![0; OPTIONS.len()];
-        choices[choice] = 1;
-        let result = context
-            .ballot(
-                &people[i].identity,
-                &people[i].attributes,
-                choices,
-                &mut rand::rngs::OsRng,
-            )
-            .and_then(|ballot| cast(&client, &ballot));
-        if let Err(e) = result {
-            failures
-                .lock()
-                .expect("no poisoning")
-                .push(format!("{e:#}"));
-        }
-        casting.inc(1);
+    // The voters' "devices" get their own thread pool: a voter waiting for
+    // the service's answer must not hold a thread of the global pool, which
+    // the in-process service verifies ballot proofs on (with both global
+    // threads waiting, nothing would ever verify).
+    let devices = rayon::ThreadPoolBuilder::new()
+        .num_threads(std::thread::available_parallelism().map_or(2, usize::from))
+        .thread_name(|i| format!("voter-device-{i}"))
+        .build()?;
+    devices.install(|| {
+        votes.par_iter().for_each(|&(i, choice)| {
+            let mut choices = vec![0; OPTIONS.len()];
+            choices[choice] = 1;
+            let result = context
+                .ballot(
+                    &people[i].identity,
+                    &people[i].attributes,
+                    choices,
+                    &mut rand::rngs::OsRng,
+                )
+                .and_then(|ballot| cast(&client, &ballot));
+            if let Err(e) = result {
+                failures
+                    .lock()
+                    .expect("no poisoning")
+                    .push(format!("{e:#}"));
+            }
+            casting.inc(1);
+        })
     });
     casting.finish();
     let cast_secs = cast_started.elapsed().as_secs_f64();
