@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use clap::{Args, Parser, Subcommand};
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
+use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
 use zkaudit_verifier::receipt::{Receipt, verify_extension, verify_quorum};
 
 use crate::client::Client;
@@ -64,6 +65,14 @@ pub enum Command {
     /// Health: record commitments, consent and access audit, vaccine supply chain.
     #[command(subcommand)]
     Health(crate::health_cli::HealthCommand),
+    /// Elections: create, move through phases, show, export the offline bundle.
+    #[command(subcommand)]
+    Election(crate::election_cli::ElectionCommand),
+    /// Election trustees: key file, key ceremony (deal, check) and partial decryption.
+    #[command(subcommand)]
+    Trustee(crate::election_cli::TrusteeCommand),
+    /// Cast an encrypted ballot, proved locally; writes the receipt.
+    Vote(crate::election_cli::VoteArgs),
     /// Run end-to-end scenarios on the embedded default (all of them without a domain).
     Demo(crate::demo::DemoArgs),
 }
@@ -251,6 +260,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Keys(cmd) => crate::identity_cli::keys(cmd),
         Command::Land(cmd) => crate::land_cli::land(cmd),
         Command::Health(cmd) => crate::health_cli::run(cmd),
+        Command::Election(cmd) => crate::election_cli::election(cmd),
+        Command::Trustee(cmd) => crate::election_cli::trustee(cmd),
+        Command::Vote(args) => crate::election_cli::vote(args),
         Command::Demo(args) => crate::demo::run(args),
     }
 }
@@ -373,6 +385,9 @@ fn verify(args: VerifyArgs) -> Result<()> {
     if format == CLAIM_BUNDLE_FORMAT {
         return verify_claim_bundle(&text, &log_key);
     }
+    if format == ELECTION_BUNDLE_FORMAT {
+        return verify_election_bundle(&text, &log_key);
+    }
     let receipt: Receipt = serde_json::from_str(&text).with_context(|| {
         format!(
             "{} is neither a zkaudit receipt nor a bundle this build knows (format {format:?})",
@@ -448,6 +463,62 @@ fn verify_claim_bundle(text: &str, log_key: &str) -> Result<()> {
     if report.development_key {
         println!(
             "WARNING: the verifying key comes from a DEVELOPMENT setup: whoever ran it can forge proofs"
+        );
+    }
+    Ok(())
+}
+
+fn verify_election_bundle(text: &str, log_key: &str) -> Result<()> {
+    let bundle: ElectionBundle = serde_json::from_str(text).context("malformed election bundle")?;
+    let report = bundle
+        .verify(log_key)
+        .context("the election bundle does NOT verify")?;
+    println!(
+        "ok: {} records verified against the log's checkpoint of size {}",
+        bundle.evidence.entries.len(),
+        report.checkpoint_size
+    );
+    println!(
+        "ok: election {:?} ({}) run by {}, replayed through the election rules: phase {}",
+        report.election, report.title, report.commission, report.phase
+    );
+    println!("ok: key ceremony qualified dealers {:?}", report.qualified);
+    println!(
+        "ok: {} ballots counted, every proof verified against the logged key {}",
+        report.ballots, report.vk_digest
+    );
+    if report.skipped > 0 {
+        println!(
+            "    {} logged election records skipped by the rules (e.g. ballots after the close)",
+            report.skipped
+        );
+    }
+    if report.results.iter().any(|(_, c)| c.is_some()) {
+        println!(
+            "ok: tally decrypted by trustees {:?} (Chaum-Pedersen proofs verified){}",
+            report.trustees_used,
+            if report.trustees_rejected.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; partial decryptions REJECTED from trustees {:?}",
+                    report.trustees_rejected
+                )
+            }
+        );
+        println!("results:");
+    } else {
+        println!("not tallied yet; options:");
+    }
+    for (option, count) in &report.results {
+        match count {
+            Some(c) => println!("    {option:<24} {c}"),
+            None => println!("    {option}"),
+        }
+    }
+    if report.development_key {
+        println!(
+            "WARNING: the ballot verifying key comes from a DEVELOPMENT setup: whoever ran it can forge proofs"
         );
     }
     Ok(())

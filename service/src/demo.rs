@@ -52,6 +52,9 @@ pub struct DemoArgs {
     /// Parcels in the land scenario.
     #[arg(long, default_value_t = 300)]
     pub parcels: usize,
+    /// Ballots cast in the election scenario (each proved in about a second).
+    #[arg(long, default_value_t = 60)]
+    pub voters: usize,
 }
 
 /// The scenarios.
@@ -63,6 +66,8 @@ pub enum DemoDomain {
     Land,
     /// Health: records, consent and access audit, vaccine supply chain, vaccination proofs.
     Health,
+    /// A 3-of-5 trustee election: key ceremony, encrypted proved ballots, tally, bundle.
+    Election,
 }
 
 /// Runs `zkaudit demo`.
@@ -72,13 +77,21 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .build()?;
     let domains = match args.domain {
         Some(d) => vec![d],
-        None => vec![DemoDomain::Identity, DemoDomain::Land, DemoDomain::Health],
+        None => vec![
+            DemoDomain::Identity,
+            DemoDomain::Land,
+            DemoDomain::Health,
+            DemoDomain::Election,
+        ],
     };
     for domain in domains {
         match domain {
             DemoDomain::Identity => identity(&runtime, &args.data, args.holders)?,
             DemoDomain::Land => crate::land_demo::land(&runtime, &args.data, args.parcels)?,
             DemoDomain::Health => crate::health_demo::run(&runtime, &args.data)?,
+            DemoDomain::Election => {
+                crate::election_demo::election(&runtime, &args.data, args.voters)?
+            }
         }
     }
     println!(

@@ -652,7 +652,7 @@ pub fn prove(cmd: ProveCommand) -> Result<()> {
     Ok(())
 }
 
-fn all_members(client: &Client, registry: &str, size: u64) -> Result<Vec<Fr>> {
+pub(crate) fn all_members(client: &Client, registry: &str, size: u64) -> Result<Vec<Fr>> {
     let mut leaves = Vec::with_capacity(size as usize);
     while (leaves.len() as u64) < size {
         let page: MembersPage = get(

@@ -15,6 +15,8 @@ pub mod client;
 pub mod config;
 pub mod demo;
 pub mod domains;
+pub mod election_cli;
+mod election_demo;
 pub mod error;
 pub mod health_cli;
 pub mod health_demo;

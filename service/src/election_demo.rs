@@ -1,0 +1,393 @@
+//! `zkaudit demo election`: a civil registry of voters, a commission, five
+//! trustees (3 of 5 decrypt), a key ceremony in which one dealer cheats and
+//! is disqualified by a complaint, ballots proved on the voters' "devices"
+//! in parallel, a double vote refused, a tally by three trustees, and the
+//! election bundle verified offline.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use indicatif::ProgressBar;
+use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
+use zkaudit_circuits::elgamal::Scalar;
+use zkaudit_circuits::identity::Identity;
+use zkaudit_circuits::predicate::AttributePredicate;
+use zkaudit_ledger::election::{CREATE, DECRYPT, ElectionSpec, PHASE, Phase, PhaseChange};
+use zkaudit_ledger::identity::{
+    CREDENTIAL_ISSUE, CredentialIssue, DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec,
+    fr_to_bytes,
+};
+use zkaudit_ledger::note::NoteSigningKey;
+use zkaudit_ledger::record::Record;
+use zkaudit_verifier::election::ElectionBundle;
+
+use crate::client::Client;
+use crate::config::{CONFIG_FILE, create_development_config, read_signing_key, write_secret_file};
+use crate::demo::{bar, start_service};
+use crate::domains::election::api::ElectionView;
+use crate::election_cli::{
+    BallotContext, TrusteeKey, cast, check_shares, election_spec, make_dealing,
+    partial_decryptions, post_dealing, post_election_record,
+};
+
+const OPTIONS: [&str; 3] = ["Parks", "Libraries", "Bike lanes"];
+const TRUSTEES: usize = 5;
+const THRESHOLD: u32 = 3;
+/// Registry tree depth: 1024 voters, a ballot circuit that proves in about a second.
+const DEPTH: u8 = 10;
+
+/// The demo's commission (granted `election/*`) and voter registry.
+fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
+    if !data.join(CONFIG_FILE).exists() {
+        create_development_config(data)?;
+    }
+    let commission_path = data.join("demo-election-commission.key");
+    let registry_path = data.join("demo-voter-registry.key");
+    if !commission_path.exists() {
+        let mut rng = rand::rngs::OsRng;
+        let commission = NoteSigningKey::generate("demo-election-commission", &mut rng)?;
+        let registry = NoteSigningKey::generate("demo-voter-registry", &mut rng)?;
+        write_secret_file(&commission_path, &commission.to_skey_string())?;
+        write_secret_file(&registry_path, &registry.to_skey_string())?;
+        let mut config = std::fs::read_to_string(data.join(CONFIG_FILE))?;
+        config.push_str(&format!(
+            "\n[[authority]]\nname = \"demo-election-commission\"\nverifier_key = \"{}\"\nkinds = [\"election/*\"]\n\n[[authority]]\nname = \"demo-voter-registry\"\nverifier_key = \"{}\"\nkinds = [\"identity/registry.create\", \"identity/credential.issue\", \"identity/credential.revoke\"]\n",
+            commission.verifier_key_string(),
+            registry.verifier_key_string()
+        ));
+        std::fs::write(data.join(CONFIG_FILE), config)?;
+    }
+    Ok((
+        read_signing_key(&commission_path)?,
+        read_signing_key(&registry_path)?,
+    ))
+}
+
+struct Voter {
+    identity: Identity,
+    attributes: [u64; 2],
+}
+
+fn expect_refusal<T>(result: Result<T>, what: &str, code: &str) -> Result<()> {
+    match result {
+        Ok(_) => bail!("{what} was accepted"),
+        Err(e) if format!("{e:#}").contains(code) => Ok(()),
+        Err(e) => bail!("{what} refused for the wrong reason: {e:#}"),
+    }
+}
+
+/// Runs the election scenario with `voters` ballots cast.
+pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -> Result<()> {
+    println!(
+        "== election: a commission runs a 3-of-5 trustee election; voters cast encrypted, proved ballots; anyone re-checks the tally"
+    );
+    let started = Instant::now();
+    let (commission, issuer) = prepare(data)?;
+    let running = start_service(runtime, data)?;
+    let client = Client::new(&running.base);
+    let run = crate::state::now_ms() % 1_000_000;
+    let registry_id = format!("voters-{run}");
+    let election_id = format!("budget-vote-{run}");
+
+    // The voter registry: more citizens than will vote, some too young.
+    let citizens = (voters.max(1) + voters / 4 + 20).max(300);
+    if citizens > 1 << DEPTH {
+        bail!("--voters is too large for a registry of depth {DEPTH}");
+    }
+    let spec = RegistrySpec {
+        id: registry_id.clone(),
+        title: "Electoral roll".into(),
+        attributes: vec!["birth_year".into(), "district".into()],
+        depth: DEPTH,
+        window_changes: 8,
+        window_secs: 3600,
+    };
+    let post_identity = |kind: &str, payload: Vec<u8>| -> Result<()> {
+        let record = Record::signed(IDENTITY, kind, crate::state::now_ms(), payload, &issuer)?;
+        client.append(&record).map(|_| ())
+    };
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message("creating the electoral roll (eligibility circuit keys)");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    post_identity(REGISTRY_CREATE, spec.encode())?;
+    spinner.finish_and_clear();
+    let mut rng = rand_chacha::ChaCha20Rng::from_entropy();
+    let people: Vec<Voter> = (0..citizens)
+        .map(|i| Voter {
+            identity: Identity::random(&mut rng),
+            // Every 7th citizen is born in 2010: too young to vote.
+            attributes: [
+                if i % 7 == 6 {
+                    2010
+                } else {
+                    1940 + (i as u64 * 13) % 66
+                },
+                1 + i as u64 % 4,
+            ],
+        })
+        .collect();
+    let issuing = bar(citizens as u64, "issuing voter credentials");
+    for person in &people {
+        let issue = CredentialIssue {
+            registry: registry_id.clone(),
+            commitment: fr_to_bytes(&person.identity.commitment()),
+            attributes: person.attributes.to_vec(),
+        };
+        post_identity(CREDENTIAL_ISSUE, issue.encode())?;
+        issuing.inc(1);
+    }
+    issuing.finish();
+
+    // Five trustees make their keys on their own machines.
+    let trustee_dir = data.join(format!("trustees-{run}"));
+    std::fs::create_dir_all(&trustee_dir)?;
+    let trustees: Vec<TrusteeKey> = (1..=TRUSTEES)
+        .map(|i| {
+            let key = TrusteeKey::generate(&format!("trustee-{i}"), &mut rand::rngs::OsRng)?;
+            key.save(&trustee_dir.join(format!("trustee-{i}.key")))?;
+            std::fs::write(
+                trustee_dir.join(format!("trustee-{i}.pub.json")),
+                serde_json::to_string_pretty(&key.public())?,
+            )?;
+            Ok(key)
+        })
+        .collect::<Result<_>>()?;
+
+    // The commission creates the election: one choice among three, adults only.
+    let now = crate::state::now_ms();
+    let spec = ElectionSpec {
+        id: election_id.clone(),
+        title: "Participatory budget 2027".into(),
+        options: OPTIONS.iter().map(|o| o.to_string()).collect(),
+        min_choices: 1,
+        max_choices: 1,
+        registry: registry_id.clone(),
+        predicates: vec![AttributePredicate::at_most(2008), AttributePredicate::any()],
+        trustees: trustees
+            .iter()
+            .map(|t| t.public().to_spec())
+            .collect::<Result<_>>()?,
+        threshold: THRESHOLD,
+        opens_at_ms: now,
+        closes_at_ms: now + 24 * 3600 * 1000,
+    };
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message(
+        "creating the election (ballot circuit keys: Groth16 setup, development keys)",
+    );
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let setup_started = Instant::now();
+    post_election_record(&client, &commission, CREATE, spec.encode())?;
+    spinner.finish_and_clear();
+    let setup_secs = setup_started.elapsed().as_secs_f64();
+    let phase = |phase: Phase| -> Result<()> {
+        post_election_record(
+            &client,
+            &commission,
+            PHASE,
+            PhaseChange {
+                election: election_id.clone(),
+                phase,
+            }
+            .encode(),
+        )
+        .map(|_| ())
+    };
+
+    // Key ceremony: everyone deals; trustee 5 gives trustee 2 a bad share.
+    phase(Phase::KeyCeremony)?;
+    let spec = election_spec(&client, &election_id)?;
+    for (i, trustee) in trustees.iter().enumerate() {
+        let mut dealing = make_dealing(&spec, trustee, &mut rand::rngs::OsRng)?;
+        if i + 1 == TRUSTEES {
+            dealing.shares[1].masked += Scalar::from(1u64);
+        }
+        post_dealing(&client, trustee, &election_id, dealing)?;
+    }
+    let mut complaints = Vec::new();
+    for trustee in &trustees {
+        let summary = check_shares(&client, trustee, &spec, &mut rand::rngs::OsRng)?;
+        for dealer in summary.complained {
+            complaints.push((trustee.name().to_owned(), dealer));
+        }
+    }
+    if complaints != [("trustee-2".to_owned(), TRUSTEES as u32)] {
+        bail!("expected exactly trustee 2's complaint against trustee 5, got {complaints:?}");
+    }
+    phase(Phase::Open)?;
+    let view: ElectionView =
+        serde_json::from_value(client.get_json(&format!("/v1/elections/{election_id}"))?)?;
+    if view.qualified != [1, 2, 3, 4] {
+        bail!("expected dealers 1-4 qualified, got {:?}", view.qualified);
+    }
+
+    // Voters prove on their own devices (in parallel here) and submit.
+    let context = BallotContext::fetch(&client, &election_id, &data.join("voter-keys"))?;
+    let eligible: Vec<usize> = (0..citizens)
+        .filter(|&i| people[i].attributes[0] <= 2008)
+        .collect();
+    if eligible.len() < voters {
+        bail!(
+            "only {} eligible voters for {voters} ballots",
+            eligible.len()
+        );
+    }
+    let too_young = (0..citizens)
+        .find(|&i| people[i].attributes[0] > 2008)
+        .context("no minor")?;
+    expect_refusal(
+        context.ballot(
+            &people[too_young].identity,
+            &people[too_young].attributes,
+            vec![1, 0, 0],
+            &mut rand::rngs::OsRng,
+        ),
+        "a ballot by a minor",
+        "not valid for the election",
+    )?;
+    let mut picker = rand_chacha::ChaCha20Rng::from_entropy();
+    let votes: Vec<(usize, usize)> = eligible[..voters]
+        .iter()
+        .map(|&i| (i, picker.gen_range(0..OPTIONS.len())))
+        .collect();
+    let mut expected = [0u64; OPTIONS.len()];
+    for (_, choice) in &votes {
+        expected[*choice] += 1;
+    }
+    let casting = bar(voters as u64, "proving and casting ballots");
+    let failures = Mutex::new(Vec::new());
+    let cast_started = Instant::now();
+    // The voters' "devices" get their own thread pool: a voter waiting for
+    // the service's answer must not hold a thread of the global pool, which
+    // the in-process service verifies ballot proofs on (with both global
+    // threads waiting, nothing would ever verify).
+    let devices = rayon::ThreadPoolBuilder::new()
+        .num_threads(std::thread::available_parallelism().map_or(2, usize::from))
+        .thread_name(|i| format!("voter-device-{i}"))
+        .build()?;
+    devices.install(|| {
+        votes.par_iter().for_each(|&(i, choice)| {
+            let mut choices = vec![0; OPTIONS.len()];
+            choices[choice] = 1;
+            let result = context
+                .ballot(
+                    &people[i].identity,
+                    &people[i].attributes,
+                    choices,
+                    &mut rand::rngs::OsRng,
+                )
+                .and_then(|ballot| cast(&client, &ballot));
+            if let Err(e) = result {
+                failures
+                    .lock()
+                    .expect("no poisoning")
+                    .push(format!("{e:#}"));
+            }
+            casting.inc(1);
+        })
+    });
+    casting.finish();
+    let cast_secs = cast_started.elapsed().as_secs_f64();
+    if let Some(e) = failures.into_inner().expect("no poisoning").first() {
+        bail!("a ballot failed: {e}");
+    }
+
+    // The first voter tries again, for another option: refused.
+    let (again, first_choice) = votes[0];
+    let mut other = vec![0; OPTIONS.len()];
+    other[(first_choice + 1) % OPTIONS.len()] = 1;
+    let alone = Instant::now();
+    let second = context.ballot(
+        &people[again].identity,
+        &people[again].attributes,
+        other,
+        &mut rand::rngs::OsRng,
+    )?;
+    let alone_ms = alone.elapsed().as_secs_f64() * 1000.0;
+    expect_refusal(
+        cast(&client, &second),
+        "a second ballot by one voter",
+        "already_used",
+    )?;
+
+    // Close; trustees 1, 3 and 4 decrypt (2 is away, 5 was disqualified as a dealer).
+    phase(Phase::Closed)?;
+    for index in [1usize, 3, 4] {
+        let trustee = &trustees[index - 1];
+        let record = partial_decryptions(&client, trustee, &spec, &mut rand::rngs::OsRng)?;
+        post_election_record(&client, trustee.signing_key(), DECRYPT, record.encode())?;
+    }
+    let view: ElectionView =
+        serde_json::from_value(client.get_json(&format!("/v1/elections/{election_id}"))?)?;
+    let tally = view
+        .tally
+        .context("no tally after three trustees decrypted")?;
+    if tally.counts != expected {
+        bail!(
+            "tally {:?} differs from the votes cast {expected:?}",
+            tally.counts
+        );
+    }
+
+    // Anyone: download the bundle and check it offline.
+    let bundle: ElectionBundle =
+        serde_json::from_value(client.get_json(&format!("/v1/elections/{election_id}/bundle"))?)?;
+    let bundle_path = data.join(format!("{election_id}-bundle.json"));
+    std::fs::write(&bundle_path, serde_json::to_string_pretty(&bundle)?)?;
+    let info = client.get_json("/v1/log")?;
+    let log_key = info["verifier_key"].as_str().context("log key")?.to_owned();
+    let verify_started = Instant::now();
+    let report = bundle.verify(&log_key)?;
+    let verify_ms = verify_started.elapsed().as_secs_f64() * 1000.0;
+    let verified: Vec<u64> = report.results.iter().filter_map(|(_, c)| *c).collect();
+    if verified != expected || report.phase != Phase::Tallied {
+        bail!("the offline verification found {verified:?}, the votes were {expected:?}");
+    }
+
+    println!(
+        "   electoral roll of {citizens} credentials; 3-of-{TRUSTEES} trustees, keys in {}",
+        trustee_dir.display()
+    );
+    println!(
+        "   key ceremony: trustee 2's complaint upheld, dealer 5 disqualified; qualified {:?}",
+        report.qualified
+    );
+    println!(
+        "   ballot circuit setup {setup_secs:.1} s; one ballot alone encrypts and proves in {alone_ms:.0} ms; {voters} ballots proved and cast in parallel in {cast_secs:.1} s ({:.2} s per ballot)",
+        cast_secs / voters as f64
+    );
+    println!("   refused as they should be: a minor's ballot (cannot be proved), a double vote");
+    println!(
+        "   tally by trustees {:?}: {}",
+        report.trustees_used,
+        OPTIONS
+            .iter()
+            .zip(&verified)
+            .map(|(o, c)| format!("{o} {c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "   bundle of {} records verified offline in {verify_ms:.0} ms (every ballot proof, the ceremony, the decryption proofs): {}",
+        bundle.evidence.entries.len(),
+        bundle_path.display()
+    );
+    println!(
+        "   check it yourself: zkaudit verify {} --log-key '{log_key}'",
+        bundle_path.display()
+    );
+    if report.development_key {
+        println!("   (the ballot key is a DEVELOPMENT key: fine for a demo, not for an election)");
+    }
+    println!(
+        "   log size {}, done in {:.1} s",
+        info["size"],
+        started.elapsed().as_secs_f64()
+    );
+    let _ = running.shutdown.send(());
+    runtime.block_on(running.task)?;
+    Ok(())
+}
