@@ -15,6 +15,7 @@
 //! * [`identity`]: credential registries, derived by replaying the log;
 //! * [`election`]: elections — key ceremony, ballots, tally — replayed the same way;
 //! * [`land`]: parcels, multi-signed transfers and liens, offline history checks;
+//! * [`funds`]: budgets, hidden expenditures, proven period reports, spot audits;
 //! * [`store`] (features `sqlite`, `postgres`): the storage layer and the
 //!   [`sequencer`] that integrates batches into the tree durably.
 //!
@@ -25,6 +26,7 @@ pub mod authority;
 pub mod codec;
 pub mod election;
 mod error;
+pub mod funds;
 pub mod identity;
 pub mod land;
 pub mod merkle;
