@@ -61,6 +61,9 @@ pub enum Command {
     /// Land titles: parcels, transfers and liens signed by all parties, verified histories.
     #[command(subcommand)]
     Land(crate::land_cli::LandCommand),
+    /// Public funds: budgets, hidden expenditures, proven period reports, spot audits.
+    #[command(subcommand)]
+    Funds(crate::funds_cli::FundsCommand),
     /// Run end-to-end scenarios on the embedded default (all of them without a domain).
     Demo(crate::demo::DemoArgs),
 }
@@ -247,6 +250,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Setup(args) => crate::identity_cli::setup(args),
         Command::Keys(cmd) => crate::identity_cli::keys(cmd),
         Command::Land(cmd) => crate::land_cli::land(cmd),
+        Command::Funds(cmd) => crate::funds_cli::funds(cmd),
         Command::Demo(args) => crate::demo::run(args),
     }
 }
@@ -368,6 +372,10 @@ fn verify(args: VerifyArgs) -> Result<()> {
         .to_owned();
     if format == CLAIM_BUNDLE_FORMAT {
         return verify_claim_bundle(&text, &log_key);
+    }
+    if format == zkaudit_verifier::funds::FUNDS_BUNDLE_FORMAT {
+        let params = std::env::var_os("ZKAUDIT_PARAMS_DIR").unwrap_or_else(|| "zkaudit-params".into());
+        return crate::funds_cli::verify_bundle(&text, &log_key, Path::new(&params));
     }
     let receipt: Receipt = serde_json::from_str(&text).with_context(|| {
         format!(

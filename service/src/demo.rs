@@ -52,6 +52,9 @@ pub struct DemoArgs {
     /// Parcels in the land scenario.
     #[arg(long, default_value_t = 300)]
     pub parcels: usize,
+    /// Expenditures in the funds scenario.
+    #[arg(long, default_value_t = 2000)]
+    pub items: usize,
 }
 
 /// The scenarios.
@@ -61,6 +64,8 @@ pub enum DemoDomain {
     Identity,
     /// Parcels, multi-signed transfers and liens, offline-verified histories.
     Land,
+    /// Hidden expenditures, halo2-proven totals, spot audits.
+    Funds,
 }
 
 /// Runs `zkaudit demo`.
@@ -70,12 +75,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .build()?;
     let domains = match args.domain {
         Some(d) => vec![d],
-        None => vec![DemoDomain::Identity, DemoDomain::Land],
+        None => vec![DemoDomain::Identity, DemoDomain::Land, DemoDomain::Funds],
     };
     for domain in domains {
         match domain {
             DemoDomain::Identity => identity(&runtime, &args.data, args.holders)?,
             DemoDomain::Land => crate::land_demo::land(&runtime, &args.data, args.parcels)?,
+            DemoDomain::Funds => crate::funds_demo::funds(&runtime, &args.data, args.items)?,
         }
     }
     println!(

@@ -17,6 +17,8 @@ pub mod demo;
 pub mod domains;
 pub mod error;
 pub mod identity_cli;
+pub mod funds_cli;
+mod funds_demo;
 pub mod land_cli;
 mod land_demo;
 pub mod metrics;

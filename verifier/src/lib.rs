@@ -5,7 +5,8 @@
 //! nothing but the log's public key. No async runtime, no database, no
 //! thread pool; builds for `wasm32` so citizens can verify in a browser.
 //!
-//! [`land`] checks a parcel's title history offline.
+//! [`land`] checks a parcel's title history offline; [`funds`] an agency's
+//! proven period report and its spot audits.
 //!
 //! [`groth16`] verifies Groth16 proofs over BN254 (strict decoding, batch
 //! verification) and [`snarkjs`] reads and writes snarkjs's JSON formats.
@@ -15,6 +16,7 @@
 pub mod claim;
 pub mod election;
 pub mod evidence;
+pub mod funds;
 pub mod groth16;
 pub mod land;
 pub mod receipt;
@@ -69,6 +71,9 @@ pub enum VerifyError {
         /// Sorted indices of the invalid proofs.
         invalid: Vec<usize>,
     },
+    /// A public-funds period proof or its encoding was rejected.
+    #[error("funds report rejected: {0}")]
+    Funds(zkaudit_circuits::funds::FundsError),
     /// Too few witnesses cosigned.
     #[error("only {got} of the required {required} witness cosignatures verify")]
     Quorum {

@@ -17,6 +17,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub mod election;
+pub mod funds;
 pub mod identity;
 pub mod land;
 pub mod ledger;
@@ -82,6 +83,7 @@ pub fn all(data_dir: &std::path::Path) -> Vec<std::sync::Arc<dyn Domain>> {
         std::sync::Arc::new(identity::IdentityDomain::new(data_dir.join("keys"))),
         std::sync::Arc::new(election::ElectionDomain::new(data_dir.join("keys"))),
         std::sync::Arc::new(land::LandDomain),
+        std::sync::Arc::new(funds::FundsDomain::new(data_dir.to_path_buf())),
     ]
 }
 
