@@ -189,7 +189,8 @@ fn read_label(r: &mut Reader<'_>, what: &'static str) -> FundsResult<String> {
 
 fn read_field(r: &mut Reader<'_>, what: &'static str) -> FundsResult<[u8; 32]> {
     let bytes = r.array::<32>(what)?;
-    field_from_bytes(&bytes).map_err(|_| invalid(format!("{what}: not a canonical Pallas field element")))?;
+    field_from_bytes(&bytes)
+        .map_err(|_| invalid(format!("{what}: not a canonical Pallas field element")))?;
     Ok(bytes)
 }
 
@@ -334,7 +335,9 @@ impl Report {
     /// Canonical encoding.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
-        w.str(&self.period).u32(self.items).u8(self.totals.len() as u8);
+        w.str(&self.period)
+            .u32(self.items)
+            .u8(self.totals.len() as u8);
         for t in &self.totals {
             w.fixed(&t.to_be_bytes());
         }
@@ -902,10 +905,7 @@ mod tests {
         assert_eq!(a.len(), 10);
         assert!(a.windows(2).all(|w| w[0] < w[1]) && a.iter().all(|&i| i < 100));
         assert_ne!(a, derive_sample(&[8; 32], &[1; 32], "2027-Q1", 100, 10));
-        assert_eq!(
-            derive_sample(&[7; 32], &[1; 32], "p", 3, 10),
-            vec![0, 1, 2]
-        );
+        assert_eq!(derive_sample(&[7; 32], &[1; 32], "p", 3, 10), vec![0, 1, 2]);
         assert!(derive_sample(&[7; 32], &[1; 32], "p", 0, 10).is_empty());
     }
 }

@@ -374,7 +374,8 @@ fn verify(args: VerifyArgs) -> Result<()> {
         return verify_claim_bundle(&text, &log_key);
     }
     if format == zkaudit_verifier::funds::FUNDS_BUNDLE_FORMAT {
-        let params = std::env::var_os("ZKAUDIT_PARAMS_DIR").unwrap_or_else(|| "zkaudit-params".into());
+        let params =
+            std::env::var_os("ZKAUDIT_PARAMS_DIR").unwrap_or_else(|| "zkaudit-params".into());
         return crate::funds_cli::verify_bundle(&text, &log_key, Path::new(&params));
     }
     let receipt: Receipt = serde_json::from_str(&text).with_context(|| {

@@ -231,7 +231,10 @@ impl OpeningsFile {
         let file: Self = serde_json::from_slice(&std::fs::read(path)?)
             .with_context(|| format!("{} is not an openings file", path.display()))?;
         if file.format != OPENINGS_FORMAT {
-            bail!("{} is not an openings file ({OPENINGS_FORMAT})", path.display());
+            bail!(
+                "{} is not an openings file ({OPENINGS_FORMAT})",
+                path.display()
+            );
         }
         Ok(file)
     }
@@ -386,7 +389,12 @@ pub fn funds(cmd: FundsCommand) -> Result<()> {
                 commitment: field_to_bytes(&item_commitment(&opening)),
                 label,
             };
-            let receipt = post(&Client::new(&common.server), &key, EXPENDITURE, item.encode())?;
+            let receipt = post(
+                &Client::new(&common.server),
+                &key,
+                EXPENDITURE,
+                item.encode(),
+            )?;
             println!(
                 "expenditure logged at index {} (commitment {})",
                 receipt.index, stored.commitment
@@ -526,7 +534,11 @@ fn period_of_audit(client: &Client, agency: &str, audit: &AuditView) -> Result<P
 }
 
 /// The answer to `audit` from the openings file.
-pub fn answer_for(audit: &AuditView, view: &PeriodView, file: &OpeningsFile) -> Result<AuditOpening> {
+pub fn answer_for(
+    audit: &AuditView,
+    view: &PeriodView,
+    file: &OpeningsFile,
+) -> Result<AuditOpening> {
     let items = audit
         .sample
         .iter()
@@ -580,7 +592,10 @@ pub fn check_audit(audit: &AuditView, view: &PeriodView, agency: &str) -> Result
         };
         let logged = &view.expenditures[o.position as usize].commitment;
         if hex::encode(field_to_bytes(&item_commitment(&opening))) != *logged {
-            bail!("the opening of item {} does NOT match its logged commitment", o.position);
+            bail!(
+                "the opening of item {} does NOT match its logged commitment",
+                o.position
+            );
         }
     }
     Ok(())

@@ -152,7 +152,10 @@ pub fn funds(runtime: &tokio::runtime::Runtime, data: &Path, items: usize) -> Re
     let in_order = openings_in_log_order(&view, &file)?;
     let spinner = ProgressBar::new_spinner();
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-    spinner.set_message(format!("IPA parameters for k = {} (cached on disk)", shape.k()));
+    spinner.set_message(format!(
+        "IPA parameters for k = {} (cached on disk)",
+        shape.k()
+    ));
     let params = load_params(&data.join("funds-params"), shape.k())?;
     spinner.set_message(format!(
         "proving {} chunks of {} items",
@@ -201,10 +204,12 @@ pub fn funds(runtime: &tokio::runtime::Runtime, data: &Path, items: usize) -> Re
     let request_record = signed(&office, AUDIT_REQUEST, request.encode())?;
     client.append(&request_record)?;
     let id = hex::encode(request_record.id());
-    let audit: AuditView = serde_json::from_value(client.get_json(&format!("/v1/funds/audits/{id}"))?)?;
+    let audit: AuditView =
+        serde_json::from_value(client.get_json(&format!("/v1/funds/audits/{id}"))?)?;
     let answer = answer_for(&audit, &view, &file)?;
     client.append(&signed(&ministry, AUDIT_OPENING, answer.encode())?)?;
-    let audit: AuditView = serde_json::from_value(client.get_json(&format!("/v1/funds/audits/{id}"))?)?;
+    let audit: AuditView =
+        serde_json::from_value(client.get_json(&format!("/v1/funds/audits/{id}"))?)?;
     check_audit(&audit, &view, &agency)?;
     println!(
         "audit office sampled items {:?} from checkpoint {}; the ministry's openings match",
@@ -270,6 +275,9 @@ pub fn funds(runtime: &tokio::runtime::Runtime, data: &Path, items: usize) -> Re
     );
     let _ = running.shutdown.send(());
     runtime.block_on(running.task)?;
-    println!("funds scenario done in {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "funds scenario done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

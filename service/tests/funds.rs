@@ -10,6 +10,7 @@
 mod common;
 
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use chacha20::ChaCha20Rng;
 use common::*;
@@ -30,9 +31,9 @@ use zkaudit_verifier::funds::FundsBundle;
 struct Setup {
     tmp: tempfile::TempDir,
     server: ServerProcess,
-    ministry: NoteSigningKey,
-    other: NoteSigningKey,
-    office: NoteSigningKey,
+    ministry: Rc<NoteSigningKey>,
+    other: Rc<NoteSigningKey>,
+    office: Rc<NoteSigningKey>,
     log_vkey: String,
     params: FundsParams,
     rng: ChaCha20Rng,
@@ -72,9 +73,9 @@ fn start() -> Setup {
     Setup {
         tmp,
         server,
-        ministry,
-        other,
-        office,
+        ministry: Rc::new(ministry),
+        other: Rc::new(other),
+        office: Rc::new(office),
         log_vkey: log.verifier_key_string(),
         params,
         rng: ChaCha20Rng::seed_from_u64(9),
@@ -104,7 +105,13 @@ impl Setup {
         assert_eq!(status, 201, "{body}");
     }
 
-    fn record(&mut self, key: &NoteSigningKey, period: &str, amount: u64, category: u16) -> ItemOpening {
+    fn record(
+        &mut self,
+        key: &NoteSigningKey,
+        period: &str,
+        amount: u64,
+        category: u16,
+    ) -> ItemOpening {
         let opening = ItemOpening::random(amount, category, &mut self.rng);
         let item = Expenditure {
             period: period.into(),
@@ -158,7 +165,11 @@ fn reports_audits_and_bundles() {
             appropriation: 1,
         }],
     };
-    refused(st.post(&ministry, BUDGET, budget_again.encode()), 409, "already_used");
+    refused(
+        st.post(&ministry, BUDGET, budget_again.encode()),
+        409,
+        "already_used",
+    );
 
     // Six items (two chunks), interleaved with items of another period and
     // of another agency.
@@ -178,48 +189,84 @@ fn reports_audits_and_bundles() {
     assert_eq!(honest.totals, vec![1124, 301, 45]);
     let mut cheat = honest.clone();
     cheat.totals[0] += 1;
-    refused(st.post(&ministry, REPORT, cheat.encode()), 422, "proof_totals_mismatch");
+    refused(
+        st.post(&ministry, REPORT, cheat.encode()),
+        422,
+        "proof_totals_mismatch",
+    );
     // Omitting an item: the count rule, and a proof over fewer items.
     let short = st.prove(period, &items[..5]);
-    refused(st.post(&ministry, REPORT, short.encode()), 409, "item_count");
+    refused(
+        st.post(&ministry, REPORT, short.encode()),
+        409,
+        "item_count",
+    );
     let mut short_claiming_all = short.clone();
     short_claiming_all.items = 6;
-    refused(st.post(&ministry, REPORT, short_claiming_all.encode()), 422, "proof_invalid");
+    refused(
+        st.post(&ministry, REPORT, short_claiming_all.encode()),
+        422,
+        "proof_invalid",
+    );
     // Repeating an item in place of another.
     let mut repeated = items.clone();
     repeated[5] = repeated[4];
     let report = st.prove(period, &repeated);
-    refused(st.post(&ministry, REPORT, report.encode()), 422, "proof_invalid");
+    refused(
+        st.post(&ministry, REPORT, report.encode()),
+        422,
+        "proof_invalid",
+    );
     // Borrowing another period's or agency's item.
     for borrowed in &foreign {
         let mut mixed = items.clone();
         mixed[1] = *borrowed;
         let report = st.prove(period, &mixed);
-        refused(st.post(&ministry, REPORT, report.encode()), 422, "proof_invalid");
+        refused(
+            st.post(&ministry, REPORT, report.encode()),
+            422,
+            "proof_invalid",
+        );
     }
     // Items out of log order do not match the logged sequence either.
     let mut swapped = items.clone();
     swapped.swap(0, 1);
     let report = st.prove(period, &swapped);
-    refused(st.post(&ministry, REPORT, report.encode()), 422, "proof_invalid");
+    refused(
+        st.post(&ministry, REPORT, report.encode()),
+        422,
+        "proof_invalid",
+    );
 
     // The honest report is accepted and closes the period.
     let (status, body) = st.post(&ministry, REPORT, honest.encode());
     assert_eq!(status, 201, "{body}");
     let report_index = body["index"].as_u64().unwrap();
-    refused(st.post(&ministry, REPORT, honest.encode()), 409, "period_closed");
+    refused(
+        st.post(&ministry, REPORT, honest.encode()),
+        409,
+        "period_closed",
+    );
     let late = Expenditure {
         period: period.into(),
         commitment: field_to_bytes(&item_commitment(&ItemOpening::random(1, 0, &mut st.rng))),
         label: "late".into(),
     };
-    refused(st.post(&ministry, EXPENDITURE, late.encode()), 409, "period_closed");
+    refused(
+        st.post(&ministry, EXPENDITURE, late.encode()),
+        409,
+        "period_closed",
+    );
 
     // Totals within appropriations: a period over budget cannot be reported.
     st.budget(&ministry, "2027-Q3", [50, 50, 50]);
     let over = vec![st.record(&ministry, "2027-Q3", 51, 0)];
     let report = st.prove("2027-Q3", &over);
-    refused(st.post(&ministry, REPORT, report.encode()), 422, "over_budget");
+    refused(
+        st.post(&ministry, REPORT, report.encode()),
+        422,
+        "over_budget",
+    );
 
     let agency = st.agency(&ministry);
     let view: PeriodView = st.get(&format!("/v1/funds/periods/{agency}/{period}"));
@@ -230,7 +277,10 @@ fn reports_audits_and_bundles() {
     // Spot audit: the seed must be a checkpoint root after the report.
     std::thread::sleep(std::time::Duration::from_millis(600));
     let (_, cp) = get_json(&agent(), &format!("{}/v1/log/checkpoint", st.server.base));
-    let seed: [u8; 32] = hex::decode(cp["root"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let seed: [u8; 32] = hex::decode(cp["root"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
     let seed_size = cp["size"].as_u64().unwrap();
     assert!(seed_size > report_index, "checkpoint {cp}");
     let request = AuditRequest {
@@ -245,13 +295,22 @@ fn reports_audits_and_bundles() {
         seed: [1; 32],
         ..request.clone()
     };
-    refused(st.post(&office, AUDIT_REQUEST, wrong_root.encode()), 422, "bad_seed");
+    refused(
+        st.post(&office, AUDIT_REQUEST, wrong_root.encode()),
+        422,
+        "bad_seed",
+    );
     let early = AuditRequest {
         seed_size: report_index,
         ..request.clone()
     };
-    refused(st.post(&office, AUDIT_REQUEST, early.encode()), 422, "bad_seed");
-    let request_record = Record::signed(DOMAIN, AUDIT_REQUEST, now_ms(), request.encode(), &office).unwrap();
+    refused(
+        st.post(&office, AUDIT_REQUEST, early.encode()),
+        422,
+        "bad_seed",
+    );
+    let request_record =
+        Record::signed(DOMAIN, AUDIT_REQUEST, now_ms(), request.encode(), &*office).unwrap();
     let (status, body) = post_record(&agent(), &st.server.base, &request_record);
     assert_eq!(status, 201, "{body}");
     let id = hex::encode(request_record.id());
@@ -268,15 +327,30 @@ fn reports_audits_and_bundles() {
     };
     let honest_answer = AuditOpening {
         request: request_record.id(),
-        items: sample.iter().map(|&p| open(p, &items[p as usize])).collect(),
+        items: sample
+            .iter()
+            .map(|&p| open(p, &items[p as usize]))
+            .collect(),
     };
     let mut wrong = honest_answer.clone();
     wrong.items[1].amount += 1;
-    refused(st.post(&ministry, AUDIT_OPENING, wrong.encode()), 422, "opening_mismatch");
+    refused(
+        st.post(&ministry, AUDIT_OPENING, wrong.encode()),
+        422,
+        "opening_mismatch",
+    );
     let mut partial = honest_answer.clone();
     partial.items.pop();
-    refused(st.post(&ministry, AUDIT_OPENING, partial.encode()), 422, "wrong_sample");
-    refused(st.post(&other, AUDIT_OPENING, honest_answer.encode()), 403, "not_agency");
+    refused(
+        st.post(&ministry, AUDIT_OPENING, partial.encode()),
+        422,
+        "wrong_sample",
+    );
+    refused(
+        st.post(&other, AUDIT_OPENING, honest_answer.encode()),
+        403,
+        "not_agency",
+    );
     let (status, body) = st.post(&ministry, AUDIT_OPENING, honest_answer.encode());
     assert_eq!(status, 201, "{body}");
     let audit: AuditView = st.get(&format!("/v1/funds/audits/{id}"));
@@ -297,7 +371,11 @@ fn reports_audits_and_bundles() {
     assert_eq!(verified.items, 6);
     assert_eq!(verified.agency, "ministry");
     assert_eq!(
-        verified.categories.iter().map(|c| c.total).collect::<Vec<_>>(),
+        verified
+            .categories
+            .iter()
+            .map(|c| c.total)
+            .collect::<Vec<_>>(),
         vec![1124, 301, 45]
     );
     assert_eq!(verified.audits, vec![(sample.clone(), true)]);
@@ -305,11 +383,16 @@ fn reports_audits_and_bundles() {
     for position in 0..bundle.evidence.entries.len() {
         let mut tampered = bundle.clone();
         let entry = &mut tampered.evidence.entries[position];
-        let mut leaf = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &entry.record).unwrap();
+        let mut leaf =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &entry.record)
+                .unwrap();
         let at = leaf.len() - 70;
         leaf[at] ^= 1;
         entry.record = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &leaf);
-        assert!(tampered.verify(&st.log_vkey, params).is_err(), "entry {position}");
+        assert!(
+            tampered.verify(&st.log_vkey, params).is_err(),
+            "entry {position}"
+        );
     }
     // Leaving out an expenditure (record and all): the period proof fails.
     let mut missing = bundle.clone();
@@ -329,7 +412,11 @@ fn reports_audits_and_bundles() {
             .unwrap()
     };
     let out = run(&file);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("all 6 logged expenditures"), "{stdout}");
     let tampered_file = st.tmp.path().join("missing.json");

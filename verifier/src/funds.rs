@@ -120,10 +120,11 @@ impl FundsBundle {
                 what: "agency",
                 reason: "not 32 hex bytes".into(),
             })?;
-        let agency = VerifyingKey::from_bytes(&agency_bytes).map_err(|_| VerifyError::Malformed {
-            what: "agency",
-            reason: "not an Ed25519 key".into(),
-        })?;
+        let agency =
+            VerifyingKey::from_bytes(&agency_bytes).map_err(|_| VerifyError::Malformed {
+                what: "agency",
+                reason: "not an Ed25519 key".into(),
+            })?;
         let evidence = self.evidence.verify(log_vkey)?;
         let mut book = FundsBook::new();
         let mut funds_indices = Vec::new();

@@ -29,8 +29,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_circuits::funds::{FundsError, FundsParams, FundsShape, FundsVerifyingKey};
 use zkaudit_ledger::funds::{
-    AUDIT_OPENING, AUDIT_REQUEST, BUDGET, Checked, DOMAIN, EXPENDITURE, FundsBook,
-    FundsRuleError, Period, REPORT, period_key,
+    AUDIT_OPENING, AUDIT_REQUEST, BUDGET, Checked, DOMAIN, EXPENDITURE, FundsBook, FundsRuleError,
+    Period, REPORT, period_key,
 };
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::sequencer::Pending;
@@ -334,7 +334,10 @@ pub struct ReportView {
 fn summary(state: &AppState, p: &Period) -> PeriodSummary {
     PeriodSummary {
         agency: hex::encode(p.agency.as_bytes()),
-        agency_name: state.authorities().by_key(&p.agency).map(|a| a.name.clone()),
+        agency_name: state
+            .authorities()
+            .by_key(&p.agency)
+            .map(|a| a.name.clone()),
         period: p.budget.period.clone(),
         items: p.items.len(),
         report_index: p.report.as_ref().map(|r| r.0),
@@ -345,7 +348,10 @@ fn audit_view(state: &AppState, a: &zkaudit_ledger::funds::Audit) -> AuditView {
     AuditView {
         id: hex::encode(a.id),
         index: a.index,
-        requester: state.authorities().by_key(&a.requester).map(|x| x.name.clone()),
+        requester: state
+            .authorities()
+            .by_key(&a.requester)
+            .map(|x| x.name.clone()),
         seed_size: a.request.seed_size,
         seed: hex::encode(a.request.seed),
         sample: a.sample.clone(),
@@ -382,11 +388,13 @@ async fn with_period<T: Send + 'static>(
             .ok()
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-            .ok_or_else(|| ApiError::bad_request("bad_agency", "agency: 32 hex bytes of an Ed25519 key"))?;
+            .ok_or_else(|| {
+                ApiError::bad_request("bad_agency", "agency: 32 hex bytes of an Ed25519 key")
+            })?;
         funds(&state)?.with_book(&state, |book| {
-            let p = book
-                .period(&key, &period)
-                .ok_or_else(|| ApiError::not_found(format!("no period {period:?} of that agency")))?;
+            let p = book.period(&key, &period).ok_or_else(|| {
+                ApiError::not_found(format!("no period {period:?} of that agency"))
+            })?;
             f(&state, p)
         })
     })
@@ -490,7 +498,10 @@ async fn get_bundle(
             state,
             report_index,
         )?);
-        if indices.iter().any(|&i| i >= state.sequencer().latest_checkpoint().size) {
+        if indices
+            .iter()
+            .any(|&i| i >= state.sequencer().latest_checkpoint().size)
+        {
             return Err(ApiError::unavailable(
                 "the period's latest record is being checkpointed; retry in a moment",
             ));
