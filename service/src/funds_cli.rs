@@ -239,9 +239,18 @@ impl OpeningsFile {
         Ok(file)
     }
 
-    /// Writes the file (owner-only permissions).
+    /// Writes the file (owner-only permissions), replacing it atomically:
+    /// a crash leaves the old or the new file, never a torn one.
     pub fn save(&self, path: &Path) -> Result<()> {
-        write_secret_file(path, &serde_json::to_string_pretty(self)?)
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        if tmp.exists() {
+            std::fs::remove_file(&tmp)?;
+        }
+        write_secret_file(&tmp, &serde_json::to_string_pretty(self)?)?;
+        std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+        Ok(())
     }
 
     /// The opening whose commitment is `commitment` (hex).
