@@ -7,6 +7,7 @@
 //! | kind             | signed by  | payload                                                      |
 //! |------------------|------------|--------------------------------------------------------------|
 //! | `budget`         | agency     | [`Budget`]: period, circuit chunk size, category labels and appropriations |
+//! | `contract`       | agency     | [`Contract`]: tender id, winner, value, dates, document digests |
 //! | `expenditure`    | agency     | [`Expenditure`]: period, item commitment, public label       |
 //! | `report`         | agency     | [`Report`]: period, per-category totals, final blinding, period proof |
 //! | `audit.request`  | oversight  | [`AuditRequest`]: agency, period, seed (a checkpoint root), sample size |
@@ -54,6 +55,8 @@ use crate::record::{Author, Record};
 pub const DOMAIN: &str = "funds";
 /// Kind: an agency's appropriation for one period.
 pub const BUDGET: &str = "budget";
+/// Kind: a procurement contract award (public).
+pub const CONTRACT: &str = "contract";
 /// Kind: one hidden expenditure.
 pub const EXPENDITURE: &str = "expenditure";
 /// Kind: a period's proven per-category totals.
@@ -72,6 +75,9 @@ pub const MAX_REPORT_PROOF: usize = 56_000;
 pub const MAX_SAMPLE: usize = 256;
 /// Domain-separation tag of the audit sample derivation.
 pub const SAMPLE_CONTEXT: &[u8] = b"zkaudit/v1/funds-audit-sample\0";
+
+/// Most document digests a contract carries.
+pub const MAX_DOCUMENTS: usize = 16;
 
 const MAX_PERIOD: usize = 32;
 const MAX_LABEL: usize = 128;
@@ -98,6 +104,9 @@ pub enum FundsRuleError {
     /// The period already has a budget.
     #[error("period {0:?} of this agency already has a budget")]
     BudgetExists(String),
+    /// The agency already logged a contract for this tender.
+    #[error("tender {0:?} of this agency already has a contract")]
+    ContractExists(String),
     /// The period is reported: no more expenditures, no second report.
     #[error("period {0:?} of this agency is already reported")]
     PeriodClosed(String),
@@ -264,6 +273,72 @@ impl Budget {
         }
         FundsShape::new(self.chunk_size as usize, self.categories.len())
             .map_err(|e| invalid(e.to_string()))
+    }
+}
+
+/// `contract`: a procurement award, public in full.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contract {
+    /// Tender id (same syntax as period ids), unique per agency.
+    pub tender: String,
+    /// The winner's public name or registry number.
+    pub winner: String,
+    /// Contract value in minor units.
+    pub value: u64,
+    /// Award date, days since 1970-01-01.
+    pub awarded_day: u32,
+    /// End of the contract, days since 1970-01-01 (not before the award).
+    pub ends_day: u32,
+    /// SHA3-256 digests of the tender and contract documents (at most 16).
+    pub documents: Vec<[u8; 32]>,
+}
+
+impl Contract {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.tender)
+            .str(&self.winner)
+            .u64(self.value)
+            .u32(self.awarded_day)
+            .u32(self.ends_day)
+            .u8(self.documents.len() as u8);
+        for d in &self.documents {
+            w.fixed(d);
+        }
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> FundsResult<Self> {
+        let mut r = Reader::new(bytes);
+        let tender = read_period(&mut r).map_err(|_| invalid("tender: 1-32 of [A-Za-z0-9-.]"))?;
+        let winner = read_label(&mut r, "winner")?;
+        if winner.is_empty() {
+            return Err(invalid("winner: empty"));
+        }
+        let value = r.u64("value")?;
+        let awarded_day = r.u32("award day")?;
+        let ends_day = r.u32("end day")?;
+        let n = r.u8("documents")? as usize;
+        if n > MAX_DOCUMENTS {
+            return Err(invalid(format!("at most {MAX_DOCUMENTS} documents")));
+        }
+        let documents = (0..n)
+            .map(|_| r.array::<32>("document digest"))
+            .collect::<Result<Vec<_>, _>>()?;
+        r.finish()?;
+        if ends_day < awarded_day {
+            return Err(invalid("the contract ends before its award"));
+        }
+        Ok(Self {
+            tender,
+            winner,
+            value,
+            awarded_day,
+            ends_day,
+            documents,
+        })
     }
 }
 
@@ -623,6 +698,8 @@ pub fn period_key(agency: &VerifyingKey, period: &str) -> Vec<u8> {
 pub enum Checked {
     /// A new period's budget.
     Budget(Budget),
+    /// A new contract.
+    Contract(Contract),
     /// An expenditure of an open period.
     Expenditure(Expenditure),
     /// A report (its proof still to be verified against the period's commitments).
@@ -637,6 +714,7 @@ pub enum Checked {
 #[derive(Clone, Debug, Default)]
 pub struct FundsBook {
     periods: BTreeMap<PeriodKey, Period>,
+    contracts: BTreeMap<PeriodKey, (u64, Contract)>,
     requests: HashMap<[u8; 32], (PeriodKey, usize)>,
     applied_up_to: u64,
 }
@@ -669,6 +747,11 @@ impl FundsBook {
         self.periods.values()
     }
 
+    /// A contract (with its log index) by agency and tender id.
+    pub fn contract(&self, agency: &VerifyingKey, tender: &str) -> Option<&(u64, Contract)> {
+        self.contracts.get(&(agency.to_bytes(), tender.to_owned()))
+    }
+
     /// The period and position of an audit request, by its record id.
     pub fn audit(&self, id: &[u8; 32]) -> Option<(&Period, &Audit)> {
         let (key, pos) = self.requests.get(id)?;
@@ -692,6 +775,13 @@ impl FundsBook {
                     return Err(FundsRuleError::BudgetExists(budget.period));
                 }
                 Ok(Checked::Budget(budget))
+            }
+            CONTRACT => {
+                let contract = Contract::decode(payload)?;
+                if self.contracts.contains_key(&key(&contract.tender)) {
+                    return Err(FundsRuleError::ContractExists(contract.tender));
+                }
+                Ok(Checked::Contract(contract))
             }
             EXPENDITURE => {
                 let item = Expenditure::decode(payload)?;
@@ -814,6 +904,12 @@ impl FundsBook {
                     },
                 );
             }
+            Checked::Contract(contract) => {
+                self.contracts.insert(
+                    (author.to_bytes(), contract.tender.clone()),
+                    (index, contract),
+                );
+            }
             Checked::Expenditure(item) => {
                 if let Some(p) = self.periods.get_mut(&(author.to_bytes(), item.period)) {
                     p.items.push(Item {
@@ -896,6 +992,107 @@ mod tests {
         let mut trailing = non_canonical.encode();
         trailing.push(0);
         assert!(Expenditure::decode(&trailing).is_err());
+    }
+
+    fn key(seed: u8) -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn signed(key: &ed25519_dalek::SigningKey, kind: &str, payload: Vec<u8>) -> Record {
+        Record::signed(DOMAIN, kind, 1, payload, key).unwrap()
+    }
+
+    fn item(period: &str, c: u8) -> Vec<u8> {
+        let mut commitment = [0u8; 32];
+        commitment[0] = c;
+        Expenditure {
+            period: period.into(),
+            commitment,
+            label: String::new(),
+        }
+        .encode()
+    }
+
+    #[test]
+    fn the_book_closes_periods_and_skips_reports_that_miss_items() {
+        let (agency, other) = (key(1), key(2));
+        let mut book = FundsBook::new();
+        let budget = Budget {
+            period: "P".into(),
+            chunk_size: 4,
+            categories: vec![Category {
+                label: "a".into(),
+                appropriation: 100,
+            }],
+        };
+        book.apply(0, &signed(&agency, BUDGET, budget.encode()));
+        assert_eq!(
+            book.check(&signed(&agency, BUDGET, budget.encode()))
+                .unwrap_err(),
+            FundsRuleError::BudgetExists("P".into())
+        );
+        // Another agency has no budget for P.
+        assert_eq!(
+            book.check(&signed(&other, EXPENDITURE, item("P", 1)))
+                .unwrap_err(),
+            FundsRuleError::NoBudget("P".into())
+        );
+        book.apply(1, &signed(&agency, EXPENDITURE, item("P", 1)));
+        let report = |items, total| Report {
+            period: "P".into(),
+            items,
+            totals: vec![total],
+            final_blinding: [0; 32],
+            proof: vec![],
+        };
+        // A report admitted for one item, but logged after a second item
+        // raced in: the book skips it and the period stays open.
+        book.apply(2, &signed(&agency, EXPENDITURE, item("P", 2)));
+        book.apply(3, &signed(&agency, REPORT, report(1, 5).encode()));
+        let key_a = agency.verifying_key();
+        assert!(book.period(&key_a, "P").unwrap().report.is_none());
+        assert_eq!(
+            book.check(&signed(&agency, REPORT, report(2, 101).encode()))
+                .unwrap_err(),
+            FundsRuleError::OverBudget { category: 0 }
+        );
+        book.apply(4, &signed(&agency, REPORT, report(2, 5).encode()));
+        let period = book.period(&key_a, "P").unwrap();
+        assert_eq!(period.report.as_ref().map(|r| r.0), Some(4));
+        assert_eq!(period.indices(), vec![0, 1, 2, 4]);
+        // Closed: a late item is refused and skipped.
+        assert_eq!(
+            book.check(&signed(&agency, EXPENDITURE, item("P", 3)))
+                .unwrap_err(),
+            FundsRuleError::PeriodClosed("P".into())
+        );
+        book.apply(5, &signed(&agency, EXPENDITURE, item("P", 3)));
+        assert_eq!(book.period(&key_a, "P").unwrap().items.len(), 2);
+        // Contracts: one per tender and agency.
+        let contract = Contract {
+            tender: "T-1".into(),
+            winner: "Acme Roads Ltd".into(),
+            value: 10,
+            awarded_day: 20_000,
+            ends_day: 20_100,
+            documents: vec![[3; 32]],
+        };
+        assert_eq!(Contract::decode(&contract.encode()), Ok(contract.clone()));
+        book.apply(6, &signed(&agency, CONTRACT, contract.encode()));
+        assert_eq!(
+            book.check(&signed(&agency, CONTRACT, contract.encode()))
+                .unwrap_err(),
+            FundsRuleError::ContractExists("T-1".into())
+        );
+        assert!(
+            book.check(&signed(&other, CONTRACT, contract.encode()))
+                .is_ok()
+        );
+        let backwards = Contract {
+            ends_day: 1,
+            ..contract
+        };
+        assert!(Contract::decode(&backwards.encode()).is_err());
     }
 
     #[test]

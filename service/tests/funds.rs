@@ -19,8 +19,8 @@ use zkaudit_circuits::funds::{
     FundsParams, FundsShape, ItemOpening, field_to_bytes, item_commitment,
 };
 use zkaudit_ledger::funds::{
-    AUDIT_OPENING, AUDIT_REQUEST, AuditOpening, AuditRequest, BUDGET, Budget, Category, DOMAIN,
-    EXPENDITURE, Expenditure, OpenedItem, REPORT, Report, derive_sample,
+    AUDIT_OPENING, AUDIT_REQUEST, AuditOpening, AuditRequest, BUDGET, Budget, CONTRACT, Category,
+    Contract, DOMAIN, EXPENDITURE, Expenditure, OpenedItem, REPORT, Report, derive_sample,
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
@@ -170,6 +170,33 @@ fn reports_audits_and_bundles() {
         409,
         "already_used",
     );
+
+    // A public contract award; one per tender.
+    let contract = Contract {
+        tender: "T-2027-001".into(),
+        winner: "Acme Roads Ltd".into(),
+        value: 1_500_000,
+        awarded_day: 20_800,
+        ends_day: 21_000,
+        documents: vec![[7; 32]],
+    };
+    let (status, body) = st.post(&ministry, CONTRACT, contract.encode());
+    assert_eq!(status, 201, "{body}");
+    let again = Contract {
+        value: 2,
+        ..contract.clone()
+    };
+    refused(
+        st.post(&ministry, CONTRACT, again.encode()),
+        409,
+        "already_used",
+    );
+    let shown: serde_json::Value = st.get(&format!(
+        "/v1/funds/contracts/{}/T-2027-001",
+        st.agency(&ministry)
+    ));
+    assert_eq!(shown["winner"], "Acme Roads Ltd");
+    assert_eq!(shown["value"], 1_500_000);
 
     // Six items (two chunks), interleaved with items of another period and
     // of another agency.

@@ -29,8 +29,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_circuits::funds::{FundsError, FundsParams, FundsShape, FundsVerifyingKey};
 use zkaudit_ledger::funds::{
-    AUDIT_OPENING, AUDIT_REQUEST, BUDGET, Checked, DOMAIN, EXPENDITURE, FundsBook, FundsRuleError,
-    Period, REPORT, period_key,
+    AUDIT_OPENING, AUDIT_REQUEST, BUDGET, CONTRACT, Checked, DOMAIN, EXPENDITURE, FundsBook,
+    FundsRuleError, Period, REPORT, period_key,
 };
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::sequencer::Pending;
@@ -67,6 +67,7 @@ pub fn funds_refused(e: FundsRuleError) -> ApiError {
             ApiError::unprocessable("unknown_target", message)
         }
         FundsRuleError::BudgetExists(_)
+        | FundsRuleError::ContractExists(_)
         | FundsRuleError::DuplicateItem(_)
         | FundsRuleError::AlreadyAnswered => ApiError::conflict("already_used", message),
         FundsRuleError::PeriodClosed(_) => ApiError::conflict("period_closed", message),
@@ -160,7 +161,7 @@ impl Domain for FundsDomain {
 
     fn authorisation(&self, kind: &str) -> Option<Authorisation> {
         match kind {
-            BUDGET | EXPENDITURE | REPORT | AUDIT_REQUEST | AUDIT_OPENING => {
+            BUDGET | CONTRACT | EXPENDITURE | REPORT | AUDIT_REQUEST | AUDIT_OPENING => {
                 Some(Authorisation::Authority)
             }
             _ => None,
@@ -181,6 +182,9 @@ impl Domain for FundsDomain {
         Ok(match checked {
             Checked::Budget(budget) => {
                 pending.unique("funds/budget", period_key(&agency, &budget.period))
+            }
+            Checked::Contract(contract) => {
+                pending.unique("funds/contract", period_key(&agency, &contract.tender))
             }
             Checked::Expenditure(item) => {
                 let mut key = period_key(&agency, &item.period);
@@ -218,6 +222,7 @@ impl Domain for FundsDomain {
             .routes(routes!(get_report))
             .routes(routes!(get_bundle))
             .routes(routes!(get_audit))
+            .routes(routes!(get_contract))
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
@@ -534,6 +539,59 @@ async fn get_audit(
                 .audit(&id)
                 .ok_or_else(|| ApiError::not_found("no such audit request"))?;
             Ok(audit_view(&state, audit))
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// A contract as served.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ContractView {
+    /// Log index.
+    pub index: u64,
+    /// Tender id.
+    pub tender: String,
+    /// Winner.
+    pub winner: String,
+    /// Value, minor units.
+    pub value: u64,
+    /// Award day (days since 1970-01-01).
+    pub awarded_day: u32,
+    /// End day (days since 1970-01-01).
+    pub ends_day: u32,
+    /// Document digests (SHA3-256), hex.
+    pub documents: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/v1/funds/contracts/{agency}/{tender}", tag = "funds",
+    params(("agency" = String, Path, description = "Agency key, hex"), ("tender" = String, Path, description = "Tender id")),
+    responses((status = 200, body = ContractView), (status = 404, body = ErrorBody)))]
+async fn get_contract(
+    State(state): State<AppState>,
+    AppPath((agency, tender)): AppPath<(String, String)>,
+) -> ApiResult<Json<ContractView>> {
+    let view = blocking_api(move || {
+        let key = hex::decode(&agency)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+            .ok_or_else(|| {
+                ApiError::bad_request("bad_agency", "agency: 32 hex bytes of an Ed25519 key")
+            })?;
+        funds(&state)?.with_book(&state, |book| {
+            let (index, c) = book.contract(&key, &tender).ok_or_else(|| {
+                ApiError::not_found(format!("no contract {tender:?} of that agency"))
+            })?;
+            Ok(ContractView {
+                index: *index,
+                tender: c.tender.clone(),
+                winner: c.winner.clone(),
+                value: c.value,
+                awarded_day: c.awarded_day,
+                ends_day: c.ends_day,
+                documents: c.documents.iter().map(hex::encode).collect(),
+            })
         })
     })
     .await?;
