@@ -17,6 +17,7 @@
 //! * [`land`]: parcels, multi-signed transfers and liens, offline history checks;
 //! * [`health`]: medical-record commitments, consent and access audit, and
 //!   the vaccine supply chain, with their offline checks;
+//! * [`funds`]: budgets, hidden expenditures, proven period reports, spot audits;
 //! * [`store`] (features `sqlite`, `postgres`): the storage layer and the
 //!   [`sequencer`] that integrates batches into the tree durably.
 //!
@@ -27,6 +28,7 @@ pub mod authority;
 pub mod codec;
 pub mod election;
 mod error;
+pub mod funds;
 pub mod health;
 pub mod identity;
 pub mod land;

@@ -73,6 +73,9 @@ pub enum Command {
     Trustee(crate::election_cli::TrusteeCommand),
     /// Cast an encrypted ballot, proved locally; writes the receipt.
     Vote(crate::election_cli::VoteArgs),
+    /// Public funds: budgets, hidden expenditures, proven period reports, spot audits.
+    #[command(subcommand)]
+    Funds(crate::funds_cli::FundsCommand),
     /// Run end-to-end scenarios on the embedded default (all of them without a domain).
     Demo(crate::demo::DemoArgs),
 }
@@ -263,6 +266,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Election(cmd) => crate::election_cli::election(cmd),
         Command::Trustee(cmd) => crate::election_cli::trustee(cmd),
         Command::Vote(args) => crate::election_cli::vote(args),
+        Command::Funds(cmd) => crate::funds_cli::funds(cmd),
         Command::Demo(args) => crate::demo::run(args),
     }
 }
@@ -387,6 +391,11 @@ fn verify(args: VerifyArgs) -> Result<()> {
     }
     if format == ELECTION_BUNDLE_FORMAT {
         return verify_election_bundle(&text, &log_key);
+    }
+    if format == zkaudit_verifier::funds::FUNDS_BUNDLE_FORMAT {
+        let params =
+            std::env::var_os("ZKAUDIT_PARAMS_DIR").unwrap_or_else(|| "zkaudit-params".into());
+        return crate::funds_cli::verify_bundle(&text, &log_key, Path::new(&params));
     }
     let receipt: Receipt = serde_json::from_str(&text).with_context(|| {
         format!(

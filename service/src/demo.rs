@@ -55,6 +55,9 @@ pub struct DemoArgs {
     /// Ballots cast in the election scenario (each proved in about a second).
     #[arg(long, default_value_t = 60)]
     pub voters: usize,
+    /// Expenditures in the funds scenario.
+    #[arg(long, default_value_t = 2000)]
+    pub items: usize,
 }
 
 /// The scenarios.
@@ -68,6 +71,8 @@ pub enum DemoDomain {
     Health,
     /// A 3-of-5 trustee election: key ceremony, encrypted proved ballots, tally, bundle.
     Election,
+    /// Hidden expenditures, halo2-proven totals, spot audits.
+    Funds,
 }
 
 /// Runs `zkaudit demo`.
@@ -82,6 +87,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             DemoDomain::Land,
             DemoDomain::Health,
             DemoDomain::Election,
+            DemoDomain::Funds,
         ],
     };
     for domain in domains {
@@ -92,6 +98,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             DemoDomain::Election => {
                 crate::election_demo::election(&runtime, &args.data, args.voters)?
             }
+            DemoDomain::Funds => crate::funds_demo::funds(&runtime, &args.data, args.items)?,
         }
     }
     println!(

@@ -18,6 +18,8 @@ pub mod domains;
 pub mod election_cli;
 mod election_demo;
 pub mod error;
+pub mod funds_cli;
+mod funds_demo;
 pub mod health_cli;
 pub mod health_demo;
 pub mod identity_cli;

@@ -5,7 +5,8 @@
 //! nothing but the log's public key. No async runtime, no database, no
 //! thread pool; builds for `wasm32` so citizens can verify in a browser.
 //!
-//! [`land`] checks a parcel's title history offline.
+//! [`land`] checks a parcel's title history offline; [`funds`] an agency's
+//! proven period report and its spot audits.
 //! [`health`] checks a vaccine lot's chain of custody or a patient's access
 //! log offline.
 //!
@@ -17,6 +18,7 @@
 pub mod claim;
 pub mod election;
 pub mod evidence;
+pub mod funds;
 pub mod groth16;
 pub mod health;
 pub mod land;
@@ -72,6 +74,9 @@ pub enum VerifyError {
         /// Sorted indices of the invalid proofs.
         invalid: Vec<usize>,
     },
+    /// A public-funds period proof or its encoding was rejected.
+    #[error("funds report rejected: {0}")]
+    Funds(zkaudit_circuits::funds::FundsError),
     /// Too few witnesses cosigned.
     #[error("only {got} of the required {required} witness cosignatures verify")]
     Quorum {

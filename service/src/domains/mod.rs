@@ -17,6 +17,7 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 
 pub mod election;
+pub mod funds;
 pub mod health;
 pub mod identity;
 pub mod land;
@@ -84,6 +85,7 @@ pub fn all(data_dir: &std::path::Path) -> Vec<std::sync::Arc<dyn Domain>> {
         std::sync::Arc::new(election::ElectionDomain::new(data_dir.join("keys"))),
         std::sync::Arc::new(land::LandDomain),
         std::sync::Arc::new(health::HealthDomain::new()),
+        std::sync::Arc::new(funds::FundsDomain::new(data_dir.to_path_buf())),
     ]
 }
 

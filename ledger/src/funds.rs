@@ -1,0 +1,1108 @@
+//! Public funds: agencies' budgets, hidden expenditures, proven period
+//! reports and spot audits, replayed from the log.
+//!
+//! Every record is signed by an authority; the agency of a budget,
+//! expenditure, report or audit answer is its signer.
+//!
+//! | kind             | signed by  | payload                                                      |
+//! |------------------|------------|--------------------------------------------------------------|
+//! | `budget`         | agency     | [`Budget`]: period, circuit chunk size, category labels and appropriations |
+//! | `contract`       | agency     | [`Contract`]: tender id, winner, value, dates, document digests |
+//! | `expenditure`    | agency     | [`Expenditure`]: period, item commitment, public label       |
+//! | `report`         | agency     | [`Report`]: period, per-category totals, final blinding, period proof |
+//! | `audit.request`  | oversight  | [`AuditRequest`]: agency, period, seed (a checkpoint root), sample size |
+//! | `audit.opening`  | agency     | [`AuditOpening`]: the request's id and the sampled items' openings |
+//!
+//! Rules ([`FundsBook::check`]):
+//!
+//! - one budget per (agency, period); it fixes the circuit shape
+//!   (`chunk_size` × number of categories) the report is proved in;
+//! - expenditures need the period's budget and are refused once the period
+//!   is reported (closed), so the report covers exactly the items logged
+//!   before it, in log order;
+//! - one report per (agency, period), with one total per category and each
+//!   total at most the category's appropriation. The period proof itself is
+//!   checked by the service (and by the offline verifier) with
+//!   [`zkaudit_circuits::funds::verify_period`] against
+//!   [`Period::commitments`]; this book holds no keys;
+//! - an audit request names a reported period and a seed from a checkpoint
+//!   logged AFTER the report (so the agency could not foresee the sample);
+//!   the sample is [`derive_sample`] of the seed, which anyone recomputes;
+//! - one answer per request, by the audited agency, opening exactly the
+//!   sampled items, each opening matching its logged commitment.
+//!
+//! # Report size
+//!
+//! A report is one record, so its proof must fit [`MAX_REPORT_PROOF`]
+//! bytes: a chunk proof is about 4.8 KB at the production shape (1,024
+//! items per chunk, k = 16), so a report holds up to 11 chunks — 11,264
+//! items per period at the production shape. Periods larger than that need
+//! a larger chunk size (or a multi-record report, not built yet).
+
+use std::collections::{BTreeMap, HashMap};
+
+use ed25519_dalek::VerifyingKey;
+use sha3::{Digest, Sha3_256};
+use zkaudit_circuits::funds::{
+    FundsShape, ItemOpening, MAX_CATEGORIES, field_from_bytes, field_to_bytes, item_commitment,
+    pallas,
+};
+
+use crate::codec::{CodecError, Reader, Writer};
+use crate::record::{Author, Record};
+
+/// The domain name.
+pub const DOMAIN: &str = "funds";
+/// Kind: an agency's appropriation for one period.
+pub const BUDGET: &str = "budget";
+/// Kind: a procurement contract award (public).
+pub const CONTRACT: &str = "contract";
+/// Kind: one hidden expenditure.
+pub const EXPENDITURE: &str = "expenditure";
+/// Kind: a period's proven per-category totals.
+pub const REPORT: &str = "report";
+/// Kind: an oversight body's spot-audit request.
+pub const AUDIT_REQUEST: &str = "audit.request";
+/// Kind: the agency's openings of the sampled items.
+pub const AUDIT_OPENING: &str = "audit.opening";
+
+/// Chunk sizes a budget may choose (the circuit's k follows: 4 → 11,
+/// 16 → 11, 64 → 12, 256 → 14, 1,024 → 16).
+pub const CHUNK_SIZES: [usize; 5] = [4, 16, 64, 256, 1024];
+/// Largest period proof a report carries (fits a record with its header).
+pub const MAX_REPORT_PROOF: usize = 56_000;
+/// Largest audit sample.
+pub const MAX_SAMPLE: usize = 256;
+/// Domain-separation tag of the audit sample derivation.
+pub const SAMPLE_CONTEXT: &[u8] = b"zkaudit/v1/funds-audit-sample\0";
+
+/// Most document digests a contract carries.
+pub const MAX_DOCUMENTS: usize = 16;
+
+const MAX_PERIOD: usize = 32;
+const MAX_LABEL: usize = 128;
+
+/// Why a funds record is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FundsRuleError {
+    /// The payload is not a canonical encoding.
+    #[error("malformed payload: {0}")]
+    Malformed(#[from] CodecError),
+    /// A field breaks a rule (id syntax, shape, non-canonical field element…).
+    #[error("invalid {0}")]
+    Invalid(String),
+    /// Funds records are signed by an authority.
+    #[error("funds records must be signed")]
+    Unsigned,
+    /// Not a funds kind.
+    #[error("unknown funds record kind {0:?}")]
+    UnknownKind(String),
+    /// The agency has no budget for the period.
+    #[error("no budget for period {0:?} of this agency")]
+    NoBudget(String),
+    /// The period already has a budget.
+    #[error("period {0:?} of this agency already has a budget")]
+    BudgetExists(String),
+    /// The agency already logged a contract for this tender.
+    #[error("tender {0:?} of this agency already has a contract")]
+    ContractExists(String),
+    /// The period is reported: no more expenditures, no second report.
+    #[error("period {0:?} of this agency is already reported")]
+    PeriodClosed(String),
+    /// The report covers another number of items than the period holds.
+    #[error("the report covers {claimed} items, the period holds {logged}")]
+    ItemCount {
+        /// Items the report claims.
+        claimed: u32,
+        /// Items logged for the period.
+        logged: usize,
+    },
+    /// The period has no report yet (audits need one).
+    #[error("period {0:?} of this agency is not reported yet")]
+    NotReported(String),
+    /// The commitment is already logged for this period.
+    #[error("this commitment is already logged for period {0:?}")]
+    DuplicateItem(String),
+    /// A report's totals are not one per category.
+    #[error("expected {expected} totals, found {found}")]
+    TotalsCount {
+        /// Categories of the budget.
+        expected: usize,
+        /// Totals given.
+        found: usize,
+    },
+    /// A total exceeds the category's appropriation.
+    #[error("category {category} total exceeds its appropriation")]
+    OverBudget {
+        /// The category.
+        category: usize,
+    },
+    /// An audit seed that is not from a checkpoint after the report.
+    #[error("the audit seed must come from a checkpoint logged after the report (size > {0})")]
+    EarlySeed(u64),
+    /// No audit request has this id.
+    #[error("unknown audit request")]
+    UnknownRequest,
+    /// The request already has an answer.
+    #[error("the audit request is already answered")]
+    AlreadyAnswered,
+    /// The answer is not by the audited agency.
+    #[error("only the audited agency answers an audit request")]
+    NotAgency,
+    /// The answer does not open exactly the sampled items.
+    #[error("the answer must open exactly the sampled items {expected:?}")]
+    WrongSample {
+        /// The sampled item positions.
+        expected: Vec<u32>,
+    },
+    /// An opening does not match the logged commitment.
+    #[error("the opening of item {item} does not match its logged commitment")]
+    OpeningMismatch {
+        /// The item's position in the period.
+        item: u32,
+    },
+}
+
+/// Result alias of the funds rules.
+pub type FundsResult<T> = std::result::Result<T, FundsRuleError>;
+
+fn invalid(what: impl Into<String>) -> FundsRuleError {
+    FundsRuleError::Invalid(what.into())
+}
+
+/// Period ids: 1 to 32 bytes of `[A-Za-z0-9-.]` (they appear in URL paths).
+pub fn is_valid_period(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_PERIOD
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+}
+
+fn read_period(r: &mut Reader<'_>) -> FundsResult<String> {
+    let id = r.str("period", MAX_PERIOD)?.to_owned();
+    if !is_valid_period(&id) {
+        return Err(invalid("period: 1-32 of [A-Za-z0-9-.]"));
+    }
+    Ok(id)
+}
+
+fn read_label(r: &mut Reader<'_>, what: &'static str) -> FundsResult<String> {
+    let label = r.str(what, MAX_LABEL)?.to_owned();
+    if label.chars().any(char::is_control) {
+        return Err(invalid(format!("{what}: control characters")));
+    }
+    Ok(label)
+}
+
+fn read_field(r: &mut Reader<'_>, what: &'static str) -> FundsResult<[u8; 32]> {
+    let bytes = r.array::<32>(what)?;
+    field_from_bytes(&bytes)
+        .map_err(|_| invalid(format!("{what}: not a canonical Pallas field element")))?;
+    Ok(bytes)
+}
+
+fn read_u128(r: &mut Reader<'_>, what: &'static str) -> FundsResult<u128> {
+    Ok(u128::from_be_bytes(r.array::<16>(what)?))
+}
+
+/// One budget category.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Category {
+    /// Public label, e.g. `"roads"`.
+    pub label: String,
+    /// Appropriation in minor units.
+    pub appropriation: u64,
+}
+
+/// `budget`: an agency's appropriation for one period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Period id, e.g. `"2027-Q1"`.
+    pub period: String,
+    /// Items per proof chunk, one of [`CHUNK_SIZES`].
+    pub chunk_size: u32,
+    /// The categories (1 to 16); item categories index this list.
+    pub categories: Vec<Category>,
+}
+
+impl Budget {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.period)
+            .u32(self.chunk_size)
+            .u8(self.categories.len() as u8);
+        for c in &self.categories {
+            w.str(&c.label).u64(c.appropriation);
+        }
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> FundsResult<Self> {
+        let mut r = Reader::new(bytes);
+        let period = read_period(&mut r)?;
+        let chunk_size = r.u32("chunk size")?;
+        let n = r.u8("categories")? as usize;
+        let mut categories = Vec::with_capacity(n);
+        for _ in 0..n {
+            categories.push(Category {
+                label: read_label(&mut r, "category label")?,
+                appropriation: r.u64("appropriation")?,
+            });
+        }
+        r.finish()?;
+        let budget = Self {
+            period,
+            chunk_size,
+            categories,
+        };
+        budget.shape()?;
+        Ok(budget)
+    }
+
+    /// The circuit shape the period's report is proved in.
+    pub fn shape(&self) -> FundsResult<FundsShape> {
+        if !CHUNK_SIZES.contains(&(self.chunk_size as usize)) {
+            return Err(invalid(format!("chunk size: one of {CHUNK_SIZES:?}")));
+        }
+        if self.categories.is_empty() || self.categories.len() > MAX_CATEGORIES {
+            return Err(invalid("categories: 1 to 16"));
+        }
+        FundsShape::new(self.chunk_size as usize, self.categories.len())
+            .map_err(|e| invalid(e.to_string()))
+    }
+}
+
+/// `contract`: a procurement award, public in full.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contract {
+    /// Tender id (same syntax as period ids), unique per agency.
+    pub tender: String,
+    /// The winner's public name or registry number.
+    pub winner: String,
+    /// Contract value in minor units.
+    pub value: u64,
+    /// Award date, days since 1970-01-01.
+    pub awarded_day: u32,
+    /// End of the contract, days since 1970-01-01 (not before the award).
+    pub ends_day: u32,
+    /// SHA3-256 digests of the tender and contract documents (at most 16).
+    pub documents: Vec<[u8; 32]>,
+}
+
+impl Contract {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.tender)
+            .str(&self.winner)
+            .u64(self.value)
+            .u32(self.awarded_day)
+            .u32(self.ends_day)
+            .u8(self.documents.len() as u8);
+        for d in &self.documents {
+            w.fixed(d);
+        }
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> FundsResult<Self> {
+        let mut r = Reader::new(bytes);
+        let tender = read_period(&mut r).map_err(|_| invalid("tender: 1-32 of [A-Za-z0-9-.]"))?;
+        let winner = read_label(&mut r, "winner")?;
+        if winner.is_empty() {
+            return Err(invalid("winner: empty"));
+        }
+        let value = r.u64("value")?;
+        let awarded_day = r.u32("award day")?;
+        let ends_day = r.u32("end day")?;
+        let n = r.u8("documents")? as usize;
+        if n > MAX_DOCUMENTS {
+            return Err(invalid(format!("at most {MAX_DOCUMENTS} documents")));
+        }
+        let documents = (0..n)
+            .map(|_| r.array::<32>("document digest"))
+            .collect::<Result<Vec<_>, _>>()?;
+        r.finish()?;
+        if ends_day < awarded_day {
+            return Err(invalid("the contract ends before its award"));
+        }
+        Ok(Self {
+            tender,
+            winner,
+            value,
+            awarded_day,
+            ends_day,
+            documents,
+        })
+    }
+}
+
+/// `expenditure`: one hidden line item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expenditure {
+    /// Period id.
+    pub period: String,
+    /// [`item_commitment`] of the opening, canonical bytes.
+    pub commitment: [u8; 32],
+    /// Public label (project, payee class…); never the amount.
+    pub label: String,
+}
+
+impl Expenditure {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.period).fixed(&self.commitment).str(&self.label);
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> FundsResult<Self> {
+        let mut r = Reader::new(bytes);
+        let period = read_period(&mut r)?;
+        let commitment = read_field(&mut r, "commitment")?;
+        let label = read_label(&mut r, "label")?;
+        r.finish()?;
+        Ok(Self {
+            period,
+            commitment,
+            label,
+        })
+    }
+}
+
+/// `report`: a period's per-category totals with their proof.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Period id.
+    pub period: String,
+    /// Number of expenditures the report covers: must be the period's
+    /// count when the report is logged (an expenditure logged in between
+    /// makes the book skip the report, so a report never silently covers
+    /// fewer items than its period holds).
+    pub items: u32,
+    /// Per-category totals in minor units, one per budget category.
+    pub totals: Vec<u128>,
+    /// The final blinding of the running totals (public: it opens the last
+    /// chunk's commitment to the totals).
+    pub final_blinding: [u8; 32],
+    /// [`zkaudit_circuits::funds::PeriodProof::to_bytes`].
+    pub proof: Vec<u8>,
+}
+
+impl core::fmt::Debug for Report {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Report")
+            .field("period", &self.period)
+            .field("items", &self.items)
+            .field("totals", &self.totals)
+            .field("proof_bytes", &self.proof.len())
+            .finish()
+    }
+}
+
+impl Report {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.period)
+            .u32(self.items)
+            .u8(self.totals.len() as u8);
+        for t in &self.totals {
+            w.fixed(&t.to_be_bytes());
+        }
+        w.fixed(&self.final_blinding).bytes(&self.proof);
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> FundsResult<Self> {
+        let mut r = Reader::new(bytes);
+        let period = read_period(&mut r)?;
+        let items = r.u32("items")?;
+        let n = r.u8("totals")? as usize;
+        if n == 0 || n > MAX_CATEGORIES {
+            return Err(invalid("totals: 1 to 16"));
+        }
+        let totals = (0..n)
+            .map(|_| read_u128(&mut r, "total"))
+            .collect::<FundsResult<Vec<_>>>()?;
+        let final_blinding = read_field(&mut r, "final blinding")?;
+        let proof = r.bytes("proof", MAX_REPORT_PROOF)?.to_vec();
+        r.finish()?;
+        Ok(Self {
+            period,
+            items,
+            totals,
+            final_blinding,
+            proof,
+        })
+    }
+}
+
+/// `audit.request`: an oversight body asks an agency to open a sample of a
+/// reported period's items.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRequest {
+    /// The audited agency's Ed25519 key.
+    pub agency: [u8; 32],
+    /// Period id.
+    pub period: String,
+    /// Size of the checkpoint whose root is the seed.
+    pub seed_size: u64,
+    /// The root of the log's tree at `seed_size` (the service checks it).
+    pub seed: [u8; 32],
+    /// Items to open (1 to [`MAX_SAMPLE`]; capped at the period's items).
+    pub sample: u32,
+}
+
+impl AuditRequest {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.fixed(&self.agency)
+            .str(&self.period)
+            .u64(self.seed_size)
+            .fixed(&self.seed)
+            .u32(self.sample);
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> FundsResult<Self> {
+        let mut r = Reader::new(bytes);
+        let agency = r.array::<32>("agency")?;
+        VerifyingKey::from_bytes(&agency).map_err(|_| invalid("agency: not an Ed25519 key"))?;
+        let period = read_period(&mut r)?;
+        let seed_size = r.u64("seed size")?;
+        let seed = r.array::<32>("seed")?;
+        let sample = r.u32("sample")?;
+        r.finish()?;
+        if sample == 0 || sample as usize > MAX_SAMPLE {
+            return Err(invalid(format!("sample: 1 to {MAX_SAMPLE}")));
+        }
+        Ok(Self {
+            agency,
+            period,
+            seed_size,
+            seed,
+            sample,
+        })
+    }
+}
+
+/// One opened item of an audit answer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OpenedItem {
+    /// The item's position in the period (0 = first logged).
+    pub item: u32,
+    /// Amount in minor units.
+    pub amount: u64,
+    /// Category.
+    pub category: u16,
+    /// Salt, canonical bytes.
+    pub salt: [u8; 32],
+}
+
+impl core::fmt::Debug for OpenedItem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Opened items are public once logged; still, keep the salt out.
+        f.debug_struct("OpenedItem")
+            .field("item", &self.item)
+            .field("amount", &self.amount)
+            .field("category", &self.category)
+            .finish()
+    }
+}
+
+impl OpenedItem {
+    /// The opening as the circuit's type.
+    pub fn opening(&self) -> FundsResult<ItemOpening> {
+        Ok(ItemOpening {
+            amount: self.amount,
+            category: self.category,
+            salt: field_from_bytes(&self.salt).map_err(|_| invalid("salt"))?,
+        })
+    }
+}
+
+/// `audit.opening`: the agency's answer to an audit request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditOpening {
+    /// Record id of the `audit.request`.
+    pub request: [u8; 32],
+    /// The sampled items' openings, in sample order.
+    pub items: Vec<OpenedItem>,
+}
+
+impl AuditOpening {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.fixed(&self.request).u32(self.items.len() as u32);
+        for i in &self.items {
+            w.u32(i.item).u64(i.amount).u16(i.category).fixed(&i.salt);
+        }
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> FundsResult<Self> {
+        let mut r = Reader::new(bytes);
+        let request = r.array::<32>("request")?;
+        let n = r.u32("items")? as usize;
+        if n > MAX_SAMPLE {
+            return Err(invalid(format!("at most {MAX_SAMPLE} opened items")));
+        }
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            items.push(OpenedItem {
+                item: r.u32("item")?,
+                amount: r.u64("amount")?,
+                category: r.u16("category")?,
+                salt: read_field(&mut r, "salt")?,
+            });
+        }
+        r.finish()?;
+        Ok(Self { request, items })
+    }
+}
+
+/// The positions of the items an audit opens: `min(sample, items)`
+/// distinct positions below `items`, sorted, drawn by SHA3-256 in counter
+/// mode over the seed, the agency and the period (rejection sampling, so
+/// every position is equally likely).
+pub fn derive_sample(
+    seed: &[u8; 32],
+    agency: &[u8; 32],
+    period: &str,
+    items: usize,
+    sample: usize,
+) -> Vec<u32> {
+    let want = sample.min(items);
+    let mut chosen = std::collections::BTreeSet::new();
+    let bound = items as u64;
+    // The largest multiple of `bound` below 2^64: values at or above it are
+    // rejected so the reduction is unbiased.
+    let zone = if bound == 0 {
+        0
+    } else {
+        u64::MAX - (u64::MAX % bound)
+    };
+    let mut counter = 0u64;
+    while chosen.len() < want {
+        let digest = Sha3_256::new()
+            .chain_update(SAMPLE_CONTEXT)
+            .chain_update(seed)
+            .chain_update(agency)
+            .chain_update((period.len() as u16).to_be_bytes())
+            .chain_update(period.as_bytes())
+            .chain_update(counter.to_be_bytes())
+            .finalize();
+        counter += 1;
+        for word in digest.chunks_exact(8) {
+            let v = u64::from_be_bytes(word.try_into().expect("8 bytes"));
+            if v < zone && chosen.len() < want {
+                chosen.insert((v % bound) as u32);
+            }
+        }
+    }
+    chosen.into_iter().collect()
+}
+
+/// One logged expenditure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    /// Log index.
+    pub index: u64,
+    /// The commitment's canonical bytes.
+    pub commitment: [u8; 32],
+    /// Public label.
+    pub label: String,
+}
+
+/// One spot audit of a period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Audit {
+    /// Record id of the request.
+    pub id: [u8; 32],
+    /// Log index of the request.
+    pub index: u64,
+    /// The requesting authority's key.
+    pub requester: VerifyingKey,
+    /// The request.
+    pub request: AuditRequest,
+    /// The sampled item positions.
+    pub sample: Vec<u32>,
+    /// Log index of the answer and the opened items, once answered.
+    pub answer: Option<(u64, Vec<OpenedItem>)>,
+}
+
+/// One agency's period.
+#[derive(Clone, Debug)]
+pub struct Period {
+    /// The agency (signer of the budget).
+    pub agency: VerifyingKey,
+    /// The budget.
+    pub budget: Budget,
+    /// Log index of the budget.
+    pub budget_index: u64,
+    /// The expenditures, in log order.
+    pub items: Vec<Item>,
+    /// Log index and payload of the report, once reported.
+    pub report: Option<(u64, Report)>,
+    /// Spot audits, in log order.
+    pub audits: Vec<Audit>,
+}
+
+impl Period {
+    /// The items' commitments in log order (what the report is proved over).
+    pub fn commitments(&self) -> Vec<pallas::Base> {
+        self.items
+            .iter()
+            .map(|i| field_from_bytes(&i.commitment).expect("checked when logged"))
+            .collect()
+    }
+
+    /// Every log index of the period's records, in log order.
+    pub fn indices(&self) -> Vec<u64> {
+        let mut all = vec![self.budget_index];
+        all.extend(self.items.iter().map(|i| i.index));
+        all.extend(self.report.iter().map(|r| r.0));
+        for a in &self.audits {
+            all.push(a.index);
+            all.extend(a.answer.iter().map(|x| x.0));
+        }
+        all.sort_unstable();
+        all
+    }
+}
+
+/// A period's key: agency key bytes and period id.
+pub type PeriodKey = ([u8; 32], String);
+
+/// The unique key a budget and a report claim: agency ‖ period.
+pub fn period_key(agency: &VerifyingKey, period: &str) -> Vec<u8> {
+    let mut key = agency.to_bytes().to_vec();
+    key.extend_from_slice(period.as_bytes());
+    key
+}
+
+/// What [`FundsBook::check`] established about a record.
+#[derive(Clone, Debug)]
+pub enum Checked {
+    /// A new period's budget.
+    Budget(Budget),
+    /// A new contract.
+    Contract(Contract),
+    /// An expenditure of an open period.
+    Expenditure(Expenditure),
+    /// A report (its proof still to be verified against the period's commitments).
+    Report(Report),
+    /// An audit request and its sample.
+    AuditRequest(AuditRequest, Vec<u32>),
+    /// A complete, matching audit answer.
+    AuditOpening(AuditOpening),
+}
+
+/// Every agency's periods, derived by replaying the funds records.
+#[derive(Clone, Debug, Default)]
+pub struct FundsBook {
+    periods: BTreeMap<PeriodKey, Period>,
+    contracts: BTreeMap<PeriodKey, (u64, Contract)>,
+    requests: HashMap<[u8; 32], (PeriodKey, usize)>,
+    applied_up_to: u64,
+}
+
+fn signer(record: &Record) -> FundsResult<VerifyingKey> {
+    match record.author() {
+        Author::Ed25519(key) => Ok(key),
+        Author::None => Err(FundsRuleError::Unsigned),
+    }
+}
+
+impl FundsBook {
+    /// An empty book.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One past the largest index applied.
+    pub fn applied_up_to(&self) -> u64 {
+        self.applied_up_to
+    }
+
+    /// A period by agency and id.
+    pub fn period(&self, agency: &VerifyingKey, period: &str) -> Option<&Period> {
+        self.periods.get(&(agency.to_bytes(), period.to_owned()))
+    }
+
+    /// Every period, by agency and id.
+    pub fn periods(&self) -> impl Iterator<Item = &Period> {
+        self.periods.values()
+    }
+
+    /// A contract (with its log index) by agency and tender id.
+    pub fn contract(&self, agency: &VerifyingKey, tender: &str) -> Option<&(u64, Contract)> {
+        self.contracts.get(&(agency.to_bytes(), tender.to_owned()))
+    }
+
+    /// The period and position of an audit request, by its record id.
+    pub fn audit(&self, id: &[u8; 32]) -> Option<(&Period, &Audit)> {
+        let (key, pos) = self.requests.get(id)?;
+        let period = self.periods.get(key)?;
+        Some((period, period.audits.get(*pos)?))
+    }
+
+    /// Checks `record` against the rules at the current state of the book
+    /// (for a report: everything but the period proof).
+    pub fn check(&self, record: &Record) -> FundsResult<Checked> {
+        if record.domain() != DOMAIN {
+            return Err(FundsRuleError::UnknownKind(record.qualified_kind()));
+        }
+        let author = signer(record)?;
+        let payload = record.payload();
+        let key = |period: &str| (author.to_bytes(), period.to_owned());
+        match record.kind() {
+            BUDGET => {
+                let budget = Budget::decode(payload)?;
+                if self.periods.contains_key(&key(&budget.period)) {
+                    return Err(FundsRuleError::BudgetExists(budget.period));
+                }
+                Ok(Checked::Budget(budget))
+            }
+            CONTRACT => {
+                let contract = Contract::decode(payload)?;
+                if self.contracts.contains_key(&key(&contract.tender)) {
+                    return Err(FundsRuleError::ContractExists(contract.tender));
+                }
+                Ok(Checked::Contract(contract))
+            }
+            EXPENDITURE => {
+                let item = Expenditure::decode(payload)?;
+                let period = self
+                    .periods
+                    .get(&key(&item.period))
+                    .ok_or_else(|| FundsRuleError::NoBudget(item.period.clone()))?;
+                if period.report.is_some() {
+                    return Err(FundsRuleError::PeriodClosed(item.period));
+                }
+                if period.items.iter().any(|i| i.commitment == item.commitment) {
+                    return Err(FundsRuleError::DuplicateItem(item.period));
+                }
+                Ok(Checked::Expenditure(item))
+            }
+            REPORT => {
+                let report = Report::decode(payload)?;
+                let period = self
+                    .periods
+                    .get(&key(&report.period))
+                    .ok_or_else(|| FundsRuleError::NoBudget(report.period.clone()))?;
+                if period.report.is_some() {
+                    return Err(FundsRuleError::PeriodClosed(report.period));
+                }
+                if report.items as usize != period.items.len() {
+                    return Err(FundsRuleError::ItemCount {
+                        claimed: report.items,
+                        logged: period.items.len(),
+                    });
+                }
+                let categories = &period.budget.categories;
+                if report.totals.len() != categories.len() {
+                    return Err(FundsRuleError::TotalsCount {
+                        expected: categories.len(),
+                        found: report.totals.len(),
+                    });
+                }
+                if let Some(category) = report
+                    .totals
+                    .iter()
+                    .zip(categories)
+                    .position(|(t, c)| *t > u128::from(c.appropriation))
+                {
+                    return Err(FundsRuleError::OverBudget { category });
+                }
+                Ok(Checked::Report(report))
+            }
+            AUDIT_REQUEST => {
+                let request = AuditRequest::decode(payload)?;
+                let period = self
+                    .periods
+                    .get(&(request.agency, request.period.clone()))
+                    .ok_or_else(|| FundsRuleError::NoBudget(request.period.clone()))?;
+                let (report_index, _) = period
+                    .report
+                    .as_ref()
+                    .ok_or_else(|| FundsRuleError::NotReported(request.period.clone()))?;
+                if request.seed_size <= *report_index {
+                    return Err(FundsRuleError::EarlySeed(*report_index));
+                }
+                let sample = derive_sample(
+                    &request.seed,
+                    &request.agency,
+                    &request.period,
+                    period.items.len(),
+                    request.sample as usize,
+                );
+                Ok(Checked::AuditRequest(request, sample))
+            }
+            AUDIT_OPENING => {
+                let answer = AuditOpening::decode(payload)?;
+                let (period, audit) = self
+                    .audit(&answer.request)
+                    .ok_or(FundsRuleError::UnknownRequest)?;
+                if audit.answer.is_some() {
+                    return Err(FundsRuleError::AlreadyAnswered);
+                }
+                if period.agency != author {
+                    return Err(FundsRuleError::NotAgency);
+                }
+                let opened: Vec<u32> = answer.items.iter().map(|i| i.item).collect();
+                if opened != audit.sample {
+                    return Err(FundsRuleError::WrongSample {
+                        expected: audit.sample.clone(),
+                    });
+                }
+                for opened in &answer.items {
+                    let logged = &period.items[opened.item as usize].commitment;
+                    if field_to_bytes(&item_commitment(&opened.opening()?)) != *logged {
+                        return Err(FundsRuleError::OpeningMismatch { item: opened.item });
+                    }
+                }
+                Ok(Checked::AuditOpening(answer))
+            }
+            other => Err(FundsRuleError::UnknownKind(other.to_owned())),
+        }
+    }
+
+    /// Applies the record logged at `index`; records that break the rules
+    /// (or of other domains) are skipped.
+    pub fn apply(&mut self, index: u64, record: &Record) {
+        self.applied_up_to = self.applied_up_to.max(index + 1);
+        let Ok(checked) = self.check(record) else {
+            return;
+        };
+        let Ok(author) = signer(record) else {
+            return;
+        };
+        match checked {
+            Checked::Budget(budget) => {
+                self.periods.insert(
+                    (author.to_bytes(), budget.period.clone()),
+                    Period {
+                        agency: author,
+                        budget,
+                        budget_index: index,
+                        items: Vec::new(),
+                        report: None,
+                        audits: Vec::new(),
+                    },
+                );
+            }
+            Checked::Contract(contract) => {
+                self.contracts.insert(
+                    (author.to_bytes(), contract.tender.clone()),
+                    (index, contract),
+                );
+            }
+            Checked::Expenditure(item) => {
+                if let Some(p) = self.periods.get_mut(&(author.to_bytes(), item.period)) {
+                    p.items.push(Item {
+                        index,
+                        commitment: item.commitment,
+                        label: item.label,
+                    });
+                }
+            }
+            Checked::Report(report) => {
+                if let Some(p) = self
+                    .periods
+                    .get_mut(&(author.to_bytes(), report.period.clone()))
+                {
+                    p.report = Some((index, report));
+                }
+            }
+            Checked::AuditRequest(request, sample) => {
+                let key = (request.agency, request.period.clone());
+                if let Some(p) = self.periods.get_mut(&key) {
+                    self.requests.insert(record.id(), (key, p.audits.len()));
+                    p.audits.push(Audit {
+                        id: record.id(),
+                        index,
+                        requester: author,
+                        request,
+                        sample,
+                        answer: None,
+                    });
+                }
+            }
+            Checked::AuditOpening(answer) => {
+                if let Some((key, pos)) = self.requests.get(&answer.request).cloned()
+                    && let Some(audit) = self
+                        .periods
+                        .get_mut(&key)
+                        .and_then(|p| p.audits.get_mut(pos))
+                {
+                    audit.answer = Some((index, answer.items));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip_and_decode_strictly() {
+        let budget = Budget {
+            period: "2027-Q1".into(),
+            chunk_size: 4,
+            categories: vec![Category {
+                label: "roads".into(),
+                appropriation: 10,
+            }],
+        };
+        assert_eq!(Budget::decode(&budget.encode()), Ok(budget.clone()));
+        let bad = Budget {
+            chunk_size: 5,
+            ..budget
+        };
+        assert!(matches!(
+            Budget::decode(&bad.encode()),
+            Err(FundsRuleError::Invalid(_))
+        ));
+        let item = Expenditure {
+            period: "2027-Q1".into(),
+            commitment: [1; 32],
+            label: "bridge".into(),
+        };
+        assert_eq!(Expenditure::decode(&item.encode()), Ok(item.clone()));
+        let non_canonical = Expenditure {
+            commitment: [0xff; 32],
+            ..item
+        };
+        assert!(Expenditure::decode(&non_canonical.encode()).is_err());
+        let mut trailing = non_canonical.encode();
+        trailing.push(0);
+        assert!(Expenditure::decode(&trailing).is_err());
+    }
+
+    fn key(seed: u8) -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn signed(key: &ed25519_dalek::SigningKey, kind: &str, payload: Vec<u8>) -> Record {
+        Record::signed(DOMAIN, kind, 1, payload, key).unwrap()
+    }
+
+    fn item(period: &str, c: u8) -> Vec<u8> {
+        let mut commitment = [0u8; 32];
+        commitment[0] = c;
+        Expenditure {
+            period: period.into(),
+            commitment,
+            label: String::new(),
+        }
+        .encode()
+    }
+
+    #[test]
+    fn the_book_closes_periods_and_skips_reports_that_miss_items() {
+        let (agency, other) = (key(1), key(2));
+        let mut book = FundsBook::new();
+        let budget = Budget {
+            period: "P".into(),
+            chunk_size: 4,
+            categories: vec![Category {
+                label: "a".into(),
+                appropriation: 100,
+            }],
+        };
+        book.apply(0, &signed(&agency, BUDGET, budget.encode()));
+        assert_eq!(
+            book.check(&signed(&agency, BUDGET, budget.encode()))
+                .unwrap_err(),
+            FundsRuleError::BudgetExists("P".into())
+        );
+        // Another agency has no budget for P.
+        assert_eq!(
+            book.check(&signed(&other, EXPENDITURE, item("P", 1)))
+                .unwrap_err(),
+            FundsRuleError::NoBudget("P".into())
+        );
+        book.apply(1, &signed(&agency, EXPENDITURE, item("P", 1)));
+        let report = |items, total| Report {
+            period: "P".into(),
+            items,
+            totals: vec![total],
+            final_blinding: [0; 32],
+            proof: vec![],
+        };
+        // A report admitted for one item, but logged after a second item
+        // raced in: the book skips it and the period stays open.
+        book.apply(2, &signed(&agency, EXPENDITURE, item("P", 2)));
+        book.apply(3, &signed(&agency, REPORT, report(1, 5).encode()));
+        let key_a = agency.verifying_key();
+        assert!(book.period(&key_a, "P").unwrap().report.is_none());
+        assert_eq!(
+            book.check(&signed(&agency, REPORT, report(2, 101).encode()))
+                .unwrap_err(),
+            FundsRuleError::OverBudget { category: 0 }
+        );
+        book.apply(4, &signed(&agency, REPORT, report(2, 5).encode()));
+        let period = book.period(&key_a, "P").unwrap();
+        assert_eq!(period.report.as_ref().map(|r| r.0), Some(4));
+        assert_eq!(period.indices(), vec![0, 1, 2, 4]);
+        // Closed: a late item is refused and skipped.
+        assert_eq!(
+            book.check(&signed(&agency, EXPENDITURE, item("P", 3)))
+                .unwrap_err(),
+            FundsRuleError::PeriodClosed("P".into())
+        );
+        book.apply(5, &signed(&agency, EXPENDITURE, item("P", 3)));
+        assert_eq!(book.period(&key_a, "P").unwrap().items.len(), 2);
+        // Contracts: one per tender and agency.
+        let contract = Contract {
+            tender: "T-1".into(),
+            winner: "Acme Roads Ltd".into(),
+            value: 10,
+            awarded_day: 20_000,
+            ends_day: 20_100,
+            documents: vec![[3; 32]],
+        };
+        assert_eq!(Contract::decode(&contract.encode()), Ok(contract.clone()));
+        book.apply(6, &signed(&agency, CONTRACT, contract.encode()));
+        assert_eq!(
+            book.check(&signed(&agency, CONTRACT, contract.encode()))
+                .unwrap_err(),
+            FundsRuleError::ContractExists("T-1".into())
+        );
+        assert!(
+            book.check(&signed(&other, CONTRACT, contract.encode()))
+                .is_ok()
+        );
+        let backwards = Contract {
+            ends_day: 1,
+            ..contract
+        };
+        assert!(Contract::decode(&backwards.encode()).is_err());
+    }
+
+    #[test]
+    fn samples_are_deterministic_distinct_and_bounded() {
+        let a = derive_sample(&[7; 32], &[1; 32], "2027-Q1", 100, 10);
+        assert_eq!(a, derive_sample(&[7; 32], &[1; 32], "2027-Q1", 100, 10));
+        assert_eq!(a.len(), 10);
+        assert!(a.windows(2).all(|w| w[0] < w[1]) && a.iter().all(|&i| i < 100));
+        assert_ne!(a, derive_sample(&[8; 32], &[1; 32], "2027-Q1", 100, 10));
+        assert_eq!(derive_sample(&[7; 32], &[1; 32], "p", 3, 10), vec![0, 1, 2]);
+        assert!(derive_sample(&[7; 32], &[1; 32], "p", 0, 10).is_empty());
+    }
+}

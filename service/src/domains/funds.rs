@@ -1,0 +1,599 @@
+//! The public-funds domain: agencies' budgets, hidden expenditures, period
+//! reports whose halo2 proof the service verifies before logging them, and
+//! spot audits.
+//!
+//! Every kind is written by an authority (`Authorisation::Authority`):
+//! agencies are granted `funds/budget`, `funds/expenditure`, `funds/report`
+//! and `funds/audit.opening` (or `funds/*`), oversight bodies
+//! `funds/audit.request`. The rules are
+//! [`FundsBook`](zkaudit_ledger::funds::FundsBook)'s; this module adds the
+//! proof check (against the commitments of ALL the period's expenditures in
+//! log order, with the verifying key of the circuit shape the budget
+//! chose), the audit seed check (a root of the log's tree) and the routes.
+//!
+//! IPA parameters are cached as `<data>/funds-params-k{k}.bin` (creating
+//! them takes ~2 minutes at k = 16) and verifying keys in memory per shape.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::State;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zkaudit_circuits::funds::{FundsError, FundsParams, FundsShape, FundsVerifyingKey};
+use zkaudit_ledger::funds::{
+    AUDIT_OPENING, AUDIT_REQUEST, BUDGET, CONTRACT, Checked, DOMAIN, EXPENDITURE, FundsBook,
+    FundsRuleError, Period, REPORT, period_key,
+};
+use zkaudit_ledger::record::{Author, Record};
+use zkaudit_ledger::sequencer::Pending;
+use zkaudit_verifier::funds::{FUNDS_BUNDLE_FORMAT, FundsBundle, verify_report};
+
+use super::{Authorisation, Domain};
+use crate::api::log::build_evidence;
+use crate::error::{ApiError, ApiResult, AppPath, ErrorBody};
+use crate::state::{AppState, blocking_api};
+
+/// Topic of every funds record.
+const TOPIC_FUNDS: &[u8] = b"funds";
+
+/// The IPA parameters and verifying key of one circuit shape.
+pub struct ShapeKey {
+    /// Parameters for the shape's `k`.
+    pub params: FundsParams,
+    /// The shape's verifying key (deterministic from params and shape).
+    pub vk: FundsVerifyingKey,
+}
+
+/// The funds domain.
+pub struct FundsDomain {
+    book: Mutex<Option<FundsBook>>,
+    data_dir: PathBuf,
+    keys: Mutex<HashMap<FundsShape, Arc<ShapeKey>>>,
+}
+
+/// A funds rule's refusal as an API error.
+pub fn funds_refused(e: FundsRuleError) -> ApiError {
+    let message = e.to_string();
+    match e {
+        FundsRuleError::NoBudget(_) | FundsRuleError::UnknownRequest => {
+            ApiError::unprocessable("unknown_target", message)
+        }
+        FundsRuleError::BudgetExists(_)
+        | FundsRuleError::ContractExists(_)
+        | FundsRuleError::DuplicateItem(_)
+        | FundsRuleError::AlreadyAnswered => ApiError::conflict("already_used", message),
+        FundsRuleError::PeriodClosed(_) => ApiError::conflict("period_closed", message),
+        FundsRuleError::NotReported(_) => ApiError::conflict("not_reported", message),
+        FundsRuleError::ItemCount { .. } => ApiError::conflict("item_count", message),
+        FundsRuleError::OverBudget { .. } => ApiError::unprocessable("over_budget", message),
+        FundsRuleError::NotAgency => ApiError::forbidden("not_agency", message),
+        FundsRuleError::WrongSample { .. } => ApiError::unprocessable("wrong_sample", message),
+        FundsRuleError::OpeningMismatch { .. } => {
+            ApiError::unprocessable("opening_mismatch", message)
+        }
+        FundsRuleError::EarlySeed(_) => ApiError::unprocessable("bad_seed", message),
+        _ => ApiError::unprocessable("invalid_payload", message),
+    }
+}
+
+/// A rejected period proof as an API error; the code names the reason.
+pub fn proof_refused(e: FundsError) -> ApiError {
+    let code = match e {
+        FundsError::ChunkCount { .. } => "proof_chunk_count",
+        FundsError::ChainBroken { .. } => "proof_chain_broken",
+        FundsError::TotalsMismatch => "proof_totals_mismatch",
+        FundsError::ChunkProofInvalid { .. } => "proof_invalid",
+        FundsError::ShapeMismatch => "proof_shape_mismatch",
+        FundsError::Io(_) | FundsError::Halo2(_) => return ApiError::internal(e),
+        _ => "malformed_proof",
+    };
+    ApiError::unprocessable(code, format!("the period proof is rejected: {e}"))
+}
+
+impl FundsDomain {
+    /// Serves public funds; parameter caches live in `data_dir`.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            book: Mutex::new(None),
+            data_dir,
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Brings the book up to date with the log and runs `f` on it.
+    /// Blocking: reads the store.
+    pub fn with_book<T>(
+        &self,
+        state: &AppState,
+        f: impl FnOnce(&FundsBook) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let mut guard = self.book.lock().map_err(ApiError::internal)?;
+        let book = guard.get_or_insert_with(FundsBook::new);
+        super::replay_topic(state, TOPIC_FUNDS, book)?;
+        f(book)
+    }
+
+    /// Parameters and verifying key of `shape` (created and cached on first use).
+    pub fn shape_key(&self, shape: FundsShape) -> ApiResult<Arc<ShapeKey>> {
+        let mut keys = self.keys.lock().map_err(ApiError::internal)?;
+        if let Some(key) = keys.get(&shape) {
+            return Ok(key.clone());
+        }
+        let k = shape.k();
+        let params =
+            FundsParams::load_or_create(&self.data_dir.join(format!("funds-params-k{k}.bin")), k)
+                .map_err(ApiError::internal)?;
+        let vk = FundsVerifyingKey::generate(&params, shape).map_err(ApiError::internal)?;
+        let key = Arc::new(ShapeKey { params, vk });
+        keys.insert(shape, key.clone());
+        Ok(key)
+    }
+}
+
+impl crate::domains::Book for FundsBook {
+    fn applied_up_to(&self) -> u64 {
+        self.applied_up_to()
+    }
+    fn apply(&mut self, index: u64, record: &Record) {
+        self.apply(index, record)
+    }
+}
+
+fn author(record: &Record) -> ApiResult<VerifyingKey> {
+    match record.author() {
+        Author::Ed25519(key) => Ok(key),
+        Author::None => Err(funds_refused(FundsRuleError::Unsigned)),
+    }
+}
+
+impl Domain for FundsDomain {
+    fn name(&self) -> &'static str {
+        DOMAIN
+    }
+
+    fn authorisation(&self, kind: &str) -> Option<Authorisation> {
+        match kind {
+            BUDGET | CONTRACT | EXPENDITURE | REPORT | AUDIT_REQUEST | AUDIT_OPENING => {
+                Some(Authorisation::Authority)
+            }
+            _ => None,
+        }
+    }
+
+    fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
+        let agency = author(record)?;
+        let (checked, period) = self.with_book(state, |book| {
+            let checked = book.check(record).map_err(funds_refused)?;
+            let period = match &checked {
+                Checked::Report(report) => book.period(&agency, &report.period).cloned(),
+                _ => None,
+            };
+            Ok((checked, period))
+        })?;
+        let pending = Pending::new(record).topic(TOPIC_FUNDS.to_vec());
+        Ok(match checked {
+            Checked::Budget(budget) => {
+                pending.unique("funds/budget", period_key(&agency, &budget.period))
+            }
+            Checked::Contract(contract) => {
+                pending.unique("funds/contract", period_key(&agency, &contract.tender))
+            }
+            Checked::Expenditure(item) => {
+                let mut key = period_key(&agency, &item.period);
+                key.extend_from_slice(&item.commitment);
+                pending.unique("funds/item", key)
+            }
+            Checked::Report(report) => {
+                let period = period.ok_or_else(|| ApiError::internal("checked period vanished"))?;
+                let shape = period.budget.shape().map_err(funds_refused)?;
+                let key = self.shape_key(shape)?;
+                verify_report(&period, &report, &key.params, &key.vk).map_err(proof_refused)?;
+                pending.unique("funds/report", period_key(&agency, &report.period))
+            }
+            Checked::AuditRequest(request, _) => {
+                let seeded = state.sequencer().with_tree(|tree, latest| {
+                    request.seed_size <= latest.size
+                        && tree.root_at(request.seed_size).ok() == Some(request.seed)
+                });
+                if !seeded {
+                    return Err(ApiError::unprocessable(
+                        "bad_seed",
+                        "the audit seed is not the root of a checkpointed tree size",
+                    ));
+                }
+                pending
+            }
+            Checked::AuditOpening(answer) => pending.unique("funds/audit-answer", answer.request),
+        })
+    }
+
+    fn routes(&self) -> OpenApiRouter<AppState> {
+        OpenApiRouter::new()
+            .routes(routes!(list_periods))
+            .routes(routes!(get_period))
+            .routes(routes!(get_report))
+            .routes(routes!(get_bundle))
+            .routes(routes!(get_audit))
+            .routes(routes!(get_contract))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// A period in the list.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PeriodSummary {
+    /// Agency's Ed25519 key, hex.
+    pub agency: String,
+    /// Agency's authority name.
+    pub agency_name: Option<String>,
+    /// Period id.
+    pub period: String,
+    /// Expenditures logged.
+    pub items: usize,
+    /// Log index of the report, if reported.
+    pub report_index: Option<u64>,
+}
+
+/// One category of a period.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CategoryView {
+    /// Label.
+    pub label: String,
+    /// Appropriation, minor units.
+    pub appropriation: u64,
+    /// Proven total (decimal string: it may exceed 2⁵³), once reported.
+    pub total: Option<String>,
+}
+
+/// One logged expenditure.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ItemView {
+    /// Position in the period (what audits sample).
+    pub position: usize,
+    /// Log index.
+    pub index: u64,
+    /// Commitment, hex (canonical little-endian Pallas element).
+    pub commitment: String,
+    /// Public label.
+    pub label: String,
+}
+
+/// One audit.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct AuditView {
+    /// Request record id, hex.
+    pub id: String,
+    /// Log index of the request.
+    pub index: u64,
+    /// Requesting authority's name.
+    pub requester: Option<String>,
+    /// Seed: tree size and root (hex).
+    pub seed_size: u64,
+    /// Seed root, hex.
+    pub seed: String,
+    /// Sampled positions.
+    pub sample: Vec<u32>,
+    /// Log index of the answer, once answered (the service checked every opening).
+    pub answer_index: Option<u64>,
+    /// Opened items, once answered (public from then on).
+    pub opened: Vec<OpenedView>,
+}
+
+/// One opened item of an audit answer.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct OpenedView {
+    /// Position in the period.
+    pub position: u32,
+    /// Amount, minor units.
+    pub amount: u64,
+    /// Category.
+    pub category: u16,
+    /// Salt, hex.
+    pub salt: String,
+}
+
+/// A period in full.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PeriodView {
+    /// Summary.
+    #[serde(flatten)]
+    pub summary: PeriodSummary,
+    /// Items per proof chunk.
+    pub chunk_size: u32,
+    /// Log index of the budget.
+    pub budget_index: u64,
+    /// Categories.
+    pub categories: Vec<CategoryView>,
+    /// Expenditures in log order.
+    pub expenditures: Vec<ItemView>,
+    /// Audits.
+    pub audits: Vec<AuditView>,
+}
+
+/// A report as served.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ReportView {
+    /// Log index.
+    pub index: u64,
+    /// Items covered.
+    pub items: u32,
+    /// Per-category totals, decimal strings.
+    pub totals: Vec<String>,
+    /// Final blinding, hex.
+    pub final_blinding: String,
+    /// The period proof, base64.
+    pub proof: String,
+}
+
+fn summary(state: &AppState, p: &Period) -> PeriodSummary {
+    PeriodSummary {
+        agency: hex::encode(p.agency.as_bytes()),
+        agency_name: state
+            .authorities()
+            .by_key(&p.agency)
+            .map(|a| a.name.clone()),
+        period: p.budget.period.clone(),
+        items: p.items.len(),
+        report_index: p.report.as_ref().map(|r| r.0),
+    }
+}
+
+fn audit_view(state: &AppState, a: &zkaudit_ledger::funds::Audit) -> AuditView {
+    AuditView {
+        id: hex::encode(a.id),
+        index: a.index,
+        requester: state
+            .authorities()
+            .by_key(&a.requester)
+            .map(|x| x.name.clone()),
+        seed_size: a.request.seed_size,
+        seed: hex::encode(a.request.seed),
+        sample: a.sample.clone(),
+        answer_index: a.answer.as_ref().map(|x| x.0),
+        opened: a
+            .answer
+            .iter()
+            .flat_map(|x| &x.1)
+            .map(|i| OpenedView {
+                position: i.item,
+                amount: i.amount,
+                category: i.category,
+                salt: hex::encode(i.salt),
+            })
+            .collect(),
+    }
+}
+
+fn funds(state: &AppState) -> ApiResult<&FundsDomain> {
+    state
+        .domain::<FundsDomain>()
+        .ok_or_else(|| ApiError::internal("funds domain not served"))
+}
+
+async fn with_period<T: Send + 'static>(
+    state: &AppState,
+    agency: String,
+    period: String,
+    f: impl FnOnce(&AppState, &Period) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let state = state.clone();
+    blocking_api(move || {
+        let key = hex::decode(&agency)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+            .ok_or_else(|| {
+                ApiError::bad_request("bad_agency", "agency: 32 hex bytes of an Ed25519 key")
+            })?;
+        funds(&state)?.with_book(&state, |book| {
+            let p = book.period(&key, &period).ok_or_else(|| {
+                ApiError::not_found(format!("no period {period:?} of that agency"))
+            })?;
+            f(&state, p)
+        })
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/v1/funds/periods", tag = "funds",
+    responses((status = 200, body = Vec<PeriodSummary>)))]
+async fn list_periods(State(state): State<AppState>) -> ApiResult<Json<Vec<PeriodSummary>>> {
+    let list = blocking_api(move || {
+        funds(&state)?.with_book(&state, |book| {
+            Ok(book.periods().map(|p| summary(&state, p)).collect())
+        })
+    })
+    .await?;
+    Ok(Json(list))
+}
+
+#[utoipa::path(get, path = "/v1/funds/periods/{agency}/{period}", tag = "funds",
+    params(("agency" = String, Path, description = "Agency key, hex"), ("period" = String, Path, description = "Period id")),
+    responses((status = 200, body = PeriodView), (status = 404, body = ErrorBody)))]
+async fn get_period(
+    State(state): State<AppState>,
+    AppPath((agency, period)): AppPath<(String, String)>,
+) -> ApiResult<Json<PeriodView>> {
+    let view = with_period(&state, agency, period, |state, p| {
+        let totals = p.report.as_ref().map(|r| &r.1.totals);
+        Ok(PeriodView {
+            summary: summary(state, p),
+            chunk_size: p.budget.chunk_size,
+            budget_index: p.budget_index,
+            categories: p
+                .budget
+                .categories
+                .iter()
+                .enumerate()
+                .map(|(i, c)| CategoryView {
+                    label: c.label.clone(),
+                    appropriation: c.appropriation,
+                    total: totals.map(|t| t[i].to_string()),
+                })
+                .collect(),
+            expenditures: p
+                .items
+                .iter()
+                .enumerate()
+                .map(|(position, i)| ItemView {
+                    position,
+                    index: i.index,
+                    commitment: hex::encode(i.commitment),
+                    label: i.label.clone(),
+                })
+                .collect(),
+            audits: p.audits.iter().map(|a| audit_view(state, a)).collect(),
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+#[utoipa::path(get, path = "/v1/funds/periods/{agency}/{period}/report", tag = "funds",
+    params(("agency" = String, Path, description = "Agency key, hex"), ("period" = String, Path, description = "Period id")),
+    responses((status = 200, body = ReportView), (status = 404, body = ErrorBody)))]
+async fn get_report(
+    State(state): State<AppState>,
+    AppPath((agency, period)): AppPath<(String, String)>,
+) -> ApiResult<Json<ReportView>> {
+    let view = with_period(&state, agency, period, |_, p| {
+        let (index, r) = p
+            .report
+            .as_ref()
+            .ok_or_else(|| ApiError::not_found("the period has no report yet"))?;
+        Ok(ReportView {
+            index: *index,
+            items: r.items,
+            totals: r.totals.iter().map(u128::to_string).collect(),
+            final_blinding: hex::encode(r.final_blinding),
+            proof: BASE64.encode(&r.proof),
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+#[utoipa::path(get, path = "/v1/funds/periods/{agency}/{period}/bundle", tag = "funds",
+    params(("agency" = String, Path, description = "Agency key, hex"), ("period" = String, Path, description = "Period id")),
+    responses((status = 200, body = FundsBundle, description = "The period's records with inclusion proofs; check with `zkaudit verify`"),
+        (status = 404, body = ErrorBody)))]
+async fn get_bundle(
+    State(state): State<AppState>,
+    AppPath((agency, period)): AppPath<(String, String)>,
+) -> ApiResult<Json<FundsBundle>> {
+    let bundle = with_period(&state, agency, period, |state, p| {
+        let mut indices = p.indices();
+        let report_index = p
+            .report
+            .as_ref()
+            .ok_or_else(|| ApiError::not_found("the period has no report yet"))?
+            .0;
+        indices.push(crate::domains::identity::claims::authority_set_before(
+            state,
+            report_index,
+        )?);
+        if indices
+            .iter()
+            .any(|&i| i >= state.sequencer().latest_checkpoint().size)
+        {
+            return Err(ApiError::unavailable(
+                "the period's latest record is being checkpointed; retry in a moment",
+            ));
+        }
+        Ok(FundsBundle {
+            format: FUNDS_BUNDLE_FORMAT.to_owned(),
+            agency: hex::encode(p.agency.as_bytes()),
+            period: p.budget.period.clone(),
+            evidence: build_evidence(state, indices)?,
+        })
+    })
+    .await?;
+    Ok(Json(bundle))
+}
+
+#[utoipa::path(get, path = "/v1/funds/audits/{id}", tag = "funds",
+    params(("id" = String, Path, description = "Record id of the audit request, hex")),
+    responses((status = 200, body = AuditView), (status = 404, body = ErrorBody)))]
+async fn get_audit(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<String>,
+) -> ApiResult<Json<AuditView>> {
+    let view = blocking_api(move || {
+        let id: [u8; 32] = hex::decode(&id)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| ApiError::bad_request("bad_id", "id: 32 hex bytes"))?;
+        funds(&state)?.with_book(&state, |book| {
+            let (_, audit) = book
+                .audit(&id)
+                .ok_or_else(|| ApiError::not_found("no such audit request"))?;
+            Ok(audit_view(&state, audit))
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// A contract as served.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ContractView {
+    /// Log index.
+    pub index: u64,
+    /// Tender id.
+    pub tender: String,
+    /// Winner.
+    pub winner: String,
+    /// Value, minor units.
+    pub value: u64,
+    /// Award day (days since 1970-01-01).
+    pub awarded_day: u32,
+    /// End day (days since 1970-01-01).
+    pub ends_day: u32,
+    /// Document digests (SHA3-256), hex.
+    pub documents: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/v1/funds/contracts/{agency}/{tender}", tag = "funds",
+    params(("agency" = String, Path, description = "Agency key, hex"), ("tender" = String, Path, description = "Tender id")),
+    responses((status = 200, body = ContractView), (status = 404, body = ErrorBody)))]
+async fn get_contract(
+    State(state): State<AppState>,
+    AppPath((agency, tender)): AppPath<(String, String)>,
+) -> ApiResult<Json<ContractView>> {
+    let view = blocking_api(move || {
+        let key = hex::decode(&agency)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+            .ok_or_else(|| {
+                ApiError::bad_request("bad_agency", "agency: 32 hex bytes of an Ed25519 key")
+            })?;
+        funds(&state)?.with_book(&state, |book| {
+            let (index, c) = book.contract(&key, &tender).ok_or_else(|| {
+                ApiError::not_found(format!("no contract {tender:?} of that agency"))
+            })?;
+            Ok(ContractView {
+                index: *index,
+                tender: c.tender.clone(),
+                winner: c.winner.clone(),
+                value: c.value,
+                awarded_day: c.awarded_day,
+                ends_day: c.ends_day,
+                documents: c.documents.iter().map(hex::encode).collect(),
+            })
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}

@@ -1,0 +1,454 @@
+//! Public funds end to end over HTTP: budgets, hidden expenditures, period
+//! reports the service verifies against EVERY logged item of the period
+//! (a report off by one cent, omitting, repeating or borrowing an item is
+//! refused with its reason), spot audits whose sample anyone re-derives,
+//! and period bundles that verify offline — and fail once tampered.
+//!
+//! Uses the small shape (4 items per chunk × 3 categories, k = 11) so the
+//! whole file runs in seconds.
+
+mod common;
+
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use chacha20::ChaCha20Rng;
+use common::*;
+use rand_core_halo2::SeedableRng;
+use zkaudit_circuits::funds::{
+    FundsParams, FundsShape, ItemOpening, field_to_bytes, item_commitment,
+};
+use zkaudit_ledger::funds::{
+    AUDIT_OPENING, AUDIT_REQUEST, AuditOpening, AuditRequest, BUDGET, Budget, CONTRACT, Category,
+    Contract, DOMAIN, EXPENDITURE, Expenditure, OpenedItem, REPORT, Report, derive_sample,
+};
+use zkaudit_ledger::note::NoteSigningKey;
+use zkaudit_ledger::record::Record;
+use zkaudit_service::domains::funds::{AuditView, PeriodView};
+use zkaudit_service::funds_cli::{check_audit, prove_report};
+use zkaudit_verifier::funds::FundsBundle;
+
+struct Setup {
+    tmp: tempfile::TempDir,
+    server: ServerProcess,
+    ministry: Rc<NoteSigningKey>,
+    other: Rc<NoteSigningKey>,
+    office: Rc<NoteSigningKey>,
+    log_vkey: String,
+    params: FundsParams,
+    rng: ChaCha20Rng,
+}
+
+fn shape() -> FundsShape {
+    FundsShape::new(4, 3).unwrap()
+}
+
+fn start() -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rng =
+        <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::seed_from_u64(55);
+    let log = NoteSigningKey::generate("test.zkaudit/funds", &mut rng).unwrap();
+    let ministry = NoteSigningKey::generate("ministry", &mut rng).unwrap();
+    let other = NoteSigningKey::generate("other-ministry", &mut rng).unwrap();
+    let office = NoteSigningKey::generate("audit-office", &mut rng).unwrap();
+    std::fs::write(data.join("log.key"), log.to_skey_string().as_bytes()).unwrap();
+    std::fs::write(
+        data.join("zkaudit.toml"),
+        format!(
+            "[log]\nkey_file = \"log.key\"\n\n[[authority]]\nname = \"ministry\"\nverifier_key = \"{}\"\nkinds = [\"funds/*\"]\n\n[[authority]]\nname = \"other-ministry\"\nverifier_key = \"{}\"\nkinds = [\"funds/*\"]\n\n[[authority]]\nname = \"audit-office\"\nverifier_key = \"{}\"\nkinds = [\"funds/audit.request\"]\n",
+            ministry.verifier_key_string(),
+            other.verifier_key_string(),
+            office.verifier_key_string(),
+        ),
+    )
+    .unwrap();
+    let server = ServerProcess::start(&data, &[]);
+    let params = FundsParams::load_or_create(
+        &data.join(format!("funds-params-k{}.bin", shape().k())),
+        shape().k(),
+    )
+    .unwrap();
+    Setup {
+        tmp,
+        server,
+        ministry: Rc::new(ministry),
+        other: Rc::new(other),
+        office: Rc::new(office),
+        log_vkey: log.verifier_key_string(),
+        params,
+        rng: ChaCha20Rng::seed_from_u64(9),
+    }
+}
+
+impl Setup {
+    fn post(&self, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> (u16, serde_json::Value) {
+        let record = Record::signed(DOMAIN, kind, now_ms(), payload, key).unwrap();
+        post_record(&agent(), &self.server.base, &record)
+    }
+
+    fn budget(&self, key: &NoteSigningKey, period: &str, appropriations: [u64; 3]) {
+        let budget = Budget {
+            period: period.into(),
+            chunk_size: 4,
+            categories: ["roads", "schools", "parks"]
+                .iter()
+                .zip(appropriations)
+                .map(|(label, appropriation)| Category {
+                    label: (*label).into(),
+                    appropriation,
+                })
+                .collect(),
+        };
+        let (status, body) = self.post(key, BUDGET, budget.encode());
+        assert_eq!(status, 201, "{body}");
+    }
+
+    fn record(
+        &mut self,
+        key: &NoteSigningKey,
+        period: &str,
+        amount: u64,
+        category: u16,
+    ) -> ItemOpening {
+        let opening = ItemOpening::random(amount, category, &mut self.rng);
+        let item = Expenditure {
+            period: period.into(),
+            commitment: field_to_bytes(&item_commitment(&opening)),
+            label: format!("invoice {amount}"),
+        };
+        let (status, body) = self.post(key, EXPENDITURE, item.encode());
+        assert_eq!(status, 201, "{body}");
+        opening
+    }
+
+    fn prove(&mut self, period: &str, openings: &[ItemOpening]) -> Report {
+        let rng = ChaCha20Rng::seed_from_u64(rand_core_halo2::Rng::next_u64(&mut self.rng));
+        prove_report(period, shape(), openings, &self.params, rng).unwrap()
+    }
+
+    fn agency(&self, key: &NoteSigningKey) -> String {
+        hex::encode(key.public_key().as_bytes())
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let (status, body) = get_json(&agent(), &format!("{}{path}", self.server.base));
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_value(body).unwrap()
+    }
+
+    fn params_dir(&self) -> PathBuf {
+        self.tmp.path().join("data")
+    }
+}
+
+fn refused(result: (u16, serde_json::Value), status: u16, code: &str) {
+    assert_eq!(result.0, status, "{}", result.1);
+    assert_eq!(result.1["error"]["code"], code, "{}", result.1);
+}
+
+#[test]
+fn reports_audits_and_bundles() {
+    let mut st = start();
+    let (ministry, other) = (st.ministry.clone(), st.other.clone());
+    let period = "2027-Q1";
+    st.budget(&ministry, period, [10_000, 10_000, 50]);
+    // A second budget for the same period is refused.
+    st.budget(&ministry, "2027-Q2", [10_000; 3]);
+    st.budget(&other, period, [10_000; 3]);
+    let budget_again = Budget {
+        period: period.into(),
+        chunk_size: 4,
+        categories: vec![Category {
+            label: "x".into(),
+            appropriation: 1,
+        }],
+    };
+    refused(
+        st.post(&ministry, BUDGET, budget_again.encode()),
+        409,
+        "already_used",
+    );
+
+    // A public contract award; one per tender.
+    let contract = Contract {
+        tender: "T-2027-001".into(),
+        winner: "Acme Roads Ltd".into(),
+        value: 1_500_000,
+        awarded_day: 20_800,
+        ends_day: 21_000,
+        documents: vec![[7; 32]],
+    };
+    let (status, body) = st.post(&ministry, CONTRACT, contract.encode());
+    assert_eq!(status, 201, "{body}");
+    let again = Contract {
+        value: 2,
+        ..contract.clone()
+    };
+    refused(
+        st.post(&ministry, CONTRACT, again.encode()),
+        409,
+        "already_used",
+    );
+    let shown: serde_json::Value = st.get(&format!(
+        "/v1/funds/contracts/{}/T-2027-001",
+        st.agency(&ministry)
+    ));
+    assert_eq!(shown["winner"], "Acme Roads Ltd");
+    assert_eq!(shown["value"], 1_500_000);
+
+    // Six items (two chunks), interleaved with items of another period and
+    // of another agency.
+    let amounts = [(120, 0), (300, 1), (45, 2), (999, 0), (1, 1), (5, 0)];
+    let mut items = Vec::new();
+    let mut foreign = Vec::new();
+    for (i, (amount, category)) in amounts.into_iter().enumerate() {
+        items.push(st.record(&ministry, period, amount, category));
+        if i == 2 {
+            foreign.push(st.record(&ministry, "2027-Q2", 7, 0));
+            foreign.push(st.record(&other, period, 8, 0));
+        }
+    }
+
+    // Off by one cent: refused by the proof's totals check.
+    let honest = st.prove(period, &items);
+    assert_eq!(honest.totals, vec![1124, 301, 45]);
+    let mut cheat = honest.clone();
+    cheat.totals[0] += 1;
+    refused(
+        st.post(&ministry, REPORT, cheat.encode()),
+        422,
+        "proof_totals_mismatch",
+    );
+    // Omitting an item: the count rule, and a proof over fewer items.
+    let short = st.prove(period, &items[..5]);
+    refused(
+        st.post(&ministry, REPORT, short.encode()),
+        409,
+        "item_count",
+    );
+    let mut short_claiming_all = short.clone();
+    short_claiming_all.items = 6;
+    refused(
+        st.post(&ministry, REPORT, short_claiming_all.encode()),
+        422,
+        "proof_invalid",
+    );
+    // Repeating an item in place of another.
+    let mut repeated = items.clone();
+    repeated[5] = repeated[4];
+    let report = st.prove(period, &repeated);
+    refused(
+        st.post(&ministry, REPORT, report.encode()),
+        422,
+        "proof_invalid",
+    );
+    // Borrowing another period's or agency's item.
+    for borrowed in &foreign {
+        let mut mixed = items.clone();
+        mixed[1] = *borrowed;
+        let report = st.prove(period, &mixed);
+        refused(
+            st.post(&ministry, REPORT, report.encode()),
+            422,
+            "proof_invalid",
+        );
+    }
+    // Items out of log order do not match the logged sequence either.
+    let mut swapped = items.clone();
+    swapped.swap(0, 1);
+    let report = st.prove(period, &swapped);
+    refused(
+        st.post(&ministry, REPORT, report.encode()),
+        422,
+        "proof_invalid",
+    );
+
+    // The honest report is accepted and closes the period.
+    let (status, body) = st.post(&ministry, REPORT, honest.encode());
+    assert_eq!(status, 201, "{body}");
+    let report_index = body["index"].as_u64().unwrap();
+    refused(
+        st.post(&ministry, REPORT, honest.encode()),
+        409,
+        "period_closed",
+    );
+    let late = Expenditure {
+        period: period.into(),
+        commitment: field_to_bytes(&item_commitment(&ItemOpening::random(1, 0, &mut st.rng))),
+        label: "late".into(),
+    };
+    refused(
+        st.post(&ministry, EXPENDITURE, late.encode()),
+        409,
+        "period_closed",
+    );
+
+    // Totals within appropriations: a period over budget cannot be reported.
+    st.budget(&ministry, "2027-Q3", [50, 50, 50]);
+    let over = vec![st.record(&ministry, "2027-Q3", 51, 0)];
+    let report = st.prove("2027-Q3", &over);
+    refused(
+        st.post(&ministry, REPORT, report.encode()),
+        422,
+        "over_budget",
+    );
+
+    let agency = st.agency(&ministry);
+    let view: PeriodView = st.get(&format!("/v1/funds/periods/{agency}/{period}"));
+    assert_eq!(view.expenditures.len(), 6);
+    assert_eq!(view.summary.report_index, Some(report_index));
+    assert_eq!(view.categories[0].total.as_deref(), Some("1124"));
+
+    // Spot audit: the seed must be a checkpoint root after the report.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let (_, cp) = get_json(&agent(), &format!("{}/v1/log/checkpoint", st.server.base));
+    let seed: [u8; 32] = hex::decode(cp["root"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let seed_size = cp["size"].as_u64().unwrap();
+    assert!(seed_size > report_index, "checkpoint {cp}");
+    let request = AuditRequest {
+        agency: ministry.public_key().to_bytes(),
+        period: period.into(),
+        seed_size,
+        seed,
+        sample: 3,
+    };
+    let office = st.office.clone();
+    let wrong_root = AuditRequest {
+        seed: [1; 32],
+        ..request.clone()
+    };
+    refused(
+        st.post(&office, AUDIT_REQUEST, wrong_root.encode()),
+        422,
+        "bad_seed",
+    );
+    let early = AuditRequest {
+        seed_size: report_index,
+        ..request.clone()
+    };
+    refused(
+        st.post(&office, AUDIT_REQUEST, early.encode()),
+        422,
+        "bad_seed",
+    );
+    let request_record =
+        Record::signed(DOMAIN, AUDIT_REQUEST, now_ms(), request.encode(), &*office).unwrap();
+    let (status, body) = post_record(&agent(), &st.server.base, &request_record);
+    assert_eq!(status, 201, "{body}");
+    let id = hex::encode(request_record.id());
+    let audit: AuditView = st.get(&format!("/v1/funds/audits/{id}"));
+    let sample = derive_sample(&seed, &request.agency, period, 6, 3);
+    assert_eq!(audit.sample, sample);
+    assert_eq!(sample.len(), 3);
+
+    let open = |position: u32, opening: &ItemOpening| OpenedItem {
+        item: position,
+        amount: opening.amount,
+        category: opening.category,
+        salt: field_to_bytes(&opening.salt),
+    };
+    let honest_answer = AuditOpening {
+        request: request_record.id(),
+        items: sample
+            .iter()
+            .map(|&p| open(p, &items[p as usize]))
+            .collect(),
+    };
+    let mut wrong = honest_answer.clone();
+    wrong.items[1].amount += 1;
+    refused(
+        st.post(&ministry, AUDIT_OPENING, wrong.encode()),
+        422,
+        "opening_mismatch",
+    );
+    let mut partial = honest_answer.clone();
+    partial.items.pop();
+    refused(
+        st.post(&ministry, AUDIT_OPENING, partial.encode()),
+        422,
+        "wrong_sample",
+    );
+    refused(
+        st.post(&other, AUDIT_OPENING, honest_answer.encode()),
+        403,
+        "not_agency",
+    );
+    let (status, body) = st.post(&ministry, AUDIT_OPENING, honest_answer.encode());
+    assert_eq!(status, 201, "{body}");
+    let audit: AuditView = st.get(&format!("/v1/funds/audits/{id}"));
+    check_audit(&audit, &view, &agency).unwrap();
+    // Anyone's check fails on a doctored view of the answer.
+    let mut doctored: AuditView = st.get(&format!("/v1/funds/audits/{id}"));
+    doctored.opened[0].amount += 1;
+    assert!(check_audit(&doctored, &view, &agency).is_err());
+
+    // The bundle verifies offline; changed or missing records fail.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let bundle: FundsBundle = st.get(&format!("/v1/funds/periods/{agency}/{period}/bundle"));
+    let params = |k: u32| {
+        assert_eq!(k, shape().k());
+        FundsParams::load_or_create(&st.params_dir().join(format!("funds-params-k{k}.bin")), k)
+    };
+    let verified = bundle.verify(&st.log_vkey, params).unwrap();
+    assert_eq!(verified.items, 6);
+    assert_eq!(verified.agency, "ministry");
+    assert_eq!(
+        verified
+            .categories
+            .iter()
+            .map(|c| c.total)
+            .collect::<Vec<_>>(),
+        vec![1124, 301, 45]
+    );
+    assert_eq!(verified.audits, vec![(sample.clone(), true)]);
+
+    for position in 0..bundle.evidence.entries.len() {
+        let mut tampered = bundle.clone();
+        let entry = &mut tampered.evidence.entries[position];
+        let mut leaf =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &entry.record)
+                .unwrap();
+        let at = leaf.len() - 70;
+        leaf[at] ^= 1;
+        entry.record = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &leaf);
+        assert!(
+            tampered.verify(&st.log_vkey, params).is_err(),
+            "entry {position}"
+        );
+    }
+    // Leaving out an expenditure (record and all): the period proof fails.
+    let mut missing = bundle.clone();
+    let first_item = view.expenditures[2].index;
+    missing.evidence.entries.retain(|e| e.index != first_item);
+    assert!(missing.verify(&st.log_vkey, params).is_err());
+
+    // And through the binary, as a citizen would.
+    let file = st.tmp.path().join("bundle.json");
+    std::fs::write(&file, serde_json::to_string(&bundle).unwrap()).unwrap();
+    let run = |path: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_zkaudit"))
+            .args(["verify", path.to_str().unwrap(), "--log-key", &st.log_vkey])
+            .env("ZKAUDIT_PARAMS_DIR", st.params_dir())
+            .env("ZKAUDIT_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = run(&file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("all 6 logged expenditures"), "{stdout}");
+    let tampered_file = st.tmp.path().join("missing.json");
+    std::fs::write(&tampered_file, serde_json::to_string(&missing).unwrap()).unwrap();
+    let out = run(&tampered_file);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does NOT verify"));
+}

@@ -1,0 +1,199 @@
+//! Public-funds bundles: one agency's period — budget, every expenditure
+//! commitment, the proven report and its spot audits — checkable offline.
+//!
+//! [`FundsBundle::verify`] checks the records' inclusion under one signed
+//! checkpoint, that the agency was a logged authority granted `funds/*`
+//! kinds, replays the period through the service's own rules
+//! ([`FundsBook`]: budget, open period, totals within appropriations, audit
+//! samples re-derived from their seeds and openings matching their
+//! commitments) and verifies the halo2 period proof against the
+//! commitments in log order ([`verify_report`]). A bundle that leaves out
+//! or repeats an expenditure fails the proof.
+
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+use zkaudit_circuits::funds::{
+    FundsError, FundsParams, FundsShape, FundsVerifyingKey, PeriodProof, field_from_bytes,
+    verify_period,
+};
+use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
+use zkaudit_ledger::funds::{self, FundsBook, Period, REPORT, Report};
+use zkaudit_ledger::record::Author;
+
+use crate::evidence::LogEvidence;
+use crate::{Result, VerifyError};
+
+/// Format tag of funds bundles.
+pub const FUNDS_BUNDLE_FORMAT: &str = "zkaudit-funds-bundle/v1";
+
+/// One agency's period and what checking it needs (JSON).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FundsBundle {
+    /// Always [`FUNDS_BUNDLE_FORMAT`].
+    pub format: String,
+    /// The agency's Ed25519 key, hex.
+    pub agency: String,
+    /// The period id.
+    pub period: String,
+    /// The authority set, the budget, every expenditure, the report and the
+    /// audits, with inclusion proofs against one checkpoint.
+    pub evidence: LogEvidence,
+}
+
+/// One category of a verified report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedCategory {
+    /// The budget's label.
+    pub label: String,
+    /// The appropriation.
+    pub appropriation: u64,
+    /// The proven total.
+    pub total: u128,
+}
+
+/// What a verified bundle establishes.
+#[derive(Clone, Debug)]
+pub struct VerifiedFunds {
+    /// The agency's authority name.
+    pub agency: String,
+    /// The period.
+    pub period: String,
+    /// Circuit shape of the report.
+    pub shape: FundsShape,
+    /// Items covered by the report.
+    pub items: usize,
+    /// Per-category proven totals.
+    pub categories: Vec<VerifiedCategory>,
+    /// Audits: sampled positions and whether they were opened (and checked).
+    pub audits: Vec<(Vec<u32>, bool)>,
+    /// Size of the checkpoint everything is included in.
+    pub checkpoint_size: u64,
+}
+
+fn mismatch(message: impl Into<String>) -> VerifyError {
+    VerifyError::Mismatch(message.into())
+}
+
+/// Verifies `report` for `period` with the period's circuit shape: the
+/// period proof against the period's commitments in log order, the
+/// published totals and final blinding. The service runs this before
+/// logging a report; [`FundsBundle::verify`] runs it offline.
+pub fn verify_report(
+    period: &Period,
+    report: &Report,
+    params: &FundsParams,
+    vk: &FundsVerifyingKey,
+) -> std::result::Result<(), FundsError> {
+    let proof = PeriodProof::from_bytes(&report.proof)?;
+    let blinding = field_from_bytes(&report.final_blinding)?;
+    verify_period(
+        &period.commitments(),
+        &report.totals,
+        blinding,
+        &proof,
+        params,
+        vk,
+    )
+}
+
+impl FundsBundle {
+    /// Checks the bundle against the log's signed-note verifier key.
+    /// `params` gives the IPA parameters for a circuit size `k` (cached on
+    /// disk by callers: generating them takes seconds to minutes).
+    pub fn verify(
+        &self,
+        log_vkey: &str,
+        params: impl FnOnce(u32) -> std::result::Result<FundsParams, FundsError>,
+    ) -> Result<VerifiedFunds> {
+        if self.format != FUNDS_BUNDLE_FORMAT {
+            return Err(VerifyError::Malformed {
+                what: "format",
+                reason: format!("expected {FUNDS_BUNDLE_FORMAT}"),
+            });
+        }
+        let agency_bytes: [u8; 32] = hex::decode(&self.agency)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| VerifyError::Malformed {
+                what: "agency",
+                reason: "not 32 hex bytes".into(),
+            })?;
+        let agency =
+            VerifyingKey::from_bytes(&agency_bytes).map_err(|_| VerifyError::Malformed {
+                what: "agency",
+                reason: "not an Ed25519 key".into(),
+            })?;
+        let evidence = self.evidence.verify(log_vkey)?;
+        let mut book = FundsBook::new();
+        let mut funds_indices = Vec::new();
+        for (&index, record) in evidence.records() {
+            if record.domain() == funds::DOMAIN {
+                funds_indices.push(index);
+                book.apply(index, record);
+            }
+        }
+        let period = book
+            .period(&agency, &self.period)
+            .ok_or_else(|| mismatch("the bundle holds no budget of this agency for the period"))?;
+        if period.indices() != funds_indices {
+            return Err(mismatch(
+                "the bundle holds funds records that are not part of the period or break its rules",
+            ));
+        }
+        let (report_index, report) = period
+            .report
+            .as_ref()
+            .ok_or_else(|| mismatch("the period has no report"))?;
+        // The agency must have been an authority granted reports when it reported.
+        let set = evidence
+            .records()
+            .range(..*report_index)
+            .rev()
+            .find(|(_, r)| {
+                r.domain() == LEDGER_DOMAIN
+                    && r.kind() == AUTHORITY_SET_KIND
+                    && r.author() == Author::Ed25519(evidence.log_key)
+            })
+            .ok_or_else(|| mismatch("the bundle lacks the authority set before the report"))?;
+        let set = AuthoritySet::decode(set.1.payload()).map_err(|e| VerifyError::Malformed {
+            what: "authority set",
+            reason: e.to_string(),
+        })?;
+        let authority = set
+            .by_key(&agency)
+            .filter(|a| a.may_write(funds::DOMAIN, REPORT))
+            .ok_or_else(|| mismatch("the agency is not an authority granted funds/report"))?;
+        let shape = period
+            .budget
+            .shape()
+            .map_err(|e| mismatch(format!("budget: {e}")))?;
+        let params = params(shape.k()).map_err(VerifyError::Funds)?;
+        let vk = FundsVerifyingKey::generate(&params, shape).map_err(VerifyError::Funds)?;
+        verify_report(period, report, &params, &vk).map_err(VerifyError::Funds)?;
+        Ok(VerifiedFunds {
+            agency: authority.name.clone(),
+            period: self.period.clone(),
+            shape,
+            items: period.items.len(),
+            categories: period
+                .budget
+                .categories
+                .iter()
+                .zip(&report.totals)
+                .map(|(c, t)| VerifiedCategory {
+                    label: c.label.clone(),
+                    appropriation: c.appropriation,
+                    total: *t,
+                })
+                .collect(),
+            audits: period
+                .audits
+                .iter()
+                .map(|a| (a.sample.clone(), a.answer.is_some()))
+                .collect(),
+            checkpoint_size: evidence.checkpoint.size,
+        })
+    }
+}
