@@ -335,6 +335,11 @@ impl Sequencer {
     }
 
     fn catch_up_committed(&self) -> SequencerResult<()> {
+        // The checkpoint first: a batch commits its entries together with
+        // its checkpoint, so entries counted afterwards always cover it
+        // (read the other way round, another writer's commit in between
+        // would show a checkpoint ahead of the entries).
+        let checkpoint = self.store.latest_checkpoint()?;
         let have = self.tree.read().expect("tree lock poisoned").size();
         let mut size = 0;
         self.store.with_reader(&mut |r| {
@@ -358,13 +363,19 @@ impl Sequencer {
                 .extend(hashes);
             start = end;
         }
-        self.adopt_latest_checkpoint()
+        self.adopt_checkpoint(checkpoint)
     }
 
     /// Takes the store's latest checkpoint as ours after checking that it
     /// commits to our tree.
     fn adopt_latest_checkpoint(&self) -> SequencerResult<()> {
-        let Some(stored) = self.store.latest_checkpoint()? else {
+        self.adopt_checkpoint(self.store.latest_checkpoint()?)
+    }
+
+    /// Takes `stored` as our checkpoint after checking that it commits to
+    /// our tree.
+    fn adopt_checkpoint(&self, stored: Option<StoredCheckpoint>) -> SequencerResult<()> {
+        let Some(stored) = stored else {
             return Ok(());
         };
         let tree = self.tree.read().expect("tree lock poisoned");

@@ -126,8 +126,10 @@ impl ElectionDomain {
                 format!("voting in election {:?} has closed", spec.id),
             ));
         }
+        // Under the registry lock only what needs it; the proof is checked
+        // after, so concurrent casts verify in parallel.
         let identity = Self::identity(state)?;
-        identity.with_book(state, |registries| {
+        let (shape, key) = identity.with_book(state, |registries| {
             let shape = Self::shape_of(registries, &spec)?;
             let registry = registries.get(&spec.registry).expect("checked by shape_of");
             let root = fr_from_bytes("root", &ballot.root)
@@ -141,23 +143,23 @@ impl ElectionDomain {
                     ),
                 ));
             }
-            let key = self.keys.logged(registries, shape)?;
-            if key.digest() != ballot.vk_digest {
-                return Err(ApiError::unprocessable(
-                    "wrong_key",
-                    "the ballot names a verifying key other than the logged one",
-                ));
-            }
-            let public = ballot_statement(&spec, shape, &ballot, joint_key)
-                .map_err(|e| ApiError::unprocessable("invalid_payload", e.to_string()))?;
-            let proof = groth16::decode_proof(&ballot.proof)
-                .map_err(|e| ApiError::bad_request("malformed_proof", e.to_string()))?;
-            groth16::verify(&key, &public_inputs(&public), &proof).map_err(|_| {
-                ApiError::unprocessable(
-                    "invalid_proof",
-                    "the ballot proof does not verify for this election, root, nullifier and ciphertexts",
-                )
-            })
+            Ok((shape, self.keys.logged(registries, shape)?))
+        })?;
+        if key.digest() != ballot.vk_digest {
+            return Err(ApiError::unprocessable(
+                "wrong_key",
+                "the ballot names a verifying key other than the logged one",
+            ));
+        }
+        let public = ballot_statement(&spec, shape, &ballot, joint_key)
+            .map_err(|e| ApiError::unprocessable("invalid_payload", e.to_string()))?;
+        let proof = groth16::decode_proof(&ballot.proof)
+            .map_err(|e| ApiError::bad_request("malformed_proof", e.to_string()))?;
+        groth16::verify(&key, &public_inputs(&public), &proof).map_err(|_| {
+            ApiError::unprocessable(
+                "invalid_proof",
+                "the ballot proof does not verify for this election, root, nullifier and ciphertexts",
+            )
         })?;
         Ok(Pending::new(record)
             .topic(TOPIC_ALL.to_vec())
