@@ -1,0 +1,778 @@
+//! Elections at scale: cast throughput of the service in process (ballots
+//! per second, with the Groth16 check, the nullifier check and the durable
+//! SQLite append), and offline verification of whole election bundles of
+//! 64 and 256 ballots (per-ballot cost, extrapolated to 10,000), with a
+//! manual breakdown of what the verification spends its time on.
+//!
+//! `cargo bench -p zkaudit-benches --bench election`
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+use zkaudit_circuits::ballot::{BallotCircuit, BallotWitness, encrypt_ballot, public_inputs};
+use zkaudit_circuits::elgamal::{Scalar, public_key, random_scalar, sum_ballots};
+use zkaudit_circuits::eligibility::{EligibilityWitness, credential_leaf};
+use zkaudit_circuits::identity::Identity;
+use zkaudit_circuits::lean_imt::LeanImt;
+use zkaudit_circuits::predicate::AttributePredicate;
+use zkaudit_circuits::threshold::decrypt::{decrypt_tally, partial_decrypt, verify_tally};
+use zkaudit_circuits::threshold::dkg::{DealerSecret, deal, key_share, qualify};
+use zkaudit_circuits::threshold::dlog::DlogTable;
+use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, Authority, AuthoritySet, LEDGER_DOMAIN};
+use zkaudit_ledger::election::{
+    self, BALLOT, Ballot, DealRecord, DecryptRecord, ElectionBook, ElectionKey, ElectionSpec,
+    Phase, PhaseChange, TallyRecord, TrusteeSpec, all_partials, ballot_statement,
+};
+use zkaudit_ledger::identity::{
+    self, CREDENTIAL_ISSUE, CircuitKey, CredentialIssue, REGISTRY_CREATE, RegistryRoot,
+    RegistrySpec, fr_to_bytes,
+};
+use zkaudit_ledger::merkle::{MemoryTree, leaf_hash};
+use zkaudit_ledger::note::{Checkpoint, NoteSigningKey, sign_checkpoint};
+use zkaudit_ledger::record::{Record, RecordSigner};
+use zkaudit_prover::{prove_batch, setup_development};
+use zkaudit_service::client::Client;
+use zkaudit_service::election_cli::{
+    BallotContext, TrusteeKey, election_spec, make_dealing, post_dealing, post_election_record,
+};
+use zkaudit_service::state::{AppState, now_ms};
+use zkaudit_verifier::election::{BATCH, ELECTION_BUNDLE_FORMAT, ElectionBundle};
+use zkaudit_verifier::evidence::{EVIDENCE_FORMAT, EvidenceEntry, LogEvidence};
+use zkaudit_verifier::groth16::{
+    PreparedKey, decode_proof, encode_proof, encode_vk, verify_batch, vk_digest,
+};
+
+/// Ballots cast through the service in the throughput run.
+const CAST: usize = 128;
+/// Of which the first are cast one at a time by a single submitter.
+const ALONE: usize = 32;
+/// Concurrent submitters in the throughput run.
+const CASTERS: usize = 16;
+/// Registry depth of the throughput run (room for `CAST` voters).
+const CAST_DEPTH: u8 = 7;
+/// Bundle sizes verified offline.
+const BUNDLE_SIZES: [usize; 2] = [64, 256];
+/// Registry depth of the bundles (room for the largest size).
+const BUNDLE_DEPTH: usize = 8;
+
+fn key(name: &str, seed: u64) -> NoteSigningKey {
+    let k = ed25519_dalek::SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(seed));
+    NoteSigningKey::from_signing_key(name, k).unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Cast throughput through the service.
+
+struct Service {
+    _dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+    state: AppState,
+    client: Client,
+    commission: NoteSigningKey,
+    registrar: NoteSigningKey,
+}
+
+/// The service in process on SQLite in a tempdir, also served over HTTP on
+/// a loopback port so the CLI's election helpers can drive the setup.
+fn service() -> Service {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let log = key("bench.zkaudit/election", 1);
+    let (commission, registrar) = (key("commission", 2), key("registrar", 3));
+    std::fs::write(data.join("log.key"), log.to_skey_string()).unwrap();
+    std::fs::write(
+        data.join("zkaudit.toml"),
+        format!(
+            "[log]\nkey_file = \"log.key\"\n\n[[authority]]\nname = \"commission\"\nverifier_key = \"{}\"\nkinds = [\"election/*\"]\n\n[[authority]]\nname = \"registrar\"\nverifier_key = \"{}\"\nkinds = [\"identity/registry.create\", \"identity/credential.issue\"]\n",
+            commission.verifier_key_string(),
+            registrar.verifier_key_string()
+        ),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = zkaudit_service::server::ServeOptions {
+        data_dir: data.clone(),
+        config: None,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: None,
+        database_schema: "zkaudit".into(),
+    };
+    let (state, base) = runtime.block_on(async {
+        let (config, config_dir) =
+            zkaudit_service::server::load_or_create_config(&options).unwrap();
+        let store = zkaudit_service::server::open_store(
+            &zkaudit_service::server::StoreLocation::Sqlite(data.clone()),
+        )
+        .unwrap();
+        let service = zkaudit_service::server::start(&config, &config_dir, &data, store)
+            .await
+            .unwrap();
+        let state = service.state.clone();
+        let (router, _) = zkaudit_service::api::router(state.clone(), service.max_body_bytes);
+        let listener = tokio::net::TcpListener::bind(options.listen).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        std::mem::forget(service); // runs until the process ends
+        (state, base)
+    });
+    Service {
+        _dir: dir,
+        runtime,
+        state,
+        client: Client::new(&base),
+        commission,
+        registrar,
+    }
+}
+
+/// A registry of `CAST` voters and an open 2-of-3 election over it; returns
+/// `CAST` distinct proved ballots made with the key the service logged.
+fn open_election(svc: &Service) -> Vec<Ballot> {
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let registry = RegistrySpec {
+        id: "bench-voters".into(),
+        title: "Voters".into(),
+        attributes: vec!["birth_year".into()],
+        depth: CAST_DEPTH,
+        window_changes: 8,
+        window_secs: 3600,
+    };
+    let post_identity = |kind: &str, payload: Vec<u8>| {
+        let record =
+            Record::signed(identity::DOMAIN, kind, now_ms(), payload, &svc.registrar).unwrap();
+        svc.client.append(&record).unwrap();
+    };
+    post_identity(REGISTRY_CREATE, registry.encode());
+    let voters: Vec<Identity> = (0..CAST).map(|_| Identity::random(&mut rng)).collect();
+    for voter in &voters {
+        let issue = CredentialIssue {
+            registry: registry.id.clone(),
+            commitment: fr_to_bytes(&voter.commitment()),
+            attributes: vec![1980],
+        };
+        post_identity(CREDENTIAL_ISSUE, issue.encode());
+    }
+    let trustees: Vec<TrusteeKey> = (1..=3)
+        .map(|i| TrusteeKey::generate(&format!("trustee-{i}"), &mut rng).unwrap())
+        .collect();
+    let now = now_ms();
+    let spec = ElectionSpec {
+        id: "bench-election".into(),
+        title: "Bench".into(),
+        options: vec!["yes".into(), "no".into()],
+        min_choices: 1,
+        max_choices: 1,
+        registry: registry.id.clone(),
+        predicates: vec![AttributePredicate::at_most(2008)],
+        trustees: trustees
+            .iter()
+            .map(|t| t.public().to_spec().unwrap())
+            .collect(),
+        threshold: 2,
+        opens_at_ms: now,
+        closes_at_ms: now + 24 * 3600 * 1000,
+    };
+    let phase = |phase| {
+        let change = PhaseChange {
+            election: spec.id.clone(),
+            phase,
+        };
+        post_election_record(
+            &svc.client,
+            &svc.commission,
+            election::PHASE,
+            change.encode(),
+        )
+        .unwrap();
+    };
+    let started = Instant::now();
+    post_election_record(
+        &svc.client,
+        &svc.commission,
+        election::CREATE,
+        spec.encode(),
+    )
+    .unwrap();
+    println!(
+        "election created (ballot circuit setup) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    phase(Phase::KeyCeremony);
+    let logged = election_spec(&svc.client, &spec.id).unwrap();
+    for trustee in &trustees {
+        let dealing = make_dealing(&logged, trustee, &mut rng).unwrap();
+        post_dealing(&svc.client, trustee, &spec.id, dealing).unwrap();
+    }
+    phase(Phase::Open);
+
+    // The registry's root is logged by the service in the background.
+    let cache = svc._dir.path().join("voter-keys");
+    let context = (0..100)
+        .find_map(
+            |_| match BallotContext::fetch(&svc.client, &spec.id, &cache) {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    std::thread::sleep(Duration::from_millis(200));
+                    None
+                }
+            },
+        )
+        .expect("the election opened with its registry root logged");
+    let started = Instant::now();
+    let ballots: Vec<Ballot> = voters
+        .iter()
+        .enumerate()
+        .map(|(i, voter)| {
+            context
+                .ballot(
+                    voter,
+                    &[1980],
+                    vec![(i % 2) as u64, 1 - (i % 2) as u64],
+                    &mut rng,
+                )
+                .unwrap()
+        })
+        .collect();
+    println!(
+        "{CAST} ballots (depth {CAST_DEPTH}, 2 options) proved in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    ballots
+}
+
+fn ballot_record(ballot: &Ballot) -> Record {
+    Record::unsigned(election::DOMAIN, BALLOT, now_ms(), ballot.encode()).unwrap()
+}
+
+/// Submits `ballots` from `casters` concurrent tasks through `AppState::submit`.
+fn cast_all(svc: &Service, ballots: &[Ballot], casters: usize) -> Duration {
+    let mut lanes: Vec<Vec<Record>> = vec![Vec::new(); casters];
+    for (i, b) in ballots.iter().enumerate() {
+        lanes[i % casters].push(ballot_record(b));
+    }
+    let state = svc.state.clone();
+    let started = Instant::now();
+    svc.runtime.block_on(async move {
+        let tasks: Vec<_> = lanes
+            .into_iter()
+            .map(|lane| {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    for r in &lane {
+                        state.submit(r).await.map_err(|e| e.to_string()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    started.elapsed()
+}
+
+fn cast_throughput() {
+    let svc = service();
+    let ballots = open_election(&svc);
+
+    // A ballot whose proof belongs to other ciphertexts is refused first,
+    // so the run below measures real checks, not a pass-through.
+    let mut forged = ballots[0].clone();
+    forged.ciphertexts = ballots[1].ciphertexts.clone();
+    let refused = svc
+        .runtime
+        .block_on(svc.state.submit(&ballot_record(&forged)));
+    assert!(refused.is_err(), "a forged ballot was accepted");
+
+    for (ballots, casters) in [(&ballots[..ALONE], 1), (&ballots[ALONE..], CASTERS)] {
+        let took = cast_all(&svc, ballots, casters);
+        let n = ballots.len();
+        println!(
+            "cast {n} ballots from {casters} concurrent submitter(s) in {:.2} s: {:.0} ballots/s ({:.2} ms per ballot; proof check, nullifier check, durable append)",
+            took.as_secs_f64(),
+            n as f64 / took.as_secs_f64(),
+            took.as_secs_f64() * 1000.0 / n as f64
+        );
+    }
+    let again = svc
+        .runtime
+        .block_on(svc.state.submit(&ballot_record(&ballots[0])));
+    assert!(
+        again.is_err(),
+        "a second ballot with one nullifier was accepted"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Bundle verification at scale (a whole election logged natively).
+
+/// An append-only log in memory with the log's signing key.
+struct MemoryLog {
+    key: NoteSigningKey,
+    tree: MemoryTree,
+    leaves: Vec<Vec<u8>>,
+}
+
+impl MemoryLog {
+    fn push(&mut self, record: &Record) -> u64 {
+        let leaf = record.encode();
+        self.tree.push(leaf_hash(&leaf));
+        self.leaves.push(leaf);
+        self.leaves.len() as u64 - 1
+    }
+
+    fn bundle(&self, election: &str) -> ElectionBundle {
+        let size = self.leaves.len() as u64;
+        let checkpoint = Checkpoint::new(self.key.name(), size, self.tree.root());
+        let note = sign_checkpoint(&checkpoint, &self.key).unwrap();
+        let entries = (0..size)
+            .map(|index| EvidenceEntry {
+                index,
+                record: BASE64.encode(&self.leaves[index as usize]),
+                inclusion_proof: self
+                    .tree
+                    .inclusion_proof(index, size)
+                    .unwrap()
+                    .iter()
+                    .map(hex::encode)
+                    .collect(),
+            })
+            .collect();
+        ElectionBundle {
+            format: ELECTION_BUNDLE_FORMAT.to_owned(),
+            election: election.to_owned(),
+            evidence: LogEvidence {
+                format: EVIDENCE_FORMAT.to_owned(),
+                checkpoint: String::from_utf8(note).unwrap(),
+                entries,
+            },
+        }
+    }
+}
+
+fn signed(kind: &str, payload: Vec<u8>, key: &impl RecordSigner) -> Record {
+    Record::signed(election::DOMAIN, kind, 1, payload, key).unwrap()
+}
+
+/// The ballot circuit of the bundles' elections, with its development keys.
+struct Keys {
+    pk: ark_groth16::ProvingKey<ark_bn254::Bn254>,
+    circuit_key: CircuitKey,
+}
+
+fn election_spec_for(n: usize, trustees: &[(NoteSigningKey, Scalar)]) -> ElectionSpec {
+    ElectionSpec {
+        id: format!("referendum-{n}"),
+        title: "Referendum".into(),
+        options: vec!["yes".into(), "no".into()],
+        min_choices: 0,
+        max_choices: 1,
+        registry: "voters".into(),
+        predicates: vec![
+            AttributePredicate::at_most(20_081_123),
+            AttributePredicate::equals(4),
+        ],
+        trustees: trustees
+            .iter()
+            .enumerate()
+            .map(|(i, (sk, secret))| TrusteeSpec {
+                name: format!("trustee-{}", i + 1),
+                signing_key: sk.public_key(),
+                encryption_key: public_key(secret),
+            })
+            .collect(),
+        threshold: 2,
+        opens_at_ms: 1,
+        closes_at_ms: 2,
+    }
+}
+
+fn trustees(rng: &mut ChaCha20Rng) -> Vec<(NoteSigningKey, Scalar)> {
+    (0..3)
+        .map(|i| (key("trustee", 20 + i), random_scalar(rng)))
+        .collect()
+}
+
+fn ballot_keys() -> Keys {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let spec = election_spec_for(0, &trustees(&mut rng));
+    let shape = spec.ballot_shape(BUNDLE_DEPTH).unwrap();
+    let (pk, vk) = setup_development(BallotCircuit::blank(shape), &mut rng).unwrap();
+    Keys {
+        pk,
+        circuit_key: CircuitKey {
+            shape: shape.id(),
+            vk_digest: vk_digest(&vk),
+            vk: encode_vk(&vk),
+            development: true,
+        },
+    }
+}
+
+/// A tallied election with `n` ballots (every third one votes "no"), all
+/// its records and their inclusion proofs: the bundle, and the log key.
+fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
+    let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
+    let mut log = MemoryLog {
+        key: key("bench.example/log", 9),
+        tree: MemoryTree::new(),
+        leaves: Vec::new(),
+    };
+    let log_key = log.key.verifier_key_string();
+    let registrar = key("civil-registry", 1);
+    let commission = key("election-commission", 2);
+    let set = AuthoritySet::new(vec![
+        Authority {
+            name: "civil-registry".into(),
+            key: registrar.public_key(),
+            grants: vec!["identity/*".into()],
+        },
+        Authority {
+            name: "election-commission".into(),
+            key: commission.public_key(),
+            grants: vec!["election/*".into()],
+        },
+    ])
+    .unwrap();
+    let record = Record::signed(LEDGER_DOMAIN, AUTHORITY_SET_KIND, 1, set.encode(), &log.key);
+    log.push(&record.unwrap());
+    let registry = RegistrySpec {
+        id: "voters".into(),
+        title: "Voters".into(),
+        attributes: vec!["birth_date".into(), "region".into()],
+        depth: BUNDLE_DEPTH as u8,
+        window_changes: 8,
+        window_secs: 3600,
+    };
+    let record = Record::signed(
+        identity::DOMAIN,
+        REGISTRY_CREATE,
+        1,
+        registry.encode(),
+        &registrar,
+    );
+    log.push(&record.unwrap());
+    let voters: Vec<Identity> = (0..n).map(|_| Identity::random(&mut rng)).collect();
+    let attributes = vec![19_900_101, 4];
+    let mut tree = LeanImt::new();
+    for voter in &voters {
+        tree.insert(credential_leaf(voter.commitment(), &attributes).unwrap());
+    }
+    let root = tree.root().unwrap();
+    let logged_root = RegistryRoot {
+        registry: registry.id.clone(),
+        version: n as u64,
+        size: n as u64,
+        root: fr_to_bytes(&root),
+        change_index: 1,
+    };
+    let record = Record::signed(
+        identity::DOMAIN,
+        identity::REGISTRY_ROOT,
+        1,
+        logged_root.encode(),
+        &log.key,
+    );
+    log.push(&record.unwrap());
+    let record = Record::signed(
+        identity::DOMAIN,
+        identity::CIRCUIT_KEY,
+        1,
+        keys.circuit_key.encode(),
+        &log.key,
+    );
+    log.push(&record.unwrap());
+
+    let trustees = trustees(&mut rng);
+    let spec = election_spec_for(n, &trustees);
+    let shape = spec.ballot_shape(BUNDLE_DEPTH).unwrap();
+    let phase = |phase| {
+        PhaseChange {
+            election: spec.id.clone(),
+            phase,
+        }
+        .encode()
+    };
+    log.push(&signed(election::CREATE, spec.encode(), &commission));
+    log.push(&signed(
+        election::PHASE,
+        phase(Phase::KeyCeremony),
+        &commission,
+    ));
+    let params = spec.params().unwrap();
+    let context = spec.context();
+    let trustee_keys = spec.trustee_keys();
+    let dealings: Vec<_> = (1..=3u32)
+        .map(|i| {
+            let secret = DealerSecret::random(&params, &mut rng);
+            deal(&params, &context, i, &secret, &trustee_keys, &mut rng).unwrap()
+        })
+        .collect();
+    for (i, dealing) in dealings.iter().enumerate() {
+        let payload = DealRecord {
+            election: spec.id.clone(),
+            dealing: dealing.clone(),
+        };
+        log.push(&signed(election::DEAL, payload.encode(), &trustees[i].0));
+    }
+    log.push(&signed(election::PHASE, phase(Phase::Open), &commission));
+    let qualification = qualify(&context, &params, &trustee_keys, &dealings, &[]).unwrap();
+    let joint_key = qualification.joint_public_key();
+    let key_record = ElectionKey {
+        election: spec.id.clone(),
+        qualified: qualification.qualified().to_vec(),
+        joint_key,
+    };
+    log.push(&signed(election::KEY, key_record.encode(), &log.key));
+
+    // The ballots, proved in parallel.
+    let mut ballots = Vec::with_capacity(n);
+    let mut circuits = Vec::with_capacity(n);
+    for (v, voter) in voters.iter().enumerate() {
+        let choices = if v % 3 == 2 { vec![0, 1] } else { vec![1, 0] };
+        let randomness: Vec<Scalar> = (0..2).map(|_| random_scalar(&mut rng)).collect();
+        let ballot = Ballot {
+            election: spec.id.clone(),
+            root: fr_to_bytes(&root),
+            nullifier: fr_to_bytes(&voter.nullifier(spec.scope_field())),
+            ciphertexts: encrypt_ballot(&joint_key, &choices, &randomness).unwrap(),
+            vk_digest: keys.circuit_key.vk_digest,
+            proof: Vec::new(),
+        };
+        let public = ballot_statement(&spec, shape, &ballot, joint_key).unwrap();
+        let witness = BallotWitness {
+            eligibility: EligibilityWitness {
+                secret: voter.secret_scalar(),
+                attributes: attributes.clone(),
+                path: tree
+                    .generate_proof(v)
+                    .unwrap()
+                    .to_circuit_path(BUNDLE_DEPTH)
+                    .unwrap(),
+            },
+            choices,
+            randomness,
+        };
+        circuits.push(BallotCircuit::new(public, witness));
+        ballots.push(ballot);
+    }
+    let proofs = prove_batch(&keys.pk, circuits, [n as u8; 32]).unwrap();
+    for (ballot, proof) in ballots.iter_mut().zip(&proofs) {
+        ballot.proof = encode_proof(proof).to_vec();
+        let record = Record::unsigned(election::DOMAIN, BALLOT, 1, ballot.encode()).unwrap();
+        log.push(&record);
+    }
+    log.push(&signed(election::PHASE, phase(Phase::Closed), &commission));
+
+    // Trustees 1 and 2 decrypt; the log tallies.
+    let sums = sum_ballots(
+        &ballots
+            .iter()
+            .map(|b| b.ciphertexts.clone())
+            .collect::<Vec<_>>(),
+        2,
+    )
+    .unwrap();
+    let mut partials = Vec::new();
+    for j in 1..=2u32 {
+        let (signing, secret) = &trustees[j as usize - 1];
+        let share = key_share(&context, &params, &qualification, &dealings, j, secret).unwrap();
+        let mine: Vec<_> = (0..2u32)
+            .map(|o| partial_decrypt(&context, o, &share, &sums[o as usize], &mut rng))
+            .collect();
+        let payload = DecryptRecord {
+            election: spec.id.clone(),
+            partials: mine.clone(),
+        };
+        log.push(&signed(election::DECRYPT, payload.encode(), signing));
+        partials.extend(mine);
+    }
+    let table = DlogTable::new(n as u64).unwrap();
+    let verification_keys = qualification.verification_keys();
+    let tally = decrypt_tally(
+        &context,
+        &params,
+        &verification_keys,
+        &sums,
+        &partials,
+        &table,
+    )
+    .unwrap();
+    let tally_record = TallyRecord {
+        election: spec.id.clone(),
+        ballots: n as u64,
+        counts: tally.counts.clone(),
+        used: tally.used.clone(),
+        rejected: Vec::new(),
+    };
+    log.push(&signed(election::TALLY, tally_record.encode(), &log.key));
+    (log.bundle(&spec.id), log_key)
+}
+
+/// Times the steps of `ElectionBundle::verify` one by one (the same calls,
+/// outside it): where the time goes.
+fn breakdown(bundle: &ElectionBundle, log_key: &str, shape_depth: usize) {
+    let mut steps: Vec<(&str, Duration)> = Vec::new();
+    let t = Instant::now();
+    let evidence = bundle.evidence.verify(log_key).unwrap();
+    steps.push(("evidence (checkpoint, inclusion proofs)", t.elapsed()));
+
+    let t = Instant::now();
+    let mut book = ElectionBook::new(evidence.log_key);
+    for (&index, record) in evidence.records() {
+        if record.domain() == election::DOMAIN {
+            book.apply(index, record);
+        }
+    }
+    let e = book.get(&bundle.election).unwrap();
+    steps.push(("replay through the election rules", t.elapsed()));
+
+    let t = Instant::now();
+    let shape = e.spec.ballot_shape(shape_depth).unwrap();
+    let joint_key = e.key.as_ref().unwrap().joint_key;
+    let inputs: Vec<_> = e
+        .ballots
+        .iter()
+        .map(|c| public_inputs(&ballot_statement(&e.spec, shape, &c.ballot, joint_key).unwrap()))
+        .collect();
+    steps.push(("statement rebuild (native public inputs)", t.elapsed()));
+    let t = Instant::now();
+    let proofs: Vec<_> = e
+        .ballots
+        .iter()
+        .map(|c| decode_proof(&c.ballot.proof).unwrap())
+        .collect();
+    steps.push(("proof decoding (curve + subgroup checks)", t.elapsed()));
+    let items: Vec<_> = inputs.into_iter().zip(proofs).collect();
+
+    let circuit_key = evidence
+        .records()
+        .values()
+        .filter(|r| r.kind() == identity::CIRCUIT_KEY)
+        .find_map(|r| CircuitKey::decode(r.payload()).ok())
+        .unwrap();
+    let prepared =
+        PreparedKey::new(zkaudit_verifier::groth16::decode_vk(&circuit_key.vk).unwrap()).unwrap();
+    let t = Instant::now();
+    for chunk in items.chunks(BATCH) {
+        verify_batch(&prepared, chunk).unwrap();
+    }
+    steps.push(("batch Groth16 (64 per batch)", t.elapsed()));
+    // For comparison (not a step): one proof at a time, as the service checks a cast.
+    let t = Instant::now();
+    for (inputs, proof) in &items {
+        zkaudit_verifier::groth16::verify(&prepared, inputs, proof).unwrap();
+    }
+    let single = t.elapsed();
+
+    let t = Instant::now();
+    let tally = e.tally.as_ref().unwrap();
+    let sums = e.aggregate();
+    verify_tally(
+        &e.spec.context(),
+        &e.spec.params().unwrap(),
+        &e.verification_keys().unwrap(),
+        &sums,
+        &all_partials(e),
+        &tally.counts,
+    )
+    .unwrap();
+    steps.push(("aggregate + tally decryption proofs", t.elapsed()));
+
+    let total: Duration = steps.iter().map(|(_, d)| *d).sum();
+    let n = e.ballots.len();
+    println!("breakdown of one verification of {n} ballots ({total:.2?} in all):");
+    for (what, d) in &steps {
+        println!(
+            "  {what:<42} {:>9.2?}  {:>5.1}%  {:>7.3} ms/ballot",
+            d,
+            100.0 * d.as_secs_f64() / total.as_secs_f64(),
+            d.as_secs_f64() * 1000.0 / n as f64
+        );
+    }
+    println!(
+        "  (the same proofs verified one by one, as the service does per cast: {single:.2?}, {:.3} ms/ballot)",
+        single.as_secs_f64() * 1000.0 / n as f64
+    );
+}
+
+fn bundles(c: &mut Criterion) {
+    cast_throughput();
+
+    let started = Instant::now();
+    let keys = ballot_keys();
+    println!(
+        "bundle ballot circuit (depth {BUNDLE_DEPTH}, 2 options) development setup in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let mut built: BTreeMap<usize, (ElectionBundle, String)> = BTreeMap::new();
+    for n in BUNDLE_SIZES {
+        let started = Instant::now();
+        let (bundle, log_key) = election_bundle(&keys, n);
+        println!(
+            "election of {n} ballots proved and logged in {:.1} s ({} records)",
+            started.elapsed().as_secs_f64(),
+            bundle.evidence.entries.len()
+        );
+        let report = bundle.verify(&log_key).unwrap();
+        let yes = n - n / 3;
+        assert_eq!(
+            report.results,
+            vec![
+                ("yes".into(), Some(yes as u64)),
+                ("no".into(), Some((n - yes) as u64))
+            ]
+        );
+        // One changed ballot byte must make the whole bundle fail.
+        let mut tampered = bundle.clone();
+        let entry = &mut tampered.evidence.entries[10];
+        let mut bytes = BASE64.decode(&entry.record).unwrap();
+        let at = bytes.len() - 40;
+        bytes[at] ^= 1;
+        entry.record = BASE64.encode(&bytes);
+        assert!(
+            tampered.verify(&log_key).is_err(),
+            "a tampered bundle verified"
+        );
+        built.insert(n, (bundle, log_key));
+    }
+
+    let mut group = c.benchmark_group("election bundle verify");
+    group.sample_size(10);
+    for (&n, (bundle, log_key)) in &built {
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), bundle, |b, bundle| {
+            b.iter(|| bundle.verify(log_key).unwrap())
+        });
+    }
+    group.finish();
+
+    for (&n, (bundle, log_key)) in &built {
+        let runs = 3;
+        let t = Instant::now();
+        for _ in 0..runs {
+            bundle.verify(log_key).unwrap();
+        }
+        let per = t.elapsed().as_secs_f64() / runs as f64;
+        println!(
+            "{n} ballots: {:.0} ms per verification, {:.3} ms per ballot, about {:.1} s per 10,000 ballots",
+            per * 1000.0,
+            per * 1000.0 / n as f64,
+            per / n as f64 * 10_000.0
+        );
+        breakdown(bundle, log_key, BUNDLE_DEPTH);
+    }
+}
+
+criterion_group!(benches, bundles);
+criterion_main!(benches);
