@@ -112,29 +112,40 @@ pub fn run(args: DemoArgs) -> Result<()> {
 /// The demo's authorities: the development config plus an issuer and a
 /// benefits office, with their keys beside the config.
 pub(crate) fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
+    Ok((
+        demo_authority(
+            data,
+            "demo-civil-registry",
+            &[
+                "identity/registry.create",
+                "identity/credential.issue",
+                "identity/credential.revoke",
+            ],
+        )?,
+        demo_authority(data, "demo-benefits-office", &["identity/scope.create"])?,
+    ))
+}
+
+/// The demo authority `name`, granted `kinds`: its key lives beside the
+/// config as `<name>.key`; on first use the key is made and the authority
+/// added to the config (the development config is made if missing).
+pub(crate) fn demo_authority(data: &Path, name: &str, kinds: &[&str]) -> Result<NoteSigningKey> {
     if !data.join(CONFIG_FILE).exists() {
         create_development_config(data)?;
     }
-    let registry_path = data.join("demo-civil-registry.key");
-    let office_path = data.join("demo-benefits-office.key");
-    if !registry_path.exists() {
-        let mut rng = rand::rngs::OsRng;
-        let registry = NoteSigningKey::generate("demo-civil-registry", &mut rng)?;
-        let office = NoteSigningKey::generate("demo-benefits-office", &mut rng)?;
-        write_secret_file(&registry_path, &registry.to_skey_string())?;
-        write_secret_file(&office_path, &office.to_skey_string())?;
+    let path = data.join(format!("{name}.key"));
+    if !path.exists() {
+        let key = NoteSigningKey::generate(name, &mut rand::rngs::OsRng)?;
+        write_secret_file(&path, &key.to_skey_string())?;
         let mut config = std::fs::read_to_string(data.join(CONFIG_FILE))?;
+        // Debug-formatted `&str`s are TOML basic strings for these names.
         config.push_str(&format!(
-            "\n[[authority]]\nname = \"demo-civil-registry\"\nverifier_key = \"{}\"\nkinds = [\"identity/registry.create\", \"identity/credential.issue\", \"identity/credential.revoke\"]\n\n[[authority]]\nname = \"demo-benefits-office\"\nverifier_key = \"{}\"\nkinds = [\"identity/scope.create\"]\n",
-            registry.verifier_key_string(),
-            office.verifier_key_string()
+            "\n[[authority]]\nname = {name:?}\nverifier_key = {:?}\nkinds = {kinds:?}\n",
+            key.verifier_key_string()
         ));
         std::fs::write(data.join(CONFIG_FILE), config)?;
     }
-    Ok((
-        read_signing_key(&registry_path)?,
-        read_signing_key(&office_path)?,
-    ))
+    read_signing_key(&path)
 }
 
 /// A running in-process service.

@@ -25,8 +25,7 @@ use zkaudit_ledger::record::Record;
 use zkaudit_verifier::election::ElectionBundle;
 
 use crate::client::Client;
-use crate::config::{CONFIG_FILE, create_development_config, read_signing_key, write_secret_file};
-use crate::demo::{bar, start_service};
+use crate::demo::{bar, demo_authority, start_service};
 use crate::domains::election::api::ElectionView;
 use crate::election_cli::{
     BallotContext, TrusteeKey, cast, check_shares, election_spec, make_dealing,
@@ -41,28 +40,17 @@ const DEPTH: u8 = 10;
 
 /// The demo's commission (granted `election/*`) and voter registry.
 fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
-    if !data.join(CONFIG_FILE).exists() {
-        create_development_config(data)?;
-    }
-    let commission_path = data.join("demo-election-commission.key");
-    let registry_path = data.join("demo-voter-registry.key");
-    if !commission_path.exists() {
-        let mut rng = rand::rngs::OsRng;
-        let commission = NoteSigningKey::generate("demo-election-commission", &mut rng)?;
-        let registry = NoteSigningKey::generate("demo-voter-registry", &mut rng)?;
-        write_secret_file(&commission_path, &commission.to_skey_string())?;
-        write_secret_file(&registry_path, &registry.to_skey_string())?;
-        let mut config = std::fs::read_to_string(data.join(CONFIG_FILE))?;
-        config.push_str(&format!(
-            "\n[[authority]]\nname = \"demo-election-commission\"\nverifier_key = \"{}\"\nkinds = [\"election/*\"]\n\n[[authority]]\nname = \"demo-voter-registry\"\nverifier_key = \"{}\"\nkinds = [\"identity/registry.create\", \"identity/credential.issue\", \"identity/credential.revoke\"]\n",
-            commission.verifier_key_string(),
-            registry.verifier_key_string()
-        ));
-        std::fs::write(data.join(CONFIG_FILE), config)?;
-    }
     Ok((
-        read_signing_key(&commission_path)?,
-        read_signing_key(&registry_path)?,
+        demo_authority(data, "demo-election-commission", &["election/*"])?,
+        demo_authority(
+            data,
+            "demo-voter-registry",
+            &[
+                "identity/registry.create",
+                "identity/credential.issue",
+                "identity/credential.revoke",
+            ],
+        )?,
     ))
 }
 

@@ -26,8 +26,7 @@ use zkaudit_ledger::record::Record;
 use zkaudit_verifier::funds::FundsBundle;
 
 use crate::client::Client;
-use crate::config::{CONFIG_FILE, create_development_config, read_signing_key, write_secret_file};
-use crate::demo::{bar, start_service};
+use crate::demo::{bar, demo_authority, start_service};
 use crate::domains::funds::{AuditView, PeriodView};
 use crate::funds_cli::{
     OpeningsFile, answer_for, check_audit, load_params, openings_in_log_order, os_rng,
@@ -51,25 +50,19 @@ const CATEGORIES: [&str; 10] = [
 ];
 
 fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
-    if !data.join(CONFIG_FILE).exists() {
-        create_development_config(data)?;
-    }
-    let ministry = data.join("demo-ministry.key");
-    let office = data.join("demo-audit-office.key");
-    if !ministry.exists() {
-        let m = NoteSigningKey::generate("demo-ministry", &mut rand::rngs::OsRng)?;
-        let o = NoteSigningKey::generate("demo-audit-office", &mut rand::rngs::OsRng)?;
-        write_secret_file(&ministry, &m.to_skey_string())?;
-        write_secret_file(&office, &o.to_skey_string())?;
-        let mut config = std::fs::read_to_string(data.join(CONFIG_FILE))?;
-        config.push_str(&format!(
-            "\n[[authority]]\nname = \"demo-ministry\"\nverifier_key = \"{}\"\nkinds = [\"funds/budget\", \"funds/expenditure\", \"funds/report\", \"funds/audit.opening\"]\n\n[[authority]]\nname = \"demo-audit-office\"\nverifier_key = \"{}\"\nkinds = [\"funds/audit.request\"]\n",
-            m.verifier_key_string(),
-            o.verifier_key_string()
-        ));
-        std::fs::write(data.join(CONFIG_FILE), config)?;
-    }
-    Ok((read_signing_key(&ministry)?, read_signing_key(&office)?))
+    Ok((
+        demo_authority(
+            data,
+            "demo-ministry",
+            &[
+                "funds/budget",
+                "funds/expenditure",
+                "funds/report",
+                "funds/audit.opening",
+            ],
+        )?,
+        demo_authority(data, "demo-audit-office", &["funds/audit.request"])?,
+    ))
 }
 
 fn signed(key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> Result<Record> {

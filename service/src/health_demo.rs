@@ -22,8 +22,7 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::health::{HealthCheckError, verify_access_log, verify_trace};
 
 use crate::client::Client;
-use crate::config::{CONFIG_FILE, read_signing_key, write_secret_file};
-use crate::demo::{Holder, bar, prepare, prove_claims, start_service};
+use crate::demo::{Holder, bar, demo_authority, prepare, prove_claims, start_service};
 use crate::domains::health::{AccessLogView, TraceView};
 use crate::state::now_ms;
 
@@ -39,34 +38,23 @@ struct Authorities {
 
 fn prepare_health(data: &Path) -> Result<Authorities> {
     prepare(data)?;
-    let names = [
-        (
-            "demo-hospital",
-            "[\"health/record.commit\", \"health/access\"]",
-        ),
-        ("demo-vaccine-maker", "[\"health/lot.register\"]"),
-        (
-            "demo-public-health",
-            "[\"identity/registry.create\", \"identity/credential.issue\", \"identity/credential.revoke\", \"identity/scope.create\"]",
-        ),
-    ];
-    let path = |name: &str| data.join(format!("{name}.key"));
-    if !path(names[0].0).exists() {
-        let mut config = std::fs::read_to_string(data.join(CONFIG_FILE))?;
-        for (name, kinds) in names {
-            let key = NoteSigningKey::generate(name, &mut rand::rngs::OsRng)?;
-            write_secret_file(&path(name), &key.to_skey_string())?;
-            config.push_str(&format!(
-                "\n[[authority]]\nname = \"{name}\"\nverifier_key = \"{}\"\nkinds = {kinds}\n",
-                key.verifier_key_string()
-            ));
-        }
-        std::fs::write(data.join(CONFIG_FILE), config)?;
-    }
     Ok(Authorities {
-        hospital: read_signing_key(&path(names[0].0))?,
-        manufacturer: read_signing_key(&path(names[1].0))?,
-        public_health: read_signing_key(&path(names[2].0))?,
+        hospital: demo_authority(
+            data,
+            "demo-hospital",
+            &["health/record.commit", "health/access"],
+        )?,
+        manufacturer: demo_authority(data, "demo-vaccine-maker", &["health/lot.register"])?,
+        public_health: demo_authority(
+            data,
+            "demo-public-health",
+            &[
+                "identity/registry.create",
+                "identity/credential.issue",
+                "identity/credential.revoke",
+                "identity/scope.create",
+            ],
+        )?,
     })
 }
 

@@ -31,8 +31,7 @@ use zkaudit_verifier::groth16;
 use zkaudit_verifier::land::HistoryBundle;
 
 use crate::client::Client;
-use crate::config::{CONFIG_FILE, create_development_config, read_signing_key, write_secret_file};
-use crate::demo::{bar, start_service};
+use crate::demo::{bar, demo_authority, start_service};
 use crate::domains::identity::MembersPage;
 use crate::domains::identity::claims::ClaimBody;
 use crate::domains::land::ParcelView;
@@ -47,21 +46,17 @@ struct Person {
 }
 
 fn prepare(data: &Path) -> Result<NoteSigningKey> {
-    if !data.join(CONFIG_FILE).exists() {
-        create_development_config(data)?;
-    }
-    let path = data.join("demo-land-registry.key");
-    if !path.exists() {
-        let key = NoteSigningKey::generate("demo-land-registry", &mut rand::rngs::OsRng)?;
-        write_secret_file(&path, &key.to_skey_string())?;
-        let mut config = std::fs::read_to_string(data.join(CONFIG_FILE))?;
-        config.push_str(&format!(
-            "\n[[authority]]\nname = \"demo-land-registry\"\nverifier_key = \"{}\"\nkinds = [\"land/*\", \"identity/registry.create\", \"identity/credential.issue\", \"identity/credential.revoke\", \"identity/scope.create\"]\n",
-            key.verifier_key_string()
-        ));
-        std::fs::write(data.join(CONFIG_FILE), config)?;
-    }
-    read_signing_key(&path)
+    demo_authority(
+        data,
+        "demo-land-registry",
+        &[
+            "land/*",
+            "identity/registry.create",
+            "identity/credential.issue",
+            "identity/credential.revoke",
+            "identity/scope.create",
+        ],
+    )
 }
 
 /// Signs terms by both parties and submits them as the registrar's record.
