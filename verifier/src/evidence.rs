@@ -135,23 +135,12 @@ impl LogEvidence {
                 ));
             }
             previous = Some(entry.index);
-            let leaf = BASE64
-                .decode(&entry.record)
-                .map_err(|e| malformed("record", format!("entry {}: {e}", entry.index)))?;
-            let record = Record::decode(&leaf)
-                .map_err(|e| malformed("record", format!("entry {}: {e}", entry.index)))?;
-            let proof = parse_hashes("inclusion proof", &entry.inclusion_proof)?;
-            merkle::verify_inclusion(
-                &leaf_hash(&leaf),
+            let record = verify_logged_record(
+                &checkpoint,
                 entry.index,
-                checkpoint.size,
-                &proof,
-                &checkpoint.root,
-            )
-            .map_err(|source| VerifyError::Proof {
-                what: "inclusion proof",
-                source,
-            })?;
+                &entry.record,
+                &entry.inclusion_proof,
+            )?;
             records.insert(entry.index, record);
         }
         Ok(VerifiedEvidence {
@@ -160,6 +149,35 @@ impl LogEvidence {
             records,
         })
     }
+}
+
+/// Decodes one logged record (base64 of its leaf bytes), checking its
+/// encoding and signature, and verifies its audit path to `checkpoint`:
+/// the check every extract and bundle makes per entry.
+pub fn verify_logged_record(
+    checkpoint: &Checkpoint,
+    index: u64,
+    record: &str,
+    inclusion_proof: &[String],
+) -> Result<Record> {
+    let leaf = BASE64
+        .decode(record)
+        .map_err(|e| malformed("record", format!("entry {index}: {e}")))?;
+    let decoded = Record::decode(&leaf)
+        .map_err(|e| VerifyError::Signature(format!("record at index {index}: {e}")))?;
+    let proof = parse_hashes("inclusion proof", inclusion_proof)?;
+    merkle::verify_inclusion(
+        &leaf_hash(&leaf),
+        index,
+        checkpoint.size,
+        &proof,
+        &checkpoint.root,
+    )
+    .map_err(|source| VerifyError::Proof {
+        what: "inclusion proof",
+        source,
+    })?;
+    Ok(decoded)
 }
 
 fn malformed(what: &'static str, reason: String) -> VerifyError {

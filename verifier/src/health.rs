@@ -12,17 +12,15 @@
 //! check completeness replays the whole log (its tiles) with the same
 //! rules.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use zkaudit_ledger::health::{self, AuditedAccess, HealthError, TraceReport};
-use zkaudit_ledger::merkle;
 use zkaudit_ledger::note::Checkpoint;
 use zkaudit_ledger::record::Record;
 
 use crate::VerifyError;
-use crate::receipt::{open_checkpoint, parse_hashes};
+use crate::evidence::verify_logged_record;
+use crate::receipt::open_checkpoint;
 
 /// Format tag of extracts.
 pub const EXTRACT_FORMAT: &str = "zkaudit-extract/v1";
@@ -91,24 +89,7 @@ impl Extract {
         let checkpoint = open_checkpoint(self.checkpoint.as_bytes(), log_vkey)?;
         let mut entries = Vec::with_capacity(self.entries.len());
         for e in &self.entries {
-            let leaf = BASE64
-                .decode(&e.record)
-                .map_err(|err| malformed("record", err.to_string()))?;
-            let record = Record::decode(&leaf).map_err(|err| {
-                VerifyError::Signature(format!("record at index {}: {err}", e.index))
-            })?;
-            let proof = parse_hashes("inclusion_proof", &e.inclusion_proof)?;
-            merkle::verify_inclusion(
-                &merkle::leaf_hash(&leaf),
-                e.index,
-                checkpoint.size,
-                &proof,
-                &checkpoint.root,
-            )
-            .map_err(|source| VerifyError::Proof {
-                what: "inclusion proof",
-                source,
-            })?;
+            let record = verify_logged_record(&checkpoint, e.index, &e.record, &e.inclusion_proof)?;
             entries.push((e.index, record));
         }
         Ok(VerifiedExtract {

@@ -8,16 +8,14 @@
 //! registrar, every later event the next version naming its predecessor,
 //! signed by the registrar and by the owner and counterparty.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use zkaudit_ledger::land::{self, Parcel};
-use zkaudit_ledger::merkle;
 use zkaudit_ledger::note::Checkpoint;
 use zkaudit_ledger::record::Record;
 
-use crate::receipt::{open_checkpoint, parse_hashes};
+use crate::evidence::verify_logged_record;
+use crate::receipt::open_checkpoint;
 use crate::{Result, VerifyError};
 
 /// Format tag of history bundles.
@@ -83,26 +81,13 @@ impl HistoryBundle {
         }
         let mut events = Vec::with_capacity(self.events.len());
         for event in &self.events {
-            let leaf = BASE64
-                .decode(&event.record)
-                .map_err(|e| VerifyError::Malformed {
-                    what: "record",
-                    reason: e.to_string(),
-                })?;
-            let record = Record::decode(&leaf)
-                .map_err(|e| VerifyError::Signature(format!("record {}: {e}", event.index)))?;
-            let proof = parse_hashes("inclusion_proof", &event.inclusion_proof)?;
-            merkle::verify_inclusion(
-                &merkle::leaf_hash(&leaf),
+            let record = verify_logged_record(
+                &checkpoint,
                 event.index,
-                checkpoint.size,
-                &proof,
-                &checkpoint.root,
-            )
-            .map_err(|source| VerifyError::Proof {
-                what: "inclusion proof",
-                source,
-            })?;
+                &event.record,
+                &event.inclusion_proof,
+            )?;
+
             events.push((event.index, record));
         }
         let parcel = land::verify_history(&self.parcel, registrar, &events)

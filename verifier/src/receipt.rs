@@ -8,8 +8,6 @@
 //! one (RFC 9162 consistency), which is how a holder of an old receipt
 //! learns the log has not rewritten history since.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use zkaudit_ledger::merkle::{self, Hash};
 use zkaudit_ledger::note::{self, Checkpoint};
@@ -67,28 +65,17 @@ impl Receipt {
                 self.origin, checkpoint.origin
             )));
         }
-        let leaf = BASE64
-            .decode(&self.record)
-            .map_err(|e| malformed("record", e.to_string()))?;
-        let record =
-            Record::decode(&leaf).map_err(|e| VerifyError::Signature(format!("record: {e}")))?;
+        let record = crate::evidence::verify_logged_record(
+            &checkpoint,
+            self.index,
+            &self.record,
+            &self.inclusion_proof,
+        )?;
         if hex::encode(record.id()) != self.record_id {
             return Err(VerifyError::Mismatch(
                 "record_id is not the id of the record".into(),
             ));
         }
-        let proof = parse_hashes("inclusion_proof", &self.inclusion_proof)?;
-        merkle::verify_inclusion(
-            &merkle::leaf_hash(&leaf),
-            self.index,
-            checkpoint.size,
-            &proof,
-            &checkpoint.root,
-        )
-        .map_err(|source| VerifyError::Proof {
-            what: "inclusion proof",
-            source,
-        })?;
         Ok(VerifiedReceipt {
             record,
             index: self.index,
