@@ -41,8 +41,8 @@ pub use pasta_curves::pallas;
 
 pub use error::{FundsError, Result};
 pub use proof::{
-    ChunkProof, FundsParams, FundsProvingKey, FundsVerifyingKey, PeriodProof, PeriodReport,
-    prove_period, verify_period,
+    ChainStart, ChunkProof, FundsParams, FundsProvingKey, FundsVerifyingKey, PeriodProof,
+    PeriodReport, prove_period, verify_chunk_run, verify_period, verify_period_from,
 };
 
 /// The largest number of categories a circuit shape may have; running

@@ -112,7 +112,14 @@ impl FundsParams {
             }
         }
         let params = Self::new(k);
-        let tmp = path.with_extension("tmp");
+        // A temporary name of this process and moment: two processes that
+        // fill the same cache at once each write their own file, and the
+        // last rename wins with a complete one.
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let tmp = path.with_extension(format!("tmp-{}-{nonce}", std::process::id()));
         {
             let file = std::fs::File::create(&tmp).map_err(io_error)?;
             let mut writer = io::BufWriter::new(file);
@@ -325,6 +332,42 @@ pub fn prove_period(
     })
 }
 
+/// Where a run of chunk proofs starts in a period's chain of running totals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainStart {
+    /// Position of the run's first chunk in the period, from 0.
+    pub chunk: usize,
+    /// The running-totals commitment the run starts from.
+    pub commitment: Fp,
+}
+
+impl ChainStart {
+    /// The start of every period: chunk 0, [`initial_totals_commitment`].
+    pub fn initial() -> Self {
+        Self {
+            chunk: 0,
+            commitment: initial_totals_commitment(),
+        }
+    }
+
+    /// Where the run `chunks` starting here ends, if its chain is unbroken:
+    /// each chunk must start from the commitment the previous one ended
+    /// with ([`FundsError::ChainBroken`] names the first that does not).
+    pub fn follow(self, chunks: &[ChunkProof]) -> Result<Self> {
+        let mut at = self;
+        for chunk_proof in chunks {
+            if chunk_proof.before != at.commitment {
+                return Err(FundsError::ChainBroken { chunk: at.chunk });
+            }
+            at = Self {
+                chunk: at.chunk + 1,
+                commitment: chunk_proof.after,
+            };
+        }
+        Ok(at)
+    }
+}
+
 /// Verifies that `commitments` (the period's logged item commitments, in
 /// log order) open to amounts in `[0, 2⁶⁴)` whose per-category sums are
 /// `totals`, with the last running-totals commitment blinded by
@@ -347,8 +390,33 @@ pub fn verify_period(
     params: &FundsParams,
     vk: &FundsVerifyingKey,
 ) -> Result<()> {
+    verify_period_from(
+        commitments,
+        totals,
+        final_blinding,
+        ChainStart::initial(),
+        proof,
+        params,
+        vk,
+    )
+}
+
+/// [`verify_period`] for the last run of a period's chunks, `tail`, when
+/// the chunks before `start.chunk` were verified already (a report logged
+/// in several records: each earlier run was verified with
+/// [`verify_chunk_run`] when it was logged). `tail` must hold the period's
+/// remaining chunks, at least one.
+pub fn verify_period_from(
+    commitments: &[Fp],
+    totals: &[u128],
+    final_blinding: Fp,
+    start: ChainStart,
+    tail: &PeriodProof,
+    params: &FundsParams,
+    vk: &FundsVerifyingKey,
+) -> Result<()> {
     let shape = vk.shape;
-    if proof.shape != shape {
+    if tail.shape != shape {
         return Err(FundsError::ShapeMismatch);
     }
     if totals.len() != shape.categories() {
@@ -364,50 +432,86 @@ pub fn verify_period(
         });
     }
     let expected = shape.chunks_for(commitments.len());
-    if proof.chunks.len() != expected {
+    if start.chunk + tail.chunks.len() != expected {
         return Err(FundsError::ChunkCount {
             items: commitments.len(),
             expected,
-            found: proof.chunks.len(),
+            found: start.chunk + tail.chunks.len(),
         });
     }
-    let mut previous = initial_totals_commitment();
-    for (chunk, chunk_proof) in proof.chunks.iter().enumerate() {
-        if chunk_proof.before != previous {
-            return Err(FundsError::ChainBroken { chunk });
-        }
-        previous = chunk_proof.after;
-    }
-    if previous != totals_commitment(&totals_to_field(totals), final_blinding) {
+    let end = start.follow(&tail.chunks)?;
+    if end.commitment != totals_commitment(&totals_to_field(totals), final_blinding) {
         return Err(FundsError::TotalsMismatch);
     }
+    verify_chunk_proofs(commitments, start.chunk, &tail.chunks, params, vk)
+}
 
-    let instances: Vec<Vec<Fp>> = proof
-        .chunks
+/// Verifies a run of chunk proofs that is not the end of its period (a
+/// part of a report logged in several records): the run's shape, that it
+/// lies within the chunks `commitments` need, its chain from `start`, and
+/// every chunk proof against its slice of `commitments`. Returns where the
+/// run ends. It says nothing about totals: the period's last run is
+/// checked with [`verify_period_from`].
+pub fn verify_chunk_run(
+    commitments: &[Fp],
+    start: ChainStart,
+    run: &PeriodProof,
+    params: &FundsParams,
+    vk: &FundsVerifyingKey,
+) -> Result<ChainStart> {
+    let shape = vk.shape;
+    if run.shape != shape {
+        return Err(FundsError::ShapeMismatch);
+    }
+    let expected = shape.chunks_for(commitments.len());
+    if start.chunk + run.chunks.len() > expected {
+        return Err(FundsError::ChunkCount {
+            items: commitments.len(),
+            expected,
+            found: start.chunk + run.chunks.len(),
+        });
+    }
+    let end = start.follow(&run.chunks)?;
+    verify_chunk_proofs(commitments, start.chunk, &run.chunks, params, vk)?;
+    Ok(end)
+}
+
+/// Checks the proofs of chunks `first_chunk..` against their slices of
+/// `commitments`, as one batch; a failing batch is re-checked chunk by
+/// chunk to name the first bad one.
+fn verify_chunk_proofs(
+    commitments: &[Fp],
+    first_chunk: usize,
+    chunks: &[ChunkProof],
+    params: &FundsParams,
+    vk: &FundsVerifyingKey,
+) -> Result<()> {
+    let size = vk.shape.chunk_size();
+    let instances: Vec<Vec<Fp>> = chunks
         .iter()
         .enumerate()
-        .map(|(chunk, chunk_proof)| {
-            let start = (chunk * shape.chunk_size()).min(commitments.len());
-            let end = (start + shape.chunk_size()).min(commitments.len());
+        .map(|(offset, chunk_proof)| {
+            let start = ((first_chunk + offset) * size).min(commitments.len());
+            let end = (start + size).min(commitments.len());
             chunk_instance(
                 end - start,
                 chunk_proof.before,
                 chunk_proof.after,
-                &padded_commitments(&commitments[start..end], shape.chunk_size()),
+                &padded_commitments(&commitments[start..end], size),
             )
         })
         .collect();
 
-    if proof.chunks.len() > 1 {
+    if chunks.len() > 1 {
         let mut batch = BatchVerifier::new();
-        for (instance, chunk_proof) in instances.iter().zip(&proof.chunks) {
+        for (instance, chunk_proof) in instances.iter().zip(chunks) {
             batch.add_proof(vec![vec![instance.clone()]], chunk_proof.proof.clone());
         }
         if batch.finalize(&params.0, &vk.vk) {
             return Ok(());
         }
     }
-    for (chunk, (instance, chunk_proof)) in instances.iter().zip(&proof.chunks).enumerate() {
+    for (offset, (instance, chunk_proof)) in instances.iter().zip(chunks).enumerate() {
         let mut transcript =
             Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&chunk_proof.proof[..]);
         verify_proof(
@@ -417,7 +521,9 @@ pub fn verify_period(
             &[&[&instance[..]]],
             &mut transcript,
         )
-        .map_err(|_| FundsError::ChunkProofInvalid { chunk })?;
+        .map_err(|_| FundsError::ChunkProofInvalid {
+            chunk: first_chunk + offset,
+        })?;
     }
     // A failed batch whose proofs all verify one by one: the batch's random
     // weights were unlucky, which happens with negligible probability.
@@ -440,6 +546,37 @@ impl PeriodProof {
             out.extend_from_slice(&chunk.proof);
         }
         out
+    }
+
+    /// Splits the proof into consecutive runs of chunks whose encodings are
+    /// each at most `max_bytes` long (for a report logged in several
+    /// records), in chain order; `None` if one chunk alone is too large.
+    pub fn runs(&self, max_bytes: usize) -> Option<Vec<PeriodProof>> {
+        const HEADER: usize = 17;
+        let mut runs = Vec::new();
+        let mut current: Vec<ChunkProof> = Vec::new();
+        let mut size = HEADER;
+        for chunk in &self.chunks {
+            let chunk_size = 68 + chunk.proof.len();
+            if HEADER + chunk_size > max_bytes {
+                return None;
+            }
+            if size + chunk_size > max_bytes {
+                runs.push(std::mem::take(&mut current));
+                size = HEADER;
+            }
+            current.push(chunk.clone());
+            size += chunk_size;
+        }
+        runs.push(current);
+        Some(
+            runs.into_iter()
+                .map(|chunks| PeriodProof {
+                    shape: self.shape,
+                    chunks,
+                })
+                .collect(),
+        )
     }
 
     /// Decodes [`PeriodProof::to_bytes`] strictly: magic, a valid shape,
@@ -599,6 +736,92 @@ mod tests {
             Err(FundsError::TotalsCount {
                 expected: 3,
                 found: 2
+            })
+        );
+    }
+
+    #[test]
+    fn a_period_verifies_run_by_run_and_a_run_must_continue_the_chain() {
+        let (params, _, vk) = keys();
+        let (log, report) = period();
+        // Runs of at most two chunks each: [0, 1] and [2].
+        let one = 68 + report.proof.chunks[0].proof.len();
+        let runs = report.proof.runs(17 + 2 * one).unwrap();
+        assert_eq!(
+            runs.iter().map(|r| r.chunks.len()).collect::<Vec<_>>(),
+            vec![2, 1]
+        );
+        assert!(report.proof.runs(one).is_none());
+        assert_eq!(report.proof.runs(usize::MAX).unwrap().len(), 1);
+
+        let end = verify_chunk_run(log, ChainStart::initial(), &runs[0], params, vk).unwrap();
+        assert_eq!(end.chunk, 2);
+        assert_eq!(
+            verify_period_from(
+                log,
+                &report.totals,
+                report.final_blinding,
+                end,
+                &runs[1],
+                params,
+                vk
+            ),
+            Ok(())
+        );
+        // The tail's totals are still checked.
+        let mut totals = report.totals.clone();
+        totals[1] += 1;
+        assert_eq!(
+            verify_period_from(log, &totals, report.final_blinding, end, &runs[1], params, vk),
+            Err(FundsError::TotalsMismatch)
+        );
+        // A run that starts elsewhere in the chain, or covers chunks the
+        // log does not have, is rejected.
+        assert_eq!(
+            verify_chunk_run(log, end, &runs[0], params, vk),
+            Err(FundsError::ChunkCount {
+                items: 10,
+                expected: 3,
+                found: 4
+            })
+        );
+        let shifted = ChainStart {
+            chunk: 1,
+            commitment: runs[0].chunks[0].before,
+        };
+        assert_eq!(
+            verify_chunk_run(log, shifted, &runs[1], params, vk),
+            Err(FundsError::ChainBroken { chunk: 1 })
+        );
+        // The right chain position but another slice of the log: chunk 0's
+        // proof checked as chunk 1 fails.
+        let misplaced = PeriodProof {
+            shape: runs[0].shape,
+            chunks: vec![runs[0].chunks[0].clone()],
+        };
+        let at_one = ChainStart {
+            chunk: 1,
+            commitment: runs[0].chunks[0].before,
+        };
+        assert_eq!(
+            verify_chunk_run(log, at_one, &misplaced, params, vk),
+            Err(FundsError::ChunkProofInvalid { chunk: 1 })
+        );
+        // A tail that leaves a chunk out.
+        assert_eq!(
+            verify_period_from(
+                log,
+                &report.totals,
+                report.final_blinding,
+                ChainStart::initial(),
+                &runs[1],
+                params,
+                vk
+            ),
+            Err(FundsError::ChunkCount {
+                items: 10,
+                expected: 3,
+                found: 1
             })
         );
     }
