@@ -9,43 +9,53 @@
 //! | `budget`         | agency     | [`Budget`]: period, circuit chunk size, category labels and appropriations |
 //! | `contract`       | agency     | [`Contract`]: tender id, winner, value, dates, document digests |
 //! | `expenditure`    | agency     | [`Expenditure`]: period, item commitment, public label       |
-//! | `report`         | agency     | [`Report`]: period, per-category totals, final blinding, period proof |
+//! | `report.part`    | agency     | [`ReportPart`]: period, first chunk, a run of full chunks' proofs |
+//! | `report`         | agency     | [`Report`]: period, items, first chunk, per-category totals, final blinding, the last run of chunk proofs |
 //! | `audit.request`  | oversight  | [`AuditRequest`]: agency, period, seed (a checkpoint root), sample size |
 //! | `audit.opening`  | agency     | [`AuditOpening`]: the request's id and the sampled items' openings |
 //!
 //! Rules ([`FundsBook::check`]):
 //!
 //! - one budget per (agency, period); it fixes the circuit shape
-//!   (`chunk_size` × number of categories) the report is proved in;
+//!   (`chunk_size` × number of categories) the report is proved in; a
+//!   category may be bound to one of the agency's logged contracts, whose
+//!   value then caps that category's total summed over every reported
+//!   period;
 //! - expenditures need the period's budget and are refused once the period
 //!   is reported (closed), so the report covers exactly the items logged
 //!   before it, in log order;
-//! - one report per (agency, period), with one total per category and each
-//!   total at most the category's appropriation. The period proof itself is
-//!   checked by the service (and by the offline verifier) with
-//!   [`zkaudit_circuits::funds::verify_period`] against
-//!   [`Period::commitments`]; this book holds no keys;
+//! - one report per (agency, period), with one total per category, each
+//!   total at most the category's appropriation and, for a contract's
+//!   category, the contract's payments so far at most its value. The
+//!   period proof's chain of running totals is checked here; its halo2
+//!   chunk proofs are checked by the service (and by the offline verifier)
+//!   against [`Period::commitments`]; this book holds no keys;
 //! - an audit request names a reported period and a seed from a checkpoint
 //!   logged AFTER the report (so the agency could not foresee the sample);
 //!   the sample is [`derive_sample`] of the seed, which anyone recomputes;
 //! - one answer per request, by the audited agency, opening exactly the
 //!   sampled items, each opening matching its logged commitment.
 //!
-//! # Report size
+//! # Reports in several records
 //!
-//! A report is one record, so its proof must fit [`MAX_REPORT_PROOF`]
-//! bytes: a chunk proof is about 4.8 KB at the production shape (1,024
-//! items per chunk, k = 16), so a report holds up to 11 chunks — 11,264
-//! items per period at the production shape. Periods larger than that need
-//! a larger chunk size (or a multi-record report, not built yet).
+//! A record holds at most [`MAX_REPORT_PROOF`] bytes of proof: about 11
+//! chunk proofs at the production shape (1,024 items per chunk, k = 16,
+//! ~4.8 KB each). A larger period's proof is logged as `report.part`
+//! records, each a run of consecutive full chunks continuing the chain of
+//! running totals where the previous part ended, then the `report` with
+//! the last run (at least one chunk) and the totals. Parts are staged on
+//! the open period; a part starting at chunk 0 discards what was staged
+//! (an agency that must re-prove, e.g. because an expenditure raced its
+//! report, starts over). The report names the chunk it starts at, so it
+//! cannot silently build on another set of parts.
 
 use std::collections::{BTreeMap, HashMap};
 
 use ed25519_dalek::VerifyingKey;
 use sha3::{Digest, Sha3_256};
 use zkaudit_circuits::funds::{
-    FundsShape, ItemOpening, MAX_CATEGORIES, field_from_bytes, field_to_bytes, item_commitment,
-    pallas,
+    ChainStart, ChunkProof, FundsError, FundsShape, ItemOpening, MAX_CATEGORIES, PeriodProof,
+    field_from_bytes, field_to_bytes, item_commitment, pallas,
 };
 
 use crate::codec::{CodecError, Reader, Writer};
@@ -61,6 +71,8 @@ pub const CONTRACT: &str = "contract";
 pub const EXPENDITURE: &str = "expenditure";
 /// Kind: a period's proven per-category totals.
 pub const REPORT: &str = "report";
+/// Kind: a run of a large period's chunk proofs, logged before its report.
+pub const REPORT_PART: &str = "report.part";
 /// Kind: an oversight body's spot-audit request.
 pub const AUDIT_REQUEST: &str = "audit.request";
 /// Kind: the agency's openings of the sampled items.
@@ -138,6 +150,33 @@ pub enum FundsRuleError {
         /// The category.
         category: usize,
     },
+    /// A budget category bound to a contract the agency has not logged.
+    #[error("no contract {0:?} of this agency")]
+    UnknownContract(String),
+    /// Payments under a contract would exceed its value.
+    #[error("category {category} would bring payments under contract {tender:?} above its value")]
+    ContractExceeded {
+        /// The category bound to the contract.
+        category: usize,
+        /// The contract's tender id.
+        tender: String,
+    },
+    /// A report part or report that does not continue the staged parts.
+    #[error("the period has {staged} chunks staged; a part must start at chunk 0 or {staged}, a report at {staged} (found {first})")]
+    PartOutOfOrder {
+        /// Chunks staged by earlier parts.
+        staged: u32,
+        /// The chunk the part or report starts at.
+        first: u32,
+    },
+    /// A report part covering chunks that are not full of logged items
+    /// (the period's last chunk belongs to the report).
+    #[error("a report part holds only full chunks of logged items")]
+    PartBeyondItems,
+    /// The period proof (or part) is malformed, of another shape, or its
+    /// chain of running totals is broken.
+    #[error("period proof: {0}")]
+    Proof(#[from] FundsError),
     /// An audit seed that is not from a checkpoint after the report.
     #[error("the audit seed must come from a checkpoint logged after the report (size > {0})")]
     EarlySeed(u64),
@@ -214,6 +253,10 @@ pub struct Category {
     pub label: String,
     /// Appropriation in minor units.
     pub appropriation: u64,
+    /// The tender id of the agency's contract whose payments this category
+    /// holds, if any: its total over every reported period is capped by
+    /// the contract's value.
+    pub contract: Option<String>,
 }
 
 /// `budget`: an agency's appropriation for one period.
@@ -236,6 +279,10 @@ impl Budget {
             .u8(self.categories.len() as u8);
         for c in &self.categories {
             w.str(&c.label).u64(c.appropriation);
+            match &c.contract {
+                None => w.u8(0),
+                Some(tender) => w.u8(1).str(tender),
+            };
         }
         w.finish()
     }
@@ -248,9 +295,19 @@ impl Budget {
         let n = r.u8("categories")? as usize;
         let mut categories = Vec::with_capacity(n);
         for _ in 0..n {
+            let label = read_label(&mut r, "category label")?;
+            let appropriation = r.u64("appropriation")?;
+            let contract = match r.u8("contract flag")? {
+                0 => None,
+                1 => Some(
+                    read_period(&mut r).map_err(|_| invalid("tender: 1-32 of [A-Za-z0-9-.]"))?,
+                ),
+                _ => return Err(invalid("contract flag: 0 or 1")),
+            };
             categories.push(Category {
-                label: read_label(&mut r, "category label")?,
-                appropriation: r.u64("appropriation")?,
+                label,
+                appropriation,
+                contract,
             });
         }
         r.finish()?;
@@ -260,7 +317,20 @@ impl Budget {
             categories,
         };
         budget.shape()?;
+        let mut tenders: Vec<&String> = budget.contracts().map(|(_, t)| t).collect();
+        tenders.sort_unstable();
+        if tenders.windows(2).any(|w| w[0] == w[1]) {
+            return Err(invalid("a contract is bound to at most one category"));
+        }
         Ok(budget)
+    }
+
+    /// The categories bound to contracts: (category, tender id).
+    pub fn contracts(&self) -> impl Iterator<Item = (usize, &String)> {
+        self.categories
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.contract.as_ref().map(|t| (i, t)))
     }
 
     /// The circuit shape the period's report is proved in.
@@ -386,12 +456,16 @@ pub struct Report {
     /// makes the book skip the report, so a report never silently covers
     /// fewer items than its period holds).
     pub items: u32,
+    /// The chunk `proof` starts at: the number of chunks staged by the
+    /// period's `report.part` records (0 for a report in one record).
+    pub first_chunk: u32,
     /// Per-category totals in minor units, one per budget category.
     pub totals: Vec<u128>,
     /// The final blinding of the running totals (public: it opens the last
     /// chunk's commitment to the totals).
     pub final_blinding: [u8; 32],
-    /// [`zkaudit_circuits::funds::PeriodProof::to_bytes`].
+    /// [`zkaudit_circuits::funds::PeriodProof::to_bytes`] of the period's
+    /// chunks from `first_chunk` on.
     pub proof: Vec<u8>,
 }
 
@@ -400,6 +474,7 @@ impl core::fmt::Debug for Report {
         f.debug_struct("Report")
             .field("period", &self.period)
             .field("items", &self.items)
+            .field("first_chunk", &self.first_chunk)
             .field("totals", &self.totals)
             .field("proof_bytes", &self.proof.len())
             .finish()
@@ -412,6 +487,7 @@ impl Report {
         let mut w = Writer::new();
         w.str(&self.period)
             .u32(self.items)
+            .u32(self.first_chunk)
             .u8(self.totals.len() as u8);
         for t in &self.totals {
             w.fixed(&t.to_be_bytes());
@@ -425,6 +501,7 @@ impl Report {
         let mut r = Reader::new(bytes);
         let period = read_period(&mut r)?;
         let items = r.u32("items")?;
+        let first_chunk = r.u32("first chunk")?;
         let n = r.u8("totals")? as usize;
         if n == 0 || n > MAX_CATEGORIES {
             return Err(invalid("totals: 1 to 16"));
@@ -438,8 +515,55 @@ impl Report {
         Ok(Self {
             period,
             items,
+            first_chunk,
             totals,
             final_blinding,
+            proof,
+        })
+    }
+}
+
+/// `report.part`: a run of consecutive full chunks of a large period's
+/// proof, logged before the report (see the module documentation).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReportPart {
+    /// Period id.
+    pub period: String,
+    /// The run's first chunk: 0 (starting over) or the number of chunks
+    /// already staged.
+    pub first_chunk: u32,
+    /// [`zkaudit_circuits::funds::PeriodProof::to_bytes`] of the run.
+    pub proof: Vec<u8>,
+}
+
+impl core::fmt::Debug for ReportPart {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReportPart")
+            .field("period", &self.period)
+            .field("first_chunk", &self.first_chunk)
+            .field("proof_bytes", &self.proof.len())
+            .finish()
+    }
+}
+
+impl ReportPart {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.period).u32(self.first_chunk).bytes(&self.proof);
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> FundsResult<Self> {
+        let mut r = Reader::new(bytes);
+        let period = read_period(&mut r)?;
+        let first_chunk = r.u32("first chunk")?;
+        let proof = r.bytes("proof", MAX_REPORT_PROOF)?.to_vec();
+        r.finish()?;
+        Ok(Self {
+            period,
+            first_chunk,
             proof,
         })
     }
@@ -652,8 +776,14 @@ pub struct Period {
     pub budget: Budget,
     /// Log index of the budget.
     pub budget_index: u64,
+    /// Log indices of the contracts the budget's categories are bound to.
+    pub contract_indices: Vec<u64>,
     /// The expenditures, in log order.
     pub items: Vec<Item>,
+    /// Chunk proofs staged by `report.part` records, in chain order.
+    pub staged: Vec<ChunkProof>,
+    /// Log indices of the `report.part` records that staged them.
+    pub parts: Vec<u64>,
     /// Log index and payload of the report, once reported.
     pub report: Option<(u64, Report)>,
     /// Spot audits, in log order.
@@ -669,10 +799,32 @@ impl Period {
             .collect()
     }
 
-    /// Every log index of the period's records, in log order.
+    /// Where the chain continues after the staged parts.
+    pub fn staged_end(&self) -> ChainStart {
+        ChainStart::initial()
+            .follow(&self.staged)
+            .expect("staged parts are checked to continue the chain")
+    }
+
+    /// The whole period proof of a report: the staged chunks, then the
+    /// report's own.
+    pub fn full_proof(&self, report: &Report) -> Result<PeriodProof, FundsError> {
+        let tail = PeriodProof::from_bytes(&report.proof)?;
+        let mut chunks = self.staged.clone();
+        chunks.extend(tail.chunks);
+        Ok(PeriodProof {
+            shape: tail.shape,
+            chunks,
+        })
+    }
+
+    /// Every log index of the period's records (and of the contracts its
+    /// budget is bound to), in log order.
     pub fn indices(&self) -> Vec<u64> {
         let mut all = vec![self.budget_index];
+        all.extend(&self.contract_indices);
         all.extend(self.items.iter().map(|i| i.index));
+        all.extend(&self.parts);
         all.extend(self.report.iter().map(|r| r.0));
         for a in &self.audits {
             all.push(a.index);
@@ -702,7 +854,10 @@ pub enum Checked {
     Contract(Contract),
     /// An expenditure of an open period.
     Expenditure(Expenditure),
-    /// A report (its proof still to be verified against the period's commitments).
+    /// A report part whose chain continues the staged parts (its chunk
+    /// proofs still to be verified against the period's commitments).
+    ReportPart(ReportPart, PeriodProof),
+    /// A report (its chunk proofs still to be verified against the period's commitments).
     Report(Report),
     /// An audit request and its sample.
     AuditRequest(AuditRequest, Vec<u32>),
@@ -710,11 +865,30 @@ pub enum Checked {
     AuditOpening(AuditOpening),
 }
 
+/// A logged contract and the payments reported under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractEntry {
+    /// Log index of the contract.
+    pub index: u64,
+    /// The contract.
+    pub contract: Contract,
+    /// Reported payments: (period id, log index of the report, total paid
+    /// in that period), in log order.
+    pub payments: Vec<(String, u64, u128)>,
+}
+
+impl ContractEntry {
+    /// Everything reported as paid under the contract so far.
+    pub fn paid(&self) -> u128 {
+        self.payments.iter().map(|p| p.2).sum()
+    }
+}
+
 /// Every agency's periods, derived by replaying the funds records.
 #[derive(Clone, Debug, Default)]
 pub struct FundsBook {
     periods: BTreeMap<PeriodKey, Period>,
-    contracts: BTreeMap<PeriodKey, (u64, Contract)>,
+    contracts: BTreeMap<PeriodKey, ContractEntry>,
     requests: HashMap<[u8; 32], (PeriodKey, usize)>,
     applied_up_to: u64,
 }
@@ -747,8 +921,8 @@ impl FundsBook {
         self.periods.values()
     }
 
-    /// A contract (with its log index) by agency and tender id.
-    pub fn contract(&self, agency: &VerifyingKey, tender: &str) -> Option<&(u64, Contract)> {
+    /// A contract and its reported payments, by agency and tender id.
+    pub fn contract(&self, agency: &VerifyingKey, tender: &str) -> Option<&ContractEntry> {
         self.contracts.get(&(agency.to_bytes(), tender.to_owned()))
     }
 
@@ -774,6 +948,12 @@ impl FundsBook {
                 if self.periods.contains_key(&key(&budget.period)) {
                     return Err(FundsRuleError::BudgetExists(budget.period));
                 }
+                if let Some((_, tender)) = budget
+                    .contracts()
+                    .find(|(_, tender)| !self.contracts.contains_key(&key(tender)))
+                {
+                    return Err(FundsRuleError::UnknownContract(tender.clone()));
+                }
                 Ok(Checked::Budget(budget))
             }
             CONTRACT => {
@@ -797,15 +977,42 @@ impl FundsBook {
                 }
                 Ok(Checked::Expenditure(item))
             }
+            REPORT_PART => {
+                let part = ReportPart::decode(payload)?;
+                let period = self.open_period(&key(&part.period))?;
+                let run = PeriodProof::from_bytes(&part.proof)?;
+                let shape = period.budget.shape()?;
+                if run.shape != shape {
+                    return Err(FundsError::ShapeMismatch.into());
+                }
+                let staged = period.staged.len() as u32;
+                let start = match part.first_chunk {
+                    0 => ChainStart::initial(),
+                    first if first == staged => period.staged_end(),
+                    first => return Err(FundsRuleError::PartOutOfOrder { staged, first }),
+                };
+                let end = part.first_chunk as usize + run.chunks.len();
+                if end * shape.chunk_size() > period.items.len() {
+                    return Err(FundsRuleError::PartBeyondItems);
+                }
+                start.follow(&run.chunks)?;
+                Ok(Checked::ReportPart(part, run))
+            }
             REPORT => {
                 let report = Report::decode(payload)?;
-                let period = self
-                    .periods
-                    .get(&key(&report.period))
-                    .ok_or_else(|| FundsRuleError::NoBudget(report.period.clone()))?;
-                if period.report.is_some() {
-                    return Err(FundsRuleError::PeriodClosed(report.period));
+                let period = self.open_period(&key(&report.period))?;
+                let staged = period.staged.len() as u32;
+                if report.first_chunk != staged {
+                    return Err(FundsRuleError::PartOutOfOrder {
+                        staged,
+                        first: report.first_chunk,
+                    });
                 }
+                let tail = PeriodProof::from_bytes(&report.proof)?;
+                if tail.shape != period.budget.shape()? {
+                    return Err(FundsError::ShapeMismatch.into());
+                }
+                period.staged_end().follow(&tail.chunks)?;
                 if report.items as usize != period.items.len() {
                     return Err(FundsRuleError::ItemCount {
                         claimed: report.items,
@@ -826,6 +1033,18 @@ impl FundsBook {
                     .position(|(t, c)| *t > u128::from(c.appropriation))
                 {
                     return Err(FundsRuleError::OverBudget { category });
+                }
+                for (category, tender) in period.budget.contracts() {
+                    let entry = self
+                        .contracts
+                        .get(&key(tender))
+                        .ok_or_else(|| FundsRuleError::UnknownContract(tender.clone()))?;
+                    if entry.paid() + report.totals[category] > u128::from(entry.contract.value) {
+                        return Err(FundsRuleError::ContractExceeded {
+                            category,
+                            tender: tender.clone(),
+                        });
+                    }
                 }
                 Ok(Checked::Report(report))
             }
@@ -880,6 +1099,18 @@ impl FundsBook {
         }
     }
 
+    /// The open (budgeted, not yet reported) period `key`.
+    fn open_period(&self, key: &PeriodKey) -> FundsResult<&Period> {
+        let period = self
+            .periods
+            .get(key)
+            .ok_or_else(|| FundsRuleError::NoBudget(key.1.clone()))?;
+        if period.report.is_some() {
+            return Err(FundsRuleError::PeriodClosed(key.1.clone()));
+        }
+        Ok(period)
+    }
+
     /// Applies the record logged at `index`; records that break the rules
     /// (or of other domains) are skipped.
     pub fn apply(&mut self, index: u64, record: &Record) {
@@ -892,13 +1123,24 @@ impl FundsBook {
         };
         match checked {
             Checked::Budget(budget) => {
+                let contract_indices = budget
+                    .contracts()
+                    .filter_map(|(_, tender)| {
+                        self.contracts
+                            .get(&(author.to_bytes(), tender.clone()))
+                            .map(|c| c.index)
+                    })
+                    .collect();
                 self.periods.insert(
                     (author.to_bytes(), budget.period.clone()),
                     Period {
                         agency: author,
                         budget,
                         budget_index: index,
+                        contract_indices,
                         items: Vec::new(),
+                        staged: Vec::new(),
+                        parts: Vec::new(),
                         report: None,
                         audits: Vec::new(),
                     },
@@ -907,8 +1149,22 @@ impl FundsBook {
             Checked::Contract(contract) => {
                 self.contracts.insert(
                     (author.to_bytes(), contract.tender.clone()),
-                    (index, contract),
+                    ContractEntry {
+                        index,
+                        contract,
+                        payments: Vec::new(),
+                    },
                 );
+            }
+            Checked::ReportPart(part, run) => {
+                if let Some(p) = self.periods.get_mut(&(author.to_bytes(), part.period)) {
+                    if part.first_chunk == 0 {
+                        p.staged.clear();
+                        p.parts.clear();
+                    }
+                    p.staged.extend(run.chunks);
+                    p.parts.push(index);
+                }
             }
             Checked::Expenditure(item) => {
                 if let Some(p) = self.periods.get_mut(&(author.to_bytes(), item.period)) {
@@ -924,6 +1180,17 @@ impl FundsBook {
                     .periods
                     .get_mut(&(author.to_bytes(), report.period.clone()))
                 {
+                    for (category, tender) in p.budget.contracts() {
+                        if let Some(entry) =
+                            self.contracts.get_mut(&(author.to_bytes(), tender.clone()))
+                        {
+                            entry.payments.push((
+                                report.period.clone(),
+                                index,
+                                report.totals[category],
+                            ));
+                        }
+                    }
                     p.report = Some((index, report));
                 }
             }
@@ -967,6 +1234,7 @@ mod tests {
             categories: vec![Category {
                 label: "roads".into(),
                 appropriation: 10,
+                contract: None,
             }],
         };
         assert_eq!(Budget::decode(&budget.encode()), Ok(budget.clone()));
@@ -1023,6 +1291,7 @@ mod tests {
             categories: vec![Category {
                 label: "a".into(),
                 appropriation: 100,
+                contract: None,
             }],
         };
         book.apply(0, &signed(&agency, BUDGET, budget.encode()));
@@ -1041,9 +1310,10 @@ mod tests {
         let report = |items, total| Report {
             period: "P".into(),
             items,
+            first_chunk: 0,
             totals: vec![total],
             final_blinding: [0; 32],
-            proof: vec![],
+            proof: fake_run(4, 1, ChainStart::initial(), 1),
         };
         // A report admitted for one item, but logged after a second item
         // raced in: the book skips it and the period stays open.
@@ -1093,6 +1363,248 @@ mod tests {
             ..contract
         };
         assert!(Contract::decode(&backwards.encode()).is_err());
+    }
+
+    /// The encoding of a run of `count` chunks continuing the chain at
+    /// `start`, with placeholder halo2 proofs (the book checks the chain,
+    /// not the proofs) and `after` commitments derived from `tag`.
+    fn fake_run(chunk_size: usize, categories: usize, start: ChainStart, tag: u64) -> Vec<u8> {
+        fake_chunks(chunk_size, categories, start, tag, 1)
+    }
+
+    fn fake_chunks(
+        chunk_size: usize,
+        categories: usize,
+        start: ChainStart,
+        tag: u64,
+        count: usize,
+    ) -> Vec<u8> {
+        let mut before = start.commitment;
+        let chunks = (0..count as u64)
+            .map(|i| {
+                let after = pallas::Base::from(1000 * tag + i);
+                let chunk = ChunkProof {
+                    before,
+                    after,
+                    proof: vec![1],
+                };
+                before = after;
+                chunk
+            })
+            .collect();
+        PeriodProof {
+            shape: FundsShape::new(chunk_size, categories).unwrap(),
+            chunks,
+        }
+        .to_bytes()
+    }
+
+    #[test]
+    fn large_reports_are_staged_in_parts_that_continue_the_chain() {
+        let agency = key(1);
+        let mut book = FundsBook::new();
+        let budget = Budget {
+            period: "P".into(),
+            chunk_size: 4,
+            categories: vec![Category {
+                label: "a".into(),
+                appropriation: 100,
+                contract: None,
+            }],
+        };
+        book.apply(0, &signed(&agency, BUDGET, budget.encode()));
+        for i in 0..9u8 {
+            book.apply(1 + u64::from(i), &signed(&agency, EXPENDITURE, item("P", i + 1)));
+        }
+        let key_a = agency.verifying_key();
+        let part = |first_chunk, proof| {
+            signed(
+                &agency,
+                REPORT_PART,
+                ReportPart {
+                    period: "P".into(),
+                    first_chunk,
+                    proof,
+                }
+                .encode(),
+            )
+        };
+        let start = ChainStart::initial();
+        // 9 items: chunks 0 and 1 are full, chunk 2 (one item) is the report's.
+        assert_eq!(
+            book.check(&part(0, fake_chunks(4, 1, start, 1, 3)))
+                .unwrap_err(),
+            FundsRuleError::PartBeyondItems
+        );
+        assert_eq!(
+            book.check(&part(0, fake_chunks(16, 1, start, 1, 1)))
+                .unwrap_err(),
+            FundsRuleError::Proof(FundsError::ShapeMismatch)
+        );
+        let wrong_start = ChainStart {
+            chunk: 0,
+            commitment: pallas::Base::from(5),
+        };
+        assert_eq!(
+            book.check(&part(0, fake_run(4, 1, wrong_start, 1)))
+                .unwrap_err(),
+            FundsRuleError::Proof(FundsError::ChainBroken { chunk: 0 })
+        );
+        book.apply(10, &part(0, fake_run(4, 1, start, 1)));
+        let staged = book.period(&key_a, "P").unwrap().staged_end();
+        assert_eq!(staged.chunk, 1);
+        // Out of order, or a chain that does not continue chunk 0's.
+        assert_eq!(
+            book.check(&part(2, fake_run(4, 1, staged, 2)))
+                .unwrap_err(),
+            FundsRuleError::PartOutOfOrder {
+                staged: 1,
+                first: 2
+            }
+        );
+        assert_eq!(
+            book.check(&part(1, fake_run(4, 1, start, 2)))
+                .unwrap_err(),
+            FundsRuleError::Proof(FundsError::ChainBroken { chunk: 1 })
+        );
+        book.apply(11, &part(1, fake_run(4, 1, staged, 2)));
+        let staged = book.period(&key_a, "P").unwrap().staged_end();
+        assert_eq!(staged.chunk, 2);
+        let report = |first_chunk, proof| Report {
+            period: "P".into(),
+            items: 9,
+            first_chunk,
+            totals: vec![5],
+            final_blinding: [0; 32],
+            proof,
+        };
+        // A report must build on exactly the staged chunks.
+        assert_eq!(
+            book.check(&signed(
+                &agency,
+                REPORT,
+                report(0, fake_run(4, 1, start, 3)).encode()
+            ))
+            .unwrap_err(),
+            FundsRuleError::PartOutOfOrder {
+                staged: 2,
+                first: 0
+            }
+        );
+        let tail = report(2, fake_run(4, 1, staged, 3));
+        book.apply(12, &signed(&agency, REPORT, tail.encode()));
+        let period = book.period(&key_a, "P").unwrap();
+        assert_eq!(period.report.as_ref().map(|r| r.0), Some(12));
+        assert_eq!(period.full_proof(&tail).unwrap().chunks.len(), 3);
+        assert_eq!(period.indices(), (0..=12).collect::<Vec<_>>());
+        assert_eq!(
+            book.check(&part(0, fake_run(4, 1, start, 4)))
+                .unwrap_err(),
+            FundsRuleError::PeriodClosed("P".into())
+        );
+
+        // Starting over discards the staged parts.
+        let mut fresh = FundsBook::new();
+        for (index, record) in [
+            (0, signed(&agency, BUDGET, budget.encode())),
+            (1, signed(&agency, EXPENDITURE, item("P", 1))),
+            (2, signed(&agency, EXPENDITURE, item("P", 2))),
+            (3, signed(&agency, EXPENDITURE, item("P", 3))),
+            (4, signed(&agency, EXPENDITURE, item("P", 4))),
+            (5, part(0, fake_run(4, 1, start, 1))),
+            (6, part(0, fake_run(4, 1, start, 2))),
+        ] {
+            fresh.apply(index, &record);
+        }
+        let period = fresh.period(&key_a, "P").unwrap();
+        assert_eq!(period.parts, vec![6]);
+        assert_eq!(period.staged.len(), 1);
+    }
+
+    #[test]
+    fn contract_categories_cap_payments_over_every_period() {
+        let agency = key(1);
+        let mut book = FundsBook::new();
+        let contract = Contract {
+            tender: "T-1".into(),
+            winner: "Acme Roads Ltd".into(),
+            value: 100,
+            awarded_day: 20_000,
+            ends_day: 20_400,
+            documents: vec![],
+        };
+        let budget = |period: &str, tender: &str| Budget {
+            period: period.into(),
+            chunk_size: 4,
+            categories: vec![
+                Category {
+                    label: "office".into(),
+                    appropriation: 1_000,
+                    contract: None,
+                },
+                Category {
+                    label: "bridge".into(),
+                    appropriation: 1_000,
+                    contract: Some(tender.into()),
+                },
+            ],
+        };
+        assert_eq!(
+            book.check(&signed(&agency, BUDGET, budget("Q1", "T-1").encode()))
+                .unwrap_err(),
+            FundsRuleError::UnknownContract("T-1".into())
+        );
+        book.apply(0, &signed(&agency, CONTRACT, contract.encode()));
+        // A contract bound to two categories of one budget is malformed.
+        let mut twice = budget("Q1", "T-1");
+        twice.categories[0].contract = Some("T-1".into());
+        assert!(matches!(
+            Budget::decode(&twice.encode()),
+            Err(FundsRuleError::Invalid(_))
+        ));
+        assert_eq!(
+            Budget::decode(&budget("Q1", "T-1").encode()),
+            Ok(budget("Q1", "T-1"))
+        );
+        let report = |period: &str, totals: Vec<u128>| Report {
+            period: period.into(),
+            items: 0,
+            first_chunk: 0,
+            totals,
+            final_blinding: [0; 32],
+            proof: fake_run(4, 2, ChainStart::initial(), 1),
+        };
+        for (index, period) in [(1, "Q1"), (2, "Q2")] {
+            book.apply(index, &signed(&agency, BUDGET, budget(period, "T-1").encode()));
+        }
+        let key_a = agency.verifying_key();
+        assert_eq!(book.period(&key_a, "Q1").unwrap().indices(), vec![0, 1]);
+        // 101 under a contract of 100: refused though within appropriation.
+        assert_eq!(
+            book.check(&signed(&agency, REPORT, report("Q1", vec![500, 101]).encode()))
+                .unwrap_err(),
+            FundsRuleError::ContractExceeded {
+                category: 1,
+                tender: "T-1".into()
+            }
+        );
+        book.apply(3, &signed(&agency, REPORT, report("Q1", vec![500, 60]).encode()));
+        // Q2 may pay only the remaining 40.
+        assert_eq!(
+            book.check(&signed(&agency, REPORT, report("Q2", vec![0, 41]).encode()))
+                .unwrap_err(),
+            FundsRuleError::ContractExceeded {
+                category: 1,
+                tender: "T-1".into()
+            }
+        );
+        book.apply(4, &signed(&agency, REPORT, report("Q2", vec![0, 40]).encode()));
+        let entry = book.contract(&key_a, "T-1").unwrap();
+        assert_eq!(entry.paid(), 100);
+        assert_eq!(
+            entry.payments,
+            vec![("Q1".into(), 3, 60), ("Q2".into(), 4, 40)]
+        );
     }
 
     #[test]

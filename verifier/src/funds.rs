@@ -6,18 +6,20 @@
 //! kinds, replays the period through the service's own rules
 //! ([`FundsBook`]: budget, open period, totals within appropriations, audit
 //! samples re-derived from their seeds and openings matching their
-//! commitments) and verifies the halo2 period proof against the
-//! commitments in log order ([`verify_report`]). A bundle that leaves out
-//! or repeats an expenditure fails the proof.
+//! commitments, each contract-bound total within its contract's value) and
+//! verifies the whole halo2 period proof — the chunks of its `report.part`
+//! records and of the report — against the commitments in log order
+//! ([`verify_report`]), as one batch. A bundle that leaves out or repeats an
+//! expenditure fails the proof.
 
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::funds::{
-    FundsError, FundsParams, FundsShape, FundsVerifyingKey, PeriodProof, field_from_bytes,
-    verify_period,
+    ChainStart, FundsError, FundsParams, FundsShape, FundsVerifyingKey, PeriodProof,
+    field_from_bytes, verify_chunk_run, verify_period, verify_period_from,
 };
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
-use zkaudit_ledger::funds::{self, FundsBook, Period, REPORT, Report};
+use zkaudit_ledger::funds::{self, FundsBook, Period, REPORT, Report, ReportPart};
 use zkaudit_ledger::record::Author;
 
 use crate::evidence::LogEvidence;
@@ -51,6 +53,11 @@ pub struct VerifiedCategory {
     pub appropriation: u64,
     /// The proven total.
     pub total: u128,
+    /// The contract the category pays under: tender id and value. The
+    /// total is checked to be within the value (payments of other periods
+    /// under the same contract are checked by the log's replay, not by
+    /// this bundle).
+    pub contract: Option<(String, u64)>,
 }
 
 /// What a verified bundle establishes.
@@ -64,6 +71,8 @@ pub struct VerifiedFunds {
     pub shape: FundsShape,
     /// Items covered by the report.
     pub items: usize,
+    /// Records the report's proof is logged in (its parts and itself).
+    pub report_records: usize,
     /// Per-category proven totals.
     pub categories: Vec<VerifiedCategory>,
     /// Audits: sampled positions and whether they were opened (and checked).
@@ -77,16 +86,16 @@ fn mismatch(message: impl Into<String>) -> VerifyError {
 }
 
 /// Verifies `report` for `period` with the period's circuit shape: the
-/// period proof against the period's commitments in log order, the
-/// published totals and final blinding. The service runs this before
-/// logging a report; [`FundsBundle::verify`] runs it offline.
+/// whole period proof (the staged parts' chunks and the report's) against
+/// the period's commitments in log order, the published totals and final
+/// blinding. [`FundsBundle::verify`] runs it offline.
 pub fn verify_report(
     period: &Period,
     report: &Report,
     params: &FundsParams,
     vk: &FundsVerifyingKey,
 ) -> std::result::Result<(), FundsError> {
-    let proof = PeriodProof::from_bytes(&report.proof)?;
+    let proof = period.full_proof(report)?;
     let blinding = field_from_bytes(&report.final_blinding)?;
     verify_period(
         &period.commitments(),
@@ -96,6 +105,49 @@ pub fn verify_report(
         params,
         vk,
     )
+}
+
+/// Verifies the last run of a report whose earlier chunks the period's
+/// staged parts hold and the service verified when it logged them
+/// ([`verify_report_part`]): the report's own chunks against their slices
+/// of the log, the chain from the staged parts, the totals. The service
+/// runs this before logging a report.
+pub fn verify_report_tail(
+    period: &Period,
+    report: &Report,
+    params: &FundsParams,
+    vk: &FundsVerifyingKey,
+) -> std::result::Result<(), FundsError> {
+    let tail = PeriodProof::from_bytes(&report.proof)?;
+    let blinding = field_from_bytes(&report.final_blinding)?;
+    verify_period_from(
+        &period.commitments(),
+        &report.totals,
+        blinding,
+        period.staged_end(),
+        &tail,
+        params,
+        vk,
+    )
+}
+
+/// Verifies a `report.part` for the open `period`: its run continues the
+/// chain (from the start, or where the staged parts end) and every chunk
+/// proof holds against its slice of the log. The service runs this before
+/// logging a part.
+pub fn verify_report_part(
+    period: &Period,
+    part: &ReportPart,
+    params: &FundsParams,
+    vk: &FundsVerifyingKey,
+) -> std::result::Result<(), FundsError> {
+    let run = PeriodProof::from_bytes(&part.proof)?;
+    let start = if part.first_chunk == 0 {
+        ChainStart::initial()
+    } else {
+        period.staged_end()
+    };
+    verify_chunk_run(&period.commitments(), start, &run, params, vk).map(|_| ())
 }
 
 impl FundsBundle {
@@ -177,6 +229,7 @@ impl FundsBundle {
             period: self.period.clone(),
             shape,
             items: period.items.len(),
+            report_records: period.parts.len() + 1,
             categories: period
                 .budget
                 .categories
@@ -186,6 +239,10 @@ impl FundsBundle {
                     label: c.label.clone(),
                     appropriation: c.appropriation,
                     total: *t,
+                    contract: c.contract.as_ref().and_then(|tender| {
+                        book.contract(&agency, tender)
+                            .map(|e| (tender.clone(), e.contract.value))
+                    }),
                 })
                 .collect(),
             audits: period
