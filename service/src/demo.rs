@@ -56,8 +56,12 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 60)]
     pub voters: usize,
     /// Expenditures in the funds scenario.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 5000)]
     pub items: usize,
+    /// Items per proof chunk in the funds scenario (4, 16, 64, 256 or 1024;
+    /// 1024 is the production shape, k = 16).
+    #[arg(long, default_value_t = crate::funds_demo::DEMO_CHUNK)]
+    pub chunk_size: u32,
 }
 
 /// The scenarios.
@@ -98,7 +102,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
             DemoDomain::Election => {
                 crate::election_demo::election(&runtime, &args.data, args.voters)?
             }
-            DemoDomain::Funds => crate::funds_demo::funds(&runtime, &args.data, args.items)?,
+            DemoDomain::Funds => crate::funds_demo::funds(&runtime, &args.data, args.items, args.chunk_size)?,
         }
     }
     println!(

@@ -2,13 +2,19 @@
 //!
 //! An agency:
 //!
-//! 1. `zkaudit funds budget --key agency.key --period 2027-Q1 --chunk-size 64 --category roads=500000 …`
+//! 1. `zkaudit funds contract --key agency.key --tender T-7 --winner "Acme Roads Ltd" --value 90000000 --awarded 2027-01-10 --ends 2027-12-31 --document tender.pdf`
+//!    logs a procurement award (public, document digests SHA3-256);
+//!    `zkaudit funds budget --key agency.key --period 2027-Q1 --chunk-size 64 --category roads=500000 --category bridge=90000000@T-7 …`
+//!    logs a period's budget; `label=appropriation@tender` binds a category
+//!    to a contract, whose value then caps the category's total over every
+//!    period;
 //! 2. `zkaudit funds record --key agency.key --period 2027-Q1 --amount 1234 --category 0 --label "bridge repair" --openings openings.json`
 //!    for each expenditure: draws the salt, keeps the opening in the local
 //!    openings file (mode 0600: it holds amounts and salts) and logs only
 //!    the commitment;
 //! 3. `zkaudit funds report --key agency.key --period 2027-Q1 --openings openings.json`
-//!    proves the totals locally over the period's logged items and logs the report.
+//!    proves the totals locally over the period's logged items and logs the
+//!    report (a large period's proof goes in `report.part` records first).
 //!
 //! An oversight body: `zkaudit funds audit request --key oversight.key --agency <hex> --period 2027-Q1 --sample 10`
 //! (the seed is the latest checkpoint's root); the agency answers with
@@ -31,8 +37,9 @@ use zkaudit_circuits::funds::{
     item_commitment, prove_period,
 };
 use zkaudit_ledger::funds::{
-    AUDIT_OPENING, AUDIT_REQUEST, AuditOpening, AuditRequest, BUDGET, Budget, Category, DOMAIN,
-    EXPENDITURE, Expenditure, OpenedItem, REPORT, Report, derive_sample,
+    AUDIT_OPENING, AUDIT_REQUEST, AuditOpening, AuditRequest, BUDGET, Budget, CONTRACT, Category,
+    Contract, DOMAIN, EXPENDITURE, Expenditure, MAX_REPORT_PROOF, OpenedItem, REPORT, REPORT_PART,
+    Report, ReportPart, derive_sample,
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
@@ -72,9 +79,50 @@ pub enum FundsCommand {
         /// Items per proof chunk (4, 16, 64, 256 or 1024; 1024 is the production shape).
         #[arg(long, default_value_t = 1024)]
         chunk_size: u32,
-        /// A category as `label=appropriation` (minor units), in category order (repeatable).
+        /// A category as `label=appropriation` (minor units), or
+        /// `label=appropriation@tender` for the payments under one of the
+        /// agency's contracts, in category order (repeatable).
         #[arg(long = "category", required = true)]
         categories: Vec<String>,
+        /// Server and parameter options.
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Agency: log a procurement contract award (public in full).
+    Contract {
+        /// The agency's private key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Tender id, unique per agency (1-32 of [A-Za-z0-9-.]).
+        #[arg(long)]
+        tender: String,
+        /// The winner's public name or registry number.
+        #[arg(long)]
+        winner: String,
+        /// Contract value in minor units.
+        #[arg(long)]
+        value: u64,
+        /// Award date, YYYY-MM-DD.
+        #[arg(long)]
+        awarded: String,
+        /// End date, YYYY-MM-DD.
+        #[arg(long)]
+        ends: String,
+        /// A tender or contract document; its SHA3-256 digest is logged (repeatable).
+        #[arg(long = "document")]
+        documents: Vec<PathBuf>,
+        /// Server and parameter options.
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show a contract and the payments reported under it.
+    ShowContract {
+        /// Agency key, hex.
+        #[arg(long)]
+        agency: String,
+        /// Tender id.
+        #[arg(long)]
+        tender: String,
         /// Server and parameter options.
         #[command(flatten)]
         common: Common,
@@ -292,22 +340,97 @@ pub fn load_params(dir: &Path, k: u32) -> Result<FundsParams> {
     )?)
 }
 
-/// Proves a report over `openings` (the period's items in log order).
+/// A proved report as the records that log it: the parts (empty unless
+/// the proof exceeds one record), then the report.
+#[derive(Clone, Debug)]
+pub struct ReportRecords {
+    /// `report.part` payloads, in order.
+    pub parts: Vec<ReportPart>,
+    /// The `report` payload.
+    pub report: Report,
+}
+
+/// Proves a report over `openings` (the period's items in log order) and
+/// splits its proof into records of at most [`MAX_REPORT_PROOF`] bytes.
 pub fn prove_report(
     period: &str,
     shape: FundsShape,
     openings: &[ItemOpening],
     params: &FundsParams,
     rng: impl rand_core_halo2::Rng,
-) -> Result<Report> {
+) -> Result<ReportRecords> {
     let pk = FundsProvingKey::generate(params, shape)?;
     let proved = prove_period(openings, &pk, params, rng)?;
-    Ok(Report {
-        period: period.to_owned(),
-        items: u32::try_from(openings.len())?,
-        totals: proved.totals.clone(),
-        final_blinding: field_to_bytes(&proved.final_blinding),
-        proof: proved.proof.to_bytes(),
+    let mut runs = proved
+        .proof
+        .runs(MAX_REPORT_PROOF)
+        .context("one chunk proof exceeds a record")?;
+    let last = runs.pop().expect("a proof has at least one run");
+    let mut first_chunk = 0u32;
+    let parts = runs
+        .into_iter()
+        .map(|run| {
+            let part = ReportPart {
+                period: period.to_owned(),
+                first_chunk,
+                proof: run.to_bytes(),
+            };
+            first_chunk += run.chunks.len() as u32;
+            part
+        })
+        .collect();
+    Ok(ReportRecords {
+        parts,
+        report: Report {
+            period: period.to_owned(),
+            items: u32::try_from(openings.len())?,
+            first_chunk,
+            totals: proved.totals.clone(),
+            final_blinding: field_to_bytes(&proved.final_blinding),
+            proof: last.to_bytes(),
+        },
+    })
+}
+
+/// Logs a proved report: its parts in order, then the report. Returns the
+/// report's receipt.
+pub fn submit_report(
+    client: &Client,
+    key: &NoteSigningKey,
+    records: &ReportRecords,
+) -> Result<Receipt> {
+    for part in &records.parts {
+        post(client, key, REPORT_PART, part.encode())
+            .with_context(|| format!("report part from chunk {}", part.first_chunk))?;
+    }
+    post(client, key, REPORT, records.report.encode())
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
+pub fn parse_day(date: &str) -> Result<u32> {
+    let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .with_context(|| format!("{date:?}: expected YYYY-MM-DD"))?;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+    u32::try_from((day - epoch).num_days())
+        .with_context(|| format!("{date:?}: before 1970-01-01"))
+}
+
+/// Parses a budget category: `label=appropriation` or
+/// `label=appropriation@tender`.
+pub fn parse_category(text: &str) -> Result<Category> {
+    let (label, rest) = text
+        .rsplit_once('=')
+        .with_context(|| format!("category {text:?}: expected label=appropriation[@tender]"))?;
+    let (amount, contract) = match rest.split_once('@') {
+        Some((amount, tender)) => (amount, Some(tender.to_owned())),
+        None => (rest, None),
+    };
+    Ok(Category {
+        label: label.to_owned(),
+        appropriation: amount
+            .parse()
+            .with_context(|| format!("category {text:?}: appropriation"))?,
+        contract,
     })
 }
 
@@ -357,15 +480,7 @@ pub fn funds(cmd: FundsCommand) -> Result<()> {
             let key = read_signing_key(&key)?;
             let categories = categories
                 .iter()
-                .map(|c| {
-                    let (label, amount) = c
-                        .rsplit_once('=')
-                        .with_context(|| format!("category {c:?}: expected label=appropriation"))?;
-                    Ok(Category {
-                        label: label.to_owned(),
-                        appropriation: amount.parse().context("appropriation")?,
-                    })
-                })
+                .map(|c| parse_category(c))
                 .collect::<Result<Vec<_>>>()?;
             let budget = Budget {
                 period,
@@ -373,8 +488,61 @@ pub fn funds(cmd: FundsCommand) -> Result<()> {
                 categories,
             };
             budget.shape()?;
+            // Decoding runs every check the log will (shape, duplicate
+            // contracts): fail here, before anything is sent.
+            Budget::decode(&budget.encode())?;
             let receipt = post(&Client::new(&common.server), &key, BUDGET, budget.encode())?;
             println!("budget logged at index {}", receipt.index);
+        }
+        FundsCommand::Contract {
+            key,
+            tender,
+            winner,
+            value,
+            awarded,
+            ends,
+            documents,
+            common,
+        } => {
+            let key = read_signing_key(&key)?;
+            let documents = documents
+                .iter()
+                .map(|path| {
+                    let bytes = std::fs::read(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    Ok(<[u8; 32]>::from(
+                        <sha3::Sha3_256 as sha3::Digest>::digest(&bytes),
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let contract = Contract {
+                tender,
+                winner,
+                value,
+                awarded_day: parse_day(&awarded)?,
+                ends_day: parse_day(&ends)?,
+                documents,
+            };
+            Contract::decode(&contract.encode())?;
+            let receipt = post(
+                &Client::new(&common.server),
+                &key,
+                CONTRACT,
+                contract.encode(),
+            )?;
+            println!(
+                "contract {} logged at index {}",
+                contract.tender, receipt.index
+            );
+        }
+        FundsCommand::ShowContract {
+            agency,
+            tender,
+            common,
+        } => {
+            let view = Client::new(&common.server)
+                .get_json(&format!("/v1/funds/contracts/{agency}/{tender}"))?;
+            println!("{}", serde_json::to_string_pretty(&view)?);
         }
         FundsCommand::Record {
             key,
@@ -422,13 +590,15 @@ pub fn funds(cmd: FundsCommand) -> Result<()> {
             let items = openings_in_log_order(&view, &OpeningsFile::load(&openings)?)?;
             let shape = FundsShape::new(view.chunk_size as usize, view.categories.len())?;
             let params = load_params(&common.params_dir, shape.k())?;
-            let report = prove_report(&period, shape, &items, &params, os_rng())?;
-            let receipt = post(&client, &key, REPORT, report.encode())?;
+            let records = prove_report(&period, shape, &items, &params, os_rng())?;
+            let receipt = submit_report(&client, &key, &records)?;
             println!(
-                "report of {} items logged at index {}; totals {:?}",
+                "report of {} items ({} chunks, {} part records) logged at index {}; totals {:?}",
                 items.len(),
+                shape.chunks_for(items.len()),
+                records.parts.len(),
                 receipt.index,
-                report.totals
+                records.report.totals
             );
         }
         FundsCommand::Audit(cmd) => audit(cmd)?,
@@ -625,16 +795,22 @@ pub fn verify_bundle(text: &str, log_key: &str, params_dir: &Path) -> Result<()>
         verified.checkpoint_size
     );
     println!(
-        "ok: period {:?} of {}: the report's proof covers all {} logged expenditures (chunks of {}, k = {})",
+        "ok: period {:?} of {}: the report's proof ({} record(s)) covers all {} logged expenditures (chunks of {}, k = {})",
         verified.period,
         verified.agency,
+        verified.report_records,
         verified.items,
         verified.shape.chunk_size(),
         verified.shape.k()
     );
     for c in &verified.categories {
+        let contract = c
+            .contract
+            .as_ref()
+            .map(|(tender, value)| format!("  contract {tender} value {value}"))
+            .unwrap_or_default();
         println!(
-            "    {:<24} total {:>16}  appropriation {:>16}",
+            "    {:<24} total {:>16}  appropriation {:>16}{contract}",
             c.label, c.total, c.appropriation
         );
     }

@@ -1,13 +1,16 @@
-//! `zkaudit demo funds`: a ministry logs a quarter's budget and its
+//! `zkaudit demo funds`: a ministry logs three procurement contracts, a
+//! quarter's budget (ten categories plus one per contract) and its
 //! expenditures as hidden commitments, proves the per-category totals with
-//! halo2 (no trusted setup) and logs the report; the service refuses a
-//! report whose totals are off by one cent; an audit office samples items
-//! from a checkpoint root, the ministry opens them, and the whole period is
-//! verified offline — and fails once a byte is changed.
+//! halo2 (no trusted setup) and logs the report (in several records when
+//! the proof exceeds one); the service refuses a report whose totals are
+//! off by one cent; payments under each contract are checked against its
+//! value; an audit office samples items from a checkpoint root, the
+//! ministry opens them, and the whole period is verified offline — and
+//! fails once a byte is changed.
 //!
-//! The demo uses chunks of 256 items (k = 14) so it runs in a few minutes
-//! on 2 cores; the production shape is 1,024 items per chunk (k = 16,
-//! ~30–60 s per chunk on 2 cores).
+//! The demo uses chunks of 256 items (k = 14) by default so it runs in a
+//! few minutes on 2 cores; `--chunk-size 1024` is the production shape
+//! (k = 16, ~30 s per chunk on 2 cores).
 
 use std::path::Path;
 use std::time::Instant;
@@ -18,8 +21,8 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use zkaudit_circuits::funds::{ItemOpening, field_to_bytes, item_commitment};
 use zkaudit_ledger::funds::{
-    AUDIT_OPENING, AUDIT_REQUEST, AuditRequest, BUDGET, Budget, Category, DOMAIN, EXPENDITURE,
-    Expenditure, REPORT,
+    AUDIT_OPENING, AUDIT_REQUEST, AuditRequest, BUDGET, Budget, CONTRACT, Category, Contract,
+    DOMAIN, EXPENDITURE, Expenditure, REPORT, REPORT_PART,
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
@@ -27,7 +30,7 @@ use zkaudit_verifier::funds::FundsBundle;
 
 use crate::client::Client;
 use crate::demo::{bar, demo_authority, start_service};
-use crate::domains::funds::{AuditView, PeriodView};
+use crate::domains::funds::{AuditView, ContractView, PeriodView};
 use crate::funds_cli::{
     OpeningsFile, answer_for, check_audit, load_params, openings_in_log_order, os_rng,
     prove_report, stored_opening,
@@ -49,14 +52,23 @@ const CATEGORIES: [&str; 10] = [
     "administration",
 ];
 
+/// The contracts: tender, winner, category label.
+const CONTRACTS: [(&str, &str, &str); 3] = [
+    ("T-2027-014", "Danube Bridgeworks Ltd", "bridge renovation"),
+    ("T-2027-022", "Northwind School IT", "school laptops"),
+    ("T-2027-031", "Meridian Builders", "hospital wing"),
+];
+
 fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
     Ok((
         demo_authority(
             data,
             "demo-ministry",
             &[
+                "funds/contract",
                 "funds/budget",
                 "funds/expenditure",
+                "funds/report.part",
                 "funds/report",
                 "funds/audit.opening",
             ],
@@ -75,8 +87,14 @@ fn signed(key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> Result<Record> 
     )?)
 }
 
-/// Runs the funds scenario with `items` expenditures.
-pub fn funds(runtime: &tokio::runtime::Runtime, data: &Path, items: usize) -> Result<()> {
+/// Runs the funds scenario with `items` expenditures proved in chunks of
+/// `chunk_size` items.
+pub fn funds(
+    runtime: &tokio::runtime::Runtime,
+    data: &Path,
+    items: usize,
+    chunk_size: u32,
+) -> Result<()> {
     println!(
         "== funds: a ministry logs hidden expenditures, proves its totals (halo2, no trusted setup), an audit office spot-checks"
     );
@@ -87,36 +105,73 @@ pub fn funds(runtime: &tokio::runtime::Runtime, data: &Path, items: usize) -> Re
     let period = format!("2027-Q1-{}", crate::state::now_ms() % 1_000_000);
     let agency = hex::encode(ministry.public_key().as_bytes());
 
+    // The quarter's expenditures, drawn up front (the openings stay with
+    // the ministry, in a local file): one in ten is a payment under a
+    // contract.
+    let mut rng = rand_chacha::ChaCha20Rng::from_rng(rand::rngs::OsRng)?;
+    let general = CATEGORIES.len() as u16;
+    let openings: Vec<(ItemOpening, String)> = (0..items)
+        .map(|i| {
+            let amount = rng.gen_range(1_000..50_000_000u64);
+            let category = if rng.gen_ratio(1, 10) {
+                general + rng.gen_range(0..CONTRACTS.len() as u16)
+            } else {
+                rng.gen_range(0..general)
+            };
+            let opening = ItemOpening::random(amount, category, os_rng());
+            (opening, format!("invoice {i:05}"))
+        })
+        .collect();
+
+    // Contracts are public: values with 20 % headroom over this quarter.
+    let day = (crate::state::now_ms() / 86_400_000) as u32;
+    for (c, (tender, winner, _)) in CONTRACTS.iter().enumerate() {
+        let paid: u64 = openings
+            .iter()
+            .filter(|(o, _)| o.category == general + c as u16)
+            .map(|(o, _)| o.amount)
+            .sum();
+        let contract = Contract {
+            tender: format!("{tender}-{}", period.rsplit('-').next().unwrap_or_default()),
+            winner: (*winner).into(),
+            value: paid + paid / 5 + 1,
+            awarded_day: day,
+            ends_day: day + 365,
+            documents: vec![<[u8; 32]>::from(<sha3::Sha3_256 as sha3::Digest>::digest(
+                format!("tender documents of {tender}").as_bytes(),
+            ))],
+        };
+        client.append(&signed(&ministry, CONTRACT, contract.encode())?)?;
+    }
+    let tender_of = |c: usize| format!("{}-{}", CONTRACTS[c].0, period.rsplit('-').next().unwrap_or_default());
+
     let budget = Budget {
         period: period.clone(),
-        chunk_size: DEMO_CHUNK,
+        chunk_size,
         categories: CATEGORIES
             .iter()
             .map(|label| Category {
                 label: (*label).into(),
                 appropriation: 1_000_000_000 * items as u64,
+                contract: None,
             })
+            .chain(CONTRACTS.iter().enumerate().map(|(c, (_, _, label))| Category {
+                label: (*label).into(),
+                appropriation: 1_000_000_000 * items as u64,
+                contract: Some(tender_of(c)),
+            }))
             .collect(),
     };
     let shape = budget.shape()?;
     client.append(&signed(&ministry, BUDGET, budget.encode())?)?;
     println!(
-        "budget for {period}: {} categories, proof chunks of {} items (k = {})",
-        CATEGORIES.len(),
+        "budget for {period}: {} categories ({} bound to contracts {}), proof chunks of {} items (k = {})",
+        budget.categories.len(),
+        CONTRACTS.len(),
+        (0..CONTRACTS.len()).map(tender_of).collect::<Vec<_>>().join(", "),
         shape.chunk_size(),
         shape.k()
     );
-
-    // Expenditures: the openings stay with the ministry (a local file).
-    let mut rng = rand_chacha::ChaCha20Rng::from_rng(rand::rngs::OsRng)?;
-    let openings: Vec<(ItemOpening, String)> = (0..items)
-        .map(|i| {
-            let amount = rng.gen_range(1_000..50_000_000u64);
-            let category = rng.gen_range(0..CATEGORIES.len() as u16);
-            let opening = ItemOpening::random(amount, category, os_rng());
-            (opening, format!("invoice {i:05}"))
-        })
-        .collect();
     let mut file = OpeningsFile::load(&data.join("demo-ministry-openings.json"))?;
     file.openings.extend(
         openings
@@ -149,22 +204,30 @@ pub fn funds(runtime: &tokio::runtime::Runtime, data: &Path, items: usize) -> Re
         "IPA parameters for k = {} (cached on disk)",
         shape.k()
     ));
-    let params = load_params(&data.join("funds-params"), shape.k())?;
+    let params = load_params(data, shape.k())?;
     spinner.set_message(format!(
         "proving {} chunks of {} items",
         shape.chunks_for(items),
         shape.chunk_size()
     ));
     let t = Instant::now();
-    let report = prove_report(&period, shape, &in_order, &params, os_rng())?;
+    let records = prove_report(&period, shape, &in_order, &params, os_rng())?;
     let prove_s = t.elapsed().as_secs_f64();
     spinner.finish_and_clear();
+    let proof_bytes: usize = records.parts.iter().map(|p| p.proof.len()).sum::<usize>()
+        + records.report.proof.len();
     println!(
-        "proved {} items in {} chunks in {prove_s:.1} s; proof {} bytes",
+        "proved {} items in {} chunks in {prove_s:.1} s; proof {proof_bytes} bytes in {} record(s)",
         items,
         shape.chunks_for(items),
-        report.proof.len()
+        records.parts.len() + 1
     );
+    let t = Instant::now();
+    for part in &records.parts {
+        client.append(&signed(&ministry, REPORT_PART, part.encode())?)?;
+    }
+    let parts_s = t.elapsed().as_secs_f64();
+    let report = &records.report;
 
     let mut cheat = report.clone();
     cheat.totals[0] += 1;
@@ -178,10 +241,28 @@ pub fn funds(runtime: &tokio::runtime::Runtime, data: &Path, items: usize) -> Re
     let t = Instant::now();
     let receipt = client.append(&signed(&ministry, REPORT, report.encode())?)?;
     println!(
-        "report logged at index {} (the service verified its proof in {:.2} s)",
+        "report logged at index {} (the service verified its proof in {:.2} s{})",
         receipt.index,
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64() + parts_s,
+        if records.parts.is_empty() {
+            String::new()
+        } else {
+            format!(", {} part records first", records.parts.len())
+        }
     );
+    for c in 0..CONTRACTS.len() {
+        let view: ContractView = serde_json::from_value(client.get_json(&format!(
+            "/v1/funds/contracts/{agency}/{}",
+            tender_of(c)
+        ))?)?;
+        println!(
+            "contract {} ({}): paid {:.2} of {:.2}",
+            view.tender,
+            view.winner,
+            view.paid.parse::<f64>()? / 100.0,
+            view.value as f64 / 100.0
+        );
+    }
 
     // Spot audit: the seed is a checkpoint root after the report.
     let cp = client.get_json("/v1/log/checkpoint")?;
@@ -230,7 +311,7 @@ pub fn funds(runtime: &tokio::runtime::Runtime, data: &Path, items: usize) -> Re
     let parsed: FundsBundle = serde_json::from_value(bundle)?;
     let t = Instant::now();
     let verified = parsed.verify(&log_key, |k| {
-        load_params(&data.join("funds-params"), k)
+        load_params(data, k)
             .map_err(|e| zkaudit_circuits::funds::FundsError::Io(e.to_string()))
     })?;
     println!(
@@ -255,7 +336,7 @@ pub fn funds(runtime: &tokio::runtime::Runtime, data: &Path, items: usize) -> Re
         base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &leaf);
     if tampered
         .verify(&log_key, |k| {
-            load_params(&data.join("funds-params"), k)
+            load_params(data, k)
                 .map_err(|e| zkaudit_circuits::funds::FundsError::Io(e.to_string()))
         })
         .is_ok()

@@ -137,6 +137,9 @@ pub async fn start(
         log_signer: record_key.clone(),
     });
     publish_authority_set(&state, &authorities, &record_key).await?;
+    for domain in state.domains() {
+        domain.started(&state);
+    }
 
     let mut tasks = Vec::new();
     if !config.witnesses.is_empty() {

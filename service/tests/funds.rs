@@ -4,6 +4,9 @@
 //! refused with its reason), spot audits whose sample anyone re-derives,
 //! and period bundles that verify offline — and fail once tampered.
 //!
+//! Large periods report in several records (`report.part`s, then the
+//! report), and payments under a contract are capped by its value.
+//!
 //! Uses the small shape (4 items per chunk × 3 categories, k = 11) so the
 //! whole file runs in seconds.
 
@@ -20,12 +23,13 @@ use zkaudit_circuits::funds::{
 };
 use zkaudit_ledger::funds::{
     AUDIT_OPENING, AUDIT_REQUEST, AuditOpening, AuditRequest, BUDGET, Budget, CONTRACT, Category,
-    Contract, DOMAIN, EXPENDITURE, Expenditure, OpenedItem, REPORT, Report, derive_sample,
+    Contract, DOMAIN, EXPENDITURE, Expenditure, OpenedItem, REPORT, REPORT_PART, Report,
+    derive_sample,
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_service::domains::funds::{AuditView, PeriodView};
-use zkaudit_service::funds_cli::{check_audit, prove_report};
+use zkaudit_service::funds_cli::{ReportRecords, check_audit, prove_report};
 use zkaudit_verifier::funds::FundsBundle;
 
 struct Setup {
@@ -89,15 +93,29 @@ impl Setup {
     }
 
     fn budget(&self, key: &NoteSigningKey, period: &str, appropriations: [u64; 3]) {
+        self.budget_with_contract(key, period, appropriations, None);
+    }
+
+    /// A budget of three categories; the third holds the payments under
+    /// `contract`, if given.
+    fn budget_with_contract(
+        &self,
+        key: &NoteSigningKey,
+        period: &str,
+        appropriations: [u64; 3],
+        contract: Option<&str>,
+    ) {
         let budget = Budget {
             period: period.into(),
             chunk_size: 4,
             categories: ["roads", "schools", "parks"]
                 .iter()
                 .zip(appropriations)
-                .map(|(label, appropriation)| Category {
+                .enumerate()
+                .map(|(i, (label, appropriation))| Category {
                     label: (*label).into(),
                     appropriation,
+                    contract: contract.filter(|_| i == 2).map(str::to_owned),
                 })
                 .collect(),
         };
@@ -123,7 +141,14 @@ impl Setup {
         opening
     }
 
+    /// A report in one record (small periods).
     fn prove(&mut self, period: &str, openings: &[ItemOpening]) -> Report {
+        let records = self.prove_records(period, openings);
+        assert!(records.parts.is_empty());
+        records.report
+    }
+
+    fn prove_records(&mut self, period: &str, openings: &[ItemOpening]) -> ReportRecords {
         let rng = ChaCha20Rng::seed_from_u64(rand_core_halo2::Rng::next_u64(&mut self.rng));
         prove_report(period, shape(), openings, &self.params, rng).unwrap()
     }
@@ -163,6 +188,7 @@ fn reports_audits_and_bundles() {
         categories: vec![Category {
             label: "x".into(),
             appropriation: 1,
+            contract: None,
         }],
     };
     refused(
@@ -451,4 +477,175 @@ fn reports_audits_and_bundles() {
     let out = run(&tampered_file);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does NOT verify"));
+}
+
+/// A period too large for one record reports in parts that must continue
+/// one chain; payments under a contract are capped across periods; the
+/// bundle holds and checks every part.
+#[test]
+fn large_reports_in_parts_and_contract_caps() {
+    let mut st = start();
+    let ministry = st.ministry.clone();
+    let agency = st.agency(&ministry);
+    let contract = Contract {
+        tender: "T-9".into(),
+        winner: "Meridian Builders".into(),
+        value: 0,
+        awarded_day: 20_800,
+        ends_day: 21_200,
+        documents: vec![],
+    };
+    // Category 2 is bound to T-9: unknown until the contract is logged.
+    let unbound = Budget {
+        period: "Q1".into(),
+        chunk_size: 4,
+        categories: vec![Category {
+            label: "bridge".into(),
+            appropriation: 1,
+            contract: Some("T-9".into()),
+        }],
+    };
+    refused(
+        st.post(&ministry, BUDGET, unbound.encode()),
+        422,
+        "unknown_target",
+    );
+
+    // 98 items: 25 chunks of 4, too many for one record at k = 11.
+    let amounts: Vec<(u64, u16)> = (0..98u64).map(|i| (1_000 + i, (i % 3) as u16)).collect();
+    let paid_q1: u64 = amounts.iter().filter(|a| a.1 == 2).map(|a| a.0).sum();
+    let value = paid_q1 + 10;
+    let (status, body) = st.post(
+        &ministry,
+        CONTRACT,
+        Contract {
+            value,
+            ..contract.clone()
+        }
+        .encode(),
+    );
+    assert_eq!(status, 201, "{body}");
+    st.budget_with_contract(&ministry, "Q1", [u64::MAX; 3], Some("T-9"));
+    let items: Vec<ItemOpening> = amounts
+        .iter()
+        .map(|&(amount, category)| st.record(&ministry, "Q1", amount, category))
+        .collect();
+    let a = st.prove_records("Q1", &items);
+    let b = st.prove_records("Q1", &items);
+    assert!(a.parts.len() >= 2, "{} parts", a.parts.len());
+    assert_eq!(a.report.first_chunk, {
+        let staged: usize = a
+            .parts
+            .iter()
+            .map(|p| zkaudit_circuits::funds::PeriodProof::from_bytes(&p.proof).unwrap().chunks.len())
+            .sum();
+        staged as u32
+    });
+    let part = |p: &zkaudit_ledger::funds::ReportPart| p.encode();
+
+    // The report before its parts, or a part out of order: refused.
+    refused(
+        st.post(&ministry, REPORT, a.report.encode()),
+        409,
+        "part_out_of_order",
+    );
+    refused(
+        st.post(&ministry, REPORT_PART, part(&a.parts[1])),
+        409,
+        "part_out_of_order",
+    );
+    // A part whose chunk proof was changed: its halo2 proof is checked.
+    let mut forged = a.parts[0].clone();
+    let at = forged.proof.len() - 100;
+    forged.proof[at] ^= 1;
+    refused(
+        st.post(&ministry, REPORT_PART, forged.encode()),
+        422,
+        "proof_invalid",
+    );
+    let (status, body) = st.post(&ministry, REPORT_PART, part(&a.parts[0]));
+    assert_eq!(status, 201, "{body}");
+    // Another proof's second part does not continue this chain.
+    refused(
+        st.post(&ministry, REPORT_PART, part(&b.parts[1])),
+        422,
+        "proof_chain_broken",
+    );
+    // Starting over from chunk 0 with proof B discards A's part…
+    for p in &b.parts {
+        let (status, body) = st.post(&ministry, REPORT_PART, part(p));
+        assert_eq!(status, 201, "{body}");
+    }
+    // …so A's report no longer continues the staged chain; B's does.
+    refused(
+        st.post(&ministry, REPORT, a.report.encode()),
+        422,
+        "proof_chain_broken",
+    );
+    let mut cheat = b.report.clone();
+    cheat.totals[1] -= 1;
+    refused(
+        st.post(&ministry, REPORT, cheat.encode()),
+        422,
+        "proof_totals_mismatch",
+    );
+    let (status, body) = st.post(&ministry, REPORT, b.report.encode());
+    assert_eq!(status, 201, "{body}");
+    let view: PeriodView = st.get(&format!("/v1/funds/periods/{agency}/Q1"));
+    assert_eq!(view.parts.len(), b.parts.len());
+    assert_eq!(view.staged_chunks as u32, b.report.first_chunk);
+
+    // The contract's payments are the proven total of its category.
+    let shown: serde_json::Value = st.get(&format!("/v1/funds/contracts/{agency}/T-9"));
+    assert_eq!(shown["paid"], paid_q1.to_string(), "{shown}");
+    // Q2 may pay at most the 10 left: 11 is refused, 10 accepted.
+    st.budget_with_contract(&ministry, "Q2", [u64::MAX; 3], Some("T-9"));
+    let over = vec![st.record(&ministry, "Q2", 11, 2)];
+    let report = st.prove("Q2", &over);
+    refused(
+        st.post(&ministry, REPORT, report.encode()),
+        422,
+        "contract_exceeded",
+    );
+    st.budget_with_contract(&ministry, "Q3", [u64::MAX; 3], Some("T-9"));
+    let exact = vec![st.record(&ministry, "Q3", 10, 2)];
+    let report = st.prove("Q3", &exact);
+    let (status, body) = st.post(&ministry, REPORT, report.encode());
+    assert_eq!(status, 201, "{body}");
+    let shown: serde_json::Value = st.get(&format!("/v1/funds/contracts/{agency}/T-9"));
+    assert_eq!(shown["paid"], value.to_string(), "{shown}");
+
+    // Offline: the bundle holds the contract, every used part and the
+    // report, and verifies the whole chain; A's abandoned part is not in it.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let bundle: FundsBundle = st.get(&format!("/v1/funds/periods/{agency}/Q1/bundle"));
+    let params = |k: u32| {
+        FundsParams::load_or_create(&st.params_dir().join(format!("funds-params-k{k}.bin")), k)
+    };
+    let verified = bundle.verify(&st.log_vkey, params).unwrap();
+    assert_eq!(verified.items, 98);
+    assert_eq!(verified.report_records, b.parts.len() + 1);
+    assert_eq!(verified.categories[2].total, u128::from(paid_q1));
+    assert_eq!(
+        verified.categories[2].contract,
+        Some(("T-9".to_owned(), value))
+    );
+    // Without one of the parts, the report does not continue the chain and
+    // the period has no report; a changed part fails its inclusion proof.
+    let mut missing = bundle.clone();
+    missing.evidence.entries.retain(|e| e.index != view.parts[0]);
+    assert!(missing.verify(&st.log_vkey, params).is_err());
+    let mut tampered = bundle.clone();
+    let entry = tampered
+        .evidence
+        .entries
+        .iter_mut()
+        .find(|e| e.index == view.parts[1])
+        .unwrap();
+    let mut leaf =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &entry.record).unwrap();
+    let at = leaf.len() - 200;
+    leaf[at] ^= 1;
+    entry.record = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &leaf);
+    assert!(tampered.verify(&st.log_vkey, params).is_err());
 }

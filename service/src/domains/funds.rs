@@ -13,6 +13,9 @@
 //!
 //! IPA parameters are cached as `<data>/funds-params-k{k}.bin` (creating
 //! them takes ~2 minutes at k = 16) and verifying keys in memory per shape.
+//! Both are prepared in the background as soon as a budget is logged, and
+//! at start-up for every open period, so the report that closes a period
+//! does not wait for them.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -30,11 +33,13 @@ use utoipa_axum::routes;
 use zkaudit_circuits::funds::{FundsError, FundsParams, FundsShape, FundsVerifyingKey};
 use zkaudit_ledger::funds::{
     AUDIT_OPENING, AUDIT_REQUEST, BUDGET, CONTRACT, Checked, DOMAIN, EXPENDITURE, FundsBook,
-    FundsRuleError, Period, REPORT, period_key,
+    FundsRuleError, Period, REPORT, REPORT_PART, period_key,
 };
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::sequencer::Pending;
-use zkaudit_verifier::funds::{FUNDS_BUNDLE_FORMAT, FundsBundle, verify_report};
+use zkaudit_verifier::funds::{
+    FUNDS_BUNDLE_FORMAT, FundsBundle, verify_report_part, verify_report_tail,
+};
 
 use super::{Authorisation, Domain};
 use crate::api::log::build_evidence;
@@ -74,6 +79,13 @@ pub fn funds_refused(e: FundsRuleError) -> ApiError {
         FundsRuleError::NotReported(_) => ApiError::conflict("not_reported", message),
         FundsRuleError::ItemCount { .. } => ApiError::conflict("item_count", message),
         FundsRuleError::OverBudget { .. } => ApiError::unprocessable("over_budget", message),
+        FundsRuleError::UnknownContract(_) => ApiError::unprocessable("unknown_target", message),
+        FundsRuleError::ContractExceeded { .. } => {
+            ApiError::unprocessable("contract_exceeded", message)
+        }
+        FundsRuleError::PartOutOfOrder { .. } => ApiError::conflict("part_out_of_order", message),
+        FundsRuleError::PartBeyondItems => ApiError::unprocessable("part_beyond_items", message),
+        FundsRuleError::Proof(e) => proof_refused(e),
         FundsRuleError::NotAgency => ApiError::forbidden("not_agency", message),
         FundsRuleError::WrongSample { .. } => ApiError::unprocessable("wrong_sample", message),
         FundsRuleError::OpeningMismatch { .. } => {
@@ -121,6 +133,38 @@ impl FundsDomain {
         f(book)
     }
 
+    /// Prepares, on a background thread, the parameters and verifying key
+    /// of the shapes `shapes` picks (a report then finds them ready).
+    fn warm_up(
+        state: &AppState,
+        shapes: impl FnOnce(&AppState, &FundsDomain) -> Vec<FundsShape> + Send + 'static,
+    ) {
+        let state = state.clone();
+        let spawned = std::thread::Builder::new()
+            .name("funds-warm-up".into())
+            .spawn(move || {
+                let Some(domain) = state.domain::<FundsDomain>() else {
+                    return;
+                };
+                for shape in shapes(&state, domain) {
+                    let started = std::time::Instant::now();
+                    match domain.shape_key(shape) {
+                        Ok(_) => tracing::info!(
+                            chunk_size = shape.chunk_size(),
+                            categories = shape.categories(),
+                            k = shape.k(),
+                            ms = started.elapsed().as_millis() as u64,
+                            "funds verifying key ready"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "funds warm-up failed"),
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "funds warm-up thread not started");
+        }
+    }
+
     /// Parameters and verifying key of `shape` (created and cached on first use).
     pub fn shape_key(&self, shape: FundsShape) -> ApiResult<Arc<ShapeKey>> {
         let mut keys = self.keys.lock().map_err(ApiError::internal)?;
@@ -161,7 +205,8 @@ impl Domain for FundsDomain {
 
     fn authorisation(&self, kind: &str) -> Option<Authorisation> {
         match kind {
-            BUDGET | CONTRACT | EXPENDITURE | REPORT | AUDIT_REQUEST | AUDIT_OPENING => {
+            BUDGET | CONTRACT | EXPENDITURE | REPORT_PART | REPORT | AUDIT_REQUEST
+            | AUDIT_OPENING => {
                 Some(Authorisation::Authority)
             }
             _ => None,
@@ -174,6 +219,7 @@ impl Domain for FundsDomain {
             let checked = book.check(record).map_err(funds_refused)?;
             let period = match &checked {
                 Checked::Report(report) => book.period(&agency, &report.period).cloned(),
+                Checked::ReportPart(part, _) => book.period(&agency, &part.period).cloned(),
                 _ => None,
             };
             Ok((checked, period))
@@ -191,11 +237,17 @@ impl Domain for FundsDomain {
                 key.extend_from_slice(&item.commitment);
                 pending.unique("funds/item", key)
             }
+            Checked::ReportPart(part, _) => {
+                let period = period.ok_or_else(|| ApiError::internal("checked period vanished"))?;
+                let key = self.shape_key(period.budget.shape().map_err(funds_refused)?)?;
+                verify_report_part(&period, &part, &key.params, &key.vk).map_err(proof_refused)?;
+                pending
+            }
             Checked::Report(report) => {
                 let period = period.ok_or_else(|| ApiError::internal("checked period vanished"))?;
-                let shape = period.budget.shape().map_err(funds_refused)?;
-                let key = self.shape_key(shape)?;
-                verify_report(&period, &report, &key.params, &key.vk).map_err(proof_refused)?;
+                let key = self.shape_key(period.budget.shape().map_err(funds_refused)?)?;
+                verify_report_tail(&period, &report, &key.params, &key.vk)
+                    .map_err(proof_refused)?;
                 pending.unique("funds/report", period_key(&agency, &report.period))
             }
             Checked::AuditRequest(request, _) => {
@@ -213,6 +265,42 @@ impl Domain for FundsDomain {
             }
             Checked::AuditOpening(answer) => pending.unique("funds/audit-answer", answer.request),
         })
+    }
+
+    fn after_commit(
+        &self,
+        record: &Record,
+        _index: u64,
+        state: &AppState,
+    ) -> ApiResult<Vec<Pending>> {
+        if record.kind() == BUDGET
+            && let Ok(budget) = zkaudit_ledger::funds::Budget::decode(record.payload())
+            && let Ok(shape) = budget.shape()
+            && !self.keys.lock().map_err(ApiError::internal)?.contains_key(&shape)
+        {
+            Self::warm_up(state, move |_, _| vec![shape]);
+        }
+        Ok(Vec::new())
+    }
+
+    fn started(&self, state: &AppState) {
+        // The shapes of every open period: their reports are still to come.
+        Self::warm_up(state, |state, domain| {
+            let open = domain.with_book(state, |book| {
+                let mut shapes: Vec<FundsShape> = book
+                    .periods()
+                    .filter(|p| p.report.is_none())
+                    .filter_map(|p| p.budget.shape().ok())
+                    .collect();
+                shapes.sort_by_key(|s| (s.chunk_size(), s.categories()));
+                shapes.dedup();
+                Ok(shapes)
+            });
+            open.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "funds warm-up: replay failed");
+                Vec::new()
+            })
+        });
     }
 
     fn routes(&self) -> OpenApiRouter<AppState> {
@@ -254,6 +342,8 @@ pub struct CategoryView {
     pub appropriation: u64,
     /// Proven total (decimal string: it may exceed 2⁵³), once reported.
     pub total: Option<String>,
+    /// Tender id of the contract whose payments the category holds.
+    pub contract: Option<String>,
 }
 
 /// One logged expenditure.
@@ -313,6 +403,10 @@ pub struct PeriodView {
     pub chunk_size: u32,
     /// Log index of the budget.
     pub budget_index: u64,
+    /// Chunks staged by `report.part` records (a report continues from here).
+    pub staged_chunks: usize,
+    /// Log indices of those parts.
+    pub parts: Vec<u64>,
     /// Categories.
     pub categories: Vec<CategoryView>,
     /// Expenditures in log order.
@@ -328,11 +422,13 @@ pub struct ReportView {
     pub index: u64,
     /// Items covered.
     pub items: u32,
+    /// Log indices of the `report.part` records holding the proof's first chunks.
+    pub parts: Vec<u64>,
     /// Per-category totals, decimal strings.
     pub totals: Vec<String>,
     /// Final blinding, hex.
     pub final_blinding: String,
-    /// The period proof, base64.
+    /// The whole period proof (the parts' chunks and the report's), base64.
     pub proof: String,
 }
 
@@ -431,6 +527,8 @@ async fn get_period(
             summary: summary(state, p),
             chunk_size: p.budget.chunk_size,
             budget_index: p.budget_index,
+            staged_chunks: p.staged.len(),
+            parts: p.parts.clone(),
             categories: p
                 .budget
                 .categories
@@ -440,6 +538,7 @@ async fn get_period(
                     label: c.label.clone(),
                     appropriation: c.appropriation,
                     total: totals.map(|t| t[i].to_string()),
+                    contract: c.contract.clone(),
                 })
                 .collect(),
             expenditures: p
@@ -472,12 +571,14 @@ async fn get_report(
             .report
             .as_ref()
             .ok_or_else(|| ApiError::not_found("the period has no report yet"))?;
+        let proof = p.full_proof(r).map_err(ApiError::internal)?;
         Ok(ReportView {
             index: *index,
             items: r.items,
+            parts: p.parts.clone(),
             totals: r.totals.iter().map(u128::to_string).collect(),
             final_blinding: hex::encode(r.final_blinding),
-            proof: BASE64.encode(&r.proof),
+            proof: BASE64.encode(proof.to_bytes()),
         })
     })
     .await?;
@@ -562,6 +663,22 @@ pub struct ContractView {
     pub ends_day: u32,
     /// Document digests (SHA3-256), hex.
     pub documents: Vec<String>,
+    /// Paid under the contract so far (sum of the proven totals of the
+    /// categories bound to it), decimal string.
+    pub paid: String,
+    /// Reported payments, per period.
+    pub payments: Vec<PaymentView>,
+}
+
+/// Payments under a contract in one reported period.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PaymentView {
+    /// Period id.
+    pub period: String,
+    /// Log index of the report.
+    pub report_index: u64,
+    /// Proven total paid in the period, decimal string.
+    pub amount: String,
 }
 
 #[utoipa::path(get, path = "/v1/funds/contracts/{agency}/{tender}", tag = "funds",
@@ -580,17 +697,28 @@ async fn get_contract(
                 ApiError::bad_request("bad_agency", "agency: 32 hex bytes of an Ed25519 key")
             })?;
         funds(&state)?.with_book(&state, |book| {
-            let (index, c) = book.contract(&key, &tender).ok_or_else(|| {
+            let entry = book.contract(&key, &tender).ok_or_else(|| {
                 ApiError::not_found(format!("no contract {tender:?} of that agency"))
             })?;
+            let c = &entry.contract;
             Ok(ContractView {
-                index: *index,
+                index: entry.index,
                 tender: c.tender.clone(),
                 winner: c.winner.clone(),
                 value: c.value,
                 awarded_day: c.awarded_day,
                 ends_day: c.ends_day,
                 documents: c.documents.iter().map(hex::encode).collect(),
+                paid: entry.paid().to_string(),
+                payments: entry
+                    .payments
+                    .iter()
+                    .map(|(period, report_index, amount)| PaymentView {
+                        period: period.clone(),
+                        report_index: *report_index,
+                        amount: amount.to_string(),
+                    })
+                    .collect(),
             })
         })
     })

@@ -66,6 +66,10 @@ pub trait Domain: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
+    /// Called once the service is up: a domain may start preparing caches
+    /// in the background (it must not block).
+    fn started(&self, _state: &AppState) {}
+
     /// For routes that need the concrete domain.
     fn as_any(&self) -> &dyn Any;
 
