@@ -162,7 +162,9 @@ pub enum FundsRuleError {
         tender: String,
     },
     /// A report part or report that does not continue the staged parts.
-    #[error("the period has {staged} chunks staged; a part must start at chunk 0 or {staged}, a report at {staged} (found {first})")]
+    #[error(
+        "the period has {staged} chunks staged; a part must start at chunk 0 or {staged}, a report at {staged} (found {first})"
+    )]
     PartOutOfOrder {
         /// Chunks staged by earlier parts.
         staged: u32,
@@ -1414,7 +1416,10 @@ mod tests {
         };
         book.apply(0, &signed(&agency, BUDGET, budget.encode()));
         for i in 0..9u8 {
-            book.apply(1 + u64::from(i), &signed(&agency, EXPENDITURE, item("P", i + 1)));
+            book.apply(
+                1 + u64::from(i),
+                &signed(&agency, EXPENDITURE, item("P", i + 1)),
+            );
         }
         let key_a = agency.verifying_key();
         let part = |first_chunk, proof| {
@@ -1455,16 +1460,14 @@ mod tests {
         assert_eq!(staged.chunk, 1);
         // Out of order, or a chain that does not continue chunk 0's.
         assert_eq!(
-            book.check(&part(2, fake_run(4, 1, staged, 2)))
-                .unwrap_err(),
+            book.check(&part(2, fake_run(4, 1, staged, 2))).unwrap_err(),
             FundsRuleError::PartOutOfOrder {
                 staged: 1,
                 first: 2
             }
         );
         assert_eq!(
-            book.check(&part(1, fake_run(4, 1, start, 2)))
-                .unwrap_err(),
+            book.check(&part(1, fake_run(4, 1, start, 2))).unwrap_err(),
             FundsRuleError::Proof(FundsError::ChainBroken { chunk: 1 })
         );
         book.apply(11, &part(1, fake_run(4, 1, staged, 2)));
@@ -1498,8 +1501,7 @@ mod tests {
         assert_eq!(period.full_proof(&tail).unwrap().chunks.len(), 3);
         assert_eq!(period.indices(), (0..=12).collect::<Vec<_>>());
         assert_eq!(
-            book.check(&part(0, fake_run(4, 1, start, 4)))
-                .unwrap_err(),
+            book.check(&part(0, fake_run(4, 1, start, 4))).unwrap_err(),
             FundsRuleError::PeriodClosed("P".into())
         );
 
@@ -1575,20 +1577,30 @@ mod tests {
             proof: fake_run(4, 2, ChainStart::initial(), 1),
         };
         for (index, period) in [(1, "Q1"), (2, "Q2")] {
-            book.apply(index, &signed(&agency, BUDGET, budget(period, "T-1").encode()));
+            book.apply(
+                index,
+                &signed(&agency, BUDGET, budget(period, "T-1").encode()),
+            );
         }
         let key_a = agency.verifying_key();
         assert_eq!(book.period(&key_a, "Q1").unwrap().indices(), vec![0, 1]);
         // 101 under a contract of 100: refused though within appropriation.
         assert_eq!(
-            book.check(&signed(&agency, REPORT, report("Q1", vec![500, 101]).encode()))
-                .unwrap_err(),
+            book.check(&signed(
+                &agency,
+                REPORT,
+                report("Q1", vec![500, 101]).encode()
+            ))
+            .unwrap_err(),
             FundsRuleError::ContractExceeded {
                 category: 1,
                 tender: "T-1".into()
             }
         );
-        book.apply(3, &signed(&agency, REPORT, report("Q1", vec![500, 60]).encode()));
+        book.apply(
+            3,
+            &signed(&agency, REPORT, report("Q1", vec![500, 60]).encode()),
+        );
         // Q2 may pay only the remaining 40.
         assert_eq!(
             book.check(&signed(&agency, REPORT, report("Q2", vec![0, 41]).encode()))
@@ -1598,7 +1610,10 @@ mod tests {
                 tender: "T-1".into()
             }
         );
-        book.apply(4, &signed(&agency, REPORT, report("Q2", vec![0, 40]).encode()));
+        book.apply(
+            4,
+            &signed(&agency, REPORT, report("Q2", vec![0, 40]).encode()),
+        );
         let entry = book.contract(&key_a, "T-1").unwrap();
         assert_eq!(entry.paid(), 100);
         assert_eq!(

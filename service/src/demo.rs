@@ -102,7 +102,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
             DemoDomain::Election => {
                 crate::election_demo::election(&runtime, &args.data, args.voters)?
             }
-            DemoDomain::Funds => crate::funds_demo::funds(&runtime, &args.data, args.items, args.chunk_size)?,
+            DemoDomain::Funds => {
+                crate::funds_demo::funds(&runtime, &args.data, args.items, args.chunk_size)?
+            }
         }
     }
     println!(

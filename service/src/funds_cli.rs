@@ -411,8 +411,7 @@ pub fn parse_day(date: &str) -> Result<u32> {
     let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .with_context(|| format!("{date:?}: expected YYYY-MM-DD"))?;
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
-    u32::try_from((day - epoch).num_days())
-        .with_context(|| format!("{date:?}: before 1970-01-01"))
+    u32::try_from((day - epoch).num_days()).with_context(|| format!("{date:?}: before 1970-01-01"))
 }
 
 /// Parses a budget category: `label=appropriation` or
@@ -510,9 +509,9 @@ pub fn funds(cmd: FundsCommand) -> Result<()> {
                 .map(|path| {
                     let bytes = std::fs::read(path)
                         .with_context(|| format!("reading {}", path.display()))?;
-                    Ok(<[u8; 32]>::from(
-                        <sha3::Sha3_256 as sha3::Digest>::digest(&bytes),
-                    ))
+                    Ok(<[u8; 32]>::from(<sha3::Sha3_256 as sha3::Digest>::digest(
+                        &bytes,
+                    )))
                 })
                 .collect::<Result<Vec<_>>>()?;
             let contract = Contract {

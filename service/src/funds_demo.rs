@@ -143,7 +143,13 @@ pub fn funds(
         };
         client.append(&signed(&ministry, CONTRACT, contract.encode())?)?;
     }
-    let tender_of = |c: usize| format!("{}-{}", CONTRACTS[c].0, period.rsplit('-').next().unwrap_or_default());
+    let tender_of = |c: usize| {
+        format!(
+            "{}-{}",
+            CONTRACTS[c].0,
+            period.rsplit('-').next().unwrap_or_default()
+        )
+    };
 
     let budget = Budget {
         period: period.clone(),
@@ -155,11 +161,16 @@ pub fn funds(
                 appropriation: 1_000_000_000 * items as u64,
                 contract: None,
             })
-            .chain(CONTRACTS.iter().enumerate().map(|(c, (_, _, label))| Category {
-                label: (*label).into(),
-                appropriation: 1_000_000_000 * items as u64,
-                contract: Some(tender_of(c)),
-            }))
+            .chain(
+                CONTRACTS
+                    .iter()
+                    .enumerate()
+                    .map(|(c, (_, _, label))| Category {
+                        label: (*label).into(),
+                        appropriation: 1_000_000_000 * items as u64,
+                        contract: Some(tender_of(c)),
+                    }),
+            )
             .collect(),
     };
     let shape = budget.shape()?;
@@ -168,7 +179,10 @@ pub fn funds(
         "budget for {period}: {} categories ({} bound to contracts {}), proof chunks of {} items (k = {})",
         budget.categories.len(),
         CONTRACTS.len(),
-        (0..CONTRACTS.len()).map(tender_of).collect::<Vec<_>>().join(", "),
+        (0..CONTRACTS.len())
+            .map(tender_of)
+            .collect::<Vec<_>>()
+            .join(", "),
         shape.chunk_size(),
         shape.k()
     );
@@ -214,8 +228,8 @@ pub fn funds(
     let records = prove_report(&period, shape, &in_order, &params, os_rng())?;
     let prove_s = t.elapsed().as_secs_f64();
     spinner.finish_and_clear();
-    let proof_bytes: usize = records.parts.iter().map(|p| p.proof.len()).sum::<usize>()
-        + records.report.proof.len();
+    let proof_bytes: usize =
+        records.parts.iter().map(|p| p.proof.len()).sum::<usize>() + records.report.proof.len();
     println!(
         "proved {} items in {} chunks in {prove_s:.1} s; proof {proof_bytes} bytes in {} record(s)",
         items,
@@ -251,10 +265,9 @@ pub fn funds(
         }
     );
     for c in 0..CONTRACTS.len() {
-        let view: ContractView = serde_json::from_value(client.get_json(&format!(
-            "/v1/funds/contracts/{agency}/{}",
-            tender_of(c)
-        ))?)?;
+        let view: ContractView = serde_json::from_value(
+            client.get_json(&format!("/v1/funds/contracts/{agency}/{}", tender_of(c)))?,
+        )?;
         println!(
             "contract {} ({}): paid {:.2} of {:.2}",
             view.tender,
@@ -311,8 +324,7 @@ pub fn funds(
     let parsed: FundsBundle = serde_json::from_value(bundle)?;
     let t = Instant::now();
     let verified = parsed.verify(&log_key, |k| {
-        load_params(data, k)
-            .map_err(|e| zkaudit_circuits::funds::FundsError::Io(e.to_string()))
+        load_params(data, k).map_err(|e| zkaudit_circuits::funds::FundsError::Io(e.to_string()))
     })?;
     println!(
         "offline: bundle of {} records verified in {:.2} s ({} items; totals per category:",
@@ -336,8 +348,7 @@ pub fn funds(
         base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &leaf);
     if tampered
         .verify(&log_key, |k| {
-            load_params(data, k)
-                .map_err(|e| zkaudit_circuits::funds::FundsError::Io(e.to_string()))
+            load_params(data, k).map_err(|e| zkaudit_circuits::funds::FundsError::Io(e.to_string()))
         })
         .is_ok()
     {

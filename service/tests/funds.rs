@@ -537,7 +537,12 @@ fn large_reports_in_parts_and_contract_caps() {
         let staged: usize = a
             .parts
             .iter()
-            .map(|p| zkaudit_circuits::funds::PeriodProof::from_bytes(&p.proof).unwrap().chunks.len())
+            .map(|p| {
+                zkaudit_circuits::funds::PeriodProof::from_bytes(&p.proof)
+                    .unwrap()
+                    .chunks
+                    .len()
+            })
             .sum();
         staged as u32
     });
@@ -633,7 +638,10 @@ fn large_reports_in_parts_and_contract_caps() {
     // Without one of the parts, the report does not continue the chain and
     // the period has no report; a changed part fails its inclusion proof.
     let mut missing = bundle.clone();
-    missing.evidence.entries.retain(|e| e.index != view.parts[0]);
+    missing
+        .evidence
+        .entries
+        .retain(|e| e.index != view.parts[0]);
     assert!(missing.verify(&st.log_vkey, params).is_err());
     let mut tampered = bundle.clone();
     let entry = tampered

@@ -772,7 +772,15 @@ mod tests {
         let mut totals = report.totals.clone();
         totals[1] += 1;
         assert_eq!(
-            verify_period_from(log, &totals, report.final_blinding, end, &runs[1], params, vk),
+            verify_period_from(
+                log,
+                &totals,
+                report.final_blinding,
+                end,
+                &runs[1],
+                params,
+                vk
+            ),
             Err(FundsError::TotalsMismatch)
         );
         // A run that starts elsewhere in the chain, or covers chunks the

@@ -206,9 +206,7 @@ impl Domain for FundsDomain {
     fn authorisation(&self, kind: &str) -> Option<Authorisation> {
         match kind {
             BUDGET | CONTRACT | EXPENDITURE | REPORT_PART | REPORT | AUDIT_REQUEST
-            | AUDIT_OPENING => {
-                Some(Authorisation::Authority)
-            }
+            | AUDIT_OPENING => Some(Authorisation::Authority),
             _ => None,
         }
     }
@@ -276,7 +274,11 @@ impl Domain for FundsDomain {
         if record.kind() == BUDGET
             && let Ok(budget) = zkaudit_ledger::funds::Budget::decode(record.payload())
             && let Ok(shape) = budget.shape()
-            && !self.keys.lock().map_err(ApiError::internal)?.contains_key(&shape)
+            && !self
+                .keys
+                .lock()
+                .map_err(ApiError::internal)?
+                .contains_key(&shape)
         {
             Self::warm_up(state, move |_, _| vec![shape]);
         }
