@@ -657,3 +657,215 @@ fn large_reports_in_parts_and_contract_caps() {
     entry.record = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &leaf);
     assert!(tampered.verify(&st.log_vkey, params).is_err());
 }
+
+/// The agency's and the audit office's whole workflow through the
+/// `zkaudit funds` commands, as they would run it.
+#[test]
+fn the_cli_runs_a_period_end_to_end() {
+    let st = start();
+    let dir = st.tmp.path();
+    let write_key = |name: &str, key: &NoteSigningKey| {
+        let path = dir.join(name);
+        std::fs::write(&path, key.to_skey_string().as_bytes()).unwrap();
+        path
+    };
+    let ministry_key = write_key("ministry.key", &st.ministry);
+    let office_key = write_key("office.key", &st.office);
+    let openings = dir.join("openings.json");
+    let document = dir.join("contract.txt");
+    std::fs::write(&document, b"the signed contract").unwrap();
+    let zkaudit = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_zkaudit"))
+            .args(args)
+            .env("ZKAUDIT_SERVER", &st.server.base)
+            .env("ZKAUDIT_PARAMS_DIR", st.params_dir())
+            .env("ZKAUDIT_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let ok = |args: &[&str]| {
+        let (success, stdout, stderr) = zkaudit(args);
+        assert!(success, "{args:?}: {stderr}");
+        stdout
+    };
+    let m = ministry_key.to_str().unwrap();
+    let contract = [
+        "funds",
+        "contract",
+        "--key",
+        m,
+        "--tender",
+        "T-1",
+        "--winner",
+        "Acme Roads Ltd",
+        "--value",
+        "5000",
+        "--awarded",
+        "2027-01-10",
+        "--ends",
+        "2027-06-30",
+        "--document",
+        document.to_str().unwrap(),
+    ];
+    let (success, _, stderr) = zkaudit(
+        &[
+            &contract[..8],
+            &[
+                "--value",
+                "5000",
+                "--awarded",
+                "10/01/2027",
+                "--ends",
+                "2027-06-30",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(
+        !success && stderr.contains("expected YYYY-MM-DD"),
+        "{stderr}"
+    );
+    assert!(ok(&contract).contains("contract T-1 logged"));
+    let shown: serde_json::Value = serde_json::from_str(&ok(&[
+        "funds",
+        "show-contract",
+        "--agency",
+        &st.agency(&st.ministry),
+        "--tender",
+        "T-1",
+    ]))
+    .unwrap();
+    // The logged digest is the document's plain SHA3-256, which anyone can recompute.
+    assert_eq!(
+        shown["documents"][0],
+        hex::encode(<sha3::Sha3_256 as sha3::Digest>::digest(
+            b"the signed contract"
+        ))
+    );
+
+    let budget = |bridge: &str| {
+        zkaudit(&[
+            "funds",
+            "budget",
+            "--key",
+            m,
+            "--period",
+            "2027-Q1",
+            "--chunk-size",
+            "4",
+            "--category",
+            "roads=100000",
+            "--category",
+            bridge,
+        ])
+    };
+    let (success, _, stderr) = budget("bridge=5000@T-404");
+    assert!(
+        !success && stderr.contains("no contract \"T-404\""),
+        "{stderr}"
+    );
+    let (success, _, stderr) = budget("bridge=5000@T-1");
+    assert!(success, "{stderr}");
+    let items = [(1200, "0"), (900, "1"), (350, "0"), (4100, "1"), (10, "0")];
+    for (amount, category) in items {
+        ok(&[
+            "funds",
+            "record",
+            "--key",
+            m,
+            "--period",
+            "2027-Q1",
+            "--amount",
+            &amount.to_string(),
+            "--category",
+            category,
+            "--label",
+            "invoice",
+            "--openings",
+            openings.to_str().unwrap(),
+        ]);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&openings).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the openings file is private");
+    }
+    let reported = ok(&[
+        "funds",
+        "report",
+        "--key",
+        m,
+        "--period",
+        "2027-Q1",
+        "--openings",
+        openings.to_str().unwrap(),
+    ]);
+    assert!(reported.contains("report of 5 items"), "{reported}");
+    let shown: serde_json::Value = serde_json::from_str(&ok(&[
+        "funds",
+        "show-contract",
+        "--agency",
+        &st.agency(&st.ministry),
+        "--tender",
+        "T-1",
+    ]))
+    .unwrap();
+    assert_eq!(shown["paid"], "5000", "{shown}");
+
+    // The audit office samples from a checkpoint after the report.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let agency = st.agency(&st.ministry);
+    let requested = ok(&[
+        "funds",
+        "audit",
+        "request",
+        "--key",
+        office_key.to_str().unwrap(),
+        "--agency",
+        &agency,
+        "--period",
+        "2027-Q1",
+        "--sample",
+        "2",
+    ]);
+    let id = requested.split_whitespace().nth(2).unwrap().to_owned();
+    ok(&[
+        "funds",
+        "audit",
+        "answer",
+        "--key",
+        m,
+        "--request",
+        &id,
+        "--openings",
+        openings.to_str().unwrap(),
+    ]);
+    assert!(ok(&["funds", "audit", "check", &id]).contains("openings match"));
+
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let bundle = dir.join("q1.json");
+    ok(&[
+        "funds",
+        "bundle",
+        "--agency",
+        &agency,
+        "--period",
+        "2027-Q1",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    let verified = ok(&[
+        "verify",
+        bundle.to_str().unwrap(),
+        "--log-key",
+        &st.log_vkey,
+    ]);
+    assert!(verified.contains("all 5 logged expenditures"), "{verified}");
+    assert!(verified.contains("contract T-1 value 5000"), "{verified}");
+}
