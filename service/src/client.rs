@@ -7,6 +7,9 @@ use zkaudit_verifier::receipt::Receipt;
 
 use crate::api::log::AppendBody;
 
+/// The largest text (JSON) answer the client reads: 1 GiB.
+pub const MAX_TEXT_RESPONSE: u64 = 1 << 30;
+
 /// Talks to one zkaudit log.
 pub struct Client {
     base: String,
@@ -99,7 +102,14 @@ impl Client {
             .call()
             .with_context(|| format!("requesting {}{path}", self.base))?;
         let status = response.status();
-        let text = response.body_mut().read_to_string()?;
+        // Bundles of large periods and elections run to tens of megabytes
+        // (ureq's default cap is 10 MB).
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_TEXT_RESPONSE)
+            .read_to_string()
+            .with_context(|| format!("reading {path}"))?;
         if !status.is_success() {
             bail!("{path}: {status}: {}", error_message(&text));
         }

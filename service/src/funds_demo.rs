@@ -305,17 +305,18 @@ pub fn funds(
 
     // Offline: the whole period with inclusion proofs.
     let bundle_path = data.join(format!("funds-{period}.json"));
-    let mut bundle = None;
+    let mut bundle = Err(anyhow::anyhow!("not requested"));
     for _ in 0..50 {
-        match client.get_json(&format!("/v1/funds/periods/{agency}/{period}/bundle")) {
-            Ok(b) => {
-                bundle = Some(b);
-                break;
+        // 503 while the period's last record waits for its checkpoint.
+        bundle = client.get_json(&format!("/v1/funds/periods/{agency}/{period}/bundle"));
+        match &bundle {
+            Err(e) if e.to_string().contains("503") => {
+                std::thread::sleep(std::time::Duration::from_millis(200))
             }
-            Err(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
+            _ => break,
         }
     }
-    let bundle = bundle.context("no bundle")?;
+    let bundle = bundle.context("fetching the period's bundle")?;
     std::fs::write(&bundle_path, serde_json::to_string_pretty(&bundle)?)?;
     let log_key = client.get_json("/v1/log")?["verifier_key"]
         .as_str()
