@@ -49,7 +49,7 @@
 //! report, starts over). The report names the chunk it starts at, so it
 //! cannot silently build on another set of parts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ed25519_dalek::VerifyingKey;
 use sha3::{Digest, Sha3_256};
@@ -891,6 +891,8 @@ impl ContractEntry {
 pub struct FundsBook {
     periods: BTreeMap<PeriodKey, Period>,
     contracts: BTreeMap<PeriodKey, ContractEntry>,
+    /// Every period's item commitments, for the duplicate check in O(1).
+    commitments: HashMap<PeriodKey, HashSet<[u8; 32]>>,
     requests: HashMap<[u8; 32], (PeriodKey, usize)>,
     applied_up_to: u64,
 }
@@ -974,7 +976,11 @@ impl FundsBook {
                 if period.report.is_some() {
                     return Err(FundsRuleError::PeriodClosed(item.period));
                 }
-                if period.items.iter().any(|i| i.commitment == item.commitment) {
+                if self
+                    .commitments
+                    .get(&key(&item.period))
+                    .is_some_and(|logged| logged.contains(&item.commitment))
+                {
                     return Err(FundsRuleError::DuplicateItem(item.period));
                 }
                 Ok(Checked::Expenditure(item))
@@ -1169,7 +1175,12 @@ impl FundsBook {
                 }
             }
             Checked::Expenditure(item) => {
-                if let Some(p) = self.periods.get_mut(&(author.to_bytes(), item.period)) {
+                let key = (author.to_bytes(), item.period);
+                self.commitments
+                    .entry(key.clone())
+                    .or_default()
+                    .insert(item.commitment);
+                if let Some(p) = self.periods.get_mut(&key) {
                     p.items.push(Item {
                         index,
                         commitment: item.commitment,
