@@ -731,15 +731,19 @@ fn the_cli_runs_a_period_end_to_end() {
         "{stderr}"
     );
     assert!(ok(&contract).contains("contract T-1 logged"));
-    let shown: serde_json::Value = serde_json::from_str(&ok(&[
-        "funds",
-        "show-contract",
-        "--agency",
-        &st.agency(&st.ministry),
-        "--tender",
-        "T-1",
-    ]))
-    .unwrap();
+    let agency = st.agency(&st.ministry);
+    let show_contract = || -> serde_json::Value {
+        let shown = ok(&[
+            "funds",
+            "show-contract",
+            "--agency",
+            &agency,
+            "--tender",
+            "T-1",
+        ]);
+        serde_json::from_str(&shown).unwrap()
+    };
+    let shown = show_contract();
     // The logged digest is the document's plain SHA3-256, which anyone can recompute.
     assert_eq!(
         shown["documents"][0],
@@ -807,20 +811,11 @@ fn the_cli_runs_a_period_end_to_end() {
         openings.to_str().unwrap(),
     ]);
     assert!(reported.contains("report of 5 items"), "{reported}");
-    let shown: serde_json::Value = serde_json::from_str(&ok(&[
-        "funds",
-        "show-contract",
-        "--agency",
-        &st.agency(&st.ministry),
-        "--tender",
-        "T-1",
-    ]))
-    .unwrap();
+    let shown = show_contract();
     assert_eq!(shown["paid"], "5000", "{shown}");
 
     // The audit office samples from a checkpoint after the report.
     std::thread::sleep(std::time::Duration::from_millis(600));
-    let agency = st.agency(&st.ministry);
     let requested = ok(&[
         "funds",
         "audit",
