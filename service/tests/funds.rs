@@ -28,8 +28,9 @@ use zkaudit_ledger::funds::{
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
+use zkaudit_service::client::Client;
 use zkaudit_service::domains::funds::{AuditView, PeriodView};
-use zkaudit_service::funds_cli::{ReportRecords, check_audit, prove_report};
+use zkaudit_service::funds_cli::{ReportRecords, check_audit, prove_report, submit_report};
 use zkaudit_verifier::funds::FundsBundle;
 
 struct Setup {
@@ -594,9 +595,11 @@ fn large_reports_in_parts_and_contract_caps() {
         422,
         "proof_totals_mismatch",
     );
-    let (status, body) = st.post(&ministry, REPORT, b.report.encode());
-    assert_eq!(status, 201, "{body}");
+    // The CLI's submission re-sends B's parts from chunk 0 (starting over
+    // again), then the report.
+    let receipt = submit_report(&Client::new(&st.server.base), &ministry, &b).unwrap();
     let view: PeriodView = st.get(&format!("/v1/funds/periods/{agency}/Q1"));
+    assert_eq!(view.summary.report_index, Some(receipt.index));
     assert_eq!(view.parts.len(), b.parts.len());
     assert_eq!(view.staged_chunks as u32, b.report.first_chunk);
 
