@@ -571,8 +571,9 @@ impl ReportPart {
     }
 }
 
-/// `audit.request`: an oversight body asks an agency to open a sample of a
-/// reported period's items.
+/// `audit.request`: an oversight body asks an agency to open items of a
+/// reported period: items it chose (e.g. suspicious labels) and a random
+/// sample of the others drawn from the seed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRequest {
     /// The audited agency's Ed25519 key.
@@ -583,8 +584,13 @@ pub struct AuditRequest {
     pub seed_size: u64,
     /// The root of the log's tree at `seed_size` (the service checks it).
     pub seed: [u8; 32],
-    /// Items to open (1 to [`MAX_SAMPLE`]; capped at the period's items).
+    /// Randomly sampled items to open besides the chosen ones (capped at
+    /// the period's other items).
     pub sample: u32,
+    /// Positions the requester chose, strictly increasing (each below the
+    /// period's number of items). Chosen and sampled items together are 1
+    /// to [`MAX_SAMPLE`].
+    pub chosen: Vec<u32>,
 }
 
 impl AuditRequest {
@@ -595,7 +601,11 @@ impl AuditRequest {
             .str(&self.period)
             .u64(self.seed_size)
             .fixed(&self.seed)
-            .u32(self.sample);
+            .u32(self.sample)
+            .u32(self.chosen.len() as u32);
+        for position in &self.chosen {
+            w.u32(*position);
+        }
         w.finish()
     }
 
@@ -608,9 +618,22 @@ impl AuditRequest {
         let seed_size = r.u64("seed size")?;
         let seed = r.array::<32>("seed")?;
         let sample = r.u32("sample")?;
+        let count = r.u32("chosen items")? as usize;
+        if count > MAX_SAMPLE {
+            return Err(invalid(format!("at most {MAX_SAMPLE} chosen items")));
+        }
+        let chosen = (0..count)
+            .map(|_| r.u32("chosen item"))
+            .collect::<Result<Vec<_>, _>>()?;
         r.finish()?;
-        if sample == 0 || sample as usize > MAX_SAMPLE {
-            return Err(invalid(format!("sample: 1 to {MAX_SAMPLE}")));
+        let total = sample as usize + count;
+        if total == 0 || total > MAX_SAMPLE {
+            return Err(invalid(format!(
+                "chosen and sampled items: 1 to {MAX_SAMPLE} together"
+            )));
+        }
+        if chosen.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(invalid("chosen items: strictly increasing"));
         }
         Ok(Self {
             agency,
@@ -618,8 +641,48 @@ impl AuditRequest {
             seed_size,
             seed,
             sample,
+            chosen,
         })
     }
+
+    /// The positions the answer must open, for a period of `items` items:
+    /// [`audit_positions`]; [`FundsRuleError::Invalid`] if a chosen item is
+    /// not in the period.
+    pub fn positions(&self, items: usize) -> FundsResult<Vec<u32>> {
+        if let Some(&last) = self.chosen.last()
+            && last as usize >= items
+        {
+            return Err(invalid(format!(
+                "chosen item {last}: the period has {items} items"
+            )));
+        }
+        Ok(audit_positions(
+            &self.seed,
+            &self.agency,
+            &self.period,
+            items,
+            self.sample as usize,
+            &self.chosen,
+        ))
+    }
+}
+
+/// The items an audit opens: the `chosen` positions and
+/// `min(sample, items − chosen)` other positions drawn by
+/// [`derive_sample`]'s procedure with the chosen ones skipped, sorted.
+pub fn audit_positions(
+    seed: &[u8; 32],
+    agency: &[u8; 32],
+    period: &str,
+    items: usize,
+    sample: usize,
+    chosen: &[u32],
+) -> Vec<u32> {
+    let mut all = sample_excluding(seed, agency, period, items, sample, chosen);
+    all.extend_from_slice(chosen);
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 /// One opened item of an audit answer.
@@ -710,8 +773,20 @@ pub fn derive_sample(
     items: usize,
     sample: usize,
 ) -> Vec<u32> {
-    let want = sample.min(items);
-    let mut chosen = std::collections::BTreeSet::new();
+    sample_excluding(seed, agency, period, items, sample, &[])
+}
+
+/// [`derive_sample`] over the positions not in `exclude` (each below `items`).
+fn sample_excluding(
+    seed: &[u8; 32],
+    agency: &[u8; 32],
+    period: &str,
+    items: usize,
+    sample: usize,
+    exclude: &[u32],
+) -> Vec<u32> {
+    let want = sample.min(items.saturating_sub(exclude.len()));
+    let mut drawn = std::collections::BTreeSet::new();
     let bound = items as u64;
     // The largest multiple of `bound` below 2^64: values at or above it are
     // rejected so the reduction is unbiased.
@@ -721,7 +796,7 @@ pub fn derive_sample(
         u64::MAX - (u64::MAX % bound)
     };
     let mut counter = 0u64;
-    while chosen.len() < want {
+    while drawn.len() < want {
         let digest = Sha3_256::new()
             .chain_update(SAMPLE_CONTEXT)
             .chain_update(seed)
@@ -733,12 +808,13 @@ pub fn derive_sample(
         counter += 1;
         for word in digest.chunks_exact(8) {
             let v = u64::from_be_bytes(word.try_into().expect("8 bytes"));
-            if v < zone && chosen.len() < want {
-                chosen.insert((v % bound) as u32);
+            let position = (v % bound.max(1)) as u32;
+            if v < zone && drawn.len() < want && !exclude.contains(&position) {
+                drawn.insert(position);
             }
         }
     }
-    chosen.into_iter().collect()
+    drawn.into_iter().collect()
 }
 
 /// One logged expenditure.
@@ -763,7 +839,8 @@ pub struct Audit {
     pub requester: VerifyingKey,
     /// The request.
     pub request: AuditRequest,
-    /// The sampled item positions.
+    /// The positions the answer must open: the chosen items and the
+    /// sample ([`AuditRequest::positions`]).
     pub sample: Vec<u32>,
     /// Log index of the answer and the opened items, once answered.
     pub answer: Option<(u64, Vec<OpenedItem>)>,
@@ -1069,13 +1146,7 @@ impl FundsBook {
                 if request.seed_size <= *report_index {
                     return Err(FundsRuleError::EarlySeed(*report_index));
                 }
-                let sample = derive_sample(
-                    &request.seed,
-                    &request.agency,
-                    &request.period,
-                    period.items.len(),
-                    request.sample as usize,
-                );
+                let sample = request.positions(period.items.len())?;
                 Ok(Checked::AuditRequest(request, sample))
             }
             AUDIT_OPENING => {
@@ -1631,6 +1702,63 @@ mod tests {
             entry.payments,
             vec![("Q1".into(), 3, 60), ("Q2".into(), 4, 40)]
         );
+    }
+
+    #[test]
+    fn audits_open_the_chosen_items_and_a_sample_of_the_others() {
+        let request = AuditRequest {
+            agency: key(1).verifying_key().to_bytes(),
+            period: "P".into(),
+            seed_size: 10,
+            seed: [7; 32],
+            sample: 5,
+            chosen: vec![3, 40],
+        };
+        assert_eq!(AuditRequest::decode(&request.encode()), Ok(request.clone()));
+        let positions = request.positions(50).unwrap();
+        assert_eq!(positions.len(), 7);
+        assert!(positions.contains(&3) && positions.contains(&40));
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
+        // Reproducible by anyone from the request alone.
+        assert_eq!(
+            positions,
+            audit_positions(&[7; 32], &request.agency, "P", 50, 5, &[3, 40])
+        );
+        // A small period: every item, once.
+        assert_eq!(request.positions(41).unwrap().len(), 7);
+        assert_eq!(
+            AuditRequest {
+                sample: 100,
+                ..request.clone()
+            }
+            .positions(41)
+            .unwrap(),
+            (0..41).collect::<Vec<_>>()
+        );
+        // A chosen item beyond the period, unsorted or repeated choices, and
+        // an empty request are refused.
+        assert!(matches!(
+            request.positions(40),
+            Err(FundsRuleError::Invalid(_))
+        ));
+        for (sample, chosen) in [(1, vec![4, 3]), (1, vec![3, 3]), (0, vec![])] {
+            let bad = AuditRequest {
+                sample,
+                chosen,
+                ..request.clone()
+            };
+            assert!(matches!(
+                AuditRequest::decode(&bad.encode()),
+                Err(FundsRuleError::Invalid(_))
+            ));
+        }
+        // Only chosen items.
+        let chosen_only = AuditRequest {
+            sample: 0,
+            chosen: vec![0, 9],
+            ..request
+        };
+        assert_eq!(chosen_only.positions(10).unwrap(), vec![0, 9]);
     }
 
     #[test]

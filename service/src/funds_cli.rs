@@ -39,7 +39,7 @@ use zkaudit_circuits::funds::{
 use zkaudit_ledger::funds::{
     AUDIT_OPENING, AUDIT_REQUEST, AuditOpening, AuditRequest, BUDGET, Budget, CONTRACT, Category,
     Contract, DOMAIN, EXPENDITURE, Expenditure, MAX_REPORT_PROOF, OpenedItem, REPORT, REPORT_PART,
-    Report, ReportPart, derive_sample,
+    Report, ReportPart, audit_positions,
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
@@ -200,9 +200,14 @@ pub enum AuditCommand {
         /// Period id.
         #[arg(long)]
         period: String,
-        /// Items to open.
-        #[arg(long, default_value_t = 10)]
-        sample: u32,
+        /// Randomly sampled items to open, drawn from the latest checkpoint's
+        /// root (default: 10, or 0 when items are chosen with --item).
+        #[arg(long)]
+        sample: Option<u32>,
+        /// An item to open, by its position in the period (as `GET
+        /// /v1/funds/periods/{agency}/{period}` lists them; repeatable).
+        #[arg(long = "item")]
+        items: Vec<u32>,
         /// Server and parameter options.
         #[command(flatten)]
         common: Common,
@@ -623,17 +628,21 @@ fn audit(cmd: AuditCommand) -> Result<()> {
             agency,
             period,
             sample,
+            mut items,
             common,
         } => {
             let key = read_signing_key(&key)?;
             let client = Client::new(&common.server);
             let cp = client.get_json("/v1/log/checkpoint")?;
+            items.sort_unstable();
+            items.dedup();
             let request = AuditRequest {
                 agency: hex32("agency", &agency)?,
                 period,
                 seed_size: cp["size"].as_u64().context("checkpoint size")?,
                 seed: hex32("checkpoint root", cp["root"].as_str().unwrap_or_default())?,
-                sample,
+                sample: sample.unwrap_or(if items.is_empty() { 10 } else { 0 }),
+                chosen: items,
             };
             let record = Record::signed(
                 DOMAIN,
@@ -745,15 +754,16 @@ pub fn answer_for(
 /// Checks an answered audit independently: the sample is the one its seed
 /// determines, and each opened item hashes to its logged commitment.
 pub fn check_audit(audit: &AuditView, view: &PeriodView, agency: &str) -> Result<()> {
-    let sample = derive_sample(
+    let sample = audit_positions(
         &hex32("seed", &audit.seed)?,
         &hex32("agency", agency)?,
         &view.summary.period,
         view.expenditures.len(),
-        audit.sample.len(),
+        audit.random as usize,
+        &audit.chosen,
     );
     if sample != audit.sample {
-        bail!("the sample is NOT the one the seed determines");
+        bail!("the items to open are NOT the chosen ones and the sample the seed determines");
     }
     if audit.answer_index.is_none() {
         bail!("the audit is not answered yet");

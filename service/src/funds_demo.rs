@@ -293,6 +293,12 @@ pub fn funds(
             .try_into()
             .map_err(|_| anyhow::anyhow!("checkpoint root"))?,
         sample: 20,
+        // The office also picks one item itself: the period's last.
+        chosen: items
+            .checked_sub(1)
+            .map(|last| last as u32)
+            .into_iter()
+            .collect(),
     };
     let request_record = signed(&office, AUDIT_REQUEST, request.encode())?;
     client.append(&request_record)?;
@@ -305,8 +311,8 @@ pub fn funds(
         serde_json::from_value(client.get_json(&format!("/v1/funds/audits/{id}"))?)?;
     check_audit(&audit, &view, &agency)?;
     println!(
-        "audit office sampled items {:?} from checkpoint {}; the ministry's openings match",
-        audit.sample, audit.seed_size
+        "audit office chose item {:?} and sampled {} more from checkpoint {}: {:?}; the ministry's openings match",
+        audit.chosen, audit.random, audit.seed_size, audit.sample
     );
 
     // Offline: the whole period with inclusion proofs.

@@ -343,6 +343,7 @@ fn reports_audits_and_bundles() {
         seed_size,
         seed,
         sample: 3,
+        chosen: vec![],
     };
     let office = st.office.clone();
     let wrong_root = AuditRequest {
@@ -414,6 +415,57 @@ fn reports_audits_and_bundles() {
     doctored.opened[0].amount += 1;
     assert!(check_audit(&doctored, &view, &agency).is_err());
 
+    // An audit of an item the office chose (the last) and two sampled ones;
+    // a chosen item outside the period is refused.
+    let outside = AuditRequest {
+        chosen: vec![6],
+        ..request.clone()
+    };
+    refused(
+        st.post(&office, AUDIT_REQUEST, outside.encode()),
+        422,
+        "invalid_payload",
+    );
+    let chosen_request = AuditRequest {
+        sample: 2,
+        chosen: vec![5],
+        ..request.clone()
+    };
+    let chosen_record = Record::signed(
+        DOMAIN,
+        AUDIT_REQUEST,
+        now_ms(),
+        chosen_request.encode(),
+        &*office,
+    )
+    .unwrap();
+    let (status, body) = post_record(&agent(), &st.server.base, &chosen_record);
+    assert_eq!(status, 201, "{body}");
+    let chosen_id = hex::encode(chosen_record.id());
+    let chosen_audit: AuditView = st.get(&format!("/v1/funds/audits/{chosen_id}"));
+    assert_eq!(chosen_audit.sample.len(), 3);
+    assert!(chosen_audit.sample.contains(&5));
+    let answer = AuditOpening {
+        request: chosen_record.id(),
+        items: chosen_audit
+            .sample
+            .iter()
+            .map(|&p| open(p, &items[p as usize]))
+            .collect(),
+    };
+    // Leaving the chosen item out of the answer is refused.
+    let mut evasive = answer.clone();
+    evasive.items.retain(|i| i.item != 5);
+    refused(
+        st.post(&ministry, AUDIT_OPENING, evasive.encode()),
+        422,
+        "wrong_sample",
+    );
+    let (status, body) = st.post(&ministry, AUDIT_OPENING, answer.encode());
+    assert_eq!(status, 201, "{body}");
+    let chosen_audit: AuditView = st.get(&format!("/v1/funds/audits/{chosen_id}"));
+    check_audit(&chosen_audit, &view, &agency).unwrap();
+
     // The bundle verifies offline; changed or missing records fail.
     std::thread::sleep(std::time::Duration::from_millis(600));
     let bundle: FundsBundle = st.get(&format!("/v1/funds/periods/{agency}/{period}/bundle"));
@@ -432,7 +484,9 @@ fn reports_audits_and_bundles() {
             .collect::<Vec<_>>(),
         vec![1124, 301, 45]
     );
-    assert_eq!(verified.audits, vec![(sample.clone(), true)]);
+    assert_eq!(verified.audits.len(), 2);
+    assert_eq!(verified.audits[0], (sample.clone(), true));
+    assert!(verified.audits[1].0.contains(&5) && verified.audits[1].1);
 
     for position in 0..bundle.evidence.entries.len() {
         let mut tampered = bundle.clone();
@@ -830,7 +884,9 @@ fn the_cli_runs_a_period_end_to_end() {
         "--period",
         "2027-Q1",
         "--sample",
-        "2",
+        "1",
+        "--item",
+        "4",
     ]);
     let id = requested.split_whitespace().nth(2).unwrap().to_owned();
     ok(&[

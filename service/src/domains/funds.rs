@@ -374,7 +374,11 @@ pub struct AuditView {
     pub seed_size: u64,
     /// Seed root, hex.
     pub seed: String,
-    /// Sampled positions.
+    /// Positions the requester chose.
+    pub chosen: Vec<u32>,
+    /// Randomly sampled items requested besides the chosen ones.
+    pub random: u32,
+    /// Every position to open: the chosen ones and the sample drawn from the seed.
     pub sample: Vec<u32>,
     /// Log index of the answer, once answered (the service checked every opening).
     pub answer_index: Option<u64>,
@@ -457,6 +461,8 @@ fn audit_view(state: &AppState, a: &zkaudit_ledger::funds::Audit) -> AuditView {
             .map(|x| x.name.clone()),
         seed_size: a.request.seed_size,
         seed: hex::encode(a.request.seed),
+        chosen: a.request.chosen.clone(),
+        random: a.request.sample,
         sample: a.sample.clone(),
         answer_index: a.answer.as_ref().map(|x| x.0),
         opened: a
