@@ -414,6 +414,12 @@ impl Contract {
     }
 }
 
+/// The digest a contract logs for one of its documents: the plain
+/// SHA3-256 of the file, so anyone recomputes it with any SHA3 tool.
+pub fn document_digest(document: &[u8]) -> [u8; 32] {
+    Sha3_256::digest(document).into()
+}
+
 /// `expenditure`: one hidden line item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expenditure {
@@ -933,11 +939,13 @@ pub enum Checked {
     Contract(Contract),
     /// An expenditure of an open period.
     Expenditure(Expenditure),
-    /// A report part whose chain continues the staged parts (its chunk
-    /// proofs still to be verified against the period's commitments).
-    ReportPart(ReportPart, PeriodProof),
-    /// A report (its chunk proofs still to be verified against the period's commitments).
-    Report(Report),
+    /// A report part, its decoded run and where the run starts in the
+    /// chain (the run continues it; its chunk proofs are still to be
+    /// verified against the period's commitments).
+    ReportPart(ReportPart, PeriodProof, ChainStart),
+    /// A report, its decoded last run and where that run starts (after the
+    /// staged parts; its chunk proofs and totals are still to be verified).
+    Report(Report, PeriodProof, ChainStart),
     /// An audit request and its sample.
     AuditRequest(AuditRequest, Vec<u32>),
     /// A complete, matching audit answer.
@@ -1081,7 +1089,7 @@ impl FundsBook {
                     return Err(FundsRuleError::PartBeyondItems);
                 }
                 start.follow(&run.chunks)?;
-                Ok(Checked::ReportPart(part, run))
+                Ok(Checked::ReportPart(part, run, start))
             }
             REPORT => {
                 let report = Report::decode(payload)?;
@@ -1097,7 +1105,8 @@ impl FundsBook {
                 if tail.shape != period.budget.shape()? {
                     return Err(FundsError::ShapeMismatch.into());
                 }
-                period.staged_end().follow(&tail.chunks)?;
+                let start = period.staged_end();
+                start.follow(&tail.chunks)?;
                 if report.items as usize != period.items.len() {
                     return Err(FundsRuleError::ItemCount {
                         claimed: report.items,
@@ -1131,7 +1140,7 @@ impl FundsBook {
                         });
                     }
                 }
-                Ok(Checked::Report(report))
+                Ok(Checked::Report(report, tail, start))
             }
             AUDIT_REQUEST => {
                 let request = AuditRequest::decode(payload)?;
@@ -1235,7 +1244,7 @@ impl FundsBook {
                     },
                 );
             }
-            Checked::ReportPart(part, run) => {
+            Checked::ReportPart(part, run, _) => {
                 if let Some(p) = self.periods.get_mut(&(author.to_bytes(), part.period)) {
                     if part.first_chunk == 0 {
                         p.staged.clear();
@@ -1259,7 +1268,7 @@ impl FundsBook {
                     });
                 }
             }
-            Checked::Report(report) => {
+            Checked::Report(report, ..) => {
                 if let Some(p) = self
                     .periods
                     .get_mut(&(author.to_bytes(), report.period.clone()))

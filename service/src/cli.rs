@@ -545,6 +545,14 @@ pub(crate) fn read_key_arg(arg: &str) -> Result<String> {
     bail!("{arg:?} is neither a verifier key nor a file holding one")
 }
 
+/// Decodes 32 bytes of hex (`what` names the argument in the error).
+pub(crate) fn hex32(what: &str, s: &str) -> Result<[u8; 32]> {
+    hex::decode(s)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .with_context(|| format!("{what} must be 32 bytes of hex"))
+}
+
 /// Encodes a record for the API.
 pub fn record_base64(record: &Record) -> String {
     BASE64.encode(record.encode())

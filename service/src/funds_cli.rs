@@ -39,13 +39,14 @@ use zkaudit_circuits::funds::{
 use zkaudit_ledger::funds::{
     AUDIT_OPENING, AUDIT_REQUEST, AuditOpening, AuditRequest, BUDGET, Budget, CONTRACT, Category,
     Contract, DOMAIN, EXPENDITURE, Expenditure, MAX_REPORT_PROOF, OpenedItem, REPORT, REPORT_PART,
-    Report, ReportPart, audit_positions,
+    Report, ReportPart, audit_positions, document_digest,
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::Receipt;
 use zkaudit_verifier::funds::FundsBundle;
 
+use crate::cli::hex32;
 use crate::client::Client;
 use crate::config::{read_signing_key, write_secret_file};
 use crate::domains::funds::{AuditView, PeriodView};
@@ -464,13 +465,6 @@ pub fn openings_in_log_order(view: &PeriodView, file: &OpeningsFile) -> Result<V
         .collect()
 }
 
-fn hex32(what: &str, s: &str) -> Result<[u8; 32]> {
-    hex::decode(s)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .with_context(|| format!("{what}: expected 32 hex bytes"))
-}
-
 /// Runs `zkaudit funds …`.
 pub fn funds(cmd: FundsCommand) -> Result<()> {
     match cmd {
@@ -514,9 +508,7 @@ pub fn funds(cmd: FundsCommand) -> Result<()> {
                 .map(|path| {
                     let bytes = std::fs::read(path)
                         .with_context(|| format!("reading {}", path.display()))?;
-                    Ok(<[u8; 32]>::from(<sha3::Sha3_256 as sha3::Digest>::digest(
-                        &bytes,
-                    )))
+                    Ok(document_digest(&bytes))
                 })
                 .collect::<Result<Vec<_>>>()?;
             let contract = Contract {

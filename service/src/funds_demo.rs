@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use zkaudit_circuits::funds::{ItemOpening, field_to_bytes, item_commitment};
 use zkaudit_ledger::funds::{
     AUDIT_OPENING, AUDIT_REQUEST, AuditRequest, BUDGET, Budget, CONTRACT, Category, Contract,
-    DOMAIN, EXPENDITURE, Expenditure, REPORT, REPORT_PART,
+    DOMAIN, EXPENDITURE, Expenditure, REPORT, REPORT_PART, document_digest,
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
@@ -123,6 +123,14 @@ pub fn funds(
         })
         .collect();
 
+    let tender_of = |c: usize| {
+        format!(
+            "{}-{}",
+            CONTRACTS[c].0,
+            period.rsplit('-').next().unwrap_or_default()
+        )
+    };
+
     // Contracts are public: values with 20 % headroom over this quarter.
     let day = (crate::state::now_ms() / 86_400_000) as u32;
     for (c, (tender, winner, _)) in CONTRACTS.iter().enumerate() {
@@ -132,24 +140,17 @@ pub fn funds(
             .map(|(o, _)| o.amount)
             .sum();
         let contract = Contract {
-            tender: format!("{tender}-{}", period.rsplit('-').next().unwrap_or_default()),
+            tender: tender_of(c),
             winner: (*winner).into(),
             value: paid + paid / 5 + 1,
             awarded_day: day,
             ends_day: day + 365,
-            documents: vec![<[u8; 32]>::from(<sha3::Sha3_256 as sha3::Digest>::digest(
+            documents: vec![document_digest(
                 format!("tender documents of {tender}").as_bytes(),
-            ))],
+            )],
         };
         client.append(&signed(&ministry, CONTRACT, contract.encode())?)?;
     }
-    let tender_of = |c: usize| {
-        format!(
-            "{}-{}",
-            CONTRACTS[c].0,
-            period.rsplit('-').next().unwrap_or_default()
-        )
-    };
 
     let budget = Budget {
         period: period.clone(),

@@ -29,6 +29,7 @@ use zkaudit_ledger::note::parse_verifier_key;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::land::{HistoryBundle, VerifiedHistory};
 
+use crate::cli::hex32;
 use crate::client::Client;
 use crate::config::read_signing_key;
 use crate::domains::land::ParcelView;
@@ -262,13 +263,6 @@ fn commitment_bytes(decimal: &str) -> Result<[u8; 32]> {
     let value = fr_from_decimal(decimal)
         .map_err(|_| anyhow::anyhow!("{decimal:?} is not a canonical field element (decimal)"))?;
     Ok(fr_to_bytes(&value))
-}
-
-fn hex32(what: &str, s: &str) -> Result<[u8; 32]> {
-    hex::decode(s)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .with_context(|| format!("{what} must be 32 bytes of hex"))
 }
 
 /// Fetches a parcel's current title.

@@ -16,10 +16,10 @@ use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::funds::{
     ChainStart, FundsError, FundsParams, FundsShape, FundsVerifyingKey, PeriodProof,
-    field_from_bytes, verify_chunk_run, verify_period, verify_period_from,
+    field_from_bytes, verify_period, verify_period_from,
 };
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
-use zkaudit_ledger::funds::{self, FundsBook, Period, REPORT, Report, ReportPart};
+use zkaudit_ledger::funds::{self, FundsBook, Period, REPORT, Report};
 use zkaudit_ledger::record::Author;
 
 use crate::evidence::LogEvidence;
@@ -107,47 +107,29 @@ pub fn verify_report(
     )
 }
 
-/// Verifies the last run of a report whose earlier chunks the period's
-/// staged parts hold and the service verified when it logged them
-/// ([`verify_report_part`]): the report's own chunks against their slices
-/// of the log, the chain from the staged parts, the totals. The service
-/// runs this before logging a report.
+/// Verifies the last run `tail` of a report whose earlier chunks the
+/// period's staged parts hold (verified, each, when it was logged): the
+/// run's chunks against their slices of the log, starting at `start`
+/// ([`Period::staged_end`]), and the totals. The service runs this before
+/// logging a report, with the run and start [`FundsBook::check`] decoded.
 pub fn verify_report_tail(
     period: &Period,
     report: &Report,
+    start: ChainStart,
+    tail: &PeriodProof,
     params: &FundsParams,
     vk: &FundsVerifyingKey,
 ) -> std::result::Result<(), FundsError> {
-    let tail = PeriodProof::from_bytes(&report.proof)?;
     let blinding = field_from_bytes(&report.final_blinding)?;
     verify_period_from(
         &period.commitments(),
         &report.totals,
         blinding,
-        period.staged_end(),
-        &tail,
+        start,
+        tail,
         params,
         vk,
     )
-}
-
-/// Verifies a `report.part` for the open `period`: its run continues the
-/// chain (from the start, or where the staged parts end) and every chunk
-/// proof holds against its slice of the log. The service runs this before
-/// logging a part.
-pub fn verify_report_part(
-    period: &Period,
-    part: &ReportPart,
-    params: &FundsParams,
-    vk: &FundsVerifyingKey,
-) -> std::result::Result<(), FundsError> {
-    let run = PeriodProof::from_bytes(&part.proof)?;
-    let start = if part.first_chunk == 0 {
-        ChainStart::initial()
-    } else {
-        period.staged_end()
-    };
-    verify_chunk_run(&period.commitments(), start, &run, params, vk).map(|_| ())
 }
 
 impl FundsBundle {

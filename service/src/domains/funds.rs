@@ -30,16 +30,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zkaudit_circuits::funds::{FundsError, FundsParams, FundsShape, FundsVerifyingKey};
+use zkaudit_circuits::funds::{
+    FundsError, FundsParams, FundsShape, FundsVerifyingKey, verify_chunk_run,
+};
 use zkaudit_ledger::funds::{
     AUDIT_OPENING, AUDIT_REQUEST, BUDGET, CONTRACT, Checked, DOMAIN, EXPENDITURE, FundsBook,
     FundsRuleError, Period, REPORT, REPORT_PART, period_key,
 };
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::sequencer::Pending;
-use zkaudit_verifier::funds::{
-    FUNDS_BUNDLE_FORMAT, FundsBundle, verify_report_part, verify_report_tail,
-};
+use zkaudit_verifier::funds::{FUNDS_BUNDLE_FORMAT, FundsBundle, verify_report_tail};
 
 use super::{Authorisation, Domain};
 use crate::api::log::build_evidence;
@@ -216,8 +216,8 @@ impl Domain for FundsDomain {
         let (checked, period) = self.with_book(state, |book| {
             let checked = book.check(record).map_err(funds_refused)?;
             let period = match &checked {
-                Checked::Report(report) => book.period(&agency, &report.period).cloned(),
-                Checked::ReportPart(part, _) => book.period(&agency, &part.period).cloned(),
+                Checked::Report(report, ..) => book.period(&agency, &report.period).cloned(),
+                Checked::ReportPart(part, ..) => book.period(&agency, &part.period).cloned(),
                 _ => None,
             };
             Ok((checked, period))
@@ -235,16 +235,17 @@ impl Domain for FundsDomain {
                 key.extend_from_slice(&item.commitment);
                 pending.unique("funds/item", key)
             }
-            Checked::ReportPart(part, _) => {
+            Checked::ReportPart(_, run, start) => {
                 let period = period.ok_or_else(|| ApiError::internal("checked period vanished"))?;
                 let key = self.shape_key(period.budget.shape().map_err(funds_refused)?)?;
-                verify_report_part(&period, &part, &key.params, &key.vk).map_err(proof_refused)?;
+                verify_chunk_run(&period.commitments(), start, &run, &key.params, &key.vk)
+                    .map_err(proof_refused)?;
                 pending
             }
-            Checked::Report(report) => {
+            Checked::Report(report, tail, start) => {
                 let period = period.ok_or_else(|| ApiError::internal("checked period vanished"))?;
                 let key = self.shape_key(period.budget.shape().map_err(funds_refused)?)?;
-                verify_report_tail(&period, &report, &key.params, &key.vk)
+                verify_report_tail(&period, &report, start, &tail, &key.params, &key.vk)
                     .map_err(proof_refused)?;
                 pending.unique("funds/report", period_key(&agency, &report.period))
             }
@@ -479,6 +480,17 @@ fn audit_view(state: &AppState, a: &zkaudit_ledger::funds::Audit) -> AuditView {
     }
 }
 
+/// An agency's key from its hex path segment.
+fn parse_agency(agency: &str) -> ApiResult<VerifyingKey> {
+    hex::decode(agency)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request("bad_agency", "agency: 32 hex bytes of an Ed25519 key")
+        })
+}
+
 fn funds(state: &AppState) -> ApiResult<&FundsDomain> {
     state
         .domain::<FundsDomain>()
@@ -493,13 +505,7 @@ async fn with_period<T: Send + 'static>(
 ) -> ApiResult<T> {
     let state = state.clone();
     blocking_api(move || {
-        let key = hex::decode(&agency)
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-            .ok_or_else(|| {
-                ApiError::bad_request("bad_agency", "agency: 32 hex bytes of an Ed25519 key")
-            })?;
+        let key = parse_agency(&agency)?;
         funds(&state)?.with_book(&state, |book| {
             let p = book.period(&key, &period).ok_or_else(|| {
                 ApiError::not_found(format!("no period {period:?} of that agency"))
@@ -697,13 +703,7 @@ async fn get_contract(
     AppPath((agency, tender)): AppPath<(String, String)>,
 ) -> ApiResult<Json<ContractView>> {
     let view = blocking_api(move || {
-        let key = hex::decode(&agency)
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-            .ok_or_else(|| {
-                ApiError::bad_request("bad_agency", "agency: 32 hex bytes of an Ed25519 key")
-            })?;
+        let key = parse_agency(&agency)?;
         funds(&state)?.with_book(&state, |book| {
             let entry = book.contract(&key, &tender).ok_or_else(|| {
                 ApiError::not_found(format!("no contract {tender:?} of that agency"))
