@@ -40,7 +40,8 @@ use zkaudit_circuits::threshold::dkg::{COMPLAINT_BYTES, Complaint, Dealing, qual
 use zkaudit_circuits::threshold::{ThresholdError, ThresholdParams};
 
 use crate::codec::{CodecError, Reader, Writer};
-use crate::identity::{fr_from_bytes, is_valid_id, read_predicates, scope_field, write_predicates};
+use crate::codec::{fr_from_bytes, is_valid_id, read_predicates, write_predicates};
+use crate::identity::{IdentityError, scope_field};
 use crate::record::{Author, Record};
 
 /// The domain name.
@@ -358,8 +359,10 @@ impl ElectionSpec {
         let min_choices = r.u8("min choices")?;
         let max_choices = r.u8("max choices")?;
         let registry = r.str("registry id", MAX_ID)?.to_owned();
-        let predicates =
-            read_predicates(&mut r).map_err(|e| ElectionError::InvalidSpec(e.to_string()))?;
+        let predicates = read_predicates(&mut r).map_err(|e| {
+            // Worded as the identity domain words it.
+            ElectionError::InvalidSpec(IdentityError::from(e).to_string())
+        })?;
         let t = r.u8("trustee count")? as usize;
         let mut trustees = Vec::with_capacity(t);
         for _ in 0..t {
@@ -1205,6 +1208,16 @@ impl ElectionBook {
                         .is_ok_and(|p| e.decryptions.len() as u32 >= p.threshold())
             })
             .collect()
+    }
+}
+
+impl crate::replay::Book for ElectionBook {
+    fn applied_up_to(&self) -> u64 {
+        self.applied_up_to
+    }
+
+    fn apply(&mut self, index: u64, record: &Record) {
+        ElectionBook::apply(self, index, record);
     }
 }
 

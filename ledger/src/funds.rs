@@ -1315,6 +1315,16 @@ impl FundsBook {
     }
 }
 
+impl crate::replay::Book for FundsBook {
+    fn applied_up_to(&self) -> u64 {
+        self.applied_up_to
+    }
+
+    fn apply(&mut self, index: u64, record: &Record) {
+        FundsBook::apply(self, index, record);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

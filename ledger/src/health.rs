@@ -45,7 +45,7 @@ use zkaudit_circuits::Fr;
 use zkaudit_circuits::poseidon::poseidon_hash;
 
 use crate::codec::{CodecError, Reader, Writer};
-use crate::identity::{fr_from_bytes, fr_to_bytes};
+use crate::codec::{fr_from_bytes, fr_to_bytes};
 use crate::record::{Author, Record, RecordSigner};
 
 /// The domain name.
@@ -944,6 +944,16 @@ impl HealthBook {
             }
         }
         AccessVerdict::Flagged { reason }
+    }
+}
+
+impl crate::replay::Book for HealthBook {
+    fn applied_up_to(&self) -> u64 {
+        self.applied_up_to
+    }
+
+    fn apply(&mut self, index: u64, record: &Record) {
+        HealthBook::apply(self, index, record);
     }
 }
 

@@ -35,6 +35,8 @@ pub mod land;
 pub mod merkle;
 pub mod note;
 pub mod record;
+pub mod registries;
+pub mod replay;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sequencer;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
