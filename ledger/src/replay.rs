@@ -3,10 +3,11 @@
 //! Every domain keeps its state as a book replayed from its records in log
 //! order ([`Book`]): the identity registries, the land titles, elections,
 //! the health book and public funds. One loop brings a book up to date
-//! with every record filed under a store topic ([`replay_topic`]), and one
-//! cached, lock-guarded book ([`Replayed`]) serves a process: each use
+//! with every record filed under a store topic (`replay_topic`), and one
+//! cached, lock-guarded book (`Replayed`) serves a process: each use
 //! first applies what was logged since the last one (by any process sharing
-//! the store), then reads the book under its lock.
+//! the store), then reads the book under its lock. The store half is
+//! behind the `sqlite` and `postgres` features.
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use self::stored::{ReplayError, Replayed, replay_topic};

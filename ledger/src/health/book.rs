@@ -138,7 +138,7 @@ impl HealthBook {
 
     /// Checks, without applying, that a signed health record is valid
     /// against the current state (the service's up-front rules; the same
-    /// rules [`verify_trace`] replays offline).
+    /// rules [`verify_trace`](super::verify_trace) replays offline).
     pub fn check(&self, record: &Record) -> HealthResult<()> {
         let author = author_of(record)?;
         let at = record.timestamp_ms();
@@ -268,7 +268,7 @@ impl HealthBook {
     /// Checks then applies `record`, logged at `index`. Records that fail
     /// [`HealthBook::check`] are skipped (the service never logs them, and
     /// a replay must not be derailed by one a misbehaving operator let
-    /// through); [`verify_trace`] reports them instead.
+    /// through); [`verify_trace`](super::verify_trace) reports them instead.
     pub fn apply(&mut self, index: u64, record: &Record) {
         self.applied_up_to = self.applied_up_to.max(index + 1);
         if record.domain() != DOMAIN || self.check(record).is_err() {

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::codec::fr_to_bytes;
 use crate::record::{Author, Record};
+use crate::replay::Book;
 
 /// The registry change a record of another domain makes (e.g. a land title
 /// registration or transfer): issue a credential, and first revoke the one
@@ -133,6 +134,13 @@ impl Registry {
 }
 
 /// Every registry, derived by replaying identity records in log order.
+///
+/// Credentials that other domains' records issue into a registry (land
+/// titles) come in through [`apply_credential_change`]: replay the log with
+/// whoever applies them too (see [`crate::registries`]), or those
+/// registries' trees stay behind.
+///
+/// [`apply_credential_change`]: RegistryBook::apply_credential_change
 #[derive(Clone, Debug)]
 pub struct RegistryBook {
     log_key: VerifyingKey,
@@ -477,7 +485,7 @@ impl RegistryBook {
     }
 }
 
-impl crate::replay::Book for RegistryBook {
+impl Book for RegistryBook {
     fn applied_up_to(&self) -> u64 {
         self.applied_up_to
     }

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::identity::{CredentialChange, CredentialIssue, CredentialRevoke};
 use crate::record::{Author, Record};
+use crate::replay::Book;
 
 /// An active lien.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -332,7 +333,7 @@ impl TitleBook {
     }
 }
 
-impl crate::replay::Book for TitleBook {
+impl Book for TitleBook {
     fn applied_up_to(&self) -> u64 {
         self.applied_up_to
     }

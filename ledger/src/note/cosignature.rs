@@ -23,7 +23,7 @@ pub struct VerifiedCosignature {
 /// Signatures by other keys (the log's, unknown witnesses') are ignored; a
 /// note with no trusted cosignature gives an empty list. A signature by a
 /// trusted key that does not verify is an error. This does not check the
-/// log's signature: use [`open_checkpoint`] for that.
+/// log's signature: use [`open_checkpoint`](super::open_checkpoint) for that.
 pub fn verify_cosignatures<S: AsRef<str>>(
     note: &[u8],
     witness_vkeys: &[S],

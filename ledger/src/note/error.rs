@@ -68,7 +68,7 @@ pub enum NoteError {
         /// ID of the keys.
         key_id: u32,
     },
-    /// A cosignature timestamp exceeds [`MAX_COSIGNATURE_TIMESTAMP`].
+    /// A cosignature timestamp exceeds [`MAX_COSIGNATURE_TIMESTAMP`](super::MAX_COSIGNATURE_TIMESTAMP).
     #[error("cosignature timestamp out of range")]
     TimestampOutOfRange,
     /// Producing a signature failed.

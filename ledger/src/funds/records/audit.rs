@@ -85,7 +85,7 @@ impl AuditRequest {
     }
 
     /// The positions the answer must open, for a period of `items` items:
-    /// [`audit_positions`]; [`FundsRuleError::Invalid`] if a chosen item is
+    /// [`audit_positions`]; [`FundsRuleError::Invalid`](crate::funds::FundsRuleError::Invalid) if a chosen item is
     /// not in the period.
     pub fn positions(&self, items: usize) -> FundsResult<Vec<u32>> {
         if let Some(&last) = self.chosen.last()

@@ -185,7 +185,7 @@ pub fn document_digest(document: &[u8]) -> [u8; 32] {
 pub struct Expenditure {
     /// Period id.
     pub period: String,
-    /// [`item_commitment`] of the opening, canonical bytes.
+    /// [`item_commitment`](zkaudit_circuits::funds::item_commitment) of the opening, canonical bytes.
     pub commitment: [u8; 32],
     /// Public label (project, payee class…); never the amount.
     pub label: String,
