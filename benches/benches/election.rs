@@ -24,13 +24,14 @@ use zkaudit_circuits::threshold::decrypt::{decrypt_tally, partial_decrypt, verif
 use zkaudit_circuits::threshold::dkg::{DealerSecret, deal, key_share, qualify};
 use zkaudit_circuits::threshold::dlog::DlogTable;
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, Authority, AuthoritySet, LEDGER_DOMAIN};
+use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{
     self, BALLOT, Ballot, DealRecord, DecryptRecord, ElectionBook, ElectionKey, ElectionSpec,
     Phase, PhaseChange, TallyRecord, TrusteeSpec, all_partials, ballot_statement,
 };
 use zkaudit_ledger::identity::{
     self, CREDENTIAL_ISSUE, CircuitKey, CredentialIssue, REGISTRY_CREATE, RegistryRoot,
-    RegistrySpec, fr_to_bytes,
+    RegistrySpec,
 };
 use zkaudit_ledger::merkle::{MemoryTree, leaf_hash};
 use zkaudit_ledger::note::{Checkpoint, NoteSigningKey, sign_checkpoint};

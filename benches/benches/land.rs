@@ -15,14 +15,14 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use zkaudit_benches::{log_key, pending_notices};
 use zkaudit_circuits::Fr;
-use zkaudit_ledger::identity::{
-    DOMAIN as IDENTITY, REGISTRY_CREATE, RegistryBook, RegistrySpec, fr_to_bytes,
-};
+use zkaudit_ledger::codec::fr_to_bytes;
+use zkaudit_ledger::identity::{DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec};
 use zkaudit_ledger::land::{
     Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration, Terms, TitleCredential, TitleEvent,
     version_key,
 };
 use zkaudit_ledger::record::Record;
+use zkaudit_ledger::registries::Registries;
 use zkaudit_ledger::sequencer::{Pending, Sequencer};
 use zkaudit_ledger::store::sqlite::SqliteStore;
 use zkaudit_verifier::land::{HISTORY_FORMAT, HistoryBundle, HistoryEvent};
@@ -180,7 +180,7 @@ fn base64_encode(bytes: &[u8]) -> String {
 }
 
 /// The service's `admit` for a land record, minus HTTP and the lock.
-fn admit(book: &RegistryBook, record: &Record) -> Pending {
+fn admit(book: &Registries, record: &Record) -> Pending {
     let checked = book.titles().check(record).unwrap();
     let change = book.titles().credential_change(&checked);
     let mut pending = Pending::new(record)
@@ -209,8 +209,8 @@ fn writes(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let sequencer = Sequencer::open(store, log_key()).unwrap();
-    let mut book = RegistryBook::new(log.public_key());
-    let apply = |book: &mut RegistryBook, records: &[Record], pending: Vec<Pending>| {
+    let mut book = Registries::new(log.public_key());
+    let apply = |book: &mut Registries, records: &[Record], pending: Vec<Pending>| {
         let start = sequencer.latest_checkpoint().size;
         sequencer.integrate(pending).unwrap();
         for (i, r) in records.iter().enumerate() {
@@ -254,6 +254,7 @@ fn writes(c: &mut Criterion) {
                         let buyer = &people[owner[p]];
                         let owned = parcel.credential_leaf().unwrap();
                         let leaf = book
+                            .identity()
                             .get("titles")
                             .unwrap()
                             .leaves()

@@ -8,6 +8,10 @@ pub enum Error {
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A replayed book could not be brought up to date.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    #[error(transparent)]
+    Replay(#[from] crate::replay::ReplayError),
 }
 
 /// Result alias of the ledger crate.

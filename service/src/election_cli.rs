@@ -33,11 +33,12 @@ use zkaudit_circuits::threshold::decrypt::partial_decrypt;
 use zkaudit_circuits::threshold::dkg::{
     Complaint, DealerSecret, Dealing, deal, key_share, qualify, receive_share,
 };
+use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{
     Ballot, COMPLAINT, CREATE, ComplaintRecord, DEAL, DECRYPT, DOMAIN, DealRecord, DecryptRecord,
     ElectionSpec, PHASE, Phase, PhaseChange, TrusteeSpec, ballot_statement,
 };
-use zkaudit_ledger::identity::fr_to_bytes;
+
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_prover::{Bn254, ProvingKey};

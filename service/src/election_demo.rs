@@ -15,10 +15,10 @@ use rayon::prelude::*;
 use zkaudit_circuits::elgamal::Scalar;
 use zkaudit_circuits::identity::Identity;
 use zkaudit_circuits::predicate::AttributePredicate;
+use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{CREATE, DECRYPT, ElectionSpec, PHASE, Phase, PhaseChange};
 use zkaudit_ledger::identity::{
     CREDENTIAL_ISSUE, CredentialIssue, DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec,
-    fr_to_bytes,
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;

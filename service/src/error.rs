@@ -113,6 +113,13 @@ impl IntoResponse for ApiError {
 /// Result alias of handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// A book that cannot be brought up to date is the service's fault.
+impl From<zkaudit_ledger::replay::ReplayError> for ApiError {
+    fn from(e: zkaudit_ledger::replay::ReplayError) -> Self {
+        Self::internal(e)
+    }
+}
+
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
         let status = rejection.status();

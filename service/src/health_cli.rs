@@ -18,12 +18,13 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::{Deserialize, Serialize};
+use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::health::{
     ACCESS, AccessEvent, CONSENT_GRANT, CONSENT_REVOKE, ConsentGrant, ConsentRevoke, DOMAIN,
     LOT_ADMINISTER, LOT_REGISTER, LOT_TRANSFER, LotAdminister, LotRegister, LotTransfer,
     RECORD_COMMIT, RecordCommit, ciphertext_digest, commitment_bytes, parse_patient, patient_hex,
 };
-use zkaudit_ledger::identity::fr_from_bytes;
+
 use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_verifier::Receipt;
 use zkaudit_verifier::health::{verify_access_log, verify_trace};

@@ -9,12 +9,13 @@ use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 use zkaudit_circuits::identity::Identity;
 use zkaudit_circuits::predicate::AttributePredicate;
+use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::health::{
     ACCESS, AccessEvent, CONSENT_GRANT, CONSENT_REVOKE, ConsentGrant, ConsentRevoke, DOMAIN,
     HealthError, LOT_ADMINISTER, LOT_REGISTER, LOT_TRANSFER, LotAdminister, LotRegister,
     LotTransfer, RECORD_COMMIT, RecordCommit, ciphertext_digest, commitment_bytes, patient_hex,
 };
-use zkaudit_ledger::identity::{self, CredentialIssue, RegistrySpec, ScopeSpec, fr_to_bytes};
+use zkaudit_ledger::identity::{self, CredentialIssue, RegistrySpec, ScopeSpec};
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_prover::KeyCache;

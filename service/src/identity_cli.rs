@@ -22,9 +22,10 @@ use zkaudit_circuits::identity::Identity;
 use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_circuits::{Fr, fr_from_decimal};
+use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::identity::{
     CREDENTIAL_ISSUE, CREDENTIAL_REVOKE, CredentialIssue, CredentialRevoke, DOMAIN,
-    REGISTRY_CREATE, RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field, fr_to_bytes,
+    REGISTRY_CREATE, RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field,
 };
 use zkaudit_ledger::record::Record;
 use zkaudit_prover::{Bn254, KeyCache, ProvingKey};

@@ -21,7 +21,8 @@ use clap::{Args, Subcommand};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::fr_from_decimal;
-use zkaudit_ledger::identity::fr_to_bytes;
+use zkaudit_ledger::codec::fr_to_bytes;
+
 use zkaudit_ledger::land::{
     Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration, Terms, TitleCredential, TitleEvent,
 };

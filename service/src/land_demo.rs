@@ -18,9 +18,10 @@ use zkaudit_circuits::eligibility::{
 use zkaudit_circuits::identity::Identity;
 use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::predicate::AttributePredicate;
+use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::identity::{
     DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec, SCOPE_CREATE, ScopeSpec,
-    claim_message_field, fr_to_bytes, scope_field,
+    claim_message_field, scope_field,
 };
 use zkaudit_ledger::land::{Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration};
 use zkaudit_ledger::note::NoteSigningKey;

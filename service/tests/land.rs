@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use zkaudit_circuits::Fr;
+use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::identity::{
-    CredentialIssue, DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec, fr_to_bytes,
+    CredentialIssue, DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec,
 };
 use zkaudit_ledger::land::{
     Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration, Terms, TitleCredential, TitleEvent,

@@ -19,9 +19,10 @@
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::eligibility::{EligibilityPublic, EligibilityShape, public_inputs};
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
+use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::identity::{
     CIRCUIT_KEY, CLAIM, CircuitKey, Claim, DOMAIN, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
-    RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field, fr_from_bytes,
+    RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field,
 };
 use zkaudit_ledger::record::{Author, Record};
 

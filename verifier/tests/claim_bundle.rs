@@ -20,9 +20,10 @@ use zkaudit_circuits::identity::Identity;
 use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, Authority, AuthoritySet, LEDGER_DOMAIN};
+use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::identity::{
     CIRCUIT_KEY, CLAIM, CircuitKey, Claim, DOMAIN, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
-    RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field, fr_to_bytes,
+    RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field,
 };
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::VerifyError;

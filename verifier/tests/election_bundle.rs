@@ -27,11 +27,12 @@ use zkaudit_circuits::threshold::decrypt::{decrypt_tally, partial_decrypt};
 use zkaudit_circuits::threshold::dkg::{DealerSecret, deal, key_share, qualify};
 use zkaudit_circuits::threshold::dlog::DlogTable;
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, Authority, AuthoritySet, LEDGER_DOMAIN};
+use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{
     self, Ballot, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, Phase, PhaseChange,
     TallyRecord, TrusteeSpec, ballot_statement,
 };
-use zkaudit_ledger::identity::{self, CircuitKey, RegistryRoot, RegistrySpec, fr_to_bytes};
+use zkaudit_ledger::identity::{self, CircuitKey, RegistryRoot, RegistrySpec};
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::VerifyError;
 use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};

@@ -14,13 +14,22 @@
 //! `Ok`, everything written in the transaction is on stable storage (SQLite
 //! WAL with `synchronous = FULL`; PostgreSQL with `synchronous_commit = on`).
 //! A transaction dropped without `commit` is rolled back.
+//!
+//! What the backends have in common is written once: the write transaction
+//! (`txn`: the size kept current, the checks before each write, refusal
+//! after a database error, rollback on drop) and the log operations over
+//! each backend's statements (`sql`); a backend holds only its SQL, its
+//! driver calls and its connection handling.
 
 use crate::merkle::Hash;
 
+mod pool;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod txn;
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]

@@ -49,13 +49,18 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::ops::{Deref, DerefMut};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 
 use postgres::types::{FromSql, ToSql};
 use postgres::{Client, Config, NoTls, Row, Statement};
 use sha2::{Digest, Sha256};
 
+use super::pool::{Pool, Pooled, Reusable};
+use super::sql::{
+    Queries, RawCheckpoint, RawEntry, SchemaState, Snapshot, check_schema_version, decode_index,
+    lock,
+};
+use super::txn::Txn;
 use super::{
     LogRead, Store, StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey, WriteTxn,
 };
@@ -144,7 +149,7 @@ pub struct PostgresStore {
     /// `BEGIN` and the advisory lock of this schema's writer, in one round trip.
     begin_write_sql: String,
     writer: Mutex<PgConn>,
-    idle_readers: Mutex<Vec<PgConn>>,
+    readers: Pool<PgConn>,
 }
 
 impl PostgresStore {
@@ -176,7 +181,7 @@ impl PostgresStore {
             connector,
             begin_write_sql: format!("BEGIN; SELECT pg_advisory_xact_lock({lock_key})"),
             writer: Mutex::new(writer),
-            idle_readers: Mutex::new(Vec::new()),
+            readers: Pool::new(IDLE_READERS),
         })
     }
 
@@ -195,29 +200,8 @@ impl PostgresStore {
     }
 
     /// A reader client from the pool, returned to it on drop.
-    fn reader(&self) -> StoreResult<PooledReader<'_>> {
-        let idle = {
-            let mut idle = lock(&self.idle_readers);
-            idle.retain(PgConn::usable);
-            idle.pop()
-        };
-        let conn = match idle {
-            Some(conn) => conn,
-            None => self.connector.reader()?,
-        };
-        Ok(PooledReader {
-            store: self,
-            conn: Some(conn),
-            in_transaction: false,
-        })
-    }
-
-    /// Puts a reader back into the pool, unless it is broken or the pool full.
-    fn recycle(&self, conn: PgConn) {
-        let mut idle = lock(&self.idle_readers);
-        if conn.usable() && idle.len() < IDLE_READERS {
-            idle.push(conn);
-        }
+    fn reader(&self) -> StoreResult<Pooled<'_, PgConn>> {
+        self.readers.get(|| self.connector.reader())
     }
 }
 
@@ -231,17 +215,7 @@ impl fmt::Debug for PostgresStore {
 
 impl Store for PostgresStore {
     fn begin_write(&self) -> StoreResult<Box<dyn WriteTxn + '_>> {
-        let mut conn = self.writer()?;
-        if let Err(e) = conn.batch("begin write transaction", &self.begin_write_sql) {
-            // Whatever state the session is in now, start afresh next time.
-            conn.broken = true;
-            return Err(e);
-        }
-        Ok(Box::new(PgWriteTxn {
-            conn,
-            size: None,
-            state: TxnState::Open,
-        }))
+        Ok(Box::new(self.begin()?))
     }
 
     /// The snapshot is taken when this is called, before `f` runs.
@@ -250,66 +224,39 @@ impl Store for PostgresStore {
         f: &mut dyn FnMut(&mut dyn LogRead) -> StoreResult<()>,
     ) -> StoreResult<()> {
         let mut reader = self.reader()?;
-        reader.in_transaction = true;
+        reader.in_read = true;
         reader.batch("begin read transaction", SQL_BEGIN_READ)?;
-        let result = f(&mut PgReader { conn: &mut reader });
+        let result = f(&mut Snapshot(&mut *reader));
         let end = reader.batch("end read transaction", "COMMIT");
-        reader.in_transaction = end.is_err();
+        reader.in_read = end.is_err();
         result.and(end)
     }
 
     fn topic(&self, topic: &[u8], after: u64, limit: usize) -> StoreResult<Vec<u64>> {
-        let params: Params<'_> = &[&topic, &clamp_index(after), &clamp_limit(limit)];
-        let rows = self.reader()?.query("read topic", SQL_TOPIC, params)?;
-        rows.iter().map(|row| decode_index_at(row, 0)).collect()
+        self.reader()?.read_topic(topic, after, limit)
     }
 
     fn index_of_leaf_hash(&self, leaf_hash: &Hash) -> StoreResult<Option<u64>> {
-        let leaf_hash: &[u8] = leaf_hash;
-        let params: Params<'_> = &[&leaf_hash];
-        self.reader()?
-            .query_opt("find leaf hash", SQL_INDEX_OF_LEAF_HASH, params)?
-            .map(|row| decode_index_at(&row, 0))
-            .transpose()
+        self.reader()?.read_index_of_leaf_hash(leaf_hash)
     }
 
     fn leaf_hashes(&self, start: u64, end: u64) -> StoreResult<Vec<Hash>> {
-        let params: Params<'_> = &[&clamp_index(start), &clamp_index(end)];
-        let rows = self
-            .reader()?
-            .query("read leaf hashes", SQL_LEAF_HASHES, params)?;
-        rows.iter()
-            .map(|row| decode_hash_at(row, 0, "leaf hash"))
-            .collect()
+        self.reader()?.read_leaf_hashes(start, end)
     }
 
     fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
-        self.reader()?
-            .query_opt("read latest checkpoint", SQL_LATEST_CHECKPOINT, &[])?
-            .map(|row| decode_checkpoint(&row))
-            .transpose()
+        self.reader()?.read_latest_checkpoint()
     }
 
     fn checkpoint(&self, size: u64) -> StoreResult<Option<StoredCheckpoint>> {
-        let Ok(size) = i64::try_from(size) else {
-            return Ok(None);
-        };
-        self.reader()?
-            .query_opt("read checkpoint", SQL_CHECKPOINT, &[&size])?
-            .map(|row| decode_checkpoint(&row))
-            .transpose()
+        self.reader()?.read_checkpoint(size)
     }
 
     /// Durable when it returns (an autocommit write on the writer client).
     /// Waits for an open write transaction of this store: do not call it
     /// from a thread that holds one.
     fn update_checkpoint_note(&self, size: u64, note: &[u8]) -> StoreResult<()> {
-        let Ok(size) = i64::try_from(size) else {
-            return Ok(());
-        };
-        self.writer()?
-            .execute("update checkpoint note", SQL_UPDATE_NOTE, &[&note, &size])
-            .map(drop)
+        self.writer()?.write_checkpoint_note(size, note)
     }
 
     /// `pg_total_relation_size` (data, indexes, TOAST) of the five tables.
@@ -322,229 +269,152 @@ impl Store for PostgresStore {
     }
 }
 
-/// How a write transaction stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TxnState {
-    Open,
-    /// A statement failed: PostgreSQL has aborted the transaction, and a
-    /// `COMMIT` would quietly roll it back, so commit must report an error.
-    Failed,
-    Committed,
+impl PostgresStore {
+    /// The exclusive write transaction: the writer client inside `BEGIN`,
+    /// holding the schema's advisory lock.
+    fn begin(&self) -> StoreResult<Txn<'_, PgConn>> {
+        let mut conn = self.writer()?;
+        if let Err(e) = conn.batch("begin write transaction", &self.begin_write_sql) {
+            // Whatever state the session is in now, start afresh next time.
+            conn.broken = true;
+            return Err(e);
+        }
+        Ok(Txn::begun(conn))
+    }
 }
 
-/// The exclusive write transaction: the writer client inside `BEGIN`,
-/// holding the schema's advisory lock. Dropped without commit, it rolls back.
-struct PgWriteTxn<'s> {
-    conn: MutexGuard<'s, PgConn>,
-    /// The log size as of now in this transaction, once read.
-    size: Option<u64>,
-    state: TxnState,
-}
+/// The log's statements on a PostgreSQL client (prepared once per client).
+impl Queries for PgConn {
+    fn select_size(&mut self) -> StoreResult<i64> {
+        let row = self.query_one("read size", SQL_SIZE, &[])?;
+        get(&row, 0, "decode index")
+    }
 
-impl PgWriteTxn<'_> {
-    /// Runs `op` on the client unless the transaction already failed, and
-    /// marks it failed if `op` hits a database error.
-    fn run<T>(
+    fn select_entries(&mut self, start: i64, end: i64) -> StoreResult<Vec<RawEntry>> {
+        let rows = self.query("read entries", SQL_ENTRIES, &[&start, &end])?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    get(row, 0, "decode index")?,
+                    get(row, 1, "decode hash")?,
+                    get(row, 2, "decode hash")?,
+                    get(row, 3, "decode leaf")?,
+                ))
+            })
+            .collect()
+    }
+
+    fn select_index_of_record(&mut self, record_id: &[u8; 32]) -> StoreResult<Option<i64>> {
+        let record_id: &[u8] = record_id;
+        let row = self.query_opt("find record", SQL_INDEX_OF_RECORD, &[&record_id])?;
+        index_of(row)
+    }
+
+    /// One query for a whole batch's record ids (a round trip per id
+    /// dominated the sequencer's cost on PostgreSQL).
+    fn read_indices_of_records(
         &mut self,
-        op: &'static str,
-        f: impl FnOnce(&mut PgConn) -> StoreResult<T>,
-    ) -> StoreResult<T> {
-        if self.state != TxnState::Open {
-            return Err(StoreError::Database(format!(
-                "{op}: the transaction was aborted by an earlier database error"
-            )));
+        record_ids: &[[u8; 32]],
+    ) -> StoreResult<Vec<Option<u64>>> {
+        if record_ids.is_empty() {
+            return Ok(Vec::new());
         }
-        let result = f(&mut self.conn);
-        if let Err(StoreError::Database(_)) = result {
-            self.state = TxnState::Failed;
+        let ids: Vec<&[u8]> = record_ids.iter().map(|id| id.as_slice()).collect();
+        let rows = self.query("find records", SQL_INDICES_OF_RECORDS, &[&ids])?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let id: Vec<u8> = row
+                .try_get(0)
+                .map_err(|_| StoreError::Corrupt("find records: unreadable record id".into()))?;
+            found.insert(id, decode_index(get(row, 1, "decode index")?)?);
         }
-        result
+        Ok(record_ids
+            .iter()
+            .map(|id| found.get(id.as_slice()).copied())
+            .collect())
     }
 
-    /// The size, read once per transaction and then kept up to date.
-    fn current_size(&mut self) -> StoreResult<u64> {
-        if let Some(size) = self.size {
-            return Ok(size);
-        }
-        let size = self.run("read size", read_size)?;
-        self.size = Some(size);
-        Ok(size)
+    fn select_unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<i64>> {
+        let params: Params<'_> = &[&key.namespace, &key.key];
+        let row = self.query_opt("find unique key", SQL_UNIQUE_HOLDER, params)?;
+        index_of(row)
     }
 
-    /// `index` as a database integer, if an entry exists there.
-    fn logged_index(&mut self, op: &'static str, index: u64) -> StoreResult<i64> {
-        let size = self.current_size()?;
-        if index >= size {
-            return Err(StoreError::Corrupt(format!(
-                "{op}: no entry at index {index} (log size {size})"
-            )));
-        }
-        encode_index(op, index)
-    }
-}
-
-impl LogRead for PgWriteTxn<'_> {
-    fn size(&mut self) -> StoreResult<u64> {
-        self.current_size()
+    fn select_topic(&mut self, topic: &[u8], after: i64, limit: i64) -> StoreResult<Vec<i64>> {
+        let params: Params<'_> = &[&topic, &after, &limit];
+        let rows = self.query("read topic", SQL_TOPIC, params)?;
+        rows.iter().map(|row| get(row, 0, "decode index")).collect()
     }
 
-    fn entries(&mut self, start: u64, end: u64) -> StoreResult<Vec<StoredEntry>> {
-        self.run("read entries", |c| read_entries(c, start, end))
+    fn select_index_of_leaf_hash(&mut self, leaf_hash: &Hash) -> StoreResult<Option<i64>> {
+        let leaf_hash: &[u8] = leaf_hash;
+        let row = self.query_opt("find leaf hash", SQL_INDEX_OF_LEAF_HASH, &[&leaf_hash])?;
+        index_of(row)
     }
 
-    fn index_of_record(&mut self, record_id: &[u8; 32]) -> StoreResult<Option<u64>> {
-        self.run("find record", |c| read_index_of_record(c, record_id))
+    fn select_leaf_hashes(&mut self, start: i64, end: i64) -> StoreResult<Vec<Vec<u8>>> {
+        let rows = self.query("read leaf hashes", SQL_LEAF_HASHES, &[&start, &end])?;
+        rows.iter().map(|row| get(row, 0, "decode hash")).collect()
     }
 
-    fn indices_of_records(&mut self, record_ids: &[[u8; 32]]) -> StoreResult<Vec<Option<u64>>> {
-        self.run("find records", |c| read_indices_of_records(c, record_ids))
+    fn select_latest_checkpoint(&mut self) -> StoreResult<Option<RawCheckpoint>> {
+        let sql = SQL_LATEST_CHECKPOINT;
+        let row = self.query_opt("read latest checkpoint", sql, &[])?;
+        row.as_ref().map(raw_checkpoint).transpose()
     }
 
-    fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>> {
-        self.run("find unique key", |c| read_unique_holder(c, key))
+    fn select_checkpoint(&mut self, size: i64) -> StoreResult<Option<RawCheckpoint>> {
+        let row = self.query_opt("read checkpoint", SQL_CHECKPOINT, &[&size])?;
+        row.as_ref().map(raw_checkpoint).transpose()
     }
-}
 
-impl WriteTxn for PgWriteTxn<'_> {
-    fn append(&mut self, entry: &StoredEntry) -> StoreResult<()> {
-        let size = self.current_size()?;
-        if entry.index != size {
-            return Err(StoreError::Corrupt(format!(
-                "append: entry index {} is not the log size {size}",
-                entry.index
-            )));
-        }
-        let idx = encode_index("append", entry.index)?;
+    fn insert_entry(&mut self, idx: i64, entry: &StoredEntry) -> StoreResult<u64> {
         let (record_id, leaf_hash): (&[u8], &[u8]) = (&entry.record_id, &entry.leaf_hash);
         let params: Params<'_> = &[&idx, &record_id, &leaf_hash, &entry.leaf];
-        let inserted = self.run("append", |c| c.execute("append", SQL_APPEND, params))?;
-        if inserted == 0 {
-            return Err(StoreError::Corrupt(
-                "append: an entry with this record id is already logged".into(),
-            ));
-        }
-        self.size = Some(size + 1);
-        Ok(())
+        self.execute("append", SQL_APPEND, params)
     }
 
-    fn claim_unique(&mut self, key: &UniqueKey, index: u64) -> StoreResult<()> {
-        check_namespace("claim unique key", &key.namespace)?;
-        let idx = self.logged_index("claim unique key", index)?;
+    fn insert_unique(&mut self, key: &UniqueKey, idx: i64) -> StoreResult<u64> {
         let params: Params<'_> = &[&key.namespace, &key.key, &idx];
-        let claimed = self.run("claim unique key", |c| {
-            c.execute("claim unique key", SQL_CLAIM_UNIQUE, params)
-        })?;
-        if claimed == 0 {
-            return Err(StoreError::Corrupt(
-                "claim unique key: the key is already held".into(),
-            ));
-        }
-        Ok(())
+        self.execute("claim unique key", SQL_CLAIM_UNIQUE, params)
     }
 
-    fn tag(&mut self, topic: &[u8], index: u64) -> StoreResult<()> {
-        let idx = self.logged_index("tag", index)?;
-        let params: Params<'_> = &[&topic, &idx];
-        self.run("tag", |c| c.execute("tag", SQL_TAG, params))
+    fn insert_topic(&mut self, topic: &[u8], idx: i64) -> StoreResult<()> {
+        self.execute("tag", SQL_TAG, &[&topic, &idx]).map(drop)
+    }
+
+    fn upsert_checkpoint(&mut self, size: i64, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
+        let root: &[u8] = &checkpoint.root;
+        let params: Params<'_> = &[&size, &root, &checkpoint.note];
+        self.execute("put checkpoint", SQL_PUT_CHECKPOINT, params)
             .map(drop)
     }
 
-    fn put_checkpoint(&mut self, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
-        let size = self.current_size()?;
-        if checkpoint.size > size {
-            return Err(StoreError::Corrupt(format!(
-                "put checkpoint: size {} is past the log size {size}",
-                checkpoint.size
-            )));
-        }
-        let cp_size = encode_index("put checkpoint", checkpoint.size)?;
-        let root: &[u8] = &checkpoint.root;
-        let params: Params<'_> = &[&cp_size, &root, &checkpoint.note];
-        self.run("put checkpoint", |c| {
-            c.execute("put checkpoint", SQL_PUT_CHECKPOINT, params)
-        })
-        .map(drop)
+    fn update_note(&mut self, size: i64, note: &[u8]) -> StoreResult<()> {
+        self.execute("update checkpoint note", SQL_UPDATE_NOTE, &[&note, &size])
+            .map(drop)
     }
 
-    fn commit(mut self: Box<Self>) -> StoreResult<()> {
-        self.run("commit", |c| c.batch("commit", "COMMIT"))?;
-        self.state = TxnState::Committed;
-        Ok(())
+    fn commit(&mut self) -> StoreResult<()> {
+        self.batch("commit", "COMMIT")
     }
-}
 
-impl Drop for PgWriteTxn<'_> {
-    fn drop(&mut self) {
-        if self.state != TxnState::Committed && self.conn.client.batch_execute("ROLLBACK").is_err()
-        {
-            self.conn.broken = true;
+    /// A client whose rollback fails is in an unknown state: replace it.
+    fn rollback(&mut self) {
+        if self.client.batch_execute("ROLLBACK").is_err() {
+            self.broken = true;
         }
     }
 }
 
-/// [`LogRead`] inside a snapshot transaction on a reader client.
-struct PgReader<'c> {
-    conn: &'c mut PgConn,
-}
-
-impl LogRead for PgReader<'_> {
-    fn size(&mut self) -> StoreResult<u64> {
-        read_size(self.conn)
-    }
-
-    fn entries(&mut self, start: u64, end: u64) -> StoreResult<Vec<StoredEntry>> {
-        read_entries(self.conn, start, end)
-    }
-
-    fn index_of_record(&mut self, record_id: &[u8; 32]) -> StoreResult<Option<u64>> {
-        read_index_of_record(self.conn, record_id)
-    }
-
-    fn indices_of_records(&mut self, record_ids: &[[u8; 32]]) -> StoreResult<Vec<Option<u64>>> {
-        read_indices_of_records(self.conn, record_ids)
-    }
-
-    fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>> {
-        read_unique_holder(self.conn, key)
-    }
-}
-
-/// A reader client borrowed from the store's pool.
-struct PooledReader<'s> {
-    store: &'s PostgresStore,
-    /// Always `Some` until dropped.
-    conn: Option<PgConn>,
-    /// A read transaction may be open (`with_reader` did not finish).
-    in_transaction: bool,
-}
-
-impl Deref for PooledReader<'_> {
-    type Target = PgConn;
-
-    fn deref(&self) -> &PgConn {
-        self.conn
-            .as_ref()
-            .expect("a pooled reader holds its client until dropped")
-    }
-}
-
-impl DerefMut for PooledReader<'_> {
-    fn deref_mut(&mut self) -> &mut PgConn {
-        self.conn
-            .as_mut()
-            .expect("a pooled reader holds its client until dropped")
-    }
-}
-
-impl Drop for PooledReader<'_> {
-    fn drop(&mut self) {
-        let Some(mut conn) = self.conn.take() else {
-            return;
-        };
-        if self.in_transaction && conn.client.batch_execute("ROLLBACK").is_err() {
-            conn.broken = true;
+/// A reader left inside its snapshot transaction (its read did not
+/// finish) is rolled back first; a broken or closed client is dropped.
+impl Reusable for PgConn {
+    fn reusable(&mut self) -> bool {
+        if std::mem::take(&mut self.in_read) && self.client.batch_execute("ROLLBACK").is_err() {
+            self.broken = true;
         }
-        self.store.recycle(conn);
+        self.usable()
     }
 }
 
@@ -585,6 +455,7 @@ impl Connector {
             client,
             statements: HashMap::new(),
             broken: false,
+            in_read: false,
         })
     }
 }
@@ -598,6 +469,8 @@ struct PgConn {
     statements: HashMap<&'static str, Statement>,
     /// Set when the session is in an unknown state: replace it.
     broken: bool,
+    /// A reader's snapshot transaction may be open (its read did not finish).
+    in_read: bool,
 }
 
 impl PgConn {
@@ -615,14 +488,24 @@ impl PgConn {
         Ok(statement)
     }
 
+    /// Runs the prepared statement for `sql` through `f`, naming `op` in errors.
+    fn prepared<T>(
+        &mut self,
+        op: &'static str,
+        sql: &'static str,
+        f: impl FnOnce(&mut Client, &Statement) -> Result<T, postgres::Error>,
+    ) -> StoreResult<T> {
+        let statement = self.statement(op, sql)?;
+        f(&mut self.client, &statement).map_err(pg_error(op))
+    }
+
     fn query(
         &mut self,
         op: &'static str,
         sql: &'static str,
         params: Params<'_>,
     ) -> StoreResult<Vec<Row>> {
-        let statement = self.statement(op, sql)?;
-        self.client.query(&statement, params).map_err(pg_error(op))
+        self.prepared(op, sql, |c, s| c.query(s, params))
     }
 
     fn query_opt(
@@ -631,10 +514,7 @@ impl PgConn {
         sql: &'static str,
         params: Params<'_>,
     ) -> StoreResult<Option<Row>> {
-        let statement = self.statement(op, sql)?;
-        self.client
-            .query_opt(&statement, params)
-            .map_err(pg_error(op))
+        self.prepared(op, sql, |c, s| c.query_opt(s, params))
     }
 
     fn query_one(
@@ -643,10 +523,7 @@ impl PgConn {
         sql: &'static str,
         params: Params<'_>,
     ) -> StoreResult<Row> {
-        let statement = self.statement(op, sql)?;
-        self.client
-            .query_one(&statement, params)
-            .map_err(pg_error(op))
+        self.prepared(op, sql, |c, s| c.query_one(s, params))
     }
 
     fn execute(
@@ -655,10 +532,7 @@ impl PgConn {
         sql: &'static str,
         params: Params<'_>,
     ) -> StoreResult<u64> {
-        let statement = self.statement(op, sql)?;
-        self.client
-            .execute(&statement, params)
-            .map_err(pg_error(op))
+        self.prepared(op, sql, |c, s| c.execute(s, params))
     }
 
     /// Runs `sql` (one or more statements, no parameters) unprepared.
@@ -700,33 +574,13 @@ fn create_or_check_schema(conn: &mut PgConn, schema: &str) -> StoreResult<()> {
         Some(row) => Some(get(&row, 0, "read schema version")?),
         None => None,
     };
-    if check_schema_version(found)? == SchemaState::Missing {
+    if check_schema_version(found, SCHEMA_VERSION)? == SchemaState::Missing {
         conn.batch("create tables", &qualify(CREATE_TABLES))?;
         conn.client
             .execute(&qualify(SQL_SET_VERSION), &[&i64::from(SCHEMA_VERSION)])
             .map_err(pg_error("write schema version"))?;
     }
     Ok(())
-}
-
-/// Whether the schema still needs its tables.
-#[derive(Debug, PartialEq, Eq)]
-enum SchemaState {
-    Missing,
-    Current,
-}
-
-fn check_schema_version(found: Option<i64>) -> StoreResult<SchemaState> {
-    let supported = i64::from(SCHEMA_VERSION);
-    match found {
-        None => Ok(SchemaState::Missing),
-        Some(version) if version == supported => Ok(SchemaState::Current),
-        Some(version) if version > supported => Err(StoreError::SchemaVersion {
-            found: u32::try_from(version).unwrap_or(u32::MAX),
-            supported: SCHEMA_VERSION,
-        }),
-        Some(_) => Err(StoreError::Corrupt("invalid stored schema version".into())),
-    }
 }
 
 /// Refuses schema names that would need more than plain double quotes.
@@ -765,65 +619,6 @@ fn writer_lock_key(schema: &str) -> i64 {
     i64::from_be_bytes(key)
 }
 
-fn read_size(conn: &mut PgConn) -> StoreResult<u64> {
-    let row = conn.query_one("read size", SQL_SIZE, &[])?;
-    decode_index_at(&row, 0)
-}
-
-fn read_entries(conn: &mut PgConn, start: u64, end: u64) -> StoreResult<Vec<StoredEntry>> {
-    let params: Params<'_> = &[&clamp_index(start), &clamp_index(end)];
-    let rows = conn.query("read entries", SQL_ENTRIES, params)?;
-    rows.iter().map(decode_entry).collect()
-}
-
-fn read_index_of_record(conn: &mut PgConn, record_id: &[u8; 32]) -> StoreResult<Option<u64>> {
-    let record_id: &[u8] = record_id;
-    conn.query_opt("find record", SQL_INDEX_OF_RECORD, &[&record_id])?
-        .map(|row| decode_index_at(&row, 0))
-        .transpose()
-}
-
-/// One query for a whole batch's record ids (a round trip per id dominated
-/// the sequencer's cost on PostgreSQL).
-fn read_indices_of_records(
-    conn: &mut PgConn,
-    record_ids: &[[u8; 32]],
-) -> StoreResult<Vec<Option<u64>>> {
-    if record_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<&[u8]> = record_ids.iter().map(|id| id.as_slice()).collect();
-    let rows = conn.query("find records", SQL_INDICES_OF_RECORDS, &[&ids])?;
-    let mut found = std::collections::HashMap::with_capacity(rows.len());
-    for row in &rows {
-        let id: Vec<u8> = row
-            .try_get(0)
-            .map_err(|_| StoreError::Corrupt("find records: unreadable record id".into()))?;
-        found.insert(id, decode_index_at(row, 1)?);
-    }
-    Ok(record_ids
-        .iter()
-        .map(|id| found.get(id.as_slice()).copied())
-        .collect())
-}
-
-fn read_unique_holder(conn: &mut PgConn, key: &UniqueKey) -> StoreResult<Option<u64>> {
-    if key.namespace.contains('\0') {
-        return Ok(None);
-    }
-    let params: Params<'_> = &[&key.namespace, &key.key];
-    conn.query_opt("find unique key", SQL_UNIQUE_HOLDER, params)?
-        .map(|row| decode_index_at(&row, 0))
-        .transpose()
-}
-
-/// Locks a mutex, recovering from poisoning: what it guards is a client,
-/// and a panicking holder's transaction was rolled back by its guard (or
-/// the client was marked broken and is replaced).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// Maps a driver error to [`StoreError::Database`], naming the operation.
 /// Only the server's message and SQLSTATE are kept, never its `DETAIL`,
 /// which may quote row values. Client-side errors (I/O, protocol) keep their
@@ -838,60 +633,20 @@ fn pg_error(op: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
     }
 }
 
-/// Namespaces are `text`, which cannot hold NUL bytes.
-fn check_namespace(op: &'static str, namespace: &str) -> StoreResult<()> {
-    if namespace.contains('\0') {
-        return Err(StoreError::Corrupt(format!(
-            "{op}: the namespace contains a NUL byte"
-        )));
-    }
-    Ok(())
-}
-
-/// An index to write, which must fit `bigint`.
-fn encode_index(op: &'static str, index: u64) -> StoreResult<i64> {
-    i64::try_from(index)
-        .map_err(|_| StoreError::Corrupt(format!("{op}: index {index} is out of range")))
-}
-
-/// A bound to query with: past `i64::MAX` nothing is stored anyway.
-fn clamp_index(index: u64) -> i64 {
-    i64::try_from(index).unwrap_or(i64::MAX)
-}
-
-fn clamp_limit(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
-}
-
 fn get<'r, T: FromSql<'r>>(row: &'r Row, column: usize, op: &'static str) -> StoreResult<T> {
     row.try_get(column).map_err(pg_error(op))
 }
 
-fn decode_index_at(row: &Row, column: usize) -> StoreResult<u64> {
-    let value: i64 = get(row, column, "decode index")?;
-    u64::try_from(value).map_err(|_| StoreError::Corrupt("negative index stored".into()))
+fn index_of(row: Option<Row>) -> StoreResult<Option<i64>> {
+    row.map(|row| get(&row, 0, "decode index")).transpose()
 }
 
-fn decode_hash_at(row: &Row, column: usize, what: &'static str) -> StoreResult<Hash> {
-    let bytes: &[u8] = get(row, column, "decode hash")?;
-    Hash::try_from(bytes).map_err(|_| StoreError::Corrupt(format!("stored {what} is not 32 bytes")))
-}
-
-fn decode_entry(row: &Row) -> StoreResult<StoredEntry> {
-    Ok(StoredEntry {
-        index: decode_index_at(row, 0)?,
-        record_id: decode_hash_at(row, 1, "record id")?,
-        leaf_hash: decode_hash_at(row, 2, "leaf hash")?,
-        leaf: get(row, 3, "decode leaf")?,
-    })
-}
-
-fn decode_checkpoint(row: &Row) -> StoreResult<StoredCheckpoint> {
-    Ok(StoredCheckpoint {
-        size: decode_index_at(row, 0)?,
-        root: decode_hash_at(row, 1, "checkpoint root")?,
-        note: get(row, 2, "decode note")?,
-    })
+fn raw_checkpoint(row: &Row) -> StoreResult<RawCheckpoint> {
+    Ok((
+        get(row, 0, "decode index")?,
+        get(row, 1, "decode hash")?,
+        get(row, 2, "decode note")?,
+    ))
 }
 
 #[cfg(test)]
@@ -951,14 +706,7 @@ mod tests {
     #[test]
     fn database_error_makes_commit_fail() {
         let (store, _guard) = test_store();
-        let mut txn = PgWriteTxn {
-            conn: store.writer().expect("writer"),
-            size: None,
-            state: TxnState::Open,
-        };
-        txn.conn
-            .batch("begin", &store.begin_write_sql)
-            .expect("begin");
+        let mut txn = store.begin().expect("begin");
         txn.append(&entry(0)).expect("append");
         let err = txn
             .run("provoke", |c| c.batch("provoke", "SELECT 1 / 0"))
@@ -982,24 +730,18 @@ mod tests {
     #[test]
     fn failed_commit_leaves_the_writer_usable() {
         let (store, _guard) = test_store();
-        let mut txn = PgWriteTxn {
-            conn: store.writer().expect("writer"),
-            size: None,
-            state: TxnState::Open,
-        };
-        txn.conn
-            .batch("begin", &store.begin_write_sql)
-            .expect("begin");
+        let mut txn = store.begin().expect("begin");
         txn.append(&entry(0)).expect("append");
-        txn.conn
-            .batch(
+        txn.run("provoke", |c| {
+            c.batch(
                 "provoke",
                 "CREATE TEMP TABLE parent (id int PRIMARY KEY);
                  CREATE TEMP TABLE child (id int REFERENCES parent (id)
                      DEFERRABLE INITIALLY DEFERRED);
                  INSERT INTO child VALUES (1);",
             )
-            .expect("violate a deferred constraint");
+        })
+        .expect("violate a deferred constraint");
         let err = Box::new(txn).commit().expect_err("commit must fail");
         assert!(matches!(err, StoreError::Database(ref m) if m.starts_with("commit:")));
 

@@ -43,15 +43,19 @@
 //! build can always read the version and refuse a newer database.
 
 use std::fmt;
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Params, Row, TransactionBehavior, params,
 };
 
+use super::pool::{Pool, Pooled, Reusable};
+use super::sql::{
+    Queries, RawCheckpoint, RawEntry, SchemaState, Snapshot, check_schema_version, lock,
+};
+use super::txn::Txn;
 use super::{
     LogRead, Store, StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey, WriteTxn,
 };
@@ -133,7 +137,7 @@ const SQL_UPDATE_NOTE: &str = "UPDATE checkpoints SET note = ?1 WHERE size = ?2"
 pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
-    idle_readers: Mutex<Vec<Connection>>,
+    readers: Pool<Connection>,
 }
 
 impl SqliteStore {
@@ -151,7 +155,7 @@ impl SqliteStore {
         Ok(Self {
             path,
             writer: Mutex::new(writer),
-            idle_readers: Mutex::new(Vec::new()),
+            readers: Pool::new(IDLE_READERS),
         })
     }
 
@@ -161,28 +165,8 @@ impl SqliteStore {
     }
 
     /// A read-only connection from the pool, returned to it on drop.
-    fn reader(&self) -> StoreResult<PooledReader<'_>> {
-        let idle = lock(&self.idle_readers).pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => open_reader(&self.path)?,
-        };
-        Ok(PooledReader {
-            store: self,
-            conn: Some(conn),
-        })
-    }
-
-    /// Puts a reader back into the pool, unless it is broken or the pool full.
-    fn recycle(&self, conn: Connection) {
-        discard_open_transaction(&conn);
-        if !conn.is_autocommit() {
-            return;
-        }
-        let mut idle = lock(&self.idle_readers);
-        if idle.len() < IDLE_READERS {
-            idle.push(conn);
-        }
+    fn reader(&self) -> StoreResult<Pooled<'_, Connection>> {
+        self.readers.get(|| open_reader(&self.path))
     }
 
     /// The writer connection, outside any transaction.
@@ -203,7 +187,7 @@ impl fmt::Debug for SqliteStore {
 
 impl Store for SqliteStore {
     fn begin_write(&self) -> StoreResult<Box<dyn WriteTxn + '_>> {
-        Ok(Box::new(SqliteWriteTxn::begin(self.writer())?))
+        Ok(Box::new(begin(self.writer())?))
     }
 
     /// The snapshot is taken when this is called, before `f` runs.
@@ -211,10 +195,10 @@ impl Store for SqliteStore {
         &self,
         f: &mut dyn FnMut(&mut dyn LogRead) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        let conn = self.reader()?;
+        let mut conn = self.reader()?;
         conn.execute_batch(SQL_BEGIN_READ)
             .map_err(db_error("begin read transaction"))?;
-        let result = f(&mut SqliteReader { conn: &conn });
+        let result = f(&mut Snapshot(&mut *conn));
         let end = conn
             .execute_batch("COMMIT")
             .map_err(db_error("end read transaction"));
@@ -222,86 +206,30 @@ impl Store for SqliteStore {
     }
 
     fn topic(&self, topic: &[u8], after: u64, limit: usize) -> StoreResult<Vec<u64>> {
-        let params = params![topic, clamp_index(after), clamp_limit(limit)];
-        query_vec(&*self.reader()?, "read topic", SQL_TOPIC, params, |r| {
-            r.get(0)
-        })?
-        .into_iter()
-        .map(decode_index)
-        .collect()
+        self.reader()?.read_topic(topic, after, limit)
     }
 
     fn index_of_leaf_hash(&self, leaf_hash: &Hash) -> StoreResult<Option<u64>> {
-        let conn = self.reader()?;
-        query_opt(
-            &conn,
-            "find leaf hash",
-            SQL_INDEX_OF_LEAF_HASH,
-            [leaf_hash],
-            |r| r.get(0),
-        )?
-        .map(decode_index)
-        .transpose()
+        self.reader()?.read_index_of_leaf_hash(leaf_hash)
     }
 
     fn leaf_hashes(&self, start: u64, end: u64) -> StoreResult<Vec<Hash>> {
-        let params = params![clamp_index(start), clamp_index(end)];
-        query_vec(
-            &*self.reader()?,
-            "read leaf hashes",
-            SQL_LEAF_HASHES,
-            params,
-            |r| r.get(0),
-        )?
-        .into_iter()
-        .map(|hash| decode_hash(hash, "leaf hash"))
-        .collect()
+        self.reader()?.read_leaf_hashes(start, end)
     }
 
     fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
-        let conn = self.reader()?;
-        query_opt(
-            &conn,
-            "read latest checkpoint",
-            SQL_LATEST_CHECKPOINT,
-            [],
-            raw_checkpoint,
-        )?
-        .map(decode_checkpoint)
-        .transpose()
+        self.reader()?.read_latest_checkpoint()
     }
 
     fn checkpoint(&self, size: u64) -> StoreResult<Option<StoredCheckpoint>> {
-        let Ok(size) = i64::try_from(size) else {
-            return Ok(None);
-        };
-        let conn = self.reader()?;
-        query_opt(
-            &conn,
-            "read checkpoint",
-            SQL_CHECKPOINT,
-            [size],
-            raw_checkpoint,
-        )?
-        .map(decode_checkpoint)
-        .transpose()
+        self.reader()?.read_checkpoint(size)
     }
 
     /// Durable when it returns (an autocommit write on the writer
     /// connection). Waits for an open write transaction of this store: do not
     /// call it from a thread that holds one.
     fn update_checkpoint_note(&self, size: u64, note: &[u8]) -> StoreResult<()> {
-        let Ok(size) = i64::try_from(size) else {
-            return Ok(());
-        };
-        let conn = self.writer();
-        execute(
-            &conn,
-            "update checkpoint note",
-            SQL_UPDATE_NOTE,
-            params![note, size],
-        )
-        .map(drop)
+        self.writer().write_checkpoint_note(size, note)
     }
 
     /// Sizes of the database file and its write-ahead log.
@@ -313,211 +241,114 @@ impl Store for SqliteStore {
 }
 
 /// The exclusive write transaction: the writer connection inside
-/// `BEGIN IMMEDIATE`. Dropped without commit, it rolls back.
-struct SqliteWriteTxn<'s> {
-    conn: MutexGuard<'s, Connection>,
-    /// The log size as of now in this transaction, once read.
-    size: Option<u64>,
-    /// Set by a database error: the transaction may be half applied (SQLite
-    /// rolls some errors back on its own), so it refuses everything after.
-    failed: bool,
+/// `BEGIN IMMEDIATE` (SQLite's write lock, across processes).
+fn begin(conn: MutexGuard<'_, Connection>) -> StoreResult<Txn<'_, Connection>> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(db_error("begin write transaction"))?;
+    Ok(Txn::begun(conn))
 }
 
-impl<'s> SqliteWriteTxn<'s> {
-    fn begin(conn: MutexGuard<'s, Connection>) -> StoreResult<Self> {
-        conn.execute_batch("BEGIN IMMEDIATE")
-            .map_err(db_error("begin write transaction"))?;
-        Ok(Self {
-            conn,
-            size: None,
-            failed: false,
+/// The log's statements on a SQLite connection (cached per connection).
+impl Queries for Connection {
+    fn select_size(&mut self) -> StoreResult<i64> {
+        let size = query_opt(self, "read size", SQL_SIZE, [], |r| r.get(0))?;
+        Ok(size.unwrap_or(0))
+    }
+
+    fn select_entries(&mut self, start: i64, end: i64) -> StoreResult<Vec<RawEntry>> {
+        query_vec(
+            self,
+            "read entries",
+            SQL_ENTRIES,
+            params![start, end],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+    }
+
+    fn select_index_of_record(&mut self, record_id: &[u8; 32]) -> StoreResult<Option<i64>> {
+        query_opt(self, "find record", SQL_INDEX_OF_RECORD, [record_id], |r| {
+            r.get(0)
         })
     }
 
-    /// Runs `op` on the connection unless the transaction already failed,
-    /// and marks it failed if `op` hits a database error.
-    fn run<T>(
-        &mut self,
-        op: &'static str,
-        f: impl FnOnce(&Connection) -> StoreResult<T>,
-    ) -> StoreResult<T> {
-        if self.failed {
-            return Err(StoreError::Database(format!(
-                "{op}: the transaction was aborted by an earlier database error"
-            )));
-        }
-        let result = f(&self.conn);
-        if let Err(StoreError::Database(_)) = result {
-            self.failed = true;
-        }
-        result
+    fn select_unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<i64>> {
+        let params = params![key.namespace, key.key];
+        query_opt(self, "find unique key", SQL_UNIQUE_HOLDER, params, |r| {
+            r.get(0)
+        })
     }
 
-    /// The size, read once per transaction and then kept up to date.
-    fn current_size(&mut self) -> StoreResult<u64> {
-        if let Some(size) = self.size {
-            return Ok(size);
-        }
-        let size = self.run("read size", read_size)?;
-        self.size = Some(size);
-        Ok(size)
+    fn select_topic(&mut self, topic: &[u8], after: i64, limit: i64) -> StoreResult<Vec<i64>> {
+        let params = params![topic, after, limit];
+        query_vec(self, "read topic", SQL_TOPIC, params, |r| r.get(0))
     }
 
-    /// `index` as a database integer, if an entry exists there.
-    fn logged_index(&mut self, op: &'static str, index: u64) -> StoreResult<i64> {
-        let size = self.current_size()?;
-        if index >= size {
-            return Err(StoreError::Corrupt(format!(
-                "{op}: no entry at index {index} (log size {size})"
-            )));
-        }
-        encode_index(op, index)
-    }
-}
-
-impl LogRead for SqliteWriteTxn<'_> {
-    fn size(&mut self) -> StoreResult<u64> {
-        self.current_size()
+    fn select_index_of_leaf_hash(&mut self, leaf_hash: &Hash) -> StoreResult<Option<i64>> {
+        let sql = SQL_INDEX_OF_LEAF_HASH;
+        query_opt(self, "find leaf hash", sql, [leaf_hash], |r| r.get(0))
     }
 
-    fn entries(&mut self, start: u64, end: u64) -> StoreResult<Vec<StoredEntry>> {
-        self.run("read entries", |c| read_entries(c, start, end))
+    fn select_leaf_hashes(&mut self, start: i64, end: i64) -> StoreResult<Vec<Vec<u8>>> {
+        let params = params![start, end];
+        query_vec(self, "read leaf hashes", SQL_LEAF_HASHES, params, |r| {
+            r.get(0)
+        })
     }
 
-    fn index_of_record(&mut self, record_id: &[u8; 32]) -> StoreResult<Option<u64>> {
-        self.run("find record", |c| read_index_of_record(c, record_id))
+    fn select_latest_checkpoint(&mut self) -> StoreResult<Option<RawCheckpoint>> {
+        let sql = SQL_LATEST_CHECKPOINT;
+        query_opt(self, "read latest checkpoint", sql, [], raw_checkpoint)
     }
 
-    fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>> {
-        self.run("find unique key", |c| read_unique_holder(c, key))
+    fn select_checkpoint(&mut self, size: i64) -> StoreResult<Option<RawCheckpoint>> {
+        query_opt(
+            self,
+            "read checkpoint",
+            SQL_CHECKPOINT,
+            [size],
+            raw_checkpoint,
+        )
     }
-}
 
-impl WriteTxn for SqliteWriteTxn<'_> {
-    fn append(&mut self, entry: &StoredEntry) -> StoreResult<()> {
-        let size = self.current_size()?;
-        if entry.index != size {
-            return Err(StoreError::Corrupt(format!(
-                "append: entry index {} is not the log size {size}",
-                entry.index
-            )));
-        }
-        let idx = encode_index("append", entry.index)?;
+    fn insert_entry(&mut self, idx: i64, entry: &StoredEntry) -> StoreResult<u64> {
         let params = params![idx, entry.record_id, entry.leaf_hash, entry.leaf];
-        let inserted = self.run("append", |c| execute(c, "append", SQL_APPEND, params))?;
-        if inserted == 0 {
-            return Err(StoreError::Corrupt(
-                "append: an entry with this record id is already logged".into(),
-            ));
-        }
-        self.size = Some(size + 1);
-        Ok(())
+        execute(self, "append", SQL_APPEND, params)
     }
 
-    fn claim_unique(&mut self, key: &UniqueKey, index: u64) -> StoreResult<()> {
-        check_namespace("claim unique key", &key.namespace)?;
-        let idx = self.logged_index("claim unique key", index)?;
+    fn insert_unique(&mut self, key: &UniqueKey, idx: i64) -> StoreResult<u64> {
         let params = params![key.namespace, key.key, idx];
-        let claimed = self.run("claim unique key", |c| {
-            execute(c, "claim unique key", SQL_CLAIM_UNIQUE, params)
-        })?;
-        if claimed == 0 {
-            return Err(StoreError::Corrupt(
-                "claim unique key: the key is already held".into(),
-            ));
-        }
-        Ok(())
+        execute(self, "claim unique key", SQL_CLAIM_UNIQUE, params)
     }
 
-    fn tag(&mut self, topic: &[u8], index: u64) -> StoreResult<()> {
-        let idx = self.logged_index("tag", index)?;
-        self.run("tag", |c| execute(c, "tag", SQL_TAG, params![topic, idx]))
-            .map(drop)
+    fn insert_topic(&mut self, topic: &[u8], idx: i64) -> StoreResult<()> {
+        execute(self, "tag", SQL_TAG, params![topic, idx]).map(drop)
     }
 
-    fn put_checkpoint(&mut self, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
-        let size = self.current_size()?;
-        if checkpoint.size > size {
-            return Err(StoreError::Corrupt(format!(
-                "put checkpoint: size {} is past the log size {size}",
-                checkpoint.size
-            )));
-        }
-        let params = params![
-            encode_index("put checkpoint", checkpoint.size)?,
-            checkpoint.root,
-            checkpoint.note
-        ];
-        self.run("put checkpoint", |c| {
-            execute(c, "put checkpoint", SQL_PUT_CHECKPOINT, params)
-        })
-        .map(drop)
+    fn upsert_checkpoint(&mut self, size: i64, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
+        let params = params![size, checkpoint.root, checkpoint.note];
+        execute(self, "put checkpoint", SQL_PUT_CHECKPOINT, params).map(drop)
     }
 
-    fn commit(self: Box<Self>) -> StoreResult<()> {
-        if self.failed {
-            return Err(StoreError::Database(
-                "commit: the transaction was aborted by an earlier database error".into(),
-            ));
-        }
-        // On failure `Drop` rolls back whatever SQLite left open.
-        self.conn
-            .execute_batch("COMMIT")
-            .map_err(db_error("commit"))
+    fn update_note(&mut self, size: i64, note: &[u8]) -> StoreResult<()> {
+        let params = params![note, size];
+        execute(self, "update checkpoint note", SQL_UPDATE_NOTE, params).map(drop)
+    }
+
+    /// On failure the transaction's `Drop` rolls back whatever SQLite left open.
+    fn commit(&mut self) -> StoreResult<()> {
+        self.execute_batch("COMMIT").map_err(db_error("commit"))
+    }
+
+    fn rollback(&mut self) {
+        discard_open_transaction(self);
     }
 }
 
-impl Drop for SqliteWriteTxn<'_> {
-    fn drop(&mut self) {
-        discard_open_transaction(&self.conn);
-    }
-}
-
-/// [`LogRead`] inside a read transaction on a pooled connection.
-struct SqliteReader<'c> {
-    conn: &'c Connection,
-}
-
-impl LogRead for SqliteReader<'_> {
-    fn size(&mut self) -> StoreResult<u64> {
-        read_size(self.conn)
-    }
-
-    fn entries(&mut self, start: u64, end: u64) -> StoreResult<Vec<StoredEntry>> {
-        read_entries(self.conn, start, end)
-    }
-
-    fn index_of_record(&mut self, record_id: &[u8; 32]) -> StoreResult<Option<u64>> {
-        read_index_of_record(self.conn, record_id)
-    }
-
-    fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>> {
-        read_unique_holder(self.conn, key)
-    }
-}
-
-/// A read-only connection borrowed from the store's pool.
-struct PooledReader<'s> {
-    store: &'s SqliteStore,
-    /// Always `Some` until dropped.
-    conn: Option<Connection>,
-}
-
-impl Deref for PooledReader<'_> {
-    type Target = Connection;
-
-    fn deref(&self) -> &Connection {
-        self.conn
-            .as_ref()
-            .expect("a pooled reader holds its connection until dropped")
-    }
-}
-
-impl Drop for PooledReader<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            self.store.recycle(conn);
-        }
+/// Pooled readers are handed out only outside a transaction.
+impl Reusable for Connection {
+    fn reusable(&mut self) -> bool {
+        discard_open_transaction(self);
+        self.is_autocommit()
     }
 }
 
@@ -566,68 +397,13 @@ fn init_schema(conn: &mut Connection) -> StoreResult<()> {
         .query_row(SQL_GET_VERSION, [], |row| row.get(0))
         .optional()
         .map_err(db_error("read schema version"))?;
-    if check_schema_version(found)? == SchemaState::Missing {
+    if check_schema_version(found, SCHEMA_VERSION)? == SchemaState::Missing {
         tx.execute_batch(CREATE_TABLES)
             .map_err(db_error("create tables"))?;
         tx.execute(SQL_SET_VERSION, [SCHEMA_VERSION])
             .map_err(db_error("write schema version"))?;
     }
     tx.commit().map_err(db_error("commit schema setup"))
-}
-
-/// Whether the database still needs its tables.
-#[derive(Debug, PartialEq, Eq)]
-enum SchemaState {
-    Missing,
-    Current,
-}
-
-fn check_schema_version(found: Option<i64>) -> StoreResult<SchemaState> {
-    let supported = i64::from(SCHEMA_VERSION);
-    match found {
-        None => Ok(SchemaState::Missing),
-        Some(version) if version == supported => Ok(SchemaState::Current),
-        Some(version) if version > supported => Err(StoreError::SchemaVersion {
-            found: u32::try_from(version).unwrap_or(u32::MAX),
-            supported: SCHEMA_VERSION,
-        }),
-        Some(_) => Err(StoreError::Corrupt("invalid stored schema version".into())),
-    }
-}
-
-fn read_size(conn: &Connection) -> StoreResult<u64> {
-    let size = query_opt(conn, "read size", SQL_SIZE, [], |r| r.get(0))?;
-    decode_index(size.unwrap_or(0))
-}
-
-fn read_entries(conn: &Connection, start: u64, end: u64) -> StoreResult<Vec<StoredEntry>> {
-    let params = params![clamp_index(start), clamp_index(end)];
-    query_vec(conn, "read entries", SQL_ENTRIES, params, |row| {
-        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-    })?
-    .into_iter()
-    .map(decode_entry)
-    .collect()
-}
-
-fn read_index_of_record(conn: &Connection, record_id: &[u8; 32]) -> StoreResult<Option<u64>> {
-    query_opt(conn, "find record", SQL_INDEX_OF_RECORD, [record_id], |r| {
-        r.get(0)
-    })?
-    .map(decode_index)
-    .transpose()
-}
-
-fn read_unique_holder(conn: &Connection, key: &UniqueKey) -> StoreResult<Option<u64>> {
-    if key.namespace.contains('\0') {
-        return Ok(None);
-    }
-    let params = params![key.namespace, key.key];
-    query_opt(conn, "find unique key", SQL_UNIQUE_HOLDER, params, |r| {
-        r.get(0)
-    })?
-    .map(decode_index)
-    .transpose()
 }
 
 /// Runs a cached statement and collects every row through `map`.
@@ -663,9 +439,10 @@ fn execute<P: Params>(
     op: &'static str,
     sql: &str,
     params: P,
-) -> StoreResult<usize> {
+) -> StoreResult<u64> {
     conn.prepare_cached(sql)
         .and_then(|mut stmt| stmt.execute(params))
+        .map(|rows| rows as u64)
         .map_err(db_error(op))
 }
 
@@ -677,13 +454,6 @@ fn discard_open_transaction(conn: &Connection) {
         // Ignored on purpose: see above.
         let _ = conn.execute_batch("ROLLBACK");
     }
-}
-
-/// Locks a mutex, recovering from poisoning: what it guards is a
-/// connection, and every user first rolls back any transaction a panicking
-/// holder left open.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn file_len(path: &Path) -> StoreResult<u64> {
@@ -700,63 +470,8 @@ fn db_error(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |e| StoreError::Database(format!("{op}: {e}"))
 }
 
-/// Namespaces are text labels: NUL bytes are refused (as on PostgreSQL).
-fn check_namespace(op: &'static str, namespace: &str) -> StoreResult<()> {
-    if namespace.contains('\0') {
-        return Err(StoreError::Corrupt(format!(
-            "{op}: the namespace contains a NUL byte"
-        )));
-    }
-    Ok(())
-}
-
-/// An index to write, which must fit the database's signed 64-bit integers.
-fn encode_index(op: &'static str, index: u64) -> StoreResult<i64> {
-    i64::try_from(index)
-        .map_err(|_| StoreError::Corrupt(format!("{op}: index {index} is out of range")))
-}
-
-/// A bound to query with: past `i64::MAX` nothing is stored anyway.
-fn clamp_index(index: u64) -> i64 {
-    i64::try_from(index).unwrap_or(i64::MAX)
-}
-
-fn clamp_limit(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
-}
-
-fn decode_index(value: i64) -> StoreResult<u64> {
-    u64::try_from(value).map_err(|_| StoreError::Corrupt("negative index stored".into()))
-}
-
-fn decode_hash(bytes: Vec<u8>, what: &'static str) -> StoreResult<Hash> {
-    Hash::try_from(bytes.as_slice())
-        .map_err(|_| StoreError::Corrupt(format!("stored {what} is not 32 bytes")))
-}
-
-type RawEntry = (i64, Vec<u8>, Vec<u8>, Vec<u8>);
-
-fn decode_entry((index, record_id, leaf_hash, leaf): RawEntry) -> StoreResult<StoredEntry> {
-    Ok(StoredEntry {
-        index: decode_index(index)?,
-        record_id: decode_hash(record_id, "record id")?,
-        leaf_hash: decode_hash(leaf_hash, "leaf hash")?,
-        leaf,
-    })
-}
-
-type RawCheckpoint = (i64, Vec<u8>, Vec<u8>);
-
 fn raw_checkpoint(row: &Row<'_>) -> rusqlite::Result<RawCheckpoint> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-}
-
-fn decode_checkpoint((size, root, note): RawCheckpoint) -> StoreResult<StoredCheckpoint> {
-    Ok(StoredCheckpoint {
-        size: decode_index(size)?,
-        root: decode_hash(root, "checkpoint root")?,
-        note,
-    })
 }
 
 #[cfg(test)]
@@ -785,16 +500,18 @@ mod tests {
             .execute_batch("PRAGMA foreign_keys = ON")
             .expect("enable foreign keys");
 
-        let mut txn = SqliteWriteTxn::begin(store.writer()).expect("begin");
+        let mut txn = begin(store.writer()).expect("begin");
         txn.append(&entry(0)).expect("append");
-        txn.conn
-            .execute_batch(
+        txn.run("provoke", |c| {
+            c.execute_batch(
                 "CREATE TEMP TABLE parent (id INTEGER PRIMARY KEY);
                  CREATE TEMP TABLE child (id INTEGER REFERENCES parent (id)
                      DEFERRABLE INITIALLY DEFERRED);
                  INSERT INTO child VALUES (1);",
             )
-            .expect("violate a deferred constraint");
+            .map_err(db_error("provoke"))
+        })
+        .expect("violate a deferred constraint");
         let err = Box::new(txn).commit().expect_err("commit must fail");
         assert!(matches!(err, StoreError::Database(ref m) if m.starts_with("commit:")));
 
@@ -811,7 +528,7 @@ mod tests {
     fn database_error_aborts_the_transaction() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(dir.path()).expect("open");
-        let mut txn = SqliteWriteTxn::begin(store.writer()).expect("begin");
+        let mut txn = begin(store.writer()).expect("begin");
         txn.append(&entry(0)).expect("append");
         let err = txn
             .run("provoke", |c| {

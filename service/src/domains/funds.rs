@@ -38,6 +38,7 @@ use zkaudit_ledger::funds::{
     FundsRuleError, Period, REPORT, REPORT_PART, period_key,
 };
 use zkaudit_ledger::record::{Author, Record};
+use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
 use zkaudit_verifier::funds::{FUNDS_BUNDLE_FORMAT, FundsBundle, verify_report_tail};
 
@@ -59,7 +60,7 @@ pub struct ShapeKey {
 
 /// The funds domain.
 pub struct FundsDomain {
-    book: Mutex<Option<FundsBook>>,
+    book: Replayed<FundsBook>,
     data_dir: PathBuf,
     keys: Mutex<HashMap<FundsShape, Arc<ShapeKey>>>,
 }
@@ -114,7 +115,7 @@ impl FundsDomain {
     /// Serves public funds; parameter caches live in `data_dir`.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
-            book: Mutex::new(None),
+            book: Replayed::new(),
             data_dir,
             keys: Mutex::new(HashMap::new()),
         }
@@ -127,10 +128,8 @@ impl FundsDomain {
         state: &AppState,
         f: impl FnOnce(&FundsBook) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let mut guard = self.book.lock().map_err(ApiError::internal)?;
-        let book = guard.get_or_insert_with(FundsBook::new);
-        super::replay_topic(state, TOPIC_FUNDS, book)?;
-        f(book)
+        self.book
+            .with(&**state.sequencer().store(), TOPIC_FUNDS, FundsBook::new, f)
     }
 
     /// Prepares, on a background thread, the parameters and verifying key
@@ -179,15 +178,6 @@ impl FundsDomain {
         let key = Arc::new(ShapeKey { params, vk });
         keys.insert(shape, key.clone());
         Ok(key)
-    }
-}
-
-impl crate::domains::Book for FundsBook {
-    fn applied_up_to(&self) -> u64 {
-        self.applied_up_to()
-    }
-    fn apply(&mut self, index: u64, record: &Record) {
-        self.apply(index, record)
     }
 }
 

@@ -20,8 +20,6 @@
 //! `GET /v1/health/patients/{patient}/access-log` hand out the entries with
 //! inclusion proofs (an [`Extract`]) for offline checking.
 
-use std::sync::Mutex;
-
 use axum::Json;
 use axum::extract::State;
 use base64::Engine as _;
@@ -37,6 +35,7 @@ use zkaudit_ledger::health::{
     verify_trace,
 };
 use zkaudit_ledger::record::Record;
+use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
 use zkaudit_verifier::health::{EXTRACT_FORMAT, Extract, ExtractEntry, MAX_EXTRACT_ENTRIES};
 
@@ -60,7 +59,7 @@ fn patient_topic(patient_hex: &str) -> Vec<u8> {
 /// The health domain: the replayed [`HealthBook`].
 #[derive(Default)]
 pub struct HealthDomain {
-    book: Mutex<Option<HealthBook>>,
+    book: Replayed<HealthBook>,
 }
 
 impl HealthDomain {
@@ -75,22 +74,8 @@ impl HealthDomain {
         state: &AppState,
         f: impl FnOnce(&HealthBook) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let mut guard = self.book.lock().map_err(ApiError::internal)?;
-        let book = guard.get_or_insert_with(HealthBook::new);
-        let store = state.sequencer().store();
-        loop {
-            let indices = store
-                .topic(TOPIC_ALL, book.applied_up_to(), 1024)
-                .map_err(ApiError::internal)?;
-            let Some(&last) = indices.last() else { break };
-            for (index, record) in load_records(state, &indices)? {
-                book.apply(index, &record);
-            }
-            if book.applied_up_to() <= last {
-                return Err(ApiError::internal("health replay did not advance"));
-            }
-        }
-        f(book)
+        self.book
+            .with(&**state.sequencer().store(), TOPIC_ALL, HealthBook::new, f)
     }
 }
 

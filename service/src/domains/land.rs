@@ -4,11 +4,12 @@
 //! The registrar (an authority granted `land/*` and the title registry's
 //! `identity/*` kinds) writes every land record through
 //! `POST /v1/log/entries`; owners, buyers and lienholders take part by
-//! signing the terms the record carries. Titles are replayed inside the
-//! identity domain's [`RegistryBook`](zkaudit_ledger::identity::RegistryBook)
-//! because a registration or transfer also changes the parcel's title
-//! registry: one log entry, one replay, one lock — the title history and the
-//! registry cannot disagree.
+//! signing the terms the record carries. Titles are replayed with the
+//! identity registries, in the identity domain's
+//! [`Registries`](zkaudit_ledger::registries::Registries), because a
+//! registration or transfer also changes the parcel's title registry: one
+//! log entry, one replay, one lock — the title history and the registry
+//! cannot disagree.
 
 use axum::Json;
 use axum::extract::State;
@@ -16,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zkaudit_ledger::identity::{RegistryBook, fr_from_bytes};
+use zkaudit_ledger::codec::fr_from_bytes;
+use zkaudit_ledger::identity::RegistryBook;
 use zkaudit_ledger::land::{
     DOMAIN, LIEN_REGISTER, LIEN_RELEASE, LandError, PARCEL_REGISTER, Parcel, TITLE_TRANSFER,
     version_key,
@@ -78,7 +80,7 @@ impl Domain for LandDomain {
     }
 
     fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
-        let (checked, change) = identity(state)?.with_book(state, |book| {
+        let (checked, change) = identity(state)?.with_registries(state, |book| {
             let checked = book.titles().check(record).map_err(land_refused)?;
             let change = book.titles().credential_change(&checked);
             if let Some(change) = &change {
@@ -225,12 +227,12 @@ async fn with_parcel<T: Send + 'static>(
 ) -> ApiResult<T> {
     let state = state.clone();
     blocking_api(move || {
-        identity(&state)?.with_book(&state, |book| {
+        identity(&state)?.with_registries(&state, |book| {
             let parcel = book
                 .titles()
                 .get(&id)
                 .ok_or_else(|| ApiError::not_found(format!("no parcel {id:?}")))?;
-            f(&state, book, parcel)
+            f(&state, book.identity(), parcel)
         })
     })
     .await

@@ -9,17 +9,18 @@
 //! ballot circuit's key, the joint election key, the tally).
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_circuits::ballot::{BallotShape, public_inputs};
+use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::election::{
     BALLOT, Ballot, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, Election, ElectionBook,
     ElectionError, ElectionSpec, KEY, PHASE, TALLY, ballot_statement,
 };
-use zkaudit_ledger::identity::{CIRCUIT_KEY, RegistryBook, fr_from_bytes};
+use zkaudit_ledger::identity::{CIRCUIT_KEY, RegistryBook};
 use zkaudit_ledger::record::Record;
+use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
 use zkaudit_verifier::groth16;
 
@@ -52,7 +53,7 @@ impl KeyedShape for BallotShape {
 
 /// The election domain.
 pub struct ElectionDomain {
-    book: Mutex<Option<ElectionBook>>,
+    book: Replayed<ElectionBook>,
     keys: ShapeKeys,
 }
 
@@ -60,7 +61,7 @@ impl ElectionDomain {
     /// Serves elections; ballot circuit keys live in `key_dir`.
     pub fn new(key_dir: PathBuf) -> Self {
         Self {
-            book: Mutex::new(None),
+            book: Replayed::new(),
             keys: ShapeKeys::new(key_dir),
         }
     }
@@ -77,10 +78,13 @@ impl ElectionDomain {
         state: &AppState,
         f: impl FnOnce(&ElectionBook) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let mut guard = self.book.lock().map_err(ApiError::internal)?;
-        let book = guard.get_or_insert_with(|| ElectionBook::new(state.log_signer().public_key()));
-        super::replay_topic(state, TOPIC_ALL, book)?;
-        f(book)
+        let log_key = state.log_signer().public_key();
+        self.book.with(
+            &**state.sequencer().store(),
+            TOPIC_ALL,
+            || ElectionBook::new(log_key),
+            f,
+        )
     }
 
     /// The identity domain (registries and circuit keys).

@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zkaudit_circuits::eligibility::{EligibilityPublic, EligibilityShape, public_inputs};
 use zkaudit_circuits::fr_from_decimal;
+use zkaudit_ledger::codec::{fr_from_bytes, fr_to_bytes};
 use zkaudit_ledger::identity::{
     CLAIM, Claim, DOMAIN, IdentityError, RegistryBook, ScopeSpec, claim_message_field,
-    fr_from_bytes, fr_to_bytes,
 };
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
@@ -83,8 +83,8 @@ pub fn claim_statement(
     let scope = scope.clone();
     let public = EligibilityPublic {
         shape,
-        root: fr_from_bytes("root", &claim.root).map_err(refused)?,
-        nullifier: fr_from_bytes("nullifier", &claim.nullifier).map_err(refused)?,
+        root: fr_from_bytes("root", &claim.root).map_err(|e| refused(e.into()))?,
+        nullifier: fr_from_bytes("nullifier", &claim.nullifier).map_err(|e| refused(e.into()))?,
         scope: scope.scope_field(),
         message: claim_message_field(&scope.id, &claim.message),
         predicates: scope.predicates.clone(),

@@ -4,11 +4,11 @@
 //! Issuers write `identity/registry.create`, `credential.issue` and
 //! `credential.revoke` records (signed, through `POST /v1/log/entries`).
 //! After each change the log writes `identity/registry.root` itself. The
-//! registries are a [`RegistryBook`] replayed from the log, so every
-//! process sharing a database derives the same state.
+//! registries are a [`RegistryBook`] replayed from the log (with the land
+//! records that change title registries: [`Registries`]), so every process
+//! sharing a database derives the same state.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use axum::Json;
 use axum::extract::State;
@@ -23,6 +23,8 @@ use zkaudit_ledger::identity::{
     SCOPE_CREATE, ScopeSpec,
 };
 use zkaudit_ledger::record::Record;
+use zkaudit_ledger::registries::Registries;
+use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
 
 use super::{Authorisation, Domain};
@@ -37,7 +39,7 @@ pub const TOPIC_ALL: &[u8] = b"identity";
 
 /// The identity domain: replayed registries and the circuit keys.
 pub struct IdentityDomain {
-    book: Mutex<Option<RegistryBook>>,
+    book: Replayed<Registries>,
     keys: keys::ShapeKeys,
 }
 
@@ -45,7 +47,7 @@ impl IdentityDomain {
     /// The domain, with circuit keys kept in `key_dir`.
     pub fn new(key_dir: PathBuf) -> Self {
         Self {
-            book: Mutex::new(None),
+            book: Replayed::new(),
             keys: keys::ShapeKeys::new(key_dir),
         }
     }
@@ -62,16 +64,23 @@ impl IdentityDomain {
         state: &AppState,
         f: impl FnOnce(&RegistryBook) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let mut guard = self.book.lock().map_err(ApiError::internal)?;
-        let book = guard.get_or_insert_with(|| RegistryBook::new(state.log_signer().public_key()));
-        sync(book, state)?;
-        f(book)
+        self.with_registries(state, |registries| f(registries.identity()))
     }
-}
 
-/// Applies every identity record logged since the book's last sync.
-fn sync(book: &mut RegistryBook, state: &AppState) -> ApiResult<()> {
-    super::replay_topic(state, TOPIC_ALL, book)
+    /// [`with_book`](Self::with_book) with the land titles too.
+    pub fn with_registries<T>(
+        &self,
+        state: &AppState,
+        f: impl FnOnce(&Registries) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let log_key = state.log_signer().public_key();
+        self.book.with(
+            &**state.sequencer().store(),
+            TOPIC_ALL,
+            || Registries::new(log_key),
+            f,
+        )
+    }
 }
 
 /// An identity rule's refusal as an API error.

@@ -1,22 +1,6 @@
-//! C2SP signed notes: keys, checkpoints and cosignatures.
-//!
-//! * [`signed-note`](https://c2sp.org/signed-note): the note container, the
-//!   verifier key strings `name+keyid+base64(type ‖ public key)` and the
-//!   private key strings `PRIVATE+KEY+name+keyid+base64(type ‖ seed)`. The
-//!   container (parsing, signature lines, the signature check loop) is the
-//!   [`signed_note`] crate's, a port of Go's `golang.org/x/mod/sumdb/note`.
-//! * [`tlog-checkpoint`](https://c2sp.org/tlog-checkpoint): the [`Checkpoint`]
-//!   body, signed by the log's Ed25519 key (signature type `0x01`) whose key
-//!   name is the checkpoint origin.
-//! * [`tlog-cosignature`](https://c2sp.org/tlog-cosignature): Ed25519
-//!   `cosignature/v1` witness cosignatures (signature type `0x04`).
-//!
-//! Key strings are parsed strictly: the key ID must be eight lowercase hex
-//! digits and match the key, base64 must be canonical (standard alphabet,
-//! padded), the key material must have exactly the expected length, and
-//! small-order (weak) Ed25519 public keys are refused. Private key material
-//! never appears in an error message or in `Debug` output, and is zeroized when
-//! dropped.
+//! Keys: signature types and key IDs, verifier keys, the log's note
+//! signing key and witnesses' cosigner keys, their strict string forms, and
+//! the messages each signs.
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,11 +10,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use rand_core::{CryptoRng, RngCore};
 use signed_note::{Note, Signature as NoteSignature, VerifierList};
-/// The wrapper private key strings come in (wipes them on drop),
-/// re-exported so callers need no `zeroize` dependency of their own.
-pub use zeroize::Zeroizing;
+use zeroize::Zeroizing;
 
-use crate::merkle::Hash;
+use super::{MAX_COSIGNATURE_TIMESTAMP, NoteError};
 
 /// Prefix of every private key string.
 const PRIVATE_KEY_PREFIX: &str = "PRIVATE+KEY+";
@@ -40,111 +22,6 @@ const COSIGNATURE_V1_HEADER: &str = "cosignature/v1\n";
 const TIMESTAMP_LEN: usize = 8;
 /// Length of an Ed25519 public key or seed.
 const ED25519_KEY_LEN: usize = 32;
-
-/// The largest timestamp a cosignature may carry (tlog-cosignature: it MUST
-/// NOT exceed 2^63 - 1).
-pub const MAX_COSIGNATURE_TIMESTAMP: u64 = i64::MAX as u64;
-
-/// The most signature lines a note may carry; the same bound
-/// [`signed_note`] applies when it parses a note.
-pub const MAX_NOTE_SIGNATURES: usize = 100;
-
-/// Errors from parsing keys, checkpoints and notes, and from checking their
-/// signatures.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum NoteError {
-    /// A key name is empty or contains a Unicode space or a `+`.
-    #[error("invalid key name")]
-    InvalidKeyName,
-    /// A key string is not of the form its kind requires.
-    #[error("malformed key string")]
-    MalformedKey,
-    /// A key string's key ID is not the one its name and key imply.
-    #[error("key id does not match the key")]
-    KeyIdMismatch,
-    /// A key string uses a signature type this crate does not support.
-    #[error("unsupported signature type 0x{0:02x}")]
-    UnsupportedKeyType(u8),
-    /// A key of one signature type was given where another was required.
-    #[error("wrong key type: expected {expected}, found {found}")]
-    WrongKeyType {
-        /// The type the operation needs.
-        expected: KeyType,
-        /// The type of the key given.
-        found: KeyType,
-    },
-    /// A public key is a small-order point, for which signatures prove nothing.
-    #[error("weak public key")]
-    WeakKey,
-    /// The bytes are not a well-formed signed note, or a signature line is
-    /// malformed.
-    #[error("malformed signed note")]
-    MalformedNote,
-    /// A note carries more signatures than [`MAX_NOTE_SIGNATURES`].
-    #[error("note has more than {MAX_NOTE_SIGNATURES} signatures")]
-    TooManySignatures,
-    /// The note text is not a well-formed checkpoint body.
-    #[error("malformed checkpoint: {0}")]
-    MalformedCheckpoint(&'static str),
-    /// The checkpoint origin is not the name of the log key.
-    #[error("checkpoint origin {origin:?} is not the log key name {key_name:?}")]
-    OriginMismatch {
-        /// The checkpoint's origin line.
-        origin: String,
-        /// The name of the log key it was checked against.
-        key_name: String,
-    },
-    /// None of the note's signatures is by a trusted key.
-    #[error("note has no signature by a trusted key")]
-    NoTrustedSignature,
-    /// A signature by a trusted key does not verify.
-    #[error("invalid signature by key {name}+{key_id:08x}")]
-    InvalidSignature {
-        /// Name of the key.
-        name: String,
-        /// ID of the key.
-        key_id: u32,
-    },
-    /// Two different trusted keys share a name and key ID.
-    #[error("ambiguous key {name}+{key_id:08x}")]
-    AmbiguousKey {
-        /// Name of the keys.
-        name: String,
-        /// ID of the keys.
-        key_id: u32,
-    },
-    /// A cosignature timestamp exceeds [`MAX_COSIGNATURE_TIMESTAMP`].
-    #[error("cosignature timestamp out of range")]
-    TimestampOutOfRange,
-    /// Producing a signature failed.
-    #[error("signing failed")]
-    Signing,
-}
-
-impl From<signed_note::NoteError> for NoteError {
-    fn from(err: signed_note::NoteError) -> Self {
-        use signed_note::{NoteError as E, VerificationError as V};
-        match err {
-            E::MalformedNote => Self::MalformedNote,
-            E::InvalidSigner => Self::InvalidKeyName,
-            E::InvalidSignature { name, id } => Self::InvalidSignature { name, key_id: id },
-            // VerifierList only hands out verifiers whose name and ID match.
-            E::MismatchedVerifier => Self::MalformedNote,
-            E::UnverifiedNote | E::VerificationError(V::UnknownKey { .. }) => {
-                Self::NoTrustedSignature
-            }
-            E::VerificationError(V::AmbiguousKey { name, id }) => {
-                Self::AmbiguousKey { name, key_id: id }
-            }
-            E::SignatureError(_) => Self::Signing,
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Key types and key IDs
-// ---------------------------------------------------------------------------
 
 /// The signed-note signature types zkaudit uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -243,10 +120,6 @@ fn decode_public_key(bytes: &[u8; ED25519_KEY_LEN]) -> Result<VerifyingKey, Note
     }
     Ok(key)
 }
-
-// ---------------------------------------------------------------------------
-// Verifier keys
-// ---------------------------------------------------------------------------
 
 /// A parsed verifier key (`name+keyid+base64(type ‖ public key)`) of either
 /// supported type. It implements [`signed_note::Verifier`], so it plugs into
@@ -369,7 +242,7 @@ fn verify_ed25519(key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> bool {
 }
 
 /// Splits `timestamp (8 bytes, big-endian) ‖ Ed25519 signature (64 bytes)`.
-fn split_timestamped_signature(sig: &[u8]) -> Option<(u64, &[u8])> {
+pub(super) fn split_timestamped_signature(sig: &[u8]) -> Option<(u64, &[u8])> {
     if sig.len() != TIMESTAMP_LEN + Signature::BYTE_SIZE {
         return None;
     }
@@ -377,10 +250,6 @@ fn split_timestamped_signature(sig: &[u8]) -> Option<(u64, &[u8])> {
     let timestamp = u64::from_be_bytes(timestamp.try_into().ok()?);
     (timestamp <= MAX_COSIGNATURE_TIMESTAMP).then_some((timestamp, signature))
 }
-
-// ---------------------------------------------------------------------------
-// Signing keys
-// ---------------------------------------------------------------------------
 
 /// A named Ed25519 signing key of one signature type. Shared by
 /// [`NoteSigningKey`] and [`CosignerKey`]; the seed is zeroized on drop (by
@@ -630,203 +499,11 @@ pub fn cosignature_message(note_text: &[u8], timestamp: u64) -> Vec<u8> {
     message
 }
 
-// ---------------------------------------------------------------------------
-// Checkpoints
-// ---------------------------------------------------------------------------
-
-/// A C2SP `tlog-checkpoint` body: the log's origin, tree size and root hash,
-/// plus optional extension lines.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Checkpoint {
-    /// The log's identity; also the name of the log's signing key.
-    pub origin: String,
-    /// The number of leaves in the tree.
-    pub size: u64,
-    /// The RFC 6962 root hash at `size`.
-    pub root: Hash,
-    /// Extension lines, without their newlines (NOT RECOMMENDED by the spec).
-    pub extensions: Vec<String>,
-}
-
-impl Checkpoint {
-    /// A checkpoint without extension lines.
-    pub fn new(origin: impl Into<String>, size: u64, root: Hash) -> Self {
-        Self {
-            origin: origin.into(),
-            size,
-            root,
-            extensions: Vec::new(),
-        }
-    }
-
-    /// The note text: `origin\nsize\nbase64(root)\n` then each extension line
-    /// followed by `\n`.
-    pub fn to_body(&self) -> String {
-        let mut body = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            BASE64.encode(self.root)
-        );
-        for line in &self.extensions {
-            body.push_str(line);
-            body.push('\n');
-        }
-        body
-    }
-
-    /// Parses a note text strictly; `parse_body(b).to_body() == b` for every
-    /// accepted `b`.
-    pub fn parse_body(body: &str) -> Result<Self, NoteError> {
-        let lines = body
-            .strip_suffix('\n')
-            .ok_or(NoteError::MalformedCheckpoint("missing final newline"))?;
-        if lines.chars().any(|c| c < '\u{20}' && c != '\n') {
-            return Err(NoteError::MalformedCheckpoint("control character"));
-        }
-        let mut lines = lines.split('\n');
-        let origin = parse_origin(lines.next())?;
-        let size = parse_tree_size(lines.next())?;
-        let root = parse_root(lines.next())?;
-        let extensions = lines.map(parse_extension).collect::<Result<_, _>>()?;
-        Ok(Self {
-            origin,
-            size,
-            root,
-            extensions,
-        })
-    }
-
-    /// Checks that [`Checkpoint::to_body`] gives a text that parses back to
-    /// `self` (origin and extensions without newlines or control characters,
-    /// no empty extension line).
-    pub fn validate(&self) -> Result<(), NoteError> {
-        if Self::parse_body(&self.to_body())? == *self {
-            Ok(())
-        } else {
-            Err(NoteError::MalformedCheckpoint(
-                "origin or extension contains a newline",
-            ))
-        }
-    }
-}
-
-fn parse_origin(line: Option<&str>) -> Result<String, NoteError> {
-    match line {
-        Some(origin) if !origin.is_empty() => Ok(origin.to_owned()),
-        _ => Err(NoteError::MalformedCheckpoint("empty origin")),
-    }
-}
-
-/// Parses an ASCII decimal with no leading zeroes (unless it is `0`).
-pub(crate) fn parse_canonical_decimal(text: &str) -> Option<u64> {
-    let digits_only = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    let leading_zero = text.len() > 1 && text.starts_with('0');
-    if !digits_only || leading_zero {
-        return None;
-    }
-    text.parse().ok()
-}
-
-fn parse_tree_size(line: Option<&str>) -> Result<u64, NoteError> {
-    line.and_then(parse_canonical_decimal)
-        .ok_or(NoteError::MalformedCheckpoint(
-            "tree size is not a canonical decimal",
-        ))
-}
-
-/// Decodes canonical standard base64 of exactly 32 bytes.
-pub(crate) fn decode_hash_base64(text: &str) -> Option<Hash> {
-    BASE64.decode(text).ok()?.try_into().ok()
-}
-
-fn parse_root(line: Option<&str>) -> Result<Hash, NoteError> {
-    line.and_then(decode_hash_base64)
-        .ok_or(NoteError::MalformedCheckpoint(
-            "root hash is not base64 of 32 bytes",
-        ))
-}
-
-fn parse_extension(line: &str) -> Result<String, NoteError> {
-    if line.is_empty() {
-        return Err(NoteError::MalformedCheckpoint("empty extension line"));
-    }
-    Ok(line.to_owned())
-}
-
-// ---------------------------------------------------------------------------
-// Signed checkpoints
-// ---------------------------------------------------------------------------
-
-/// Signs `checkpoint` with the log key and returns the signed note.
-///
-/// The key name must be the checkpoint origin, as [`open_checkpoint`]
-/// requires.
-pub fn sign_checkpoint(
-    checkpoint: &Checkpoint,
-    log_key: &NoteSigningKey,
-) -> Result<Vec<u8>, NoteError> {
-    checkpoint.validate()?;
-    if checkpoint.origin != log_key.name() {
-        return Err(NoteError::OriginMismatch {
-            origin: checkpoint.origin.clone(),
-            key_name: log_key.name().to_owned(),
-        });
-    }
-    let mut note = Note::new(checkpoint.to_body().as_bytes(), &[])?;
-    note.add_sigs(&[log_key as &dyn signed_note::Signer])?;
-    Ok(note.to_bytes())
-}
-
-/// Verifies the log's signature on a signed checkpoint and returns the
-/// checkpoint. Signatures by other keys (cosignatures, rotated keys) are
-/// ignored; the checkpoint origin must be the log key's name.
-pub fn open_checkpoint(note: &[u8], log_vkey: &str) -> Result<Checkpoint, NoteError> {
-    open_checkpoint_with_keys(note, &[NoteVerifierKey::parse(log_vkey)?])
-}
-
-/// Like [`open_checkpoint`], trusting any of `log_keys` (all Ed25519) whose
-/// name is the checkpoint origin, e.g. during a key rotation.
-pub fn open_checkpoint_with_keys(
-    note: &[u8],
-    log_keys: &[NoteVerifierKey],
-) -> Result<Checkpoint, NoteError> {
-    let Some(first_key) = log_keys.first() else {
-        return Err(NoteError::NoTrustedSignature);
-    };
-    for key in log_keys {
-        key.key_type().expect(KeyType::Ed25519)?;
-    }
-    let parsed = Note::from_bytes(note)?;
-    let checkpoint = checkpoint_of(&parsed)?;
-    let origin_keys: Vec<&NoteVerifierKey> = log_keys
-        .iter()
-        .filter(|key| key.name() == checkpoint.origin)
-        .collect();
-    if origin_keys.is_empty() {
-        return Err(NoteError::OriginMismatch {
-            origin: checkpoint.origin,
-            key_name: first_key.name().to_owned(),
-        });
-    }
-    parsed.verify(&verifier_list(origin_keys))?;
-    Ok(checkpoint)
-}
-
-/// Parses a signed checkpoint WITHOUT checking any signature: only for
-/// finding which log (and so which key) the note claims to be from.
-pub fn parse_checkpoint_unverified(note: &[u8]) -> Result<Checkpoint, NoteError> {
-    checkpoint_of(&Note::from_bytes(note)?)
-}
-
-fn checkpoint_of(note: &Note) -> Result<Checkpoint, NoteError> {
-    let text = std::str::from_utf8(note.text()).map_err(|_| NoteError::MalformedNote)?;
-    Checkpoint::parse_body(text)
-}
-
 /// A [`VerifierList`] of distinct keys (identical duplicates would make the
 /// list report an ambiguous key).
-fn verifier_list<'a>(keys: impl IntoIterator<Item = &'a NoteVerifierKey>) -> VerifierList {
+pub(super) fn verifier_list<'a>(
+    keys: impl IntoIterator<Item = &'a NoteVerifierKey>,
+) -> VerifierList {
     let mut distinct: Vec<&NoteVerifierKey> = Vec::new();
     for key in keys {
         if !distinct.contains(&key) {
@@ -839,106 +516,4 @@ fn verifier_list<'a>(keys: impl IntoIterator<Item = &'a NoteVerifierKey>) -> Ver
             .map(|key| Box::new(key.clone()) as Box<dyn signed_note::Verifier>)
             .collect(),
     )
-}
-
-// ---------------------------------------------------------------------------
-// Cosignatures
-// ---------------------------------------------------------------------------
-
-/// A cosignature that verified under a trusted witness key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VerifiedCosignature {
-    /// The witness (key) name.
-    pub name: String,
-    /// The witness key ID.
-    pub key_id: u32,
-    /// When the witness cosigned, in POSIX seconds.
-    pub timestamp: u64,
-}
-
-/// Verifies the `cosignature/v1` signatures on `note` by any of
-/// `witness_vkeys` (`0x04` verifier key strings).
-///
-/// Signatures by other keys (the log's, unknown witnesses') are ignored; a
-/// note with no trusted cosignature gives an empty list. A signature by a
-/// trusted key that does not verify is an error. This does not check the
-/// log's signature: use [`open_checkpoint`] for that.
-pub fn verify_cosignatures<S: AsRef<str>>(
-    note: &[u8],
-    witness_vkeys: &[S],
-) -> Result<Vec<VerifiedCosignature>, NoteError> {
-    let keys = witness_vkeys
-        .iter()
-        .map(|vkey| {
-            let key = NoteVerifierKey::parse(vkey.as_ref())?;
-            key.key_type().expect(KeyType::CosignatureV1)?;
-            Ok(key)
-        })
-        .collect::<Result<Vec<_>, NoteError>>()?;
-    let parsed = Note::from_bytes(note)?;
-    match parsed.verify(&verifier_list(&keys)) {
-        Ok((verified, _unknown)) => verified.iter().map(verified_cosignature).collect(),
-        Err(signed_note::NoteError::UnverifiedNote) => Ok(Vec::new()),
-        Err(err) => Err(err.into()),
-    }
-}
-
-fn verified_cosignature(sig: &NoteSignature) -> Result<VerifiedCosignature, NoteError> {
-    let (timestamp, _) =
-        split_timestamped_signature(sig.signature()).ok_or(NoteError::MalformedNote)?;
-    Ok(VerifiedCosignature {
-        name: sig.name().to_owned(),
-        key_id: sig.id(),
-        timestamp,
-    })
-}
-
-/// Splits bytes holding one or more signature lines (each `— name base64\n`)
-/// into canonical, individually validated lines.
-pub fn split_signature_lines(lines: &[u8]) -> Result<Vec<Vec<u8>>, NoteError> {
-    Ok(parse_signature_block(lines)?
-        .iter()
-        .map(NoteSignature::to_bytes)
-        .collect())
-}
-
-/// Parses one or more signature lines, each ending in `\n`.
-fn parse_signature_block(lines: &[u8]) -> Result<Vec<NoteSignature>, NoteError> {
-    let block = lines.strip_suffix(b"\n").ok_or(NoteError::MalformedNote)?;
-    let mut signatures = Vec::new();
-    for line in block.split(|&b| b == b'\n') {
-        if signatures.len() == MAX_NOTE_SIGNATURES {
-            return Err(NoteError::TooManySignatures);
-        }
-        signatures.push(NoteSignature::from_bytes(line)?);
-    }
-    Ok(signatures)
-}
-
-/// Adds signature lines (e.g. witness responses, each element one or more
-/// lines ending in `\n`) to a signed note.
-///
-/// The note's existing signatures stay first and in order, so the log's
-/// signature keeps leading. A new line is dropped when a signature by the same
-/// key (name and key ID) is already present, which also removes identical
-/// duplicates. The lines are checked for syntax only, not verified.
-pub fn add_signature_lines<L: AsRef<[u8]>>(note: &[u8], lines: &[L]) -> Result<Vec<u8>, NoteError> {
-    let parsed = Note::from_bytes(note)?;
-    // `from_bytes` accepted `text ‖ "\n" ‖ signature lines`.
-    let existing = note
-        .get(parsed.text().len() + 1..)
-        .ok_or(NoteError::MalformedNote)?;
-    let mut signatures = parse_signature_block(existing)?;
-    for chunk in lines {
-        for sig in parse_signature_block(chunk.as_ref())? {
-            let same_key = |s: &NoteSignature| s.name() == sig.name() && s.id() == sig.id();
-            if !signatures.iter().any(same_key) {
-                signatures.push(sig);
-            }
-        }
-    }
-    if signatures.len() > MAX_NOTE_SIGNATURES {
-        return Err(NoteError::TooManySignatures);
-    }
-    Ok(Note::new(parsed.text(), &signatures)?.to_bytes())
 }

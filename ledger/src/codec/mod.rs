@@ -6,6 +6,19 @@
 //! encoding. [`Reader`] is strict — it refuses truncated input, over-long
 //! lengths and trailing bytes — so `decode(encode(x)) == x` and
 //! `encode(decode(b)) == b` for every accepted `b`.
+//!
+//! Beside the primitives, the encodings several domains share: BN254 field
+//! elements ([`fr_to_bytes`], [`fr_from_bytes`]), ids and attribute
+//! predicates (the eligibility rules of claim scopes and elections).
+
+mod field;
+mod id;
+mod predicate;
+
+pub use field::{fr_from_bytes, fr_to_bytes};
+pub(crate) use id::{MAX_ID, is_valid_id};
+pub use predicate::PredicateError;
+pub(crate) use predicate::{read_predicates, write_predicates};
 
 /// Why bytes were refused by the strict decoder.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +53,9 @@ pub enum CodecError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A field element is not canonical (≥ the BN254 scalar field modulus).
+    #[error("{0} is not a canonical BN254 field element")]
+    NonCanonicalField(&'static str),
 }
 
 /// Appends canonical encodings to a buffer.
@@ -160,6 +176,18 @@ impl<'a> Reader<'a> {
         Ok(u64::from_be_bytes(self.array(what)?))
     }
 
+    /// A flag byte: 0 or 1, nothing else.
+    pub fn flag(&mut self, what: &'static str) -> Result<bool, CodecError> {
+        match self.u8(what)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(CodecError::Invalid {
+                what,
+                reason: format!("{other} is not 0 or 1"),
+            }),
+        }
+    }
+
     /// Bytes with a u32 length prefix of at most `max`.
     pub fn bytes(&mut self, what: &'static str, max: usize) -> Result<&'a [u8], CodecError> {
         let len = self.u32(what)? as usize;
@@ -211,6 +239,20 @@ mod tests {
         assert_eq!(r.bytes("f", 16).unwrap(), b"payload");
         assert_eq!(r.str("g", 16).unwrap(), "kind");
         r.finish().unwrap();
+    }
+
+    #[test]
+    fn flags_are_zero_or_one() {
+        let mut r = Reader::new(&[0, 1, 2]);
+        assert_eq!(r.flag("a"), Ok(false));
+        assert_eq!(r.flag("b"), Ok(true));
+        assert_eq!(
+            r.flag("c"),
+            Err(CodecError::Invalid {
+                what: "c",
+                reason: "2 is not 0 or 1".into()
+            })
+        );
     }
 
     #[test]

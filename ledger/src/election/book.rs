@@ -1,0 +1,489 @@
+//! Every election's state replayed from the log, and the rules a new
+//! record must meet in each phase.
+
+use std::collections::{BTreeMap, HashSet};
+
+use ed25519_dalek::VerifyingKey;
+use zkaudit_circuits::babyjubjub::Point;
+use zkaudit_circuits::elgamal::{Ciphertext, sum_ballots};
+use zkaudit_circuits::threshold::decrypt::PartialDecryption;
+use zkaudit_circuits::threshold::dkg::{Complaint, Dealing, qualify};
+
+use super::ballot::Ballot;
+use super::error::crypto;
+use super::records::{
+    ComplaintRecord, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, Phase, PhaseChange,
+    TallyRecord, election_of,
+};
+use super::{
+    BALLOT, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, ElectionError, ElectionResult, KEY, PHASE,
+    TALLY,
+};
+use crate::codec::CodecError;
+use crate::record::{Author, Record};
+use crate::replay::Book;
+
+/// One counted ballot.
+#[derive(Clone, Debug)]
+pub struct CountedBallot {
+    /// Its log index.
+    pub index: u64,
+    /// The ballot.
+    pub ballot: Ballot,
+}
+
+/// One election's derived state.
+#[derive(Clone, Debug)]
+pub struct Election {
+    /// Its spec.
+    pub spec: ElectionSpec,
+    /// The commission (author of `election.create`).
+    pub commission: VerifyingKey,
+    /// Log index of `election.create`.
+    pub created_at: u64,
+    /// The current phase.
+    pub phase: Phase,
+    /// Dealings by dealer index.
+    pub dealings: BTreeMap<u32, Dealing>,
+    /// Complaints, in log order.
+    pub complaints: Vec<Complaint>,
+    /// The joint key, once logged.
+    pub key: Option<ElectionKey>,
+    /// Ballots counted (logged while open), in log order.
+    pub ballots: Vec<CountedBallot>,
+    nullifiers: HashSet<[u8; 32]>,
+    /// Partial decryptions by trustee, in log order of arrival.
+    pub decryptions: BTreeMap<u32, DecryptRecord>,
+    /// The tally, once logged.
+    pub tally: Option<TallyRecord>,
+    /// Log indices of every record of this election, in order.
+    pub records: Vec<u64>,
+}
+
+impl Election {
+    /// Whether `nullifier` has voted.
+    pub fn has_voted(&self, nullifier: &[u8; 32]) -> bool {
+        self.nullifiers.contains(nullifier)
+    }
+
+    /// The per-option homomorphic sums of the counted ballots.
+    pub fn aggregate(&self) -> Vec<Ciphertext> {
+        let ballots: Vec<&[Ciphertext]> = self
+            .ballots
+            .iter()
+            .map(|b| b.ballot.ciphertexts.as_slice())
+            .collect();
+        sum_ballots(&ballots, self.spec.options.len())
+            .expect("counted ballots have one ciphertext per option")
+    }
+
+    /// The qualified set and joint key the logged dealings and complaints
+    /// determine.
+    pub fn qualify(&self) -> ElectionResult<ElectionKey> {
+        let params = self.spec.params()?;
+        let dealings: Vec<Dealing> = self.dealings.values().cloned().collect();
+        let q = qualify(
+            &self.spec.context(),
+            &params,
+            &self.spec.trustee_keys(),
+            &dealings,
+            &self.complaints,
+        )
+        .map_err(crypto("key ceremony"))?;
+        if (q.qualified().len() as u32) < params.threshold() {
+            return Err(ElectionError::CeremonyIncomplete {
+                qualified: q.qualified().len(),
+                threshold: params.threshold(),
+            });
+        }
+        Ok(ElectionKey {
+            election: self.spec.id.clone(),
+            qualified: q.qualified().to_vec(),
+            joint_key: q.joint_public_key(),
+        })
+    }
+
+    /// Trustee verification keys `Y_j` (index order) of the qualified dealers.
+    pub fn verification_keys(&self) -> ElectionResult<Vec<Point>> {
+        let key = self.key.as_ref().ok_or_else(|| ElectionError::WrongPhase {
+            election: self.spec.id.clone(),
+            phase: self.phase,
+            action: "decryption before the key is logged",
+        })?;
+        let commitments: Vec<&[Point]> = key
+            .qualified
+            .iter()
+            .filter_map(|d| self.dealings.get(d).map(|x| x.commitments.as_slice()))
+            .collect();
+        Ok((1..=self.spec.trustees.len() as u32)
+            .map(|j| zkaudit_circuits::threshold::dkg::verification_key(&commitments, j))
+            .collect())
+    }
+
+    fn wrong_phase(&self, action: &'static str) -> ElectionError {
+        ElectionError::WrongPhase {
+            election: self.spec.id.clone(),
+            phase: self.phase,
+            action,
+        }
+    }
+}
+
+/// Every election's state, replayed from the log.
+#[derive(Clone, Debug)]
+pub struct ElectionBook {
+    log_key: VerifyingKey,
+    elections: BTreeMap<String, Election>,
+    applied_up_to: u64,
+}
+
+impl ElectionBook {
+    /// An empty book; `log_key` signs the log's own records (keys, tallies).
+    pub fn new(log_key: VerifyingKey) -> Self {
+        Self {
+            log_key,
+            elections: BTreeMap::new(),
+            applied_up_to: 0,
+        }
+    }
+
+    /// One past the largest index applied.
+    pub fn applied_up_to(&self) -> u64 {
+        self.applied_up_to
+    }
+
+    /// An election by id.
+    pub fn get(&self, id: &str) -> Option<&Election> {
+        self.elections.get(id)
+    }
+
+    /// All elections, by id.
+    pub fn elections(&self) -> impl Iterator<Item = &Election> {
+        self.elections.values()
+    }
+
+    fn election(&self, id: &str) -> ElectionResult<&Election> {
+        self.elections
+            .get(id)
+            .ok_or_else(|| ElectionError::UnknownElection(id.to_owned()))
+    }
+
+    /// Checks, without applying, that `record` may be logged now. Ballot
+    /// proofs are the caller's to verify; for ballots this checks the phase,
+    /// the shape and that the nullifier has not voted.
+    pub fn check(&self, record: &Record) -> ElectionResult<()> {
+        self.check_with(record, true)
+    }
+
+    fn check_with(&self, record: &Record, strict: bool) -> ElectionResult<()> {
+        let author = match record.author() {
+            Author::Ed25519(key) => Some(key),
+            Author::None => None,
+        };
+        match record.kind() {
+            CREATE => {
+                let spec = ElectionSpec::decode(record.payload())?;
+                if self.elections.contains_key(&spec.id) {
+                    return Err(ElectionError::ElectionExists(spec.id));
+                }
+                Ok(())
+            }
+            PHASE => {
+                let change = PhaseChange::decode(record.payload())?;
+                let election = self.election(&change.election)?;
+                if author != Some(election.commission) {
+                    return Err(ElectionError::NotAuthorised(
+                        "only the commission that created the election may change its phase".into(),
+                    ));
+                }
+                let next = match election.phase {
+                    Phase::Setup => Phase::KeyCeremony,
+                    Phase::KeyCeremony => Phase::Open,
+                    Phase::Open => Phase::Closed,
+                    _ => return Err(election.wrong_phase("a phase change")),
+                };
+                if change.phase != next {
+                    return Err(election.wrong_phase(match change.phase {
+                        Phase::Open => "opening",
+                        Phase::Closed => "closing",
+                        _ => "this phase change",
+                    }));
+                }
+                if next == Phase::Open {
+                    election.qualify()?;
+                }
+                Ok(())
+            }
+            DEAL => {
+                let election = self.election_of(record)?;
+                let deal = DealRecord::decode(record.payload(), &election.spec.params()?)?;
+                let index = self.trustee_of(election, author)?;
+                if election.phase != Phase::KeyCeremony {
+                    return Err(election.wrong_phase("dealing"));
+                }
+                if deal.dealing.dealer != index {
+                    return Err(ElectionError::NotAuthorised(format!(
+                        "trustee {index} signed a dealing for dealer {}",
+                        deal.dealing.dealer
+                    )));
+                }
+                if election.dealings.contains_key(&index) {
+                    return Err(ElectionError::AlreadyPublished {
+                        trustee: index,
+                        what: "dealing",
+                    });
+                }
+                Ok(())
+            }
+            COMPLAINT => {
+                let election = self.election_of(record)?;
+                let complaint = ComplaintRecord::decode(record.payload())?.complaint;
+                let index = self.trustee_of(election, author)?;
+                if election.phase != Phase::KeyCeremony {
+                    return Err(election.wrong_phase("complaining"));
+                }
+                if complaint.recipient != index {
+                    return Err(ElectionError::NotAuthorised(format!(
+                        "trustee {index} may only complain about its own shares"
+                    )));
+                }
+                if !election.dealings.contains_key(&complaint.dealer) {
+                    return Err(ElectionError::InvalidCrypto {
+                        what: "complaint",
+                        reason: format!("dealer {} has not dealt", complaint.dealer),
+                    });
+                }
+                Ok(())
+            }
+            BALLOT => {
+                let ballot = Ballot::decode_with(record.payload(), strict)?;
+                let election = self.election(&ballot.election)?;
+                if election.phase != Phase::Open || election.key.is_none() {
+                    return Err(election.wrong_phase("voting"));
+                }
+                if ballot.ciphertexts.len() != election.spec.options.len() {
+                    return Err(ElectionError::Ballot(format!(
+                        "election {:?} has {} options, the ballot {}",
+                        election.spec.id,
+                        election.spec.options.len(),
+                        ballot.ciphertexts.len()
+                    )));
+                }
+                if election.has_voted(&ballot.nullifier) {
+                    return Err(ElectionError::AlreadyVoted(election.spec.id.clone()));
+                }
+                Ok(())
+            }
+            DECRYPT => {
+                let election = self.election_of(record)?;
+                let decrypt = DecryptRecord::decode(record.payload())?;
+                let index = self.trustee_of(election, author)?;
+                if election.phase != Phase::Closed {
+                    return Err(election.wrong_phase("decrypting"));
+                }
+                let well_formed = decrypt.partials.len() == election.spec.options.len()
+                    && decrypt
+                        .partials
+                        .iter()
+                        .enumerate()
+                        .all(|(i, p)| p.trustee == index && p.option == i as u32);
+                if !well_formed {
+                    return Err(ElectionError::InvalidCrypto {
+                        what: "partial decryptions",
+                        reason: "one per option, in order, by the signing trustee".into(),
+                    });
+                }
+                if election.decryptions.contains_key(&index) {
+                    return Err(ElectionError::AlreadyPublished {
+                        trustee: index,
+                        what: "partial decryption",
+                    });
+                }
+                Ok(())
+            }
+            KEY | TALLY => {
+                if author != Some(self.log_key) {
+                    return Err(ElectionError::NotAuthorised(
+                        "only the log writes keys and tallies".into(),
+                    ));
+                }
+                Ok(())
+            }
+            other => Err(ElectionError::InvalidSpec(format!(
+                "unknown election record kind {other:?}"
+            ))),
+        }
+    }
+
+    fn election_of(&self, record: &Record) -> ElectionResult<&Election> {
+        let id = election_of(record).ok_or(ElectionError::Malformed(CodecError::Invalid {
+            what: "election id",
+            reason: "missing".into(),
+        }))?;
+        self.election(&id)
+    }
+
+    fn trustee_of(&self, election: &Election, author: Option<VerifyingKey>) -> ElectionResult<u32> {
+        author
+            .and_then(|key| election.spec.trustee_index(&key))
+            .ok_or_else(|| {
+                ElectionError::NotAuthorised(format!(
+                    "the signer is not a trustee of election {:?}",
+                    election.spec.id
+                ))
+            })
+    }
+
+    /// Applies the logged record at `index`. Records must be applied in log
+    /// order; a record that is invalid at its place in the log is skipped,
+    /// identically by every replayer.
+    pub fn apply(&mut self, index: u64, record: &Record) {
+        self.applied_up_to = self.applied_up_to.max(index + 1);
+        if record.domain() != DOMAIN || self.check_with(record, false).is_err() {
+            return;
+        }
+        match record.kind() {
+            CREATE => {
+                let (Ok(spec), Author::Ed25519(commission)) =
+                    (ElectionSpec::decode(record.payload()), record.author())
+                else {
+                    return;
+                };
+                self.elections.insert(
+                    spec.id.clone(),
+                    Election {
+                        spec,
+                        commission,
+                        created_at: index,
+                        phase: Phase::Setup,
+                        dealings: BTreeMap::new(),
+                        complaints: Vec::new(),
+                        key: None,
+                        ballots: Vec::new(),
+                        nullifiers: HashSet::new(),
+                        decryptions: BTreeMap::new(),
+                        tally: None,
+                        records: vec![index],
+                    },
+                );
+            }
+            PHASE => {
+                if let Ok(change) = PhaseChange::decode(record.payload())
+                    && let Some(e) = self.elections.get_mut(&change.election)
+                {
+                    e.phase = change.phase;
+                    e.records.push(index);
+                }
+            }
+            DEAL => {
+                let Some(e) = election_of(record).and_then(|id| self.elections.get_mut(&id)) else {
+                    return;
+                };
+                if let Ok(params) = e.spec.params()
+                    && let Ok(deal) = DealRecord::decode(record.payload(), &params)
+                {
+                    e.dealings.insert(deal.dealing.dealer, deal.dealing);
+                    e.records.push(index);
+                }
+            }
+            COMPLAINT => {
+                if let Ok(c) = ComplaintRecord::decode(record.payload())
+                    && let Some(e) = self.elections.get_mut(&c.election)
+                {
+                    e.complaints.push(c.complaint);
+                    e.records.push(index);
+                }
+            }
+            KEY => {
+                let Ok(key) = ElectionKey::decode(record.payload()) else {
+                    return;
+                };
+                let Some(e) = self.elections.get_mut(&key.election) else {
+                    return;
+                };
+                // The log can only vouch for the key the ceremony determines.
+                let derived = e.qualify();
+                if e.phase == Phase::Open && e.key.is_none() && derived.as_ref() == Ok(&key) {
+                    e.key = Some(key);
+                    e.records.push(index);
+                }
+            }
+            BALLOT => {
+                if let Ok(ballot) = Ballot::decode_logged(record.payload())
+                    && let Some(e) = self.elections.get_mut(&ballot.election)
+                {
+                    e.nullifiers.insert(ballot.nullifier);
+                    e.ballots.push(CountedBallot { index, ballot });
+                    e.records.push(index);
+                }
+            }
+            DECRYPT => {
+                let Author::Ed25519(key) = record.author() else {
+                    return;
+                };
+                if let Ok(d) = DecryptRecord::decode(record.payload())
+                    && let Some(e) = self.elections.get_mut(&d.election)
+                    && let Some(trustee) = e.spec.trustee_index(&key)
+                {
+                    e.decryptions.insert(trustee, d);
+                    e.records.push(index);
+                }
+            }
+            TALLY => {
+                if let Ok(t) = TallyRecord::decode(record.payload())
+                    && let Some(e) = self.elections.get_mut(&t.election)
+                    && e.phase == Phase::Closed
+                    && e.tally.is_none()
+                {
+                    e.tally = Some(t);
+                    e.phase = Phase::Tallied;
+                    e.records.push(index);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The `election.key` the log owes: elections open without a key.
+    pub fn pending_keys(&self) -> Vec<ElectionKey> {
+        self.elections
+            .values()
+            .filter(|e| e.phase == Phase::Open && e.key.is_none())
+            .filter_map(|e| e.qualify().ok())
+            .collect()
+    }
+
+    /// Elections closed with at least `k` partial decryptions and no tally.
+    pub fn awaiting_tally(&self) -> Vec<&Election> {
+        self.elections
+            .values()
+            .filter(|e| {
+                e.phase == Phase::Closed
+                    && e.tally.is_none()
+                    && e.spec
+                        .params()
+                        .is_ok_and(|p| e.decryptions.len() as u32 >= p.threshold())
+            })
+            .collect()
+    }
+}
+
+impl Book for ElectionBook {
+    fn applied_up_to(&self) -> u64 {
+        self.applied_up_to
+    }
+
+    fn apply(&mut self, index: u64, record: &Record) {
+        ElectionBook::apply(self, index, record);
+    }
+}
+
+/// The trustees whose partial decryptions, in trustee order, are combined,
+/// for a verifier to recompute the tally: see [`TallyRecord`].
+pub fn all_partials(election: &Election) -> Vec<PartialDecryption> {
+    election
+        .decryptions
+        .values()
+        .flat_map(|d| d.partials.iter().cloned())
+        .collect()
+}

@@ -1,0 +1,85 @@
+//! Why an election record is refused.
+
+use zkaudit_circuits::elgamal::ElGamalError;
+use zkaudit_circuits::threshold::ThresholdError;
+
+use super::Phase;
+use crate::codec::CodecError;
+
+/// Why an election record is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ElectionError {
+    /// The payload is not a canonical encoding.
+    #[error("malformed payload: {0}")]
+    Malformed(#[from] CodecError),
+    /// The election spec breaks a rule.
+    #[error("invalid election: {0}")]
+    InvalidSpec(String),
+    /// A point, scalar or threshold object is invalid.
+    #[error("invalid {what}: {reason}")]
+    InvalidCrypto {
+        /// Which object.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// No election has this id.
+    #[error("unknown election {0:?}")]
+    UnknownElection(String),
+    /// The election id is taken.
+    #[error("election {0:?} already exists")]
+    ElectionExists(String),
+    /// The record is not allowed in the election's current phase.
+    #[error("election {election:?} is in phase {phase}, {action} is not allowed")]
+    WrongPhase {
+        /// The election.
+        election: String,
+        /// Its phase.
+        phase: Phase,
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// The signer is not who may write this record.
+    #[error("{0}")]
+    NotAuthorised(String),
+    /// A trustee already published this.
+    #[error("trustee {trustee} already published its {what}")]
+    AlreadyPublished {
+        /// The trustee index.
+        trustee: u32,
+        /// What.
+        what: &'static str,
+    },
+    /// The key ceremony has not produced enough qualified dealers.
+    #[error("the key ceremony qualified {qualified} dealers, at least {threshold} are needed")]
+    CeremonyIncomplete {
+        /// Qualified dealers.
+        qualified: usize,
+        /// The threshold.
+        threshold: u32,
+    },
+    /// The nullifier has already voted in this election.
+    #[error("this voter has already voted in election {0:?}")]
+    AlreadyVoted(String),
+    /// The ballot's root is not a logged root of the election's registry.
+    #[error("{0}")]
+    Ballot(String),
+}
+
+/// Result alias of this module.
+pub type ElectionResult<T> = Result<T, ElectionError>;
+
+pub(super) fn crypto(what: &'static str) -> impl Fn(ThresholdError) -> ElectionError {
+    move |e| ElectionError::InvalidCrypto {
+        what,
+        reason: e.to_string(),
+    }
+}
+
+pub(super) fn point_error(what: &'static str) -> impl Fn(ElGamalError) -> ElectionError {
+    move |e| ElectionError::InvalidCrypto {
+        what,
+        reason: e.to_string(),
+    }
+}

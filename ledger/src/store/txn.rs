@@ -1,0 +1,169 @@
+//! The exclusive write transaction, once for both SQL backends: the log
+//! size read once and kept current, the checks every write makes before
+//! its statement, a transaction that refuses everything after a database
+//! error (so a half-applied one is never committed), and rollback when it
+//! is dropped without a successful commit.
+
+use std::sync::MutexGuard;
+
+use super::sql::{Queries, check_namespace, encode_index};
+use super::{LogRead, StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey, WriteTxn};
+
+/// How a write transaction stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TxnState {
+    Open,
+    /// A statement failed: the database may have rolled back part or all of
+    /// the transaction (PostgreSQL answers a later `COMMIT` with a silent
+    /// rollback), so everything after, commit included, is refused.
+    Failed,
+    Committed,
+}
+
+/// The writer connection inside its transaction (begun by the backend,
+/// holding the backend's write lock). Dropped without commit, it rolls back.
+pub(super) struct Txn<'s, C: Queries> {
+    conn: MutexGuard<'s, C>,
+    /// The log size as of now in this transaction, once read.
+    size: Option<u64>,
+    state: TxnState,
+}
+
+impl<'s, C: Queries> Txn<'s, C> {
+    /// The transaction the backend has just begun on `conn`.
+    pub(super) fn begun(conn: MutexGuard<'s, C>) -> Self {
+        Self {
+            conn,
+            size: None,
+            state: TxnState::Open,
+        }
+    }
+
+    /// Runs `f` on the connection unless the transaction already failed,
+    /// and marks it failed if `f` hits a database error.
+    pub(super) fn run<T>(
+        &mut self,
+        op: &'static str,
+        f: impl FnOnce(&mut C) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        if self.state != TxnState::Open {
+            return Err(StoreError::Database(format!(
+                "{op}: the transaction was aborted by an earlier database error"
+            )));
+        }
+        let result = f(&mut self.conn);
+        if let Err(StoreError::Database(_)) = result {
+            self.state = TxnState::Failed;
+        }
+        result
+    }
+
+    /// The size, read once per transaction and then kept up to date.
+    fn current_size(&mut self) -> StoreResult<u64> {
+        if let Some(size) = self.size {
+            return Ok(size);
+        }
+        let size = self.run("read size", |c| c.read_size())?;
+        self.size = Some(size);
+        Ok(size)
+    }
+
+    /// `index` as a database integer, if an entry exists there.
+    fn logged_index(&mut self, op: &'static str, index: u64) -> StoreResult<i64> {
+        let size = self.current_size()?;
+        if index >= size {
+            return Err(StoreError::Corrupt(format!(
+                "{op}: no entry at index {index} (log size {size})"
+            )));
+        }
+        encode_index(op, index)
+    }
+}
+
+impl<C: Queries> LogRead for Txn<'_, C> {
+    fn size(&mut self) -> StoreResult<u64> {
+        self.current_size()
+    }
+
+    fn entries(&mut self, start: u64, end: u64) -> StoreResult<Vec<StoredEntry>> {
+        self.run("read entries", |c| c.read_entries(start, end))
+    }
+
+    fn index_of_record(&mut self, record_id: &[u8; 32]) -> StoreResult<Option<u64>> {
+        self.run("find record", |c| c.read_index_of_record(record_id))
+    }
+
+    fn indices_of_records(&mut self, record_ids: &[[u8; 32]]) -> StoreResult<Vec<Option<u64>>> {
+        self.run("find records", |c| c.read_indices_of_records(record_ids))
+    }
+
+    fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>> {
+        self.run("find unique key", |c| c.read_unique_holder(key))
+    }
+}
+
+impl<C: Queries> WriteTxn for Txn<'_, C> {
+    fn append(&mut self, entry: &StoredEntry) -> StoreResult<()> {
+        let size = self.current_size()?;
+        if entry.index != size {
+            return Err(StoreError::Corrupt(format!(
+                "append: entry index {} is not the log size {size}",
+                entry.index
+            )));
+        }
+        let idx = encode_index("append", entry.index)?;
+        let inserted = self.run("append", |c| c.insert_entry(idx, entry))?;
+        if inserted == 0 {
+            return Err(StoreError::Corrupt(
+                "append: an entry with this record id is already logged".into(),
+            ));
+        }
+        self.size = Some(size + 1);
+        Ok(())
+    }
+
+    fn claim_unique(&mut self, key: &UniqueKey, index: u64) -> StoreResult<()> {
+        check_namespace("claim unique key", &key.namespace)?;
+        let idx = self.logged_index("claim unique key", index)?;
+        let claimed = self.run("claim unique key", |c| c.insert_unique(key, idx))?;
+        if claimed == 0 {
+            return Err(StoreError::Corrupt(
+                "claim unique key: the key is already held".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn tag(&mut self, topic: &[u8], index: u64) -> StoreResult<()> {
+        let idx = self.logged_index("tag", index)?;
+        self.run("tag", |c| c.insert_topic(topic, idx))
+    }
+
+    fn put_checkpoint(&mut self, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
+        let size = self.current_size()?;
+        if checkpoint.size > size {
+            return Err(StoreError::Corrupt(format!(
+                "put checkpoint: size {} is past the log size {size}",
+                checkpoint.size
+            )));
+        }
+        let cp_size = encode_index("put checkpoint", checkpoint.size)?;
+        self.run("put checkpoint", |c| {
+            c.upsert_checkpoint(cp_size, checkpoint)
+        })
+    }
+
+    fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        self.run("commit", |c| c.commit())?;
+        self.state = TxnState::Committed;
+        Ok(())
+    }
+}
+
+impl<C: Queries> Drop for Txn<'_, C> {
+    fn drop(&mut self) {
+        if self.state != TxnState::Committed {
+            self.conn.rollback();
+        }
+    }
+}
