@@ -25,6 +25,7 @@ use zkaudit_ledger::identity::{
 };
 use zkaudit_ledger::record::{Author, Record};
 
+use crate::error::{ensure, malformed_as};
 use crate::evidence::{LogEvidence, VerifiedEvidence};
 use crate::groth16::{self, PreparedKey};
 use crate::{Result, VerifyError};
@@ -108,25 +109,25 @@ impl ClaimBundle {
         let at = self.indices;
 
         let claim_record = evidence.record_of_kind(at.claim, DOMAIN, CLAIM, "claim")?;
-        let claim = Claim::decode(claim_record.payload()).map_err(malformed("claim"))?;
+        let claim = Claim::decode(claim_record.payload()).map_err(malformed_as("claim"))?;
         let scope_record = evidence.record_of_kind(at.scope, DOMAIN, SCOPE_CREATE, "scope")?;
-        let scope = ScopeSpec::decode(scope_record.payload()).map_err(malformed("scope"))?;
+        let scope = ScopeSpec::decode(scope_record.payload()).map_err(malformed_as("scope"))?;
         let registry_record =
             evidence.record_of_kind(at.registry, DOMAIN, REGISTRY_CREATE, "registry")?;
         let registry =
-            RegistrySpec::decode(registry_record.payload()).map_err(malformed("registry"))?;
+            RegistrySpec::decode(registry_record.payload()).map_err(malformed_as("registry"))?;
         let root = RegistryRoot::decode(
             evidence
                 .log_record(at.root, DOMAIN, REGISTRY_ROOT, "registry root")?
                 .payload(),
         )
-        .map_err(malformed("registry root"))?;
+        .map_err(malformed_as("registry root"))?;
         let key = CircuitKey::decode(
             evidence
                 .log_record(at.circuit_key, DOMAIN, CIRCUIT_KEY, "circuit key")?
                 .payload(),
         )
-        .map_err(malformed("circuit key"))?;
+        .map_err(malformed_as("circuit key"))?;
 
         ensure(claim.scope == scope.id, || {
             format!(
@@ -173,8 +174,9 @@ impl ClaimBundle {
         )?;
         let public = EligibilityPublic {
             shape,
-            root: fr_from_bytes("root", &claim.root).map_err(malformed("claim"))?,
-            nullifier: fr_from_bytes("nullifier", &claim.nullifier).map_err(malformed("claim"))?,
+            root: fr_from_bytes("root", &claim.root).map_err(malformed_as("claim"))?,
+            nullifier: fr_from_bytes("nullifier", &claim.nullifier)
+                .map_err(malformed_as("claim"))?,
             scope: scope.scope_field(),
             message: claim_message_field(&scope.id, &claim.message),
             predicates: scope.predicates.clone(),
@@ -244,19 +246,4 @@ fn check_authors(
         name_of(registry_record, "registry")?,
         name_of(scope_record, "scope")?,
     ))
-}
-
-fn ensure(condition: bool, reason: impl FnOnce() -> String) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(VerifyError::Mismatch(reason()))
-    }
-}
-
-fn malformed<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> VerifyError {
-    move |e| VerifyError::Malformed {
-        what,
-        reason: e.to_string(),
-    }
 }

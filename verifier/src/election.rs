@@ -32,6 +32,7 @@ use zkaudit_ledger::identity::{
 };
 use zkaudit_ledger::record::{Author, Record};
 
+use crate::error::{ensure, mismatch};
 use crate::evidence::{LogEvidence, VerifiedEvidence};
 use crate::groth16::{self, PreparedKey};
 use crate::{Result, VerifyError};
@@ -165,7 +166,7 @@ impl ElectionBundle {
             let joint_key = e
                 .key
                 .as_ref()
-                .ok_or_else(|| mismatch("ballots were counted without a logged key".into()))?
+                .ok_or_else(|| mismatch("ballots were counted without a logged key"))?
                 .joint_key;
             for counted in &e.ballots {
                 let ballot = &counted.ballot;
@@ -291,14 +292,14 @@ fn authority_for(
         .range(..before)
         .rev()
         .find(|(_, r)| is_log_record(evidence, r, LEDGER_DOMAIN, AUTHORITY_SET_KIND))
-        .ok_or_else(|| mismatch("the bundle lacks the authority set before the election".into()))?;
+        .ok_or_else(|| mismatch("the bundle lacks the authority set before the election"))?;
     let set = AuthoritySet::decode(set.1.payload()).map_err(|err| VerifyError::Malformed {
         what: "authority set",
         reason: err.to_string(),
     })?;
     let authority = set
         .by_key(key)
-        .ok_or_else(|| mismatch("the election's creator is not a logged authority".into()))?;
+        .ok_or_else(|| mismatch("the election's creator is not a logged authority"))?;
     ensure(authority.may_write(election::DOMAIN, kind), || {
         format!(
             "authority {:?} may not write election/{kind}",
@@ -312,16 +313,4 @@ fn is_log_record(evidence: &VerifiedEvidence, record: &Record, domain: &str, kin
     record.domain() == domain
         && record.kind() == kind
         && record.author() == Author::Ed25519(evidence.log_key)
-}
-
-fn ensure(condition: bool, reason: impl FnOnce() -> String) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(mismatch(reason()))
-    }
-}
-
-fn mismatch(reason: String) -> VerifyError {
-    VerifyError::Mismatch(reason)
 }

@@ -10,15 +10,13 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
-use zkaudit_ledger::merkle::{self, leaf_hash};
 use zkaudit_ledger::note::{Checkpoint, parse_verifier_key};
 use zkaudit_ledger::record::{Author, Record};
 
-use crate::receipt::{open_checkpoint, parse_hashes};
+use crate::error::malformed;
+use crate::log::{open_checkpoint, verify_logged_record};
 use crate::{Result, VerifyError};
 
 /// Format tag of log evidence.
@@ -149,37 +147,4 @@ impl LogEvidence {
             records,
         })
     }
-}
-
-/// Decodes one logged record (base64 of its leaf bytes), checking its
-/// encoding and signature, and verifies its audit path to `checkpoint`:
-/// the check every extract and bundle makes per entry.
-pub fn verify_logged_record(
-    checkpoint: &Checkpoint,
-    index: u64,
-    record: &str,
-    inclusion_proof: &[String],
-) -> Result<Record> {
-    let leaf = BASE64
-        .decode(record)
-        .map_err(|e| malformed("record", format!("entry {index}: {e}")))?;
-    let decoded = Record::decode(&leaf)
-        .map_err(|e| VerifyError::Signature(format!("record at index {index}: {e}")))?;
-    let proof = parse_hashes("inclusion proof", inclusion_proof)?;
-    merkle::verify_inclusion(
-        &leaf_hash(&leaf),
-        index,
-        checkpoint.size,
-        &proof,
-        &checkpoint.root,
-    )
-    .map_err(|source| VerifyError::Proof {
-        what: "inclusion proof",
-        source,
-    })?;
-    Ok(decoded)
-}
-
-fn malformed(what: &'static str, reason: String) -> VerifyError {
-    VerifyError::Malformed { what, reason }
 }

@@ -22,6 +22,7 @@ use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN}
 use zkaudit_ledger::funds::{self, FundsBook, Period, REPORT, Report};
 use zkaudit_ledger::record::Author;
 
+use crate::error::mismatch;
 use crate::evidence::LogEvidence;
 use crate::{Result, VerifyError};
 
@@ -79,10 +80,6 @@ pub struct VerifiedFunds {
     pub audits: Vec<(Vec<u32>, bool)>,
     /// Size of the checkpoint everything is included in.
     pub checkpoint_size: u64,
-}
-
-fn mismatch(message: impl Into<String>) -> VerifyError {
-    VerifyError::Mismatch(message.into())
 }
 
 /// Verifies `report` for `period` with the period's circuit shape: the

@@ -19,8 +19,7 @@ use zkaudit_ledger::note::Checkpoint;
 use zkaudit_ledger::record::Record;
 
 use crate::VerifyError;
-use crate::evidence::verify_logged_record;
-use crate::receipt::open_checkpoint;
+use crate::log::{open_checkpoint, verify_logged_record};
 
 /// Format tag of extracts.
 pub const EXTRACT_FORMAT: &str = "zkaudit-extract/v1";

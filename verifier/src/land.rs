@@ -14,8 +14,7 @@ use zkaudit_ledger::land::{self, Parcel};
 use zkaudit_ledger::note::Checkpoint;
 use zkaudit_ledger::record::Record;
 
-use crate::evidence::verify_logged_record;
-use crate::receipt::open_checkpoint;
+use crate::log::{open_checkpoint, verify_logged_record};
 use crate::{Result, VerifyError};
 
 /// Format tag of history bundles.

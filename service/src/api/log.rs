@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
 use zkaudit_verifier::evidence::{EVIDENCE_FORMAT, EvidenceEntry, LogEvidence};
-use zkaudit_verifier::receipt::{RECEIPT_FORMAT, Receipt};
+use zkaudit_verifier::{RECEIPT_FORMAT, Receipt};
 
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::state::{Accepted, AppState};
@@ -287,7 +287,7 @@ async fn inclusion_by_hash(
     State(state): State<AppState>,
     AppQuery(q): AppQuery<LeafHashQuery>,
 ) -> ApiResult<Json<InclusionView>> {
-    let hash = zkaudit_verifier::receipt::parse_hash("leaf_hash", &q.leaf_hash)
+    let hash = zkaudit_verifier::parse_hash("leaf_hash", &q.leaf_hash)
         .map_err(|e| ApiError::bad_request("malformed_hash", e.to_string()))?;
     let store_state = state.clone();
     let index = blocking(move || store_state.sequencer().store().index_of_leaf_hash(&hash))

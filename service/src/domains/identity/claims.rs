@@ -20,9 +20,9 @@ use zkaudit_ledger::identity::{
 };
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
+use zkaudit_verifier::Receipt;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle, ClaimIndices};
 use zkaudit_verifier::groth16;
-use zkaudit_verifier::receipt::Receipt;
 
 use super::{IdentityDomain, TOPIC_ALL, book, refused};
 use crate::api::log::build_evidence;
