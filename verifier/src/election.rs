@@ -30,7 +30,6 @@ use zkaudit_ledger::identity::{
     self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
     RegistrySpec,
 };
-use zkaudit_ledger::record::{Author, Record};
 
 use crate::error::{ensure, mismatch};
 use crate::evidence::{LogEvidence, VerifiedEvidence};
@@ -102,11 +101,11 @@ impl ElectionBundle {
         // Replay the election's records through the service's own rules.
         let mut book = ElectionBook::new(evidence.log_key);
         let mut seen = 0usize;
-        for (&index, record) in evidence.records() {
+        for (index, record) in &evidence.entries {
             if record.domain() == election::DOMAIN
                 && election_of(record).as_deref() == Some(self.election.as_str())
             {
-                book.apply(index, record);
+                book.apply(*index, record);
                 seen += 1;
             }
         }
@@ -122,7 +121,7 @@ impl ElectionBundle {
 
         // The registry and the ballot circuit's key.
         let (registry_index, registry) = evidence
-            .records()
+            .entries
             .iter()
             .filter(|(_, r)| r.domain() == identity::DOMAIN && r.kind() == REGISTRY_CREATE)
             .filter_map(|(i, r)| RegistrySpec::decode(r.payload()).ok().map(|s| (*i, s)))
@@ -135,9 +134,10 @@ impl ElectionBundle {
             .ballot_shape(registry.depth as usize)
             .map_err(|err| mismatch(err.to_string()))?;
         let key = evidence
-            .records()
-            .values()
-            .filter(|r| is_log_record(&evidence, r, identity::DOMAIN, CIRCUIT_KEY))
+            .entries
+            .iter()
+            .map(|(_, r)| r)
+            .filter(|r| evidence.is_log_record(r, identity::DOMAIN, CIRCUIT_KEY))
             .filter_map(|r| CircuitKey::decode(r.payload()).ok())
             .find(|k| k.shape == shape.id())
             .ok_or_else(|| mismatch(format!("the bundle lacks the logged key of {shape}")))?;
@@ -146,9 +146,9 @@ impl ElectionBundle {
             "the logged ballot key does not match its digest".into()
         })?;
         let roots: BTreeMap<[u8; 32], u64> = evidence
-            .records()
+            .entries
             .iter()
-            .filter(|(_, r)| is_log_record(&evidence, r, identity::DOMAIN, REGISTRY_ROOT))
+            .filter(|(_, r)| evidence.is_log_record(r, identity::DOMAIN, REGISTRY_ROOT))
             .filter_map(|(i, r)| {
                 RegistryRoot::decode(r.payload())
                     .ok()
@@ -288,10 +288,11 @@ fn authority_for(
     kind: &str,
 ) -> Result<String> {
     let set = evidence
-        .records()
-        .range(..before)
+        .entries
+        .iter()
         .rev()
-        .find(|(_, r)| is_log_record(evidence, r, LEDGER_DOMAIN, AUTHORITY_SET_KIND))
+        .filter(|(i, _)| *i < before)
+        .find(|(_, r)| evidence.is_log_record(r, LEDGER_DOMAIN, AUTHORITY_SET_KIND))
         .ok_or_else(|| mismatch("the bundle lacks the authority set before the election"))?;
     let set = AuthoritySet::decode(set.1.payload()).map_err(|err| VerifyError::Malformed {
         what: "authority set",
@@ -307,10 +308,4 @@ fn authority_for(
         )
     })?;
     Ok(authority.name.clone())
-}
-
-fn is_log_record(evidence: &VerifiedEvidence, record: &Record, domain: &str, kind: &str) -> bool {
-    record.domain() == domain
-        && record.kind() == kind
-        && record.author() == Author::Ed25519(evidence.log_key)
 }

@@ -20,7 +20,6 @@ use zkaudit_circuits::funds::{
 };
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
 use zkaudit_ledger::funds::{self, FundsBook, Period, REPORT, Report};
-use zkaudit_ledger::record::Author;
 
 use crate::error::mismatch;
 use crate::evidence::LogEvidence;
@@ -159,10 +158,10 @@ impl FundsBundle {
         let evidence = self.evidence.verify(log_vkey)?;
         let mut book = FundsBook::new();
         let mut funds_indices = Vec::new();
-        for (&index, record) in evidence.records() {
+        for (index, record) in &evidence.entries {
             if record.domain() == funds::DOMAIN {
-                funds_indices.push(index);
-                book.apply(index, record);
+                funds_indices.push(*index);
+                book.apply(*index, record);
             }
         }
         let period = book
@@ -179,14 +178,11 @@ impl FundsBundle {
             .ok_or_else(|| mismatch("the period has no report"))?;
         // The agency must have been an authority granted reports when it reported.
         let set = evidence
-            .records()
-            .range(..*report_index)
+            .entries
+            .iter()
             .rev()
-            .find(|(_, r)| {
-                r.domain() == LEDGER_DOMAIN
-                    && r.kind() == AUTHORITY_SET_KIND
-                    && r.author() == Author::Ed25519(evidence.log_key)
-            })
+            .filter(|(i, _)| i < report_index)
+            .find(|(_, r)| evidence.is_log_record(r, LEDGER_DOMAIN, AUTHORITY_SET_KIND))
             .ok_or_else(|| mismatch("the bundle lacks the authority set before the report"))?;
         let set = AuthoritySet::decode(set.1.payload()).map_err(|e| VerifyError::Malformed {
             what: "authority set",

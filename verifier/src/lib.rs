@@ -16,11 +16,11 @@
 //! Every check returns `Result<_, VerifyError>`: there is no `bool` to forget.
 
 mod error;
+mod evidence;
 mod log;
 
 pub mod claim;
 pub mod election;
-pub mod evidence;
 pub mod funds;
 pub mod groth16;
 pub mod health;
@@ -29,6 +29,10 @@ mod receipt;
 pub mod snarkjs;
 
 pub use error::{Result, VerifyError};
+pub use evidence::{
+    Bundled, EVIDENCE_FORMAT, Evidence, EvidenceKind, LogEntry, LogEvidence, Order,
+    VerifiedEvidence,
+};
 pub use log::{
     open_checkpoint, parse_hash, parse_hashes, verify_extension, verify_logged_record,
     verify_quorum,

@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
-use zkaudit_verifier::evidence::{EVIDENCE_FORMAT, EvidenceEntry, LogEvidence};
+use zkaudit_verifier::{LogEntry, LogEvidence};
 use zkaudit_verifier::{RECEIPT_FORMAT, Receipt};
 
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
@@ -482,18 +482,13 @@ pub fn build_evidence(state: &AppState, mut indices: Vec<u64>) -> ApiResult<LogE
         .zip(proofs)
         .map(|((&index, leaf), proof)| {
             let leaf = leaf.ok_or_else(|| ApiError::internal("checkpointed entry missing"))?;
-            Ok(EvidenceEntry {
-                index,
-                record: BASE64.encode(leaf),
-                inclusion_proof: proof.iter().map(hex::encode).collect(),
-            })
+            Ok(LogEntry::new(index, &leaf, &proof))
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(LogEvidence {
-        format: EVIDENCE_FORMAT.to_owned(),
-        checkpoint: String::from_utf8_lossy(&checkpoint.note).into_owned(),
+    Ok(LogEvidence::new(
+        String::from_utf8_lossy(&checkpoint.note).into_owned(),
         entries,
-    })
+    ))
 }
 
 /// Runs blocking storage work off the async runtime.

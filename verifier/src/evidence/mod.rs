@@ -1,0 +1,138 @@
+//! Log evidence: logged records, each with an inclusion proof against one
+//! signed checkpoint — the one shape every offline bundle carries its
+//! records in.
+//!
+//! A claim, an election, a funds period, a parcel's history and a health
+//! extract all hand out their records this way: one checkpoint, signed by
+//! the log, and for each record a [`LogEntry`] — its index, its leaf bytes
+//! and the RFC 9162 audit path to that checkpoint's root. [`Evidence`] is
+//! that shape as a document of its own kind (its format tag says which, see
+//! [`EvidenceKind`]); [`LogEvidence`] is the kind bundles embed.
+//! [`Evidence::verify`] checks all of it and hands back the decoded,
+//! signature-checked records as [`VerifiedEvidence`], so a domain's
+//! verifier only has to check its own rules on them.
+
+use std::marker::PhantomData;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+use zkaudit_ledger::merkle::Hash;
+
+use crate::Result;
+use crate::error::malformed;
+use crate::log::open_checkpoint;
+
+mod verified;
+
+pub use verified::VerifiedEvidence;
+
+/// Format tag of the log evidence bundles carry ([`LogEvidence`]).
+pub const EVIDENCE_FORMAT: &str = "zkaudit-evidence/v1";
+
+/// One logged record and its audit path (JSON).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LogEntry {
+    /// The entry's index.
+    pub index: u64,
+    /// The logged record (the leaf), base64.
+    pub record: String,
+    /// Inclusion proof against the checkpoint of the evidence that carries
+    /// the entry, hex hashes.
+    pub inclusion_proof: Vec<String>,
+}
+
+impl LogEntry {
+    /// The entry for `leaf` (a record's encoding) at `index`, with its
+    /// audit path.
+    pub fn new(index: u64, leaf: &[u8], inclusion_proof: &[Hash]) -> Self {
+        Self {
+            index,
+            record: BASE64.encode(leaf),
+            inclusion_proof: inclusion_proof.iter().map(hex::encode).collect(),
+        }
+    }
+}
+
+/// How a kind of evidence lists its entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Strictly increasing indices, so that an index names one record
+    /// (checked by [`Evidence::verify`]).
+    Increasing,
+    /// As the operator listed them; the domain's rules check the order.
+    AsListed,
+}
+
+/// A kind of [`Evidence`]: its format tag and what it promises about its
+/// entries besides their proofs.
+pub trait EvidenceKind {
+    /// The format tag documents of this kind carry.
+    const FORMAT: &'static str;
+    /// How the entries are ordered.
+    const ORDER: Order;
+    /// Most entries a document may carry, if bounded.
+    const MAX_ENTRIES: Option<usize>;
+}
+
+/// The evidence claim, election and funds bundles carry (and
+/// `GET /v1/log/evidence` serves): [`EVIDENCE_FORMAT`], strictly increasing
+/// indices, unbounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bundled {}
+
+impl EvidenceKind for Bundled {
+    const FORMAT: &'static str = EVIDENCE_FORMAT;
+    const ORDER: Order = Order::Increasing;
+    const MAX_ENTRIES: Option<usize> = None;
+}
+
+/// Records with inclusion proofs against one checkpoint (JSON), of the
+/// kind `K`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
+#[serde(deny_unknown_fields, bound = "")]
+pub struct Evidence<K> {
+    /// Always the kind's format tag ([`EvidenceKind::FORMAT`]).
+    pub format: String,
+    /// The signed checkpoint (signed-note text) every proof is against.
+    pub checkpoint: String,
+    /// The records, in the kind's order ([`EvidenceKind::ORDER`]).
+    pub entries: Vec<LogEntry>,
+    #[serde(skip)]
+    kind: PhantomData<K>,
+}
+
+/// Records with inclusion proofs against one checkpoint, as bundles carry
+/// them.
+pub type LogEvidence = Evidence<Bundled>;
+
+impl<K: EvidenceKind> Evidence<K> {
+    /// Evidence of kind `K`: `entries` against the signed `checkpoint`
+    /// (signed-note text).
+    pub fn new(checkpoint: String, entries: Vec<LogEntry>) -> Self {
+        Self {
+            format: K::FORMAT.to_owned(),
+            checkpoint,
+            entries,
+            kind: PhantomData,
+        }
+    }
+
+    /// Checks the format tag and the number of entries, the checkpoint's
+    /// signature under `log_vkey`, every record's encoding and signature,
+    /// every inclusion proof against the checkpoint's root and, for kinds
+    /// that promise it, that indices strictly increase.
+    pub fn verify(&self, log_vkey: &str) -> Result<VerifiedEvidence> {
+        if self.format != K::FORMAT {
+            return Err(malformed("format", format!("expected {}", K::FORMAT)));
+        }
+        if K::MAX_ENTRIES.is_some_and(|max| self.entries.len() > max) {
+            return Err(malformed("entries", "too many".into()));
+        }
+        let checkpoint = open_checkpoint(self.checkpoint.as_bytes(), log_vkey)?;
+        VerifiedEvidence::check(checkpoint, log_vkey, &self.entries, K::ORDER)
+    }
+}
