@@ -18,7 +18,6 @@
 
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::eligibility::{EligibilityPublic, EligibilityShape, public_inputs};
-use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
 use zkaudit_ledger::identity::{
     CIRCUIT_KEY, CLAIM, CircuitKey, Claim, DOMAIN, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
     RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field, fr_from_bytes,
@@ -26,7 +25,7 @@ use zkaudit_ledger::identity::{
 use zkaudit_ledger::record::{Author, Record};
 
 use crate::error::{ensure, malformed_as};
-use crate::evidence::{LogEvidence, VerifiedEvidence};
+use crate::evidence::{LogEvidence, VerifiedEvidence, granted};
 use crate::groth16::{self, PreparedKey};
 use crate::{Result, VerifyError};
 
@@ -212,34 +211,13 @@ fn check_authors(
     ensure(at.authority_set < at.registry.min(at.scope), || {
         "the authority set in the bundle was logged after the registry or the scope".into()
     })?;
-    let set = AuthoritySet::decode(
-        evidence
-            .log_record(
-                at.authority_set,
-                LEDGER_DOMAIN,
-                AUTHORITY_SET_KIND,
-                "authority set",
-            )?
-            .payload(),
-    )
-    .map_err(|e| VerifyError::Malformed {
-        what: "authority set",
-        reason: e.to_string(),
-    })?;
+    let set = evidence.authority_set(at.authority_set)?;
     let name_of = |record: &Record, what: &str| -> Result<String> {
         let Author::Ed25519(key) = record.author() else {
             return Err(VerifyError::Mismatch(format!("the {what} is unsigned")));
         };
-        let authority = set.by_key(&key).ok_or_else(|| {
-            VerifyError::Mismatch(format!("the {what}'s author is not a logged authority"))
-        })?;
-        ensure(authority.may_write(record.domain(), record.kind()), || {
-            format!(
-                "authority {:?} may not write {}",
-                authority.name,
-                record.qualified_kind()
-            )
-        })?;
+        let who = format!("the {what}'s author");
+        let authority = granted(&set, &key, record.domain(), record.kind(), &who)?;
         Ok(authority.name.clone())
     };
     Ok((

@@ -22,7 +22,6 @@ use ark_groth16::Proof;
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::ballot::public_inputs;
 use zkaudit_circuits::threshold::decrypt::{combine_tally, verify_tally};
-use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
 use zkaudit_ledger::election::{
     self, CREATE, ElectionBook, Phase, all_partials, ballot_statement, election_of,
 };
@@ -32,7 +31,7 @@ use zkaudit_ledger::identity::{
 };
 
 use crate::error::{ensure, mismatch};
-use crate::evidence::{LogEvidence, VerifiedEvidence};
+use crate::evidence::{LogEvidence, granted};
 use crate::groth16::{self, PreparedKey};
 use crate::{Result, VerifyError};
 
@@ -117,7 +116,16 @@ impl ElectionBundle {
         })?;
         let spec = &e.spec;
 
-        let commission = authority_for(&evidence, e.created_at, &e.commission, CREATE)?;
+        let set = evidence.authority_before(e.created_at, "the election")?;
+        let commission = granted(
+            &set,
+            &e.commission,
+            election::DOMAIN,
+            CREATE,
+            "the election's creator",
+        )?
+        .name
+        .clone();
 
         // The registry and the ballot circuit's key.
         let (registry_index, registry) = evidence
@@ -277,35 +285,4 @@ impl ElectionBundle {
             checkpoint_size: evidence.checkpoint.size,
         })
     }
-}
-
-/// The name of the authority `key`, granted `election/kind` by the last
-/// authority set logged before `before`.
-fn authority_for(
-    evidence: &VerifiedEvidence,
-    before: u64,
-    key: &ed25519_dalek::VerifyingKey,
-    kind: &str,
-) -> Result<String> {
-    let set = evidence
-        .entries
-        .iter()
-        .rev()
-        .filter(|(i, _)| *i < before)
-        .find(|(_, r)| evidence.is_log_record(r, LEDGER_DOMAIN, AUTHORITY_SET_KIND))
-        .ok_or_else(|| mismatch("the bundle lacks the authority set before the election"))?;
-    let set = AuthoritySet::decode(set.1.payload()).map_err(|err| VerifyError::Malformed {
-        what: "authority set",
-        reason: err.to_string(),
-    })?;
-    let authority = set
-        .by_key(key)
-        .ok_or_else(|| mismatch("the election's creator is not a logged authority"))?;
-    ensure(authority.may_write(election::DOMAIN, kind), || {
-        format!(
-            "authority {:?} may not write election/{kind}",
-            authority.name
-        )
-    })?;
-    Ok(authority.name.clone())
 }

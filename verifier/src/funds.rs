@@ -18,11 +18,10 @@ use zkaudit_circuits::funds::{
     ChainStart, FundsError, FundsParams, FundsShape, FundsVerifyingKey, PeriodProof,
     field_from_bytes, verify_period, verify_period_from,
 };
-use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
 use zkaudit_ledger::funds::{self, FundsBook, Period, REPORT, Report};
 
 use crate::error::mismatch;
-use crate::evidence::LogEvidence;
+use crate::evidence::{LogEvidence, granted};
 use crate::{Result, VerifyError};
 
 /// Format tag of funds bundles.
@@ -177,21 +176,8 @@ impl FundsBundle {
             .as_ref()
             .ok_or_else(|| mismatch("the period has no report"))?;
         // The agency must have been an authority granted reports when it reported.
-        let set = evidence
-            .entries
-            .iter()
-            .rev()
-            .filter(|(i, _)| i < report_index)
-            .find(|(_, r)| evidence.is_log_record(r, LEDGER_DOMAIN, AUTHORITY_SET_KIND))
-            .ok_or_else(|| mismatch("the bundle lacks the authority set before the report"))?;
-        let set = AuthoritySet::decode(set.1.payload()).map_err(|e| VerifyError::Malformed {
-            what: "authority set",
-            reason: e.to_string(),
-        })?;
-        let authority = set
-            .by_key(&agency)
-            .filter(|a| a.may_write(funds::DOMAIN, REPORT))
-            .ok_or_else(|| mismatch("the agency is not an authority granted funds/report"))?;
+        let set = evidence.authority_before(*report_index, "the report")?;
+        let authority = granted(&set, &agency, funds::DOMAIN, REPORT, "the agency")?;
         let shape = period
             .budget
             .shape()

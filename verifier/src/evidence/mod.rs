@@ -23,7 +23,10 @@ use crate::Result;
 use crate::error::malformed;
 use crate::log::open_checkpoint;
 
+mod authority;
 mod verified;
+
+pub(crate) use authority::granted;
 
 pub use verified::VerifiedEvidence;
 
