@@ -8,7 +8,8 @@
 //! the authority set that allowed the issuer and the verifier service to
 //! write — all with inclusion proofs against one signed checkpoint.
 //! [`ClaimBundle::verify`] rebuilds the public statement from those records
-//! alone and verifies the Groth16 proof, so a reader need trust neither the
+//! alone ([`claim_statement`], the service's own builder) and verifies the
+//! Groth16 proof, so a reader need trust neither the
 //! service nor the claimant.
 //!
 //! What a bundle cannot show on its own: that the root was still inside the
@@ -17,10 +18,10 @@
 //! the root was logged by the log before the claim.
 
 use serde::{Deserialize, Serialize};
-use zkaudit_circuits::eligibility::{EligibilityPublic, EligibilityShape, public_inputs};
+use zkaudit_circuits::eligibility::{EligibilityShape, public_inputs};
 use zkaudit_ledger::identity::{
     CIRCUIT_KEY, CLAIM, CircuitKey, Claim, DOMAIN, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
-    RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field, fr_from_bytes,
+    RegistrySpec, SCOPE_CREATE, ScopeSpec,
 };
 use zkaudit_ledger::record::{Author, Record};
 
@@ -28,6 +29,10 @@ use crate::error::{ensure, malformed_as};
 use crate::evidence::{LogEvidence, VerifiedEvidence, granted};
 use crate::groth16::{self, PreparedKey};
 use crate::{Result, VerifyError};
+
+mod statement;
+
+pub use statement::claim_statement;
 
 /// Format tag of claim bundles.
 pub const CLAIM_BUNDLE_FORMAT: &str = "zkaudit-claim-bundle/v1";
@@ -171,15 +176,7 @@ impl ClaimBundle {
             prepared.digest() == key.vk_digest && key.vk_digest == claim.vk_digest,
             || "the claim, the logged key record and the key's own digest disagree".into(),
         )?;
-        let public = EligibilityPublic {
-            shape,
-            root: fr_from_bytes("root", &claim.root).map_err(malformed_as("claim"))?,
-            nullifier: fr_from_bytes("nullifier", &claim.nullifier)
-                .map_err(malformed_as("claim"))?,
-            scope: scope.scope_field(),
-            message: claim_message_field(&scope.id, &claim.message),
-            predicates: scope.predicates.clone(),
-        };
+        let public = claim_statement(shape, &scope, &claim).map_err(malformed_as("claim"))?;
         let proof = groth16::decode_proof(&claim.proof)?;
         groth16::verify(&prepared, &public_inputs(&public), &proof)?;
 
