@@ -14,15 +14,16 @@
 
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
-use zkaudit_circuits::funds::{
-    ChainStart, FundsError, FundsParams, FundsShape, FundsVerifyingKey, PeriodProof,
-    field_from_bytes, verify_period, verify_period_from,
-};
-use zkaudit_ledger::funds::{self, FundsBook, Period, REPORT, Report};
+use zkaudit_circuits::funds::{FundsError, FundsParams, FundsShape, FundsVerifyingKey};
+use zkaudit_ledger::funds::{self, FundsBook, REPORT};
 
 use crate::error::mismatch;
 use crate::evidence::{LogEvidence, granted};
 use crate::{Result, VerifyError};
+
+mod report;
+
+pub use report::{verify_report, verify_report_tail};
 
 /// Format tag of funds bundles.
 pub const FUNDS_BUNDLE_FORMAT: &str = "zkaudit-funds-bundle/v1";
@@ -78,53 +79,6 @@ pub struct VerifiedFunds {
     pub audits: Vec<(Vec<u32>, bool)>,
     /// Size of the checkpoint everything is included in.
     pub checkpoint_size: u64,
-}
-
-/// Verifies `report` for `period` with the period's circuit shape: the
-/// whole period proof (the staged parts' chunks and the report's) against
-/// the period's commitments in log order, the published totals and final
-/// blinding. [`FundsBundle::verify`] runs it offline.
-pub fn verify_report(
-    period: &Period,
-    report: &Report,
-    params: &FundsParams,
-    vk: &FundsVerifyingKey,
-) -> std::result::Result<(), FundsError> {
-    let proof = period.full_proof(report)?;
-    let blinding = field_from_bytes(&report.final_blinding)?;
-    verify_period(
-        &period.commitments(),
-        &report.totals,
-        blinding,
-        &proof,
-        params,
-        vk,
-    )
-}
-
-/// Verifies the last run `tail` of a report whose earlier chunks the
-/// period's staged parts hold (verified, each, when it was logged): the
-/// run's chunks against their slices of the log, starting at `start`
-/// ([`Period::staged_end`]), and the totals. The service runs this before
-/// logging a report, with the run and start [`FundsBook::check`] decoded.
-pub fn verify_report_tail(
-    period: &Period,
-    report: &Report,
-    start: ChainStart,
-    tail: &PeriodProof,
-    params: &FundsParams,
-    vk: &FundsVerifyingKey,
-) -> std::result::Result<(), FundsError> {
-    let blinding = field_from_bytes(&report.final_blinding)?;
-    verify_period_from(
-        &period.commitments(),
-        &report.totals,
-        blinding,
-        start,
-        tail,
-        params,
-        vk,
-    )
 }
 
 impl FundsBundle {

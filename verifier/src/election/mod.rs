@@ -15,16 +15,10 @@
 //! partial decryption is proved, and that the tally is the decryption of
 //! the homomorphic sum of exactly the counted ballots.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
-use ark_bn254::Fr;
-use ark_groth16::Proof;
 use serde::{Deserialize, Serialize};
-use zkaudit_circuits::ballot::public_inputs;
-use zkaudit_circuits::threshold::decrypt::{combine_tally, verify_tally};
-use zkaudit_ledger::election::{
-    self, CREATE, ElectionBook, Phase, all_partials, ballot_statement, election_of,
-};
+use zkaudit_ledger::election::{self, CREATE, ElectionBook, Phase, election_of};
 use zkaudit_ledger::identity::{
     self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
     RegistrySpec,
@@ -35,11 +29,15 @@ use crate::evidence::{LogEvidence, granted};
 use crate::groth16::{self, PreparedKey};
 use crate::{Result, VerifyError};
 
+mod ballots;
+mod tally;
+
+pub use ballots::BATCH;
+use ballots::check_ballots;
+use tally::check_tally;
+
 /// Format tag of election bundles.
 pub const ELECTION_BUNDLE_FORMAT: &str = "zkaudit-election-bundle/v1";
-
-/// Ballot proofs verified per batch.
-pub const BATCH: usize = 64;
 
 /// An election and everything needed to check it offline (JSON).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -166,99 +164,8 @@ impl ElectionBundle {
             .map(|(root, i)| (root.root, i))
             .collect();
 
-        // Every counted ballot: logged root, logged key, unique nullifier, valid proof.
-        let mut nullifiers = HashSet::new();
-        let mut items: Vec<(Vec<Fr>, Proof<ark_bn254::Bn254>)> =
-            Vec::with_capacity(e.ballots.len());
-        if !e.ballots.is_empty() {
-            let joint_key = e
-                .key
-                .as_ref()
-                .ok_or_else(|| mismatch("ballots were counted without a logged key"))?
-                .joint_key;
-            for counted in &e.ballots {
-                let ballot = &counted.ballot;
-                let root_index = roots.get(&ballot.root).ok_or_else(|| {
-                    mismatch(format!(
-                        "ballot at {} uses a root the bundle shows no logged record for",
-                        counted.index
-                    ))
-                })?;
-                ensure(*root_index < counted.index, || {
-                    format!("ballot at {} uses a root logged after it", counted.index)
-                })?;
-                ensure(ballot.vk_digest == key.vk_digest, || {
-                    format!("ballot at {} names another verifying key", counted.index)
-                })?;
-                ensure(nullifiers.insert(ballot.nullifier), || {
-                    format!("ballot at {} repeats a nullifier", counted.index)
-                })?;
-                let public = ballot_statement(spec, shape, ballot, joint_key)
-                    .map_err(|err| mismatch(format!("ballot at {}: {err}", counted.index)))?;
-                items.push((
-                    public_inputs(&public),
-                    groth16::decode_proof(&ballot.proof)?,
-                ));
-            }
-        }
-        for (batch, chunk) in items.chunks(BATCH).enumerate() {
-            if let Err(VerifyError::BatchRejected { invalid }) =
-                groth16::verify_batch(&prepared, chunk)
-            {
-                let at: Vec<u64> = invalid
-                    .iter()
-                    .map(|i| e.ballots[batch * BATCH + i].index)
-                    .collect();
-                return Err(VerifyError::Groth16 {
-                    reason: format!("the proofs of the ballots logged at {at:?} do not verify"),
-                });
-            }
-        }
-
-        // The tally: the decryption of the sum of exactly the counted ballots.
-        let mut used = Vec::new();
-        let mut rejected = Vec::new();
-        let counts = match &e.tally {
-            None => None,
-            Some(tally) => {
-                ensure(tally.ballots == e.ballots.len() as u64, || {
-                    format!(
-                        "the tally counts {} ballots, the log holds {} valid ones",
-                        tally.ballots,
-                        e.ballots.len()
-                    )
-                })?;
-                let params = spec.params().map_err(|err| mismatch(err.to_string()))?;
-                let keys = e
-                    .verification_keys()
-                    .map_err(|err| mismatch(err.to_string()))?;
-                let sums = e.aggregate();
-                let partials = all_partials(e);
-                let threshold = |err: zkaudit_circuits::threshold::ThresholdError| {
-                    mismatch(format!("tally: {err}"))
-                };
-                verify_tally(
-                    &spec.context(),
-                    &params,
-                    &keys,
-                    &sums,
-                    &partials,
-                    &tally.counts,
-                )
-                .map_err(threshold)?;
-                let combined = combine_tally(&spec.context(), &params, &keys, &sums, &partials)
-                    .map_err(threshold)?;
-                let mut bad: Vec<u32> = combined.rejected.iter().map(|r| r.trustee).collect();
-                bad.sort_unstable();
-                bad.dedup();
-                ensure(combined.used == tally.used && bad == tally.rejected, || {
-                    "the tally names other trustees than the decryptions support".into()
-                })?;
-                used = tally.used.clone();
-                rejected = tally.rejected.clone();
-                Some(&tally.counts)
-            }
-        };
+        check_ballots(e, shape, &key, &prepared, &roots)?;
+        let tally = check_tally(e)?;
 
         Ok(ElectionReport {
             election: spec.id.clone(),
@@ -276,10 +183,10 @@ impl ElectionBundle {
                 .options
                 .iter()
                 .enumerate()
-                .map(|(i, label)| (label.clone(), counts.map(|c| c[i])))
+                .map(|(i, label)| (label.clone(), tally.map(|t| t.counts[i])))
                 .collect(),
-            trustees_used: used,
-            trustees_rejected: rejected,
+            trustees_used: tally.map(|t| t.used.clone()).unwrap_or_default(),
+            trustees_rejected: tally.map(|t| t.rejected.clone()).unwrap_or_default(),
             vk_digest: hex::encode(key.vk_digest),
             development_key: key.development,
             checkpoint_size: evidence.checkpoint.size,
