@@ -66,7 +66,7 @@ pub fn verify_quorum(note_text: &[u8], witness_vkeys: &[String], quorum: usize) 
 /// Decodes one logged record (base64 of its leaf bytes), checking its
 /// encoding and signature, and verifies its audit path to `checkpoint`:
 /// the check every receipt, extract and bundle makes per entry.
-pub fn verify_logged_record(
+pub(crate) fn verify_logged_record(
     checkpoint: &Checkpoint,
     index: u64,
     record: &str,

@@ -8,7 +8,7 @@ use ed25519_dalek::VerifyingKey;
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, Authority, AuthoritySet, LEDGER_DOMAIN};
 use zkaudit_ledger::record::Record;
 
-use super::VerifiedEvidence;
+use super::verified::VerifiedEvidence;
 use crate::Result;
 use crate::error::{ensure, malformed_as, mismatch};
 

@@ -14,60 +14,22 @@
 
 use std::marker::PhantomData;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
-use zkaudit_ledger::merkle::Hash;
 
 use crate::Result;
 use crate::error::malformed;
 use crate::log::open_checkpoint;
 
 mod authority;
+mod entry;
 mod verified;
 
 pub(crate) use authority::granted;
-
-pub use verified::VerifiedEvidence;
+pub use entry::LogEntry;
+pub use verified::{Order, VerifiedEvidence};
 
 /// Format tag of the log evidence bundles carry ([`LogEvidence`]).
 pub const EVIDENCE_FORMAT: &str = "zkaudit-evidence/v1";
-
-/// One logged record and its audit path (JSON).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct LogEntry {
-    /// The entry's index.
-    pub index: u64,
-    /// The logged record (the leaf), base64.
-    pub record: String,
-    /// Inclusion proof against the checkpoint of the evidence that carries
-    /// the entry, hex hashes.
-    pub inclusion_proof: Vec<String>,
-}
-
-impl LogEntry {
-    /// The entry for `leaf` (a record's encoding) at `index`, with its
-    /// audit path.
-    pub fn new(index: u64, leaf: &[u8], inclusion_proof: &[Hash]) -> Self {
-        Self {
-            index,
-            record: BASE64.encode(leaf),
-            inclusion_proof: inclusion_proof.iter().map(hex::encode).collect(),
-        }
-    }
-}
-
-/// How a kind of evidence lists its entries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Order {
-    /// Strictly increasing indices, so that an index names one record
-    /// (checked by [`Evidence::verify`]).
-    Increasing,
-    /// As the operator listed them; the domain's rules check the order.
-    AsListed,
-}
 
 /// A kind of [`Evidence`]: its format tag and what it promises about its
 /// entries besides their proofs.

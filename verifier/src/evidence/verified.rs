@@ -6,10 +6,20 @@ use ed25519_dalek::VerifyingKey;
 use zkaudit_ledger::note::{Checkpoint, parse_verifier_key};
 use zkaudit_ledger::record::{Author, Record};
 
-use super::{LogEntry, Order};
+use super::entry::LogEntry;
 use crate::error::malformed;
 use crate::log::verify_logged_record;
 use crate::{Result, VerifyError};
+
+/// How a kind of evidence lists its entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Strictly increasing indices, so that an index names one record
+    /// (checked by [`Evidence::verify`](crate::Evidence::verify)).
+    Increasing,
+    /// As the operator listed them; the domain's rules check the order.
+    AsListed,
+}
 
 /// What verified evidence establishes.
 #[derive(Clone, Debug)]
