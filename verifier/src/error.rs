@@ -69,6 +69,15 @@ pub(crate) fn malformed(what: &'static str, reason: String) -> VerifyError {
     VerifyError::Malformed { what, reason }
 }
 
+/// `Ok` if a document's `format` tag is `expected`.
+pub(crate) fn expect_format(format: &str, expected: &str) -> Result<()> {
+    if format == expected {
+        Ok(())
+    } else {
+        Err(malformed("format", format!("expected {expected}")))
+    }
+}
+
 /// Maps a decoding error of `what` to [`VerifyError::Malformed`].
 pub(crate) fn malformed_as<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> VerifyError {
     move |e| VerifyError::Malformed {

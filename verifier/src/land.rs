@@ -15,8 +15,9 @@ use zkaudit_ledger::land::{self, Parcel};
 use zkaudit_ledger::note::Checkpoint;
 use zkaudit_ledger::record::Record;
 
+use crate::error::expect_format;
 use crate::evidence::{LogEntry, Order, VerifiedEvidence};
-use crate::log::open_checkpoint;
+use crate::log::open_checkpoint_of;
 use crate::{Result, VerifyError};
 
 /// Format tag of history bundles.
@@ -55,19 +56,9 @@ impl HistoryBundle {
     /// Checks the bundle against the log's signed-note verifier key and the
     /// land registrar's key.
     pub fn verify(&self, log_vkey: &str, registrar: &VerifyingKey) -> Result<VerifiedHistory> {
-        if self.format != HISTORY_FORMAT {
-            return Err(VerifyError::Malformed {
-                what: "format",
-                reason: format!("expected {HISTORY_FORMAT}"),
-            });
-        }
-        let checkpoint = open_checkpoint(self.checkpoint.as_bytes(), log_vkey)?;
-        if checkpoint.origin != self.origin {
-            return Err(VerifyError::Mismatch(format!(
-                "bundle names origin {:?} but its checkpoint is for {:?}",
-                self.origin, checkpoint.origin
-            )));
-        }
+        expect_format(&self.format, HISTORY_FORMAT)?;
+        let checkpoint =
+            open_checkpoint_of(self.checkpoint.as_bytes(), log_vkey, &self.origin, "bundle")?;
         // Order is the title rules' to check (`verify_history`).
         let evidence =
             VerifiedEvidence::check(checkpoint, log_vkey, &self.events, Order::AsListed)?;

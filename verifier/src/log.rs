@@ -25,6 +25,24 @@ pub fn open_checkpoint(note_text: &[u8], log_vkey: &str) -> Result<Checkpoint> {
         .map_err(|e| VerifyError::Signature(format!("checkpoint: {e}")))
 }
 
+/// Opens a signed checkpoint that a document (its `holder`: "receipt",
+/// "bundle") says is of the log `origin`, and checks it is.
+pub(crate) fn open_checkpoint_of(
+    note_text: &[u8],
+    log_vkey: &str,
+    origin: &str,
+    holder: &str,
+) -> Result<Checkpoint> {
+    let checkpoint = open_checkpoint(note_text, log_vkey)?;
+    if checkpoint.origin != origin {
+        return Err(VerifyError::Mismatch(format!(
+            "{holder} names origin {origin:?} but its checkpoint is for {:?}",
+            checkpoint.origin
+        )));
+    }
+    Ok(checkpoint)
+}
+
 /// Checks that the signed checkpoint `newer` extends `older` (both signed by
 /// the log), given the RFC 9162 consistency proof between their sizes.
 pub fn verify_extension(

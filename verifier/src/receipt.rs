@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use zkaudit_ledger::note::Checkpoint;
 use zkaudit_ledger::record::Record;
 
-use crate::error::malformed;
-use crate::log::{open_checkpoint, verify_logged_record};
+use crate::error::expect_format;
+use crate::log::{open_checkpoint_of, verify_logged_record};
 use crate::{Result, VerifyError};
 
 /// Format tag of receipts.
@@ -55,16 +55,13 @@ pub struct VerifiedReceipt {
 impl Receipt {
     /// Checks the receipt against the log's signed-note verifier key.
     pub fn verify(&self, log_vkey: &str) -> Result<VerifiedReceipt> {
-        if self.format != RECEIPT_FORMAT {
-            return Err(malformed("format", format!("expected {RECEIPT_FORMAT}")));
-        }
-        let checkpoint = open_checkpoint(self.checkpoint.as_bytes(), log_vkey)?;
-        if checkpoint.origin != self.origin {
-            return Err(VerifyError::Mismatch(format!(
-                "receipt names origin {:?} but its checkpoint is for {:?}",
-                self.origin, checkpoint.origin
-            )));
-        }
+        expect_format(&self.format, RECEIPT_FORMAT)?;
+        let checkpoint = open_checkpoint_of(
+            self.checkpoint.as_bytes(),
+            log_vkey,
+            &self.origin,
+            "receipt",
+        )?;
         let record =
             verify_logged_record(&checkpoint, self.index, &self.record, &self.inclusion_proof)?;
         if hex::encode(record.id()) != self.record_id {

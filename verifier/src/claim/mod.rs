@@ -25,7 +25,7 @@ use zkaudit_ledger::identity::{
 };
 use zkaudit_ledger::record::{Author, Record};
 
-use crate::error::{ensure, malformed_as};
+use crate::error::{ensure, expect_format, malformed_as};
 use crate::evidence::{LogEvidence, VerifiedEvidence, granted};
 use crate::groth16::{self, PreparedKey};
 use crate::{Result, VerifyError};
@@ -103,12 +103,7 @@ impl ClaimBundle {
     /// scope were written by authorities granted to, and the Groth16 proof
     /// of the statement rebuilt from those records.
     pub fn verify(&self, log_vkey: &str) -> Result<ClaimReport> {
-        if self.format != CLAIM_BUNDLE_FORMAT {
-            return Err(VerifyError::Malformed {
-                what: "format",
-                reason: format!("expected {CLAIM_BUNDLE_FORMAT}"),
-            });
-        }
+        expect_format(&self.format, CLAIM_BUNDLE_FORMAT)?;
         let evidence = self.evidence.verify(log_vkey)?;
         let at = self.indices;
 

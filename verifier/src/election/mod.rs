@@ -24,10 +24,10 @@ use zkaudit_ledger::identity::{
     RegistrySpec,
 };
 
-use crate::error::{ensure, mismatch};
+use crate::Result;
+use crate::error::{ensure, expect_format, mismatch};
 use crate::evidence::{LogEvidence, granted};
 use crate::groth16::{self, PreparedKey};
-use crate::{Result, VerifyError};
 
 mod ballots;
 mod tally;
@@ -87,12 +87,7 @@ pub struct ElectionReport {
 impl ElectionBundle {
     /// Verifies the bundle against the log's verifier key.
     pub fn verify(&self, log_vkey: &str) -> Result<ElectionReport> {
-        if self.format != ELECTION_BUNDLE_FORMAT {
-            return Err(VerifyError::Malformed {
-                what: "format",
-                reason: format!("expected {ELECTION_BUNDLE_FORMAT}"),
-            });
-        }
+        expect_format(&self.format, ELECTION_BUNDLE_FORMAT)?;
         let evidence = self.evidence.verify(log_vkey)?;
 
         // Replay the election's records through the service's own rules.

@@ -17,7 +17,7 @@ use std::marker::PhantomData;
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::error::malformed;
+use crate::error::{expect_format, malformed};
 use crate::log::open_checkpoint;
 
 mod authority;
@@ -91,9 +91,7 @@ impl<K: EvidenceKind> Evidence<K> {
     /// every inclusion proof against the checkpoint's root and, for kinds
     /// that promise it, that indices strictly increase.
     pub fn verify(&self, log_vkey: &str) -> Result<VerifiedEvidence> {
-        if self.format != K::FORMAT {
-            return Err(malformed("format", format!("expected {}", K::FORMAT)));
-        }
+        expect_format(&self.format, K::FORMAT)?;
         if K::MAX_ENTRIES.is_some_and(|max| self.entries.len() > max) {
             return Err(malformed("entries", "too many".into()));
         }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use zkaudit_circuits::funds::{FundsError, FundsParams, FundsShape, FundsVerifyingKey};
 use zkaudit_ledger::funds::{self, FundsBook, REPORT};
 
-use crate::error::mismatch;
+use crate::error::{expect_format, mismatch};
 use crate::evidence::{LogEvidence, granted};
 use crate::{Result, VerifyError};
 
@@ -90,12 +90,7 @@ impl FundsBundle {
         log_vkey: &str,
         params: impl FnOnce(u32) -> std::result::Result<FundsParams, FundsError>,
     ) -> Result<VerifiedFunds> {
-        if self.format != FUNDS_BUNDLE_FORMAT {
-            return Err(VerifyError::Malformed {
-                what: "format",
-                reason: format!("expected {FUNDS_BUNDLE_FORMAT}"),
-            });
-        }
+        expect_format(&self.format, FUNDS_BUNDLE_FORMAT)?;
         let agency_bytes: [u8; 32] = hex::decode(&self.agency)
             .ok()
             .and_then(|b| b.try_into().ok())
