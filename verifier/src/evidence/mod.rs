@@ -55,16 +55,19 @@ impl EvidenceKind for Bundled {
 }
 
 /// Records with inclusion proofs against one checkpoint (JSON), of the
-/// kind `K`.
+/// kind `K`: `zkaudit-evidence/v1` inside claim, election and funds bundles
+/// ([`LogEvidence`]), `zkaudit-extract/v1` as a health extract.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(bound = ""))]
 #[serde(deny_unknown_fields, bound = "")]
 pub struct Evidence<K> {
-    /// Always the kind's format tag ([`EvidenceKind::FORMAT`]).
+    /// Always the kind's format tag ([`EvidenceKind::FORMAT`]):
+    /// `zkaudit-evidence/v1` or `zkaudit-extract/v1`.
     pub format: String,
     /// The signed checkpoint (signed-note text) every proof is against.
     pub checkpoint: String,
-    /// The records, in the kind's order ([`EvidenceKind::ORDER`]).
+    /// The records, in the kind's order ([`EvidenceKind::ORDER`]): strictly
+    /// increasing indices in bundles, log order in health extracts.
     pub entries: Vec<LogEntry>,
     #[serde(skip)]
     kind: PhantomData<K>,
