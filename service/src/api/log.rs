@@ -11,8 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
-use zkaudit_verifier::{LogEntry, LogEvidence};
-use zkaudit_verifier::{RECEIPT_FORMAT, Receipt};
+use zkaudit_verifier::{LogEntry, LogEvidence, RECEIPT_FORMAT, Receipt};
 
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::state::{Accepted, AppState};
