@@ -43,10 +43,10 @@ use zkaudit_service::election_cli::{
 };
 use zkaudit_service::state::{AppState, now_ms};
 use zkaudit_verifier::election::{BATCH, ELECTION_BUNDLE_FORMAT, ElectionBundle};
-use zkaudit_verifier::evidence::{EVIDENCE_FORMAT, EvidenceEntry, LogEvidence};
 use zkaudit_verifier::groth16::{
     PreparedKey, decode_proof, encode_proof, encode_vk, verify_batch, vk_digest,
 };
+use zkaudit_verifier::{LogEntry, LogEvidence};
 
 /// Ballots cast through the service in the throughput run.
 const CAST: usize = 128;
@@ -337,26 +337,18 @@ impl MemoryLog {
         let checkpoint = Checkpoint::new(self.key.name(), size, self.tree.root());
         let note = sign_checkpoint(&checkpoint, &self.key).unwrap();
         let entries = (0..size)
-            .map(|index| EvidenceEntry {
-                index,
-                record: BASE64.encode(&self.leaves[index as usize]),
-                inclusion_proof: self
-                    .tree
-                    .inclusion_proof(index, size)
-                    .unwrap()
-                    .iter()
-                    .map(hex::encode)
-                    .collect(),
+            .map(|index| {
+                LogEntry::new(
+                    index,
+                    &self.leaves[index as usize],
+                    &self.tree.inclusion_proof(index, size).unwrap(),
+                )
             })
             .collect();
         ElectionBundle {
             format: ELECTION_BUNDLE_FORMAT.to_owned(),
             election: election.to_owned(),
-            evidence: LogEvidence {
-                format: EVIDENCE_FORMAT.to_owned(),
-                checkpoint: String::from_utf8(note).unwrap(),
-                entries,
-            },
+            evidence: LogEvidence::new(String::from_utf8(note).unwrap(), entries),
         }
     }
 }
@@ -630,9 +622,9 @@ fn breakdown(bundle: &ElectionBundle, log_key: &str, shape_depth: usize) {
 
     let t = Instant::now();
     let mut book = ElectionBook::new(evidence.log_key);
-    for (&index, record) in evidence.records() {
+    for (index, record) in &evidence.entries {
         if record.domain() == election::DOMAIN {
-            book.apply(index, record);
+            book.apply(*index, record);
         }
     }
     let e = book.get(&bundle.election).unwrap();
@@ -657,8 +649,9 @@ fn breakdown(bundle: &ElectionBundle, log_key: &str, shape_depth: usize) {
     let items: Vec<_> = inputs.into_iter().zip(proofs).collect();
 
     let circuit_key = evidence
-        .records()
-        .values()
+        .entries
+        .iter()
+        .map(|(_, r)| r)
         .filter(|r| r.kind() == identity::CIRCUIT_KEY)
         .find_map(|r| CircuitKey::decode(r.payload()).ok())
         .unwrap();

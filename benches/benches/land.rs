@@ -25,7 +25,8 @@ use zkaudit_ledger::record::Record;
 use zkaudit_ledger::registries::Registries;
 use zkaudit_ledger::sequencer::{Pending, Sequencer};
 use zkaudit_ledger::store::sqlite::SqliteStore;
-use zkaudit_verifier::land::{HISTORY_FORMAT, HistoryBundle, HistoryEvent};
+use zkaudit_verifier::LogEntry;
+use zkaudit_verifier::land::{HISTORY_FORMAT, HistoryBundle};
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -139,15 +140,12 @@ fn history(c: &mut Criterion) {
         events: records
             .iter()
             .zip(&indices)
-            .map(|(r, &index)| HistoryEvent {
-                index,
-                record: base64_encode(&r.encode()),
-                inclusion_proof: tree
-                    .inclusion_proof(index, checkpoint.size)
-                    .unwrap()
-                    .iter()
-                    .map(hex::encode)
-                    .collect(),
+            .map(|(r, &index)| {
+                LogEntry::new(
+                    index,
+                    &r.encode(),
+                    &tree.inclusion_proof(index, checkpoint.size).unwrap(),
+                )
             })
             .collect(),
     });
@@ -172,11 +170,6 @@ fn history(c: &mut Criterion) {
         })
     });
     group.finish();
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// The service's `admit` for a land record, minus HTTP and the lock.

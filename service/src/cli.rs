@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
 use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
-use zkaudit_verifier::receipt::{Receipt, verify_extension, verify_quorum};
+use zkaudit_verifier::{Receipt, verify_extension, verify_quorum};
 
 use crate::client::Client;
 use crate::config::{read_signing_key, write_secret_file};

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use ureq::Agent;
 use zkaudit_ledger::record::Record;
-use zkaudit_verifier::receipt::Receipt;
+use zkaudit_verifier::Receipt;
 
 use crate::api::log::AppendBody;
 

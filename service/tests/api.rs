@@ -16,7 +16,7 @@ use zkaudit_ledger::merkle;
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::tiles;
-use zkaudit_verifier::receipt::{Receipt, verify_extension};
+use zkaudit_verifier::{Receipt, verify_extension};
 
 struct Keys {
     registry: NoteSigningKey,
@@ -202,18 +202,16 @@ fn authority_writes_receipts_proofs_and_refusals() {
     let (_, info) = get_json(&agent, &format!("{base}/v1/log"));
     let size = info["size"].as_u64().unwrap();
     assert_eq!(size, 302);
-    let root =
-        zkaudit_verifier::receipt::parse_hash("root", info["root"].as_str().unwrap()).unwrap();
+    let root = zkaudit_verifier::parse_hash("root", info["root"].as_str().unwrap()).unwrap();
 
     let (status, inc) = get_json(&agent, &format!("{base}/v1/log/entries/5/inclusion"));
     assert_eq!(status, 200);
-    let proof = zkaudit_verifier::receipt::parse_hashes(
+    let proof = zkaudit_verifier::parse_hashes(
         "proof",
         &serde_json::from_value::<Vec<String>>(inc["proof"].clone()).unwrap(),
     )
     .unwrap();
-    let leaf =
-        zkaudit_verifier::receipt::parse_hash("leaf", inc["leaf_hash"].as_str().unwrap()).unwrap();
+    let leaf = zkaudit_verifier::parse_hash("leaf", inc["leaf_hash"].as_str().unwrap()).unwrap();
     merkle::verify_inclusion(&leaf, 5, size, &proof, &root).unwrap();
     let (status, by_hash) = get_json(
         &agent,

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use zkaudit_verifier::receipt::{Receipt, verify_extension};
+use zkaudit_verifier::{Receipt, verify_extension};
 
 const WRITERS: usize = 8;
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use zkaudit_verifier::receipt::{Receipt, verify_extension};
+use zkaudit_verifier::{Receipt, verify_extension};
 
 const WRITERS_PER_PROCESS: usize = 3;
 const WRITES_PER_WRITER: usize = 60;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use zkaudit_ledger::note::NoteSigningKey;
-use zkaudit_verifier::receipt::verify_quorum;
+use zkaudit_verifier::verify_quorum;
 
 struct WitnessProcess {
     child: Child,

@@ -1,8 +1,9 @@
 //! Parcel histories: every event of one land title, each with an inclusion
 //! proof against one signed checkpoint, checkable offline.
 //!
-//! [`HistoryBundle::verify`] checks the checkpoint's signature, each
-//! record's inclusion under it, and then — with
+//! The events are [`LogEntry`]s, as in every kind of evidence (the list is
+//! called `events` here). [`HistoryBundle::verify`] checks the checkpoint's
+//! signature, each record's inclusion under it, and then — with
 //! [`zkaudit_ledger::land::verify_history`], the same rules the service
 //! enforces — that the chain of owners is unbroken: registered by the
 //! registrar, every later event the next version naming its predecessor,
@@ -14,25 +15,13 @@ use zkaudit_ledger::land::{self, Parcel};
 use zkaudit_ledger::note::Checkpoint;
 use zkaudit_ledger::record::Record;
 
-use crate::evidence::verify_logged_record;
-use crate::receipt::open_checkpoint;
+use crate::error::expect_format;
+use crate::evidence::{LogEntry, Order, VerifiedEvidence};
+use crate::log::open_checkpoint_of;
 use crate::{Result, VerifyError};
 
 /// Format tag of history bundles.
 pub const HISTORY_FORMAT: &str = "zkaudit-land-history/v1";
-
-/// One event of a parcel's history.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct HistoryEvent {
-    /// Log index.
-    pub index: u64,
-    /// The logged record (the leaf), base64.
-    pub record: String,
-    /// Inclusion proof against the bundle's checkpoint, hex hashes.
-    pub inclusion_proof: Vec<String>,
-}
 
 /// A parcel's history as the service returns it (JSON).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -47,8 +36,9 @@ pub struct HistoryBundle {
     pub parcel: String,
     /// The signed checkpoint every proof is against (signed-note text).
     pub checkpoint: String,
-    /// Every event, registration first, in log order.
-    pub events: Vec<HistoryEvent>,
+    /// Every event, registration first, in log order, with inclusion
+    /// proofs against `checkpoint`.
+    pub events: Vec<LogEntry>,
 }
 
 /// What a verified history establishes.
@@ -66,36 +56,18 @@ impl HistoryBundle {
     /// Checks the bundle against the log's signed-note verifier key and the
     /// land registrar's key.
     pub fn verify(&self, log_vkey: &str, registrar: &VerifyingKey) -> Result<VerifiedHistory> {
-        if self.format != HISTORY_FORMAT {
-            return Err(VerifyError::Malformed {
-                what: "format",
-                reason: format!("expected {HISTORY_FORMAT}"),
-            });
-        }
-        let checkpoint = open_checkpoint(self.checkpoint.as_bytes(), log_vkey)?;
-        if checkpoint.origin != self.origin {
-            return Err(VerifyError::Mismatch(format!(
-                "bundle names origin {:?} but its checkpoint is for {:?}",
-                self.origin, checkpoint.origin
-            )));
-        }
-        let mut events = Vec::with_capacity(self.events.len());
-        for event in &self.events {
-            let record = verify_logged_record(
-                &checkpoint,
-                event.index,
-                &event.record,
-                &event.inclusion_proof,
-            )?;
-
-            events.push((event.index, record));
-        }
-        let parcel = land::verify_history(&self.parcel, registrar, &events)
+        expect_format(&self.format, HISTORY_FORMAT)?;
+        let checkpoint =
+            open_checkpoint_of(self.checkpoint.as_bytes(), log_vkey, &self.origin, "bundle")?;
+        // Order is the title rules' to check (`verify_history`).
+        let evidence =
+            VerifiedEvidence::check(checkpoint, log_vkey, &self.events, Order::AsListed)?;
+        let parcel = land::verify_history(&self.parcel, registrar, &evidence.entries)
             .map_err(|e| VerifyError::Mismatch(format!("title history: {e}")))?;
         Ok(VerifiedHistory {
             parcel,
-            events,
-            checkpoint,
+            events: evidence.entries,
+            checkpoint: evidence.checkpoint,
         })
     }
 }

@@ -1,91 +1,49 @@
 //! # zkaudit-verifier
 //!
 //! The light verifier: checks what the zkaudit log hands out — receipts,
-//! checkpoints, cosignatures and consistency between checkpoints — with
-//! nothing but the log's public key. No async runtime, no database, no
-//! thread pool; builds for `wasm32` so citizens can verify in a browser.
+//! checkpoints and their consistency, witness cosignatures, and every
+//! domain's offline bundle — with nothing but the log's public key. No
+//! async runtime, no database, no thread pool; it builds for `wasm32`, so
+//! the web board verifies in the visitor's browser with the same code as
+//! the CLI.
 //!
-//! [`land`] checks a parcel's title history offline; [`funds`] an agency's
-//! proven period report and its spot audits.
-//! [`health`] checks a vaccine lot's chain of custody or a patient's access
-//! log offline.
+//! ## Layout
 //!
-//! [`groth16`] verifies Groth16 proofs over BN254 (strict decoding, batch
-//! verification) and [`snarkjs`] reads and writes snarkjs's JSON formats.
+//! The log's own proofs at the bottom, one evidence shape above them, each
+//! domain's bundle check on top; imports point down only.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `log` | signed checkpoints ([`open_checkpoint`]), consistency between them ([`verify_extension`]), witness quorums ([`verify_quorum`]), hex hashes ([`parse_hashes`]), and the one per-record check (decoding, signature, audit path) that receipts and evidence share |
+//! | `receipt` | the log's answer to a write, [`Receipt`] |
+//! | `evidence` | the one shape every bundle carries its records in: [`LogEntry`]s with inclusion proofs against one checkpoint ([`Evidence`] of a kind: [`LogEvidence`] inside bundles, [`health::Extract`]); verified into [`VerifiedEvidence`], with the lookups the domains make — records by index and kind, the authority set in force and what it grants |
+//! | [`claim`] | eligibility-claim bundles, and [`claim::claim_statement`], the claim's public statement the service builds too |
+//! | [`election`] | whole elections: replayed rules, ballots (batch-verified), tally |
+//! | [`funds`] | an agency's period: budget, commitments, the proven report, spot audits |
+//! | [`land`] | a parcel's title history |
+//! | [`health`] | a vaccine lot's chain of custody, a patient's access log |
+//! | [`groth16`] | Groth16 over BN254: strict decoding, single and batch verification |
+//! | [`snarkjs`] | snarkjs's JSON formats for keys, proofs and public inputs |
 //!
 //! Every check returns `Result<_, VerifyError>`: there is no `bool` to forget.
 
+mod error;
+mod evidence;
+mod log;
+mod receipt;
+
 pub mod claim;
 pub mod election;
-pub mod evidence;
 pub mod funds;
 pub mod groth16;
 pub mod health;
 pub mod land;
-pub mod receipt;
 pub mod snarkjs;
 
-pub use receipt::{Receipt, VerifiedReceipt};
-
-/// Why a verification failed. Messages say what was checked and what was wrong.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum VerifyError {
-    /// An encoding (hex, base64, JSON, note) is malformed.
-    #[error("malformed {what}: {reason}")]
-    Malformed {
-        /// Which field.
-        what: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A signature or note does not verify.
-    #[error("signature check failed: {0}")]
-    Signature(String),
-    /// A Merkle proof does not verify.
-    #[error("{what} does not verify: {source}")]
-    Proof {
-        /// Which proof.
-        what: &'static str,
-        /// The underlying proof failure.
-        source: zkaudit_ledger::merkle::ProofError,
-    },
-    /// Two things that must agree don't (e.g. origin, record id).
-    #[error("mismatch: {0}")]
-    Mismatch(String),
-    /// A Groth16 proof does not verify.
-    #[error("groth16 proof rejected: {reason}")]
-    Groth16 {
-        /// What failed.
-        reason: String,
-    },
-    /// A Groth16 proof came with the wrong number of public inputs.
-    #[error("groth16 verifying key expects {expected} public inputs, got {got}")]
-    PublicInputCount {
-        /// Public inputs of the verifying key.
-        expected: usize,
-        /// Public inputs given.
-        got: usize,
-    },
-    /// A batch of Groth16 proofs was rejected; `invalid` lists the proofs
-    /// (indices into the batch) that do not verify on their own.
-    #[error("groth16 batch rejected: proofs {invalid:?} do not verify")]
-    BatchRejected {
-        /// Sorted indices of the invalid proofs.
-        invalid: Vec<usize>,
-    },
-    /// A public-funds period proof or its encoding was rejected.
-    #[error("funds report rejected: {0}")]
-    Funds(zkaudit_circuits::funds::FundsError),
-    /// Too few witnesses cosigned.
-    #[error("only {got} of the required {required} witness cosignatures verify")]
-    Quorum {
-        /// Valid cosignatures from the listed witnesses.
-        got: usize,
-        /// Required.
-        required: usize,
-    },
-}
-
-/// Result alias of the verifier.
-pub type Result<T, E = VerifyError> = std::result::Result<T, E>;
+pub use error::{Result, VerifyError};
+pub use evidence::{
+    Bundled, EVIDENCE_FORMAT, Evidence, EvidenceKind, LogEntry, LogEvidence, Order,
+    VerifiedEvidence,
+};
+pub use log::{open_checkpoint, parse_hash, parse_hashes, verify_extension, verify_quorum};
+pub use receipt::{RECEIPT_FORMAT, Receipt, VerifiedReceipt};

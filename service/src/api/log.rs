@@ -11,8 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
-use zkaudit_verifier::evidence::{EVIDENCE_FORMAT, EvidenceEntry, LogEvidence};
-use zkaudit_verifier::receipt::{RECEIPT_FORMAT, Receipt};
+use zkaudit_verifier::{LogEntry, LogEvidence, RECEIPT_FORMAT, Receipt};
 
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::state::{Accepted, AppState};
@@ -287,7 +286,7 @@ async fn inclusion_by_hash(
     State(state): State<AppState>,
     AppQuery(q): AppQuery<LeafHashQuery>,
 ) -> ApiResult<Json<InclusionView>> {
-    let hash = zkaudit_verifier::receipt::parse_hash("leaf_hash", &q.leaf_hash)
+    let hash = zkaudit_verifier::parse_hash("leaf_hash", &q.leaf_hash)
         .map_err(|e| ApiError::bad_request("malformed_hash", e.to_string()))?;
     let store_state = state.clone();
     let index = blocking(move || store_state.sequencer().store().index_of_leaf_hash(&hash))
@@ -482,18 +481,13 @@ pub fn build_evidence(state: &AppState, mut indices: Vec<u64>) -> ApiResult<LogE
         .zip(proofs)
         .map(|((&index, leaf), proof)| {
             let leaf = leaf.ok_or_else(|| ApiError::internal("checkpointed entry missing"))?;
-            Ok(EvidenceEntry {
-                index,
-                record: BASE64.encode(leaf),
-                inclusion_proof: proof.iter().map(hex::encode).collect(),
-            })
+            Ok(LogEntry::new(index, &leaf, &proof))
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(LogEvidence {
-        format: EVIDENCE_FORMAT.to_owned(),
-        checkpoint: String::from_utf8_lossy(&checkpoint.note).into_owned(),
+    Ok(LogEvidence::new(
+        String::from_utf8_lossy(&checkpoint.note).into_owned(),
         entries,
-    })
+    ))
 }
 
 /// Runs blocking storage work off the async runtime.

@@ -22,8 +22,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,7 +35,8 @@ use zkaudit_ledger::health::{
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
-use zkaudit_verifier::health::{EXTRACT_FORMAT, Extract, ExtractEntry, MAX_EXTRACT_ENTRIES};
+use zkaudit_verifier::LogEntry;
+use zkaudit_verifier::health::{Extract, MAX_EXTRACT_ENTRIES};
 
 use super::{Authorisation, Domain};
 use crate::error::{ApiError, ApiResult, AppPath, ErrorBody};
@@ -284,18 +283,13 @@ fn extract(state: &AppState, topic: &[u8]) -> ApiResult<(Extract, Vec<(u64, Reco
     let entries = records
         .iter()
         .zip(proofs)
-        .map(|((index, record), proof)| ExtractEntry {
-            index: *index,
-            record: BASE64.encode(record.encode()),
-            inclusion_proof: proof.iter().map(hex::encode).collect(),
-        })
+        .map(|((index, record), proof)| LogEntry::new(*index, &record.encode(), &proof))
         .collect();
     Ok((
-        Extract {
-            format: EXTRACT_FORMAT.to_owned(),
-            checkpoint: String::from_utf8_lossy(&checkpoint.note).into_owned(),
+        Extract::new(
+            String::from_utf8_lossy(&checkpoint.note).into_owned(),
             entries,
-        },
+        ),
         records,
     ))
 }

@@ -25,7 +25,8 @@ use zkaudit_ledger::land::{
 };
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
-use zkaudit_verifier::land::{HISTORY_FORMAT, HistoryBundle, HistoryEvent};
+use zkaudit_verifier::LogEntry;
+use zkaudit_verifier::land::{HISTORY_FORMAT, HistoryBundle};
 
 use super::identity::{IdentityDomain, TOPIC_ALL, refused, registry_topic};
 use super::{Authorisation, Domain};
@@ -290,14 +291,7 @@ async fn parcel_history(
                 let proof = tree
                     .inclusion_proof(entry.index, latest.size)
                     .map_err(ApiError::internal)?;
-                Ok(HistoryEvent {
-                    index: entry.index,
-                    record: base64::Engine::encode(
-                        &base64::engine::general_purpose::STANDARD,
-                        &entry.leaf,
-                    ),
-                    inclusion_proof: proof.iter().map(hex::encode).collect(),
-                })
+                Ok(LogEntry::new(entry.index, &entry.leaf, &proof))
             })
             .collect::<ApiResult<Vec<_>>>()?;
         Ok::<_, ApiError>(HistoryBundle {

@@ -2,14 +2,12 @@
 
 #![allow(dead_code)]
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use zkaudit_ledger::merkle::{MemoryTree, leaf_hash};
 use zkaudit_ledger::note::{Checkpoint, NoteSigningKey, sign_checkpoint};
 use zkaudit_ledger::record::Record;
-use zkaudit_verifier::evidence::{EVIDENCE_FORMAT, EvidenceEntry, LogEvidence};
+use zkaudit_verifier::{LogEntry, LogEvidence};
 
 /// Deterministic test randomness.
 pub fn test_rng(seed: u64) -> ChaCha20Rng {
@@ -55,23 +53,18 @@ impl TestLog {
         let mut indices = indices.to_vec();
         indices.sort_unstable();
         indices.dedup();
-        LogEvidence {
-            format: EVIDENCE_FORMAT.to_owned(),
-            checkpoint: String::from_utf8(note).unwrap(),
-            entries: indices
+        LogEvidence::new(
+            String::from_utf8(note).unwrap(),
+            indices
                 .iter()
-                .map(|&index| EvidenceEntry {
-                    index,
-                    record: BASE64.encode(&self.leaves[index as usize]),
-                    inclusion_proof: self
-                        .tree
-                        .inclusion_proof(index, size)
-                        .unwrap()
-                        .iter()
-                        .map(hex::encode)
-                        .collect(),
+                .map(|&index| {
+                    LogEntry::new(
+                        index,
+                        &self.leaves[index as usize],
+                        &self.tree.inclusion_proof(index, size).unwrap(),
+                    )
                 })
                 .collect(),
-        }
+        )
     }
 }

@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use zkaudit_circuits::elgamal::encode_point;
 use zkaudit_ledger::election::{BALLOT, DOMAIN, Election};
 use zkaudit_ledger::record::Record;
+use zkaudit_verifier::Receipt;
 use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
-use zkaudit_verifier::receipt::Receipt;
 
 use super::{ElectionDomain, tally};
 use crate::api::log::build_evidence;

@@ -14,15 +14,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zkaudit_circuits::eligibility::{EligibilityPublic, EligibilityShape, public_inputs};
 use zkaudit_circuits::fr_from_decimal;
-use zkaudit_ledger::codec::{fr_from_bytes, fr_to_bytes};
-use zkaudit_ledger::identity::{
-    CLAIM, Claim, DOMAIN, IdentityError, RegistryBook, ScopeSpec, claim_message_field,
-};
+use zkaudit_ledger::codec::fr_to_bytes;
+use zkaudit_ledger::identity::{CLAIM, Claim, DOMAIN, IdentityError, RegistryBook, ScopeSpec};
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
+use zkaudit_verifier::Receipt;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle, ClaimIndices};
 use zkaudit_verifier::groth16;
-use zkaudit_verifier::receipt::Receipt;
 
 use super::{IdentityDomain, TOPIC_ALL, book, refused};
 use crate::api::log::build_evidence;
@@ -74,22 +72,15 @@ impl ClaimBody {
     }
 }
 
-/// The public statement a claim proves, rebuilt from the log's own records.
+/// The public statement a claim proves, rebuilt from the log's own records
+/// with the offline verifier's builder.
 pub fn claim_statement(
     book: &RegistryBook,
     claim: &Claim,
 ) -> ApiResult<(EligibilityPublic, ScopeSpec)> {
     let (scope, shape) = scope_and_shape(book, &claim.scope)?;
-    let scope = scope.clone();
-    let public = EligibilityPublic {
-        shape,
-        root: fr_from_bytes("root", &claim.root).map_err(|e| refused(e.into()))?,
-        nullifier: fr_from_bytes("nullifier", &claim.nullifier).map_err(|e| refused(e.into()))?,
-        scope: scope.scope_field(),
-        message: claim_message_field(&scope.id, &claim.message),
-        predicates: scope.predicates.clone(),
-    };
-    Ok((public, scope))
+    let public = zkaudit_verifier::claim::claim_statement(shape, scope, claim).map_err(refused)?;
+    Ok((public, scope.clone()))
 }
 
 /// A scope and the circuit shape its registry's proofs use.

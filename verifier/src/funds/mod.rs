@@ -14,16 +14,16 @@
 
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
-use zkaudit_circuits::funds::{
-    ChainStart, FundsError, FundsParams, FundsShape, FundsVerifyingKey, PeriodProof,
-    field_from_bytes, verify_period, verify_period_from,
-};
-use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
-use zkaudit_ledger::funds::{self, FundsBook, Period, REPORT, Report};
-use zkaudit_ledger::record::Author;
+use zkaudit_circuits::funds::{FundsError, FundsParams, FundsShape, FundsVerifyingKey};
+use zkaudit_ledger::funds::{self, FundsBook, REPORT};
 
-use crate::evidence::LogEvidence;
+use crate::error::{expect_format, mismatch};
+use crate::evidence::{LogEvidence, granted};
 use crate::{Result, VerifyError};
+
+mod report;
+
+pub use report::{verify_report, verify_report_tail};
 
 /// Format tag of funds bundles.
 pub const FUNDS_BUNDLE_FORMAT: &str = "zkaudit-funds-bundle/v1";
@@ -81,57 +81,6 @@ pub struct VerifiedFunds {
     pub checkpoint_size: u64,
 }
 
-fn mismatch(message: impl Into<String>) -> VerifyError {
-    VerifyError::Mismatch(message.into())
-}
-
-/// Verifies `report` for `period` with the period's circuit shape: the
-/// whole period proof (the staged parts' chunks and the report's) against
-/// the period's commitments in log order, the published totals and final
-/// blinding. [`FundsBundle::verify`] runs it offline.
-pub fn verify_report(
-    period: &Period,
-    report: &Report,
-    params: &FundsParams,
-    vk: &FundsVerifyingKey,
-) -> std::result::Result<(), FundsError> {
-    let proof = period.full_proof(report)?;
-    let blinding = field_from_bytes(&report.final_blinding)?;
-    verify_period(
-        &period.commitments(),
-        &report.totals,
-        blinding,
-        &proof,
-        params,
-        vk,
-    )
-}
-
-/// Verifies the last run `tail` of a report whose earlier chunks the
-/// period's staged parts hold (verified, each, when it was logged): the
-/// run's chunks against their slices of the log, starting at `start`
-/// ([`Period::staged_end`]), and the totals. The service runs this before
-/// logging a report, with the run and start [`FundsBook::check`] decoded.
-pub fn verify_report_tail(
-    period: &Period,
-    report: &Report,
-    start: ChainStart,
-    tail: &PeriodProof,
-    params: &FundsParams,
-    vk: &FundsVerifyingKey,
-) -> std::result::Result<(), FundsError> {
-    let blinding = field_from_bytes(&report.final_blinding)?;
-    verify_period_from(
-        &period.commitments(),
-        &report.totals,
-        blinding,
-        start,
-        tail,
-        params,
-        vk,
-    )
-}
-
 impl FundsBundle {
     /// Checks the bundle against the log's signed-note verifier key.
     /// `params` gives the IPA parameters for a circuit size `k` (cached on
@@ -141,12 +90,7 @@ impl FundsBundle {
         log_vkey: &str,
         params: impl FnOnce(u32) -> std::result::Result<FundsParams, FundsError>,
     ) -> Result<VerifiedFunds> {
-        if self.format != FUNDS_BUNDLE_FORMAT {
-            return Err(VerifyError::Malformed {
-                what: "format",
-                reason: format!("expected {FUNDS_BUNDLE_FORMAT}"),
-            });
-        }
+        expect_format(&self.format, FUNDS_BUNDLE_FORMAT)?;
         let agency_bytes: [u8; 32] = hex::decode(&self.agency)
             .ok()
             .and_then(|b| b.try_into().ok())
@@ -162,10 +106,10 @@ impl FundsBundle {
         let evidence = self.evidence.verify(log_vkey)?;
         let mut book = FundsBook::new();
         let mut funds_indices = Vec::new();
-        for (&index, record) in evidence.records() {
+        for (index, record) in &evidence.entries {
             if record.domain() == funds::DOMAIN {
-                funds_indices.push(index);
-                book.apply(index, record);
+                funds_indices.push(*index);
+                book.apply(*index, record);
             }
         }
         let period = book
@@ -181,24 +125,8 @@ impl FundsBundle {
             .as_ref()
             .ok_or_else(|| mismatch("the period has no report"))?;
         // The agency must have been an authority granted reports when it reported.
-        let set = evidence
-            .records()
-            .range(..*report_index)
-            .rev()
-            .find(|(_, r)| {
-                r.domain() == LEDGER_DOMAIN
-                    && r.kind() == AUTHORITY_SET_KIND
-                    && r.author() == Author::Ed25519(evidence.log_key)
-            })
-            .ok_or_else(|| mismatch("the bundle lacks the authority set before the report"))?;
-        let set = AuthoritySet::decode(set.1.payload()).map_err(|e| VerifyError::Malformed {
-            what: "authority set",
-            reason: e.to_string(),
-        })?;
-        let authority = set
-            .by_key(&agency)
-            .filter(|a| a.may_write(funds::DOMAIN, REPORT))
-            .ok_or_else(|| mismatch("the agency is not an authority granted funds/report"))?;
+        let set = evidence.authority_before(*report_index, "the report")?;
+        let authority = granted(&set, &agency, funds::DOMAIN, REPORT, "the agency")?;
         let shape = period
             .budget
             .shape()

@@ -8,7 +8,8 @@
 //! the authority set that allowed the issuer and the verifier service to
 //! write — all with inclusion proofs against one signed checkpoint.
 //! [`ClaimBundle::verify`] rebuilds the public statement from those records
-//! alone and verifies the Groth16 proof, so a reader need trust neither the
+//! alone ([`claim_statement`], the service's own builder) and verifies the
+//! Groth16 proof, so a reader need trust neither the
 //! service nor the claimant.
 //!
 //! What a bundle cannot show on its own: that the root was still inside the
@@ -17,18 +18,21 @@
 //! the root was logged by the log before the claim.
 
 use serde::{Deserialize, Serialize};
-use zkaudit_circuits::eligibility::{EligibilityPublic, EligibilityShape, public_inputs};
-use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
-use zkaudit_ledger::codec::fr_from_bytes;
+use zkaudit_circuits::eligibility::{EligibilityShape, public_inputs};
 use zkaudit_ledger::identity::{
     CIRCUIT_KEY, CLAIM, CircuitKey, Claim, DOMAIN, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
-    RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field,
+    RegistrySpec, SCOPE_CREATE, ScopeSpec,
 };
 use zkaudit_ledger::record::{Author, Record};
 
-use crate::evidence::{LogEvidence, VerifiedEvidence};
+use crate::error::{ensure, expect_format, malformed_as};
+use crate::evidence::{LogEvidence, VerifiedEvidence, granted};
 use crate::groth16::{self, PreparedKey};
 use crate::{Result, VerifyError};
+
+mod statement;
+
+pub use statement::claim_statement;
 
 /// Format tag of claim bundles.
 pub const CLAIM_BUNDLE_FORMAT: &str = "zkaudit-claim-bundle/v1";
@@ -99,35 +103,30 @@ impl ClaimBundle {
     /// scope were written by authorities granted to, and the Groth16 proof
     /// of the statement rebuilt from those records.
     pub fn verify(&self, log_vkey: &str) -> Result<ClaimReport> {
-        if self.format != CLAIM_BUNDLE_FORMAT {
-            return Err(VerifyError::Malformed {
-                what: "format",
-                reason: format!("expected {CLAIM_BUNDLE_FORMAT}"),
-            });
-        }
+        expect_format(&self.format, CLAIM_BUNDLE_FORMAT)?;
         let evidence = self.evidence.verify(log_vkey)?;
         let at = self.indices;
 
         let claim_record = evidence.record_of_kind(at.claim, DOMAIN, CLAIM, "claim")?;
-        let claim = Claim::decode(claim_record.payload()).map_err(malformed("claim"))?;
+        let claim = Claim::decode(claim_record.payload()).map_err(malformed_as("claim"))?;
         let scope_record = evidence.record_of_kind(at.scope, DOMAIN, SCOPE_CREATE, "scope")?;
-        let scope = ScopeSpec::decode(scope_record.payload()).map_err(malformed("scope"))?;
+        let scope = ScopeSpec::decode(scope_record.payload()).map_err(malformed_as("scope"))?;
         let registry_record =
             evidence.record_of_kind(at.registry, DOMAIN, REGISTRY_CREATE, "registry")?;
         let registry =
-            RegistrySpec::decode(registry_record.payload()).map_err(malformed("registry"))?;
+            RegistrySpec::decode(registry_record.payload()).map_err(malformed_as("registry"))?;
         let root = RegistryRoot::decode(
             evidence
                 .log_record(at.root, DOMAIN, REGISTRY_ROOT, "registry root")?
                 .payload(),
         )
-        .map_err(malformed("registry root"))?;
+        .map_err(malformed_as("registry root"))?;
         let key = CircuitKey::decode(
             evidence
                 .log_record(at.circuit_key, DOMAIN, CIRCUIT_KEY, "circuit key")?
                 .payload(),
         )
-        .map_err(malformed("circuit key"))?;
+        .map_err(malformed_as("circuit key"))?;
 
         ensure(claim.scope == scope.id, || {
             format!(
@@ -172,14 +171,7 @@ impl ClaimBundle {
             prepared.digest() == key.vk_digest && key.vk_digest == claim.vk_digest,
             || "the claim, the logged key record and the key's own digest disagree".into(),
         )?;
-        let public = EligibilityPublic {
-            shape,
-            root: fr_from_bytes("root", &claim.root).map_err(malformed("claim"))?,
-            nullifier: fr_from_bytes("nullifier", &claim.nullifier).map_err(malformed("claim"))?,
-            scope: scope.scope_field(),
-            message: claim_message_field(&scope.id, &claim.message),
-            predicates: scope.predicates.clone(),
-        };
+        let public = claim_statement(shape, &scope, &claim).map_err(malformed_as("claim"))?;
         let proof = groth16::decode_proof(&claim.proof)?;
         groth16::verify(&prepared, &public_inputs(&public), &proof)?;
 
@@ -211,53 +203,17 @@ fn check_authors(
     ensure(at.authority_set < at.registry.min(at.scope), || {
         "the authority set in the bundle was logged after the registry or the scope".into()
     })?;
-    let set = AuthoritySet::decode(
-        evidence
-            .log_record(
-                at.authority_set,
-                LEDGER_DOMAIN,
-                AUTHORITY_SET_KIND,
-                "authority set",
-            )?
-            .payload(),
-    )
-    .map_err(|e| VerifyError::Malformed {
-        what: "authority set",
-        reason: e.to_string(),
-    })?;
+    let set = evidence.authority_set(at.authority_set)?;
     let name_of = |record: &Record, what: &str| -> Result<String> {
         let Author::Ed25519(key) = record.author() else {
             return Err(VerifyError::Mismatch(format!("the {what} is unsigned")));
         };
-        let authority = set.by_key(&key).ok_or_else(|| {
-            VerifyError::Mismatch(format!("the {what}'s author is not a logged authority"))
-        })?;
-        ensure(authority.may_write(record.domain(), record.kind()), || {
-            format!(
-                "authority {:?} may not write {}",
-                authority.name,
-                record.qualified_kind()
-            )
-        })?;
+        let who = format!("the {what}'s author");
+        let authority = granted(&set, &key, record.domain(), record.kind(), &who)?;
         Ok(authority.name.clone())
     };
     Ok((
         name_of(registry_record, "registry")?,
         name_of(scope_record, "scope")?,
     ))
-}
-
-fn ensure(condition: bool, reason: impl FnOnce() -> String) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(VerifyError::Mismatch(reason()))
-    }
-}
-
-fn malformed<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> VerifyError {
-    move |e| VerifyError::Malformed {
-        what,
-        reason: e.to_string(),
-    }
 }

@@ -1,0 +1,190 @@
+//! Election bundles: a whole election, checkable offline.
+//!
+//! An [`ElectionBundle`] holds every record of one election — its creation,
+//! phase changes, the trustees' dealings and complaints, the joint key,
+//! every ballot with its proof, the partial decryptions and the tally — and
+//! the records those need (the authority set, the voters' registry, its
+//! logged roots the ballots used, the ballot circuit's logged verifying
+//! key), all with inclusion proofs against one signed checkpoint.
+//!
+//! [`ElectionBundle::verify`] replays the election through the same rules
+//! the service applies ([`ElectionBook`]), then checks what the service
+//! checked per record: every ballot proof (in batches), that each ballot's
+//! root was logged for the registry before the ballot, that nullifiers are
+//! unique, that the joint key is the one the ceremony determines, that each
+//! partial decryption is proved, and that the tally is the decryption of
+//! the homomorphic sum of exactly the counted ballots.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use zkaudit_ledger::election::{self, CREATE, ElectionBook, Phase, election_of};
+use zkaudit_ledger::identity::{
+    self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
+    RegistrySpec,
+};
+
+use crate::Result;
+use crate::error::{ensure, expect_format, mismatch};
+use crate::evidence::{LogEvidence, granted};
+use crate::groth16::{self, PreparedKey};
+
+mod ballots;
+mod tally;
+
+pub use ballots::BATCH;
+use ballots::check_ballots;
+use tally::check_tally;
+
+/// Format tag of election bundles.
+pub const ELECTION_BUNDLE_FORMAT: &str = "zkaudit-election-bundle/v1";
+
+/// An election and everything needed to check it offline (JSON).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ElectionBundle {
+    /// Always [`ELECTION_BUNDLE_FORMAT`].
+    pub format: String,
+    /// The election's id.
+    pub election: String,
+    /// The records, with inclusion proofs against one checkpoint.
+    pub evidence: LogEvidence,
+}
+
+/// What a verified bundle establishes.
+#[derive(Clone, Debug)]
+pub struct ElectionReport {
+    /// The election's id.
+    pub election: String,
+    /// Its title.
+    pub title: String,
+    /// The commission's authority name.
+    pub commission: String,
+    /// The phase the records reach.
+    pub phase: Phase,
+    /// Qualified dealers of the key ceremony.
+    pub qualified: Vec<u32>,
+    /// Ballots counted (each proof verified).
+    pub ballots: usize,
+    /// Election records the rules skipped (e.g. a ballot logged after the
+    /// close): present in the log, not counted.
+    pub skipped: usize,
+    /// Option labels and, if tallied, their counts.
+    pub results: Vec<(String, Option<u64>)>,
+    /// Trustees whose partial decryptions were combined.
+    pub trustees_used: Vec<u32>,
+    /// Trustees whose partial decryptions did not verify.
+    pub trustees_rejected: Vec<u32>,
+    /// The ballot circuit key's digest, hex.
+    pub vk_digest: String,
+    /// Whether that key comes from a development setup.
+    pub development_key: bool,
+    /// Size of the checkpoint everything is proven against.
+    pub checkpoint_size: u64,
+}
+
+impl ElectionBundle {
+    /// Verifies the bundle against the log's verifier key.
+    pub fn verify(&self, log_vkey: &str) -> Result<ElectionReport> {
+        expect_format(&self.format, ELECTION_BUNDLE_FORMAT)?;
+        let evidence = self.evidence.verify(log_vkey)?;
+
+        // Replay the election's records through the service's own rules.
+        let mut book = ElectionBook::new(evidence.log_key);
+        let mut seen = 0usize;
+        for (index, record) in &evidence.entries {
+            if record.domain() == election::DOMAIN
+                && election_of(record).as_deref() == Some(self.election.as_str())
+            {
+                book.apply(*index, record);
+                seen += 1;
+            }
+        }
+        let e = book.get(&self.election).ok_or_else(|| {
+            mismatch(format!(
+                "the bundle holds no valid creation of election {:?}",
+                self.election
+            ))
+        })?;
+        let spec = &e.spec;
+
+        let set = evidence.authority_before(e.created_at, "the election")?;
+        let commission = granted(
+            &set,
+            &e.commission,
+            election::DOMAIN,
+            CREATE,
+            "the election's creator",
+        )?
+        .name
+        .clone();
+
+        // The registry and the ballot circuit's key.
+        let (registry_index, registry) = evidence
+            .entries
+            .iter()
+            .filter(|(_, r)| r.domain() == identity::DOMAIN && r.kind() == REGISTRY_CREATE)
+            .filter_map(|(i, r)| RegistrySpec::decode(r.payload()).ok().map(|s| (*i, s)))
+            .find(|(_, s)| s.id == spec.registry)
+            .ok_or_else(|| mismatch(format!("the bundle lacks registry {:?}", spec.registry)))?;
+        ensure(registry_index < e.created_at, || {
+            "the registry was created after the election".into()
+        })?;
+        let shape = spec
+            .ballot_shape(registry.depth as usize)
+            .map_err(|err| mismatch(err.to_string()))?;
+        let key = evidence
+            .entries
+            .iter()
+            .map(|(_, r)| r)
+            .filter(|r| evidence.is_log_record(r, identity::DOMAIN, CIRCUIT_KEY))
+            .filter_map(|r| CircuitKey::decode(r.payload()).ok())
+            .find(|k| k.shape == shape.id())
+            .ok_or_else(|| mismatch(format!("the bundle lacks the logged key of {shape}")))?;
+        let prepared = PreparedKey::new(groth16::decode_vk(&key.vk)?)?;
+        ensure(prepared.digest() == key.vk_digest, || {
+            "the logged ballot key does not match its digest".into()
+        })?;
+        let roots: BTreeMap<[u8; 32], u64> = evidence
+            .entries
+            .iter()
+            .filter(|(_, r)| evidence.is_log_record(r, identity::DOMAIN, REGISTRY_ROOT))
+            .filter_map(|(i, r)| {
+                RegistryRoot::decode(r.payload())
+                    .ok()
+                    .map(|root| (root, *i))
+            })
+            .filter(|(root, _)| root.registry == spec.registry)
+            .map(|(root, i)| (root.root, i))
+            .collect();
+
+        check_ballots(e, shape, &key, &prepared, &roots)?;
+        let tally = check_tally(e)?;
+
+        Ok(ElectionReport {
+            election: spec.id.clone(),
+            title: spec.title.clone(),
+            commission,
+            phase: e.phase,
+            qualified: e
+                .key
+                .as_ref()
+                .map(|k| k.qualified.clone())
+                .unwrap_or_default(),
+            ballots: e.ballots.len(),
+            skipped: seen - e.records.len(),
+            results: spec
+                .options
+                .iter()
+                .enumerate()
+                .map(|(i, label)| (label.clone(), tally.map(|t| t.counts[i])))
+                .collect(),
+            trustees_used: tally.map(|t| t.used.clone()).unwrap_or_default(),
+            trustees_rejected: tally.map(|t| t.rejected.clone()).unwrap_or_default(),
+            vk_digest: hex::encode(key.vk_digest),
+            development_key: key.development,
+            checkpoint_size: evidence.checkpoint.size,
+        })
+    }
+}
