@@ -38,10 +38,11 @@ use zkaudit_ledger::note::{Checkpoint, NoteSigningKey, sign_checkpoint};
 use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_prover::{prove_batch, setup_development};
 use zkaudit_service::client::Client;
+use zkaudit_service::clock::now_ms;
 use zkaudit_service::election_cli::{
     BallotContext, TrusteeKey, election_spec, make_dealing, post_dealing, post_election_record,
 };
-use zkaudit_service::state::{AppState, now_ms};
+use zkaudit_service::state::AppState;
 use zkaudit_verifier::election::{BATCH, ELECTION_BUNDLE_FORMAT, ElectionBundle};
 use zkaudit_verifier::groth16::{
     PreparedKey, decode_proof, encode_proof, encode_vk, verify_batch, vk_digest,

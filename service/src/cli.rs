@@ -13,7 +13,7 @@ use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
 use zkaudit_verifier::{Receipt, verify_extension, verify_quorum};
 
 use crate::client::Client;
-use crate::config::{read_signing_key, write_secret_file};
+use crate::keyfile::{read_signing_key, write_secret_file};
 use crate::server::{ServeOptions, serve};
 
 /// zkaudit: a zero-knowledge verifiable-audit log for public services.
@@ -301,7 +301,7 @@ fn log_command(cmd: LogCommand) -> Result<()> {
             let record = Record::signed(
                 &args.domain,
                 &args.kind,
-                crate::state::now_ms(),
+                crate::clock::now_ms(),
                 payload,
                 &key,
             )?;

@@ -34,9 +34,10 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::groth16::{self, verify_batch};
 
 use crate::client::Client;
-use crate::config::{CONFIG_FILE, create_development_config, read_signing_key, write_secret_file};
-use crate::domains::identity::claims::ClaimBody;
+use crate::domains::identity::ClaimBody;
 use crate::domains::identity::{MembersPage, RegistryView};
+use crate::keyfile::{read_signing_key, write_secret_file};
+use crate::server::config::{CONFIG_FILE, create_development_config};
 
 /// `zkaudit demo`.
 #[derive(Args, Debug)]
@@ -207,7 +208,7 @@ pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
 }
 
 fn post(client: &Client, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> Result<Receipt> {
-    let record = Record::signed(DOMAIN, kind, crate::state::now_ms(), payload, key)?;
+    let record = Record::signed(DOMAIN, kind, crate::clock::now_ms(), payload, key)?;
     client.append(&record)
 }
 
@@ -225,7 +226,7 @@ fn identity(runtime: &tokio::runtime::Runtime, data: &Path, holders: usize) -> R
     let (issuer, office) = prepare(data)?;
     let running = start_service(runtime, data)?;
     let client = Client::new(&running.base);
-    let run = crate::state::now_ms() % 1_000_000;
+    let run = crate::clock::now_ms() % 1_000_000;
     let registry_id = format!("national-id-{run}");
     let scope_id = format!("heating-allowance-{run}");
 

@@ -46,11 +46,11 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::groth16::{self, PreparedKey};
 
 use crate::client::Client;
-use crate::config::{read_signing_key, write_secret_file};
-use crate::domains::election::api::{AggregateView, BallotBody, CeremonyView, ElectionView};
+use crate::domains::election::{AggregateView, BallotBody, CeremonyView, ElectionView};
+use crate::domains::identity::KeyView;
 use crate::domains::identity::RegistryView;
-use crate::domains::identity::claims::KeyView;
 use crate::identity_cli::{Wallet, all_members, parse_predicates};
+use crate::keyfile::{read_signing_key, write_secret_file};
 
 const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 const TRUSTEE_KEY_FORMAT: &str = "zkaudit-trustee-key/v1";
@@ -382,7 +382,7 @@ pub fn post_election_record(
     kind: &str,
     payload: Vec<u8>,
 ) -> Result<Receipt> {
-    let record = Record::signed(DOMAIN, kind, crate::state::now_ms(), payload, key)?;
+    let record = Record::signed(DOMAIN, kind, crate::clock::now_ms(), payload, key)?;
     client.append(&record)
 }
 
@@ -761,7 +761,7 @@ pub fn election(cmd: ElectionCommand) -> Result<()> {
                     public.to_spec()
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let now = crate::state::now_ms();
+            let now = crate::clock::now_ms();
             let spec = ElectionSpec {
                 id: a.id,
                 title: a.title,

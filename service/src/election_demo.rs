@@ -26,7 +26,7 @@ use zkaudit_verifier::election::ElectionBundle;
 
 use crate::client::Client;
 use crate::demo::{bar, demo_authority, start_service};
-use crate::domains::election::api::ElectionView;
+use crate::domains::election::ElectionView;
 use crate::election_cli::{
     BallotContext, TrusteeKey, cast, check_shares, election_spec, make_dealing,
     partial_decryptions, post_dealing, post_election_record,
@@ -76,7 +76,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     let (commission, issuer) = prepare(data)?;
     let running = start_service(runtime, data)?;
     let client = Client::new(&running.base);
-    let run = crate::state::now_ms() % 1_000_000;
+    let run = crate::clock::now_ms() % 1_000_000;
     let registry_id = format!("voters-{run}");
     let election_id = format!("budget-vote-{run}");
 
@@ -94,7 +94,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         window_secs: 3600,
     };
     let post_identity = |kind: &str, payload: Vec<u8>| -> Result<()> {
-        let record = Record::signed(IDENTITY, kind, crate::state::now_ms(), payload, &issuer)?;
+        let record = Record::signed(IDENTITY, kind, crate::clock::now_ms(), payload, &issuer)?;
         client.append(&record).map(|_| ())
     };
     let spinner = ProgressBar::new_spinner();
@@ -145,7 +145,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         .collect::<Result<_>>()?;
 
     // The commission creates the election: one choice among three, adults only.
-    let now = crate::state::now_ms();
+    let now = crate::clock::now_ms();
     let spec = ElectionSpec {
         id: election_id.clone(),
         title: "Participatory budget 2027".into(),

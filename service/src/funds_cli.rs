@@ -48,8 +48,8 @@ use zkaudit_verifier::funds::FundsBundle;
 
 use crate::cli::hex32;
 use crate::client::Client;
-use crate::config::{read_signing_key, write_secret_file};
 use crate::domains::funds::{AuditView, PeriodView};
+use crate::keyfile::{read_signing_key, write_secret_file};
 
 const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 /// Format tag of openings files.
@@ -440,7 +440,7 @@ pub fn parse_category(text: &str) -> Result<Category> {
 }
 
 fn post(client: &Client, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> Result<Receipt> {
-    let record = Record::signed(DOMAIN, kind, crate::state::now_ms(), payload, key)?;
+    let record = Record::signed(DOMAIN, kind, crate::clock::now_ms(), payload, key)?;
     client.append(&record)
 }
 
@@ -639,7 +639,7 @@ fn audit(cmd: AuditCommand) -> Result<()> {
             let record = Record::signed(
                 DOMAIN,
                 AUDIT_REQUEST,
-                crate::state::now_ms(),
+                crate::clock::now_ms(),
                 request.encode(),
                 &key,
             )?;

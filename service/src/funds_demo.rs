@@ -81,7 +81,7 @@ fn signed(key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> Result<Record> 
     Ok(Record::signed(
         DOMAIN,
         kind,
-        crate::state::now_ms(),
+        crate::clock::now_ms(),
         payload,
         key,
     )?)
@@ -102,7 +102,7 @@ pub fn funds(
     let (ministry, office) = prepare(data)?;
     let running = start_service(runtime, data)?;
     let client = Client::new(&running.base);
-    let period = format!("2027-Q1-{}", crate::state::now_ms() % 1_000_000);
+    let period = format!("2027-Q1-{}", crate::clock::now_ms() % 1_000_000);
     let agency = hex::encode(ministry.public_key().as_bytes());
 
     // The quarter's expenditures, drawn up front (the openings stay with
@@ -132,7 +132,7 @@ pub fn funds(
     };
 
     // Contracts are public: values with 20 % headroom over this quarter.
-    let day = (crate::state::now_ms() / 86_400_000) as u32;
+    let day = (crate::clock::now_ms() / 86_400_000) as u32;
     for (c, (tender, winner, _)) in CONTRACTS.iter().enumerate() {
         let paid: u64 = openings
             .iter()

@@ -30,9 +30,9 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::health::{verify_access_log, verify_trace};
 
 use crate::client::Client;
-use crate::config::{read_signing_key, write_secret_file};
+use crate::clock::now_ms;
 use crate::domains::health::{AccessLogView, TraceView};
-use crate::state::now_ms;
+use crate::keyfile::{read_signing_key, write_secret_file};
 
 const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 const DAY_MS: u64 = 86_400_000;

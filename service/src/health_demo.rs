@@ -23,9 +23,9 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::health::{HealthCheckError, verify_access_log, verify_trace};
 
 use crate::client::Client;
+use crate::clock::now_ms;
 use crate::demo::{Holder, bar, demo_authority, prepare, prove_claims, start_service};
 use crate::domains::health::{AccessLogView, TraceView};
-use crate::state::now_ms;
 
 const DAY: u64 = 86_400_000;
 

@@ -33,9 +33,9 @@ use zkaudit_verifier::groth16::{self, PreparedKey};
 use zkaudit_verifier::snarkjs;
 
 use crate::client::Client;
-use crate::config::{read_signing_key, write_secret_file};
-use crate::domains::identity::claims::{ClaimBody, KeyView, ScopeView};
+use crate::domains::identity::{ClaimBody, KeyView, ScopeView};
 use crate::domains::identity::{MembersPage, RegistryView};
+use crate::keyfile::{read_signing_key, write_secret_file};
 
 const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 const WALLET_FORMAT: &str = "zkaudit-wallet/v1";
@@ -343,7 +343,7 @@ pub fn id(cmd: IdCommand) -> Result<()> {
 
 fn post_signed(server: &str, key: &Path, kind: &str, payload: Vec<u8>) -> Result<()> {
     let key = read_signing_key(key)?;
-    let record = Record::signed(DOMAIN, kind, crate::state::now_ms(), payload, &key)?;
+    let record = Record::signed(DOMAIN, kind, crate::clock::now_ms(), payload, &key)?;
     let receipt = Client::new(server).append(&record)?;
     println!(
         "logged {DOMAIN}/{kind} at index {}{}",

@@ -32,8 +32,8 @@ use zkaudit_verifier::land::{HistoryBundle, VerifiedHistory};
 
 use crate::cli::hex32;
 use crate::client::Client;
-use crate::config::read_signing_key;
 use crate::domains::land::ParcelView;
+use crate::keyfile::read_signing_key;
 
 const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 /// Format tag of terms files.
@@ -273,7 +273,7 @@ pub fn show(client: &Client, parcel: &str) -> Result<ParcelView> {
 }
 
 fn now_ms() -> u64 {
-    crate::state::now_ms()
+    crate::clock::now_ms()
 }
 
 /// Builds terms for the parcel's next version from its current title.

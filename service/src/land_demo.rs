@@ -33,8 +33,8 @@ use zkaudit_verifier::land::HistoryBundle;
 
 use crate::client::Client;
 use crate::demo::{bar, demo_authority, start_service};
+use crate::domains::identity::ClaimBody;
 use crate::domains::identity::MembersPage;
-use crate::domains::identity::claims::ClaimBody;
 use crate::domains::land::ParcelView;
 use crate::land_cli::{event_record, next_terms, show};
 
@@ -96,7 +96,7 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
     let registrar = prepare(data)?;
     let running = start_service(runtime, data)?;
     let client = Client::new(&running.base);
-    let run = crate::state::now_ms() % 1_000_000;
+    let run = crate::clock::now_ms() % 1_000_000;
     let registry_id = format!("titles-{run}");
 
     let spinner = ProgressBar::new_spinner();
@@ -113,7 +113,7 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
     let record = Record::signed(
         IDENTITY,
         REGISTRY_CREATE,
-        crate::state::now_ms(),
+        crate::clock::now_ms(),
         spec.encode(),
         &registrar,
     )?;
@@ -154,7 +154,7 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
         let record = Record::signed(
             DOMAIN,
             PARCEL_REGISTER,
-            crate::state::now_ms(),
+            crate::clock::now_ms(),
             registration.encode(),
             &registrar,
         )?;
@@ -390,7 +390,7 @@ fn private_ownership_proof(
     client.append(&Record::signed(
         IDENTITY,
         SCOPE_CREATE,
-        crate::state::now_ms(),
+        crate::clock::now_ms(),
         scope.encode(),
         registrar,
     )?)?;

@@ -12,7 +12,7 @@
 pub mod api;
 pub mod cli;
 pub mod client;
-pub mod config;
+pub mod clock;
 pub mod demo;
 pub mod domains;
 pub mod election_cli;
@@ -23,6 +23,7 @@ mod funds_demo;
 pub mod health_cli;
 pub mod health_demo;
 pub mod identity_cli;
+pub mod keyfile;
 pub mod land_cli;
 mod land_demo;
 pub mod metrics;

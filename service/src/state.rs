@@ -1,7 +1,6 @@
 //! Shared state of the HTTP handlers.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use zkaudit_ledger::authority::{AuthoritySet, check_freshness};
 use zkaudit_ledger::note::NoteSigningKey;
@@ -9,6 +8,7 @@ use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::sequencer::{Outcome, Pending, Sequencer};
 use zkaudit_ledger::store::StoredCheckpoint;
 
+use crate::clock::now_ms;
 use crate::domains::{Authorisation, Domain};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
@@ -249,14 +249,6 @@ impl AppState {
         })
         .await
     }
-}
-
-/// The current Unix time in milliseconds.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// Runs blocking work that answers in API errors off the async runtime.

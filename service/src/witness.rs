@@ -141,7 +141,7 @@ fn load_or_create_witness_key(data: &Path, name: &str) -> anyhow::Result<Cosigne
     let path = data.join(WITNESS_KEY_FILE);
     if !path.exists() {
         let key = CosignerKey::generate(name, &mut rand::rngs::OsRng)?;
-        crate::config::write_secret_file(&path, &key.to_skey_string())?;
+        crate::keyfile::write_secret_file(&path, &key.to_skey_string())?;
         tracing::info!(path = %path.display(), "created witness key");
         return Ok(key);
     }

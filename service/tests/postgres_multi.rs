@@ -33,7 +33,7 @@ impl Drop for Schema {
 fn two_processes_share_one_log() {
     let tmp = tempfile::tempdir().unwrap();
     let config_dir = tmp.path().join("config");
-    let config = zkaudit_service::config::create_development_config(&config_dir).unwrap();
+    let config = zkaudit_service::server::config::create_development_config(&config_dir).unwrap();
     let schema = Schema(format!("multi_{}_{}", std::process::id(), now_ms()));
     let url = database_url();
     let start = |name: &str| {

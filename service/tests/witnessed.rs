@@ -89,7 +89,7 @@ fn wait_cosigned(base: &str, witness_key: &str, size: u64, patience: Duration) -
 fn witness_cosigns_the_log_and_refuses_a_fork() {
     let tmp = tempfile::tempdir().unwrap();
     let data = data_dir(&tmp, "log");
-    zkaudit_service::config::create_development_config(&data).unwrap();
+    zkaudit_service::server::config::create_development_config(&data).unwrap();
     let log_key = NoteSigningKey::from_skey_str(
         std::fs::read_to_string(data.join("log.key"))
             .unwrap()

@@ -17,9 +17,10 @@ use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
 
 use super::{ElectionDomain, tally};
 use crate::api::log::build_evidence;
+use crate::clock::now_ms;
 use crate::domains::identity::IdentityDomain;
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
-use crate::state::{AppState, blocking_api, now_ms};
+use crate::state::{AppState, blocking_api};
 
 /// An election as served.
 #[derive(Serialize, Deserialize, ToSchema)]

@@ -27,10 +27,12 @@ use zkaudit_verifier::groth16;
 use super::identity::IdentityDomain;
 use super::identity::keys::{KeyedShape, ShapeKeys};
 use super::{Authorisation, Domain};
+use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, now_ms};
+use crate::state::AppState;
 
 pub mod api;
+pub use api::{AggregateView, BallotBody, CeremonyView, ElectionView};
 pub mod tally;
 
 /// Topic of every election record.

@@ -24,8 +24,9 @@ use zkaudit_verifier::groth16;
 
 use super::{IdentityDomain, TOPIC_ALL, book, refused};
 use crate::api::log::build_evidence;
+use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
-use crate::state::{AppState, now_ms};
+use crate::state::AppState;
 
 /// Body of `POST /v1/identity/claims`.
 #[derive(Clone, Serialize, Deserialize, ToSchema)]

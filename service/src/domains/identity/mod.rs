@@ -28,10 +28,12 @@ use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
 
 use super::{Authorisation, Domain};
+use crate::clock::now_ms;
 use crate::error::{ApiError, ApiResult, AppPath, AppQuery, ErrorBody};
-use crate::state::{AppState, blocking_api, now_ms};
+use crate::state::{AppState, blocking_api};
 
 pub mod claims;
+pub use claims::{ClaimBody, KeyView, ScopeView};
 pub mod keys;
 
 /// Topic of every identity record (and land record), in log order.

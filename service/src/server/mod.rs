@@ -1,6 +1,8 @@
 //! `zkaudit serve`: opens the store, starts the sequencer, the witness loop
 //! and the HTTP server, and shuts down gracefully.
 
+pub mod config;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,10 +15,11 @@ use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::{Pending, Sequencer};
 use zkaudit_ledger::store::Store;
 
-use crate::config::{self, CONFIG_FILE, Config};
+use self::config::{CONFIG_FILE, Config};
+use crate::clock::now_ms;
 use crate::metrics::Metrics;
 use crate::queue::AppendQueue;
-use crate::state::{AppParts, AppState, now_ms};
+use crate::state::{AppParts, AppState};
 use crate::witnessing;
 
 /// Where the log keeps its data.
@@ -64,7 +67,7 @@ pub fn load_or_create_config(options: &ServeOptions) -> Result<(Config, PathBuf)
         None => {
             let path = options.data_dir.join(CONFIG_FILE);
             if !path.exists() {
-                let created = config::create_development_config(&options.data_dir)?;
+                let created = self::config::create_development_config(&options.data_dir)?;
                 tracing::warn!(
                     config = %created.display(),
                     "no configuration found: created a DEVELOPMENT configuration with fresh keys; \

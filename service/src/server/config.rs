@@ -28,6 +28,8 @@ use serde::{Deserialize, Serialize};
 use zkaudit_ledger::authority::{Authority, AuthoritySet};
 use zkaudit_ledger::note::{KeyType, NoteSigningKey, parse_verifier_key};
 
+use crate::keyfile::{read_signing_key, write_secret_file};
+
 /// Name of the configuration file inside a data directory.
 pub const CONFIG_FILE: &str = "zkaudit.toml";
 
@@ -151,39 +153,6 @@ impl Config {
             .collect::<Result<Vec<_>>>()?;
         Ok(AuthoritySet::new(authorities)?)
     }
-}
-
-/// Reads a signed-note private key file.
-pub fn read_signing_key(path: &Path) -> Result<NoteSigningKey> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading key file {}", path.display()))?;
-    // Never echo the key material: the error says which file, not what is in it.
-    NoteSigningKey::from_skey_str(text.trim())
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .with_context(|| {
-            format!(
-                "key file {} is not a signed-note private key",
-                path.display()
-            )
-        })
-}
-
-/// Writes a private key file readable by its owner only.
-pub fn write_secret_file(path: &Path, contents: &str) -> Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()?;
-    Ok(())
 }
 
 /// Creates a development configuration in `dir`: a fresh log key, one
