@@ -26,7 +26,7 @@ use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::poseidon::poseidon_hash;
 use zkaudit_circuits::{CircuitError, Fr};
 
-use crate::common::{new_cs, random_frs, rng};
+use crate::common::{constraint_system_digest, new_cs, random_frs, rng};
 
 /// The voter's attributes: birth date (YYYYMMDD), region, credential expiry.
 const ATTRIBUTES: [u64; 3] = [19_900_415, 276, 20_300_101];
@@ -675,6 +675,31 @@ fn constraint_counts_are_pinned() {
     assert_eq!(message_cost, 1);
     assert_eq!(total, 22_450);
     assert!(total < 1 << 15);
+}
+
+/// The whole constraint system, not only its size, is pinned: a digest of
+/// the matrices key generation sees.
+///
+/// If this fails, the circuit changed: every proving and verifying key made
+/// for it (including a ceremony's) no longer matches, and every ballot
+/// proved with them stops verifying. Do not update the digests; introduce a
+/// new statement version (a new domain tag and shape id) beside the old one.
+#[test]
+fn constraint_system_is_pinned() {
+    let pinned = [
+        (
+            shape(20, 3, 4),
+            "bcbf01b8858d6769f24268edc66c7f8a557eb5c9aed66999e99300e766cd857f",
+        ),
+        (
+            shape(4, 2, 2),
+            "94c40d83557d719f6d72fcdb83e4f750b23311328effa39fe323ff614c2caebd",
+        ),
+    ];
+    for (shape, digest) in pinned {
+        let found = constraint_system_digest(BallotCircuit::blank(shape));
+        assert_eq!(found, digest, "{shape}");
+    }
 }
 
 /// Key generation's blank circuit has the shape of every circuit, with

@@ -2,11 +2,14 @@
 
 use std::path::PathBuf;
 
-use ark_ff::{AdditiveGroup, Field, UniformRand};
-use ark_relations::gr1cs::{ConstraintSystem, ConstraintSystemRef};
+use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField, UniformRand};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisMode,
+};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde_json::Value;
+use sha3::{Digest, Sha3_256};
 use zkaudit_circuits::{Fr, fr_from_decimal};
 
 /// Loads `shared/vectors/<name>`: the repository's `main/` sits beside
@@ -83,4 +86,41 @@ pub fn assert_every_witness_is_pinned(cs: &ConstraintSystemRef<Fr>) {
         );
     }
     assert!(system.is_satisfied().unwrap());
+}
+
+/// SHA3-256 (hex) of the constraint system `circuit` synthesizes as Groth16
+/// key generation does it (setup mode, optimised for constraints, then
+/// finalised): the numbers of instance and witness variables, then every
+/// predicate's matrices row by row (coefficients little-endian, variable
+/// indices). Equal digests mean the same circuit, hence the same keys.
+pub fn constraint_system_digest(circuit: impl ConstraintSynthesizer<Fr>) -> String {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Setup);
+    circuit.generate_constraints(cs.clone()).unwrap();
+    cs.finalize();
+    let mut hasher = Sha3_256::new();
+    let mut count = |n: usize| hasher.update((n as u64).to_le_bytes());
+    count(cs.num_instance_variables());
+    count(cs.num_witness_variables());
+    for (label, matrices) in cs.to_matrices().unwrap() {
+        hasher.update((label.len() as u64).to_le_bytes());
+        hasher.update(label.as_bytes());
+        hasher.update((matrices.len() as u64).to_le_bytes());
+        for matrix in matrices {
+            hasher.update((matrix.len() as u64).to_le_bytes());
+            for row in matrix {
+                hasher.update((row.len() as u64).to_le_bytes());
+                for (coefficient, index) in row {
+                    hasher.update(coefficient.into_bigint().to_bytes_le());
+                    hasher.update((index as u64).to_le_bytes());
+                }
+            }
+        }
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }

@@ -22,7 +22,7 @@ use zkaudit_circuits::lean_imt::{CircuitPath, LeanImt};
 use zkaudit_circuits::poseidon::poseidon_hash;
 use zkaudit_circuits::{CircuitError, Fr};
 
-use crate::common::{fr_from_hex, new_cs, random_frs, rng};
+use crate::common::{constraint_system_digest, fr_from_hex, new_cs, random_frs, rng};
 
 /// A holder's attributes; a credential of `A` attributes has the first `A`.
 const ATTRIBUTES: [u64; 8] = [
@@ -746,6 +746,35 @@ fn constraint_counts_are_pinned() {
     // Under 2^13 at (20, 3): the Groth16 domain stays 8,192.
     assert_eq!(three.total, 7_335);
     assert_eq!(eight.total, 8_130);
+}
+
+/// The whole constraint system, not only its size, is pinned: a digest of
+/// the matrices key generation sees.
+///
+/// If this fails, the circuit changed: every proving and verifying key made
+/// for it (including a ceremony's) no longer matches, and every proof made
+/// with them stops verifying. Do not update the digests; introduce a new
+/// statement version (a new domain tag and shape id) beside the old one.
+#[test]
+fn constraint_system_is_pinned() {
+    let pinned = [
+        (
+            shape(20, 3),
+            "274b44a579013d649013e4f57d33938084234a19569ed469695d8bd34ac8fafc",
+        ),
+        (
+            shape(20, 8),
+            "0166fce289d62a393da818219ae80075f4947c7416735438d343d9c9f2d6d522",
+        ),
+        (
+            shape(4, 3),
+            "34afb0b85fc1d51a9a692147f8bbfe7e8c6395e33e61bb686fb2dc1b3f788105",
+        ),
+    ];
+    for (shape, digest) in pinned {
+        let found = constraint_system_digest(EligibilityCircuit::blank(shape));
+        assert_eq!(found, digest, "{shape}");
+    }
 }
 
 /// Key generation's blank circuit has the shape of every circuit: same
