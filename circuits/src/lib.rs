@@ -35,6 +35,8 @@ pub use ark_bn254::Fr;
 
 pub mod babyjubjub;
 pub mod ballot;
+#[cfg(feature = "r1cs")]
+pub mod constraints;
 pub mod elgamal;
 pub mod eligibility;
 pub mod funds;

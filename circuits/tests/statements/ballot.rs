@@ -5,7 +5,7 @@ use ark_bn254::Bn254;
 use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField, UniformRand};
 use ark_groth16::Groth16;
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::gr1cs::{ConstraintSynthesizer, SynthesisError};
 use ark_snark::SNARK;
 use rand_chacha::ChaCha20Rng;
 use zkaudit_circuits::babyjubjub::{BASE8, Point, SUBGROUP_ORDER};
@@ -16,6 +16,7 @@ use zkaudit_circuits::ballot::{
     BallotCircuit, BallotPublic, BallotShape, BallotWitness, DOMAIN_TAG, RANDOMNESS_BITS, check,
     encrypt_ballot, public_inputs,
 };
+use zkaudit_circuits::constraints::StatementShape;
 use zkaudit_circuits::elgamal::{self, Ciphertext, Scalar};
 use zkaudit_circuits::eligibility::constraints::EligibilityWitnessVar;
 use zkaudit_circuits::eligibility::{
@@ -26,7 +27,9 @@ use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::poseidon::poseidon_hash;
 use zkaudit_circuits::{CircuitError, Fr};
 
-use crate::common::{constraint_system_digest, new_cs, random_frs, rng};
+use crate::common::{
+    self, assert_refused, constraint_system_digest, new_cs, random_frs, rng, synthesize,
+};
 
 /// The voter's attributes: birth date (YYYYMMDD), region, credential expiry.
 const ATTRIBUTES: [u64; 3] = [19_900_415, 276, 20_300_101];
@@ -139,22 +142,14 @@ fn self_attributes(shape: BallotShape) -> &'static [u64] {
     &ATTRIBUTES[..shape.eligibility.attributes]
 }
 
-fn synthesize(circuit: BallotCircuit) -> ConstraintSystemRef<Fr> {
-    let cs = new_cs();
-    circuit.generate_constraints(cs.clone()).unwrap();
-    cs
-}
-
 fn satisfies(public: &BallotPublic, witness: &BallotWitness) -> bool {
-    let circuit = BallotCircuit::new(public.clone(), witness.clone());
-    synthesize(circuit).is_satisfied().unwrap()
+    common::satisfies::<BallotShape>(public, witness)
 }
 
 /// Asserts that the native check refuses the ballot with `error` and that
 /// the circuit is not satisfied.
 fn assert_false(public: &BallotPublic, witness: &BallotWitness, error: CircuitError) {
-    assert_eq!(check(public, witness), Err(error.clone()));
-    assert!(!satisfies(public, witness), "{error}");
+    assert_refused::<BallotShape>(check, public, witness, error);
 }
 
 /// The circuit, synthesized by hand so that the choices may be any field
@@ -616,8 +611,8 @@ fn constraint_counts_are_pinned() {
     use zkaudit_circuits::eligibility::constraints::enforce_eligibility;
 
     let shape = shape(20, 3, 4);
-    let public = BallotPublic::blank(shape);
-    let witness = BallotWitness::placeholder(shape);
+    let public = shape.blank_public();
+    let witness = shape.placeholder_witness();
     let cs = new_cs();
     let mut counted = 0;
     let mut count = || {

@@ -10,7 +10,8 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde_json::Value;
 use sha3::{Digest, Sha3_256};
-use zkaudit_circuits::{Fr, fr_from_decimal};
+use zkaudit_circuits::constraints::{StatementCircuit, StatementShape};
+use zkaudit_circuits::{CircuitError, Fr, fr_from_decimal};
 
 /// Loads `shared/vectors/<name>`: the repository's `main/` sits beside
 /// `shared/`.
@@ -61,6 +62,31 @@ pub fn random_frs(rng: &mut ChaCha20Rng, count: usize) -> Vec<Fr> {
 /// A fresh constraint system in proving mode.
 pub fn new_cs() -> ConstraintSystemRef<Fr> {
     ConstraintSystem::<Fr>::new_ref()
+}
+
+/// Synthesizes `circuit` into a fresh constraint system.
+pub fn synthesize(circuit: impl ConstraintSynthesizer<Fr>) -> ConstraintSystemRef<Fr> {
+    let cs = new_cs();
+    circuit.generate_constraints(cs.clone()).unwrap();
+    cs
+}
+
+/// Whether the statement's circuit is satisfied by `public` and `witness`.
+pub fn satisfies<S: StatementShape>(public: &S::Public, witness: &S::Witness) -> bool {
+    let circuit = StatementCircuit::<S>::new(public.clone(), witness.clone());
+    synthesize(circuit).is_satisfied().unwrap()
+}
+
+/// Asserts that the statement's native `check` refuses it with `error` and
+/// that its circuit is not satisfied.
+pub fn assert_refused<S: StatementShape>(
+    check: fn(&S::Public, &S::Witness) -> Result<(), CircuitError>,
+    public: &S::Public,
+    witness: &S::Witness,
+    error: CircuitError,
+) {
+    assert_eq!(check(public, witness), Err(error.clone()));
+    assert!(!satisfies::<S>(public, witness), "{error}");
 }
 
 /// Asserts that `cs` is satisfied, and that changing any single witness

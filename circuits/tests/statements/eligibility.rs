@@ -6,10 +6,11 @@ use ark_bn254::Bn254;
 use ark_ff::{AdditiveGroup, Field, PrimeField};
 use ark_groth16::Groth16;
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::gr1cs::{ConstraintSynthesizer, SynthesisError};
 use ark_snark::SNARK;
 use rand_chacha::ChaCha20Rng;
 use zkaudit_circuits::babyjubjub::SUBGROUP_ORDER;
+use zkaudit_circuits::constraints::StatementShape;
 use zkaudit_circuits::eligibility::constraints::{
     EligibilityPublicVar, EligibilityWitnessVar, enforce_eligibility,
 };
@@ -22,7 +23,10 @@ use zkaudit_circuits::lean_imt::{CircuitPath, LeanImt};
 use zkaudit_circuits::poseidon::poseidon_hash;
 use zkaudit_circuits::{CircuitError, Fr};
 
-use crate::common::{constraint_system_digest, fr_from_hex, new_cs, random_frs, rng};
+use crate::common::{
+    self, assert_refused, constraint_system_digest, fr_from_hex, new_cs, random_frs, rng,
+    synthesize,
+};
 
 /// A holder's attributes; a credential of `A` attributes has the first `A`.
 const ATTRIBUTES: [u64; 8] = [
@@ -109,23 +113,14 @@ fn any(attributes: usize) -> Vec<AttributePredicate> {
     vec![AttributePredicate::any(); attributes]
 }
 
-/// Synthesizes `circuit` into a fresh constraint system.
-fn synthesize(circuit: EligibilityCircuit) -> ConstraintSystemRef<Fr> {
-    let cs = new_cs();
-    circuit.generate_constraints(cs.clone()).unwrap();
-    cs
-}
-
 fn satisfies(public: &EligibilityPublic, witness: &EligibilityWitness) -> bool {
-    let circuit = EligibilityCircuit::new(public.clone(), witness.clone());
-    synthesize(circuit).is_satisfied().unwrap()
+    common::satisfies::<EligibilityShape>(public, witness)
 }
 
 /// Asserts that the native check refuses the statement with `error` and
 /// that the circuit is not satisfied.
 fn assert_false(public: &EligibilityPublic, witness: &EligibilityWitness, error: CircuitError) {
-    assert_eq!(check(public, witness), Err(error.clone()));
-    assert!(!satisfies(public, witness), "{error}");
+    assert_refused::<EligibilityShape>(check, public, witness, error);
 }
 
 /// The circuit, synthesized by hand so that the public input may be any
@@ -683,8 +678,8 @@ fn costs(shape: EligibilityShape) -> Costs {
     use zkaudit_circuits::eligibility::constraints::credential_leaf_var;
     use zkaudit_circuits::identity::constraints::IdentityVar;
 
-    let public = EligibilityPublic::blank(shape);
-    let witness = EligibilityWitness::placeholder(shape);
+    let public = shape.blank_public();
+    let witness = shape.placeholder_witness();
     let cs = new_cs();
     let mut counted = 0;
     let mut count = || {
