@@ -45,12 +45,12 @@ use ark_ed_on_bn254::EdwardsProjective;
 use ark_ff::{UniformRand, Zero};
 use ark_std::rand::{CryptoRng, RngCore};
 
-use super::dleq::{DLEQ_PROOF_BYTES, DleqProof};
+use super::dleq::{DleqProof, PROVEN_POINT_BYTES, ProvenPoint};
 use super::transcript::Transcript;
-use super::{Result, ThresholdError, ThresholdParams, bind};
+use super::{Result, ThresholdError, ThresholdParams, bind, read_u32};
 use crate::babyjubjub::{BASE8, Point};
 use crate::elgamal::{
-    self, ElGamalError, POINT_BYTES, SCALAR_BYTES, Scalar, base_mul, decode_point, decode_scalar,
+    self, POINT_BYTES, SCALAR_BYTES, Scalar, base_mul, check_length, decode_point, decode_scalar,
     encode_point, encode_scalar, from_projective,
 };
 
@@ -58,7 +58,7 @@ use crate::elgamal::{
 pub const ENCRYPTED_SHARE_BYTES: usize = POINT_BYTES + SCALAR_BYTES;
 
 /// The length of an encoded [`Complaint`].
-pub const COMPLAINT_BYTES: usize = 8 + POINT_BYTES + DLEQ_PROOF_BYTES;
+pub const COMPLAINT_BYTES: usize = PROVEN_POINT_BYTES;
 
 /// The length of an encoded [`KeyShare`].
 pub const KEY_SHARE_BYTES: usize = 4 + SCALAR_BYTES;
@@ -215,7 +215,7 @@ impl Dealing {
     ///
     /// # Errors
     ///
-    /// [`ThresholdError::ElGamal`] with [`ElGamalError::Length`] for a
+    /// [`ThresholdError::ElGamal`] with [`ElGamalError::Length`](elgamal::ElGamalError::Length) for a
     /// wrong length, or the point or scalar error; the errors of
     /// [`Dealing::check`].
     pub fn from_bytes(params: &ThresholdParams, bytes: &[u8]) -> Result<Self> {
@@ -431,12 +431,12 @@ impl Complaint {
 
     /// The 136-byte encoding described in the module documentation.
     pub fn to_bytes(&self) -> [u8; COMPLAINT_BYTES] {
-        let mut bytes = [0u8; COMPLAINT_BYTES];
-        bytes[0..4].copy_from_slice(&self.dealer.to_be_bytes());
-        bytes[4..8].copy_from_slice(&self.recipient.to_be_bytes());
-        bytes[8..72].copy_from_slice(&encode_point(&self.dh_point));
-        bytes[72..].copy_from_slice(&self.proof.to_bytes());
-        bytes
+        ProvenPoint {
+            indices: [self.dealer, self.recipient],
+            point: self.dh_point,
+            proof: self.proof,
+        }
+        .to_bytes()
     }
 
     /// Decodes untrusted bytes strictly (indices are checked when judged).
@@ -446,12 +446,16 @@ impl Complaint {
     /// [`ThresholdError::ElGamal`] for a wrong length or a bad point or
     /// scalar.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        check_length(bytes, COMPLAINT_BYTES)?;
+        let ProvenPoint {
+            indices: [dealer, recipient],
+            point: dh_point,
+            proof,
+        } = ProvenPoint::from_bytes(bytes)?;
         Ok(Self {
-            dealer: read_u32(&bytes[0..4]),
-            recipient: read_u32(&bytes[4..8]),
-            dh_point: decode_point(&bytes[8..72])?,
-            proof: DleqProof::from_bytes(&bytes[72..])?,
+            dealer,
+            recipient,
+            dh_point,
+            proof,
         })
     }
 }
@@ -831,22 +835,6 @@ fn complaint_context(context: &[u8], dealer: u32, recipient: u32) -> Vec<u8> {
     ])
 }
 
-fn check_length(bytes: &[u8], expected: usize) -> Result<()> {
-    if bytes.len() == expected {
-        Ok(())
-    } else {
-        Err(ElGamalError::Length {
-            expected,
-            found: bytes.len(),
-        }
-        .into())
-    }
-}
-
-fn read_u32(bytes: &[u8]) -> u32 {
-    u32::from_be_bytes(bytes.try_into().expect("4 bytes"))
-}
-
 /// A whole honest ceremony for tests: trustee secrets, keys, dealer
 /// secrets and dealings.
 #[cfg(test)]
@@ -878,15 +866,37 @@ mod tests {
 
     const CONTEXT: &[u8] = b"election 2026-001";
 
-    /// Any `k` key shares interpolate to the joint secret, whose public key
-    /// is the joint key; fewer do not.
-    fn assert_shares_interpolate(
+    /// Every trustee's key share, from its secret key.
+    fn all_key_shares(
         params: &ThresholdParams,
+        qualification: &Qualification,
+        dealings: &[Dealing],
+        secrets: &[Scalar],
+    ) -> Vec<KeyShare> {
+        (1..)
+            .zip(secrets)
+            .map(|(j, secret)| {
+                key_share(CONTEXT, params, qualification, dealings, j, secret).unwrap()
+            })
+            .collect()
+    }
+
+    /// Each key share's verification key is the one the qualification
+    /// publishes, and any `k` shares interpolate to the joint secret, whose
+    /// public key is the joint key; fewer do not.
+    fn assert_shares_fit(
+        params: &ThresholdParams,
+        qualification: &Qualification,
         shares: &[KeyShare],
         joint_secret: Scalar,
-        joint_key: Point,
     ) {
-        assert_eq!(base_mul(&joint_secret), joint_key);
+        for share in shares {
+            assert_eq!(
+                Ok(share.verification_key()),
+                qualification.verification_key(share.index())
+            );
+        }
+        assert_eq!(base_mul(&joint_secret), qualification.joint_public_key());
         let k = params.threshold() as usize;
         for start in 0..shares.len() {
             let subset: Vec<&KeyShare> = shares.iter().cycle().skip(start).take(k).collect();
@@ -948,19 +958,7 @@ mod tests {
             joint_public_key(&commitments),
             qualification.joint_public_key()
         );
-        let shares: Vec<KeyShare> = (1..=5)
-            .map(|j| {
-                key_share(
-                    CONTEXT,
-                    &params,
-                    &qualification,
-                    &dealings,
-                    j,
-                    &secrets[j as usize - 1],
-                )
-                .unwrap()
-            })
-            .collect();
+        let shares = all_key_shares(&params, &qualification, &dealings, &secrets);
         for share in &shares {
             let public = qualification.verification_key(share.index()).unwrap();
             assert_eq!(share.verification_key(), public);
@@ -969,12 +967,7 @@ mod tests {
             assert!(!format!("{share:?}").contains(&format!("{}", share.secret())));
         }
         assert_eq!(qualification.verification_keys().len(), 5);
-        assert_shares_interpolate(
-            &params,
-            &shares,
-            joint_secret,
-            qualification.joint_public_key(),
-        );
+        assert_shares_fit(&params, &qualification, &shares, joint_secret);
     }
 
     #[test]
@@ -1040,31 +1033,8 @@ mod tests {
             .iter()
             .map(|&i| dealer_secrets[i].constant_term())
             .sum();
-        let shares: Vec<KeyShare> = (1..=5)
-            .map(|j| {
-                key_share(
-                    CONTEXT,
-                    &params,
-                    &qualification,
-                    &dealings,
-                    j,
-                    &secrets[j as usize - 1],
-                )
-                .unwrap()
-            })
-            .collect();
-        for share in &shares {
-            assert_eq!(
-                Ok(share.verification_key()),
-                qualification.verification_key(share.index())
-            );
-        }
-        assert_shares_interpolate(
-            &params,
-            &shares,
-            joint_secret,
-            qualification.joint_public_key(),
-        );
+        let shares = all_key_shares(&params, &qualification, &dealings, &secrets);
+        assert_shares_fit(&params, &qualification, &shares, joint_secret);
     }
 
     #[test]
