@@ -64,6 +64,18 @@ pub fn new_cs() -> ConstraintSystemRef<Fr> {
     ConstraintSystem::<Fr>::new_ref()
 }
 
+/// Counts the constraints each part of a statement adds to `cs`: every call
+/// returns the number added since the previous one.
+pub fn part_counter(cs: &ConstraintSystemRef<Fr>) -> impl FnMut() -> usize {
+    let cs = cs.clone();
+    let mut counted = 0;
+    move || {
+        let part = cs.num_constraints() - counted;
+        counted = cs.num_constraints();
+        part
+    }
+}
+
 /// Synthesizes `circuit` into a fresh constraint system.
 pub fn synthesize(circuit: impl ConstraintSynthesizer<Fr>) -> ConstraintSystemRef<Fr> {
     let cs = new_cs();
@@ -92,6 +104,12 @@ pub fn assert_refused<S: StatementShape>(
 /// Asserts that `cs` is satisfied, and that changing any single witness
 /// value makes it unsatisfied: every witness is pinned by some constraint.
 pub fn assert_every_witness_is_pinned(cs: &ConstraintSystemRef<Fr>) {
+    assert_witnesses_are_pinned(cs, usize::MAX);
+}
+
+/// [`assert_every_witness_is_pinned`] for the first `count` witnesses only
+/// (a statement's parameters and private inputs, which it allocates first).
+pub fn assert_witnesses_are_pinned(cs: &ConstraintSystemRef<Fr>, count: usize) {
     assert!(
         cs.is_satisfied().unwrap(),
         "the honest witness must satisfy"
@@ -102,7 +120,7 @@ pub fn assert_every_witness_is_pinned(cs: &ConstraintSystemRef<Fr>) {
     let mut system = cs.borrow_mut().unwrap();
     system.assignments.lc_assignment.clear();
     let witness_count = system.num_witness_variables;
-    for index in 0..witness_count {
+    for index in 0..count.min(witness_count) {
         system.assignments.witness_assignment[index] += Fr::ONE;
         let satisfied = system.is_satisfied().unwrap();
         system.assignments.witness_assignment[index] -= Fr::ONE;
@@ -112,6 +130,23 @@ pub fn assert_every_witness_is_pinned(cs: &ConstraintSystemRef<Fr>) {
         );
     }
     assert!(system.is_satisfied().unwrap());
+}
+
+/// Asserts that `digest` tells `value` and each of its `changes` apart: no
+/// two of them have the same digest.
+pub fn assert_changes_are_told_apart<T: Clone>(
+    value: &T,
+    changes: &[fn(&mut T)],
+    digest: impl Fn(&T) -> Fr,
+) {
+    let mut digests = vec![digest(value)];
+    for change in changes {
+        let mut changed = value.clone();
+        change(&mut changed);
+        digests.push(digest(&changed));
+    }
+    let distinct: std::collections::HashSet<_> = digests.iter().collect();
+    assert_eq!(distinct.len(), digests.len());
 }
 
 /// SHA3-256 (hex) of the constraint system `circuit` synthesizes as Groth16

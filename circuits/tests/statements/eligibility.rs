@@ -24,8 +24,8 @@ use zkaudit_circuits::poseidon::poseidon_hash;
 use zkaudit_circuits::{CircuitError, Fr};
 
 use crate::common::{
-    self, assert_refused, constraint_system_digest, fr_from_hex, new_cs, random_frs, rng,
-    synthesize,
+    self, assert_changes_are_told_apart, assert_refused, assert_witnesses_are_pinned,
+    constraint_system_digest, fr_from_hex, new_cs, part_counter, random_frs, rng, synthesize,
 };
 
 /// A holder's attributes; a credential of `A` attributes has the first `A`.
@@ -242,14 +242,7 @@ fn digest_binds_every_parameter() {
         |public| public.predicates[0].set = Some([0; 4]),
         |public| public.predicates.push(AttributePredicate::any()),
     ];
-    let mut digests = vec![public.digest()];
-    for change in changes {
-        let mut changed = public.clone();
-        change(&mut changed);
-        digests.push(changed.digest());
-    }
-    let distinct: std::collections::HashSet<_> = digests.iter().collect();
-    assert_eq!(distinct.len(), digests.len());
+    assert_changes_are_told_apart(&public, &changes, EligibilityPublic::digest);
 }
 
 #[test]
@@ -681,12 +674,7 @@ fn costs(shape: EligibilityShape) -> Costs {
     let public = shape.blank_public();
     let witness = shape.placeholder_witness();
     let cs = new_cs();
-    let mut counted = 0;
-    let mut count = || {
-        let part = cs.num_constraints() - counted;
-        counted = cs.num_constraints();
-        part
-    };
+    let mut count = part_counter(&cs);
     let public_var = EligibilityPublicVar::new_input(cs.clone(), || Ok(&public)).unwrap();
     let flags = count();
     let witness_var = EligibilityWitnessVar::new_witness(cs.clone(), || Ok(&witness)).unwrap();
@@ -709,7 +697,11 @@ fn costs(shape: EligibilityShape) -> Costs {
     let _message_squared = public_var.message.square().unwrap();
     let message = count();
     let total = synthesize(EligibilityCircuit::blank(shape)).num_constraints();
-    assert_eq!(total, counted, "the parts add up to the circuit");
+    assert_eq!(
+        total,
+        cs.num_constraints(),
+        "the parts add up to the circuit"
+    );
     Costs {
         path,
         identity: identity_cost,
@@ -820,20 +812,10 @@ fn every_parameter_and_private_input_is_pinned() {
         (4 + 7 * attributes) + (1 + attributes + 2 * depth + 1)
     );
 
-    let cs = synthesize(EligibilityCircuit::new(public, witness));
-    assert!(cs.is_satisfied().unwrap());
-    cs.finalize();
-    let mut system = cs.borrow_mut().unwrap();
-    // Drop the cached linear-combination values so that every check
-    // re-evaluates the constraints from the witness.
-    system.assignments.lc_assignment.clear();
-    for index in 0..inputs {
-        system.assignments.witness_assignment[index] += Fr::ONE;
-        let satisfied = system.is_satisfied().unwrap();
-        system.assignments.witness_assignment[index] -= Fr::ONE;
-        assert!(!satisfied, "witness {index} is not pinned");
-    }
-    assert!(system.is_satisfied().unwrap());
+    assert_witnesses_are_pinned(
+        &synthesize(EligibilityCircuit::new(public, witness)),
+        inputs,
+    );
 }
 
 /// Setup, prove and verify with Groth16; the proof does not verify for
