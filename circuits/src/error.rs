@@ -2,7 +2,7 @@
 
 /// What can go wrong in this crate's native (out-of-circuit) code.
 ///
-/// Gadgets report [`SynthesisError`](ark_relations::gr1cs::SynthesisError)
+/// Gadgets (the `r1cs` feature) report `ark_relations`' `SynthesisError`
 /// instead, as arkworks gadgets do.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,5 +1,17 @@
-//! zkaudit's statements over BN254: for each, a native reference
-//! implementation (`mod.rs`) beside its R1CS gadget (`constraints.rs`).
+//! zkaudit's statements: what citizens and authorities prove, each written
+//! once natively and once as a circuit, and the election cryptography
+//! around them.
+//!
+//! # Layout
+//!
+//! One statement is one folder: the native reference in `mod.rs` (types,
+//! encodings, and a `check` that refuses a false statement with a reason)
+//! beside its R1CS gadget in `constraints.rs`, as arkworks lays out its
+//! primitives. Tests show that native and in-circuit values agree, that a
+//! tampered witness does not satisfy, and pin each circuit.
+//!
+//! Groth16 over BN254, for what a holder proves (field elements are
+//! [`Fr`], the BN254 scalar field, which is also BabyJubJub's base field):
 //!
 //! - [`poseidon`]: Poseidon with circomlib's parameters (1 to 15 inputs), equal
 //!   bit for bit to circomlib, circomlibjs and poseidon-lite.
@@ -7,27 +19,48 @@
 //!   in-circuit root computation for proofs of any depth up to a maximum.
 //! - [`babyjubjub`]: BabyJubJub in circomlib's coordinates, with conversions
 //!   to `ark-ed-on-bn254`'s model and in-circuit fixed-base multiplication.
-//! - [`elgamal`]: exponential ElGamal on BabyJubJub with strict byte
-//!   encodings of points, scalars and ciphertexts.
 //! - [`identity`]: Semaphore v4 identities (public key, commitment,
 //!   nullifier) natively and in-circuit.
 //! - [`predicate`]: range and set predicates on unsigned 64-bit attributes.
 //! - [`eligibility`]: "my credential is in the registry and its attributes
-//!   satisfy these predicates", with a scoped nullifier and a bound message,
-//!   behind a single public input.
+//!   satisfy these predicates", with a scoped nullifier and a bound message;
+//!   its public inputs are its parameters.
+//! - [`ballot`]: an eligible voter's encrypted ballot of valid choices
+//!   (exponential ElGamal, each option 0 or 1, a bounded number of 1s) in
+//!   one proof.
+//! - `constraints` (with `r1cs`): the one circuit both statements are proved
+//!   with (`StatementCircuit`: parameters as public inputs, the statement's
+//!   gadget, the message bound); their constraint systems are pinned by
+//!   digest in the tests, since a changed circuit invalidates every key.
+//!
+//! halo2 (IPA over Pasta, no trusted setup), for what an authority proves:
+//!
+//! - [`funds`]: hidden expenditure line items and proven per-category
+//!   totals, a chunk circuit proved in chained chunks; the verifier
+//!   regenerates the key from the code, so the tests pin the verifying keys.
+//!
+//! The election cryptography, native only:
+//!
+//! - [`elgamal`]: exponential ElGamal on BabyJubJub with strict byte
+//!   encodings of points, scalars and ciphertexts.
 //! - [`threshold`]: the trustees' k-of-n key ceremony, partial decryptions
 //!   with Chaum–Pedersen proofs, their combination and the bounded discrete
 //!   log that yields the counts.
-//! - [`ballot`]: an eligible voter's encrypted ballot of valid choices
-//!   (exponential ElGamal, each option 0 or 1, a bounded number of 1s) in
-//!   one proof with one public input.
-//! - [`funds`]: hidden expenditure line items and proven per-category
-//!   totals, a halo2 circuit (IPA over Pasta, no trusted setup) proved in
-//!   chained chunks.
 //!
-//! Except in [`funds`] (Pallas base field, halo2), all field elements are
-//! elements of the BN254 scalar field [`Fr`], which is also BabyJubJub's base
-//! field.
+//! # Features
+//!
+//! - `r1cs`: the R1CS gadgets (every `constraints` module) and the Groth16
+//!   circuits, with `ark-r1cs-std`; for crates that prove or synthesise.
+//!   Without it the crate is the native references, the halo2 funds circuit
+//!   and the election cryptography: what the ledger and the light
+//!   (wasm32) verifier need.
+//! - `parallel`: funds chunks proved in parallel (rayon) and halo2 on all
+//!   cores.
+//!
+//! Native code reports [`CircuitError`] (the funds statement
+//! [`funds::FundsError`], the election cryptography
+//! [`elgamal::ElGamalError`] and [`threshold::ThresholdError`]); gadgets
+//! report `ark_relations`' `SynthesisError`, as arkworks gadgets do.
 
 use core::str::FromStr;
 
@@ -35,6 +68,8 @@ pub use ark_bn254::Fr;
 
 pub mod babyjubjub;
 pub mod ballot;
+#[cfg(feature = "r1cs")]
+pub mod constraints;
 pub mod elgamal;
 pub mod eligibility;
 pub mod funds;

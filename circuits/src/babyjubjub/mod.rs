@@ -16,6 +16,7 @@
 //! The curve has order `8·l`; [`BASE8`] generates the subgroup of prime order
 //! `l` ([`SUBGROUP_ORDER`]).
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 
 use core::ops::{Add, Neg};

@@ -1,10 +1,10 @@
 //! The ballot statement as an R1CS circuit.
 //!
-//! [`BallotCircuit`] allocates the public parameters ([`BallotPublicVar`])
-//! as public inputs, in the order of [`public_inputs`](super::public_inputs),
-//! and the witness ([`BallotWitnessVar`]) as private witnesses, and enforces
-//! the statement with [`enforce_ballot`] (the in-circuit
-//! [`check`](super::check)).
+//! [`BallotCircuit`] (the crate's [`StatementCircuit`] of a [`BallotShape`])
+//! allocates the public parameters ([`BallotPublicVar`]) as public inputs,
+//! in the order of [`public_inputs`](super::public_inputs), and the witness
+//! ([`BallotWitnessVar`]) as private witnesses, and enforces the statement
+//! with [`enforce_ballot`] (the in-circuit [`check`](super::check)).
 //!
 //! # Cost
 //!
@@ -22,15 +22,16 @@
 
 use core::borrow::Borrow;
 
-use ark_ff::{BigInteger, Field, PrimeField};
+use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField};
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Namespace, SynthesisError};
+use ark_relations::gr1cs::{Namespace, SynthesisError};
 
 use super::{BallotPublic, BallotShape, BallotWitness, RANDOMNESS_BITS};
 use crate::Fr;
 use crate::babyjubjub::constraints::{FixedBaseTable, PointVar};
 use crate::babyjubjub::{BASE8, Point};
-use crate::elgamal::Ciphertext;
+use crate::constraints::{StatementCircuit, StatementShape};
+use crate::elgamal::{Ciphertext, Scalar};
 use crate::eligibility::constraints::{
     EligibilityPublicVar, EligibilityWitnessVar, chained_poseidon_var, enforce_eligibility,
 };
@@ -40,56 +41,51 @@ use crate::eligibility::constraints::{
 pub const CHOICE_COUNT_BITS: usize = 4;
 
 /// The ballot circuit of one shape; its public inputs are the statement's
-/// parameters.
-#[derive(Clone, Debug)]
-pub struct BallotCircuit {
-    /// The public parameters; their shape is the circuit's.
-    pub public: BallotPublic,
-    /// The witness, or `None` for key generation and constraint counting
-    /// (a [placeholder](BallotWitness::placeholder) is used then).
-    pub witness: Option<BallotWitness>,
-}
+/// parameters ([`public_inputs`](super::public_inputs)).
+pub type BallotCircuit = StatementCircuit<BallotShape>;
 
-impl BallotCircuit {
-    /// The circuit proving `public` with `witness`.
-    pub fn new(public: BallotPublic, witness: BallotWitness) -> Self {
-        Self {
-            public,
-            witness: Some(witness),
+impl StatementShape for BallotShape {
+    type Public = BallotPublic;
+    type Witness = BallotWitness;
+    type PublicVar = BallotPublicVar;
+    type WitnessVar = BallotWitnessVar;
+
+    fn of(public: &BallotPublic) -> crate::Result<Self> {
+        public.shape.validate()?;
+        Ok(public.shape)
+    }
+
+    /// The eligibility statement's placeholders, the key [`BASE8`], any
+    /// number of choices and identity ciphertexts.
+    fn blank_public(self) -> BallotPublic {
+        BallotPublic {
+            shape: self,
+            eligibility: self.eligibility.blank_public(),
+            election_key: BASE8,
+            min_choices: 0,
+            max_choices: self.options as u64,
+            ciphertexts: vec![Ciphertext::IDENTITY; self.options],
         }
     }
 
-    /// The circuit of `shape` without values, for key generation: it
-    /// synthesizes the same constraints as every circuit of that shape.
-    pub fn blank(shape: BallotShape) -> Self {
-        Self {
-            public: BallotPublic::blank(shape),
-            witness: None,
+    /// The eligibility statement's placeholder, zero choices and
+    /// randomness.
+    fn placeholder_witness(self) -> BallotWitness {
+        BallotWitness {
+            eligibility: self.eligibility.placeholder_witness(),
+            choices: vec![0; self.options],
+            randomness: vec![Scalar::ZERO; self.options],
         }
     }
-}
 
-impl ConstraintSynthesizer<Fr> for BallotCircuit {
-    /// # Errors
-    ///
-    /// [`SynthesisError::ArityMismatch`] for an invalid shape, or parameters
-    /// or a witness that do not fit it; otherwise whatever synthesis
-    /// reports.
-    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        let shape = self.public.shape;
-        shape
-            .validate()
-            .map_err(|_| SynthesisError::ArityMismatch)?;
-        let witness = self
-            .witness
-            .unwrap_or_else(|| BallotWitness::placeholder(shape));
-        let public = BallotPublicVar::new_input(cs.clone(), || Ok(&self.public))?;
-        let witness = BallotWitnessVar::new_witness(cs, || Ok(&witness))?;
-        enforce_ballot(&public, &witness)?;
-        // No constraint uses the message: squaring it binds it (Semaphore's
-        // guard against a malleable unused input).
-        let _message_squared = public.eligibility.message.square()?;
-        Ok(())
+    /// [`enforce_ballot`].
+    fn enforce(public: &BallotPublicVar, witness: &BallotWitnessVar) -> Result<(), SynthesisError> {
+        enforce_ballot(public, witness)
+    }
+
+    /// The eligibility statement's message.
+    fn message(public: &BallotPublicVar) -> &FpVar<Fr> {
+        &public.eligibility.message
     }
 }
 
@@ -239,7 +235,7 @@ impl AllocVar<BallotWitness, Fr> for BallotWitnessVar {
     /// Allocates the eligibility witness, the choices (as field elements,
     /// no constraint) and the randomness (as bits, one booleanity
     /// constraint each); the number of options comes from the value, so
-    /// key generation passes a [placeholder](BallotWitness::placeholder).
+    /// key generation passes a [placeholder](StatementShape::placeholder_witness).
     fn new_variable<T: Borrow<BallotWitness>>(
         cs: impl Into<Namespace<Fr>>,
         f: impl FnOnce() -> Result<T, SynthesisError>,

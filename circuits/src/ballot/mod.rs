@@ -21,7 +21,8 @@
 //!    encryption ([`elgamal::encrypt`]) of `mᵢ` under the election key with
 //!    the voter's randomness `rᵢ`: `c1 = rᵢ·B8`, `c2 = mᵢ·B8 + rᵢ·PK`.
 //!
-//! [`check`] evaluates all of it natively; the gadget is in [`constraints`].
+//! [`check`] evaluates all of it natively; the gadget is in `constraints`
+//! (with the `r1cs` feature).
 //! [`encrypt_ballot`] makes the ciphertexts.
 //!
 //! # What the acceptor checks natively
@@ -79,19 +80,21 @@
 //! # Cost
 //!
 //! 22,450 constraints for `(D, A, O) = (20, 3, 4)`, under 2¹⁵; the parts are
-//! in [`constraints`].
+//! in `constraints`.
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 
 use core::fmt;
 
-use ark_ff::{AdditiveGroup, PrimeField};
+use ark_ff::PrimeField;
 
-use crate::babyjubjub::{BASE8, Point};
+use crate::babyjubjub::Point;
 use crate::elgamal::{self, Ciphertext, Scalar};
 use crate::eligibility::{self, EligibilityPublic, EligibilityShape, EligibilityWitness};
 use crate::{CircuitError, Fr, Result};
 
+#[cfg(feature = "r1cs")]
 pub use constraints::BallotCircuit;
 
 /// The fewest options of a ballot.
@@ -201,18 +204,6 @@ pub struct BallotPublic {
 }
 
 impl BallotPublic {
-    /// Placeholder parameters of `shape`, for key generation.
-    pub fn blank(shape: BallotShape) -> Self {
-        Self {
-            shape,
-            eligibility: EligibilityPublic::blank(shape.eligibility),
-            election_key: BASE8,
-            min_choices: 0,
-            max_choices: shape.options as u64,
-            ciphertexts: vec![Ciphertext::IDENTITY; shape.options],
-        }
-    }
-
     /// Checks what the acceptor of a ballot checks natively besides the
     /// proof: a valid shape that the eligibility statement and the
     /// ciphertexts fit, `min_choices ≤ max_choices ≤ options`, and an
@@ -292,18 +283,6 @@ pub struct BallotWitness {
     /// One encryption randomness per option: fresh, uniformly random,
     /// secret.
     pub randomness: Vec<Scalar>,
-}
-
-impl BallotWitness {
-    /// A placeholder witness of `shape`, for key generation; it proves
-    /// nothing.
-    pub fn placeholder(shape: BallotShape) -> Self {
-        Self {
-            eligibility: EligibilityWitness::placeholder(shape.eligibility),
-            choices: vec![0; shape.options],
-            randomness: vec![Scalar::ZERO; shape.options],
-        }
-    }
 }
 
 impl fmt::Debug for BallotWitness {

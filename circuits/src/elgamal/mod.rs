@@ -314,7 +314,9 @@ pub fn decode_scalar(bytes: &[u8]) -> Result<Scalar> {
     Scalar::from_bigint(bigint_from_be(bytes)).ok_or(ElGamalError::NonCanonicalScalar)
 }
 
-fn check_length(bytes: &[u8], expected: usize) -> Result<()> {
+/// [`ElGamalError::Length`] unless `bytes` is `expected` bytes long; every
+/// strict decoder here and in [`threshold`](crate::threshold) starts with it.
+pub(crate) fn check_length(bytes: &[u8], expected: usize) -> Result<()> {
     if bytes.len() == expected {
         Ok(())
     } else {

@@ -1,6 +1,7 @@
 //! The eligibility statement as an R1CS circuit.
 //!
-//! [`EligibilityCircuit`] allocates the public parameters
+//! [`EligibilityCircuit`] (the crate's [`StatementCircuit`] of an
+//! [`EligibilityShape`]) allocates the public parameters
 //! ([`EligibilityPublicVar`]) as the Groth16 public inputs — root,
 //! nullifier, scope, message, then `min, max, set flag, s1..s4` per
 //! attribute, in the order of [`public_inputs`](super::public_inputs) — and
@@ -33,67 +34,65 @@
 
 use core::borrow::Borrow;
 
+use ark_ff::AdditiveGroup;
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Namespace, SynthesisError};
+use ark_relations::gr1cs::{Namespace, SynthesisError};
 
-use super::{EligibilityPublic, EligibilityShape, EligibilityWitness};
+use super::{AttributePredicate, EligibilityPublic, EligibilityShape, EligibilityWitness};
 use crate::Fr;
+use crate::constraints::{StatementCircuit, StatementShape};
 use crate::identity::constraints::IdentityVar;
 use crate::lean_imt::constraints::CircuitPathVar;
 use crate::poseidon::MAX_INPUTS;
 use crate::poseidon::constraints::poseidon_hash_var;
 use crate::predicate::constraints::AttributePredicateVar;
 
-/// The eligibility circuit of one shape, with the statement digest as its
-/// single public input ([`public_inputs`](super::public_inputs)).
-#[derive(Clone, Debug)]
-pub struct EligibilityCircuit {
-    /// The public parameters; their shape is the circuit's.
-    pub public: EligibilityPublic,
-    /// The witness, or `None` for key generation and constraint counting
-    /// (a [placeholder](EligibilityWitness::placeholder) is used then).
-    pub witness: Option<EligibilityWitness>,
-}
+/// The eligibility circuit of one shape; its public inputs are the
+/// statement's parameters ([`public_inputs`](super::public_inputs)).
+pub type EligibilityCircuit = StatementCircuit<EligibilityShape>;
 
-impl EligibilityCircuit {
-    /// The circuit proving `public` with `witness`.
-    pub fn new(public: EligibilityPublic, witness: EligibilityWitness) -> Self {
-        Self {
-            public,
-            witness: Some(witness),
+impl StatementShape for EligibilityShape {
+    type Public = EligibilityPublic;
+    type Witness = EligibilityWitness;
+    type PublicVar = EligibilityPublicVar;
+    type WitnessVar = EligibilityWitnessVar;
+
+    fn of(public: &EligibilityPublic) -> crate::Result<Self> {
+        public.shape.validate()?;
+        Ok(public.shape)
+    }
+
+    /// Zeros and [`AttributePredicate::any`].
+    fn blank_public(self) -> EligibilityPublic {
+        EligibilityPublic {
+            shape: self,
+            root: Fr::ZERO,
+            nullifier: Fr::ZERO,
+            scope: Fr::ZERO,
+            message: Fr::ZERO,
+            predicates: vec![AttributePredicate::any(); self.attributes],
         }
     }
 
-    /// The circuit of `shape` without values, for key generation: it
-    /// synthesizes the same constraints as every circuit of that shape.
-    pub fn blank(shape: EligibilityShape) -> Self {
-        Self {
-            public: EligibilityPublic::blank(shape),
-            witness: None,
+    /// A zero secret and attributes, an all-zero path.
+    fn placeholder_witness(self) -> EligibilityWitness {
+        EligibilityWitness {
+            secret: Fr::ZERO,
+            attributes: vec![0; self.attributes],
+            path: crate::lean_imt::CircuitPath::zeroed(self.depth),
         }
     }
-}
 
-impl ConstraintSynthesizer<Fr> for EligibilityCircuit {
-    /// # Errors
-    ///
-    /// [`SynthesisError::ArityMismatch`] for an invalid shape, or predicates,
-    /// attributes or a path that do not fit it; otherwise whatever synthesis
-    /// reports.
-    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        let shape = self.public.shape;
-        shape
-            .validate()
-            .map_err(|_| SynthesisError::ArityMismatch)?;
-        let witness = self
-            .witness
-            .unwrap_or_else(|| EligibilityWitness::placeholder(shape));
-        let public = EligibilityPublicVar::new_input(cs.clone(), || Ok(&self.public))?;
-        let witness = EligibilityWitnessVar::new_witness(cs, || Ok(&witness))?;
-        enforce_eligibility(&public, &witness)?;
-        // Binds the message: no other constraint uses it (see the module docs).
-        let _message_squared = public.message.square()?;
-        Ok(())
+    /// [`enforce_eligibility`].
+    fn enforce(
+        public: &EligibilityPublicVar,
+        witness: &EligibilityWitnessVar,
+    ) -> Result<(), SynthesisError> {
+        enforce_eligibility(public, witness)
+    }
+
+    fn message(public: &EligibilityPublicVar) -> &FpVar<Fr> {
+        &public.message
     }
 }
 
@@ -179,7 +178,7 @@ pub struct EligibilityWitnessVar {
 impl AllocVar<EligibilityWitness, Fr> for EligibilityWitnessVar {
     /// Allocates the secret, the attributes and the path; the number of
     /// attributes and of levels come from the value, so key generation
-    /// passes a [placeholder](EligibilityWitness::placeholder).
+    /// passes a [placeholder](StatementShape::placeholder_witness).
     fn new_variable<T: Borrow<EligibilityWitness>>(
         cs: impl Into<Namespace<Fr>>,
         f: impl FnOnce() -> Result<T, SynthesisError>,

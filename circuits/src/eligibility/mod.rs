@@ -33,7 +33,8 @@
 //! 4. *message*: `message` (see [`message_field`]) is bound to the proof, so
 //!    the proof cannot be replayed for another request.
 //!
-//! [`check`] evaluates all of it natively; the gadget is in [`constraints`].
+//! [`check`] evaluates all of it natively; the gadget is in `constraints`
+//! (with the `r1cs` feature).
 //!
 //! # The public inputs
 //!
@@ -58,26 +59,27 @@
 //!
 //! - The leaf is derived in-circuit from the range-checked secret, so a
 //!   shorter Merkle path whose "leaf" is an internal node cannot be used
-//!   (see [`lean_imt::constraints`](crate::lean_imt::constraints)): that
-//!   would take a public key whose commitment is a tree node. With `A = 1`
-//!   the leaf hash has the width of a node hash; an internal node would
-//!   also need a right child below 2⁶⁴ to pass as an attribute.
+//!   (see `lean_imt::constraints`): that would take a public key whose
+//!   commitment is a tree node. With `A = 1` the leaf hash has the width of
+//!   a node hash; an internal node would also need a right child below 2⁶⁴
+//!   to pass as an attribute.
 //! - Predicate bounds are not range-checked in the circuit: they are fixed
 //!   by the digest, which a verifier computes from `u64` values (see
-//!   [`predicate::constraints`](crate::predicate::constraints)). The range
-//!   checks then also bound every attribute below 2⁶⁴.
+//!   `predicate::constraints`). The range checks then also bound every
+//!   attribute below 2⁶⁴.
 //! - A revoked leaf is 0, and no credential leaf is 0.
 //!
 //! # Cost
 //!
 //! 7,335 constraints for `(D, A) = (20, 3)` (pinned in the tests); the
-//! parts are in [`constraints`].
+//! parts are in `constraints`.
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 
 use core::fmt;
 
-use ark_ff::{AdditiveGroup, PrimeField};
+use ark_ff::PrimeField;
 use sha3::{Digest, Sha3_256};
 
 use crate::identity::Identity;
@@ -86,6 +88,7 @@ use crate::poseidon::{MAX_INPUTS, poseidon_hash};
 pub use crate::predicate::AttributePredicate;
 use crate::{CircuitError, Fr, Result};
 
+#[cfg(feature = "r1cs")]
 pub use constraints::EligibilityCircuit;
 
 /// The largest maximum tree depth of an eligibility circuit.
@@ -216,19 +219,6 @@ pub struct EligibilityPublic {
 }
 
 impl EligibilityPublic {
-    /// Placeholder parameters of `shape` (zeros and [`AttributePredicate::any`]),
-    /// for key generation.
-    pub fn blank(shape: EligibilityShape) -> Self {
-        Self {
-            shape,
-            root: Fr::ZERO,
-            nullifier: Fr::ZERO,
-            scope: Fr::ZERO,
-            message: Fr::ZERO,
-            predicates: vec![AttributePredicate::any(); shape.attributes],
-        }
-    }
-
     /// The statement digest: the circuit's single public input (the module
     /// documentation gives the layout).
     pub fn digest(&self) -> Fr {
@@ -264,16 +254,6 @@ pub struct EligibilityWitness {
 }
 
 impl EligibilityWitness {
-    /// A placeholder witness of `shape` (zero secret and attributes, an
-    /// all-zero path), for key generation; it proves nothing.
-    pub fn placeholder(shape: EligibilityShape) -> Self {
-        Self {
-            secret: Fr::ZERO,
-            attributes: vec![0; shape.attributes],
-            path: CircuitPath::zeroed(shape.depth),
-        }
-    }
-
     /// The values the witness determines for `scope`: its credential leaf,
     /// the root its path leads to, and its nullifier.
     ///

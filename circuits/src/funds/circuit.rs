@@ -690,6 +690,15 @@ mod tests {
             .verify()
     }
 
+    /// The honest chunk with `tamper` applied to its witness, and the public
+    /// inputs the tampered witness is consistent with.
+    fn tampered(tamper: impl FnOnce(&mut ChunkWitness)) -> (FundsChunkCircuit, Vec<Fp>) {
+        let mut circuit = honest();
+        tamper(circuit.witness_mut());
+        let instance = instance_of(&circuit);
+        (circuit, instance)
+    }
+
     /// Asserts the circuit is unsatisfied and every failure is `expected`.
     fn assert_fails(circuit: &FundsChunkCircuit, instance: Vec<Fp>, expected: &[&str]) {
         let failures = run(circuit, instance).expect_err("a tampered witness must not satisfy");
@@ -697,6 +706,17 @@ mod tests {
         for name in expected {
             assert!(shown.contains(name), "expected {name:?} in {shown}");
         }
+    }
+
+    /// Asserts the circuit is unsatisfied and every failure is of the kind
+    /// `kind` accepts.
+    fn assert_fails_only(
+        circuit: &FundsChunkCircuit,
+        instance: Vec<Fp>,
+        kind: impl Fn(&VerifyFailure) -> bool,
+    ) {
+        let failures = run(circuit, instance).unwrap_err();
+        assert!(failures.iter().all(kind), "{failures:?}");
     }
 
     #[test]
@@ -724,13 +744,9 @@ mod tests {
         let circuit = honest();
         let mut instance = instance_of(&circuit);
         instance[ITEMS_ROW + 1] = poseidon2(Fp::from(1), Fp::from(2));
-        let failures = run(&circuit, instance).unwrap_err();
-        assert!(
-            failures
-                .iter()
-                .all(|f| matches!(f, VerifyFailure::Permutation { .. })),
-            "{failures:?}"
-        );
+        assert_fails_only(&circuit, instance, |f| {
+            matches!(f, VerifyFailure::Permutation { .. })
+        });
     }
 
     #[test]
@@ -747,38 +763,24 @@ mod tests {
 
     #[test]
     fn amount_of_2_pow_64_fails_the_range_check() {
-        let mut circuit = honest();
-        circuit.witness_mut().slots[0].amount = Fp::from_u128(1 << 64);
-        let instance = instance_of(&circuit);
-        let failures = run(&circuit, instance).unwrap_err();
-        assert!(
-            failures
-                .iter()
-                .all(|f| matches!(f, VerifyFailure::Lookup { .. })),
-            "{failures:?}"
-        );
+        let (circuit, instance) = tampered(|w| w.slots[0].amount = Fp::from_u128(1 << 64));
+        assert_fails_only(&circuit, instance, |f| {
+            matches!(f, VerifyFailure::Lookup { .. })
+        });
     }
 
     #[test]
     fn wrapped_negative_amount_fails_the_range_check() {
-        let mut circuit = honest();
         // "−1": p − 1 would subtract one unit from category 2.
-        circuit.witness_mut().slots[2].amount = -Fp::ONE;
-        let instance = instance_of(&circuit);
-        let failures = run(&circuit, instance).unwrap_err();
-        assert!(
-            failures
-                .iter()
-                .all(|f| matches!(f, VerifyFailure::Lookup { .. })),
-            "{failures:?}"
-        );
+        let (circuit, instance) = tampered(|w| w.slots[2].amount = -Fp::ONE);
+        assert_fails_only(&circuit, instance, |f| {
+            matches!(f, VerifyFailure::Lookup { .. })
+        });
     }
 
     #[test]
     fn two_flags_are_rejected() {
-        let mut circuit = honest();
-        circuit.witness_mut().slots[0].flags[1] = Fp::ONE;
-        let instance = instance_of(&circuit);
+        let (circuit, instance) = tampered(|w| w.slots[0].flags[1] = Fp::ONE);
         assert_fails(
             &circuit,
             instance,
@@ -788,80 +790,66 @@ mod tests {
 
     #[test]
     fn no_flag_is_rejected() {
-        let mut circuit = honest();
-        circuit.witness_mut().slots[0].flags = [Fp::ZERO; MAX_CATEGORIES];
-        let instance = instance_of(&circuit);
+        let (circuit, instance) = tampered(|w| w.slots[0].flags = [Fp::ZERO; MAX_CATEGORIES]);
         assert_fails(&circuit, instance, &["exactly one flag"]);
     }
 
     #[test]
     fn non_boolean_flag_is_rejected() {
-        let mut circuit = honest();
-        let slot = &mut circuit.witness_mut().slots[1];
-        // Flags 2 and −1 still sum to 1.
-        slot.flags[0] = Fp::from(2);
-        slot.flags[1] = -Fp::ONE;
-        let instance = instance_of(&circuit);
+        let (circuit, instance) = tampered(|w| {
+            // Flags 2 and −1 still sum to 1.
+            w.slots[1].flags[0] = Fp::from(2);
+            w.slots[1].flags[1] = -Fp::ONE;
+        });
         assert_fails(&circuit, instance, &["flag is boolean"]);
     }
 
     #[test]
     fn category_out_of_range_is_rejected() {
         // Category 3 in a 3-category shape, with its flag set.
-        let mut circuit = honest();
-        let slot = &mut circuit.witness_mut().slots[0];
-        slot.category = Fp::from(3);
-        slot.flags = [Fp::ZERO; MAX_CATEGORIES];
-        slot.flags[3] = Fp::ONE;
-        let instance = instance_of(&circuit);
+        let (circuit, instance) = tampered(|w| {
+            w.slots[0].category = Fp::from(3);
+            w.slots[0].flags = [Fp::ZERO; MAX_CATEGORIES];
+            w.slots[0].flags[3] = Fp::ONE;
+        });
         assert_fails(
             &circuit,
             instance,
             &["flag only for the shape's categories"],
         );
         // Category 16, beyond every flag.
-        let mut circuit = honest();
-        let slot = &mut circuit.witness_mut().slots[0];
-        slot.category = Fp::from(16);
-        slot.flags = [Fp::ZERO; MAX_CATEGORIES];
-        let instance = instance_of(&circuit);
+        let (circuit, instance) = tampered(|w| {
+            w.slots[0].category = Fp::from(16);
+            w.slots[0].flags = [Fp::ZERO; MAX_CATEGORIES];
+        });
         assert_fails(&circuit, instance, &["exactly one flag"]);
     }
 
     #[test]
     fn wrong_accumulator_is_rejected() {
-        let mut circuit = honest();
-        circuit.witness_mut().acc_tamper = Some((1, 0, Fp::ONE));
-        let instance = instance_of(&circuit);
+        let (circuit, instance) = tampered(|w| w.acc_tamper = Some((1, 0, Fp::ONE)));
         assert_fails(&circuit, instance, &["accumulate"]);
     }
 
     #[test]
     fn padding_with_an_amount_is_rejected() {
-        let mut circuit = honest();
-        let slot = &mut circuit.witness_mut().slots[3];
-        assert_eq!(slot.real, Fp::ZERO);
-        slot.amount = Fp::from(500);
-        let instance = instance_of(&circuit);
+        let (circuit, instance) = tampered(|w| {
+            assert_eq!(w.slots[3].real, Fp::ZERO);
+            w.slots[3].amount = Fp::from(500);
+        });
         assert_fails(&circuit, instance, &["padding amount is 0"]);
     }
 
     #[test]
     fn padding_before_a_real_item_is_rejected() {
-        let mut circuit = honest();
-        let w = circuit.witness_mut();
-        w.slots.swap(1, 3);
-        let instance = instance_of(&circuit);
+        let (circuit, instance) = tampered(|w| w.slots.swap(1, 3));
         assert_fails(&circuit, instance, &["real items first"]);
     }
 
     #[test]
     fn non_boolean_real_is_rejected() {
-        let mut circuit = honest();
-        let w = circuit.witness_mut();
         // real = 2 on the last real slot, count claims one more item.
-        w.slots[2].real = Fp::from(2);
-        let instance = instance_of(&circuit);
+        let (circuit, instance) = tampered(|w| w.slots[2].real = Fp::from(2));
         assert_fails(&circuit, instance, &["real is boolean"]);
     }
 

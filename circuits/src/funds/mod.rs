@@ -9,9 +9,13 @@
 //! the published totals.
 //!
 //! - this module: the native reference (commitments, totals, encodings);
-//! - [`circuit`]: the chunk circuit and its instance layout;
-//! - [`proof`]: parameters, keys, [`prove_period`] and [`verify_period`], and
-//!   the period proof's binary encoding.
+//! - [`circuit`]: the halo2 chunk circuit and its instance layout;
+//! - parameters and keys, with no trusted setup: [`FundsParams`],
+//!   [`FundsProvingKey`], [`FundsVerifyingKey`] (their tests pin the
+//!   verifying keys);
+//! - proving and verifying: [`prove_period`], [`verify_period`], and for a
+//!   report logged in several records [`verify_chunk_run`] and
+//!   [`verify_period_from`].
 //!
 //! # Hashing
 //!
@@ -28,10 +32,50 @@
 //! Pallas modulus (≈ 2²⁵⁴), and `(amount, category)` is its unique base-2⁶⁴
 //! digit pair. One packed input instead of two keeps the item hash to a
 //! single Poseidon permutation (rate 2).
+//!
+//! # No trusted setup
+//!
+//! IPA parameters are generated deterministically from `k`
+//! ([`FundsParams::new`]); keys are generated deterministically from the
+//! parameters and the circuit shape. A verifier regenerates both itself;
+//! the on-disk cache ([`FundsParams::load_or_create`]) only saves time.
+//! Because the verifying key is regenerated from the circuit's code, the
+//! code *is* the key: the tests pin the verifying keys, so that no change
+//! to the circuit, however harmless it looks, silently invalidates the
+//! reports logged with the old one.
+//!
+//! # Chaining
+//!
+//! A period of `m` items is proved in `max(1, ⌈m / chunk size⌉)` chunks.
+//! Chunk 0 starts from [`initial_totals_commitment`] (all-zero totals,
+//! blinding 0); chunk `k` starts from the commitment chunk `k − 1` ended
+//! with, each intermediate commitment with a fresh random blinding, so
+//! per-chunk sums stay hidden; the last chunk ends with
+//! [`totals_commitment`] of the published totals under the published final
+//! blinding. All chunks but the last are full; the verifier takes the items
+//! of each chunk from the log itself.
+//!
+//! # Encoding of a [`PeriodProof`]
+//!
+//! ```text
+//! "zkfunds1"                      8 bytes
+//! chunk size                      u32 little-endian (1..=2¹⁶)
+//! categories                      u8 (1..=16)
+//! number of chunks m              u32 little-endian (1..=2²⁰)
+//! m times:
+//!   before commitment             32 bytes, canonical Pallas base element
+//!   after commitment              32 bytes, canonical
+//!   proof length ℓ                u32 little-endian (1..=2²⁰)
+//!   halo2 proof                   ℓ bytes (Blake2b transcript)
+//! ```
+//!
+//! Nothing may follow; [`PeriodProof::from_bytes`] rejects every deviation
+//! ([`MAX_CHUNKS`], [`MAX_CHUNK_PROOF_BYTES`]).
 
 pub mod circuit;
 mod error;
-pub mod proof;
+mod keys;
+mod proof;
 
 use core::fmt;
 
@@ -40,9 +84,10 @@ use halo2_gadgets::poseidon::primitives::{ConstantLength, Hash, P128Pow5T3};
 pub use pasta_curves::pallas;
 
 pub use error::{FundsError, Result};
+pub use keys::{FundsParams, FundsProvingKey, FundsVerifyingKey};
 pub use proof::{
-    ChainStart, ChunkProof, FundsParams, FundsProvingKey, FundsVerifyingKey, PeriodProof,
-    PeriodReport, prove_period, verify_chunk_run, verify_period, verify_period_from,
+    ChainStart, ChunkProof, MAX_CHUNK_PROOF_BYTES, MAX_CHUNKS, PeriodProof, PeriodReport,
+    prove_period, verify_chunk_run, verify_period, verify_period_from,
 };
 
 /// The largest number of categories a circuit shape may have; running

@@ -1,60 +1,21 @@
-//! Proving and verifying a period: parameters, keys, chunked proofs chained
-//! by committed running totals, and the period proof's binary encoding.
-//!
-//! # No trusted setup
-//!
-//! IPA parameters are generated deterministically from `k`
-//! ([`FundsParams::new`]); keys are generated deterministically from the
-//! parameters and the circuit shape. A verifier regenerates both itself;
-//! the on-disk cache ([`FundsParams::load_or_create`]) only saves time.
-//!
-//! # Chaining
-//!
-//! A period of `m` items is proved in `max(1, ⌈m / chunk size⌉)` chunks.
-//! Chunk 0 starts from [`initial_totals_commitment`] (all-zero totals,
-//! blinding 0); chunk `k` starts from the commitment chunk `k − 1` ended
-//! with, each intermediate commitment with a fresh random blinding, so
-//! per-chunk sums stay hidden; the last chunk ends with
-//! [`totals_commitment`] of the published totals under the published final
-//! blinding. All chunks but the last are full; the verifier takes the items
-//! of each chunk from the log itself.
-//!
-//! # Encoding of a [`PeriodProof`]
-//!
-//! ```text
-//! "zkfunds1"                      8 bytes
-//! chunk size                      u32 little-endian (1..=2¹⁶)
-//! categories                      u8 (1..=16)
-//! number of chunks m              u32 little-endian (1..=2²⁰)
-//! m times:
-//!   before commitment             32 bytes, canonical Pallas base element
-//!   after commitment              32 bytes, canonical
-//!   proof length ℓ                u32 little-endian (1..=2²⁰)
-//!   halo2 proof                   ℓ bytes (Blake2b transcript)
-//! ```
-//!
-//! Nothing may follow; [`PeriodProof::from_bytes`] rejects every deviation.
-
-use std::io;
-use std::path::Path;
+//! Proving and verifying a period: chunk proofs chained by committed
+//! running totals, and the period proof's binary encoding (both described
+//! in the [module documentation](super)).
 
 use ff::Field;
 use halo2_proofs::{
-    plonk::{
-        BatchVerifier, ProvingKey, SingleVerifier, VerifyingKey, create_proof, keygen_pk,
-        keygen_vk, verify_proof,
-    },
-    poly::commitment::Params,
+    plonk::{BatchVerifier, SingleVerifier, create_proof, verify_proof},
     transcript::{Blake2bRead, Blake2bWrite, Challenge255},
 };
 use pasta_curves::{EqAffine, pallas};
 use rand_core_halo2::{Rng, SeedableRng};
 
 use super::circuit::{FundsChunkCircuit, chunk_instance, padded_commitments};
+use super::keys::halo2_error;
 use super::{
-    FundsError, FundsShape, ItemOpening, MAX_PERIOD_ITEMS, Result, category_totals,
-    field_from_bytes, field_to_bytes, initial_totals_commitment, item_commitment,
-    totals_commitment, totals_to_field,
+    FundsError, FundsParams, FundsProvingKey, FundsShape, FundsVerifyingKey, ItemOpening,
+    MAX_PERIOD_ITEMS, Result, category_totals, field_from_bytes, field_to_bytes,
+    initial_totals_commitment, item_commitment, totals_commitment, totals_to_field,
 };
 
 type Fp = pallas::Base;
@@ -64,133 +25,6 @@ const MAGIC: &[u8; 8] = b"zkfunds1";
 pub const MAX_CHUNKS: usize = 1 << 20;
 /// The largest encoded halo2 proof of one chunk.
 pub const MAX_CHUNK_PROOF_BYTES: usize = 1 << 20;
-
-/// IPA commitment parameters over Vesta (`EqAffine`), for circuits of up to
-/// `2^k` rows.
-#[derive(Clone, Debug)]
-pub struct FundsParams(Params<EqAffine>);
-
-impl FundsParams {
-    /// Generates the parameters for `2^k` rows (deterministic; seconds for
-    /// k ≈ 16 — cache them).
-    pub fn new(k: u32) -> Self {
-        Self(Params::new(k))
-    }
-
-    /// The parameters' `k`.
-    pub fn k(&self) -> u32 {
-        self.0.k()
-    }
-
-    /// halo2's parameters.
-    pub fn inner(&self) -> &Params<EqAffine> {
-        &self.0
-    }
-
-    /// Writes the parameters in halo2's format.
-    pub fn write(&self, writer: &mut impl io::Write) -> Result<()> {
-        self.0.write(writer).map_err(io_error)
-    }
-
-    /// Reads parameters written by [`FundsParams::write`]. A cache file is
-    /// trusted as much as the local disk it sits on.
-    pub fn read(reader: &mut impl io::Read) -> Result<Self> {
-        Params::read(reader).map(Self).map_err(io_error)
-    }
-
-    /// Reads the parameters for `k` from `path`, or generates them and
-    /// writes them there (through a temporary file and a rename, so a
-    /// crash never leaves a half-written cache). A cached file for another
-    /// `k` is regenerated.
-    pub fn load_or_create(path: &Path, k: u32) -> Result<Self> {
-        if let Ok(file) = std::fs::File::open(path) {
-            let mut reader = io::BufReader::new(file);
-            if let Ok(params) = Self::read(&mut reader)
-                && params.k() == k
-            {
-                return Ok(params);
-            }
-        }
-        let params = Self::new(k);
-        // A temporary name of this process and moment: two processes that
-        // fill the same cache at once each write their own file, and the
-        // last rename wins with a complete one.
-        let nonce = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let tmp = path.with_extension(format!("tmp-{}-{nonce}", std::process::id()));
-        {
-            let file = std::fs::File::create(&tmp).map_err(io_error)?;
-            let mut writer = io::BufWriter::new(file);
-            params.write(&mut writer)?;
-            io::Write::flush(&mut writer).map_err(io_error)?;
-        }
-        std::fs::rename(&tmp, path).map_err(io_error)?;
-        Ok(params)
-    }
-}
-
-fn io_error(error: io::Error) -> FundsError {
-    FundsError::Io(error.to_string())
-}
-
-fn halo2_error(error: halo2_proofs::plonk::Error) -> FundsError {
-    FundsError::Halo2(error.to_string())
-}
-
-/// The verifying key of a chunk shape, generated from the parameters.
-#[derive(Clone, Debug)]
-pub struct FundsVerifyingKey {
-    shape: FundsShape,
-    vk: VerifyingKey<EqAffine>,
-}
-
-impl FundsVerifyingKey {
-    /// Generates the verifying key of `shape` (deterministic).
-    /// [`FundsError::Halo2`] if the parameters are too small for the shape.
-    pub fn generate(params: &FundsParams, shape: FundsShape) -> Result<Self> {
-        keygen_vk(&params.0, &FundsChunkCircuit::for_keygen(shape))
-            .map(|vk| Self { shape, vk })
-            .map_err(halo2_error)
-    }
-
-    /// The key's shape.
-    pub fn shape(&self) -> FundsShape {
-        self.shape
-    }
-}
-
-/// The proving key of a chunk shape.
-#[derive(Debug)]
-pub struct FundsProvingKey {
-    shape: FundsShape,
-    pk: ProvingKey<EqAffine>,
-}
-
-impl FundsProvingKey {
-    /// Generates the proving key of `shape` (deterministic).
-    pub fn generate(params: &FundsParams, shape: FundsShape) -> Result<Self> {
-        let circuit = FundsChunkCircuit::for_keygen(shape);
-        let vk = keygen_vk(&params.0, &circuit).map_err(halo2_error)?;
-        keygen_pk(&params.0, vk, &circuit)
-            .map(|pk| Self { shape, pk })
-            .map_err(halo2_error)
-    }
-
-    /// The key's shape.
-    pub fn shape(&self) -> FundsShape {
-        self.shape
-    }
-
-    /// The matching verifying key.
-    pub fn verifying_key(&self) -> FundsVerifyingKey {
-        FundsVerifyingKey {
-            shape: self.shape,
-            vk: self.pk.get_vk().clone(),
-        }
-    }
-}
 
 /// One chunk's proof with the running-totals commitments it goes between.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1016,24 +850,5 @@ mod tests {
             malformed(&length),
             FundsError::MalformedProof("chunk proof length out of range")
         );
-    }
-
-    #[test]
-    fn params_cache_round_trips() {
-        let dir = std::env::temp_dir().join(format!("zkaudit-funds-params-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("k4.params");
-        let created = FundsParams::load_or_create(&path, 4).unwrap();
-        let loaded = FundsParams::load_or_create(&path, 4).unwrap();
-        let bytes = |p: &FundsParams| {
-            let mut out = Vec::new();
-            p.write(&mut out).unwrap();
-            out
-        };
-        assert_eq!(bytes(&created), bytes(&loaded));
-        assert_eq!(bytes(&created), bytes(&FundsParams::new(4)));
-        // A cache for another k is replaced.
-        assert_eq!(FundsParams::load_or_create(&path, 5).unwrap().k(), 5);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

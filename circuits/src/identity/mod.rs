@@ -14,6 +14,7 @@
 //! different nullifiers, so without it one identity could claim twice per
 //! scope. The gadget enforces it, as Semaphore's circuit does.
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 
 use core::fmt;

@@ -15,8 +15,10 @@
 //! hashes.
 //!
 //! For circuits, which have a fixed shape, [`MerkleProof::to_circuit_path`]
-//! pads a proof to a maximum depth; see [`constraints`] for the gadget.
+//! pads a proof to a maximum depth; see `constraints` (with the `r1cs`
+//! feature) for the gadget.
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 
 use ark_ff::AdditiveGroup;

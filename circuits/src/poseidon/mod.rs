@@ -17,6 +17,7 @@
 //! arkworks' Poseidon `CRH`/`TwoToOneCRH` output `state[1]` and are not
 //! circomlib-compatible; this module does not use them.
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 
 use std::sync::OnceLock;
@@ -128,14 +129,14 @@ impl PoseidonParams {
     }
 
     fn permute(&self, state: &mut [Fr]) {
-        for (round, constants) in self.round_constants.iter().enumerate() {
+        for (round, constants) in self.round_constants().iter().enumerate() {
             add_round_constants(state, constants);
             if self.is_full_round(round) {
                 state.iter_mut().for_each(sbox);
             } else {
                 sbox(&mut state[0]);
             }
-            mix(state, &self.mds);
+            mix(state, self.mds());
         }
     }
 }

@@ -30,9 +30,11 @@
 //!
 //! A predicate whose `min` exceeds its `max` accepts nothing.
 //!
-//! The in-circuit check is in [`constraints`]; it also shows that every
-//! accepted value, even under [`AttributePredicate::any`], is below 2⁶⁴.
+//! The in-circuit check is in `constraints` (with the `r1cs` feature); it
+//! also shows that every accepted value, even under
+//! [`AttributePredicate::any`], is below 2⁶⁴.
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 
 use ark_ff::{AdditiveGroup, Field};

@@ -17,17 +17,14 @@ use ark_ff::Zero;
 use ark_std::rand::{CryptoRng, RngCore};
 
 use super::dkg::KeyShare;
-use super::dleq::{DLEQ_PROOF_BYTES, DleqProof};
+use super::dleq::{DleqProof, PROVEN_POINT_BYTES, ProvenPoint};
 use super::dlog::DlogTable;
 use super::{Result, ThresholdError, ThresholdParams, bind, lagrange_at_zero};
 use crate::babyjubjub::{BASE8, Point};
-use crate::elgamal::{
-    self, Ciphertext, ElGamalError, POINT_BYTES, decode_point, encode_message, encode_point,
-    from_projective,
-};
+use crate::elgamal::{self, Ciphertext, encode_message, from_projective};
 
 /// The length of an encoded [`PartialDecryption`].
-pub const PARTIAL_DECRYPTION_BYTES: usize = 8 + POINT_BYTES + DLEQ_PROOF_BYTES;
+pub const PARTIAL_DECRYPTION_BYTES: usize = PROVEN_POINT_BYTES;
 
 /// Trustee `trustee`'s share `D = x_j·c1` of the decryption of option
 /// `option`'s ciphertext, with its proof.
@@ -46,12 +43,12 @@ pub struct PartialDecryption {
 impl PartialDecryption {
     /// The 136-byte encoding described in the module documentation.
     pub fn to_bytes(&self) -> [u8; PARTIAL_DECRYPTION_BYTES] {
-        let mut bytes = [0u8; PARTIAL_DECRYPTION_BYTES];
-        bytes[0..4].copy_from_slice(&self.trustee.to_be_bytes());
-        bytes[4..8].copy_from_slice(&self.option.to_be_bytes());
-        bytes[8..72].copy_from_slice(&encode_point(&self.share));
-        bytes[72..].copy_from_slice(&self.proof.to_bytes());
-        bytes
+        ProvenPoint {
+            indices: [self.trustee, self.option],
+            point: self.share,
+            proof: self.proof,
+        }
+        .to_bytes()
     }
 
     /// Decodes untrusted bytes strictly (indices are checked on use).
@@ -61,18 +58,16 @@ impl PartialDecryption {
     /// [`ThresholdError::ElGamal`] for a wrong length or a bad point or
     /// scalar.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() != PARTIAL_DECRYPTION_BYTES {
-            return Err(ElGamalError::Length {
-                expected: PARTIAL_DECRYPTION_BYTES,
-                found: bytes.len(),
-            }
-            .into());
-        }
+        let ProvenPoint {
+            indices: [trustee, option],
+            point: share,
+            proof,
+        } = ProvenPoint::from_bytes(bytes)?;
         Ok(Self {
-            trustee: u32::from_be_bytes(bytes[0..4].try_into().expect("4 bytes")),
-            option: u32::from_be_bytes(bytes[4..8].try_into().expect("4 bytes")),
-            share: decode_point(&bytes[8..72])?,
-            proof: DleqProof::from_bytes(&bytes[72..])?,
+            trustee,
+            option,
+            share,
+            proof,
         })
     }
 }

@@ -16,12 +16,18 @@
 use ark_std::rand::{CryptoRng, RngCore};
 
 use super::transcript::Transcript;
-use super::{Result, ThresholdError};
+use super::{Result, ThresholdError, read_u32};
 use crate::babyjubjub::{BASE8, Point};
-use crate::elgamal::{self, Scalar, decode_scalar, encode_scalar, from_projective};
+use crate::elgamal::{
+    self, POINT_BYTES, Scalar, check_length, decode_point, decode_scalar, encode_point,
+    encode_scalar, from_projective,
+};
 
 /// The length of an encoded [`DleqProof`].
 pub const DLEQ_PROOF_BYTES: usize = 64;
+
+/// The length of a [`ProvenPoint`]'s encoding.
+pub(crate) const PROVEN_POINT_BYTES: usize = 8 + POINT_BYTES + DLEQ_PROOF_BYTES;
 
 /// The transcript's protocol label.
 const PROTOCOL: &[u8] = b"zkaudit/chaum-pedersen/v1";
@@ -96,16 +102,53 @@ impl DleqProof {
     ///
     /// [`ThresholdError::ElGamal`] with the length or scalar error.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() != DLEQ_PROOF_BYTES {
-            return Err(elgamal::ElGamalError::Length {
-                expected: DLEQ_PROOF_BYTES,
-                found: bytes.len(),
-            }
-            .into());
-        }
+        check_length(bytes, DLEQ_PROOF_BYTES)?;
         Ok(Self {
             challenge: decode_scalar(&bytes[..32])?,
             response: decode_scalar(&bytes[32..])?,
+        })
+    }
+}
+
+/// A point published with its Chaum–Pedersen proof under two indices: what
+/// a partial decryption (trustee, option, share) and a complaint (dealer,
+/// recipient, Diffie–Hellman point) both are on the wire, as
+/// `index₁ (u32 BE) ‖ index₂ (u32 BE) ‖ point (64) ‖ proof (64)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ProvenPoint {
+    /// The two indices, in encoding order.
+    pub(crate) indices: [u32; 2],
+    /// The point.
+    pub(crate) point: Point,
+    /// Its proof.
+    pub(crate) proof: DleqProof,
+}
+
+impl ProvenPoint {
+    /// The [`PROVEN_POINT_BYTES`]-byte encoding.
+    pub(crate) fn to_bytes(self) -> [u8; PROVEN_POINT_BYTES] {
+        let mut bytes = [0u8; PROVEN_POINT_BYTES];
+        bytes[0..4].copy_from_slice(&self.indices[0].to_be_bytes());
+        bytes[4..8].copy_from_slice(&self.indices[1].to_be_bytes());
+        bytes[8..72].copy_from_slice(&encode_point(&self.point));
+        bytes[72..].copy_from_slice(&self.proof.to_bytes());
+        bytes
+    }
+
+    /// Decodes untrusted bytes strictly: the length, then the point (in the
+    /// prime-order subgroup), then the proof; the indices are the caller's
+    /// to check.
+    ///
+    /// # Errors
+    ///
+    /// [`ThresholdError::ElGamal`] for a wrong length or a bad point or
+    /// scalar.
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        check_length(bytes, PROVEN_POINT_BYTES)?;
+        Ok(Self {
+            indices: [read_u32(&bytes[0..4]), read_u32(&bytes[4..8])],
+            point: decode_point(&bytes[8..72])?,
+            proof: DleqProof::from_bytes(&bytes[72..])?,
         })
     }
 }
@@ -189,5 +232,45 @@ mod tests {
         // Non-canonical encodings.
         assert!(DleqProof::from_bytes(&[0xff; 64]).is_err());
         assert!(DleqProof::from_bytes(&proof.to_bytes()[..63]).is_err());
+    }
+
+    /// The layout partial decryptions and complaints share: indices, point
+    /// and proof at their documented offsets, decoded strictly in order.
+    #[test]
+    fn proven_points_encode_at_the_documented_offsets() {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let x = Scalar::rand(&mut rng);
+        let proven = ProvenPoint {
+            indices: [7, 0x0102_0304],
+            point: base_mul(&x),
+            proof: DleqProof::prove(&mut rng, b"ctx", &BASE8, &BASE8, &x),
+        };
+        let bytes = proven.to_bytes();
+        assert_eq!(bytes.len(), 136);
+        assert_eq!(bytes[..8], [0, 0, 0, 7, 1, 2, 3, 4]);
+        assert_eq!(bytes[8..72], encode_point(&proven.point));
+        assert_eq!(bytes[72..], proven.proof.to_bytes());
+        assert_eq!(ProvenPoint::from_bytes(&bytes), Ok(proven));
+
+        let elgamal = |error| Err(ThresholdError::ElGamal(error));
+        assert_eq!(
+            ProvenPoint::from_bytes(&bytes[1..]),
+            elgamal(elgamal::ElGamalError::Length {
+                expected: 136,
+                found: 135
+            })
+        );
+        let mut small_order = bytes;
+        small_order[8..72].copy_from_slice(&encode_point(&Point::new(Fr::ZERO, -Fr::ONE).unwrap()));
+        assert_eq!(
+            ProvenPoint::from_bytes(&small_order),
+            elgamal(elgamal::ElGamalError::PointNotInSubgroup)
+        );
+        let mut bad_proof = bytes;
+        bad_proof[72..104].fill(0xff);
+        assert_eq!(
+            ProvenPoint::from_bytes(&bad_proof),
+            elgamal(elgamal::ElGamalError::NonCanonicalScalar)
+        );
     }
 }

@@ -299,6 +299,11 @@ pub fn lagrange_at_zero(indices: &[u32]) -> Result<Vec<Scalar>> {
         .collect())
 }
 
+/// A big-endian `u32` from 4 bytes (the caller checks the length).
+fn read_u32(bytes: &[u8]) -> u32 {
+    u32::from_be_bytes(bytes.try_into().expect("4 bytes"))
+}
+
 /// Length-prefixed concatenation, for proof contexts built from several
 /// fields (no two different field lists give the same bytes).
 fn bind(parts: &[&[u8]]) -> Vec<u8> {

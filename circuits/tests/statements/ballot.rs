@@ -5,7 +5,7 @@ use ark_bn254::Bn254;
 use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField, UniformRand};
 use ark_groth16::Groth16;
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::gr1cs::{ConstraintSynthesizer, SynthesisError};
 use ark_snark::SNARK;
 use rand_chacha::ChaCha20Rng;
 use zkaudit_circuits::babyjubjub::{BASE8, Point, SUBGROUP_ORDER};
@@ -16,6 +16,7 @@ use zkaudit_circuits::ballot::{
     BallotCircuit, BallotPublic, BallotShape, BallotWitness, DOMAIN_TAG, RANDOMNESS_BITS, check,
     encrypt_ballot, public_inputs,
 };
+use zkaudit_circuits::constraints::StatementShape;
 use zkaudit_circuits::elgamal::{self, Ciphertext, Scalar};
 use zkaudit_circuits::eligibility::constraints::EligibilityWitnessVar;
 use zkaudit_circuits::eligibility::{
@@ -26,7 +27,10 @@ use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::poseidon::poseidon_hash;
 use zkaudit_circuits::{CircuitError, Fr};
 
-use crate::common::{new_cs, random_frs, rng};
+use crate::common::{
+    self, assert_changes_are_told_apart, assert_refused, assert_witnesses_are_pinned,
+    constraint_system_digest, new_cs, part_counter, random_frs, rng, synthesize,
+};
 
 /// The voter's attributes: birth date (YYYYMMDD), region, credential expiry.
 const ATTRIBUTES: [u64; 3] = [19_900_415, 276, 20_300_101];
@@ -139,22 +143,14 @@ fn self_attributes(shape: BallotShape) -> &'static [u64] {
     &ATTRIBUTES[..shape.eligibility.attributes]
 }
 
-fn synthesize(circuit: BallotCircuit) -> ConstraintSystemRef<Fr> {
-    let cs = new_cs();
-    circuit.generate_constraints(cs.clone()).unwrap();
-    cs
-}
-
 fn satisfies(public: &BallotPublic, witness: &BallotWitness) -> bool {
-    let circuit = BallotCircuit::new(public.clone(), witness.clone());
-    synthesize(circuit).is_satisfied().unwrap()
+    common::satisfies::<BallotShape>(public, witness)
 }
 
 /// Asserts that the native check refuses the ballot with `error` and that
 /// the circuit is not satisfied.
 fn assert_false(public: &BallotPublic, witness: &BallotWitness, error: CircuitError) {
-    assert_eq!(check(public, witness), Err(error.clone()));
-    assert!(!satisfies(public, witness), "{error}");
+    assert_refused::<BallotShape>(check, public, witness, error);
 }
 
 /// The circuit, synthesized by hand so that the choices may be any field
@@ -261,14 +257,7 @@ fn digest_binds_every_parameter() {
         |public| public.ciphertexts.swap(0, 2),
         |public| public.ciphertexts[1].c2 = public.ciphertexts[1].c2 + BASE8,
     ];
-    let mut digests = vec![public.digest()];
-    for change in changes {
-        let mut changed = public.clone();
-        change(&mut changed);
-        digests.push(changed.digest());
-    }
-    let distinct: std::collections::HashSet<_> = digests.iter().collect();
-    assert_eq!(distinct.len(), digests.len());
+    assert_changes_are_told_apart(&public, &changes, BallotPublic::digest);
 }
 
 /// The in-circuit encryption and digest equal the native ones.
@@ -616,15 +605,10 @@ fn constraint_counts_are_pinned() {
     use zkaudit_circuits::eligibility::constraints::enforce_eligibility;
 
     let shape = shape(20, 3, 4);
-    let public = BallotPublic::blank(shape);
-    let witness = BallotWitness::placeholder(shape);
+    let public = shape.blank_public();
+    let witness = shape.placeholder_witness();
     let cs = new_cs();
-    let mut counted = 0;
-    let mut count = || {
-        let part = cs.num_constraints() - counted;
-        counted = cs.num_constraints();
-        part
-    };
+    let mut count = part_counter(&cs);
     let public_var = BallotPublicVar::new_input(cs.clone(), || Ok(&public)).unwrap();
     let public_cost = count();
     let witness_var = BallotWitnessVar::new_witness(cs.clone(), || Ok(&witness)).unwrap();
@@ -658,7 +642,11 @@ fn constraint_counts_are_pinned() {
     let _ = public_var.eligibility.message.square().unwrap();
     let message_cost = count();
     let total = synthesize(BallotCircuit::blank(shape)).num_constraints();
-    assert_eq!(total, counted, "the parts add up to the circuit");
+    assert_eq!(
+        total,
+        cs.num_constraints(),
+        "the parts add up to the circuit"
+    );
 
     // 3 predicate set flags (booleans) and the election key on the curve.
     assert_eq!(public_cost, 3 + 3);
@@ -675,6 +663,31 @@ fn constraint_counts_are_pinned() {
     assert_eq!(message_cost, 1);
     assert_eq!(total, 22_450);
     assert!(total < 1 << 15);
+}
+
+/// The whole constraint system, not only its size, is pinned: a digest of
+/// the matrices key generation sees.
+///
+/// If this fails, the circuit changed: every proving and verifying key made
+/// for it (including a ceremony's) no longer matches, and every ballot
+/// proved with them stops verifying. Do not update the digests; introduce a
+/// new statement version (a new domain tag and shape id) beside the old one.
+#[test]
+fn constraint_system_is_pinned() {
+    let pinned = [
+        (
+            shape(20, 3, 4),
+            "bcbf01b8858d6769f24268edc66c7f8a557eb5c9aed66999e99300e766cd857f",
+        ),
+        (
+            shape(4, 2, 2),
+            "94c40d83557d719f6d72fcdb83e4f750b23311328effa39fe323ff614c2caebd",
+        ),
+    ];
+    for (shape, digest) in pinned {
+        let found = constraint_system_digest(BallotCircuit::blank(shape));
+        assert_eq!(found, digest, "{shape}");
+    }
 }
 
 /// Key generation's blank circuit has the shape of every circuit, with
@@ -743,18 +756,5 @@ fn every_parameter_and_private_input_is_pinned() {
     // path (2 per level and the depth), choices.
     assert_eq!(inputs, (4 + 7) + 4 + 2 + 8 + (2 * 251 + 1 + 1 + 7 + 2));
 
-    let cs = synthesize(BallotCircuit::new(public, witness));
-    assert!(cs.is_satisfied().unwrap());
-    cs.finalize();
-    let mut system = cs.borrow_mut().unwrap();
-    // Drop the cached linear-combination values so that every check
-    // re-evaluates the constraints from the witness.
-    system.assignments.lc_assignment.clear();
-    for index in 0..inputs {
-        system.assignments.witness_assignment[index] += Fr::ONE;
-        let satisfied = system.is_satisfied().unwrap();
-        system.assignments.witness_assignment[index] -= Fr::ONE;
-        assert!(!satisfied, "witness {index} is not pinned");
-    }
-    assert!(system.is_satisfied().unwrap());
+    assert_witnesses_are_pinned(&synthesize(BallotCircuit::new(public, witness)), inputs);
 }

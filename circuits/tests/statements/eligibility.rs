@@ -6,10 +6,11 @@ use ark_bn254::Bn254;
 use ark_ff::{AdditiveGroup, Field, PrimeField};
 use ark_groth16::Groth16;
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::gr1cs::{ConstraintSynthesizer, SynthesisError};
 use ark_snark::SNARK;
 use rand_chacha::ChaCha20Rng;
 use zkaudit_circuits::babyjubjub::SUBGROUP_ORDER;
+use zkaudit_circuits::constraints::StatementShape;
 use zkaudit_circuits::eligibility::constraints::{
     EligibilityPublicVar, EligibilityWitnessVar, enforce_eligibility,
 };
@@ -22,7 +23,10 @@ use zkaudit_circuits::lean_imt::{CircuitPath, LeanImt};
 use zkaudit_circuits::poseidon::poseidon_hash;
 use zkaudit_circuits::{CircuitError, Fr};
 
-use crate::common::{fr_from_hex, new_cs, random_frs, rng};
+use crate::common::{
+    self, assert_changes_are_told_apart, assert_refused, assert_witnesses_are_pinned,
+    constraint_system_digest, fr_from_hex, new_cs, part_counter, random_frs, rng, synthesize,
+};
 
 /// A holder's attributes; a credential of `A` attributes has the first `A`.
 const ATTRIBUTES: [u64; 8] = [
@@ -109,23 +113,14 @@ fn any(attributes: usize) -> Vec<AttributePredicate> {
     vec![AttributePredicate::any(); attributes]
 }
 
-/// Synthesizes `circuit` into a fresh constraint system.
-fn synthesize(circuit: EligibilityCircuit) -> ConstraintSystemRef<Fr> {
-    let cs = new_cs();
-    circuit.generate_constraints(cs.clone()).unwrap();
-    cs
-}
-
 fn satisfies(public: &EligibilityPublic, witness: &EligibilityWitness) -> bool {
-    let circuit = EligibilityCircuit::new(public.clone(), witness.clone());
-    synthesize(circuit).is_satisfied().unwrap()
+    common::satisfies::<EligibilityShape>(public, witness)
 }
 
 /// Asserts that the native check refuses the statement with `error` and
 /// that the circuit is not satisfied.
 fn assert_false(public: &EligibilityPublic, witness: &EligibilityWitness, error: CircuitError) {
-    assert_eq!(check(public, witness), Err(error.clone()));
-    assert!(!satisfies(public, witness), "{error}");
+    assert_refused::<EligibilityShape>(check, public, witness, error);
 }
 
 /// The circuit, synthesized by hand so that the public input may be any
@@ -247,14 +242,7 @@ fn digest_binds_every_parameter() {
         |public| public.predicates[0].set = Some([0; 4]),
         |public| public.predicates.push(AttributePredicate::any()),
     ];
-    let mut digests = vec![public.digest()];
-    for change in changes {
-        let mut changed = public.clone();
-        change(&mut changed);
-        digests.push(changed.digest());
-    }
-    let distinct: std::collections::HashSet<_> = digests.iter().collect();
-    assert_eq!(distinct.len(), digests.len());
+    assert_changes_are_told_apart(&public, &changes, EligibilityPublic::digest);
 }
 
 #[test]
@@ -683,15 +671,10 @@ fn costs(shape: EligibilityShape) -> Costs {
     use zkaudit_circuits::eligibility::constraints::credential_leaf_var;
     use zkaudit_circuits::identity::constraints::IdentityVar;
 
-    let public = EligibilityPublic::blank(shape);
-    let witness = EligibilityWitness::placeholder(shape);
+    let public = shape.blank_public();
+    let witness = shape.placeholder_witness();
     let cs = new_cs();
-    let mut counted = 0;
-    let mut count = || {
-        let part = cs.num_constraints() - counted;
-        counted = cs.num_constraints();
-        part
-    };
+    let mut count = part_counter(&cs);
     let public_var = EligibilityPublicVar::new_input(cs.clone(), || Ok(&public)).unwrap();
     let flags = count();
     let witness_var = EligibilityWitnessVar::new_witness(cs.clone(), || Ok(&witness)).unwrap();
@@ -714,7 +697,11 @@ fn costs(shape: EligibilityShape) -> Costs {
     let _message_squared = public_var.message.square().unwrap();
     let message = count();
     let total = synthesize(EligibilityCircuit::blank(shape)).num_constraints();
-    assert_eq!(total, counted, "the parts add up to the circuit");
+    assert_eq!(
+        total,
+        cs.num_constraints(),
+        "the parts add up to the circuit"
+    );
     Costs {
         path,
         identity: identity_cost,
@@ -746,6 +733,35 @@ fn constraint_counts_are_pinned() {
     // Under 2^13 at (20, 3): the Groth16 domain stays 8,192.
     assert_eq!(three.total, 7_335);
     assert_eq!(eight.total, 8_130);
+}
+
+/// The whole constraint system, not only its size, is pinned: a digest of
+/// the matrices key generation sees.
+///
+/// If this fails, the circuit changed: every proving and verifying key made
+/// for it (including a ceremony's) no longer matches, and every proof made
+/// with them stops verifying. Do not update the digests; introduce a new
+/// statement version (a new domain tag and shape id) beside the old one.
+#[test]
+fn constraint_system_is_pinned() {
+    let pinned = [
+        (
+            shape(20, 3),
+            "274b44a579013d649013e4f57d33938084234a19569ed469695d8bd34ac8fafc",
+        ),
+        (
+            shape(20, 8),
+            "0166fce289d62a393da818219ae80075f4947c7416735438d343d9c9f2d6d522",
+        ),
+        (
+            shape(4, 3),
+            "34afb0b85fc1d51a9a692147f8bbfe7e8c6395e33e61bb686fb2dc1b3f788105",
+        ),
+    ];
+    for (shape, digest) in pinned {
+        let found = constraint_system_digest(EligibilityCircuit::blank(shape));
+        assert_eq!(found, digest, "{shape}");
+    }
 }
 
 /// Key generation's blank circuit has the shape of every circuit: same
@@ -796,20 +812,10 @@ fn every_parameter_and_private_input_is_pinned() {
         (4 + 7 * attributes) + (1 + attributes + 2 * depth + 1)
     );
 
-    let cs = synthesize(EligibilityCircuit::new(public, witness));
-    assert!(cs.is_satisfied().unwrap());
-    cs.finalize();
-    let mut system = cs.borrow_mut().unwrap();
-    // Drop the cached linear-combination values so that every check
-    // re-evaluates the constraints from the witness.
-    system.assignments.lc_assignment.clear();
-    for index in 0..inputs {
-        system.assignments.witness_assignment[index] += Fr::ONE;
-        let satisfied = system.is_satisfied().unwrap();
-        system.assignments.witness_assignment[index] -= Fr::ONE;
-        assert!(!satisfied, "witness {index} is not pinned");
-    }
-    assert!(system.is_satisfied().unwrap());
+    assert_witnesses_are_pinned(
+        &synthesize(EligibilityCircuit::new(public, witness)),
+        inputs,
+    );
 }
 
 /// Setup, prove and verify with Groth16; the proof does not verify for
