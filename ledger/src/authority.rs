@@ -12,6 +12,7 @@ use sha3::{Digest, Sha3_256};
 
 use crate::codec::{CodecError, Reader, Writer};
 use crate::record::{Author, Record};
+use crate::signature::{check_verifying_key, parse_verifying_key};
 
 /// Domain of the log's own records.
 pub const LEDGER_DOMAIN: &str = "ledger";
@@ -93,8 +94,8 @@ pub struct AuthoritySet {
 }
 
 impl AuthoritySet {
-    /// Validates and canonicalises: unique names and keys, well-formed
-    /// grants, sorted by name.
+    /// Validates and canonicalises: unique names and keys, keys that
+    /// [`check_verifying_key`] accepts, well-formed grants, sorted by name.
     pub fn new(mut authorities: Vec<Authority>) -> Result<Self, AuthorityError> {
         if authorities.len() > MAX_AUTHORITIES {
             return Err(AuthorityError::InvalidSet("too many authorities".into()));
@@ -177,8 +178,8 @@ impl AuthoritySet {
         let mut authorities = Vec::with_capacity(count);
         for _ in 0..count {
             let name = r.str("authority name", MAX_NAME)?.to_owned();
-            let key = VerifyingKey::from_bytes(&r.array("authority key")?)
-                .map_err(|_| AuthorityError::InvalidSet(format!("bad key for {name:?}")))?;
+            let key = parse_verifying_key(&r.array("authority key")?)
+                .map_err(|e| AuthorityError::InvalidSet(format!("bad key for {name:?}: {e}")))?;
             let n = r.u16("grant count")? as usize;
             if n > MAX_GRANTS {
                 return Err(AuthorityError::InvalidSet("too many grants".into()));
@@ -238,6 +239,8 @@ fn validate_authority(a: &Authority) -> Result<(), AuthorityError> {
             a.name
         )));
     }
+    check_verifying_key(&a.key)
+        .map_err(|e| AuthorityError::InvalidSet(format!("bad key for {:?}: {e}", a.name)))?;
     if a.grants.len() > MAX_GRANTS {
         return Err(AuthorityError::InvalidSet("too many grants".into()));
     }
@@ -346,6 +349,34 @@ mod tests {
             grants: vec!["funds".into()],
         }];
         assert!(AuthoritySet::new(bad_grant).is_err());
+    }
+
+    #[test]
+    fn weak_non_canonical_and_mixed_order_keys_are_refused() {
+        use crate::signature::forgery::{IDENTITY_KEY, NON_CANONICAL_KEY, torsion_key};
+        for (bytes, reason) in [
+            (IDENTITY_KEY, "small-order"),
+            (NON_CANONICAL_KEY, "canonical"),
+            (torsion_key(&key(1)), "torsion"),
+        ] {
+            let authority = Authority {
+                name: "forger".into(),
+                key: VerifyingKey::from_bytes(&bytes).unwrap(),
+                grants: vec!["health/*".into()],
+            };
+            let set = AuthoritySet {
+                authorities: vec![authority.clone()],
+            };
+            for err in [
+                AuthoritySet::new(vec![authority]).unwrap_err(),
+                AuthoritySet::decode(&set.encode()).unwrap_err(),
+            ] {
+                assert!(
+                    matches!(&err, AuthorityError::InvalidSet(m) if m.contains(reason)),
+                    "{err}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! note/      C2SP signed notes: key (keys, key IDs, what each signs), checkpoint, cosignature, error
 //! witness    the C2SP tlog-witness protocol and the witness's rules
 //! record     typed records in their canonical, versioned binary encoding
+//! signature  Ed25519 keys parsed and signatures verified strictly (no weak,
+//!            non-canonical or mixed-order keys): every signature check goes here
 //! codec/     the strict canonical encoding under everything hashed (mod), and the
 //!            encodings several domains share: field elements (field), ids (id),
 //!            attribute predicates (predicate)
@@ -73,6 +75,7 @@ pub mod registries;
 pub mod replay;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sequencer;
+pub mod signature;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod store;
 pub mod tiles;

@@ -22,10 +22,11 @@
 //! The decoder is strict: an encoding that decodes re-encodes to the same
 //! bytes, so two different byte strings never denote the same record.
 
-use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha3::{Digest, Sha3_256};
 
 use crate::codec::{CodecError, Reader, Writer};
+use crate::signature::{self, KeyError, parse_verifying_key};
 
 /// Version byte of the current encoding.
 pub const RECORD_VERSION: u8 = 1;
@@ -60,13 +61,15 @@ pub enum RecordError {
         /// The rule broken.
         reason: &'static str,
     },
-    /// The author's public key is not a valid Ed25519 point.
-    #[error("author key is not a valid Ed25519 public key")]
-    InvalidAuthorKey,
+    /// The author's public key is refused: not a point, not canonically
+    /// encoded, or of small order or with a torsion component (see
+    /// [`crate::signature`]).
+    #[error("author key is refused: {0}")]
+    InvalidAuthorKey(KeyError),
     /// A signature is present without an author, or an author without a signature.
     #[error("an authored record needs a signature and an unauthored one must have none")]
     SignatureMismatch,
-    /// The signature does not verify under the author's key.
+    /// The signature does not verify, strictly, under the author's key.
     #[error("signature does not verify under the author's key")]
     BadSignature,
     /// The payload exceeds [`MAX_PAYLOAD`].
@@ -148,7 +151,8 @@ impl Record {
     }
 
     /// Decodes and checks untrusted bytes: canonical encoding, valid names,
-    /// a valid author key, and a signature that verifies.
+    /// an author key [`parse_verifying_key`] accepts, and a signature that
+    /// verifies strictly.
     pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
         if bytes.len() > MAX_RECORD {
             return Err(CodecError::TooLong {
@@ -168,8 +172,8 @@ impl Record {
         let author = match r.u8("author tag")? {
             0 => Author::None,
             1 => Author::Ed25519(
-                VerifyingKey::from_bytes(&r.array("author key")?)
-                    .map_err(|_| RecordError::InvalidAuthorKey)?,
+                parse_verifying_key(&r.array("author key")?)
+                    .map_err(RecordError::InvalidAuthorKey)?,
             ),
             other => return Err(invalid("author tag", format!("unknown tag {other}"))),
         };
@@ -218,9 +222,10 @@ impl Record {
     fn verify_signature(&self) -> Result<(), RecordError> {
         match (&self.author, &self.signature) {
             (Author::None, None) => Ok(()),
-            (Author::Ed25519(key), Some(sig)) => key
-                .verify(&self.signing_message(), sig)
-                .map_err(|_| RecordError::BadSignature),
+            (Author::Ed25519(key), Some(sig)) => {
+                signature::verify(key, &self.signing_message(), sig)
+                    .map_err(|_| RecordError::BadSignature)
+            }
             _ => Err(RecordError::SignatureMismatch),
         }
     }
@@ -352,6 +357,10 @@ fn check_name(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::forgery::{
+        FORGED_SIGNATURE, IDENTITY_KEY, NON_CANONICAL_KEY, identity_r_signature, raw_record,
+        small_order_keys, torsion_key,
+    };
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;
 
@@ -430,6 +439,73 @@ mod tests {
     fn wrong_key_signature_is_refused() {
         let mut record = sample();
         record.author = Author::Ed25519(key(2).verifying_key());
+        assert_eq!(
+            Record::decode(&record.encode()),
+            Err(RecordError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn identity_point_author_with_forged_signature_is_refused() {
+        // The lax check accepted this for every payload: `[0]B = identity + [k]identity`.
+        for payload in [&b""[..], b"any message", &[0xff; 100]] {
+            assert_eq!(
+                Record::decode(&raw_record(
+                    "health",
+                    "consent.grant",
+                    &IDENTITY_KEY,
+                    &FORGED_SIGNATURE,
+                    payload
+                )),
+                Err(RecordError::InvalidAuthorKey(KeyError::SmallOrder))
+            );
+        }
+        for weak in small_order_keys() {
+            assert_eq!(
+                Record::decode(&raw_record(
+                    "health",
+                    "consent.grant",
+                    &weak,
+                    &FORGED_SIGNATURE,
+                    b"x"
+                )),
+                Err(RecordError::InvalidAuthorKey(KeyError::SmallOrder))
+            );
+        }
+    }
+
+    #[test]
+    fn non_canonical_and_mixed_order_author_keys_are_refused() {
+        let sig = sample().signature().unwrap().to_bytes();
+        assert_eq!(
+            Record::decode(&raw_record(
+                "health",
+                "consent.grant",
+                &NON_CANONICAL_KEY,
+                &sig,
+                b"x"
+            )),
+            Err(RecordError::InvalidAuthorKey(KeyError::NonCanonical))
+        );
+        assert_eq!(
+            Record::decode(&raw_record(
+                "health",
+                "consent.grant",
+                &torsion_key(&key(1)),
+                &sig,
+                b"x"
+            )),
+            Err(RecordError::InvalidAuthorKey(KeyError::TorsionComponent))
+        );
+    }
+
+    #[test]
+    fn a_signature_only_the_lax_check_accepts_is_refused() {
+        let author = key(4);
+        let mut record =
+            Record::signed("health", "consent.grant", 9, b"x".to_vec(), &author).unwrap();
+        assert!(Record::decode(&record.encode()).is_ok());
+        record.signature = Some(identity_r_signature(&author, &record.signing_message()));
         assert_eq!(
             Record::decode(&record.encode()),
             Err(RecordError::BadSignature)

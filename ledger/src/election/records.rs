@@ -21,6 +21,7 @@ use crate::codec::{
 };
 use crate::identity::{IdentityError, scope_field};
 use crate::record::Record;
+use crate::signature::parse_verifying_key;
 
 /// Election phases, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -242,8 +243,8 @@ impl ElectionSpec {
         for _ in 0..t {
             let name = r.str("trustee name", MAX_TEXT)?.to_owned();
             let signing_key =
-                VerifyingKey::from_bytes(&r.array("trustee signing key")?).map_err(|_| {
-                    ElectionError::InvalidSpec("a trustee signing key is invalid".into())
+                parse_verifying_key(&r.array("trustee signing key")?).map_err(|e| {
+                    ElectionError::InvalidSpec(format!("a trustee signing key is invalid: {e}"))
                 })?;
             let encryption_key = decode_point(r.fixed("trustee encryption key", POINT_BYTES)?)
                 .map_err(point_error("trustee encryption key"))?;
@@ -504,4 +505,56 @@ impl TallyRecord {
 pub fn election_of(record: &Record) -> Option<String> {
     let mut r = Reader::new(record.payload());
     r.str("election id", MAX_ID).ok().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use zkaudit_circuits::elgamal::{Scalar, public_key};
+
+    use super::*;
+    use crate::signature::forgery::{IDENTITY_KEY, NON_CANONICAL_KEY, torsion_key};
+
+    fn spec(second_trustee: VerifyingKey) -> ElectionSpec {
+        let trustee = |i: u8, signing_key| TrusteeSpec {
+            name: format!("trustee-{i}"),
+            signing_key,
+            encryption_key: public_key(&Scalar::from(u64::from(i) + 5)),
+        };
+        ElectionSpec {
+            id: "referendum".into(),
+            title: "Referendum".into(),
+            options: vec!["yes".into(), "no".into()],
+            min_choices: 0,
+            max_choices: 1,
+            registry: "voters".into(),
+            predicates: vec![AttributePredicate::equals(4)],
+            trustees: vec![
+                trustee(1, SigningKey::from_bytes(&[1; 32]).verifying_key()),
+                trustee(2, second_trustee),
+                trustee(3, SigningKey::from_bytes(&[3; 32]).verifying_key()),
+            ],
+            threshold: 2,
+            opens_at_ms: 1,
+            closes_at_ms: 2,
+        }
+    }
+
+    #[test]
+    fn weak_non_canonical_and_mixed_order_trustee_keys_are_refused() {
+        let honest = spec(SigningKey::from_bytes(&[2; 32]).verifying_key());
+        assert_eq!(ElectionSpec::decode(&honest.encode()), Ok(honest));
+        let mixed = torsion_key(&SigningKey::from_bytes(&[2; 32]));
+        for (bytes, reason) in [
+            (IDENTITY_KEY, "small-order"),
+            (NON_CANONICAL_KEY, "canonical"),
+            (mixed, "torsion"),
+        ] {
+            let forged = spec(VerifyingKey::from_bytes(&bytes).unwrap());
+            match ElectionSpec::decode(&forged.encode()) {
+                Err(ElectionError::InvalidSpec(m)) => assert!(m.contains(reason), "{m}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }

@@ -468,3 +468,24 @@ fn samples_are_deterministic_distinct_and_bounded() {
     assert_eq!(derive_sample(&[7; 32], &[1; 32], "p", 3, 10), vec![0, 1, 2]);
     assert!(derive_sample(&[7; 32], &[1; 32], "p", 0, 10).is_empty());
 }
+
+#[test]
+fn audit_requests_naming_a_weak_or_non_canonical_agency_are_refused() {
+    use crate::signature::forgery::{IDENTITY_KEY, NON_CANONICAL_KEY, torsion_key};
+    for (agency, reason) in [
+        (IDENTITY_KEY, "small-order"),
+        (NON_CANONICAL_KEY, "canonical"),
+        (torsion_key(&key(1)), "torsion"),
+    ] {
+        let request = AuditRequest {
+            agency,
+            period: "P".into(),
+            seed_size: 10,
+            seed: [7; 32],
+            sample: 5,
+            chosen: vec![3],
+        };
+        let err = AuditRequest::decode(&request.encode()).unwrap_err();
+        assert!(err.to_string().contains(reason), "{err}");
+    }
+}

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::codec::{Reader, Writer};
 use crate::record::{Record, RecordSigner};
+use crate::signature;
 
 fn read_quantity(r: &mut Reader<'_>, field: &'static str) -> HealthResult<u64> {
     let q = r.u64(field)?;
@@ -129,8 +130,7 @@ impl LotTransfer {
             self.quantity,
             &self.receiver,
         );
-        self.receiver
-            .verify_strict(&message, &self.receiver_signature)
+        signature::verify(&self.receiver, &message, &self.receiver_signature)
             .map_err(|_| HealthError::BadCountersignature)
     }
 }

@@ -13,6 +13,7 @@ use super::{
 };
 use crate::codec::{Reader, Writer, fr_from_bytes, fr_to_bytes};
 use crate::record::{Author, Record};
+use crate::signature::parse_verifying_key;
 
 /// Ids (records, consents, lots, products, grantees, purposes): 1 to 64
 /// bytes of `[A-Za-z0-9._@-]`.
@@ -35,9 +36,10 @@ pub(super) fn read_id(r: &mut Reader<'_>, field: &'static str) -> HealthResult<S
     Ok(id)
 }
 
+/// Reads a participant's key, parsed strictly ([`parse_verifying_key`]).
 pub(super) fn read_key(r: &mut Reader<'_>, field: &'static str) -> HealthResult<VerifyingKey> {
     let bytes: [u8; 32] = r.array(field)?;
-    VerifyingKey::from_bytes(&bytes).or_else(|_| invalid(field, "not an Ed25519 public key"))
+    parse_verifying_key(&bytes).or_else(|e| invalid(field, e.to_string()))
 }
 
 pub(super) fn author_of(record: &Record) -> HealthResult<VerifyingKey> {
@@ -250,12 +252,13 @@ pub fn patient_hex(patient: &VerifyingKey) -> String {
     hex::encode(patient.as_bytes())
 }
 
-/// Parses a patient's hex key.
+/// Parses a patient's hex key; the key is parsed strictly
+/// ([`parse_verifying_key`]).
 pub fn parse_patient(hex_key: &str) -> HealthResult<VerifyingKey> {
     let mut bytes = [0u8; 32];
     hex::decode_to_slice(hex_key, &mut bytes)
         .or_else(|e| invalid("patient", format!("not 64 hex digits: {e}")))?;
-    VerifyingKey::from_bytes(&bytes).or_else(|_| invalid("patient", "not an Ed25519 public key"))
+    parse_verifying_key(&bytes).or_else(|e| invalid("patient", e.to_string()))
 }
 
 /// The field element bytes of a fresh record commitment (convenience for writers).

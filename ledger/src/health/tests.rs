@@ -1,12 +1,17 @@
 //! Unit tests of the health domain: payload codecs, chains of custody
 //! (sound, counterfeit, diverted, expired, forged) and consent verdicts.
 
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 use super::*;
-use crate::record::Record;
+use crate::record::{Record, RecordError};
+use crate::signature::KeyError;
+use crate::signature::forgery::{
+    FORGED_SIGNATURE, IDENTITY_KEY, NON_CANONICAL_KEY, identity_r_signature, raw_record,
+    torsion_key,
+};
 use zkaudit_circuits::Fr;
 
 const T0: u64 = 1_800_000_000_000;
@@ -399,4 +404,121 @@ fn consent_rules() {
         audit_access(&p.verifying_key(), &entries),
         Err(HealthError::AtEntry { index: 9, .. })
     ));
+}
+
+fn refused_key(err: HealthError, expected_field: &str, reason: &str) {
+    match err {
+        HealthError::Invalid { field, reason: why } => {
+            assert_eq!(field, expected_field);
+            assert!(why.contains(reason), "{why}");
+        }
+        other => panic!("refused for another reason: {other}"),
+    }
+}
+
+#[test]
+fn a_consent_grant_by_the_identity_point_is_refused() {
+    // The forgery the service logged: a consent.grant whose author is the
+    // identity point, "signed" R = identity, S = 0.
+    let grant = ConsentGrant {
+        consent: "all".into(),
+        grantee: "anyone".into(),
+        purpose: "treatment".into(),
+        record: None,
+        valid_until_ms: T0 + DAY,
+    };
+    let forged = raw_record(
+        DOMAIN,
+        CONSENT_GRANT,
+        &IDENTITY_KEY,
+        &FORGED_SIGNATURE,
+        &grant.encode(),
+    );
+    assert_eq!(
+        Record::decode(&forged),
+        Err(RecordError::InvalidAuthorKey(KeyError::SmallOrder))
+    );
+    // Patients named by weak or non-canonical keys are refused too.
+    for (bytes, reason) in [
+        (IDENTITY_KEY, "small-order"),
+        (NON_CANONICAL_KEY, "canonical"),
+        (torsion_key(&key(1)), "torsion"),
+    ] {
+        refused_key(
+            parse_patient(&hex::encode(bytes)).unwrap_err(),
+            "patient",
+            reason,
+        );
+        let commit = RecordCommit {
+            patient: VerifyingKey::from_bytes(&bytes).unwrap(),
+            record: "chart".into(),
+            version: 1,
+            ciphertext_sha3: ciphertext_digest(b"c"),
+            commitment: commitment_bytes(&[1; 32], Fr::from(1u64)),
+        };
+        refused_key(
+            RecordCommit::decode(&commit.encode()).unwrap_err(),
+            "patient",
+            reason,
+        );
+    }
+    // An honest patient's grant still verifies and is logged.
+    let patient = key(2);
+    let honest = rec(&patient, CONSENT_GRANT, T0, grant.encode());
+    assert_eq!(Record::decode(&honest.encode()), Ok(honest.clone()));
+    assert_eq!(patient_of(&honest), Ok(Some(patient.verifying_key())));
+}
+
+#[test]
+fn custody_countersignatures_are_checked_strictly() {
+    let (m, d) = (key(1), key(2));
+    // A receiver at the identity point with the forged countersignature.
+    let weak = LotTransfer {
+        lot: "L1".into(),
+        quantity: 600,
+        receiver: VerifyingKey::from_bytes(&IDENTITY_KEY).unwrap(),
+        receiver_signature: Signature::from_bytes(&FORGED_SIGNATURE),
+    };
+    refused_key(
+        LotTransfer::decode(&weak.encode()).unwrap_err(),
+        "receiver",
+        "small-order",
+    );
+    // Even built in memory, past the decoder, it does not verify.
+    let record = rec(&m, LOT_TRANSFER, T0 + 1, weak.encode());
+    assert_eq!(
+        weak.verify_countersignature(&record),
+        Err(HealthError::BadCountersignature)
+    );
+    for (bytes, reason) in [
+        (NON_CANONICAL_KEY, "canonical"),
+        (torsion_key(&d), "torsion"),
+    ] {
+        let t = LotTransfer {
+            receiver: VerifyingKey::from_bytes(&bytes).unwrap(),
+            ..weak.clone()
+        };
+        refused_key(
+            LotTransfer::decode(&t.encode()).unwrap_err(),
+            "receiver",
+            reason,
+        );
+    }
+    // The real receiver's countersignature with a small-order R.
+    let honest = LotTransfer::countersigned("L1", 600, &m.verifying_key(), T0 + 1, &d);
+    let message =
+        transfer_receipt_message(&m.verifying_key(), T0 + 1, "L1", 600, &d.verifying_key());
+    let lax_only = LotTransfer {
+        receiver_signature: identity_r_signature(&d, &message),
+        ..honest.clone()
+    };
+    let (mut entries, _) = chain();
+    entries[1].1 = rec(&m, LOT_TRANSFER, T0 + 1, lax_only.encode());
+    assert_eq!(
+        failure(verify_trace("L1", &entries)),
+        HealthError::BadCountersignature
+    );
+    // The honest countersignature still verifies.
+    let record = rec(&m, LOT_TRANSFER, T0 + 1, honest.encode());
+    assert_eq!(honest.verify_countersignature(&record), Ok(()));
 }

@@ -14,6 +14,7 @@ use super::{
 use crate::identity::{CredentialChange, CredentialIssue, CredentialRevoke};
 use crate::record::{Author, Record};
 use crate::replay::Book;
+use crate::signature;
 
 /// An active lien.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -219,7 +220,7 @@ impl TitleBook {
         let message = terms.signing_message();
         let parties = terms.action.parties();
         for (i, key) in [parcel.owner, counterparty].iter().enumerate() {
-            key.verify_strict(&message, &Signature::from_bytes(&event.signatures[i]))
+            signature::verify(key, &message, &Signature::from_bytes(&event.signatures[i]))
                 .map_err(|_| LandError::BadSignature(parties[i]))?;
         }
         Ok(Checked::Event(event))

@@ -10,6 +10,7 @@ use super::{
 use crate::codec::{CodecError, Reader, Writer, fr_from_bytes};
 use crate::identity::CredentialIssue;
 use crate::record::RecordSigner;
+use crate::signature::parse_verifying_key;
 
 /// Parcel ids: 1 to 64 bytes of `[A-Za-z0-9-.]` (they appear in URL paths).
 pub fn is_valid_parcel_id(id: &str) -> bool {
@@ -20,13 +21,9 @@ pub fn is_valid_parcel_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
 }
 
+/// A party's key, parsed strictly ([`parse_verifying_key`]).
 pub(super) fn key_from_bytes(what: &str, bytes: &[u8; 32]) -> LandResult<VerifyingKey> {
-    let key = VerifyingKey::from_bytes(bytes)
-        .map_err(|_| LandError::Invalid(format!("{what}: not an Ed25519 public key")))?;
-    if key.is_weak() {
-        return Err(LandError::Invalid(format!("{what}: a weak Ed25519 key")));
-    }
-    Ok(key)
+    parse_verifying_key(bytes).map_err(|e| LandError::Invalid(format!("{what}: {e}")))
 }
 
 fn read_parcel_id(r: &mut Reader<'_>) -> LandResult<String> {

@@ -4,6 +4,9 @@
 use super::*;
 use crate::codec::fr_to_bytes;
 use crate::record::Record;
+use crate::signature::forgery::{
+    FORGED_SIGNATURE, IDENTITY_KEY, NON_CANONICAL_KEY, identity_r_signature, torsion_key,
+};
 use ed25519_dalek::SigningKey;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -350,4 +353,89 @@ fn the_title_registry_changes_with_the_title_and_only_then() {
     assert_eq!(registry.leaves()[0], Fr::from(0u64));
     assert_eq!(registry.leaves()[1], parcel.credential_leaf().unwrap());
     assert_eq!(registry.version(), 2);
+}
+
+/// A transfer or lien event on `chain` with the given raw party signatures.
+fn raw_event(chain: &Chain, action: Action, signatures: [[u8; 64]; 2]) -> Record {
+    let terms = chain.terms(action);
+    let credential = matches!(terms.action, Action::Transfer { .. })
+        .then_some(TitleCredential { revoke_leaf: 0 });
+    let event = TitleEvent {
+        signatures,
+        terms,
+        credential,
+    };
+    let kind = event.terms.action.kind();
+    Record::signed(DOMAIN, kind, 10, event.encode(), &chain.registrar).unwrap()
+}
+
+fn refused_key(result: LandResult<Checked>, what: &str, reason: &str) {
+    match result {
+        Err(LandError::Invalid(message)) => {
+            assert!(message.starts_with(what), "{message}");
+            assert!(message.contains(reason), "{message}");
+        }
+        Err(other) => panic!("refused for another reason: {other}"),
+        Ok(_) => panic!("{what} accepted"),
+    }
+}
+
+#[test]
+fn weak_or_non_canonical_party_keys_and_lax_only_signatures_are_refused() {
+    let owner = key(2);
+    let mut chain = Chain::new(&owner);
+    let owner_signs = |chain: &Chain, action: &Action| chain.terms(action.clone()).sign(&owner);
+    // The forgery: a transfer to the identity point, "signed" R = identity, S = 0.
+    let to_identity = Action::Transfer {
+        new_owner: IDENTITY_KEY,
+        new_commitment: fr_to_bytes(&Fr::from(22u64)),
+        price: None,
+    };
+    let forged = raw_event(
+        &chain,
+        to_identity.clone(),
+        [owner_signs(&chain, &to_identity), FORGED_SIGNATURE],
+    );
+    refused_key(chain.book.check(&forged), "new owner key", "small-order");
+    // Liens to a non-canonically encoded key or one with a torsion component.
+    for (lienholder, reason) in [
+        (NON_CANONICAL_KEY, "canonical"),
+        (torsion_key(&key(3)), "torsion"),
+    ] {
+        let lien = Action::Lien {
+            lienholder,
+            amount: 1,
+        };
+        let event = raw_event(&chain, lien.clone(), [owner_signs(&chain, &lien), [0; 64]]);
+        refused_key(chain.book.check(&event), "lienholder key", reason);
+    }
+    // A registration naming a weak owner.
+    let mut weak_owner = registration(&owner);
+    weak_owner.parcel = "D7-101".into();
+    weak_owner.owner = IDENTITY_KEY;
+    assert!(matches!(
+        ParcelRegistration::decode(&weak_owner.encode()),
+        Err(LandError::Invalid(m)) if m.contains("small-order")
+    ));
+    // The buyer's signature only the lax check accepts (R of small order).
+    let buyer = key(4);
+    let transfer = transfer_to(&buyer);
+    let lax_only = identity_r_signature(&buyer, &chain.terms(transfer.clone()).signing_message());
+    let event = raw_event(
+        &chain,
+        transfer.clone(),
+        [owner_signs(&chain, &transfer), lax_only.to_bytes()],
+    );
+    assert_eq!(
+        chain.book.check(&event).unwrap_err(),
+        LandError::BadSignature("buyer")
+    );
+    // The honest transfer still goes through.
+    chain
+        .push(chain.event(chain.terms(transfer), &owner, &buyer))
+        .unwrap();
+    assert_eq!(
+        chain.book.get("D7-100").unwrap().owner,
+        buyer.verifying_key()
+    );
 }

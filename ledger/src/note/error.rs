@@ -2,6 +2,7 @@
 //! their signatures.
 
 use super::{KeyType, MAX_NOTE_SIGNATURES};
+use crate::signature::KeyError;
 
 /// Errors from parsing keys, checkpoints and notes, and from checking their
 /// signatures.
@@ -31,6 +32,10 @@ pub enum NoteError {
     /// A public key is a small-order point, for which signatures prove nothing.
     #[error("weak public key")]
     WeakKey,
+    /// A public key is not canonically encoded or has a torsion component
+    /// (see [`crate::signature`]).
+    #[error("refused public key: {0}")]
+    RefusedKey(KeyError),
     /// The bytes are not a well-formed signed note, or a signature line is
     /// malformed.
     #[error("malformed signed note")]
@@ -74,6 +79,16 @@ pub enum NoteError {
     /// Producing a signature failed.
     #[error("signing failed")]
     Signing,
+}
+
+impl From<KeyError> for NoteError {
+    fn from(err: KeyError) -> Self {
+        match err {
+            KeyError::NotAPoint => Self::MalformedKey,
+            KeyError::SmallOrder => Self::WeakKey,
+            other => Self::RefusedKey(other),
+        }
+    }
 }
 
 impl From<signed_note::NoteError> for NoteError {

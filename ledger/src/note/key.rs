@@ -7,12 +7,13 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use rand_core::{CryptoRng, RngCore};
 use signed_note::{Note, Signature as NoteSignature, VerifierList};
 use zeroize::Zeroizing;
 
 use super::{MAX_COSIGNATURE_TIMESTAMP, NoteError};
+use crate::signature::{self, check_verifying_key, parse_verifying_key};
 
 /// Prefix of every private key string.
 const PRIVATE_KEY_PREFIX: &str = "PRIVATE+KEY+";
@@ -114,11 +115,7 @@ fn split_typed_key(bytes: &[u8]) -> Result<(KeyType, &[u8; ED25519_KEY_LEN]), No
 }
 
 fn decode_public_key(bytes: &[u8; ED25519_KEY_LEN]) -> Result<VerifyingKey, NoteError> {
-    let key = VerifyingKey::from_bytes(bytes).map_err(|_| NoteError::MalformedKey)?;
-    if key.is_weak() {
-        return Err(NoteError::WeakKey);
-    }
-    Ok(key)
+    parse_verifying_key(bytes).map_err(NoteError::from)
 }
 
 /// A parsed verifier key (`name+keyid+base64(type ‖ public key)`) of either
@@ -134,11 +131,11 @@ pub struct NoteVerifierKey {
 
 impl NoteVerifierKey {
     /// A verifier key for `public_key` used with `key_type` under `name`.
+    /// The key must pass [`check_verifying_key`]: a small-order, non-canonical
+    /// or mixed-order key is refused.
     pub fn new(name: &str, key_type: KeyType, public_key: VerifyingKey) -> Result<Self, NoteError> {
         check_key_name(name)?;
-        if public_key.is_weak() {
-            return Err(NoteError::WeakKey);
-        }
+        check_verifying_key(&public_key)?;
         Ok(Self {
             name: name.to_owned(),
             key_id: key_id(name, key_type, &public_key),
@@ -237,8 +234,11 @@ pub fn parse_verifier_key(vkey: &str) -> Result<NoteVerifierKey, NoteError> {
     NoteVerifierKey::parse(vkey)
 }
 
+/// Every note and cosignature signature is checked here, strictly
+/// ([`signature::verify`]); the [`signed_note`] crate calls this through
+/// [`signed_note::Verifier`] and never verifies a signature by itself.
 fn verify_ed25519(key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> bool {
-    Signature::from_slice(sig).is_ok_and(|sig| key.verify(msg, &sig).is_ok())
+    signature::verify_slice(key, msg, sig).is_ok()
 }
 
 /// Splits `timestamp (8 bytes, big-endian) ‖ Ed25519 signature (64 bytes)`.

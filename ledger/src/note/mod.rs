@@ -14,7 +14,10 @@
 //! Key strings are parsed strictly: the key ID must be eight lowercase hex
 //! digits and match the key, base64 must be canonical (standard alphabet,
 //! padded), the key material must have exactly the expected length, and
-//! small-order (weak) Ed25519 public keys are refused. Private key material
+//! the public key must pass [`crate::signature::parse_verifying_key`]
+//! (small-order, non-canonical and mixed-order keys are refused). Every
+//! signature on a note is verified strictly, by
+//! [`crate::signature::verify`]. Private key material
 //! never appears in an error message or in `Debug` output, and is zeroized when
 //! dropped.
 //!

@@ -12,10 +12,10 @@
 //! ([`verify_report`]), as one batch. A bundle that leaves out or repeats an
 //! expenditure fails the proof.
 
-use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::funds::{FundsError, FundsParams, FundsShape, FundsVerifyingKey};
 use zkaudit_ledger::funds::{self, FundsBook, REPORT};
+use zkaudit_ledger::signature::parse_verifying_key;
 
 use crate::error::{expect_format, mismatch};
 use crate::evidence::{LogEvidence, granted};
@@ -98,11 +98,10 @@ impl FundsBundle {
                 what: "agency",
                 reason: "not 32 hex bytes".into(),
             })?;
-        let agency =
-            VerifyingKey::from_bytes(&agency_bytes).map_err(|_| VerifyError::Malformed {
-                what: "agency",
-                reason: "not an Ed25519 key".into(),
-            })?;
+        let agency = parse_verifying_key(&agency_bytes).map_err(|e| VerifyError::Malformed {
+            what: "agency",
+            reason: e.to_string(),
+        })?;
         let evidence = self.evidence.verify(log_vkey)?;
         let mut book = FundsBook::new();
         let mut funds_indices = Vec::new();

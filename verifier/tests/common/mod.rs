@@ -39,7 +39,12 @@ impl TestLog {
 
     /// Appends `record`; returns its index.
     pub fn push(&mut self, record: &Record) -> u64 {
-        let leaf = record.encode();
+        self.push_leaf(record.encode())
+    }
+
+    /// Appends raw leaf bytes (e.g. a forged record a lax log let in);
+    /// returns its index.
+    pub fn push_leaf(&mut self, leaf: Vec<u8>) -> u64 {
         self.tree.push(leaf_hash(&leaf));
         self.leaves.push(leaf);
         self.leaves.len() as u64 - 1

@@ -1,7 +1,6 @@
 //! Spot audits: the request, the agency's answer, and the sample of items
 //! anyone recomputes from the request's seed.
 
-use ed25519_dalek::VerifyingKey;
 use sha3::{Digest, Sha3_256};
 use zkaudit_circuits::funds::{ItemOpening, field_from_bytes};
 
@@ -9,6 +8,7 @@ use super::{read_field, read_period};
 use crate::codec::{Reader, Writer};
 use crate::funds::error::invalid;
 use crate::funds::{FundsResult, MAX_SAMPLE, SAMPLE_CONTEXT};
+use crate::signature::parse_verifying_key;
 
 /// `audit.request`: an oversight body asks an agency to open items of a
 /// reported period: items it chose (e.g. suspicious labels) and a random
@@ -52,7 +52,7 @@ impl AuditRequest {
     pub fn decode(bytes: &[u8]) -> FundsResult<Self> {
         let mut r = Reader::new(bytes);
         let agency = r.array::<32>("agency")?;
-        VerifyingKey::from_bytes(&agency).map_err(|_| invalid("agency: not an Ed25519 key"))?;
+        parse_verifying_key(&agency).map_err(|e| invalid(format!("agency: {e}")))?;
         let period = read_period(&mut r)?;
         let seed_size = r.u64("seed size")?;
         let seed = r.array::<32>("seed")?;
