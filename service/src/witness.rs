@@ -129,7 +129,7 @@ pub async fn serve_witness(
     println!("zkaudit witness on http://{local}{ADD_CHECKPOINT_PATH}");
     println!("witness verifier key: {verifier_key}");
     axum::serve(listener, router(Arc::new(witness)))
-        .with_graceful_shutdown(crate::server::shutdown_signal())
+        .with_graceful_shutdown(crate::server::shutdown::shutdown_signal())
         .await?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::state::AppState;
+use crate::server::state::AppState;
 
 pub mod log;
 pub mod ops;
@@ -46,7 +46,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> (Router, utoipa::openap
             "/openapi.json",
             axum::routing::get(move || async move { axum::Json(doc_json) }),
         )
-        .fallback(crate::error::not_found_fallback)
+        .fallback(crate::server::error::not_found_fallback)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state);

@@ -43,9 +43,10 @@ use zkaudit_ledger::sequencer::Pending;
 use zkaudit_verifier::funds::{FUNDS_BUNDLE_FORMAT, FundsBundle, verify_report_tail};
 
 use super::{Authorisation, Domain};
-use crate::api::log::build_evidence;
-use crate::error::{ApiError, ApiResult, AppPath, ErrorBody};
-use crate::state::{AppState, blocking_api};
+use crate::server::log_access::build_evidence;
+use crate::server::error::{ApiError, ApiResult, AppPath, ErrorBody};
+use crate::server::blocking::blocking_api;
+use crate::server::state::AppState;
 
 /// Topic of every funds record.
 const TOPIC_FUNDS: &[u8] = b"funds";

@@ -39,8 +39,9 @@ use zkaudit_verifier::LogEntry;
 use zkaudit_verifier::health::{Extract, MAX_EXTRACT_ENTRIES};
 
 use super::{Authorisation, Domain};
-use crate::error::{ApiError, ApiResult, AppPath, ErrorBody};
-use crate::state::{AppState, blocking_api};
+use crate::server::error::{ApiError, ApiResult, AppPath, ErrorBody};
+use crate::server::blocking::blocking_api;
+use crate::server::state::AppState;
 
 /// Topic of every health record, in log order.
 const TOPIC_ALL: &[u8] = b"health";

@@ -30,8 +30,9 @@ use zkaudit_verifier::land::{HISTORY_FORMAT, HistoryBundle};
 
 use super::identity::{IdentityDomain, TOPIC_ALL, refused, registry_topic};
 use super::{Authorisation, Domain};
-use crate::error::{ApiError, ApiResult, AppPath, ErrorBody};
-use crate::state::{AppState, blocking_api};
+use crate::server::error::{ApiError, ApiResult, AppPath, ErrorBody};
+use crate::server::blocking::blocking_api;
+use crate::server::state::AppState;
 
 /// Topic of every land record.
 const TOPIC_LAND: &[u8] = b"land";

@@ -13,8 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
 
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::server::error::ApiResult;
+use crate::server::state::AppState;
 
 pub mod election;
 pub mod funds;

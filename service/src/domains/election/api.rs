@@ -16,11 +16,12 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
 
 use super::{ElectionDomain, tally};
-use crate::api::log::build_evidence;
+use crate::server::log_access::build_evidence;
 use crate::clock::now_ms;
 use crate::domains::identity::IdentityDomain;
-use crate::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
-use crate::state::{AppState, blocking_api};
+use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
+use crate::server::blocking::blocking_api;
+use crate::server::state::AppState;
 
 /// An election as served.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -314,7 +315,7 @@ pub(super) async fn cast_ballot(
     let record = Record::unsigned(DOMAIN, BALLOT, now_ms(), payload)
         .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
     let accepted = state.submit(&record).await?;
-    let receipt = crate::api::log::receipt(&state, &record, accepted)?;
+    let receipt = crate::server::log_access::receipt(&state, &record, accepted)?;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 

@@ -28,8 +28,8 @@ use super::identity::IdentityDomain;
 use super::identity::keys::{KeyedShape, ShapeKeys};
 use super::{Authorisation, Domain};
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::state::AppState;
 
 pub mod api;
 pub use api::{AggregateView, BallotBody, CeremonyView, ElectionView};

@@ -23,10 +23,10 @@ use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle, ClaimIndices};
 use zkaudit_verifier::groth16;
 
 use super::{IdentityDomain, TOPIC_ALL, book, refused};
-use crate::api::log::build_evidence;
+use crate::server::log_access::build_evidence;
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
-use crate::state::AppState;
+use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
+use crate::server::state::AppState;
 
 /// Body of `POST /v1/identity/claims`.
 #[derive(Clone, Serialize, Deserialize, ToSchema)]
@@ -164,7 +164,7 @@ pub(super) async fn submit_claim(
     let record = Record::unsigned(DOMAIN, CLAIM, now_ms(), claim.encode())
         .map_err(|e| ApiError::bad_request("malformed_claim", e.to_string()))?;
     let accepted = state.submit(&record).await?;
-    let receipt = crate::api::log::receipt(&state, &record, accepted)?;
+    let receipt = crate::server::log_access::receipt(&state, &record, accepted)?;
     Ok((StatusCode::CREATED, Json(receipt)))
 }
 
@@ -326,7 +326,7 @@ pub(super) async fn claim_bundle(
     State(state): State<AppState>,
     AppPath(index): AppPath<u64>,
 ) -> ApiResult<Json<ClaimBundle>> {
-    let entry = crate::api::log::load_entry(&state, index).await?;
+    let entry = crate::server::log_access::load_entry(&state, index).await?;
     let record = Record::decode(&entry.leaf).map_err(ApiError::internal)?;
     if record.domain() != DOMAIN || record.kind() != CLAIM {
         return Err(ApiError::not_found(format!("entry {index} is not a claim")));

@@ -29,8 +29,9 @@ use zkaudit_ledger::sequencer::Pending;
 
 use super::{Authorisation, Domain};
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult, AppPath, AppQuery, ErrorBody};
-use crate::state::{AppState, blocking_api};
+use crate::server::error::{ApiError, ApiResult, AppPath, AppQuery, ErrorBody};
+use crate::server::blocking::blocking_api;
+use crate::server::state::AppState;
 
 pub mod claims;
 pub use claims::{ClaimBody, KeyView, ScopeView};

@@ -14,7 +14,7 @@ use zkaudit_ledger::note::add_signature_lines;
 use zkaudit_ledger::sequencer::Sequencer;
 use zkaudit_ledger::witness::AddCheckpointRequest;
 
-use crate::metrics::Metrics;
+use crate::server::metrics::Metrics;
 use crate::server::config::WitnessConfig;
 use crate::witness::{WitnessClientError, request_cosignature};
 
