@@ -16,7 +16,7 @@ use zkaudit_ledger::witness::AddCheckpointRequest;
 
 use crate::server::metrics::Metrics;
 use crate::server::config::WitnessConfig;
-use crate::witness::{WitnessClientError, request_cosignature};
+use crate::witness::client::{WitnessClientError, request_cosignature};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
