@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::middleware::{self, Next};
+use axum::middleware;
+use axum::middleware::Next;
 use axum::response::Response;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -36,7 +37,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> (Router, utoipa::openap
         .merge(log::routes())
         .merge(ops::routes());
     for domain in state.domains() {
-        api = api.merge(domain.routes());
+        api = api.merge(domain.clone().routes());
     }
     let (router, doc) = api.split_for_parts();
     let doc_json = doc.clone();

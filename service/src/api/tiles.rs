@@ -10,7 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use zkaudit_ledger::tiles::{self, TILE_WIDTH, TilePath};
+use zkaudit_ledger::tiles;
+use zkaudit_ledger::tiles::{TILE_WIDTH, TilePath};
 
 use crate::server::blocking::blocking;
 use crate::server::error::{ApiError, ApiResult};

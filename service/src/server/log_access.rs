@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use zkaudit_ledger::record::Record;
-use zkaudit_ledger::store::StoredEntry;
+use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
 use zkaudit_verifier::{LogEntry, LogEvidence, RECEIPT_FORMAT, Receipt};
 
 use crate::server::blocking::blocking;
@@ -59,46 +59,76 @@ pub async fn load_entry(state: &AppState, index: u64) -> ApiResult<StoredEntry> 
 pub fn build_evidence(state: &AppState, mut indices: Vec<u64>) -> ApiResult<LogEvidence> {
     indices.sort_unstable();
     indices.dedup();
-    let (checkpoint, proofs) = state.sequencer().with_tree(|tree, latest| {
-        let proofs = indices
-            .iter()
-            .map(|&index| {
-                if index >= latest.size {
-                    return Err(ApiError::not_found(format!(
-                        "no entry {index}; the log has {}",
-                        latest.size
-                    )));
-                }
-                tree.inclusion_proof(index, latest.size)
-                    .map_err(ApiError::internal)
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
-        Ok::<_, ApiError>((latest.clone(), proofs))
-    })?;
-    let mut leaves = Vec::with_capacity(indices.len());
+    let checkpoint = state.sequencer().latest_checkpoint();
+    if let Some(&index) = indices.iter().find(|&&i| i >= checkpoint.size) {
+        return Err(ApiError::not_found(format!(
+            "no entry {index}; the log has {}",
+            checkpoint.size
+        )));
+    }
+    let entries = read_entries(state, &indices)?;
+    Ok(LogEvidence::new(
+        String::from_utf8_lossy(&checkpoint.note).into_owned(),
+        prove_entries(state, &checkpoint, &entries)?,
+    ))
+}
+
+/// The stored entries at `indices`, in that order. Blocking: reads the store.
+pub fn read_entries(state: &AppState, indices: &[u64]) -> ApiResult<Vec<StoredEntry>> {
+    let mut entries = Vec::with_capacity(indices.len());
     state
         .sequencer()
         .store()
         .with_reader(&mut |r| {
-            leaves.clear();
-            for &index in &indices {
-                let entry = r.entries(index, index + 1)?.pop();
-                leaves.push(entry.map(|e| e.leaf));
+            entries.clear();
+            for &index in indices {
+                entries.extend(r.entries(index, index + 1)?);
             }
             Ok(())
         })
         .map_err(ApiError::internal)?;
-    let entries = indices
-        .iter()
-        .zip(leaves)
-        .zip(proofs)
-        .map(|((&index, leaf), proof)| {
-            let leaf = leaf.ok_or_else(|| ApiError::internal("checkpointed entry missing"))?;
-            Ok(LogEntry::new(index, &leaf, &proof))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(LogEvidence::new(
-        String::from_utf8_lossy(&checkpoint.note).into_owned(),
-        entries,
-    ))
+    if entries.len() != indices.len() {
+        return Err(ApiError::internal("checkpointed entry missing"));
+    }
+    Ok(entries)
+}
+
+/// `entries` with their inclusion proofs against `checkpoint`, which must
+/// cover them: what every bundle's evidence is made of.
+pub fn prove_entries(
+    state: &AppState,
+    checkpoint: &StoredCheckpoint,
+    entries: &[StoredEntry],
+) -> ApiResult<Vec<LogEntry>> {
+    state.sequencer().with_tree(|tree, _| {
+        entries
+            .iter()
+            .map(|entry| {
+                let proof = tree
+                    .inclusion_proof(entry.index, checkpoint.size)
+                    .map_err(ApiError::internal)?;
+                Ok(LogEntry::new(entry.index, &entry.leaf, &proof))
+            })
+            .collect()
+    })
+}
+
+/// Index of the last `ledger/authority-set` record logged before `before`.
+pub fn authority_set_before(state: &AppState, before: u64) -> ApiResult<u64> {
+    let store = state.sequencer().store();
+    let (mut last, mut after) = (None, 0);
+    loop {
+        let page = store
+            .topic(b"ledger/authority-set", after, 1000)
+            .map_err(ApiError::internal)?;
+        let earlier: Vec<u64> = page.iter().copied().filter(|&i| i < before).collect();
+        if let Some(&i) = earlier.last() {
+            last = Some(i);
+        }
+        match page.last() {
+            Some(&end) if end < before && page.len() == 1000 => after = end + 1,
+            _ => break,
+        }
+    }
+    last.ok_or_else(|| ApiError::internal("no authority set was logged before the registry"))
 }

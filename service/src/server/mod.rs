@@ -28,7 +28,6 @@ use crate::clock::now_ms;
 use crate::server::metrics::Metrics;
 use crate::server::queue::AppendQueue;
 use crate::server::state::{AppParts, AppState};
-use crate::server::witnessing;
 
 /// Where the log keeps its data.
 #[derive(Clone, Debug)]

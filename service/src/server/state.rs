@@ -104,14 +104,6 @@ impl AppState {
         &self.inner.domains
     }
 
-    /// The served domain of type `D`, if any.
-    pub fn domain<D: Domain>(&self) -> Option<&D> {
-        self.inner
-            .domains
-            .iter()
-            .find_map(|d| d.as_any().downcast_ref::<D>())
-    }
-
     /// The log's key, for records the log writes itself.
     pub fn log_signer(&self) -> &NoteSigningKey {
         &self.inner.log_signer

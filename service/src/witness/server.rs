@@ -144,4 +144,3 @@ fn load_or_create_witness_key(data: &Path, name: &str) -> anyhow::Result<Cosigne
     }
     Ok(key)
 }
-

@@ -55,8 +55,4 @@ impl Domain for LedgerDomain {
             )),
         }
     }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
 }
