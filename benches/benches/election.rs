@@ -42,7 +42,7 @@ use zkaudit_service::clock::now_ms;
 use zkaudit_service::election_cli::{
     BallotContext, TrusteeKey, election_spec, make_dealing, post_dealing, post_election_record,
 };
-use zkaudit_service::state::AppState;
+use zkaudit_service::server::state::AppState;
 use zkaudit_verifier::election::{BATCH, ELECTION_BUNDLE_FORMAT, ElectionBundle};
 use zkaudit_verifier::groth16::{
     PreparedKey, decode_proof, encode_proof, encode_vk, verify_batch, vk_digest,

@@ -18,7 +18,7 @@ use zkaudit_ledger::health::{
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_service::clock::now_ms;
-use zkaudit_service::state::AppState;
+use zkaudit_service::server::state::AppState;
 
 /// Sites receiving from the distributor (and writing concurrently).
 const SITES: usize = 32;

@@ -10,11 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_ledger::record::{Author, Record};
-use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
-use zkaudit_verifier::{LogEntry, LogEvidence, RECEIPT_FORMAT, Receipt};
+use zkaudit_ledger::store::StoredCheckpoint;
+use zkaudit_verifier::{LogEvidence, Receipt};
 
-use crate::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
-use crate::state::{Accepted, AppState};
+use crate::server::blocking::{blocking, blocking_api};
+use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
+use crate::server::log_access::{build_evidence, load_entry, receipt};
+use crate::server::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -219,25 +221,6 @@ async fn append_entry(
     Ok((status, Json(receipt(&state, &record, accepted)?)))
 }
 
-/// Builds the receipt for an accepted record.
-pub fn receipt(state: &AppState, record: &Record, accepted: Accepted) -> ApiResult<Receipt> {
-    let checkpoint = accepted.checkpoint;
-    let proof = state
-        .sequencer()
-        .with_tree(|tree, _| tree.inclusion_proof(accepted.index, checkpoint.size))
-        .map_err(ApiError::internal)?;
-    Ok(Receipt {
-        format: RECEIPT_FORMAT.to_owned(),
-        origin: state.sequencer().origin().to_owned(),
-        index: accepted.index,
-        record_id: hex::encode(record.id()),
-        record: BASE64.encode(record.encode()),
-        inclusion_proof: proof.iter().map(hex::encode).collect(),
-        checkpoint: String::from_utf8_lossy(&checkpoint.note).into_owned(),
-        duplicate: accepted.duplicate,
-    })
-}
-
 #[utoipa::path(get, path = "/v1/log/entries/{index}", tag = "log",
     params(("index" = u64, Path, description = "Entry index")),
     responses((status = 200, body = EntryView), (status = 404, body = ErrorBody)))]
@@ -379,29 +362,6 @@ async fn authorities(State(state): State<AppState>) -> Json<Vec<AuthorityView>> 
     )
 }
 
-/// Loads one committed entry (404 past the latest checkpoint).
-pub async fn load_entry(state: &AppState, index: u64) -> ApiResult<StoredEntry> {
-    let size = state.sequencer().latest_checkpoint().size;
-    if index >= size {
-        return Err(ApiError::not_found(format!(
-            "no entry {index}; the log has {size}"
-        )));
-    }
-    let state = state.clone();
-    let mut entries = blocking(move || {
-        let mut out = Vec::new();
-        state.sequencer().store().with_reader(&mut |r| {
-            out = r.entries(index, index + 1)?;
-            Ok(())
-        })?;
-        Ok(out)
-    })
-    .await?;
-    entries
-        .pop()
-        .ok_or_else(|| ApiError::not_found(format!("no entry {index}")))
-}
-
 /// Most entries one evidence request may name.
 pub const MAX_EVIDENCE_ENTRIES: usize = 1000;
 
@@ -436,66 +396,7 @@ async fn evidence(
             format!("at most {MAX_EVIDENCE_ENTRIES} entries per request"),
         ));
     }
-    crate::state::blocking_api(move || build_evidence(&state, indices))
+    blocking_api(move || build_evidence(&state, indices))
         .await
         .map(Json)
-}
-
-/// The records at `indices` (deduplicated, sorted) with inclusion proofs
-/// against the latest checkpoint. Blocking: reads the store.
-pub fn build_evidence(state: &AppState, mut indices: Vec<u64>) -> ApiResult<LogEvidence> {
-    indices.sort_unstable();
-    indices.dedup();
-    let (checkpoint, proofs) = state.sequencer().with_tree(|tree, latest| {
-        let proofs = indices
-            .iter()
-            .map(|&index| {
-                if index >= latest.size {
-                    return Err(ApiError::not_found(format!(
-                        "no entry {index}; the log has {}",
-                        latest.size
-                    )));
-                }
-                tree.inclusion_proof(index, latest.size)
-                    .map_err(ApiError::internal)
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
-        Ok::<_, ApiError>((latest.clone(), proofs))
-    })?;
-    let mut leaves = Vec::with_capacity(indices.len());
-    state
-        .sequencer()
-        .store()
-        .with_reader(&mut |r| {
-            leaves.clear();
-            for &index in &indices {
-                let entry = r.entries(index, index + 1)?.pop();
-                leaves.push(entry.map(|e| e.leaf));
-            }
-            Ok(())
-        })
-        .map_err(ApiError::internal)?;
-    let entries = indices
-        .iter()
-        .zip(leaves)
-        .zip(proofs)
-        .map(|((&index, leaf), proof)| {
-            let leaf = leaf.ok_or_else(|| ApiError::internal("checkpointed entry missing"))?;
-            Ok(LogEntry::new(index, &leaf, &proof))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok(LogEvidence::new(
-        String::from_utf8_lossy(&checkpoint.note).into_owned(),
-        entries,
-    ))
-}
-
-/// Runs blocking storage work off the async runtime.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, zkaudit_ledger::store::StoreError> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
 }

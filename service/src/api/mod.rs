@@ -5,12 +5,13 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::middleware::{self, Next};
+use axum::middleware;
+use axum::middleware::Next;
 use axum::response::Response;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::state::AppState;
+use crate::server::state::AppState;
 
 pub mod log;
 pub mod ops;
@@ -36,7 +37,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> (Router, utoipa::openap
         .merge(log::routes())
         .merge(ops::routes());
     for domain in state.domains() {
-        api = api.merge(domain.routes());
+        api = api.merge(domain.clone().routes());
     }
     let (router, doc) = api.split_for_parts();
     let doc_json = doc.clone();
@@ -46,7 +47,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> (Router, utoipa::openap
             "/openapi.json",
             axum::routing::get(move || async move { axum::Json(doc_json) }),
         )
-        .fallback(crate::error::not_found_fallback)
+        .fallback(crate::server::error::not_found_fallback)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state);

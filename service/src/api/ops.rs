@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::state::AppState;
+use crate::server::state::AppState;
 
 /// Routes of this module.
 pub fn routes() -> OpenApiRouter<AppState> {

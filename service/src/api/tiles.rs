@@ -10,11 +10,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use zkaudit_ledger::tiles::{self, TILE_WIDTH, TilePath};
+use zkaudit_ledger::tiles;
+use zkaudit_ledger::tiles::{TILE_WIDTH, TilePath};
 
-use super::log::blocking;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::server::blocking::blocking;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::state::AppState;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 

@@ -7,14 +7,14 @@
 //! [`Pending`] entry — checking its payload and deriving the uniqueness
 //! claims (nullifiers, title versions) and topics the store enforces.
 
-use std::any::Any;
+use std::sync::Arc;
 
 use utoipa_axum::router::OpenApiRouter;
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
 
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::server::error::ApiResult;
+use crate::server::state::AppState;
 
 pub mod election;
 pub mod funds;
@@ -70,25 +70,29 @@ pub trait Domain: Send + Sync + 'static {
     /// in the background (it must not block).
     fn started(&self, _state: &AppState) {}
 
-    /// For routes that need the concrete domain.
-    fn as_any(&self) -> &dyn Any;
-
     /// Domain routes, mounted at the root (use paths under `/v1/<domain>`).
-    fn routes(&self) -> OpenApiRouter<AppState> {
+    /// The domain is handed over so its handlers can reach it (as an
+    /// extension) without looking it up at run time.
+    fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {
         OpenApiRouter::new()
     }
 }
 
-/// Every domain this build serves.
+/// Every domain this build serves, each given the domains it builds on
+/// (elections and land titles rest on the identity registries).
 ///
 /// `data_dir` holds what domains keep beside the log (e.g. circuit keys).
-pub fn all(data_dir: &std::path::Path) -> Vec<std::sync::Arc<dyn Domain>> {
+pub fn all(data_dir: &std::path::Path) -> Vec<Arc<dyn Domain>> {
+    let identity = Arc::new(identity::IdentityDomain::new(data_dir.join("keys")));
     vec![
-        std::sync::Arc::new(ledger::LedgerDomain),
-        std::sync::Arc::new(identity::IdentityDomain::new(data_dir.join("keys"))),
-        std::sync::Arc::new(election::ElectionDomain::new(data_dir.join("keys"))),
-        std::sync::Arc::new(land::LandDomain),
-        std::sync::Arc::new(health::HealthDomain::new()),
-        std::sync::Arc::new(funds::FundsDomain::new(data_dir.to_path_buf())),
+        Arc::new(ledger::LedgerDomain),
+        identity.clone(),
+        Arc::new(election::ElectionDomain::new(
+            data_dir.join("keys"),
+            identity.clone(),
+        )),
+        Arc::new(land::LandDomain::new(identity)),
+        Arc::new(health::HealthDomain::new()),
+        Arc::new(funds::FundsDomain::new(data_dir.to_path_buf())),
     ]
 }

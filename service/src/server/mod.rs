@@ -1,7 +1,15 @@
 //! `zkaudit serve`: opens the store, starts the sequencer, the witness loop
 //! and the HTTP server, and shuts down gracefully.
 
+pub mod blocking;
 pub mod config;
+pub mod error;
+pub mod log_access;
+pub mod metrics;
+pub mod queue;
+pub mod shutdown;
+pub mod state;
+pub mod witnessing;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,10 +25,9 @@ use zkaudit_ledger::store::Store;
 
 use self::config::{CONFIG_FILE, Config};
 use crate::clock::now_ms;
-use crate::metrics::Metrics;
-use crate::queue::AppendQueue;
-use crate::state::{AppParts, AppState};
-use crate::witnessing;
+use crate::server::metrics::Metrics;
+use crate::server::queue::AppendQueue;
+use crate::server::state::{AppParts, AppState};
 
 /// Where the log keeps its data.
 #[derive(Clone, Debug)]
@@ -254,7 +261,7 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
     );
     println!("zkaudit serving on http://{local}");
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown::shutdown_signal())
         .await?;
     for task in service.tasks {
         task.abort();
@@ -270,27 +277,4 @@ fn location_label(location: &StoreLocation) -> String {
         StoreLocation::Sqlite(dir) => format!("sqlite:{}", dir.display()),
         StoreLocation::Postgres(_, schema) => format!("postgres (schema {schema})"),
     }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutdown requested: finishing in-flight requests");
 }

@@ -9,9 +9,10 @@
 //! ballot circuit's key, the joint election key, the tally).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use zkaudit_circuits::ballot::{BallotShape, public_inputs};
 use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::election::{
@@ -28,12 +29,14 @@ use super::identity::IdentityDomain;
 use super::identity::keys::{KeyedShape, ShapeKeys};
 use super::{Authorisation, Domain};
 use crate::clock::now_ms;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::server::error::{ApiError, ApiResult, Refusal};
+use crate::server::state::AppState;
 
-pub mod api;
-pub use api::{AggregateView, BallotBody, CeremonyView, ElectionView};
+mod routes;
 pub mod tally;
+pub mod views;
+
+pub use views::{AggregateView, BallotBody, CeremonyView, ElectionView, TallyView, TrusteeView};
 
 /// Topic of every election record.
 pub(crate) const TOPIC_ALL: &[u8] = b"election";
@@ -57,14 +60,17 @@ impl KeyedShape for BallotShape {
 pub struct ElectionDomain {
     book: Replayed<ElectionBook>,
     keys: ShapeKeys,
+    identity: Arc<IdentityDomain>,
 }
 
 impl ElectionDomain {
-    /// Serves elections; ballot circuit keys live in `key_dir`.
-    pub fn new(key_dir: PathBuf) -> Self {
+    /// Serves elections over the identity domain's registries; ballot
+    /// circuit keys live in `key_dir`.
+    pub fn new(key_dir: PathBuf, identity: Arc<IdentityDomain>) -> Self {
         Self {
             book: Replayed::new(),
             keys: ShapeKeys::new(key_dir),
+            identity,
         }
     }
 
@@ -90,10 +96,8 @@ impl ElectionDomain {
     }
 
     /// The identity domain (registries and circuit keys).
-    fn identity(state: &AppState) -> ApiResult<&IdentityDomain> {
-        state
-            .domain::<IdentityDomain>()
-            .ok_or_else(|| ApiError::internal("identity domain not served"))
+    pub fn identity(&self) -> &IdentityDomain {
+        &self.identity
     }
 
     /// The ballot shape of an election: its registry's depth, its predicate
@@ -114,14 +118,14 @@ impl ElectionDomain {
             ));
         }
         spec.ballot_shape(registry.spec.depth as usize)
-            .map_err(refused)
+            .map_err(ApiError::from)
     }
 
     fn admit_ballot(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
         let ballot = Ballot::decode(record.payload())
             .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
         let (spec, joint_key) = self.with_book(state, |book| {
-            book.check(record).map_err(refused)?;
+            book.check(record).map_err(ApiError::from)?;
             let election = book.get(&ballot.election).expect("checked");
             let key = election.key.as_ref().expect("checked: open with a key");
             Ok((election.spec.clone(), key.joint_key))
@@ -134,7 +138,7 @@ impl ElectionDomain {
         }
         // Under the registry lock only what needs it; the proof is checked
         // after, so concurrent casts verify in parallel.
-        let identity = Self::identity(state)?;
+        let identity = &self.identity;
         let (shape, key) = identity.with_book(state, |registries| {
             let shape = Self::shape_of(registries, &spec)?;
             let registry = registries.get(&spec.registry).expect("checked by shape_of");
@@ -180,7 +184,7 @@ impl ElectionDomain {
         spec: &ElectionSpec,
         state: &AppState,
     ) -> ApiResult<Option<Pending>> {
-        let identity = Self::identity(state)?;
+        let identity = &self.identity;
         let shape = identity.with_book(state, |registries| {
             let shape = Self::shape_of(registries, spec)?;
             Ok(registries
@@ -221,21 +225,21 @@ impl ElectionDomain {
     }
 }
 
-/// Maps an election rule failure to the API's error.
-pub fn refused(e: ElectionError) -> ApiError {
-    match e {
-        ElectionError::UnknownElection(_) => ApiError::not_found(e.to_string()),
-        ElectionError::NotAuthorised(_) => ApiError::forbidden("not_authorised", e.to_string()),
-        ElectionError::AlreadyVoted(_)
-        | ElectionError::ElectionExists(_)
-        | ElectionError::AlreadyPublished { .. } => {
-            ApiError::conflict("already_used", e.to_string())
-        }
-        ElectionError::WrongPhase { .. } | ElectionError::CeremonyIncomplete { .. } => {
-            ApiError::conflict("wrong_phase", e.to_string())
-        }
-        ElectionError::Malformed(_) => ApiError::bad_request("malformed_payload", e.to_string()),
-        _ => ApiError::unprocessable("invalid_payload", e.to_string()),
+/// How an election rule's refusal answers.
+impl Refusal for ElectionError {
+    fn status_code(&self) -> Option<(StatusCode, &'static str)> {
+        Some(match self {
+            ElectionError::UnknownElection(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ElectionError::NotAuthorised(_) => (StatusCode::FORBIDDEN, "not_authorised"),
+            ElectionError::AlreadyVoted(_)
+            | ElectionError::ElectionExists(_)
+            | ElectionError::AlreadyPublished { .. } => (StatusCode::CONFLICT, "already_used"),
+            ElectionError::WrongPhase { .. } | ElectionError::CeremonyIncomplete { .. } => {
+                (StatusCode::CONFLICT, "wrong_phase")
+            }
+            ElectionError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_payload"),
+            _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload"),
+        })
     }
 }
 
@@ -260,10 +264,10 @@ impl Domain for ElectionDomain {
         }
         let id = zkaudit_ledger::election::election_of(record)
             .ok_or_else(|| ApiError::bad_request("malformed_payload", "no election id"))?;
-        self.with_book(state, |book| book.check(record).map_err(refused))?;
+        self.with_book(state, |book| book.check(record).map_err(ApiError::from))?;
         if record.kind() == CREATE {
-            let spec = ElectionSpec::decode(record.payload()).map_err(refused)?;
-            Self::identity(state)?
+            let spec = ElectionSpec::decode(record.payload()).map_err(ApiError::from)?;
+            self.identity
                 .with_book(state, |registries| Self::shape_of(registries, &spec))?;
         }
         // Unique keys make concurrent duplicates lose in the store, not in a race.
@@ -303,7 +307,7 @@ impl Domain for ElectionDomain {
         let mut follow_ups = Vec::new();
         match record.kind() {
             CREATE => {
-                let spec = ElectionSpec::decode(record.payload()).map_err(refused)?;
+                let spec = ElectionSpec::decode(record.payload()).map_err(ApiError::from)?;
                 follow_ups.extend(self.ballot_key_if_missing(&spec, state)?);
             }
             PHASE => {
@@ -341,18 +345,7 @@ impl Domain for ElectionDomain {
         Ok(follow_ups)
     }
 
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-
-    fn routes(&self) -> OpenApiRouter<AppState> {
-        OpenApiRouter::new()
-            .routes(routes!(api::list_elections))
-            .routes(routes!(api::get_election))
-            .routes(routes!(api::ceremony))
-            .routes(routes!(api::aggregate))
-            .routes(routes!(api::cast_ballot))
-            .routes(routes!(api::proving_key))
-            .routes(routes!(api::bundle))
+    fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {
+        routes::routes(self)
     }
 }

@@ -12,9 +12,10 @@ use zkaudit_circuits::Fr;
 use zkaudit_circuits::eligibility::{EligibilityCircuit, EligibilityShape};
 use zkaudit_ledger::identity::{CircuitKey, RegistryBook};
 use zkaudit_prover::{KeyCache, Keys};
-use zkaudit_verifier::groth16::{self, PreparedKey};
+use zkaudit_verifier::groth16;
+use zkaudit_verifier::groth16::PreparedKey;
 
-use crate::error::{ApiError, ApiResult};
+use crate::server::error::{ApiError, ApiResult};
 
 /// A circuit shape that has its own Groth16 keys.
 pub trait KeyedShape: Copy {

@@ -6,8 +6,8 @@ use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
 
 use super::{Authorisation, Domain};
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::state::AppState;
 
 /// Kind of a signed public notice: UTF-8 text, e.g. the publication of a
 /// document's digest.
@@ -54,9 +54,5 @@ impl Domain for LedgerDomain {
                 format!("the ledger domain has no kind {other:?}"),
             )),
         }
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }

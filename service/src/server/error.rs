@@ -113,6 +113,29 @@ impl IntoResponse for ApiError {
 /// Result alias of handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// A domain rule's refusal: the one mapping from a domain's typed errors to
+/// API errors. Each domain says, for its error type, which status and code a
+/// refusal answers with; `From` does the rest, so handlers use `?`.
+pub trait Refusal: std::fmt::Display {
+    /// Status and code of the answer; `None` when the error is the service's
+    /// own failure (answered as a generic 500, the detail logged only).
+    fn status_code(&self) -> Option<(StatusCode, &'static str)>;
+
+    /// The client-facing message; the error's `Display` unless overridden.
+    fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl<E: Refusal> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        match e.status_code() {
+            Some((status, code)) => Self::new(status, code, e.message()),
+            None => Self::internal(e),
+        }
+    }
+}
+
 /// A book that cannot be brought up to date is the service's fault.
 impl From<zkaudit_ledger::replay::ReplayError> for ApiError {
     fn from(e: zkaudit_ledger::replay::ReplayError) -> Self {

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use zkaudit_ledger::sequencer::{Integrated, Outcome, Pending, Sequencer};
 use zkaudit_ledger::store::StoredCheckpoint;
 
-use crate::metrics::Metrics;
+use crate::server::metrics::Metrics;
 
 /// What a waiter receives.
 pub type AppendAnswer = Result<(Outcome, StoredCheckpoint), AppendFailure>;

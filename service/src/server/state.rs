@@ -10,9 +10,10 @@ use zkaudit_ledger::store::StoredCheckpoint;
 
 use crate::clock::now_ms;
 use crate::domains::{Authorisation, Domain};
-use crate::error::{ApiError, ApiResult};
-use crate::metrics::Metrics;
-use crate::queue::AppendQueue;
+use crate::server::blocking::blocking_api;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::metrics::Metrics;
+use crate::server::queue::AppendQueue;
 
 /// Handler state; cheap to clone.
 #[derive(Clone)]
@@ -101,14 +102,6 @@ impl AppState {
     /// Served domains.
     pub fn domains(&self) -> &[Arc<dyn Domain>] {
         &self.inner.domains
-    }
-
-    /// The served domain of type `D`, if any.
-    pub fn domain<D: Domain>(&self) -> Option<&D> {
-        self.inner
-            .domains
-            .iter()
-            .find_map(|d| d.as_any().downcast_ref::<D>())
     }
 
     /// The log's key, for records the log writes itself.
@@ -239,7 +232,7 @@ impl AppState {
     async fn known_record(&self, record: &Record) -> ApiResult<bool> {
         let id = record.id();
         let sequencer = self.inner.sequencer.clone();
-        crate::api::log::blocking(move || {
+        crate::server::blocking::blocking(move || {
             let mut found = false;
             sequencer.store().with_reader(&mut |r| {
                 found = r.index_of_record(&id)?.is_some();
@@ -249,13 +242,4 @@ impl AppState {
         })
         .await
     }
-}
-
-/// Runs blocking work that answers in API errors off the async runtime.
-pub async fn blocking_api<T: Send + 'static>(
-    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
 }

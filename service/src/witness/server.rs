@@ -1,8 +1,6 @@
-//! The C2SP [`tlog-witness`](https://c2sp.org/tlog-witness) protocol over
-//! HTTP: the witness server (`zkaudit witness`) and the client a log uses to
-//! ask a witness for a cosignature.
+//! The witness server, `zkaudit witness`.
 //!
-//! The server answers `POST /add-checkpoint` with the protocol's plain-text
+//! It answers `POST /add-checkpoint` with the protocol's plain-text
 //! bodies rather than the API's JSON errors, because witness clients of
 //! other implementations parse them: 200 carries the cosignature line(s), 409
 //! carries the witness's size as `<size>\n` with content type
@@ -12,7 +10,6 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
@@ -21,33 +18,18 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use zkaudit_ledger::note::{CosignerKey, Zeroizing, split_signature_lines};
+use zkaudit_ledger::note::{CosignerKey, Zeroizing};
 use zkaudit_ledger::witness::{
-    AddCheckpointRequest, FileWitnessState, MAX_REQUEST_BYTES, TLOG_SIZE_CONTENT_TYPE, Witness,
-    WitnessError,
+    FileWitnessState, MAX_REQUEST_BYTES, TLOG_SIZE_CONTENT_TYPE, Witness, WitnessError,
 };
 
-/// Path of the submission endpoint, relative to the witness's URL prefix.
-pub const ADD_CHECKPOINT_PATH: &str = "/add-checkpoint";
-
-/// Content type of the cosignature lines of a 200 response.
-const COSIGNATURE_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
-
-/// The largest response body the client reads from a witness.
-const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
-
-/// The longest witness error message the client keeps.
-const MAX_ERROR_MESSAGE_CHARS: usize = 200;
+use super::{ADD_CHECKPOINT_PATH, COSIGNATURE_CONTENT_TYPE};
 
 /// File, inside the witness data directory, holding the witness key.
 const WITNESS_KEY_FILE: &str = "witness.key";
 
 /// Directory, inside the witness data directory, holding the per-log state.
 const WITNESS_STATE_DIR: &str = "state";
-
-// ---------------------------------------------------------------------------
-// Server
-// ---------------------------------------------------------------------------
 
 /// The witness's routes: `POST /add-checkpoint`, with request bodies limited
 /// to [`MAX_REQUEST_BYTES`] (larger ones get 413).
@@ -129,7 +111,7 @@ pub async fn serve_witness(
     println!("zkaudit witness on http://{local}{ADD_CHECKPOINT_PATH}");
     println!("witness verifier key: {verifier_key}");
     axum::serve(listener, router(Arc::new(witness)))
-        .with_graceful_shutdown(crate::server::shutdown_signal())
+        .with_graceful_shutdown(crate::server::shutdown::shutdown_signal())
         .await?;
     Ok(())
 }
@@ -161,127 +143,4 @@ fn load_or_create_witness_key(data: &Path, name: &str) -> anyhow::Result<Cosigne
         );
     }
     Ok(key)
-}
-
-// ---------------------------------------------------------------------------
-// Client
-// ---------------------------------------------------------------------------
-
-/// Why a witness did not cosign.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum WitnessClientError {
-    /// 409 with a size: the witness's latest cosigned size for the log is
-    /// `witness_size`, not the request's old size. Retry from that size.
-    #[error("witness has cosigned size {witness_size} of this log, not the old size sent")]
-    Conflict {
-        /// The witness's latest cosigned size.
-        witness_size: u64,
-    },
-    /// Any other refusal (400, 403, 404, 409 fork, 422, 5xx, …).
-    #[error("witness answered HTTP {status}: {message}")]
-    Refused {
-        /// The HTTP status.
-        status: u16,
-        /// The witness's explanation, sanitised and truncated.
-        message: String,
-    },
-    /// The witness's answer does not follow the protocol.
-    #[error("malformed witness response: {0}")]
-    MalformedResponse(&'static str),
-    /// The request could not be sent or the answer not read (connection,
-    /// timeout, TLS, invalid URL).
-    #[error("witness request failed")]
-    Transport(#[source] ureq::Error),
-}
-
-/// Asks the witness at `witness_url` (its submission prefix;
-/// `/add-checkpoint` is appended) to cosign the request's checkpoint, and
-/// returns its signature line(s), checked for syntax but not verified.
-///
-/// Blocking: call it off the async runtime. `timeout` bounds the whole
-/// exchange.
-pub fn request_cosignature(
-    witness_url: &str,
-    request: &AddCheckpointRequest,
-    timeout: Duration,
-) -> Result<Vec<u8>, WitnessClientError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let url = format!("{}{ADD_CHECKPOINT_PATH}", witness_url.trim_end_matches('/'));
-    let mut response = agent
-        .post(&url)
-        .content_type(COSIGNATURE_CONTENT_TYPE)
-        .send(&request.to_bytes()[..])
-        .map_err(WitnessClientError::Transport)?;
-    let status = response.status().as_u16();
-    let is_size = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| {
-            value
-                .as_bytes()
-                .starts_with(TLOG_SIZE_CONTENT_TYPE.as_bytes())
-        });
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_RESPONSE_BYTES)
-        .read_to_vec()
-        .map_err(WitnessClientError::Transport)?;
-    interpret_response(status, is_size, body)
-}
-
-fn interpret_response(
-    status: u16,
-    is_size: bool,
-    body: Vec<u8>,
-) -> Result<Vec<u8>, WitnessClientError> {
-    match status {
-        200 => cosignature_lines(body),
-        409 if is_size => Err(WitnessClientError::Conflict {
-            witness_size: parse_size_body(&body)?,
-        }),
-        _ => Err(WitnessClientError::Refused {
-            status,
-            message: sanitize_message(&body),
-        }),
-    }
-}
-
-fn cosignature_lines(body: Vec<u8>) -> Result<Vec<u8>, WitnessClientError> {
-    split_signature_lines(&body)
-        .map(|lines| lines.concat())
-        .map_err(|_| WitnessClientError::MalformedResponse("not note signature lines"))
-}
-
-/// Parses a `text/x.tlog.size` body: an ASCII decimal and a newline.
-fn parse_size_body(body: &[u8]) -> Result<u64, WitnessClientError> {
-    let malformed = WitnessClientError::MalformedResponse("bad size in 409 response");
-    let digits = body.strip_suffix(b"\n").ok_or(malformed)?;
-    let canonical = !digits.is_empty()
-        && digits.iter().all(u8::is_ascii_digit)
-        && (digits.len() == 1 || digits[0] != b'0');
-    std::str::from_utf8(digits)
-        .ok()
-        .filter(|_| canonical)
-        .and_then(|text| text.parse().ok())
-        .ok_or(WitnessClientError::MalformedResponse(
-            "bad size in 409 response",
-        ))
-}
-
-/// Keeps printable characters of the first line, truncated.
-fn sanitize_message(body: &[u8]) -> String {
-    String::from_utf8_lossy(body)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_ERROR_MESSAGE_CHARS)
-        .collect()
 }

@@ -14,9 +14,9 @@ use zkaudit_ledger::note::add_signature_lines;
 use zkaudit_ledger::sequencer::Sequencer;
 use zkaudit_ledger::witness::AddCheckpointRequest;
 
-use crate::metrics::Metrics;
 use crate::server::config::WitnessConfig;
-use crate::witness::{WitnessClientError, request_cosignature};
+use crate::server::metrics::Metrics;
+use crate::witness::client::{WitnessClientError, request_cosignature};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const RETRY_PAUSE: Duration = Duration::from_secs(2);

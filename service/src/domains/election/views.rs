@@ -1,0 +1,151 @@
+//! The election domain's serde view types.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use zkaudit_circuits::elgamal::encode_point;
+use zkaudit_ledger::election::Election;
+
+/// An election as served.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ElectionView {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Option labels.
+    pub options: Vec<String>,
+    /// Fewest options a ballot must mark.
+    pub min_choices: u8,
+    /// Most options a ballot may mark.
+    pub max_choices: u8,
+    /// The registry of eligible voters.
+    pub registry: String,
+    /// The eligibility rule, one predicate per registry attribute.
+    pub predicates: Vec<crate::domains::identity::PredicateView>,
+    /// Trustees, index order (index = position + 1).
+    pub trustees: Vec<TrusteeView>,
+    /// Trustees needed to decrypt.
+    pub threshold: u32,
+    /// Phase: setup, key-ceremony, open, closed, tallied.
+    pub phase: String,
+    /// Voting window (Unix ms).
+    pub opens_at_ms: u64,
+    /// Voting window end (Unix ms).
+    pub closes_at_ms: u64,
+    /// The joint election key (hex, 64 bytes), once voting is open.
+    pub joint_key: Option<String>,
+    /// Qualified dealers, once voting is open.
+    pub qualified: Vec<u32>,
+    /// The ballot circuit's shape id.
+    pub ballot_shape: Option<String>,
+    /// Ballots counted so far.
+    pub ballots: u64,
+    /// Trustees who have published partial decryptions.
+    pub decrypted_by: Vec<u32>,
+    /// The tally, once logged.
+    pub tally: Option<TallyView>,
+    /// Log index of `election.create`.
+    pub created_at: u64,
+}
+
+/// A trustee as served.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct TrusteeView {
+    /// 1-based index.
+    pub index: u32,
+    /// Name.
+    pub name: String,
+    /// Ed25519 key, hex.
+    pub signing_key: String,
+    /// BabyJubJub key, hex (64 bytes).
+    pub encryption_key: String,
+}
+
+/// A tally as served.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct TallyView {
+    /// Ballots counted.
+    pub ballots: u64,
+    /// Votes per option.
+    pub counts: Vec<u64>,
+    /// Trustees whose decryptions were combined.
+    pub used: Vec<u32>,
+    /// Trustees whose decryptions did not verify.
+    pub rejected: Vec<u32>,
+}
+
+pub(super) fn view(
+    election: &Election,
+    (shape, attributes): (Option<String>, Vec<String>),
+) -> ElectionView {
+    let spec = &election.spec;
+    ElectionView {
+        id: spec.id.clone(),
+        title: spec.title.clone(),
+        options: spec.options.clone(),
+        min_choices: spec.min_choices,
+        max_choices: spec.max_choices,
+        registry: spec.registry.clone(),
+        predicates: crate::domains::identity::views::predicate_views(&spec.predicates, &attributes),
+        trustees: (1..)
+            .zip(&spec.trustees)
+            .map(|(index, t)| TrusteeView {
+                index,
+                name: t.name.clone(),
+                signing_key: hex::encode(t.signing_key.as_bytes()),
+                encryption_key: hex::encode(encode_point(&t.encryption_key)),
+            })
+            .collect(),
+        threshold: spec.threshold,
+        phase: election.phase.name().to_owned(),
+        opens_at_ms: spec.opens_at_ms,
+        closes_at_ms: spec.closes_at_ms,
+        joint_key: election
+            .key
+            .as_ref()
+            .map(|k| hex::encode(encode_point(&k.joint_key))),
+        qualified: election
+            .key
+            .as_ref()
+            .map(|k| k.qualified.clone())
+            .unwrap_or_default(),
+        ballot_shape: shape,
+        ballots: election.ballots.len() as u64,
+        decrypted_by: election.decryptions.keys().copied().collect(),
+        tally: election.tally.as_ref().map(|t| TallyView {
+            ballots: t.ballots,
+            counts: t.counts.clone(),
+            used: t.used.clone(),
+            rejected: t.rejected.clone(),
+        }),
+        created_at: election.created_at,
+    }
+}
+
+/// The key ceremony's public material.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CeremonyView {
+    /// Dealings (canonical bytes, hex), by dealer index.
+    pub dealings: Vec<(u32, String)>,
+    /// Complaints (canonical bytes, hex), in log order.
+    pub complaints: Vec<String>,
+}
+
+/// The per-option sums trustees decrypt.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct AggregateView {
+    /// Ballots counted.
+    pub ballots: u64,
+    /// One ciphertext per option (128 bytes, hex).
+    pub sums: Vec<String>,
+    /// The phase (sums are final once closed).
+    pub phase: String,
+}
+
+/// Body of `POST /v1/elections/{id}/ballots`.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BallotBody {
+    /// The `election/ballot` payload (canonical encoding), base64.
+    pub ballot: String,
+}

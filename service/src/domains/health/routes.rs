@@ -1,0 +1,169 @@
+//! The health domain's routes: lots, their traces, patients' access logs and
+//! flagged accesses.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::{Extension, Json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use zkaudit_ledger::health::{
+    AccessVerdict, HealthError, TraceReport, audit_access, parse_patient, patient_hex, verify_trace,
+};
+use zkaudit_verifier::health::MAX_EXTRACT_ENTRIES;
+
+use super::extract::extract;
+use super::views::*;
+use super::{HealthDomain, TOPIC_FLAGGED, lot_topic, patient_topic};
+use crate::server::blocking::blocking_api;
+use crate::server::error::{ApiError, ApiResult, AppPath, ErrorBody};
+use crate::server::state::AppState;
+
+/// The domain's routes; handlers reach the domain through an extension.
+pub(super) fn routes(health: Arc<HealthDomain>) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_lot))
+        .routes(routes!(lot_trace))
+        .routes(routes!(access_log))
+        .routes(routes!(flagged))
+        .layer(Extension(health))
+}
+
+async fn with_domain<T: Send + 'static>(
+    state: &AppState,
+    health: &Arc<HealthDomain>,
+    f: impl FnOnce(&AppState, &HealthDomain) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let (state, health) = (state.clone(), health.clone());
+    blocking_api(move || f(&state, &health)).await
+}
+
+fn check_lot_id(lot: &str) -> ApiResult<()> {
+    let ok = !lot.is_empty()
+        && lot.len() <= 64
+        && lot
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "malformed_lot",
+            "a lot number is 1-64 bytes of [A-Za-z0-9._@-]",
+        ))
+    }
+}
+
+#[utoipa::path(get, path = "/v1/health/lots/{lot}", tag = "health",
+    params(("lot" = String, Path, description = "Lot number")),
+    responses((status = 200, body = LotView), (status = 404, body = ErrorBody)))]
+async fn get_lot(
+    State(state): State<AppState>,
+    Extension(health): Extension<Arc<HealthDomain>>,
+    AppPath(lot): AppPath<String>,
+) -> ApiResult<Json<LotView>> {
+    check_lot_id(&lot)?;
+    let view = with_domain(&state, &health, move |state, domain| {
+        domain.with_book(state, |book| {
+            book.lot(&lot).map(lot_view).ok_or_else(|| {
+                ApiError::not_found(format!("unknown lot {lot:?}: never registered"))
+            })
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+#[utoipa::path(get, path = "/v1/health/lots/{lot}/trace", tag = "health",
+    params(("lot" = String, Path, description = "Lot number")),
+    responses((status = 200, description = "The chain of custody with inclusion proofs, and the server's check of it (an unknown lot fails the check)", body = TraceView)))]
+async fn lot_trace(
+    State(state): State<AppState>,
+    Extension(health): Extension<Arc<HealthDomain>>,
+    AppPath(lot): AppPath<String>,
+) -> ApiResult<Json<TraceView>> {
+    check_lot_id(&lot)?;
+    let view = with_domain(&state, &health, move |state, _| {
+        let (extract, records) = extract(state, &lot_topic(&lot))?;
+        let checked: Result<TraceReport, HealthError> = verify_trace(&lot, &records);
+        Ok(TraceView {
+            lot,
+            extract,
+            state: checked.as_ref().ok().map(|r| lot_view(&r.lot)),
+            check: CheckView {
+                ok: checked.is_ok(),
+                error: checked.err().map(|e| e.to_string()),
+            },
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+#[utoipa::path(get, path = "/v1/health/patients/{patient}/access-log", tag = "health",
+    params(("patient" = String, Path, description = "The patient's pseudonymous Ed25519 key, hex")),
+    responses((status = 200, body = AccessLogView), (status = 400, body = ErrorBody)))]
+async fn access_log(
+    State(state): State<AppState>,
+    Extension(health): Extension<Arc<HealthDomain>>,
+    AppPath(patient): AppPath<String>,
+) -> ApiResult<Json<AccessLogView>> {
+    let key = parse_patient(&patient)
+        .map_err(|e| ApiError::bad_request("malformed_patient", e.to_string()))?;
+    let view = with_domain(&state, &health, move |state, _| {
+        let hex_key = patient_hex(&key);
+        let (extract, records) = extract(state, &patient_topic(&hex_key))?;
+        let audited = audit_access(&key, &records);
+        let accesses = audited
+            .as_ref()
+            .map(|list| {
+                list.iter()
+                    .map(|a| {
+                        let (consent, flagged) = match &a.verdict {
+                            AccessVerdict::Consented { consent } => (Some(consent.clone()), None),
+                            AccessVerdict::Flagged { reason } => (None, Some(reason.clone())),
+                        };
+                        AccessView {
+                            index: a.index,
+                            record: a.access.record.clone(),
+                            version: a.access.version,
+                            accessor: a.access.accessor.clone(),
+                            purpose: a.access.purpose.clone(),
+                            at_ms: a.access.at_ms,
+                            consent,
+                            flagged,
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(AccessLogView {
+            patient: hex_key,
+            extract,
+            check: CheckView {
+                ok: audited.is_ok(),
+                error: audited.err().map(|e| e.to_string()),
+            },
+            accesses,
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+#[utoipa::path(get, path = "/v1/health/flagged", tag = "health",
+    responses((status = 200, body = FlaggedView)))]
+async fn flagged(
+    State(state): State<AppState>,
+    Extension(health): Extension<Arc<HealthDomain>>,
+) -> ApiResult<Json<FlaggedView>> {
+    let indices = with_domain(&state, &health, |state, _| {
+        state
+            .sequencer()
+            .store()
+            .topic(TOPIC_FLAGGED, 0, MAX_EXTRACT_ENTRIES)
+            .map_err(ApiError::internal)
+    })
+    .await?;
+    Ok(Json(FlaggedView { indices }))
+}

@@ -1,0 +1,134 @@
+//! Reading the log for the API: entries, receipts, and entries with
+//! inclusion proofs against one checkpoint (the evidence every bundle is
+//! made of).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use zkaudit_ledger::record::Record;
+use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
+use zkaudit_verifier::{LogEntry, LogEvidence, RECEIPT_FORMAT, Receipt};
+
+use crate::server::blocking::blocking;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::state::{Accepted, AppState};
+
+/// Builds the receipt for an accepted record.
+pub fn receipt(state: &AppState, record: &Record, accepted: Accepted) -> ApiResult<Receipt> {
+    let checkpoint = accepted.checkpoint;
+    let proof = state
+        .sequencer()
+        .with_tree(|tree, _| tree.inclusion_proof(accepted.index, checkpoint.size))
+        .map_err(ApiError::internal)?;
+    Ok(Receipt {
+        format: RECEIPT_FORMAT.to_owned(),
+        origin: state.sequencer().origin().to_owned(),
+        index: accepted.index,
+        record_id: hex::encode(record.id()),
+        record: BASE64.encode(record.encode()),
+        inclusion_proof: proof.iter().map(hex::encode).collect(),
+        checkpoint: String::from_utf8_lossy(&checkpoint.note).into_owned(),
+        duplicate: accepted.duplicate,
+    })
+}
+
+/// Loads one committed entry (404 past the latest checkpoint).
+pub async fn load_entry(state: &AppState, index: u64) -> ApiResult<StoredEntry> {
+    let size = state.sequencer().latest_checkpoint().size;
+    if index >= size {
+        return Err(ApiError::not_found(format!(
+            "no entry {index}; the log has {size}"
+        )));
+    }
+    let state = state.clone();
+    let mut entries = blocking(move || {
+        let mut out = Vec::new();
+        state.sequencer().store().with_reader(&mut |r| {
+            out = r.entries(index, index + 1)?;
+            Ok(())
+        })?;
+        Ok(out)
+    })
+    .await?;
+    entries
+        .pop()
+        .ok_or_else(|| ApiError::not_found(format!("no entry {index}")))
+}
+
+/// The records at `indices` (deduplicated, sorted) with inclusion proofs
+/// against the latest checkpoint. Blocking: reads the store.
+pub fn build_evidence(state: &AppState, mut indices: Vec<u64>) -> ApiResult<LogEvidence> {
+    indices.sort_unstable();
+    indices.dedup();
+    let checkpoint = state.sequencer().latest_checkpoint();
+    if let Some(&index) = indices.iter().find(|&&i| i >= checkpoint.size) {
+        return Err(ApiError::not_found(format!(
+            "no entry {index}; the log has {}",
+            checkpoint.size
+        )));
+    }
+    let entries = read_entries(state, &indices)?;
+    Ok(LogEvidence::new(
+        String::from_utf8_lossy(&checkpoint.note).into_owned(),
+        prove_entries(state, &checkpoint, &entries)?,
+    ))
+}
+
+/// The stored entries at `indices`, in that order. Blocking: reads the store.
+pub fn read_entries(state: &AppState, indices: &[u64]) -> ApiResult<Vec<StoredEntry>> {
+    let mut entries = Vec::with_capacity(indices.len());
+    state
+        .sequencer()
+        .store()
+        .with_reader(&mut |r| {
+            entries.clear();
+            for &index in indices {
+                entries.extend(r.entries(index, index + 1)?);
+            }
+            Ok(())
+        })
+        .map_err(ApiError::internal)?;
+    if entries.len() != indices.len() {
+        return Err(ApiError::internal("checkpointed entry missing"));
+    }
+    Ok(entries)
+}
+
+/// `entries` with their inclusion proofs against `checkpoint`, which must
+/// cover them: what every bundle's evidence is made of.
+pub fn prove_entries(
+    state: &AppState,
+    checkpoint: &StoredCheckpoint,
+    entries: &[StoredEntry],
+) -> ApiResult<Vec<LogEntry>> {
+    state.sequencer().with_tree(|tree, _| {
+        entries
+            .iter()
+            .map(|entry| {
+                let proof = tree
+                    .inclusion_proof(entry.index, checkpoint.size)
+                    .map_err(ApiError::internal)?;
+                Ok(LogEntry::new(entry.index, &entry.leaf, &proof))
+            })
+            .collect()
+    })
+}
+
+/// Index of the last `ledger/authority-set` record logged before `before`.
+pub fn authority_set_before(state: &AppState, before: u64) -> ApiResult<u64> {
+    let store = state.sequencer().store();
+    let (mut last, mut after) = (None, 0);
+    loop {
+        let page = store
+            .topic(b"ledger/authority-set", after, 1000)
+            .map_err(ApiError::internal)?;
+        let earlier: Vec<u64> = page.iter().copied().filter(|&i| i < before).collect();
+        if let Some(&i) = earlier.last() {
+            last = Some(i);
+        }
+        match page.last() {
+            Some(&end) if end < before && page.len() == 1000 => after = end + 1,
+            _ => break,
+        }
+    }
+    last.ok_or_else(|| ApiError::internal("no authority set was logged before the registry"))
+}
