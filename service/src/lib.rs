@@ -7,7 +7,11 @@
 //! * [`domains`]: the record kinds of each public service;
 //! * [`queue`]: group commit in front of the sequencer;
 //! * [`witness`]: `zkaudit witness` and the client the log uses to reach witnesses;
-//! * [`cli`]: the command line.
+//! * [`cli`]: the command line: the clap commands, one module a domain;
+//! * [`client`]: the client side of the HTTP API (one HTTP client, key
+//!   files, the holder's wallet, per-domain calls) the CLI, demos, tests and
+//!   benches share; it uses the server's view types only;
+//! * [`demo`]: `zkaudit demo`, one scenario a domain on an in-process service.
 
 pub mod api;
 pub mod cli;
@@ -15,19 +19,9 @@ pub mod client;
 pub mod clock;
 pub mod demo;
 pub mod domains;
-pub mod election_cli;
-mod election_demo;
 pub mod error;
-pub mod funds_cli;
-mod funds_demo;
-pub mod health_cli;
-pub mod health_demo;
-pub mod identity_cli;
 pub mod keyfile;
-pub mod land_cli;
-mod land_demo;
 pub mod metrics;
-pub mod mirror;
 pub mod queue;
 pub mod server;
 pub mod state;

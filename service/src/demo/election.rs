@@ -24,13 +24,13 @@ use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::election::ElectionBundle;
 
-use crate::client::Client;
-use crate::demo::{bar, demo_authority, start_service};
-use crate::domains::election::ElectionView;
-use crate::election_cli::{
+use crate::cli::election::{
     BallotContext, TrusteeKey, cast, check_shares, election_spec, make_dealing,
     partial_decryptions, post_dealing, post_election_record,
 };
+use crate::client::Client;
+use crate::demo::{bar, demo_authority, start_service};
+use crate::domains::election::ElectionView;
 
 const OPTIONS: [&str; 3] = ["Parks", "Libraries", "Bike lanes"];
 const TRUSTEES: usize = 5;

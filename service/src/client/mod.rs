@@ -7,6 +7,8 @@ use zkaudit_verifier::Receipt;
 
 use crate::api::log::AppendBody;
 
+pub mod mirror;
+
 /// The largest text (JSON) answer the client reads: 1 GiB.
 pub const MAX_TEXT_RESPONSE: u64 = 1 << 30;
 

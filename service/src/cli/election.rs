@@ -45,11 +45,11 @@ use zkaudit_prover::{Bn254, ProvingKey};
 use zkaudit_verifier::Receipt;
 use zkaudit_verifier::groth16::{self, PreparedKey};
 
+use crate::cli::identity::{Wallet, all_members, parse_predicates};
 use crate::client::Client;
 use crate::domains::election::{AggregateView, BallotBody, CeremonyView, ElectionView};
 use crate::domains::identity::KeyView;
 use crate::domains::identity::RegistryView;
-use crate::identity_cli::{Wallet, all_members, parse_predicates};
 use crate::keyfile::{read_signing_key, write_secret_file};
 
 const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
