@@ -37,10 +37,10 @@ use zkaudit_ledger::merkle::{MemoryTree, leaf_hash};
 use zkaudit_ledger::note::{Checkpoint, NoteSigningKey, sign_checkpoint};
 use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_prover::{prove_batch, setup_development};
-use zkaudit_service::cli::election::{
+use zkaudit_service::client::Client;
+use zkaudit_service::client::election::{
     BallotContext, TrusteeKey, election_spec, make_dealing, post_dealing, post_election_record,
 };
-use zkaudit_service::client::Client;
 use zkaudit_service::clock::now_ms;
 use zkaudit_service::state::AppState;
 use zkaudit_verifier::election::{BATCH, ELECTION_BUNDLE_FORMAT, ElectionBundle};

@@ -16,10 +16,10 @@ use zkaudit_circuits::babyjubjub::{BASE8, Point};
 use zkaudit_circuits::elgamal::encode_point;
 use zkaudit_ledger::election::{Ballot, DECRYPT};
 use zkaudit_ledger::note::NoteSigningKey;
-use zkaudit_service::cli::election::{
+use zkaudit_service::client::Client;
+use zkaudit_service::client::election::{
     TrusteeKey, election_spec, partial_decryptions, post_election_record,
 };
-use zkaudit_service::client::Client;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -3,9 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
@@ -76,9 +74,9 @@ pub enum Command {
     Election(crate::cli::election::ElectionCommand),
     /// Election trustees: key file, key ceremony (deal, check) and partial decryption.
     #[command(subcommand)]
-    Trustee(crate::cli::election::TrusteeCommand),
+    Trustee(crate::cli::election::trustee::TrusteeCommand),
     /// Cast an encrypted ballot, proved locally; writes the receipt.
-    Vote(crate::cli::election::VoteArgs),
+    Vote(crate::cli::election::vote::VoteArgs),
     /// Public funds: budgets, hidden expenditures, proven period reports, spot audits.
     #[command(subcommand)]
     Funds(crate::cli::funds::FundsCommand),
@@ -267,12 +265,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Claim(args) => crate::cli::identity::claim(args),
         Command::Setup(args) => crate::cli::identity::setup(args),
         Command::Keys(cmd) => crate::cli::identity::keys(cmd),
-        Command::Land(cmd) => crate::cli::land::land(cmd),
+        Command::Land(cmd) => crate::cli::land::run(cmd),
         Command::Health(cmd) => crate::cli::health::run(cmd),
-        Command::Election(cmd) => crate::cli::election::election(cmd),
-        Command::Trustee(cmd) => crate::cli::election::trustee(cmd),
-        Command::Vote(args) => crate::cli::election::vote(args),
-        Command::Funds(cmd) => crate::cli::funds::funds(cmd),
+        Command::Election(cmd) => crate::cli::election::run(cmd),
+        Command::Trustee(cmd) => crate::cli::election::trustee::run(cmd),
+        Command::Vote(args) => crate::cli::election::vote::run(args),
+        Command::Funds(cmd) => crate::cli::funds::run(cmd),
         Command::Demo(args) => crate::demo::run(args),
     }
 }
@@ -539,27 +537,5 @@ fn verify_election_bundle(text: &str, log_key: &str) -> Result<()> {
     Ok(())
 }
 
-/// A key given inline or as a path to a file holding it.
-pub(crate) fn read_key_arg(arg: &str) -> Result<String> {
-    let path = Path::new(arg);
-    if path.is_file() {
-        return Ok(std::fs::read_to_string(path)?.trim().to_owned());
-    }
-    if arg.contains('+') {
-        return Ok(arg.to_owned());
-    }
-    bail!("{arg:?} is neither a verifier key nor a file holding one")
-}
-
-/// Decodes 32 bytes of hex (`what` names the argument in the error).
-pub(crate) fn hex32(what: &str, s: &str) -> Result<[u8; 32]> {
-    hex::decode(s)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .with_context(|| format!("{what} must be 32 bytes of hex"))
-}
-
-/// Encodes a record for the API.
-pub fn record_base64(record: &Record) -> String {
-    BASE64.encode(record.encode())
-}
+pub use crate::client::keys::{hex32, read_key_arg};
+pub use crate::client::record_base64;

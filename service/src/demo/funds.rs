@@ -321,7 +321,9 @@ pub fn funds(
     let mut bundle = Err(anyhow::anyhow!("not requested"));
     for _ in 0..50 {
         // 503 while the period's last record waits for its checkpoint.
-        bundle = client.get_json(&format!("/v1/funds/periods/{agency}/{period}/bundle"));
+        bundle = client
+            .get_json(&format!("/v1/funds/periods/{agency}/{period}/bundle"))
+            .map_err(Into::into);
         match &bundle {
             Err(e) if e.to_string().contains("503") => {
                 std::thread::sleep(std::time::Duration::from_millis(200))

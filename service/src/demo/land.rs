@@ -71,12 +71,12 @@ fn submit(
 ) -> Result<Receipt> {
     let terms = next_terms(view, action)?;
     let signatures = [terms.sign(a), terms.sign(b)];
-    client.append(&event_record(
+    Ok(client.append(&event_record(
         terms,
         signatures,
         view.owner_leaf,
         registrar,
-    )?)
+    )?)?)
 }
 
 fn expect_refusal(result: Result<Receipt>, what: &str, code: &str) -> Result<()> {

@@ -214,7 +214,7 @@ pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
 
 fn post(client: &Client, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> Result<Receipt> {
     let record = Record::signed(DOMAIN, kind, crate::clock::now_ms(), payload, key)?;
-    client.append(&record)
+    Ok(client.append(&record)?)
 }
 
 /// One holder: an identity and a credential, kept on "their device".
