@@ -38,10 +38,10 @@ use zkaudit_ledger::note::{Checkpoint, NoteSigningKey, sign_checkpoint};
 use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_prover::{prove_batch, setup_development};
 use zkaudit_service::client::Client;
-use zkaudit_service::clock::now_ms;
-use zkaudit_service::election_cli::{
+use zkaudit_service::client::election::{
     BallotContext, TrusteeKey, election_spec, make_dealing, post_dealing, post_election_record,
 };
+use zkaudit_service::clock::now_ms;
 use zkaudit_service::server::state::AppState;
 use zkaudit_verifier::election::{BATCH, ELECTION_BUNDLE_FORMAT, ElectionBundle};
 use zkaudit_verifier::groth16::{

@@ -1,6 +1,7 @@
 //! # zkaudit-service
 //!
-//! The HTTP service (axum) and the parts of the `zkaudit` command line:
+//! The HTTP service (axum) and the `zkaudit` command line, the server side
+//! and the client side apart:
 //!
 //! * [`server`]: `zkaudit serve` — start-up, config, handler state, the
 //!   append queue (group commit in front of the sequencer), metrics, the API
@@ -10,12 +11,20 @@
 //!   and from every domain's routes;
 //! * [`domains`]: the `Domain` trait and one folder per public service
 //!   (`ledger`, `identity`, `election`, `land`, `health`, `funds`), each with
-//!   its `Domain` impl (`mod.rs`), its routes (`routes.rs`) and its serde
-//!   view types (`views.rs`, what the client side reads); domains built on
-//!   another (elections and land on identity) are handed it when made;
+//!   its `Domain` impl (`mod.rs`) and, where it serves any, its routes
+//!   (`routes.rs`) and serde view types (`views.rs`, what the client side
+//!   reads); domains built on another (elections and land on identity) are
+//!   handed it when made;
 //! * [`witness`]: `zkaudit witness` (`witness::server`) and, apart, the client
 //!   the log uses to reach witnesses (`witness::client`);
-//! * [`cli`]: the command line.
+//! * [`client`]: the client side of the HTTP API (one HTTP client, key
+//!   files, the holder's wallet, the proving-key download, per-domain calls)
+//!   that the CLI, demos, tests and benches share; it uses the server's
+//!   view types only;
+//! * [`cli`]: the command line: the clap commands, one module a domain;
+//! * [`demo`]: `zkaudit demo`, one scenario a domain on an in-process service;
+//! * [`keyfile`] and [`clock`]: key files and the wall clock, which both
+//!   sides use.
 
 pub mod api;
 pub mod cli;
@@ -23,16 +32,6 @@ pub mod client;
 pub mod clock;
 pub mod demo;
 pub mod domains;
-pub mod election_cli;
-mod election_demo;
-pub mod funds_cli;
-mod funds_demo;
-pub mod health_cli;
-pub mod health_demo;
-pub mod identity_cli;
 pub mod keyfile;
-pub mod land_cli;
-mod land_demo;
-pub mod mirror;
 pub mod server;
 pub mod witness;

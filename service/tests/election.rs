@@ -17,7 +17,7 @@ use zkaudit_circuits::elgamal::encode_point;
 use zkaudit_ledger::election::{Ballot, DECRYPT};
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_service::client::Client;
-use zkaudit_service::election_cli::{
+use zkaudit_service::client::election::{
     TrusteeKey, election_spec, partial_decryptions, post_election_record,
 };
 

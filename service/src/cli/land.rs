@@ -362,7 +362,7 @@ fn report(verified: &VerifiedHistory) {
 }
 
 /// Runs `zkaudit land …`.
-pub fn land(cmd: LandCommand) -> Result<()> {
+pub fn run(cmd: LandCommand) -> Result<()> {
     match cmd {
         LandCommand::Register(a) => {
             let key = read_signing_key(&a.key)?;

@@ -28,13 +28,13 @@ use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::funds::FundsBundle;
 
-use crate::client::Client;
-use crate::demo::{bar, demo_authority, start_service};
-use crate::domains::funds::{AuditView, ContractView, PeriodView};
-use crate::funds_cli::{
+use crate::cli::funds::{
     OpeningsFile, answer_for, check_audit, load_params, openings_in_log_order, os_rng,
     prove_report, stored_opening,
 };
+use crate::client::Client;
+use crate::demo::{bar, demo_authority, start_service};
+use crate::domains::funds::{AuditView, ContractView, PeriodView};
 
 /// Items per proof chunk in the demo.
 pub const DEMO_CHUNK: u32 = 256;
@@ -321,7 +321,9 @@ pub fn funds(
     let mut bundle = Err(anyhow::anyhow!("not requested"));
     for _ in 0..50 {
         // 503 while the period's last record waits for its checkpoint.
-        bundle = client.get_json(&format!("/v1/funds/periods/{agency}/{period}/bundle"));
+        bundle = client
+            .get_json(&format!("/v1/funds/periods/{agency}/{period}/bundle"))
+            .map_err(Into::into);
         match &bundle {
             Err(e) if e.to_string().contains("503") => {
                 std::thread::sleep(std::time::Duration::from_millis(200))

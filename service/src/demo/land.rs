@@ -31,12 +31,12 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::groth16;
 use zkaudit_verifier::land::HistoryBundle;
 
+use crate::cli::land::{event_record, next_terms, show};
 use crate::client::Client;
 use crate::demo::{bar, demo_authority, start_service};
 use crate::domains::identity::ClaimBody;
 use crate::domains::identity::MembersPage;
 use crate::domains::land::ParcelView;
-use crate::land_cli::{event_record, next_terms, show};
 
 const DEPTH: u8 = 10;
 
@@ -71,12 +71,12 @@ fn submit(
 ) -> Result<Receipt> {
     let terms = next_terms(view, action)?;
     let signatures = [terms.sign(a), terms.sign(b)];
-    client.append(&event_record(
+    Ok(client.append(&event_record(
         terms,
         signatures,
         view.owner_leaf,
         registrar,
-    )?)
+    )?)?)
 }
 
 fn expect_refusal(result: Result<Receipt>, what: &str, code: &str) -> Result<()> {

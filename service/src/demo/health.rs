@@ -67,7 +67,7 @@ fn post(
     payload: Vec<u8>,
 ) -> Result<Receipt> {
     let record = Record::signed(DOMAIN, kind, at, payload, key)?;
-    client.append(&record)
+    Ok(client.append(&record)?)
 }
 
 fn refused(what: &str, result: Result<Receipt>, code: &str) -> Result<String> {
@@ -344,7 +344,7 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
             payload,
             &auth.public_health,
         )?;
-        client.append(&r)
+        Ok(client.append(&r)?)
     };
     ident(identity::REGISTRY_CREATE, spec.encode())?;
     spinner.finish_and_clear();

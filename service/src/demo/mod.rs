@@ -39,6 +39,11 @@ use crate::domains::identity::{MembersPage, RegistryView};
 use crate::keyfile::{read_signing_key, write_secret_file};
 use crate::server::config::{CONFIG_FILE, create_development_config};
 
+mod election;
+mod funds;
+pub mod health;
+mod land;
+
 /// `zkaudit demo`.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -61,7 +66,7 @@ pub struct DemoArgs {
     pub items: usize,
     /// Items per proof chunk in the funds scenario (4, 16, 64, 256 or 1024;
     /// 1024 is the production shape, k = 16).
-    #[arg(long, default_value_t = crate::funds_demo::DEMO_CHUNK)]
+    #[arg(long, default_value_t = crate::demo::funds::DEMO_CHUNK)]
     pub chunk_size: u32,
 }
 
@@ -98,13 +103,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
     for domain in domains {
         match domain {
             DemoDomain::Identity => identity(&runtime, &args.data, args.holders)?,
-            DemoDomain::Land => crate::land_demo::land(&runtime, &args.data, args.parcels)?,
-            DemoDomain::Health => crate::health_demo::run(&runtime, &args.data)?,
+            DemoDomain::Land => crate::demo::land::land(&runtime, &args.data, args.parcels)?,
+            DemoDomain::Health => crate::demo::health::run(&runtime, &args.data)?,
             DemoDomain::Election => {
-                crate::election_demo::election(&runtime, &args.data, args.voters)?
+                crate::demo::election::election(&runtime, &args.data, args.voters)?
             }
             DemoDomain::Funds => {
-                crate::funds_demo::funds(&runtime, &args.data, args.items, args.chunk_size)?
+                crate::demo::funds::funds(&runtime, &args.data, args.items, args.chunk_size)?
             }
         }
     }
@@ -209,7 +214,7 @@ pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
 
 fn post(client: &Client, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> Result<Receipt> {
     let record = Record::signed(DOMAIN, kind, crate::clock::now_ms(), payload, key)?;
-    client.append(&record)
+    Ok(client.append(&record)?)
 }
 
 /// One holder: an identity and a credential, kept on "their device".

@@ -441,7 +441,7 @@ pub fn parse_category(text: &str) -> Result<Category> {
 
 fn post(client: &Client, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> Result<Receipt> {
     let record = Record::signed(DOMAIN, kind, crate::clock::now_ms(), payload, key)?;
-    client.append(&record)
+    Ok(client.append(&record)?)
 }
 
 fn period_view(client: &Client, agency: &str, period: &str) -> Result<PeriodView> {
@@ -466,7 +466,7 @@ pub fn openings_in_log_order(view: &PeriodView, file: &OpeningsFile) -> Result<V
 }
 
 /// Runs `zkaudit funds …`.
-pub fn funds(cmd: FundsCommand) -> Result<()> {
+pub fn run(cmd: FundsCommand) -> Result<()> {
     match cmd {
         FundsCommand::Budget {
             key,

@@ -9,36 +9,33 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use ark_serialize::CanonicalDeserialize;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use clap::{Args, Subcommand};
-use serde::{Deserialize, Serialize};
 use zkaudit_circuits::eligibility::{
     EligibilityCircuit, EligibilityPublic, EligibilityShape, EligibilityWitness, check,
     credential_leaf, public_inputs,
 };
+use zkaudit_circuits::fr_from_decimal;
 use zkaudit_circuits::identity::Identity;
-use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::predicate::AttributePredicate;
-use zkaudit_circuits::{Fr, fr_from_decimal};
 use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::identity::{
     CREDENTIAL_ISSUE, CREDENTIAL_REVOKE, CredentialIssue, CredentialRevoke, DOMAIN,
     REGISTRY_CREATE, RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field,
 };
-use zkaudit_ledger::record::Record;
-use zkaudit_prover::{Bn254, KeyCache, ProvingKey};
-use zkaudit_verifier::groth16::{self, PreparedKey};
+use zkaudit_prover::KeyCache;
+use zkaudit_verifier::groth16::{self};
 use zkaudit_verifier::snarkjs;
 
 use crate::client::Client;
-use crate::domains::identity::{ClaimBody, KeyView, ScopeView};
-use crate::domains::identity::{MembersPage, RegistryView};
-use crate::keyfile::{read_signing_key, write_secret_file};
+use crate::client::identity::{RegistryTree, registry, scope};
+use crate::client::proving_key::proving_key;
+use crate::client::wallet::{Wallet, WalletCredential};
+use crate::domains::identity::ClaimBody;
+use crate::keyfile::read_signing_key;
 
 const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
-const WALLET_FORMAT: &str = "zkaudit-wallet/v1";
 
 /// `zkaudit id …`: the holder's wallet.
 #[derive(Subcommand, Debug)]
@@ -250,68 +247,12 @@ pub struct ClaimArgs {
     pub server: String,
 }
 
-/// The wallet file.
-#[derive(Serialize, Deserialize)]
-pub struct Wallet {
-    /// [`WALLET_FORMAT`].
-    pub format: String,
-    /// The identity's secret scalar (decimal). Never leaves this file.
-    pub secret_scalar: String,
-    /// Credentials received.
-    #[serde(default)]
-    pub credentials: Vec<WalletCredential>,
-}
-
-/// A credential in the wallet.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct WalletCredential {
-    /// Registry id.
-    pub registry: String,
-    /// Attribute values.
-    pub attributes: Vec<u64>,
-}
-
-impl Wallet {
-    /// Reads a wallet.
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading wallet {}", path.display()))?;
-        let wallet: Wallet = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a zkaudit wallet", path.display()))?;
-        if wallet.format != WALLET_FORMAT {
-            bail!("{} is not a {WALLET_FORMAT} wallet", path.display());
-        }
-        Ok(wallet)
-    }
-
-    /// The identity.
-    pub fn identity(&self) -> Result<Identity> {
-        let secret = fr_from_decimal(&self.secret_scalar)
-            .map_err(|_| anyhow::anyhow!("the wallet's secret is not a canonical field element"))?;
-        Identity::from_secret_scalar(secret)
-            .map_err(|_| anyhow::anyhow!("the wallet's secret is not a valid identity secret"))
-    }
-
-    fn save(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("tmp");
-        let _ = std::fs::remove_file(&tmp);
-        write_secret_file(&tmp, &serde_json::to_string_pretty(self)?)?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    }
-}
-
 /// Runs `zkaudit id …`.
 pub fn id(cmd: IdCommand) -> Result<()> {
     match cmd {
         IdCommand::New { wallet } => {
             let identity = Identity::random(&mut rand::rngs::OsRng);
-            let w = Wallet {
-                format: WALLET_FORMAT.into(),
-                secret_scalar: identity.secret_scalar().to_string(),
-                credentials: Vec::new(),
-            };
-            write_secret_file(&wallet, &serde_json::to_string_pretty(&w)?)?;
+            Wallet::create(&wallet, &identity)?;
             eprintln!(
                 "identity secret written to {} (mode 0600); keep it, it never leaves this machine",
                 wallet.display()
@@ -343,8 +284,7 @@ pub fn id(cmd: IdCommand) -> Result<()> {
 
 fn post_signed(server: &str, key: &Path, kind: &str, payload: Vec<u8>) -> Result<()> {
     let key = read_signing_key(key)?;
-    let record = Record::signed(DOMAIN, kind, crate::clock::now_ms(), payload, &key)?;
-    let receipt = Client::new(server).append(&record)?;
+    let receipt = Client::new(server).append_signed(&key, DOMAIN, kind, payload)?;
     println!(
         "logged {DOMAIN}/{kind} at index {}{}",
         receipt.index,
@@ -406,8 +346,7 @@ pub fn issuer(cmd: IssuerCommand) -> Result<()> {
         ),
         IssuerCommand::CreateScope(a) => {
             let client = Client::new(&a.server);
-            let registry: RegistryView =
-                get(&client, &format!("/v1/identity/registries/{}", a.registry))?;
+            let registry = registry(&client, &a.registry)?;
             let predicates = parse_predicates(&registry.attributes, &a.predicates)?;
             let scope = ScopeSpec {
                 id: a.id,
@@ -461,11 +400,6 @@ fn parse_predicate(spec: &str) -> Result<(&str, AttributePredicate)> {
     bail!("predicate {spec:?} is not NAME<=V, NAME>=V, NAME=V, NAME=A..B or NAME in A,B,C")
 }
 
-fn get<T: serde::de::DeserializeOwned>(client: &Client, path: &str) -> Result<T> {
-    serde_json::from_value(client.get_json(path)?)
-        .with_context(|| format!("unexpected answer from {path}"))
-}
-
 /// Runs `zkaudit setup`.
 pub fn setup(a: SetupArgs) -> Result<()> {
     let shape = EligibilityShape::new(a.depth, a.attributes)?;
@@ -507,79 +441,28 @@ pub fn keys(cmd: KeysCommand) -> Result<()> {
     Ok(())
 }
 
-/// The proving key of `shape`, from the holder's cache or downloaded, and
-/// accepted only if its verifying key is the one the log records.
-fn proving_key(
-    client: &Client,
-    cache: &Path,
-    shape: &str,
-) -> Result<(ProvingKey<Bn254>, PreparedKey)> {
-    let logged: KeyView = get(client, &format!("/v1/identity/keys/{shape}"))?;
-    let path = cache.join(format!("{shape}.pk"));
-    let pk = match std::fs::read(&path) {
-        // Our own cache: it was checked when it was downloaded.
-        Ok(bytes) => ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(bytes.as_slice())
-            .with_context(|| format!("{} is not a proving key", path.display()))?,
-        Err(_) => {
-            eprintln!("downloading the proving key of {shape}…");
-            let bytes = client.get_bytes(&format!("/v1/identity/keys/{shape}/proving-key"))?;
-            let pk = zkaudit_prover::read_untrusted_proving_key(&bytes)
-                .context("the server's proving key is malformed or inconsistent")?;
-            std::fs::create_dir_all(cache)?;
-            std::fs::write(&path, &bytes)?;
-            pk
-        }
-    };
-    let prepared = PreparedKey::new(pk.vk.clone())?;
-    if hex::encode(prepared.digest()) != logged.vk_digest {
-        bail!(
-            "the proving key's verifying key (sha3-256 {}) is not the one the log records ({}); delete {} and retry",
-            hex::encode(prepared.digest()),
-            logged.vk_digest,
-            path.display()
-        );
-    }
-    Ok((pk, prepared))
-}
-
 /// Runs `zkaudit prove eligibility`.
 pub fn prove(cmd: ProveCommand) -> Result<()> {
     let ProveCommand::Eligibility(a) = cmd;
     let wallet = Wallet::load(&a.wallet)?;
     let identity = wallet.identity()?;
     let client = Client::new(&a.server);
-    let scope: ScopeView = get(&client, &format!("/v1/identity/scopes/{}", a.scope))?;
-    let credential = wallet
-        .credentials
-        .iter()
-        .rev()
-        .find(|c| c.registry == scope.registry)
-        .with_context(|| {
-            format!(
-                "the wallet has no credential in registry {:?}",
-                scope.registry
-            )
-        })?;
+    let scope = scope(&client, &a.scope)?;
+    let credential = wallet.credential(&scope.registry)?;
 
     // Fetch every member, not just our path: the service learns nothing about which one we are.
-    let registry: RegistryView = get(
-        &client,
-        &format!("/v1/identity/registries/{}", scope.registry),
-    )?;
-    let leaves = all_members(&client, &scope.registry, registry.size)?;
+    let members = RegistryTree::fetch(&client, &scope.registry)?;
     let leaf = credential_leaf(identity.commitment(), &credential.attributes)?;
-    let index = leaves
-        .iter()
-        .rposition(|l| *l == leaf)
-        .context("your credential is not in the registry (revoked, or not issued yet)")?;
-    let tree = LeanImt::from_leaves(&leaves);
-    let root = tree.root().context("empty registry")?;
-    if Some(root.to_string()) != registry.root {
-        bail!("the registry's members do not hash to its logged root; retry in a moment");
-    }
+    let index = members.index_of(&leaf)?;
+    let (tree, root, registry) = (&members.tree, members.root, &members.view);
     let shape: EligibilityShape =
         EligibilityShape::new(registry.depth as usize, registry.attributes.len())?;
-    let (pk, prepared) = proving_key(&client, &a.keys, &shape.id())?;
+    let (pk, prepared) = proving_key(
+        &client,
+        &a.keys,
+        &shape.id(),
+        &format!("/v1/identity/keys/{}/proving-key", shape.id()),
+    )?;
 
     let predicates = scope
         .predicates
@@ -651,27 +534,6 @@ pub fn prove(cmd: ProveCommand) -> Result<()> {
         );
     }
     Ok(())
-}
-
-pub(crate) fn all_members(client: &Client, registry: &str, size: u64) -> Result<Vec<Fr>> {
-    let mut leaves = Vec::with_capacity(size as usize);
-    while (leaves.len() as u64) < size {
-        let page: MembersPage = get(
-            client,
-            &format!(
-                "/v1/identity/registries/{registry}/members?start={}",
-                leaves.len()
-            ),
-        )?;
-        if page.leaves.is_empty() {
-            break;
-        }
-        for l in &page.leaves {
-            leaves.push(fr_from_decimal(l).map_err(|_| anyhow::anyhow!("malformed member {l:?}"))?);
-        }
-    }
-    leaves.truncate(size as usize);
-    Ok(leaves)
 }
 
 /// Runs `zkaudit claim`.

@@ -25,12 +25,12 @@ use zkaudit_ledger::record::Record;
 use zkaudit_verifier::election::ElectionBundle;
 
 use crate::client::Client;
-use crate::demo::{bar, demo_authority, start_service};
-use crate::domains::election::ElectionView;
-use crate::election_cli::{
+use crate::client::election::{
     BallotContext, TrusteeKey, cast, check_shares, election_spec, make_dealing,
     partial_decryptions, post_dealing, post_election_record,
 };
+use crate::demo::{bar, demo_authority, start_service};
+use crate::domains::election::ElectionView;
 
 const OPTIONS: [&str; 3] = ["Parks", "Libraries", "Bike lanes"];
 const TRUSTEES: usize = 5;
@@ -95,7 +95,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     };
     let post_identity = |kind: &str, payload: Vec<u8>| -> Result<()> {
         let record = Record::signed(IDENTITY, kind, crate::clock::now_ms(), payload, &issuer)?;
-        client.append(&record).map(|_| ())
+        client.append(&record).map(|_| ()).map_err(Into::into)
     };
     let spinner = ProgressBar::new_spinner();
     spinner.set_message("creating the electoral roll (eligibility circuit keys)");

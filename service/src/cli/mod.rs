@@ -3,9 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
@@ -15,6 +13,12 @@ use zkaudit_verifier::{Receipt, verify_extension, verify_quorum};
 use crate::client::Client;
 use crate::keyfile::{read_signing_key, write_secret_file};
 use crate::server::{ServeOptions, serve};
+
+pub mod election;
+pub mod funds;
+pub mod health;
+pub mod identity;
+pub mod land;
 
 /// zkaudit: a zero-knowledge verifiable-audit log for public services.
 ///
@@ -45,37 +49,37 @@ pub enum Command {
     Verify(VerifyArgs),
     /// The holder's identity wallet (the secret never leaves this machine).
     #[command(subcommand)]
-    Id(crate::identity_cli::IdCommand),
+    Id(crate::cli::identity::IdCommand),
     /// Issuer commands: registries, credentials, revocations, claim scopes.
     #[command(subcommand)]
-    Issuer(crate::identity_cli::IssuerCommand),
+    Issuer(crate::cli::identity::IssuerCommand),
     /// Make zero-knowledge proofs locally.
     #[command(subcommand)]
-    Prove(crate::identity_cli::ProveCommand),
+    Prove(crate::cli::identity::ProveCommand),
     /// Submit a claim made by `zkaudit prove eligibility`; writes the receipt.
-    Claim(crate::identity_cli::ClaimArgs),
+    Claim(crate::cli::identity::ClaimArgs),
     /// Make DEVELOPMENT Groth16 keys for an eligibility circuit shape.
-    Setup(crate::identity_cli::SetupArgs),
+    Setup(crate::cli::identity::SetupArgs),
     /// Export verifying keys (snarkjs JSON or binary).
     #[command(subcommand)]
-    Keys(crate::identity_cli::KeysCommand),
+    Keys(crate::cli::identity::KeysCommand),
     /// Land titles: parcels, transfers and liens signed by all parties, verified histories.
     #[command(subcommand)]
-    Land(crate::land_cli::LandCommand),
+    Land(crate::cli::land::LandCommand),
     /// Health: record commitments, consent and access audit, vaccine supply chain.
     #[command(subcommand)]
-    Health(crate::health_cli::HealthCommand),
+    Health(crate::cli::health::HealthCommand),
     /// Elections: create, move through phases, show, export the offline bundle.
     #[command(subcommand)]
-    Election(crate::election_cli::ElectionCommand),
+    Election(crate::cli::election::ElectionCommand),
     /// Election trustees: key file, key ceremony (deal, check) and partial decryption.
     #[command(subcommand)]
-    Trustee(crate::election_cli::TrusteeCommand),
+    Trustee(crate::cli::election::trustee::TrusteeCommand),
     /// Cast an encrypted ballot, proved locally; writes the receipt.
-    Vote(crate::election_cli::VoteArgs),
+    Vote(crate::cli::election::vote::VoteArgs),
     /// Public funds: budgets, hidden expenditures, proven period reports, spot audits.
     #[command(subcommand)]
-    Funds(crate::funds_cli::FundsCommand),
+    Funds(crate::cli::funds::FundsCommand),
     /// Run end-to-end scenarios on the embedded default (all of them without a domain).
     Demo(crate::demo::DemoArgs),
 }
@@ -255,18 +259,18 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Keygen(args) => keygen(args),
         Command::Log(cmd) => log_command(cmd),
         Command::Verify(args) => verify(args),
-        Command::Id(cmd) => crate::identity_cli::id(cmd),
-        Command::Issuer(cmd) => crate::identity_cli::issuer(cmd),
-        Command::Prove(cmd) => crate::identity_cli::prove(cmd),
-        Command::Claim(args) => crate::identity_cli::claim(args),
-        Command::Setup(args) => crate::identity_cli::setup(args),
-        Command::Keys(cmd) => crate::identity_cli::keys(cmd),
-        Command::Land(cmd) => crate::land_cli::land(cmd),
-        Command::Health(cmd) => crate::health_cli::run(cmd),
-        Command::Election(cmd) => crate::election_cli::election(cmd),
-        Command::Trustee(cmd) => crate::election_cli::trustee(cmd),
-        Command::Vote(args) => crate::election_cli::vote(args),
-        Command::Funds(cmd) => crate::funds_cli::funds(cmd),
+        Command::Id(cmd) => crate::cli::identity::id(cmd),
+        Command::Issuer(cmd) => crate::cli::identity::issuer(cmd),
+        Command::Prove(cmd) => crate::cli::identity::prove(cmd),
+        Command::Claim(args) => crate::cli::identity::claim(args),
+        Command::Setup(args) => crate::cli::identity::setup(args),
+        Command::Keys(cmd) => crate::cli::identity::keys(cmd),
+        Command::Land(cmd) => crate::cli::land::run(cmd),
+        Command::Health(cmd) => crate::cli::health::run(cmd),
+        Command::Election(cmd) => crate::cli::election::run(cmd),
+        Command::Trustee(cmd) => crate::cli::election::trustee::run(cmd),
+        Command::Vote(args) => crate::cli::election::vote::run(args),
+        Command::Funds(cmd) => crate::cli::funds::run(cmd),
         Command::Demo(args) => crate::demo::run(args),
     }
 }
@@ -352,7 +356,7 @@ fn log_command(cmd: LogCommand) -> Result<()> {
             out,
             server,
         } => {
-            let report = crate::mirror::mirror(&server, &read_key_arg(&log_key)?, &out)?;
+            let report = crate::client::mirror::mirror(&server, &read_key_arg(&log_key)?, &out)?;
             println!(
                 "ok: mirrored {} records of {:?}; they hash to the signed root of size {}",
                 report.records, report.checkpoint.origin, report.checkpoint.size
@@ -395,7 +399,7 @@ fn verify(args: VerifyArgs) -> Result<()> {
     if format == zkaudit_verifier::funds::FUNDS_BUNDLE_FORMAT {
         let params =
             std::env::var_os("ZKAUDIT_PARAMS_DIR").unwrap_or_else(|| "zkaudit-params".into());
-        return crate::funds_cli::verify_bundle(&text, &log_key, Path::new(&params));
+        return crate::cli::funds::verify_bundle(&text, &log_key, Path::new(&params));
     }
     let receipt: Receipt = serde_json::from_str(&text).with_context(|| {
         format!(
@@ -533,27 +537,5 @@ fn verify_election_bundle(text: &str, log_key: &str) -> Result<()> {
     Ok(())
 }
 
-/// A key given inline or as a path to a file holding it.
-pub(crate) fn read_key_arg(arg: &str) -> Result<String> {
-    let path = Path::new(arg);
-    if path.is_file() {
-        return Ok(std::fs::read_to_string(path)?.trim().to_owned());
-    }
-    if arg.contains('+') {
-        return Ok(arg.to_owned());
-    }
-    bail!("{arg:?} is neither a verifier key nor a file holding one")
-}
-
-/// Decodes 32 bytes of hex (`what` names the argument in the error).
-pub(crate) fn hex32(what: &str, s: &str) -> Result<[u8; 32]> {
-    hex::decode(s)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .with_context(|| format!("{what} must be 32 bytes of hex"))
-}
-
-/// Encodes a record for the API.
-pub fn record_base64(record: &Record) -> String {
-    BASE64.encode(record.encode())
-}
+pub use crate::client::keys::{hex32, read_key_arg};
+pub use crate::client::record_base64;

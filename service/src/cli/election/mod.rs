@@ -1,0 +1,252 @@
+//! The election commands: the commission (`election`), the trustees
+//! (`trustee`) and the voter (`vote`).
+//!
+//! Secrets stay on the machine that holds them: a trustee's key file (mode
+//! 0600) holds its Ed25519 signing key and its BabyJubJub secret; its
+//! polynomial is drawn, used and dropped inside `trustee deal`; its key
+//! share is recomputed from the logged dealings when it decrypts. A voter's
+//! choices and encryption randomness never leave `zkaudit vote`: only the
+//! ciphertexts and the proof are sent.
+
+use std::path::PathBuf;
+
+use crate::domains::election::ElectionView;
+use crate::domains::identity::RegistryView;
+use crate::keyfile::read_signing_key;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use zkaudit_ledger::election::{CREATE, ElectionSpec, PHASE, Phase, PhaseChange};
+
+use crate::cli::identity::parse_predicates;
+use crate::client::Client;
+use crate::client::election::*;
+
+pub mod trustee;
+pub mod vote;
+
+const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
+/// `zkaudit election …`: the commission's commands and reading elections.
+#[derive(Subcommand, Debug)]
+pub enum ElectionCommand {
+    /// Create an election: options, eligibility rule, trustees and threshold.
+    Create(CreateElectionArgs),
+    /// Move an election to its next phase: key-ceremony, open or closed.
+    Phase {
+        /// The commission's private key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Election id.
+        id: String,
+        /// `key-ceremony`, `open` or `closed`.
+        phase: String,
+        /// The log's base URL.
+        #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
+        server: String,
+    },
+    /// Show an election: phase, trustees, ballots, tally.
+    Show {
+        /// Election id.
+        id: String,
+        /// The log's base URL.
+        #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
+        server: String,
+    },
+    /// Download the election bundle that `zkaudit verify` checks offline.
+    Export {
+        /// Election id.
+        id: String,
+        /// Where to write the bundle.
+        #[arg(long, default_value = "election-bundle.json")]
+        out: PathBuf,
+        /// The log's base URL.
+        #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
+        server: String,
+    },
+}
+
+/// `zkaudit election create`.
+#[derive(Args, Debug)]
+pub struct CreateElectionArgs {
+    /// The commission's private key file (an authority granted `election/*`).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Election id, `[a-z0-9-]`.
+    #[arg(long)]
+    pub id: String,
+    /// Title.
+    #[arg(long, default_value = "")]
+    pub title: String,
+    /// An option label (repeat, 2 to 8).
+    #[arg(long = "option", required = true)]
+    pub options: Vec<String>,
+    /// Fewest options a ballot must mark.
+    #[arg(long, default_value_t = 0)]
+    pub min: u8,
+    /// Most options a ballot may mark.
+    #[arg(long, default_value_t = 1)]
+    pub max: u8,
+    /// The credential registry of eligible voters.
+    #[arg(long)]
+    pub registry: String,
+    /// Eligibility predicate, as for `issuer create-scope` (repeat).
+    #[arg(long = "predicate")]
+    pub predicates: Vec<String>,
+    /// A trustee's public JSON from `zkaudit trustee keygen` (repeat, in order).
+    #[arg(long = "trustee", required = true)]
+    pub trustees: Vec<PathBuf>,
+    /// How many trustees must decrypt.
+    #[arg(long)]
+    pub threshold: u32,
+    /// Voting closes this many seconds from now.
+    #[arg(long, default_value_t = 7 * 24 * 3600)]
+    pub closes_in_secs: u64,
+    /// The log's base URL.
+    #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
+    pub server: String,
+}
+
+/// Runs `zkaudit election …`.
+pub fn run(cmd: ElectionCommand) -> Result<()> {
+    match cmd {
+        ElectionCommand::Create(a) => {
+            let client = Client::new(&a.server);
+            let registry: RegistryView =
+                client.get(&format!("/v1/identity/registries/{}", a.registry))?;
+            let predicates = parse_predicates(&registry.attributes, &a.predicates)?;
+            let trustees = a
+                .trustees
+                .iter()
+                .map(|path| {
+                    let public: TrusteePublic = serde_json::from_str(
+                        &std::fs::read_to_string(path)
+                            .with_context(|| format!("reading {}", path.display()))?,
+                    )
+                    .with_context(|| {
+                        format!("{} is not a trustee's public JSON", path.display())
+                    })?;
+                    public.to_spec()
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let now = crate::clock::now_ms();
+            let spec = ElectionSpec {
+                id: a.id,
+                title: a.title,
+                options: a.options,
+                min_choices: a.min,
+                max_choices: a.max,
+                registry: a.registry,
+                predicates,
+                trustees,
+                threshold: a.threshold,
+                opens_at_ms: now,
+                closes_at_ms: now + a.closes_in_secs.max(1) * 1000,
+            };
+            spec.validate()?;
+            let key = read_signing_key(&a.key)?;
+            eprintln!(
+                "creating the election (the first election of a ballot shape makes its circuit keys)…"
+            );
+            let receipt = post_election_record(&client, &key, CREATE, spec.encode())?;
+            println!(
+                "election {:?} created at log index {}",
+                spec.id, receipt.index
+            );
+            Ok(())
+        }
+        ElectionCommand::Phase {
+            key,
+            id,
+            phase,
+            server,
+        } => {
+            let phase = Phase::parse(&phase)
+                .filter(|p| matches!(p, Phase::KeyCeremony | Phase::Open | Phase::Closed))
+                .with_context(|| format!("{phase:?} is not key-ceremony, open or closed"))?;
+            let client = Client::new(&server);
+            let receipt = post_election_record(
+                &client,
+                &read_signing_key(&key)?,
+                PHASE,
+                PhaseChange {
+                    election: id.clone(),
+                    phase,
+                }
+                .encode(),
+            )?;
+            println!(
+                "election {id:?} is now {phase} (log index {})",
+                receipt.index
+            );
+            if phase == Phase::Open {
+                let view: ElectionView = client.get(&format!("/v1/elections/{id}"))?;
+                println!("qualified dealers {:?}", view.qualified);
+                if let Some(k) = view.joint_key {
+                    println!("joint election key {k}");
+                }
+            }
+            Ok(())
+        }
+        ElectionCommand::Show { id, server } => {
+            let view: ElectionView = Client::new(&server).get(&format!("/v1/elections/{id}"))?;
+            print_view(&view);
+            Ok(())
+        }
+        ElectionCommand::Export { id, out, server } => {
+            let bundle = Client::new(&server).get_json(&format!("/v1/elections/{id}/bundle"))?;
+            std::fs::write(&out, serde_json::to_string_pretty(&bundle)?)?;
+            println!(
+                "election bundle ({} records) in {}; check it with `zkaudit verify {} --log-key …`",
+                bundle["evidence"]["entries"]
+                    .as_array()
+                    .map(Vec::len)
+                    .unwrap_or(0),
+                out.display(),
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn print_view(view: &ElectionView) {
+    println!("election {} — {}", view.id, view.title);
+    println!("  phase        {}", view.phase);
+    println!(
+        "  options      {} (mark {} to {})",
+        view.options.join(", "),
+        view.min_choices,
+        view.max_choices
+    );
+    println!("  registry     {}", view.registry);
+    println!(
+        "  trustees     {} ({} of {} decrypt)",
+        view.trustees
+            .iter()
+            .map(|t| format!("{}:{}", t.index, t.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        view.threshold,
+        view.trustees.len()
+    );
+    if !view.qualified.is_empty() {
+        println!("  qualified    {:?}", view.qualified);
+    }
+    if let Some(shape) = &view.ballot_shape {
+        println!("  ballot shape {shape}");
+    }
+    println!("  ballots      {}", view.ballots);
+    if !view.decrypted_by.is_empty() {
+        println!("  decrypted by {:?}", view.decrypted_by);
+    }
+    if let Some(t) = &view.tally {
+        println!(
+            "  tally ({} ballots; trustees used {:?}, rejected {:?}):",
+            t.ballots, t.used, t.rejected
+        );
+        for (option, count) in view.options.iter().zip(&t.counts) {
+            println!("    {option:<24} {count}");
+        }
+    }
+}

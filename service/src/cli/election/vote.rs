@@ -1,0 +1,72 @@
+//! `zkaudit vote`: a voter's encrypted ballot, proved locally.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::client::Client;
+use crate::client::election::*;
+use crate::client::wallet::Wallet;
+
+use super::DEFAULT_SERVER;
+
+/// `zkaudit vote`.
+#[derive(Args, Debug)]
+pub struct VoteArgs {
+    /// Wallet file holding a credential in the election's registry.
+    #[arg(long, default_value = "zkaudit-wallet.json")]
+    pub wallet: PathBuf,
+    /// Election id.
+    #[arg(long)]
+    pub election: String,
+    /// An option to mark, by label or 0-based index (repeat; none for a blank ballot if allowed).
+    #[arg(long = "choose")]
+    pub choose: Vec<String>,
+    /// Where proving keys are cached.
+    #[arg(long, default_value = "zkaudit-keys")]
+    pub keys: PathBuf,
+    /// Write the receipt here.
+    #[arg(long, default_value = "ballot-receipt.json")]
+    pub out: PathBuf,
+    /// Do not submit: write the ballot (the POST body) to --out instead.
+    #[arg(long)]
+    pub no_submit: bool,
+    /// The log's base URL.
+    #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
+    pub server: String,
+}
+
+/// Runs `zkaudit vote`.
+pub fn run(a: VoteArgs) -> Result<()> {
+    let wallet = Wallet::load(&a.wallet)?;
+    let identity = wallet.identity()?;
+    let client = Client::new(&a.server);
+    let context = BallotContext::fetch(&client, &a.election, &a.keys)?;
+    let credential = wallet.credential(&context.spec.registry)?;
+    let choices = context.choices(&a.choose)?;
+    let started = std::time::Instant::now();
+    let ballot = context.ballot(
+        &identity,
+        &credential.attributes,
+        choices,
+        &mut rand::rngs::OsRng,
+    )?;
+    eprintln!(
+        "ballot encrypted and proved in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    if a.no_submit {
+        std::fs::write(&a.out, serde_json::to_string_pretty(&ballot_body(&ballot))?)?;
+        println!("ballot (not submitted) written to {}", a.out.display());
+        return Ok(());
+    }
+    let receipt = cast(&client, &ballot)?;
+    std::fs::write(&a.out, serde_json::to_string_pretty(&receipt)?)?;
+    println!(
+        "ballot accepted and logged at index {}; receipt in {}",
+        receipt.index,
+        a.out.display()
+    );
+    Ok(())
+}
