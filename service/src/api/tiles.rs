@@ -6,14 +6,14 @@
 //! CDN; only `/checkpoint` changes.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use zkaudit_ledger::tiles::{self, TILE_WIDTH, TilePath};
 
 use super::log::blocking;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, AppPath};
 use crate::state::AppState;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -40,7 +40,10 @@ async fn checkpoint(State(state): State<AppState>) -> ApiResult<Response> {
     Ok(response)
 }
 
-async fn tile(State(state): State<AppState>, Path(path): Path<String>) -> ApiResult<Response> {
+async fn tile(
+    State(state): State<AppState>,
+    AppPath(path): AppPath<String>,
+) -> ApiResult<Response> {
     let tile = TilePath::parse(&format!("tile/{path}"))
         .map_err(|e| ApiError::not_found(format!("not a tile path: {e}")))?;
     let size = state.sequencer().latest_checkpoint().size;
