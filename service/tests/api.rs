@@ -1,6 +1,6 @@
-//! The HTTP API end to end against a real `zkaudit serve` process: authority
-//! writes and every way they are refused, receipts, proofs, C2SP tiles,
-//! OpenAPI and metrics.
+//! The HTTP API end to end, in process through the router: authority writes
+//! and every way they are refused, receipts, proofs, C2SP tiles, OpenAPI
+//! and metrics.
 
 mod common;
 
@@ -8,6 +8,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use common::app::App;
 use common::*;
 use ed25519_dalek::SigningKey;
 use rand_chacha::ChaCha20Rng;
@@ -58,35 +59,15 @@ kinds = ["funds/*"]
     Keys { registry, ministry }
 }
 
-/// POSTs a JSON body of `len` bytes over a raw socket. The server may answer
-/// 413 and close before the body is sent, so write errors are ignored and
-/// the answer already sent is read.
-fn post_oversized(base: &str, len: usize) -> (u16, serde_json::Value) {
-    use std::io::{Read, Write};
-    let addr = base.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+/// POSTs a JSON body of `len` bytes: more than the configured limit.
+fn post_oversized(app: &App, len: usize) -> (u16, serde_json::Value) {
     let body = format!("{{\"record\": \"{}\"}}", "A".repeat(len));
-    let head = format!(
-        "POST /v1/log/entries HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream
-        .write_all(head.as_bytes())
-        .and_then(|_| stream.write_all(body.as_bytes()));
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer);
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let json = answer
-        .split("\r\n\r\n")
-        .nth(1)
-        .and_then(|b| serde_json::from_str(b.trim()).ok())
-        .unwrap_or(serde_json::Value::Null);
-    (status, json)
+    app.send(
+        axum::http::Method::POST,
+        "/v1/log/entries",
+        "application/json",
+        body,
+    )
 }
 
 fn error_code(body: &serde_json::Value) -> &str {
@@ -98,21 +79,19 @@ fn authority_writes_receipts_proofs_and_refusals() {
     let tmp = tempfile::tempdir().unwrap();
     let data = data_dir(&tmp, "log");
     let keys = write_config(&data);
-    let server = ServerProcess::start(&data, &[]);
-    let base = &server.base;
-    let agent = agent();
+    let app = App::start(&data);
 
-    let (_, info) = get_json(&agent, &format!("{base}/v1/log"));
+    let (_, info) = app.get_json("/v1/log");
     let log_key = info["verifier_key"].as_str().unwrap().to_owned();
     assert_eq!(info["origin"], "test.zkaudit/log");
     // The authority set was logged at start, by the log.
     assert_eq!(info["size"], 1);
-    let (_, first) = get_json(&agent, &format!("{base}/v1/log/entries/0"));
+    let (_, first) = app.get_json("/v1/log/entries/0");
     assert_eq!(first["kind"], "authority-set");
 
     // An authorised write: 201 with a receipt that verifies offline.
     let record = notice(&keys.registry, "tender 2026-17 published, sha3 0xabc");
-    let (status, body) = post_record(&agent, base, &record);
+    let (status, body) = app.post_record(&record);
     assert_eq!(status, 201, "{body}");
     let receipt: Receipt = serde_json::from_value(body).unwrap();
     let verified = receipt.verify(&log_key).unwrap();
@@ -120,7 +99,7 @@ fn authority_writes_receipts_proofs_and_refusals() {
     assert_eq!(verified.record, record);
 
     // The same record again: the existing index, nothing logged twice.
-    let (status, body) = post_record(&agent, base, &record);
+    let (status, body) = app.post_record(&record);
     assert_eq!(status, 200);
     assert_eq!(body["index"], 1);
     assert_eq!(body["duplicate"], true);
@@ -133,16 +112,16 @@ fn authority_writes_receipts_proofs_and_refusals() {
     // Refusals, each with its code; none changes the log.
     let stranger = SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(99));
     let unknown = Record::signed("ledger", "notice", now_ms(), b"hi".to_vec(), &stranger).unwrap();
-    let (status, body) = post_record(&agent, base, &unknown);
+    let (status, body) = app.post_record(&unknown);
     assert_eq!((status, error_code(&body)), (403, "not_authorised"));
 
     let not_granted = notice(&keys.ministry, "the ministry may not write notices");
-    let (status, body) = post_record(&agent, base, &not_granted);
+    let (status, body) = app.post_record(&not_granted);
     assert_eq!((status, error_code(&body)), (403, "not_authorised"));
 
     let log_only =
         Record::signed("ledger", "authority-set", now_ms(), vec![], &keys.registry).unwrap();
-    let (status, body) = post_record(&agent, base, &log_only);
+    let (status, body) = app.post_record(&log_only);
     assert_eq!((status, error_code(&body)), (403, "log_only_kind"));
 
     let stale = Record::signed(
@@ -153,58 +132,52 @@ fn authority_writes_receipts_proofs_and_refusals() {
         &keys.registry,
     )
     .unwrap();
-    let (status, body) = post_record(&agent, base, &stale);
+    let (status, body) = app.post_record(&stale);
     assert_eq!((status, error_code(&body)), (422, "stale_record"));
 
     let unknown_kind =
         Record::signed("ledger", "decree", now_ms(), b"x".to_vec(), &keys.registry).unwrap();
-    let (status, body) = post_record(&agent, base, &unknown_kind);
+    let (status, body) = app.post_record(&unknown_kind);
     assert_eq!((status, error_code(&body)), (422, "unknown_kind"));
 
     let mut bad_sig = notice(&keys.registry, "signature will be broken").encode();
     let last = bad_sig.len() - 1;
     bad_sig[last] ^= 1;
-    let (status, body) = post_json(
-        &agent,
-        &format!("{base}/v1/log/entries"),
+    let (status, body) = app.post_json(
+        "/v1/log/entries",
         &serde_json::json!({ "record": BASE64.encode(&bad_sig) }),
     );
     assert_eq!((status, error_code(&body)), (400, "bad_signature"));
 
-    let (status, body) = post_json(
-        &agent,
-        &format!("{base}/v1/log/entries"),
+    let (status, body) = app.post_json(
+        "/v1/log/entries",
         &serde_json::json!({ "record": "not base64!" }),
     );
     assert_eq!((status, error_code(&body)), (400, "malformed_record"));
 
-    let (status, body) = post_oversized(base, 200_000);
+    let (status, body) = post_oversized(&app, 200_000);
     assert_eq!(
         (status, error_code(&body)),
         (413, "body_too_large"),
         "oversized bodies are refused"
     );
 
-    let (_, info) = get_json(&agent, &format!("{base}/v1/log"));
+    let (_, info) = app.get_json("/v1/log");
     assert_eq!(info["size"], 2, "refused writes logged nothing");
 
     // More entries, then proofs by index, by leaf hash, and consistency.
     let mut receipts = vec![receipt];
     for i in 0..300 {
-        let (status, body) = post_record(
-            &agent,
-            base,
-            &notice(&keys.registry, &format!("notice {i}")),
-        );
+        let (status, body) = app.post_record(&notice(&keys.registry, &format!("notice {i}")));
         assert_eq!(status, 201);
         receipts.push(serde_json::from_value(body).unwrap());
     }
-    let (_, info) = get_json(&agent, &format!("{base}/v1/log"));
+    let (_, info) = app.get_json("/v1/log");
     let size = info["size"].as_u64().unwrap();
     assert_eq!(size, 302);
     let root = zkaudit_verifier::parse_hash("root", info["root"].as_str().unwrap()).unwrap();
 
-    let (status, inc) = get_json(&agent, &format!("{base}/v1/log/entries/5/inclusion"));
+    let (status, inc) = app.get_json("/v1/log/entries/5/inclusion");
     assert_eq!(status, 200);
     let proof = zkaudit_verifier::parse_hashes(
         "proof",
@@ -213,31 +186,22 @@ fn authority_writes_receipts_proofs_and_refusals() {
     .unwrap();
     let leaf = zkaudit_verifier::parse_hash("leaf", inc["leaf_hash"].as_str().unwrap()).unwrap();
     merkle::verify_inclusion(&leaf, 5, size, &proof, &root).unwrap();
-    let (status, by_hash) = get_json(
-        &agent,
-        &format!(
-            "{base}/v1/log/inclusion?leaf_hash={}",
-            inc["leaf_hash"].as_str().unwrap()
-        ),
-    );
+    let (status, by_hash) = app.get_json(&format!(
+        "/v1/log/inclusion?leaf_hash={}",
+        inc["leaf_hash"].as_str().unwrap()
+    ));
     assert_eq!(status, 200);
     assert_eq!(by_hash["index"], 5);
-    let (status, _) = get_json(&agent, &format!("{base}/v1/log/entries/{size}/inclusion"));
+    let (status, _) = app.get_json(&format!("/v1/log/entries/{size}/inclusion"));
     assert_eq!(status, 404);
-    let (status, body) = get_json(
-        &agent,
-        &format!("{base}/v1/log/consistency?from=10&to={}", size + 1),
-    );
+    let (status, body) = app.get_json(&format!("/v1/log/consistency?from=10&to={}", size + 1));
     assert_eq!((status, error_code(&body)), (422, "size_out_of_range"));
 
     // The first receipt's checkpoint is extended by the latest one.
-    let (_, latest) = get_json(&agent, &format!("{base}/v1/log/checkpoint"));
+    let (_, latest) = app.get_json("/v1/log/checkpoint");
     let old = &receipts[0];
     let old_size = old.checkpoint.lines().nth(1).unwrap();
-    let (_, cons) = get_json(
-        &agent,
-        &format!("{base}/v1/log/consistency?from={old_size}"),
-    );
+    let (_, cons) = app.get_json(&format!("/v1/log/consistency?from={old_size}"));
     let cons: Vec<String> = serde_json::from_value(cons["proof"].clone()).unwrap();
     verify_extension(
         old.checkpoint.as_bytes(),
@@ -249,17 +213,17 @@ fn authority_writes_receipts_proofs_and_refusals() {
 
     // C2SP tiles: the checkpoint, a full and a partial level-0 tile and the
     // entry bundles rebuild the root.
-    let (status, cp) = get_bytes(&agent, &format!("{base}/checkpoint"));
+    let (status, cp) = app.get_bytes("/checkpoint");
     assert_eq!(status, 200);
     assert_eq!(
         String::from_utf8(cp).unwrap(),
         latest["note"].as_str().unwrap()
     );
-    let (status, full) = get_bytes(&agent, &format!("{base}/tile/0/000"));
+    let (status, full) = app.get_bytes("/tile/0/000");
     assert_eq!(status, 200);
     assert_eq!(full.len(), 256 * 32);
     let partial_width = size - 256;
-    let (status, partial) = get_bytes(&agent, &format!("{base}/tile/0/001.p/{partial_width}"));
+    let (status, partial) = app.get_bytes(&format!("/tile/0/001.p/{partial_width}"));
     assert_eq!(status, 200);
     let leaf_hashes: Vec<[u8; 32]> = full
         .chunks(32)
@@ -267,23 +231,20 @@ fn authority_writes_receipts_proofs_and_refusals() {
         .map(|c| c.try_into().unwrap())
         .collect();
     assert_eq!(merkle::root_from_leaves(&leaf_hashes), root);
-    let (status, bundle) = get_bytes(
-        &agent,
-        &format!("{base}/tile/entries/001.p/{partial_width}"),
-    );
+    let (status, bundle) = app.get_bytes(&format!("/tile/entries/001.p/{partial_width}"));
     assert_eq!(status, 200);
     let entries = tiles::decode_entry_bundle(&bundle).unwrap();
     assert_eq!(entries.len() as u64, partial_width);
     for (i, entry) in entries.iter().enumerate() {
         assert_eq!(merkle::leaf_hash(entry), leaf_hashes[256 + i]);
     }
-    let (status, _) = get_bytes(&agent, &format!("{base}/tile/0/002"));
+    let (status, _) = app.get_bytes("/tile/0/002");
     assert_eq!(status, 404, "tiles beyond the tree do not exist");
-    let (status, _) = get_bytes(&agent, &format!("{base}/tile/0/0001"));
+    let (status, _) = app.get_bytes("/tile/0/0001");
     assert_eq!(status, 404, "non-canonical tile paths are refused");
 
     // OpenAPI generated from the handlers, and metrics.
-    let (status, doc) = get_json(&agent, &format!("{base}/openapi.json"));
+    let (status, doc) = app.get_json("/openapi.json");
     assert_eq!(status, 200);
     for path in [
         "/v1/log",
@@ -294,7 +255,7 @@ fn authority_writes_receipts_proofs_and_refusals() {
     ] {
         assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
     }
-    let (status, metrics) = get_bytes(&agent, &format!("{base}/metrics"));
+    let (status, metrics) = app.get_bytes("/metrics");
     assert_eq!(status, 200);
     let metrics = String::from_utf8(metrics).unwrap();
     assert!(

@@ -6,7 +6,7 @@
 //! CDN; only `/checkpoint` changes.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -14,7 +14,7 @@ use zkaudit_ledger::tiles;
 use zkaudit_ledger::tiles::{TILE_WIDTH, TilePath};
 
 use crate::server::blocking::blocking;
-use crate::server::error::{ApiError, ApiResult};
+use crate::server::error::{ApiError, ApiResult, AppPath};
 use crate::server::state::AppState;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -41,7 +41,10 @@ async fn checkpoint(State(state): State<AppState>) -> ApiResult<Response> {
     Ok(response)
 }
 
-async fn tile(State(state): State<AppState>, Path(path): Path<String>) -> ApiResult<Response> {
+async fn tile(
+    State(state): State<AppState>,
+    AppPath(path): AppPath<String>,
+) -> ApiResult<Response> {
     let tile = TilePath::parse(&format!("tile/{path}"))
         .map_err(|e| ApiError::not_found(format!("not a tile path: {e}")))?;
     let size = state.sequencer().latest_checkpoint().size;

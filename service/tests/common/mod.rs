@@ -1,6 +1,8 @@
 //! Helpers shared by the service's integration tests.
 #![allow(dead_code)]
 
+pub mod app;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
