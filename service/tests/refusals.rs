@@ -47,31 +47,103 @@ fn post(path: &'static str, body: &str, status: u16, code: &'static str) -> Case
 /// A hash that is well formed but in no log.
 const UNKNOWN_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// `GET`s refused with `404 not_found`: nothing there, or a tile path that
+/// is not canonical (a tile has exactly one name).
+const NOT_FOUND: &[&str] = &[
+    "/v1/log/entries/5",
+    "/v1/log/entries/5/inclusion",
+    "/tile/0/0001",
+    "/tile/0/x",
+    "/tile/0/000",
+    "/tile/0/000.p/0",
+    "/tile/0/000.p/256",
+    "/tile/entries/../000",
+    "/tile/99/000",
+    "/v1/identity/registries/nope",
+    "/v1/identity/registries/nope/members",
+    "/v1/identity/registries/nope/members/0/path",
+    "/v1/identity/scopes/nope",
+    "/v1/identity/keys/no-such-shape",
+    "/v1/identity/keys/no-such-shape/proving-key",
+    "/v1/identity/claims/99/bundle",
+    "/v1/land/parcels/nope",
+    "/v1/land/parcels/nope/history",
+    "/v1/health/lots/nope",
+    "/v1/elections/nope",
+    "/v1/elections/nope/ceremony",
+    "/v1/elections/nope/aggregate",
+    "/v1/elections/nope/bundle",
+    "/v1/elections/nope/proving-key",
+    "/v1/nothing-here",
+    "/etc/passwd",
+];
+
+/// `GET`s whose path parameters do not parse (not a number, out of range,
+/// not UTF-8 once percent-decoded): `400 malformed_path`.
+const MALFORMED_PATH: &[&str] = &[
+    "/v1/log/entries/notanumber",
+    "/v1/log/entries/-1",
+    "/v1/log/entries/99999999999999999999999",
+    "/v1/log/entries/%FF",
+    "/v1/identity/claims/x/bundle",
+    "/v1/land/parcels/%FF%FE",
+    "/v1/elections/%C3%28/bundle",
+    "/tile/0/%FF",
+];
+
+/// `GET`s whose query does not parse: `400 malformed_query`.
+const MALFORMED_QUERY: &[&str] = &[
+    "/v1/log/inclusion",
+    "/v1/log/consistency?from=x",
+    "/v1/log/evidence?indices=a,b",
+];
+
+/// Funds reads naming an agency that is not an Ed25519 key: `400 bad_agency`.
+const BAD_AGENCY: &[&str] = &[
+    "/v1/funds/periods/nope/2026-Q1",
+    "/v1/funds/periods/nope/2026-Q1/report",
+    "/v1/funds/periods/nope/2026-Q1/bundle",
+    "/v1/funds/contracts/nope/T-1",
+    // The identity point: a key that proves nothing.
+    "/v1/funds/periods/0100000000000000000000000000000000000000000000000000000000000000/2026-Q1",
+];
+
+/// Bodies each `POST` route refuses as JSON it cannot read: not JSON
+/// (`400`), or JSON of the wrong shape (`422`).
+const BAD_BODIES: &[(&str, u16)] = &[
+    ("{ not json", 400),
+    ("{}", 422),
+    ("[]", 422),
+    ("{\"record\": 7, \"scope\": 1, \"ballot\": []}", 422),
+];
+
+const POST_ROUTES: &[&str] = &[
+    "/v1/log/entries",
+    "/v1/identity/claims",
+    "/v1/elections/nope/ballots",
+];
+
 fn matrix() -> Vec<Case> {
-    let not_json = "{ not json";
-    let mut cases = vec![
-        // The log: appends.
-        post("/v1/log/entries", not_json, 400, "malformed_json"),
-        post("/v1/log/entries", "{}", 422, "malformed_json"),
-        post("/v1/log/entries", "{\"record\": 7}", 422, "malformed_json"),
-        post(
-            "/v1/log/entries",
-            "{\"record\": \"not base64!\"}",
-            400,
-            "malformed_record",
-        ),
-        post(
-            "/v1/log/entries",
-            "{\"record\": \"AAAA\"}",
-            400,
-            "malformed_record",
-        ),
-        post(
-            "/v1/log/entries",
-            "{\"record\": \"\"}",
-            400,
-            "malformed_record",
-        ),
+    let mut cases = Vec::new();
+    let lists = [
+        (NOT_FOUND, 404, "not_found"),
+        (MALFORMED_PATH, 400, "malformed_path"),
+        (MALFORMED_QUERY, 400, "malformed_query"),
+        (BAD_AGENCY, 400, "bad_agency"),
+    ];
+    for (paths, status, code) in lists {
+        cases.extend(paths.iter().map(|path| get(path, status, code)));
+    }
+    for route in POST_ROUTES {
+        for &(body, status) in BAD_BODIES {
+            cases.push(post(route, body, status, "malformed_json"));
+        }
+    }
+    for record in ["not base64!", "AAAA", ""] {
+        let body = leak(format!("{{\"record\": \"{record}\"}}"));
+        cases.push(post("/v1/log/entries", body, 400, "malformed_record"));
+    }
+    cases.extend([
         Case {
             content_type: "text/plain",
             ..post(
@@ -81,90 +153,20 @@ fn matrix() -> Vec<Case> {
                 "malformed_json",
             )
         },
-        // The log: reads with bad parameters.
-        get("/v1/log/entries/notanumber", 400, "malformed_path"),
-        get("/v1/log/entries/-1", 400, "malformed_path"),
-        get(
-            "/v1/log/entries/99999999999999999999999",
-            400,
-            "malformed_path",
-        ),
-        get("/v1/log/entries/5", 404, "not_found"),
-        get("/v1/log/entries/5/inclusion", 404, "not_found"),
-        get("/v1/log/inclusion", 400, "malformed_query"),
         get("/v1/log/inclusion?leaf_hash=zz", 400, "malformed_hash"),
-        get("/v1/log/consistency?from=x", 400, "malformed_query"),
+        get(
+            leak(format!("/v1/log/inclusion?leaf_hash={UNKNOWN_HASH}")),
+            404,
+            "not_found",
+        ),
         get("/v1/log/consistency?from=5&to=2", 422, "size_out_of_range"),
         get("/v1/log/consistency?from=0&to=99", 422, "size_out_of_range"),
-        get("/v1/log/evidence?indices=a,b", 400, "malformed_query"),
-        // Tiles: non-canonical paths and tiles beyond the tree.
-        get("/tile/0/0001", 404, "not_found"),
-        get("/tile/0/x", 404, "not_found"),
-        get("/tile/0/000", 404, "not_found"),
-        get("/tile/0/000.p/0", 404, "not_found"),
-        get("/tile/0/000.p/256", 404, "not_found"),
-        get("/tile/entries/../000", 404, "not_found"),
-        get("/tile/99/000", 404, "not_found"),
-        // Identity.
-        post("/v1/identity/claims", not_json, 400, "malformed_json"),
-        post("/v1/identity/claims", "{}", 422, "malformed_json"),
-        post(
-            "/v1/identity/claims",
-            "{\"scope\": 1}",
-            422,
-            "malformed_json",
-        ),
-        get("/v1/identity/registries/nope", 404, "not_found"),
-        get("/v1/identity/registries/nope/members", 404, "not_found"),
-        get(
-            "/v1/identity/registries/nope/members/0/path",
-            404,
-            "not_found",
-        ),
-        get("/v1/identity/scopes/nope", 404, "not_found"),
-        get("/v1/identity/keys/no-such-shape", 404, "not_found"),
-        get(
-            "/v1/identity/keys/no-such-shape/proving-key",
-            404,
-            "not_found",
-        ),
-        get("/v1/identity/claims/99/bundle", 404, "not_found"),
-        get("/v1/identity/claims/x/bundle", 400, "malformed_path"),
-        // Land.
-        get("/v1/land/parcels/nope", 404, "not_found"),
-        get("/v1/land/parcels/nope/history", 404, "not_found"),
-        // Health.
-        get("/v1/health/lots/nope", 404, "not_found"),
         get(
             "/v1/health/patients/not-a-key/access-log",
             400,
             "malformed_patient",
         ),
-        // Elections.
-        get("/v1/elections/nope", 404, "not_found"),
-        get("/v1/elections/nope/ceremony", 404, "not_found"),
-        get("/v1/elections/nope/aggregate", 404, "not_found"),
-        get("/v1/elections/nope/bundle", 404, "not_found"),
-        get("/v1/elections/nope/proving-key", 404, "not_found"),
-        post(
-            "/v1/elections/nope/ballots",
-            not_json,
-            400,
-            "malformed_json",
-        ),
-        post("/v1/elections/nope/ballots", "{}", 422, "malformed_json"),
-        post(
-            "/v1/elections/nope/ballots",
-            "{\"ballot\": []}",
-            422,
-            "malformed_json",
-        ),
-        // Funds.
-        get("/v1/funds/periods/nope/2026-Q1", 400, "bad_agency"),
-        get("/v1/funds/periods/nope/2026-Q1/report", 400, "bad_agency"),
-        get("/v1/funds/periods/nope/2026-Q1/bundle", 400, "bad_agency"),
         get("/v1/funds/audits/nope", 400, "bad_id"),
-        get("/v1/funds/contracts/nope/T-1", 400, "bad_agency"),
         // Methods a path does not take (issue 12: 405 had an empty body).
         post("/v1/log", "{}", 405, "method_not_allowed"),
         Case {
@@ -175,17 +177,7 @@ fn matrix() -> Vec<Case> {
             method: Method::PUT,
             ..get("/checkpoint", 405, "method_not_allowed")
         },
-        // Paths that are not UTF-8 once percent-decoded (were plain text).
-        get("/v1/log/entries/%FF", 400, "malformed_path"),
-        get("/v1/land/parcels/%FF%FE", 400, "malformed_path"),
-        get("/v1/elections/%C3%28/bundle", 400, "malformed_path"),
-        get("/tile/0/%FF", 400, "malformed_path"),
-        // Anything else.
-        get("/v1/nothing-here", 404, "not_found"),
-        get("/etc/passwd", 404, "not_found"),
-    ];
-    let leaf = format!("/v1/log/inclusion?leaf_hash={UNKNOWN_HASH}");
-    cases.push(get(leak(leaf), 404, "not_found"));
+    ]);
     cases
 }
 
@@ -289,4 +281,47 @@ fn hostile_method_names_mint_no_metric_series() {
         before.len(),
         after.len()
     );
+}
+
+/// Issue 12, defect 3: a participant record whose author key is the
+/// identity point, signed with R = identity and S = 0, "verified" for every
+/// message under the lax check and was logged. It is refused as a key.
+#[test]
+fn the_identity_point_forgery_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp, "log");
+    let app = App::start(&data);
+    let signer = dev_authority(&data);
+    let honest = zkaudit_ledger::record::Record::signed(
+        "health",
+        "consent.grant",
+        now_ms(),
+        vec![7; 64],
+        &signer,
+    )
+    .unwrap()
+    .encode();
+    let author = signer.public_key().to_bytes();
+    let at = honest
+        .windows(32)
+        .position(|w| w == author)
+        .expect("the author key is in the encoding");
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let mut forged = honest.clone();
+    forged[at..at + 32].copy_from_slice(&identity);
+    let signature = forged.len() - 64;
+    forged[signature..].fill(0);
+    forged[signature] = 1; // R = the identity point, S = 0
+    let size = app.log_size();
+    let (status, body) = app.post_json(
+        "/v1/log/entries",
+        &serde_json::json!({ "record": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &forged) }),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("refused_key")),
+        "{body}"
+    );
+    assert_eq!(app.log_size(), size);
 }

@@ -208,6 +208,7 @@ async fn append_entry(
         let code = match e {
             zkaudit_ledger::record::RecordError::BadSignature
             | zkaudit_ledger::record::RecordError::SignatureMismatch => "bad_signature",
+            zkaudit_ledger::record::RecordError::InvalidAuthorKey(_) => "refused_key",
             _ => "malformed_record",
         };
         ApiError::bad_request(code, e.to_string())

@@ -37,7 +37,7 @@ fn parse_agency(agency: &str) -> ApiResult<VerifyingKey> {
     hex::decode(agency)
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+        .and_then(|b| zkaudit_ledger::signature::parse_verifying_key(&b).ok())
         .ok_or_else(|| {
             ApiError::bad_request("bad_agency", "agency: 32 hex bytes of an Ed25519 key")
         })
