@@ -28,8 +28,8 @@ use zkaudit_ledger::funds::{
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
-use zkaudit_service::cli::funds::{ReportRecords, check_audit, prove_report, submit_report};
 use zkaudit_service::client::Client;
+use zkaudit_service::client::funds::{ReportRecords, check_audit, prove_report, submit_report};
 use zkaudit_service::domains::funds::{AuditView, PeriodView};
 use zkaudit_verifier::funds::FundsBundle;
 

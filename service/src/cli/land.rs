@@ -23,15 +23,14 @@ use serde::{Deserialize, Serialize};
 use zkaudit_circuits::fr_from_decimal;
 use zkaudit_ledger::codec::fr_to_bytes;
 
-use zkaudit_ledger::land::{
-    Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration, Terms, TitleCredential, TitleEvent,
-};
+use zkaudit_ledger::land::{Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration, Terms};
 use zkaudit_ledger::note::parse_verifier_key;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::land::{HistoryBundle, VerifiedHistory};
 
 use crate::cli::hex32;
 use crate::client::Client;
+use crate::client::land::{event_record, next_terms, show};
 use crate::domains::land::ParcelView;
 use crate::keyfile::read_signing_key;
 
@@ -266,25 +265,8 @@ fn commitment_bytes(decimal: &str) -> Result<[u8; 32]> {
     Ok(fr_to_bytes(&value))
 }
 
-/// Fetches a parcel's current title.
-pub fn show(client: &Client, parcel: &str) -> Result<ParcelView> {
-    let value = client.get_json(&format!("/v1/land/parcels/{parcel}"))?;
-    serde_json::from_value(value).context("the server's answer is not a parcel")
-}
-
 fn now_ms() -> u64 {
     crate::clock::now_ms()
-}
-
-/// Builds terms for the parcel's next version from its current title.
-pub fn next_terms(view: &ParcelView, action: Action) -> Result<Terms> {
-    Ok(Terms {
-        parcel: view.parcel.clone(),
-        version: view.version + 1,
-        previous: hex32("head", &view.head)?,
-        time_ms: now_ms(),
-        action,
-    })
 }
 
 fn write_terms(
@@ -307,36 +289,6 @@ fn write_terms(
         .with_context(|| format!("writing {}", out.display()))?;
     println!("terms written to {}: {}", out.display(), file.summary);
     Ok(())
-}
-
-/// Builds the registrar's record from fully signed terms; `owner_leaf` is
-/// the seller's credential leaf (transfers).
-pub fn event_record(
-    terms: Terms,
-    signatures: [[u8; 64]; 2],
-    owner_leaf: Option<u64>,
-    registrar: &impl zkaudit_ledger::record::RecordSigner,
-) -> Result<Record> {
-    let credential = match terms.action {
-        Action::Transfer { .. } => Some(TitleCredential {
-            revoke_leaf: owner_leaf
-                .context("the owner's title credential is not in the title registry")?,
-        }),
-        _ => None,
-    };
-    let kind = terms.action.kind();
-    let event = TitleEvent {
-        terms,
-        signatures,
-        credential,
-    };
-    Ok(Record::signed(
-        DOMAIN,
-        kind,
-        now_ms(),
-        event.encode(),
-        registrar,
-    )?)
 }
 
 /// Verifies a bundle and prints the chain of owners.

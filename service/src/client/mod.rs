@@ -19,8 +19,10 @@ use zkaudit_verifier::Receipt;
 use crate::api::log::AppendBody;
 
 pub mod election;
+pub mod funds;
 pub mod identity;
 pub mod keys;
+pub mod land;
 pub mod mirror;
 pub mod proving_key;
 pub mod wallet;

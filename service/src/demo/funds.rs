@@ -28,11 +28,11 @@ use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::funds::FundsBundle;
 
-use crate::cli::funds::{
+use crate::client::Client;
+use crate::client::funds::{
     OpeningsFile, answer_for, check_audit, load_params, openings_in_log_order, os_rng,
     prove_report, stored_opening,
 };
-use crate::client::Client;
 use crate::demo::{bar, demo_authority, start_service};
 use crate::domains::funds::{AuditView, ContractView, PeriodView};
 

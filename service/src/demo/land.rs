@@ -31,8 +31,8 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::groth16;
 use zkaudit_verifier::land::HistoryBundle;
 
-use crate::cli::land::{event_record, next_terms, show};
 use crate::client::Client;
+use crate::client::land::{event_record, next_terms, show};
 use crate::demo::{bar, demo_authority, start_service};
 use crate::domains::identity::ClaimBody;
 use crate::domains::identity::MembersPage;
