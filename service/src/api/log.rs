@@ -14,7 +14,7 @@ use zkaudit_ledger::store::StoredCheckpoint;
 use zkaudit_verifier::{LogEvidence, Receipt};
 
 use crate::server::blocking::{blocking, blocking_api};
-use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
+use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody, PathIndex};
 use crate::server::log_access::{build_evidence, load_entry, receipt};
 use crate::server::state::AppState;
 
@@ -227,8 +227,9 @@ async fn append_entry(
     responses((status = 200, body = EntryView), (status = 404, body = ErrorBody)))]
 async fn get_entry(
     State(state): State<AppState>,
-    AppPath(index): AppPath<u64>,
+    AppPath(index): AppPath<PathIndex>,
 ) -> ApiResult<Json<EntryView>> {
+    let PathIndex(index) = index;
     let entry = load_entry(&state, index).await?;
     let record = Record::decode(&entry.leaf).map_err(ApiError::internal)?;
     let (author_key, authority) = match record.author() {
@@ -258,9 +259,10 @@ async fn get_entry(
     responses((status = 200, body = InclusionView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn inclusion_by_index(
     State(state): State<AppState>,
-    AppPath(index): AppPath<u64>,
+    AppPath(index): AppPath<PathIndex>,
     AppQuery(q): AppQuery<SizeQuery>,
 ) -> ApiResult<Json<InclusionView>> {
+    let PathIndex(index) = index;
     inclusion(state, index, q.size).await
 }
 

@@ -186,3 +186,25 @@ pub struct AppQuery<T>(pub T);
 pub async fn not_found_fallback() -> ApiError {
     ApiError::not_found("no such route; see /openapi.json")
 }
+
+/// A number in a request path, written canonically: decimal digits with no
+/// sign and no leading zero (`0`, `1`, `17`, never `+1` or `01`). Each
+/// resource has one name, so caches, logs and proofs never see aliases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathIndex(pub u64);
+
+impl<'de> serde::Deserialize<'de> for PathIndex {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        let canonical = !text.is_empty()
+            && text.bytes().all(|b| b.is_ascii_digit())
+            && (text.len() == 1 || !text.starts_with('0'));
+        let value = text.parse().ok().filter(|_| canonical).ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "not a canonical index (decimal digits, no sign, no leading zero): {:?}",
+                text.chars().take(24).collect::<String>()
+            ))
+        })?;
+        Ok(Self(value))
+    }
+}

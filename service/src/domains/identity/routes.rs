@@ -23,7 +23,7 @@ use super::claims::scope_and_shape;
 use super::views::*;
 use crate::clock::now_ms;
 use crate::server::blocking::blocking_api;
-use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
+use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody, PathIndex};
 use crate::server::log_access::{authority_set_before, build_evidence, load_entry, receipt};
 use crate::server::state::AppState;
 
@@ -130,8 +130,9 @@ async fn registry_members(
 async fn member_path(
     State(state): State<AppState>,
     Extension(identity): Extension<Arc<IdentityDomain>>,
-    AppPath((id, index)): AppPath<(String, u64)>,
+    AppPath((id, index)): AppPath<(String, PathIndex)>,
 ) -> ApiResult<Json<MemberPath>> {
+    let PathIndex(index) = index;
     let path = book(&state, &identity, move |_, book| {
         let r = registry(book, &id)?;
         if !r.root_is_logged() {
@@ -268,8 +269,9 @@ async fn get_proving_key(
 async fn claim_bundle(
     State(state): State<AppState>,
     Extension(identity): Extension<Arc<IdentityDomain>>,
-    AppPath(index): AppPath<u64>,
+    AppPath(index): AppPath<PathIndex>,
 ) -> ApiResult<Json<ClaimBundle>> {
+    let PathIndex(index) = index;
     let entry = load_entry(&state, index).await?;
     let record = Record::decode(&entry.leaf).map_err(ApiError::internal)?;
     if record.domain() != DOMAIN || record.kind() != CLAIM {
