@@ -304,7 +304,7 @@ fn patient_arg(arg: &str) -> Result<ed25519_dalek::VerifyingKey> {
 
 fn log_key(client: &Client, arg: Option<&str>) -> Result<String> {
     match arg {
-        Some(a) => crate::cli::read_key_arg(a),
+        Some(a) => crate::client::keys::read_key_arg(a),
         None => {
             let info = client.get_json("/v1/log")?;
             eprintln!("note: using the log key the server reports; pin it with --log-key");

@@ -28,8 +28,8 @@ use zkaudit_ledger::note::parse_verifier_key;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::land::{HistoryBundle, VerifiedHistory};
 
-use crate::cli::hex32;
 use crate::client::Client;
+use crate::client::keys::hex32;
 use crate::client::land::{event_record, next_terms, show};
 use crate::domains::land::ParcelView;
 use crate::keyfile::read_signing_key;
@@ -504,7 +504,7 @@ pub fn run(cmd: LandCommand) -> Result<()> {
                 .with_context(|| format!("reading {}", bundle.display()))?;
             let bundle: HistoryBundle =
                 serde_json::from_str(&text).context("not a land history bundle")?;
-            let log_key = crate::cli::read_key_arg(&log_key)?;
+            let log_key = crate::client::keys::read_key_arg(&log_key)?;
             let verified = bundle
                 .verify(&log_key, &parse_party_key(&registrar)?)
                 .context("the history does NOT verify")?;
@@ -527,7 +527,7 @@ fn history(a: HistoryArgs) -> Result<()> {
         serde_json::from_value(client.get_json(&format!("/v1/land/parcels/{}/history", a.parcel))?)
             .context("the server's answer is not a history bundle")?;
     let log_key = match a.log_key {
-        Some(k) => crate::cli::read_key_arg(&k)?,
+        Some(k) => crate::client::keys::read_key_arg(&k)?,
         None => {
             let info = client.get_json("/v1/log")?;
             eprintln!("note: using the log key the server announces; pin it with --log-key");

@@ -537,5 +537,4 @@ fn verify_election_bundle(text: &str, log_key: &str) -> Result<()> {
     Ok(())
 }
 
-pub use crate::client::keys::{hex32, read_key_arg};
-pub use crate::client::record_base64;
+use crate::client::keys::read_key_arg;

@@ -29,7 +29,7 @@ use crate::client::election::{
     BallotContext, TrusteeKey, cast, check_shares, election_spec, make_dealing,
     partial_decryptions, post_dealing, post_election_record,
 };
-use crate::demo::{bar, demo_authority, start_service};
+use crate::demo::scene::{bar, demo_authority, start_service};
 use crate::domains::election::ElectionView;
 
 const OPTIONS: [&str; 3] = ["Parks", "Libraries", "Bike lanes"];

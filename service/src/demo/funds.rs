@@ -33,7 +33,7 @@ use crate::client::funds::{
     OpeningsFile, answer_for, check_audit, load_params, openings_in_log_order, os_rng,
     prove_report, stored_opening,
 };
-use crate::demo::{bar, demo_authority, start_service};
+use crate::demo::scene::{bar, demo_authority, start_service};
 use crate::domains::funds::{AuditView, ContractView, PeriodView};
 
 /// Items per proof chunk in the demo.

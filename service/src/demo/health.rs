@@ -24,7 +24,8 @@ use zkaudit_verifier::health::{HealthCheckError, verify_access_log, verify_trace
 
 use crate::client::Client;
 use crate::clock::now_ms;
-use crate::demo::{Holder, bar, demo_authority, prepare, prove_claims, start_service};
+use crate::demo::identity::{Holder, prepare, prove_claims};
+use crate::demo::scene::{bar, demo_authority, start_service};
 use crate::domains::health::{AccessLogView, TraceView};
 
 const DAY: u64 = 86_400_000;

@@ -33,7 +33,7 @@ use zkaudit_verifier::land::HistoryBundle;
 
 use crate::client::Client;
 use crate::client::land::{event_record, next_terms, show};
-use crate::demo::{bar, demo_authority, start_service};
+use crate::demo::scene::{bar, demo_authority, start_service};
 use crate::domains::identity::ClaimBody;
 use crate::domains::identity::MembersPage;
 use crate::domains::land::ParcelView;
