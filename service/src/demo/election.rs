@@ -24,12 +24,11 @@ use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::election::ElectionBundle;
 
-use crate::client::Client;
 use crate::client::election::{
     BallotContext, TrusteeKey, cast, check_shares, election_spec, make_dealing,
     partial_decryptions, post_dealing, post_election_record,
 };
-use crate::demo::scene::{bar, demo_authority, start_service};
+use crate::demo::scene::{ISSUER_KINDS, Scene, bar, demo_authority, expect_refusal};
 use crate::domains::election::ElectionView;
 
 const OPTIONS: [&str; 3] = ["Parks", "Libraries", "Bike lanes"];
@@ -42,15 +41,7 @@ const DEPTH: u8 = 10;
 fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
     Ok((
         demo_authority(data, "demo-election-commission", &["election/*"])?,
-        demo_authority(
-            data,
-            "demo-voter-registry",
-            &[
-                "identity/registry.create",
-                "identity/credential.issue",
-                "identity/credential.revoke",
-            ],
-        )?,
+        demo_authority(data, "demo-voter-registry", &ISSUER_KINDS)?,
     ))
 }
 
@@ -59,24 +50,15 @@ struct Voter {
     attributes: [u64; 2],
 }
 
-fn expect_refusal<T>(result: Result<T>, what: &str, code: &str) -> Result<()> {
-    match result {
-        Ok(_) => bail!("{what} was accepted"),
-        Err(e) if format!("{e:#}").contains(code) => Ok(()),
-        Err(e) => bail!("{what} refused for the wrong reason: {e:#}"),
-    }
-}
+/// What the scenario shows, printed as it starts.
+const BANNER: &str = "== election: a commission runs a 3-of-5 trustee election; voters cast encrypted, proved ballots; anyone re-checks the tally";
 
 /// Runs the election scenario with `voters` ballots cast.
 pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -> Result<()> {
-    println!(
-        "== election: a commission runs a 3-of-5 trustee election; voters cast encrypted, proved ballots; anyone re-checks the tally"
-    );
-    let started = Instant::now();
     let (commission, issuer) = prepare(data)?;
-    let running = start_service(runtime, data)?;
-    let client = Client::new(&running.base);
-    let run = crate::clock::now_ms() % 1_000_000;
+    let scene = Scene::open(runtime, data, BANNER)?;
+    let client = &scene.client;
+    let run = scene.run;
     let registry_id = format!("voters-{run}");
     let election_id = format!("budget-vote-{run}");
 
@@ -168,12 +150,12 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     );
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     let setup_started = Instant::now();
-    post_election_record(&client, &commission, CREATE, spec.encode())?;
+    post_election_record(client, &commission, CREATE, spec.encode())?;
     spinner.finish_and_clear();
     let setup_secs = setup_started.elapsed().as_secs_f64();
     let phase = |phase: Phase| -> Result<()> {
         post_election_record(
-            &client,
+            client,
             &commission,
             PHASE,
             PhaseChange {
@@ -187,17 +169,17 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
 
     // Key ceremony: everyone deals; trustee 5 gives trustee 2 a bad share.
     phase(Phase::KeyCeremony)?;
-    let spec = election_spec(&client, &election_id)?;
+    let spec = election_spec(client, &election_id)?;
     for (i, trustee) in trustees.iter().enumerate() {
         let mut dealing = make_dealing(&spec, trustee, &mut rand::rngs::OsRng)?;
         if i + 1 == TRUSTEES {
             dealing.shares[1].masked += Scalar::from(1u64);
         }
-        post_dealing(&client, trustee, &election_id, dealing)?;
+        post_dealing(client, trustee, &election_id, dealing)?;
     }
     let mut complaints = Vec::new();
     for trustee in &trustees {
-        let summary = check_shares(&client, trustee, &spec, &mut rand::rngs::OsRng)?;
+        let summary = check_shares(client, trustee, &spec, &mut rand::rngs::OsRng)?;
         for dealer in summary.complained {
             complaints.push((trustee.name().to_owned(), dealer));
         }
@@ -213,7 +195,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     }
 
     // Voters prove on their own devices (in parallel here) and submit.
-    let context = BallotContext::fetch(&client, &election_id, &data.join("voter-keys"))?;
+    let context = BallotContext::fetch(client, &election_id, &data.join("voter-keys"))?;
     let eligible: Vec<usize> = (0..citizens)
         .filter(|&i| people[i].attributes[0] <= 2008)
         .collect();
@@ -267,7 +249,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
                     choices,
                     &mut rand::rngs::OsRng,
                 )
-                .and_then(|ballot| cast(&client, &ballot));
+                .and_then(|ballot| cast(client, &ballot));
             if let Err(e) = result {
                 failures
                     .lock()
@@ -296,7 +278,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     )?;
     let alone_ms = alone.elapsed().as_secs_f64() * 1000.0;
     expect_refusal(
-        cast(&client, &second),
+        cast(client, &second),
         "a second ballot by one voter",
         "already_used",
     )?;
@@ -305,8 +287,8 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     phase(Phase::Closed)?;
     for index in [1usize, 3, 4] {
         let trustee = &trustees[index - 1];
-        let record = partial_decryptions(&client, trustee, &spec, &mut rand::rngs::OsRng)?;
-        post_election_record(&client, trustee.signing_key(), DECRYPT, record.encode())?;
+        let record = partial_decryptions(client, trustee, &spec, &mut rand::rngs::OsRng)?;
+        post_election_record(client, trustee.signing_key(), DECRYPT, record.encode())?;
     }
     let view: ElectionView =
         serde_json::from_value(client.get_json(&format!("/v1/elections/{election_id}"))?)?;
@@ -325,8 +307,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         serde_json::from_value(client.get_json(&format!("/v1/elections/{election_id}/bundle"))?)?;
     let bundle_path = data.join(format!("{election_id}-bundle.json"));
     std::fs::write(&bundle_path, serde_json::to_string_pretty(&bundle)?)?;
-    let info = client.get_json("/v1/log")?;
-    let log_key = info["verifier_key"].as_str().context("log key")?.to_owned();
+    let log_key = scene.log_key()?;
     let verify_started = Instant::now();
     let report = bundle.verify(&log_key)?;
     let verify_ms = verify_started.elapsed().as_secs_f64() * 1000.0;
@@ -370,12 +351,5 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     if report.development_key {
         println!("   (the ballot key is a DEVELOPMENT key: fine for a demo, not for an election)");
     }
-    println!(
-        "   log size {}, done in {:.1} s",
-        info["size"],
-        started.elapsed().as_secs_f64()
-    );
-    let _ = running.shutdown.send(());
-    runtime.block_on(running.task)?;
-    Ok(())
+    scene.close(runtime)
 }

@@ -25,15 +25,14 @@ use zkaudit_ledger::funds::{
     DOMAIN, EXPENDITURE, Expenditure, REPORT, REPORT_PART, document_digest,
 };
 use zkaudit_ledger::note::NoteSigningKey;
-use zkaudit_ledger::record::Record;
 use zkaudit_verifier::funds::FundsBundle;
 
-use crate::client::Client;
 use crate::client::funds::{
     OpeningsFile, answer_for, check_audit, load_params, openings_in_log_order, os_rng,
     prove_report, stored_opening,
 };
-use crate::demo::scene::{bar, demo_authority, start_service};
+use crate::client::keys::sign;
+use crate::demo::scene::{Scene, bar, demo_authority};
 use crate::domains::funds::{AuditView, ContractView, PeriodView};
 
 /// Items per proof chunk in the demo.
@@ -77,15 +76,8 @@ fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
     ))
 }
 
-fn signed(key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> Result<Record> {
-    Ok(Record::signed(
-        DOMAIN,
-        kind,
-        crate::clock::now_ms(),
-        payload,
-        key,
-    )?)
-}
+/// What the scenario shows, printed as it starts.
+const BANNER: &str = "== funds: a ministry logs hidden expenditures, proves its totals (halo2, no trusted setup), an audit office spot-checks";
 
 /// Runs the funds scenario with `items` expenditures proved in chunks of
 /// `chunk_size` items.
@@ -95,13 +87,9 @@ pub fn funds(
     items: usize,
     chunk_size: u32,
 ) -> Result<()> {
-    println!(
-        "== funds: a ministry logs hidden expenditures, proves its totals (halo2, no trusted setup), an audit office spot-checks"
-    );
-    let started = Instant::now();
     let (ministry, office) = prepare(data)?;
-    let running = start_service(runtime, data)?;
-    let client = Client::new(&running.base);
+    let scene = Scene::open(runtime, data, BANNER)?;
+    let client = &scene.client;
     let period = format!("2027-Q1-{}", crate::clock::now_ms() % 1_000_000);
     let agency = hex::encode(ministry.public_key().as_bytes());
 
@@ -149,7 +137,7 @@ pub fn funds(
                 format!("tender documents of {tender}").as_bytes(),
             )],
         };
-        client.append(&signed(&ministry, CONTRACT, contract.encode())?)?;
+        client.append(&sign(&ministry, DOMAIN, CONTRACT, contract.encode())?)?;
     }
 
     let budget = Budget {
@@ -175,7 +163,7 @@ pub fn funds(
             .collect(),
     };
     let shape = budget.shape()?;
-    client.append(&signed(&ministry, BUDGET, budget.encode())?)?;
+    client.append(&sign(&ministry, DOMAIN, BUDGET, budget.encode())?)?;
     println!(
         "budget for {period}: {} categories ({} bound to contracts {}), proof chunks of {} items (k = {})",
         budget.categories.len(),
@@ -204,7 +192,7 @@ pub fn funds(
                 commitment: field_to_bytes(&item_commitment(opening)),
                 label: label.clone(),
             };
-            client.append(&signed(&ministry, EXPENDITURE, item.encode())?)?;
+            client.append(&sign(&ministry, DOMAIN, EXPENDITURE, item.encode())?)?;
             progress.inc(1);
             Ok(())
         })?;
@@ -245,14 +233,14 @@ pub fn funds(
     );
     let t = Instant::now();
     for part in &records.parts {
-        client.append(&signed(&ministry, REPORT_PART, part.encode())?)?;
+        client.append(&sign(&ministry, DOMAIN, REPORT_PART, part.encode())?)?;
     }
     let parts_s = t.elapsed().as_secs_f64();
     let report = &records.report;
 
     let mut cheat = report.clone();
     cheat.totals[0] += 1;
-    match client.append(&signed(&ministry, REPORT, cheat.encode())?) {
+    match client.append(&sign(&ministry, DOMAIN, REPORT, cheat.encode())?) {
         Ok(_) => bail!("a report one cent off was accepted"),
         Err(e) if e.to_string().contains("proof_totals_mismatch") => {
             println!("refused: a report with totals one cent off ({e})")
@@ -260,7 +248,7 @@ pub fn funds(
         Err(e) => bail!("the tampered report was refused for the wrong reason: {e}"),
     }
     let t = Instant::now();
-    let receipt = client.append(&signed(&ministry, REPORT, report.encode())?)?;
+    let receipt = client.append(&sign(&ministry, DOMAIN, REPORT, report.encode())?)?;
     println!(
         "report logged at index {} (the service verified its proof in {:.2} s{})",
         receipt.index,
@@ -301,13 +289,13 @@ pub fn funds(
             .into_iter()
             .collect(),
     };
-    let request_record = signed(&office, AUDIT_REQUEST, request.encode())?;
+    let request_record = sign(&office, DOMAIN, AUDIT_REQUEST, request.encode())?;
     client.append(&request_record)?;
     let id = hex::encode(request_record.id());
     let audit: AuditView =
         serde_json::from_value(client.get_json(&format!("/v1/funds/audits/{id}"))?)?;
     let answer = answer_for(&audit, &view, &file)?;
-    client.append(&signed(&ministry, AUDIT_OPENING, answer.encode())?)?;
+    client.append(&sign(&ministry, DOMAIN, AUDIT_OPENING, answer.encode())?)?;
     let audit: AuditView =
         serde_json::from_value(client.get_json(&format!("/v1/funds/audits/{id}"))?)?;
     check_audit(&audit, &view, &agency)?;
@@ -374,11 +362,8 @@ pub fn funds(
         "offline: the bundle with one changed byte is rejected; saved as {}",
         bundle_path.display()
     );
-    let _ = running.shutdown.send(());
-    runtime.block_on(running.task)?;
-    println!(
-        "funds scenario done in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
+    let elapsed = scene.elapsed_secs();
+    scene.stop(runtime)?;
+    println!("funds scenario done in {elapsed:.0} s");
     Ok(())
 }

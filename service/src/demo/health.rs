@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use rand::SeedableRng;
 use zkaudit_circuits::identity::Identity;
 use zkaudit_circuits::predicate::AttributePredicate;
@@ -23,9 +23,10 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::health::{HealthCheckError, verify_access_log, verify_trace};
 
 use crate::client::Client;
+use crate::client::identity::submit_claim;
 use crate::clock::now_ms;
-use crate::demo::identity::{Holder, prepare, prove_claims};
-use crate::demo::scene::{bar, demo_authority, start_service};
+use crate::demo::identity::{ClaimDesk, Holder, prepare};
+use crate::demo::scene::{ISSUER_AND_SCOPE_KINDS, Scene, bar, demo_authority, expect_refusal};
 use crate::domains::health::{AccessLogView, TraceView};
 
 const DAY: u64 = 86_400_000;
@@ -47,16 +48,7 @@ fn prepare_health(data: &Path) -> Result<Authorities> {
             &["health/record.commit", "health/access"],
         )?,
         manufacturer: demo_authority(data, "demo-vaccine-maker", &["health/lot.register"])?,
-        public_health: demo_authority(
-            data,
-            "demo-public-health",
-            &[
-                "identity/registry.create",
-                "identity/credential.issue",
-                "identity/credential.revoke",
-                "identity/scope.create",
-            ],
-        )?,
+        public_health: demo_authority(data, "demo-public-health", &ISSUER_AND_SCOPE_KINDS)?,
     })
 }
 
@@ -69,14 +61,6 @@ fn post(
 ) -> Result<Receipt> {
     let record = Record::signed(DOMAIN, kind, at, payload, key)?;
     Ok(client.append(&record)?)
-}
-
-fn refused(what: &str, result: Result<Receipt>, code: &str) -> Result<String> {
-    match result {
-        Ok(_) => bail!("{what} was accepted"),
-        Err(e) if e.to_string().contains(code) => Ok(e.to_string()),
-        Err(e) => bail!("{what} refused for the wrong reason: {e}"),
-    }
 }
 
 fn transfer(
@@ -95,18 +79,16 @@ fn key(name: &str) -> Result<NoteSigningKey> {
     Ok(NoteSigningKey::generate(name, &mut rand::rngs::OsRng)?)
 }
 
+/// What the scenario shows, printed as it starts.
+const BANNER: &str = "== health: record commitments, consent and access audit, a vaccine supply chain, vaccination proofs";
+
 /// Runs the health scenario.
 pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
-    println!(
-        "== health: record commitments, consent and access audit, a vaccine supply chain, vaccination proofs"
-    );
-    let started = Instant::now();
     let auth = prepare_health(data)?;
-    let running = start_service(runtime, data)?;
-    let client = Client::new(&running.base);
-    let run = now_ms() % 1_000_000;
-    let info = client.get_json("/v1/log")?;
-    let log_key = info["verifier_key"].as_str().context("log key")?.to_owned();
+    let scene = Scene::open(runtime, data, BANNER)?;
+    let client = &scene.client;
+    let run = scene.run;
+    let log_key = scene.log_key()?;
 
     // Records, consents, accesses.
     let patients: Vec<NoteSigningKey> = (0..20)
@@ -124,7 +106,7 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
             commitment: commitment_bytes(&digest, zkaudit_circuits::Fr::from(i as u64 + 1)),
         };
         post(
-            &client,
+            client,
             &auth.hospital,
             RECORD_COMMIT,
             now_ms(),
@@ -143,13 +125,13 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
             record: None,
             valid_until_ms: now + 30 * DAY,
         };
-        post(&client, p, CONSENT_GRANT, now, grant.encode())?;
+        post(client, p, CONSENT_GRANT, now, grant.encode())?;
         consents.inc(1);
     }
     consents.finish();
     // Patient 1 revokes; patient 0 is read by someone with no consent.
     post(
-        &client,
+        client,
         &patients[1],
         CONSENT_REVOKE,
         now_ms(),
@@ -169,7 +151,7 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
             purpose: "treatment".into(),
             at_ms: now,
         };
-        post(&client, &auth.hospital, ACCESS, now, a.encode())
+        post(client, &auth.hospital, ACCESS, now, a.encode())
     };
     for i in 0..patients.len() {
         access(i, "dr-gp")?;
@@ -186,9 +168,9 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
         purpose: "treatment".into(),
         at_ms: now_ms(),
     };
-    refused(
+    expect_refusal(
+        post(client, &auth.hospital, ACCESS, now_ms(), ghost.encode()),
         "an access to a record never committed",
-        post(&client, &auth.hospital, ACCESS, now_ms(), ghost.encode()),
         "unknown_record",
     )?;
     let mut flagged_total = 0;
@@ -231,17 +213,17 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
         expiry_ms: now_ms() + 180 * DAY,
     };
     post(
-        &client,
+        client,
         &auth.manufacturer,
         LOT_REGISTER,
         now_ms(),
         register.encode(),
     )?;
     let shipping = bar(4, "custody transfers");
-    transfer(&client, &auth.manufacturer, &distributor, &lot, 6_000)?;
+    transfer(client, &auth.manufacturer, &distributor, &lot, 6_000)?;
     shipping.inc(1);
     for site in &sites {
-        transfer(&client, &distributor, site, &lot, 1_500)?;
+        transfer(client, &distributor, site, &lot, 1_500)?;
         shipping.inc(1);
     }
     shipping.finish();
@@ -252,7 +234,7 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
                 lot: lot.clone(),
                 doses: 10 + (round % 3) as u64,
             };
-            post(&client, site, LOT_ADMINISTER, now_ms(), a.encode())?;
+            post(client, site, LOT_ADMINISTER, now_ms(), a.encode())?;
             doses.inc(1);
         }
     }
@@ -260,20 +242,19 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
 
     // Attacks refused up front.
     let fake = format!("FAKE-{run}");
-    let counterfeit = refused(
+    let counterfeit = expect_refusal(
+        transfer(client, &distributor, &sites[0], &fake, 100),
         "a transfer of a counterfeit lot",
-        transfer(&client, &distributor, &sites[0], &fake, 100),
         "unknown_lot",
     )?;
-    let diversion = refused(
+    let diversion = expect_refusal(
+        transfer(client, &distributor, &sites[0], &lot, 2_000),
         "a transfer of more than the distributor holds",
-        transfer(&client, &distributor, &sites[0], &lot, 2_000),
         "over_quantity",
     )?;
-    refused(
-        "an administration beyond the site's stock",
+    expect_refusal(
         post(
-            &client,
+            client,
             &sites[0],
             LOT_ADMINISTER,
             now_ms(),
@@ -283,15 +264,16 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
             }
             .encode(),
         ),
+        "an administration beyond the site's stock",
         "over_quantity",
     )?;
-    refused(
-        "a lot registered by a non-manufacturer",
-        post(&client, &distributor, LOT_REGISTER, now_ms(), {
+    expect_refusal(
+        post(client, &distributor, LOT_REGISTER, now_ms(), {
             let mut l = register.clone();
             l.lot = format!("{lot}-B");
             l.encode()
         }),
+        "a lot registered by a non-manufacturer",
         "not_authorised",
     )?;
     println!("   refused up front: {counterfeit}");
@@ -386,37 +368,21 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
         predicates: predicates.clone(),
     };
     ident(identity::SCOPE_CREATE, scope.encode())?;
-    let keys = KeyCache::new(data.join("keys"));
-    let claims = prove_claims(
-        &client,
-        &keys,
-        &registry_id,
-        &scope_id,
-        &predicates,
-        &citizens,
-        &[0, 1],
-        "vaccinated",
-    )?;
+    let desk = ClaimDesk {
+        client,
+        keys: KeyCache::new(data.join("keys")),
+        registry_id: &registry_id,
+        scope_id: &scope_id,
+        predicates: &predicates,
+    };
+    let claims = desk.prove(&citizens, &[0, 1], "vaccinated")?;
     for (body, _) in &claims {
-        let receipt: Receipt =
-            serde_json::from_value(client.post_json("/v1/identity/claims", body)?)?;
+        let receipt = submit_claim(client, body)?;
         receipt.verify(&log_key)?;
     }
     let cannot = [2usize, 3]
         .iter()
-        .filter(|&&i| {
-            prove_claims(
-                &client,
-                &keys,
-                &registry_id,
-                &scope_id,
-                &predicates,
-                &citizens,
-                &[i],
-                "quiet",
-            )
-            .is_err()
-        })
+        .filter(|&&i| desk.prove(&citizens, &[i], "quiet").is_err())
         .count();
     if cannot != 2 {
         bail!("a citizen with one dose or an unapproved product could prove");
@@ -439,13 +405,5 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
         "   vaccination: {} citizens proved \"approved product, dose >= 2, before 2026-04-01\" privately; {cannot} who don't qualify could not",
         claims.len()
     );
-    let info = client.get_json("/v1/log")?;
-    println!(
-        "   log size {}, done in {:.1} s",
-        info["size"],
-        started.elapsed().as_secs_f64()
-    );
-    let _ = running.shutdown.send(());
-    runtime.block_on(running.task)?;
-    Ok(())
+    scene.close(runtime)
 }

@@ -16,7 +16,6 @@ use zkaudit_circuits::eligibility::{
     public_inputs,
 };
 use zkaudit_circuits::identity::Identity;
-use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::identity::{
@@ -24,37 +23,25 @@ use zkaudit_ledger::identity::{
     REGISTRY_CREATE, RegistrySpec, SCOPE_CREATE, ScopeSpec, claim_message_field, scope_field,
 };
 use zkaudit_ledger::note::NoteSigningKey;
-use zkaudit_ledger::record::Record;
 use zkaudit_prover::{KeyCache, prove_batch_with_progress};
-use zkaudit_verifier::Receipt;
 use zkaudit_verifier::groth16::{self, verify_batch};
 
-use super::scene::{bar, demo_authority, start_service};
 use crate::client::Client;
+use crate::client::identity::{RegistryTree, submit_claim};
+use crate::demo::scene::{ISSUER_KINDS, Scene, bar, demo_authority, expect_refusal};
 use crate::domains::identity::ClaimBody;
-use crate::domains::identity::{MembersPage, RegistryView};
 
 /// The demo's authorities: the development config plus an issuer and a
 /// benefits office, with their keys beside the config.
 pub(crate) fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
     Ok((
-        demo_authority(
-            data,
-            "demo-civil-registry",
-            &[
-                "identity/registry.create",
-                "identity/credential.issue",
-                "identity/credential.revoke",
-            ],
-        )?,
+        demo_authority(data, "demo-civil-registry", &ISSUER_KINDS)?,
         demo_authority(data, "demo-benefits-office", &["identity/scope.create"])?,
     ))
 }
 
-fn post(client: &Client, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> Result<Receipt> {
-    let record = Record::signed(DOMAIN, kind, crate::clock::now_ms(), payload, key)?;
-    Ok(client.append(&record)?)
-}
+/// What the scenario shows, printed as it starts.
+const BANNER: &str = "== identity: a civil registry issues credentials; a benefits office lets eligible citizens claim once, privately";
 
 /// One holder: an identity and a credential, kept on "their device".
 pub(crate) struct Holder {
@@ -67,14 +54,10 @@ pub(crate) fn identity(
     data: &Path,
     holders: usize,
 ) -> Result<()> {
-    println!(
-        "== identity: a civil registry issues credentials; a benefits office lets eligible citizens claim once, privately"
-    );
-    let started = Instant::now();
     let (issuer, office) = prepare(data)?;
-    let running = start_service(runtime, data)?;
-    let client = Client::new(&running.base);
-    let run = crate::clock::now_ms() % 1_000_000;
+    let scene = Scene::open(runtime, data, BANNER)?;
+    let client = &scene.client;
+    let run = scene.run;
     let registry_id = format!("national-id-{run}");
     let scope_id = format!("heating-allowance-{run}");
 
@@ -92,7 +75,7 @@ pub(crate) fn identity(
         "creating the registry and its circuit keys (Groth16 setup, development keys)",
     );
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-    post(&client, &issuer, REGISTRY_CREATE, spec.encode())?;
+    client.append_signed(&issuer, DOMAIN, REGISTRY_CREATE, spec.encode())?;
     spinner.finish_and_clear();
 
     // Holders make their secrets on their own devices; the issuer sees commitments only.
@@ -114,7 +97,7 @@ pub(crate) fn identity(
             commitment: fr_to_bytes(&holder.identity.commitment()),
             attributes: holder.attributes.to_vec(),
         };
-        post(&client, &issuer, CREDENTIAL_ISSUE, issue.encode())?;
+        client.append_signed(&issuer, DOMAIN, CREDENTIAL_ISSUE, issue.encode())?;
         issuing.inc(1);
     }
     issuing.finish();
@@ -131,7 +114,7 @@ pub(crate) fn identity(
         registry: registry_id.clone(),
         predicates: predicates.clone(),
     };
-    post(&client, &office, SCOPE_CREATE, scope.encode())?;
+    client.append_signed(&office, DOMAIN, SCOPE_CREATE, scope.encode())?;
 
     let eligible: Vec<usize> = (0..holders)
         .filter(|&i| {
@@ -146,17 +129,14 @@ pub(crate) fn identity(
     let revoked: Vec<usize> = rest.iter().copied().skip(40).take(10).collect();
 
     // A few holders prove now but submit only after the registry changed.
-    let keys = KeyCache::new(data.join("keys"));
-    let early_claims = prove_claims(
-        &client,
-        &keys,
-        &registry_id,
-        &scope_id,
-        &predicates,
-        &people,
-        early,
-        "early",
-    )?;
+    let desk = ClaimDesk {
+        client,
+        keys: KeyCache::new(data.join("keys")),
+        registry_id: &registry_id,
+        scope_id: &scope_id,
+        predicates: &predicates,
+    };
+    let early_claims = desk.prove(&people, early, "early")?;
 
     // The issuer revokes some credentials (more changes than the root window).
     let revoking = bar(revoked.len() as u64, "revoking credentials");
@@ -165,26 +145,16 @@ pub(crate) fn identity(
             registry: registry_id.clone(),
             leaf_index: i as u64,
         };
-        post(&client, &issuer, CREDENTIAL_REVOKE, revoke.encode())?;
+        client.append_signed(&issuer, DOMAIN, CREDENTIAL_REVOKE, revoke.encode())?;
         revoking.inc(1);
     }
     revoking.finish();
 
-    let claims = prove_claims(
-        &client,
-        &keys,
-        &registry_id,
-        &scope_id,
-        &predicates,
-        &people,
-        &claimers,
-        "now",
-    )?;
+    let claims = desk.prove(&people, &claimers, "now")?;
     let claiming = bar(claims.len() as u64, "submitting claims");
     let mut receipts = Vec::new();
     for (body, _) in &claims {
-        let receipt: Receipt =
-            serde_json::from_value(client.post_json("/v1/identity/claims", body)?)?;
+        let receipt = submit_claim(client, body)?;
         receipts.push(receipt);
         claiming.inc(1);
     }
@@ -193,11 +163,7 @@ pub(crate) fn identity(
     // Refusals: second claims by the same people, proofs against stale roots,
     // revoked holders, and a forged message.
     let refused = |what: &str, body: &ClaimBody, code: &str| -> Result<()> {
-        match client.post_json("/v1/identity/claims", body) {
-            Ok(_) => bail!("{what} was accepted"),
-            Err(e) if e.to_string().contains(code) => Ok(()),
-            Err(e) => bail!("{what} refused for the wrong reason: {e}"),
-        }
+        expect_refusal(submit_claim(client, body), what, code).map(drop)
     };
     for (body, _) in claims.iter().take(5) {
         refused("a double claim", body, "already_used")?;
@@ -214,33 +180,18 @@ pub(crate) fn identity(
     )?;
     let revoked_can_prove = revoked
         .iter()
-        .filter(|&&i| {
-            prove_claims(
-                &client,
-                &keys,
-                &registry_id,
-                &scope_id,
-                &predicates,
-                &people,
-                &[i],
-                "quiet",
-            )
-            .is_ok()
-        })
+        .filter(|&&i| desk.prove(&people, &[i], "quiet").is_ok())
         .count();
     if revoked_can_prove > 0 {
         bail!("{revoked_can_prove} revoked holders could still prove");
     }
 
     // Verify everything offline: receipts against the log key, proofs in one batch.
-    let info = client.get_json("/v1/log")?;
-    let log_key = info["verifier_key"].as_str().context("log key")?.to_owned();
+    let log_key = scene.log_key()?;
     for receipt in &receipts {
         receipt.verify(&log_key)?;
     }
-    let registry: RegistryView = serde_json::from_value(
-        client.get_json(&format!("/v1/identity/registries/{registry_id}"))?,
-    )?;
+    let registry = crate::client::identity::registry(client, &registry_id)?;
     let shape = EligibilityShape::new(20, 3)?;
     let key_view = client.get_json(&format!("/v1/identity/keys/{}", shape.id()))?;
     let vk = groth16::decode_vk(&BASE64.decode(key_view["vk"].as_str().context("vk")?)?)?;
@@ -270,15 +221,7 @@ pub(crate) fn identity(
         early_claims.len(),
         revoked.len()
     );
-    println!(
-        "   log size {}, done in {:.1} s",
-        info["size"],
-        started.elapsed().as_secs_f64()
-    );
-
-    let _ = running.shutdown.send(());
-    runtime.block_on(running.task)?;
-    Ok(())
+    scene.close(runtime)
 }
 
 /// A claim ready to submit, with its public inputs and proof for offline
@@ -288,101 +231,99 @@ pub(crate) type ProvedClaim = (
     (Vec<Fr>, zkaudit_prover::Proof<zkaudit_prover::Bn254>),
 );
 
-/// Holders `who` each prove eligibility locally (in parallel), against the
-/// registry as the service publishes it. Returns the claims and, for
-/// offline batch verification, their public inputs and proofs.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn prove_claims(
-    client: &Client,
-    keys: &KeyCache,
-    registry_id: &str,
-    scope_id: &str,
-    predicates: &[AttributePredicate],
-    people: &[Holder],
-    who: &[usize],
-    label: &str,
-) -> Result<Vec<ProvedClaim>> {
-    let registry: RegistryView = serde_json::from_value(
-        client.get_json(&format!("/v1/identity/registries/{registry_id}"))?,
-    )?;
-    let page: MembersPage = serde_json::from_value(
-        client.get_json(&format!("/v1/identity/registries/{registry_id}/members"))?,
-    )?;
-    let leaves = page
-        .leaves
-        .iter()
-        .map(|l| zkaudit_circuits::fr_from_decimal(l).map_err(|_| anyhow::anyhow!("bad leaf")))
-        .collect::<Result<Vec<_>>>()?;
-    let tree = LeanImt::from_leaves(&leaves);
-    let root = tree.root().context("empty registry")?;
-    if Some(root.to_string()) != registry.root {
-        bail!("members do not hash to the logged root");
-    }
-    let shape = EligibilityShape::new(registry.depth as usize, registry.attributes.len())?;
-    let loaded = keys
-        .load(&shape.id())?
-        .context("the service made no keys for this shape")?;
-    let scope = scope_field(scope_id);
-    let mut statements = Vec::new();
-    for &i in who {
-        let holder = &people[i];
-        let leaf = credential_leaf(holder.identity.commitment(), &holder.attributes)?;
-        let index = leaves
-            .iter()
-            .position(|l| *l == leaf)
-            .context("credential not in the registry")?;
-        let message = format!("application {label}-{i}");
-        let public = EligibilityPublic {
-            shape,
-            root,
-            nullifier: holder.identity.nullifier(scope),
-            scope,
-            message: claim_message_field(scope_id, message.as_bytes()),
-            predicates: predicates.to_vec(),
-        };
-        let witness = EligibilityWitness {
-            secret: holder.identity.secret_scalar(),
-            attributes: holder.attributes.to_vec(),
-            path: tree.generate_proof(index)?.to_circuit_path(shape.depth)?,
-        };
-        zkaudit_circuits::eligibility::check(&public, &witness)?;
-        statements.push((
-            message,
-            EligibilityCircuit {
-                public,
-                witness: Some(witness),
-            },
-        ));
-    }
-    let progress = (label != "quiet").then(|| {
-        bar(
-            statements.len() as u64,
-            &format!("proving claims ({label})"),
-        )
-    });
-    let mut seed = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-    let circuits: Vec<_> = statements.iter().map(|(_, c)| c.clone()).collect();
-    let proofs = prove_batch_with_progress(&loaded.pk, circuits, seed, |_| {
-        if let Some(p) = &progress {
-            p.inc(1);
-        }
-    })?;
-    if let Some(p) = progress {
-        p.finish();
-    }
-    Ok(statements
-        .into_iter()
-        .zip(proofs)
-        .map(|((message, circuit), proof)| {
-            let body = ClaimBody {
-                scope: scope_id.to_owned(),
-                root: circuit.public.root.to_string(),
-                nullifier: circuit.public.nullifier.to_string(),
-                message: BASE64.encode(message.as_bytes()),
-                proof: BASE64.encode(groth16::encode_proof(&proof)),
+/// Where holders claim: a scope with its predicates over a registry, the
+/// service that publishes them, and the proving keys.
+pub(crate) struct ClaimDesk<'a> {
+    pub(crate) client: &'a Client,
+    pub(crate) keys: KeyCache,
+    pub(crate) registry_id: &'a str,
+    pub(crate) scope_id: &'a str,
+    pub(crate) predicates: &'a [AttributePredicate],
+}
+
+impl ClaimDesk<'_> {
+    /// Holders `who` each prove eligibility locally (in parallel), against
+    /// the registry as the service publishes it. Returns the claims and,
+    /// for offline batch verification, their public inputs and proofs.
+    pub(crate) fn prove(
+        &self,
+        people: &[Holder],
+        who: &[usize],
+        label: &str,
+    ) -> Result<Vec<ProvedClaim>> {
+        let (client, keys, registry_id, scope_id, predicates) = (
+            self.client,
+            &self.keys,
+            self.registry_id,
+            self.scope_id,
+            self.predicates,
+        );
+        let registry = RegistryTree::fetch(client, registry_id)?;
+        let (tree, root) = (&registry.tree, registry.root);
+        let shape =
+            EligibilityShape::new(registry.view.depth as usize, registry.view.attributes.len())?;
+        let loaded = keys
+            .load(&shape.id())?
+            .context("the service made no keys for this shape")?;
+        let scope = scope_field(scope_id);
+        let mut statements = Vec::new();
+        for &i in who {
+            let holder = &people[i];
+            let leaf = credential_leaf(holder.identity.commitment(), &holder.attributes)?;
+            let index = registry.index_of(&leaf)?;
+            let message = format!("application {label}-{i}");
+            let public = EligibilityPublic {
+                shape,
+                root,
+                nullifier: holder.identity.nullifier(scope),
+                scope,
+                message: claim_message_field(scope_id, message.as_bytes()),
+                predicates: predicates.to_vec(),
             };
-            (body, (public_inputs(&circuit.public), proof))
-        })
-        .collect())
+            let witness = EligibilityWitness {
+                secret: holder.identity.secret_scalar(),
+                attributes: holder.attributes.to_vec(),
+                path: tree.generate_proof(index)?.to_circuit_path(shape.depth)?,
+            };
+            zkaudit_circuits::eligibility::check(&public, &witness)?;
+            statements.push((
+                message,
+                EligibilityCircuit {
+                    public,
+                    witness: Some(witness),
+                },
+            ));
+        }
+        let progress = (label != "quiet").then(|| {
+            bar(
+                statements.len() as u64,
+                &format!("proving claims ({label})"),
+            )
+        });
+        let mut seed = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+        let circuits: Vec<_> = statements.iter().map(|(_, c)| c.clone()).collect();
+        let proofs = prove_batch_with_progress(&loaded.pk, circuits, seed, |_| {
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+        })?;
+        if let Some(p) = progress {
+            p.finish();
+        }
+        Ok(statements
+            .into_iter()
+            .zip(proofs)
+            .map(|((message, circuit), proof)| {
+                let body = ClaimBody {
+                    scope: scope_id.to_owned(),
+                    root: circuit.public.root.to_string(),
+                    nullifier: circuit.public.nullifier.to_string(),
+                    message: BASE64.encode(message.as_bytes()),
+                    proof: BASE64.encode(groth16::encode_proof(&proof)),
+                };
+                (body, (public_inputs(&circuit.public), proof))
+            })
+            .collect())
+    }
 }

@@ -16,7 +16,6 @@ use zkaudit_circuits::eligibility::{
     EligibilityCircuit, EligibilityPublic, EligibilityShape, EligibilityWitness, credential_leaf,
 };
 use zkaudit_circuits::identity::Identity;
-use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::identity::{
@@ -25,17 +24,16 @@ use zkaudit_ledger::identity::{
 };
 use zkaudit_ledger::land::{Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration};
 use zkaudit_ledger::note::NoteSigningKey;
-use zkaudit_ledger::record::Record;
 use zkaudit_prover::{KeyCache, prove_batch_with_progress};
 use zkaudit_verifier::Receipt;
 use zkaudit_verifier::groth16;
 use zkaudit_verifier::land::HistoryBundle;
 
 use crate::client::Client;
+use crate::client::identity::{RegistryTree, submit_claim};
 use crate::client::land::{event_record, next_terms, show};
-use crate::demo::scene::{bar, demo_authority, start_service};
+use crate::demo::scene::{Scene, bar, demo_authority, expect_refusal};
 use crate::domains::identity::ClaimBody;
-use crate::domains::identity::MembersPage;
 use crate::domains::land::ParcelView;
 
 const DEPTH: u8 = 10;
@@ -44,6 +42,17 @@ const DEPTH: u8 = 10;
 struct Person {
     key: NoteSigningKey,
     identity: Identity,
+}
+
+impl Person {
+    /// A transfer of a parcel to this person, at `price` if declared.
+    fn as_buyer(&self, price: Option<u64>) -> Action {
+        Action::Transfer {
+            new_owner: self.key.public_key().to_bytes(),
+            new_commitment: fr_to_bytes(&self.identity.commitment()),
+            price,
+        }
+    }
 }
 
 fn prepare(data: &Path) -> Result<NoteSigningKey> {
@@ -79,24 +88,15 @@ fn submit(
     )?)?)
 }
 
-fn expect_refusal(result: Result<Receipt>, what: &str, code: &str) -> Result<()> {
-    match result {
-        Ok(_) => bail!("{what} was accepted"),
-        Err(e) if e.to_string().contains(code) => Ok(()),
-        Err(e) => bail!("{what} refused for the wrong reason: {e}"),
-    }
-}
+/// What the scenario shows, printed as it starts.
+const BANNER: &str = "== land: a registry logs parcels, sales signed by seller, buyer and registrar, liens; histories verify offline";
 
 /// Runs the land scenario with `parcels` parcels.
 pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> Result<()> {
-    println!(
-        "== land: a registry logs parcels, sales signed by seller, buyer and registrar, liens; histories verify offline"
-    );
-    let started = Instant::now();
     let registrar = prepare(data)?;
-    let running = start_service(runtime, data)?;
-    let client = Client::new(&running.base);
-    let run = crate::clock::now_ms() % 1_000_000;
+    let scene = Scene::open(runtime, data, BANNER)?;
+    let client = &scene.client;
+    let run = scene.run;
     let registry_id = format!("titles-{run}");
 
     let spinner = ProgressBar::new_spinner();
@@ -110,14 +110,7 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
         window_changes: 1024,
         window_secs: 3600,
     };
-    let record = Record::signed(
-        IDENTITY,
-        REGISTRY_CREATE,
-        crate::clock::now_ms(),
-        spec.encode(),
-        &registrar,
-    )?;
-    client.append(&record)?;
+    client.append_signed(&registrar, IDENTITY, REGISTRY_CREATE, spec.encode())?;
     spinner.finish_and_clear();
 
     let mut rng = rand_chacha::ChaCha20Rng::from_entropy();
@@ -151,14 +144,7 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
             owner: people[i].key.public_key().to_bytes(),
             owner_commitment: fr_to_bytes(&people[i].identity.commitment()),
         };
-        let record = Record::signed(
-            DOMAIN,
-            PARCEL_REGISTER,
-            crate::clock::now_ms(),
-            registration.encode(),
-            &registrar,
-        )?;
-        client.append(&record)?;
+        client.append_signed(&registrar, DOMAIN, PARCEL_REGISTER, registration.encode())?;
         registering.inc(1);
     }
     registering.finish();
@@ -167,14 +153,14 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
     let liened: Vec<usize> = (0..parcels).step_by(10).collect();
     let liening = bar(liened.len() as u64, "registering liens");
     for &p in &liened {
-        let view = show(&client, &ids[p])?;
+        let view = show(client, &ids[p])?;
         let bank = &banks[p % banks.len()];
         let action = Action::Lien {
             lienholder: bank.public_key().to_bytes(),
             amount: 50_000 + p as u64 * 100,
         };
         submit(
-            &client,
+            client,
             &registrar,
             &view,
             action,
@@ -187,7 +173,7 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
     let released: Vec<usize> = liened.iter().copied().step_by(2).collect();
     let releasing = bar(released.len() as u64, "releasing liens");
     for &p in &released {
-        let view = show(&client, &ids[p])?;
+        let view = show(client, &ids[p])?;
         let lien = view.liens.first().context("lien missing")?;
         let bank = &banks[p % banks.len()];
         let action = Action::Release {
@@ -196,7 +182,7 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
                 .map_err(|_| anyhow::anyhow!("lien id"))?,
         };
         submit(
-            &client,
+            client,
             &registrar,
             &view,
             action,
@@ -228,14 +214,10 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
                 break b;
             }
         };
-        let view = show(&client, &ids[p])?;
-        let action = Action::Transfer {
-            new_owner: people[buyer].key.public_key().to_bytes(),
-            new_commitment: fr_to_bytes(&people[buyer].identity.commitment()),
-            price: Some(rng.gen_range(50_000..900_000)),
-        };
+        let view = show(client, &ids[p])?;
+        let action = people[buyer].as_buyer(Some(rng.gen_range(50_000..900_000)));
         submit(
-            &client,
+            client,
             &registrar,
             &view,
             action,
@@ -251,16 +233,12 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
 
     // Refusals: a sale under lien, the same sale twice, a buyer's forged acceptance.
     let p = *still_liened.first().context("no liened parcel")?;
-    let view = show(&client, &ids[p])?;
+    let view = show(client, &ids[p])?;
     let outsider = &people[(owner[p] + 1) % people.len()];
-    let action = Action::Transfer {
-        new_owner: outsider.key.public_key().to_bytes(),
-        new_commitment: fr_to_bytes(&outsider.identity.commitment()),
-        price: None,
-    };
+    let action = outsider.as_buyer(None);
     expect_refusal(
         submit(
-            &client,
+            client,
             &registrar,
             &view,
             action,
@@ -272,14 +250,10 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
     )?;
     let (p, stale_view, seller, first_buyer) = last_sale.context("no sale happened")?;
     let other = (first_buyer + 1) % people.len();
-    let double = Action::Transfer {
-        new_owner: people[other].key.public_key().to_bytes(),
-        new_commitment: fr_to_bytes(&people[other].identity.commitment()),
-        price: Some(1),
-    };
+    let double = people[other].as_buyer(Some(1));
     expect_refusal(
         submit(
-            &client,
+            client,
             &registrar,
             &stale_view,
             double,
@@ -289,15 +263,11 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
         "a double sale",
         "stale_version",
     )?;
-    let view = show(&client, &ids[p])?;
-    let forged = Action::Transfer {
-        new_owner: people[other].key.public_key().to_bytes(),
-        new_commitment: fr_to_bytes(&people[other].identity.commitment()),
-        price: Some(1),
-    };
+    let view = show(client, &ids[p])?;
+    let forged = people[other].as_buyer(Some(1));
     expect_refusal(
         submit(
-            &client,
+            client,
             &registrar,
             &view,
             forged,
@@ -310,7 +280,7 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
 
     // A private ownership proof: "I own a parcel in district 3 of at least 500 m²".
     let proof_line = private_ownership_proof(
-        &client,
+        client,
         &registrar,
         data,
         &registry_id,
@@ -320,8 +290,7 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
     )?;
 
     // Every history, verified offline against the log key and the registrar.
-    let info = client.get_json("/v1/log")?;
-    let log_key = info["verifier_key"].as_str().context("log key")?.to_owned();
+    let log_key = scene.log_key()?;
     let verifying = bar(parcels as u64, "verifying histories offline");
     let mut events = 0usize;
     let mut longest = 0usize;
@@ -350,14 +319,7 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
     println!(
         "   {parcels} histories ({events} events, longest {longest}) verified offline: inclusion proofs, unbroken signed chains of owners"
     );
-    println!(
-        "   log size {}, done in {:.1} s",
-        info["size"],
-        started.elapsed().as_secs_f64()
-    );
-    let _ = running.shutdown.send(());
-    runtime.block_on(running.task)?;
-    Ok(())
+    scene.close(runtime)
 }
 
 /// One current owner proves with the eligibility circuit, against the
@@ -387,30 +349,13 @@ fn private_ownership_proof(
         registry: registry_id.to_owned(),
         predicates: predicates.clone(),
     };
-    client.append(&Record::signed(
-        IDENTITY,
-        SCOPE_CREATE,
-        crate::clock::now_ms(),
-        scope.encode(),
-        registrar,
-    )?)?;
-    let page: MembersPage = serde_json::from_value(
-        client.get_json(&format!("/v1/identity/registries/{registry_id}/members"))?,
-    )?;
-    let leaves = page
-        .leaves
-        .iter()
-        .map(|l| zkaudit_circuits::fr_from_decimal(l).map_err(|_| anyhow::anyhow!("bad leaf")))
-        .collect::<Result<Vec<_>>>()?;
-    let tree = LeanImt::from_leaves(&leaves);
-    let root = tree.root().context("empty registry")?;
+    client.append_signed(registrar, IDENTITY, SCOPE_CREATE, scope.encode())?;
+    let registry = RegistryTree::fetch(client, registry_id)?;
+    let (tree, root) = (&registry.tree, registry.root);
     let holder = &people[owner[p]];
     let attributes = [view.district, view.area_m2];
     let leaf = credential_leaf(holder.identity.commitment(), &attributes)?;
-    let index = leaves
-        .iter()
-        .rposition(|l| *l == leaf)
-        .context("the owner's title credential is not in the registry")?;
+    let index = registry.index_of(&leaf)?;
     let shape = EligibilityShape::new(DEPTH as usize, 2)?;
     let keys = KeyCache::new(data.join("keys"));
     let loaded = keys
@@ -450,7 +395,7 @@ fn private_ownership_proof(
         message: BASE64.encode(message.as_bytes()),
         proof: BASE64.encode(groth16::encode_proof(&proof)),
     };
-    let receipt: Receipt = serde_json::from_value(client.post_json("/v1/identity/claims", &body)?)?;
+    let receipt = submit_claim(client, &body)?;
     let info = client.get_json("/v1/log")?;
     receipt.verify(info["verifier_key"].as_str().context("log key")?)?;
     Ok(format!(
