@@ -37,16 +37,14 @@ use zkaudit_ledger::funds::{
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::funds::FundsBundle;
 
-use crate::client::Client;
 use crate::client::funds::{
     OpeningsFile, answer_for, audit_target, audit_view, check_audit, load_params,
     openings_in_log_order, os_rng, period_of_audit, period_view, post, prove_report,
     stored_opening, submit_report,
 };
 use crate::client::keys::hex32;
+use crate::client::{Client, DEFAULT_SERVER};
 use crate::keyfile::read_signing_key;
-
-const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 
 /// Server and parameter options shared by the commands.
 #[derive(Args, Debug, Clone)]

@@ -29,12 +29,12 @@ use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_verifier::Receipt;
 use zkaudit_verifier::health::{verify_access_log, verify_trace};
 
-use crate::client::Client;
+use crate::cli::output::print_logged;
+use crate::client::{Client, DEFAULT_SERVER};
 use crate::clock::now_ms;
 use crate::domains::health::{AccessLogView, TraceView};
 use crate::keyfile::{read_signing_key, write_secret_file};
 
-const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 const DAY_MS: u64 = 86_400_000;
 const TRANSFER_FORMAT: &str = "zkaudit-health-transfer/v1";
 
@@ -282,15 +282,7 @@ fn post(signer: &Signer, kind: &str, timestamp_ms: u64, payload: Vec<u8>) -> Res
     let key = read_signing_key(&signer.key)?;
     let record = Record::signed(DOMAIN, kind, timestamp_ms, payload, &key)?;
     let receipt = Client::new(&signer.server).append(&record)?;
-    println!(
-        "logged {DOMAIN}/{kind} at index {}{}",
-        receipt.index,
-        if receipt.duplicate {
-            " (already logged)"
-        } else {
-            ""
-        }
-    );
+    print_logged(&format!("{DOMAIN}/{kind}"), &receipt);
     Ok(receipt)
 }
 

@@ -28,13 +28,14 @@ use zkaudit_ledger::note::parse_verifier_key;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::land::{HistoryBundle, VerifiedHistory};
 
-use crate::client::Client;
+use crate::cli::output::{ensure_writable, save_receipt};
 use crate::client::keys::hex32;
 use crate::client::land::{event_record, next_terms, show};
+use crate::client::{Client, DEFAULT_SERVER};
+use crate::clock::now_ms;
 use crate::domains::land::ParcelView;
 use crate::keyfile::read_signing_key;
 
-const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 /// Format tag of terms files.
 pub const TERMS_FORMAT: &str = "zkaudit-land-terms/v1";
 
@@ -265,10 +266,6 @@ fn commitment_bytes(decimal: &str) -> Result<[u8; 32]> {
     Ok(fr_to_bytes(&value))
 }
 
-fn now_ms() -> u64 {
-    crate::clock::now_ms()
-}
-
 fn write_terms(
     out: &Path,
     view: &ParcelView,
@@ -448,6 +445,9 @@ pub fn run(cmd: LandCommand) -> Result<()> {
             out,
             server,
         } => {
+            if let Some(out) = &out {
+                ensure_writable(out)?;
+            }
             let (file, terms) = TermsFile::load(&path)?;
             let message = terms.signing_message();
             let parties = terms.action.parties();
@@ -484,10 +484,10 @@ pub fn run(cmd: LandCommand) -> Result<()> {
                 view.parcel,
                 receipt.index
             );
-            if let Some(out) = out {
-                std::fs::write(&out, serde_json::to_string_pretty(&receipt)?)?;
+            match out {
+                Some(out) => save_receipt(&out, &receipt),
+                None => Ok(()),
             }
-            Ok(())
         }
         LandCommand::Show { parcel, server } => {
             let view = show(&Client::new(&server), &parcel)?;

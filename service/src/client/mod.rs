@@ -27,6 +27,10 @@ pub mod mirror;
 pub mod proving_key;
 pub mod wallet;
 
+/// Where the CLI finds the log unless told otherwise (`--server`,
+/// `ZKAUDIT_SERVER`).
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
 /// The largest text (JSON) answer the client reads: 1 GiB.
 pub const MAX_TEXT_RESPONSE: u64 = 1 << 30;
 

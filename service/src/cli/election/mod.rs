@@ -19,13 +19,11 @@ use clap::{Args, Subcommand};
 use zkaudit_ledger::election::{CREATE, ElectionSpec, PHASE, Phase, PhaseChange};
 
 use crate::cli::identity::parse_predicates;
-use crate::client::Client;
 use crate::client::election::*;
+use crate::client::{Client, DEFAULT_SERVER};
 
 pub mod trustee;
 pub mod vote;
-
-const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 
 /// `zkaudit election …`: the commission's commands and reading elections.
 #[derive(Subcommand, Debug)]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
+use crate::cli::output::{ensure_writable, save_receipt};
 use crate::client::Client;
 use crate::client::election::*;
 use crate::client::wallet::Wallet;
@@ -39,6 +40,7 @@ pub struct VoteArgs {
 
 /// Runs `zkaudit vote`.
 pub fn run(a: VoteArgs) -> Result<()> {
+    ensure_writable(&a.out)?;
     let wallet = Wallet::load(&a.wallet)?;
     let identity = wallet.identity()?;
     let client = Client::new(&a.server);
@@ -62,7 +64,7 @@ pub fn run(a: VoteArgs) -> Result<()> {
         return Ok(());
     }
     let receipt = cast(&client, &ballot)?;
-    std::fs::write(&a.out, serde_json::to_string_pretty(&receipt)?)?;
+    save_receipt(&a.out, &receipt)?;
     println!(
         "ballot accepted and logged at index {}; receipt in {}",
         receipt.index,

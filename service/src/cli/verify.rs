@@ -1,0 +1,192 @@
+//! `zkaudit verify`: checks, offline, a receipt (inclusion, the log's
+//! signature, optionally consistency with an earlier checkpoint and a
+//! witness quorum) or a bundle (claim, election, funds).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
+use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
+use zkaudit_verifier::{Receipt, verify_extension, verify_quorum};
+
+use crate::client::keys::read_key_arg;
+
+/// `zkaudit verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// A receipt (JSON from `log append` or the API) or a bundle (`zkaudit claim --bundle`).
+    pub file: PathBuf,
+    /// The log's verifier key, or a file containing it.
+    #[arg(long)]
+    pub log_key: String,
+    /// A checkpoint seen earlier: check the receipt's checkpoint extends it.
+    #[arg(long, requires = "consistency")]
+    pub previous: Option<PathBuf>,
+    /// Consistency proof (JSON from `log consistency`) from --previous to the receipt's checkpoint.
+    #[arg(long, requires = "previous")]
+    pub consistency: Option<PathBuf>,
+    /// A witness verifier key whose cosignature is required (repeatable).
+    #[arg(long = "witness-key")]
+    pub witness_keys: Vec<String>,
+    /// How many of the --witness-key witnesses must have cosigned.
+    #[arg(long, default_value_t = 1)]
+    pub quorum: usize,
+}
+
+/// Runs `zkaudit verify`: a receipt, or any bundle this build knows.
+pub fn run(args: VerifyArgs) -> Result<()> {
+    let log_key = read_key_arg(&args.log_key)?;
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let format = serde_json::from_str::<serde_json::Value>(&text)
+        .with_context(|| format!("{} is not JSON", args.file.display()))?["format"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if format == CLAIM_BUNDLE_FORMAT {
+        return verify_claim_bundle(&text, &log_key);
+    }
+    if format == ELECTION_BUNDLE_FORMAT {
+        return verify_election_bundle(&text, &log_key);
+    }
+    if format == zkaudit_verifier::funds::FUNDS_BUNDLE_FORMAT {
+        let params =
+            std::env::var_os("ZKAUDIT_PARAMS_DIR").unwrap_or_else(|| "zkaudit-params".into());
+        return super::funds::verify_bundle(&text, &log_key, Path::new(&params));
+    }
+    let receipt: Receipt = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is neither a zkaudit receipt nor a bundle this build knows (format {format:?})",
+            args.file.display()
+        )
+    })?;
+    let verified = receipt
+        .verify(&log_key)
+        .context("receipt does NOT verify")?;
+    println!(
+        "ok: record {}/{} (id {}) is entry {} of log {:?}",
+        verified.record.domain(),
+        verified.record.kind(),
+        receipt.record_id,
+        verified.index,
+        verified.checkpoint.origin
+    );
+    println!(
+        "ok: included in the checkpoint of size {} signed by the log",
+        verified.checkpoint.size
+    );
+    if let (Some(previous), Some(consistency)) = (&args.previous, &args.consistency) {
+        let old =
+            std::fs::read(previous).with_context(|| format!("reading {}", previous.display()))?;
+        let proof: crate::api::log::ConsistencyView = serde_json::from_slice(
+            &std::fs::read(consistency)
+                .with_context(|| format!("reading {}", consistency.display()))?,
+        )
+        .context("consistency proof is not the JSON of `zkaudit log consistency`")?;
+        let (old_cp, new_cp) =
+            verify_extension(&old, receipt.checkpoint.as_bytes(), &proof.proof, &log_key)
+                .context("the log's history is NOT consistent with the previous checkpoint")?;
+        println!(
+            "ok: checkpoint of size {} extends the previous one of size {} (consistency proof verified)",
+            new_cp.size, old_cp.size
+        );
+    }
+    if !args.witness_keys.is_empty() {
+        let keys: Vec<String> = args
+            .witness_keys
+            .iter()
+            .map(|k| read_key_arg(k))
+            .collect::<Result<_>>()?;
+        let n = verify_quorum(receipt.checkpoint.as_bytes(), &keys, args.quorum)
+            .context("witness cosignatures are insufficient")?;
+        println!(
+            "ok: {n} witness cosignature(s) verify (quorum {})",
+            args.quorum
+        );
+    }
+    Ok(())
+}
+
+fn verify_claim_bundle(text: &str, log_key: &str) -> Result<()> {
+    let bundle: ClaimBundle = serde_json::from_str(text).context("malformed claim bundle")?;
+    let report = bundle
+        .verify(log_key)
+        .context("the claim bundle does NOT verify")?;
+    println!(
+        "ok: {} records verified against the log's checkpoint of size {}",
+        bundle.evidence.entries.len(),
+        report.checkpoint_size
+    );
+    println!(
+        "ok: claim at index {} for scope {:?} (created by {}) with a credential of registry {:?} (issued by {})",
+        report.index, report.scope, report.scope_owner, report.registry, report.issuer
+    );
+    println!(
+        "ok: proof verified against the logged root of registry version {} and the logged key {}",
+        report.root_version, report.vk_digest
+    );
+    println!("    nullifier {}", report.nullifier);
+    if report.development_key {
+        println!(
+            "WARNING: the verifying key comes from a DEVELOPMENT setup: whoever ran it can forge proofs"
+        );
+    }
+    Ok(())
+}
+
+fn verify_election_bundle(text: &str, log_key: &str) -> Result<()> {
+    let bundle: ElectionBundle = serde_json::from_str(text).context("malformed election bundle")?;
+    let report = bundle
+        .verify(log_key)
+        .context("the election bundle does NOT verify")?;
+    println!(
+        "ok: {} records verified against the log's checkpoint of size {}",
+        bundle.evidence.entries.len(),
+        report.checkpoint_size
+    );
+    println!(
+        "ok: election {:?} ({}) run by {}, replayed through the election rules: phase {}",
+        report.election, report.title, report.commission, report.phase
+    );
+    println!("ok: key ceremony qualified dealers {:?}", report.qualified);
+    println!(
+        "ok: {} ballots counted, every proof verified against the logged key {}",
+        report.ballots, report.vk_digest
+    );
+    if report.skipped > 0 {
+        println!(
+            "    {} logged election records skipped by the rules (e.g. ballots after the close)",
+            report.skipped
+        );
+    }
+    if report.results.iter().any(|(_, c)| c.is_some()) {
+        println!(
+            "ok: tally decrypted by trustees {:?} (Chaum-Pedersen proofs verified){}",
+            report.trustees_used,
+            if report.trustees_rejected.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; partial decryptions REJECTED from trustees {:?}",
+                    report.trustees_rejected
+                )
+            }
+        );
+        println!("results:");
+    } else {
+        println!("not tallied yet; options:");
+    }
+    for (option, count) in &report.results {
+        match count {
+            Some(c) => println!("    {option:<24} {c}"),
+            None => println!("    {option}"),
+        }
+    }
+    if report.development_key {
+        println!(
+            "WARNING: the ballot verifying key comes from a DEVELOPMENT setup: whoever ran it can forge proofs"
+        );
+    }
+    Ok(())
+}
