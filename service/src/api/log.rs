@@ -131,6 +131,7 @@ pub struct AppendBody {
 
 /// `?size=` parameter.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SizeQuery {
     /// Tree size; the latest checkpoint's when absent.
     pub size: Option<u64>,
@@ -138,6 +139,7 @@ pub struct SizeQuery {
 
 /// `?leaf_hash=&size=` parameters.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LeafHashQuery {
     /// Leaf hash, hex.
     pub leaf_hash: String,
@@ -147,6 +149,7 @@ pub struct LeafHashQuery {
 
 /// `?from=&to=` parameters.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// Older size.
     pub from: u64,
@@ -370,6 +373,7 @@ pub const MAX_EVIDENCE_ENTRIES: usize = 1000;
 
 /// Query of `GET /v1/log/evidence`.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EvidenceQuery {
     /// Comma-separated entry indices (at most 1000).

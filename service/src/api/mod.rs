@@ -40,7 +40,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> (Router, utoipa::openap
     for domain in state.domains() {
         api = api.merge(domain.clone().routes());
     }
-    let (router, doc) = api.split_for_parts();
+    let (router, mut doc) = api.split_for_parts();
+    declare_error_shape(&mut doc);
     let doc_json = doc.clone();
     let router = router
         .merge(tiles::routes())
@@ -54,6 +55,40 @@ pub fn router(state: AppState, max_body_bytes: usize) -> (Router, utoipa::openap
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state);
     (router, doc)
+}
+
+/// Declares the one error shape as every operation's `default` answer:
+/// whatever a request gets besides the answers its handler lists (a
+/// malformed path or query, an oversized body, a wrong method, overload)
+/// is an [`ErrorBody`](crate::server::error::ErrorBody), and a client
+/// generated from the document can read it.
+fn declare_error_shape(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = ResponseBuilder::new()
+        .description("Any other answer: the error shape, with a machine-readable code")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .entry("default".to_owned())
+                .or_insert_with(|| error.clone().into());
+        }
+    }
 }
 
 /// Records request latency and logs each request.

@@ -45,6 +45,7 @@ pub(super) fn routes(identity: Arc<IdentityDomain>) -> OpenApiRouter<AppState> {
 
 /// `?start=&limit=`.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// First leaf index (default 0).
     pub start: Option<u64>,
