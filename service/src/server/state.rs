@@ -130,6 +130,12 @@ impl AppState {
                 format!("unknown record kind {}", record.qualified_kind()),
             )
         })?;
+        // An exact resubmission of a logged record is answered with its
+        // index, whatever has happened since (a closed election, a spent
+        // nullifier, an old timestamp): the domain rules judged it when it
+        // was logged, and judging it again against today's state would
+        // refuse what the log already holds.
+        let known = self.known_record(record).await?;
         match authorisation {
             Authorisation::LogOnly => {
                 return Err(ApiError::forbidden(
@@ -145,7 +151,7 @@ impl AppState {
                     .authorities
                     .authorise(record)
                     .map_err(|e| ApiError::forbidden("not_authorised", e.to_string()))?;
-                self.check_fresh(record).await?;
+                self.check_fresh(record, known)?;
             }
             Authorisation::Participant => {
                 if record.author() == Author::None {
@@ -154,7 +160,7 @@ impl AppState {
                         "this kind must be signed by a participant's key",
                     ));
                 }
-                self.check_fresh(record).await?;
+                self.check_fresh(record, known)?;
             }
             Authorisation::Proof => {
                 if record.author() != Author::None {
@@ -164,6 +170,9 @@ impl AppState {
                     ));
                 }
             }
+        }
+        if known {
+            return self.append(Pending::new(record)).await;
         }
         let admitted = {
             let (domain, record, state) = (domain.clone(), record.clone(), self.clone());
@@ -213,10 +222,10 @@ impl AppState {
         }
     }
 
-    async fn check_fresh(&self, record: &Record) -> ApiResult<()> {
-        // A byte-identical resubmission is idempotent and answered with its
-        // index even when old; only new records must be fresh.
-        if self.known_record(record).await? {
+    /// New records must be stamped within the timestamp window; a
+    /// byte-identical resubmission (`known`) is idempotent even when old.
+    fn check_fresh(&self, record: &Record, known: bool) -> ApiResult<()> {
+        if known {
             return Ok(());
         }
         check_freshness(
