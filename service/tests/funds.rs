@@ -90,6 +90,36 @@ impl Setup {
         self.deployment.post(key, DOMAIN, kind, payload)
     }
 
+    /// A funds record of `kind` by `key` is accepted; returns the answer.
+    fn accepted(&self, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> serde_json::Value {
+        let (status, body) = self.post(key, kind, payload);
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    /// `key` answers the audit `id` with `answer`, which is accepted; the
+    /// audit then checks against the period's `view` of `agency`.
+    fn answer_audit(
+        &self,
+        key: &NoteSigningKey,
+        id: &str,
+        answer: &AuditOpening,
+        view: &PeriodView,
+        agency: &str,
+    ) {
+        self.accepted(key, AUDIT_OPENING, answer.encode());
+        let audit: AuditView = self.get(&format!("/v1/funds/audits/{id}"));
+        check_audit(&audit, view, agency).unwrap();
+    }
+
+    /// `report` with its totals changed by `change` is refused: they are
+    /// not the totals its proof proves.
+    fn refuses_other_totals(&self, key: &NoteSigningKey, report: &Report, change: fn(&mut Report)) {
+        let mut cheat = report.clone();
+        change(&mut cheat);
+        self.refused(key, REPORT, cheat.encode(), 422, "proof_totals_mismatch");
+    }
+
     /// A funds record of `kind` by `key` is refused with `status` and `code`.
     fn refused(&self, key: &NoteSigningKey, kind: &str, payload: Vec<u8>, status: u16, code: &str) {
         let (got, body) = self.post(key, kind, payload);
@@ -124,8 +154,7 @@ impl Setup {
                 })
                 .collect(),
         };
-        let (status, body) = self.post(key, BUDGET, budget.encode());
-        assert_eq!(status, 201, "{body}");
+        self.accepted(key, BUDGET, budget.encode());
     }
 
     fn record(
@@ -141,8 +170,7 @@ impl Setup {
             commitment: field_to_bytes(&item_commitment(&opening)),
             label: format!("invoice {amount}"),
         };
-        let (status, body) = self.post(key, EXPENDITURE, item.encode());
-        assert_eq!(status, 201, "{body}");
+        self.accepted(key, EXPENDITURE, item.encode());
         opening
     }
 
@@ -220,8 +248,7 @@ fn reports_audits_and_bundles() {
         ends_day: 21_000,
         documents: vec![[7; 32]],
     };
-    let (status, body) = st.post(&ministry, CONTRACT, contract.encode());
-    assert_eq!(status, 201, "{body}");
+    st.accepted(&ministry, CONTRACT, contract.encode());
     let again = Contract {
         value: 2,
         ..contract.clone()
@@ -250,15 +277,7 @@ fn reports_audits_and_bundles() {
     // Off by one cent: refused by the proof's totals check.
     let honest = st.prove(period, &items);
     assert_eq!(honest.totals, vec![1124, 301, 45]);
-    let mut cheat = honest.clone();
-    cheat.totals[0] += 1;
-    st.refused(
-        &ministry,
-        REPORT,
-        cheat.encode(),
-        422,
-        "proof_totals_mismatch",
-    );
+    st.refuses_other_totals(&ministry, &honest, |r| r.totals[0] += 1);
     // Omitting an item: the count rule, and a proof over fewer items.
     let short = st.prove(period, &items[..5]);
     st.refused(&ministry, REPORT, short.encode(), 409, "item_count");
@@ -290,8 +309,7 @@ fn reports_audits_and_bundles() {
     st.refused(&ministry, REPORT, report.encode(), 422, "proof_invalid");
 
     // The honest report is accepted and closes the period.
-    let (status, body) = st.post(&ministry, REPORT, honest.encode());
-    assert_eq!(status, 201, "{body}");
+    let body = st.accepted(&ministry, REPORT, honest.encode());
     let report_index = body["index"].as_u64().unwrap();
     st.refused(&ministry, REPORT, honest.encode(), 409, "period_closed");
     let late = Expenditure {
@@ -389,10 +407,7 @@ fn reports_audits_and_bundles() {
         403,
         "not_agency",
     );
-    let (status, body) = st.post(&ministry, AUDIT_OPENING, honest_answer.encode());
-    assert_eq!(status, 201, "{body}");
-    let audit: AuditView = st.get(&format!("/v1/funds/audits/{id}"));
-    check_audit(&audit, &view, &agency).unwrap();
+    st.answer_audit(&ministry, &id, &honest_answer, &view, &agency);
     // Anyone's check fails on a doctored view of the answer.
     let mut doctored: AuditView = st.get(&format!("/v1/funds/audits/{id}"));
     doctored.opened[0].amount += 1;
@@ -448,10 +463,7 @@ fn reports_audits_and_bundles() {
         422,
         "wrong_sample",
     );
-    let (status, body) = st.post(&ministry, AUDIT_OPENING, answer.encode());
-    assert_eq!(status, 201, "{body}");
-    let chosen_audit: AuditView = st.get(&format!("/v1/funds/audits/{chosen_id}"));
-    check_audit(&chosen_audit, &view, &agency).unwrap();
+    st.answer_audit(&ministry, &chosen_id, &answer, &view, &agency);
 
     // The bundle verifies offline; changed or missing records fail.
     std::thread::sleep(std::time::Duration::from_millis(600));
@@ -542,7 +554,7 @@ fn large_reports_in_parts_and_contract_caps() {
     let amounts: Vec<(u64, u16)> = (0..98u64).map(|i| (1_000 + i, (i % 3) as u16)).collect();
     let paid_q1: u64 = amounts.iter().filter(|a| a.1 == 2).map(|a| a.0).sum();
     let value = paid_q1 + 10;
-    let (status, body) = st.post(
+    st.accepted(
         &ministry,
         CONTRACT,
         Contract {
@@ -551,7 +563,6 @@ fn large_reports_in_parts_and_contract_caps() {
         }
         .encode(),
     );
-    assert_eq!(status, 201, "{body}");
     st.budget_with_contract(&ministry, "Q1", [u64::MAX; 3], Some("T-9"));
     let items: Vec<ItemOpening> = amounts
         .iter()
@@ -601,8 +612,7 @@ fn large_reports_in_parts_and_contract_caps() {
         422,
         "proof_invalid",
     );
-    let (status, body) = st.post(&ministry, REPORT_PART, part(&a.parts[0]));
-    assert_eq!(status, 201, "{body}");
+    st.accepted(&ministry, REPORT_PART, part(&a.parts[0]));
     // Another proof's second part does not continue this chain.
     st.refused(
         &ministry,
@@ -613,8 +623,7 @@ fn large_reports_in_parts_and_contract_caps() {
     );
     // Starting over from chunk 0 with proof B discards A's part…
     for p in &b.parts {
-        let (status, body) = st.post(&ministry, REPORT_PART, part(p));
-        assert_eq!(status, 201, "{body}");
+        st.accepted(&ministry, REPORT_PART, part(p));
     }
     // …so A's report no longer continues the staged chain; B's does.
     st.refused(
@@ -624,15 +633,7 @@ fn large_reports_in_parts_and_contract_caps() {
         422,
         "proof_chain_broken",
     );
-    let mut cheat = b.report.clone();
-    cheat.totals[1] -= 1;
-    st.refused(
-        &ministry,
-        REPORT,
-        cheat.encode(),
-        422,
-        "proof_totals_mismatch",
-    );
+    st.refuses_other_totals(&ministry, &b.report, |r| r.totals[1] -= 1);
     // The CLI's submission re-sends B's parts from chunk 0 (starting over
     // again), then the report.
     let receipt = submit_report(&Client::new(st.base()), &ministry, &b).unwrap();
@@ -652,8 +653,7 @@ fn large_reports_in_parts_and_contract_caps() {
     st.budget_with_contract(&ministry, "Q3", [u64::MAX; 3], Some("T-9"));
     let exact = vec![st.record(&ministry, "Q3", 10, 2)];
     let report = st.prove("Q3", &exact);
-    let (status, body) = st.post(&ministry, REPORT, report.encode());
-    assert_eq!(status, 201, "{body}");
+    st.accepted(&ministry, REPORT, report.encode());
     let shown: serde_json::Value = st.get(&format!("/v1/funds/contracts/{agency}/T-9"));
     assert_eq!(shown["paid"], value.to_string(), "{shown}");
 
