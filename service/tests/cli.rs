@@ -6,69 +6,43 @@ use std::path::Path;
 
 use common::*;
 
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 #[test]
 fn readme_walk_through() {
     let tmp = tempfile::tempdir().unwrap();
     let data = data_dir(&tmp, "data");
     let server = ServerProcess::start(&data, &[]);
-    let base = server.base.as_str();
     let key = data.join("dev-authority.key");
     let t = |name: &str| tmp.path().join(name);
-
-    // Append a notice and verify the receipt offline.
-    std::fs::write(t("notice.txt"), "Budget 2027 published; sha3-256 = 5e1f").unwrap();
-    ok(&[
-        "log",
-        "append",
-        "--key",
-        path(&key),
-        "--domain",
-        "ledger",
-        "--kind",
-        "notice",
-        "--payload",
-        path(&t("notice.txt")),
-        "--out",
-        path(&t("receipt.json")),
-        "--server",
-        base,
-    ]);
-    let (_, info) = get_json(&agent(), &format!("{base}/v1/log"));
-    let log_key = info["verifier_key"].as_str().unwrap().to_owned();
-    let report = ok(&["verify", path(&t("receipt.json")), "--log-key", &log_key]);
-    assert!(report.contains("is entry 1 of log"), "{report}");
-
-    // Keep a checkpoint, append more, check the log extends it.
-    ok(&[
-        "log",
-        "checkpoint",
-        "--server",
-        base,
-        "--out",
-        path(&t("old.txt")),
-    ]);
-    for i in 0..5 {
-        std::fs::write(t("n.txt"), format!("notice {i}")).unwrap();
-        ok(&[
+    // `log append` of a notice by the development authority; `options`
+    // say where its receipt goes, if anywhere.
+    let append = |payload: &Path, options: &[&str]| {
+        let args = [
             "log",
             "append",
             "--key",
-            path(&key),
+            s(&key),
             "--domain",
             "ledger",
             "--kind",
             "notice",
             "--payload",
-            path(&t("n.txt")),
-            "--out",
-            path(&t("receipt2.json")),
-            "--server",
-            base,
-        ]);
+            s(payload),
+        ];
+        server.ok(&[&args[..], options].concat())
+    };
+
+    // Append a notice and verify the receipt offline.
+    std::fs::write(t("notice.txt"), "Budget 2027 published; sha3-256 = 5e1f").unwrap();
+    append(&t("notice.txt"), &["--out", s(&t("receipt.json"))]);
+    let log_key = server.log_key();
+    let report = ok(&["verify", s(&t("receipt.json")), "--log-key", &log_key]);
+    assert!(report.contains("is entry 1 of log"), "{report}");
+
+    // Keep a checkpoint, append more, check the log extends it.
+    server.ok(&["log", "checkpoint", "--out", s(&t("old.txt"))]);
+    for i in 0..5 {
+        std::fs::write(t("n.txt"), format!("notice {i}")).unwrap();
+        append(&t("n.txt"), &["--out", s(&t("receipt2.json"))]);
     }
     let receipt2: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(t("receipt2.json")).unwrap()).unwrap();
@@ -79,27 +53,25 @@ fn readme_walk_through() {
         .nth(1)
         .unwrap()
         .to_owned();
-    let consistency = ok(&[
-        "log",
-        "consistency",
-        "--from",
-        "2",
-        "--to",
-        &new_size,
-        "--server",
-        base,
-    ]);
+    let consistency = server.ok(&["log", "consistency", "--from", "2", "--to", &new_size]);
     std::fs::write(t("consistency.json"), consistency).unwrap();
-    let report = ok(&[
-        "verify",
-        path(&t("receipt2.json")),
-        "--log-key",
-        &log_key,
-        "--previous",
-        path(&t("old.txt")),
-        "--consistency",
-        path(&t("consistency.json")),
-    ]);
+    // `verify` of the second receipt as extending the old checkpoint.
+    let extends = |consistency: &Path| {
+        zkaudit(&[
+            "verify",
+            s(&t("receipt2.json")),
+            "--log-key",
+            &log_key,
+            "--previous",
+            s(&t("old.txt")),
+            "--consistency",
+            s(consistency),
+        ])
+    };
+    let report = succeeded(
+        &["verify", "receipt2.json"],
+        extends(&t("consistency.json")),
+    );
     assert!(
         report.contains("extends the previous one of size 2"),
         "{report}"
@@ -110,94 +82,40 @@ fn readme_walk_through() {
         serde_json::from_str(&std::fs::read_to_string(t("receipt.json")).unwrap()).unwrap();
     forged["index"] = serde_json::json!(0);
     std::fs::write(t("forged.json"), forged.to_string()).unwrap();
-    let err = fails(&["verify", path(&t("forged.json")), "--log-key", &log_key]);
+    let err = fails(&["verify", s(&t("forged.json")), "--log-key", &log_key]);
     assert!(err.contains("does NOT verify"), "{err}");
-    let other = ok(&[
-        "keygen",
-        "--name",
-        "other-log",
-        "--out",
-        path(&t("other.key")),
-    ]);
-    let err = fails(&[
-        "verify",
-        path(&t("receipt.json")),
-        "--log-key",
-        other.trim(),
-    ]);
+    let other_key = t("other.key");
+    let keygen = ["keygen", "--name", "other-log", "--out", s(&other_key)];
+    let other = ok(&keygen);
+    let err = fails(&["verify", s(&t("receipt.json")), "--log-key", other.trim()]);
     assert!(err.contains("does NOT verify"), "{err}");
     let mut bad_consistency: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(t("consistency.json")).unwrap()).unwrap();
     bad_consistency["proof"][0] = serde_json::json!("00".repeat(32));
     std::fs::write(t("bad.json"), bad_consistency.to_string()).unwrap();
-    let err = fails(&[
-        "verify",
-        path(&t("receipt2.json")),
-        "--log-key",
-        &log_key,
-        "--previous",
-        path(&t("old.txt")),
-        "--consistency",
-        path(&t("bad.json")),
-    ]);
+    let err = failed(&["verify", "receipt2.json"], extends(&t("bad.json")));
     assert!(err.contains("NOT consistent"), "{err}");
 
     // Keys are never overwritten.
-    let err = fails(&[
-        "keygen",
-        "--name",
-        "other-log",
-        "--out",
-        path(&t("other.key")),
-    ]);
+    let err = fails(&keygen);
     assert!(err.contains("must not exist"), "{err}");
 
     // Reading.
-    let entry = ok(&["log", "get", "1", "--server", base]);
+    let entry = server.ok(&["log", "get", "1"]);
     assert!(entry.contains("\"kind\": \"notice\""), "{entry}");
-    let proof = ok(&["log", "prove", "1", "--server", base]);
+    let proof = server.ok(&["log", "prove", "1"]);
     assert!(proof.contains("\"proof\""), "{proof}");
 
     // A mirror downloads every tile, recomputes the root, and checks the
     // next mirror extends the previous one.
     let mirror = t("mirror");
-    let report = ok(&[
-        "log",
-        "mirror",
-        "--log-key",
-        &log_key,
-        "--out",
-        path(&mirror),
-        "--server",
-        base,
-    ]);
+    let mirror_args = ["log", "mirror", "--log-key", &log_key, "--out", s(&mirror)];
+    let report = server.ok(&mirror_args);
     assert!(report.contains("mirrored 7 records"), "{report}");
     assert!(mirror.join("tile/entries/000.p/7").exists());
     std::fs::write(t("n.txt"), "one more").unwrap();
-    ok(&[
-        "log",
-        "append",
-        "--key",
-        path(&key),
-        "--domain",
-        "ledger",
-        "--kind",
-        "notice",
-        "--payload",
-        path(&t("n.txt")),
-        "--server",
-        base,
-    ]);
-    let report = ok(&[
-        "log",
-        "mirror",
-        "--log-key",
-        &log_key,
-        "--out",
-        path(&mirror),
-        "--server",
-        base,
-    ]);
+    append(&t("n.txt"), &[]);
+    let report = server.ok(&mirror_args);
     assert!(
         report.contains("extends the previously mirrored checkpoint of size 7"),
         "{report}"

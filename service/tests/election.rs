@@ -10,26 +10,17 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use common::deploy::Deployment;
+use common::identity::Issuer;
 use common::*;
 use zkaudit_circuits::Fr;
 use zkaudit_circuits::babyjubjub::{BASE8, Point};
 use zkaudit_circuits::elgamal::encode_point;
 use zkaudit_ledger::election::{Ballot, DECRYPT};
-use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_service::client::Client;
 use zkaudit_service::client::election::{
     TrusteeKey, election_spec, partial_decryptions, post_election_record,
 };
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn log_size(agent: &ureq::Agent, base: &str) -> u64 {
-    get_json(agent, &format!("{base}/v1/log")).1["size"]
-        .as_u64()
-        .unwrap()
-}
 
 fn read_ballot(path: &Path) -> Ballot {
     let body: serde_json::Value =
@@ -41,10 +32,9 @@ fn body_of(bytes: &[u8]) -> serde_json::Value {
     serde_json::json!({ "ballot": BASE64.encode(bytes) })
 }
 
-fn post_ballot(agent: &ureq::Agent, base: &str, election: &str, bytes: &[u8]) -> (u16, String) {
-    let (status, body) = post_json(
-        agent,
-        &format!("{base}/v1/elections/{election}/ballots"),
+fn post_ballot(server: &ServerProcess, election: &str, bytes: &[u8]) -> (u16, String) {
+    let (status, body) = server.post_json(
+        &format!("/v1/elections/{election}/ballots"),
         &body_of(bytes),
     );
     (
@@ -56,84 +46,39 @@ fn post_ballot(agent: &ureq::Agent, base: &str, election: &str, bytes: &[u8]) ->
     )
 }
 
+/// `election phase`: the holder of `key` moves e1 to `phase`.
+fn phase<'a>(key: &'a str, phase: &'a str) -> [&'a str; 6] {
+    ["election", "phase", "--key", key, "e1", phase]
+}
+
+/// `trustee <command>` in e1 by the trustee whose key file is `key`.
+fn trustee_step<'a>(command: &'a str, key: &'a str) -> [&'a str; 6] {
+    ["trustee", command, "--key", key, "--election", "e1"]
+}
+
 #[test]
 fn election_end_to_end() {
-    let tmp = tempfile::tempdir().unwrap();
-    let t = |name: &str| tmp.path().join(name);
-    let data = t("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut rng =
-        <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::seed_from_u64(61);
-    let log = NoteSigningKey::generate("test.zkaudit/election", &mut rng).unwrap();
-    let registry = NoteSigningKey::generate("voter-registry", &mut rng).unwrap();
-    let commission = NoteSigningKey::generate("commission", &mut rng).unwrap();
-    std::fs::write(data.join("log.key"), log.to_skey_string().as_bytes()).unwrap();
-    std::fs::write(t("registry.key"), registry.to_skey_string().as_bytes()).unwrap();
-    std::fs::write(t("commission.key"), commission.to_skey_string().as_bytes()).unwrap();
-    std::fs::write(
-        data.join("zkaudit.toml"),
-        format!(
-            "[log]\nkey_file = \"log.key\"\n\n[[authority]]\nname = \"voter-registry\"\nverifier_key = \"{}\"\nkinds = [\"identity/*\"]\n\n[[authority]]\nname = \"commission\"\nverifier_key = \"{}\"\nkinds = [\"election/*\"]\n",
-            registry.verifier_key_string(),
-            commission.verifier_key_string()
-        ),
-    )
-    .unwrap();
-    let server = ServerProcess::start(&data, &[]);
-    let base = server.base.as_str();
-    let agent = agent();
-    let reg = t("registry.key");
-    let com = t("commission.key");
+    let st = Deployment::start(
+        61,
+        "test.zkaudit/election",
+        &[
+            ("voter-registry", &["identity/*"]),
+            ("commission", &["election/*"]),
+        ],
+    );
+    let t = |name: &str| st.path(name);
+    let server = &st.server;
+    let reg = st.key_file("voter-registry");
+    let com = st.key_file("commission");
     let keys = t("voter-keys");
 
     // The registry: voters 1-5 are adults, voter 6 is not.
-    ok(&[
-        "issuer",
-        "create-registry",
-        "--key",
-        s(&reg),
-        "--id",
-        "roll",
-        "--attributes",
-        "age,district",
-        "--depth",
-        "4",
-        "--server",
-        base,
-    ]);
+    let registry = Issuer::new(server, reg);
+    registry.create_registry("roll", "age,district", &["--depth", "4"]);
     let ages = [30u64, 41, 52, 63, 74, 16];
     for (i, age) in ages.iter().enumerate() {
         let wallet = t(&format!("voter{}.json", i + 1));
-        let commitment = ok(&["id", "new", "--wallet", s(&wallet)]);
-        let attrs = [age.to_string(), "2".to_string()];
-        ok(&[
-            "issuer",
-            "issue",
-            "--key",
-            s(&reg),
-            "--registry",
-            "roll",
-            "--commitment",
-            commitment.trim(),
-            "--attr",
-            &attrs[0],
-            "--attr",
-            &attrs[1],
-            "--server",
-            base,
-        ]);
-        ok(&[
-            "id",
-            "add-credential",
-            "--wallet",
-            s(&wallet),
-            "--registry",
-            "roll",
-            "--attr",
-            &attrs[0],
-            "--attr",
-            &attrs[1],
-        ]);
+        registry.enrol("roll", &wallet, &[&age.to_string(), "2"]);
     }
 
     // Three trustees; the key file is private, the public part goes to the commission.
@@ -162,12 +107,15 @@ fn election_end_to_end() {
         }
     }
     let trustee = |i: usize| t(&format!("trustee{i}.key"));
+    let trustee_publics: Vec<_> = (1..=3)
+        .map(|i| t(&format!("trustee{i}.pub.json")))
+        .collect();
     for id in ["e1", "e2"] {
-        let created = ok(&[
+        let args = [
             "election",
             "create",
             "--key",
-            s(&com),
+            com,
             "--id",
             id,
             "--title",
@@ -186,106 +134,37 @@ fn election_end_to_end() {
             "roll",
             "--predicate",
             "age>=18",
-            "--trustee",
-            s(&t("trustee1.pub.json")),
-            "--trustee",
-            s(&t("trustee2.pub.json")),
-            "--trustee",
-            s(&t("trustee3.pub.json")),
             "--threshold",
             "2",
-            "--server",
-            base,
-        ]);
+        ];
+        let trustees = trustee_publics.iter().flat_map(|p| ["--trustee", s(p)]);
+        let created = server.ok(&args.into_iter().chain(trustees).collect::<Vec<_>>());
         assert!(created.contains("created"), "{created}");
-        ok(&[
-            "election",
-            "phase",
-            "--key",
-            s(&com),
-            id,
-            "key-ceremony",
-            "--server",
-            base,
-        ]);
+        server.ok(&["election", "phase", "--key", com, id, "key-ceremony"]);
     }
     // Only the commission moves the phase.
-    fails(&[
-        "election",
-        "phase",
-        "--key",
-        s(&reg),
-        "e1",
-        "open",
-        "--server",
-        base,
-    ]);
+    server.fails(&phase(reg, "open"));
     // Opening before any dealing: not enough qualified dealers.
-    fails(&[
-        "election",
-        "phase",
-        "--key",
-        s(&com),
-        "e1",
-        "open",
-        "--server",
-        base,
-    ]);
+    server.fails(&phase(com, "open"));
 
     for i in 1..=3 {
-        ok(&[
-            "trustee",
-            "deal",
-            "--key",
-            s(&trustee(i)),
-            "--election",
-            "e1",
-            "--server",
-            base,
-        ]);
+        server.ok(&trustee_step("deal", s(&trustee(i))));
     }
     // A second dealing by the same trustee is refused.
-    let err = fails(&[
-        "trustee",
-        "deal",
-        "--key",
-        s(&trustee(1)),
-        "--election",
-        "e1",
-        "--server",
-        base,
-    ]);
+    let err = server.fails(&trustee_step("deal", s(&trustee(1))));
     assert!(err.contains("already"), "{err}");
     for i in 1..=3 {
-        let out = ok(&[
-            "trustee",
-            "check",
-            "--key",
-            s(&trustee(i)),
-            "--election",
-            "e1",
-            "--server",
-            base,
-        ]);
+        let out = server.ok(&trustee_step("check", s(&trustee(i))));
         assert!(!out.contains("complaints published"), "{out}");
     }
-    let opened = ok(&[
-        "election",
-        "phase",
-        "--key",
-        s(&com),
-        "e1",
-        "open",
-        "--server",
-        base,
-    ]);
+    let opened = server.ok(&phase(com, "open"));
     assert!(opened.contains("qualified dealers [1, 2, 3]"), "{opened}");
 
     // Votes: 1 → Alpha, 2 → Beta, 3 → Beta (by index).
     let vote = |voter: usize, choose: &str, extra: &[&str]| {
         let wallet = t(&format!("voter{voter}.json"));
         let out = t(&format!("voter{voter}-{choose}.json"));
-        let mut args = vec![
+        let args = [
             "vote",
             "--wallet",
             s(&wallet),
@@ -297,23 +176,12 @@ fn election_end_to_end() {
             s(&keys),
             "--out",
             s(&out),
-            "--server",
-            base,
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .collect::<Vec<_>>();
-        args.extend(extra.iter().map(|a| a.to_string()));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        (zkaudit(&args), out)
+        ];
+        (server.run(&[&args[..], extra].concat()), out)
     };
     for (voter, choose) in [(1, "Alpha"), (2, "Beta"), (3, "1")] {
         let (out, _) = vote(voter, choose, &[]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ran(&out);
     }
     // Voter 1 again: refused.
     let (out, _) = vote(1, "Gamma", &[]);
@@ -327,18 +195,15 @@ fn election_end_to_end() {
 
     // Voter 4 makes two different ballots and sends both at once: exactly one counts.
     let (o, a4) = vote(4, "Gamma", &["--no-submit"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ran(&o);
     let (o, b4) = vote(4, "Alpha", &["--no-submit"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ran(&o);
     let (ballot_a, ballot_b) = (read_ballot(&a4), read_ballot(&b4));
     assert_eq!(ballot_a.nullifier, ballot_b.nullifier);
     let results: Vec<(u16, String)> = std::thread::scope(|scope| {
         let handles: Vec<_> = [&ballot_a, &ballot_b]
             .into_iter()
-            .map(|b| {
-                let agent = &agent;
-                scope.spawn(move || post_ballot(agent, base, "e1", &b.encode()))
-            })
+            .map(|b| scope.spawn(move || post_ballot(server, "e1", &b.encode())))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -352,16 +217,16 @@ fn election_end_to_end() {
     let (o, b5) = vote(5, "Gamma", &["--no-submit"]);
     assert!(o.status.success());
     let ballot5 = read_ballot(&b5);
-    let size = log_size(&agent, base);
+    let size = server.log_size();
     // For another election (path and payload disagree; and e2 is not open).
     assert_eq!(
-        post_ballot(&agent, base, "e2", &ballot5.encode()),
+        post_ballot(server, "e2", &ballot5.encode()),
         (422, "wrong_election".into())
     );
     let mut other = ballot5.clone();
     other.election = "e2".into();
     assert_eq!(
-        post_ballot(&agent, base, "e2", &other.encode()),
+        post_ballot(server, "e2", &other.encode()),
         (409, "wrong_phase".into())
     );
     // A ciphertext point off the curve.
@@ -370,7 +235,7 @@ fn election_end_to_end() {
     let at = bytes.windows(c0.len()).position(|w| w == c0).unwrap();
     bytes[at + 7] ^= 0x01;
     assert_eq!(
-        post_ballot(&agent, base, "e1", &bytes),
+        post_ballot(server, "e1", &bytes),
         (400, "malformed_ballot".into())
     );
     // On the curve but outside the prime-order subgroup: c1 plus the point of order 2.
@@ -379,53 +244,44 @@ fn election_end_to_end() {
     let mut bytes = ballot5.encode();
     bytes[at..at + mixed.len()].copy_from_slice(&mixed);
     assert_eq!(
-        post_ballot(&agent, base, "e1", &bytes),
+        post_ballot(server, "e1", &bytes),
         (400, "malformed_ballot".into())
     );
     // Valid points, but not the ones proved: the proof fails.
     let mut swapped = ballot5.clone();
     swapped.ciphertexts.swap(0, 2);
     assert_eq!(
-        post_ballot(&agent, base, "e1", &swapped.encode()),
+        post_ballot(server, "e1", &swapped.encode()),
         (422, "invalid_proof".into())
     );
     // A proof from another ballot.
     let mut stolen = ballot5.clone();
     stolen.proof = ballot_a.proof.clone();
     assert_eq!(
-        post_ballot(&agent, base, "e1", &stolen.encode()),
+        post_ballot(server, "e1", &stolen.encode()),
         (422, "invalid_proof".into())
     );
     // A flipped proof byte.
     let mut flipped = ballot5.clone();
     flipped.proof[40] ^= 0x04;
-    let (status, _) = post_ballot(&agent, base, "e1", &flipped.encode());
+    let (status, _) = post_ballot(server, "e1", &flipped.encode());
     assert!(status == 400 || status == 422, "{status}");
-    assert_eq!(log_size(&agent, base), size, "a refused ballot was logged");
+    assert_eq!(server.log_size(), size, "a refused ballot was logged");
 
     // Close: voter 5's (valid) ballot is now too late.
-    ok(&[
-        "election",
-        "phase",
-        "--key",
-        s(&com),
-        "e1",
-        "closed",
-        "--server",
-        base,
-    ]);
+    server.ok(&phase(com, "closed"));
     assert_eq!(
-        post_ballot(&agent, base, "e1", &ballot5.encode()),
+        post_ballot(server, "e1", &ballot5.encode()),
         (409, "wrong_phase".into())
     );
     assert_eq!(
-        log_size(&agent, base),
+        server.log_size(),
         size + 1,
         "only the phase change is logged"
     );
 
     // Trustee 1 cheats: a wrong share for option 0, signed by its own key.
-    let client = Client::new(base);
+    let client = Client::new(st.base());
     let spec = election_spec(&client, "e1").unwrap();
     let cheat = TrusteeKey::load(&trustee(1)).unwrap();
     let file: serde_json::Value =
@@ -439,30 +295,12 @@ fn election_end_to_end() {
     record.partials[0].share = record.partials[0].share + BASE8;
     post_election_record(&client, cheat.signing_key(), DECRYPT, record.encode()).unwrap();
     // With only one valid partial there is no tally yet.
-    ok(&[
-        "trustee",
-        "decrypt",
-        "--key",
-        s(&trustee(2)),
-        "--election",
-        "e1",
-        "--server",
-        base,
-    ]);
-    let (_, view) = get_json(&agent, &format!("{base}/v1/elections/e1"));
+    server.ok(&trustee_step("decrypt", s(&trustee(2))));
+    let (_, view) = server.get_json("/v1/elections/e1");
     assert!(view["tally"].is_null(), "{view}");
-    let out = ok(&[
-        "trustee",
-        "decrypt",
-        "--key",
-        s(&trustee(3)),
-        "--election",
-        "e1",
-        "--server",
-        base,
-    ]);
+    let out = server.ok(&trustee_step("decrypt", s(&trustee(3))));
     assert!(out.contains("tallied"), "{out}");
-    let (_, view) = get_json(&agent, &format!("{base}/v1/elections/e1"));
+    let (_, view) = server.get_json("/v1/elections/e1");
     let mut expected = [1u64, 2, 0];
     expected[voter4_option] += 1;
     assert_eq!(view["phase"], "tallied");
@@ -470,22 +308,14 @@ fn election_end_to_end() {
     assert_eq!(view["tally"]["ballots"], 4);
     assert_eq!(view["tally"]["used"], serde_json::json!([2, 3]));
     assert_eq!(view["tally"]["rejected"], serde_json::json!([1]));
-    let shown = ok(&["election", "show", "e1", "--server", base]);
+    let shown = server.ok(&["election", "show", "e1"]);
     assert!(shown.contains("tallied"), "{shown}");
 
     // The bundle verifies offline; one changed byte breaks it.
     let bundle = t("bundle.json");
-    ok(&[
-        "election",
-        "export",
-        "e1",
-        "--out",
-        s(&bundle),
-        "--server",
-        base,
-    ]);
-    let log_key = log.verifier_key_string();
-    let report = ok(&["verify", s(&bundle), "--log-key", &log_key]);
+    server.ok(&["election", "export", "e1", "--out", s(&bundle)]);
+    let log_key = &st.log_vkey;
+    let report = ok(&["verify", s(&bundle), "--log-key", log_key]);
     assert!(report.contains("4 ballots counted"), "{report}");
     assert!(report.contains("REJECTED from trustees [1]"), "{report}");
     for (option, count) in ["Alpha", "Beta", "Gamma"].iter().zip(expected) {
@@ -507,6 +337,6 @@ fn election_end_to_end() {
     last["record"] = BASE64.encode(&record).into();
     let tampered = t("tampered.json");
     std::fs::write(&tampered, serde_json::to_string(&json).unwrap()).unwrap();
-    let err = fails(&["verify", s(&tampered), "--log-key", &log_key]);
+    let err = fails(&["verify", s(&tampered), "--log-key", log_key]);
     assert!(err.contains("does NOT verify"), "{err}");
 }

@@ -12,10 +12,12 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use chacha20::ChaCha20Rng;
+use common::deploy::Deployment;
 use common::*;
 use rand_core_halo2::SeedableRng;
 use zkaudit_circuits::funds::{
@@ -33,15 +35,23 @@ use zkaudit_service::client::funds::{ReportRecords, check_audit, prove_report, s
 use zkaudit_service::domains::funds::{AuditView, PeriodView};
 use zkaudit_verifier::funds::FundsBundle;
 
+/// Two ministries that may log any funds record and an audit office that
+/// may request audits, with the small shape's parameters.
 struct Setup {
-    tmp: tempfile::TempDir,
-    server: ServerProcess,
+    deployment: Deployment,
     ministry: Rc<NoteSigningKey>,
     other: Rc<NoteSigningKey>,
     office: Rc<NoteSigningKey>,
-    log_vkey: String,
     params: FundsParams,
     rng: ChaCha20Rng,
+}
+
+impl Deref for Setup {
+    type Target = Deployment;
+
+    fn deref(&self) -> &Deployment {
+        &self.deployment
+    }
 }
 
 fn shape() -> FundsShape {
@@ -49,39 +59,27 @@ fn shape() -> FundsShape {
 }
 
 fn start() -> Setup {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut rng =
-        <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::seed_from_u64(55);
-    let log = NoteSigningKey::generate("test.zkaudit/funds", &mut rng).unwrap();
-    let ministry = NoteSigningKey::generate("ministry", &mut rng).unwrap();
-    let other = NoteSigningKey::generate("other-ministry", &mut rng).unwrap();
-    let office = NoteSigningKey::generate("audit-office", &mut rng).unwrap();
-    std::fs::write(data.join("log.key"), log.to_skey_string().as_bytes()).unwrap();
-    std::fs::write(
-        data.join("zkaudit.toml"),
-        format!(
-            "[log]\nkey_file = \"log.key\"\n\n[[authority]]\nname = \"ministry\"\nverifier_key = \"{}\"\nkinds = [\"funds/*\"]\n\n[[authority]]\nname = \"other-ministry\"\nverifier_key = \"{}\"\nkinds = [\"funds/*\"]\n\n[[authority]]\nname = \"audit-office\"\nverifier_key = \"{}\"\nkinds = [\"funds/audit.request\"]\n",
-            ministry.verifier_key_string(),
-            other.verifier_key_string(),
-            office.verifier_key_string(),
-        ),
-    )
-    .unwrap();
-    let server = ServerProcess::start(&data, &[]);
+    let deployment = Deployment::start(
+        55,
+        "test.zkaudit/funds",
+        &[
+            ("ministry", &["funds/*"]),
+            ("other-ministry", &["funds/*"]),
+            ("audit-office", &["funds/audit.request"]),
+        ],
+    );
     let params = FundsParams::load_or_create(
-        &data.join(format!("funds-params-k{}.bin", shape().k())),
+        &deployment
+            .data
+            .join(format!("funds-params-k{}.bin", shape().k())),
         shape().k(),
     )
     .unwrap();
     Setup {
-        tmp,
-        server,
-        ministry: Rc::new(ministry),
-        other: Rc::new(other),
-        office: Rc::new(office),
-        log_vkey: log.verifier_key_string(),
+        ministry: deployment.key("ministry"),
+        other: deployment.key("other-ministry"),
+        office: deployment.key("audit-office"),
+        deployment,
         params,
         rng: ChaCha20Rng::seed_from_u64(9),
     }
@@ -89,8 +87,44 @@ fn start() -> Setup {
 
 impl Setup {
     fn post(&self, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> (u16, serde_json::Value) {
-        let record = Record::signed(DOMAIN, kind, now_ms(), payload, key).unwrap();
-        post_record(&agent(), &self.server.base, &record)
+        self.deployment.post(key, DOMAIN, kind, payload)
+    }
+
+    /// A funds record of `kind` by `key` is accepted; returns the answer.
+    fn accepted(&self, key: &NoteSigningKey, kind: &str, payload: Vec<u8>) -> serde_json::Value {
+        let (status, body) = self.post(key, kind, payload);
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    /// `key` answers the audit `id` with `answer`, which is accepted; the
+    /// audit then checks against the period's `view` of `agency`.
+    fn answer_audit(
+        &self,
+        key: &NoteSigningKey,
+        id: &str,
+        answer: &AuditOpening,
+        view: &PeriodView,
+        agency: &str,
+    ) {
+        self.accepted(key, AUDIT_OPENING, answer.encode());
+        let audit: AuditView = self.get(&format!("/v1/funds/audits/{id}"));
+        check_audit(&audit, view, agency).unwrap();
+    }
+
+    /// `report` with its totals changed by `change` is refused: they are
+    /// not the totals its proof proves.
+    fn refuses_other_totals(&self, key: &NoteSigningKey, report: &Report, change: fn(&mut Report)) {
+        let mut cheat = report.clone();
+        change(&mut cheat);
+        self.refused(key, REPORT, cheat.encode(), 422, "proof_totals_mismatch");
+    }
+
+    /// A funds record of `kind` by `key` is refused with `status` and `code`.
+    fn refused(&self, key: &NoteSigningKey, kind: &str, payload: Vec<u8>, status: u16, code: &str) {
+        let (got, body) = self.post(key, kind, payload);
+        assert_eq!(got, status, "{body}");
+        assert_eq!(body["error"]["code"], code, "{body}");
     }
 
     fn budget(&self, key: &NoteSigningKey, period: &str, appropriations: [u64; 3]) {
@@ -120,8 +154,7 @@ impl Setup {
                 })
                 .collect(),
         };
-        let (status, body) = self.post(key, BUDGET, budget.encode());
-        assert_eq!(status, 201, "{body}");
+        self.accepted(key, BUDGET, budget.encode());
     }
 
     fn record(
@@ -137,8 +170,7 @@ impl Setup {
             commitment: field_to_bytes(&item_commitment(&opening)),
             label: format!("invoice {amount}"),
         };
-        let (status, body) = self.post(key, EXPENDITURE, item.encode());
-        assert_eq!(status, 201, "{body}");
+        self.accepted(key, EXPENDITURE, item.encode());
         opening
     }
 
@@ -159,19 +191,26 @@ impl Setup {
     }
 
     fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        let (status, body) = get_json(&agent(), &format!("{}{path}", self.server.base));
+        let (status, body) = self.server.get_json(path);
         assert_eq!(status, 200, "{path}: {body}");
         serde_json::from_value(body).unwrap()
     }
 
     fn params_dir(&self) -> PathBuf {
-        self.tmp.path().join("data")
+        self.data.clone()
     }
-}
 
-fn refused(result: (u16, serde_json::Value), status: u16, code: &str) {
-    assert_eq!(result.0, status, "{}", result.1);
-    assert_eq!(result.1["error"]["code"], code, "{}", result.1);
+    /// Runs `zkaudit` with this deployment's parameters (and server, for
+    /// the commands that take one).
+    fn zkaudit(&self, args: &[&str]) -> std::process::Output {
+        zkaudit_env(
+            args,
+            &[
+                ("ZKAUDIT_SERVER", self.base().as_ref()),
+                ("ZKAUDIT_PARAMS_DIR", self.data.as_os_str()),
+            ],
+        )
+    }
 }
 
 #[test]
@@ -192,8 +231,10 @@ fn reports_audits_and_bundles() {
             contract: None,
         }],
     };
-    refused(
-        st.post(&ministry, BUDGET, budget_again.encode()),
+    st.refused(
+        &ministry,
+        BUDGET,
+        budget_again.encode(),
         409,
         "already_used",
     );
@@ -207,17 +248,12 @@ fn reports_audits_and_bundles() {
         ends_day: 21_000,
         documents: vec![[7; 32]],
     };
-    let (status, body) = st.post(&ministry, CONTRACT, contract.encode());
-    assert_eq!(status, 201, "{body}");
+    st.accepted(&ministry, CONTRACT, contract.encode());
     let again = Contract {
         value: 2,
         ..contract.clone()
     };
-    refused(
-        st.post(&ministry, CONTRACT, again.encode()),
-        409,
-        "already_used",
-    );
+    st.refused(&ministry, CONTRACT, again.encode(), 409, "already_used");
     let shown: serde_json::Value = st.get(&format!(
         "/v1/funds/contracts/{}/T-2027-001",
         st.agency(&ministry)
@@ -241,24 +277,16 @@ fn reports_audits_and_bundles() {
     // Off by one cent: refused by the proof's totals check.
     let honest = st.prove(period, &items);
     assert_eq!(honest.totals, vec![1124, 301, 45]);
-    let mut cheat = honest.clone();
-    cheat.totals[0] += 1;
-    refused(
-        st.post(&ministry, REPORT, cheat.encode()),
-        422,
-        "proof_totals_mismatch",
-    );
+    st.refuses_other_totals(&ministry, &honest, |r| r.totals[0] += 1);
     // Omitting an item: the count rule, and a proof over fewer items.
     let short = st.prove(period, &items[..5]);
-    refused(
-        st.post(&ministry, REPORT, short.encode()),
-        409,
-        "item_count",
-    );
+    st.refused(&ministry, REPORT, short.encode(), 409, "item_count");
     let mut short_claiming_all = short.clone();
     short_claiming_all.items = 6;
-    refused(
-        st.post(&ministry, REPORT, short_claiming_all.encode()),
+    st.refused(
+        &ministry,
+        REPORT,
+        short_claiming_all.encode(),
         422,
         "proof_invalid",
     );
@@ -266,61 +294,36 @@ fn reports_audits_and_bundles() {
     let mut repeated = items.clone();
     repeated[5] = repeated[4];
     let report = st.prove(period, &repeated);
-    refused(
-        st.post(&ministry, REPORT, report.encode()),
-        422,
-        "proof_invalid",
-    );
+    st.refused(&ministry, REPORT, report.encode(), 422, "proof_invalid");
     // Borrowing another period's or agency's item.
     for borrowed in &foreign {
         let mut mixed = items.clone();
         mixed[1] = *borrowed;
         let report = st.prove(period, &mixed);
-        refused(
-            st.post(&ministry, REPORT, report.encode()),
-            422,
-            "proof_invalid",
-        );
+        st.refused(&ministry, REPORT, report.encode(), 422, "proof_invalid");
     }
     // Items out of log order do not match the logged sequence either.
     let mut swapped = items.clone();
     swapped.swap(0, 1);
     let report = st.prove(period, &swapped);
-    refused(
-        st.post(&ministry, REPORT, report.encode()),
-        422,
-        "proof_invalid",
-    );
+    st.refused(&ministry, REPORT, report.encode(), 422, "proof_invalid");
 
     // The honest report is accepted and closes the period.
-    let (status, body) = st.post(&ministry, REPORT, honest.encode());
-    assert_eq!(status, 201, "{body}");
+    let body = st.accepted(&ministry, REPORT, honest.encode());
     let report_index = body["index"].as_u64().unwrap();
-    refused(
-        st.post(&ministry, REPORT, honest.encode()),
-        409,
-        "period_closed",
-    );
+    st.refused(&ministry, REPORT, honest.encode(), 409, "period_closed");
     let late = Expenditure {
         period: period.into(),
         commitment: field_to_bytes(&item_commitment(&ItemOpening::random(1, 0, &mut st.rng))),
         label: "late".into(),
     };
-    refused(
-        st.post(&ministry, EXPENDITURE, late.encode()),
-        409,
-        "period_closed",
-    );
+    st.refused(&ministry, EXPENDITURE, late.encode(), 409, "period_closed");
 
     // Totals within appropriations: a period over budget cannot be reported.
     st.budget(&ministry, "2027-Q3", [50, 50, 50]);
     let over = vec![st.record(&ministry, "2027-Q3", 51, 0)];
     let report = st.prove("2027-Q3", &over);
-    refused(
-        st.post(&ministry, REPORT, report.encode()),
-        422,
-        "over_budget",
-    );
+    st.refused(&ministry, REPORT, report.encode(), 422, "over_budget");
 
     let agency = st.agency(&ministry);
     let view: PeriodView = st.get(&format!("/v1/funds/periods/{agency}/{period}"));
@@ -330,7 +333,7 @@ fn reports_audits_and_bundles() {
 
     // Spot audit: the seed must be a checkpoint root after the report.
     std::thread::sleep(std::time::Duration::from_millis(600));
-    let (_, cp) = get_json(&agent(), &format!("{}/v1/log/checkpoint", st.server.base));
+    let (_, cp) = st.server.get_json("/v1/log/checkpoint");
     let seed: [u8; 32] = hex::decode(cp["root"].as_str().unwrap())
         .unwrap()
         .try_into()
@@ -350,23 +353,15 @@ fn reports_audits_and_bundles() {
         seed: [1; 32],
         ..request.clone()
     };
-    refused(
-        st.post(&office, AUDIT_REQUEST, wrong_root.encode()),
-        422,
-        "bad_seed",
-    );
+    st.refused(&office, AUDIT_REQUEST, wrong_root.encode(), 422, "bad_seed");
     let early = AuditRequest {
         seed_size: report_index,
         ..request.clone()
     };
-    refused(
-        st.post(&office, AUDIT_REQUEST, early.encode()),
-        422,
-        "bad_seed",
-    );
+    st.refused(&office, AUDIT_REQUEST, early.encode(), 422, "bad_seed");
     let request_record =
         Record::signed(DOMAIN, AUDIT_REQUEST, now_ms(), request.encode(), &*office).unwrap();
-    let (status, body) = post_record(&agent(), &st.server.base, &request_record);
+    let (status, body) = st.server.post_record(&request_record);
     assert_eq!(status, 201, "{body}");
     let id = hex::encode(request_record.id());
     let audit: AuditView = st.get(&format!("/v1/funds/audits/{id}"));
@@ -389,27 +384,30 @@ fn reports_audits_and_bundles() {
     };
     let mut wrong = honest_answer.clone();
     wrong.items[1].amount += 1;
-    refused(
-        st.post(&ministry, AUDIT_OPENING, wrong.encode()),
+    st.refused(
+        &ministry,
+        AUDIT_OPENING,
+        wrong.encode(),
         422,
         "opening_mismatch",
     );
     let mut partial = honest_answer.clone();
     partial.items.pop();
-    refused(
-        st.post(&ministry, AUDIT_OPENING, partial.encode()),
+    st.refused(
+        &ministry,
+        AUDIT_OPENING,
+        partial.encode(),
         422,
         "wrong_sample",
     );
-    refused(
-        st.post(&other, AUDIT_OPENING, honest_answer.encode()),
+    st.refused(
+        &other,
+        AUDIT_OPENING,
+        honest_answer.encode(),
         403,
         "not_agency",
     );
-    let (status, body) = st.post(&ministry, AUDIT_OPENING, honest_answer.encode());
-    assert_eq!(status, 201, "{body}");
-    let audit: AuditView = st.get(&format!("/v1/funds/audits/{id}"));
-    check_audit(&audit, &view, &agency).unwrap();
+    st.answer_audit(&ministry, &id, &honest_answer, &view, &agency);
     // Anyone's check fails on a doctored view of the answer.
     let mut doctored: AuditView = st.get(&format!("/v1/funds/audits/{id}"));
     doctored.opened[0].amount += 1;
@@ -421,8 +419,10 @@ fn reports_audits_and_bundles() {
         chosen: vec![6],
         ..request.clone()
     };
-    refused(
-        st.post(&office, AUDIT_REQUEST, outside.encode()),
+    st.refused(
+        &office,
+        AUDIT_REQUEST,
+        outside.encode(),
         422,
         "invalid_payload",
     );
@@ -439,7 +439,7 @@ fn reports_audits_and_bundles() {
         &*office,
     )
     .unwrap();
-    let (status, body) = post_record(&agent(), &st.server.base, &chosen_record);
+    let (status, body) = st.server.post_record(&chosen_record);
     assert_eq!(status, 201, "{body}");
     let chosen_id = hex::encode(chosen_record.id());
     let chosen_audit: AuditView = st.get(&format!("/v1/funds/audits/{chosen_id}"));
@@ -456,15 +456,14 @@ fn reports_audits_and_bundles() {
     // Leaving the chosen item out of the answer is refused.
     let mut evasive = answer.clone();
     evasive.items.retain(|i| i.item != 5);
-    refused(
-        st.post(&ministry, AUDIT_OPENING, evasive.encode()),
+    st.refused(
+        &ministry,
+        AUDIT_OPENING,
+        evasive.encode(),
         422,
         "wrong_sample",
     );
-    let (status, body) = st.post(&ministry, AUDIT_OPENING, answer.encode());
-    assert_eq!(status, 201, "{body}");
-    let chosen_audit: AuditView = st.get(&format!("/v1/funds/audits/{chosen_id}"));
-    check_audit(&chosen_audit, &view, &agency).unwrap();
+    st.answer_audit(&ministry, &chosen_id, &answer, &view, &agency);
 
     // The bundle verifies offline; changed or missing records fail.
     std::thread::sleep(std::time::Duration::from_millis(600));
@@ -509,25 +508,14 @@ fn reports_audits_and_bundles() {
     assert!(missing.verify(&st.log_vkey, params).is_err());
 
     // And through the binary, as a citizen would.
-    let file = st.tmp.path().join("bundle.json");
+    let file = st.path("bundle.json");
     std::fs::write(&file, serde_json::to_string(&bundle).unwrap()).unwrap();
-    let run = |path: &std::path::Path| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_zkaudit"))
-            .args(["verify", path.to_str().unwrap(), "--log-key", &st.log_vkey])
-            .env("ZKAUDIT_PARAMS_DIR", st.params_dir())
-            .env("ZKAUDIT_LOG", "warn")
-            .output()
-            .unwrap()
-    };
+    let run = |path: &Path| st.zkaudit(&["verify", s(path), "--log-key", &st.log_vkey]);
     let out = run(&file);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ran(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("all 6 logged expenditures"), "{stdout}");
-    let tampered_file = st.tmp.path().join("missing.json");
+    let tampered_file = st.path("missing.json");
     std::fs::write(&tampered_file, serde_json::to_string(&missing).unwrap()).unwrap();
     let out = run(&tampered_file);
     assert!(!out.status.success());
@@ -560,17 +548,13 @@ fn large_reports_in_parts_and_contract_caps() {
             contract: Some("T-9".into()),
         }],
     };
-    refused(
-        st.post(&ministry, BUDGET, unbound.encode()),
-        422,
-        "unknown_target",
-    );
+    st.refused(&ministry, BUDGET, unbound.encode(), 422, "unknown_target");
 
     // 98 items: 25 chunks of 4, too many for one record at k = 11.
     let amounts: Vec<(u64, u16)> = (0..98u64).map(|i| (1_000 + i, (i % 3) as u16)).collect();
     let paid_q1: u64 = amounts.iter().filter(|a| a.1 == 2).map(|a| a.0).sum();
     let value = paid_q1 + 10;
-    let (status, body) = st.post(
+    st.accepted(
         &ministry,
         CONTRACT,
         Contract {
@@ -579,7 +563,6 @@ fn large_reports_in_parts_and_contract_caps() {
         }
         .encode(),
     );
-    assert_eq!(status, 201, "{body}");
     st.budget_with_contract(&ministry, "Q1", [u64::MAX; 3], Some("T-9"));
     let items: Vec<ItemOpening> = amounts
         .iter()
@@ -604,13 +587,17 @@ fn large_reports_in_parts_and_contract_caps() {
     let part = |p: &zkaudit_ledger::funds::ReportPart| p.encode();
 
     // The report before its parts, or a part out of order: refused.
-    refused(
-        st.post(&ministry, REPORT, a.report.encode()),
+    st.refused(
+        &ministry,
+        REPORT,
+        a.report.encode(),
         409,
         "part_out_of_order",
     );
-    refused(
-        st.post(&ministry, REPORT_PART, part(&a.parts[1])),
+    st.refused(
+        &ministry,
+        REPORT_PART,
+        part(&a.parts[1]),
         409,
         "part_out_of_order",
     );
@@ -618,40 +605,38 @@ fn large_reports_in_parts_and_contract_caps() {
     let mut forged = a.parts[0].clone();
     let at = forged.proof.len() - 100;
     forged.proof[at] ^= 1;
-    refused(
-        st.post(&ministry, REPORT_PART, forged.encode()),
+    st.refused(
+        &ministry,
+        REPORT_PART,
+        forged.encode(),
         422,
         "proof_invalid",
     );
-    let (status, body) = st.post(&ministry, REPORT_PART, part(&a.parts[0]));
-    assert_eq!(status, 201, "{body}");
+    st.accepted(&ministry, REPORT_PART, part(&a.parts[0]));
     // Another proof's second part does not continue this chain.
-    refused(
-        st.post(&ministry, REPORT_PART, part(&b.parts[1])),
+    st.refused(
+        &ministry,
+        REPORT_PART,
+        part(&b.parts[1]),
         422,
         "proof_chain_broken",
     );
     // Starting over from chunk 0 with proof B discards A's part…
     for p in &b.parts {
-        let (status, body) = st.post(&ministry, REPORT_PART, part(p));
-        assert_eq!(status, 201, "{body}");
+        st.accepted(&ministry, REPORT_PART, part(p));
     }
     // …so A's report no longer continues the staged chain; B's does.
-    refused(
-        st.post(&ministry, REPORT, a.report.encode()),
+    st.refused(
+        &ministry,
+        REPORT,
+        a.report.encode(),
         422,
         "proof_chain_broken",
     );
-    let mut cheat = b.report.clone();
-    cheat.totals[1] -= 1;
-    refused(
-        st.post(&ministry, REPORT, cheat.encode()),
-        422,
-        "proof_totals_mismatch",
-    );
+    st.refuses_other_totals(&ministry, &b.report, |r| r.totals[1] -= 1);
     // The CLI's submission re-sends B's parts from chunk 0 (starting over
     // again), then the report.
-    let receipt = submit_report(&Client::new(&st.server.base), &ministry, &b).unwrap();
+    let receipt = submit_report(&Client::new(st.base()), &ministry, &b).unwrap();
     let view: PeriodView = st.get(&format!("/v1/funds/periods/{agency}/Q1"));
     assert_eq!(view.summary.report_index, Some(receipt.index));
     assert_eq!(view.parts.len(), b.parts.len());
@@ -664,16 +649,11 @@ fn large_reports_in_parts_and_contract_caps() {
     st.budget_with_contract(&ministry, "Q2", [u64::MAX; 3], Some("T-9"));
     let over = vec![st.record(&ministry, "Q2", 11, 2)];
     let report = st.prove("Q2", &over);
-    refused(
-        st.post(&ministry, REPORT, report.encode()),
-        422,
-        "contract_exceeded",
-    );
+    st.refused(&ministry, REPORT, report.encode(), 422, "contract_exceeded");
     st.budget_with_contract(&ministry, "Q3", [u64::MAX; 3], Some("T-9"));
     let exact = vec![st.record(&ministry, "Q3", 10, 2)];
     let report = st.prove("Q3", &exact);
-    let (status, body) = st.post(&ministry, REPORT, report.encode());
-    assert_eq!(status, 201, "{body}");
+    st.accepted(&ministry, REPORT, report.encode());
     let shown: serde_json::Value = st.get(&format!("/v1/funds/contracts/{agency}/T-9"));
     assert_eq!(shown["paid"], value.to_string(), "{shown}");
 
@@ -720,7 +700,7 @@ fn large_reports_in_parts_and_contract_caps() {
 #[test]
 fn the_cli_runs_a_period_end_to_end() {
     let st = start();
-    let dir = st.tmp.path();
+    let dir = st.dir();
     let write_key = |name: &str, key: &NoteSigningKey| {
         let path = dir.join(name);
         std::fs::write(&path, key.to_skey_string().as_bytes()).unwrap();
@@ -732,13 +712,7 @@ fn the_cli_runs_a_period_end_to_end() {
     let document = dir.join("contract.txt");
     std::fs::write(&document, b"the signed contract").unwrap();
     let zkaudit = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_zkaudit"))
-            .args(args)
-            .env("ZKAUDIT_SERVER", &st.server.base)
-            .env("ZKAUDIT_PARAMS_DIR", st.params_dir())
-            .env("ZKAUDIT_LOG", "warn")
-            .output()
-            .unwrap();
+        let out = st.zkaudit(args);
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -5,93 +5,61 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
+use common::deploy::Deployment;
+use common::identity::{Issuer, claim, prove_eligibility};
 use common::*;
-use zkaudit_ledger::note::NoteSigningKey;
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-struct Setup {
-    tmp: tempfile::TempDir,
-    server: ServerProcess,
-    registry_key: PathBuf,
-    office_key: PathBuf,
-}
-
-fn start() -> Setup {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut rng =
-        <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::seed_from_u64(11);
-    let log = NoteSigningKey::generate("test.zkaudit/identity", &mut rng).unwrap();
-    let registry = NoteSigningKey::generate("civil-registry", &mut rng).unwrap();
-    let office = NoteSigningKey::generate("benefits-office", &mut rng).unwrap();
-    std::fs::write(data.join("log.key"), log.to_skey_string().as_bytes()).unwrap();
-    let registry_key = tmp.path().join("registry.key");
-    let office_key = tmp.path().join("office.key");
-    std::fs::write(&registry_key, registry.to_skey_string().as_bytes()).unwrap();
-    std::fs::write(&office_key, office.to_skey_string().as_bytes()).unwrap();
-    std::fs::write(
-        data.join("zkaudit.toml"),
-        format!(
-            "[log]\nkey_file = \"log.key\"\n\n[[authority]]\nname = \"civil-registry\"\nverifier_key = \"{}\"\nkinds = [\"identity/registry.create\", \"identity/credential.issue\", \"identity/credential.revoke\"]\n\n[[authority]]\nname = \"benefits-office\"\nverifier_key = \"{}\"\nkinds = [\"identity/scope.create\"]\n",
-            registry.verifier_key_string(),
-            office.verifier_key_string()
-        ),
+fn start() -> Deployment {
+    Deployment::start(
+        11,
+        "test.zkaudit/identity",
+        &[
+            (
+                "civil-registry",
+                &[
+                    "identity/registry.create",
+                    "identity/credential.issue",
+                    "identity/credential.revoke",
+                ],
+            ),
+            ("benefits-office", &["identity/scope.create"]),
+        ],
     )
-    .unwrap();
-    let server = ServerProcess::start(&data, &[]);
-    Setup {
-        tmp,
-        server,
-        registry_key,
-        office_key,
-    }
 }
 
 #[test]
 fn eligibility_claims_end_to_end() {
     let st = start();
-    let base = st.server.base.as_str();
-    let t = |name: &str| st.tmp.path().join(name);
-    let reg = s(&st.registry_key);
+    let server = &st.server;
+    let t = |name: &str| st.path(name);
+    let reg = st.key_file("civil-registry");
+    let office = st.key_file("benefits-office");
+    let registry = Issuer::new(server, reg);
 
-    ok(&[
-        "issuer",
-        "create-registry",
-        "--key",
-        reg,
-        "--id",
+    registry.create_registry(
         "national-id",
-        "--title",
-        "National ID",
-        "--attributes",
         "birth_date,region,expiry",
-        "--depth",
-        "10",
-        "--window-changes",
-        "2",
-        "--window-secs",
-        "0",
-        "--server",
-        base,
-    ]);
+        &[
+            "--title",
+            "National ID",
+            "--depth",
+            "10",
+            "--window-changes",
+            "2",
+            "--window-secs",
+            "0",
+        ],
+    );
     // Only the registry's issuer may issue; the office may not create registries.
-    let err = fails(&[
+    let err = server.fails(&[
         "issuer",
         "create-registry",
         "--key",
-        s(&st.office_key),
+        office,
         "--id",
         "other",
         "--attributes",
         "a",
-        "--server",
-        base,
     ]);
     assert!(err.contains("not_authorised"), "{err}");
 
@@ -104,7 +72,9 @@ fn eligibility_claims_end_to_end() {
     ];
     for (name, birth, region, expiry) in people {
         let wallet = t(&format!("{name}.json"));
-        let commitment = ok(&["id", "new", "--wallet", s(&wallet)]).trim().to_owned();
+        let attrs = [birth.to_string(), region.to_string(), expiry.to_string()];
+        let attrs: Vec<&str> = attrs.iter().map(String::as_str).collect();
+        let commitment = registry.enrol("national-id", &wallet, &attrs);
         assert_eq!(
             ok(&["id", "show", "--wallet", s(&wallet)]).trim(),
             commitment
@@ -114,99 +84,35 @@ fn eligibility_claims_end_to_end() {
             !wallet_text.contains(&commitment),
             "the wallet holds the secret, not the commitment"
         );
-        let attrs = [birth.to_string(), region.to_string(), expiry.to_string()];
-        ok(&[
-            "issuer",
-            "issue",
-            "--key",
-            reg,
-            "--registry",
-            "national-id",
-            "--commitment",
-            &commitment,
-            "--attr",
-            &attrs[0],
-            "--attr",
-            &attrs[1],
-            "--attr",
-            &attrs[2],
-            "--server",
-            base,
-        ]);
-        ok(&[
-            "id",
-            "add-credential",
-            "--wallet",
-            s(&wallet),
-            "--registry",
-            "national-id",
-            "--attr",
-            &attrs[0],
-            "--attr",
-            &attrs[1],
-            "--attr",
-            &attrs[2],
-        ]);
     }
-    ok(&[
-        "issuer",
-        "create-scope",
-        "--key",
-        s(&st.office_key),
-        "--id",
+    Issuer::new(server, office).create_scope(
         "heating-2027",
-        "--title",
         "Heating allowance 2027",
-        "--registry",
         "national-id",
-        "--predicate",
-        "birth_date<=20080101",
-        "--predicate",
-        "region in 1,2",
-        "--predicate",
-        "expiry>=20270101",
-        "--server",
-        base,
-    ]);
+        &["birth_date<=20080101", "region in 1,2", "expiry>=20270101"],
+    );
 
     let prove = |who: &str, message: &str, out: &str| {
-        zkaudit(&[
-            "prove",
-            "eligibility",
-            "--wallet",
-            s(&t(&format!("{who}.json"))),
-            "--scope",
+        let wallet = t(&format!("{who}.json"));
+        prove_eligibility(
+            server,
+            &wallet,
             "heating-2027",
-            "--message",
             message,
-            "--out",
-            s(&t(out)),
-            "--keys",
-            s(&t("holder-keys")),
-            "--server",
-            base,
-        ])
+            &t(out),
+            &t("holder-keys"),
+        )
     };
 
     // Alice proves and claims; the receipt verifies offline.
-    let out = prove("alice", "application 1", "alice-claim.json");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    assert_ran(&prove("alice", "application 1", "alice-claim.json"));
+    claim(
+        server,
+        &t("alice-claim.json"),
+        &t("alice-receipt.json"),
+        &["--bundle", s(&t("alice-bundle.json"))],
     );
-    ok(&[
-        "claim",
-        s(&t("alice-claim.json")),
-        "--out",
-        s(&t("alice-receipt.json")),
-        "--bundle",
-        s(&t("alice-bundle.json")),
-        "--server",
-        base,
-    ]);
-    let (_, info) = get_json(&agent(), &format!("{base}/v1/log"));
-    let log_key = info["verifier_key"].as_str().unwrap();
+    let log_key = &server.log_key();
     let report = ok(&["verify", s(&t("alice-receipt.json")), "--log-key", log_key]);
     assert!(report.contains("identity/claim"), "{report}");
 
@@ -240,7 +146,7 @@ fn eligibility_claims_end_to_end() {
             .status
             .success()
     );
-    let err = fails(&["claim", s(&t("alice-again.json")), "--server", base]);
+    let err = server.fails(&["claim", s(&t("alice-again.json"))]);
     assert!(err.contains("already_used"), "{err}");
 
     // Bob (too young) and Carol (wrong region) cannot even make a proof.
@@ -257,49 +163,50 @@ fn eligibility_claims_end_to_end() {
             .status
             .success()
     );
-    let claim: serde_json::Value =
+    let dave: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(t("dave-claim.json")).unwrap()).unwrap();
-    let size_before = get_json(&agent(), &format!("{base}/v1/log")).1["size"].clone();
-    let post =
-        |c: &serde_json::Value| post_json(&agent(), &format!("{base}/v1/identity/claims"), c);
-    let mut other_message = claim.clone();
-    other_message["message"] = serde_json::json!("YXBwbGljYXRpb24gNQ==");
-    let (status, body) = post(&other_message);
-    assert_eq!(
-        (status, body["error"]["code"].as_str().unwrap()),
-        (422, "invalid_proof")
+    let size_before = server.log_size();
+    // Dave's claim with `field` changed to `value` is refused with `status` and `code`.
+    let refused = |field: &str, value: serde_json::Value, status: u16, code: &str| {
+        let mut changed = dave.clone();
+        changed[field] = value;
+        let (got, body) = server.post_json("/v1/identity/claims", &changed);
+        assert_eq!(
+            (got, body["error"]["code"].as_str().unwrap()),
+            (status, code)
+        );
+    };
+    refused(
+        "message",
+        serde_json::json!("YXBwbGljYXRpb24gNQ=="),
+        422,
+        "invalid_proof",
     );
-    let mut other_nullifier = claim.clone();
-    other_nullifier["nullifier"] = serde_json::json!("12345");
-    let (status, body) = post(&other_nullifier);
-    assert_eq!(
-        (status, body["error"]["code"].as_str().unwrap()),
-        (422, "invalid_proof")
+    refused(
+        "nullifier",
+        serde_json::json!("12345"),
+        422,
+        "invalid_proof",
     );
-    let mut non_canonical = claim.clone();
-    non_canonical["root"] = serde_json::json!(
-        "21888242871839275222246405745257275088548364400416034343698204186575808495617"
+    refused(
+        "root",
+        serde_json::json!(
+            "21888242871839275222246405745257275088548364400416034343698204186575808495617"
+        ),
+        400,
+        "malformed_claim",
     );
-    let (status, body) = post(&non_canonical);
-    assert_eq!(
-        (status, body["error"]["code"].as_str().unwrap()),
-        (400, "malformed_claim")
+    refused(
+        "proof",
+        serde_json::json!(base64_of(&[7u8; 128])),
+        400,
+        "malformed_proof",
     );
-    let mut bad_proof = claim.clone();
-    bad_proof["proof"] = serde_json::json!(base64_of(&[7u8; 128]));
-    let (status, body) = post(&bad_proof);
-    assert_eq!(
-        (status, body["error"]["code"].as_str().unwrap()),
-        (400, "malformed_proof")
-    );
-    assert_eq!(
-        get_json(&agent(), &format!("{base}/v1/log")).1["size"],
-        size_before
-    );
+    assert_eq!(server.log_size(), size_before);
 
     // Revocation: Dave's credential is revoked and two more changes follow;
     // his proof against the old root is now stale (window of 2 changes).
-    ok(&[
+    server.ok(&[
         "issuer",
         "revoke",
         "--key",
@@ -308,33 +215,14 @@ fn eligibility_claims_end_to_end() {
         "national-id",
         "--leaf",
         "3",
-        "--server",
-        base,
     ]);
     let newcomer = ok(&["id", "new", "--wallet", s(&t("erin.json"))])
         .trim()
         .to_owned();
     for _ in 0..2 {
-        ok(&[
-            "issuer",
-            "issue",
-            "--key",
-            reg,
-            "--registry",
-            "national-id",
-            "--commitment",
-            &newcomer,
-            "--attr",
-            "19850101",
-            "--attr",
-            "1",
-            "--attr",
-            "20300101",
-            "--server",
-            base,
-        ]);
+        registry.issue("national-id", &newcomer, &["19850101", "1", "20300101"]);
     }
-    let (status, body) = post(&claim);
+    let (status, body) = server.post_json("/v1/identity/claims", &dave);
     assert_eq!(
         (status, body["error"]["code"].as_str().unwrap()),
         (422, "stale_root")

@@ -6,14 +6,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+use std::rc::Rc;
 
+use common::deploy::Deployment;
+use common::identity::Issuer;
 use common::*;
 use zkaudit_circuits::Fr;
 use zkaudit_ledger::codec::fr_to_bytes;
-use zkaudit_ledger::identity::{
-    CredentialIssue, DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec,
-};
+use zkaudit_ledger::identity::CredentialIssue;
 use zkaudit_ledger::land::{
     Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration, Terms, TitleCredential, TitleEvent,
 };
@@ -21,71 +23,69 @@ use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::land::HistoryBundle;
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+/// A land registry's deployment: the registrar may log land records and
+/// keep the title registry.
+struct Setup {
+    deployment: Deployment,
+    registrar: Rc<NoteSigningKey>,
 }
 
-struct Setup {
-    tmp: tempfile::TempDir,
-    server: ServerProcess,
-    registrar: NoteSigningKey,
-    registrar_key: PathBuf,
-    log_vkey: String,
-    rng: rand_chacha::ChaCha20Rng,
+impl Deref for Setup {
+    type Target = Deployment;
+
+    fn deref(&self) -> &Deployment {
+        &self.deployment
+    }
+}
+
+impl DerefMut for Setup {
+    fn deref_mut(&mut self) -> &mut Deployment {
+        &mut self.deployment
+    }
 }
 
 fn start(seed: u64) -> Setup {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut rng =
-        <rand_chacha::ChaCha20Rng as rand_chacha::rand_core::SeedableRng>::seed_from_u64(seed);
-    let log = NoteSigningKey::generate("test.zkaudit/land", &mut rng).unwrap();
-    let registrar = NoteSigningKey::generate("land-registry", &mut rng).unwrap();
-    std::fs::write(data.join("log.key"), log.to_skey_string().as_bytes()).unwrap();
-    let registrar_key = tmp.path().join("registrar.key");
-    std::fs::write(&registrar_key, registrar.to_skey_string().as_bytes()).unwrap();
-    std::fs::write(
-        data.join("zkaudit.toml"),
-        format!(
-            "[log]\nkey_file = \"log.key\"\n\n[[authority]]\nname = \"land-registry\"\nverifier_key = \"{}\"\nkinds = [\"land/*\", \"identity/registry.create\", \"identity/credential.issue\", \"identity/credential.revoke\"]\n",
-            registrar.verifier_key_string(),
-        ),
-    )
-    .unwrap();
-    let server = ServerProcess::start(&data, &[]);
-    let st = Setup {
-        tmp,
-        server,
-        registrar,
-        registrar_key,
-        log_vkey: log.verifier_key_string(),
-        rng,
-    };
-    let spec = RegistrySpec {
-        id: "titles".into(),
-        title: "Land titles".into(),
-        attributes: vec!["district".into(), "area_m2".into()],
-        depth: 4,
-        window_changes: 16,
-        window_secs: 3600,
-    };
-    let (status, body) = st.post(&st.signed(IDENTITY, REGISTRY_CREATE, spec.encode()));
-    assert_eq!(status, 201, "{body}");
-    st
+    let deployment = Deployment::start(
+        seed,
+        "test.zkaudit/land",
+        &[(
+            "land-registry",
+            &[
+                "land/*",
+                "identity/registry.create",
+                "identity/credential.issue",
+                "identity/credential.revoke",
+            ],
+        )],
+    );
+    // The title registry, which registrations and transfers keep.
+    Issuer::new(&deployment.server, deployment.key_file("land-registry")).create_registry(
+        "titles",
+        "district,area_m2",
+        &[
+            "--title",
+            "Land titles",
+            "--depth",
+            "4",
+            "--window-changes",
+            "16",
+            "--window-secs",
+            "3600",
+        ],
+    );
+    Setup {
+        registrar: deployment.key("land-registry"),
+        deployment,
+    }
 }
 
 impl Setup {
-    fn party(&mut self, name: &str) -> NoteSigningKey {
-        NoteSigningKey::generate(name, &mut self.rng).unwrap()
-    }
-
     fn signed(&self, domain: &str, kind: &str, payload: Vec<u8>) -> Record {
-        Record::signed(domain, kind, now_ms(), payload, &self.registrar).unwrap()
+        Record::signed(domain, kind, now_ms(), payload, &*self.registrar).unwrap()
     }
 
     fn post(&self, record: &Record) -> (u16, serde_json::Value) {
-        post_record(&agent(), &self.server.base, record)
+        self.server.post_record(record)
     }
 
     fn register(&self, parcel: &str, owner: &NoteSigningKey, commitment: u64) {
@@ -104,10 +104,7 @@ impl Setup {
     }
 
     fn show(&self, parcel: &str) -> (u16, serde_json::Value) {
-        get_json(
-            &agent(),
-            &format!("{}/v1/land/parcels/{parcel}", self.server.base),
-        )
+        self.server.get_json(&format!("/v1/land/parcels/{parcel}"))
     }
 
     fn next_terms(&self, parcel: &str, action: Action) -> Terms {
@@ -140,19 +137,17 @@ impl Setup {
     }
 
     fn history(&self, parcel: &str) -> HistoryBundle {
-        let (status, body) = get_json(
-            &agent(),
-            &format!("{}/v1/land/parcels/{parcel}/history", self.server.base),
-        );
+        let (status, body) = self
+            .server
+            .get_json(&format!("/v1/land/parcels/{parcel}/history"));
         assert_eq!(status, 200, "{body}");
         serde_json::from_value(body).unwrap()
     }
 
     fn leaves(&self) -> Vec<String> {
-        let (_, page) = get_json(
-            &agent(),
-            &format!("{}/v1/identity/registries/titles/members", self.server.base),
-        );
+        let (_, page) = self
+            .server
+            .get_json("/v1/identity/registries/titles/members");
         page["leaves"]
             .as_array()
             .unwrap()
@@ -185,10 +180,10 @@ fn leaf(commitment: u64) -> String {
 fn titles_liens_and_the_attacks_over_http() {
     let mut st = start(21);
     let (alice, bob, bank, mallory) = (
-        st.party("alice"),
-        st.party("bob"),
-        st.party("bank"),
-        st.party("mallory"),
+        st.new_key("alice"),
+        st.new_key("bob"),
+        st.new_key("bank"),
+        st.new_key("mallory"),
     );
     st.register("D7-100", &alice, 1);
     // Registering the same parcel twice is refused.
@@ -356,9 +351,9 @@ fn titles_liens_and_the_attacks_over_http() {
 #[test]
 fn concurrent_conflicting_transfers_exactly_one_wins() {
     let mut st = start(22);
-    let alice = st.party("alice");
+    let alice = st.new_key("alice");
     st.register("D7-200", &alice, 1);
-    let buyers: Vec<NoteSigningKey> = (0..6).map(|i| st.party(&format!("buyer{i}"))).collect();
+    let buyers: Vec<NoteSigningKey> = (0..6).map(|i| st.new_key(&format!("buyer{i}"))).collect();
     // Six buyers, six sales of the same version, signed by the owner each time.
     let records: Vec<Record> = buyers
         .iter()
@@ -371,14 +366,11 @@ fn concurrent_conflicting_transfers_exactly_one_wins() {
             )
         })
         .collect();
-    let base = st.server.base.clone();
     let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let server = &st.server;
         let handles: Vec<_> = records
             .iter()
-            .map(|r| {
-                let base = base.clone();
-                scope.spawn(move || post_record(&agent(), &base, r).0)
-            })
+            .map(|r| scope.spawn(move || server.post_record(r).0))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -410,9 +402,9 @@ fn concurrent_conflicting_transfers_exactly_one_wins() {
 #[test]
 fn the_cli_flow_register_sign_submit_history() {
     let st = start(23);
-    let base = st.server.base.as_str();
-    let t = |name: &str| st.tmp.path().join(name);
-    let reg = s(&st.registrar_key);
+    let server = &st.server;
+    let t = |name: &str| st.path(name);
+    let reg = st.key_file("land-registry");
     for who in ["owner", "buyer", "stranger"] {
         ok(&[
             "keygen",
@@ -428,7 +420,7 @@ fn the_cli_flow_register_sign_submit_history() {
             .to_owned()
     };
     let (owner, buyer) = (pubkey("owner"), pubkey("buyer"));
-    ok(&[
+    server.ok(&[
         "land",
         "register",
         "--key",
@@ -447,11 +439,9 @@ fn the_cli_flow_register_sign_submit_history() {
         &owner,
         "--owner-commitment",
         "77",
-        "--server",
-        base,
     ]);
     let terms = t("terms.json");
-    ok(&[
+    server.ok(&[
         "land",
         "transfer",
         "--parcel",
@@ -464,46 +454,41 @@ fn the_cli_flow_register_sign_submit_history() {
         "5000",
         "--out",
         s(&terms),
-        "--server",
-        base,
     ]);
     // Submitting before both parties signed fails; a stranger cannot sign.
-    let err = fails(&["land", "submit", s(&terms), "--key", reg, "--server", base]);
+    let submit = ["land", "submit", s(&terms), "--key", reg];
+    let err = server.fails(&submit);
     assert!(err.contains("owner has not signed"), "{err}");
     let err = fails(&["land", "sign", s(&terms), "--key", s(&t("stranger.key"))]);
     assert!(err.contains("neither the owner"), "{err}");
     ok(&["land", "sign", s(&terms), "--key", s(&t("owner.key"))]);
     ok(&["land", "sign", s(&terms), "--key", s(&t("buyer.key"))]);
-    let out = ok(&["land", "submit", s(&terms), "--key", reg, "--server", base]);
+    let out = server.ok(&submit);
     assert!(out.contains("title.transfer"), "{out}");
     // Submitting the same terms again is a stale version.
-    let err = fails(&["land", "submit", s(&terms), "--key", reg, "--server", base]);
+    let err = server.fails(&submit);
     assert!(err.contains("stale"), "{err}");
-    let err = fails(&["land", "show", "nope", "--server", base]);
+    let err = server.fails(&["land", "show", "nope"]);
     assert!(err.contains("no parcel"), "{err}");
 
     let bundle = t("history.json");
-    let out = ok(&[
-        "land",
-        "history",
-        "D3-1",
-        "--out",
-        s(&bundle),
-        "--server",
-        base,
-    ]);
+    let out = server.ok(&["land", "history", "D3-1", "--out", s(&bundle)]);
     assert!(out.contains("chain of owners unbroken"), "{out}");
     assert!(out.contains(&buyer), "{out}");
     let registrar_hex = hex::encode(st.registrar.public_key().as_bytes());
-    ok(&[
-        "land",
-        "verify",
-        s(&bundle),
-        "--log-key",
-        &st.log_vkey,
-        "--registrar",
-        &registrar_hex,
-    ]);
+    let verify = |file: &Path| {
+        zkaudit(&[
+            "land",
+            "verify",
+            s(file),
+            "--log-key",
+            &st.log_vkey,
+            "--registrar",
+            &registrar_hex,
+        ])
+    };
+    let out = verify(&bundle);
+    assert_ran(&out);
     // A tampered bundle fails offline.
     let mut tampered: HistoryBundle =
         serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
@@ -511,14 +496,8 @@ fn the_cli_flow_register_sign_submit_history() {
     tampered.events.push(tampered.events[0].clone());
     let bad = t("tampered.json");
     std::fs::write(&bad, serde_json::to_string(&tampered).unwrap()).unwrap();
-    let err = fails(&[
-        "land",
-        "verify",
-        s(&bad),
-        "--log-key",
-        &st.log_vkey,
-        "--registrar",
-        &registrar_hex,
-    ]);
+    let out = verify(&bad);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("does NOT verify"), "{err}");
 }

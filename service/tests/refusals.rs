@@ -223,19 +223,11 @@ fn every_refusal_is_a_json_error_and_changes_nothing() {
 
 #[test]
 fn a_record_is_refused_for_each_way_it_can_be_wrong() {
-    use base64::Engine as _;
     let tmp = tempfile::tempdir().unwrap();
-    let data = data_dir(&tmp, "log");
-    let app = App::start(&data);
-    let authority = dev_authority(&data);
+    let (app, authority) = App::with_dev_authority(&tmp);
     let size = app.log_size();
     let encoded = notice(&authority, "a notice").encode();
-    let append = |bytes: &[u8]| {
-        app.post_json(
-            "/v1/log/entries",
-            &serde_json::json!({ "record": base64::engine::general_purpose::STANDARD.encode(bytes) }),
-        )
-    };
+    let append = |bytes: &[u8]| app.post_record_bytes(bytes);
     // Every strict prefix of a valid record, and the record with a byte
     // appended, are malformed; a flipped bit anywhere is refused too.
     for cut in 0..encoded.len() {
@@ -297,9 +289,7 @@ fn hostile_method_names_mint_no_metric_series() {
 #[test]
 fn the_identity_point_forgery_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = data_dir(&tmp, "log");
-    let app = App::start(&data);
-    let signer = dev_authority(&data);
+    let (app, signer) = App::with_dev_authority(&tmp);
     let honest = zkaudit_ledger::record::Record::signed(
         "health",
         "consent.grant",
@@ -322,10 +312,7 @@ fn the_identity_point_forgery_is_refused() {
     forged[signature..].fill(0);
     forged[signature] = 1; // R = the identity point, S = 0
     let size = app.log_size();
-    let (status, body) = app.post_json(
-        "/v1/log/entries",
-        &serde_json::json!({ "record": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &forged) }),
-    );
+    let (status, body) = app.post_record_bytes(&forged);
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (400, Some("refused_key")),

@@ -15,6 +15,7 @@ use axum::http::{Method, Request, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use tower::ServiceExt as _;
+use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_service::server::{self, ServeOptions, StoreLocation};
 
@@ -56,6 +57,14 @@ impl App {
             zkaudit_service::api::router(service.state, service.max_body_bytes).0
         });
         Self { router, runtime }
+    }
+
+    /// Starts the service on a development config in `<tmp>/log`; returns
+    /// it with the development authority's key.
+    pub fn with_dev_authority(tmp: &tempfile::TempDir) -> (Self, NoteSigningKey) {
+        let data = super::data_dir(tmp, "log");
+        let app = Self::start(&data);
+        (app, super::dev_authority(&data))
     }
 
     /// Sends one request; returns the status and the body's bytes.
@@ -111,9 +120,14 @@ impl App {
 
     /// Appends a record through `POST /v1/log/entries`.
     pub fn post_record(&self, record: &Record) -> (u16, serde_json::Value) {
+        self.post_record_bytes(&record.encode())
+    }
+
+    /// `POST /v1/log/entries` of `bytes` as the record, well formed or not.
+    pub fn post_record_bytes(&self, bytes: &[u8]) -> (u16, serde_json::Value) {
         self.post_json(
             "/v1/log/entries",
-            &serde_json::json!({ "record": BASE64.encode(record.encode()) }),
+            &serde_json::json!({ "record": BASE64.encode(bytes) }),
         )
     }
 

@@ -2,7 +2,10 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod deploy;
+pub mod identity;
 
+use std::ffi::OsStr;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -66,6 +69,49 @@ impl ServerProcess {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("zkaudit serve did not become ready at {}", self.base);
+    }
+
+    /// Runs `zkaudit <args> --server <this server>`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        zkaudit(&[args, &["--server", &self.base]].concat())
+    }
+
+    /// Runs `zkaudit <args> --server <this server>`, which must succeed;
+    /// returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        succeeded(args, self.run(args))
+    }
+
+    /// Runs `zkaudit <args> --server <this server>`, which must fail;
+    /// returns its stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        failed(args, self.run(args))
+    }
+
+    /// `GET <path>` from this server; returns the status and the JSON body.
+    pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        get_json(&agent(), &format!("{}{path}", self.base))
+    }
+
+    /// `POST <path>` to this server; returns the status and the JSON body.
+    pub fn post_json(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        post_json(&agent(), &format!("{}{path}", self.base), body)
+    }
+
+    /// Appends a record through `POST /v1/log/entries`.
+    pub fn post_record(&self, record: &Record) -> (u16, serde_json::Value) {
+        post_record(&agent(), &self.base, record)
+    }
+
+    /// The log's size as `GET /v1/log` reports it.
+    pub fn log_size(&self) -> u64 {
+        self.get_json("/v1/log").1["size"].as_u64().unwrap()
+    }
+
+    /// The log's verifier key as `GET /v1/log` reports it.
+    pub fn log_key(&self) -> String {
+        let (_, info) = self.get_json("/v1/log");
+        info["verifier_key"].as_str().unwrap().to_owned()
     }
 
     /// SIGKILL: no chance to flush or clean up.
@@ -176,16 +222,31 @@ pub fn data_dir(tmp: &tempfile::TempDir, name: &str) -> PathBuf {
 
 /// Runs the `zkaudit` binary.
 pub fn zkaudit(args: &[&str]) -> Output {
+    zkaudit_env(args, &[])
+}
+
+/// Runs the `zkaudit` binary with more environment variables.
+pub fn zkaudit_env(args: &[&str], env: &[(&str, &OsStr)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zkaudit"))
         .args(args)
         .env("ZKAUDIT_LOG", "warn")
+        .envs(env.iter().copied())
         .output()
         .expect("running zkaudit")
 }
 
 /// Runs `zkaudit`, which must succeed; returns its stdout.
 pub fn ok(args: &[&str]) -> String {
-    let out = zkaudit(args);
+    succeeded(args, zkaudit(args))
+}
+
+/// Runs `zkaudit`, which must fail; returns its stderr.
+pub fn fails(args: &[&str]) -> String {
+    failed(args, zkaudit(args))
+}
+
+/// The stdout of `zkaudit <args>`, which must have succeeded.
+pub fn succeeded(args: &[&str], out: Output) -> String {
     assert!(
         out.status.success(),
         "zkaudit {args:?} failed: {}",
@@ -194,9 +255,22 @@ pub fn ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Runs `zkaudit`, which must fail; returns its stderr.
-pub fn fails(args: &[&str]) -> String {
-    let out = zkaudit(args);
+/// The stderr of `zkaudit <args>`, which must have failed.
+pub fn failed(args: &[&str], out: Output) -> String {
     assert!(!out.status.success(), "zkaudit {args:?} should have failed");
     String::from_utf8(out.stderr).unwrap()
+}
+
+/// Asserts that a process succeeded, showing its stderr if not.
+pub fn assert_ran(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A path as a command-line argument.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
 }
