@@ -38,6 +38,28 @@ fn readme_walk_through() {
     let report = ok(&["verify", s(&t("receipt.json")), "--log-key", &log_key]);
     assert!(report.contains("is entry 1 of log"), "{report}");
 
+    // A receipt with nowhere to go: refused before anything is sent (issue
+    // 12, defect 7; the log used to take the entry and the receipt was lost).
+    let size = server.log_size();
+    let (nowhere, notice) = (t("no-such-folder/receipt.json"), t("notice.txt"));
+    let args = [
+        "log",
+        "append",
+        "--key",
+        s(&key),
+        "--domain",
+        "ledger",
+        "--kind",
+        "notice",
+        "--payload",
+        s(&notice),
+        "--out",
+        s(&nowhere),
+    ];
+    let refusal = server.fails(&args);
+    assert!(refusal.contains("nothing was sent"), "{refusal}");
+    assert_eq!(server.log_size(), size, "the entry was logged anyway");
+
     // Keep a checkpoint, append more, check the log extends it.
     server.ok(&["log", "checkpoint", "--out", s(&t("old.txt"))]);
     for i in 0..5 {

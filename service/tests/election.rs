@@ -279,6 +279,13 @@ fn election_end_to_end() {
         size + 1,
         "only the phase change is logged"
     );
+    // Voter 4's counted ballot, resubmitted byte for byte after the close:
+    // the log answers with its index (issue 12, defect 6), logs nothing.
+    let counted = [&ballot_a, &ballot_b][accepted[0]];
+    let (status, again) = server.post_json("/v1/elections/e1/ballots", &body_of(&counted.encode()));
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["duplicate"], true, "{again}");
+    assert_eq!(server.log_size(), size + 1, "a resubmission was logged");
 
     // Trustee 1 cheats: a wrong share for option 0, signed by its own key.
     let client = Client::new(st.base());

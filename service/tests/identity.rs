@@ -115,6 +115,31 @@ fn eligibility_claims_end_to_end() {
     let log_key = &server.log_key();
     let report = ok(&["verify", s(&t("alice-receipt.json")), "--log-key", log_key]);
     assert!(report.contains("identity/claim"), "{report}");
+    // The same claim sent again is answered with the same entry, and the
+    // receipt is for the logged record (issue 12, defect 6).
+    let size = server.log_size();
+    claim(
+        server,
+        &t("alice-claim.json"),
+        &t("alice-again-receipt.json"),
+        &[],
+    );
+    assert_eq!(server.log_size(), size, "a resubmitted claim was logged");
+    let first: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t("alice-receipt.json")).unwrap()).unwrap();
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t("alice-again-receipt.json")).unwrap())
+            .unwrap();
+    assert_eq!(again["index"], first["index"]);
+    assert_eq!(again["record"], first["record"]);
+    assert_eq!(again["duplicate"], true);
+    let report = ok(&[
+        "verify",
+        s(&t("alice-again-receipt.json")),
+        "--log-key",
+        log_key,
+    ]);
+    assert!(report.contains("identity/claim"), "{report}");
 
     // The bundle re-checks the proof offline against the logged statement.
     let report = ok(&["verify", s(&t("alice-bundle.json")), "--log-key", log_key]);

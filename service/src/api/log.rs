@@ -15,7 +15,7 @@ use zkaudit_verifier::{LogEvidence, Receipt};
 
 use crate::server::blocking::{blocking, blocking_api};
 use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody, PathIndex};
-use crate::server::log_access::{build_evidence, load_entry, receipt};
+use crate::server::log_access::{build_evidence, load_entry, receipt_answer};
 use crate::server::state::AppState;
 
 /// Routes of this module.
@@ -217,12 +217,7 @@ async fn append_entry(
         ApiError::bad_request(code, e.to_string())
     })?;
     let accepted = state.submit(&record).await?;
-    let status = if accepted.duplicate {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(receipt(&state, &record, accepted)?)))
+    receipt_answer(&state, &record, accepted)
 }
 
 #[utoipa::path(get, path = "/v1/log/entries/{index}", tag = "log",

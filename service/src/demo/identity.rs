@@ -165,8 +165,15 @@ pub(crate) fn identity(
     let refused = |what: &str, body: &ClaimBody, code: &str| -> Result<()> {
         expect_refusal(submit_claim(client, body), what, code).map(drop)
     };
-    for (body, _) in claims.iter().take(5) {
+    // A second application by five claimants: a new proof, the same nullifier.
+    let second = desk.prove(&people, &claimers[..claimers.len().min(5)], "again")?;
+    for (body, _) in &second {
         refused("a double claim", body, "already_used")?;
+    }
+    // The same claim sent again is no second claim: it gets its index back.
+    let again = submit_claim(client, &claims[0].0)?;
+    if !again.duplicate || again.index != receipts[0].index {
+        bail!("a resubmitted claim was not answered with its index");
     }
     for (body, _) in &early_claims {
         refused("a proof against a stale root", body, "stale_root")?;
@@ -217,7 +224,8 @@ pub(crate) fn identity(
         batch_ms / items.len().max(1) as f64
     );
     println!(
-        "   refused as they should be: 5 double claims, {} stale-root proofs, 1 replayed proof, {} revoked holders could not prove",
+        "   refused as they should be: {} double claims, {} stale-root proofs, 1 replayed proof, {} revoked holders could not prove",
+        second.len(),
         early_claims.len(),
         revoked.len()
     );

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
+use zkaudit_ledger::store::UniqueKey;
 
 use crate::server::error::ApiResult;
 use crate::server::state::AppState;
@@ -64,6 +65,14 @@ pub trait Domain: Send + Sync + 'static {
         _state: &AppState,
     ) -> ApiResult<Vec<Pending>> {
         Ok(Vec::new())
+    }
+
+    /// For kinds the log stamps itself (those authorised by a proof:
+    /// ballots, claims), the unique key that names the statement (its
+    /// nullifier), by which an exact resubmission — the same payload under
+    /// a new stamp — is found and answered with the index it already has.
+    fn statement_key(&self, _record: &Record) -> Option<UniqueKey> {
+        None
     }
 
     /// Called once the service is up: a domain may start preparing caches

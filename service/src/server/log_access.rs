@@ -2,6 +2,8 @@
 //! inclusion proofs against one checkpoint (the evidence every bundle is
 //! made of).
 
+use axum::Json;
+use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use zkaudit_ledger::record::Record;
@@ -14,6 +16,7 @@ use crate::server::state::{Accepted, AppState};
 
 /// Builds the receipt for an accepted record.
 pub fn receipt(state: &AppState, record: &Record, accepted: Accepted) -> ApiResult<Receipt> {
+    let record = accepted.logged.as_ref().unwrap_or(record);
     let checkpoint = accepted.checkpoint;
     let proof = state
         .sequencer()
@@ -29,6 +32,21 @@ pub fn receipt(state: &AppState, record: &Record, accepted: Accepted) -> ApiResu
         checkpoint: String::from_utf8_lossy(&checkpoint.note).into_owned(),
         duplicate: accepted.duplicate,
     })
+}
+
+/// The answer to an accepted submission: `201 Created` with the receipt,
+/// or `200 OK` with the existing entry's receipt for a resubmission.
+pub fn receipt_answer(
+    state: &AppState,
+    record: &Record,
+    accepted: Accepted,
+) -> ApiResult<(StatusCode, Json<Receipt>)> {
+    let status = if accepted.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(receipt(state, record, accepted)?)))
 }
 
 /// Loads one committed entry (404 past the latest checkpoint).

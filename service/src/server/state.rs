@@ -60,6 +60,9 @@ pub struct Accepted {
     pub duplicate: bool,
     /// The checkpoint covering it.
     pub checkpoint: StoredCheckpoint,
+    /// The record as logged, when it is not the one submitted: a ballot or
+    /// claim resubmitted under a new stamp is answered with the earlier one.
+    pub logged: Option<Record>,
 }
 
 impl AppState {
@@ -136,6 +139,11 @@ impl AppState {
         // was logged, and judging it again against today's state would
         // refuse what the log already holds.
         let known = self.known_record(record).await?;
+        if authorisation == Authorisation::Proof
+            && let Some(accepted) = self.logged_statement(domain.as_ref(), record).await?
+        {
+            return Ok(accepted);
+        }
         match authorisation {
             Authorisation::LogOnly => {
                 return Err(ApiError::forbidden(
@@ -209,11 +217,13 @@ impl AppState {
                 index,
                 duplicate: false,
                 checkpoint,
+                logged: None,
             }),
             Outcome::Duplicate(index) => Ok(Accepted {
                 index,
                 duplicate: true,
                 checkpoint,
+                logged: None,
             }),
             Outcome::Conflict { key, holder } => Err(ApiError::conflict(
                 "already_used",
@@ -234,6 +244,50 @@ impl AppState {
             self.inner.timestamp_window_ms,
         )
         .map_err(|e| ApiError::unprocessable("stale_record", e.to_string()))
+    }
+
+    /// A statement the log stamps itself (a ballot, a claim) that is
+    /// already logged with exactly this payload: answered as a duplicate of
+    /// that entry, whatever the domain's state is now (a closed election, a
+    /// spent nullifier). The same nullifier with another payload is not a
+    /// resubmission, and is left to the domain's rules.
+    async fn logged_statement(
+        &self,
+        domain: &dyn Domain,
+        record: &Record,
+    ) -> ApiResult<Option<Accepted>> {
+        let Some(key) = domain.statement_key(record) else {
+            return Ok(None);
+        };
+        let sequencer = self.inner.sequencer.clone();
+        let holder = crate::server::blocking::blocking(move || {
+            let mut found = None;
+            sequencer.store().with_reader(&mut |r| {
+                found = match r.unique_holder(&key)? {
+                    Some(index) => r.entries(index, index + 1)?.pop(),
+                    None => None,
+                };
+                Ok(())
+            })?;
+            Ok(found)
+        })
+        .await?;
+        let Some(entry) = holder else {
+            return Ok(None);
+        };
+        let logged = Record::decode(&entry.leaf).map_err(ApiError::internal)?;
+        let same = logged.domain() == record.domain()
+            && logged.kind() == record.kind()
+            && logged.author() == record.author()
+            && logged.payload() == record.payload();
+        if !same {
+            return Ok(None);
+        }
+        // Appending the logged record again is answered with its index and
+        // the checkpoint that covers it, and changes nothing.
+        let mut accepted = self.append(Pending::new(&logged)).await?;
+        accepted.logged = Some(logged);
+        Ok(Some(accepted))
     }
 
     /// Whether the record is already logged. Storage drivers block, so the

@@ -258,6 +258,16 @@ impl Domain for ElectionDomain {
         }
     }
 
+    fn statement_key(&self, record: &Record) -> Option<zkaudit_ledger::store::UniqueKey> {
+        let ballot = (record.kind() == BALLOT)
+            .then(|| Ballot::decode(record.payload()).ok())
+            .flatten()?;
+        Some(zkaudit_ledger::store::UniqueKey {
+            namespace: "election/nullifier".into(),
+            key: ballot.unique_key(),
+        })
+    }
+
     fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
         if record.kind() == BALLOT {
             return self.admit_ballot(record, state);

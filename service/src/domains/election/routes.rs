@@ -21,7 +21,7 @@ use super::{ElectionDomain, tally};
 use crate::clock::now_ms;
 use crate::server::blocking::blocking_api;
 use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
-use crate::server::log_access::{authority_set_before, build_evidence, receipt};
+use crate::server::log_access::{authority_set_before, build_evidence, receipt_answer};
 use crate::server::state::AppState;
 
 /// The domain's routes; handlers reach the domain through an extension.
@@ -161,6 +161,7 @@ async fn aggregate(
     params(("id" = String, Path, description = "Election id")),
     responses(
         (status = 201, description = "Ballot verified and logged", body = Receipt),
+        (status = 200, description = "This exact ballot was logged before: its receipt", body = Receipt),
         (status = 400, description = "Malformed ballot, point or proof encoding", body = ErrorBody),
         (status = 404, description = "Unknown election", body = ErrorBody),
         (status = 409, description = "Already voted, or the election is not open", body = ErrorBody),
@@ -185,8 +186,7 @@ async fn cast_ballot(
     let record = Record::unsigned(DOMAIN, BALLOT, now_ms(), payload)
         .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
     let accepted = state.submit(&record).await?;
-    let receipt = receipt(&state, &record, accepted)?;
-    Ok((StatusCode::CREATED, Json(receipt)))
+    receipt_answer(&state, &record, accepted)
 }
 
 #[utoipa::path(get, path = "/v1/elections/{id}/proving-key", tag = "elections",

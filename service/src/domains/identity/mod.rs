@@ -119,6 +119,16 @@ impl Domain for IdentityDomain {
         }
     }
 
+    fn statement_key(&self, record: &Record) -> Option<zkaudit_ledger::store::UniqueKey> {
+        let claim = (record.kind() == CLAIM)
+            .then(|| zkaudit_ledger::identity::Claim::decode(record.payload()).ok())
+            .flatten()?;
+        Some(zkaudit_ledger::store::UniqueKey {
+            namespace: "identity/nullifier".into(),
+            key: claim.unique_key(),
+        })
+    }
+
     fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
         if record.kind() == CLAIM {
             return self.admit_claim(record, state);

@@ -24,7 +24,7 @@ use super::views::*;
 use crate::clock::now_ms;
 use crate::server::blocking::blocking_api;
 use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody, PathIndex};
-use crate::server::log_access::{authority_set_before, build_evidence, load_entry, receipt};
+use crate::server::log_access::{authority_set_before, build_evidence, load_entry, receipt_answer};
 use crate::server::state::AppState;
 
 /// The domain's routes; handlers reach the domain through an extension.
@@ -160,6 +160,7 @@ async fn member_path(
 #[utoipa::path(post, path = "/v1/identity/claims", tag = "identity", request_body = ClaimBody,
     responses(
         (status = 201, description = "Claim verified and logged", body = Receipt),
+        (status = 200, description = "This exact claim was logged before: its receipt", body = Receipt),
         (status = 400, description = "Malformed claim or proof encoding", body = ErrorBody),
         (status = 404, description = "Unknown scope", body = ErrorBody),
         (status = 409, description = "This identity already claimed in this scope", body = ErrorBody),
@@ -181,8 +182,7 @@ async fn submit_claim(
     let record = Record::unsigned(DOMAIN, CLAIM, now_ms(), claim.encode())
         .map_err(|e| ApiError::bad_request("malformed_claim", e.to_string()))?;
     let accepted = state.submit(&record).await?;
-    let receipt = receipt(&state, &record, accepted)?;
-    Ok((StatusCode::CREATED, Json(receipt)))
+    receipt_answer(&state, &record, accepted)
 }
 
 #[utoipa::path(get, path = "/v1/identity/scopes", tag = "identity",
