@@ -320,3 +320,97 @@ fn the_identity_point_forgery_is_refused() {
     );
     assert_eq!(app.log_size(), size);
 }
+
+/// Issue 12, defect 4: one client appended 1,600 consent grants with fresh
+/// keys in five seconds. A grant now needs a key a hospital has named as a
+/// patient, and a participant key's writes are metered: past its burst, a
+/// `429 rate_limited` with `Retry-After`, and nothing logged.
+#[test]
+fn participant_writes_need_a_known_key_and_are_rate_limited() {
+    use zkaudit_ledger::health::{CONSENT_GRANT, ConsentGrant, RECORD_COMMIT, RecordCommit};
+    use zkaudit_ledger::note::NoteSigningKey;
+    use zkaudit_ledger::record::{Record, RecordSigner as _};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp, "log");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rng = rand::rngs::OsRng;
+    let key = |name: &str| NoteSigningKey::generate(name, &mut rand::rngs::OsRng).unwrap();
+    let log = NoteSigningKey::generate("test.zkaudit/log", &mut rng).unwrap();
+    let (hospital, patient, stranger) = (key("hospital"), key("patient"), key("stranger"));
+    std::fs::write(data.join("log.key"), log.to_skey_string()).unwrap();
+    std::fs::write(
+        data.join("zkaudit.toml"),
+        format!(
+            "[log]\nkey_file = \"log.key\"\n\n[limits]\nkey_writes_per_sec = 1\nkey_burst = 3\n\n\
+             [[authority]]\nname = \"hospital\"\nverifier_key = \"{}\"\nkinds = [\"health/record.commit\"]\n",
+            hospital.verifier_key_string()
+        ),
+    )
+    .unwrap();
+    let app = App::start(&data);
+    let grant = |by: &NoteSigningKey, consent: &str| {
+        let payload = ConsentGrant {
+            consent: consent.into(),
+            grantee: "dr-a".into(),
+            purpose: "treatment".into(),
+            record: None,
+            valid_until_ms: now_ms() + 86_400_000,
+        };
+        Record::signed("health", CONSENT_GRANT, now_ms(), payload.encode(), by).unwrap()
+    };
+    let code = |body: &serde_json::Value| body["error"]["code"].as_str().unwrap_or("").to_owned();
+
+    // A key no hospital has named cannot grant anything.
+    let size = app.log_size();
+    let (status, body) = app.post_record(&grant(&stranger, "c0"));
+    assert_eq!(
+        (status, code(&body)),
+        (403, "unknown_patient".into()),
+        "{body}"
+    );
+    assert_eq!(app.log_size(), size);
+
+    // Once a hospital commits one of the patient's records, the patient may.
+    let commit = RecordCommit {
+        patient: patient.record_key(),
+        record: "chart".into(),
+        version: 1,
+        ciphertext_sha3: [1; 32],
+        commitment: [0; 32],
+    };
+    let commit = Record::signed(
+        "health",
+        RECORD_COMMIT,
+        now_ms(),
+        commit.encode(),
+        &hospital,
+    )
+    .unwrap();
+    assert_eq!(app.post_record(&commit).0, 201);
+    for i in 0..3 {
+        let (status, body) = app.post_record(&grant(&patient, &format!("c{i}")));
+        assert_eq!(status, 201, "{body}");
+    }
+    // Past the burst: refused with Retry-After, nothing logged.
+    let size = app.log_size();
+    let record = grant(&patient, "c3");
+    let body = serde_json::json!({ "record": base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        record.encode()
+    ) });
+    let request = axum::http::Request::post("/v1/log/entries")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let (status, headers, answer) = app.exchange(request);
+    let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(
+        (status, code(&answer)),
+        (429, "rate_limited".into()),
+        "{answer}"
+    );
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After: {retry}");
+    assert_eq!(app.log_size(), size);
+}

@@ -1,7 +1,7 @@
 //! The health state replayed from the log: record versions, consents and
 //! lots, the rules a new record must meet, and access verdicts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ed25519_dalek::VerifyingKey;
 
@@ -90,6 +90,8 @@ impl LotState {
 pub struct HealthBook {
     /// Latest version per (patient, record id).
     records: BTreeMap<([u8; 32], String), u32>,
+    /// Keys named as patients by a committed record: who may grant consent.
+    patients: BTreeSet<[u8; 32]>,
     /// Consents per (patient, consent id).
     consents: BTreeMap<([u8; 32], String), ConsentState>,
     lots: BTreeMap<String, LotState>,
@@ -156,6 +158,9 @@ impl HealthBook {
             }
             CONSENT_GRANT => {
                 let g = ConsentGrant::decode(record.payload())?;
+                if !self.patients.contains(author.as_bytes()) {
+                    return Err(HealthError::UnknownPatient);
+                }
                 if self
                     .consents
                     .contains_key(&(author.to_bytes(), g.consent.clone()))
@@ -282,6 +287,7 @@ impl HealthBook {
         match record.kind() {
             RECORD_COMMIT => {
                 if let Ok(c) = RecordCommit::decode(record.payload()) {
+                    self.patients.insert(c.patient.to_bytes());
                     self.records
                         .insert((c.patient.to_bytes(), c.record), c.version);
                 }

@@ -36,6 +36,13 @@ pub enum HealthError {
         /// The version.
         version: u32,
     },
+    /// A consent signed by a key no hospital has named as a patient: only
+    /// a patient with a committed record may grant consent, so that fresh
+    /// keys cannot fill the append-only log with grants.
+    #[error(
+        "no committed record names this key as a patient; a patient may grant consent once a hospital has committed one of their records"
+    )]
+    UnknownPatient,
     /// The consent id is taken for this patient.
     #[error("consent {0:?} already exists")]
     ConsentExists(String),

@@ -366,6 +366,13 @@ fn consent_rules() {
         book.check(&rec(&p, CONSENT_REVOKE, T0 + 9, revoke)),
         Err(HealthError::UnknownConsent("gp".into()))
     );
+    // A key no committed record names as a patient cannot grant consent:
+    // fresh keys cannot fill the log with grants (issue 12, defect 4).
+    let grant = ConsentGrant::decode(care(&p, &h)[1].1.payload()).unwrap();
+    assert_eq!(
+        book.check(&rec(&other, CONSENT_GRANT, T0 + 9, grant.encode())),
+        Err(HealthError::UnknownPatient)
+    );
     // Versions are consecutive; accesses need a committed version.
     let skip = RecordCommit {
         patient: p.verifying_key(),

@@ -15,6 +15,7 @@ use zkaudit_verifier::{LogEvidence, Receipt};
 
 use crate::server::blocking::{blocking, blocking_api};
 use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody, PathIndex};
+use crate::server::limits::ClientAddress;
 use crate::server::log_access::{build_evidence, load_entry, receipt_answer};
 use crate::server::state::AppState;
 
@@ -202,6 +203,7 @@ async fn latest_checkpoint(State(state): State<AppState>) -> ApiResult<Json<Chec
     ))]
 async fn append_entry(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     AppJson(body): AppJson<AppendBody>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
     let bytes = BASE64.decode(body.record.as_bytes()).map_err(|e| {
@@ -216,7 +218,7 @@ async fn append_entry(
         };
         ApiError::bad_request(code, e.to_string())
     })?;
-    let accepted = state.submit(&record).await?;
+    let accepted = state.submit(&record, client).await?;
     receipt_answer(&state, &record, accepted)
 }
 

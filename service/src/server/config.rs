@@ -48,6 +48,9 @@ pub struct Config {
     /// Authorities and what each may write.
     #[serde(default, rename = "authority")]
     pub authorities: Vec<AuthorityConfig>,
+    /// Rate limits of the writes anyone can make.
+    #[serde(default)]
+    pub limits: crate::server::limits::LimitsConfig,
 }
 
 /// `[log]`.
@@ -181,6 +184,7 @@ pub fn create_development_config(dir: &Path) -> Result<PathBuf> {
             verifier_key: dev_authority.verifier_key_string(),
             kinds: vec!["ledger/notice".into()],
         }],
+        limits: Default::default(),
     };
     let header = "# zkaudit DEVELOPMENT configuration, created by the first `zkaudit serve`.\n\
                   # The keys beside this file were generated locally for development only.\n\n";

@@ -4,6 +4,7 @@
 pub mod blocking;
 pub mod config;
 pub mod error;
+pub mod limits;
 pub mod log_access;
 pub mod metrics;
 pub mod queue;
@@ -145,6 +146,7 @@ pub async fn start(
             .map(|w| w.verifier_key.clone())
             .collect(),
         log_signer: record_key.clone(),
+        limits: limits::WriteLimits::new(&config.limits).start_forgetting(),
     });
     publish_authority_set(&state, &authorities, &record_key).await?;
     for domain in state.domains() {

@@ -1,5 +1,6 @@
 //! Shared state of the HTTP handlers.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use zkaudit_ledger::authority::{AuthoritySet, check_freshness};
@@ -12,6 +13,7 @@ use crate::clock::now_ms;
 use crate::domains::{Authorisation, Domain};
 use crate::server::blocking::blocking_api;
 use crate::server::error::{ApiError, ApiResult};
+use crate::server::limits::WriteLimits;
 use crate::server::metrics::Metrics;
 use crate::server::queue::AppendQueue;
 
@@ -30,6 +32,7 @@ struct Inner {
     timestamp_window_ms: u64,
     witness_keys: Vec<String>,
     log_signer: Arc<NoteSigningKey>,
+    limits: Arc<WriteLimits>,
 }
 
 /// Everything [`AppState::new`] needs.
@@ -50,6 +53,8 @@ pub struct AppParts {
     pub witness_keys: Vec<String>,
     /// The log's key, for the records the log writes itself.
     pub log_signer: Arc<NoteSigningKey>,
+    /// Write rate limits.
+    pub limits: Arc<WriteLimits>,
 }
 
 /// A submission's result once durably integrated.
@@ -78,6 +83,7 @@ impl AppState {
                 timestamp_window_ms: parts.timestamp_window_ms,
                 witness_keys: parts.witness_keys,
                 log_signer: parts.log_signer,
+                limits: parts.limits,
             }),
         }
     }
@@ -112,9 +118,15 @@ impl AppState {
         &self.inner.log_signer
     }
 
-    /// Authorises, admits and durably logs a record submitted by a client.
-    /// Errors change nothing.
-    pub async fn submit(&self, record: &Record) -> ApiResult<Accepted> {
+    /// The write rate limits.
+    pub fn limits(&self) -> &WriteLimits {
+        &self.inner.limits
+    }
+
+    /// Authorises, admits and durably logs a record submitted by a client
+    /// (from `client`'s address when it came over the network). Errors
+    /// change nothing.
+    pub async fn submit(&self, record: &Record, client: Option<IpAddr>) -> ApiResult<Accepted> {
         let domain = self
             .inner
             .domains
@@ -138,6 +150,20 @@ impl AppState {
         // nullifier, an old timestamp): the domain rules judged it when it
         // was logged, and judging it again against today's state would
         // refuse what the log already holds.
+        // Writes anyone can make are metered before any work is done for
+        // them: per client address, and per participant key.
+        if matches!(
+            authorisation,
+            Authorisation::Participant | Authorisation::Proof
+        ) && let Some(client) = client
+        {
+            self.inner.limits.check_client(client)?;
+        }
+        if authorisation == Authorisation::Participant
+            && let Author::Ed25519(key) = record.author()
+        {
+            self.inner.limits.check_key(key.as_bytes())?;
+        }
         let known = self.known_record(record).await?;
         if authorisation == Authorisation::Proof
             && let Some(accepted) = self.logged_statement(domain.as_ref(), record).await?

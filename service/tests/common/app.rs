@@ -69,13 +69,20 @@ impl App {
 
     /// Sends one request; returns the status and the body's bytes.
     pub fn request(&self, request: Request<Body>) -> (u16, Vec<u8>) {
+        let (status, _, body) = self.exchange(request);
+        (status, body)
+    }
+
+    /// Sends one request; returns the status, the headers and the body's bytes.
+    pub fn exchange(&self, request: Request<Body>) -> (u16, axum::http::HeaderMap, Vec<u8>) {
         self.runtime.block_on(async {
             let response = self.router.clone().oneshot(request).await.unwrap();
             let status = response.status().as_u16();
+            let headers = response.headers().clone();
             let body = axum::body::to_bytes(response.into_body(), MAX_ANSWER_BYTES)
                 .await
                 .unwrap();
-            (status, body.to_vec())
+            (status, headers, body.to_vec())
         })
     }
 

@@ -21,6 +21,7 @@ use super::{ElectionDomain, tally};
 use crate::clock::now_ms;
 use crate::server::blocking::blocking_api;
 use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
+use crate::server::limits::ClientAddress;
 use crate::server::log_access::{authority_set_before, build_evidence, receipt_answer};
 use crate::server::state::AppState;
 
@@ -169,6 +170,7 @@ async fn aggregate(
     ))]
 async fn cast_ballot(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<BallotBody>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
@@ -185,7 +187,7 @@ async fn cast_ballot(
     }
     let record = Record::unsigned(DOMAIN, BALLOT, now_ms(), payload)
         .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
-    let accepted = state.submit(&record).await?;
+    let accepted = state.submit(&record, client).await?;
     receipt_answer(&state, &record, accepted)
 }
 

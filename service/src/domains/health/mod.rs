@@ -96,6 +96,7 @@ impl Refusal for HealthError {
             HealthError::UnknownRecord { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "unknown_record")
             }
+            HealthError::UnknownPatient => (StatusCode::FORBIDDEN, "unknown_patient"),
             HealthError::UnknownConsent(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_consent"),
             HealthError::LotExists(_) | HealthError::ConsentExists(_) => {
                 (StatusCode::CONFLICT, "already_used")

@@ -24,6 +24,7 @@ use super::views::*;
 use crate::clock::now_ms;
 use crate::server::blocking::blocking_api;
 use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody, PathIndex};
+use crate::server::limits::ClientAddress;
 use crate::server::log_access::{authority_set_before, build_evidence, load_entry, receipt_answer};
 use crate::server::state::AppState;
 
@@ -168,6 +169,7 @@ async fn member_path(
     ))]
 async fn submit_claim(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     Extension(identity): Extension<Arc<IdentityDomain>>,
     AppJson(body): AppJson<ClaimBody>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
@@ -181,7 +183,7 @@ async fn submit_claim(
     let claim = body.to_claim(digest)?;
     let record = Record::unsigned(DOMAIN, CLAIM, now_ms(), claim.encode())
         .map_err(|e| ApiError::bad_request("malformed_claim", e.to_string()))?;
-    let accepted = state.submit(&record).await?;
+    let accepted = state.submit(&record, client).await?;
     receipt_answer(&state, &record, accepted)
 }
 
