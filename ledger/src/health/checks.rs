@@ -27,6 +27,47 @@ fn at_entry(index: u64, e: HealthError) -> HealthError {
     }
 }
 
+/// What an offline replay is about, for [`check_entry`].
+struct Subject<'a, F> {
+    /// Describes a record of another domain.
+    foreign: fn(&Record) -> String,
+    /// Whether a record of this domain is about the subject.
+    is_about: F,
+    /// The subject, as errors name it.
+    name: &'a str,
+}
+
+/// What every offline replay checks of an entry before applying it, in this
+/// order: that it follows `previous` in log order (and becomes it), that it
+/// is of this domain and about the replay's subject, and that `book`
+/// accepts it. Errors name the entry.
+fn check_entry(
+    book: &HealthBook,
+    previous: &mut Option<u64>,
+    index: u64,
+    record: &Record,
+    subject: Subject<'_, impl FnOnce(&Record) -> HealthResult<bool>>,
+) -> HealthResult<()> {
+    let check = || {
+        if previous.is_some_and(|p| index <= p) {
+            return Err(HealthError::OutOfOrder("entries not in log order".into()));
+        }
+        *previous = Some(index);
+        if record.domain() != DOMAIN {
+            return Err(HealthError::Foreign((subject.foreign)(record)));
+        }
+        if !(subject.is_about)(record)? {
+            return Err(HealthError::Foreign(format!(
+                "{} is not about {}",
+                record.qualified_kind(),
+                subject.name
+            )));
+        }
+        book.check(record)
+    };
+    check().map_err(|e| at_entry(index, e))
+}
+
 /// Checks a lot's whole chain of custody offline: `entries` are
 /// `(log index, record)` of every record about `lot`, in log order (their
 /// inclusion in the log is checked separately, e.g. by the verifier crate).
@@ -39,30 +80,17 @@ pub fn verify_trace(lot: &str, entries: &[(u64, Record)]) -> HealthResult<TraceR
     let mut previous: Option<u64> = None;
     for (index, record) in entries {
         let index = *index;
-        let fail = |e| Err(at_entry(index, e));
-        if previous.is_some_and(|p| index <= p) {
-            return fail(HealthError::OutOfOrder("entries not in log order".into()));
-        }
-        previous = Some(index);
-        if record.domain() != DOMAIN {
-            return fail(HealthError::Foreign(format!(
-                "a {} record",
-                record.qualified_kind()
-            )));
-        }
-        match lot_of(record) {
-            Ok(Some(l)) if l == lot => {}
-            Ok(_) => {
-                return fail(HealthError::Foreign(format!(
-                    "{} is not about lot {lot:?}",
-                    record.qualified_kind()
-                )));
-            }
-            Err(e) => return fail(e),
-        }
-        if let Err(e) = book.check(record) {
-            return fail(e);
-        }
+        check_entry(
+            &book,
+            &mut previous,
+            index,
+            record,
+            Subject {
+                foreign: |record| format!("a {} record", record.qualified_kind()),
+                is_about: |record: &Record| Ok(lot_of(record)?.is_some_and(|l| l == lot)),
+                name: &format!("lot {lot:?}"),
+            },
+        )?;
         match record.kind() {
             LOT_TRANSFER => transfers += 1,
             LOT_ADMINISTER => administrations += 1,
@@ -105,27 +133,17 @@ pub fn audit_access(
     let mut previous: Option<u64> = None;
     for (index, record) in entries {
         let index = *index;
-        let fail = |e| Err(at_entry(index, e));
-        if previous.is_some_and(|p| index <= p) {
-            return fail(HealthError::OutOfOrder("entries not in log order".into()));
-        }
-        previous = Some(index);
-        if record.domain() != DOMAIN {
-            return fail(HealthError::Foreign(record.qualified_kind()));
-        }
-        match patient_of(record) {
-            Ok(Some(p)) if p == *patient => {}
-            Ok(_) => {
-                return fail(HealthError::Foreign(format!(
-                    "{} is not about this patient",
-                    record.qualified_kind()
-                )));
-            }
-            Err(e) => return fail(e),
-        }
-        if let Err(e) = book.check(record) {
-            return fail(e);
-        }
+        check_entry(
+            &book,
+            &mut previous,
+            index,
+            record,
+            Subject {
+                foreign: Record::qualified_kind,
+                is_about: |record: &Record| Ok(patient_of(record)?.is_some_and(|p| p == *patient)),
+                name: "this patient",
+            },
+        )?;
         if record.kind() == ACCESS {
             let access = AccessEvent::decode(record.payload()).map_err(|e| at_entry(index, e))?;
             let verdict = book.access_verdict(&access, index);
