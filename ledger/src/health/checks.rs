@@ -27,7 +27,7 @@ fn at_entry(index: u64, e: HealthError) -> HealthError {
     }
 }
 
-/// What an offline replay is about, for [`check_entry`].
+/// What an offline replay is about, for [`replay`].
 struct Subject<'a, F> {
     /// Describes a record of another domain.
     foreign: fn(&Record) -> String,
@@ -37,35 +37,42 @@ struct Subject<'a, F> {
     name: &'a str,
 }
 
-/// What every offline replay checks of an entry before applying it, in this
-/// order: that it follows `previous` in log order (and becomes it), that it
-/// is of this domain and about the replay's subject, and that `book`
-/// accepts it. Errors name the entry.
-fn check_entry(
-    book: &HealthBook,
-    previous: &mut Option<u64>,
-    index: u64,
-    record: &Record,
-    subject: Subject<'_, impl FnOnce(&Record) -> HealthResult<bool>>,
-) -> HealthResult<()> {
-    let check = || {
-        if previous.is_some_and(|p| index <= p) {
-            return Err(HealthError::OutOfOrder("entries not in log order".into()));
-        }
-        *previous = Some(index);
-        if record.domain() != DOMAIN {
-            return Err(HealthError::Foreign((subject.foreign)(record)));
-        }
-        if !(subject.is_about)(record)? {
-            return Err(HealthError::Foreign(format!(
-                "{} is not about {}",
-                record.qualified_kind(),
-                subject.name
-            )));
-        }
-        book.check(record)
-    };
-    check().map_err(|e| at_entry(index, e))
+/// Replays `entries` into a fresh book, checking each before applying it,
+/// in this order: that it comes after the previous one in log order, that
+/// it is of this domain and about the replay's subject, and that the book
+/// accepts it; `visit` then sees it with the book as it stands before the
+/// entry is applied. Errors name the entry.
+fn replay(
+    entries: &[(u64, Record)],
+    subject: Subject<'_, impl Fn(&Record) -> HealthResult<bool>>,
+    mut visit: impl FnMut(&HealthBook, u64, &Record) -> HealthResult<()>,
+) -> HealthResult<HealthBook> {
+    let mut book = HealthBook::new();
+    let mut previous: Option<u64> = None;
+    for (index, record) in entries {
+        let index = *index;
+        let mut check = || {
+            if previous.is_some_and(|p| index <= p) {
+                return Err(HealthError::OutOfOrder("entries not in log order".into()));
+            }
+            if record.domain() != DOMAIN {
+                return Err(HealthError::Foreign((subject.foreign)(record)));
+            }
+            if !(subject.is_about)(record)? {
+                return Err(HealthError::Foreign(format!(
+                    "{} is not about {}",
+                    record.qualified_kind(),
+                    subject.name
+                )));
+            }
+            book.check(record)?;
+            visit(&book, index, record)
+        };
+        check().map_err(|e| at_entry(index, e))?;
+        previous = Some(index);
+        book.apply(index, record);
+    }
+    Ok(book)
 }
 
 /// Checks a lot's whole chain of custody offline: `entries` are
@@ -75,29 +82,20 @@ fn check_entry(
 /// checks countersignatures, order, quantities and expiry by replaying the
 /// service's rules, and that the first entry registers the lot.
 pub fn verify_trace(lot: &str, entries: &[(u64, Record)]) -> HealthResult<TraceReport> {
-    let mut book = HealthBook::new();
     let (mut transfers, mut administrations) = (0, 0);
-    let mut previous: Option<u64> = None;
-    for (index, record) in entries {
-        let index = *index;
-        check_entry(
-            &book,
-            &mut previous,
-            index,
-            record,
-            Subject {
-                foreign: |record| format!("a {} record", record.qualified_kind()),
-                is_about: |record: &Record| Ok(lot_of(record)?.is_some_and(|l| l == lot)),
-                name: &format!("lot {lot:?}"),
-            },
-        )?;
+    let subject = Subject {
+        foreign: |record| format!("a {} record", record.qualified_kind()),
+        is_about: |record: &Record| Ok(lot_of(record)?.is_some_and(|l| l == lot)),
+        name: &format!("lot {lot:?}"),
+    };
+    let book = replay(entries, subject, |_, _, record| {
         match record.kind() {
             LOT_TRANSFER => transfers += 1,
             LOT_ADMINISTER => administrations += 1,
             _ => {}
         }
-        book.apply(index, record);
-    }
+        Ok(())
+    })?;
     let lot = book
         .into_lot(lot)
         .ok_or_else(|| HealthError::UnknownLot(lot.to_owned()))?;
@@ -128,24 +126,15 @@ pub fn audit_access(
     patient: &VerifyingKey,
     entries: &[(u64, Record)],
 ) -> HealthResult<Vec<AuditedAccess>> {
-    let mut book = HealthBook::new();
     let mut out = Vec::new();
-    let mut previous: Option<u64> = None;
-    for (index, record) in entries {
-        let index = *index;
-        check_entry(
-            &book,
-            &mut previous,
-            index,
-            record,
-            Subject {
-                foreign: Record::qualified_kind,
-                is_about: |record: &Record| Ok(patient_of(record)?.is_some_and(|p| p == *patient)),
-                name: "this patient",
-            },
-        )?;
+    let subject = Subject {
+        foreign: Record::qualified_kind,
+        is_about: |record: &Record| Ok(patient_of(record)?.is_some_and(|p| p == *patient)),
+        name: "this patient",
+    };
+    replay(entries, subject, |book, index, record| {
         if record.kind() == ACCESS {
-            let access = AccessEvent::decode(record.payload()).map_err(|e| at_entry(index, e))?;
+            let access = AccessEvent::decode(record.payload())?;
             let verdict = book.access_verdict(&access, index);
             out.push(AuditedAccess {
                 index,
@@ -153,7 +142,7 @@ pub fn audit_access(
                 verdict,
             });
         }
-        book.apply(index, record);
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
