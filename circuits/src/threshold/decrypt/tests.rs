@@ -263,47 +263,37 @@ fn partial_proofs_are_bound_to_their_statement() {
         verify_partial(CONTEXT, &key, &e.totals[1], &partial),
         Ok(())
     );
-    let invalid = Err(ThresholdError::InvalidProof);
-    // Another option's ciphertext, option index, trustee, key, context.
-    assert_eq!(
-        verify_partial(CONTEXT, &key, &e.totals[0], &partial),
-        invalid
-    );
     let relabelled = PartialDecryption {
         option: 0,
         ..partial
     };
-    assert_eq!(
-        verify_partial(CONTEXT, &key, &e.totals[1], &relabelled),
-        invalid
-    );
     let reattributed = PartialDecryption {
         trustee: 3,
         ..partial
     };
-    assert_eq!(
-        verify_partial(CONTEXT, &key, &e.totals[1], &reattributed),
-        invalid
-    );
     let other_key = e.qualification.verification_key(3).unwrap();
-    assert_eq!(
-        verify_partial(CONTEXT, &other_key, &e.totals[1], &partial),
-        invalid
-    );
-    assert_eq!(
-        verify_partial(b"other", &key, &e.totals[1], &partial),
-        invalid
-    );
-    // Same c1, different c2: still bound.
     let mut changed = e.totals[1];
     changed.c2 = changed.c2 + BASE8;
-    assert_eq!(verify_partial(CONTEXT, &key, &changed, &partial), invalid);
     let mut tampered = partial;
     tampered.proof.response += Scalar::one();
-    assert_eq!(
-        verify_partial(CONTEXT, &key, &e.totals[1], &tampered),
-        invalid
-    );
+    // Another option's ciphertext, option index, trustee, key, context; the
+    // same c1 with another c2 (still bound); a tampered proof.
+    let forgeries: [(&[u8], &Point, &Ciphertext, &PartialDecryption); 7] = [
+        (CONTEXT, &key, &e.totals[0], &partial),
+        (CONTEXT, &key, &e.totals[1], &relabelled),
+        (CONTEXT, &key, &e.totals[1], &reattributed),
+        (CONTEXT, &other_key, &e.totals[1], &partial),
+        (b"other", &key, &e.totals[1], &partial),
+        (CONTEXT, &key, &changed, &partial),
+        (CONTEXT, &key, &e.totals[1], &tampered),
+    ];
+    for (case, (context, key, ciphertext, forged)) in forgeries.into_iter().enumerate() {
+        assert_eq!(
+            verify_partial(context, key, ciphertext, forged),
+            Err(ThresholdError::InvalidProof),
+            "forgery {case}"
+        );
+    }
     assert!(PartialDecryption::from_bytes(&partial.to_bytes()[1..]).is_err());
 }
 
