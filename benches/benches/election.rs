@@ -6,6 +6,8 @@
 //!
 //! `cargo bench -p zkaudit-benches --bench election`
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
+use support::{AuthorityConfig, start_service, submit_in_lanes};
+use zkaudit_benches::named_key as key;
 use zkaudit_circuits::ballot::{BallotCircuit, BallotWitness, encrypt_ballot, public_inputs};
 use zkaudit_circuits::elgamal::{Scalar, public_key, random_scalar, sum_ballots};
 use zkaudit_circuits::eligibility::{EligibilityWitness, credential_leaf};
@@ -62,11 +66,6 @@ const BUNDLE_SIZES: [usize; 2] = [64, 256];
 /// Registry depth of the bundles (room for the largest size).
 const BUNDLE_DEPTH: usize = 8;
 
-fn key(name: &str, seed: u64) -> NoteSigningKey {
-    let k = ed25519_dalek::SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(seed));
-    NoteSigningKey::from_signing_key(name, k).unwrap()
-}
-
 // ---------------------------------------------------------------------------
 // Cast throughput through the service.
 
@@ -82,55 +81,22 @@ struct Service {
 /// The service in process on SQLite in a tempdir, also served over HTTP on
 /// a loopback port so the CLI's election helpers can drive the setup.
 fn service() -> Service {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_path_buf();
     let log = key("bench.zkaudit/election", 1);
     let (commission, registrar) = (key("commission", 2), key("registrar", 3));
-    std::fs::write(data.join("log.key"), log.to_skey_string()).unwrap();
-    std::fs::write(
-        data.join("zkaudit.toml"),
-        format!(
-            "[log]\nkey_file = \"log.key\"\n\n[[authority]]\nname = \"commission\"\nverifier_key = \"{}\"\nkinds = [\"election/*\"]\n\n[[authority]]\nname = \"registrar\"\nverifier_key = \"{}\"\nkinds = [\"identity/registry.create\", \"identity/credential.issue\"]\n",
-            commission.verifier_key_string(),
-            registrar.verifier_key_string()
+    let authorities: [AuthorityConfig<'_>; 2] = [
+        ("commission", &commission, &["election/*"]),
+        (
+            "registrar",
+            &registrar,
+            &["identity/registry.create", "identity/credential.issue"],
         ),
-    )
-    .unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let options = zkaudit_service::server::ServeOptions {
-        data_dir: data.clone(),
-        config: None,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: None,
-        database_schema: "zkaudit".into(),
-    };
-    let (state, base) = runtime.block_on(async {
-        let (config, config_dir) =
-            zkaudit_service::server::load_or_create_config(&options).unwrap();
-        let store = zkaudit_service::server::open_store(
-            &zkaudit_service::server::StoreLocation::Sqlite(data.clone()),
-        )
-        .unwrap();
-        let service = zkaudit_service::server::start(&config, &config_dir, &data, store)
-            .await
-            .unwrap();
-        let state = service.state.clone();
-        let (router, _) = zkaudit_service::api::router(state.clone(), service.max_body_bytes);
-        let listener = tokio::net::TcpListener::bind(options.listen).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        std::mem::forget(service); // runs until the process ends
-        (state, base)
-    });
+    ];
+    let (running, base) = start_service(&log, &authorities, true);
+    let base = base.expect("served over HTTP");
     Service {
-        _dir: dir,
-        runtime,
-        state,
+        _dir: running.dir,
+        runtime: running.runtime,
+        state: running.state,
         client: Client::new(&base),
         commission,
         registrar,
@@ -258,29 +224,8 @@ fn ballot_record(ballot: &Ballot) -> Record {
 
 /// Submits `ballots` from `casters` concurrent tasks through `AppState::submit`.
 fn cast_all(svc: &Service, ballots: &[Ballot], casters: usize) -> Duration {
-    let mut lanes: Vec<Vec<Record>> = vec![Vec::new(); casters];
-    for (i, b) in ballots.iter().enumerate() {
-        lanes[i % casters].push(ballot_record(b));
-    }
-    let state = svc.state.clone();
-    let started = Instant::now();
-    svc.runtime.block_on(async move {
-        let tasks: Vec<_> = lanes
-            .into_iter()
-            .map(|lane| {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    for r in &lane {
-                        state.submit(r).await.map_err(|e| e.to_string()).unwrap();
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-    });
-    started.elapsed()
+    let records = ballots.iter().map(ballot_record);
+    submit_in_lanes(&svc.runtime, &svc.state, records, casters)
 }
 
 fn cast_throughput() {

@@ -13,8 +13,8 @@ use chacha20::ChaCha20Rng;
 use chacha20::rand_core::SeedableRng;
 use criterion::{Criterion, criterion_group, criterion_main};
 use zkaudit_circuits::funds::{
-    FundsParams, FundsProvingKey, FundsShape, ItemOpening, item_commitment, pallas, prove_period,
-    verify_period,
+    FundsParams, FundsProvingKey, FundsShape, ItemOpening, PeriodReport, item_commitment, pallas,
+    prove_period, verify_period,
 };
 
 /// Items of a period: varied amounts over all 16 categories.
@@ -57,18 +57,20 @@ fn funds(c: &mut Criterion) {
     );
     let mut group = c.benchmark_group("funds");
     group.sample_size(10);
+    // Verifies a proved period against its logged commitments.
+    let verify = |log: &[pallas::Base], report: &PeriodReport| {
+        verify_period(
+            log,
+            &report.totals,
+            report.final_blinding,
+            &report.proof,
+            &params,
+            &vk,
+        )
+        .unwrap()
+    };
     group.bench_function("verify 1,024 items x 16 categories", |b| {
-        b.iter(|| {
-            verify_period(
-                &log,
-                &report.totals,
-                report.final_blinding,
-                &report.proof,
-                &params,
-                &vk,
-            )
-            .unwrap()
-        })
+        b.iter(|| verify(&log, &report))
     });
 
     // A 20,000-item period: 20 chunks, proved in parallel
@@ -93,19 +95,7 @@ fn funds(c: &mut Criterion) {
     );
     group.bench_function(
         format!("verify {period_items}-item period (batched)"),
-        |b| {
-            b.iter(|| {
-                verify_period(
-                    &log,
-                    &report.totals,
-                    report.final_blinding,
-                    &report.proof,
-                    &params,
-                    &vk,
-                )
-                .unwrap()
-            })
-        },
+        |b| b.iter(|| verify(&log, &report)),
     );
     group.finish();
 }

@@ -5,11 +5,13 @@
 //!
 //! `cargo bench -p zkaudit-benches --bench health`
 
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rand_chacha::ChaCha20Rng;
-use rand_chacha::rand_core::SeedableRng;
+use support::{AuthorityConfig, start_service, submit_in_lanes};
+use zkaudit_benches::named_key as key;
 use zkaudit_ledger::health::{
     ACCESS, AccessEvent, CONSENT_GRANT, ConsentGrant, DOMAIN, LOT_ADMINISTER, LOT_REGISTER,
     LOT_TRANSFER, LotAdminister, LotRegister, LotTransfer, RECORD_COMMIT, RecordCommit,
@@ -35,56 +37,24 @@ struct Service {
     maker: NoteSigningKey,
 }
 
-fn key(name: &str, seed: u64) -> NoteSigningKey {
-    let k = ed25519_dalek::SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(seed));
-    NoteSigningKey::from_signing_key(name, k).unwrap()
-}
-
+/// The service in process on SQLite in a tempdir.
 fn service() -> Service {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_path_buf();
     let log = key("bench.zkaudit/health", 1);
     let (hospital, maker) = (key("hospital", 2), key("maker", 3));
-    std::fs::write(data.join("log.key"), log.to_skey_string()).unwrap();
-    std::fs::write(
-        data.join("zkaudit.toml"),
-        format!(
-            "[log]\nkey_file = \"log.key\"\n\n[[authority]]\nname = \"hospital\"\nverifier_key = \"{}\"\nkinds = [\"health/record.commit\", \"health/access\"]\n\n[[authority]]\nname = \"maker\"\nverifier_key = \"{}\"\nkinds = [\"health/lot.register\"]\n",
-            hospital.verifier_key_string(),
-            maker.verifier_key_string()
+    let authorities: [AuthorityConfig<'_>; 2] = [
+        (
+            "hospital",
+            &hospital,
+            &["health/record.commit", "health/access"],
         ),
-    )
-    .unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let options = zkaudit_service::server::ServeOptions {
-        data_dir: data.clone(),
-        config: None,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: None,
-        database_schema: "zkaudit".into(),
-    };
-    let state = runtime.block_on(async {
-        let (config, config_dir) =
-            zkaudit_service::server::load_or_create_config(&options).unwrap();
-        let store = zkaudit_service::server::open_store(
-            &zkaudit_service::server::StoreLocation::Sqlite(data.clone()),
-        )
-        .unwrap();
-        let service = zkaudit_service::server::start(&config, &config_dir, &data, store)
-            .await
-            .unwrap();
-        let state = service.state.clone();
-        std::mem::forget(service); // runs until the process ends
-        state
-    });
-    let log_key = state.sequencer().verifier_key();
+        ("maker", &maker, &["health/lot.register"]),
+    ];
+    let (running, _) = start_service(&log, &authorities, false);
+    let log_key = running.state.sequencer().verifier_key();
     Service {
-        _dir: dir,
-        runtime,
-        state,
+        _dir: running.dir,
+        runtime: running.runtime,
+        state: running.state,
         log_key,
         hospital,
         maker,
@@ -95,29 +65,7 @@ fn service() -> Service {
 /// lane `i % lanes`, and each lane writes in order (a holder's debits must
 /// be sequential: a second debit checked against the same balance gets 409).
 fn submit(svc: &Service, records: Vec<Record>, lanes: usize) -> Duration {
-    let mut split: Vec<Vec<Record>> = vec![Vec::new(); lanes];
-    for (i, r) in records.into_iter().enumerate() {
-        split[i % lanes].push(r);
-    }
-    let state = svc.state.clone();
-    let started = Instant::now();
-    svc.runtime.block_on(async move {
-        let tasks: Vec<_> = split
-            .into_iter()
-            .map(|lane| {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    for r in &lane {
-                        state.submit(r).await.map_err(|e| e.to_string()).unwrap();
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-    });
-    started.elapsed()
+    submit_in_lanes(&svc.runtime, &svc.state, records, lanes)
 }
 
 fn signed(key: &NoteSigningKey, kind: &str, at: u64, payload: Vec<u8>) -> Record {

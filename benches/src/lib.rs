@@ -14,6 +14,12 @@ pub fn log_key() -> NoteSigningKey {
     NoteSigningKey::from_signing_key("bench.zkaudit/log", key).expect("valid key name")
 }
 
+/// A deterministic key named `name`, drawn from `seed`.
+pub fn named_key(name: &str, seed: u64) -> NoteSigningKey {
+    let key = SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(seed));
+    NoteSigningKey::from_signing_key(name, key).expect("valid key name")
+}
+
 /// `n` distinct signed notice records of about `payload_len` bytes, as pending entries.
 pub fn pending_notices(start: u64, n: u64, payload_len: usize) -> Vec<Pending> {
     let author = SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(2));

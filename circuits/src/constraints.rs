@@ -110,3 +110,50 @@ impl<S: StatementShape> ConstraintSynthesizer<Fr> for StatementCircuit<S> {
         Ok(())
     }
 }
+
+/// Implements [`AllocVar<Value, Fr>`](AllocVar) for a gadget from how it
+/// allocates one value, so the arkworks signature and the unwrapping of the
+/// value are written once.
+///
+/// - `alloc_var!(Var, |cs, value: &Value, mode| { … })`: the value must be
+///   available, because its shape sizes the gadget (public parameters always
+///   are; key generation passes a placeholder witness); `value` is a
+///   `&Value`.
+/// - `alloc_var!(Var, |cs, value: Result<Value>, mode| { … })`: a `Copy`
+///   value that may be missing (key generation without assignments);
+///   `value` is a `Result<Value, SynthesisError>`.
+///
+/// `cs` is the namespace's [`ConstraintSystemRef`] and `mode` the
+/// [`AllocationMode`]; attributes before `Var` (the documentation) go on
+/// `new_variable`. The body allocates exactly what it would in a
+/// hand-written `new_variable`, in the same order.
+macro_rules! alloc_var {
+    (@impl $(#[$attr:meta])* $var:ty, $type:ty, |$cs:ident, $f:ident, $mode:ident| $body:block) => {
+        impl ::ark_r1cs_std::alloc::AllocVar<$type, $crate::Fr> for $var {
+            $(#[$attr])*
+            fn new_variable<T: ::core::borrow::Borrow<$type>>(
+                cs: impl Into<::ark_relations::gr1cs::Namespace<$crate::Fr>>,
+                $f: impl FnOnce() -> Result<T, ::ark_relations::gr1cs::SynthesisError>,
+                $mode: ::ark_r1cs_std::alloc::AllocationMode,
+            ) -> Result<Self, ::ark_relations::gr1cs::SynthesisError> {
+                let $cs = cs.into().cs();
+                $body
+            }
+        }
+    };
+    ($(#[$attr:meta])* $var:ty, |$cs:ident, $value:ident: &$type:ty, $mode:ident| $body:block) => {
+        $crate::constraints::alloc_var!(@impl $(#[$attr])* $var, $type, |$cs, f, $mode| {
+            let borrowed = f()?;
+            let $value: &$type = ::core::borrow::Borrow::borrow(&borrowed);
+            $body
+        });
+    };
+    ($(#[$attr:meta])* $var:ty, |$cs:ident, $value:ident: Result<$type:ty>, $mode:ident| $body:block) => {
+        $crate::constraints::alloc_var!(@impl $(#[$attr])* $var, $type, |$cs, f, $mode| {
+            let $value: Result<$type, ::ark_relations::gr1cs::SynthesisError> =
+                f().map(|borrowed| *::core::borrow::Borrow::borrow(&borrowed));
+            $body
+        });
+    };
+}
+pub(crate) use alloc_var;

@@ -11,14 +11,14 @@
 //! [`PointVar`] allocates as a witness or an input with an on-curve check
 //! (three constraints).
 
-use core::borrow::Borrow;
 use std::sync::OnceLock;
 
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSystemRef, Namespace, SynthesisError};
+use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 
 use super::{BASE8, COEFF_A, COEFF_D, Point};
 use crate::Fr;
+use crate::constraints::alloc_var;
 use crate::identity::SECRET_SCALAR_BITS;
 
 /// A BabyJubJub point in circomlib's coordinates in the constraint system.
@@ -162,17 +162,12 @@ fn select_of_four(table: &[PointVar; 4], bits: &[Boolean<Fr>]) -> Result<PointVa
     PointVar::select(&b1, &high, &low)
 }
 
-impl AllocVar<Point, Fr> for PointVar {
+alloc_var!(
     /// A constant needs no check (a [`Point`] is on the curve); a witness or
     /// an input is checked to be on the curve ([`PointVar::enforce_on_curve`],
     /// three constraints), not to be in the prime-order subgroup.
-    fn new_variable<T: Borrow<Point>>(
-        cs: impl Into<Namespace<Fr>>,
-        f: impl FnOnce() -> Result<T, SynthesisError>,
-        mode: AllocationMode,
-    ) -> Result<Self, SynthesisError> {
-        let cs = cs.into().cs();
-        let value = f().map(|point| *point.borrow());
+    PointVar,
+    |cs, value: Result<Point>, mode| {
         if mode == AllocationMode::Constant {
             return Ok(Self::constant(value?));
         }
@@ -183,7 +178,7 @@ impl AllocVar<Point, Fr> for PointVar {
         point.enforce_on_curve()?;
         Ok(point)
     }
-}
+);
 
 impl GR1CSVar<Fr> for PointVar {
     type Value = Point;

@@ -20,17 +20,15 @@
 //!
 //! That is under 2¹⁵, so the Groth16 FFT domain is 32,768.
 
-use core::borrow::Borrow;
-
 use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField};
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{Namespace, SynthesisError};
+use ark_relations::gr1cs::SynthesisError;
 
 use super::{BallotPublic, BallotShape, BallotWitness, RANDOMNESS_BITS};
 use crate::Fr;
 use crate::babyjubjub::constraints::{FixedBaseTable, PointVar};
 use crate::babyjubjub::{BASE8, Point};
-use crate::constraints::{StatementCircuit, StatementShape};
+use crate::constraints::{StatementCircuit, StatementShape, alloc_var};
 use crate::elgamal::{Ciphertext, Scalar};
 use crate::eligibility::constraints::{
     EligibilityPublicVar, EligibilityWitnessVar, chained_poseidon_var, enforce_eligibility,
@@ -110,17 +108,12 @@ impl CiphertextVar {
     }
 }
 
-impl AllocVar<Ciphertext, Fr> for CiphertextVar {
+alloc_var!(
     /// Allocates the four coordinates *without* an on-curve check (no
     /// constraint): a ciphertext allocated from outside is only ever
     /// compared with one computed in the circuit ([`enforce_ballot`]).
-    fn new_variable<T: Borrow<Ciphertext>>(
-        cs: impl Into<Namespace<Fr>>,
-        f: impl FnOnce() -> Result<T, SynthesisError>,
-        mode: AllocationMode,
-    ) -> Result<Self, SynthesisError> {
-        let cs = cs.into().cs();
-        let value = f().map(|ciphertext| *ciphertext.borrow());
+    CiphertextVar,
+    |cs, value: Result<Ciphertext>, mode| {
         let point = |point: fn(&Ciphertext) -> Point| -> Result<PointVar, SynthesisError> {
             let coordinate = |coordinate: fn(&Point) -> Fr| {
                 FpVar::new_variable(
@@ -139,7 +132,7 @@ impl AllocVar<Ciphertext, Fr> for CiphertextVar {
             c2: point(|ciphertext| ciphertext.c2)?,
         })
     }
-}
+);
 
 /// A [`BallotPublic`] in the constraint system.
 #[derive(Clone, Debug)]
@@ -159,18 +152,12 @@ pub struct BallotPublicVar {
     pub ciphertexts: Vec<CiphertextVar>,
 }
 
-impl AllocVar<BallotPublic, Fr> for BallotPublicVar {
+alloc_var!(
     /// Allocates every parameter; the shape comes from the value, which must
     /// therefore be available (it is public, so it always is). The election
     /// key costs three constraints (on the curve), the ciphertexts none.
-    fn new_variable<T: Borrow<BallotPublic>>(
-        cs: impl Into<Namespace<Fr>>,
-        f: impl FnOnce() -> Result<T, SynthesisError>,
-        mode: AllocationMode,
-    ) -> Result<Self, SynthesisError> {
-        let cs = cs.into().cs();
-        let value = f()?;
-        let public = value.borrow();
+    BallotPublicVar,
+    |cs, public: &BallotPublic, mode| {
         let field = |value: u64| FpVar::new_variable(cs.clone(), || Ok(Fr::from(value)), mode);
         Ok(Self {
             shape: public.shape,
@@ -185,7 +172,7 @@ impl AllocVar<BallotPublic, Fr> for BallotPublicVar {
             ciphertexts: Vec::new_variable(cs.clone(), || Ok(public.ciphertexts.as_slice()), mode)?,
         })
     }
-}
+);
 
 impl BallotPublicVar {
     /// The ballot digest, as [`BallotPublic::digest`].
@@ -231,19 +218,13 @@ pub struct BallotWitnessVar {
     pub randomness: Vec<Vec<Boolean<Fr>>>,
 }
 
-impl AllocVar<BallotWitness, Fr> for BallotWitnessVar {
+alloc_var!(
     /// Allocates the eligibility witness, the choices (as field elements,
     /// no constraint) and the randomness (as bits, one booleanity
     /// constraint each); the number of options comes from the value, so
     /// key generation passes a [placeholder](StatementShape::placeholder_witness).
-    fn new_variable<T: Borrow<BallotWitness>>(
-        cs: impl Into<Namespace<Fr>>,
-        f: impl FnOnce() -> Result<T, SynthesisError>,
-        mode: AllocationMode,
-    ) -> Result<Self, SynthesisError> {
-        let cs = cs.into().cs();
-        let value = f()?;
-        let witness = value.borrow();
+    BallotWitnessVar,
+    |cs, witness: &BallotWitness, mode| {
         let choices: Vec<Fr> = witness.choices.iter().copied().map(Fr::from).collect();
         let randomness = witness
             .randomness
@@ -263,7 +244,7 @@ impl AllocVar<BallotWitness, Fr> for BallotWitnessVar {
             randomness,
         })
     }
-}
+);
 
 /// Enforces the ballot statement of `public` on `witness`, as
 /// [`check`](super::check) does natively (without

@@ -32,15 +32,13 @@
 //! verifier would recompute the digest natively (0.59 ms at `A = 3`), more
 //! than the 0.24 ms the `4 + 7·A` input points cost.
 
-use core::borrow::Borrow;
-
 use ark_ff::AdditiveGroup;
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{Namespace, SynthesisError};
+use ark_relations::gr1cs::SynthesisError;
 
 use super::{AttributePredicate, EligibilityPublic, EligibilityShape, EligibilityWitness};
 use crate::Fr;
-use crate::constraints::{StatementCircuit, StatementShape};
+use crate::constraints::{StatementCircuit, StatementShape, alloc_var};
 use crate::identity::constraints::IdentityVar;
 use crate::lean_imt::constraints::CircuitPathVar;
 use crate::poseidon::MAX_INPUTS;
@@ -113,17 +111,11 @@ pub struct EligibilityPublicVar {
     pub predicates: Vec<AttributePredicateVar>,
 }
 
-impl AllocVar<EligibilityPublic, Fr> for EligibilityPublicVar {
+alloc_var!(
     /// Allocates every parameter; the shape comes from the value, which must
     /// therefore be available (it is public, so it always is).
-    fn new_variable<T: Borrow<EligibilityPublic>>(
-        cs: impl Into<Namespace<Fr>>,
-        f: impl FnOnce() -> Result<T, SynthesisError>,
-        mode: AllocationMode,
-    ) -> Result<Self, SynthesisError> {
-        let cs = cs.into().cs();
-        let value = f()?;
-        let public = value.borrow();
+    EligibilityPublicVar,
+    |cs, public: &EligibilityPublic, mode| {
         let field = |value: Fr| FpVar::new_variable(cs.clone(), || Ok(value), mode);
         Ok(Self {
             shape: public.shape,
@@ -134,7 +126,7 @@ impl AllocVar<EligibilityPublic, Fr> for EligibilityPublicVar {
             predicates: Vec::new_variable(cs.clone(), || Ok(public.predicates.as_slice()), mode)?,
         })
     }
-}
+);
 
 impl EligibilityPublicVar {
     /// The statement digest, as [`EligibilityPublic::digest`].
@@ -175,18 +167,12 @@ pub struct EligibilityWitnessVar {
     pub path: CircuitPathVar,
 }
 
-impl AllocVar<EligibilityWitness, Fr> for EligibilityWitnessVar {
+alloc_var!(
     /// Allocates the secret, the attributes and the path; the number of
     /// attributes and of levels come from the value, so key generation
     /// passes a [placeholder](StatementShape::placeholder_witness).
-    fn new_variable<T: Borrow<EligibilityWitness>>(
-        cs: impl Into<Namespace<Fr>>,
-        f: impl FnOnce() -> Result<T, SynthesisError>,
-        mode: AllocationMode,
-    ) -> Result<Self, SynthesisError> {
-        let cs = cs.into().cs();
-        let value = f()?;
-        let witness = value.borrow();
+    EligibilityWitnessVar,
+    |cs, witness: &EligibilityWitness, mode| {
         let attributes: Vec<Fr> = witness.attributes.iter().copied().map(Fr::from).collect();
         Ok(Self {
             secret: FpVar::new_variable(cs.clone(), || Ok(witness.secret), mode)?,
@@ -194,7 +180,7 @@ impl AllocVar<EligibilityWitness, Fr> for EligibilityWitnessVar {
             path: CircuitPathVar::new_variable(cs, || Ok(&witness.path), mode)?,
         })
     }
-}
+);
 
 impl EligibilityWitnessVar {
     /// The leaf, root and nullifier the witness determines for `scope`, as

@@ -40,11 +40,11 @@
 
 use ark_ff::PrimeField;
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{Namespace, SynthesisError};
-use core::borrow::Borrow;
+use ark_relations::gr1cs::SynthesisError;
 
 use super::CircuitPath;
 use crate::Fr;
+use crate::constraints::alloc_var;
 use crate::poseidon::constraints::poseidon_hash_var;
 
 /// A [`CircuitPath`] in the constraint system.
@@ -69,18 +69,12 @@ impl CircuitPathVar {
     }
 }
 
-impl AllocVar<CircuitPath, Fr> for CircuitPathVar {
+alloc_var!(
     /// Allocates the siblings, the path bits (booleanity enforced) and the
     /// depth. The path's shape fixes the circuit's; for key generation pass
     /// [`CircuitPath::zeroed`].
-    fn new_variable<T: Borrow<CircuitPath>>(
-        cs: impl Into<Namespace<Fr>>,
-        f: impl FnOnce() -> Result<T, SynthesisError>,
-        mode: AllocationMode,
-    ) -> Result<Self, SynthesisError> {
-        let cs = cs.into().cs();
-        let value = f()?;
-        let path = value.borrow();
+    CircuitPathVar,
+    |cs, path: &CircuitPath, mode| {
         let siblings = Vec::new_variable(cs.clone(), || Ok(path.siblings.as_slice()), mode)?;
         let path_bits = Vec::new_variable(cs.clone(), || Ok(path.path_bits.as_slice()), mode)?;
         let depth = FpVar::new_variable(cs, || Ok(Fr::from(path.depth as u64)), mode)?;
@@ -90,7 +84,7 @@ impl AllocVar<CircuitPath, Fr> for CircuitPathVar {
             depth,
         })
     }
-}
+);
 
 /// The LeanIMT root from `leaf` along a path padded to a fixed maximum depth
 /// (the module documentation gives the convention and why it is sound).

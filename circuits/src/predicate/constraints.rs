@@ -31,13 +31,12 @@
 //! the product, 1 for the conditional zero and 1 for the flag's booleanity:
 //! 135 constraints.
 
-use core::borrow::Borrow;
-
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{Namespace, SynthesisError};
+use ark_relations::gr1cs::SynthesisError;
 
 use super::{AttributePredicate, PREDICATE_FIELD_ELEMENTS, SET_SIZE};
 use crate::Fr;
+use crate::constraints::alloc_var;
 
 /// The number of bits of an attribute.
 pub const ATTRIBUTE_BITS: usize = 64;
@@ -58,17 +57,12 @@ pub struct AttributePredicateVar {
     pub set: [FpVar<Fr>; SET_SIZE],
 }
 
-impl AllocVar<AttributePredicate, Fr> for AttributePredicateVar {
+alloc_var!(
     /// Allocates `min`, `max`, the set flag (as a constrained boolean) and
     /// the set's values (0 without a set), as in
     /// [`AttributePredicate::to_field_elements`].
-    fn new_variable<T: Borrow<AttributePredicate>>(
-        cs: impl Into<Namespace<Fr>>,
-        f: impl FnOnce() -> Result<T, SynthesisError>,
-        mode: AllocationMode,
-    ) -> Result<Self, SynthesisError> {
-        let cs = cs.into().cs();
-        let predicate = f().map(|predicate| *predicate.borrow());
+    AttributePredicateVar,
+    |cs, predicate: Result<AttributePredicate>, mode| {
         let min = FpVar::new_variable(cs.clone(), || predicate.map(|p| Fr::from(p.min)), mode)?;
         let max = FpVar::new_variable(cs.clone(), || predicate.map(|p| Fr::from(p.max)), mode)?;
         let set_enabled =
@@ -84,7 +78,7 @@ impl AllocVar<AttributePredicate, Fr> for AttributePredicateVar {
             set,
         })
     }
-}
+);
 
 impl AttributePredicateVar {
     /// Enforces that the predicate accepts `value`: 135 constraints.

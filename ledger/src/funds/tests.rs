@@ -62,11 +62,9 @@ fn item(period: &str, c: u8) -> Vec<u8> {
     .encode()
 }
 
-#[test]
-fn the_book_closes_periods_and_skips_reports_that_miss_items() {
-    let (agency, other) = (key(1), key(2));
-    let mut book = FundsBook::new();
-    let budget = Budget {
+/// Period `P`: chunks of 4, one category `a` of 100.
+fn one_category_budget() -> Budget {
+    Budget {
         period: "P".into(),
         chunk_size: 4,
         categories: vec![Category {
@@ -74,7 +72,14 @@ fn the_book_closes_periods_and_skips_reports_that_miss_items() {
             appropriation: 100,
             contract: None,
         }],
-    };
+    }
+}
+
+#[test]
+fn the_book_closes_periods_and_skips_reports_that_miss_items() {
+    let (agency, other) = (key(1), key(2));
+    let mut book = FundsBook::new();
+    let budget = one_category_budget();
     book.apply(0, &signed(&agency, BUDGET, budget.encode()));
     assert_eq!(
         book.check(&signed(&agency, BUDGET, budget.encode()))
@@ -184,15 +189,7 @@ fn fake_chunks(
 fn large_reports_are_staged_in_parts_that_continue_the_chain() {
     let agency = key(1);
     let mut book = FundsBook::new();
-    let budget = Budget {
-        period: "P".into(),
-        chunk_size: 4,
-        categories: vec![Category {
-            label: "a".into(),
-            appropriation: 100,
-            contract: None,
-        }],
-    };
+    let budget = one_category_budget();
     book.apply(0, &signed(&agency, BUDGET, budget.encode()));
     for i in 0..9u8 {
         book.apply(

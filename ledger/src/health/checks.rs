@@ -27,6 +27,54 @@ fn at_entry(index: u64, e: HealthError) -> HealthError {
     }
 }
 
+/// What an offline replay is about, for [`replay`].
+struct Subject<'a, F> {
+    /// Describes a record of another domain.
+    foreign: fn(&Record) -> String,
+    /// Whether a record of this domain is about the subject.
+    is_about: F,
+    /// The subject, as errors name it.
+    name: &'a str,
+}
+
+/// Replays `entries` into a fresh book, checking each before applying it,
+/// in this order: that it comes after the previous one in log order, that
+/// it is of this domain and about the replay's subject, and that the book
+/// accepts it; `visit` then sees it with the book as it stands before the
+/// entry is applied. Errors name the entry.
+fn replay(
+    entries: &[(u64, Record)],
+    subject: Subject<'_, impl Fn(&Record) -> HealthResult<bool>>,
+    mut visit: impl FnMut(&HealthBook, u64, &Record) -> HealthResult<()>,
+) -> HealthResult<HealthBook> {
+    let mut book = HealthBook::new();
+    let mut previous: Option<u64> = None;
+    for (index, record) in entries {
+        let index = *index;
+        let mut check = || {
+            if previous.is_some_and(|p| index <= p) {
+                return Err(HealthError::OutOfOrder("entries not in log order".into()));
+            }
+            if record.domain() != DOMAIN {
+                return Err(HealthError::Foreign((subject.foreign)(record)));
+            }
+            if !(subject.is_about)(record)? {
+                return Err(HealthError::Foreign(format!(
+                    "{} is not about {}",
+                    record.qualified_kind(),
+                    subject.name
+                )));
+            }
+            book.check(record)?;
+            visit(&book, index, record)
+        };
+        check().map_err(|e| at_entry(index, e))?;
+        previous = Some(index);
+        book.apply(index, record);
+    }
+    Ok(book)
+}
+
 /// Checks a lot's whole chain of custody offline: `entries` are
 /// `(log index, record)` of every record about `lot`, in log order (their
 /// inclusion in the log is checked separately, e.g. by the verifier crate).
@@ -34,42 +82,20 @@ fn at_entry(index: u64, e: HealthError) -> HealthError {
 /// checks countersignatures, order, quantities and expiry by replaying the
 /// service's rules, and that the first entry registers the lot.
 pub fn verify_trace(lot: &str, entries: &[(u64, Record)]) -> HealthResult<TraceReport> {
-    let mut book = HealthBook::new();
     let (mut transfers, mut administrations) = (0, 0);
-    let mut previous: Option<u64> = None;
-    for (index, record) in entries {
-        let index = *index;
-        let fail = |e| Err(at_entry(index, e));
-        if previous.is_some_and(|p| index <= p) {
-            return fail(HealthError::OutOfOrder("entries not in log order".into()));
-        }
-        previous = Some(index);
-        if record.domain() != DOMAIN {
-            return fail(HealthError::Foreign(format!(
-                "a {} record",
-                record.qualified_kind()
-            )));
-        }
-        match lot_of(record) {
-            Ok(Some(l)) if l == lot => {}
-            Ok(_) => {
-                return fail(HealthError::Foreign(format!(
-                    "{} is not about lot {lot:?}",
-                    record.qualified_kind()
-                )));
-            }
-            Err(e) => return fail(e),
-        }
-        if let Err(e) = book.check(record) {
-            return fail(e);
-        }
+    let subject = Subject {
+        foreign: |record| format!("a {} record", record.qualified_kind()),
+        is_about: |record: &Record| Ok(lot_of(record)?.is_some_and(|l| l == lot)),
+        name: &format!("lot {lot:?}"),
+    };
+    let book = replay(entries, subject, |_, _, record| {
         match record.kind() {
             LOT_TRANSFER => transfers += 1,
             LOT_ADMINISTER => administrations += 1,
             _ => {}
         }
-        book.apply(index, record);
-    }
+        Ok(())
+    })?;
     let lot = book
         .into_lot(lot)
         .ok_or_else(|| HealthError::UnknownLot(lot.to_owned()))?;
@@ -100,34 +126,15 @@ pub fn audit_access(
     patient: &VerifyingKey,
     entries: &[(u64, Record)],
 ) -> HealthResult<Vec<AuditedAccess>> {
-    let mut book = HealthBook::new();
     let mut out = Vec::new();
-    let mut previous: Option<u64> = None;
-    for (index, record) in entries {
-        let index = *index;
-        let fail = |e| Err(at_entry(index, e));
-        if previous.is_some_and(|p| index <= p) {
-            return fail(HealthError::OutOfOrder("entries not in log order".into()));
-        }
-        previous = Some(index);
-        if record.domain() != DOMAIN {
-            return fail(HealthError::Foreign(record.qualified_kind()));
-        }
-        match patient_of(record) {
-            Ok(Some(p)) if p == *patient => {}
-            Ok(_) => {
-                return fail(HealthError::Foreign(format!(
-                    "{} is not about this patient",
-                    record.qualified_kind()
-                )));
-            }
-            Err(e) => return fail(e),
-        }
-        if let Err(e) = book.check(record) {
-            return fail(e);
-        }
+    let subject = Subject {
+        foreign: Record::qualified_kind,
+        is_about: |record: &Record| Ok(patient_of(record)?.is_some_and(|p| p == *patient)),
+        name: "this patient",
+    };
+    replay(entries, subject, |book, index, record| {
         if record.kind() == ACCESS {
-            let access = AccessEvent::decode(record.payload()).map_err(|e| at_entry(index, e))?;
+            let access = AccessEvent::decode(record.payload())?;
             let verdict = book.access_verdict(&access, index);
             out.push(AuditedAccess {
                 index,
@@ -135,7 +142,7 @@ pub fn audit_access(
                 verdict,
             });
         }
-        book.apply(index, record);
-    }
+        Ok(())
+    })?;
     Ok(out)
 }

@@ -55,6 +55,18 @@ fn replay(book: &mut RegistryBook, records: &[Record], log: &SigningKey) {
     }
 }
 
+/// A book whose log is `log`, where `issuer` has created the `spec()`
+/// registry (and the log has logged its root).
+fn created_registry(issuer: &SigningKey, log: &SigningKey) -> RegistryBook {
+    let mut book = RegistryBook::new(log.verifying_key());
+    replay(
+        &mut book,
+        &[signed(REGISTRY_CREATE, spec().encode(), issuer, 0)],
+        log,
+    );
+    book
+}
+
 #[test]
 fn payloads_round_trip_strictly() {
     let s = spec();
@@ -126,12 +138,7 @@ fn invalid_changes_are_refused_and_skipped() {
     let issuer = key(1);
     let other = key(2);
     let log = key(9);
-    let mut book = RegistryBook::new(log.verifying_key());
-    replay(
-        &mut book,
-        &[signed(REGISTRY_CREATE, spec().encode(), &issuer, 0)],
-        &log,
-    );
+    let mut book = created_registry(&issuer, &log);
     let by_other = signed(CREDENTIAL_ISSUE, issue(1, vec![1, 2]), &other, 1);
     assert_eq!(
         book.check(&by_other),
@@ -203,12 +210,7 @@ fn scopes_keys_and_claims() {
     let issuer = key(1);
     let office = key(3);
     let log = key(9);
-    let mut book = RegistryBook::new(log.verifying_key());
-    replay(
-        &mut book,
-        &[signed(REGISTRY_CREATE, spec().encode(), &issuer, 0)],
-        &log,
-    );
+    let mut book = created_registry(&issuer, &log);
     let scope = ScopeSpec {
         id: "heating-2027".into(),
         title: "Heating allowance".into(),

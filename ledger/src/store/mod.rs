@@ -17,12 +17,14 @@
 //!
 //! What the backends have in common is written once: the write transaction
 //! (`txn`: the size kept current, the checks before each write, refusal
-//! after a database error, rollback on drop) and the log operations over
-//! each backend's statements (`sql`); a backend holds only its SQL, its
-//! driver calls and its connection handling.
+//! after a database error, rollback on drop), the log operations over
+//! each backend's statements (`sql`) and the [`Store`] over them
+//! (`backend`); a backend holds only its SQL, its driver calls and its
+//! connection handling.
 
 use crate::merkle::Hash;
 
+mod backend;
 mod pool;
 #[cfg(feature = "postgres")]
 pub mod postgres;

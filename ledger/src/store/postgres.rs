@@ -4,7 +4,8 @@
 //! [`PostgresStore::connect_with_schema`]), set as the `search_path` of every
 //! connection it opens.
 //!
-//! Writers are serialised across processes: [`Store::begin_write`] runs
+//! Writers are serialised across processes:
+//! [`Store::begin_write`](super::Store::begin_write) runs
 //! `BEGIN` and then `pg_advisory_xact_lock(k)`, where `k` is derived from the
 //! schema name, and holds the lock until commit or rollback. The log size is
 //! read (`max(idx) + 1`) only after the lock is held, so it includes every
@@ -55,15 +56,13 @@ use postgres::types::{FromSql, ToSql};
 use postgres::{Client, Config, NoTls, Row, Statement};
 use sha2::{Digest, Sha256};
 
+use super::backend::Backend;
 use super::pool::{Pool, Pooled, Reusable};
 use super::sql::{
-    Queries, RawCheckpoint, RawEntry, SchemaState, Snapshot, check_schema_version, decode_index,
-    lock,
+    Queries, RawCheckpoint, RawEntry, SchemaState, check_schema_version, decode_index, lock,
 };
 use super::txn::Txn;
-use super::{
-    LogRead, Store, StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey, WriteTxn,
-};
+use super::{StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey};
 use crate::merkle::Hash;
 
 /// Schema version this build creates and understands.
@@ -189,20 +188,6 @@ impl PostgresStore {
     pub fn schema(&self) -> &str {
         &self.connector.schema
     }
-
-    /// The writer client, outside any transaction, reconnected if broken.
-    fn writer(&self) -> StoreResult<MutexGuard<'_, PgConn>> {
-        let mut conn = lock(&self.writer);
-        if !conn.usable() {
-            *conn = self.connector.writer()?;
-        }
-        Ok(conn)
-    }
-
-    /// A reader client from the pool, returned to it on drop.
-    fn reader(&self) -> StoreResult<Pooled<'_, PgConn>> {
-        self.readers.get(|| self.connector.reader())
-    }
 }
 
 impl fmt::Debug for PostgresStore {
@@ -213,65 +198,24 @@ impl fmt::Debug for PostgresStore {
     }
 }
 
-impl Store for PostgresStore {
-    fn begin_write(&self) -> StoreResult<Box<dyn WriteTxn + '_>> {
-        Ok(Box::new(self.begin()?))
+impl Backend for PostgresStore {
+    type Conn = PgConn;
+
+    /// A reader client (a read-only session) from the pool.
+    fn reader(&self) -> StoreResult<Pooled<'_, PgConn>> {
+        self.readers.get(|| self.connector.reader())
     }
 
-    /// The snapshot is taken when this is called, before `f` runs.
-    fn with_reader(
-        &self,
-        f: &mut dyn FnMut(&mut dyn LogRead) -> StoreResult<()>,
-    ) -> StoreResult<()> {
-        let mut reader = self.reader()?;
-        reader.in_read = true;
-        reader.batch("begin read transaction", SQL_BEGIN_READ)?;
-        let result = f(&mut Snapshot(&mut *reader));
-        let end = reader.batch("end read transaction", "COMMIT");
-        reader.in_read = end.is_err();
-        result.and(end)
+    /// The writer client, reconnected if broken.
+    fn writer(&self) -> StoreResult<MutexGuard<'_, PgConn>> {
+        let mut conn = lock(&self.writer);
+        if !conn.usable() {
+            *conn = self.connector.writer()?;
+        }
+        Ok(conn)
     }
 
-    fn topic(&self, topic: &[u8], after: u64, limit: usize) -> StoreResult<Vec<u64>> {
-        self.reader()?.read_topic(topic, after, limit)
-    }
-
-    fn index_of_leaf_hash(&self, leaf_hash: &Hash) -> StoreResult<Option<u64>> {
-        self.reader()?.read_index_of_leaf_hash(leaf_hash)
-    }
-
-    fn leaf_hashes(&self, start: u64, end: u64) -> StoreResult<Vec<Hash>> {
-        self.reader()?.read_leaf_hashes(start, end)
-    }
-
-    fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
-        self.reader()?.read_latest_checkpoint()
-    }
-
-    fn checkpoint(&self, size: u64) -> StoreResult<Option<StoredCheckpoint>> {
-        self.reader()?.read_checkpoint(size)
-    }
-
-    /// Durable when it returns (an autocommit write on the writer client).
-    /// Waits for an open write transaction of this store: do not call it
-    /// from a thread that holds one.
-    fn update_checkpoint_note(&self, size: u64, note: &[u8]) -> StoreResult<()> {
-        self.writer()?.write_checkpoint_note(size, note)
-    }
-
-    /// `pg_total_relation_size` (data, indexes, TOAST) of the five tables.
-    fn storage_bytes(&self) -> StoreResult<u64> {
-        let row = self
-            .reader()?
-            .query_one("read storage size", SQL_STORAGE_BYTES, &[])?;
-        let bytes: i64 = get(&row, 0, "read storage size")?;
-        u64::try_from(bytes).map_err(|_| StoreError::Corrupt("negative relation size".into()))
-    }
-}
-
-impl PostgresStore {
-    /// The exclusive write transaction: the writer client inside `BEGIN`,
-    /// holding the schema's advisory lock.
+    /// `BEGIN`, then the schema's advisory lock.
     fn begin(&self) -> StoreResult<Txn<'_, PgConn>> {
         let mut conn = self.writer()?;
         if let Err(e) = conn.batch("begin write transaction", &self.begin_write_sql) {
@@ -281,17 +225,40 @@ impl PostgresStore {
         }
         Ok(Txn::begun(conn))
     }
+
+    fn begin_read(conn: &mut PgConn) -> StoreResult<()> {
+        conn.in_read = true;
+        conn.batch("begin read transaction", SQL_BEGIN_READ)
+    }
+
+    fn end_read(conn: &mut PgConn) -> StoreResult<()> {
+        let end = conn.batch("end read transaction", "COMMIT");
+        conn.in_read = end.is_err();
+        end
+    }
+
+    /// `pg_total_relation_size` (data, indexes, TOAST) of the five tables.
+    fn occupied_bytes(&self) -> StoreResult<u64> {
+        let row = self.reader()?.call(
+            "read storage size",
+            SQL_STORAGE_BYTES,
+            &[],
+            Client::query_one,
+        )?;
+        let bytes: i64 = get(&row, 0, "read storage size")?;
+        u64::try_from(bytes).map_err(|_| StoreError::Corrupt("negative relation size".into()))
+    }
 }
 
 /// The log's statements on a PostgreSQL client (prepared once per client).
 impl Queries for PgConn {
     fn select_size(&mut self) -> StoreResult<i64> {
-        let row = self.query_one("read size", SQL_SIZE, &[])?;
+        let row = self.call("read size", SQL_SIZE, &[], Client::query_one)?;
         get(&row, 0, "decode index")
     }
 
     fn select_entries(&mut self, start: i64, end: i64) -> StoreResult<Vec<RawEntry>> {
-        let rows = self.query("read entries", SQL_ENTRIES, &[&start, &end])?;
+        let rows = self.call("read entries", SQL_ENTRIES, &[&start, &end], Client::query)?;
         rows.iter()
             .map(|row| {
                 Ok((
@@ -306,7 +273,12 @@ impl Queries for PgConn {
 
     fn select_index_of_record(&mut self, record_id: &[u8; 32]) -> StoreResult<Option<i64>> {
         let record_id: &[u8] = record_id;
-        let row = self.query_opt("find record", SQL_INDEX_OF_RECORD, &[&record_id])?;
+        let row = self.call(
+            "find record",
+            SQL_INDEX_OF_RECORD,
+            &[&record_id],
+            Client::query_opt,
+        )?;
         index_of(row)
     }
 
@@ -320,7 +292,12 @@ impl Queries for PgConn {
             return Ok(Vec::new());
         }
         let ids: Vec<&[u8]> = record_ids.iter().map(|id| id.as_slice()).collect();
-        let rows = self.query("find records", SQL_INDICES_OF_RECORDS, &[&ids])?;
+        let rows = self.call(
+            "find records",
+            SQL_INDICES_OF_RECORDS,
+            &[&ids],
+            Client::query,
+        )?;
         let mut found = HashMap::with_capacity(rows.len());
         for row in &rows {
             let id: Vec<u8> = row
@@ -336,63 +313,99 @@ impl Queries for PgConn {
 
     fn select_unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<i64>> {
         let params: Params<'_> = &[&key.namespace, &key.key];
-        let row = self.query_opt("find unique key", SQL_UNIQUE_HOLDER, params)?;
+        let row = self.call(
+            "find unique key",
+            SQL_UNIQUE_HOLDER,
+            params,
+            Client::query_opt,
+        )?;
         index_of(row)
     }
 
     fn select_topic(&mut self, topic: &[u8], after: i64, limit: i64) -> StoreResult<Vec<i64>> {
         let params: Params<'_> = &[&topic, &after, &limit];
-        let rows = self.query("read topic", SQL_TOPIC, params)?;
+        let rows = self.call("read topic", SQL_TOPIC, params, Client::query)?;
         rows.iter().map(|row| get(row, 0, "decode index")).collect()
     }
 
     fn select_index_of_leaf_hash(&mut self, leaf_hash: &Hash) -> StoreResult<Option<i64>> {
         let leaf_hash: &[u8] = leaf_hash;
-        let row = self.query_opt("find leaf hash", SQL_INDEX_OF_LEAF_HASH, &[&leaf_hash])?;
+        let row = self.call(
+            "find leaf hash",
+            SQL_INDEX_OF_LEAF_HASH,
+            &[&leaf_hash],
+            Client::query_opt,
+        )?;
         index_of(row)
     }
 
     fn select_leaf_hashes(&mut self, start: i64, end: i64) -> StoreResult<Vec<Vec<u8>>> {
-        let rows = self.query("read leaf hashes", SQL_LEAF_HASHES, &[&start, &end])?;
+        let rows = self.call(
+            "read leaf hashes",
+            SQL_LEAF_HASHES,
+            &[&start, &end],
+            Client::query,
+        )?;
         rows.iter().map(|row| get(row, 0, "decode hash")).collect()
     }
 
     fn select_latest_checkpoint(&mut self) -> StoreResult<Option<RawCheckpoint>> {
         let sql = SQL_LATEST_CHECKPOINT;
-        let row = self.query_opt("read latest checkpoint", sql, &[])?;
+        let row = self.call("read latest checkpoint", sql, &[], Client::query_opt)?;
         row.as_ref().map(raw_checkpoint).transpose()
     }
 
     fn select_checkpoint(&mut self, size: i64) -> StoreResult<Option<RawCheckpoint>> {
-        let row = self.query_opt("read checkpoint", SQL_CHECKPOINT, &[&size])?;
+        let row = self.call(
+            "read checkpoint",
+            SQL_CHECKPOINT,
+            &[&size],
+            Client::query_opt,
+        )?;
         row.as_ref().map(raw_checkpoint).transpose()
     }
 
     fn insert_entry(&mut self, idx: i64, entry: &StoredEntry) -> StoreResult<u64> {
         let (record_id, leaf_hash): (&[u8], &[u8]) = (&entry.record_id, &entry.leaf_hash);
         let params: Params<'_> = &[&idx, &record_id, &leaf_hash, &entry.leaf];
-        self.execute("append", SQL_APPEND, params)
+        self.call("append", SQL_APPEND, params, Client::execute)
     }
 
     fn insert_unique(&mut self, key: &UniqueKey, idx: i64) -> StoreResult<u64> {
         let params: Params<'_> = &[&key.namespace, &key.key, &idx];
-        self.execute("claim unique key", SQL_CLAIM_UNIQUE, params)
+        self.call(
+            "claim unique key",
+            SQL_CLAIM_UNIQUE,
+            params,
+            Client::execute,
+        )
     }
 
     fn insert_topic(&mut self, topic: &[u8], idx: i64) -> StoreResult<()> {
-        self.execute("tag", SQL_TAG, &[&topic, &idx]).map(drop)
+        self.call("tag", SQL_TAG, &[&topic, &idx], Client::execute)
+            .map(drop)
     }
 
     fn upsert_checkpoint(&mut self, size: i64, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
         let root: &[u8] = &checkpoint.root;
         let params: Params<'_> = &[&size, &root, &checkpoint.note];
-        self.execute("put checkpoint", SQL_PUT_CHECKPOINT, params)
-            .map(drop)
+        self.call(
+            "put checkpoint",
+            SQL_PUT_CHECKPOINT,
+            params,
+            Client::execute,
+        )
+        .map(drop)
     }
 
     fn update_note(&mut self, size: i64, note: &[u8]) -> StoreResult<()> {
-        self.execute("update checkpoint note", SQL_UPDATE_NOTE, &[&note, &size])
-            .map(drop)
+        self.call(
+            "update checkpoint note",
+            SQL_UPDATE_NOTE,
+            &[&note, &size],
+            Client::execute,
+        )
+        .map(drop)
     }
 
     fn commit(&mut self) -> StoreResult<()> {
@@ -428,7 +441,12 @@ impl Connector {
     /// A client for the writer: `synchronous_commit` at least `on`.
     fn writer(&self) -> StoreResult<PgConn> {
         let mut conn = self.connect()?;
-        let row = conn.query_one("read synchronous_commit", SQL_SYNCHRONOUS_COMMIT, &[])?;
+        let row = conn.call(
+            "read synchronous_commit",
+            SQL_SYNCHRONOUS_COMMIT,
+            &[],
+            Client::query_one,
+        )?;
         let setting: String = get(&row, 0, "read synchronous_commit")?;
         if setting == "off" {
             conn.batch("set synchronous_commit", "SET synchronous_commit = on")?;
@@ -464,7 +482,7 @@ impl Connector {
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 /// A client with its cache of prepared statements.
-struct PgConn {
+pub(super) struct PgConn {
     client: Client,
     statements: HashMap<&'static str, Statement>,
     /// Set when the session is in an unknown state: replace it.
@@ -488,51 +506,18 @@ impl PgConn {
         Ok(statement)
     }
 
-    /// Runs the prepared statement for `sql` through `f`, naming `op` in errors.
-    fn prepared<T>(
+    /// Runs the prepared statement for `sql` with `params` through one of
+    /// the client's methods (`Client::query`, `query_opt`, `query_one`,
+    /// `execute`), naming `op` in errors.
+    fn call<T>(
         &mut self,
         op: &'static str,
         sql: &'static str,
-        f: impl FnOnce(&mut Client, &Statement) -> Result<T, postgres::Error>,
+        params: Params<'_>,
+        run: fn(&mut Client, &Statement, Params<'_>) -> Result<T, postgres::Error>,
     ) -> StoreResult<T> {
         let statement = self.statement(op, sql)?;
-        f(&mut self.client, &statement).map_err(pg_error(op))
-    }
-
-    fn query(
-        &mut self,
-        op: &'static str,
-        sql: &'static str,
-        params: Params<'_>,
-    ) -> StoreResult<Vec<Row>> {
-        self.prepared(op, sql, |c, s| c.query(s, params))
-    }
-
-    fn query_opt(
-        &mut self,
-        op: &'static str,
-        sql: &'static str,
-        params: Params<'_>,
-    ) -> StoreResult<Option<Row>> {
-        self.prepared(op, sql, |c, s| c.query_opt(s, params))
-    }
-
-    fn query_one(
-        &mut self,
-        op: &'static str,
-        sql: &'static str,
-        params: Params<'_>,
-    ) -> StoreResult<Row> {
-        self.prepared(op, sql, |c, s| c.query_one(s, params))
-    }
-
-    fn execute(
-        &mut self,
-        op: &'static str,
-        sql: &'static str,
-        params: Params<'_>,
-    ) -> StoreResult<u64> {
-        self.prepared(op, sql, |c, s| c.execute(s, params))
+        run(&mut self.client, &statement, params).map_err(pg_error(op))
     }
 
     /// Runs `sql` (one or more statements, no parameters) unprepared.
@@ -650,111 +635,4 @@ fn raw_checkpoint(row: &Row) -> StoreResult<RawCheckpoint> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Same default as the conformance suite; the server must be running.
-    fn test_store() -> (PostgresStore, SchemaGuard) {
-        let url = std::env::var("ZKAUDIT_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".into());
-        let schema = format!(
-            "zkaudit_unit_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.subsec_nanos())
-        );
-        let store = PostgresStore::connect_with_schema(&url, &schema)
-            .unwrap_or_else(|e| panic!("PostgreSQL must be reachable at `{url}`: {e}"));
-        (store, SchemaGuard { url, schema })
-    }
-
-    /// Drops the test schema at the end of the test.
-    struct SchemaGuard {
-        url: String,
-        schema: String,
-    }
-
-    impl Drop for SchemaGuard {
-        fn drop(&mut self) {
-            let sql = format!(
-                "DROP SCHEMA IF EXISTS {} CASCADE",
-                quote_schema(&self.schema)
-            );
-            if let Ok(mut client) = Client::connect(&self.url, NoTls) {
-                let _ = client.batch_execute(&sql);
-            }
-        }
-    }
-
-    fn entry(index: u64) -> StoredEntry {
-        let byte = u8::try_from(index).expect("small test index");
-        StoredEntry {
-            index,
-            record_id: [byte; 32],
-            leaf_hash: [byte.wrapping_add(100); 32],
-            leaf: vec![byte; 10],
-        }
-    }
-
-    fn size(store: &PostgresStore) -> u64 {
-        store.read(|r| r.size()).expect("size")
-    }
-
-    /// After a database error PostgreSQL aborts the transaction, and a
-    /// `COMMIT` would answer with a silent rollback: commit must fail instead.
-    #[test]
-    fn database_error_makes_commit_fail() {
-        let (store, _guard) = test_store();
-        let mut txn = store.begin().expect("begin");
-        txn.append(&entry(0)).expect("append");
-        let err = txn
-            .run("provoke", |c| c.batch("provoke", "SELECT 1 / 0"))
-            .expect_err("division by zero");
-        assert!(matches!(err, StoreError::Database(ref m) if m.contains("SQLSTATE 22012")));
-        assert!(matches!(
-            txn.append(&entry(1)),
-            Err(StoreError::Database(_))
-        ));
-        assert!(Box::new(txn).commit().is_err());
-
-        assert_eq!(size(&store), 0);
-        let mut txn = store.begin_write().expect("begin again");
-        txn.append(&entry(0)).expect("append again");
-        txn.commit().expect("commit");
-        assert_eq!(size(&store), 1);
-    }
-
-    /// A `COMMIT` the server refuses (a deferred constraint) is reported and
-    /// leaves the writer usable.
-    #[test]
-    fn failed_commit_leaves_the_writer_usable() {
-        let (store, _guard) = test_store();
-        let mut txn = store.begin().expect("begin");
-        txn.append(&entry(0)).expect("append");
-        txn.run("provoke", |c| {
-            c.batch(
-                "provoke",
-                "CREATE TEMP TABLE parent (id int PRIMARY KEY);
-                 CREATE TEMP TABLE child (id int REFERENCES parent (id)
-                     DEFERRABLE INITIALLY DEFERRED);
-                 INSERT INTO child VALUES (1);",
-            )
-        })
-        .expect("violate a deferred constraint");
-        let err = Box::new(txn).commit().expect_err("commit must fail");
-        assert!(matches!(err, StoreError::Database(ref m) if m.starts_with("commit:")));
-
-        assert_eq!(size(&store), 0);
-        let mut txn = store.begin_write().expect("begin again");
-        txn.append(&entry(0)).expect("append again");
-        txn.commit().expect("commit");
-        assert_eq!(size(&store), 1);
-    }
-
-    #[test]
-    fn lock_keys_differ_per_schema() {
-        assert_ne!(writer_lock_key("a"), writer_lock_key("b"));
-        assert_eq!(writer_lock_key("a"), writer_lock_key("a"));
-    }
-}
+mod tests;

@@ -1,12 +1,12 @@
 //! SQLite backend: the embedded default, one file in the data directory.
 //!
 //! The database is `zkaudit.sqlite3` ([`DB_FILE_NAME`]) in WAL mode with
-//! `synchronous = FULL`, so [`WriteTxn::commit`] returns only once the WAL is
+//! `synchronous = FULL`, so [`WriteTxn::commit`](super::WriteTxn::commit) returns only once the WAL is
 //! fsynced: the service's durability promise rests on that.
 //!
 //! Connections:
 //!
-//! * one writer connection behind a mutex. [`Store::begin_write`] holds it
+//! * one writer connection behind a mutex. [`Store::begin_write`](super::Store::begin_write) holds it
 //!   for the whole transaction and opens the transaction with
 //!   `BEGIN IMMEDIATE`, so SQLite's own write lock also serialises writers in
 //!   other processes on the same file (each waits up to the busy timeout);
@@ -51,14 +51,11 @@ use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Params, Row, TransactionBehavior, params,
 };
 
+use super::backend::Backend;
 use super::pool::{Pool, Pooled, Reusable};
-use super::sql::{
-    Queries, RawCheckpoint, RawEntry, SchemaState, Snapshot, check_schema_version, lock,
-};
+use super::sql::{Queries, RawCheckpoint, RawEntry, SchemaState, check_schema_version, lock};
 use super::txn::Txn;
-use super::{
-    LogRead, Store, StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey, WriteTxn,
-};
+use super::{StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey};
 use crate::merkle::Hash;
 
 /// Schema version this build creates and understands.
@@ -163,18 +160,6 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
-
-    /// A read-only connection from the pool, returned to it on drop.
-    fn reader(&self) -> StoreResult<Pooled<'_, Connection>> {
-        self.readers.get(|| open_reader(&self.path))
-    }
-
-    /// The writer connection, outside any transaction.
-    fn writer(&self) -> MutexGuard<'_, Connection> {
-        let conn = lock(&self.writer);
-        discard_open_transaction(&conn);
-        conn
-    }
 }
 
 impl fmt::Debug for SqliteStore {
@@ -185,67 +170,44 @@ impl fmt::Debug for SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    fn begin_write(&self) -> StoreResult<Box<dyn WriteTxn + '_>> {
-        Ok(Box::new(begin(self.writer())?))
+impl Backend for SqliteStore {
+    type Conn = Connection;
+
+    /// A read-only connection from the pool.
+    fn reader(&self) -> StoreResult<Pooled<'_, Connection>> {
+        self.readers.get(|| open_reader(&self.path))
     }
 
-    /// The snapshot is taken when this is called, before `f` runs.
-    fn with_reader(
-        &self,
-        f: &mut dyn FnMut(&mut dyn LogRead) -> StoreResult<()>,
-    ) -> StoreResult<()> {
-        let mut conn = self.reader()?;
+    fn writer(&self) -> StoreResult<MutexGuard<'_, Connection>> {
+        let conn = lock(&self.writer);
+        discard_open_transaction(&conn);
+        Ok(conn)
+    }
+
+    /// `BEGIN IMMEDIATE`: SQLite's write lock, across processes.
+    fn begin(&self) -> StoreResult<Txn<'_, Connection>> {
+        let conn = self.writer()?;
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(db_error("begin write transaction"))?;
+        Ok(Txn::begun(conn))
+    }
+
+    fn begin_read(conn: &mut Connection) -> StoreResult<()> {
         conn.execute_batch(SQL_BEGIN_READ)
-            .map_err(db_error("begin read transaction"))?;
-        let result = f(&mut Snapshot(&mut *conn));
-        let end = conn
-            .execute_batch("COMMIT")
-            .map_err(db_error("end read transaction"));
-        result.and(end)
+            .map_err(db_error("begin read transaction"))
     }
 
-    fn topic(&self, topic: &[u8], after: u64, limit: usize) -> StoreResult<Vec<u64>> {
-        self.reader()?.read_topic(topic, after, limit)
-    }
-
-    fn index_of_leaf_hash(&self, leaf_hash: &Hash) -> StoreResult<Option<u64>> {
-        self.reader()?.read_index_of_leaf_hash(leaf_hash)
-    }
-
-    fn leaf_hashes(&self, start: u64, end: u64) -> StoreResult<Vec<Hash>> {
-        self.reader()?.read_leaf_hashes(start, end)
-    }
-
-    fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
-        self.reader()?.read_latest_checkpoint()
-    }
-
-    fn checkpoint(&self, size: u64) -> StoreResult<Option<StoredCheckpoint>> {
-        self.reader()?.read_checkpoint(size)
-    }
-
-    /// Durable when it returns (an autocommit write on the writer
-    /// connection). Waits for an open write transaction of this store: do not
-    /// call it from a thread that holds one.
-    fn update_checkpoint_note(&self, size: u64, note: &[u8]) -> StoreResult<()> {
-        self.writer().write_checkpoint_note(size, note)
+    fn end_read(conn: &mut Connection) -> StoreResult<()> {
+        conn.execute_batch("COMMIT")
+            .map_err(db_error("end read transaction"))
     }
 
     /// Sizes of the database file and its write-ahead log.
-    fn storage_bytes(&self) -> StoreResult<u64> {
+    fn occupied_bytes(&self) -> StoreResult<u64> {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
         Ok(file_len(&self.path)? + file_len(Path::new(&wal))?)
     }
-}
-
-/// The exclusive write transaction: the writer connection inside
-/// `BEGIN IMMEDIATE` (SQLite's write lock, across processes).
-fn begin(conn: MutexGuard<'_, Connection>) -> StoreResult<Txn<'_, Connection>> {
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(db_error("begin write transaction"))?;
-    Ok(Txn::begun(conn))
 }
 
 /// The log's statements on a SQLite connection (cached per connection).
@@ -477,16 +439,8 @@ fn raw_checkpoint(row: &Row<'_>) -> rusqlite::Result<RawCheckpoint> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(index: u64) -> StoredEntry {
-        let byte = u8::try_from(index).expect("small test index");
-        StoredEntry {
-            index,
-            record_id: [byte; 32],
-            leaf_hash: [byte.wrapping_add(100); 32],
-            leaf: vec![byte; 10],
-        }
-    }
+    use crate::store::backend::{assert_rolled_back_and_writer_usable, test_entry as entry};
+    use crate::store::{Store, WriteTxn};
 
     /// A COMMIT that fails (here: a deferred foreign key violation, after
     /// which SQLite keeps the transaction open) is reported, rolls back and
@@ -497,10 +451,11 @@ mod tests {
         let store = SqliteStore::open(dir.path()).expect("open");
         store
             .writer()
+            .expect("writer")
             .execute_batch("PRAGMA foreign_keys = ON")
             .expect("enable foreign keys");
 
-        let mut txn = begin(store.writer()).expect("begin");
+        let mut txn = store.begin().expect("begin");
         txn.append(&entry(0)).expect("append");
         txn.run("provoke", |c| {
             c.execute_batch(
@@ -515,11 +470,7 @@ mod tests {
         let err = Box::new(txn).commit().expect_err("commit must fail");
         assert!(matches!(err, StoreError::Database(ref m) if m.starts_with("commit:")));
 
-        assert_eq!(store.read(|r| r.size()).expect("size"), 0);
-        let mut txn = store.begin_write().expect("begin again");
-        txn.append(&entry(0)).expect("append again");
-        txn.commit().expect("commit");
-        assert_eq!(store.read(|r| r.size()).expect("size"), 1);
+        assert_rolled_back_and_writer_usable(&store);
     }
 
     /// After a database error inside a transaction, every later call and the
@@ -528,7 +479,7 @@ mod tests {
     fn database_error_aborts_the_transaction() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(dir.path()).expect("open");
-        let mut txn = begin(store.writer()).expect("begin");
+        let mut txn = store.begin().expect("begin");
         txn.append(&entry(0)).expect("append");
         let err = txn
             .run("provoke", |c| {

@@ -1,0 +1,119 @@
+//! What the benches that drive the service in process share (a module of
+//! each such bench, not a bench itself).
+
+use std::time::{Duration, Instant};
+
+use zkaudit_ledger::note::NoteSigningKey;
+use zkaudit_ledger::record::Record;
+use zkaudit_service::server::state::AppState;
+
+/// The service in process on SQLite in a temporary directory; it runs
+/// until the process ends.
+pub struct InProcess {
+    /// The data directory (removed when dropped).
+    pub dir: tempfile::TempDir,
+    /// The runtime it runs on.
+    pub runtime: tokio::runtime::Runtime,
+    /// Its state, to submit to and read from directly.
+    pub state: AppState,
+}
+
+/// An authority of the service's configuration: name, key, record kinds.
+pub type AuthorityConfig<'a> = (&'a str, &'a NoteSigningKey, &'a [&'a str]);
+
+/// Starts the service with `log` as its log key and `authorities`, also
+/// serving its API over HTTP on a loopback port if `serve_http` (then with
+/// the API's `http://…` base).
+pub fn start_service(
+    log: &NoteSigningKey,
+    authorities: &[AuthorityConfig<'_>],
+    serve_http: bool,
+) -> (InProcess, Option<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    std::fs::write(data.join("log.key"), log.to_skey_string()).unwrap();
+    let mut config = String::from("[log]\nkey_file = \"log.key\"\n");
+    for (name, key, kinds) in authorities {
+        let kinds: Vec<String> = kinds.iter().map(|kind| format!("\"{kind}\"")).collect();
+        config.push_str(&format!(
+            "\n[[authority]]\nname = \"{name}\"\nverifier_key = \"{}\"\nkinds = [{}]\n",
+            key.verifier_key_string(),
+            kinds.join(", ")
+        ));
+    }
+    std::fs::write(data.join("zkaudit.toml"), config).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = zkaudit_service::server::ServeOptions {
+        data_dir: data.clone(),
+        config: None,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: None,
+        database_schema: "zkaudit".into(),
+    };
+    let (state, base) = runtime.block_on(async {
+        let (config, config_dir) =
+            zkaudit_service::server::load_or_create_config(&options).unwrap();
+        let store = zkaudit_service::server::open_store(
+            &zkaudit_service::server::StoreLocation::Sqlite(data.clone()),
+        )
+        .unwrap();
+        let service = zkaudit_service::server::start(&config, &config_dir, &data, store)
+            .await
+            .unwrap();
+        let state = service.state.clone();
+        let mut base = None;
+        if serve_http {
+            let (router, _) = zkaudit_service::api::router(state.clone(), service.max_body_bytes);
+            let listener = tokio::net::TcpListener::bind(options.listen).await.unwrap();
+            base = Some(format!("http://{}", listener.local_addr().unwrap()));
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router).await;
+            });
+        }
+        std::mem::forget(service); // runs until the process ends
+        (state, base)
+    });
+    let running = InProcess {
+        dir,
+        runtime,
+        state,
+    };
+    (running, base)
+}
+
+/// Submits `records` through `AppState::submit` from `lanes` concurrent
+/// tasks on `runtime`: record `i` goes to lane `i % lanes`, and each lane
+/// submits in order. Returns the wall time of the whole.
+pub fn submit_in_lanes(
+    runtime: &tokio::runtime::Runtime,
+    state: &AppState,
+    records: impl IntoIterator<Item = Record>,
+    lanes: usize,
+) -> Duration {
+    let mut split: Vec<Vec<Record>> = vec![Vec::new(); lanes];
+    for (i, r) in records.into_iter().enumerate() {
+        split[i % lanes].push(r);
+    }
+    let state = state.clone();
+    let started = Instant::now();
+    runtime.block_on(async move {
+        let tasks: Vec<_> = split
+            .into_iter()
+            .map(|lane| {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    for r in &lane {
+                        state.submit(r).await.map_err(|e| e.to_string()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    started.elapsed()
+}
