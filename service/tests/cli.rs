@@ -15,7 +15,7 @@ fn readme_walk_through() {
     let t = |name: &str| tmp.path().join(name);
     // `log append` of a notice by the development authority; `options`
     // say where its receipt goes, if anywhere.
-    let append = |payload: &Path, options: &[&str]| {
+    let append_run = |payload: &Path, options: &[&str]| {
         let args = [
             "log",
             "append",
@@ -28,7 +28,12 @@ fn readme_walk_through() {
             "--payload",
             s(payload),
         ];
-        server.ok(&[&args[..], options].concat())
+        let args = [&args[..], options].concat();
+        (server.run(&args), format!("{args:?}"))
+    };
+    let append = |payload: &Path, options: &[&str]| {
+        let (out, args) = append_run(payload, options);
+        succeeded(&[&args], out)
     };
 
     // Append a notice and verify the receipt offline.
@@ -41,22 +46,9 @@ fn readme_walk_through() {
     // A receipt with nowhere to go: refused before anything is sent (issue
     // 12, defect 7; the log used to take the entry and the receipt was lost).
     let size = server.log_size();
-    let (nowhere, notice) = (t("no-such-folder/receipt.json"), t("notice.txt"));
-    let args = [
-        "log",
-        "append",
-        "--key",
-        s(&key),
-        "--domain",
-        "ledger",
-        "--kind",
-        "notice",
-        "--payload",
-        s(&notice),
-        "--out",
-        s(&nowhere),
-    ];
-    let refusal = server.fails(&args);
+    let nowhere = t("no-such-folder/receipt.json");
+    let (out, args) = append_run(&t("notice.txt"), &["--out", s(&nowhere)]);
+    let refusal = failed(&[&args], out);
     assert!(refusal.contains("nothing was sent"), "{refusal}");
     assert_eq!(server.log_size(), size, "the entry was logged anyway");
 
