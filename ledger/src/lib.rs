@@ -64,6 +64,7 @@ pub mod authority;
 pub mod codec;
 pub mod election;
 mod error;
+pub mod fsck;
 pub mod funds;
 pub mod health;
 pub mod identity;

@@ -42,6 +42,12 @@ fn readme_walk_through() {
     let log_key = server.log_key();
     let report = ok(&["verify", s(&t("receipt.json")), "--log-key", &log_key]);
     assert!(report.contains("is entry 1 of log"), "{report}");
+    // The stored log is sound (issue 12, `log fsck`; damage is in ledger/tests/fsck.rs).
+    let report = ok(&["log", "fsck", "--data", s(&data)]);
+    assert!(
+        report.contains("entries and") && report.contains("are sound"),
+        "{report}"
+    );
 
     // A receipt with nowhere to go: refused before anything is sent (issue
     // 12, defect 7; the log used to take the entry and the receipt was lost).

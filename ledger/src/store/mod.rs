@@ -93,6 +93,22 @@ pub struct StoredCheckpoint {
     pub note: Vec<u8>,
 }
 
+/// [`Store::read`] for a store behind `dyn`: runs `f` once with read
+/// access to the latest committed state.
+pub fn read_in<T>(
+    store: &dyn Store,
+    f: impl FnOnce(&mut dyn LogRead) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let mut f = Some(f);
+    let mut out = None;
+    store.with_reader(&mut |r| {
+        let f = f.take().expect("with_reader calls its closure once");
+        out = Some(f(r)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| StoreError::Corrupt("reader closure was not called".into()))
+}
+
 /// Read access shared by the store and its write transaction.
 pub trait LogRead {
     /// Number of committed entries (the next index to assign).
@@ -139,14 +155,7 @@ pub trait Store: Send + Sync + 'static {
     where
         Self: Sized,
     {
-        let mut f = Some(f);
-        let mut out = None;
-        self.with_reader(&mut |r| {
-            let f = f.take().expect("with_reader calls its closure once");
-            out = Some(f(r)?);
-            Ok(())
-        })?;
-        out.ok_or_else(|| StoreError::Corrupt("reader closure was not called".into()))
+        read_in(self, f)
     }
     /// Object-safe form of [`Store::read`]: calls `f` exactly once.
     fn with_reader(

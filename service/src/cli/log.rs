@@ -11,6 +11,9 @@ use crate::cli::output::{ensure_writable, save_receipt};
 use crate::client::Client;
 use crate::client::keys::read_key_arg;
 use crate::keyfile::read_signing_key;
+use crate::server::config::{CONFIG_FILE, Config};
+use crate::server::{StoreLocation, open_store};
+use zkaudit_ledger::fsck::check_store;
 
 /// `zkaudit log …`.
 #[derive(Subcommand, Debug)]
@@ -57,6 +60,24 @@ pub enum LogCommand {
         /// The log's base URL.
         #[arg(long, default_value = "http://127.0.0.1:8080", env = "ZKAUDIT_SERVER")]
         server: String,
+    },
+    /// Check a stored log's integrity offline: recompute every leaf hash,
+    /// record id and the tree from the stored entries, and every stored
+    /// checkpoint's root and signature; report any bit flip or gap.
+    Fsck {
+        /// Data directory of the log (its SQLite database and config).
+        #[arg(long, default_value = "zkaudit-data")]
+        data: PathBuf,
+        /// Check the PostgreSQL database at this URL instead of SQLite.
+        #[arg(long, env = "ZKAUDIT_DATABASE_URL")]
+        database_url: Option<String>,
+        /// PostgreSQL schema holding the log's tables.
+        #[arg(long, default_value = "zkaudit")]
+        database_schema: String,
+        /// The log's verifier key, or a file holding it (default: from the
+        /// log key named in `<data>/zkaudit.toml`).
+        #[arg(long)]
+        log_key: Option<String>,
     },
     /// Fetch a consistency proof between two sizes.
     Consistency {
@@ -168,6 +189,12 @@ pub fn run(cmd: LogCommand) -> Result<()> {
             }
             Ok(())
         }
+        LogCommand::Fsck {
+            data,
+            database_url,
+            database_schema,
+            log_key,
+        } => fsck(&data, database_url, database_schema, log_key),
         LogCommand::Consistency { from, to, server } => {
             let path = match to {
                 Some(to) => format!("/v1/log/consistency?from={from}&to={to}"),
@@ -180,5 +207,55 @@ pub fn run(cmd: LogCommand) -> Result<()> {
 
 fn print_json(value: &serde_json::Value) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Runs `zkaudit log fsck`; fails when anything is wrong.
+fn fsck(
+    data: &std::path::Path,
+    database_url: Option<String>,
+    database_schema: String,
+    log_key: Option<String>,
+) -> Result<()> {
+    let log_key = match log_key {
+        Some(key) => read_key_arg(&key)?,
+        None => {
+            let (config, dir) = Config::load(&data.join(CONFIG_FILE))
+                .context("no --log-key, and no config to find the log key in")?;
+            config.log_key(&dir)?.verifier_key_string()
+        }
+    };
+    let location = match database_url {
+        Some(url) => StoreLocation::Postgres(url, database_schema),
+        None => StoreLocation::Sqlite(data.to_path_buf()),
+    };
+    let store = open_store(&location)?;
+    let started = std::time::Instant::now();
+    let report = check_store(&*store, &log_key, |done, size| {
+        eprint!("\rchecked {done} of {size} entries");
+    })?;
+    eprintln!();
+    const SHOWN: usize = 50;
+    for finding in report.findings.iter().take(SHOWN) {
+        println!("FOUND: {finding}");
+    }
+    if report.findings.len() > SHOWN {
+        println!("… and {} more", report.findings.len() - SHOWN);
+    }
+    if !report.findings.is_empty() {
+        anyhow::bail!(
+            "the log is damaged: {} finding(s) in {} entries and {} checkpoints",
+            report.findings.len(),
+            report.entries,
+            report.checkpoints
+        );
+    }
+    println!(
+        "ok: {} entries and {} signed checkpoints are sound; root {} ({:.1} s)",
+        report.entries,
+        report.checkpoints,
+        hex::encode(report.root),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
