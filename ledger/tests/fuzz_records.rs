@@ -21,8 +21,8 @@ use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::{election, funds, health, identity, land};
 
-/// Cases per property by default: about 70 targets, two properties each.
-const CASES: u32 = 300;
+/// Cases per property by default.
+const CASES: u32 = 1000;
 
 /// The golden records, decoded.
 fn records() -> Vec<Record> {

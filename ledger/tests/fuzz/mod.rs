@@ -45,6 +45,9 @@ pub struct Target {
     pub check: Box<dyn Fn(&[u8]) -> Checked>,
     /// Real encodings to mutate; each must be accepted.
     pub seeds: Vec<Vec<u8>>,
+    /// Whether the seeds are JSON documents, also mutated value by value
+    /// ([`json_mutated`]).
+    pub json: bool,
 }
 
 impl Target {
@@ -58,6 +61,24 @@ impl Target {
             name: name.into(),
             check: Box::new(check),
             seeds,
+            json: false,
+        }
+    }
+
+    /// A target for a JSON document: `check` gets UTF-8 text only.
+    pub fn json(
+        name: impl Into<String>,
+        seeds: Vec<String>,
+        check: impl Fn(&str) -> Checked + 'static,
+    ) -> Self {
+        let seeds = seeds.into_iter().map(String::into_bytes).collect();
+        let target = Self::new(name, seeds, move |bytes| match std::str::from_utf8(bytes) {
+            Ok(text) => check(text),
+            Err(_) => Ok(false),
+        });
+        Self {
+            json: true,
+            ..target
         }
     }
 
@@ -182,7 +203,12 @@ pub fn fuzz(source: &'static str, targets: Vec<Target>, default_cases: u32, max_
             &check,
         );
         let from_random = accepted.swap(0, Ordering::Relaxed);
-        if !target.seeds.is_empty() {
+        if target.json {
+            let what = format!("{} (mutated JSON values)", target.name);
+            let seeds = target.seeds.clone();
+            let strategy = prop_oneof![mutated(seeds.clone()), json_mutated(seeds)];
+            run(source, &what, cases, strategy, &check);
+        } else if !target.seeds.is_empty() {
             let what = format!("{} (mutated seeds)", target.name);
             run(source, &what, cases, mutated(target.seeds.clone()), &check);
         }
@@ -269,7 +295,8 @@ pub fn interesting_u32() -> impl Strategy<Value = u32> {
     (value, any::<bool>()).prop_map(|(v, swap)| if swap { v.swap_bytes() } else { v })
 }
 
-fn mutation() -> impl Strategy<Value = Mutation> {
+/// One [`Mutation`], the common ones more often.
+pub fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         3 => (any::<Index>(), 0u8..8).prop_map(|(at, bit)| Mutation::Flip(at, bit)),
         2 => (any::<Index>(), interesting_u8()).prop_map(|(at, v)| Mutation::Set(at, v)),
@@ -333,6 +360,68 @@ pub fn mutated(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
         }
         bytes
     })
+}
+
+/// A JSON seed with one to four of its values edited: a string's bytes
+/// mutated (hex, base64, decimal and note text live in strings), a number
+/// replaced by an interesting one, a boolean flipped, an array element
+/// removed or repeated. The result is valid JSON, so it reaches the checks
+/// behind the JSON parser.
+pub fn json_mutated(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
+    let seeds: Arc<Vec<serde_json::Value>> = Arc::new(
+        seeds
+            .iter()
+            .map(|s| serde_json::from_slice(s).expect("JSON seeds"))
+            .collect(),
+    );
+    let edit = (any::<Index>(), mutation(), interesting_u32(), any::<bool>());
+    (any::<Index>(), proptest::collection::vec(edit, 1..4)).prop_map(move |(pick, edits)| {
+        let mut value = seeds[pick.index(seeds.len())].clone();
+        for (at, mutation, number, repeat) in &edits {
+            let mut pointers = Vec::new();
+            json_pointers(&value, String::new(), &mut pointers);
+            let pointer = &pointers[at.index(pointers.len())];
+            let slot = value.pointer_mut(pointer).expect("a pointer just listed");
+            match slot {
+                serde_json::Value::String(s) => {
+                    let mut bytes = std::mem::take(s).into_bytes();
+                    mutation.apply(&mut bytes, &[]);
+                    *s = String::from_utf8_lossy(&bytes).into_owned();
+                }
+                serde_json::Value::Number(_) => *slot = u64::from(*number).into(),
+                serde_json::Value::Bool(b) => *b = !*b,
+                serde_json::Value::Array(items) if !items.is_empty() => {
+                    let i = at.index(items.len());
+                    if *repeat {
+                        items.insert(i, items[i].clone());
+                    } else {
+                        items.remove(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        serde_json::to_vec(&value).expect("JSON values serialise")
+    })
+}
+
+/// The JSON pointers of every value in a document (children before parents).
+fn json_pointers(value: &serde_json::Value, at: String, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let key = k.replace('~', "~0").replace('/', "~1");
+                json_pointers(v, format!("{at}/{key}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                json_pointers(v, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+    out.push(at);
 }
 
 /// Lowercase hex, for messages.
