@@ -178,7 +178,7 @@ fn checkpoints_and_notes_are_canonical_and_never_panic() {
             Ok(true)
         }),
     ];
-    fuzz::fuzz(file!(), targets, CASES, 400);
+    fuzz::fuzz(file!(), targets, fuzz::cases(CASES), 400);
 }
 
 #[test]
@@ -212,7 +212,7 @@ fn note_keys_are_canonical_and_never_panic() {
             String::clone,
         ),
     ];
-    fuzz::fuzz(file!(), targets, CASES, 200);
+    fuzz::fuzz(file!(), targets, fuzz::cases(CASES), 200);
 }
 
 #[test]
@@ -247,7 +247,7 @@ fn tiles_are_canonical_and_never_panic() {
             encode_entry_bundle(&entries).expect("decoded bundles re-encode")
         }),
     ];
-    fuzz::fuzz(file!(), targets, CASES, 1200);
+    fuzz::fuzz(file!(), targets, fuzz::cases(CASES), 1200);
 }
 
 #[test]
@@ -287,5 +287,44 @@ fn witness_requests_are_canonical_and_never_panic() {
             Ok(true)
         }),
     ];
-    fuzz::fuzz(file!(), targets, CASES, 1200);
+    fuzz::fuzz(file!(), targets, fuzz::cases(CASES), 1200);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(fuzz::cases(CASES)))]
+
+    /// Generated tile paths parse back to themselves.
+    #[test]
+    fn generated_tile_paths_round_trip(
+        level in 0u8..=63,
+        index in any::<u64>(),
+        width in 1u16..=256,
+        entries in any::<bool>(),
+    ) {
+        let tile = if entries {
+            TilePath::new_entries(index, width)
+        } else {
+            TilePath::new_hash(level, index, width)
+        }
+        .expect("a valid tile");
+        prop_assert_eq!(TilePath::parse(&tile.to_path()).ok(), Some(tile));
+    }
+
+    /// Generated checkpoints that validate survive their body, signing and
+    /// opening unchanged.
+    #[test]
+    fn generated_checkpoints_round_trip(
+        size in any::<u64>(),
+        root in any::<[u8; 32]>(),
+        extensions in proptest::collection::vec("[ -~—]{1,30}", 0..3),
+    ) {
+        let log = TestLog::new();
+        let checkpoint = Checkpoint { extensions, ..Checkpoint::new(log.key.name(), size, root) };
+        prop_assume!(checkpoint.validate().is_ok());
+        let parsed = Checkpoint::parse_body(&checkpoint.to_body()).ok();
+        prop_assert_eq!(parsed.as_ref(), Some(&checkpoint));
+        let note = sign_checkpoint(&checkpoint, &log.key).expect("a valid checkpoint");
+        let opened = open_checkpoint(&note, &log.key.verifier_key_string()).ok();
+        prop_assert_eq!(opened, Some(checkpoint));
+    }
 }

@@ -444,7 +444,7 @@ fn records_are_canonical_and_never_panic() {
         Record::decode,
         Record::encode,
     )];
-    fuzz::fuzz(file!(), targets, CASES, 512);
+    fuzz::fuzz(file!(), targets, fuzz::cases(CASES), 512);
 }
 
 #[test]
@@ -456,30 +456,65 @@ fn authority_sets_are_canonical_and_never_panic() {
         AuthoritySet::decode,
         AuthoritySet::encode,
     )];
-    fuzz::fuzz(file!(), targets, CASES, 512);
+    fuzz::fuzz(file!(), targets, fuzz::cases(CASES), 512);
 }
 
 #[test]
 fn identity_payloads_are_canonical_and_never_panic() {
-    fuzz::fuzz(file!(), identity_targets(&records()), CASES, 512);
+    fuzz::fuzz(
+        file!(),
+        identity_targets(&records()),
+        fuzz::cases(CASES),
+        512,
+    );
 }
 
 #[test]
 fn land_payloads_are_canonical_and_never_panic() {
-    fuzz::fuzz(file!(), land_targets(&records()), CASES, 512);
+    fuzz::fuzz(file!(), land_targets(&records()), fuzz::cases(CASES), 512);
 }
 
 #[test]
 fn election_payloads_are_canonical_and_never_panic() {
-    fuzz::fuzz(file!(), election_targets(&records()), CASES, 512);
+    fuzz::fuzz(
+        file!(),
+        election_targets(&records()),
+        fuzz::cases(CASES),
+        512,
+    );
 }
 
 #[test]
 fn health_payloads_are_canonical_and_never_panic() {
-    fuzz::fuzz(file!(), health_targets(&records()), CASES, 512);
+    fuzz::fuzz(file!(), health_targets(&records()), fuzz::cases(CASES), 512);
 }
 
 #[test]
 fn funds_payloads_are_canonical_and_never_panic() {
-    fuzz::fuzz(file!(), funds_targets(&records()), CASES, 512);
+    fuzz::fuzz(file!(), funds_targets(&records()), fuzz::cases(CASES), 512);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(fuzz::cases(CASES)))]
+
+    /// Generated records, unsigned and signed, decode to themselves.
+    #[test]
+    fn generated_records_round_trip(
+        domain in "[a-z][a-z0-9-]{0,31}",
+        kind in "[a-z][a-z0-9.-]{0,47}",
+        timestamp in proptest::num::u64::ANY,
+        payload in proptest::collection::vec(proptest::num::u8::ANY, 0..600),
+        signer in proptest::option::of(proptest::array::uniform32(proptest::num::u8::ANY)),
+    ) {
+        let record = match signer {
+            None => Record::unsigned(&domain, &kind, timestamp, payload),
+            Some(seed) => {
+                let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+                Record::signed(&domain, &kind, timestamp, payload, &key)
+            }
+        }
+        .expect("valid names and sizes");
+        let decoded = Record::decode(&record.encode());
+        proptest::prop_assert_eq!(decoded, Ok(record));
+    }
 }

@@ -43,8 +43,8 @@ use zkaudit_verifier::snarkjs::{
 };
 use zkaudit_verifier::{LogEvidence, RECEIPT_FORMAT, Receipt, parse_hash};
 
-/// Cases per property by default (the bundle targets verify what parses,
-/// so they take a fraction of this).
+/// Cases per property by default (the bundle targets verify what parses:
+/// they run a quarter of this, the funds bundle a tenth).
 const CASES: u32 = 1000;
 
 /// The demo log's signed-note verifier key.
@@ -165,7 +165,7 @@ fn groth16_encodings_are_canonical_and_never_panic() {
             },
         ),
     ];
-    fuzz::fuzz(file!(), targets, CASES, 1200);
+    fuzz::fuzz(file!(), targets, fuzz::cases(CASES), 1200);
 }
 
 #[test]
@@ -190,7 +190,7 @@ fn snarkjs_json_is_canonical_and_never_panics() {
             |p| export_public(p),
         ),
     ];
-    fuzz::fuzz(file!(), targets, CASES, 1200);
+    fuzz::fuzz(file!(), targets, fuzz::cases(CASES), 1200);
 }
 
 /// A receipt for the first entry of the golden claim bundle's evidence.
@@ -255,7 +255,7 @@ fn receipts_and_bundles_never_panic() {
             move |e: &Extract| verify_access_log(e, LOG_KEY, &patient),
         ),
     ];
-    fuzz::fuzz(file!(), targets, CASES / 4, 1200);
+    fuzz::fuzz(file!(), targets, fuzz::cases(CASES) / 4, 1200);
 }
 
 #[test]
@@ -276,5 +276,5 @@ fn funds_bundles_never_panic() {
         vec![bundle("funds-bundle")],
         move |b: &FundsBundle| b.verify(LOG_KEY, &params_for),
     )];
-    fuzz::fuzz(file!(), targets, CASES / 10, 1200);
+    fuzz::fuzz(file!(), targets, fuzz::cases(CASES) / 10, 1200);
 }

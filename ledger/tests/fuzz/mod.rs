@@ -17,8 +17,9 @@
 //! duplicated and spliced runs), which reach far deeper than random bytes.
 //!
 //! The number of cases per property is `ZKAUDIT_FUZZ_CASES` (default: the
-//! value each harness passes, chosen to keep the fuzz suite within about a
-//! minute in `cargo test --release`). Failures are persisted by proptest
+//! value each harness sets, chosen to keep the fuzz suite within about a
+//! minute in `cargo test --release`); the costlier properties, which verify
+//! whole bundles, run a fixed fraction of it. Failures are persisted by proptest
 //! next to the harness, in `<harness>.proptest-regressions`, and replayed
 //! first on every later run.
 
@@ -175,10 +176,10 @@ pub fn run<S: Strategy>(
     }
 }
 
-/// Fuzzes every target: its seeds are accepted and canonical, and neither
-/// arbitrary bytes (up to `max_len`) nor mutated seeds break the invariants.
-pub fn fuzz(source: &'static str, targets: Vec<Target>, default_cases: u32, max_len: usize) {
-    let cases = cases(default_cases);
+/// Fuzzes every target with `cases` cases per property: its seeds are
+/// accepted and canonical, and neither arbitrary bytes (up to `max_len`)
+/// nor mutated seeds break the invariants.
+pub fn fuzz(source: &'static str, targets: Vec<Target>, cases: u32, max_len: usize) {
     for target in targets {
         let target = Arc::new(target);
         for seed in &target.seeds {
