@@ -291,7 +291,7 @@ fn witness_requests_are_canonical_and_never_panic() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(fuzz::cases(CASES)))]
+    #![proptest_config(fuzz::config(fuzz::cases(CASES)))]
 
     /// Generated tile paths parse back to themselves.
     #[test]

@@ -73,103 +73,158 @@ fn parts<T, E: Debug, P>(
         .collect()
 }
 
-fn identity_targets(r: &[Record]) -> Vec<Target> {
-    use identity::*;
-    let commitment = fr_to_bytes(&zkaudit_circuits::Fr::from(7u64));
-    let issue = CredentialIssue {
+/// One payload target per `domain::KIND => Type [extra seeds]`, seeded with
+/// the golden payloads of that kind and the extra seeds.
+macro_rules! payload_targets {
+    ($records:expr; $($domain:ident::$kind:ident => $ty:ty $([$($extra:expr),*])?),* $(,)?) => {
+        vec![$(payload(
+            $records,
+            $domain::DOMAIN,
+            &[$domain::$kind],
+            vec![$($($extra),*)?],
+            <$ty>::decode,
+            <$ty>::encode,
+        )),*]
+    };
+}
+
+/// A codec whose encoding is a fixed-size array.
+fn array_codec<T: PartialEq + Debug, E, const N: usize>(
+    name: &str,
+    seeds: Vec<Vec<u8>>,
+    decode: impl Fn(&[u8]) -> Result<T, E> + 'static,
+    encode: impl Fn(&T) -> [u8; N] + 'static,
+) -> Target {
+    Target::codec(name, seeds, decode, move |x| encode(x).to_vec())
+}
+
+/// Values of the kinds no golden bundle carries.
+fn extra_seeds() -> [Vec<u8>; 4] {
+    let issue = identity::CredentialIssue {
         registry: "demo-civil-registry".into(),
-        commitment,
+        commitment: fr_to_bytes(&zkaudit_circuits::Fr::from(7u64)),
         attributes: vec![1, 1990, u64::MAX],
     };
-    let revoke = CredentialRevoke {
+    let revoke = identity::CredentialRevoke {
         registry: "demo-civil-registry".into(),
         leaf_index: 41,
     };
-    vec![
-        payload(
-            r,
-            DOMAIN,
-            &[REGISTRY_CREATE],
-            vec![],
-            RegistrySpec::decode,
-            RegistrySpec::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[CREDENTIAL_ISSUE],
-            vec![issue.encode()],
-            CredentialIssue::decode,
-            CredentialIssue::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[CREDENTIAL_REVOKE],
-            vec![revoke.encode()],
-            CredentialRevoke::decode,
-            CredentialRevoke::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[REGISTRY_ROOT],
-            vec![],
-            RegistryRoot::decode,
-            RegistryRoot::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[SCOPE_CREATE],
-            vec![],
-            ScopeSpec::decode,
-            ScopeSpec::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[CIRCUIT_KEY],
-            vec![],
-            CircuitKey::decode,
-            CircuitKey::encode,
-        ),
-        payload(r, DOMAIN, &[CLAIM], vec![], Claim::decode, Claim::encode),
+    let consent = health::ConsentRevoke {
+        consent: "gp-60448".into(),
+    };
+    // A report part carries a run of a report's proof.
+    let report = funds::Report::decode(&payloads(&records(), funds::DOMAIN, &[funds::REPORT])[0])
+        .expect("the golden report");
+    let part = funds::ReportPart {
+        period: report.period,
+        first_chunk: 0,
+        proof: report.proof,
+    };
+    [
+        issue.encode(),
+        revoke.encode(),
+        consent.encode(),
+        part.encode(),
     ]
 }
 
-fn land_targets(r: &[Record]) -> Vec<Target> {
-    use land::*;
-    let events = &[TITLE_TRANSFER, LIEN_REGISTER, LIEN_RELEASE];
-    let terms = parts(&payloads(r, DOMAIN, events), TitleEvent::decode, |e| {
-        vec![e.terms.encode()]
-    });
-    vec![
-        payload(
-            r,
-            DOMAIN,
-            &[PARCEL_REGISTER],
-            vec![],
-            ParcelRegistration::decode,
-            ParcelRegistration::encode,
+/// The payload codecs of every domain, and the authority set.
+fn payload_targets(r: &[Record]) -> Vec<Target> {
+    use election::{Ballot, DealRecord, ElectionSpec};
+    use land::TitleEvent;
+    let [issue, revoke, consent, part] = extra_seeds();
+    let mut targets = payload_targets![r;
+        identity::REGISTRY_CREATE => identity::RegistrySpec,
+        identity::CREDENTIAL_ISSUE => identity::CredentialIssue [issue],
+        identity::CREDENTIAL_REVOKE => identity::CredentialRevoke [revoke],
+        identity::REGISTRY_ROOT => identity::RegistryRoot,
+        identity::SCOPE_CREATE => identity::ScopeSpec,
+        identity::CIRCUIT_KEY => identity::CircuitKey,
+        identity::CLAIM => identity::Claim,
+        land::PARCEL_REGISTER => land::ParcelRegistration,
+        election::CREATE => election::ElectionSpec,
+        election::PHASE => election::PhaseChange,
+        election::COMPLAINT => election::ComplaintRecord,
+        election::KEY => election::ElectionKey,
+        election::BALLOT => election::Ballot,
+        election::DECRYPT => election::DecryptRecord,
+        election::TALLY => election::TallyRecord,
+        health::RECORD_COMMIT => health::RecordCommit,
+        health::CONSENT_GRANT => health::ConsentGrant,
+        health::CONSENT_REVOKE => health::ConsentRevoke [consent],
+        health::ACCESS => health::AccessEvent,
+        health::LOT_REGISTER => health::LotRegister,
+        health::LOT_TRANSFER => health::LotTransfer,
+        health::LOT_ADMINISTER => health::LotAdminister,
+        funds::BUDGET => funds::Budget,
+        funds::CONTRACT => funds::Contract,
+        funds::EXPENDITURE => funds::Expenditure,
+        funds::REPORT => funds::Report,
+        funds::REPORT_PART => funds::ReportPart [part],
+        funds::AUDIT_REQUEST => funds::AuditRequest,
+        funds::AUDIT_OPENING => funds::AuditOpening,
+    ];
+    let authority_sets = payloads(r, LEDGER_DOMAIN, &[AUTHORITY_SET_KIND]);
+    let title_kinds = [
+        land::TITLE_TRANSFER,
+        land::LIEN_REGISTER,
+        land::LIEN_RELEASE,
+    ];
+    let spec = &payloads(r, election::DOMAIN, &[election::CREATE])[0];
+    let params = ElectionSpec::decode(spec)
+        .and_then(|s| s.params())
+        .expect("golden spec");
+    let ballots = payloads(r, election::DOMAIN, &[election::BALLOT]);
+    targets.extend([
+        Target::codec(
+            "ledger/authority-set",
+            authority_sets,
+            AuthoritySet::decode,
+            AuthoritySet::encode,
         ),
         payload(
             r,
-            DOMAIN,
-            events,
+            land::DOMAIN,
+            &title_kinds,
             vec![],
             TitleEvent::decode,
             TitleEvent::encode,
         ),
-        Target::codec("land/terms", terms, Terms::decode, Terms::encode),
-    ]
+        payload(
+            r,
+            election::DOMAIN,
+            &[election::DEAL],
+            vec![],
+            move |b| DealRecord::decode(b, &params),
+            DealRecord::encode,
+        ),
+        Target::codec(
+            "election/ballot (logged)",
+            ballots,
+            Ballot::decode_logged,
+            Ballot::encode,
+        ),
+    ]);
+    targets
 }
 
-fn election_targets(r: &[Record]) -> Vec<Target> {
+/// The encodings payloads carry, each seeded with the parts of the golden
+/// payloads it decodes: land terms, threshold pieces, ciphertexts, points
+/// and funds period proofs.
+fn part_targets(r: &[Record]) -> Vec<Target> {
     use election::*;
+    let titles = &[
+        land::TITLE_TRANSFER,
+        land::LIEN_REGISTER,
+        land::LIEN_RELEASE,
+    ];
+    let terms = parts(
+        &payloads(r, land::DOMAIN, titles),
+        land::TitleEvent::decode,
+        |e| vec![e.terms.encode()],
+    );
     let spec = ElectionSpec::decode(&payloads(r, DOMAIN, &[CREATE])[0]).expect("golden spec");
     let params = spec.params().expect("golden parameters");
-    let deal_params = params.clone();
     let deals = payloads(r, DOMAIN, &[DEAL]);
     let dealings = parts(
         &deals,
@@ -196,69 +251,14 @@ fn election_targets(r: &[Record]) -> Vec<Target> {
         ComplaintRecord::decode,
         |c| vec![c.complaint.to_bytes().to_vec()],
     );
+    let reports = payloads(r, funds::DOMAIN, &[funds::REPORT]);
+    let proofs = parts(&reports, funds::Report::decode, |report| vec![report.proof]);
     vec![
-        payload(
-            r,
-            DOMAIN,
-            &[CREATE],
-            vec![],
-            ElectionSpec::decode,
-            ElectionSpec::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[PHASE],
-            vec![],
-            PhaseChange::decode,
-            PhaseChange::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[DEAL],
-            vec![],
-            move |b| DealRecord::decode(b, &deal_params),
-            DealRecord::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[COMPLAINT],
-            vec![],
-            ComplaintRecord::decode,
-            ComplaintRecord::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[KEY],
-            vec![],
-            ElectionKey::decode,
-            ElectionKey::encode,
-        ),
-        payload(r, DOMAIN, &[BALLOT], vec![], Ballot::decode, Ballot::encode),
         Target::codec(
-            "election/ballot (logged)",
-            ballots,
-            Ballot::decode_logged,
-            Ballot::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[DECRYPT],
-            vec![],
-            DecryptRecord::decode,
-            DecryptRecord::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[TALLY],
-            vec![],
-            TallyRecord::decode,
-            TallyRecord::encode,
+            "land/terms",
+            terms,
+            land::Terms::decode,
+            land::Terms::encode,
         ),
         Target::codec(
             "circuits/dealing",
@@ -266,158 +266,30 @@ fn election_targets(r: &[Record]) -> Vec<Target> {
             move |b| Dealing::from_bytes(&params, b),
             Dealing::to_bytes,
         ),
-        Target::codec(
+        array_codec(
             "circuits/ciphertext",
             ciphertexts.clone(),
             Ciphertext::from_bytes,
-            |c| c.to_bytes().to_vec(),
+            Ciphertext::to_bytes,
         ),
-        Target::codec(
-            "circuits/ciphertext (no subgroup check)",
+        array_codec(
+            "circuits/ciphertext (any order)",
             ciphertexts,
             Ciphertext::from_bytes_skipping_subgroup_check,
-            |c| c.to_bytes().to_vec(),
+            Ciphertext::to_bytes,
         ),
-        Target::codec("circuits/point", keys, decode_point, |p| {
-            encode_point(p).to_vec()
-        }),
-        Target::codec(
+        array_codec("circuits/point", keys, decode_point, encode_point),
+        array_codec(
             "circuits/partial decryption",
             partials,
             PartialDecryption::from_bytes,
-            |p| p.to_bytes().to_vec(),
+            PartialDecryption::to_bytes,
         ),
-        Target::codec(
+        array_codec(
             "circuits/complaint",
             complaints,
             Complaint::from_bytes,
-            |c| c.to_bytes().to_vec(),
-        ),
-    ]
-}
-
-fn health_targets(r: &[Record]) -> Vec<Target> {
-    use health::*;
-    let revoke = ConsentRevoke {
-        consent: "gp-60448".into(),
-    };
-    vec![
-        payload(
-            r,
-            DOMAIN,
-            &[RECORD_COMMIT],
-            vec![],
-            RecordCommit::decode,
-            RecordCommit::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[CONSENT_GRANT],
-            vec![],
-            ConsentGrant::decode,
-            ConsentGrant::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[CONSENT_REVOKE],
-            vec![revoke.encode()],
-            ConsentRevoke::decode,
-            ConsentRevoke::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[ACCESS],
-            vec![],
-            AccessEvent::decode,
-            AccessEvent::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[LOT_REGISTER],
-            vec![],
-            LotRegister::decode,
-            LotRegister::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[LOT_TRANSFER],
-            vec![],
-            LotTransfer::decode,
-            LotTransfer::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[LOT_ADMINISTER],
-            vec![],
-            LotAdminister::decode,
-            LotAdminister::encode,
-        ),
-    ]
-}
-
-fn funds_targets(r: &[Record]) -> Vec<Target> {
-    use funds::*;
-    let reports = payloads(r, DOMAIN, &[REPORT]);
-    let proofs = parts(&reports, Report::decode, |report| vec![report.proof]);
-    // A report part carries a run of the report's proof.
-    let report_parts = parts(&reports, Report::decode, |report| {
-        vec![
-            ReportPart {
-                period: report.period,
-                first_chunk: 0,
-                proof: report.proof,
-            }
-            .encode(),
-        ]
-    });
-    vec![
-        payload(r, DOMAIN, &[BUDGET], vec![], Budget::decode, Budget::encode),
-        payload(
-            r,
-            DOMAIN,
-            &[CONTRACT],
-            vec![],
-            Contract::decode,
-            Contract::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[EXPENDITURE],
-            vec![],
-            Expenditure::decode,
-            Expenditure::encode,
-        ),
-        payload(r, DOMAIN, &[REPORT], vec![], Report::decode, Report::encode),
-        payload(
-            r,
-            DOMAIN,
-            &[REPORT_PART],
-            report_parts,
-            ReportPart::decode,
-            ReportPart::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[AUDIT_REQUEST],
-            vec![],
-            AuditRequest::decode,
-            AuditRequest::encode,
-        ),
-        payload(
-            r,
-            DOMAIN,
-            &[AUDIT_OPENING],
-            vec![],
-            AuditOpening::decode,
-            AuditOpening::encode,
+            Complaint::to_bytes,
         ),
         Target::codec(
             "circuits/period proof",
@@ -448,54 +320,22 @@ fn records_are_canonical_and_never_panic() {
 }
 
 #[test]
-fn authority_sets_are_canonical_and_never_panic() {
-    let seeds = payloads(&records(), LEDGER_DOMAIN, &[AUTHORITY_SET_KIND]);
-    let targets = vec![Target::codec(
-        "ledger/authority-set",
-        seeds,
-        AuthoritySet::decode,
-        AuthoritySet::encode,
-    )];
-    fuzz::fuzz(file!(), targets, fuzz::cases(CASES), 512);
-}
-
-#[test]
-fn identity_payloads_are_canonical_and_never_panic() {
+fn payloads_are_canonical_and_never_panic() {
     fuzz::fuzz(
         file!(),
-        identity_targets(&records()),
+        payload_targets(&records()),
         fuzz::cases(CASES),
         512,
     );
 }
 
 #[test]
-fn land_payloads_are_canonical_and_never_panic() {
-    fuzz::fuzz(file!(), land_targets(&records()), fuzz::cases(CASES), 512);
-}
-
-#[test]
-fn election_payloads_are_canonical_and_never_panic() {
-    fuzz::fuzz(
-        file!(),
-        election_targets(&records()),
-        fuzz::cases(CASES),
-        512,
-    );
-}
-
-#[test]
-fn health_payloads_are_canonical_and_never_panic() {
-    fuzz::fuzz(file!(), health_targets(&records()), fuzz::cases(CASES), 512);
-}
-
-#[test]
-fn funds_payloads_are_canonical_and_never_panic() {
-    fuzz::fuzz(file!(), funds_targets(&records()), fuzz::cases(CASES), 512);
+fn payload_parts_are_canonical_and_never_panic() {
+    fuzz::fuzz(file!(), part_targets(&records()), fuzz::cases(CASES), 512);
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::test_runner::Config::with_cases(fuzz::cases(CASES)))]
+    #![proptest_config(fuzz::config(fuzz::cases(CASES)))]
 
     /// Generated records, unsigned and signed, decode to themselves.
     #[test]

@@ -38,12 +38,15 @@ use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestE
 /// The outcome of one check: whether the parser accepted the input.
 pub type Checked = Result<bool, TestCaseError>;
 
+/// Parses bytes and checks the invariants on what it accepts.
+pub type Check = Box<dyn Fn(&[u8]) -> Checked>;
+
 /// One parser of untrusted bytes under test.
 pub struct Target {
     /// What is parsed, e.g. `"identity/claim"`.
     pub name: String,
     /// Parses `bytes` and checks the invariants on what it accepts.
-    pub check: Box<dyn Fn(&[u8]) -> Checked>,
+    pub check: Check,
     /// Real encodings to mutate; each must be accepted.
     pub seeds: Vec<Vec<u8>>,
     /// Whether the seeds are JSON documents, also mutated value by value
@@ -147,6 +150,18 @@ pub fn cases(default: u32) -> u32 {
     }
 }
 
+/// The proptest configuration of every fuzz property: `cases` cases, and
+/// failures persisted in `<harness>.proptest-regressions`.
+pub fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..Config::default()
+    }
+}
+
 /// Runs `test` on `cases` values of `strategy`, persisting failures for
 /// `source` (the harness file); panics with the shrunk input on failure.
 pub fn run<S: Strategy>(
@@ -158,15 +173,10 @@ pub fn run<S: Strategy>(
 ) where
     S::Value: Debug,
 {
-    let config = Config {
-        cases,
+    let mut runner = TestRunner::new(Config {
         source_file: Some(source),
-        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-            "proptest-regressions",
-        ))),
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new(config);
+        ..config(cases)
+    });
     match runner.run(&strategy, test) {
         Ok(()) => {}
         Err(TestError::Fail(reason, input)) => {
@@ -181,7 +191,6 @@ pub fn run<S: Strategy>(
 /// nor mutated seeds break the invariants.
 pub fn fuzz(source: &'static str, targets: Vec<Target>, cases: u32, max_len: usize) {
     for target in targets {
-        let target = Arc::new(target);
         for seed in &target.seeds {
             match (target.check)(seed) {
                 Ok(true) => {}
@@ -201,17 +210,17 @@ pub fn fuzz(source: &'static str, targets: Vec<Target>, cases: u32, max_len: usi
             &format!("{} (arbitrary bytes)", target.name),
             cases,
             arbitrary,
-            &check,
+            check,
         );
         let from_random = accepted.swap(0, Ordering::Relaxed);
         if target.json {
             let what = format!("{} (mutated JSON values)", target.name);
             let seeds = target.seeds.clone();
             let strategy = prop_oneof![mutated(seeds.clone()), json_mutated(seeds)];
-            run(source, &what, cases, strategy, &check);
+            run(source, &what, cases, strategy, check);
         } else if !target.seeds.is_empty() {
             let what = format!("{} (mutated seeds)", target.name);
-            run(source, &what, cases, mutated(target.seeds.clone()), &check);
+            run(source, &what, cases, mutated(target.seeds.clone()), check);
         }
         // Shown with `--nocapture`: how much of each run got past the parser.
         println!(
