@@ -11,6 +11,7 @@ use crate::server::{ServeOptions, serve};
 
 pub mod election;
 pub mod funds;
+pub mod hammer;
 pub mod health;
 pub mod identity;
 pub mod land;
@@ -80,6 +81,9 @@ pub enum Command {
     Funds(crate::cli::funds::FundsCommand),
     /// Run end-to-end scenarios on the embedded default (all of them without a domain).
     Demo(crate::demo::DemoArgs),
+    /// Load a log at a target write rate while verifying its checkpoints and
+    /// proofs; print throughput and latency; check nothing acknowledged is lost.
+    Hammer(hammer::HammerArgs),
 }
 
 /// `zkaudit serve`.
@@ -165,6 +169,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Vote(args) => election::vote::run(args),
         Command::Funds(cmd) => funds::run(cmd),
         Command::Demo(args) => crate::demo::run(args),
+        Command::Hammer(args) => hammer::run(args),
     }
 }
 
