@@ -53,9 +53,11 @@
 //!            backend's statements (sql) and reader pool (pool); sqlite and postgres hold
 //!            only their SQL, driver calls and connections
 //! sequencer  integrates batches into the tree durably and signs checkpoints
+//! fsck       the integrity check of a stored log: leaves, record ids, the tree and
+//!            every stored checkpoint recomputed and verified (`zkaudit log fsck`)
 //! ```
 //!
-//! `store`, `sequencer` and the store half of [`replay`] are behind the
+//! `store`, `sequencer`, `fsck` and the store half of [`replay`] are behind the
 //! `sqlite` and `postgres` features. The verifier crate uses this crate with
 //! default features off, which leaves only pure code that also builds for
 //! `wasm32`.
@@ -64,6 +66,7 @@ pub mod authority;
 pub mod codec;
 pub mod election;
 mod error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod fsck;
 pub mod funds;
 pub mod health;

@@ -5,8 +5,9 @@
 //!
 //! * [`server`]: `zkaudit serve` — start-up, config, handler state, the
 //!   append queue (group commit in front of the sequencer), metrics, the API
-//!   error type and the one mapping of domain refusals to it, log access
-//!   (entries, receipts, entries with inclusion proofs) and the witness loop;
+//!   error type and the one mapping of domain refusals to it, the write rate
+//!   limits (`limits`), log access (entries, receipts, entries with
+//!   inclusion proofs) and the witness loop;
 //! * [`api`]: the log's routes and the OpenAPI document generated from them
 //!   and from every domain's routes;
 //! * [`domains`]: the `Domain` trait and one folder per public service
@@ -21,7 +22,10 @@
 //!   files, the holder's wallet, the proving-key download, per-domain calls)
 //!   that the CLI, demos, tests and benches share; it uses the server's
 //!   view types only;
-//! * [`cli`]: the command line: the clap commands, one module a domain;
+//! * [`cli`]: the command line: the clap commands, one module a domain
+//!   (identity, which has six entry points, one folder with a module each),
+//!   the log's commands (`log`, with `fsck`), `verify`, `hammer` (the load
+//!   tool), and `output` (receipts kept safely, checked before sending);
 //! * [`demo`]: `zkaudit demo`, one scenario a domain on an in-process service;
 //! * [`keyfile`] and [`clock`]: key files and the wall clock, which both
 //!   sides use.
