@@ -238,7 +238,7 @@ fn cast_throughput() {
     forged.ciphertexts = ballots[1].ciphertexts.clone();
     let refused = svc
         .runtime
-        .block_on(svc.state.submit(&ballot_record(&forged)));
+        .block_on(svc.state.submit(&ballot_record(&forged), None));
     assert!(refused.is_err(), "a forged ballot was accepted");
 
     for (ballots, casters) in [(&ballots[..ALONE], 1), (&ballots[ALONE..], CASTERS)] {
@@ -253,7 +253,7 @@ fn cast_throughput() {
     }
     let again = svc
         .runtime
-        .block_on(svc.state.submit(&ballot_record(&ballots[0])));
+        .block_on(svc.state.submit(&ballot_record(&ballots[0]), None));
     assert!(
         again.is_err(),
         "a second ballot with one nullifier was accepted"

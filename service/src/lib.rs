@@ -8,6 +8,10 @@
 //!   error type and the one mapping of domain refusals to it, the write rate
 //!   limits (`limits`), log access (entries, receipts, entries with
 //!   inclusion proofs) and the witness loop;
+//! * [`http`]: the one serve loop both servers run (hyper connections with
+//!   header, body and idle timeouts, keep-alive expiry, a connection cap
+//!   answered `503`, a URI length limit) and graceful shutdown on Ctrl-C or
+//!   SIGTERM;
 //! * [`api`]: the log's routes and the OpenAPI document generated from them
 //!   and from every domain's routes;
 //! * [`domains`]: the `Domain` trait and one folder per public service
@@ -36,6 +40,7 @@ pub mod client;
 pub mod clock;
 pub mod demo;
 pub mod domains;
+pub mod http;
 pub mod keyfile;
 pub mod server;
 pub mod witness;

@@ -139,21 +139,15 @@ fn start_service(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<Runni
         database_schema: "zkaudit".into(),
     };
     runtime.block_on(async {
-        let (config, config_dir) = crate::server::load_or_create_config(&options)?;
-        let store =
-            crate::server::open_store(&crate::server::StoreLocation::Sqlite(data.to_path_buf()))?;
-        let service = crate::server::start(&config, &config_dir, data, store).await?;
-        let (router, _) = crate::api::router(service.state.clone(), service.max_body_bytes);
-        let listener = tokio::net::TcpListener::bind(options.listen).await?;
-        let base = format!("http://{}", listener.local_addr()?);
+        let listening = crate::server::listen(&options).await?;
+        let base = format!("http://{}", listening.local_addr()?);
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
+            let _ = listening
+                .serve_until(async {
                     let _ = stop.await;
                 })
                 .await;
-            drop(service);
         });
         Ok(Running {
             base,

@@ -6,8 +6,14 @@
 //! max_batch = 512                   # records integrated per storage transaction
 //! timestamp_window_secs = 600       # authority records must be this fresh
 //!
-//! [server]
+//! [server]                          # limits of the HTTP server (these are the defaults)
 //! max_body_bytes = 262144
+//! header_read_timeout_secs = 10     # for a request head, and for an idle keep-alive connection's next request
+//! body_timeout_secs = 30            # for a request body, from its head; later ones get 408
+//! max_connection_age_secs = 300     # keep-alive expiry: closed after the request then in flight
+//! max_connections = 1024            # served at once
+//! max_overflow_connections = 64     # accepted beyond that only to be answered 503 (Retry-After)
+//! max_uri_bytes = 8192              # longer request URIs get 414
 //!
 //! [[witness]]
 //! url = "http://127.0.0.1:7380"
@@ -22,12 +28,14 @@
 //! Relative paths are resolved against the directory holding the file.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use zkaudit_ledger::authority::{Authority, AuthoritySet};
 use zkaudit_ledger::note::{KeyType, NoteSigningKey, parse_verifier_key};
 
+use crate::http::ServeLimits;
 use crate::keyfile::{read_signing_key, write_secret_file};
 
 /// Name of the configuration file inside a data directory.
@@ -67,20 +75,97 @@ pub struct LogConfig {
     pub timestamp_window_secs: u64,
 }
 
-/// `[server]`.
+/// `[server]`: the limits of the HTTP server. The connection limits'
+/// defaults are [`ServeLimits::DEFAULT`], meant for the public internet; keep
+/// `max_connections + max_overflow_connections` well below the process's
+/// open-file limit (`ulimit -n`).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Seconds allowed for a request head to arrive; also how long an idle
+    /// keep-alive connection waits for its next request.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout_secs: u64,
+    /// Seconds allowed for a request body to arrive, from its head.
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_secs: u64,
+    /// Seconds after which a connection is closed once its current request
+    /// is answered (keep-alive expiry); one still busy at twice this age is
+    /// dropped.
+    #[serde(default = "default_max_connection_age")]
+    pub max_connection_age_secs: u64,
+    /// Connections served at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Connections accepted beyond `max_connections` only to be answered
+    /// `503 overloaded` with `Retry-After`; with these full too, the server
+    /// stops accepting until a connection ends.
+    #[serde(default = "default_max_overflow_connections")]
+    pub max_overflow_connections: usize,
+    /// Longest request URI served, in bytes; longer ones get `414`.
+    #[serde(default = "default_max_uri_bytes")]
+    pub max_uri_bytes: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: default_max_body(),
+            header_read_timeout_secs: default_header_read_timeout(),
+            body_timeout_secs: default_body_timeout(),
+            max_connection_age_secs: default_max_connection_age(),
+            max_connections: default_max_connections(),
+            max_overflow_connections: default_max_overflow_connections(),
+            max_uri_bytes: default_max_uri_bytes(),
         }
+    }
+}
+
+/// Longest `max_uri_bytes`: hyper itself refuses longer URIs.
+const MAX_URI_LIMIT: usize = 65_534;
+
+impl ServerConfig {
+    /// The connection limits of the serve loop.
+    pub fn limits(&self) -> ServeLimits {
+        ServeLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            max_connection_age: Duration::from_secs(self.max_connection_age_secs),
+            max_connections: self.max_connections,
+            max_overflow_connections: self.max_overflow_connections,
+            max_uri_bytes: self.max_uri_bytes,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (name, value) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("body_timeout_secs", self.body_timeout_secs),
+            ("max_connection_age_secs", self.max_connection_age_secs),
+        ] {
+            if value == 0 {
+                bail!("server.{name} must be at least 1");
+            }
+        }
+        if self.max_connections == 0 || self.max_connections > u32::MAX as usize >> 4 {
+            bail!(
+                "server.max_connections must be between 1 and {}",
+                u32::MAX >> 4
+            );
+        }
+        if self.max_overflow_connections > u32::MAX as usize >> 4 {
+            bail!(
+                "server.max_overflow_connections must be at most {}",
+                u32::MAX >> 4
+            );
+        }
+        if !(1..=MAX_URI_LIMIT).contains(&self.max_uri_bytes) {
+            bail!("server.max_uri_bytes must be between 1 and {MAX_URI_LIMIT}");
+        }
+        Ok(())
     }
 }
 
@@ -115,6 +200,24 @@ fn default_window() -> u64 {
 fn default_max_body() -> usize {
     256 * 1024
 }
+fn default_header_read_timeout() -> u64 {
+    ServeLimits::DEFAULT.header_read_timeout.as_secs()
+}
+fn default_body_timeout() -> u64 {
+    ServeLimits::DEFAULT.body_timeout.as_secs()
+}
+fn default_max_connection_age() -> u64 {
+    ServeLimits::DEFAULT.max_connection_age.as_secs()
+}
+fn default_max_connections() -> usize {
+    ServeLimits::DEFAULT.max_connections
+}
+fn default_max_overflow_connections() -> usize {
+    ServeLimits::DEFAULT.max_overflow_connections
+}
+fn default_max_uri_bytes() -> usize {
+    ServeLimits::DEFAULT.max_uri_bytes
+}
 
 impl Config {
     /// Reads and validates `path`.
@@ -126,6 +229,7 @@ impl Config {
         if config.log.max_batch == 0 {
             bail!("log.max_batch must be at least 1");
         }
+        config.server.validate()?;
         config.authority_set()?;
         let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         Ok((config, base))

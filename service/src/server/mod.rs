@@ -8,16 +8,18 @@ pub mod limits;
 pub mod log_access;
 pub mod metrics;
 pub mod queue;
-pub mod shutdown;
 pub mod state;
 pub mod witnessing;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse as _, Response};
 use tokio::sync::watch;
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, AuthoritySet, LEDGER_DOMAIN};
 use zkaudit_ledger::record::Record;
@@ -26,6 +28,7 @@ use zkaudit_ledger::store::Store;
 
 use self::config::{CONFIG_FILE, Config};
 use crate::clock::now_ms;
+use crate::server::error::ApiError;
 use crate::server::metrics::Metrics;
 use crate::server::queue::AppendQueue;
 use crate::server::state::{AppParts, AppState};
@@ -237,9 +240,20 @@ async fn refresh_loop(sequencer: Arc<Sequencer>) {
     }
 }
 
-/// Runs `zkaudit serve` until Ctrl-C or SIGTERM.
-pub async fn serve(options: ServeOptions) -> Result<()> {
-    let (config, config_dir) = load_or_create_config(&options)?;
+/// A started service bound to its address, not yet answering: what
+/// `zkaudit serve` runs, and what the demo and the tests start in process.
+pub struct Listening {
+    service: Service,
+    listener: tokio::net::TcpListener,
+    limits: crate::http::ServeLimits,
+    location: StoreLocation,
+}
+
+/// Loads the config (creating a development one when none exists), opens
+/// the store, starts the service and binds `options.listen`. Must run
+/// inside a tokio runtime.
+pub async fn listen(options: &ServeOptions) -> Result<Listening> {
+    let (config, config_dir) = load_or_create_config(options)?;
     let location = match &options.database_url {
         Some(url) => StoreLocation::Postgres(url.clone(), options.database_schema.clone()),
         None => StoreLocation::Sqlite(options.data_dir.clone()),
@@ -249,27 +263,75 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
         tokio::task::spawn_blocking(move || open_store(&location)).await??
     };
     let service = start(&config, &config_dir, &options.data_dir, store).await?;
-    let (router, _) = crate::api::router(service.state.clone(), service.max_body_bytes);
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("binding {}", options.listen))?;
-    let local = listener.local_addr()?;
-    tracing::info!(
-        listen = %local,
-        origin = service.state.sequencer().origin(),
-        size = service.state.sequencer().latest_checkpoint().size,
-        store = ?location_label(&location),
-        "zkaudit serving"
-    );
-    println!("zkaudit serving on http://{local}");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown::shutdown_signal())
-        .await?;
-    for task in service.tasks {
-        task.abort();
+    Ok(Listening {
+        service,
+        listener,
+        limits: config.server.limits(),
+        location,
+    })
+}
+
+impl Listening {
+    /// The address the service answers on.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
     }
-    drop(service.state);
-    let _ = tokio::task::spawn_blocking(move || service.sequencer_thread.join()).await;
+
+    /// Answers requests until `shutdown` resolves and the requests in
+    /// flight are finished; returns the service, still running, for the
+    /// caller to stop or drop.
+    pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> Result<Service> {
+        let local = self.local_addr()?;
+        tracing::info!(
+            listen = %local,
+            origin = self.service.state.sequencer().origin(),
+            size = self.service.state.sequencer().latest_checkpoint().size,
+            store = ?location_label(&self.location),
+            "zkaudit serving"
+        );
+        let (router, _) =
+            crate::api::router(self.service.state.clone(), self.service.max_body_bytes);
+        crate::http::serve(
+            self.listener,
+            router,
+            self.limits,
+            render_api_error,
+            shutdown,
+        )
+        .await?;
+        Ok(self.service)
+    }
+}
+
+impl Service {
+    /// Stops the background tasks and waits for the sequencer to write
+    /// what it has queued.
+    pub async fn stop(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+        drop(self.state);
+        let _ = tokio::task::spawn_blocking(move || self.sequencer_thread.join()).await;
+    }
+}
+
+/// The serve loop's own refusals (overload, over-long URIs, late bodies)
+/// in the API's one error shape.
+fn render_api_error(status: StatusCode, code: &'static str, message: String) -> Response {
+    ApiError::new(status, code, message).into_response()
+}
+
+/// Runs `zkaudit serve` until Ctrl-C or SIGTERM.
+pub async fn serve(options: ServeOptions) -> Result<()> {
+    let listening = listen(&options).await?;
+    println!("zkaudit serving on http://{}", listening.local_addr()?);
+    let service = listening
+        .serve_until(crate::http::shutdown::shutdown_signal())
+        .await?;
+    service.stop().await;
     tracing::info!("zkaudit stopped");
     Ok(())
 }

@@ -24,6 +24,7 @@ use zkaudit_ledger::witness::{
 };
 
 use super::{ADD_CHECKPOINT_PATH, COSIGNATURE_CONTENT_TYPE};
+use crate::http::ServeLimits;
 
 /// File, inside the witness data directory, holding the witness key.
 const WITNESS_KEY_FILE: &str = "witness.key";
@@ -88,7 +89,8 @@ fn internal_error_response() -> Response {
 }
 
 /// `zkaudit witness`: serves a witness for `logs` (Ed25519 verifier keys) on
-/// `listen` until Ctrl-C or SIGTERM.
+/// `listen` until Ctrl-C or SIGTERM, within the serve loop's default
+/// connection limits.
 ///
 /// `data` holds the witness key (`witness.key`, created with `name` on first
 /// start) and the latest cosigned size and root per log (`state/`).
@@ -110,10 +112,21 @@ pub async fn serve_witness(
     tracing::info!(listen = %local, verifier_key = %verifier_key, logs = logs.len(), "witness started");
     println!("zkaudit witness on http://{local}{ADD_CHECKPOINT_PATH}");
     println!("witness verifier key: {verifier_key}");
-    axum::serve(listener, router(Arc::new(witness)))
-        .with_graceful_shutdown(crate::server::shutdown::shutdown_signal())
-        .await?;
+    crate::http::serve(
+        listener,
+        router(Arc::new(witness)),
+        ServeLimits::DEFAULT,
+        render_error,
+        crate::http::shutdown::shutdown_signal(),
+    )
+    .await?;
     Ok(())
+}
+
+/// The serve loop's own refusals (overload, over-long URIs, late bodies) as
+/// the witness's other errors are: one plain-text line.
+fn render_error(status: StatusCode, _code: &'static str, message: String) -> Response {
+    text_response(status, COSIGNATURE_CONTENT_TYPE, format!("{message}\n"))
 }
 
 /// Reads the witness key from `data/witness.key`, or makes one named `name`

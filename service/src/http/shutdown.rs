@@ -1,4 +1,4 @@
-//! Graceful shutdown of the servers (`zkaudit serve`, `zkaudit witness`).
+//! When the servers (`zkaudit serve`, `zkaudit witness`) shut down.
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
