@@ -69,6 +69,11 @@ const BUNDLE_DEPTH: usize = 8;
 // ---------------------------------------------------------------------------
 // Cast throughput through the service.
 
+/// The origin of the in-process service's log.
+const SERVICE_LOG: &str = "bench.zkaudit/election";
+/// The origin of the in-memory log the offline bundle is built in.
+const BUNDLE_LOG: &str = "bench.example/log";
+
 struct Service {
     _dir: tempfile::TempDir,
     runtime: tokio::runtime::Runtime,
@@ -81,7 +86,7 @@ struct Service {
 /// The service in process on SQLite in a tempdir, also served over HTTP on
 /// a loopback port so the CLI's election helpers can drive the setup.
 fn service() -> Service {
-    let log = key("bench.zkaudit/election", 1);
+    let log = key(SERVICE_LOG, 1);
     let (commission, registrar) = (key("commission", 2), key("registrar", 3));
     let authorities: [AuthorityConfig<'_>; 2] = [
         ("commission", &commission, &["election/*"]),
@@ -116,8 +121,15 @@ fn open_election(svc: &Service) -> Vec<Ballot> {
         window_secs: 3600,
     };
     let post_identity = |kind: &str, payload: Vec<u8>| {
-        let record =
-            Record::signed(identity::DOMAIN, kind, now_ms(), payload, &svc.registrar).unwrap();
+        let record = Record::signed(
+            SERVICE_LOG,
+            identity::DOMAIN,
+            kind,
+            now_ms(),
+            payload,
+            &svc.registrar,
+        )
+        .unwrap();
         svc.client.append(&record).unwrap();
     };
     post_identity(REGISTRY_CREATE, registry.encode());
@@ -219,7 +231,14 @@ fn open_election(svc: &Service) -> Vec<Ballot> {
 }
 
 fn ballot_record(ballot: &Ballot) -> Record {
-    Record::unsigned(election::DOMAIN, BALLOT, now_ms(), ballot.encode()).unwrap()
+    Record::unsigned(
+        SERVICE_LOG,
+        election::DOMAIN,
+        BALLOT,
+        now_ms(),
+        ballot.encode(),
+    )
+    .unwrap()
 }
 
 /// Submits `ballots` from `casters` concurrent tasks through `AppState::submit`.
@@ -300,7 +319,7 @@ impl MemoryLog {
 }
 
 fn signed(kind: &str, payload: Vec<u8>, key: &impl RecordSigner) -> Record {
-    Record::signed(election::DOMAIN, kind, 1, payload, key).unwrap()
+    Record::signed(BUNDLE_LOG, election::DOMAIN, kind, 1, payload, key).unwrap()
 }
 
 /// The ballot circuit of the bundles' elections, with its development keys.
@@ -363,7 +382,7 @@ fn ballot_keys() -> Keys {
 fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
     let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
     let mut log = MemoryLog {
-        key: key("bench.example/log", 9),
+        key: key(BUNDLE_LOG, 9),
         tree: MemoryTree::new(),
         leaves: Vec::new(),
     };
@@ -383,7 +402,14 @@ fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
         },
     ])
     .unwrap();
-    let record = Record::signed(LEDGER_DOMAIN, AUTHORITY_SET_KIND, 1, set.encode(), &log.key);
+    let record = Record::signed(
+        BUNDLE_LOG,
+        LEDGER_DOMAIN,
+        AUTHORITY_SET_KIND,
+        1,
+        set.encode(),
+        &log.key,
+    );
     log.push(&record.unwrap());
     let registry = RegistrySpec {
         id: "voters".into(),
@@ -394,6 +420,7 @@ fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
         window_secs: 3600,
     };
     let record = Record::signed(
+        BUNDLE_LOG,
         identity::DOMAIN,
         REGISTRY_CREATE,
         1,
@@ -416,6 +443,7 @@ fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
         change_index: 1,
     };
     let record = Record::signed(
+        BUNDLE_LOG,
         identity::DOMAIN,
         identity::REGISTRY_ROOT,
         1,
@@ -424,6 +452,7 @@ fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
     );
     log.push(&record.unwrap());
     let record = Record::signed(
+        BUNDLE_LOG,
         identity::DOMAIN,
         identity::CIRCUIT_KEY,
         1,
@@ -508,7 +537,8 @@ fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
     let proofs = prove_batch(&keys.pk, circuits, [n as u8; 32]).unwrap();
     for (ballot, proof) in ballots.iter_mut().zip(&proofs) {
         ballot.proof = encode_proof(proof).to_vec();
-        let record = Record::unsigned(election::DOMAIN, BALLOT, 1, ballot.encode()).unwrap();
+        let record =
+            Record::unsigned(BUNDLE_LOG, election::DOMAIN, BALLOT, 1, ballot.encode()).unwrap();
         log.push(&record);
     }
     log.push(&signed(election::PHASE, phase(Phase::Closed), &commission));

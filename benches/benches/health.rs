@@ -39,7 +39,7 @@ struct Service {
 
 /// The service in process on SQLite in a tempdir.
 fn service() -> Service {
-    let log = key("bench.zkaudit/health", 1);
+    let log = key(SERVICE_LOG, 1);
     let (hospital, maker) = (key("hospital", 2), key("maker", 3));
     let authorities: [AuthorityConfig<'_>; 2] = [
         (
@@ -68,8 +68,11 @@ fn submit(svc: &Service, records: Vec<Record>, lanes: usize) -> Duration {
     submit_in_lanes(&svc.runtime, &svc.state, records, lanes)
 }
 
+/// The origin of the in-process service's log.
+const SERVICE_LOG: &str = "bench.zkaudit/health";
+
 fn signed(key: &NoteSigningKey, kind: &str, at: u64, payload: Vec<u8>) -> Record {
-    Record::signed(DOMAIN, kind, at, payload, key).unwrap()
+    Record::signed(SERVICE_LOG, DOMAIN, kind, at, payload, key).unwrap()
 }
 
 fn bench(c: &mut Criterion) {

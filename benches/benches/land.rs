@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::SigningKey;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
-use zkaudit_benches::{log_key, pending_notices};
+use zkaudit_benches::{BENCH_LOG, log_key, pending_notices};
 use zkaudit_circuits::Fr;
 use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::identity::{DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec};
@@ -56,6 +56,7 @@ fn register(registrar: &SigningKey, parcel: &str, owner: &SigningKey, commitment
         owner_commitment: fr_to_bytes(&Fr::from(commitment)),
     };
     Record::signed(
+        BENCH_LOG,
         DOMAIN,
         PARCEL_REGISTER,
         T0,
@@ -94,6 +95,7 @@ fn transfer(
         credential: Some(TitleCredential { revoke_leaf }),
     };
     Record::signed(
+        BENCH_LOG,
         DOMAIN,
         "title.transfer",
         T0 + version,
@@ -211,6 +213,7 @@ fn writes(c: &mut Criterion) {
         }
     };
     let create = Record::signed(
+        BENCH_LOG,
         IDENTITY,
         REGISTRY_CREATE,
         T0,

@@ -8,10 +8,13 @@ use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::Pending;
 
+/// The origin of the log [`log_key`] signs for.
+pub const BENCH_LOG: &str = "bench.zkaudit/log";
+
 /// A deterministic log key.
 pub fn log_key() -> NoteSigningKey {
     let key = SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(1));
-    NoteSigningKey::from_signing_key("bench.zkaudit/log", key).expect("valid key name")
+    NoteSigningKey::from_signing_key(BENCH_LOG, key).expect("valid key name")
 }
 
 /// A deterministic key named `name`, drawn from `seed`.
@@ -27,9 +30,15 @@ pub fn pending_notices(start: u64, n: u64, payload_len: usize) -> Vec<Pending> {
         .map(|i| {
             let mut payload = format!("notice {i} ").into_bytes();
             payload.resize(payload_len, b'.');
-            let record =
-                Record::signed("ledger", "notice", 1_700_000_000_000 + i, payload, &author)
-                    .expect("valid record");
+            let record = Record::signed(
+                BENCH_LOG,
+                "ledger",
+                "notice",
+                1_700_000_000_000 + i,
+                payload,
+                &author,
+            )
+            .expect("valid record");
             Pending::new(&record).topic(b"ledger/notice".to_vec())
         })
         .collect()

@@ -260,6 +260,7 @@ fn validate_authority(a: &Authority) -> Result<(), AuthorityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::TEST_LOG;
     use ed25519_dalek::SigningKey;
     use rand_chacha::ChaCha20Rng;
     use rand_chacha::rand_core::SeedableRng;
@@ -287,18 +288,22 @@ mod tests {
     #[test]
     fn authorises_by_key_and_grant() {
         let set = set();
-        let ok = Record::signed("identity", "credential.issue", 0, vec![], &key(1)).unwrap();
+        let ok =
+            Record::signed(TEST_LOG, "identity", "credential.issue", 0, vec![], &key(1)).unwrap();
         assert_eq!(set.authorise(&ok).unwrap().name, "civil-registry");
-        let wildcard = Record::signed("funds", "expenditure", 0, vec![], &key(2)).unwrap();
+        let wildcard =
+            Record::signed(TEST_LOG, "funds", "expenditure", 0, vec![], &key(2)).unwrap();
         assert_eq!(set.authorise(&wildcard).unwrap().name, "ministry");
-        let not_granted = Record::signed("funds", "expenditure", 0, vec![], &key(1)).unwrap();
+        let not_granted =
+            Record::signed(TEST_LOG, "funds", "expenditure", 0, vec![], &key(1)).unwrap();
         assert!(matches!(
             set.authorise(&not_granted),
             Err(AuthorityError::KindNotPermitted { .. })
         ));
-        let stranger = Record::signed("funds", "expenditure", 0, vec![], &key(3)).unwrap();
+        let stranger =
+            Record::signed(TEST_LOG, "funds", "expenditure", 0, vec![], &key(3)).unwrap();
         assert_eq!(set.authorise(&stranger), Err(AuthorityError::UnknownAuthor));
-        let unsigned = Record::unsigned("funds", "expenditure", 0, vec![]).unwrap();
+        let unsigned = Record::unsigned(TEST_LOG, "funds", "expenditure", 0, vec![]).unwrap();
         assert!(matches!(
             set.authorise(&unsigned),
             Err(AuthorityError::MissingSignature { .. })

@@ -45,6 +45,13 @@ pub enum Finding {
         /// The entry.
         index: u64,
     },
+    /// The record names another log: it was never admissible here.
+    ForeignRecord {
+        /// The entry.
+        index: u64,
+        /// The log the record names.
+        bound_to: String,
+    },
     /// The record-id index points elsewhere (or nowhere) for this entry.
     RecordIndex {
         /// The entry.
@@ -94,6 +101,12 @@ impl std::fmt::Display for Finding {
                     "entry {index}: the stored record id is not the record's id"
                 )
             }
+            Finding::ForeignRecord { index, bound_to } => {
+                write!(
+                    f,
+                    "entry {index}: the record was written for the log {bound_to:?}"
+                )
+            }
             Finding::RecordIndex { index, points_to } => write!(
                 f,
                 "entry {index}: the record-id index points to {}",
@@ -138,6 +151,8 @@ pub fn check_store(
 ) -> StoreResult<FsckReport> {
     let mut report = FsckReport::default();
     let mut tree = MemoryTree::new();
+    // A verifier key is `origin+key id+key`; origins contain no '+'.
+    let origin = log_vkey.split('+').next().unwrap_or_default();
     let size = read(store, |r| r.size())?;
     let mut next = 0;
     while next < size {
@@ -164,7 +179,17 @@ pub fn check_store(
                 Ok(record) if record.id() != entry.record_id => {
                     report.findings.push(Finding::RecordId { index });
                 }
-                Ok(_) => {}
+                Ok(record) => {
+                    if let Some(bound_to) = record
+                        .origin()
+                        .filter(|_| record.check_logged_in(origin).is_err())
+                    {
+                        report.findings.push(Finding::ForeignRecord {
+                            index,
+                            bound_to: bound_to.to_owned(),
+                        });
+                    }
+                }
                 Err(e) => report.findings.push(Finding::Undecodable {
                     index,
                     reason: e.to_string(),

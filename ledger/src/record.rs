@@ -3,7 +3,9 @@
 //! Every log leaf is one [`Record`]:
 //!
 //! ```text
-//! u8      version            = 1
+//! u8      version            = 2
+//! str     origin             u16 length, 1..=255 bytes: the origin line of the
+//!                            checkpoints of the log the record is written for
 //! str     domain             u16 length, 1..=32 bytes of [a-z0-9-]
 //! str     kind               u16 length, 1..=48 bytes of [a-z0-9-.]
 //! u8      author tag         0 = none (a citizen write, authorised by its proof)
@@ -14,13 +16,21 @@
 //! ```
 //!
 //! The signature covers [`SIGNING_CONTEXT`] followed by every field before the
-//! signature tag, so it binds the domain, kind, author, time and payload. The
+//! signature tag, so it binds the log, domain, kind, author, time and payload:
+//! a record signed for one log is refused by every other log that trusts the
+//! same key ([`Record::check_log`]), and offline verifiers check that a record
+//! is bound to the log whose checkpoint includes it. The
 //! record id is `SHA3-256(id tag ‖ encoding)` with a tag per domain and kind
 //! (see [`Record::id`]); identical submissions therefore have identical ids,
 //! which is how the log answers a resubmission with the existing index.
 //!
 //! The decoder is strict: an encoding that decodes re-encodes to the same
 //! bytes, so two different byte strings never denote the same record.
+//!
+//! Version 1 ([`LEGACY_RECORD_VERSION`]) is the same layout without the
+//! origin. Such records were logged before records were bound to their log:
+//! they still decode and verify (replay, bundles, mirrors read them), but a
+//! log refuses new ones ([`LogBindingError::Unbound`]).
 
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha3::{Digest, Sha3_256};
@@ -28,8 +38,13 @@ use sha3::{Digest, Sha3_256};
 use crate::codec::{CodecError, Reader, Writer};
 use crate::signature::{self, KeyError, parse_verifying_key};
 
-/// Version byte of the current encoding.
-pub const RECORD_VERSION: u8 = 1;
+/// Version byte of the current encoding, which names the log.
+pub const RECORD_VERSION: u8 = 2;
+/// Version byte of the encoding without the log's origin: still read, never
+/// accepted for new writes.
+pub const LEGACY_RECORD_VERSION: u8 = 1;
+/// Longest log origin a record may name.
+pub const MAX_ORIGIN: usize = 255;
 /// Largest payload a record may carry. Records must fit a C2SP entry bundle
 /// (16-bit length prefix) with their header.
 pub const MAX_PAYLOAD: usize = 60_000;
@@ -75,6 +90,34 @@ pub enum RecordError {
     /// The payload exceeds [`MAX_PAYLOAD`].
     #[error("payload is {0} bytes, more than the allowed {MAX_PAYLOAD}")]
     PayloadTooLarge(usize),
+    /// The log origin is empty, too long, or not a valid note key name
+    /// (printable, no spaces, no `+`).
+    #[error("invalid log origin {0:?}: 1 to 255 bytes, no spaces or '+'")]
+    InvalidOrigin(String),
+}
+
+/// Why a log refuses a well-formed, correctly signed record: it was not
+/// written for this log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogBindingError {
+    /// A version-1 record, which names no log: anyone holding it could
+    /// replay it into any log that trusts its author.
+    #[error(
+        "the record names no log (encoding version 1); sign a version-2 record for the log {log:?}"
+    )]
+    Unbound {
+        /// The origin of the log refusing it.
+        log: String,
+    },
+    /// The record was written for another log.
+    #[error("the record was written for the log {bound_to:?}, not for {log:?}")]
+    ForeignLog {
+        /// The origin the record names.
+        bound_to: String,
+        /// The origin of the log refusing it.
+        log: String,
+    },
 }
 
 /// Who wrote a record.
@@ -90,6 +133,8 @@ pub enum Author {
 /// or decode untrusted bytes with [`Record::decode`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
+    /// The log the record is written for; `None` for a version-1 record.
+    origin: Option<String>,
     domain: String,
     kind: String,
     author: Author,
@@ -99,8 +144,10 @@ pub struct Record {
 }
 
 impl Record {
-    /// A record signed by `key` (an authority or the log).
+    /// A record for the log `origin`, signed by `key` (an authority, a
+    /// participant or the log).
     pub fn signed(
+        origin: &str,
         domain: &str,
         kind: &str,
         timestamp_ms: u64,
@@ -108,6 +155,7 @@ impl Record {
         key: &impl RecordSigner,
     ) -> Result<Self, RecordError> {
         let mut record = Self::unchecked(
+            Some(origin),
             domain,
             kind,
             Author::Ed25519(key.record_key()),
@@ -118,29 +166,43 @@ impl Record {
         Ok(record)
     }
 
-    /// A record without an author (a citizen write, authorised by its proof).
+    /// A record for the log `origin` without an author (a citizen write,
+    /// authorised by its proof).
     pub fn unsigned(
+        origin: &str,
         domain: &str,
         kind: &str,
         timestamp_ms: u64,
         payload: Vec<u8>,
     ) -> Result<Self, RecordError> {
-        Self::unchecked(domain, kind, Author::None, timestamp_ms, payload)
+        Self::unchecked(
+            Some(origin),
+            domain,
+            kind,
+            Author::None,
+            timestamp_ms,
+            payload,
+        )
     }
 
     fn unchecked(
+        origin: Option<&str>,
         domain: &str,
         kind: &str,
         author: Author,
         timestamp_ms: u64,
         payload: Vec<u8>,
     ) -> Result<Self, RecordError> {
+        if let Some(origin) = origin {
+            check_origin(origin)?;
+        }
         check_name("domain", domain, MAX_DOMAIN, false)?;
         check_name("kind", kind, MAX_KIND, true)?;
         if payload.len() > MAX_PAYLOAD {
             return Err(RecordError::PayloadTooLarge(payload.len()));
         }
         Ok(Self {
+            origin: origin.map(str::to_owned),
             domain: domain.to_owned(),
             kind: kind.to_owned(),
             author,
@@ -163,10 +225,11 @@ impl Record {
             .into());
         }
         let mut r = Reader::new(bytes);
-        let version = r.u8("version")?;
-        if version != RECORD_VERSION {
-            return Err(RecordError::UnsupportedVersion(version));
-        }
+        let origin = match r.u8("version")? {
+            RECORD_VERSION => Some(r.str("origin", MAX_ORIGIN)?),
+            LEGACY_RECORD_VERSION => None,
+            other => return Err(RecordError::UnsupportedVersion(other)),
+        };
         let domain = r.str("domain", MAX_DOMAIN)?;
         let kind = r.str("kind", MAX_KIND)?;
         let author = match r.u8("author tag")? {
@@ -185,7 +248,7 @@ impl Record {
             other => return Err(invalid("signature tag", format!("unknown tag {other}"))),
         };
         r.finish()?;
-        let mut record = Self::unchecked(domain, kind, author, timestamp_ms, payload)?;
+        let mut record = Self::unchecked(origin, domain, kind, author, timestamp_ms, payload)?;
         record.signature = signature;
         record.verify_signature()?;
         Ok(record)
@@ -203,7 +266,11 @@ impl Record {
 
     fn header(&self) -> Writer {
         let mut w = Writer::new();
-        w.u8(RECORD_VERSION).str(&self.domain).str(&self.kind);
+        match &self.origin {
+            Some(origin) => w.u8(RECORD_VERSION).str(origin),
+            None => w.u8(LEGACY_RECORD_VERSION),
+        };
+        w.str(&self.domain).str(&self.kind);
         match &self.author {
             Author::None => w.u8(0),
             Author::Ed25519(key) => w.u8(1).fixed(key.as_bytes()),
@@ -227,6 +294,38 @@ impl Record {
                     .map_err(|_| RecordError::BadSignature)
             }
             _ => Err(RecordError::SignatureMismatch),
+        }
+    }
+
+    /// The origin of the log the record was written for; `None` for a
+    /// version-1 record, which names no log.
+    pub fn origin(&self) -> Option<&str> {
+        self.origin.as_deref()
+    }
+
+    /// `Ok` if the record may be written to the log `log_origin`: it names
+    /// exactly that log. A log calls this on every new write; version-1
+    /// records are refused because they name no log.
+    pub fn check_log(&self, log_origin: &str) -> Result<(), LogBindingError> {
+        match &self.origin {
+            None => Err(LogBindingError::Unbound {
+                log: log_origin.to_owned(),
+            }),
+            Some(origin) if origin != log_origin => Err(LogBindingError::ForeignLog {
+                bound_to: origin.clone(),
+                log: log_origin.to_owned(),
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// `Ok` unless the record names a log other than `log_origin`: the
+    /// check for records read from that log, which may include version-1
+    /// records logged before records named their log.
+    pub fn check_logged_in(&self, log_origin: &str) -> Result<(), LogBindingError> {
+        match self.check_log(log_origin) {
+            Err(LogBindingError::Unbound { .. }) => Ok(()),
+            other => other,
         }
     }
 
@@ -275,6 +374,10 @@ impl Record {
         self.signature.as_ref()
     }
 }
+
+/// The log origin the ledger's unit tests write records for.
+#[cfg(test)]
+pub(crate) const TEST_LOG: &str = "zkaudit.test/log";
 
 /// Something that signs records: an Ed25519 key, raw or named.
 pub trait RecordSigner {
@@ -326,6 +429,18 @@ fn invalid(what: &'static str, reason: String) -> RecordError {
     CodecError::Invalid { what, reason }.into()
 }
 
+fn check_origin(origin: &str) -> Result<(), RecordError> {
+    if origin.len() > MAX_ORIGIN
+        || !signed_note::is_key_name_valid(origin)
+        || origin.chars().any(char::is_control)
+    {
+        return Err(RecordError::InvalidOrigin(
+            origin.chars().take(64).collect(),
+        ));
+    }
+    Ok(())
+}
+
 fn check_name(
     field: &'static str,
     value: &str,
@@ -368,8 +483,11 @@ mod tests {
         SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(seed))
     }
 
+    const LOG: &str = TEST_LOG;
+
     fn sample() -> Record {
         Record::signed(
+            LOG,
             "ledger",
             "notice",
             1_700_000_000_000,
@@ -386,7 +504,7 @@ mod tests {
         let decoded = Record::decode(&bytes).unwrap();
         assert_eq!(decoded, record);
         assert_eq!(decoded.encode(), bytes);
-        let citizen = Record::unsigned("identity", "claim", 5, vec![1, 2, 3]).unwrap();
+        let citizen = Record::unsigned(LOG, "identity", "claim", 5, vec![1, 2, 3]).unwrap();
         assert_eq!(Record::decode(&citizen.encode()).unwrap(), citizen);
     }
 
@@ -413,9 +531,9 @@ mod tests {
             Err(RecordError::Malformed(CodecError::TrailingBytes(1)))
         ));
         assert!(Record::decode(&bytes[..bytes.len() - 1]).is_err());
-        let mut v2 = bytes.clone();
-        v2[0] = 2;
-        assert_eq!(Record::decode(&v2), Err(RecordError::UnsupportedVersion(2)));
+        let mut v3 = bytes.clone();
+        v3[0] = 3;
+        assert_eq!(Record::decode(&v3), Err(RecordError::UnsupportedVersion(3)));
         // An authored record whose signature tag says "none".
         let mut unsigned = bytes[..bytes.len() - 65].to_vec();
         unsigned.push(0);
@@ -427,12 +545,12 @@ mod tests {
 
     #[test]
     fn names_are_validated() {
-        assert!(Record::unsigned("Ledger", "x", 0, vec![]).is_err());
-        assert!(Record::unsigned("ledger", "", 0, vec![]).is_err());
-        assert!(Record::unsigned("led.ger", "x", 0, vec![]).is_err());
-        assert!(Record::unsigned("ledger", "credential.issue", 0, vec![]).is_ok());
-        assert!(Record::unsigned("ledger", "x y", 0, vec![]).is_err());
-        assert!(Record::unsigned("ledger", "x", 0, vec![0; MAX_PAYLOAD + 1]).is_err());
+        assert!(Record::unsigned(LOG, "Ledger", "x", 0, vec![]).is_err());
+        assert!(Record::unsigned(LOG, "ledger", "", 0, vec![]).is_err());
+        assert!(Record::unsigned(LOG, "led.ger", "x", 0, vec![]).is_err());
+        assert!(Record::unsigned(LOG, "ledger", "credential.issue", 0, vec![]).is_ok());
+        assert!(Record::unsigned(LOG, "ledger", "x y", 0, vec![]).is_err());
+        assert!(Record::unsigned(LOG, "ledger", "x", 0, vec![0; MAX_PAYLOAD + 1]).is_err());
     }
 
     #[test]
@@ -503,13 +621,105 @@ mod tests {
     fn a_signature_only_the_lax_check_accepts_is_refused() {
         let author = key(4);
         let mut record =
-            Record::signed("health", "consent.grant", 9, b"x".to_vec(), &author).unwrap();
+            Record::signed(LOG, "health", "consent.grant", 9, b"x".to_vec(), &author).unwrap();
         assert!(Record::decode(&record.encode()).is_ok());
         record.signature = Some(identity_r_signature(&author, &record.signing_message()));
         assert_eq!(
             Record::decode(&record.encode()),
             Err(RecordError::BadSignature)
         );
+    }
+
+    #[test]
+    fn a_record_names_its_log_and_the_signature_covers_it() {
+        let record = sample();
+        assert_eq!(record.origin(), Some(LOG));
+        assert_eq!(record.check_log(LOG), Ok(()));
+        assert_eq!(
+            record.check_log("zkaudit.test/other"),
+            Err(LogBindingError::ForeignLog {
+                bound_to: LOG.into(),
+                log: "zkaudit.test/other".into()
+            })
+        );
+        // Re-pointing a signed record at another log of the same length
+        // breaks its signature.
+        let moved: Vec<u8> = {
+            let bytes = record.encode();
+            let at = bytes
+                .windows(LOG.len())
+                .position(|w| w == LOG.as_bytes())
+                .unwrap();
+            let mut moved = bytes.clone();
+            moved[at..at + LOG.len()].copy_from_slice(b"zkaudit.test/lug");
+            moved
+        };
+        assert_eq!(Record::decode(&moved), Err(RecordError::BadSignature));
+        // Same payload, same key, two logs: two different records.
+        let other = Record::signed(
+            "zkaudit.test/other",
+            "ledger",
+            "notice",
+            record.timestamp_ms(),
+            record.payload().to_vec(),
+            &key(1),
+        )
+        .unwrap();
+        assert_ne!(other.id(), record.id());
+    }
+
+    #[test]
+    fn origins_are_validated() {
+        for bad in [
+            "",
+            "a b",
+            "log+1",
+            "tab\tlog",
+            "nul\0",
+            &"x".repeat(MAX_ORIGIN + 1),
+        ] {
+            assert!(
+                matches!(
+                    Record::unsigned(bad, "ledger", "x", 0, vec![]),
+                    Err(RecordError::InvalidOrigin(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(Record::unsigned("example.com/log/2026", "ledger", "x", 0, vec![]).is_ok());
+    }
+
+    #[test]
+    fn version_1_records_still_verify_but_name_no_log() {
+        let author = key(5);
+        // A version-1 record as the service wrote it before records named
+        // their log: the same layout without the origin, signed the same way.
+        let mut header = Writer::new();
+        header.u8(LEGACY_RECORD_VERSION).str("ledger").str("notice");
+        header.u8(1).fixed(author.verifying_key().as_bytes());
+        header.u64(7).bytes(b"old");
+        let header = header.finish();
+        let mut message = SIGNING_CONTEXT.to_vec();
+        message.extend_from_slice(&header);
+        let mut bytes = header;
+        bytes.push(1);
+        bytes.extend_from_slice(&author.sign(&message).to_bytes());
+
+        let legacy = Record::decode(&bytes).unwrap();
+        assert_eq!(legacy.origin(), None);
+        assert_eq!(legacy.encode(), bytes);
+        assert_eq!(legacy.signing_message(), message);
+        assert_eq!(
+            legacy.check_log(LOG),
+            Err(LogBindingError::Unbound { log: LOG.into() })
+        );
+        assert_eq!(legacy.check_logged_in(LOG), Ok(()));
+        assert!(sample().check_logged_in("zkaudit.test/other").is_err());
+        // A version-1 signature does not verify as version 2 and vice versa:
+        // the version byte is signed.
+        let mut relabelled = bytes.clone();
+        relabelled[0] = RECORD_VERSION;
+        assert!(Record::decode(&relabelled).is_err());
     }
 
     #[test]

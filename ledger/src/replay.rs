@@ -148,6 +148,7 @@ mod tests {
 
     use super::*;
     use crate::merkle::leaf_hash;
+    use crate::record::TEST_LOG;
     use crate::store::sqlite::SqliteStore;
     use crate::store::{Store, StoredEntry};
 
@@ -178,7 +179,7 @@ mod tests {
         let mut txn = store.begin_write().unwrap();
         for (kind, tagged) in kinds {
             let index = txn.size().unwrap();
-            let record = Record::signed("test", kind, index, vec![1], &key).unwrap();
+            let record = Record::signed(TEST_LOG, "test", kind, index, vec![1], &key).unwrap();
             let leaf = record.encode();
             txn.append(&StoredEntry {
                 index,

@@ -24,12 +24,14 @@ fn log_of(n: u64) -> (tempfile::TempDir, String) {
     let log = NoteSigningKey::generate("fsck.test/log", &mut rng).unwrap();
     let author = NoteSigningKey::generate("author", &mut rng).unwrap();
     let vkey = log.verifier_key_string();
+    let origin = log.name().to_owned();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let sequencer = Sequencer::open(store, log).unwrap();
     for batch in 0..n.div_ceil(10) {
         let pending = (batch * 10..(batch * 10 + 10).min(n))
             .map(|i| {
                 let record = Record::signed(
+                    &origin,
                     "ledger",
                     "notice",
                     1_000 + i,
@@ -130,5 +132,29 @@ fn a_rewritten_checkpoint_and_a_wrong_index_are_found() {
     assert!(
         findings.contains(&Finding::RecordId { index: 3 }),
         "{findings:?}"
+    );
+}
+
+#[test]
+fn a_record_written_for_another_log_is_found() {
+    let (dir, vkey) = log_of(3);
+    // The sequencer logs what it is handed (the service checks a record's
+    // log before handing it over); fsck finds one that slipped past.
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let log = NoteSigningKey::generate("fsck.test/log", &mut rng).unwrap();
+    let author = NoteSigningKey::generate("author", &mut rng).unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let sequencer = Sequencer::open(store, log).unwrap();
+    let foreign =
+        Record::signed("fsck.test/other", "ledger", "notice", 9, vec![], &author).unwrap();
+    sequencer.integrate(vec![Pending::new(&foreign)]).unwrap();
+    drop(sequencer);
+    let report = check(&dir, &vkey);
+    assert_eq!(
+        report.findings,
+        vec![Finding::ForeignRecord {
+            index: 3,
+            bound_to: "fsck.test/other".into()
+        }]
     );
 }

@@ -19,6 +19,9 @@ use zkaudit_ledger::record::Record;
 use zkaudit_ledger::tiles;
 use zkaudit_verifier::{Receipt, verify_extension};
 
+/// The origin of the log these tests run.
+const LOG: &str = "test.zkaudit/log";
+
 struct Keys {
     registry: NoteSigningKey,
     ministry: NoteSigningKey,
@@ -28,7 +31,7 @@ struct Keys {
 fn write_config(dir: &Path) -> Keys {
     std::fs::create_dir_all(dir).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(7);
-    let log = NoteSigningKey::generate("test.zkaudit/log", &mut rng).unwrap();
+    let log = NoteSigningKey::generate(LOG, &mut rng).unwrap();
     let registry = NoteSigningKey::generate("civil-registry", &mut rng).unwrap();
     let ministry = NoteSigningKey::generate("ministry", &mut rng).unwrap();
     std::fs::write(dir.join("log.key"), log.to_skey_string().as_bytes()).unwrap();
@@ -83,14 +86,14 @@ fn authority_writes_receipts_proofs_and_refusals() {
 
     let (_, info) = app.get_json("/v1/log");
     let log_key = info["verifier_key"].as_str().unwrap().to_owned();
-    assert_eq!(info["origin"], "test.zkaudit/log");
+    assert_eq!(info["origin"], LOG);
     // The authority set was logged at start, by the log.
     assert_eq!(info["size"], 1);
     let (_, first) = app.get_json("/v1/log/entries/0");
     assert_eq!(first["kind"], "authority-set");
 
     // An authorised write: 201 with a receipt that verifies offline.
-    let record = notice(&keys.registry, "tender 2026-17 published, sha3 0xabc");
+    let record = notice_for(LOG, &keys.registry, "tender 2026-17 published, sha3 0xabc");
     let (status, body) = app.post_record(&record);
     assert_eq!(status, 201, "{body}");
     let receipt: Receipt = serde_json::from_value(body).unwrap();
@@ -111,20 +114,29 @@ fn authority_writes_receipts_proofs_and_refusals() {
 
     // Refusals, each with its code; none changes the log.
     let stranger = SigningKey::generate(&mut ChaCha20Rng::seed_from_u64(99));
-    let unknown = Record::signed("ledger", "notice", now_ms(), b"hi".to_vec(), &stranger).unwrap();
+    let unknown =
+        Record::signed(LOG, "ledger", "notice", now_ms(), b"hi".to_vec(), &stranger).unwrap();
     let (status, body) = app.post_record(&unknown);
     assert_eq!((status, error_code(&body)), (403, "not_authorised"));
 
-    let not_granted = notice(&keys.ministry, "the ministry may not write notices");
+    let not_granted = notice_for(LOG, &keys.ministry, "the ministry may not write notices");
     let (status, body) = app.post_record(&not_granted);
     assert_eq!((status, error_code(&body)), (403, "not_authorised"));
 
-    let log_only =
-        Record::signed("ledger", "authority-set", now_ms(), vec![], &keys.registry).unwrap();
+    let log_only = Record::signed(
+        LOG,
+        "ledger",
+        "authority-set",
+        now_ms(),
+        vec![],
+        &keys.registry,
+    )
+    .unwrap();
     let (status, body) = app.post_record(&log_only);
     assert_eq!((status, error_code(&body)), (403, "log_only_kind"));
 
     let stale = Record::signed(
+        LOG,
         "ledger",
         "notice",
         now_ms() - 3_600_000,
@@ -135,12 +147,19 @@ fn authority_writes_receipts_proofs_and_refusals() {
     let (status, body) = app.post_record(&stale);
     assert_eq!((status, error_code(&body)), (422, "stale_record"));
 
-    let unknown_kind =
-        Record::signed("ledger", "decree", now_ms(), b"x".to_vec(), &keys.registry).unwrap();
+    let unknown_kind = Record::signed(
+        LOG,
+        "ledger",
+        "decree",
+        now_ms(),
+        b"x".to_vec(),
+        &keys.registry,
+    )
+    .unwrap();
     let (status, body) = app.post_record(&unknown_kind);
     assert_eq!((status, error_code(&body)), (422, "unknown_kind"));
 
-    let mut bad_sig = notice(&keys.registry, "signature will be broken").encode();
+    let mut bad_sig = notice_for(LOG, &keys.registry, "signature will be broken").encode();
     let last = bad_sig.len() - 1;
     bad_sig[last] ^= 1;
     let (status, body) = app.post_json(
@@ -155,6 +174,23 @@ fn authority_writes_receipts_proofs_and_refusals() {
     );
     assert_eq!((status, error_code(&body)), (400, "malformed_record"));
 
+    // Issue 12, defect 5: a record signed by a trusted key for another log
+    // is refused here, and so is one that names no log (version 1), which
+    // could have been lifted from any log.
+    let for_other_log = notice_for("other.example/log", &keys.registry, "meant elsewhere");
+    let (status, body) = app.post_record(&for_other_log);
+    assert_eq!((status, error_code(&body)), (403, "wrong_log"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("other.example/log"),
+        "{body}"
+    );
+    let unbound = legacy_record(&keys.registry, "ledger", "notice", now_ms(), b"v1");
+    let (status, body) = app.post_record_bytes(&unbound);
+    assert_eq!((status, error_code(&body)), (403, "wrong_log"), "{body}");
+
     let (status, body) = post_oversized(&app, 200_000);
     assert_eq!(
         (status, error_code(&body)),
@@ -168,7 +204,8 @@ fn authority_writes_receipts_proofs_and_refusals() {
     // More entries, then proofs by index, by leaf hash, and consistency.
     let mut receipts = vec![receipt];
     for i in 0..300 {
-        let (status, body) = app.post_record(&notice(&keys.registry, &format!("notice {i}")));
+        let (status, body) =
+            app.post_record(&notice_for(LOG, &keys.registry, &format!("notice {i}")));
         assert_eq!(status, 201);
         receipts.push(serde_json::from_value(body).unwrap());
     }
@@ -263,4 +300,45 @@ fn authority_writes_receipts_proofs_and_refusals() {
         "{metrics}"
     );
     assert!(metrics.contains("zkaudit_batch_size_bucket"));
+}
+
+#[test]
+fn entries_logged_before_records_named_their_log_still_read_and_resubmit() {
+    use std::sync::Arc;
+    use zkaudit_ledger::sequencer::{Pending, Sequencer};
+    use zkaudit_ledger::store::sqlite::SqliteStore;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp, "log");
+    let keys = write_config(&data);
+    // A log written by an earlier version: one version-1 notice.
+    let legacy = legacy_record(&keys.registry, "ledger", "notice", now_ms(), b"old");
+    {
+        let log_key = NoteSigningKey::from_skey_str(
+            std::fs::read_to_string(data.join("log.key"))
+                .unwrap()
+                .trim(),
+        )
+        .unwrap();
+        let store = Arc::new(SqliteStore::open(&data).unwrap());
+        let sequencer = Sequencer::open(store, log_key).unwrap();
+        let record = Record::decode(&legacy).unwrap();
+        assert_eq!(record.origin(), None);
+        sequencer.integrate(vec![Pending::new(&record)]).unwrap();
+    }
+    let app = App::start(&data);
+    let (_, info) = app.get_json("/v1/log");
+    let log_key = info["verifier_key"].as_str().unwrap().to_owned();
+    // Served, and its receipt verifies offline.
+    let (status, entry) = app.get_json("/v1/log/entries/0");
+    assert_eq!((status, entry["kind"].as_str()), (200, Some("notice")));
+    // Its exact resubmission is answered with its index, not refused.
+    let (status, body) = app.post_record_bytes(&legacy);
+    assert_eq!((status, body["index"].as_u64()), (200, Some(0)), "{body}");
+    let receipt: Receipt = serde_json::from_value(body).unwrap();
+    assert_eq!(receipt.verify(&log_key).unwrap().record.origin(), None);
+    // A new version-1 record is refused.
+    let fresh = legacy_record(&keys.registry, "ledger", "notice", now_ms(), b"new");
+    let (status, body) = app.post_record_bytes(&fresh);
+    assert_eq!((status, error_code(&body)), (403, "wrong_log"), "{body}");
 }

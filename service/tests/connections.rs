@@ -12,7 +12,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_service::clock::now_ms;
-use zkaudit_service::server::config::{CONFIG_FILE, Config, create_development_config};
+use zkaudit_service::server::config::{
+    CONFIG_FILE, Config, DEV_LOG_ORIGIN as DEV_LOG, create_development_config,
+};
 use zkaudit_service::server::{self, ServeOptions};
 
 /// A service answering on a loopback port until dropped.
@@ -396,8 +398,15 @@ fn requests_carry_their_connection_peer_for_per_client_limits() {
         .iter()
         .map(|name| {
             let key = NoteSigningKey::generate(name, &mut rand::rngs::OsRng).unwrap();
-            let record =
-                Record::signed("health", "consent.grant", now_ms(), b"x".to_vec(), &key).unwrap();
+            let record = Record::signed(
+                DEV_LOG,
+                "health",
+                "consent.grant",
+                now_ms(),
+                b"x".to_vec(),
+                &key,
+            )
+            .unwrap();
             let body = serde_json::json!({ "record": BASE64.encode(record.encode()) });
             let mut response = agent()
                 .post(format!("{}/v1/log/entries", served.base))

@@ -35,6 +35,9 @@ use zkaudit_service::client::funds::{ReportRecords, check_audit, prove_report, s
 use zkaudit_service::domains::funds::{AuditView, PeriodView};
 use zkaudit_verifier::funds::FundsBundle;
 
+/// The origin of the log these tests run.
+const LOG: &str = "test.zkaudit/funds";
+
 /// Two ministries that may log any funds record and an audit office that
 /// may request audits, with the small shape's parameters.
 struct Setup {
@@ -61,7 +64,7 @@ fn shape() -> FundsShape {
 fn start() -> Setup {
     let deployment = Deployment::start(
         55,
-        "test.zkaudit/funds",
+        LOG,
         &[
             ("ministry", &["funds/*"]),
             ("other-ministry", &["funds/*"]),
@@ -359,8 +362,15 @@ fn reports_audits_and_bundles() {
         ..request.clone()
     };
     st.refused(&office, AUDIT_REQUEST, early.encode(), 422, "bad_seed");
-    let request_record =
-        Record::signed(DOMAIN, AUDIT_REQUEST, now_ms(), request.encode(), &*office).unwrap();
+    let request_record = Record::signed(
+        LOG,
+        DOMAIN,
+        AUDIT_REQUEST,
+        now_ms(),
+        request.encode(),
+        &*office,
+    )
+    .unwrap();
     let (status, body) = st.server.post_record(&request_record);
     assert_eq!(status, 201, "{body}");
     let id = hex::encode(request_record.id());
@@ -432,6 +442,7 @@ fn reports_audits_and_bundles() {
         ..request.clone()
     };
     let chosen_record = Record::signed(
+        LOG,
         DOMAIN,
         AUDIT_REQUEST,
         now_ms(),

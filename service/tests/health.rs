@@ -17,6 +17,9 @@ use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_verifier::health::{Extract, HealthCheckError, verify_access_log, verify_trace};
 
+/// The origin of the log these tests run.
+const LOG: &str = "test.zkaudit/health";
+
 const DAY: u64 = 86_400_000;
 
 /// A server with a hospital (0), a manufacturer (1) and a public-health
@@ -25,7 +28,7 @@ const DAY: u64 = 86_400_000;
 fn start() -> Deployment {
     Deployment::start(
         66,
-        "test.zkaudit/health",
+        LOG,
         &[
             ("hospital", &["health/record.commit", "health/access"]),
             ("manufacturer", &["health/lot.register"]),
@@ -54,7 +57,7 @@ fn post(
     at: u64,
     payload: Vec<u8>,
 ) -> (u16, String) {
-    let record = Record::signed(DOMAIN, kind, at, payload, key).unwrap();
+    let record = Record::signed(LOG, DOMAIN, kind, at, payload, key).unwrap();
     let (status, body) = server.post_record(&record);
     let code = body["error"]["code"].as_str().unwrap_or("").to_owned();
     (status, code)
@@ -189,7 +192,7 @@ fn consent_and_access_audit() {
         (422, "unknown_consent".into())
     );
     // An unsigned consent is refused.
-    let unsigned = Record::unsigned(DOMAIN, CONSENT_GRANT, now_ms(), vec![]).unwrap();
+    let unsigned = Record::unsigned(LOG, DOMAIN, CONSENT_GRANT, now_ms(), vec![]).unwrap();
     assert_eq!(server.post_record(&unsigned).0, 403);
 
     let access = |who: &str, version: &'static str| {
@@ -428,7 +431,7 @@ fn supply_chain_trace_and_attacks() {
     let diverted = LotTransfer::countersigned("LOT-1", 500, &site_a.record_key(), at, d);
     entries.push((
         size,
-        Record::signed(DOMAIN, LOT_TRANSFER, at, diverted.encode(), site_a).unwrap(),
+        Record::signed(LOG, DOMAIN, LOT_TRANSFER, at, diverted.encode(), site_a).unwrap(),
     ));
     let err = zkaudit_ledger::health::verify_trace("LOT-1", &entries).unwrap_err();
     assert!(err.to_string().contains("transfer of 500"), "{err}");
@@ -440,7 +443,15 @@ fn supply_chain_trace_and_attacks() {
     };
     late.push((
         size,
-        Record::signed(DOMAIN, LOT_ADMINISTER, expired_at, dose.encode(), site_a).unwrap(),
+        Record::signed(
+            LOG,
+            DOMAIN,
+            LOT_ADMINISTER,
+            expired_at,
+            dose.encode(),
+            site_a,
+        )
+        .unwrap(),
     ));
     let err = zkaudit_ledger::health::verify_trace("LOT-1", &late).unwrap_err();
     assert!(err.to_string().contains("expired"), "{err}");

@@ -23,6 +23,9 @@ use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::land::HistoryBundle;
 
+/// The origin of the log these tests run.
+const LOG: &str = "test.zkaudit/land";
+
 /// A land registry's deployment: the registrar may log land records and
 /// keep the title registry.
 struct Setup {
@@ -47,7 +50,7 @@ impl DerefMut for Setup {
 fn start(seed: u64) -> Setup {
     let deployment = Deployment::start(
         seed,
-        "test.zkaudit/land",
+        LOG,
         &[(
             "land-registry",
             &[
@@ -81,7 +84,7 @@ fn start(seed: u64) -> Setup {
 
 impl Setup {
     fn signed(&self, domain: &str, kind: &str, payload: Vec<u8>) -> Record {
-        Record::signed(domain, kind, now_ms(), payload, &*self.registrar).unwrap()
+        Record::signed(LOG, domain, kind, now_ms(), payload, &*self.registrar).unwrap()
     }
 
     fn post(&self, record: &Record) -> (u16, serde_json::Value) {
@@ -223,6 +226,7 @@ fn titles_liens_and_the_attacks_over_http() {
     // Not the registrar: an authority signature is required.
     let event = st.event(terms.clone(), &alice, &bob);
     let by_mallory = Record::signed(
+        LOG,
         DOMAIN,
         event.kind(),
         now_ms(),

@@ -291,6 +291,7 @@ fn the_identity_point_forgery_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let (app, signer) = App::with_dev_authority(&tmp);
     let honest = zkaudit_ledger::record::Record::signed(
+        DEV_LOG,
         "health",
         "consent.grant",
         now_ms(),
@@ -327,6 +328,7 @@ fn the_identity_point_forgery_is_refused() {
 /// `429 rate_limited` with `Retry-After`, and nothing logged.
 #[test]
 fn participant_writes_need_a_known_key_and_are_rate_limited() {
+    const LOG: &str = "test.zkaudit/log";
     use zkaudit_ledger::health::{CONSENT_GRANT, ConsentGrant, RECORD_COMMIT, RecordCommit};
     use zkaudit_ledger::note::NoteSigningKey;
     use zkaudit_ledger::record::{Record, RecordSigner as _};
@@ -336,7 +338,7 @@ fn participant_writes_need_a_known_key_and_are_rate_limited() {
     std::fs::create_dir_all(&data).unwrap();
     let mut rng = rand::rngs::OsRng;
     let key = |name: &str| NoteSigningKey::generate(name, &mut rand::rngs::OsRng).unwrap();
-    let log = NoteSigningKey::generate("test.zkaudit/log", &mut rng).unwrap();
+    let log = NoteSigningKey::generate(LOG, &mut rng).unwrap();
     let (hospital, patient, stranger) = (key("hospital"), key("patient"), key("stranger"));
     std::fs::write(data.join("log.key"), log.to_skey_string()).unwrap();
     std::fs::write(
@@ -357,7 +359,7 @@ fn participant_writes_need_a_known_key_and_are_rate_limited() {
             record: None,
             valid_until_ms: now_ms() + 86_400_000,
         };
-        Record::signed("health", CONSENT_GRANT, now_ms(), payload.encode(), by).unwrap()
+        Record::signed(LOG, "health", CONSENT_GRANT, now_ms(), payload.encode(), by).unwrap()
     };
     let code = |body: &serde_json::Value| body["error"]["code"].as_str().unwrap_or("").to_owned();
 
@@ -380,6 +382,7 @@ fn participant_writes_need_a_known_key_and_are_rate_limited() {
         commitment: [0; 32],
     };
     let commit = Record::signed(
+        LOG,
         "health",
         RECORD_COMMIT,
         now_ms(),

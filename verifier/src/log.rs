@@ -82,7 +82,8 @@ pub fn verify_quorum(note_text: &[u8], witness_vkeys: &[String], quorum: usize) 
 }
 
 /// Decodes one logged record (base64 of its leaf bytes), checking its
-/// encoding and signature, and verifies its audit path to `checkpoint`:
+/// encoding, its signature and that it names `checkpoint`'s log (if it names
+/// one), and verifies its audit path to `checkpoint`:
 /// the check every receipt, extract and bundle makes per entry.
 pub(crate) fn verify_logged_record(
     checkpoint: &Checkpoint,
@@ -95,6 +96,11 @@ pub(crate) fn verify_logged_record(
         .map_err(|e| malformed("record", format!("entry {index}: {e}")))?;
     let decoded = Record::decode(&leaf)
         .map_err(|e| VerifyError::Signature(format!("record at index {index}: {e}")))?;
+    // A record names the log it was written for (records logged before
+    // they did name none): one naming another log was never admissible.
+    decoded
+        .check_logged_in(&checkpoint.origin)
+        .map_err(|e| VerifyError::Mismatch(format!("record at index {index}: {e}")))?;
     let proof = parse_hashes("inclusion proof", inclusion_proof)?;
     merkle::verify_inclusion(
         &leaf_hash(&leaf),

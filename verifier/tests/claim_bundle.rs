@@ -10,7 +10,7 @@ mod common;
 use ark_bn254::Bn254;
 use ark_groth16::Groth16;
 use ark_snark::SNARK;
-use common::{TestLog, test_rng};
+use common::{LOG_ORIGIN, TestLog, test_rng};
 use ed25519_dalek::SigningKey;
 use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
 use zkaudit_circuits::eligibility::{
@@ -72,6 +72,7 @@ fn scenario(faults: Faults) -> Scenario {
     .unwrap();
     let set_index = log.push(
         &Record::signed(
+            LOG_ORIGIN,
             LEDGER_DOMAIN,
             AUTHORITY_SET_KIND,
             T,
@@ -90,7 +91,15 @@ fn scenario(faults: Faults) -> Scenario {
         window_secs: 3600,
     };
     let registry_index = log.push(
-        &Record::signed(DOMAIN, REGISTRY_CREATE, T + 1, spec.encode(), &registry_key).unwrap(),
+        &Record::signed(
+            LOG_ORIGIN,
+            DOMAIN,
+            REGISTRY_CREATE,
+            T + 1,
+            spec.encode(),
+            &registry_key,
+        )
+        .unwrap(),
     );
     let mut rng = test_rng(2);
     let holder = Identity::random(&mut rng);
@@ -101,6 +110,7 @@ fn scenario(faults: Faults) -> Scenario {
     let root = tree.root().unwrap();
     let root_index = log.push(
         &Record::signed(
+            LOG_ORIGIN,
             DOMAIN,
             REGISTRY_ROOT,
             T + 2,
@@ -125,8 +135,17 @@ fn scenario(faults: Faults) -> Scenario {
             AttributePredicate::one_of(&[3, 7]).unwrap(),
         ],
     };
-    let scope_index = log
-        .push(&Record::signed(DOMAIN, SCOPE_CREATE, T + 3, scope.encode(), &office_key).unwrap());
+    let scope_index = log.push(
+        &Record::signed(
+            LOG_ORIGIN,
+            DOMAIN,
+            SCOPE_CREATE,
+            T + 3,
+            scope.encode(),
+            &office_key,
+        )
+        .unwrap(),
+    );
 
     let shape = EligibilityShape::new(4, 2).unwrap();
     let (pk, vk) =
@@ -139,9 +158,23 @@ fn scenario(faults: Faults) -> Scenario {
         development: true,
     };
     let key_record = if faults.key_not_from_log {
-        Record::signed(DOMAIN, CIRCUIT_KEY, T + 4, key.encode(), &registry_key)
+        Record::signed(
+            LOG_ORIGIN,
+            DOMAIN,
+            CIRCUIT_KEY,
+            T + 4,
+            key.encode(),
+            &registry_key,
+        )
     } else {
-        Record::signed(DOMAIN, CIRCUIT_KEY, T + 4, key.encode(), &log.key)
+        Record::signed(
+            LOG_ORIGIN,
+            DOMAIN,
+            CIRCUIT_KEY,
+            T + 4,
+            key.encode(),
+            &log.key,
+        )
     };
     let key_index = log.push(&key_record.unwrap());
 
@@ -181,7 +214,8 @@ fn scenario(faults: Faults) -> Scenario {
         vk_digest: key.vk_digest,
         proof: encode_proof(&proof).to_vec(),
     };
-    let claim_index = log.push(&Record::unsigned(DOMAIN, CLAIM, T + 5, claim.encode()).unwrap());
+    let claim_index =
+        log.push(&Record::unsigned(LOG_ORIGIN, DOMAIN, CLAIM, T + 5, claim.encode()).unwrap());
     Scenario {
         log,
         indices: ClaimIndices {

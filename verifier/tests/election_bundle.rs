@@ -14,7 +14,7 @@ use ark_groth16::Groth16;
 use ark_snark::SNARK;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::{TestLog, test_rng};
+use common::{LOG_ORIGIN, TestLog, test_rng};
 use ed25519_dalek::SigningKey;
 use zkaudit_circuits::ballot::constraints::BallotCircuit;
 use zkaudit_circuits::ballot::{BallotWitness, encrypt_ballot};
@@ -64,7 +64,7 @@ fn record(
     payload: Vec<u8>,
     key: &impl zkaudit_ledger::record::RecordSigner,
 ) -> Record {
-    Record::signed(election::DOMAIN, kind, t, payload, key).unwrap()
+    Record::signed(LOG_ORIGIN, election::DOMAIN, kind, t, payload, key).unwrap()
 }
 
 fn scenario(faults: Faults) -> Scenario {
@@ -86,7 +86,15 @@ fn scenario(faults: Faults) -> Scenario {
     ])
     .unwrap();
     log.push(
-        &Record::signed(LEDGER_DOMAIN, AUTHORITY_SET_KIND, T, set.encode(), &log.key).unwrap(),
+        &Record::signed(
+            LOG_ORIGIN,
+            LEDGER_DOMAIN,
+            AUTHORITY_SET_KIND,
+            T,
+            set.encode(),
+            &log.key,
+        )
+        .unwrap(),
     );
 
     // The voters' registry and its root.
@@ -100,6 +108,7 @@ fn scenario(faults: Faults) -> Scenario {
     };
     log.push(
         &Record::signed(
+            LOG_ORIGIN,
             identity::DOMAIN,
             identity::REGISTRY_CREATE,
             T,
@@ -119,6 +128,7 @@ fn scenario(faults: Faults) -> Scenario {
     let root = tree.root().unwrap();
     log.push(
         &Record::signed(
+            LOG_ORIGIN,
             identity::DOMAIN,
             identity::REGISTRY_ROOT,
             T,
@@ -173,6 +183,7 @@ fn scenario(faults: Faults) -> Scenario {
     };
     log.push(
         &Record::signed(
+            LOG_ORIGIN,
             identity::DOMAIN,
             identity::CIRCUIT_KEY,
             T,
@@ -264,7 +275,14 @@ fn scenario(faults: Faults) -> Scenario {
                 .unwrap();
         }
         let index = log.push(
-            &Record::unsigned(election::DOMAIN, election::BALLOT, T, ballot.encode()).unwrap(),
+            &Record::unsigned(
+                LOG_ORIGIN,
+                election::DOMAIN,
+                election::BALLOT,
+                T,
+                ballot.encode(),
+            )
+            .unwrap(),
         );
         logged.push(index);
         ballots.push(ballot);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::TestLog;
+use common::{LOG_ORIGIN, TestLog};
 use ed25519_dalek::SigningKey;
 use zkaudit_ledger::authority::LEDGER_DOMAIN;
 use zkaudit_ledger::record::Record;
@@ -19,9 +19,9 @@ fn log() -> TestLog {
     let authority = SigningKey::from_bytes(&[9; 32]);
     for i in 0..4u8 {
         let record = if i % 2 == 0 {
-            Record::signed(LEDGER_DOMAIN, "notice", T, vec![i], &log.key)
+            Record::signed(LOG_ORIGIN, LEDGER_DOMAIN, "notice", T, vec![i], &log.key)
         } else {
-            Record::signed(LEDGER_DOMAIN, "notice", T, vec![i], &authority)
+            Record::signed(LOG_ORIGIN, LEDGER_DOMAIN, "notice", T, vec![i], &authority)
         };
         log.push(&record.unwrap());
     }
@@ -134,4 +134,28 @@ fn every_kind_checks_each_entry_and_only_extracts_are_bounded() {
         bundled.verify(&log.vkey()),
         Err(VerifyError::Signature(_))
     ));
+}
+
+/// Issue 12, defect 5, offline: a record that names another log was never
+/// admissible in this one, so evidence including it fails, whoever signed it.
+#[test]
+fn a_record_naming_another_log_fails_offline() {
+    let mut log = log();
+    let authority = SigningKey::from_bytes(&[9; 32]);
+    let foreign = Record::signed(
+        "other.example/log",
+        LEDGER_DOMAIN,
+        "notice",
+        T,
+        vec![9],
+        &authority,
+    );
+    let index = log.push(&foreign.unwrap());
+    assert!(log.evidence(&[0, 1]).verify(&log.vkey()).is_ok());
+    match log.evidence(&[0, index]).verify(&log.vkey()) {
+        Err(VerifyError::Mismatch(message)) => {
+            assert!(message.contains("other.example/log"), "{message}")
+        }
+        other => panic!("a foreign record passed or failed otherwise: {other:?}"),
+    }
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::TestLog;
+use common::{LOG_ORIGIN, TestLog};
 use curve25519_dalek::Scalar;
 use curve25519_dalek::constants::EIGHT_TORSION;
 use ed25519_dalek::{Signature, SigningKey, Verifier as _, VerifyingKey};
@@ -53,7 +53,10 @@ fn torsion_key(key: &SigningKey) -> [u8; 32] {
 /// the signature covers, after [`SIGNING_CONTEXT`]).
 fn header(key: &[u8; 32], payload: &[u8]) -> Writer {
     let mut w = Writer::new();
-    w.u8(RECORD_VERSION).str(HEALTH).str(CONSENT_GRANT);
+    w.u8(RECORD_VERSION)
+        .str(LOG_ORIGIN)
+        .str(HEALTH)
+        .str(CONSENT_GRANT);
     w.u8(1).fixed(key).u64(T).bytes(payload);
     w
 }
@@ -101,7 +104,7 @@ fn grant() -> Vec<u8> {
 fn log_with(leaf: Vec<u8>) -> TestLog {
     let mut log = TestLog::new(5);
     let patient = SigningKey::from_bytes(&[7; 32]);
-    log.push(&Record::signed(HEALTH, CONSENT_GRANT, T, grant(), &patient).unwrap());
+    log.push(&Record::signed(LOG_ORIGIN, HEALTH, CONSENT_GRANT, T, grant(), &patient).unwrap());
     log.push_leaf(leaf);
     log
 }
@@ -154,6 +157,7 @@ fn a_record_signature_only_the_lax_check_accepts_is_refused() {
 fn weak_log_keys_are_refused() {
     let log = log_with(
         Record::signed(
+            LOG_ORIGIN,
             HEALTH,
             CONSENT_GRANT,
             T,

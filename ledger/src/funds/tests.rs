@@ -2,7 +2,7 @@
 //! report parts, contract caps and audit samples.
 
 use super::*;
-use crate::record::Record;
+use crate::record::{Record, TEST_LOG};
 use zkaudit_circuits::funds::{
     ChainStart, ChunkProof, FundsError, FundsShape, PeriodProof, pallas,
 };
@@ -48,7 +48,7 @@ fn key(seed: u8) -> ed25519_dalek::SigningKey {
 }
 
 fn signed(key: &ed25519_dalek::SigningKey, kind: &str, payload: Vec<u8>) -> Record {
-    Record::signed(DOMAIN, kind, 1, payload, key).unwrap()
+    Record::signed(TEST_LOG, DOMAIN, kind, 1, payload, key).unwrap()
 }
 
 fn item(period: &str, c: u8) -> Vec<u8> {

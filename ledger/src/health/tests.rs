@@ -6,7 +6,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 
 use super::*;
-use crate::record::{Record, RecordError};
+use crate::record::{Record, RecordError, TEST_LOG};
 use crate::signature::KeyError;
 use crate::signature::forgery::{
     FORGED_SIGNATURE, IDENTITY_KEY, NON_CANONICAL_KEY, identity_r_signature, raw_record,
@@ -22,7 +22,7 @@ fn key(seed: u64) -> SigningKey {
 }
 
 fn rec(k: &SigningKey, kind: &str, at: u64, payload: Vec<u8>) -> Record {
-    Record::signed(DOMAIN, kind, at, payload, k).unwrap()
+    Record::signed(TEST_LOG, DOMAIN, kind, at, payload, k).unwrap()
 }
 
 fn register(m: &SigningKey, lot: &str, quantity: u64, at: u64) -> Record {

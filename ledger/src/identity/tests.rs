@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::codec::fr_to_bytes;
-use crate::record::Record;
+use crate::record::{Record, TEST_LOG};
 use ed25519_dalek::SigningKey;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
@@ -27,7 +27,7 @@ fn spec() -> RegistrySpec {
 }
 
 fn signed(kind: &str, payload: Vec<u8>, k: &SigningKey, t: u64) -> Record {
-    Record::signed(DOMAIN, kind, t, payload, k).unwrap()
+    Record::signed(TEST_LOG, DOMAIN, kind, t, payload, k).unwrap()
 }
 
 fn issue(commitment: u64, attrs: Vec<u64>) -> Vec<u8> {

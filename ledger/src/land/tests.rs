@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::codec::fr_to_bytes;
-use crate::record::Record;
+use crate::record::{Record, TEST_LOG};
 use crate::signature::forgery::{
     FORGED_SIGNATURE, IDENTITY_KEY, NON_CANONICAL_KEY, identity_r_signature, torsion_key,
 };
@@ -38,6 +38,7 @@ impl Chain {
     fn new(owner: &SigningKey) -> Self {
         let registrar = key(1);
         let record = Record::signed(
+            TEST_LOG,
             DOMAIN,
             PARCEL_REGISTER,
             1,
@@ -74,7 +75,7 @@ impl Chain {
             credential,
         };
         let kind = event.terms.action.kind();
-        Record::signed(DOMAIN, kind, 10, event.encode(), &self.registrar).unwrap()
+        Record::signed(TEST_LOG, DOMAIN, kind, 10, event.encode(), &self.registrar).unwrap()
     }
 
     fn push(&mut self, record: Record) -> LandResult<()> {
@@ -204,14 +205,22 @@ fn forged_or_misdirected_events_are_refused() {
         terms: terms.clone(),
         credential: Some(TitleCredential { revoke_leaf: 0 }),
     };
-    let other = Record::signed(DOMAIN, TITLE_TRANSFER, 1, event.encode(), &key(9)).unwrap();
+    let other =
+        Record::signed(TEST_LOG, DOMAIN, TITLE_TRANSFER, 1, event.encode(), &key(9)).unwrap();
     assert_eq!(
         chain.book.check(&other).unwrap_err(),
         LandError::NotRegistrar("D7-100".into())
     );
     // Under the wrong kind.
-    let wrong_kind =
-        Record::signed(DOMAIN, LIEN_REGISTER, 1, event.encode(), &chain.registrar).unwrap();
+    let wrong_kind = Record::signed(
+        TEST_LOG,
+        DOMAIN,
+        LIEN_REGISTER,
+        1,
+        event.encode(),
+        &chain.registrar,
+    )
+    .unwrap();
     assert!(matches!(
         chain.book.check(&wrong_kind),
         Err(LandError::KindMismatch(_))
@@ -267,8 +276,15 @@ fn tampered_histories_fail_offline_verification() {
     // A re-signed event with a substituted buyer: the buyer's signature is the old one.
     let mut event = TitleEvent::decode(chain.records[2].1.payload()).unwrap();
     event.terms.action = transfer_to(&key(6));
-    let tampered =
-        Record::signed(DOMAIN, TITLE_TRANSFER, 10, event.encode(), &chain.registrar).unwrap();
+    let tampered = Record::signed(
+        TEST_LOG,
+        DOMAIN,
+        TITLE_TRANSFER,
+        10,
+        event.encode(),
+        &chain.registrar,
+    )
+    .unwrap();
     let mut records = chain.records.clone();
     records[2].1 = tampered;
     assert!(matches!(
@@ -315,6 +331,7 @@ fn the_title_registry_changes_with_the_title_and_only_then() {
         window_secs: 0,
     };
     let create = Record::signed(
+        TEST_LOG,
         crate::identity::DOMAIN,
         REGISTRY_CREATE,
         0,
@@ -336,8 +353,15 @@ fn the_title_registry_changes_with_the_title_and_only_then() {
     let mut event =
         TitleEvent::decode(chain.event(terms.clone(), &owner, &buyer).payload()).unwrap();
     event.credential = Some(TitleCredential { revoke_leaf: 5 });
-    let wrong =
-        Record::signed(DOMAIN, TITLE_TRANSFER, 10, event.encode(), &chain.registrar).unwrap();
+    let wrong = Record::signed(
+        TEST_LOG,
+        DOMAIN,
+        TITLE_TRANSFER,
+        10,
+        event.encode(),
+        &chain.registrar,
+    )
+    .unwrap();
     let checked = book.titles().check(&wrong).unwrap();
     let change = book.titles().credential_change(&checked).unwrap();
     assert!(book.check_title_change(&wrong, &change).is_err());
@@ -366,7 +390,7 @@ fn raw_event(chain: &Chain, action: Action, signatures: [[u8; 64]; 2]) -> Record
         credential,
     };
     let kind = event.terms.action.kind();
-    Record::signed(DOMAIN, kind, 10, event.encode(), &chain.registrar).unwrap()
+    Record::signed(TEST_LOG, DOMAIN, kind, 10, event.encode(), &chain.registrar).unwrap()
 }
 
 fn refused_key(result: LandResult<Checked>, what: &str, reason: &str) {

@@ -68,8 +68,11 @@ pub(crate) fn identity_r_signature(key: &SigningKey, message: &[u8]) -> Signatur
     Signature::from_bytes(&bytes)
 }
 
-/// The encoding of a `domain/kind` record by the raw author `key` with the
-/// raw signature `sig`, as an attacker would send it.
+/// The log the forged records of [`raw_record`] name.
+pub(crate) const FORGERY_LOG: &str = "zkaudit.test/forgery";
+
+/// The encoding of a `domain/kind` record for [`FORGERY_LOG`] by the raw
+/// author `key` with the raw signature `sig`, as an attacker would send it.
 pub(crate) fn raw_record(
     domain: &str,
     kind: &str,
@@ -78,7 +81,7 @@ pub(crate) fn raw_record(
     payload: &[u8],
 ) -> Vec<u8> {
     let mut w = Writer::new();
-    w.u8(RECORD_VERSION).str(domain).str(kind);
+    w.u8(RECORD_VERSION).str(FORGERY_LOG).str(domain).str(kind);
     w.u8(1).fixed(key).u64(1_700_000_000_000).bytes(payload);
     w.u8(1).fixed(sig);
     w.finish()

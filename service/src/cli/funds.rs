@@ -34,7 +34,6 @@ use zkaudit_ledger::funds::{
     AUDIT_OPENING, AUDIT_REQUEST, AuditRequest, BUDGET, Budget, CONTRACT, Category, Contract,
     DOMAIN, EXPENDITURE, Expenditure, document_digest,
 };
-use zkaudit_ledger::record::Record;
 use zkaudit_verifier::funds::FundsBundle;
 
 use crate::client::funds::{
@@ -427,13 +426,7 @@ fn audit(cmd: AuditCommand) -> Result<()> {
                 sample: sample.unwrap_or(if items.is_empty() { 10 } else { 0 }),
                 chosen: items,
             };
-            let record = Record::signed(
-                DOMAIN,
-                AUDIT_REQUEST,
-                crate::clock::now_ms(),
-                request.encode(),
-                &key,
-            )?;
+            let record = client.sign(&key, DOMAIN, AUDIT_REQUEST, request.encode())?;
             let receipt = client.append(&record)?;
             println!(
                 "audit request {} logged at index {}",

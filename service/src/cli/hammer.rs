@@ -20,7 +20,7 @@ use zkaudit_ledger::merkle::{self, Hash};
 use zkaudit_ledger::note::open_checkpoint;
 
 use crate::api::log::{ConsistencyView, InclusionView};
-use crate::client::keys::{read_key_arg, sign};
+use crate::client::keys::read_key_arg;
 use crate::client::{Client, DEFAULT_SERVER};
 use crate::keyfile::read_signing_key;
 
@@ -90,6 +90,9 @@ pub fn run(a: HammerArgs) -> Result<()> {
             .context("the log publishes no verifier key")?
             .to_owned(),
     };
+    // Records are signed for the log the verifier key names
+    // (`origin+id+key`; an origin has no '+').
+    let origin = log_key.split('+').next().unwrap_or_default().to_owned();
     if a.rate == 0 || a.writers == 0 {
         bail!("--rate and --writers must be at least 1");
     }
@@ -117,7 +120,7 @@ pub fn run(a: HammerArgs) -> Result<()> {
     std::thread::scope(|scope| {
         for _ in 0..a.writers {
             let (key, tally, tickets) = (key.clone(), tally.clone(), tickets.clone());
-            let (client, ack_file) = (Client::new(&a.server), ack_file.clone());
+            let (client, ack_file) = (Client::for_origin(&a.server, &origin), ack_file.clone());
             let (domain, kind) = (a.domain.clone(), a.kind.clone());
             scope.spawn(move || {
                 loop {
@@ -133,7 +136,8 @@ pub fn run(a: HammerArgs) -> Result<()> {
                     }
                     let payload = format!("hammer {run_id:016x} {t}").into_bytes();
                     let sent = Instant::now();
-                    let outcome = sign(&key, &domain, &kind, payload)
+                    let outcome = client
+                        .sign(&*key, &domain, &kind, payload)
                         .and_then(|record| Ok(client.append(&record)?));
                     match outcome {
                         Ok(receipt) => {

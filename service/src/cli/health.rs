@@ -280,8 +280,9 @@ pub struct CountersignedTransfer {
 
 fn post(signer: &Signer, kind: &str, timestamp_ms: u64, payload: Vec<u8>) -> Result<Receipt> {
     let key = read_signing_key(&signer.key)?;
-    let record = Record::signed(DOMAIN, kind, timestamp_ms, payload, &key)?;
-    let receipt = Client::new(&signer.server).append(&record)?;
+    let client = Client::new(&signer.server);
+    let record = Record::signed(client.origin()?, DOMAIN, kind, timestamp_ms, payload, &key)?;
+    let receipt = client.append(&record)?;
     print_logged(&format!("{DOMAIN}/{kind}"), &receipt);
     Ok(receipt)
 }

@@ -25,14 +25,12 @@ use zkaudit_ledger::codec::fr_to_bytes;
 
 use zkaudit_ledger::land::{Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration, Terms};
 use zkaudit_ledger::note::parse_verifier_key;
-use zkaudit_ledger::record::Record;
 use zkaudit_verifier::land::{HistoryBundle, VerifiedHistory};
 
 use crate::cli::output::{ensure_writable, save_receipt};
 use crate::client::keys::hex32;
 use crate::client::land::{event_record, next_terms, show};
 use crate::client::{Client, DEFAULT_SERVER};
-use crate::clock::now_ms;
 use crate::domains::land::ParcelView;
 use crate::keyfile::read_signing_key;
 
@@ -329,14 +327,9 @@ pub fn run(cmd: LandCommand) -> Result<()> {
                 owner_commitment: commitment_bytes(&a.owner_commitment)?,
             };
             ParcelRegistration::decode(&registration.encode()).context("invalid registration")?;
-            let record = Record::signed(
-                DOMAIN,
-                PARCEL_REGISTER,
-                now_ms(),
-                registration.encode(),
-                &key,
-            )?;
-            let receipt = Client::new(&a.server).append(&record)?;
+            let client = Client::new(&a.server);
+            let record = client.sign(&key, DOMAIN, PARCEL_REGISTER, registration.encode())?;
+            let receipt = client.append(&record)?;
             println!(
                 "ok: parcel {} registered at log index {}",
                 registration.parcel, receipt.index
@@ -476,7 +469,7 @@ pub fn run(cmd: LandCommand) -> Result<()> {
             let registrar = read_signing_key(&key)?;
             let client = Client::new(&server);
             let view = show(&client, &terms.parcel)?;
-            let record = event_record(terms, signatures, view.owner_leaf, &registrar)?;
+            let record = event_record(&client, terms, signatures, view.owner_leaf, &registrar)?;
             let receipt = client.append(&record)?;
             println!(
                 "ok: {} on parcel {} logged at index {}",

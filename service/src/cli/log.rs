@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use zkaudit_ledger::record::Record;
 
 use crate::cli::output::{ensure_writable, save_receipt};
 use crate::client::Client;
@@ -123,17 +122,12 @@ pub fn run(cmd: LogCommand) -> Result<()> {
             let key = read_signing_key(&args.key)?;
             let payload = std::fs::read(&args.payload)
                 .with_context(|| format!("reading payload {}", args.payload.display()))?;
-            let record = Record::signed(
-                &args.domain,
-                &args.kind,
-                crate::clock::now_ms(),
-                payload,
-                &key,
-            )?;
+            let client = Client::new(&args.server);
+            let record = client.sign(&key, &args.domain, &args.kind, payload)?;
             if let Some(path) = &args.out {
                 ensure_writable(path)?;
             }
-            let receipt = Client::new(&args.server).append(&record)?;
+            let receipt = client.append(&record)?;
             match &args.out {
                 Some(path) => {
                     save_receipt(path, &receipt)?;

@@ -19,7 +19,6 @@ use zkaudit_ledger::funds::{
     audit_positions,
 };
 use zkaudit_ledger::note::NoteSigningKey;
-use zkaudit_ledger::record::Record;
 use zkaudit_verifier::Receipt;
 
 use super::Client;
@@ -211,7 +210,7 @@ pub fn post(
     kind: &str,
     payload: Vec<u8>,
 ) -> Result<Receipt> {
-    let record = Record::signed(DOMAIN, kind, crate::clock::now_ms(), payload, key)?;
+    let record = client.sign(key, DOMAIN, kind, payload)?;
     Ok(client.append(&record)?)
 }
 

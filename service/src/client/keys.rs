@@ -5,14 +5,21 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use zkaudit_ledger::note::NoteSigningKey;
-use zkaudit_ledger::record::Record;
+use zkaudit_ledger::record::{Record, RecordSigner};
 
 pub use crate::keyfile::{read_signing_key, write_secret_file};
 
-/// `payload` as a `domain/kind` record signed by `key`, stamped now.
-pub fn sign(key: &NoteSigningKey, domain: &str, kind: &str, payload: Vec<u8>) -> Result<Record> {
+/// `payload` as a `domain/kind` record for the log `origin`, signed by
+/// `key`, stamped now.
+pub fn sign(
+    origin: &str,
+    key: &impl RecordSigner,
+    domain: &str,
+    kind: &str,
+    payload: Vec<u8>,
+) -> Result<Record> {
     Ok(Record::signed(
+        origin,
         domain,
         kind,
         crate::clock::now_ms(),

@@ -26,9 +26,10 @@ pub fn next_terms(view: &ParcelView, action: Action) -> Result<Terms> {
     })
 }
 
-/// Builds the registrar's record from fully signed terms; `owner_leaf` is
-/// the seller's credential leaf (transfers).
+/// Builds the registrar's record for `client`'s log from fully signed
+/// terms; `owner_leaf` is the seller's credential leaf (transfers).
 pub fn event_record(
+    client: &Client,
     terms: Terms,
     signatures: [[u8; 64]; 2],
     owner_leaf: Option<u64>,
@@ -47,11 +48,5 @@ pub fn event_record(
         signatures,
         credential,
     };
-    Ok(Record::signed(
-        DOMAIN,
-        kind,
-        crate::clock::now_ms(),
-        event.encode(),
-        registrar,
-    )?)
+    client.sign(registrar, DOMAIN, kind, event.encode())
 }

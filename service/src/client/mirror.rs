@@ -63,9 +63,12 @@ pub fn mirror(server: &str, log_vkey: &str, out: &Path) -> Result<MirrorReport> 
             bail!("{path} holds {} entries, expected {width}", entries.len());
         }
         for (i, entry) in entries.iter().enumerate() {
-            Record::decode(entry).with_context(|| {
-                format!("entry {} is not a valid signed record", n * 256 + i as u64)
-            })?;
+            let index = n * 256 + i as u64;
+            let record = Record::decode(entry)
+                .with_context(|| format!("entry {index} is not a valid signed record"))?;
+            record
+                .check_logged_in(&checkpoint.origin)
+                .with_context(|| format!("entry {index} does not belong in this log"))?;
             tree.push(merkle::leaf_hash(entry));
             records += 1;
         }

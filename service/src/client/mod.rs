@@ -8,12 +8,12 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use ureq::Agent;
 use ureq::http::StatusCode;
 use zkaudit_ledger::note::NoteSigningKey;
-use zkaudit_ledger::record::Record;
+use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_verifier::Receipt;
 
 use crate::api::log::AppendBody;
@@ -153,6 +153,8 @@ impl ClientError {
 pub struct Client {
     base: String,
     agent: Agent,
+    /// The log's origin, asked for once.
+    origin: std::sync::OnceLock<String>,
 }
 
 impl Client {
@@ -166,7 +168,42 @@ impl Client {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             agent,
+            origin: std::sync::OnceLock::new(),
         }
+    }
+
+    /// A client for the log at `base` whose origin is known (from a pinned
+    /// verifier key): records are signed for `origin` without asking.
+    pub fn for_origin(base: &str, origin: &str) -> Self {
+        let client = Self::new(base);
+        let _ = client.origin.set(origin.to_owned());
+        client
+    }
+
+    /// The log's origin (`GET /v1/log`, asked once): the log every record
+    /// this client signs names, so that no other log accepts it.
+    pub fn origin(&self) -> Result<&str, ClientError> {
+        if let Some(origin) = self.origin.get() {
+            return Ok(origin);
+        }
+        #[derive(Deserialize)]
+        struct Info {
+            origin: String,
+        }
+        let info: Info = self.get("/v1/log")?;
+        Ok(self.origin.get_or_init(|| info.origin))
+    }
+
+    /// `payload` as a `domain/kind` record for this client's log, signed by
+    /// `key`, stamped now.
+    pub fn sign(
+        &self,
+        key: &impl RecordSigner,
+        domain: &str,
+        kind: &str,
+        payload: Vec<u8>,
+    ) -> anyhow::Result<Record> {
+        keys::sign(self.origin()?, key, domain, kind, payload)
     }
 
     /// The log's base URL.
@@ -191,7 +228,7 @@ impl Client {
         kind: &str,
         payload: Vec<u8>,
     ) -> anyhow::Result<Receipt> {
-        let record = keys::sign(key, domain, kind, payload)?;
+        let record = self.sign(key, domain, kind, payload)?;
         Ok(self.append(&record)?)
     }
 

@@ -21,7 +21,6 @@ use zkaudit_ledger::identity::{
     CREDENTIAL_ISSUE, CredentialIssue, DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec,
 };
 use zkaudit_ledger::note::NoteSigningKey;
-use zkaudit_ledger::record::Record;
 use zkaudit_verifier::election::ElectionBundle;
 
 use crate::client::election::{
@@ -76,7 +75,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         window_secs: 3600,
     };
     let post_identity = |kind: &str, payload: Vec<u8>| -> Result<()> {
-        let record = Record::signed(IDENTITY, kind, crate::clock::now_ms(), payload, &issuer)?;
+        let record = client.sign(&issuer, IDENTITY, kind, payload)?;
         client.append(&record).map(|_| ()).map_err(Into::into)
     };
     let spinner = ProgressBar::new_spinner();

@@ -31,7 +31,6 @@ use crate::client::funds::{
     OpeningsFile, answer_for, check_audit, load_params, openings_in_log_order, os_rng,
     prove_report, stored_opening,
 };
-use crate::client::keys::sign;
 use crate::demo::scene::{Scene, bar, demo_authority};
 use crate::domains::funds::{AuditView, ContractView, PeriodView};
 
@@ -137,7 +136,7 @@ pub fn funds(
                 format!("tender documents of {tender}").as_bytes(),
             )],
         };
-        client.append(&sign(&ministry, DOMAIN, CONTRACT, contract.encode())?)?;
+        client.append(&client.sign(&ministry, DOMAIN, CONTRACT, contract.encode())?)?;
     }
 
     let budget = Budget {
@@ -163,7 +162,7 @@ pub fn funds(
             .collect(),
     };
     let shape = budget.shape()?;
-    client.append(&sign(&ministry, DOMAIN, BUDGET, budget.encode())?)?;
+    client.append(&client.sign(&ministry, DOMAIN, BUDGET, budget.encode())?)?;
     println!(
         "budget for {period}: {} categories ({} bound to contracts {}), proof chunks of {} items (k = {})",
         budget.categories.len(),
@@ -192,7 +191,7 @@ pub fn funds(
                 commitment: field_to_bytes(&item_commitment(opening)),
                 label: label.clone(),
             };
-            client.append(&sign(&ministry, DOMAIN, EXPENDITURE, item.encode())?)?;
+            client.append(&client.sign(&ministry, DOMAIN, EXPENDITURE, item.encode())?)?;
             progress.inc(1);
             Ok(())
         })?;
@@ -233,14 +232,14 @@ pub fn funds(
     );
     let t = Instant::now();
     for part in &records.parts {
-        client.append(&sign(&ministry, DOMAIN, REPORT_PART, part.encode())?)?;
+        client.append(&client.sign(&ministry, DOMAIN, REPORT_PART, part.encode())?)?;
     }
     let parts_s = t.elapsed().as_secs_f64();
     let report = &records.report;
 
     let mut cheat = report.clone();
     cheat.totals[0] += 1;
-    match client.append(&sign(&ministry, DOMAIN, REPORT, cheat.encode())?) {
+    match client.append(&client.sign(&ministry, DOMAIN, REPORT, cheat.encode())?) {
         Ok(_) => bail!("a report one cent off was accepted"),
         Err(e) if e.to_string().contains("proof_totals_mismatch") => {
             println!("refused: a report with totals one cent off ({e})")
@@ -248,7 +247,7 @@ pub fn funds(
         Err(e) => bail!("the tampered report was refused for the wrong reason: {e}"),
     }
     let t = Instant::now();
-    let receipt = client.append(&sign(&ministry, DOMAIN, REPORT, report.encode())?)?;
+    let receipt = client.append(&client.sign(&ministry, DOMAIN, REPORT, report.encode())?)?;
     println!(
         "report logged at index {} (the service verified its proof in {:.2} s{})",
         receipt.index,
@@ -289,13 +288,13 @@ pub fn funds(
             .into_iter()
             .collect(),
     };
-    let request_record = sign(&office, DOMAIN, AUDIT_REQUEST, request.encode())?;
+    let request_record = client.sign(&office, DOMAIN, AUDIT_REQUEST, request.encode())?;
     client.append(&request_record)?;
     let id = hex::encode(request_record.id());
     let audit: AuditView =
         serde_json::from_value(client.get_json(&format!("/v1/funds/audits/{id}"))?)?;
     let answer = answer_for(&audit, &view, &file)?;
-    client.append(&sign(&ministry, DOMAIN, AUDIT_OPENING, answer.encode())?)?;
+    client.append(&client.sign(&ministry, DOMAIN, AUDIT_OPENING, answer.encode())?)?;
     let audit: AuditView =
         serde_json::from_value(client.get_json(&format!("/v1/funds/audits/{id}"))?)?;
     check_audit(&audit, &view, &agency)?;

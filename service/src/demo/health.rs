@@ -59,7 +59,7 @@ fn post(
     at: u64,
     payload: Vec<u8>,
 ) -> Result<Receipt> {
-    let record = Record::signed(DOMAIN, kind, at, payload, key)?;
+    let record = Record::signed(client.origin()?, DOMAIN, kind, at, payload, key)?;
     Ok(client.append(&record)?)
 }
 
@@ -298,7 +298,14 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
     let t2 = LotTransfer::countersigned(&lot, 4_000, &distributor.record_key(), at, &sites[1]);
     diverted.push((
         verified.checkpoint.size,
-        Record::signed(DOMAIN, LOT_TRANSFER, at, t2.encode(), &distributor)?,
+        Record::signed(
+            client.origin()?,
+            DOMAIN,
+            LOT_TRANSFER,
+            at,
+            t2.encode(),
+            &distributor,
+        )?,
     ));
     match zkaudit_ledger::health::verify_trace(&lot, &diverted) {
         Err(e) => println!("   a diverted transfer slipped into the chain fails offline: {e}"),
@@ -320,13 +327,7 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
         window_secs: 0,
     };
     let ident = |kind: &str, payload: Vec<u8>| -> Result<Receipt> {
-        let r = Record::signed(
-            identity::DOMAIN,
-            kind,
-            now_ms(),
-            payload,
-            &auth.public_health,
-        )?;
+        let r = client.sign(&auth.public_health, identity::DOMAIN, kind, payload)?;
         Ok(client.append(&r)?)
     };
     ident(identity::REGISTRY_CREATE, spec.encode())?;

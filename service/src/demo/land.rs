@@ -81,6 +81,7 @@ fn submit(
     let terms = next_terms(view, action)?;
     let signatures = [terms.sign(a), terms.sign(b)];
     Ok(client.append(&event_record(
+        client,
         terms,
         signatures,
         view.owner_leaf,

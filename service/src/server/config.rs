@@ -262,13 +262,16 @@ impl Config {
     }
 }
 
+/// The origin of a development log (its key's name).
+pub const DEV_LOG_ORIGIN: &str = "zkaudit.localhost/dev-log";
+
 /// Creates a development configuration in `dir`: a fresh log key, one
 /// development authority (with its key beside it) allowed to write
 /// `ledger/notice`, and no witnesses. Returns the config path.
 pub fn create_development_config(dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut rng = rand::rngs::OsRng;
-    let log_key = NoteSigningKey::generate("zkaudit.localhost/dev-log", &mut rng)?;
+    let log_key = NoteSigningKey::generate(DEV_LOG_ORIGIN, &mut rng)?;
     write_secret_file(&dir.join("log.key"), &log_key.to_skey_string())?;
     let dev_authority = NoteSigningKey::generate("dev-authority", &mut rng)?;
     write_secret_file(

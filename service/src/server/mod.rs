@@ -186,6 +186,7 @@ async fn publish_authority_set(
         return Ok(());
     }
     let record = Record::signed(
+        log_key.name(),
         LEDGER_DOMAIN,
         AUTHORITY_SET_KIND,
         now_ms(),

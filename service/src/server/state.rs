@@ -118,6 +118,26 @@ impl AppState {
         &self.inner.log_signer
     }
 
+    /// The log's origin: the first line of its checkpoints, and the log
+    /// every record written to it must name.
+    pub fn origin(&self) -> &str {
+        self.inner.sequencer.origin()
+    }
+
+    /// A record the log writes itself: `payload` as `domain/kind` for this
+    /// log, signed with the log's key, stamped now.
+    pub fn log_record(&self, domain: &str, kind: &str, payload: Vec<u8>) -> ApiResult<Record> {
+        Record::signed(
+            self.origin(),
+            domain,
+            kind,
+            now_ms(),
+            payload,
+            self.log_signer(),
+        )
+        .map_err(ApiError::internal)
+    }
+
     /// The write rate limits.
     pub fn limits(&self) -> &WriteLimits {
         &self.inner.limits
@@ -165,6 +185,15 @@ impl AppState {
             self.inner.limits.check_key(key.as_bytes())?;
         }
         let known = self.known_record(record).await?;
+        // A new record must name this log: one signed for another log that
+        // trusts the same key is refused. (An exact resubmission of a record
+        // already logged, possibly before records named their log, is
+        // answered with its index below.)
+        if !known {
+            record
+                .check_log(self.origin())
+                .map_err(|e| ApiError::forbidden("wrong_log", e.to_string()))?;
+        }
         if authorisation == Authorisation::Proof
             && let Some(accepted) = self.logged_statement(domain.as_ref(), record).await?
         {

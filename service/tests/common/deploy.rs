@@ -40,6 +40,8 @@ pub struct Deployment {
     pub parties: Vec<Party>,
     /// The log's verifier key.
     pub log_vkey: String,
+    /// The log's origin: the log every record written to it names.
+    pub origin: String,
     /// The service's data directory, `<tmp>/data`.
     pub data: PathBuf,
     /// The rest of the seeded randomness, for more parties.
@@ -85,6 +87,7 @@ impl Deployment {
             server,
             parties,
             log_vkey: log.verifier_key_string(),
+            origin: log_name.to_owned(),
             data,
             rng,
             tmp,
@@ -137,7 +140,8 @@ impl Deployment {
         kind: &str,
         payload: Vec<u8>,
     ) -> (u16, serde_json::Value) {
-        let record = Record::signed(domain, kind, super::now_ms(), payload, key).unwrap();
+        let record =
+            Record::signed(&self.origin, domain, kind, super::now_ms(), payload, key).unwrap();
         self.server.post_record(&record)
     }
 }

@@ -159,9 +159,49 @@ pub fn dev_authority(data: &Path) -> NoteSigningKey {
     NoteSigningKey::from_skey_str(text.trim()).unwrap()
 }
 
-/// A fresh `ledger/notice` record.
+/// The origin of a development log, which `zkaudit serve` creates when its
+/// data directory has no configuration.
+pub use zkaudit_service::server::config::DEV_LOG_ORIGIN as DEV_LOG;
+
+/// A fresh `ledger/notice` record for a development log.
 pub fn notice(key: &NoteSigningKey, text: &str) -> Record {
-    Record::signed("ledger", "notice", now_ms(), text.as_bytes().to_vec(), key).unwrap()
+    notice_for(DEV_LOG, key, text)
+}
+
+/// A fresh `ledger/notice` record for the log `origin`.
+pub fn notice_for(origin: &str, key: &NoteSigningKey, text: &str) -> Record {
+    Record::signed(
+        origin,
+        "ledger",
+        "notice",
+        now_ms(),
+        text.as_bytes().to_vec(),
+        key,
+    )
+    .unwrap()
+}
+
+/// A version-1 record, which names no log, as a client built before records
+/// named their log would still send it: the same layout without the origin.
+pub fn legacy_record(
+    key: &NoteSigningKey,
+    domain: &str,
+    kind: &str,
+    timestamp_ms: u64,
+    payload: &[u8],
+) -> Vec<u8> {
+    use zkaudit_ledger::codec::Writer;
+    use zkaudit_ledger::record::{LEGACY_RECORD_VERSION, RecordSigner as _, SIGNING_CONTEXT};
+    let mut header = Writer::new();
+    header.u8(LEGACY_RECORD_VERSION).str(domain).str(kind);
+    header.u8(1).fixed(key.public_key().as_bytes());
+    header.u64(timestamp_ms).bytes(payload);
+    let header = header.finish();
+    let signature = key.sign_record(&[SIGNING_CONTEXT, &header].concat());
+    let mut bytes = header;
+    bytes.push(1);
+    bytes.extend_from_slice(&signature.to_bytes());
+    bytes
 }
 
 /// POSTs a record; returns status and JSON body.

@@ -82,15 +82,25 @@ mod tests {
         .unwrap()
     }
 
+    const LOG: &str = "test.example/log";
+
     fn set_record(set: &AuthoritySet, signer: &SigningKey) -> Record {
-        Record::signed(LEDGER_DOMAIN, AUTHORITY_SET_KIND, T, set.encode(), signer).unwrap()
+        Record::signed(
+            LOG,
+            LEDGER_DOMAIN,
+            AUTHORITY_SET_KIND,
+            T,
+            set.encode(),
+            signer,
+        )
+        .unwrap()
     }
 
     /// Evidence (already verified: the lookups are what is tested) of
     /// `records` at their indices, the log's key being `log`.
     fn evidence(log: &SigningKey, records: Vec<(u64, Record)>) -> VerifiedEvidence {
         VerifiedEvidence {
-            checkpoint: Checkpoint::new("test.example/log", 100, [0; 32]),
+            checkpoint: Checkpoint::new(LOG, 100, [0; 32]),
             log_key: log.verifying_key(),
             entries: records,
         }
@@ -106,7 +116,7 @@ mod tests {
         let first = set(&[(&agency, "agency", "funds/*")]);
         let second = set(&[(&office, "office", "funds/report")]);
         let forged = set(&[(&agency, "agency", "funds/*")]);
-        let notice = Record::signed(LEDGER_DOMAIN, "notice", T, vec![], &log).unwrap();
+        let notice = Record::signed(LOG, LEDGER_DOMAIN, "notice", T, vec![], &log).unwrap();
         let evidence = evidence(
             &log,
             vec![
@@ -140,7 +150,7 @@ mod tests {
         let agency = SigningKey::from_bytes(&[2; 32]);
         let good = set(&[(&agency, "agency", "funds/*")]);
         let garbage =
-            Record::signed(LEDGER_DOMAIN, AUTHORITY_SET_KIND, T, vec![0xff], &log).unwrap();
+            Record::signed(LOG, LEDGER_DOMAIN, AUTHORITY_SET_KIND, T, vec![0xff], &log).unwrap();
         let evidence = evidence(&log, vec![(1, set_record(&good, &log)), (2, garbage)]);
         assert!(matches!(
             evidence.authority_before(3, "x"),

@@ -14,6 +14,9 @@ pub fn test_rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
 }
 
+/// The origin of every [`TestLog`]: the log its records name.
+pub const LOG_ORIGIN: &str = "test.example/log";
+
 /// An append-only log with a signing key, as the service keeps one.
 pub struct TestLog {
     /// The log's key: signs checkpoints and the log's own records.
@@ -23,10 +26,10 @@ pub struct TestLog {
 }
 
 impl TestLog {
-    /// An empty log named `test.example/log`.
+    /// An empty log named [`LOG_ORIGIN`].
     pub fn new(seed: u64) -> Self {
         Self {
-            key: NoteSigningKey::generate("test.example/log", &mut test_rng(seed)).unwrap(),
+            key: NoteSigningKey::generate(LOG_ORIGIN, &mut test_rng(seed)).unwrap(),
             tree: MemoryTree::new(),
             leaves: Vec::new(),
         }

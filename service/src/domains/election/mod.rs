@@ -194,14 +194,8 @@ impl ElectionDomain {
         })?;
         let Some(shape) = shape else { return Ok(None) };
         let key = self.keys.record_payload(shape)?;
-        let record = Record::signed(
-            zkaudit_ledger::identity::DOMAIN,
-            CIRCUIT_KEY,
-            now_ms(),
-            key.encode(),
-            state.log_signer(),
-        )
-        .map_err(ApiError::internal)?;
+        let record =
+            state.log_record(zkaudit_ledger::identity::DOMAIN, CIRCUIT_KEY, key.encode())?;
         Ok(Some(
             Pending::new(&record)
                 .topic(super::identity::TOPIC_ALL.to_vec())
@@ -216,8 +210,7 @@ impl ElectionDomain {
         election: &str,
         unique: &str,
     ) -> ApiResult<Pending> {
-        let record = Record::signed(DOMAIN, kind, now_ms(), payload, state.log_signer())
-            .map_err(ApiError::internal)?;
+        let record = state.log_record(DOMAIN, kind, payload)?;
         Ok(Pending::new(&record)
             .topic(TOPIC_ALL.to_vec())
             .topic(election_topic(election))

@@ -185,7 +185,7 @@ async fn cast_ballot(
             format!("the ballot is for election {:?}", ballot.election),
         ));
     }
-    let record = Record::unsigned(DOMAIN, BALLOT, now_ms(), payload)
+    let record = Record::unsigned(state.origin(), DOMAIN, BALLOT, now_ms(), payload)
         .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
     let accepted = state.submit(&record, client).await?;
     receipt_answer(&state, &record, accepted)

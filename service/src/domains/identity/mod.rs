@@ -24,7 +24,6 @@ use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
 
 use super::{Authorisation, Domain};
-use crate::clock::now_ms;
 use crate::server::error::{ApiError, ApiResult, Refusal};
 use crate::server::state::AppState;
 
@@ -180,14 +179,7 @@ impl IdentityDomain {
         let mut follow_ups = Vec::new();
         let roots = self.with_book(state, |book| Ok(book.pending_roots()))?;
         for root in roots {
-            let record = Record::signed(
-                DOMAIN,
-                REGISTRY_ROOT,
-                now_ms(),
-                root.encode(),
-                state.log_signer(),
-            )
-            .map_err(ApiError::internal)?;
+            let record = state.log_record(DOMAIN, REGISTRY_ROOT, root.encode())?;
             let mut version_key = root.registry.clone().into_bytes();
             version_key.extend_from_slice(&root.version.to_be_bytes());
             follow_ups.push(
@@ -217,14 +209,7 @@ impl IdentityDomain {
         })?;
         let Some(shape) = shape else { return Ok(None) };
         let key = self.keys.record_payload(shape)?;
-        let record = Record::signed(
-            DOMAIN,
-            CIRCUIT_KEY,
-            now_ms(),
-            key.encode(),
-            state.log_signer(),
-        )
-        .map_err(ApiError::internal)?;
+        let record = state.log_record(DOMAIN, CIRCUIT_KEY, key.encode())?;
         Ok(Some(
             Pending::new(&record)
                 .topic(TOPIC_ALL.to_vec())

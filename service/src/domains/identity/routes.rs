@@ -181,7 +181,7 @@ async fn submit_claim(
     })
     .await?;
     let claim = body.to_claim(digest)?;
-    let record = Record::unsigned(DOMAIN, CLAIM, now_ms(), claim.encode())
+    let record = Record::unsigned(state.origin(), DOMAIN, CLAIM, now_ms(), claim.encode())
         .map_err(|e| ApiError::bad_request("malformed_claim", e.to_string()))?;
     let accepted = state.submit(&record, client).await?;
     receipt_answer(&state, &record, accepted)
