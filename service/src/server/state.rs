@@ -15,7 +15,8 @@ use crate::server::blocking::blocking_api;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::limits::WriteLimits;
 use crate::server::metrics::Metrics;
-use crate::server::queue::AppendQueue;
+use crate::server::queue::{AppendFailure, AppendQueue};
+use crate::server::write_health::WriteHealth;
 
 /// Handler state; cheap to clone.
 #[derive(Clone)]
@@ -116,6 +117,11 @@ impl AppState {
     /// The log's key, for records the log writes itself.
     pub fn log_signer(&self) -> &NoteSigningKey {
         &self.inner.log_signer
+    }
+
+    /// Whether writes are being refused by a storage fault.
+    pub fn write_health(&self) -> &WriteHealth {
+        self.inner.queue.health()
     }
 
     /// The write rate limits.
@@ -237,7 +243,10 @@ impl AppState {
             .queue
             .append(pending)
             .await
-            .map_err(|e| ApiError::unavailable(e.to_string()))?;
+            .map_err(|e| match e {
+                AppendFailure::Storage(fault) => ApiError::storage_unavailable(fault),
+                other => ApiError::unavailable(other.to_string()),
+            })?;
         match outcome {
             Outcome::Appended(index) => Ok(Accepted {
                 index,

@@ -35,6 +35,11 @@ impl App {
     /// `data/zkaudit.toml` (a development one is created when absent), as
     /// `zkaudit serve --data <data>` would.
     pub fn start(data: &Path) -> Self {
+        Self::start_on(data, StoreLocation::Sqlite(data.to_owned()))
+    }
+
+    /// Starts the service as [`App::start`] does, with its log in `store`.
+    pub fn start_on(data: &Path, store: StoreLocation) -> Self {
         std::fs::create_dir_all(data).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -50,7 +55,7 @@ impl App {
         };
         let router = runtime.block_on(async {
             let (config, config_dir) = server::load_or_create_config(&options).unwrap();
-            let store = server::open_store(&StoreLocation::Sqlite(data.to_owned())).unwrap();
+            let store = server::open_store(&store).unwrap();
             let service = server::start(&config, &config_dir, data, store)
                 .await
                 .unwrap();
