@@ -521,6 +521,28 @@ mod tests {
         assert_rolled_back_and_writer_usable(&store);
     }
 
+    /// A full disk and failed file operations are faults that may pass,
+    /// named as such; other errors stay database errors.
+    #[test]
+    fn disk_and_io_failures_are_storage_faults() {
+        use rusqlite::ffi;
+        let failure =
+            |code| db_error("commit")(rusqlite::Error::SqliteFailure(ffi::Error::new(code), None));
+        let full = failure(ffi::SQLITE_FULL);
+        assert_eq!(full.fault(), Some(StorageFault::DiskFull));
+        let fsync = failure(ffi::SQLITE_IOERR_FSYNC);
+        assert_eq!(fsync.fault(), Some(StorageFault::Io));
+        assert!(fsync.to_string().contains("fsync failed"), "{fsync}");
+        assert_eq!(
+            failure(ffi::SQLITE_IOERR_WRITE).fault(),
+            Some(StorageFault::Io)
+        );
+        assert!(matches!(
+            failure(ffi::SQLITE_CONSTRAINT),
+            StoreError::Database(_)
+        ));
+    }
+
     /// After a database error inside a transaction, every later call and the
     /// commit fail, and nothing of the transaction is kept.
     #[test]

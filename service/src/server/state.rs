@@ -238,15 +238,15 @@ impl AppState {
     /// Durably logs an admitted entry (domains that build records
     /// server-side call this directly).
     pub async fn append(&self, pending: Pending) -> ApiResult<Accepted> {
-        let (outcome, checkpoint) = self
-            .inner
-            .queue
-            .append(pending)
-            .await
-            .map_err(|e| match e {
-                AppendFailure::Storage(fault) => ApiError::storage_unavailable(fault),
-                other => ApiError::unavailable(other.to_string()),
-            })?;
+        let (outcome, checkpoint) =
+            self.inner
+                .queue
+                .append(pending)
+                .await
+                .map_err(|e| match e {
+                    AppendFailure::Storage(fault) => ApiError::storage_unavailable(fault),
+                    other => ApiError::unavailable(other.to_string()),
+                })?;
         match outcome {
             Outcome::Appended(index) => Ok(Accepted {
                 index,

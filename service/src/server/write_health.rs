@@ -77,7 +77,10 @@ mod tests {
         assert!(health.refused(StorageFault::DiskFull));
         assert!(!health.refused(StorageFault::DiskFull));
         assert_eq!(health.current(), Some(StorageFault::DiskFull));
-        assert!(health.refused(StorageFault::Io), "another fault starts anew");
+        assert!(
+            health.refused(StorageFault::Io),
+            "another fault starts anew"
+        );
         let (fault, _, refused) = health.committed().expect("a fault ended");
         assert_eq!((fault, refused), (StorageFault::Io, 1));
         assert_eq!(health.current(), None);

@@ -76,8 +76,10 @@ impl Api for App {
         let request = axum::http::Request::post("/v1/log/entries")
             .header("content-type", "application/json")
             .body(axum::body::Body::from(
-                serde_json::to_vec(&serde_json::json!({ "record": BASE64.encode(record.encode()) }))
-                    .unwrap(),
+                serde_json::to_vec(
+                    &serde_json::json!({ "record": BASE64.encode(record.encode()) }),
+                )
+                .unwrap(),
             ))
             .unwrap();
         let (status, headers, body) = self.exchange(request);
@@ -133,9 +135,7 @@ impl Ledger {
                 // The inclusion proof in the receipt checks against the
                 // signed checkpoint handed out with it.
                 receipt.verify(expect.log_key).expect("a valid receipt");
-                if let Some(previous) = self
-                    .acked
-                    .insert(receipt.index, receipt.record_id.clone())
+                if let Some(previous) = self.acked.insert(receipt.index, receipt.record_id.clone())
                 {
                     assert_eq!(
                         previous, receipt.record_id,
@@ -301,7 +301,12 @@ pub fn read_back(api: &dyn Api, ledger: &Mutex<Ledger>, tolerate_unavailable: bo
     let latest = *sizes.last().unwrap();
     let mut paths: Vec<String> = indices
         .iter()
-        .flat_map(|i| [format!("/v1/log/entries/{i}"), format!("/v1/log/entries/{i}/inclusion")])
+        .flat_map(|i| {
+            [
+                format!("/v1/log/entries/{i}"),
+                format!("/v1/log/entries/{i}/inclusion"),
+            ]
+        })
         .collect();
     paths.push("/v1/log/checkpoint".into());
     paths.push(format!("/v1/log/consistency?from={}&to={latest}", sizes[0]));
@@ -311,7 +316,10 @@ pub fn read_back(api: &dyn Api, ledger: &Mutex<Ledger>, tolerate_unavailable: bo
         match status {
             200 => answered += 1,
             503 if tolerate_unavailable => {
-                assert_eq!(body["error"]["code"], "storage_unavailable", "{path}: {body}");
+                assert_eq!(
+                    body["error"]["code"], "storage_unavailable",
+                    "{path}: {body}"
+                );
             }
             _ => panic!("{path} answered {status} during the fault: {body}"),
         }
@@ -328,18 +336,30 @@ pub fn check_everything(api: &dyn Api, ledger: &Ledger, log_key: &str) -> u64 {
     let latest_note = latest["note"].as_str().unwrap().to_owned();
     let size = checkpoint_size(&latest_note);
     let max_acked = *ledger.acked.keys().last().unwrap();
-    assert!(size > max_acked, "log size {size} lost acknowledged index {max_acked}");
+    assert!(
+        size > max_acked,
+        "log size {size} lost acknowledged index {max_acked}"
+    );
     let mut ids = HashSet::new();
     for (index, record_id) in &ledger.acked {
         let (status, entry) = api.get_json(&format!("/v1/log/entries/{index}"));
-        assert_eq!(status, 200, "acknowledged entry {index} is missing: {entry}");
-        assert_eq!(entry["record_id"].as_str().unwrap(), record_id, "index {index}");
-        assert!(ids.insert(record_id.clone()), "record {record_id} logged twice");
+        assert_eq!(
+            status, 200,
+            "acknowledged entry {index} is missing: {entry}"
+        );
+        assert_eq!(
+            entry["record_id"].as_str().unwrap(),
+            record_id,
+            "index {index}"
+        );
+        assert!(
+            ids.insert(record_id.clone()),
+            "record {record_id} logged twice"
+        );
     }
     for (old_size, old_note) in &ledger.checkpoints {
-        let (status, proof) = api.get_json(&format!(
-            "/v1/log/consistency?from={old_size}&to={size}"
-        ));
+        let (status, proof) =
+            api.get_json(&format!("/v1/log/consistency?from={old_size}&to={size}"));
         assert_eq!(status, 200, "{proof}");
         let proof: Vec<String> = serde_json::from_value(proof["proof"].clone()).unwrap();
         verify_extension(old_note.as_bytes(), latest_note.as_bytes(), &proof, log_key)

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use zkaudit_service::server::StoreLocation;
 
 use crate::common::app::App;
-use crate::common::{data_dir, dev_authority, now_ms, notice};
+use crate::common::{data_dir, dev_authority, notice, now_ms};
 use crate::load::*;
 use crate::proxy::Proxy;
 
@@ -82,7 +82,10 @@ fn postgres_connection_lost_mid_load() {
         fault_words: &["database unreachable"],
     };
     let ledger = Mutex::new(Ledger::default());
-    assert_eq!(write_round(&app, &key, "before", WRITERS, 25, &ledger, &expect), 100);
+    assert_eq!(
+        write_round(&app, &key, "before", WRITERS, 25, &ledger, &expect),
+        100
+    );
 
     // Writers keep writing through the outage.
     let stop = AtomicBool::new(false);

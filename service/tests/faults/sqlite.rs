@@ -60,7 +60,10 @@ pub fn run_scenario(name: &str, fault: &mut dyn Fault) {
     write_until_accepted(&api, &key, &ledger, &expect);
     resend_refused(&api, &ledger, &expect);
     let after = write_round(&api, &key, "after", 4, 10, &ledger, &expect);
-    assert_eq!(after, 40, "every write is acknowledged once the fault is gone");
+    assert_eq!(
+        after, 40,
+        "every write is acknowledged once the fault is gone"
+    );
     assert_health(&api, None);
 
     let ledger = ledger.into_inner().unwrap();
@@ -201,7 +204,11 @@ pub struct Strace {
 }
 
 impl Strace {
-    pub fn new(syscalls: &'static str, errno: &'static str, words: &'static [&'static str]) -> Self {
+    pub fn new(
+        syscalls: &'static str,
+        errno: &'static str,
+        words: &'static [&'static str],
+    ) -> Self {
         Self {
             syscalls,
             errno,
@@ -224,7 +231,10 @@ impl Fault for Strace {
         // strace says "Process N attached" on stderr for each thread.
         let mut lines = BufReader::new(tracer.stderr.take().unwrap()).lines();
         let first = lines.next().expect("strace reports attaching").unwrap();
-        assert!(first.contains("attached"), "strace could not attach: {first}");
+        assert!(
+            first.contains("attached"),
+            "strace could not attach: {first}"
+        );
         std::thread::spawn(move || lines.for_each(drop));
         // Let it attach to the remaining threads.
         std::thread::sleep(Duration::from_millis(200));
