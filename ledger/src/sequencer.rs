@@ -35,6 +35,17 @@ pub enum SequencerError {
     Signing(String),
 }
 
+impl SequencerError {
+    /// The passing storage fault behind this error, if it is one: the
+    /// batch was refused because the store cannot persist right now.
+    pub fn fault(&self) -> Option<crate::store::StorageFault> {
+        match self {
+            Self::Store(e) => e.fault(),
+            _ => None,
+        }
+    }
+}
+
 /// Result alias of the sequencer.
 pub type SequencerResult<T> = std::result::Result<T, SequencerError>;
 

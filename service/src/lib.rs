@@ -42,5 +42,6 @@ pub mod demo;
 pub mod domains;
 pub mod http;
 pub mod keyfile;
+pub mod log_writer;
 pub mod server;
 pub mod witness;

@@ -22,7 +22,7 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| EnvFilter::new(default_level))
                 .add_directive(gr1cs_off),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(|| zkaudit_service::log_writer::LossyStderr)
         .init();
     match zkaudit_service::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -4,69 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::witness::{add_witness_to_config, start_witness};
 use common::*;
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_verifier::verify_quorum;
-
-struct WitnessProcess {
-    child: Child,
-    url: String,
-    verifier_key: String,
-}
-
-impl Drop for WitnessProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_witness(data: &Path, log_vkey: &str) -> WitnessProcess {
-    let addr = free_addr();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zkaudit"))
-        .args(["witness", "--data"])
-        .arg(data)
-        .args([
-            "--listen",
-            &addr.to_string(),
-            "--name",
-            "test-witness",
-            "--log",
-            log_vkey,
-        ])
-        .env("ZKAUDIT_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawning zkaudit witness");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let verifier_key = loop {
-        let line = lines.next().expect("witness printed its key").unwrap();
-        if let Some(key) = line.strip_prefix("witness verifier key: ") {
-            break key.trim().to_owned();
-        }
-    };
-    WitnessProcess {
-        child,
-        url: format!("http://{addr}"),
-        verifier_key,
-    }
-}
-
-fn add_witness_to_config(dir: &Path, witness: &WitnessProcess) {
-    let path = dir.join("zkaudit.toml");
-    let mut config = std::fs::read_to_string(&path).unwrap();
-    config.push_str(&format!(
-        "\n[[witness]]\nurl = \"{}\"\nverifier_key = \"{}\"\n",
-        witness.url, witness.verifier_key
-    ));
-    std::fs::write(path, config).unwrap();
-}
 
 /// Waits until the served checkpoint of at least `size` carries the witness's
 /// cosignature; returns the note.

@@ -35,6 +35,28 @@ pub(super) trait Backend: Send + Sync + 'static {
 
     /// Bytes the store occupies ([`Store::storage_bytes`]).
     fn occupied_bytes(&self) -> StoreResult<u64>;
+
+    /// Closes the idle reader connections (after a storage fault: a
+    /// restarted database server dropped them, which shows only when they
+    /// are used).
+    fn discard_idle_readers(&self);
+}
+
+/// Runs `read` on a pooled reader; after a storage fault, once more on a
+/// fresh connection with the idle ones discarded. Only reads, which are
+/// safe to repeat, go through here.
+fn read_retrying<B: Backend, T>(
+    store: &B,
+    mut read: impl FnMut(&mut B::Conn) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let first = read(&mut *store.reader()?);
+    match first {
+        Err(e) if e.fault().is_some() => {
+            store.discard_idle_readers();
+            read(&mut *store.reader()?)
+        }
+        other => other,
+    }
 }
 
 impl<B: Backend> Store for B {
@@ -48,30 +70,39 @@ impl<B: Backend> Store for B {
         f: &mut dyn FnMut(&mut dyn LogRead) -> StoreResult<()>,
     ) -> StoreResult<()> {
         let mut conn = self.reader()?;
-        B::begin_read(&mut conn)?;
+        if let Err(e) = B::begin_read(&mut conn) {
+            // Nothing ran yet: a reader dropped by the server is replaced.
+            if e.fault().is_none() {
+                return Err(e);
+            }
+            drop(conn);
+            self.discard_idle_readers();
+            conn = self.reader()?;
+            B::begin_read(&mut conn)?;
+        }
         let result = f(&mut Snapshot(&mut *conn));
         let end = B::end_read(&mut conn);
         result.and(end)
     }
 
     fn topic(&self, topic: &[u8], after: u64, limit: usize) -> StoreResult<Vec<u64>> {
-        self.reader()?.read_topic(topic, after, limit)
+        read_retrying(self, |c| c.read_topic(topic, after, limit))
     }
 
     fn index_of_leaf_hash(&self, leaf_hash: &Hash) -> StoreResult<Option<u64>> {
-        self.reader()?.read_index_of_leaf_hash(leaf_hash)
+        read_retrying(self, |c| c.read_index_of_leaf_hash(leaf_hash))
     }
 
     fn leaf_hashes(&self, start: u64, end: u64) -> StoreResult<Vec<Hash>> {
-        self.reader()?.read_leaf_hashes(start, end)
+        read_retrying(self, |c| c.read_leaf_hashes(start, end))
     }
 
     fn latest_checkpoint(&self) -> StoreResult<Option<StoredCheckpoint>> {
-        self.reader()?.read_latest_checkpoint()
+        read_retrying(self, |c| c.read_latest_checkpoint())
     }
 
     fn checkpoint(&self, size: u64) -> StoreResult<Option<StoredCheckpoint>> {
-        self.reader()?.read_checkpoint(size)
+        read_retrying(self, |c| c.read_checkpoint(size))
     }
 
     /// Durable when it returns (an autocommit write on the writer

@@ -44,6 +44,18 @@ pub enum StoreError {
     /// broke the write contract (e.g. appended at an index other than the size).
     #[error("storage invariant violated: {0}")]
     Corrupt(String),
+    /// The storage cannot persist or answer right now, for a reason that
+    /// may pass by itself (disk full, an I/O or sync error, the database
+    /// server unreachable). A write transaction that fails this way was not
+    /// committed — except that a `COMMIT` whose connection was lost has an
+    /// unknown outcome: the next transaction reads what was kept.
+    #[error("storage unavailable ({fault}): {detail}")]
+    Unavailable {
+        /// What is wrong, in words for operators and clients.
+        fault: StorageFault,
+        /// The driver's message, naming the operation (never bound values).
+        detail: String,
+    },
     /// The database was written by a newer, unknown schema version.
     #[error("unsupported schema version {found} (this build knows {supported})")]
     SchemaVersion {
@@ -52,6 +64,44 @@ pub enum StoreError {
         /// Version this build writes.
         supported: u32,
     },
+}
+
+impl StoreError {
+    /// The passing fault behind this error, if it is one.
+    pub fn fault(&self) -> Option<StorageFault> {
+        match self {
+            Self::Unavailable { fault, .. } => Some(*fault),
+            _ => None,
+        }
+    }
+}
+
+/// Why the storage cannot persist or answer right now. Each names the
+/// condition an operator has to fix; the store recovers by itself once it
+/// is fixed (SQLite retries the write, PostgreSQL reconnects).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StorageFault {
+    /// No space left for the database (SQLite `SQLITE_FULL`, PostgreSQL
+    /// `53100 disk_full`).
+    DiskFull,
+    /// The operating system failed a write, read or sync of the database
+    /// files (SQLite `SQLITE_IOERR_*`, e.g. `EIO` from `fsync`, `EFBIG`
+    /// past a file size limit; PostgreSQL `58030 io_error`).
+    Io,
+    /// The database server cannot be reached, or dropped the connection
+    /// (connection refused or reset, a server shutting down or starting up).
+    Unreachable,
+}
+
+impl std::fmt::Display for StorageFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::DiskFull => "disk full",
+            Self::Io => "storage I/O error",
+            Self::Unreachable => "database unreachable",
+        })
+    }
 }
 
 /// Result alias of the storage layer.

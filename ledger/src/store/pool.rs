@@ -49,6 +49,11 @@ impl<C: Reusable> Pool<C> {
         })
     }
 
+    /// Closes every idle connection.
+    pub(super) fn clear(&self) {
+        lock(&self.idle).clear();
+    }
+
     /// Puts a connection back, unless it is unfit or the pool full.
     fn put(&self, mut conn: C) {
         if !conn.reusable() {

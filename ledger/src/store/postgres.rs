@@ -62,7 +62,7 @@ use super::sql::{
     Queries, RawCheckpoint, RawEntry, SchemaState, check_schema_version, decode_index, lock,
 };
 use super::txn::Txn;
-use super::{StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey};
+use super::{StorageFault, StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey};
 use crate::merkle::Hash;
 
 /// Schema version this build creates and understands.
@@ -73,6 +73,8 @@ pub const DEFAULT_SCHEMA: &str = "public";
 
 /// Reader clients kept open between reads (more are opened on demand).
 const IDLE_READERS: usize = 4;
+/// How long a connection attempt may take unless the URL says otherwise.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// PostgreSQL's limit on identifier length, in bytes.
 const MAX_SCHEMA_NAME_LEN: usize = 63;
 
@@ -166,9 +168,14 @@ impl PostgresStore {
     /// [`StoreError::SchemaVersion`] if the schema was written by a newer build.
     pub fn connect_with_schema(url: &str, schema: &str) -> StoreResult<Self> {
         check_schema_name(schema)?;
-        let config = url
+        let mut config = url
             .parse::<Config>()
             .map_err(pg_error("parse connection string"))?;
+        // An unreachable server is reported after this long rather than
+        // holding the writer forever; a URL may set its own.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let connector = Connector {
             config,
             schema: schema.to_owned(),
@@ -215,13 +222,23 @@ impl Backend for PostgresStore {
         Ok(conn)
     }
 
-    /// `BEGIN`, then the schema's advisory lock.
+    /// `BEGIN`, then the schema's advisory lock. A writer connection the
+    /// server dropped while it was idle (a restart) only shows it when it
+    /// is used: as nothing was done in it yet, one fresh connection is
+    /// tried before the error is reported.
     fn begin(&self) -> StoreResult<Txn<'_, PgConn>> {
         let mut conn = self.writer()?;
         if let Err(e) = conn.batch("begin write transaction", &self.begin_write_sql) {
             // Whatever state the session is in now, start afresh next time.
             conn.broken = true;
-            return Err(e);
+            if e.fault() != Some(StorageFault::Unreachable) {
+                return Err(e);
+            }
+            *conn = self.connector.writer()?;
+            if let Err(e) = conn.batch("begin write transaction", &self.begin_write_sql) {
+                conn.broken = true;
+                return Err(e);
+            }
         }
         Ok(Txn::begun(conn))
     }
@@ -235,6 +252,10 @@ impl Backend for PostgresStore {
         let end = conn.batch("end read transaction", "COMMIT");
         conn.in_read = end.is_err();
         end
+    }
+
+    fn discard_idle_readers(&self) {
+        self.readers.clear();
     }
 
     /// `pg_total_relation_size` (data, indexes, TOAST) of the five tables.
@@ -417,6 +438,11 @@ impl Queries for PgConn {
         if self.client.batch_execute("ROLLBACK").is_err() {
             self.broken = true;
         }
+    }
+
+    /// The writer reconnects before its next transaction.
+    fn discard_after_fault(&mut self) {
+        self.broken = true;
     }
 }
 
@@ -608,13 +634,39 @@ fn writer_lock_key(schema: &str) -> i64 {
 /// Only the server's message and SQLSTATE are kept, never its `DETAIL`,
 /// which may quote row values. Client-side errors (I/O, protocol) keep their
 /// cause, e.g. "connection refused".
+///
+/// Faults that pass by themselves are [`StoreError::Unavailable`]: a lost or
+/// refused connection (client I/O errors, a closed client, SQLSTATE class
+/// `08`, `57P01`–`57P03` of a server shutting down or starting up), a full
+/// disk (`53100`) and the server's I/O errors (`58030`).
 fn pg_error(op: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
     move |e| {
-        StoreError::Database(match (e.as_db_error(), std::error::Error::source(&e)) {
+        let source = std::error::Error::source(&e);
+        let fault = match e.as_db_error() {
+            Some(db) => match db.code().code() {
+                "53100" => Some(StorageFault::DiskFull),
+                "58030" => Some(StorageFault::Io),
+                "57P01" | "57P02" | "57P03" => Some(StorageFault::Unreachable),
+                code if code.starts_with("08") => Some(StorageFault::Unreachable),
+                _ => None,
+            },
+            None if e.is_closed()
+                || source.is_some_and(|s| s.is::<std::io::Error>())
+                || op == "connect" =>
+            {
+                Some(StorageFault::Unreachable)
+            }
+            None => None,
+        };
+        let detail = match (e.as_db_error(), source) {
             (Some(db), _) => format!("{op}: {} (SQLSTATE {})", db.message(), db.code().code()),
             (None, Some(cause)) => format!("{op}: {e}: {cause}"),
             (None, None) => format!("{op}: {e}"),
-        })
+        };
+        match fault {
+            Some(fault) => StoreError::Unavailable { fault, detail },
+            None => StoreError::Database(detail),
+        }
     }
 }
 

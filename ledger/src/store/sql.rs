@@ -52,6 +52,10 @@ pub(super) trait Queries {
     /// Rolls back the open transaction, or leaves the connection so that it
     /// is not used again.
     fn rollback(&mut self);
+    /// After a storage fault in a write transaction (already rolled back):
+    /// replace the connection, so that nothing it holds is trusted for the
+    /// next write (see the `txn` module).
+    fn discard_after_fault(&mut self);
 
     /// Number of committed entries.
     fn read_size(&mut self) -> StoreResult<u64> {

@@ -55,7 +55,7 @@ use super::backend::Backend;
 use super::pool::{Pool, Pooled, Reusable};
 use super::sql::{Queries, RawCheckpoint, RawEntry, SchemaState, check_schema_version, lock};
 use super::txn::Txn;
-use super::{StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey};
+use super::{StorageFault, StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey};
 use crate::merkle::Hash;
 
 /// Schema version this build creates and understands.
@@ -202,6 +202,10 @@ impl Backend for SqliteStore {
             .map_err(db_error("end read transaction"))
     }
 
+    fn discard_idle_readers(&self) {
+        self.readers.clear();
+    }
+
     /// Sizes of the database file and its write-ahead log.
     fn occupied_bytes(&self) -> StoreResult<u64> {
         let mut wal = self.path.clone().into_os_string();
@@ -303,6 +307,17 @@ impl Queries for Connection {
 
     fn rollback(&mut self) {
         discard_open_transaction(self);
+    }
+
+    /// Reopens the writer connection. If that fails too (the fault is still
+    /// there), the old one is kept and the next transaction tries again.
+    fn discard_after_fault(&mut self) {
+        let Some(path) = self.path().map(PathBuf::from) else {
+            return;
+        };
+        if let Ok(fresh) = open_writer(&path) {
+            *self = fresh;
+        }
     }
 }
 
@@ -426,10 +441,43 @@ fn file_len(path: &Path) -> StoreResult<u64> {
     }
 }
 
-/// Maps a driver error to [`StoreError::Database`], naming the operation.
-/// SQLite's messages name tables and columns, never bound values.
+/// Maps a driver error to [`StoreError::Database`], naming the operation,
+/// or to [`StoreError::Unavailable`] when the disk is full or the operating
+/// system failed a file operation. SQLite's messages name tables and
+/// columns, never bound values.
 fn db_error(op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
-    move |e| StoreError::Database(format!("{op}: {e}"))
+    move |e| {
+        let fault = match &e {
+            rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+                rusqlite::ErrorCode::DiskFull => Some((StorageFault::DiskFull, "")),
+                rusqlite::ErrorCode::SystemIoFailure | rusqlite::ErrorCode::CannotOpen => {
+                    Some((StorageFault::Io, io_operation(failure.extended_code)))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        match fault {
+            Some((fault, what)) => StoreError::Unavailable {
+                fault,
+                detail: format!("{op}: {e}{what}"),
+            },
+            None => StoreError::Database(format!("{op}: {e}")),
+        }
+    }
+}
+
+/// Which file operation an `SQLITE_IOERR_*` extended code names.
+fn io_operation(extended_code: std::ffi::c_int) -> &'static str {
+    use rusqlite::ffi;
+    match extended_code {
+        ffi::SQLITE_IOERR_WRITE => " (a write failed)",
+        ffi::SQLITE_IOERR_FSYNC | ffi::SQLITE_IOERR_DIR_FSYNC => " (fsync failed)",
+        ffi::SQLITE_IOERR_READ | ffi::SQLITE_IOERR_SHORT_READ => " (a read failed)",
+        ffi::SQLITE_IOERR_TRUNCATE => " (truncate failed)",
+        ffi::SQLITE_IOERR_SHMMAP | ffi::SQLITE_IOERR_SHMSIZE => " (shared memory failed)",
+        _ => "",
+    }
 }
 
 fn raw_checkpoint(row: &Row<'_>) -> rusqlite::Result<RawCheckpoint> {
@@ -471,6 +519,28 @@ mod tests {
         assert!(matches!(err, StoreError::Database(ref m) if m.starts_with("commit:")));
 
         assert_rolled_back_and_writer_usable(&store);
+    }
+
+    /// A full disk and failed file operations are faults that may pass,
+    /// named as such; other errors stay database errors.
+    #[test]
+    fn disk_and_io_failures_are_storage_faults() {
+        use rusqlite::ffi;
+        let failure =
+            |code| db_error("commit")(rusqlite::Error::SqliteFailure(ffi::Error::new(code), None));
+        let full = failure(ffi::SQLITE_FULL);
+        assert_eq!(full.fault(), Some(StorageFault::DiskFull));
+        let fsync = failure(ffi::SQLITE_IOERR_FSYNC);
+        assert_eq!(fsync.fault(), Some(StorageFault::Io));
+        assert!(fsync.to_string().contains("fsync failed"), "{fsync}");
+        assert_eq!(
+            failure(ffi::SQLITE_IOERR_WRITE).fault(),
+            Some(StorageFault::Io)
+        );
+        assert!(matches!(
+            failure(ffi::SQLITE_CONSTRAINT),
+            StoreError::Database(_)
+        ));
     }
 
     /// After a database error inside a transaction, every later call and the

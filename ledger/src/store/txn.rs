@@ -1,8 +1,21 @@
 //! The exclusive write transaction, once for both SQL backends: the log
 //! size read once and kept current, the checks every write makes before
 //! its statement, a transaction that refuses everything after a database
-//! error (so a half-applied one is never committed), and rollback when it
-//! is dropped without a successful commit.
+//! error (so a half-applied one is never committed), rollback when it
+//! is dropped without a successful commit, and a fresh writer connection
+//! after a storage fault.
+//!
+//! Why a fresh connection: after a failed `fsync` the kernel may already
+//! have dropped the unwritten pages and report the next `fsync` as a
+//! success ("fsyncgate"), and after a lost connection the session is in an
+//! unknown state. So nothing the faulted connection holds (its page cache,
+//! the WAL index it read, its session) is trusted for the next write: the
+//! next transaction starts on a new connection and reads the log size and
+//! latest checkpoint from the store again, and the sequencer checks them
+//! against its tree (it extends the tree when a `COMMIT` of unknown outcome
+//! did land, and refuses to go on if anything it acknowledged is missing).
+//! A batch is acknowledged only after its own `COMMIT` — its own sync —
+//! returned success, so no acknowledgement rests on a sync that failed.
 
 use std::sync::MutexGuard;
 
@@ -27,6 +40,9 @@ pub(super) struct Txn<'s, C: Queries> {
     /// The log size as of now in this transaction, once read.
     size: Option<u64>,
     state: TxnState,
+    /// A storage fault (disk full, I/O or sync error, lost connection)
+    /// was hit: the connection is replaced when the transaction ends.
+    fault: bool,
 }
 
 impl<'s, C: Queries> Txn<'s, C> {
@@ -36,6 +52,7 @@ impl<'s, C: Queries> Txn<'s, C> {
             conn,
             size: None,
             state: TxnState::Open,
+            fault: false,
         }
     }
 
@@ -52,8 +69,13 @@ impl<'s, C: Queries> Txn<'s, C> {
             )));
         }
         let result = f(&mut self.conn);
-        if let Err(StoreError::Database(_)) = result {
-            self.state = TxnState::Failed;
+        match &result {
+            Err(StoreError::Database(_)) => self.state = TxnState::Failed,
+            Err(StoreError::Unavailable { .. }) => {
+                self.state = TxnState::Failed;
+                self.fault = true;
+            }
+            _ => {}
         }
         result
     }
@@ -164,6 +186,9 @@ impl<C: Queries> Drop for Txn<'_, C> {
     fn drop(&mut self) {
         if self.state != TxnState::Committed {
             self.conn.rollback();
+        }
+        if self.fault {
+            self.conn.discard_after_fault();
         }
     }
 }

@@ -21,10 +21,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Health report.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Health {
-    /// `"ok"` when the store answers.
+    /// `"ok"` when the store answers and accepts writes; otherwise what is
+    /// wrong (`"store unavailable"`, `"writes refused: disk full"`).
     pub status: String,
     /// Size of the latest checkpoint.
     pub size: u64,
+    /// `"ok"`, or the storage fault refusing writes since the last batch
+    /// (`"disk full"`, `"storage I/O error"`, `"database unreachable"`).
+    pub writes: String,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations",
@@ -41,14 +45,20 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
     })
     .await
     .unwrap_or(false);
-    let status = if store_ok {
+    let write_fault = state.write_health().current();
+    let status = if store_ok && write_fault.is_none() {
         axum::http::StatusCode::OK
     } else {
         axum::http::StatusCode::SERVICE_UNAVAILABLE
     };
     let body = Health {
-        status: if store_ok { "ok" } else { "store unavailable" }.into(),
+        status: match (store_ok, write_fault) {
+            (false, _) => "store unavailable".into(),
+            (true, Some(fault)) => format!("writes refused: {fault}"),
+            (true, None) => "ok".into(),
+        },
         size,
+        writes: write_fault.map_or_else(|| "ok".into(), |f| f.to_string()),
     };
     (status, Json(body))
 }

@@ -5,6 +5,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
+use zkaudit_ledger::store::{StorageFault, StoreError};
+
+/// `Retry-After` of a refusal by a storage fault, in seconds.
+const STORAGE_RETRY_AFTER_SECS: u64 = 5;
 
 /// An error answered to an HTTP client. Messages are written for the
 /// client; internal details go to the log only, never into the response.
@@ -81,6 +85,37 @@ impl ApiError {
     /// 503: temporarily unable (e.g. shutting down).
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
+    /// 503 `storage_unavailable`: the store cannot persist or answer right
+    /// now (`fault` says why, in words); try again after a few seconds.
+    /// Nothing was acknowledged; a record that did get logged (a commit
+    /// whose connection was lost) is answered with its index when resent.
+    pub fn storage_unavailable(fault: StorageFault) -> Self {
+        Self {
+            retry_after_secs: Some(STORAGE_RETRY_AFTER_SECS),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                format!(
+                    "the log cannot use its storage right now ({fault}); nothing was \
+                     acknowledged: retry later (a record that was in fact logged is \
+                     answered with its index)"
+                ),
+            )
+        }
+    }
+
+    /// A storage error: 503 `storage_unavailable` for a fault that may pass
+    /// (logged as a warning), else a generic 500.
+    pub fn storage(e: StoreError) -> Self {
+        match e.fault() {
+            Some(fault) => {
+                tracing::warn!(error = %e, "storage fault");
+                Self::storage_unavailable(fault)
+            }
+            None => Self::internal(e),
+        }
     }
 
     /// 500: logs `detail` and answers a generic message.

@@ -1,8 +1,9 @@
-//! Prometheus metrics: appends, batch sizes, latency, log size.
+//! Prometheus metrics: appends, batch sizes, latency, log size, storage
+//! faults and witness progress.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// The service's metrics, registered in their own registry.
@@ -21,6 +22,13 @@ pub struct Metrics {
     pub log_size: IntGauge,
     /// Cosignatures gathered, by witness and result.
     pub cosignatures: IntCounterVec,
+    /// Batches refused by a storage fault, by fault (`disk_full`, `io`,
+    /// `unreachable`).
+    pub storage_faults: IntCounterVec,
+    /// 1 while writes are refused by a storage fault, else 0.
+    pub storage_fault: IntGauge,
+    /// The largest checkpoint size each witness has cosigned.
+    pub witness_cosigned_size: IntGaugeVec,
 }
 
 impl Metrics {
@@ -61,6 +69,27 @@ impl Metrics {
             &["witness", "result"],
         )
         .expect("static metric");
+        let storage_faults = IntCounterVec::new(
+            Opts::new(
+                "storage_faults_total",
+                "Batches refused by a storage fault, by fault",
+            ),
+            &["fault"],
+        )
+        .expect("static metric");
+        let storage_fault = IntGauge::new(
+            "storage_fault",
+            "1 while writes are refused by a storage fault",
+        )
+        .expect("static metric");
+        let witness_cosigned_size = IntGaugeVec::new(
+            Opts::new(
+                "witness_cosigned_size",
+                "Largest checkpoint size each witness has cosigned",
+            ),
+            &["witness"],
+        )
+        .expect("static metric");
         for m in [
             Box::new(appends.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(batch_size.clone()),
@@ -68,6 +97,9 @@ impl Metrics {
             Box::new(http_latency.clone()),
             Box::new(log_size.clone()),
             Box::new(cosignatures.clone()),
+            Box::new(storage_faults.clone()),
+            Box::new(storage_fault.clone()),
+            Box::new(witness_cosigned_size.clone()),
         ] {
             registry.register(m).expect("metric names are unique");
         }
@@ -79,6 +111,9 @@ impl Metrics {
             http_latency,
             log_size,
             cosignatures,
+            storage_faults,
+            storage_fault,
+            witness_cosigned_size,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod queue;
 pub mod state;
 pub mod witnessing;
+pub mod write_health;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -327,6 +328,7 @@ fn render_api_error(status: StatusCode, code: &'static str, message: String) -> 
 
 /// Runs `zkaudit serve` until Ctrl-C or SIGTERM.
 pub async fn serve(options: ServeOptions) -> Result<()> {
+    survive_file_size_limit();
     let listening = listen(&options).await?;
     println!("zkaudit serving on http://{}", listening.local_addr()?);
     let service = listening
@@ -335,6 +337,38 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
     service.stop().await;
     tracing::info!("zkaudit stopped");
     Ok(())
+}
+
+/// Keeps the process alive when a write goes past its file size limit
+/// (`RLIMIT_FSIZE`): by default `SIGXFSZ` kills it, with whatever was in
+/// flight. Handled, the write fails with `EFBIG` instead, the batch is
+/// refused as a storage fault, and writes resume once the limit is raised.
+fn survive_file_size_limit() {
+    // SIGXFSZ is 25 on these architectures (not on MIPS or PA-RISC).
+    #[cfg(all(
+        target_os = "linux",
+        any(
+            target_arch = "x86_64",
+            target_arch = "x86",
+            target_arch = "aarch64",
+            target_arch = "arm",
+            target_arch = "riscv64"
+        )
+    ))]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        const SIGXFSZ: std::os::raw::c_int = 25;
+        match signal(SignalKind::from_raw(SIGXFSZ)) {
+            Ok(mut signals) => {
+                tokio::spawn(async move {
+                    while signals.recv().await.is_some() {
+                        tracing::warn!("a write went past the file size limit (SIGXFSZ)");
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot handle SIGXFSZ"),
+        }
+    }
 }
 
 fn location_label(location: &StoreLocation) -> String {

@@ -11,17 +11,36 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 use zkaudit_ledger::sequencer::{Integrated, Outcome, Pending, Sequencer};
-use zkaudit_ledger::store::StoredCheckpoint;
+use zkaudit_ledger::store::{StorageFault, StoredCheckpoint};
 
 use crate::server::metrics::Metrics;
+use crate::server::write_health::WriteHealth;
 
 /// What a waiter receives.
 pub type AppendAnswer = Result<(Outcome, StoredCheckpoint), AppendFailure>;
 
-/// The batch failed as a whole; nothing of it was committed.
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("append failed: {0}")]
-pub struct AppendFailure(pub String);
+/// Why a record was not acknowledged. The batch failed as a whole and
+/// nothing of it was acknowledged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppendFailure {
+    /// The store cannot persist right now (disk full, an I/O or sync
+    /// error, the database unreachable); writes succeed again once the
+    /// fault is gone. Nothing of the batch was committed, except when the
+    /// connection was lost during `COMMIT`: then a resubmission is answered
+    /// with the index the record got.
+    #[error("the log cannot persist entries right now: {0}")]
+    Storage(StorageFault),
+    /// Any other failure of the batch (details in the service's log).
+    #[error("the batch could not be stored; nothing was logged")]
+    Failed,
+    /// The queue is closed: the service is shutting down.
+    #[error("the log is shutting down")]
+    ShuttingDown,
+    /// The sequencer thread is gone.
+    #[error("the sequencer stopped")]
+    Stopped,
+}
 
 struct Job {
     pending: Pending,
@@ -33,6 +52,7 @@ struct Job {
 #[derive(Clone)]
 pub struct AppendQueue {
     tx: mpsc::Sender<Job>,
+    health: WriteHealth,
 }
 
 impl AppendQueue {
@@ -45,11 +65,22 @@ impl AppendQueue {
         on_batch: impl Fn(&StoredCheckpoint) + Send + 'static,
     ) -> (Self, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel::<Job>(max_batch * 8);
+        let health = WriteHealth::default();
+        let batches = Batches {
+            sequencer,
+            metrics,
+            health: health.clone(),
+        };
         let handle = std::thread::Builder::new()
             .name("zkaudit-sequencer".into())
-            .spawn(move || run(rx, sequencer, max_batch, metrics, on_batch))
+            .spawn(move || run(rx, batches, max_batch, on_batch))
             .expect("spawning the sequencer thread");
-        (Self { tx }, handle)
+        (Self { tx, health }, handle)
+    }
+
+    /// Whether writes are being refused by a storage fault.
+    pub fn health(&self) -> &WriteHealth {
+        &self.health
     }
 
     /// Enqueues `pending` and waits until it is durably integrated.
@@ -63,20 +94,29 @@ impl AppendQueue {
         self.tx
             .send(job)
             .await
-            .map_err(|_| AppendFailure("the log is shutting down".into()))?;
-        answer
-            .await
-            .map_err(|_| AppendFailure("the sequencer stopped".into()))?
+            .map_err(|_| AppendFailure::ShuttingDown)?;
+        answer.await.map_err(|_| AppendFailure::Stopped)?
     }
+}
+
+/// What the sequencing thread works with.
+struct Batches {
+    sequencer: Arc<Sequencer>,
+    metrics: Metrics,
+    health: WriteHealth,
 }
 
 fn run(
     mut rx: mpsc::Receiver<Job>,
-    sequencer: Arc<Sequencer>,
+    batches: Batches,
     max_batch: usize,
-    metrics: Metrics,
     on_batch: impl Fn(&StoredCheckpoint),
 ) {
+    let Batches {
+        sequencer,
+        metrics,
+        health,
+    } = batches;
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < max_batch {
@@ -92,6 +132,15 @@ fn run(
                 outcomes,
                 checkpoint,
             }) => {
+                if let Some((fault, lasted, refused)) = health.committed() {
+                    metrics.storage_fault.set(0);
+                    tracing::warn!(
+                        %fault,
+                        seconds = lasted.as_secs_f64(),
+                        refused_batches = refused,
+                        "storage recovered: writes are accepted again"
+                    );
+                }
                 metrics.log_size.set(checkpoint.size as i64);
                 on_batch(&checkpoint);
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
@@ -108,18 +157,47 @@ fn run(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, records = jobs.len(), "batch integration failed");
+                let failure = match e.fault() {
+                    Some(fault) => {
+                        if health.refused(fault) {
+                            tracing::error!(
+                                %fault, error = %e, records = jobs.len(),
+                                "storage fault: writes are refused until the store persists again"
+                            );
+                        } else {
+                            tracing::warn!(%fault, error = %e, records = jobs.len(), "batch refused: storage fault persists");
+                        }
+                        metrics.storage_fault.set(1);
+                        metrics
+                            .storage_faults
+                            .with_label_values(&[fault_label(fault)])
+                            .inc();
+                        AppendFailure::Storage(fault)
+                    }
+                    None => {
+                        tracing::error!(error = %e, records = jobs.len(), "batch integration failed");
+                        AppendFailure::Failed
+                    }
+                };
                 metrics
                     .appends
                     .with_label_values(&["error"])
                     .inc_by(jobs.len() as u64);
                 for job in jobs {
-                    let _ = job.reply.send(Err(AppendFailure(
-                        "the batch could not be stored; nothing was logged".into(),
-                    )));
+                    let _ = job.reply.send(Err(failure));
                 }
             }
         }
     }
     tracing::info!("sequencer stopped: queue closed");
+}
+
+/// The metric label of a fault: a fixed set.
+fn fault_label(fault: StorageFault) -> &'static str {
+    match fault {
+        StorageFault::DiskFull => "disk_full",
+        StorageFault::Io => "io",
+        StorageFault::Unreachable => "unreachable",
+        _ => "other",
+    }
 }

@@ -15,7 +15,8 @@ use crate::server::blocking::blocking_api;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::limits::WriteLimits;
 use crate::server::metrics::Metrics;
-use crate::server::queue::AppendQueue;
+use crate::server::queue::{AppendFailure, AppendQueue};
+use crate::server::write_health::WriteHealth;
 
 /// Handler state; cheap to clone.
 #[derive(Clone)]
@@ -136,6 +137,11 @@ impl AppState {
             self.log_signer(),
         )
         .map_err(ApiError::internal)
+    }
+
+    /// Whether writes are being refused by a storage fault.
+    pub fn write_health(&self) -> &WriteHealth {
+        self.inner.queue.health()
     }
 
     /// The write rate limits.
@@ -261,12 +267,15 @@ impl AppState {
     /// Durably logs an admitted entry (domains that build records
     /// server-side call this directly).
     pub async fn append(&self, pending: Pending) -> ApiResult<Accepted> {
-        let (outcome, checkpoint) = self
-            .inner
-            .queue
-            .append(pending)
-            .await
-            .map_err(|e| ApiError::unavailable(e.to_string()))?;
+        let (outcome, checkpoint) =
+            self.inner
+                .queue
+                .append(pending)
+                .await
+                .map_err(|e| match e {
+                    AppendFailure::Storage(fault) => ApiError::storage_unavailable(fault),
+                    other => ApiError::unavailable(other.to_string()),
+                })?;
         match outcome {
             Outcome::Appended(index) => Ok(Accepted {
                 index,

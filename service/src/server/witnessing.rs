@@ -4,7 +4,11 @@
 //!
 //! Writes never wait for witnesses: the loop runs beside the sequencer and
 //! always works on the newest checkpoint, so under load it cosigns every few
-//! batches rather than every one.
+//! batches rather than every one. A witness that is down or slow (each
+//! request times out after [`REQUEST_TIMEOUT`]) only delays cosignatures:
+//! failures are counted in `zkaudit_cosignatures_total{result="error"}`,
+//! progress shows in `zkaudit_witness_cosigned_size`, and the loop retries
+//! every [`RETRY_PAUSE`] until the witness answers again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,6 +103,10 @@ fn cosign_once(seq: &Sequencer, w: &mut WitnessProgress, size: u64, metrics: &Me
                     return false;
                 }
                 w.known_size = size;
+                metrics
+                    .witness_cosigned_size
+                    .with_label_values(&[&w.config.url])
+                    .set(i64::try_from(size).unwrap_or(i64::MAX));
                 metrics
                     .cosignatures
                     .with_label_values(&[&w.config.url, "ok"])

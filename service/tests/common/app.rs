@@ -28,6 +28,9 @@ pub struct App {
     // the append queue) goes before the runtime its tasks run on.
     router: Router,
     runtime: tokio::runtime::Runtime,
+    /// Dropped last, outside the runtime: the PostgreSQL driver's clients
+    /// cannot be dropped on a runtime thread.
+    _sequencer: std::sync::Arc<zkaudit_ledger::sequencer::Sequencer>,
 }
 
 impl App {
@@ -35,6 +38,11 @@ impl App {
     /// `data/zkaudit.toml` (a development one is created when absent), as
     /// `zkaudit serve --data <data>` would.
     pub fn start(data: &Path) -> Self {
+        Self::start_on(data, StoreLocation::Sqlite(data.to_owned()))
+    }
+
+    /// Starts the service as [`App::start`] does, with its log in `store`.
+    pub fn start_on(data: &Path, store: StoreLocation) -> Self {
         std::fs::create_dir_all(data).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -48,15 +56,24 @@ impl App {
             database_url: None,
             database_schema: "public".into(),
         };
+        // Opened outside the runtime: the PostgreSQL driver blocks on a
+        // runtime of its own.
+        let store = server::open_store(&store).unwrap();
         let router = runtime.block_on(async {
             let (config, config_dir) = server::load_or_create_config(&options).unwrap();
-            let store = server::open_store(&StoreLocation::Sqlite(data.to_owned())).unwrap();
             let service = server::start(&config, &config_dir, data, store)
                 .await
                 .unwrap();
-            zkaudit_service::api::router(service.state, service.max_body_bytes).0
+            let sequencer = service.state.sequencer().clone();
+            let router = zkaudit_service::api::router(service.state, service.max_body_bytes).0;
+            (router, sequencer)
         });
-        Self { router, runtime }
+        let (router, _sequencer) = router;
+        Self {
+            router,
+            runtime,
+            _sequencer,
+        }
     }
 
     /// Starts the service on a development config in `<tmp>/log`; returns
