@@ -8,33 +8,19 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::postgres::{Schema, database_url};
 use common::*;
 use zkaudit_verifier::{Receipt, verify_extension};
 
 const WRITERS_PER_PROCESS: usize = 3;
 const WRITES_PER_WRITER: usize = 60;
 
-fn database_url() -> String {
-    std::env::var("ZKAUDIT_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".into())
-}
-
-struct Schema(String);
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&database_url(), postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
-        }
-    }
-}
-
 #[test]
 fn two_processes_share_one_log() {
     let tmp = tempfile::tempdir().unwrap();
     let config_dir = tmp.path().join("config");
     let config = zkaudit_service::server::config::create_development_config(&config_dir).unwrap();
-    let schema = Schema(format!("multi_{}_{}", std::process::id(), now_ms()));
+    let schema = Schema::fresh("multi");
     let url = database_url();
     let start = |name: &str| {
         let extra: Vec<String> = vec![

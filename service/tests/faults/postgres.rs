@@ -10,25 +10,10 @@ use std::time::{Duration, Instant};
 use zkaudit_service::server::StoreLocation;
 
 use crate::common::app::App;
-use crate::common::{data_dir, dev_authority, notice, now_ms};
+use crate::common::postgres::{Schema, database_url};
+use crate::common::{data_dir, dev_authority, notice};
 use crate::load::*;
 use crate::proxy::Proxy;
-
-fn database_url() -> String {
-    std::env::var("ZKAUDIT_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".into())
-}
-
-/// The test's own schema, dropped at the end.
-struct Schema(String);
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&database_url(), postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
-        }
-    }
-}
 
 /// The database's TCP address.
 fn database_addr(config: &postgres::Config) -> std::net::SocketAddr {
@@ -64,7 +49,7 @@ const WRITERS: usize = 4;
 #[test]
 fn postgres_connection_lost_mid_load() {
     let tmp = tempfile::tempdir().unwrap();
-    let schema = Schema(format!("faults_{}_{}", std::process::id(), now_ms()));
+    let schema = Schema::fresh("faults");
     let url = database_url();
     let config: postgres::Config = url.parse().unwrap();
     let proxy = Proxy::start(database_addr(&config));
