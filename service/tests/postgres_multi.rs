@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::postgres::{Schema, database_url};
+use common::database::{Schema, database_url};
 use common::*;
 use zkaudit_verifier::{Receipt, verify_extension};
 

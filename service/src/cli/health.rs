@@ -78,9 +78,9 @@ pub struct Signer {
     pub server: String,
 }
 
-/// `zkaudit health record`.
+/// One version of one patient's record, written about by a hospital.
 #[derive(Args, Debug)]
-pub struct RecordArgs {
+pub struct RecordVersionArgs {
     /// Hospital key and server.
     #[command(flatten)]
     pub signer: Signer,
@@ -90,9 +90,17 @@ pub struct RecordArgs {
     /// The record id (no personal data).
     #[arg(long)]
     pub record: String,
-    /// Version (1, then consecutive).
+    /// The record's version (1, then consecutive).
     #[arg(long)]
     pub version: u32,
+}
+
+/// `zkaudit health record`.
+#[derive(Args, Debug)]
+pub struct RecordArgs {
+    /// The hospital and the record version committed.
+    #[command(flatten)]
+    pub at: RecordVersionArgs,
     /// The ENCRYPTED record; only its digest is logged.
     #[arg(long)]
     pub file: PathBuf,
@@ -139,18 +147,9 @@ pub enum ConsentCommand {
 /// `zkaudit health access`.
 #[derive(Args, Debug)]
 pub struct AccessArgs {
-    /// Hospital key and server.
+    /// The hospital and the record version read.
     #[command(flatten)]
-    pub signer: Signer,
-    /// The patient's key (hex).
-    #[arg(long)]
-    pub patient: String,
-    /// Record id.
-    #[arg(long)]
-    pub record: String,
-    /// Version read.
-    #[arg(long)]
-    pub version: u32,
+    pub at: RecordVersionArgs,
     /// Who read it.
     #[arg(long)]
     pub accessor: String,
@@ -325,13 +324,13 @@ pub fn run(cmd: HealthCommand) -> Result<()> {
             let salt = fr_from_bytes("salt", &salt_bytes)?;
             write_secret_file(&a.salt_out, &hex::encode(salt_bytes))?;
             let commit = RecordCommit {
-                patient: parse_patient(&a.patient)?,
-                record: a.record,
-                version: a.version,
+                patient: parse_patient(&a.at.patient)?,
+                record: a.at.record,
+                version: a.at.version,
                 ciphertext_sha3: digest,
                 commitment: commitment_bytes(&digest, salt),
             };
-            post(&a.signer, RECORD_COMMIT, now_ms(), commit.encode())?;
+            post(&a.at.signer, RECORD_COMMIT, now_ms(), commit.encode())?;
             eprintln!("salt written to {} (mode 0600)", a.salt_out.display());
             Ok(())
         }
@@ -363,14 +362,14 @@ pub fn run(cmd: HealthCommand) -> Result<()> {
         HealthCommand::Access(a) => {
             let now = now_ms();
             let access = AccessEvent {
-                patient: parse_patient(&a.patient)?,
-                record: a.record,
-                version: a.version,
+                patient: parse_patient(&a.at.patient)?,
+                record: a.at.record,
+                version: a.at.version,
                 accessor: a.accessor,
                 purpose: a.purpose,
                 at_ms: a.at_ms.unwrap_or(now),
             };
-            post(&a.signer, ACCESS, now, access.encode()).map(drop)
+            post(&a.at.signer, ACCESS, now, access.encode()).map(drop)
         }
         HealthCommand::AccessLog(a) => access_log(a),
         HealthCommand::Lot(a) => {

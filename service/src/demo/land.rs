@@ -152,22 +152,26 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
 
     // Liens on a tenth of the parcels; half of them released later.
     let liened: Vec<usize> = (0..parcels).step_by(10).collect();
-    let liening = bar(liened.len() as u64, "registering liens");
-    for &p in &liened {
-        let view = show(client, &ids[p])?;
-        let bank = &banks[p % banks.len()];
-        let action = Action::Lien {
-            lienholder: bank.public_key().to_bytes(),
-            amount: 50_000 + p as u64 * 100,
-        };
+    // A lien and its release are signed by the owner and the parcel's bank.
+    let bank_of = |p: usize| &banks[p % banks.len()];
+    let with_bank = |p: usize, view: &ParcelView, action: Action| {
         submit(
             client,
             &registrar,
-            &view,
+            view,
             action,
             &people[owner[p]].key,
-            bank,
-        )?;
+            bank_of(p),
+        )
+    };
+    let liening = bar(liened.len() as u64, "registering liens");
+    for &p in &liened {
+        let view = show(client, &ids[p])?;
+        let action = Action::Lien {
+            lienholder: bank_of(p).public_key().to_bytes(),
+            amount: 50_000 + p as u64 * 100,
+        };
+        with_bank(p, &view, action)?;
         liening.inc(1);
     }
     liening.finish();
@@ -176,20 +180,12 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
     for &p in &released {
         let view = show(client, &ids[p])?;
         let lien = view.liens.first().context("lien missing")?;
-        let bank = &banks[p % banks.len()];
         let action = Action::Release {
             lien: hex::decode(&lien.id)?
                 .try_into()
                 .map_err(|_| anyhow::anyhow!("lien id"))?,
         };
-        submit(
-            client,
-            &registrar,
-            &view,
-            action,
-            &people[owner[p]].key,
-            bank,
-        )?;
+        with_bank(p, &view, action)?;
         releasing.inc(1);
     }
     releasing.finish();

@@ -4,7 +4,7 @@
 pub mod app;
 pub mod deploy;
 pub mod identity;
-pub mod postgres;
+pub mod database;
 pub mod witness;
 
 use std::ffi::OsStr;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use zkaudit_service::server::StoreLocation;
 
 use crate::common::app::App;
-use crate::common::postgres::{Schema, database_url};
+use crate::common::database::{Schema, database_url};
 use crate::common::{data_dir, dev_authority, notice};
 use crate::load::*;
 use crate::proxy::Proxy;
