@@ -167,6 +167,14 @@ pub struct AccessLogArgs {
     /// The patient's key (hex), or the patient's key file.
     #[arg(long)]
     pub patient: String,
+    /// Where to fetch the extract and how to check it.
+    #[command(flatten)]
+    pub fetch: ExtractArgs,
+}
+
+/// Fetching a verified extract: the server, the pinned log key, a copy.
+#[derive(Args, Debug)]
+pub struct ExtractArgs {
     /// The log's verifier key or a file holding it (default: ask the server, unpinned).
     #[arg(long)]
     pub log_key: Option<String>,
@@ -252,15 +260,9 @@ pub struct TraceArgs {
     /// The manufacturer's key (hex) the lot must be registered by.
     #[arg(long)]
     pub manufacturer: Option<String>,
-    /// The log's verifier key or a file holding it (default: ask the server, unpinned).
-    #[arg(long)]
-    pub log_key: Option<String>,
-    /// Also write the extract (entries and proofs) here.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// The log's base URL.
-    #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
-    pub server: String,
+    /// Where to fetch the extract and how to check it.
+    #[command(flatten)]
+    pub fetch: ExtractArgs,
 }
 
 /// A countersigned transfer, as the receiver hands it to the sender.
@@ -438,14 +440,14 @@ pub fn run(cmd: HealthCommand) -> Result<()> {
 }
 
 fn access_log(a: AccessLogArgs) -> Result<()> {
-    let client = Client::new(&a.server);
+    let client = Client::new(&a.fetch.server);
     let patient = patient_arg(&a.patient)?;
-    let log_key = log_key(&client, a.log_key.as_deref())?;
+    let log_key = log_key(&client, a.fetch.log_key.as_deref())?;
     let view: AccessLogView = serde_json::from_value(client.get_json(&format!(
         "/v1/health/patients/{}/access-log",
         patient_hex(&patient)
     ))?)?;
-    if let Some(out) = &a.out {
+    if let Some(out) = &a.fetch.out {
         std::fs::write(out, serde_json::to_string_pretty(&view.extract)?)?;
     }
     let (verified, audit) = verify_access_log(&view.extract, &log_key, &patient)?;
@@ -481,11 +483,11 @@ fn access_log(a: AccessLogArgs) -> Result<()> {
 }
 
 fn trace(a: TraceArgs) -> Result<()> {
-    let client = Client::new(&a.server);
-    let log_key = log_key(&client, a.log_key.as_deref())?;
+    let client = Client::new(&a.fetch.server);
+    let log_key = log_key(&client, a.fetch.log_key.as_deref())?;
     let view: TraceView =
         serde_json::from_value(client.get_json(&format!("/v1/health/lots/{}/trace", a.lot))?)?;
-    if let Some(out) = &a.out {
+    if let Some(out) = &a.fetch.out {
         std::fs::write(out, serde_json::to_string_pretty(&view.extract)?)?;
     }
     let (verified, report) = verify_trace(&view.extract, &log_key, &a.lot)

@@ -2,9 +2,9 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod database;
 pub mod deploy;
 pub mod identity;
-pub mod database;
 pub mod witness;
 
 use std::ffi::OsStr;
