@@ -9,8 +9,8 @@
 //! hash to another root.
 
 use crate::merkle::{self, Hash, MemoryTree};
-use crate::note::open_checkpoint;
-use crate::record::Record;
+use crate::note::{NoteVerifierKey, open_checkpoint};
+use crate::record::{LogBindingError, Record};
 use crate::store::{Store, StoreResult, read_in as read};
 
 /// Entries read per store round trip.
@@ -151,8 +151,11 @@ pub fn check_store(
 ) -> StoreResult<FsckReport> {
     let mut report = FsckReport::default();
     let mut tree = MemoryTree::new();
-    // A verifier key is `origin+key id+key`; origins contain no '+'.
-    let origin = log_vkey.split('+').next().unwrap_or_default();
+    // The log the records must name (a key that does not parse has no valid
+    // checkpoints either; those are reported below).
+    let origin = NoteVerifierKey::parse(log_vkey)
+        .map(|key| key.name().to_owned())
+        .unwrap_or_default();
     let size = read(store, |r| r.size())?;
     let mut next = 0;
     while next < size {
@@ -180,14 +183,12 @@ pub fn check_store(
                     report.findings.push(Finding::RecordId { index });
                 }
                 Ok(record) => {
-                    if let Some(bound_to) = record
-                        .origin()
-                        .filter(|_| record.check_logged_in(origin).is_err())
+                    if let Err(LogBindingError::ForeignLog { bound_to, .. }) =
+                        record.check_logged_in(&origin)
                     {
-                        report.findings.push(Finding::ForeignRecord {
-                            index,
-                            bound_to: bound_to.to_owned(),
-                        });
+                        report
+                            .findings
+                            .push(Finding::ForeignRecord { index, bound_to });
                     }
                 }
                 Err(e) => report.findings.push(Finding::Undecodable {

@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use rand::Rng as _;
 use zkaudit_ledger::merkle::{self, Hash};
-use zkaudit_ledger::note::open_checkpoint;
+use zkaudit_ledger::note::{open_checkpoint, parse_verifier_key};
 
 use crate::api::log::{ConsistencyView, InclusionView};
 use crate::client::keys::read_key_arg;
@@ -90,9 +90,11 @@ pub fn run(a: HammerArgs) -> Result<()> {
             .context("the log publishes no verifier key")?
             .to_owned(),
     };
-    // Records are signed for the log the verifier key names
-    // (`origin+id+key`; an origin has no '+').
-    let origin = log_key.split('+').next().unwrap_or_default().to_owned();
+    // Records are signed for the log the verifier key names.
+    let origin = parse_verifier_key(&log_key)
+        .context("the log's verifier key")?
+        .name()
+        .to_owned();
     if a.rate == 0 || a.writers == 0 {
         bail!("--rate and --writers must be at least 1");
     }
