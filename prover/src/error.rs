@@ -48,9 +48,17 @@ pub enum ProverError {
         "invalid shape id {0:?}: use 1 to 128 characters from [A-Za-z0-9._-], starting with a letter or digit"
     )]
     InvalidShapeId(String),
+    /// Keys for this shape exist already; importing would replace them.
+    #[error(
+        "keys for {0} exist already: delete them first (the logged verifying key would change)"
+    )]
+    KeysExist(String),
     /// A proving key whose parts do not belong together.
     #[error("proving key is inconsistent: {0}")]
     InconsistentKey(String),
+    /// An iden3 file (`.r1cs`, `.wtns`, `.zkey`) was refused.
+    #[error("{0}")]
+    Format(#[from] crate::iden3::FormatError),
     /// The verifier rejected a key.
     #[error("verifying key rejected: {0}")]
     Verifier(#[from] VerifyError),

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use sha3::{Digest, Sha3_256};
 use zkaudit_verifier::groth16::{self, PreparedKey};
 
-use crate::{ProverError, Result};
+use crate::iden3::{ContributionKind, R1cs, Zkey};
+use crate::{CircomReduction, ProverError, Result};
 
 /// The `format` of a [`KeyManifest`].
 pub const KEY_MANIFEST_FORMAT: &str = "zkaudit/v1/groth16-keys";
@@ -43,10 +44,7 @@ where
         "generating DEVELOPMENT Groth16 keys: this process saw the toxic waste and \
          could forge proofs; production keys must come from a multi-party ceremony"
     );
-    Ok(<Groth16<Bn254> as SNARK<Fr>>::circuit_specific_setup(
-        blank_circuit,
-        rng,
-    )?)
+    Ok(<Groth16<Bn254, CircomReduction> as SNARK<Fr>>::circuit_specific_setup(blank_circuit, rng)?)
 }
 
 /// A circuit shape's keys: proving key, verifying key and the verifying key
@@ -120,9 +118,13 @@ pub struct KeyManifest {
     pub shape_id: String,
     /// `"bn254"`.
     pub curve: String,
-    /// Whether the keys come from [`setup_development`] (always so, until
-    /// ceremony keys can be imported).
+    /// Whether the keys are development keys: from [`setup_development`],
+    /// or a `.zkey` without any phase-2 contribution.
     pub development: bool,
+    /// Where imported keys came from ([`KeyCache::import_zkey`]); absent for
+    /// keys made here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zkey: Option<ZkeySource>,
     /// Hex of the verifying key's digest ([`groth16::vk_digest`]), the value
     /// the log records.
     pub vk_digest: String,
@@ -139,6 +141,20 @@ pub struct KeyManifest {
     pub created_at: String,
     /// Creation time, seconds since the Unix epoch.
     pub created_unix: u64,
+}
+
+/// The `.zkey` file imported keys came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZkeySource {
+    /// Hex of the SHA3-256 of the `.zkey` file.
+    pub zkey_sha3_256: String,
+    /// Hex of snarkjs' circuit hash (`csHash`, BLAKE2b-512 of the initial
+    /// key), as `snarkjs zkey verify` prints it.
+    pub circuit_hash: String,
+    /// The phase-2 contributors' names in order (`""` for an unnamed one);
+    /// a beacon is named `beacon`.
+    pub contributions: Vec<String>,
 }
 
 /// Groth16 keys cached in a directory, one entry per circuit shape:
@@ -220,7 +236,60 @@ impl KeyCache {
             return Ok(keys);
         }
         let (pk, _) = setup_development(blank(), rng)?;
-        self.store(shape_id, pk)
+        self.store(shape_id, pk, None)
+    }
+
+    /// Imports a snarkjs Groth16 `.zkey` (from a `snarkjs`/p0tion ceremony
+    /// over the `.r1cs` that [`R1cs::of_circuit`] exports for `blank()`) as
+    /// `shape_id`'s keys, after checking every point
+    /// ([`Zkey::from_bytes`]) and that the key is for exactly this circuit
+    /// ([`Zkey::check_circuit`]). A key without phase-2 contributions is
+    /// stored as a development key (its δ is the generator: anyone could
+    /// forge proofs).
+    ///
+    /// The import does not check the ceremony's transcript (`snarkjs zkey
+    /// verify` does, against the phase-1 file); compare the printed
+    /// verifying key digest with the ceremony's published one.
+    ///
+    /// # Errors
+    ///
+    /// [`ProverError::Format`] for a malformed key or one for another
+    /// circuit, and [`ProverError::KeysExist`] if `shape_id` already has
+    /// keys (delete them first: the logged key would change).
+    pub fn import_zkey<C: ConstraintSynthesizer<Fr>>(
+        &self,
+        shape_id: &str,
+        blank: C,
+        zkey_bytes: &[u8],
+    ) -> Result<(Keys, KeyManifest)> {
+        check_shape_id(shape_id)?;
+        if self.manifest(shape_id)?.is_some() {
+            return Err(ProverError::KeysExist(shape_id.into()));
+        }
+        let zkey = Zkey::from_bytes(zkey_bytes)?;
+        zkey.check_circuit(&R1cs::of_circuit(blank)?)?;
+        let source = ZkeySource {
+            zkey_sha3_256: hex::encode(sha3_256(zkey_bytes)),
+            circuit_hash: zkey
+                .mpc
+                .as_ref()
+                .map(|m| hex::encode(m.cs_hash))
+                .unwrap_or_default(),
+            contributions: zkey
+                .mpc
+                .iter()
+                .flat_map(|m| &m.contributions)
+                .map(|c| match c.kind {
+                    ContributionKind::Beacon { .. } => "beacon".to_owned(),
+                    ContributionKind::Contributor => c.name.clone().unwrap_or_default(),
+                })
+                .collect(),
+        };
+        let keys = self.store(shape_id, zkey.pk, Some(source))?;
+        let manifest = self
+            .manifest(shape_id)?
+            .ok_or_else(|| ProverError::KeysExist(shape_id.into()))?;
+        Ok((keys, manifest))
     }
 
     /// Reads `shape_id`'s manifest, `None` if the entry does not exist.
@@ -296,8 +365,14 @@ impl KeyCache {
         Ok(Some(Keys { pk, vk, prepared }))
     }
 
-    /// Stores development keys for `shape_id` and returns them.
-    fn store(&self, shape_id: &str, pk: ProvingKey<Bn254>) -> Result<Keys> {
+    /// Stores keys for `shape_id` (development keys unless imported from a
+    /// `.zkey` with contributions) and returns them.
+    fn store(
+        &self,
+        shape_id: &str,
+        pk: ProvingKey<Bn254>,
+        zkey: Option<ZkeySource>,
+    ) -> Result<Keys> {
         let [pk_path, vk_path, manifest_path] = self.paths(shape_id)?;
         let keys = Keys::from_proving_key(pk)?;
 
@@ -312,7 +387,8 @@ impl KeyCache {
             format: KEY_MANIFEST_FORMAT.into(),
             shape_id: shape_id.into(),
             curve: "bn254".into(),
-            development: true,
+            development: zkey.as_ref().is_none_or(|z| z.contributions.is_empty()),
+            zkey,
             vk_digest: hex::encode(keys.vk_digest()),
             pk_sha3_256: hex::encode(sha3_256(&pk_bytes)),
             pk_bytes: pk_bytes.len() as u64,
@@ -334,7 +410,8 @@ impl KeyCache {
             vk_digest = %manifest.vk_digest,
             pk_bytes = manifest.pk_bytes,
             vk_bytes = manifest.vk_bytes,
-            "stored development Groth16 keys"
+            development = manifest.development,
+            "stored Groth16 keys"
         );
         Ok(keys)
     }

@@ -9,12 +9,13 @@ use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use sha3::{Digest, Sha3_256};
 
-use crate::{ProverError, Result};
+use crate::{CircomReduction, ProverError, Reduction, Result};
 
 /// Domain tag of [`proof_rng`]'s seed derivation.
 const PROOF_RNG_TAG: &[u8] = b"zkaudit/v1/groth16-prove-rng\0";
 
-/// Proves one statement.
+/// Proves one statement, with the QAP reduction `pk` was made for
+/// ([`Reduction::of_key`]).
 ///
 /// `rng` supplies the proof's blinding factors `r`, `s`; whoever knows them
 /// can strip zero knowledge from the proof, so use a cryptographic RNG
@@ -27,7 +28,12 @@ where
     C: ConstraintSynthesizer<Fr>,
     R: RngCore + CryptoRng,
 {
-    Ok(<Groth16<Bn254> as SNARK<Fr>>::prove(pk, circuit, rng)?)
+    Ok(match Reduction::of_key(pk) {
+        Reduction::Circom => {
+            <Groth16<Bn254, CircomReduction> as SNARK<Fr>>::prove(pk, circuit, rng)?
+        }
+        Reduction::Libsnark => <Groth16<Bn254> as SNARK<Fr>>::prove(pk, circuit, rng)?,
+    })
 }
 
 /// The RNG of proof `index` in a batch seeded with `seed`: ChaCha20 keyed

@@ -141,3 +141,53 @@ fn readme_walk_through() {
         "{report}"
     );
 }
+
+/// `zkaudit circuit export-r1cs` writes the shape's constraint system (the
+/// one the keys are for; snarkjs reads it in prover/tests/snarkjs_zkey.rs),
+/// `circuit info` sizes it, and `keys import-zkey` refuses a file that is
+/// not a key without storing anything.
+#[test]
+fn circuit_export_and_key_import_refusals() {
+    use zkaudit_circuits::ballot::BallotShape;
+    use zkaudit_circuits::ballot::constraints::BallotCircuit;
+    use zkaudit_prover::iden3::R1cs;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ballot.r1cs");
+    let shape = [
+        "--circuit",
+        "ballot",
+        "--depth",
+        "2",
+        "--attributes",
+        "1",
+        "--options",
+        "2",
+    ];
+    ok(&[&["circuit", "export-r1cs"], &shape[..], &["--out", s(&out)]].concat());
+    let expected =
+        R1cs::of_circuit(BallotCircuit::blank(BallotShape::new(2, 1, 2).unwrap())).unwrap();
+    let written = std::fs::read(&out).unwrap();
+    assert_eq!(&written[..4], b"r1cs");
+    assert_eq!(written, expected.to_bytes().unwrap());
+
+    let info = ok(&[&["circuit", "info"], &shape[..]].concat());
+    assert!(
+        info.contains(&format!("constraints     {}", expected.num_constraints()))
+            && info.contains("ballot-d2-a1-o2"),
+        "{info}"
+    );
+    let refusal = fails(&["circuit", "info", "--circuit", "ballot"]);
+    assert!(refusal.contains("--options"), "{refusal}");
+
+    let keys = tmp.path().join("keys");
+    let refusal = fails(
+        &[
+            &["keys", "import-zkey", "--keys", s(&keys), "--zkey", s(&out)],
+            &shape[..],
+        ]
+        .concat(),
+    );
+    assert!(refusal.contains("not a .zkey file"), "{refusal}");
+    assert!(!keys.join("ballot-d2-a1-o2.json").exists());
+}

@@ -8,6 +8,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkaudit_prover::Fr;
 
+pub mod eligibility;
+pub mod snarkjs;
+
 /// "I know `x` with `x² = a` and `x³ + x + 5 = b`": two public inputs
 /// `[a, b]`, so their order matters. Three constraints.
 #[derive(Clone, Copy, Debug)]

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::keyfile::write_secret_file;
 use crate::server::{ServeOptions, serve};
 
+pub mod circuit;
 pub mod election;
 pub mod funds;
 pub mod hammer;
@@ -59,9 +60,12 @@ pub enum Command {
     Claim(identity::ClaimArgs),
     /// Make DEVELOPMENT Groth16 keys for an eligibility circuit shape.
     Setup(identity::SetupArgs),
-    /// Export verifying keys (snarkjs JSON or binary).
+    /// Export verifying keys (snarkjs JSON or binary); import a snarkjs .zkey from a ceremony.
     #[command(subcommand)]
     Keys(identity::KeysCommand),
+    /// Circuit shapes for outside tools: export the .r1cs, print sizes.
+    #[command(subcommand)]
+    Circuit(circuit::CircuitCommand),
     /// Land titles: parcels, transfers and liens signed by all parties, verified histories.
     #[command(subcommand)]
     Land(crate::cli::land::LandCommand),
@@ -162,6 +166,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Claim(args) => identity::claim::run(args),
         Command::Setup(args) => identity::keys::setup(args),
         Command::Keys(cmd) => identity::keys::run(cmd),
+        Command::Circuit(cmd) => circuit::run(cmd),
         Command::Land(cmd) => land::run(cmd),
         Command::Health(cmd) => health::run(cmd),
         Command::Election(cmd) => election::run(cmd),

@@ -1,7 +1,7 @@
 //! `zkaudit setup` and `zkaudit keys …`: development keys for an
 //! eligibility shape, and exporting a verifying key.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
@@ -9,6 +9,8 @@ use zkaudit_circuits::eligibility::{EligibilityCircuit, EligibilityShape};
 use zkaudit_prover::KeyCache;
 use zkaudit_verifier::groth16;
 use zkaudit_verifier::snarkjs;
+
+use crate::cli::circuit::ShapeArgs;
 
 /// `zkaudit keys …`.
 #[derive(Subcommand, Debug)]
@@ -27,6 +29,18 @@ pub enum KeysCommand {
         /// Output file.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Import a Groth16 .zkey made by snarkjs or p0tion for a shape's exported .r1cs.
+    ImportZkey {
+        /// Key directory (`<data>/keys` of a server, before it logs the shape's key).
+        #[arg(long, default_value = "zkaudit-data/keys")]
+        keys: PathBuf,
+        /// The shape the key is for.
+        #[command(flatten)]
+        shape: ShapeArgs,
+        /// The .zkey file (the ceremony's final key).
+        #[arg(long)]
+        zkey: PathBuf,
     },
 }
 
@@ -63,18 +77,57 @@ pub fn setup(a: SetupArgs) -> Result<()> {
 
 /// Runs `zkaudit keys …`.
 pub fn run(cmd: KeysCommand) -> Result<()> {
-    let KeysCommand::Export {
-        keys,
-        shape,
-        format,
-        out,
-    } = cmd;
-    let loaded = KeyCache::new(&keys)
-        .load(&shape)?
+    match cmd {
+        KeysCommand::Export {
+            keys,
+            shape,
+            format,
+            out,
+        } => export(&keys, &shape, &format, &out),
+        KeysCommand::ImportZkey { keys, shape, zkey } => import_zkey(&keys, &shape, &zkey),
+    }
+}
+
+fn import_zkey(keys: &Path, shape: &ShapeArgs, zkey: &Path) -> Result<()> {
+    let shape = shape.shape()?;
+    let bytes = std::fs::read(zkey).with_context(|| format!("cannot read {}", zkey.display()))?;
+    let (imported, manifest) = shape
+        .import_zkey(&KeyCache::new(keys), &bytes)
+        .with_context(|| format!("{} refused", zkey.display()))?;
+    let source = manifest
+        .zkey
+        .unwrap_or_else(|| unreachable!("an import records its source"));
+    println!(
+        "{} vk sha3-256 {}",
+        shape.id(),
+        hex::encode(imported.vk_digest())
+    );
+    println!("zkey sha3-256 {}", source.zkey_sha3_256);
+    println!("circuit hash  {}", source.circuit_hash);
+    println!("contributions {}", source.contributions.len());
+    for (i, name) in source.contributions.iter().enumerate() {
+        println!(
+            "  #{} {}",
+            i + 1,
+            if name.is_empty() { "(unnamed)" } else { name }
+        );
+    }
+    if manifest.development {
+        eprintln!(
+            "WARNING: this key has no phase-2 contribution: anyone can forge proofs with it. \
+             It is stored as a DEVELOPMENT key."
+        );
+    }
+    Ok(())
+}
+
+fn export(keys: &Path, shape: &str, format: &str, out: &Path) -> Result<()> {
+    let loaded = KeyCache::new(keys)
+        .load(shape)?
         .with_context(|| format!("no keys for {shape} in {}", keys.display()))?;
-    match format.as_str() {
-        "snarkjs" => std::fs::write(&out, snarkjs::export_vk(&loaded.vk))?,
-        "binary" => std::fs::write(&out, groth16::encode_vk(&loaded.vk))?,
+    match format {
+        "snarkjs" => std::fs::write(out, snarkjs::export_vk(&loaded.vk))?,
+        "binary" => std::fs::write(out, groth16::encode_vk(&loaded.vk))?,
         other => bail!("unknown format {other:?}: use snarkjs or binary"),
     }
     eprintln!(

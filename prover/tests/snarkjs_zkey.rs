@@ -1,0 +1,317 @@
+//! snarkjs reads our circuits, and its ceremonies' keys prove here.
+//!
+//! - Our `.r1cs` and `.wtns` exports pass `snarkjs r1cs info` and
+//!   `snarkjs wtns check`, and a tampered witness fails the check.
+//! - A key from a real snarkjs ceremony over our `.r1cs` (powers of tau with
+//!   a contribution, `groth16 setup`, two phase-2 contributions) imports,
+//!   proves with snarkjs' QAP reduction, and the proofs verify here and
+//!   with `snarkjs groth16 verify`; snarkjs' own proof from our `.wtns`
+//!   verifies here. False statements are refused by both.
+//! - Keys for another circuit, with a changed byte, truncated, or without
+//!   contributions are refused or marked as development keys.
+//!
+//! Needs Node.js (see `common::snarkjs`).
+
+mod common;
+
+use std::path::Path;
+
+use common::eligibility::eligibility_statement;
+use common::snarkjs::{snarkjs, snarkjs_ok, snarkjs_verifies};
+use common::{Cubic, test_rng};
+use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
+use zkaudit_circuits::eligibility::{EligibilityPublic, public_inputs};
+use zkaudit_prover::iden3::{FormatError, R1cs, Zkey, wtns};
+use zkaudit_prover::{Fr, KeyCache, ProverError, Reduction, prove};
+use zkaudit_verifier::groth16::{self, PreparedKey};
+use zkaudit_verifier::snarkjs as json;
+
+/// The powers of tau for circuits up to 2^12 rows: a fresh snarkjs phase 1
+/// with one contribution, prepared for phase 2 (once per test process).
+fn ptau() -> &'static Path {
+    static PTAU: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PTAU.get_or_init(|| {
+        let keep = tempfile::tempdir().unwrap().keep();
+        snarkjs_ok(&keep, &["powersoftau", "new", "bn128", "12", "pot0.ptau"]);
+        snarkjs_ok(
+            &keep,
+            &[
+                "powersoftau",
+                "contribute",
+                "pot0.ptau",
+                "pot1.ptau",
+                "--name=phase one",
+                "-e=phase one entropy",
+            ],
+        );
+        snarkjs_ok(
+            &keep,
+            &["powersoftau", "prepare", "phase2", "pot1.ptau", "pot.ptau"],
+        );
+        keep.join("pot.ptau")
+    })
+}
+
+/// Runs a snarkjs ceremony over `r1cs` in `dir`: setup, then contributions
+/// by `names`; returns the final `.zkey`'s path.
+fn snarkjs_ceremony(dir: &Path, r1cs: &R1cs, names: &[&str]) -> std::path::PathBuf {
+    std::fs::write(dir.join("circuit.r1cs"), r1cs.to_bytes().unwrap()).unwrap();
+    let ptau = ptau().to_str().unwrap().to_owned();
+    snarkjs_ok(
+        dir,
+        &["groth16", "setup", "circuit.r1cs", &ptau, "key0.zkey"],
+    );
+    for (i, name) in names.iter().enumerate() {
+        snarkjs_ok(
+            dir,
+            &[
+                "zkey",
+                "contribute",
+                &format!("key{i}.zkey"),
+                &format!("key{}.zkey", i + 1),
+                &format!("--name={name}"),
+                &format!("-e=entropy of {name}"),
+            ],
+        );
+    }
+    let last = dir.join(format!("key{}.zkey", names.len()));
+    let verified = snarkjs_ok(
+        dir,
+        &[
+            "zkey",
+            "verify",
+            "circuit.r1cs",
+            &ptau,
+            last.to_str().unwrap(),
+        ],
+    );
+    assert!(verified.contains("ZKey Ok!"), "{verified}");
+    last
+}
+
+#[test]
+fn snarkjs_reads_our_r1cs_and_checks_our_witnesses() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shape, public, witness) = eligibility_statement();
+    let r1cs = R1cs::of_circuit(EligibilityCircuit::blank(shape)).unwrap();
+    std::fs::write(dir.path().join("e.r1cs"), r1cs.to_bytes().unwrap()).unwrap();
+    let info = snarkjs_ok(dir.path(), &["r1cs", "info", "e.r1cs"]);
+    for line in [
+        format!("# of Wires: {}", r1cs.num_wires()),
+        format!("# of Constraints: {}", r1cs.num_constraints()),
+        format!("# of Public Inputs: {}", r1cs.num_public),
+        "# of Outputs: 0".to_owned(),
+    ] {
+        assert!(info.contains(&line), "{line:?} not in:\n{info}");
+    }
+    assert_eq!(r1cs.num_public, public_inputs(&public).len());
+
+    let values = wtns::full_assignment(EligibilityCircuit::new(public, witness)).unwrap();
+    assert_eq!(values.len(), r1cs.num_wires());
+    std::fs::write(dir.path().join("e.wtns"), wtns::to_bytes(&values)).unwrap();
+    let checked = snarkjs_ok(dir.path(), &["wtns", "check", "e.r1cs", "e.wtns"]);
+    assert!(checked.contains("WITNESS IS CORRECT"), "{checked}");
+
+    // One changed witness value, and a changed public input: refused.
+    for index in [values.len() - 1, 1] {
+        let mut tampered = values.clone();
+        tampered[index] += Fr::from(1u64);
+        std::fs::write(dir.path().join("bad.wtns"), wtns::to_bytes(&tampered)).unwrap();
+        let out = snarkjs(dir.path(), &["wtns", "check", "e.r1cs", "bad.wtns"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !out.status.success() || !text.contains("WITNESS IS CORRECT"),
+            "snarkjs accepted a tampered witness (wire {index}):\n{text}"
+        );
+    }
+}
+
+#[test]
+fn keys_from_a_snarkjs_ceremony_prove_here_and_verify_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shape, public, witness) = eligibility_statement();
+    let r1cs = R1cs::of_circuit(EligibilityCircuit::blank(shape)).unwrap();
+    let final_zkey = snarkjs_ceremony(dir.path(), &r1cs, &["alice", "bob"]);
+    let bytes = std::fs::read(&final_zkey).unwrap();
+
+    let cache = KeyCache::new(dir.path().join("keys"));
+    let (keys, manifest) = cache
+        .import_zkey(&shape.id(), EligibilityCircuit::blank(shape), &bytes)
+        .unwrap();
+    assert!(!manifest.development);
+    let source = manifest.zkey.clone().unwrap();
+    assert_eq!(source.contributions, ["alice", "bob"]);
+    assert_eq!(Reduction::of_key(&keys.pk), Reduction::Circom);
+    // What we read is what snarkjs exports as the verifying key.
+    snarkjs_ok(
+        dir.path(),
+        &[
+            "zkey",
+            "export",
+            "verificationkey",
+            final_zkey.to_str().unwrap(),
+            "snarkjs-vk.json",
+        ],
+    );
+    let snarkjs_vk =
+        json::import_vk(&std::fs::read_to_string(dir.path().join("snarkjs-vk.json")).unwrap())
+            .unwrap();
+    assert_eq!(snarkjs_vk, keys.vk);
+    // The stored entry loads again, as a ceremony key.
+    let reloaded = cache.load(&shape.id()).unwrap().unwrap();
+    assert_eq!(reloaded.vk_digest(), keys.vk_digest());
+
+    // Our proof, with snarkjs' reduction, verifies here and there.
+    let signals = public_inputs(&public);
+    let proof = prove(
+        &keys.pk,
+        EligibilityCircuit::new(public.clone(), witness.clone()),
+        &mut test_rng(51),
+    )
+    .unwrap();
+    groth16::verify(&keys.prepared, &signals, &proof).unwrap();
+    let vk_json = json::export_vk(&keys.vk);
+    let proof_json = json::export_proof(&proof);
+    assert!(snarkjs_verifies(
+        dir.path(),
+        &vk_json,
+        &json::export_public(&signals),
+        &proof_json
+    ));
+    let other_nullifier = public_inputs(&EligibilityPublic {
+        nullifier: public.nullifier + Fr::from(1u64),
+        ..public.clone()
+    });
+    assert!(groth16::verify(&keys.prepared, &other_nullifier, &proof).is_err());
+    assert!(!snarkjs_verifies(
+        dir.path(),
+        &vk_json,
+        &json::export_public(&other_nullifier),
+        &proof_json
+    ));
+
+    // snarkjs' own proof from our witness file verifies here.
+    let values = wtns::full_assignment(EligibilityCircuit::new(public, witness)).unwrap();
+    std::fs::write(dir.path().join("e.wtns"), wtns::to_bytes(&values)).unwrap();
+    snarkjs_ok(
+        dir.path(),
+        &[
+            "groth16",
+            "prove",
+            final_zkey.to_str().unwrap(),
+            "e.wtns",
+            "sp.json",
+            "spub.json",
+        ],
+    );
+    let their_proof =
+        json::import_proof(&std::fs::read_to_string(dir.path().join("sp.json")).unwrap()).unwrap();
+    let their_signals =
+        json::import_public(&std::fs::read_to_string(dir.path().join("spub.json")).unwrap())
+            .unwrap();
+    assert_eq!(their_signals, signals);
+    groth16::verify(
+        &PreparedKey::new(keys.vk.clone()).unwrap(),
+        &signals,
+        &their_proof,
+    )
+    .unwrap();
+    assert!(groth16::verify(&keys.prepared, &other_nullifier, &their_proof).is_err());
+
+    // Importing again would replace the logged key: refused.
+    assert!(matches!(
+        cache.import_zkey(&shape.id(), EligibilityCircuit::blank(shape), &bytes),
+        Err(ProverError::KeysExist(_))
+    ));
+
+    // Our writer gives back a file that reads as the same key, and snarkjs
+    // still verifies it against the ceremony.
+    let zkey = Zkey::from_bytes(&bytes).unwrap();
+    let rewritten = zkey.to_bytes();
+    assert_eq!(Zkey::from_bytes(&rewritten).unwrap().pk, zkey.pk);
+    std::fs::write(dir.path().join("rewritten.zkey"), &rewritten).unwrap();
+    let ptau = ptau().to_str().unwrap().to_owned();
+    let verified = snarkjs_ok(
+        dir.path(),
+        &["zkey", "verify", "circuit.r1cs", &ptau, "rewritten.zkey"],
+    );
+    assert!(verified.contains("ZKey Ok!"), "{verified}");
+}
+
+/// The byte offset of section `id`'s contents in an iden3 file.
+fn section_offset(bytes: &[u8], id: u32) -> usize {
+    let mut pos = 12;
+    loop {
+        let sid = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap());
+        let len = u64::from_le_bytes(bytes[pos + 4..pos + 12].try_into().unwrap()) as usize;
+        if sid == id {
+            return pos + 12;
+        }
+        pos += 12 + len;
+    }
+}
+
+#[test]
+fn zkeys_for_other_circuits_or_damaged_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cubic = R1cs::of_circuit(Cubic::blank()).unwrap();
+    let zkey = snarkjs_ceremony(dir.path(), &cubic, &["carol"]);
+    let bytes = std::fs::read(&zkey).unwrap();
+    let cache = KeyCache::new(dir.path().join("keys"));
+
+    // A key for another circuit.
+    let (shape, _, _) = eligibility_statement();
+    let err = cache
+        .import_zkey(&shape.id(), EligibilityCircuit::blank(shape), &bytes)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProverError::Format(FormatError::CircuitMismatch { .. })
+        ),
+        "{err}"
+    );
+
+    // One changed byte in an H point, in a coefficient, in delta; a
+    // truncated file.
+    let h = section_offset(&bytes, 9);
+    let mut in_h = bytes.clone();
+    in_h[h + 64 + 5] ^= 0x10;
+    let coefficients = section_offset(&bytes, 4);
+    let mut in_coefficient = bytes.clone();
+    in_coefficient[coefficients + 4 + 12] ^= 0x01;
+    let header = section_offset(&bytes, 2);
+    let mut in_delta = bytes.clone();
+    // n8q, q, n8r, r, 3 counts, α₁, β₁, β₂, γ₂, then δ₁.
+    in_delta[header + 4 + 32 + 4 + 32 + 12 + 64 + 64 + 128 + 128 + 3] ^= 0x01;
+    for (damaged, what) in [
+        (in_h, "H"),
+        (in_coefficient, "coefficient"),
+        (in_delta, "delta"),
+        (bytes[..bytes.len() - 1].to_vec(), "truncated"),
+    ] {
+        let err = cache
+            .import_zkey("cubic", Cubic::blank(), &damaged)
+            .unwrap_err();
+        assert!(matches!(err, ProverError::Format(_)), "{what}: {err}");
+    }
+    assert!(cache.manifest("cubic").unwrap().is_none(), "nothing stored");
+
+    // A key straight from `groth16 setup` (δ = 1) is a development key.
+    let setup_only = std::fs::read(dir.path().join("key0.zkey")).unwrap();
+    let (_, manifest) = cache
+        .import_zkey("cubic", Cubic::blank(), &setup_only)
+        .unwrap();
+    assert!(manifest.development);
+
+    // The accepted ceremony key proves a true statement, and not a false one.
+    let (keys, _) = KeyCache::new(dir.path().join("keys2"))
+        .import_zkey("cubic", Cubic::blank(), &bytes)
+        .unwrap();
+    let circuit = Cubic::new(7);
+    let proof = prove(&keys.pk, circuit, &mut test_rng(61)).unwrap();
+    groth16::verify(&keys.prepared, &circuit.public_inputs(), &proof).unwrap();
+    let mut wrong = circuit.public_inputs();
+    wrong[0] += Fr::from(1u64);
+    assert!(groth16::verify(&keys.prepared, &wrong, &proof).is_err());
+}

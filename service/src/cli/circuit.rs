@@ -1,0 +1,147 @@
+//! `zkaudit circuit …`: a circuit shape's constraint system for tools
+//! outside zkaudit (circom's `.r1cs`, what snarkjs' ceremonies start from).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use zkaudit_circuits::ballot::BallotShape;
+use zkaudit_circuits::ballot::constraints::BallotCircuit;
+use zkaudit_circuits::eligibility::EligibilityShape;
+use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
+use zkaudit_prover::iden3::R1cs;
+use zkaudit_prover::{KeyCache, KeyManifest, Keys};
+
+/// `zkaudit circuit …`.
+#[derive(Subcommand, Debug)]
+pub enum CircuitCommand {
+    /// Write a shape's constraint system as an iden3 .r1cs file (wires: one, public inputs, witness).
+    ExportR1cs {
+        /// The shape.
+        #[command(flatten)]
+        shape: ShapeArgs,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print a shape's size: constraints, wires, public inputs and the
+    /// powers-of-tau file it needs.
+    Info {
+        /// The shape.
+        #[command(flatten)]
+        shape: ShapeArgs,
+    },
+}
+
+/// A statement with Groth16 keys.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CircuitKind {
+    /// A credential holder's eligibility claim.
+    Eligibility,
+    /// An encrypted ballot with its voter's eligibility.
+    Ballot,
+}
+
+/// A circuit shape on the command line.
+#[derive(Args, Debug, Clone)]
+pub struct ShapeArgs {
+    /// The statement.
+    #[arg(long, value_enum)]
+    pub circuit: CircuitKind,
+    /// Registry tree depth.
+    #[arg(long, default_value_t = 20)]
+    pub depth: usize,
+    /// Attributes per credential.
+    #[arg(long, default_value_t = 3)]
+    pub attributes: usize,
+    /// Ballot options (ballot only).
+    #[arg(long, required_if_eq("circuit", "ballot"))]
+    pub options: Option<usize>,
+}
+
+/// A validated shape of either statement.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
+    /// An eligibility shape.
+    Eligibility(EligibilityShape),
+    /// A ballot shape.
+    Ballot(BallotShape),
+}
+
+impl ShapeArgs {
+    /// The shape these arguments name.
+    pub fn shape(&self) -> Result<Shape> {
+        Ok(match self.circuit {
+            CircuitKind::Eligibility => {
+                anyhow::ensure!(self.options.is_none(), "--options is for ballots only");
+                Shape::Eligibility(EligibilityShape::new(self.depth, self.attributes)?)
+            }
+            CircuitKind::Ballot => Shape::Ballot(BallotShape::new(
+                self.depth,
+                self.attributes,
+                self.options.context("a ballot shape needs --options")?,
+            )?),
+        })
+    }
+}
+
+impl Shape {
+    /// The shape id that names its keys, e.g. `eligibility-d20-a3`.
+    pub fn id(&self) -> String {
+        match self {
+            Self::Eligibility(shape) => shape.id(),
+            Self::Ballot(shape) => shape.id(),
+        }
+    }
+
+    /// The constraint system, as the Groth16 setup and prover see it.
+    pub fn r1cs(&self) -> Result<R1cs> {
+        Ok(match *self {
+            Self::Eligibility(shape) => R1cs::of_circuit(EligibilityCircuit::blank(shape))?,
+            Self::Ballot(shape) => R1cs::of_circuit(BallotCircuit::blank(shape))?,
+        })
+    }
+
+    /// Imports a snarkjs `.zkey` for this shape into `cache`.
+    pub fn import_zkey(&self, cache: &KeyCache, zkey: &[u8]) -> Result<(Keys, KeyManifest)> {
+        let id = self.id();
+        Ok(match *self {
+            Self::Eligibility(shape) => {
+                cache.import_zkey(&id, EligibilityCircuit::blank(shape), zkey)?
+            }
+            Self::Ballot(shape) => cache.import_zkey(&id, BallotCircuit::blank(shape), zkey)?,
+        })
+    }
+}
+
+/// Runs `zkaudit circuit …`.
+pub fn run(cmd: CircuitCommand) -> Result<()> {
+    match cmd {
+        CircuitCommand::ExportR1cs { shape, out } => {
+            let shape = shape.shape()?;
+            let r1cs = shape.r1cs()?;
+            std::fs::write(&out, r1cs.to_bytes()?)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "{}: {} constraints, {} wires, {} public inputs written to {}",
+                shape.id(),
+                r1cs.num_constraints(),
+                r1cs.num_wires(),
+                r1cs.num_public,
+                out.display()
+            );
+        }
+        CircuitCommand::Info { shape } => {
+            let shape = shape.shape()?;
+            let r1cs = shape.r1cs()?;
+            let power = r1cs.domain_size().trailing_zeros();
+            println!("shape           {}", shape.id());
+            println!("constraints     {}", r1cs.num_constraints());
+            println!("wires           {}", r1cs.num_wires());
+            println!("public inputs   {}", r1cs.num_public);
+            println!("domain          2^{power}");
+            println!("phase 1 needs   a .ptau of power >= {power} (prepared for phase 2)");
+        }
+    }
+    Ok(())
+}
