@@ -20,6 +20,7 @@
 //! [`zkaudit_verifier::groth16`]. Proving is CPU-bound: call it from
 //! `spawn_blocking` or a rayon pool, never on an async runtime's workers.
 
+pub mod ceremony;
 mod error;
 pub mod iden3;
 mod keys;

@@ -21,6 +21,7 @@ use common::snarkjs::{snarkjs, snarkjs_ok, snarkjs_verifies};
 use common::{Cubic, test_rng};
 use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
 use zkaudit_circuits::eligibility::{EligibilityPublic, public_inputs};
+use zkaudit_prover::ceremony::{contribute, contribution_rng, verify_contribution};
 use zkaudit_prover::iden3::{FormatError, R1cs, Zkey, wtns};
 use zkaudit_prover::{Fr, KeyCache, ProverError, Reduction, prove};
 use zkaudit_verifier::groth16::{self, PreparedKey};
@@ -314,4 +315,166 @@ fn zkeys_for_other_circuits_or_damaged_are_refused() {
     let mut wrong = circuit.public_inputs();
     wrong[0] += Fr::from(1u64);
     assert!(groth16::verify(&keys.prepared, &wrong, &proof).is_err());
+}
+
+/// Contributions made with snarkjs verify here, ours pass `snarkjs zkey
+/// verify`, and the two mix in one chain whose key proves.
+#[test]
+fn phase2_contributions_interoperate_with_snarkjs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shape, public, witness) = eligibility_statement();
+    let r1cs = R1cs::of_circuit(EligibilityCircuit::blank(shape)).unwrap();
+    snarkjs_ceremony(dir.path(), &r1cs, &["dave"]);
+    let read =
+        |name: &str| Zkey::from_bytes(&std::fs::read(dir.path().join(name)).unwrap()).unwrap();
+    let (initial, after_dave) = (read("key0.zkey"), read("key1.zkey"));
+    let mut rng = test_rng(71);
+
+    // snarkjs' contribution checks out here.
+    verify_contribution(&initial, &after_dave, &mut rng).unwrap();
+
+    // Two contributions of ours on top, then one more by snarkjs.
+    let (after_erin, erin_hash) =
+        contribute(&after_dave, "erin", &mut contribution_rng(b"erin's dice")).unwrap();
+    assert_eq!(
+        verify_contribution(&after_dave, &after_erin, &mut rng).unwrap(),
+        erin_hash
+    );
+    let (after_frank, _) = contribute(&after_erin, "frank", &mut contribution_rng(b"")).unwrap();
+    verify_contribution(&after_erin, &after_frank, &mut rng).unwrap();
+    std::fs::write(dir.path().join("key3.zkey"), after_frank.to_bytes()).unwrap();
+    let ptau = ptau().to_str().unwrap().to_owned();
+    let verified = snarkjs_ok(
+        dir.path(),
+        &["zkey", "verify", "circuit.r1cs", &ptau, "key3.zkey"],
+    );
+    assert!(verified.contains("ZKey Ok!"), "{verified}");
+    for name in ["dave", "erin", "frank"] {
+        assert!(
+            verified.contains(name),
+            "snarkjs does not list {name}:\n{verified}"
+        );
+    }
+    snarkjs_ok(
+        dir.path(),
+        &[
+            "zkey",
+            "contribute",
+            "key3.zkey",
+            "key4.zkey",
+            "--name=grace",
+            "-e=grace",
+        ],
+    );
+    let after_grace = read("key4.zkey");
+    verify_contribution(&after_frank, &after_grace, &mut rng).unwrap();
+
+    // The mixed chain's key proves; snarkjs verifies the proof.
+    let cache = KeyCache::new(dir.path().join("keys"));
+    let (keys, manifest) = cache
+        .import_zkey(
+            &shape.id(),
+            EligibilityCircuit::blank(shape),
+            &after_grace.to_bytes(),
+        )
+        .unwrap();
+    assert_eq!(
+        manifest.zkey.unwrap().contributions,
+        ["dave", "erin", "frank", "grace"]
+    );
+    let signals = public_inputs(&public);
+    let proof = prove(&keys.pk, EligibilityCircuit::new(public, witness), &mut rng).unwrap();
+    groth16::verify(&keys.prepared, &signals, &proof).unwrap();
+    assert!(snarkjs_verifies(
+        dir.path(),
+        &json::export_vk(&keys.vk),
+        &json::export_public(&signals),
+        &json::export_proof(&proof)
+    ));
+}
+
+/// Each way of cheating at a contribution is refused with its reason.
+#[test]
+fn dishonest_contributions_are_refused() {
+    use ark_ec::{AffineRepr, CurveGroup};
+    use zkaudit_prover::ceremony::CeremonyError;
+    use zkaudit_prover::ceremony::transcript::{hash_to_g2, transcript};
+
+    let dir = tempfile::tempdir().unwrap();
+    let cubic = R1cs::of_circuit(Cubic::blank()).unwrap();
+    snarkjs_ceremony(dir.path(), &cubic, &["heidi"]);
+    let current = Zkey::from_bytes(&std::fs::read(dir.path().join("key1.zkey")).unwrap()).unwrap();
+    let stale = Zkey::from_bytes(&std::fs::read(dir.path().join("key0.zkey")).unwrap()).unwrap();
+    let mut rng = test_rng(81);
+    let (honest, _) = contribute(&current, "ivan", &mut rng).unwrap();
+    verify_contribution(&current, &honest, &mut rng).unwrap();
+    let refused = |next: &Zkey, rng: &mut rand_chacha::ChaCha20Rng| {
+        verify_contribution(&current, next, rng).unwrap_err()
+    };
+
+    // δ reused: a "contribution" with secret 1 (its proof of knowledge is
+    // valid, but it adds nothing).
+    let mut lazy = current.clone();
+    let mpc = lazy.mpc.as_mut().unwrap();
+    let g1_s = (ark_bn254::G1Affine::generator() * Fr::from(5u64)).into_affine();
+    let t = transcript(&mpc.cs_hash, &mpc.contributions, &g1_s, &g1_s);
+    let mut pretend = honest
+        .mpc
+        .as_ref()
+        .unwrap()
+        .contributions
+        .last()
+        .unwrap()
+        .clone();
+    pretend.delta_after = current.pk.delta_g1;
+    pretend.g1_s = g1_s;
+    pretend.g1_sx = g1_s;
+    pretend.g2_spx = hash_to_g2(&t);
+    pretend.transcript = t;
+    mpc.contributions.push(pretend);
+    assert!(matches!(refused(&lazy, &mut rng), CeremonyError::Delta(_)));
+
+    // A wrong proof of knowledge.
+    let mut forged = honest.clone();
+    let last = forged
+        .mpc
+        .as_mut()
+        .unwrap()
+        .contributions
+        .last_mut()
+        .unwrap();
+    last.g2_spx = (last.g2_spx * Fr::from(2u64)).into_affine();
+    assert_eq!(refused(&forged, &mut rng), CeremonyError::ProofOfKnowledge);
+
+    // IC or α changed.
+    let mut ic = honest.clone();
+    ic.pk.vk.gamma_abc_g1[1] = ic.pk.vk.gamma_abc_g1[0];
+    assert_eq!(refused(&ic, &mut rng), CeremonyError::Changed("IC"));
+    let mut alpha = honest.clone();
+    alpha.pk.vk.alpha_g1 = (alpha.pk.vk.alpha_g1 * Fr::from(3u64)).into_affine();
+    assert_eq!(refused(&alpha, &mut rng), CeremonyError::Changed("alpha"));
+
+    // Built on a stale key (the one before heidi's contribution).
+    let (on_stale, _) = contribute(&stale, "judy", &mut rng).unwrap();
+    assert_eq!(refused(&on_stale, &mut rng), CeremonyError::DoesNotExtend);
+
+    // One stored point swapped (still a valid point), and L left as it was.
+    let mut swapped = honest.clone();
+    swapped.pk.h_query.swap(0, 1);
+    assert_eq!(
+        refused(&swapped, &mut rng),
+        CeremonyError::QueryNotUpdated("H")
+    );
+    let mut stale_l = honest.clone();
+    stale_l.pk.l_query = current.pk.l_query.clone();
+    assert_eq!(
+        refused(&stale_l, &mut rng),
+        CeremonyError::QueryNotUpdated("L")
+    );
+
+    // One byte changed in the stored file: refused when read.
+    let mut bytes = honest.to_bytes();
+    let h = section_offset(&bytes, 9);
+    bytes[h + 7] ^= 0x20;
+    assert!(Zkey::from_bytes(&bytes).is_err());
 }

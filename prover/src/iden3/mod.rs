@@ -20,4 +20,7 @@ mod zkey;
 
 pub use error::FormatError;
 pub use r1cs::{R1CS_MAGIC, R1cs};
-pub use zkey::{Coefficient, Contribution, ContributionKind, MpcParams, ZKEY_MAGIC, Zkey};
+pub use zkey::{
+    Coefficient, Contribution, ContributionKind, MAX_NAME_BYTES, MpcParams, ZKEY_MAGIC, Zkey,
+    truncate_name,
+};

@@ -1,0 +1,100 @@
+//! Making a phase-2 contribution: a fresh secret `x` multiplies δ and
+//! divides the L and H queries, with a proof of knowledge of `x` bound to
+//! the transcript (snarkjs' `zkey contribute`).
+
+use ark_bn254::{Fr, G1Affine, G1Projective};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::{Field, UniformRand, Zero};
+use blake2::{Blake2b512, Digest};
+use rand::{CryptoRng, RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+use zeroize::Zeroize;
+
+use super::transcript::{Hash64, contribution_hash, hash_to_g2, transcript};
+use super::{CeremonyError, Result};
+use crate::iden3::{Contribution, ContributionKind, Zkey, truncate_name};
+
+/// The randomness of one contribution: ChaCha20 keyed with
+/// BLAKE2b-512(64 bytes of OS randomness ‖ `typed`), so the contribution is
+/// secret if either source is. `typed` is whatever the contributor typed or
+/// rolled; it may be empty.
+pub fn contribution_rng(typed: &[u8]) -> ChaCha20Rng {
+    let mut os = [0u8; 64];
+    rand::rngs::OsRng.fill_bytes(&mut os);
+    let mut hasher = Blake2b512::new();
+    hasher.update(os);
+    hasher.update(typed);
+    let mut digest: [u8; 64] = hasher.finalize().into();
+    let mut seed = [0u8; 32];
+    seed.copy_from_slice(&digest[..32]);
+    let rng = ChaCha20Rng::from_seed(seed);
+    os.zeroize();
+    digest.zeroize();
+    seed.zeroize();
+    rng
+}
+
+/// Adds one contribution by `name` to `key` with secrets drawn from `rng`
+/// (use [`contribution_rng`]); returns the new key and its contribution
+/// hash. The secret never leaves this function and is zeroised before it
+/// returns.
+///
+/// # Errors
+///
+/// [`CeremonyError::NotACeremonyKey`] for a key without phase-2 parameters.
+pub fn contribute<R: RngCore + CryptoRng>(
+    key: &Zkey,
+    name: &str,
+    rng: &mut R,
+) -> Result<(Zkey, Hash64)> {
+    let mpc = key.mpc.as_ref().ok_or(CeremonyError::NotACeremonyKey)?;
+    let mut secret = nonzero(rng);
+    let mut s = nonzero(rng);
+    let g1_s = (G1Affine::generator() * s).into_affine();
+    s.zeroize();
+    let g1_sx = (g1_s * secret).into_affine();
+    let transcript = transcript(&mpc.cs_hash, &mpc.contributions, &g1_s, &g1_sx);
+    let g2_spx = (hash_to_g2(&transcript) * secret).into_affine();
+
+    let mut next = key.clone();
+    next.pk.delta_g1 = (key.pk.delta_g1 * secret).into_affine();
+    next.pk.vk.delta_g2 = (key.pk.vk.delta_g2 * secret).into_affine();
+    let mut inverse = secret.inverse().expect("the secret is not zero");
+    secret.zeroize();
+    next.pk.l_query = scale(&key.pk.l_query, inverse);
+    next.pk.h_query = scale(&key.pk.h_query, inverse);
+    inverse.zeroize();
+
+    let contribution = Contribution {
+        delta_after: next.pk.delta_g1,
+        g1_s,
+        g1_sx,
+        g2_spx,
+        transcript,
+        kind: ContributionKind::Contributor,
+        name: (!name.is_empty()).then(|| truncate_name(name).to_owned()),
+    };
+    let hash = contribution_hash(&contribution);
+    next.mpc
+        .as_mut()
+        .expect("cloned from a key with parameters")
+        .contributions
+        .push(contribution);
+    Ok((next, hash))
+}
+
+fn nonzero<R: RngCore + CryptoRng>(rng: &mut R) -> Fr {
+    loop {
+        let value = Fr::rand(rng);
+        if !value.is_zero() {
+            return value;
+        }
+    }
+}
+
+/// `factor · p` for every point, in parallel.
+pub(super) fn scale(points: &[G1Affine], factor: Fr) -> Vec<G1Affine> {
+    let scaled: Vec<G1Projective> = points.par_iter().map(|p| *p * factor).collect();
+    G1Projective::normalize_batch(&scaled)
+}

@@ -1,0 +1,57 @@
+//! Phase 2 of a Groth16 ceremony, compatible with snarkjs: contributions
+//! that anyone can check, so a key is sound if one contributor was honest.
+//!
+//! - [`contribute`] adds a contribution to a `.zkey` ([`Zkey`](crate::iden3::Zkey));
+//! - [`verify_contribution`] checks that one key extends another by exactly
+//!   one valid contribution;
+//! - [`transcript`] holds snarkjs' hashes (`hashToG2`, transcripts,
+//!   contribution hashes).
+//!
+//! `snarkjs zkey verify` accepts keys contributed to here, and
+//! [`verify_contribution`] accepts contributions made with snarkjs.
+
+mod contribute;
+pub mod transcript;
+mod verify;
+
+pub use contribute::{contribute, contribution_rng};
+pub use verify::verify_contribution;
+
+use crate::iden3::FormatError;
+
+/// Why a contribution was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CeremonyError {
+    /// A key without phase-2 parameters (section 10).
+    #[error("the key has no phase-2 parameters: it does not come from a ceremony")]
+    NotACeremonyKey,
+    /// Something a contribution must not touch changed.
+    #[error("the contribution changed {0}")]
+    Changed(&'static str),
+    /// The new key does not add exactly one contribution to the current one
+    /// (built on a stale key, or earlier contributions altered).
+    #[error("the key does not extend the current key by one contribution")]
+    DoesNotExtend,
+    /// The contribution's transcript is not the chain's.
+    #[error("the contribution's transcript does not follow from the earlier contributions")]
+    Transcript,
+    /// The proof of knowledge of the secret fails.
+    #[error("the proof of knowledge of the contribution's secret is wrong")]
+    ProofOfKnowledge,
+    /// δ was not updated as the proof says.
+    #[error("delta: {0}")]
+    Delta(&'static str),
+    /// L or H was not divided by the secret.
+    #[error("the {0} query was not updated with the new delta")]
+    QueryNotUpdated(&'static str),
+    /// A feature this verifier does not support.
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
+    /// A key file was refused.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+}
+
+/// Result alias of the ceremony.
+pub type Result<T, E = CeremonyError> = std::result::Result<T, E>;

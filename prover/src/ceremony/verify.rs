@@ -1,0 +1,159 @@
+//! Checking that one key extends another by exactly one honest-looking
+//! contribution (what the service checks before it logs a contribution,
+//! and `ceremony verify` checks for each step).
+
+use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
+use ark_ec::pairing::Pairing;
+use ark_ec::{AffineRepr, VariableBaseMSM};
+use rand::RngCore;
+
+use super::transcript::{Hash64, contribution_hash, hash_to_g2, transcript};
+use super::{CeremonyError, Result};
+use crate::iden3::{ContributionKind, Zkey};
+
+/// `e(a, d) = e(b, c)`: `b/a = d/c` in the exponent (snarkjs' `sameRatio`).
+fn same_ratio(a: G1Affine, b: G1Affine, c: G2Affine, d: G2Affine) -> bool {
+    Bn254::pairing(a, d) == Bn254::pairing(b, c)
+}
+
+/// Checks that `next` is `previous` plus one contributor's contribution,
+/// and returns that contribution's hash:
+///
+/// - the circuit, α, β, γ, IC, A, B₁, B₂ and the coefficients unchanged;
+/// - the earlier contributions and the circuit hash unchanged (a key built
+///   on a stale key fails here), one contribution more;
+/// - its transcript recomputed from the chain, its proof of knowledge
+///   (`s·g₁`, `s·x·g₁` against the transcript's G2 point and `x` times it),
+///   δ multiplied by that same `x` (and by something other than 1), δ₁ and
+///   δ₂ in step;
+/// - L and H divided by `x`: a random linear combination of each, paired
+///   with δ before and after, agrees (128-bit weights from `rng`).
+///
+/// # Errors
+///
+/// The first [`CeremonyError`] found.
+pub fn verify_contribution<R: RngCore>(
+    previous: &Zkey,
+    next: &Zkey,
+    rng: &mut R,
+) -> Result<Hash64> {
+    let (before, after) = match (&previous.mpc, &next.mpc) {
+        (Some(before), Some(after)) => (before, after),
+        _ => return Err(CeremonyError::NotACeremonyKey),
+    };
+    unchanged(previous, next)?;
+    if after.cs_hash != before.cs_hash {
+        return Err(CeremonyError::Changed("the circuit hash"));
+    }
+    if after.contributions.len() != before.contributions.len() + 1
+        || after.contributions[..before.contributions.len()] != before.contributions[..]
+    {
+        return Err(CeremonyError::DoesNotExtend);
+    }
+    let contribution = after.contributions.last().expect("one more than before");
+    if contribution.kind != ContributionKind::Contributor {
+        return Err(CeremonyError::Unsupported(
+            "a beacon in place of a contribution",
+        ));
+    }
+
+    let expected = transcript(
+        &before.cs_hash,
+        &before.contributions,
+        &contribution.g1_s,
+        &contribution.g1_sx,
+    );
+    if contribution.transcript != expected {
+        return Err(CeremonyError::Transcript);
+    }
+    let g2_sp = hash_to_g2(&expected);
+    if contribution.g1_s.is_zero()
+        || contribution.g1_sx.is_zero()
+        || !same_ratio(
+            contribution.g1_s,
+            contribution.g1_sx,
+            g2_sp,
+            contribution.g2_spx,
+        )
+    {
+        return Err(CeremonyError::ProofOfKnowledge);
+    }
+    let (delta_before, delta_after) = (previous.pk.delta_g1, next.pk.delta_g1);
+    if contribution.delta_after != delta_after {
+        return Err(CeremonyError::Delta(
+            "the key's delta is not the contribution's",
+        ));
+    }
+    if delta_after == delta_before {
+        return Err(CeremonyError::Delta(
+            "delta is unchanged (the secret was 1)",
+        ));
+    }
+    if !same_ratio(delta_before, delta_after, g2_sp, contribution.g2_spx) {
+        return Err(CeremonyError::Delta(
+            "delta was not multiplied by the proven secret",
+        ));
+    }
+    let g1 = G1Affine::generator();
+    if !same_ratio(g1, delta_after, G2Affine::generator(), next.pk.vk.delta_g2) {
+        return Err(CeremonyError::Delta("delta in G1 and G2 differ"));
+    }
+
+    for (what, old, new) in [
+        ("L", &previous.pk.l_query, &next.pk.l_query),
+        ("H", &previous.pk.h_query, &next.pk.h_query),
+    ] {
+        if old.len() != new.len() {
+            return Err(CeremonyError::Changed(what));
+        }
+        let weights: Vec<Fr> = (0..old.len())
+            .map(|_| Fr::from(u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())))
+            .collect();
+        let old_sum = G1Projective::msm(old, &weights).map_err(|_| CeremonyError::Changed(what))?;
+        let new_sum = G1Projective::msm(new, &weights).map_err(|_| CeremonyError::Changed(what))?;
+        // L'ᵢ = Lᵢ/x and δ' = x·δ: e(ΣrL, δ) = e(ΣrL', δ').
+        if Bn254::pairing(old_sum, previous.pk.vk.delta_g2)
+            != Bn254::pairing(new_sum, next.pk.vk.delta_g2)
+        {
+            return Err(CeremonyError::QueryNotUpdated(what));
+        }
+    }
+    Ok(contribution_hash(contribution))
+}
+
+/// Everything but δ, L, H and the contributions is the same.
+fn unchanged(previous: &Zkey, next: &Zkey) -> Result<()> {
+    let (a, b) = (&previous.pk, &next.pk);
+    let checks: [(&'static str, bool); 10] = [
+        (
+            "the circuit's size",
+            (
+                previous.num_wires,
+                previous.num_public,
+                previous.domain_size,
+            ) == (next.num_wires, next.num_public, next.domain_size),
+        ),
+        (
+            "the coefficients",
+            previous.coefficients == next.coefficients,
+        ),
+        ("alpha", a.vk.alpha_g1 == b.vk.alpha_g1),
+        (
+            "beta",
+            a.beta_g1 == b.beta_g1 && a.vk.beta_g2 == b.vk.beta_g2,
+        ),
+        ("gamma", a.vk.gamma_g2 == b.vk.gamma_g2),
+        ("IC", a.vk.gamma_abc_g1 == b.vk.gamma_abc_g1),
+        ("A", a.a_query == b.a_query),
+        ("B1", a.b_g1_query == b.b_g1_query),
+        ("B2", a.b_g2_query == b.b_g2_query),
+        (
+            "L and H sizes",
+            a.l_query.len() == b.l_query.len() && a.h_query.len() == b.h_query.len(),
+        ),
+    ];
+    match checks.into_iter().find(|(_, same)| !same) {
+        Some((what, _)) => Err(CeremonyError::Changed(what)),
+        None => Ok(()),
+    }
+}
