@@ -21,7 +21,9 @@ use common::snarkjs::{snarkjs, snarkjs_ok, snarkjs_verifies};
 use common::{Cubic, test_rng};
 use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
 use zkaudit_circuits::eligibility::{EligibilityPublic, public_inputs};
-use zkaudit_prover::ceremony::{contribute, contribution_rng, verify_contribution};
+use zkaudit_prover::ceremony::{
+    CeremonyError, beacon, contribute, contribution_rng, verify_contribution,
+};
 use zkaudit_prover::iden3::{FormatError, R1cs, Zkey, wtns};
 use zkaudit_prover::{Fr, KeyCache, ProverError, Reduction, prove};
 use zkaudit_verifier::groth16::{self, PreparedKey};
@@ -369,6 +371,56 @@ fn phase2_contributions_interoperate_with_snarkjs() {
     let after_grace = read("key4.zkey");
     verify_contribution(&after_frank, &after_grace, &mut rng).unwrap();
 
+    // The beacon: snarkjs' and ours, from the same public value, give the
+    // same key; each verifies on the other side.
+    const BEACON: &str = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20";
+    snarkjs_ok(
+        dir.path(),
+        &[
+            "zkey",
+            "beacon",
+            "key4.zkey",
+            "theirs.zkey",
+            BEACON,
+            "10",
+            "-n=final beacon",
+        ],
+    );
+    let theirs = read("theirs.zkey");
+    let (ours, _) = beacon(
+        &after_grace,
+        "final beacon",
+        &hex::decode(BEACON).unwrap(),
+        10,
+    )
+    .unwrap();
+    assert_eq!(ours.pk, theirs.pk);
+    assert_eq!(ours.mpc, theirs.mpc);
+    verify_contribution(&after_grace, &theirs, &mut rng).unwrap();
+    std::fs::write(dir.path().join("ours.zkey"), ours.to_bytes()).unwrap();
+    let verified = snarkjs_ok(
+        dir.path(),
+        &["zkey", "verify", "circuit.r1cs", &ptau, "ours.zkey"],
+    );
+    assert!(verified.contains("ZKey Ok!"), "{verified}");
+    // A beacon entry whose key does not follow from its value.
+    let (mut fake, _) = contribute(&after_grace, "x", &mut rng).unwrap();
+    let last = fake.mpc.as_mut().unwrap().contributions.last_mut().unwrap();
+    last.kind = ours
+        .mpc
+        .as_ref()
+        .unwrap()
+        .contributions
+        .last()
+        .unwrap()
+        .kind
+        .clone();
+    assert!(matches!(
+        verify_contribution(&after_grace, &fake, &mut rng),
+        Err(CeremonyError::Beacon(_))
+    ));
+    let after_grace = ours;
+
     // The mixed chain's key proves; snarkjs verifies the proof.
     let cache = KeyCache::new(dir.path().join("keys"));
     let (keys, manifest) = cache
@@ -380,7 +432,7 @@ fn phase2_contributions_interoperate_with_snarkjs() {
         .unwrap();
     assert_eq!(
         manifest.zkey.unwrap().contributions,
-        ["dave", "erin", "frank", "grace"]
+        ["dave", "erin", "frank", "grace", "beacon"]
     );
     let signals = public_inputs(&public);
     let proof = prove(&keys.pk, EligibilityCircuit::new(public, witness), &mut rng).unwrap();

@@ -11,6 +11,9 @@ use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 use zeroize::Zeroize;
 
+use sha2::Sha256;
+
+use super::ffjs_rng::FfjsRng;
 use super::transcript::{Hash64, contribution_hash, hash_to_g2, transcript};
 use super::{CeremonyError, Result};
 use crate::iden3::{Contribution, ContributionKind, Zkey, truncate_name};
@@ -48,11 +51,80 @@ pub fn contribute<R: RngCore + CryptoRng>(
     name: &str,
     rng: &mut R,
 ) -> Result<(Zkey, Hash64)> {
-    let mpc = key.mpc.as_ref().ok_or(CeremonyError::NotACeremonyKey)?;
     let mut secret = nonzero(rng);
     let mut s = nonzero(rng);
     let g1_s = (G1Affine::generator() * s).into_affine();
     s.zeroize();
+    let result = apply(key, &secret, g1_s, ContributionKind::Contributor, name);
+    secret.zeroize();
+    result
+}
+
+/// The fewest hash iterations (as a power of two) snarkjs accepts for a
+/// beacon.
+pub const MIN_BEACON_ITERATIONS_EXP: u8 = 10;
+/// The most.
+pub const MAX_BEACON_ITERATIONS_EXP: u8 = 63;
+
+/// Finalises `key` with a public random beacon (snarkjs' `zkey beacon`):
+/// the "secret" is derived from `beacon_hash` (1 to 255 bytes, e.g. a
+/// future block hash or a lottery draw announced in advance) by
+/// `2^iterations_exp` rounds of SHA-256, so anyone can recompute it and no
+/// contributor could have predicted it.
+///
+/// # Errors
+///
+/// [`CeremonyError::Beacon`] for an empty or long hash or an exponent
+/// outside 10 to 63; [`CeremonyError::NotACeremonyKey`].
+pub fn beacon(
+    key: &Zkey,
+    name: &str,
+    beacon_hash: &[u8],
+    iterations_exp: u8,
+) -> Result<(Zkey, Hash64)> {
+    let (secret, g1_s) = beacon_secret(beacon_hash, iterations_exp)?;
+    let kind = ContributionKind::Beacon {
+        iterations_exp,
+        hash: beacon_hash.to_vec(),
+    };
+    apply(key, &secret, g1_s, kind, name)
+}
+
+/// The beacon's secret and `s·g₁`, as snarkjs derives them: SHA-256
+/// iterated `2^iterations_exp` times, then ffjavascript's ChaCha draws.
+pub(super) fn beacon_secret(beacon_hash: &[u8], iterations_exp: u8) -> Result<(Fr, G1Affine)> {
+    if beacon_hash.is_empty() || beacon_hash.len() > 255 {
+        return Err(CeremonyError::Beacon(
+            "the beacon hash must be 1 to 255 bytes",
+        ));
+    }
+    if !(MIN_BEACON_ITERATIONS_EXP..=MAX_BEACON_ITERATIONS_EXP).contains(&iterations_exp) {
+        return Err(CeremonyError::Beacon(
+            "the iteration exponent must be 10 to 63",
+        ));
+    }
+    let mut hash = beacon_hash.to_vec();
+    for _ in 0..(1u64 << iterations_exp) {
+        hash = Sha256::digest(&hash).to_vec();
+    }
+    let mut rng = FfjsRng::from_hash(&hash);
+    let secret = rng.field::<Fr>();
+    Ok((secret, rng.g1()))
+}
+
+/// Applies `secret` to `key` as one contribution with proof-of-knowledge
+/// base `g1_s`.
+fn apply(
+    key: &Zkey,
+    secret: &Fr,
+    g1_s: G1Affine,
+    kind: ContributionKind,
+    name: &str,
+) -> Result<(Zkey, Hash64)> {
+    let mpc = key.mpc.as_ref().ok_or(CeremonyError::NotACeremonyKey)?;
+    if secret.is_zero() {
+        return Err(CeremonyError::Delta("a zero secret"));
+    }
     let g1_sx = (g1_s * secret).into_affine();
     let transcript = transcript(&mpc.cs_hash, &mpc.contributions, &g1_s, &g1_sx);
     let g2_spx = (hash_to_g2(&transcript) * secret).into_affine();
@@ -61,7 +133,6 @@ pub fn contribute<R: RngCore + CryptoRng>(
     next.pk.delta_g1 = (key.pk.delta_g1 * secret).into_affine();
     next.pk.vk.delta_g2 = (key.pk.vk.delta_g2 * secret).into_affine();
     let mut inverse = secret.inverse().expect("the secret is not zero");
-    secret.zeroize();
     next.pk.l_query = scale(&key.pk.l_query, inverse);
     next.pk.h_query = scale(&key.pk.h_query, inverse);
     inverse.zeroize();
@@ -72,7 +143,7 @@ pub fn contribute<R: RngCore + CryptoRng>(
         g1_sx,
         g2_spx,
         transcript,
-        kind: ContributionKind::Contributor,
+        kind,
         name: (!name.is_empty()).then(|| truncate_name(name).to_owned()),
     };
     let hash = contribution_hash(&contribution);

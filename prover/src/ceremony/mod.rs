@@ -1,7 +1,8 @@
 //! Phase 2 of a Groth16 ceremony, compatible with snarkjs: contributions
 //! that anyone can check, so a key is sound if one contributor was honest.
 //!
-//! - [`contribute`] adds a contribution to a `.zkey` ([`Zkey`](crate::iden3::Zkey));
+//! - [`contribute`] adds a contribution to a `.zkey` ([`Zkey`](crate::iden3::Zkey)),
+//!   [`beacon`] the final one from a public random beacon;
 //! - [`verify_contribution`] checks that one key extends another by exactly
 //!   one valid contribution;
 //! - [`transcript`] holds snarkjs' hashes (`hashToG2`, transcripts,
@@ -11,10 +12,13 @@
 //! [`verify_contribution`] accepts contributions made with snarkjs.
 
 mod contribute;
+mod ffjs_rng;
 pub mod transcript;
 mod verify;
 
-pub use contribute::{contribute, contribution_rng};
+pub use contribute::{
+    MAX_BEACON_ITERATIONS_EXP, MIN_BEACON_ITERATIONS_EXP, beacon, contribute, contribution_rng,
+};
 pub use verify::verify_contribution;
 
 use crate::iden3::FormatError;
@@ -45,9 +49,10 @@ pub enum CeremonyError {
     /// L or H was not divided by the secret.
     #[error("the {0} query was not updated with the new delta")]
     QueryNotUpdated(&'static str),
-    /// A feature this verifier does not support.
-    #[error("unsupported: {0}")]
-    Unsupported(&'static str),
+    /// A beacon with bad parameters, or a key that does not follow from
+    /// its beacon.
+    #[error("beacon: {0}")]
+    Beacon(&'static str),
     /// A key file was refused.
     #[error(transparent)]
     Format(#[from] FormatError),

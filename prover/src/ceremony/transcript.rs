@@ -4,17 +4,12 @@
 //! them so that `snarkjs zkey verify` accepts our contributions and we
 //! accept theirs.
 
-use std::sync::LazyLock;
-
-use ark_bn254::{Fq, Fq2, G1Affine, G2Affine, g2};
-use ark_ec::short_weierstrass::SWCurveConfig;
-use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::{BigInt, BigInteger, Field, PrimeField, Zero};
+use ark_bn254::{G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{BigInteger, PrimeField};
 use blake2::{Blake2b512, Digest};
-use rand::RngCore;
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
 
+use super::ffjs_rng::FfjsRng;
 use crate::iden3::Contribution;
 
 /// A BLAKE2b-512 digest.
@@ -80,88 +75,10 @@ pub fn transcript(
     hasher.finalize().into()
 }
 
-/// snarkjs' `hashToG2`: ChaCha20 keyed with the first 32 bytes of `hash`
-/// (as eight big-endian words), then ffjavascript's `G2.fromRng`: draw `x`
-/// until `x³ + b` is a square, pick the root whose sign matches a drawn
-/// bit, and multiply by the G2 cofactor.
+/// snarkjs' `hashToG2`: the G2 point ffjavascript draws from a ChaCha20
+/// stream keyed with the hash.
 pub fn hash_to_g2(hash: &Hash64) -> G2Affine {
-    // ffjavascript's ChaCha takes the key as 32-bit words; rand_chacha reads
-    // its seed as little-endian words, so re-encode each word.
-    let mut seed = [0u8; 32];
-    for (word, chunk) in seed.chunks_exact_mut(4).zip(hash.chunks_exact(4)) {
-        let value = u32::from_be_bytes(chunk.try_into().expect("4 bytes"));
-        word.copy_from_slice(&value.to_le_bytes());
-    }
-    let mut rng = ChaCha20Rng::from_seed(seed);
-    loop {
-        let x = Fq2::new(fq_from_rng(&mut rng), fq_from_rng(&mut rng));
-        let greatest = rng.next_u32() & 1 == 1;
-        let rhs = x.square() * x + g2::Config::COEFF_B;
-        let Some(mut y) = rhs.sqrt() else {
-            continue;
-        };
-        if greatest ^ fq2_is_negative(&y) {
-            y = -y;
-        }
-        return G2Affine::new_unchecked(x, y)
-            .mul_bigint(*G2_COFACTOR)
-            .into_affine();
-    }
-}
-
-/// ffjavascript's G2 cofactor, applied by plain scalar multiplication (an
-/// optimised cofactor clearing would give another multiple of the point).
-static G2_COFACTOR: LazyLock<BigInt<4>> = LazyLock::new(|| {
-    let bytes = hex_be("30644e72e131a029b85045b68181585e06ceecda572a2489345f2299c0f9fa8d");
-    BigInt::new(std::array::from_fn(|i| {
-        u64::from_be_bytes(
-            bytes[32 - 8 * (i + 1)..32 - 8 * i]
-                .try_into()
-                .expect("8 bytes"),
-        )
-    }))
-});
-
-fn hex_be(hex: &str) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(hex, &mut out).expect("a 64-digit constant");
-    out
-}
-
-/// `2⁻²⁵⁶ mod q`: ffjavascript's `F.fromRng` output is a Montgomery form.
-static MONTGOMERY_R_INV: LazyLock<Fq> = LazyLock::new(|| {
-    Fq::from(2u64)
-        .pow([256])
-        .inverse()
-        .expect("2^256 is invertible mod q")
-});
-
-/// ffjavascript's `F.fromRng` for BN254's base field: four 64-bit words
-/// (each the high then the low 32 bits of the stream), masked to 254 bits,
-/// rejected until below `q`; the integer is the element's Montgomery form.
-fn fq_from_rng(rng: &mut ChaCha20Rng) -> Fq {
-    loop {
-        let mut limbs = [0u64; 4];
-        for limb in &mut limbs {
-            let high = u64::from(rng.next_u32());
-            *limb = (high << 32) | u64::from(rng.next_u32());
-        }
-        limbs[3] &= (1 << 62) - 1;
-        if let Some(montgomery) = Fq::from_bigint(BigInt::new(limbs)) {
-            return montgomery * *MONTGOMERY_R_INV;
-        }
-    }
-}
-
-/// ffjavascript's sign of an `Fq2`: that of `c1`, or of `c0` if `c1 = 0`;
-/// an `Fq` is negative above `(q − 1)/2`.
-fn fq2_is_negative(value: &Fq2) -> bool {
-    let fq_negative = |v: &Fq| v.into_bigint() > Fq::MODULUS_MINUS_ONE_DIV_TWO;
-    if value.c1.is_zero() {
-        fq_negative(&value.c0)
-    } else {
-        fq_negative(&value.c1)
-    }
+    FfjsRng::from_hash(hash).g2()
 }
 
 #[cfg(test)]

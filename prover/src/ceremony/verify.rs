@@ -4,9 +4,10 @@
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::pairing::Pairing;
-use ark_ec::{AffineRepr, VariableBaseMSM};
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use rand::RngCore;
 
+use super::contribute::beacon_secret;
 use super::transcript::{Hash64, contribution_hash, hash_to_g2, transcript};
 use super::{CeremonyError, Result};
 use crate::iden3::{ContributionKind, Zkey};
@@ -16,7 +17,8 @@ fn same_ratio(a: G1Affine, b: G1Affine, c: G2Affine, d: G2Affine) -> bool {
     Bn254::pairing(a, d) == Bn254::pairing(b, c)
 }
 
-/// Checks that `next` is `previous` plus one contributor's contribution,
+/// Checks that `next` is `previous` plus one contribution (a contributor's
+/// or a beacon's, whose secret is recomputed),
 /// and returns that contribution's hash:
 ///
 /// - the circuit, α, β, γ, IC, A, B₁, B₂ and the coefficients unchanged;
@@ -51,10 +53,18 @@ pub fn verify_contribution<R: RngCore>(
         return Err(CeremonyError::DoesNotExtend);
     }
     let contribution = after.contributions.last().expect("one more than before");
-    if contribution.kind != ContributionKind::Contributor {
-        return Err(CeremonyError::Unsupported(
-            "a beacon in place of a contribution",
-        ));
+    if let ContributionKind::Beacon {
+        iterations_exp,
+        hash,
+    } = &contribution.kind
+    {
+        // Anyone can recompute a beacon's secret: it must be that one.
+        let (secret, g1_s) = beacon_secret(hash, *iterations_exp)?;
+        if contribution.g1_s != g1_s || contribution.g1_sx != (g1_s * secret).into_affine() {
+            return Err(CeremonyError::Beacon(
+                "the key does not follow from the beacon",
+            ));
+        }
     }
 
     let expected = transcript(
