@@ -17,27 +17,37 @@ mod common;
 use std::path::Path;
 
 use common::eligibility::eligibility_statement;
-use common::snarkjs::{snarkjs, snarkjs_ok, snarkjs_verifies};
+use common::snarkjs::{snarkjs, snarkjs_cli, snarkjs_ok, snarkjs_verifies};
 use common::{Cubic, test_rng};
 use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
 use zkaudit_circuits::eligibility::{EligibilityPublic, public_inputs};
 use zkaudit_prover::ceremony::{
-    CeremonyError, beacon, contribute, contribution_rng, verify_contribution,
+    CeremonyError, beacon, contribute, contribution_rng, initial_key, verify_contribution,
 };
-use zkaudit_prover::iden3::{FormatError, R1cs, Zkey, wtns};
+use zkaudit_prover::iden3::{FormatError, Ptau, R1cs, Zkey, wtns};
 use zkaudit_prover::{Fr, KeyCache, ProverError, Reduction, prove};
 use zkaudit_verifier::groth16::{self, PreparedKey};
 use zkaudit_verifier::snarkjs as json;
 
 /// The powers of tau for circuits up to 2^12 rows: a fresh snarkjs phase 1
-/// with one contribution, prepared for phase 2 (once per test process).
+/// with one contribution, prepared for phase 2 (a minute of snarkjs), kept
+/// in `target/snarkjs-tools` for later runs.
 fn ptau() -> &'static Path {
     static PTAU: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     PTAU.get_or_init(|| {
-        let keep = tempfile::tempdir().unwrap().keep();
-        snarkjs_ok(&keep, &["powersoftau", "new", "bn128", "12", "pot0.ptau"]);
+        let cached = snarkjs_cli()
+            .ancestors()
+            .nth(4)
+            .expect("<tools>/node_modules/snarkjs/build/cli.cjs")
+            .join("pot12-prepared.ptau");
+        if cached.is_file() {
+            return cached;
+        }
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path();
+        snarkjs_ok(dir, &["powersoftau", "new", "bn128", "12", "pot0.ptau"]);
         snarkjs_ok(
-            &keep,
+            dir,
             &[
                 "powersoftau",
                 "contribute",
@@ -48,10 +58,12 @@ fn ptau() -> &'static Path {
             ],
         );
         snarkjs_ok(
-            &keep,
+            dir,
             &["powersoftau", "prepare", "phase2", "pot1.ptau", "pot.ptau"],
         );
-        keep.join("pot.ptau")
+        // Racing test processes: the first rename wins, both files are valid.
+        std::fs::rename(dir.join("pot.ptau"), &cached).unwrap();
+        cached
     })
 }
 
@@ -331,6 +343,13 @@ fn phase2_contributions_interoperate_with_snarkjs() {
         |name: &str| Zkey::from_bytes(&std::fs::read(dir.path().join(name)).unwrap()).unwrap();
     let (initial, after_dave) = (read("key0.zkey"), read("key1.zkey"));
     let mut rng = test_rng(71);
+
+    // Our initial key is snarkjs' `groth16 setup`, circuit hash included.
+    let ptau_bytes = std::fs::read(ptau()).unwrap();
+    let ours = initial_key(&r1cs, &Ptau::parse(&ptau_bytes).unwrap()).unwrap();
+    assert_eq!(ours.pk, initial.pk);
+    assert_eq!(ours.mpc, initial.mpc);
+    assert_eq!(ours.coefficients, initial.coefficients);
 
     // snarkjs' contribution checks out here.
     verify_contribution(&initial, &after_dave, &mut rng).unwrap();

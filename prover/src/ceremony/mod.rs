@@ -3,6 +3,8 @@
 //!
 //! - [`contribute`] adds a contribution to a `.zkey` ([`Zkey`](crate::iden3::Zkey)),
 //!   [`beacon`] the final one from a public random beacon;
+//! - [`initial_key`] computes the starting key from the `.r1cs` and a
+//!   prepared `.ptau`, as `snarkjs groth16 setup` does;
 //! - [`verify_contribution`] checks that one key extends another by exactly
 //!   one valid contribution;
 //! - [`transcript`] holds snarkjs' hashes (`hashToG2`, transcripts,
@@ -13,12 +15,14 @@
 
 mod contribute;
 mod ffjs_rng;
+mod initial;
 pub mod transcript;
 mod verify;
 
 pub use contribute::{
     MAX_BEACON_ITERATIONS_EXP, MIN_BEACON_ITERATIONS_EXP, beacon, contribute, contribution_rng,
 };
+pub use initial::initial_key;
 pub use verify::verify_contribution;
 
 use crate::iden3::FormatError;
@@ -49,6 +53,9 @@ pub enum CeremonyError {
     /// L or H was not divided by the secret.
     #[error("the {0} query was not updated with the new delta")]
     QueryNotUpdated(&'static str),
+    /// The phase-1 file cannot start this circuit's phase 2.
+    #[error("phase 1: {0}")]
+    Phase1(String),
     /// A beacon with bad parameters, or a key that does not follow from
     /// its beacon.
     #[error("beacon: {0}")]

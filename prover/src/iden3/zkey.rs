@@ -235,7 +235,8 @@ impl Zkey {
             self.num_public,
         )?;
         mismatch("the domain size", r1cs.domain_size(), self.domain_size)?;
-        let expected = expected_coefficients(r1cs);
+        let mut expected = snarkjs_coefficients(r1cs);
+        expected.sort_unstable();
         mismatch(
             "the number of A and B coefficients",
             expected.len(),
@@ -311,15 +312,17 @@ impl Zkey {
     }
 }
 
-/// The A and B coefficients snarkjs writes for `r1cs`, sorted.
-fn expected_coefficients(r1cs: &R1cs) -> Vec<Coefficient> {
+/// The A and B coefficients `snarkjs groth16 setup` writes for `r1cs`, in
+/// its order: per constraint its A terms then its B terms, then one A
+/// entry per input row.
+pub fn snarkjs_coefficients(r1cs: &R1cs) -> Vec<Coefficient> {
     let mut out = Vec::new();
-    for (matrix, rows) in r1cs.matrices[..2].iter().enumerate() {
-        for (constraint, row) in rows.iter().enumerate() {
-            for (value, signal) in row {
+    for row in 0..r1cs.num_constraints() {
+        for (matrix, rows) in r1cs.matrices[..2].iter().enumerate() {
+            for (value, signal) in &rows[row] {
                 out.push(coefficient(
                     matrix as u32,
-                    constraint as u32,
+                    row as u32,
                     *signal as u32,
                     value,
                 ));
@@ -330,7 +333,6 @@ fn expected_coefficients(r1cs: &R1cs) -> Vec<Coefficient> {
         let row = (r1cs.num_constraints() + input) as u32;
         out.push(coefficient(0, row, input as u32, &Fr::from(1u64)));
     }
-    out.sort_unstable();
     out
 }
 
