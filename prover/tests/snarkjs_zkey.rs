@@ -22,7 +22,8 @@ use common::{Cubic, test_rng};
 use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
 use zkaudit_circuits::eligibility::{EligibilityPublic, public_inputs};
 use zkaudit_prover::ceremony::{
-    CeremonyError, beacon, contribute, contribution_rng, initial_key, verify_contribution,
+    CeremonyError, beacon, contribute, contribution_rng, initial_key, verify_ceremony,
+    verify_contribution,
 };
 use zkaudit_prover::iden3::{FormatError, Ptau, R1cs, Zkey, wtns};
 use zkaudit_prover::{Fr, KeyCache, ProverError, Reduction, prove};
@@ -335,6 +336,8 @@ fn zkeys_for_other_circuits_or_damaged_are_refused() {
 /// verify`, and the two mix in one chain whose key proves.
 #[test]
 fn phase2_contributions_interoperate_with_snarkjs() {
+    use ark_ec::CurveGroup;
+
     let dir = tempfile::tempdir().unwrap();
     let (shape, public, witness) = eligibility_statement();
     let r1cs = R1cs::of_circuit(EligibilityCircuit::blank(shape)).unwrap();
@@ -439,6 +442,41 @@ fn phase2_contributions_interoperate_with_snarkjs() {
         Err(CeremonyError::Beacon(_))
     ));
     let after_grace = ours;
+
+    // The whole transcript checks out from the .r1cs and .ptau, and lists
+    // who contributed; anything spliced in is found and located.
+    let phase1 = Ptau::parse(&ptau_bytes).unwrap();
+    let report = verify_ceremony(&r1cs, &phase1, &after_grace, &mut rng).unwrap();
+    let names: Vec<_> = report
+        .iter()
+        .map(|c| c.name.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["dave", "erin", "frank", "grace", "final beacon"]);
+    assert_eq!(report[1].hash, erin_hash);
+    let mut spliced = after_grace.clone();
+    let second = &mut spliced.mpc.as_mut().unwrap().contributions[1];
+    second.g2_spx = (second.g2_spx * Fr::from(2u64)).into_affine();
+    assert!(matches!(
+        verify_ceremony(&r1cs, &phase1, &spliced, &mut rng),
+        Err(CeremonyError::AtContribution(2, _))
+    ));
+    let mut other_ic = after_grace.clone();
+    other_ic.pk.vk.gamma_abc_g1.swap(0, 1);
+    assert_eq!(
+        verify_ceremony(&r1cs, &phase1, &other_ic, &mut rng),
+        Err(CeremonyError::Changed("IC"))
+    );
+    let mut stale_h = after_grace.clone();
+    stale_h.pk.h_query = after_frank.pk.h_query.clone();
+    assert_eq!(
+        verify_ceremony(&r1cs, &phase1, &stale_h, &mut rng),
+        Err(CeremonyError::QueryNotUpdated("H"))
+    );
+    let cubic = R1cs::of_circuit(Cubic::blank()).unwrap();
+    assert!(matches!(
+        verify_ceremony(&cubic, &phase1, &after_grace, &mut rng),
+        Err(CeremonyError::Changed(_))
+    ));
 
     // The mixed chain's key proves; snarkjs verifies the proof.
     let cache = KeyCache::new(dir.path().join("keys"));

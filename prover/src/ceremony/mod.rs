@@ -7,6 +7,8 @@
 //!   prepared `.ptau`, as `snarkjs groth16 setup` does;
 //! - [`verify_contribution`] checks that one key extends another by exactly
 //!   one valid contribution;
+//! - [`verify_ceremony`] checks a whole transcript from the `.r1cs` and
+//!   `.ptau` to the final key, as `snarkjs zkey verify` does;
 //! - [`transcript`] holds snarkjs' hashes (`hashToG2`, transcripts,
 //!   contribution hashes).
 //!
@@ -23,7 +25,7 @@ pub use contribute::{
     MAX_BEACON_ITERATIONS_EXP, MIN_BEACON_ITERATIONS_EXP, beacon, contribute, contribution_rng,
 };
 pub use initial::initial_key;
-pub use verify::verify_contribution;
+pub use verify::{VerifiedContribution, verify_ceremony, verify_contribution};
 
 use crate::iden3::FormatError;
 
@@ -53,6 +55,9 @@ pub enum CeremonyError {
     /// L or H was not divided by the secret.
     #[error("the {0} query was not updated with the new delta")]
     QueryNotUpdated(&'static str),
+    /// Contribution `n` (from 1) of a transcript failed.
+    #[error("contribution #{0}: {1}")]
+    AtContribution(usize, Box<CeremonyError>),
     /// The phase-1 file cannot start this circuit's phase 2.
     #[error("phase 1: {0}")]
     Phase1(String),

@@ -8,9 +8,10 @@ use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use rand::RngCore;
 
 use super::contribute::beacon_secret;
+use super::initial::initial_key;
 use super::transcript::{Hash64, contribution_hash, hash_to_g2, transcript};
 use super::{CeremonyError, Result};
-use crate::iden3::{ContributionKind, Zkey};
+use crate::iden3::{Contribution, ContributionKind, Ptau, R1cs, Zkey};
 
 /// `e(a, d) = e(b, c)`: `b/a = d/c` in the exponent (snarkjs' `sameRatio`).
 fn same_ratio(a: G1Affine, b: G1Affine, c: G2Affine, d: G2Affine) -> bool {
@@ -53,6 +54,87 @@ pub fn verify_contribution<R: RngCore>(
         return Err(CeremonyError::DoesNotExtend);
     }
     let contribution = after.contributions.last().expect("one more than before");
+    check_step(
+        &after.cs_hash,
+        &before.contributions,
+        contribution,
+        previous.pk.delta_g1,
+    )?;
+    check_delta(next, contribution.delta_after)?;
+    check_queries(previous, next, rng)?;
+    Ok(contribution_hash(contribution))
+}
+
+/// One contribution of a verified ceremony.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedContribution {
+    /// The contributor's name (`None` if unnamed).
+    pub name: Option<String>,
+    /// Contributor or beacon (with its value and iterations).
+    pub kind: ContributionKind,
+    /// The hash the contributor was told (and can look for).
+    pub hash: Hash64,
+}
+
+/// Checks a whole phase-2 transcript: `key` must be the key that
+/// [`initial_key`] computes from `r1cs` and `ptau` (same circuit hash,
+/// α, β, γ, IC, A, B₁, B₂, coefficients) after its contributions, each
+/// checked in order (transcript chain, proof of knowledge, beacon
+/// recomputed, δ moved by the proven secret), with L and H divided by the
+/// product of the secrets. Returns the contributions, oldest first. The key
+/// is sound if any one contributor was honest.
+///
+/// # Errors
+///
+/// The first [`CeremonyError`] found.
+pub fn verify_ceremony<R: RngCore>(
+    r1cs: &R1cs,
+    ptau: &Ptau<'_>,
+    key: &Zkey,
+    rng: &mut R,
+) -> Result<Vec<VerifiedContribution>> {
+    let initial = initial_key(r1cs, ptau)?;
+    let (start, end) = match (&initial.mpc, &key.mpc) {
+        (Some(start), Some(end)) => (start, end),
+        _ => return Err(CeremonyError::NotACeremonyKey),
+    };
+    if end.cs_hash != start.cs_hash {
+        return Err(CeremonyError::Changed(
+            "the circuit hash (another circuit or phase-1 file)",
+        ));
+    }
+    unchanged(&initial, key)?;
+    let mut delta = initial.pk.delta_g1;
+    let mut verified = Vec::with_capacity(end.contributions.len());
+    for (index, contribution) in end.contributions.iter().enumerate() {
+        check_step(
+            &end.cs_hash,
+            &end.contributions[..index],
+            contribution,
+            delta,
+        )
+        .map_err(|e| CeremonyError::AtContribution(index + 1, Box::new(e)))?;
+        delta = contribution.delta_after;
+        verified.push(VerifiedContribution {
+            name: contribution.name.clone(),
+            kind: contribution.kind.clone(),
+            hash: contribution_hash(contribution),
+        });
+    }
+    check_delta(key, delta)?;
+    check_queries(&initial, key, rng)?;
+    Ok(verified)
+}
+
+/// Checks one contribution against the chain before it and δ before it:
+/// beacon recomputed, transcript, proof of knowledge, δ moved by the proven
+/// secret (and not by 1).
+fn check_step(
+    cs_hash: &Hash64,
+    earlier: &[Contribution],
+    contribution: &Contribution,
+    delta_before: G1Affine,
+) -> Result<()> {
     if let ContributionKind::Beacon {
         iterations_exp,
         hash,
@@ -66,13 +148,7 @@ pub fn verify_contribution<R: RngCore>(
             ));
         }
     }
-
-    let expected = transcript(
-        &before.cs_hash,
-        &before.contributions,
-        &contribution.g1_s,
-        &contribution.g1_sx,
-    );
+    let expected = transcript(cs_hash, earlier, &contribution.g1_s, &contribution.g1_sx);
     if contribution.transcript != expected {
         return Err(CeremonyError::Transcript);
     }
@@ -88,27 +164,45 @@ pub fn verify_contribution<R: RngCore>(
     {
         return Err(CeremonyError::ProofOfKnowledge);
     }
-    let (delta_before, delta_after) = (previous.pk.delta_g1, next.pk.delta_g1);
-    if contribution.delta_after != delta_after {
-        return Err(CeremonyError::Delta(
-            "the key's delta is not the contribution's",
-        ));
-    }
-    if delta_after == delta_before {
+    if contribution.delta_after == delta_before {
         return Err(CeremonyError::Delta(
             "delta is unchanged (the secret was 1)",
         ));
     }
-    if !same_ratio(delta_before, delta_after, g2_sp, contribution.g2_spx) {
+    if !same_ratio(
+        delta_before,
+        contribution.delta_after,
+        g2_sp,
+        contribution.g2_spx,
+    ) {
         return Err(CeremonyError::Delta(
             "delta was not multiplied by the proven secret",
         ));
     }
-    let g1 = G1Affine::generator();
-    if !same_ratio(g1, delta_after, G2Affine::generator(), next.pk.vk.delta_g2) {
+    Ok(())
+}
+
+/// The key's δ₁ is the chain's last, and δ₂ matches it.
+fn check_delta(key: &Zkey, chain_delta: G1Affine) -> Result<()> {
+    if key.pk.delta_g1 != chain_delta {
+        return Err(CeremonyError::Delta(
+            "the key's delta is not the last contribution's",
+        ));
+    }
+    if !same_ratio(
+        G1Affine::generator(),
+        key.pk.delta_g1,
+        G2Affine::generator(),
+        key.pk.vk.delta_g2,
+    ) {
         return Err(CeremonyError::Delta("delta in G1 and G2 differ"));
     }
+    Ok(())
+}
 
+/// L and H of `next` are those of `previous` divided by δ's growth: a
+/// random linear combination (128-bit weights) paired with each δ₂ agrees.
+fn check_queries<R: RngCore>(previous: &Zkey, next: &Zkey, rng: &mut R) -> Result<()> {
     for (what, old, new) in [
         ("L", &previous.pk.l_query, &next.pk.l_query),
         ("H", &previous.pk.h_query, &next.pk.h_query),
@@ -128,7 +222,7 @@ pub fn verify_contribution<R: RngCore>(
             return Err(CeremonyError::QueryNotUpdated(what));
         }
     }
-    Ok(contribution_hash(contribution))
+    Ok(())
 }
 
 /// Everything but δ, L, H and the contributions is the same.
