@@ -17,7 +17,7 @@ mod common;
 use std::path::Path;
 
 use common::eligibility::eligibility_statement;
-use common::snarkjs::{snarkjs, snarkjs_cli, snarkjs_ok, snarkjs_verifies};
+use common::snarkjs::{prepared_ptau, snarkjs, snarkjs_ok, snarkjs_verifies};
 use common::{Cubic, test_rng};
 use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
 use zkaudit_circuits::eligibility::{EligibilityPublic, public_inputs};
@@ -30,49 +30,11 @@ use zkaudit_prover::{Fr, KeyCache, ProverError, Reduction, prove};
 use zkaudit_verifier::groth16::{self, PreparedKey};
 use zkaudit_verifier::snarkjs as json;
 
-/// The powers of tau for circuits up to 2^12 rows: a fresh snarkjs phase 1
-/// with one contribution, prepared for phase 2 (a minute of snarkjs), kept
-/// in `target/snarkjs-tools` for later runs.
-fn ptau() -> &'static Path {
-    static PTAU: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    PTAU.get_or_init(|| {
-        let cached = snarkjs_cli()
-            .ancestors()
-            .nth(4)
-            .expect("<tools>/node_modules/snarkjs/build/cli.cjs")
-            .join("pot12-prepared.ptau");
-        if cached.is_file() {
-            return cached;
-        }
-        let work = tempfile::tempdir().unwrap();
-        let dir = work.path();
-        snarkjs_ok(dir, &["powersoftau", "new", "bn128", "12", "pot0.ptau"]);
-        snarkjs_ok(
-            dir,
-            &[
-                "powersoftau",
-                "contribute",
-                "pot0.ptau",
-                "pot1.ptau",
-                "--name=phase one",
-                "-e=phase one entropy",
-            ],
-        );
-        snarkjs_ok(
-            dir,
-            &["powersoftau", "prepare", "phase2", "pot1.ptau", "pot.ptau"],
-        );
-        // Racing test processes: the first rename wins, both files are valid.
-        std::fs::rename(dir.join("pot.ptau"), &cached).unwrap();
-        cached
-    })
-}
-
 /// Runs a snarkjs ceremony over `r1cs` in `dir`: setup, then contributions
 /// by `names`; returns the final `.zkey`'s path.
 fn snarkjs_ceremony(dir: &Path, r1cs: &R1cs, names: &[&str]) -> std::path::PathBuf {
     std::fs::write(dir.join("circuit.r1cs"), r1cs.to_bytes().unwrap()).unwrap();
-    let ptau = ptau().to_str().unwrap().to_owned();
+    let ptau = prepared_ptau().to_str().unwrap().to_owned();
     snarkjs_ok(
         dir,
         &["groth16", "setup", "circuit.r1cs", &ptau, "key0.zkey"],
@@ -246,12 +208,21 @@ fn keys_from_a_snarkjs_ceremony_prove_here_and_verify_there() {
     let rewritten = zkey.to_bytes();
     assert_eq!(Zkey::from_bytes(&rewritten).unwrap().pk, zkey.pk);
     std::fs::write(dir.path().join("rewritten.zkey"), &rewritten).unwrap();
-    let ptau = ptau().to_str().unwrap().to_owned();
+    let ptau = prepared_ptau().to_str().unwrap().to_owned();
     let verified = snarkjs_ok(
         dir.path(),
         &["zkey", "verify", "circuit.r1cs", &ptau, "rewritten.zkey"],
     );
     assert!(verified.contains("ZKey Ok!"), "{verified}");
+}
+
+/// Swaps the first two neighbours that differ (many points are the
+/// identity: wires absent from a matrix).
+fn swap_distinct<T: PartialEq>(points: &mut [T]) {
+    let i = (1..points.len())
+        .find(|&i| points[i] != points[i - 1])
+        .expect("two different points");
+    points.swap(i - 1, i);
 }
 
 /// The byte offset of section `id`'s contents in an iden3 file.
@@ -348,7 +319,7 @@ fn phase2_contributions_interoperate_with_snarkjs() {
     let mut rng = test_rng(71);
 
     // Our initial key is snarkjs' `groth16 setup`, circuit hash included.
-    let ptau_bytes = std::fs::read(ptau()).unwrap();
+    let ptau_bytes = std::fs::read(prepared_ptau()).unwrap();
     let ours = initial_key(&r1cs, &Ptau::parse(&ptau_bytes).unwrap()).unwrap();
     assert_eq!(ours.pk, initial.pk);
     assert_eq!(ours.mpc, initial.mpc);
@@ -367,7 +338,7 @@ fn phase2_contributions_interoperate_with_snarkjs() {
     let (after_frank, _) = contribute(&after_erin, "frank", &mut contribution_rng(b"")).unwrap();
     verify_contribution(&after_erin, &after_frank, &mut rng).unwrap();
     std::fs::write(dir.path().join("key3.zkey"), after_frank.to_bytes()).unwrap();
-    let ptau = ptau().to_str().unwrap().to_owned();
+    let ptau = prepared_ptau().to_str().unwrap().to_owned();
     let verified = snarkjs_ok(
         dir.path(),
         &["zkey", "verify", "circuit.r1cs", &ptau, "key3.zkey"],
@@ -466,11 +437,26 @@ fn phase2_contributions_interoperate_with_snarkjs() {
         verify_ceremony(&r1cs, &phase1, &other_ic, &mut rng),
         Err(CeremonyError::Changed("IC"))
     );
+    for (what, swap) in [
+        (
+            "A",
+            (|k: &mut Zkey| swap_distinct(&mut k.pk.a_query)) as fn(&mut Zkey),
+        ),
+        ("B2", |k: &mut Zkey| swap_distinct(&mut k.pk.b_g2_query)),
+        ("L", |k: &mut Zkey| swap_distinct(&mut k.pk.l_query)),
+    ] {
+        let mut changed = after_grace.clone();
+        swap(&mut changed);
+        assert_eq!(
+            verify_ceremony(&r1cs, &phase1, &changed, &mut rng),
+            Err(CeremonyError::Changed(what))
+        );
+    }
     let mut stale_h = after_grace.clone();
     stale_h.pk.h_query = after_frank.pk.h_query.clone();
     assert_eq!(
         verify_ceremony(&r1cs, &phase1, &stale_h, &mut rng),
-        Err(CeremonyError::QueryNotUpdated("H"))
+        Err(CeremonyError::Changed("H"))
     );
     let cubic = R1cs::of_circuit(Cubic::blank()).unwrap();
     assert!(matches!(

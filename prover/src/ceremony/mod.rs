@@ -15,12 +15,14 @@
 //! `snarkjs zkey verify` accepts keys contributed to here, and
 //! [`verify_contribution`] accepts contributions made with snarkjs.
 
+mod against_phase1;
 mod contribute;
 mod ffjs_rng;
 mod initial;
 pub mod transcript;
 mod verify;
 
+pub use against_phase1::check_against_phase1;
 pub use contribute::{
     MAX_BEACON_ITERATIONS_EXP, MIN_BEACON_ITERATIONS_EXP, beacon, contribute, contribution_rng,
 };

@@ -7,8 +7,8 @@ use ark_ec::pairing::Pairing;
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use rand::RngCore;
 
+use super::against_phase1::check_against_phase1;
 use super::contribute::beacon_secret;
-use super::initial::initial_key;
 use super::transcript::{Hash64, contribution_hash, hash_to_g2, transcript};
 use super::{CeremonyError, Result};
 use crate::iden3::{Contribution, ContributionKind, Ptau, R1cs, Zkey};
@@ -76,13 +76,18 @@ pub struct VerifiedContribution {
     pub hash: Hash64,
 }
 
-/// Checks a whole phase-2 transcript: `key` must be the key that
-/// [`initial_key`] computes from `r1cs` and `ptau` (same circuit hash,
-/// α, β, γ, IC, A, B₁, B₂, coefficients) after its contributions, each
-/// checked in order (transcript chain, proof of knowledge, beacon
-/// recomputed, δ moved by the proven secret), with L and H divided by the
-/// product of the secrets. Returns the contributions, oldest first. The key
-/// is sound if any one contributor was honest.
+/// Checks a whole phase-2 transcript: `key` must be the phase-2 key of
+/// `r1cs` over `ptau` for its δ ([`check_against_phase1`]: α, β, γ, IC, A,
+/// B₁, B₂ and the coefficients as `groth16 setup` makes them, L and H
+/// divided by δ), and its contributions, checked in order (transcript
+/// chain from the key's circuit hash, proof of knowledge, beacon
+/// recomputed, δ moved by the proven secret from the generator to the
+/// key's). Returns the contributions, oldest first. The key is sound if
+/// any one contributor was honest.
+///
+/// The circuit hash is taken from the key: it only labels the transcript
+/// (recomputing it needs the initial L points, [`initial_key`](super::initial_key)'s slowest
+/// part); the key's content is what is checked against the circuit.
 ///
 /// # Errors
 ///
@@ -93,23 +98,14 @@ pub fn verify_ceremony<R: RngCore>(
     key: &Zkey,
     rng: &mut R,
 ) -> Result<Vec<VerifiedContribution>> {
-    let initial = initial_key(r1cs, ptau)?;
-    let (start, end) = match (&initial.mpc, &key.mpc) {
-        (Some(start), Some(end)) => (start, end),
-        _ => return Err(CeremonyError::NotACeremonyKey),
-    };
-    if end.cs_hash != start.cs_hash {
-        return Err(CeremonyError::Changed(
-            "the circuit hash (another circuit or phase-1 file)",
-        ));
-    }
-    unchanged(&initial, key)?;
-    let mut delta = initial.pk.delta_g1;
-    let mut verified = Vec::with_capacity(end.contributions.len());
-    for (index, contribution) in end.contributions.iter().enumerate() {
+    let mpc = key.mpc.as_ref().ok_or(CeremonyError::NotACeremonyKey)?;
+    check_against_phase1(r1cs, ptau, key, rng)?;
+    let mut delta = G1Affine::generator();
+    let mut verified = Vec::with_capacity(mpc.contributions.len());
+    for (index, contribution) in mpc.contributions.iter().enumerate() {
         check_step(
-            &end.cs_hash,
-            &end.contributions[..index],
+            &mpc.cs_hash,
+            &mpc.contributions[..index],
             contribution,
             delta,
         )
@@ -122,7 +118,6 @@ pub fn verify_ceremony<R: RngCore>(
         });
     }
     check_delta(key, delta)?;
-    check_queries(&initial, key, rng)?;
     Ok(verified)
 }
 

@@ -139,3 +139,41 @@ pub fn snarkjs_verifies(dir: &Path, vk: &str, public: &str, proof: &str) -> bool
     }
     ok
 }
+
+/// The powers of tau for circuits up to 2^12 rows: a fresh snarkjs phase 1
+/// with one contribution, prepared for phase 2 (a minute of snarkjs), kept
+/// in `target/snarkjs-tools` for later runs.
+pub fn prepared_ptau() -> &'static Path {
+    static PTAU: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PTAU.get_or_init(|| {
+        let cached = snarkjs_cli()
+            .ancestors()
+            .nth(4)
+            .expect("<tools>/node_modules/snarkjs/build/cli.cjs")
+            .join("pot12-prepared.ptau");
+        if cached.is_file() {
+            return cached;
+        }
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path();
+        snarkjs_ok(dir, &["powersoftau", "new", "bn128", "12", "pot0.ptau"]);
+        snarkjs_ok(
+            dir,
+            &[
+                "powersoftau",
+                "contribute",
+                "pot0.ptau",
+                "pot1.ptau",
+                "--name=phase one",
+                "-e=phase one entropy",
+            ],
+        );
+        snarkjs_ok(
+            dir,
+            &["powersoftau", "prepare", "phase2", "pot1.ptau", "pot.ptau"],
+        );
+        // Racing test processes: the first rename wins, both files are valid.
+        std::fs::rename(dir.join("pot.ptau"), &cached).unwrap();
+        cached
+    })
+}

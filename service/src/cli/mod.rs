@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::keyfile::write_secret_file;
 use crate::server::{ServeOptions, serve};
 
+pub mod ceremony;
 pub mod circuit;
 pub mod election;
 pub mod funds;
@@ -66,6 +67,9 @@ pub enum Command {
     /// Circuit shapes for outside tools: export the .r1cs, print sizes.
     #[command(subcommand)]
     Circuit(circuit::CircuitCommand),
+    /// Groth16 phase-2 ceremony on files (snarkjs-compatible): new, contribute, beacon, verify.
+    #[command(subcommand)]
+    Ceremony(ceremony::CeremonyCommand),
     /// Land titles: parcels, transfers and liens signed by all parties, verified histories.
     #[command(subcommand)]
     Land(crate::cli::land::LandCommand),
@@ -167,6 +171,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Setup(args) => identity::keys::setup(args),
         Command::Keys(cmd) => identity::keys::run(cmd),
         Command::Circuit(cmd) => circuit::run(cmd),
+        Command::Ceremony(cmd) => ceremony::run(cmd),
         Command::Land(cmd) => land::run(cmd),
         Command::Health(cmd) => health::run(cmd),
         Command::Election(cmd) => election::run(cmd),

@@ -1,0 +1,191 @@
+//! `zkaudit ceremony …`, `circuit export-r1cs` and `keys import-zkey`
+//! through the real binary, with the real snarkjs checking the result: a
+//! whole phase-2 ceremony on files for an eligibility shape.
+//!
+//! Needs Node.js (see prover/tests/common/snarkjs.rs, shared here).
+
+mod common;
+#[allow(dead_code)]
+#[path = "../../prover/tests/common/snarkjs.rs"]
+mod snarkjs;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::*;
+
+const SHAPE: [&str; 6] = [
+    "--circuit",
+    "eligibility",
+    "--depth",
+    "4",
+    "--attributes",
+    "2",
+];
+
+/// `args` with the shape's flags after the two subcommand words.
+fn with_shape<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    [&args[..2], &SHAPE[..], &args[2..]].concat()
+}
+
+#[test]
+fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |name: &str| tmp.path().join(name);
+    let ptau = snarkjs::prepared_ptau();
+
+    let out = ok(&with_shape(&[
+        "ceremony",
+        "new",
+        "--ptau",
+        s(ptau),
+        "--out",
+        s(&t("k0.zkey")),
+    ]));
+    assert!(out.contains("circuit hash"), "{out}");
+    let out = ok(&[
+        "ceremony",
+        "contribute",
+        "--zkey",
+        s(&t("k0.zkey")),
+        "--out",
+        s(&t("k1.zkey")),
+        "--name",
+        "alice",
+    ]);
+    assert!(out.contains("contribution #1 by alice"), "{out}");
+    // bob types extra entropy on standard input.
+    let mut bob = Command::new(env!("CARGO_BIN_EXE_zkaudit"))
+        .args([
+            "ceremony",
+            "contribute",
+            "--zkey",
+            s(&t("k1.zkey")),
+            "--out",
+            s(&t("k2.zkey")),
+            "--name",
+            "bob",
+            "--ask-entropy",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    bob.stdin
+        .take()
+        .unwrap()
+        .write_all(b"4 6 1 3 3 5 2\n")
+        .unwrap();
+    let bob = succeeded(&["contribute bob"], bob.wait_with_output().unwrap());
+    assert!(bob.contains("contribution #2 by bob"), "{bob}");
+    ok(&[
+        "ceremony",
+        "beacon",
+        "--zkey",
+        s(&t("k2.zkey")),
+        "--out",
+        s(&t("final.zkey")),
+        "--beacon",
+        "0x0123456789abcdef",
+    ]);
+
+    let report = ok(&with_shape(&[
+        "ceremony",
+        "verify",
+        "--ptau",
+        s(ptau),
+        "--zkey",
+        s(&t("final.zkey")),
+    ]));
+    for expected in [
+        "VERIFIED",
+        "#1 alice",
+        "#2 bob",
+        "#3 final beacon",
+        "2 contributors",
+    ] {
+        assert!(report.contains(expected), "{expected:?} not in:\n{report}");
+    }
+    // snarkjs agrees, from our exported r1cs.
+    ok(&with_shape(&[
+        "circuit",
+        "export-r1cs",
+        "--out",
+        s(&t("e.r1cs")),
+    ]));
+    let verified = snarkjs::snarkjs_ok(
+        tmp.path(),
+        &["zkey", "verify", "e.r1cs", s(ptau), "final.zkey"],
+    );
+    assert!(verified.contains("ZKey Ok!"), "{verified}");
+
+    // Refused: a key nobody contributed to, a damaged key, another shape.
+    let refusal = fails(&with_shape(&[
+        "ceremony",
+        "verify",
+        "--ptau",
+        s(ptau),
+        "--zkey",
+        s(&t("k0.zkey")),
+    ]));
+    assert!(refusal.contains("no one contributed"), "{refusal}");
+    let mut damaged = std::fs::read(t("final.zkey")).unwrap();
+    let at = damaged.len() - 300;
+    damaged[at] ^= 0x40;
+    std::fs::write(t("damaged.zkey"), &damaged).unwrap();
+    let refusal = fails(&with_shape(&[
+        "ceremony",
+        "verify",
+        "--ptau",
+        s(ptau),
+        "--zkey",
+        s(&t("damaged.zkey")),
+    ]));
+    assert!(
+        refusal.contains("damaged.zkey refused") || refusal.contains("does not verify"),
+        "{refusal}"
+    );
+    let refusal = fails(&[
+        "ceremony",
+        "verify",
+        "--circuit",
+        "eligibility",
+        "--depth",
+        "5",
+        "--attributes",
+        "2",
+        "--ptau",
+        s(ptau),
+        "--zkey",
+        s(&t("final.zkey")),
+    ]);
+    assert!(refusal.contains("does not verify"), "{refusal}");
+
+    // The final key becomes the shape's key (a ceremony key), and exports.
+    let keys = t("keys");
+    let out = ok(&with_shape(&[
+        "keys",
+        "import-zkey",
+        "--keys",
+        s(&keys),
+        "--zkey",
+        s(&t("final.zkey")),
+    ]));
+    assert!(
+        out.contains("contributions 3") && out.contains("#2 bob"),
+        "{out}"
+    );
+    ok(&[
+        "keys",
+        "export",
+        "--keys",
+        s(&keys),
+        "--shape",
+        "eligibility-d4-a2",
+        "--out",
+        s(&t("vk.json")),
+    ]);
+    let manifest = std::fs::read_to_string(keys.join("eligibility-d4-a2.json")).unwrap();
+    assert!(manifest.contains("\"development\": false"), "{manifest}");
+}
