@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use ark_ff::UniformRand;
+use ark_groth16::r1cs_to_qap::LibsnarkReduction;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
@@ -112,6 +113,16 @@ fn ballots(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("prove", |b| {
         b.iter(|| prove(&pk, circuit.clone(), &mut rng).unwrap())
+    });
+    // The old path in the same run: a key for arkworks' default reduction
+    // (what `setup_development` made before snarkjs' reduction).
+    let libsnark_pk = ark_groth16::Groth16::<ark_bn254::Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(
+        BallotCircuit::blank(shape),
+        &mut rng,
+    )
+    .unwrap();
+    group.bench_function("prove (arkworks' reduction, before)", |b| {
+        b.iter(|| prove(&libsnark_pk, circuit.clone(), &mut rng).unwrap())
     });
     group.bench_function("synthesize with witness (part of prove)", |b| {
         b.iter(|| {

@@ -135,7 +135,7 @@ fn ceremony(c: &mut Criterion) {
         group.bench_function(format!("{}/contribute (zkaudit)", s.name), |b| {
             let mut rng = ChaCha20Rng::seed_from_u64(9);
             b.iter(|| {
-                let key = Zkey::from_bytes(&std::fs::read(&key0).unwrap()).unwrap();
+                let key = Zkey::for_contribution(&std::fs::read(&key0).unwrap()).unwrap();
                 let (next, _) = contribute(&key, "bench", &mut rng).unwrap();
                 std::fs::write(dir.join("ours.zkey"), next.to_bytes()).unwrap();
             })

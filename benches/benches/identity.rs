@@ -3,6 +3,7 @@
 //!
 //! `cargo bench -p zkaudit-benches --bench identity`
 
+use ark_groth16::r1cs_to_qap::LibsnarkReduction;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use ark_serialize::CanonicalSerialize;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -98,6 +99,16 @@ fn eligibility(c: &mut Criterion) {
     let one = circuits[0].clone();
     group.bench_function("prove", |b| {
         b.iter(|| prove(&pk, one.clone(), &mut rng).unwrap())
+    });
+    // The old path in the same run: a key for arkworks' default reduction
+    // (what `setup_development` made before snarkjs' reduction).
+    let libsnark_pk = ark_groth16::Groth16::<ark_bn254::Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(
+        EligibilityCircuit::blank(shape),
+        &mut rng,
+    )
+    .unwrap();
+    group.bench_function("prove (arkworks' reduction, before)", |b| {
+        b.iter(|| prove(&libsnark_pk, one.clone(), &mut rng).unwrap())
     });
 
     let proofs = prove_batch(&pk, circuits.clone(), [9; 32]).unwrap();

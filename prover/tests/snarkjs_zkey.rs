@@ -216,6 +216,11 @@ fn keys_from_a_snarkjs_ceremony_prove_here_and_verify_there() {
     assert!(verified.contains("ZKey Ok!"), "{verified}");
 }
 
+/// A key's newest contribution.
+fn last_contribution(key: &Zkey) -> &zkaudit_prover::iden3::Contribution {
+    key.mpc.as_ref().unwrap().contributions.last().unwrap()
+}
+
 /// Swaps the first two neighbours that differ (many points are the
 /// identity: wires absent from a matrix).
 fn swap_distinct<T: PartialEq>(points: &mut [T]) {
@@ -271,6 +276,7 @@ fn zkeys_for_other_circuits_or_damaged_are_refused() {
     let mut in_delta = bytes.clone();
     // n8q, q, n8r, r, 3 counts, α₁, β₁, β₂, γ₂, then δ₁.
     in_delta[header + 4 + 32 + 4 + 32 + 12 + 64 + 64 + 128 + 128 + 3] ^= 0x01;
+    assert!(Zkey::for_contribution(&in_h).is_err());
     for (damaged, what) in [
         (in_h, "H"),
         (in_coefficient, "coefficient"),
@@ -283,6 +289,13 @@ fn zkeys_for_other_circuits_or_damaged_are_refused() {
         assert!(matches!(err, ProverError::Format(_)), "{what}: {err}");
     }
     assert!(cache.manifest("cubic").unwrap().is_none(), "nothing stored");
+    // A contributor checks what their secret multiplies (δ, L, H), not
+    // the points they copy (B2 here); whoever accepts the key checks all.
+    let b2 = section_offset(&bytes, 7);
+    let mut in_b2 = bytes.clone();
+    in_b2[b2 + 128 + 9] ^= 0x02;
+    assert!(Zkey::from_bytes(&in_b2).is_err());
+    assert!(Zkey::for_contribution(&in_b2).is_ok());
 
     // A key straight from `groth16 setup` (δ = 1) is a development key.
     let setup_only = std::fs::read(dir.path().join("key0.zkey")).unwrap();
@@ -399,15 +412,7 @@ fn phase2_contributions_interoperate_with_snarkjs() {
     // A beacon entry whose key does not follow from its value.
     let (mut fake, _) = contribute(&after_grace, "x", &mut rng).unwrap();
     let last = fake.mpc.as_mut().unwrap().contributions.last_mut().unwrap();
-    last.kind = ours
-        .mpc
-        .as_ref()
-        .unwrap()
-        .contributions
-        .last()
-        .unwrap()
-        .kind
-        .clone();
+    last.kind = last_contribution(&ours).kind.clone();
     assert!(matches!(
         verify_contribution(&after_grace, &fake, &mut rng),
         Err(CeremonyError::Beacon(_))
@@ -513,14 +518,7 @@ fn dishonest_contributions_are_refused() {
     let mpc = lazy.mpc.as_mut().unwrap();
     let g1_s = (ark_bn254::G1Affine::generator() * Fr::from(5u64)).into_affine();
     let t = transcript(&mpc.cs_hash, &mpc.contributions, &g1_s, &g1_s);
-    let mut pretend = honest
-        .mpc
-        .as_ref()
-        .unwrap()
-        .contributions
-        .last()
-        .unwrap()
-        .clone();
+    let mut pretend = last_contribution(&honest).clone();
     pretend.delta_after = current.pk.delta_g1;
     pretend.g1_s = g1_s;
     pretend.g1_sx = g1_s;

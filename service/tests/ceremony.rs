@@ -43,30 +43,28 @@ fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
         s(&t("k0.zkey")),
     ]));
     assert!(out.contains("circuit hash"), "{out}");
-    let out = ok(&[
-        "ceremony",
-        "contribute",
-        "--zkey",
-        s(&t("k0.zkey")),
-        "--out",
-        s(&t("k1.zkey")),
-        "--name",
-        "alice",
-    ]);
-    assert!(out.contains("contribution #1 by alice"), "{out}");
-    // bob types extra entropy on standard input.
-    let mut bob = Command::new(env!("CARGO_BIN_EXE_zkaudit"))
-        .args([
+    let contribute = |from: &str, to: &str, name: &str| {
+        let [from, to] = [from, to].map(|f| t(f).to_str().unwrap().to_owned());
+        [
             "ceremony",
             "contribute",
             "--zkey",
-            s(&t("k1.zkey")),
+            &from,
             "--out",
-            s(&t("k2.zkey")),
+            &to,
             "--name",
-            "bob",
-            "--ask-entropy",
-        ])
+            name,
+        ]
+        .map(str::to_owned)
+    };
+    let out = ok(&contribute("k0.zkey", "k1.zkey", "alice")
+        .each_ref()
+        .map(String::as_str));
+    assert!(out.contains("contribution #1 by alice"), "{out}");
+    // bob types extra entropy on standard input.
+    let mut bob = Command::new(env!("CARGO_BIN_EXE_zkaudit"))
+        .args(contribute("k1.zkey", "k2.zkey", "bob"))
+        .arg("--ask-entropy")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -98,30 +98,54 @@ pub fn write_g2(out: &mut Vec<u8>, point: &G2Affine) {
     }
 }
 
-fn g1_from_lem(bytes: &[u8], what: &'static str, index: usize) -> Result<G1Affine, FormatError> {
+/// How much of a point read is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PointChecks {
+    /// Canonical coordinates, on the curve, in the prime-order subgroup.
+    Full,
+    /// Canonical coordinates only: for points a contributor copies through
+    /// untouched (its secret never multiplies them, and the coordinator
+    /// checks the whole key).
+    CopiedOnly,
+}
+
+fn g1_from_lem(
+    bytes: &[u8],
+    what: &'static str,
+    index: usize,
+    checks: PointChecks,
+) -> Result<G1Affine, FormatError> {
     if bytes.iter().all(|b| *b == 0) {
         return Ok(G1Affine::zero());
     }
     let x = fq_from_lem(&bytes[..FIELD_BYTES], what)?;
     let y = fq_from_lem(&bytes[FIELD_BYTES..], what)?;
-    let point = G1Affine::new_unchecked(x, y);
-    checked(point, what, index)
+    checked(G1Affine::new_unchecked(x, y), what, index, checks)
 }
 
-fn g2_from_lem(bytes: &[u8], what: &'static str, index: usize) -> Result<G2Affine, FormatError> {
+fn g2_from_lem(
+    bytes: &[u8],
+    what: &'static str,
+    index: usize,
+    checks: PointChecks,
+) -> Result<G2Affine, FormatError> {
     if bytes.iter().all(|b| *b == 0) {
         return Ok(G2Affine::zero());
     }
     let c = |i: usize| fq_from_lem(&bytes[i * FIELD_BYTES..(i + 1) * FIELD_BYTES], what);
     let point = G2Affine::new_unchecked(Fq2::new(c(0)?, c(1)?), Fq2::new(c(2)?, c(3)?));
-    checked(point, what, index)
+    checked(point, what, index, checks)
 }
 
 fn checked<C: SWCurveConfig>(
     point: Affine<C>,
     what: &'static str,
     index: usize,
+    checks: PointChecks,
 ) -> Result<Affine<C>, FormatError> {
+    if checks == PointChecks::CopiedOnly {
+        return Ok(point);
+    }
     if !point.is_on_curve() {
         return Err(FormatError::NotOnCurve { what, index });
     }
@@ -133,12 +157,12 @@ fn checked<C: SWCurveConfig>(
 
 /// Reads one G1 point.
 pub fn read_g1(reader: &mut Reader<'_>, what: &'static str) -> Result<G1Affine, FormatError> {
-    g1_from_lem(reader.take(G1_BYTES)?, what, 0)
+    g1_from_lem(reader.take(G1_BYTES)?, what, 0, PointChecks::Full)
 }
 
 /// Reads one G2 point.
 pub fn read_g2(reader: &mut Reader<'_>, what: &'static str) -> Result<G2Affine, FormatError> {
-    g2_from_lem(reader.take(G2_BYTES)?, what, 0)
+    g2_from_lem(reader.take(G2_BYTES)?, what, 0, PointChecks::Full)
 }
 
 /// Reads `count` G1 points, checking them in parallel.
@@ -146,6 +170,7 @@ pub fn read_g1_points(
     reader: &mut Reader<'_>,
     count: usize,
     what: &'static str,
+    checks: PointChecks,
 ) -> Result<Vec<G1Affine>, FormatError> {
     let bytes = reader.take(
         count
@@ -155,7 +180,7 @@ pub fn read_g1_points(
     bytes
         .par_chunks_exact(G1_BYTES)
         .enumerate()
-        .map(|(index, chunk)| g1_from_lem(chunk, what, index))
+        .map(|(index, chunk)| g1_from_lem(chunk, what, index, checks))
         .collect()
 }
 
@@ -164,6 +189,7 @@ pub fn read_g2_points(
     reader: &mut Reader<'_>,
     count: usize,
     what: &'static str,
+    checks: PointChecks,
 ) -> Result<Vec<G2Affine>, FormatError> {
     let bytes = reader.take(
         count
@@ -173,7 +199,7 @@ pub fn read_g2_points(
     bytes
         .par_chunks_exact(G2_BYTES)
         .enumerate()
-        .map(|(index, chunk)| g2_from_lem(chunk, what, index))
+        .map(|(index, chunk)| g2_from_lem(chunk, what, index, checks))
         .collect()
 }
 

@@ -16,7 +16,9 @@ use ark_bn254::{Fq, G1Affine, G2Affine};
 
 use super::FormatError;
 use super::binfile::{BinFile, Reader};
-use super::encoding::{G1_BYTES, G2_BYTES, read_field_header, read_g1_points, read_g2_points};
+use super::encoding::{
+    G1_BYTES, G2_BYTES, PointChecks, read_field_header, read_g1_points, read_g2_points,
+};
 
 /// The magic of `.ptau` files.
 pub const PTAU_MAGIC: &[u8; 4] = b"ptau";
@@ -76,7 +78,7 @@ impl<'a> Ptau<'a> {
         what: &'static str,
     ) -> Result<Vec<G1Affine>, FormatError> {
         let mut section = self.section_at(id, what, offset * G1_BYTES)?;
-        read_g1_points(&mut section, count, what)
+        read_g1_points(&mut section, count, what, PointChecks::Full)
     }
 
     /// `count` G2 points of section `id` from point `offset`.
@@ -88,7 +90,7 @@ impl<'a> Ptau<'a> {
         what: &'static str,
     ) -> Result<Vec<G2Affine>, FormatError> {
         let mut section = self.section_at(id, what, offset * G2_BYTES)?;
-        read_g2_points(&mut section, count, what)
+        read_g2_points(&mut section, count, what, PointChecks::Full)
     }
 
     /// The Lagrange-basis G1 points of domain `2^power` in section `id`.

@@ -20,8 +20,8 @@ use ark_ff::{BigInteger, PrimeField};
 
 use super::binfile::{BinFile, BinFileWriter, Reader};
 use super::encoding::{
-    FIELD_BYTES, G1_BYTES, G2_BYTES, canonical, read_field_header, read_g1, read_g1_points,
-    read_g2, read_g2_points, write_field_header, write_g1, write_g2,
+    FIELD_BYTES, G1_BYTES, G2_BYTES, PointChecks, canonical, read_field_header, read_g1,
+    read_g1_points, read_g2, read_g2_points, write_field_header, write_g1, write_g2,
 };
 use super::{FormatError, R1cs};
 use ark_bn254::Fq;
@@ -130,6 +130,24 @@ impl Zkey {
     ///
     /// The first [`FormatError`] found.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
+        Self::parse(bytes, PointChecks::Full)
+    }
+
+    /// Parses a key to contribute to: as [`from_bytes`](Self::from_bytes),
+    /// except that the points a contribution copies unchanged (IC, A, B₁,
+    /// B₂) are only decoded, not checked — the contributor's secret never
+    /// touches them, and whoever accepts the contribution checks the whole
+    /// new key. δ, L and H, which the secret multiplies, are fully checked
+    /// (a point off the curve could leak the secret).
+    ///
+    /// # Errors
+    ///
+    /// As [`from_bytes`](Self::from_bytes).
+    pub fn for_contribution(bytes: &[u8]) -> Result<Self, FormatError> {
+        Self::parse(bytes, PointChecks::CopiedOnly)
+    }
+
+    fn parse(bytes: &[u8], copied: PointChecks) -> Result<Self, FormatError> {
         let file = BinFile::parse(bytes, "zkey", ZKEY_MAGIC, 1)?;
 
         let mut protocol = file.section(1, "the protocol section")?;
@@ -170,13 +188,15 @@ impl Zkey {
         header.finish()?;
         check_toxic_pairs(alpha_g1, beta_g1, beta_g2, gamma_g2, delta_g1, delta_g2)?;
 
-        let ic = points_section(&file, 3, "IC", num_public + 1, read_g1_points)?;
+        let full = PointChecks::Full;
+        let ic = points_section(&file, 3, "IC", num_public + 1, copied, read_g1_points)?;
         let coefficients = read_coefficients(file.section(4, "the coefficients")?)?;
-        let a_query = points_section(&file, 5, "A", num_wires, read_g1_points)?;
-        let b_g1_query = points_section(&file, 6, "B1", num_wires, read_g1_points)?;
-        let b_g2_query = points_section(&file, 7, "B2", num_wires, read_g2_points)?;
-        let l_query = points_section(&file, 8, "C", num_wires - num_public - 1, read_g1_points)?;
-        let h_query = points_section(&file, 9, "H", domain_size, read_g1_points)?;
+        let a_query = points_section(&file, 5, "A", num_wires, copied, read_g1_points)?;
+        let b_g1_query = points_section(&file, 6, "B1", num_wires, copied, read_g1_points)?;
+        let b_g2_query = points_section(&file, 7, "B2", num_wires, copied, read_g2_points)?;
+        let witness = num_wires - num_public - 1;
+        let l_query = points_section(&file, 8, "C", witness, full, read_g1_points)?;
+        let h_query = points_section(&file, 9, "H", domain_size, full, read_g1_points)?;
         let mpc = if file.has_section(10) {
             Some(read_mpc(file.section(10, "the contributions")?)?)
         } else {
@@ -345,15 +365,20 @@ fn coefficient(matrix: u32, constraint: u32, signal: u32, value: &Fr) -> Coeffic
     }
 }
 
+/// A reader of `count` points with the given checks.
+type PointsReader<P> =
+    fn(&mut Reader<'_>, usize, &'static str, PointChecks) -> Result<Vec<P>, FormatError>;
+
 fn points_section<P>(
     file: &BinFile<'_>,
     id: u32,
     what: &'static str,
     count: usize,
-    read: fn(&mut Reader<'_>, usize, &'static str) -> Result<Vec<P>, FormatError>,
+    checks: PointChecks,
+    read: PointsReader<P>,
 ) -> Result<Vec<P>, FormatError> {
     let mut section = file.section(id, what)?;
-    let points = read(&mut section, count, what)?;
+    let points = read(&mut section, count, what, checks)?;
     section.finish()?;
     Ok(points)
 }

@@ -97,7 +97,8 @@ pub fn run(cmd: CeremonyCommand) -> Result<()> {
             name,
             ask_entropy,
         } => {
-            let key = read_zkey(&zkey)?;
+            let key = Zkey::for_contribution(&read(&zkey)?)
+                .with_context(|| format!("{} refused", zkey.display()))?;
             let mut typed = String::new();
             if ask_entropy {
                 eprintln!("type some random text and press enter:");
