@@ -43,6 +43,25 @@ fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
         s(&t("k0.zkey")),
     ]));
     assert!(out.contains("circuit hash"), "{out}");
+    let verify = |zkey: &str| {
+        let [ptau, zkey] = [ptau.to_path_buf(), t(zkey)].map(|f| f.to_str().unwrap().to_owned());
+        let [circuit, depth, attributes] = [SHAPE[1], SHAPE[3], SHAPE[5]];
+        [
+            "ceremony",
+            "verify",
+            "--circuit",
+            circuit,
+            "--depth",
+            depth,
+            "--attributes",
+            attributes,
+            "--ptau",
+            &ptau,
+            "--zkey",
+            &zkey,
+        ]
+        .map(str::to_owned)
+    };
     let contribute = |from: &str, to: &str, name: &str| {
         let [from, to] = [from, to].map(|f| t(f).to_str().unwrap().to_owned());
         [
@@ -88,14 +107,7 @@ fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
         "0x0123456789abcdef",
     ]);
 
-    let report = ok(&with_shape(&[
-        "ceremony",
-        "verify",
-        "--ptau",
-        s(ptau),
-        "--zkey",
-        s(&t("final.zkey")),
-    ]));
+    let report = ok(&verify("final.zkey").each_ref().map(String::as_str));
     for expected in [
         "VERIFIED",
         "#1 alice",
@@ -119,27 +131,13 @@ fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
     assert!(verified.contains("ZKey Ok!"), "{verified}");
 
     // Refused: a key nobody contributed to, a damaged key, another shape.
-    let refusal = fails(&with_shape(&[
-        "ceremony",
-        "verify",
-        "--ptau",
-        s(ptau),
-        "--zkey",
-        s(&t("k0.zkey")),
-    ]));
+    let refusal = fails(&verify("k0.zkey").each_ref().map(String::as_str));
     assert!(refusal.contains("no one contributed"), "{refusal}");
     let mut damaged = std::fs::read(t("final.zkey")).unwrap();
     let at = damaged.len() - 300;
     damaged[at] ^= 0x40;
     std::fs::write(t("damaged.zkey"), &damaged).unwrap();
-    let refusal = fails(&with_shape(&[
-        "ceremony",
-        "verify",
-        "--ptau",
-        s(ptau),
-        "--zkey",
-        s(&t("damaged.zkey")),
-    ]));
+    let refusal = fails(&verify("damaged.zkey").each_ref().map(String::as_str));
     assert!(
         refusal.contains("damaged.zkey refused") || refusal.contains("does not verify"),
         "{refusal}"
