@@ -185,3 +185,115 @@ fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
     let manifest = std::fs::read_to_string(keys.join("eligibility-d4-a2.json")).unwrap();
     assert!(manifest.contains("\"development\": false"), "{manifest}");
 }
+
+/// A ceremony key imported before the registry exists is the one the
+/// service logs and holders prove with: claims verify, and the receipt and
+/// bundle no longer say "development key" (they do without the import, see
+/// tests/identity.rs).
+#[test]
+fn claims_prove_and_verify_with_a_ceremony_key() {
+    use common::deploy::Deployment;
+    use common::identity::{Issuer, claim, prove_eligibility};
+
+    let st = Deployment::start(
+        12,
+        "test.zkaudit/ceremony",
+        &[
+            (
+                "civil-registry",
+                &["identity/registry.create", "identity/credential.issue"],
+            ),
+            ("benefits-office", &["identity/scope.create"]),
+        ],
+    );
+    let t = |name: &str| st.path(name);
+    let ptau = snarkjs::prepared_ptau();
+    let shape = [
+        "--circuit",
+        "eligibility",
+        "--depth",
+        "4",
+        "--attributes",
+        "3",
+    ];
+    let step = |args: &[&str]| ok(&[&args[..2], &shape[..], &args[2..]].concat());
+    step(&[
+        "ceremony",
+        "new",
+        "--ptau",
+        s(ptau),
+        "--out",
+        s(&t("k0.zkey")),
+    ]);
+    ok(&[
+        "ceremony",
+        "contribute",
+        "--zkey",
+        s(&t("k0.zkey")),
+        "--out",
+        s(&t("k1.zkey")),
+        "--name",
+        "observer",
+    ]);
+    ok(&[
+        "ceremony",
+        "beacon",
+        "--zkey",
+        s(&t("k1.zkey")),
+        "--out",
+        s(&t("final.zkey")),
+        "--beacon",
+        "0xfeedface",
+    ]);
+    let keys = st.data.join("keys");
+    let imported = step(&[
+        "keys",
+        "import-zkey",
+        "--keys",
+        s(&keys),
+        "--zkey",
+        s(&t("final.zkey")),
+    ]);
+    // "eligibility-d4-a3 vk sha3-256 <hex>": the digest the log must carry.
+    let vk_digest = imported
+        .split_whitespace()
+        .nth(3)
+        .expect("the import prints the verifying key's digest")
+        .to_owned();
+
+    let server = &st.server;
+    let registry = Issuer::new(server, st.key_file("civil-registry"));
+    registry.create_registry("national-id", "birth_date,region,expiry", &["--depth", "4"]);
+    let wallet = t("alice.json");
+    registry.enrol("national-id", &wallet, &["19800101", "2", "20300101"]);
+    Issuer::new(server, st.key_file("benefits-office")).create_scope(
+        "heating-2027",
+        "Heating allowance 2027",
+        "national-id",
+        &["birth_date<=20080101", "region in 1,2", "expiry>=20270101"],
+    );
+    assert_ran(&prove_eligibility(
+        server,
+        &wallet,
+        "heating-2027",
+        "application 1",
+        &t("claim.json"),
+        &t("holder-keys"),
+    ));
+    claim(
+        server,
+        &t("claim.json"),
+        &t("receipt.json"),
+        &["--bundle", s(&t("bundle.json"))],
+    );
+    let log_key = &server.log_key();
+    let report = ok(&["verify", s(&t("receipt.json")), "--log-key", log_key]);
+    assert!(report.contains("identity/claim"), "{report}");
+    // The bundle's offline check names the logged key: the ceremony's.
+    let report = ok(&["verify", s(&t("bundle.json")), "--log-key", log_key]);
+    assert!(
+        report.contains(&vk_digest),
+        "not under the ceremony key: {report}"
+    );
+    assert!(!report.contains("DEVELOPMENT"), "{report}");
+}
