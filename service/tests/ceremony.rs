@@ -10,6 +10,7 @@ mod common;
 mod snarkjs;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::*;
@@ -22,6 +23,38 @@ const SHAPE: [&str; 6] = [
     "--attributes",
     "2",
 ];
+
+/// `zkaudit ceremony contribute` from `from` to `to` as `name`.
+fn contribute(from: &Path, to: &Path, name: &str) -> Vec<String> {
+    let [from, to] = [from, to].map(|f| s(f).to_owned());
+    [
+        "ceremony",
+        "contribute",
+        "--zkey",
+        &from,
+        "--out",
+        &to,
+        "--name",
+        name,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// `zkaudit ceremony beacon` from `from` to `to` with the beacon `value`.
+fn beacon(from: &Path, to: &Path, value: &str) -> Vec<String> {
+    let [from, to] = [from, to].map(|f| s(f).to_owned());
+    [
+        "ceremony", "beacon", "--zkey", &from, "--out", &to, "--beacon", value,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// Borrows owned arguments.
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
 
 /// `args` with the shape's flags after the two subcommand words.
 fn with_shape<'a>(args: &[&'a str]) -> Vec<&'a str> {
@@ -62,27 +95,11 @@ fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
         ]
         .map(str::to_owned)
     };
-    let contribute = |from: &str, to: &str, name: &str| {
-        let [from, to] = [from, to].map(|f| t(f).to_str().unwrap().to_owned());
-        [
-            "ceremony",
-            "contribute",
-            "--zkey",
-            &from,
-            "--out",
-            &to,
-            "--name",
-            name,
-        ]
-        .map(str::to_owned)
-    };
-    let out = ok(&contribute("k0.zkey", "k1.zkey", "alice")
-        .each_ref()
-        .map(String::as_str));
+    let out = ok(&strs(&contribute(&t("k0.zkey"), &t("k1.zkey"), "alice")));
     assert!(out.contains("contribution #1 by alice"), "{out}");
     // bob types extra entropy on standard input.
     let mut bob = Command::new(env!("CARGO_BIN_EXE_zkaudit"))
-        .args(contribute("k1.zkey", "k2.zkey", "bob"))
+        .args(contribute(&t("k1.zkey"), &t("k2.zkey"), "bob"))
         .arg("--ask-entropy")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -96,18 +113,13 @@ fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
         .unwrap();
     let bob = succeeded(&["contribute bob"], bob.wait_with_output().unwrap());
     assert!(bob.contains("contribution #2 by bob"), "{bob}");
-    ok(&[
-        "ceremony",
-        "beacon",
-        "--zkey",
-        s(&t("k2.zkey")),
-        "--out",
-        s(&t("final.zkey")),
-        "--beacon",
+    ok(&strs(&beacon(
+        &t("k2.zkey"),
+        &t("final.zkey"),
         "0x0123456789abcdef",
-    ]);
+    )));
 
-    let report = ok(&verify("final.zkey").each_ref().map(String::as_str));
+    let report = ok(&strs(&verify("final.zkey")));
     for expected in [
         "VERIFIED",
         "#1 alice",
@@ -131,13 +143,13 @@ fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
     assert!(verified.contains("ZKey Ok!"), "{verified}");
 
     // Refused: a key nobody contributed to, a damaged key, another shape.
-    let refusal = fails(&verify("k0.zkey").each_ref().map(String::as_str));
+    let refusal = fails(&strs(&verify("k0.zkey")));
     assert!(refusal.contains("no one contributed"), "{refusal}");
     let mut damaged = std::fs::read(t("final.zkey")).unwrap();
     let at = damaged.len() - 300;
     damaged[at] ^= 0x40;
     std::fs::write(t("damaged.zkey"), &damaged).unwrap();
-    let refusal = fails(&verify("damaged.zkey").each_ref().map(String::as_str));
+    let refusal = fails(&strs(&verify("damaged.zkey")));
     assert!(
         refusal.contains("damaged.zkey refused") || refusal.contains("does not verify"),
         "{refusal}"
@@ -225,26 +237,12 @@ fn claims_prove_and_verify_with_a_ceremony_key() {
         "--out",
         s(&t("k0.zkey")),
     ]);
-    ok(&[
-        "ceremony",
-        "contribute",
-        "--zkey",
-        s(&t("k0.zkey")),
-        "--out",
-        s(&t("k1.zkey")),
-        "--name",
-        "observer",
-    ]);
-    ok(&[
-        "ceremony",
-        "beacon",
-        "--zkey",
-        s(&t("k1.zkey")),
-        "--out",
-        s(&t("final.zkey")),
-        "--beacon",
+    ok(&strs(&contribute(&t("k0.zkey"), &t("k1.zkey"), "observer")));
+    ok(&strs(&beacon(
+        &t("k1.zkey"),
+        &t("final.zkey"),
         "0xfeedface",
-    ]);
+    )));
     let keys = st.data.join("keys");
     let imported = step(&[
         "keys",
