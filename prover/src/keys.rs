@@ -236,7 +236,7 @@ impl KeyCache {
             return Ok(keys);
         }
         let (pk, _) = setup_development(blank(), rng)?;
-        self.store(shape_id, pk, None)
+        Ok(self.store(shape_id, pk, None)?.0)
     }
 
     /// Imports a snarkjs Groth16 `.zkey` (from a `snarkjs`/p0tion ceremony
@@ -285,11 +285,7 @@ impl KeyCache {
                 })
                 .collect(),
         };
-        let keys = self.store(shape_id, zkey.pk, Some(source))?;
-        let manifest = self
-            .manifest(shape_id)?
-            .ok_or_else(|| ProverError::KeysExist(shape_id.into()))?;
-        Ok((keys, manifest))
+        self.store(shape_id, zkey.pk, Some(source))
     }
 
     /// Reads `shape_id`'s manifest, `None` if the entry does not exist.
@@ -366,13 +362,13 @@ impl KeyCache {
     }
 
     /// Stores keys for `shape_id` (development keys unless imported from a
-    /// `.zkey` with contributions) and returns them.
+    /// `.zkey` with contributions) and returns them with their manifest.
     fn store(
         &self,
         shape_id: &str,
         pk: ProvingKey<Bn254>,
         zkey: Option<ZkeySource>,
-    ) -> Result<Keys> {
+    ) -> Result<(Keys, KeyManifest)> {
         let [pk_path, vk_path, manifest_path] = self.paths(shape_id)?;
         let keys = Keys::from_proving_key(pk)?;
 
@@ -413,7 +409,7 @@ impl KeyCache {
             development = manifest.development,
             "stored Groth16 keys"
         );
-        Ok(keys)
+        Ok((keys, manifest))
     }
 }
 

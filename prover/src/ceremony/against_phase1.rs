@@ -14,7 +14,7 @@ use ark_ec::{AffineRepr, VariableBaseMSM};
 use ark_ff::Zero;
 use rand::RngCore;
 
-use super::{CeremonyError, Result};
+use super::{CeremonyError, Result, random_weight};
 use crate::iden3::{Ptau, R1cs, Zkey, snarkjs_coefficients};
 
 /// Checks that `key` is the phase-2 key of `r1cs` over `ptau` for its
@@ -48,7 +48,8 @@ pub fn check_against_phase1<R: RngCore>(
     };
     same(
         "the circuit's size",
-        (key.num_wires, key.num_public, key.domain_size) == (r1cs.num_wires(), r1cs.num_public, n),
+        (key.num_wires(), key.num_public(), key.domain_size())
+            == (r1cs.num_wires(), r1cs.num_public, n),
     )?;
     same(
         "the coefficients",
@@ -77,7 +78,7 @@ pub fn check_against_phase1<R: RngCore>(
     let alpha_tau = ptau.lagrange_g1(14, power, "alpha tau G1 (Lagrange)")?;
     let beta_tau = ptau.lagrange_g1(15, power, "beta tau G1 (Lagrange)")?;
 
-    let weights: Vec<Fr> = (0..r1cs.num_wires()).map(|_| weight(rng)).collect();
+    let weights: Vec<Fr> = (0..r1cs.num_wires()).map(|_| random_weight(rng)).collect();
     let public = r1cs.num_public + 1;
     // Per row, Σ ρ_w·m_cw over all wires, the public ones and the rest.
     let rows = |matrix: usize, wires: std::ops::Range<usize>| -> Vec<Fr> {
@@ -131,15 +132,11 @@ pub fn check_against_phase1<R: RngCore>(
     // H: the odd Lagrange points of the doubled domain, over δ.
     let doubled = ptau.lagrange_g1(12, power + 1, "tau G1 (Lagrange, doubled domain)")?;
     let odd: Vec<G1Affine> = doubled.into_iter().skip(1).step_by(2).collect();
-    let h_weights: Vec<Fr> = (0..n).map(|_| weight(rng)).collect();
+    let h_weights: Vec<Fr> = (0..n).map(|_| random_weight(rng)).collect();
     same(
         "H",
         Bn254::pairing(g1(&pk.h_query, &h_weights), pk.vk.delta_g2)
             == Bn254::pairing(g1(&odd, &h_weights), g2_generator),
     )?;
     Ok(())
-}
-
-fn weight<R: RngCore>(rng: &mut R) -> Fr {
-    Fr::from(u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()))
 }

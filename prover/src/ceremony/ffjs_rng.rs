@@ -12,6 +12,8 @@ use ark_ff::{BigInt, Field, PrimeField, Zero};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+use crate::iden3::montgomery_r;
+
 /// ffjavascript's `ChaCha` as a draw source.
 pub struct FfjsRng(ChaCha20Rng);
 
@@ -50,11 +52,7 @@ impl FfjsRng {
             }
             limbs[3] &= (1 << 62) - 1;
             if let Some(montgomery) = F::from_bigint(BigInt::new(limbs)) {
-                let r_inverse = F::from(2u64)
-                    .pow([256])
-                    .inverse()
-                    .expect("2^256 is invertible");
-                return montgomery * r_inverse;
+                return montgomery / montgomery_r::<F>();
             }
         }
     }

@@ -90,9 +90,6 @@ pub fn initial_key(r1cs: &R1cs, ptau: &Ptau<'_>) -> Result<Zkey> {
     };
     let cs_hash = circuit_hash(&pk, &h_hash_points(ptau, n)?);
     Ok(Zkey {
-        num_wires: r1cs.num_wires(),
-        num_public: r1cs.num_public,
-        domain_size: n,
         pk,
         coefficients: crate::iden3::snarkjs_coefficients(r1cs),
         mpc: Some(MpcParams {

@@ -72,5 +72,11 @@ pub enum CeremonyError {
     Format(#[from] FormatError),
 }
 
+/// A random 128-bit weight for the linear-combination checks: a wrong
+/// point survives one with probability about 2⁻¹²⁸.
+fn random_weight<R: rand::RngCore>(rng: &mut R) -> ark_bn254::Fr {
+    ark_bn254::Fr::from(u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()))
+}
+
 /// Result alias of the ceremony.
 pub type Result<T, E = CeremonyError> = std::result::Result<T, E>;

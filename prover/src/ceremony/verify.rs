@@ -10,7 +10,7 @@ use rand::RngCore;
 use super::against_phase1::check_against_phase1;
 use super::contribute::beacon_secret;
 use super::transcript::{Hash64, contribution_hash, hash_to_g2, transcript};
-use super::{CeremonyError, Result};
+use super::{CeremonyError, Result, random_weight};
 use crate::iden3::{Contribution, ContributionKind, Ptau, R1cs, Zkey};
 
 /// `e(a, d) = e(b, c)`: `b/a = d/c` in the exponent (snarkjs' `sameRatio`).
@@ -205,9 +205,7 @@ fn check_queries<R: RngCore>(previous: &Zkey, next: &Zkey, rng: &mut R) -> Resul
         if old.len() != new.len() {
             return Err(CeremonyError::Changed(what));
         }
-        let weights: Vec<Fr> = (0..old.len())
-            .map(|_| Fr::from(u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())))
-            .collect();
+        let weights: Vec<Fr> = (0..old.len()).map(|_| random_weight(rng)).collect();
         let old_sum = G1Projective::msm(old, &weights).map_err(|_| CeremonyError::Changed(what))?;
         let new_sum = G1Projective::msm(new, &weights).map_err(|_| CeremonyError::Changed(what))?;
         // L'ᵢ = Lᵢ/x and δ' = x·δ: e(ΣrL, δ) = e(ΣrL', δ').
@@ -227,10 +225,10 @@ fn unchanged(previous: &Zkey, next: &Zkey) -> Result<()> {
         (
             "the circuit's size",
             (
-                previous.num_wires,
-                previous.num_public,
-                previous.domain_size,
-            ) == (next.num_wires, next.num_public, next.domain_size),
+                previous.num_wires(),
+                previous.num_public(),
+                previous.domain_size(),
+            ) == (next.num_wires(), next.num_public(), next.domain_size()),
         ),
         (
             "the coefficients",

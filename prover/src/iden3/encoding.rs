@@ -27,10 +27,16 @@ pub const G1_BYTES: usize = 2 * FIELD_BYTES;
 pub const G2_BYTES: usize = 4 * FIELD_BYTES;
 
 /// `2²⁵⁶ mod q`, the Montgomery factor of ffjavascript's `Fq`.
-static MONTGOMERY_R: LazyLock<Fq> = LazyLock::new(|| Fq::from(2u64).pow([256]));
+static MONTGOMERY_R: LazyLock<Fq> = LazyLock::new(montgomery_r);
 /// Its inverse.
 static MONTGOMERY_R_INV: LazyLock<Fq> =
     LazyLock::new(|| MONTGOMERY_R.inverse().expect("2^256 is invertible mod q"));
+
+/// `2²⁵⁶` in `F`: the Montgomery factor of ffjavascript's 256-bit fields
+/// (an integer `m` read as a Montgomery form is the element `m / 2²⁵⁶`).
+pub fn montgomery_r<F: PrimeField>() -> F {
+    F::from(2u64).pow([256])
+}
 
 /// Writes a field header: `u32` byte width, then the modulus.
 pub fn write_field_header<F: PrimeField>(out: &mut Vec<u8>) {

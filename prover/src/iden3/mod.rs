@@ -21,6 +21,7 @@ mod r1cs;
 pub mod wtns;
 mod zkey;
 
+pub(crate) use encoding::montgomery_r;
 pub use error::FormatError;
 pub use ptau::{PTAU_MAGIC, Ptau};
 pub use r1cs::{R1CS_MAGIC, R1cs};

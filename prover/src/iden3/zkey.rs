@@ -103,12 +103,6 @@ pub struct MpcParams {
 /// A Groth16 `.zkey` file, parsed and checked point by point.
 #[derive(Clone, Debug)]
 pub struct Zkey {
-    /// All wires (`nVars`).
-    pub num_wires: usize,
-    /// Public inputs (`nPublic`).
-    pub num_public: usize,
-    /// The evaluation domain's size.
-    pub domain_size: usize,
     /// The proving key (with its verifying key), for [`CircomReduction`](crate::CircomReduction).
     pub pk: ProvingKey<Bn254>,
     /// Section 4, in file order.
@@ -220,13 +214,25 @@ impl Zkey {
             l_query,
         };
         Ok(Self {
-            num_wires,
-            num_public,
-            domain_size,
             pk,
             coefficients,
             mpc,
         })
+    }
+
+    /// All wires (`nVars`): one A point each.
+    pub fn num_wires(&self) -> usize {
+        self.pk.a_query.len()
+    }
+
+    /// Public inputs (`nPublic`), not counting the constant one.
+    pub fn num_public(&self) -> usize {
+        self.pk.vk.gamma_abc_g1.len() - 1
+    }
+
+    /// The evaluation domain's size: one H point per row.
+    pub fn domain_size(&self) -> usize {
+        self.pk.h_query.len()
     }
 
     /// Checks that this key was made for `r1cs`: the same wires, public
@@ -248,13 +254,13 @@ impl Zkey {
                 })
             }
         };
-        mismatch("the number of wires", r1cs.num_wires(), self.num_wires)?;
+        mismatch("the number of wires", r1cs.num_wires(), self.num_wires())?;
         mismatch(
             "the number of public inputs",
             r1cs.num_public,
-            self.num_public,
+            self.num_public(),
         )?;
-        mismatch("the domain size", r1cs.domain_size(), self.domain_size)?;
+        mismatch("the domain size", r1cs.domain_size(), self.domain_size())?;
         let mut expected = snarkjs_coefficients(r1cs);
         expected.sort_unstable();
         mismatch(
@@ -287,7 +293,7 @@ impl Zkey {
         let mut header = Vec::new();
         write_field_header::<Fq>(&mut header);
         write_field_header::<Fr>(&mut header);
-        for count in [self.num_wires, self.num_public, self.domain_size] {
+        for count in [self.num_wires(), self.num_public(), self.domain_size()] {
             header.extend_from_slice(&(count as u32).to_le_bytes());
         }
         write_g1(&mut header, &pk.vk.alpha_g1);
