@@ -74,6 +74,11 @@ impl Chain {
             terms,
             credential,
         };
+        self.signed(&event)
+    }
+
+    /// `event` as the registrar logs it.
+    fn signed(&self, event: &TitleEvent) -> Record {
         let kind = event.terms.action.kind();
         Record::signed(TEST_LOG, DOMAIN, kind, 10, event.encode(), &self.registrar).unwrap()
     }
@@ -276,15 +281,7 @@ fn tampered_histories_fail_offline_verification() {
     // A re-signed event with a substituted buyer: the buyer's signature is the old one.
     let mut event = TitleEvent::decode(chain.records[2].1.payload()).unwrap();
     event.terms.action = transfer_to(&key(6));
-    let tampered = Record::signed(
-        TEST_LOG,
-        DOMAIN,
-        TITLE_TRANSFER,
-        10,
-        event.encode(),
-        &chain.registrar,
-    )
-    .unwrap();
+    let tampered = chain.signed(&event);
     let mut records = chain.records.clone();
     records[2].1 = tampered;
     assert!(matches!(
@@ -353,15 +350,7 @@ fn the_title_registry_changes_with_the_title_and_only_then() {
     let mut event =
         TitleEvent::decode(chain.event(terms.clone(), &owner, &buyer).payload()).unwrap();
     event.credential = Some(TitleCredential { revoke_leaf: 5 });
-    let wrong = Record::signed(
-        TEST_LOG,
-        DOMAIN,
-        TITLE_TRANSFER,
-        10,
-        event.encode(),
-        &chain.registrar,
-    )
-    .unwrap();
+    let wrong = chain.signed(&event);
     let checked = book.titles().check(&wrong).unwrap();
     let change = book.titles().credential_change(&checked).unwrap();
     assert!(book.check_title_change(&wrong, &change).is_err());
@@ -389,8 +378,7 @@ fn raw_event(chain: &Chain, action: Action, signatures: [[u8; 64]; 2]) -> Record
         terms,
         credential,
     };
-    let kind = event.terms.action.kind();
-    Record::signed(TEST_LOG, DOMAIN, kind, 10, event.encode(), &chain.registrar).unwrap()
+    chain.signed(&event)
 }
 
 fn refused_key(result: LandResult<Checked>, what: &str, reason: &str) {
