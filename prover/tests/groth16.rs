@@ -180,3 +180,32 @@ fn downloaded_proving_keys_are_checked_before_use() {
     // Truncated.
     assert!(zkaudit_prover::read_untrusted_proving_key(&bytes(&pk)[..100]).is_err());
 }
+
+/// Keys made before the switch to snarkjs' reduction (arkworks' default,
+/// an H query one point shorter) are recognised and still prove; new keys
+/// use snarkjs' reduction. A false statement fails under both.
+#[test]
+fn keys_of_either_reduction_prove() {
+    use ark_groth16::Groth16;
+    use ark_groth16::r1cs_to_qap::LibsnarkReduction;
+    use zkaudit_prover::Reduction;
+
+    let before = Groth16::<zkaudit_prover::Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(
+        Cubic::blank(),
+        &mut test_rng(21),
+    )
+    .unwrap();
+    let (now, _) = cubic_keys();
+    assert_eq!(Reduction::of_key(&before), Reduction::Libsnark);
+    assert_eq!(Reduction::of_key(&now), Reduction::Circom);
+    assert_eq!(before.h_query.len() + 1, now.h_query.len());
+
+    for pk in [&before, &now] {
+        let key = PreparedKey::new(pk.vk.clone()).unwrap();
+        let circuit = Cubic::new(5);
+        let public = circuit.public_inputs();
+        let proof = prove(pk, circuit, &mut test_rng(22)).unwrap();
+        verify(&key, &public, &proof).unwrap();
+        assert!(verify(&key, &[public[0], public[1] + Fr::from(1u64)], &proof).is_err());
+    }
+}
