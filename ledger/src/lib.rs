@@ -36,6 +36,7 @@
 //! election/  key ceremony, encrypted ballots and their statement, the tally   records ballot book
 //! health/    record commitments, consent and access audit; vaccine lots        records lots book checks
 //! funds/     budgets, contracts, hidden expenditures, period reports, audits   records/{budget,report,audit} book
+//! ceremony/  multi-party Groth16 setups: start, contributions, the final beacon   records book
 //! registries the identity registries and the land titles replayed together
 //! ```
 //!
@@ -63,6 +64,7 @@
 //! `wasm32`.
 
 pub mod authority;
+pub mod ceremony;
 pub mod codec;
 pub mod election;
 mod error;
