@@ -16,7 +16,7 @@ use zkaudit_verifier::{LogEvidence, Receipt};
 use crate::server::blocking::{blocking, blocking_api};
 use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody, PathIndex};
 use crate::server::limits::ClientAddress;
-use crate::server::log_access::{build_evidence, load_entry, receipt_answer};
+use crate::server::log_access::{build_evidence, decode_record, load_entry, receipt_answer};
 use crate::server::state::AppState;
 
 /// Routes of this module.
@@ -206,18 +206,7 @@ async fn append_entry(
     ClientAddress(client): ClientAddress,
     AppJson(body): AppJson<AppendBody>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    let bytes = BASE64.decode(body.record.as_bytes()).map_err(|e| {
-        ApiError::bad_request("malformed_record", format!("record is not base64: {e}"))
-    })?;
-    let record = Record::decode(&bytes).map_err(|e| {
-        let code = match e {
-            zkaudit_ledger::record::RecordError::BadSignature
-            | zkaudit_ledger::record::RecordError::SignatureMismatch => "bad_signature",
-            zkaudit_ledger::record::RecordError::InvalidAuthorKey(_) => "refused_key",
-            _ => "malformed_record",
-        };
-        ApiError::bad_request(code, e.to_string())
-    })?;
+    let record = decode_record(&body.record)?;
     let accepted = state.submit(&record, client).await?;
     receipt_answer(&state, &record, accepted)
 }

@@ -296,20 +296,6 @@ fn patient_arg(arg: &str) -> Result<ed25519_dalek::VerifyingKey> {
     Ok(parse_patient(arg)?)
 }
 
-fn log_key(client: &Client, arg: Option<&str>) -> Result<String> {
-    match arg {
-        Some(a) => crate::client::keys::read_key_arg(a),
-        None => {
-            let info = client.get_json("/v1/log")?;
-            eprintln!("note: using the log key the server reports; pin it with --log-key");
-            Ok(info["verifier_key"]
-                .as_str()
-                .context("the server reports no log key")?
-                .to_owned())
-        }
-    }
-}
-
 /// Runs `zkaudit health …`.
 pub fn run(cmd: HealthCommand) -> Result<()> {
     match cmd {
@@ -442,7 +428,7 @@ pub fn run(cmd: HealthCommand) -> Result<()> {
 fn access_log(a: AccessLogArgs) -> Result<()> {
     let client = Client::new(&a.fetch.server);
     let patient = patient_arg(&a.patient)?;
-    let log_key = log_key(&client, a.fetch.log_key.as_deref())?;
+    let log_key = crate::client::keys::log_key(&client, a.fetch.log_key.as_deref())?;
     let view: AccessLogView = serde_json::from_value(client.get_json(&format!(
         "/v1/health/patients/{}/access-log",
         patient_hex(&patient)
@@ -484,7 +470,7 @@ fn access_log(a: AccessLogArgs) -> Result<()> {
 
 fn trace(a: TraceArgs) -> Result<()> {
     let client = Client::new(&a.fetch.server);
-    let log_key = log_key(&client, a.fetch.log_key.as_deref())?;
+    let log_key = crate::client::keys::log_key(&client, a.fetch.log_key.as_deref())?;
     let view: TraceView =
         serde_json::from_value(client.get_json(&format!("/v1/health/lots/{}/trace", a.lot))?)?;
     if let Some(out) = &a.fetch.out {

@@ -519,17 +519,7 @@ fn history(a: HistoryArgs) -> Result<()> {
     let bundle: HistoryBundle =
         serde_json::from_value(client.get_json(&format!("/v1/land/parcels/{}/history", a.parcel))?)
             .context("the server's answer is not a history bundle")?;
-    let log_key = match a.log_key {
-        Some(k) => crate::client::keys::read_key_arg(&k)?,
-        None => {
-            let info = client.get_json("/v1/log")?;
-            eprintln!("note: using the log key the server announces; pin it with --log-key");
-            info["verifier_key"]
-                .as_str()
-                .context("the server announced no log key")?
-                .to_owned()
-        }
-    };
+    let log_key = crate::client::keys::log_key(&client, a.log_key.as_deref())?;
     let registrar = match a.registrar {
         Some(r) => parse_party_key(&r)?,
         None => {

@@ -61,3 +61,19 @@ pub fn replace_secret_file(path: &Path, contents: &str) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
 }
+
+/// The log's verifier key: `arg` (a key or a file holding one) if given,
+/// else the one the server announces (with a note to pin it).
+pub fn log_key(client: &super::Client, arg: Option<&str>) -> Result<String> {
+    match arg {
+        Some(a) => read_key_arg(a),
+        None => {
+            let info = client.get_json("/v1/log")?;
+            eprintln!("note: using the log key the server announces; pin it with --log-key");
+            Ok(info["verifier_key"]
+                .as_str()
+                .context("the server announces no log key")?
+                .to_owned())
+        }
+    }
+}

@@ -6,13 +6,30 @@ use axum::Json;
 use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use zkaudit_ledger::record::Record;
+use zkaudit_ledger::record::{Record, RecordError};
 use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
 use zkaudit_verifier::{LogEntry, LogEvidence, RECEIPT_FORMAT, Receipt};
 
 use crate::server::blocking::blocking;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::state::{Accepted, AppState};
+
+/// A submitted record from its base64 encoding: `400` with the code
+/// `malformed_record`, `bad_signature` or `refused_key` if it does not
+/// decode, or its signature or author key is refused.
+pub fn decode_record(base64: &str) -> ApiResult<Record> {
+    let bytes = BASE64.decode(base64.as_bytes()).map_err(|e| {
+        ApiError::bad_request("malformed_record", format!("record is not base64: {e}"))
+    })?;
+    Record::decode(&bytes).map_err(|e| {
+        let code = match e {
+            RecordError::BadSignature | RecordError::SignatureMismatch => "bad_signature",
+            RecordError::InvalidAuthorKey(_) => "refused_key",
+            _ => "malformed_record",
+        };
+        ApiError::bad_request(code, e.to_string())
+    })
+}
 
 /// Builds the receipt for an accepted record.
 pub fn receipt(state: &AppState, record: &Record, accepted: Accepted) -> ApiResult<Receipt> {
