@@ -21,6 +21,7 @@
 //! | [`election`] | whole elections: replayed rules, ballots (batch-verified), tally |
 //! | [`funds`] | an agency's period: budget, commitments, the proven report, spot audits |
 //! | [`land`] | a parcel's title history |
+//! | [`ceremony`] | a Groth16 ceremony's transcript: who contributed, in which order, and the circuit key it produced |
 //! | [`health`] | a vaccine lot's chain of custody, a patient's access log |
 //! | [`groth16`] | Groth16 over BN254: strict decoding, single and batch verification |
 //! | [`snarkjs`] | snarkjs's JSON formats for keys, proofs and public inputs |
@@ -32,6 +33,7 @@ mod evidence;
 mod log;
 mod receipt;
 
+pub mod ceremony;
 pub mod claim;
 pub mod election;
 pub mod funds;
