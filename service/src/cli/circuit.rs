@@ -6,11 +6,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use zkaudit_circuits::ballot::BallotShape;
-use zkaudit_circuits::ballot::constraints::BallotCircuit;
 use zkaudit_circuits::eligibility::EligibilityShape;
-use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
-use zkaudit_prover::iden3::R1cs;
-use zkaudit_prover::{KeyCache, KeyManifest, Keys};
+
+pub use crate::domains::ceremony::Shape;
 
 /// `zkaudit circuit …`.
 #[derive(Subcommand, Debug)]
@@ -59,15 +57,6 @@ pub struct ShapeArgs {
     pub options: Option<usize>,
 }
 
-/// A validated shape of either statement.
-#[derive(Clone, Copy, Debug)]
-pub enum Shape {
-    /// An eligibility shape.
-    Eligibility(EligibilityShape),
-    /// A ballot shape.
-    Ballot(BallotShape),
-}
-
 impl ShapeArgs {
     /// The shape these arguments name.
     pub fn shape(&self) -> Result<Shape> {
@@ -81,35 +70,6 @@ impl ShapeArgs {
                 self.attributes,
                 self.options.context("a ballot shape needs --options")?,
             )?),
-        })
-    }
-}
-
-impl Shape {
-    /// The shape id that names its keys, e.g. `eligibility-d20-a3`.
-    pub fn id(&self) -> String {
-        match self {
-            Self::Eligibility(shape) => shape.id(),
-            Self::Ballot(shape) => shape.id(),
-        }
-    }
-
-    /// The constraint system, as the Groth16 setup and prover see it.
-    pub fn r1cs(&self) -> Result<R1cs> {
-        Ok(match *self {
-            Self::Eligibility(shape) => R1cs::of_circuit(EligibilityCircuit::blank(shape))?,
-            Self::Ballot(shape) => R1cs::of_circuit(BallotCircuit::blank(shape))?,
-        })
-    }
-
-    /// Imports a snarkjs `.zkey` for this shape into `cache`.
-    pub fn import_zkey(&self, cache: &KeyCache, zkey: &[u8]) -> Result<(Keys, KeyManifest)> {
-        let id = self.id();
-        Ok(match *self {
-            Self::Eligibility(shape) => {
-                cache.import_zkey(&id, EligibilityCircuit::blank(shape), zkey)?
-            }
-            Self::Ballot(shape) => cache.import_zkey(&id, BallotCircuit::blank(shape), zkey)?,
         })
     }
 }

@@ -17,6 +17,7 @@ use zkaudit_ledger::store::UniqueKey;
 use crate::server::error::ApiResult;
 use crate::server::state::AppState;
 
+pub mod ceremony;
 pub mod election;
 pub mod funds;
 pub mod health;
@@ -88,7 +89,8 @@ pub trait Domain: Send + Sync + 'static {
 }
 
 /// Every domain this build serves, each given the domains it builds on
-/// (elections and land titles rest on the identity registries).
+/// (elections and land titles rest on the identity registries; ceremonies
+/// make the identity domain's circuit keys).
 ///
 /// `data_dir` holds what domains keep beside the log (e.g. circuit keys).
 pub fn all(data_dir: &std::path::Path) -> Vec<Arc<dyn Domain>> {
@@ -96,12 +98,10 @@ pub fn all(data_dir: &std::path::Path) -> Vec<Arc<dyn Domain>> {
     vec![
         Arc::new(ledger::LedgerDomain),
         identity.clone(),
-        Arc::new(election::ElectionDomain::new(
-            data_dir.join("keys"),
-            identity.clone(),
-        )),
-        Arc::new(land::LandDomain::new(identity)),
+        Arc::new(election::ElectionDomain::new(identity.clone())),
+        Arc::new(land::LandDomain::new(identity.clone())),
         Arc::new(health::HealthDomain::new()),
         Arc::new(funds::FundsDomain::new(data_dir.to_path_buf())),
+        Arc::new(ceremony::CeremonyDomain::new(data_dir, identity)),
     ]
 }

@@ -8,7 +8,6 @@
 //! atomic one-ballot-per-nullifier key, and the follow-up records (the
 //! ballot circuit's key, the joint election key, the tally).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -59,24 +58,23 @@ impl KeyedShape for BallotShape {
 /// The election domain.
 pub struct ElectionDomain {
     book: Replayed<ElectionBook>,
-    keys: ShapeKeys,
     identity: Arc<IdentityDomain>,
 }
 
 impl ElectionDomain {
     /// Serves elections over the identity domain's registries; ballot
-    /// circuit keys live in `key_dir`.
-    pub fn new(key_dir: PathBuf, identity: Arc<IdentityDomain>) -> Self {
+    /// circuit keys live with the identity domain's keys.
+    pub fn new(identity: Arc<IdentityDomain>) -> Self {
         Self {
             book: Replayed::new(),
-            keys: ShapeKeys::new(key_dir),
             identity,
         }
     }
 
-    /// The ballot circuit keys.
+    /// The ballot circuit keys (the identity domain's, where every shape's
+    /// keys live).
     pub fn keys(&self) -> &ShapeKeys {
-        &self.keys
+        self.identity.keys()
     }
 
     /// Brings the election book up to date with the log and runs `f` on it.
@@ -153,7 +151,7 @@ impl ElectionDomain {
                     ),
                 ));
             }
-            Ok((shape, self.keys.logged(registries, shape)?))
+            Ok((shape, self.keys().logged(registries, shape)?))
         })?;
         if key.digest() != ballot.vk_digest {
             return Err(ApiError::unprocessable(
@@ -193,7 +191,9 @@ impl ElectionDomain {
                 .then_some(shape))
         })?;
         let Some(shape) = shape else { return Ok(None) };
-        let key = self.keys.record_payload(shape)?;
+        let Some(key) = self.keys().record_payload(shape)? else {
+            return Ok(None);
+        };
         let record =
             state.log_record(zkaudit_ledger::identity::DOMAIN, CIRCUIT_KEY, key.encode())?;
         Ok(Some(

@@ -2,8 +2,12 @@
 //! (development keys) when a registry or an election needing a new shape
 //! appears, logged as `identity/circuit.key`, and verified against the
 //! logged key before any claim or ballot is checked.
+//!
+//! A shape whose keys a ceremony is making is *reserved*: no development
+//! key is made or logged for it, so the ceremony's final key becomes its
+//! circuit key.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -42,6 +46,7 @@ pub struct ShapeKeys {
     cache: KeyCache,
     local: Mutex<HashMap<String, Arc<Keys>>>,
     logged: Mutex<HashMap<String, Arc<PreparedKey>>>,
+    reserved: Mutex<HashSet<String>>,
 }
 
 impl ShapeKeys {
@@ -51,7 +56,45 @@ impl ShapeKeys {
             cache: KeyCache::new(dir),
             local: Mutex::default(),
             logged: Mutex::default(),
+            reserved: Mutex::default(),
         }
+    }
+
+    /// Reserves `shape_id` for a ceremony: no development key is made for it.
+    pub fn reserve(&self, shape_id: &str) -> ApiResult<()> {
+        self.reserved
+            .lock()
+            .map_err(ApiError::internal)?
+            .insert(shape_id.to_owned());
+        Ok(())
+    }
+
+    /// Ends a reservation (the ceremony's key is installed).
+    pub fn release(&self, shape_id: &str) -> ApiResult<()> {
+        self.reserved
+            .lock()
+            .map_err(ApiError::internal)?
+            .remove(shape_id);
+        Ok(())
+    }
+
+    /// Whether a ceremony is making `shape_id`'s keys.
+    pub fn is_reserved(&self, shape_id: &str) -> ApiResult<bool> {
+        Ok(self
+            .reserved
+            .lock()
+            .map_err(ApiError::internal)?
+            .contains(shape_id))
+    }
+
+    /// Forgets the keys cached in memory for `shape_id` (they were replaced
+    /// on disk).
+    pub fn forget(&self, shape_id: &str) -> ApiResult<()> {
+        self.local
+            .lock()
+            .map_err(ApiError::internal)?
+            .remove(shape_id);
+        Ok(())
     }
 
     /// The key directory.
@@ -59,12 +102,23 @@ impl ShapeKeys {
         self.cache.dir()
     }
 
-    /// This service's keys for `shape`, made (as development keys) if absent.
+    /// This service's keys for `shape`, made (as development keys) if absent
+    /// and the shape is not reserved for a ceremony.
     /// Blocking and, the first time, slow (a Groth16 setup).
     pub fn local(&self, shape: impl KeyedShape) -> ApiResult<Arc<Keys>> {
         let id = shape.id();
         if let Some(keys) = self.local.lock().map_err(ApiError::internal)?.get(&id) {
             return Ok(keys.clone());
+        }
+        let on_disk = self
+            .cache
+            .manifest(&id)
+            .map_err(ApiError::internal)?
+            .is_some();
+        if !on_disk && self.is_reserved(&id)? {
+            return Err(ApiError::unavailable(format!(
+                "a ceremony is making the keys of {id}; they are available once it is finalised"
+            )));
         }
         let keys = self
             .cache
@@ -81,15 +135,19 @@ impl ShapeKeys {
         Ok(keys)
     }
 
-    /// The `circuit.key` payload for this service's keys of `shape`.
-    pub fn record_payload(&self, shape: impl KeyedShape) -> ApiResult<CircuitKey> {
+    /// The `circuit.key` payload for this service's keys of `shape`; `None`
+    /// while a ceremony is making them (its final key will be logged).
+    pub fn record_payload(&self, shape: impl KeyedShape) -> ApiResult<Option<CircuitKey>> {
+        if self.is_reserved(&shape.id())? {
+            return Ok(None);
+        }
         let keys = self.local(shape)?;
-        Ok(CircuitKey {
+        Ok(Some(CircuitKey {
             shape: shape.id(),
             vk_digest: keys.vk_digest(),
             vk: groth16::encode_vk(&keys.vk),
             development: self.is_development(&shape.id())?,
-        })
+        }))
     }
 
     /// Whether the cached keys of `shape_id` are development keys (keys

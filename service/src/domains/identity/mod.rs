@@ -208,7 +208,9 @@ impl IdentityDomain {
             Ok(book.circuit_key(&shape.id()).is_none().then_some(shape))
         })?;
         let Some(shape) = shape else { return Ok(None) };
-        let key = self.keys.record_payload(shape)?;
+        let Some(key) = self.keys.record_payload(shape)? else {
+            return Ok(None);
+        };
         let record = state.log_record(DOMAIN, CIRCUIT_KEY, key.encode())?;
         Ok(Some(
             Pending::new(&record)
