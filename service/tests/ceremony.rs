@@ -295,3 +295,373 @@ fn claims_prove_and_verify_with_a_ceremony_key() {
     );
     assert!(!report.contains("DEVELOPMENT"), "{report}");
 }
+
+/// The service's ceremony: what an upload is, and how a test tampers with one.
+mod coordinated {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use sha3::Digest as _;
+    use zkaudit_ledger::ceremony::{CONTRIBUTE, DOMAIN, Step};
+    use zkaudit_ledger::note::NoteSigningKey;
+    use zkaudit_ledger::record::Record;
+    use zkaudit_prover::ceremony::{contribute, contribution_rng, transcript};
+    use zkaudit_prover::iden3::Zkey;
+
+    use super::common::{agent, now_ms};
+
+    /// The service's ceremony `id` as served.
+    pub fn view(base: &str, id: &str) -> serde_json::Value {
+        let (status, view) =
+            super::common::get_json(&agent(), &format!("{base}/v1/ceremony/ceremonies/{id}"));
+        assert_eq!(status, 200, "{view}");
+        view
+    }
+
+    /// The ceremony's current key, as served.
+    pub fn head(base: &str, id: &str) -> (serde_json::Value, Zkey) {
+        let view = view(base, id);
+        let (status, bytes) = super::common::get_bytes(
+            &agent(),
+            &format!("{base}/v1/ceremony/keys/{}", view["head"].as_str().unwrap()),
+        );
+        assert_eq!(status, 200);
+        (view, Zkey::from_bytes(&bytes).unwrap())
+    }
+
+    /// A change made to a contributed key.
+    pub type Tamper = Box<dyn FnOnce(&mut Zkey)>;
+
+    /// A contribution by `name` on `current`, possibly tampered with by
+    /// `tamper` (after which its contribution hash is recomputed, so only
+    /// the cryptography is wrong).
+    pub fn contribution(current: &Zkey, name: &str, tamper: impl FnOnce(&mut Zkey)) -> Zkey {
+        let (mut next, _) = contribute(current, name, &mut contribution_rng(b"")).unwrap();
+        tamper(&mut next);
+        next
+    }
+
+    /// The signed `contribute` record for `next` as step `number` on `previous`.
+    pub fn record(
+        origin: &str,
+        signer: &NoteSigningKey,
+        id: &str,
+        number: u64,
+        previous: &str,
+        next: &Zkey,
+    ) -> (Record, Vec<u8>) {
+        let bytes = next.to_bytes();
+        let last = next.mpc.as_ref().unwrap().contributions.last().unwrap();
+        let step = Step {
+            ceremony: id.into(),
+            number: number as u32,
+            name: last.name.clone().unwrap(),
+            previous_key: hex::decode(previous).unwrap().try_into().unwrap(),
+            key: sha3::Sha3_256::digest(&bytes).into(),
+            contribution_hash: transcript::contribution_hash(last),
+        };
+        let record =
+            Record::signed(origin, DOMAIN, CONTRIBUTE, now_ms(), step.encode(), signer).unwrap();
+        (record, bytes)
+    }
+
+    /// Uploads a step's key with its record.
+    pub fn upload(base: &str, id: &str, record: &Record, bytes: &[u8]) -> (u16, serde_json::Value) {
+        let mut response = agent()
+            .post(format!("{base}/v1/ceremony/ceremonies/{id}/steps"))
+            .header("zkaudit-record", BASE64.encode(record.encode()))
+            .send(bytes)
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or_default())
+    }
+}
+
+/// A ceremony coordinated by the service, end to end: an authority opens
+/// it over a phase-1 file, contributors upload through the CLI, racing and
+/// forged contributions are refused with nothing logged, the beacon closes
+/// it and its key becomes the shape's circuit key (a registry created
+/// meanwhile gets no development key), claims prove under it, and anyone
+/// verifies the whole ceremony from the log — and snarkjs agrees.
+#[test]
+fn a_ceremony_coordinated_by_the_service() {
+    use common::deploy::Deployment;
+    use common::identity::{Issuer, claim, prove_eligibility};
+    use coordinated::{contribution, head, record, upload, view};
+
+    let st = Deployment::start(
+        13,
+        "test.zkaudit/coordinated",
+        &[
+            ("ceremony-office", &["ceremony/*"]),
+            (
+                "civil-registry",
+                &["identity/registry.create", "identity/credential.issue"],
+            ),
+            ("benefits-office", &["identity/scope.create"]),
+            ("alice", &[]),
+            ("bob", &[]),
+            ("mallory", &[]),
+        ],
+    );
+    let server = &st.server;
+    let base = st.base().to_owned();
+    let id = "eligibility-2027";
+    let ptau = snarkjs::prepared_ptau();
+    std::fs::create_dir_all(st.data.join("ptau")).unwrap();
+    std::fs::copy(ptau, st.data.join("ptau/pot12.ptau")).unwrap();
+    let invite = |name: &str| hex::encode(st.key(name).public_key().as_bytes());
+    let (alice, bob) = (invite("alice"), invite("bob"));
+    let start = |key: &str, ptau: &str| {
+        let mut args = vec!["ceremony", "start", "--key", key, "--id", id];
+        args.extend(SHAPE);
+        args.extend(["--ptau", ptau, "--phase1-name", "pot12.ptau"]);
+        args.extend(["--invite", &alice, "--invite", &bob]);
+        args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+    };
+    // Only an authority granted ceremony/start opens one.
+    let refused = server.fails(&strs(&start(st.key_file("civil-registry"), s(ptau))));
+    assert!(
+        refused.contains("not_authorised") || refused.contains("may not"),
+        "{refused}"
+    );
+    let out = server.ok(&strs(&start(st.key_file("ceremony-office"), s(ptau))));
+    assert!(out.contains("initial key sha3-256"), "{out}");
+
+    // A registry of the shape, created while the ceremony runs, waits for
+    // its key instead of getting a development key.
+    let registry = Issuer::new(server, st.key_file("civil-registry"));
+    registry.create_registry("national-id", "birth_date,region", &["--depth", "4"]);
+    let (status, _) = server.get_json("/v1/identity/keys/eligibility-d4-a2");
+    assert_ne!(
+        status, 200,
+        "a development key was logged during the ceremony"
+    );
+
+    let contribute = |who: &str| {
+        server.ok(&[
+            "ceremony",
+            "contribute",
+            "--ceremony",
+            id,
+            "--key",
+            st.key_file(who),
+            "--name",
+            who,
+        ])
+    };
+    let out = contribute("alice");
+    assert!(out.contains("contribution #1 to eligibility-2027"), "{out}");
+    // mallory is not invited: refused before the key is even read.
+    let refused = server.fails(&[
+        "ceremony",
+        "contribute",
+        "--ceremony",
+        id,
+        "--key",
+        st.key_file("mallory"),
+        "--name",
+        "m",
+    ]);
+    assert!(refused.contains("not on ceremony"), "{refused}");
+
+    // Forged contributions by bob, each refused with nothing logged.
+    let bob_key = st.key("bob");
+    let (current, key) = head(&base, id);
+    let previous = current["head"].as_str().unwrap().to_owned();
+    let size = server.log_size();
+    let forged: [(&str, coordinated::Tamper); 4] = [
+        ("reuses the previous delta", {
+            let (d1, d2) = (key.pk.delta_g1, key.pk.vk.delta_g2);
+            Box::new(move |k| {
+                k.pk.delta_g1 = d1;
+                k.pk.vk.delta_g2 = d2;
+                k.mpc
+                    .as_mut()
+                    .unwrap()
+                    .contributions
+                    .last_mut()
+                    .unwrap()
+                    .delta_after = d1;
+            })
+        }),
+        (
+            "a wrong proof of knowledge",
+            Box::new(|k| {
+                let c = k.mpc.as_mut().unwrap().contributions.last_mut().unwrap();
+                std::mem::swap(&mut c.g1_s, &mut c.g1_sx);
+            }),
+        ),
+        (
+            "changes alpha",
+            Box::new(|k| k.pk.vk.alpha_g1 = k.pk.beta_g1),
+        ),
+        ("changes IC", Box::new(|k| k.pk.vk.gamma_abc_g1.swap(0, 1))),
+    ];
+    for (what, tamper) in forged {
+        let next = contribution(&key, "bob", tamper);
+        let (record, bytes) = record(&st.origin, &bob_key, id, 2, &previous, &next);
+        let (status, body) = upload(&base, id, &record, &bytes);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (422, Some("contribution_refused")),
+            "{what}: {body}"
+        );
+    }
+    // A key that is not the one its record names, and an oversized body.
+    let next = contribution(&key, "bob", |_| {});
+    let (record_2, bytes) = record(&st.origin, &bob_key, id, 2, &previous, &next);
+    let mut other = bytes.clone();
+    other[100] ^= 1;
+    assert_eq!(upload(&base, id, &record_2, &other).0, 422);
+    let huge = vec![0u8; bytes.len() + 100 * 1024];
+    assert_eq!(upload(&base, id, &record_2, &huge).0, 413);
+    assert_eq!(server.log_size(), size, "a refused step changed the log");
+
+    // Two contributions built on the same key race: exactly one is logged,
+    // the other is refused as stale.
+    let rival = contribution(&key, "alice", |_| {});
+    let alice_key = st.key("alice");
+    let (record_rival, rival_bytes) = record(&st.origin, &alice_key, id, 2, &previous, &rival);
+    let results = std::thread::scope(|scope| {
+        let a = scope.spawn(|| upload(&base, id, &record_2, &bytes));
+        let b = scope.spawn(|| upload(&base, id, &record_rival, &rival_bytes));
+        [a.join().unwrap(), b.join().unwrap()]
+    });
+    let statuses: Vec<u16> = results.iter().map(|(s, _)| *s).collect();
+    assert!(
+        statuses.contains(&201) && statuses.iter().filter(|&&s| s == 201).count() == 1,
+        "{results:?}"
+    );
+    let loser = results.iter().find(|(s, _)| *s != 201).unwrap();
+    assert!(
+        matches!(loser.1["error"]["code"].as_str(), Some("stale_key" | "already_used")),
+        "{loser:?}"
+    );
+    assert_eq!(server.log_size(), size + 1);
+    // A late contribution on the stale key is refused before its body is read.
+    let late = contribution(&key, "bob", |_| {});
+    let (late, late_bytes) = record(&st.origin, &bob_key, id, 2, &previous, &late);
+    let (status, body) = upload(&base, id, &late, &late_bytes);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("stale_key")),
+        "{body}"
+    );
+
+    // Only the coordinator finalises; then the key is the shape's.
+    let finalize = |key: &str| {
+        server.run(&[
+            "ceremony",
+            "finalize",
+            "--ceremony",
+            id,
+            "--key",
+            key,
+            "--beacon",
+            "0x5eed",
+        ])
+    };
+    assert!(!finalize(st.key_file("civil-registry")).status.success());
+    let out = succeeded(&["finalize"], finalize(st.key_file("ceremony-office")));
+    assert!(out.contains("circuit key"), "{out}");
+    let view = view(&base, id);
+    assert_eq!(view["status"], "final");
+    let (status, key_view) = server.get_json("/v1/identity/keys/eligibility-d4-a2");
+    assert_eq!(status, 200, "{key_view}");
+    assert_eq!(key_view["development"], false, "{key_view}");
+    assert_eq!(
+        key_view["vk_digest"], view["beacon"]["vk_digest"],
+        "{key_view}"
+    );
+    let refused = server.fails(&[
+        "ceremony",
+        "contribute",
+        "--ceremony",
+        id,
+        "--key",
+        st.key_file("bob"),
+        "--name",
+        "late",
+    ]);
+    assert!(refused.contains("finalised"), "{refused}");
+
+    // Anyone verifies it from the log.
+    let report = server.ok(&[
+        "ceremony",
+        "verify",
+        "--ceremony",
+        id,
+        "--log-key",
+        &st.log_vkey,
+    ]);
+    for expected in [
+        "VERIFIED",
+        "#1 alice",
+        "#3 final beacon",
+        "opened by ceremony-office",
+        "logged as the circuit key",
+    ] {
+        assert!(report.contains(expected), "{expected:?} not in:\n{report}");
+    }
+    // snarkjs agrees, from our exported r1cs and the served files.
+    let final_key = st.path("final.zkey");
+    let (_, bytes) = common::get_bytes(
+        &agent(),
+        &format!("{base}/v1/ceremony/keys/{}", view["head"].as_str().unwrap()),
+    );
+    std::fs::write(&final_key, &bytes).unwrap();
+    ok(&with_shape(&[
+        "circuit",
+        "export-r1cs",
+        "--out",
+        s(&st.path("e.r1cs")),
+    ]));
+    let verified = snarkjs::snarkjs_ok(
+        st.dir(),
+        &["zkey", "verify", "e.r1cs", s(ptau), "final.zkey"],
+    );
+    assert!(verified.contains("ZKey Ok!"), "{verified}");
+
+    // A claim proves and verifies under the ceremony's key.
+    let wallet = st.path("carol.json");
+    registry.enrol("national-id", &wallet, &["19800101", "2"]);
+    Issuer::new(server, st.key_file("benefits-office")).create_scope(
+        "heating-2027",
+        "Heating allowance 2027",
+        "national-id",
+        &["birth_date<=20080101", "region in 1,2"],
+    );
+    assert_ran(&prove_eligibility(
+        server,
+        &wallet,
+        "heating-2027",
+        "application 1",
+        &st.path("claim.json"),
+        &st.path("holder-keys"),
+    ));
+    claim(
+        server,
+        &st.path("claim.json"),
+        &st.path("receipt.json"),
+        &[],
+    );
+
+    // One byte changed in the stored final key: the download is refused.
+    let stored = st
+        .data
+        .join("ceremony")
+        .join(view["head"].as_str().unwrap());
+    let mut damaged = std::fs::read(&stored).unwrap();
+    damaged[200] ^= 0x10;
+    std::fs::write(&stored, damaged).unwrap();
+    let refused = server.fails(&[
+        "ceremony",
+        "verify",
+        "--ceremony",
+        id,
+        "--log-key",
+        &st.log_vkey,
+    ]);
+    assert!(refused.contains("is not"), "{refused}");
+}

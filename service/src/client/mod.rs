@@ -18,6 +18,7 @@ use zkaudit_verifier::Receipt;
 
 use crate::api::log::AppendBody;
 
+pub mod ceremony;
 pub mod election;
 pub mod funds;
 pub mod identity;
@@ -265,12 +266,18 @@ impl Client {
 
     /// GETs `path` as bytes (at most [`MAX_BYTES_RESPONSE`]).
     pub fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        self.get_bytes_up_to(path, MAX_BYTES_RESPONSE)
+    }
+
+    /// GETs `path` as bytes, at most `limit` of them (key and phase-1
+    /// files run to hundreds of megabytes).
+    pub fn get_bytes_up_to(&self, path: &str, limit: u64) -> Result<Vec<u8>, ClientError> {
         let mut response = self.call_get(path)?;
         let status = response.status();
         let bytes = response
             .body_mut()
             .with_config()
-            .limit(MAX_BYTES_RESPONSE)
+            .limit(limit)
             .read_to_vec()
             .map_err(|e| read_error(path, e))?;
         refused_unless_success(Call::Get, path, status, &String::from_utf8_lossy(&bytes))?;
@@ -303,6 +310,35 @@ impl Client {
                 url,
                 source: Box::new(e),
             })
+    }
+
+    /// POSTs `bytes` (`application/octet-stream`) to `path` with one extra
+    /// header, and parses the answer as `T`.
+    pub fn post_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        header: (&str, &str),
+        bytes: &[u8],
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let mut response = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/octet-stream")
+            .header(header.0, header.1)
+            .send(bytes)
+            .map_err(|e| ClientError::Transport {
+                action: "sending to",
+                url: url.clone(),
+                source: Box::new(e),
+            })?;
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| read_error(path, e))?;
+        refused_unless_success(Call::Post, path, status, &text)?;
+        decode(&text, "the answer is not JSON")
     }
 
     fn send(&self, call: Call, path: &str, body: &impl Serialize) -> Result<String, ClientError> {

@@ -1,19 +1,24 @@
-//! `zkaudit ceremony …`: a Groth16 phase-2 ceremony on files, compatible
-//! with snarkjs (each step's output is a `.zkey` that `snarkjs zkey
-//! verify` accepts, and snarkjs' contributions verify here).
+//! `zkaudit ceremony …`: a Groth16 phase-2 ceremony, compatible with
+//! snarkjs (each step's output is a `.zkey` that `snarkjs zkey verify`
+//! accepts, and snarkjs' contributions verify here), run on files
+//! (`files`) or coordinated by the service (`server`: start, contribute
+//! with a signed record, finalise, verify from the log).
+
+mod files;
+mod server;
 
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use zkaudit_prover::ceremony::{
-    self, CeremonyError, VerifiedContribution, beacon, contribute, contribution_rng,
-};
-use zkaudit_prover::iden3::{ContributionKind, Ptau, Zkey};
+use zkaudit_prover::ceremony::{VerifiedContribution, contribution_rng};
+use zkaudit_prover::iden3::{ContributionKind, Zkey};
 use zkaudit_verifier::groth16;
 
-use crate::cli::circuit::ShapeArgs;
+use crate::client::DEFAULT_SERVER;
+
+use crate::cli::circuit::{CircuitKind, ShapeArgs};
 
 /// `zkaudit ceremony …`.
 #[derive(Subcommand, Debug)]
@@ -30,20 +35,90 @@ pub enum CeremonyCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Add your contribution: OS randomness (and, with --ask-entropy, a line you type).
+    /// Add your contribution: OS randomness (and, with --ask-entropy, a line
+    /// you type). With --server, to the service's ceremony: download the
+    /// current key, contribute, upload it signed with --key, get a receipt.
+    /// Otherwise from --zkey to --out.
     Contribute {
-        /// The current key.
-        #[arg(long)]
-        zkey: PathBuf,
-        /// Where to write the new key.
-        #[arg(long)]
-        out: PathBuf,
+        /// The current key (on files).
+        #[arg(long, requires = "out", conflicts_with = "server")]
+        zkey: Option<PathBuf>,
+        /// Where to write the new key (on files).
+        #[arg(long, requires = "zkey")]
+        out: Option<PathBuf>,
+        /// The service coordinating the ceremony.
+        #[arg(long, requires_all = ["ceremony", "key"])]
+        server: Option<String>,
+        /// The ceremony id (with --server).
+        #[arg(long, requires = "server")]
+        ceremony: Option<String>,
+        /// Your private key file (from `zkaudit keygen`), which signs the record (with --server).
+        #[arg(long, requires = "server")]
+        key: Option<PathBuf>,
         /// Your name, as the transcript will show it.
         #[arg(long)]
         name: String,
         /// Also mix in a line read from standard input (dice, a phrase).
         #[arg(long)]
         ask_entropy: bool,
+    },
+    /// Open a ceremony on the service for a shape over a phase-1 file (an
+    /// authority granted `ceremony/start`; the service holds the same file
+    /// in its `ptau` directory and recomputes the initial key).
+    Start {
+        /// The service.
+        #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
+        server: String,
+        /// The authority's private key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The ceremony id, e.g. `ballot-2027`.
+        #[arg(long)]
+        id: String,
+        /// The shape.
+        #[command(flatten)]
+        shape: ShapeArgs,
+        /// The phase-1 file (prepared for phase 2).
+        #[arg(long)]
+        ptau: PathBuf,
+        /// Its name on the service (default: the file's name).
+        #[arg(long)]
+        phase1_name: Option<String>,
+        /// A contributor's Ed25519 key (hex); repeat to invite several.
+        /// Without any, anyone may contribute.
+        #[arg(long)]
+        invite: Vec<String>,
+    },
+    /// Close the service's ceremony with a public random beacon (the
+    /// authority that started it); the final key becomes the shape's circuit key.
+    Finalize {
+        /// The service.
+        #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
+        server: String,
+        /// The ceremony id.
+        #[arg(long)]
+        ceremony: String,
+        /// The authority's private key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The beacon value, hex (announced in advance, e.g. a future block hash).
+        #[arg(long)]
+        beacon: String,
+        /// log2 of the SHA-256 iterations applied to it.
+        #[arg(long, default_value_t = 10)]
+        iterations_exp: u8,
+        /// Name of the beacon in the transcript.
+        #[arg(long, default_value = "final beacon")]
+        name: String,
+    },
+    /// Show a ceremony on the service: its contributions and current key.
+    Status {
+        /// The service.
+        #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
+        server: String,
+        /// The ceremony id.
+        #[arg(long)]
+        ceremony: String,
     },
     /// Finalise with a public random beacon announced in advance.
     Beacon {
@@ -63,90 +138,158 @@ pub enum CeremonyCommand {
         #[arg(long, default_value = "final beacon")]
         name: String,
     },
-    /// Verify a whole ceremony from the .ptau and the shape to the final key.
+    /// Verify a whole ceremony: with --server, the service's ceremony (its
+    /// transcript against the signed log, the phase-1 file and the latest key
+    /// downloaded and checked against the logged digests, every contribution
+    /// checked); otherwise on files, from the shape and the .ptau to the key.
     Verify {
-        /// The shape.
-        #[command(flatten)]
-        shape: ShapeArgs,
-        /// The phase-1 file the ceremony started from.
+        /// The statement (on files; see `zkaudit circuit info`).
+        #[arg(long, value_enum, requires = "ptau")]
+        circuit: Option<CircuitKind>,
+        /// Registry tree depth (on files).
+        #[arg(long, default_value_t = 20)]
+        depth: usize,
+        /// Attributes per credential (on files).
+        #[arg(long, default_value_t = 3)]
+        attributes: usize,
+        /// Ballot options (on files, ballots only).
         #[arg(long)]
-        ptau: PathBuf,
-        /// The ceremony's last key.
-        #[arg(long)]
-        zkey: PathBuf,
+        options: Option<usize>,
+        /// The phase-1 file the ceremony started from (on files).
+        #[arg(long, requires = "zkey", conflicts_with = "server")]
+        ptau: Option<PathBuf>,
+        /// The ceremony's last key (on files).
+        #[arg(long, requires = "ptau")]
+        zkey: Option<PathBuf>,
+        /// The service coordinating the ceremony.
+        #[arg(long, requires = "ceremony")]
+        server: Option<String>,
+        /// The ceremony id (with --server).
+        #[arg(long, requires = "server")]
+        ceremony: Option<String>,
+        /// The log's verifier key (default: the one the server announces).
+        #[arg(long, requires = "server")]
+        log_key: Option<String>,
     },
 }
 
 /// Runs `zkaudit ceremony …`.
 pub fn run(cmd: CeremonyCommand) -> Result<()> {
     match cmd {
-        CeremonyCommand::New { shape, ptau, out } => {
-            let shape = shape.shape()?;
-            let ptau_bytes = read(&ptau)?;
-            let phase1 =
-                Ptau::parse(&ptau_bytes).with_context(|| format!("{} refused", ptau.display()))?;
-            let key = ceremony::initial_key(&shape.r1cs()?, &phase1)?;
-            write(&out, &key)?;
-            let hash = key.mpc.as_ref().map(|m| m.cs_hash).unwrap_or([0; 64]);
-            println!("{} initial key written to {}", shape.id(), out.display());
-            println!("circuit hash {}", hex::encode(hash));
-        }
+        CeremonyCommand::New { shape, ptau, out } => files::new(&shape.shape()?, &ptau, &out),
         CeremonyCommand::Contribute {
             zkey,
             out,
+            server,
+            ceremony,
+            key,
             name,
             ask_entropy,
         } => {
-            let key = Zkey::for_contribution(&read(&zkey)?)
-                .with_context(|| format!("{} refused", zkey.display()))?;
-            let mut typed = String::new();
-            if ask_entropy {
-                eprintln!("type some random text and press enter:");
-                std::io::stdin().lock().read_line(&mut typed)?;
+            let mut rng = entropy(ask_entropy)?;
+            match (zkey, out, server, ceremony, key) {
+                (Some(zkey), Some(out), None, None, None) => {
+                    files::contribute(&zkey, &out, &name, &mut rng)
+                }
+                (None, None, Some(server), Some(ceremony), Some(key)) => {
+                    server::contribute(&server, &ceremony, &key, &name, &mut rng)
+                }
+                _ => bail!(
+                    "contribute either on files (--zkey and --out) or to a service \
+                     (--server, --ceremony and --key)"
+                ),
             }
-            let mut rng = contribution_rng(typed.as_bytes());
-            zeroize::Zeroize::zeroize(&mut typed);
-            let (next, hash) = contribute(&key, &name, &mut rng)?;
-            write(&out, &next)?;
-            println!("contribution #{} by {name}", next.contributions());
-            println!("contribution hash {}", hex::encode(hash));
-            println!("keep this hash: it identifies your contribution in the transcript");
         }
         CeremonyCommand::Beacon {
             zkey,
             out,
-            beacon: value,
+            beacon,
             iterations_exp,
             name,
-        } => {
-            let key = read_zkey(&zkey)?;
-            let value = hex::decode(value.trim_start_matches("0x"))
-                .context("the beacon must be hexadecimal")?;
-            let (next, hash) = beacon(&key, &name, &value, iterations_exp)?;
-            write(&out, &next)?;
-            println!("beacon applied; contribution hash {}", hex::encode(hash));
-            println!(
-                "final verifying key sha3-256 {}",
-                hex::encode(groth16::vk_digest(&next.pk.vk))
-            );
-        }
-        CeremonyCommand::Verify { shape, ptau, zkey } => {
-            let shape = shape.shape()?;
-            let key = read_zkey(&zkey)?;
-            let ptau_bytes = read(&ptau)?;
-            let phase1 =
-                Ptau::parse(&ptau_bytes).with_context(|| format!("{} refused", ptau.display()))?;
-            let report =
-                ceremony::verify_ceremony(&shape.r1cs()?, &phase1, &key, &mut rand::rngs::OsRng)
-                    .map_err(|e: CeremonyError| {
-                        anyhow::anyhow!("the ceremony does not verify: {e}")
-                    })?;
-            print_report(&shape.id(), &key, &report)?;
-        }
+        } => files::beacon(&zkey, &out, &hex_beacon(&beacon)?, iterations_exp, &name),
+        CeremonyCommand::Start {
+            server,
+            key,
+            id,
+            shape,
+            ptau,
+            phase1_name,
+            invite,
+        } => server::start(server::StartArgs {
+            server: &server,
+            key: &key,
+            id: &id,
+            shape: shape.shape()?,
+            ptau: &ptau,
+            phase1_name: phase1_name.as_deref(),
+            invite: &invite,
+        }),
+        CeremonyCommand::Finalize {
+            server,
+            ceremony,
+            key,
+            beacon,
+            iterations_exp,
+            name,
+        } => server::finalize(
+            &server,
+            &ceremony,
+            &key,
+            &hex_beacon(&beacon)?,
+            iterations_exp,
+            &name,
+        ),
+        CeremonyCommand::Status { server, ceremony } => server::status(&server, &ceremony),
+        CeremonyCommand::Verify {
+            circuit,
+            depth,
+            attributes,
+            options,
+            ptau,
+            zkey,
+            server,
+            ceremony,
+            log_key,
+        } => match (circuit, ptau, zkey, server, ceremony) {
+            (Some(circuit), Some(ptau), Some(zkey), None, None) => {
+                let shape = ShapeArgs {
+                    circuit,
+                    depth,
+                    attributes,
+                    options,
+                };
+                files::verify(&shape.shape()?, &ptau, &zkey)
+            }
+            (None, None, None, Some(server), Some(ceremony)) => {
+                server::verify(&server, &ceremony, log_key.as_deref())
+            }
+            _ => bail!(
+                "verify either on files (--circuit …, --ptau and --zkey) or a service's \
+                 ceremony (--server and --ceremony)"
+            ),
+        },
     }
-    Ok(())
 }
 
+/// The contribution's randomness: OS randomness, mixed with a line typed
+/// on standard input if asked (zeroised once mixed in).
+fn entropy(ask: bool) -> Result<rand_chacha::ChaCha20Rng> {
+    let mut typed = String::new();
+    if ask {
+        eprintln!("type some random text and press enter:");
+        std::io::stdin().lock().read_line(&mut typed)?;
+    }
+    let rng = contribution_rng(typed.as_bytes());
+    zeroize::Zeroize::zeroize(&mut typed);
+    Ok(rng)
+}
+
+fn hex_beacon(value: &str) -> Result<Vec<u8>> {
+    hex::decode(value.trim_start_matches("0x")).context("the beacon must be hexadecimal")
+}
+
+/// Prints what a verified ceremony establishes; refuses one without a
+/// contributor (its toxic waste is public).
 fn print_report(shape: &str, key: &Zkey, report: &[VerifiedContribution]) -> Result<()> {
     println!("ceremony for {shape}: VERIFIED");
     for (i, c) in report.iter().enumerate() {
@@ -177,16 +320,4 @@ fn print_report(shape: &str, key: &Zkey, report: &[VerifiedContribution]) -> Res
         hex::encode(groth16::vk_digest(&key.pk.vk))
     );
     Ok(())
-}
-
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-fn read_zkey(path: &Path) -> Result<Zkey> {
-    Zkey::from_bytes(&read(path)?).with_context(|| format!("{} refused", path.display()))
-}
-
-fn write(path: &Path, key: &Zkey) -> Result<()> {
-    std::fs::write(path, key.to_bytes()).with_context(|| format!("cannot write {}", path.display()))
 }
