@@ -373,6 +373,7 @@ fn ballot_keys() -> Keys {
             vk_digest: vk_digest(&vk),
             vk: encode_vk(&vk),
             development: true,
+            ceremony: None,
         },
     }
 }

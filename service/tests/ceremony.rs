@@ -389,7 +389,8 @@ fn a_ceremony_coordinated_by_the_service() {
     use common::identity::{Issuer, claim, prove_eligibility};
     use coordinated::{contribution, head, record, upload, view};
 
-    let st = Deployment::start(
+    // A production configuration: no development keys.
+    let st = Deployment::start_with(
         13,
         "test.zkaudit/coordinated",
         &[
@@ -403,6 +404,7 @@ fn a_ceremony_coordinated_by_the_service() {
             ("bob", &[]),
             ("mallory", &[]),
         ],
+        "",
     );
     let server = &st.server;
     let base = st.base().to_owned();
@@ -429,8 +431,13 @@ fn a_ceremony_coordinated_by_the_service() {
     assert!(out.contains("initial key sha3-256"), "{out}");
 
     // A registry of the shape, created while the ceremony runs, waits for
-    // its key instead of getting a development key.
+    // its key instead of getting a development key; so does one of a shape
+    // without a ceremony (development keys are off).
     let registry = Issuer::new(server, st.key_file("civil-registry"));
+    registry.create_registry("other-id", "a,b,c", &["--depth", "4"]);
+    let (status, refusal) = server.get_json("/v1/identity/keys/eligibility-d4-a3/proving-key");
+    assert_eq!(status, 503, "{refusal}");
+    assert!(refusal.to_string().contains("ceremony"), "{refusal}");
     registry.create_registry("national-id", "birth_date,region", &["--depth", "4"]);
     let (status, _) = server.get_json("/v1/identity/keys/eligibility-d4-a2");
     assert_ne!(
@@ -535,7 +542,10 @@ fn a_ceremony_coordinated_by_the_service() {
     );
     let loser = results.iter().find(|(s, _)| *s != 201).unwrap();
     assert!(
-        matches!(loser.1["error"]["code"].as_str(), Some("stale_key" | "already_used")),
+        matches!(
+            loser.1["error"]["code"].as_str(),
+            Some("stale_key" | "already_used")
+        ),
         "{loser:?}"
     );
     assert_eq!(server.log_size(), size + 1);
@@ -570,6 +580,8 @@ fn a_ceremony_coordinated_by_the_service() {
     let (status, key_view) = server.get_json("/v1/identity/keys/eligibility-d4-a2");
     assert_eq!(status, 200, "{key_view}");
     assert_eq!(key_view["development"], false, "{key_view}");
+    assert_eq!(key_view["ceremony"], id, "{key_view}");
+    assert_eq!(key_view["ceremony_contributions"], 2, "{key_view}");
     assert_eq!(
         key_view["vk_digest"], view["beacon"]["vk_digest"],
         "{key_view}"
@@ -644,8 +656,19 @@ fn a_ceremony_coordinated_by_the_service() {
         server,
         &st.path("claim.json"),
         &st.path("receipt.json"),
-        &[],
+        &["--bundle", s(&st.path("bundle.json"))],
     );
+    let report = ok(&[
+        "verify",
+        s(&st.path("bundle.json")),
+        "--log-key",
+        &st.log_vkey,
+    ]);
+    assert!(
+        report.contains("comes from ceremony \"eligibility-2027\" on this log: 2 contributors"),
+        "{report}"
+    );
+    assert!(!report.contains("DEVELOPMENT"), "{report}");
 
     // One byte changed in the stored final key: the download is refused.
     let stored = st

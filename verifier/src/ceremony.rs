@@ -96,10 +96,16 @@ impl CeremonyTranscript {
             let (key, _) = circuit_key
                 .as_ref()
                 .ok_or_else(|| mismatch("the final ceremony's circuit key record is missing"))?;
+            let named = key.ceremony.as_ref().is_some_and(|c| {
+                c.id == ceremony.start.id
+                    && c.final_key == f.step.key
+                    && c.contributions as usize == ceremony.contributions.len()
+            });
             ensure(
                 key.shape == ceremony.start.shape
                     && key.vk_digest == f.vk_digest
-                    && !key.development,
+                    && !key.development
+                    && named,
                 || "the logged circuit key is not the ceremony's final key".into(),
             )?;
         } else {

@@ -156,6 +156,7 @@ fn scenario(faults: Faults) -> Scenario {
         vk_digest: vk_digest(&vk),
         vk: encode_vk(&vk),
         development: true,
+        ceremony: None,
     };
     let key_record = if faults.key_not_from_log {
         Record::signed(

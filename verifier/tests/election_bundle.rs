@@ -180,6 +180,7 @@ fn scenario(faults: Faults) -> Scenario {
         vk_digest: vk_digest(&vk),
         vk: encode_vk(&vk),
         development: true,
+        ceremony: None,
     };
     log.push(
         &Record::signed(

@@ -35,7 +35,8 @@ pub fn start_service(
     // The benches measure the write path, not the rate meters in front of
     // it: participant writes come from a few keys at full speed.
     let mut config = String::from(
-        "[log]\nkey_file = \"log.key\"\n\n[limits]\nkey_writes_per_sec = 0\nclient_writes_per_sec = 0\n",
+        "[log]\nkey_file = \"log.key\"\n\n[limits]\nkey_writes_per_sec = 0\nclient_writes_per_sec = 0\n\n\
+         [keys]\nallow_development = true\n",
     );
     for (name, key, kinds) in authorities {
         let kinds: Vec<String> = kinds.iter().map(|kind| format!("\"{kind}\"")).collect();

@@ -210,6 +210,11 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Whether every byte was consumed (an optional trailing part is absent).
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
     /// Succeeds only if every byte was consumed.
     pub fn finish(self) -> Result<(), CodecError> {
         if self.rest.is_empty() {

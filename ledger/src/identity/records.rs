@@ -293,6 +293,18 @@ pub fn claim_message_field(scope: &str, message: &[u8]) -> Fr {
     message_field(&bytes)
 }
 
+/// The ceremony a circuit key comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyCeremony {
+    /// The ceremony's id (its `ceremony/start` record).
+    pub id: String,
+    /// How many contributors took part (the beacon not counted): the key
+    /// is sound if any one of them was honest.
+    pub contributions: u32,
+    /// SHA3-256 of the final `.zkey`.
+    pub final_key: [u8; 32],
+}
+
 /// `circuit.key`: a circuit shape's verifying key, logged so every verifier
 /// knows which key is authoritative.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -305,6 +317,10 @@ pub struct CircuitKey {
     pub vk: Vec<u8>,
     /// Whether these are development keys (a setup whose secrets one party knew).
     pub development: bool,
+    /// The ceremony on this log that made the key, if one did. (Encoded
+    /// only when present, so records logged before ceremonies existed keep
+    /// their bytes.)
+    pub ceremony: Option<KeyCeremony>,
 }
 
 impl CircuitKey {
@@ -315,18 +331,39 @@ impl CircuitKey {
             .fixed(&self.vk_digest)
             .bytes(&self.vk)
             .u8(u8::from(self.development));
+        if let Some(c) = &self.ceremony {
+            w.u8(1).str(&c.id).u32(c.contributions).fixed(&c.final_key);
+        }
         w.finish()
     }
 
     /// Strict decoding.
     pub fn decode(bytes: &[u8]) -> IdentityResult<Self> {
         let mut r = Reader::new(bytes);
-        let out = Self {
+        let mut out = Self {
             shape: r.str("shape", MAX_ID)?.to_owned(),
             vk_digest: r.array("vk digest")?,
             vk: r.bytes("verifying key", MAX_VK)?.to_vec(),
             development: r.flag("development flag")?,
+            ceremony: None,
         };
+        if !r.is_empty() {
+            if r.u8("ceremony flag")? != 1 {
+                return Err(IdentityError::InvalidSpec(
+                    "a circuit key's ceremony flag is 1 when present".into(),
+                ));
+            }
+            out.ceremony = Some(KeyCeremony {
+                id: r.str("ceremony id", MAX_ID)?.to_owned(),
+                contributions: r.u32("contribution count")?,
+                final_key: r.array("final key digest")?,
+            });
+            if out.development {
+                return Err(IdentityError::InvalidSpec(
+                    "a ceremony's key is not a development key".into(),
+                ));
+            }
+        }
         r.finish()?;
         Ok(out)
     }

@@ -248,8 +248,39 @@ fn scopes_keys_and_claims() {
         vk_digest: [1; 32],
         vk: vec![2; 100],
         development: true,
+        ceremony: None,
     };
     assert_eq!(CircuitKey::decode(&k.encode()).unwrap(), k);
+    // A ceremony key carries its ceremony; the field is absent otherwise
+    // (older records keep their bytes), and never 0 or on a development key.
+    let from_ceremony = CircuitKey {
+        development: false,
+        ceremony: Some(KeyCeremony {
+            id: "eligibility-2027".into(),
+            contributions: 7,
+            final_key: [3; 32],
+        }),
+        ..k.clone()
+    };
+    let bytes = from_ceremony.encode();
+    assert_eq!(CircuitKey::decode(&bytes).unwrap(), from_ceremony);
+    assert!(
+        bytes.starts_with(
+            &CircuitKey {
+                ceremony: None,
+                ..from_ceremony.clone()
+            }
+            .encode()
+        )
+    );
+    let mut absent_as_zero = k.encode();
+    absent_as_zero.push(0);
+    assert!(CircuitKey::decode(&absent_as_zero).is_err());
+    let development = CircuitKey {
+        development: true,
+        ..from_ceremony
+    };
+    assert!(CircuitKey::decode(&development.encode()).is_err());
     let forged = CircuitKey {
         vk_digest: [9; 32],
         ..k.clone()

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use zkaudit_ledger::identity::KeyCeremony;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
 use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
 use zkaudit_verifier::{Receipt, verify_extension, verify_quorum};
@@ -127,11 +128,11 @@ fn verify_claim_bundle(text: &str, log_key: &str) -> Result<()> {
         report.root_version, report.vk_digest
     );
     println!("    nullifier {}", report.nullifier);
-    if report.development_key {
-        println!(
-            "WARNING: the verifying key comes from a DEVELOPMENT setup: whoever ran it can forge proofs"
-        );
-    }
+    print_key_origin(
+        "verifying key",
+        report.development_key,
+        report.key_ceremony.as_ref(),
+    );
     Ok(())
 }
 
@@ -183,10 +184,31 @@ fn verify_election_bundle(text: &str, log_key: &str) -> Result<()> {
             None => println!("    {option}"),
         }
     }
-    if report.development_key {
-        println!(
-            "WARNING: the ballot verifying key comes from a DEVELOPMENT setup: whoever ran it can forge proofs"
-        );
-    }
+    print_key_origin(
+        "ballot verifying key",
+        report.development_key,
+        report.key_ceremony.as_ref(),
+    );
     Ok(())
+}
+
+/// Says where a circuit key comes from: a ceremony on the log (with how
+/// many contributors), an import, or — loudly — a development setup.
+fn print_key_origin(what: &str, development: bool, ceremony: Option<&KeyCeremony>) {
+    match (development, ceremony) {
+        (true, _) => println!(
+            "WARNING: the {what} comes from a DEVELOPMENT setup: whoever ran it can forge proofs"
+        ),
+        (false, Some(c)) => println!(
+            "ok: the {what} comes from ceremony {:?} on this log: {} contributors, sound if any \
+             one was honest (final key sha3-256 {}; check it with `zkaudit ceremony verify`)",
+            c.id,
+            c.contributions,
+            hex::encode(c.final_key)
+        ),
+        (false, None) => println!(
+            "note: the {what} was imported, not made by a ceremony on this log: check its \
+             ceremony's transcript where it was published"
+        ),
+    }
 }

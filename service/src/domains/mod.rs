@@ -92,9 +92,14 @@ pub trait Domain: Send + Sync + 'static {
 /// (elections and land titles rest on the identity registries; ceremonies
 /// make the identity domain's circuit keys).
 ///
-/// `data_dir` holds what domains keep beside the log (e.g. circuit keys).
-pub fn all(data_dir: &std::path::Path) -> Vec<Arc<dyn Domain>> {
-    let identity = Arc::new(identity::IdentityDomain::new(data_dir.join("keys")));
+/// `data_dir` holds what domains keep beside the log (e.g. circuit keys);
+/// development Groth16 keys are made and accepted only if
+/// `allow_development_keys`.
+pub fn all(data_dir: &std::path::Path, allow_development_keys: bool) -> Vec<Arc<dyn Domain>> {
+    let identity = Arc::new(identity::IdentityDomain::new(
+        data_dir.join("keys"),
+        allow_development_keys,
+    ));
     vec![
         Arc::new(ledger::LedgerDomain),
         identity.clone(),

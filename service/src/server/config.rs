@@ -19,6 +19,9 @@
 //! url = "http://127.0.0.1:7380"
 //! verifier_key = "witness.example+0123abcd+BA…"   # cosignature/v1 key
 //!
+//! [keys]
+//! allow_development = false         # one-party Groth16 keys: development and demos only
+//!
 //! [[authority]]
 //! name = "civil-registry"
 //! verifier_key = "civil-registry+89ab4567+AQ…"    # from `zkaudit keygen`
@@ -59,6 +62,23 @@ pub struct Config {
     /// Rate limits of the writes anyone can make.
     #[serde(default)]
     pub limits: crate::server::limits::LimitsConfig,
+    /// Which Groth16 keys the service makes and accepts.
+    #[serde(default)]
+    pub keys: KeysConfig,
+}
+
+/// `[keys]`: which Groth16 keys the service makes and accepts.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// Development keys: one party's setup, made on a shape's first use —
+    /// whoever ran it can forge proofs. For development and demos only
+    /// (every key record, bundle and report then says DEVELOPMENT). Off, a
+    /// shape's key comes from a ceremony (`zkaudit ceremony start`) or an
+    /// import (`zkaudit keys import-zkey`), and claims and ballots under a
+    /// logged development key are refused.
+    #[serde(default)]
+    pub allow_development: bool,
 }
 
 /// `[log]`.
@@ -267,7 +287,8 @@ pub const DEV_LOG_ORIGIN: &str = "zkaudit.localhost/dev-log";
 
 /// Creates a development configuration in `dir`: a fresh log key, one
 /// development authority (with its key beside it) allowed to write
-/// `ledger/notice`, and no witnesses. Returns the config path.
+/// `ledger/notice`, development Groth16 keys allowed, and no witnesses.
+/// Returns the config path.
 pub fn create_development_config(dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut rng = rand::rngs::OsRng;
@@ -292,6 +313,9 @@ pub fn create_development_config(dir: &Path) -> Result<PathBuf> {
             kinds: vec!["ledger/notice".into()],
         }],
         limits: Default::default(),
+        keys: KeysConfig {
+            allow_development: true,
+        },
     };
     let header = "# zkaudit DEVELOPMENT configuration, created by the first `zkaudit serve`.\n\
                   # The keys beside this file were generated locally for development only.\n\n";

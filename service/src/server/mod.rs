@@ -120,6 +120,12 @@ pub async fn start(
     let log_key = config.log_key(config_dir)?;
     let record_key = Arc::new(config.log_key(config_dir)?);
     let authorities = config.authority_set()?;
+    if config.keys.allow_development {
+        tracing::warn!(
+            "DEVELOPMENT Groth16 keys are allowed ([keys] allow_development): a shape without \
+             a ceremony key gets a one-party setup whose maker can forge its proofs"
+        );
+    }
     let sequencer = tokio::task::spawn_blocking(move || Sequencer::open(store, log_key))
         .await?
         .context("opening the log")?;
@@ -141,7 +147,7 @@ pub async fn start(
         sequencer: sequencer.clone(),
         queue,
         authorities: authorities.clone(),
-        domains: crate::domains::all(data_dir),
+        domains: crate::domains::all(data_dir, config.keys.allow_development),
         metrics: metrics.clone(),
         timestamp_window_ms: config.log.timestamp_window_secs * 1000,
         witness_keys: config

@@ -53,15 +53,22 @@ pub struct Deployment {
 impl Deployment {
     /// Generates, from `seed`, the log key `log_name` and then one key a
     /// role; writes the config granting each role its kinds, and every
-    /// key's file; starts `zkaudit serve` on it.
+    /// key's file; starts `zkaudit serve` on it. Development Groth16 keys
+    /// are allowed, as in a development configuration.
     pub fn start(seed: u64, log_name: &str, roles: &[Role]) -> Self {
+        Self::start_with(seed, log_name, roles, "[keys]\nallow_development = true\n")
+    }
+
+    /// [`Deployment::start`] with `extra` in the config instead of the
+    /// development-key switch (`""`: a production configuration).
+    pub fn start_with(seed: u64, log_name: &str, roles: &[Role], extra: &str) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let log = NoteSigningKey::generate(log_name, &mut rng).unwrap();
         std::fs::write(data.join("log.key"), log.to_skey_string().as_bytes()).unwrap();
-        let mut config = String::from("[log]\nkey_file = \"log.key\"\n");
+        let mut config = format!("[log]\nkey_file = \"log.key\"\n\n{extra}");
         let mut parties = Vec::new();
         for (name, kinds) in roles {
             let key = NoteSigningKey::generate(name, &mut rng).unwrap();

@@ -93,6 +93,8 @@ pub struct ClaimReport {
     pub vk_digest: String,
     /// Whether that key comes from a development setup.
     pub development_key: bool,
+    /// The ceremony on the log that made the key, if one did.
+    pub key_ceremony: Option<zkaudit_ledger::identity::KeyCeremony>,
     /// Size of the checkpoint everything is proven against.
     pub checkpoint_size: u64,
 }
@@ -186,6 +188,7 @@ impl ClaimBundle {
             message: claim.message,
             vk_digest: hex::encode(key.vk_digest),
             development_key: key.development,
+            key_ceremony: key.ceremony.clone(),
             checkpoint_size: evidence.checkpoint.size,
         })
     }

@@ -80,6 +80,8 @@ pub struct ElectionReport {
     pub vk_digest: String,
     /// Whether that key comes from a development setup.
     pub development_key: bool,
+    /// The ceremony on the log that made the key, if one did.
+    pub key_ceremony: Option<zkaudit_ledger::identity::KeyCeremony>,
     /// Size of the checkpoint everything is proven against.
     pub checkpoint_size: u64,
 }
@@ -184,6 +186,7 @@ impl ElectionBundle {
             trustees_rejected: tally.map(|t| t.rejected.clone()).unwrap_or_default(),
             vk_digest: hex::encode(key.vk_digest),
             development_key: key.development,
+            key_ceremony: key.ceremony.clone(),
             checkpoint_size: evidence.checkpoint.size,
         })
     }

@@ -47,7 +47,7 @@ use zkaudit_ledger::ceremony::{
     CONTRIBUTE, CeremonyBook, CeremonyError, CeremonyStart, Checked, DOMAIN, FINALIZE,
     Finalisation, START, Step, step_key,
 };
-use zkaudit_ledger::identity::{CIRCUIT_KEY, CircuitKey};
+use zkaudit_ledger::identity::{CIRCUIT_KEY, CircuitKey, KeyCeremony};
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
@@ -344,6 +344,12 @@ impl CeremonyDomain {
             vk_digest: installed.vk_digest(),
             vk: groth16::encode_vk(&installed.vk),
             development: false,
+            ceremony: Some(KeyCeremony {
+                id: f.step.ceremony.clone(),
+                // The beacon is the step after the last contribution.
+                contributions: f.step.number - 1,
+                final_key: f.step.key,
+            }),
         };
         if key.vk_digest != f.vk_digest {
             return Err(ApiError::internal(

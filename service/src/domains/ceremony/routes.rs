@@ -44,7 +44,7 @@ pub(super) fn routes(domain: Arc<CeremonyDomain>) -> OpenApiRouter<AppState> {
         .routes(routes!(get_ceremony))
         .routes(routes!(get_transcript))
         .routes(routes!(upload_step))
-        .routes(routes!(get_key))
+        .routes(routes!(get_ceremony_key))
         .routes(routes!(get_phase1))
         .layer(Extension(domain))
 }
@@ -297,7 +297,7 @@ async fn serve_file(
     params(("digest" = String, Path, description = "SHA3-256 of the key, hex")),
     responses((status = 200, description = "The .zkey (immutable)", content_type = "application/octet-stream"),
         (status = 404, body = ErrorBody)))]
-async fn get_key(
+async fn get_ceremony_key(
     Extension(domain): Extension<Arc<CeremonyDomain>>,
     AppPath(digest): AppPath<String>,
     request: Request,

@@ -6,6 +6,12 @@
 //! A shape whose keys a ceremony is making is *reserved*: no development
 //! key is made or logged for it, so the ceremony's final key becomes its
 //! circuit key.
+//!
+//! Development keys (one party's setup: whoever ran it can forge proofs)
+//! are made and used only where the configuration allows them
+//! (`[keys] allow_development`, on in development configurations). Without
+//! that, a shape gets its key from a ceremony or an import, and claims and
+//! ballots under a logged development key are refused.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -47,16 +53,19 @@ pub struct ShapeKeys {
     local: Mutex<HashMap<String, Arc<Keys>>>,
     logged: Mutex<HashMap<String, Arc<PreparedKey>>>,
     reserved: Mutex<HashSet<String>>,
+    allow_development: bool,
 }
 
 impl ShapeKeys {
-    /// Keys kept in `dir`.
-    pub fn new(dir: PathBuf) -> Self {
+    /// Keys kept in `dir`; development keys made and accepted only if
+    /// `allow_development`.
+    pub fn new(dir: PathBuf, allow_development: bool) -> Self {
         Self {
             cache: KeyCache::new(dir),
             local: Mutex::default(),
             logged: Mutex::default(),
             reserved: Mutex::default(),
+            allow_development,
         }
     }
 
@@ -120,6 +129,9 @@ impl ShapeKeys {
                 "a ceremony is making the keys of {id}; they are available once it is finalised"
             )));
         }
+        if !on_disk && !self.allow_development {
+            return Err(no_key(&id));
+        }
         let keys = self
             .cache
             .load_or_create(&id, || shape.blank())
@@ -136,9 +148,20 @@ impl ShapeKeys {
     }
 
     /// The `circuit.key` payload for this service's keys of `shape`; `None`
-    /// while a ceremony is making them (its final key will be logged).
+    /// while a ceremony is making them (its final key will be logged), and
+    /// `None` too when this service has no keys of `shape` but a
+    /// development setup, which the configuration refuses.
     pub fn record_payload(&self, shape: impl KeyedShape) -> ApiResult<Option<CircuitKey>> {
-        if self.is_reserved(&shape.id())? {
+        let id = shape.id();
+        if self.is_reserved(&id)? {
+            return Ok(None);
+        }
+        if self.is_development(&id)? && !self.allow_development {
+            tracing::warn!(
+                shape = %id,
+                "no Groth16 key for this shape: run a ceremony (`zkaudit ceremony start`) \
+                 or import one (`zkaudit keys import-zkey`); development keys are off"
+            );
             return Ok(None);
         }
         let keys = self.local(shape)?;
@@ -147,6 +170,7 @@ impl ShapeKeys {
             vk_digest: keys.vk_digest(),
             vk: groth16::encode_vk(&keys.vk),
             development: self.is_development(&shape.id())?,
+            ceremony: None,
         }))
     }
 
@@ -171,9 +195,13 @@ impl ShapeKeys {
         if let Some(key) = self.logged.lock().map_err(ApiError::internal)?.get(&id) {
             return Ok(key.clone());
         }
-        let (record, _) = book.circuit_key(&id).ok_or_else(|| {
-            ApiError::unavailable(format!("no verifying key is logged yet for {id}"))
-        })?;
+        let (record, _) = book.circuit_key(&id).ok_or_else(|| no_key(&id))?;
+        if record.development && !self.allow_development {
+            return Err(ApiError::unavailable(format!(
+                "the logged key of {id} is a DEVELOPMENT key (one party's setup), which this \
+                 service refuses ([keys] allow_development = false)"
+            )));
+        }
         let vk = groth16::decode_vk(&record.vk).map_err(ApiError::internal)?;
         let prepared = PreparedKey::new(vk).map_err(ApiError::internal)?;
         if prepared.digest() != record.vk_digest {
@@ -193,4 +221,12 @@ impl ShapeKeys {
         let [pk, _, _] = self.cache.paths(&shape.id()).map_err(ApiError::internal)?;
         Ok(pk)
     }
+}
+
+/// No key is logged for `id` (and none will be made here).
+fn no_key(id: &str) -> ApiError {
+    ApiError::unavailable(format!(
+        "no verifying key is logged yet for {id}: it comes from a ceremony \
+         (`zkaudit ceremony start`) or an import (`zkaudit keys import-zkey`)"
+    ))
 }

@@ -46,11 +46,12 @@ pub struct IdentityDomain {
 }
 
 impl IdentityDomain {
-    /// The domain, with circuit keys kept in `key_dir`.
-    pub fn new(key_dir: PathBuf) -> Self {
+    /// The domain, with circuit keys kept in `key_dir` (development keys
+    /// made and accepted only if `allow_development`).
+    pub fn new(key_dir: PathBuf, allow_development: bool) -> Self {
         Self {
             book: Replayed::new(),
-            keys: keys::ShapeKeys::new(key_dir),
+            keys: keys::ShapeKeys::new(key_dir, allow_development),
         }
     }
 

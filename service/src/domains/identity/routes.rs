@@ -235,6 +235,8 @@ async fn get_key(
             vk_digest: hex::encode(key.vk_digest),
             vk: BASE64.encode(&key.vk),
             development: key.development,
+            ceremony: key.ceremony.as_ref().map(|c| c.id.clone()),
+            ceremony_contributions: key.ceremony.as_ref().map(|c| c.contributions),
             record_index: *index,
         })
     })

@@ -184,6 +184,10 @@ pub struct KeyView {
     pub vk: String,
     /// Development keys (single-party setup)?
     pub development: bool,
+    /// The ceremony on this log that made the key (`/v1/ceremony/ceremonies/{it}`).
+    pub ceremony: Option<String>,
+    /// How many contributors that ceremony had.
+    pub ceremony_contributions: Option<u32>,
     /// Log index of the `identity/circuit.key` record.
     pub record_index: u64,
 }
