@@ -38,6 +38,10 @@ pub const MAX_TEXT_RESPONSE: u64 = 1 << 30;
 /// The largest binary answer the client reads (tiles, proving keys): 16 MiB.
 pub const MAX_BYTES_RESPONSE: u64 = 16 * 1024 * 1024;
 
+/// How long a file transfer (a ceremony key or phase-1 file, hundreds of
+/// megabytes on a slow link) may take; other calls have 60 s.
+pub const FILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The service's `{"error": {"code", "message"}}` answer, or the raw text
 /// of an answer that is not one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -271,8 +275,17 @@ impl Client {
 
     /// GETs `path` as bytes, at most `limit` of them (key and phase-1
     /// files run to hundreds of megabytes).
+    /// They may take long on a slow link: the call has [`FILE_TIMEOUT`].
     pub fn get_bytes_up_to(&self, path: &str, limit: u64) -> Result<Vec<u8>, ClientError> {
-        let mut response = self.call_get(path)?;
+        let url = format!("{}{path}", self.base);
+        let mut response = self
+            .agent
+            .get(&url)
+            .config()
+            .timeout_global(Some(FILE_TIMEOUT))
+            .build()
+            .call()
+            .map_err(transport("requesting", url))?;
         let status = response.status();
         let bytes = response
             .body_mut()
@@ -305,15 +318,11 @@ impl Client {
         self.agent
             .get(&url)
             .call()
-            .map_err(|e| ClientError::Transport {
-                action: "requesting",
-                url,
-                source: Box::new(e),
-            })
+            .map_err(transport("requesting", url))
     }
 
     /// POSTs `bytes` (`application/octet-stream`) to `path` with one extra
-    /// header, and parses the answer as `T`.
+    /// header, and parses the answer as `T` (with [`FILE_TIMEOUT`]).
     pub fn post_bytes<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -324,14 +333,13 @@ impl Client {
         let mut response = self
             .agent
             .post(&url)
+            .config()
+            .timeout_global(Some(FILE_TIMEOUT))
+            .build()
             .header("content-type", "application/octet-stream")
             .header(header.0, header.1)
             .send(bytes)
-            .map_err(|e| ClientError::Transport {
-                action: "sending to",
-                url: url.clone(),
-                source: Box::new(e),
-            })?;
+            .map_err(transport("sending to", url))?;
         let status = response.status();
         let text = response
             .body_mut()
@@ -364,6 +372,15 @@ impl Client {
             .map_err(|e| read_error(path, e))?;
         refused_unless_success(call, path, status, &text)?;
         Ok(text)
+    }
+}
+
+/// A failed exchange with `url` while `action` ("requesting", "sending to").
+fn transport(action: &'static str, url: String) -> impl FnOnce(ureq::Error) -> ClientError {
+    move |e| ClientError::Transport {
+        action,
+        url,
+        source: Box::new(e),
     }
 }
 

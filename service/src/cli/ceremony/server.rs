@@ -27,6 +27,7 @@ use crate::cli::output::print_logged;
 use crate::client::ceremony::{self as remote, CheckedCeremony};
 use crate::client::keys::{hex32, log_key};
 use crate::client::{Client, ClientError};
+use crate::domains::ceremony::views::CeremonyView;
 use crate::keyfile::read_signing_key;
 
 /// What `ceremony start` needs.
@@ -108,14 +109,7 @@ pub(super) fn contribute<R: RngCore + CryptoRng>(
     let started = Instant::now();
     let (next, hash) = add_contribution(&current, name, rng)?;
     let bytes = next.to_bytes();
-    let step = Step {
-        ceremony: ceremony.to_owned(),
-        number: view.next_number,
-        name: name.to_owned(),
-        previous_key: hex32("current key", &view.head)?,
-        key: Sha3_256::digest(&bytes).into(),
-        contribution_hash: hash,
-    };
+    let step = next_step(&view, name, &bytes, hash)?;
     eprintln!(
         "contributed in {:.1} s; uploading {} bytes",
         started.elapsed().as_secs_f64(),
@@ -150,14 +144,7 @@ pub(super) fn finalize(
     let bytes = next.to_bytes();
     let vk_digest = groth16::vk_digest(&next.pk.vk);
     let finalisation = Finalisation {
-        step: Step {
-            ceremony: ceremony.to_owned(),
-            number: view.next_number,
-            name: name.to_owned(),
-            previous_key: hex32("current key", &view.head)?,
-            key: Sha3_256::digest(&bytes).into(),
-            contribution_hash: hash,
-        },
+        step: next_step(&view, name, &bytes, hash)?,
         beacon: beacon.to_vec(),
         iterations_exp,
         vk_digest,
@@ -251,6 +238,19 @@ pub(super) fn verify(server: &str, ceremony: &str, log_vkey: Option<&str>) -> Re
         ),
     }
     Ok(())
+}
+
+/// The step that adds the key `bytes` (contribution hash `hash`, by
+/// `name`) to the ceremony as it stands in `view`.
+fn next_step(view: &CeremonyView, name: &str, bytes: &[u8], hash: [u8; 64]) -> Result<Step> {
+    Ok(Step {
+        ceremony: view.id.clone(),
+        number: view.next_number,
+        name: name.to_owned(),
+        previous_key: hex32("current key", &view.head)?,
+        key: Sha3_256::digest(bytes).into(),
+        contribution_hash: hash,
+    })
 }
 
 /// Contributor and beacon names as the log takes them.

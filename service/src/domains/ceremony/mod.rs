@@ -47,7 +47,7 @@ use zkaudit_ledger::ceremony::{
     CONTRIBUTE, CeremonyBook, CeremonyError, CeremonyStart, Checked, DOMAIN, FINALIZE,
     Finalisation, START, Step, step_key,
 };
-use zkaudit_ledger::identity::{CIRCUIT_KEY, CircuitKey, KeyCeremony};
+use zkaudit_ledger::identity::{CircuitKey, KeyCeremony};
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
@@ -85,7 +85,7 @@ fn ceremony_topic(id: &str) -> Vec<u8> {
 /// The ceremony domain: the replayed [`CeremonyBook`], the key files, and
 /// the identity domain whose circuit keys ceremonies make.
 pub struct CeremonyDomain {
-    book: Replayed<CeremonyBook>,
+    book: Arc<Replayed<CeremonyBook>>,
     identity: Arc<IdentityDomain>,
     blobs: Blobs,
     phase1_dir: PathBuf,
@@ -97,7 +97,7 @@ impl CeremonyDomain {
     /// `DATA/ptau`.
     pub fn new(data_dir: &std::path::Path, identity: Arc<IdentityDomain>) -> Self {
         Self {
-            book: Replayed::new(),
+            book: Arc::new(Replayed::new()),
             identity,
             blobs: Blobs::new(data_dir.join("ceremony")),
             phase1_dir: data_dir.join("ptau"),
@@ -356,13 +356,7 @@ impl CeremonyDomain {
                 "the installed key is not the ceremony's",
             ));
         }
-        let record =
-            state.log_record(zkaudit_ledger::identity::DOMAIN, CIRCUIT_KEY, key.encode())?;
-        Ok(vec![
-            Pending::new(&record)
-                .topic(super::identity::TOPIC_ALL.to_vec())
-                .unique("identity/key", shape_id.into_bytes()),
-        ])
+        Ok(vec![super::identity::circuit_key_entry(state, &key)?])
     }
 }
 
@@ -448,24 +442,38 @@ impl Domain for CeremonyDomain {
     }
 
     /// Reserves the shapes of the ceremonies still open, so that no
-    /// development key is made for them.
+    /// development key is made for them (on a thread of its own: the
+    /// replay reads the store, whose drivers block).
     fn started(&self, state: &AppState) {
-        let open = self.with_book(state, |book| {
-            Ok(book
-                .ceremonies()
-                .filter(|c| !c.is_final())
-                .map(|c| c.start.shape.clone())
-                .collect::<Vec<_>>())
-        });
-        match open {
-            Ok(shapes) => {
-                for shape in shapes {
-                    if let Err(e) = self.identity.keys().reserve(&shape) {
-                        tracing::warn!(error = %e, "cannot reserve a ceremony's shape");
+        let (book, identity, state) = (self.book.clone(), self.identity.clone(), state.clone());
+        let spawned = std::thread::Builder::new()
+            .name("ceremony-reservations".into())
+            .spawn(move || {
+                let open = book.with(
+                    &**state.sequencer().store(),
+                    TOPIC_ALL,
+                    CeremonyBook::new,
+                    |book| -> ApiResult<Vec<String>> {
+                        Ok(book
+                            .ceremonies()
+                            .filter(|c| !c.is_final())
+                            .map(|c| c.start.shape.clone())
+                            .collect())
+                    },
+                );
+                match open {
+                    Ok(shapes) => {
+                        for shape in shapes {
+                            if let Err(e) = identity.keys().reserve(&shape) {
+                                tracing::warn!(error = %e, "cannot reserve a ceremony's shape");
+                            }
+                        }
                     }
+                    Err(e) => tracing::warn!(error = %e, "cannot replay the ceremonies"),
                 }
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot replay the ceremonies"),
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the ceremony reservations");
         }
     }
 

@@ -79,12 +79,13 @@ mod tests {
         for id in [
             "eligibility-d20-a3",
             "ballot-d20-a3-o4",
-            "eligibility-d4-a0",
+            "eligibility-d4-a1",
         ] {
             assert_eq!(Shape::from_id(id).map(|s| s.id()).as_deref(), Some(id));
         }
         for id in [
             "eligibility-d020-a3",
+            "eligibility-d4-a0",
             "eligibility-d20",
             "ballot-d20-a3",
             "ballot-d20-a3-o0",

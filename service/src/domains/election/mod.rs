@@ -18,7 +18,7 @@ use zkaudit_ledger::election::{
     BALLOT, Ballot, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, Election, ElectionBook,
     ElectionError, ElectionSpec, KEY, PHASE, TALLY, ballot_statement,
 };
-use zkaudit_ledger::identity::{CIRCUIT_KEY, RegistryBook};
+use zkaudit_ledger::identity::RegistryBook;
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
@@ -194,13 +194,7 @@ impl ElectionDomain {
         let Some(key) = self.keys().record_payload(shape)? else {
             return Ok(None);
         };
-        let record =
-            state.log_record(zkaudit_ledger::identity::DOMAIN, CIRCUIT_KEY, key.encode())?;
-        Ok(Some(
-            Pending::new(&record)
-                .topic(super::identity::TOPIC_ALL.to_vec())
-                .unique("identity/key", key.shape.into_bytes()),
-        ))
+        Ok(Some(super::identity::circuit_key_entry(state, &key)?))
     }
 
     fn log_record(

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use zkaudit_ledger::identity::{
-    CIRCUIT_KEY, CLAIM, CREDENTIAL_ISSUE, CREDENTIAL_REVOKE, CredentialRevoke, DOMAIN,
+    CIRCUIT_KEY, CLAIM, CREDENTIAL_ISSUE, CREDENTIAL_REVOKE, CircuitKey, CredentialRevoke, DOMAIN,
     IdentityError, REGISTRY_CREATE, REGISTRY_ROOT, RegistryBook, RegistrySpec, SCOPE_CREATE,
     ScopeSpec,
 };
@@ -212,13 +212,17 @@ impl IdentityDomain {
         let Some(key) = self.keys.record_payload(shape)? else {
             return Ok(None);
         };
-        let record = state.log_record(DOMAIN, CIRCUIT_KEY, key.encode())?;
-        Ok(Some(
-            Pending::new(&record)
-                .topic(TOPIC_ALL.to_vec())
-                .unique("identity/key", key.shape.into_bytes()),
-        ))
+        Ok(Some(circuit_key_entry(state, &key)?))
     }
+}
+
+/// The log's own `circuit.key` record of `key`, to integrate. The shape is
+/// a unique key: the first key logged for a shape is its key for good.
+pub fn circuit_key_entry(state: &AppState, key: &CircuitKey) -> ApiResult<Pending> {
+    let record = state.log_record(DOMAIN, CIRCUIT_KEY, key.encode())?;
+    Ok(Pending::new(&record)
+        .topic(TOPIC_ALL.to_vec())
+        .unique("identity/key", key.shape.clone().into_bytes()))
 }
 
 /// The topic of one registry's records.
