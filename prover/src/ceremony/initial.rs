@@ -5,7 +5,7 @@
 //! ceremony started where it says.
 
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
-use ark_ec::{AffineRepr, CurveGroup};
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::Zero;
 use ark_groth16::{ProvingKey, VerifyingKey};
 use blake2::{Blake2b512, Digest};
@@ -50,16 +50,15 @@ pub fn initial_key(r1cs: &R1cs, ptau: &Ptau<'_>) -> Result<Zkey> {
     let beta_g2 = ptau.g2(6, 0, 1, "beta G2")?[0];
 
     let [a, b, c] = wire_terms(r1cs);
-    let a_query = combine_g1(&tau_g1, &a);
-    let b_g1_query = combine_g1(&tau_g1, &b);
-    let b_g2_query: Vec<G2Affine> = {
-        let sums: Vec<G2Projective> = b.par_iter().map(|t| msm(&tau_g2, t)).collect();
-        G2Projective::normalize_batch(&sums)
-    };
+    let a_query = G1Projective::normalize_batch(&combine(&tau_g1, &a));
+    let b_g1_query = G1Projective::normalize_batch(&combine(&tau_g1, &b));
+    let b_g2_query = G2Projective::normalize_batch(&combine(&tau_g2, &b));
     // βA + αB + C: IC for the public wires, L for the rest.
-    let abc: Vec<G1Projective> = (0..r1cs.num_wires())
+    let abc: Vec<G1Projective> = combine(&beta_tau, &a)
         .into_par_iter()
-        .map(|w| msm(&beta_tau, &a[w]) + msm(&alpha_tau, &b[w]) + msm(&tau_g1, &c[w]))
+        .zip(combine(&alpha_tau, &b))
+        .zip(combine(&tau_g1, &c))
+        .map(|((a, b), c)| a + b + c)
         .collect();
     let mut abc = G1Projective::normalize_batch(&abc);
     let l_query = abc.split_off(r1cs.num_public + 1);
@@ -117,9 +116,42 @@ fn wire_terms(r1cs: &R1cs) -> [WireTerms; 3] {
     out
 }
 
-/// `Σ coefficient · bases[row]`, serially: the callers run it for many
-/// wires in parallel (nesting rayon's MSM inside overflowed worker stacks),
-/// and most coefficients are ±1, which cost an addition.
+/// Wires with at least this many terms are summed by a Pippenger MSM: the
+/// constant wire, above all, which carries every constant of the circuit
+/// (Poseidon's round constants) as a coefficient.
+const PIPPENGER_FROM: usize = 32;
+
+/// `Σ coefficient · bases[row]` for every wire: light wires in parallel,
+/// each serially ([`msm`]); heavy ones one after the other, each by
+/// arkworks' parallel MSM (nested inside a parallel loop it overflowed
+/// worker stacks).
+fn combine<P>(bases: &[P], wires: &WireTerms) -> Vec<P::Group>
+where
+    P: AffineRepr<ScalarField = Fr>,
+    P::Group: VariableBaseMSM<MulBase = P>,
+{
+    let mut sums: Vec<P::Group> = wires
+        .par_iter()
+        .map(|terms| {
+            if terms.len() < PIPPENGER_FROM {
+                msm(bases, terms)
+            } else {
+                P::Group::zero()
+            }
+        })
+        .collect();
+    for (sum, terms) in sums.iter_mut().zip(wires) {
+        if terms.len() >= PIPPENGER_FROM {
+            let points: Vec<P> = terms.iter().map(|(row, _)| bases[*row]).collect();
+            let scalars: Vec<Fr> = terms.iter().map(|(_, c)| *c).collect();
+            *sum = P::Group::msm(&points, &scalars).expect("one scalar per point");
+        }
+    }
+    sums
+}
+
+/// `Σ coefficient · bases[row]`, serially (see [`combine`]): most
+/// coefficients are ±1, which cost an addition.
 fn msm<P: AffineRepr<ScalarField = Fr>>(bases: &[P], terms: &[(usize, Fr)]) -> P::Group {
     let (one, minus_one) = (Fr::from(1u64), -Fr::from(1u64));
     let mut sum = P::Group::zero();
@@ -134,11 +166,6 @@ fn msm<P: AffineRepr<ScalarField = Fr>>(bases: &[P], terms: &[(usize, Fr)]) -> P
         }
     }
     sum
-}
-
-fn combine_g1(bases: &[G1Affine], terms: &WireTerms) -> Vec<G1Affine> {
-    let sums: Vec<G1Projective> = terms.par_iter().map(|t| msm(bases, t)).collect();
-    G1Projective::normalize_batch(&sums)
 }
 
 /// The points snarkjs hashes in place of H: `τ^(i+n)·g₁ − τⁱ·g₁` (the
