@@ -55,14 +55,6 @@ impl Ceremony {
     pub fn is_final(&self) -> bool {
         self.finalisation.is_some()
     }
-
-    /// Digests of every key of the ceremony, initial key first.
-    pub fn key_digests(&self) -> Vec<[u8; 32]> {
-        let mut keys = vec![self.start.initial_key];
-        keys.extend(self.contributions.iter().map(|c| c.step.key));
-        keys.extend(self.finalisation.iter().map(|(f, _)| f.step.key));
-        keys
-    }
 }
 
 /// A ceremony record checked against the book, ready to apply.

@@ -159,9 +159,14 @@ fn steps_chain_from_the_initial_key_to_the_beacon() {
     let ceremony = log.ceremony();
     assert!(ceremony.is_final());
     assert_eq!(ceremony.head(), [0xee; 32]);
+    let keys: Vec<[u8; 32]> = ceremony.contributions.iter().map(|c| c.step.key).collect();
     assert_eq!(
-        ceremony.key_digests(),
-        vec![[1; 32], [2; 32], [3; 32], [0xee; 32]]
+        (
+            ceremony.start.initial_key,
+            keys,
+            ceremony.finalisation.as_ref().map(|(f, _)| f.step.key)
+        ),
+        ([1; 32], vec![[2; 32], [3; 32]], Some([0xee; 32]))
     );
     assert_eq!(
         ceremony.contributions[1].signer,

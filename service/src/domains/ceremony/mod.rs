@@ -211,29 +211,7 @@ impl CeremonyDomain {
     /// A step: its key is stored, extends the previous key by exactly one
     /// valid contribution, and matches the record (hash, name, beacon,
     /// verifying key digest).
-    fn admit_step(
-        &self,
-        step: &Step,
-        finalisation: Option<&Finalisation>,
-        state: &AppState,
-    ) -> ApiResult<()> {
-        if let Some(f) = finalisation {
-            if f.iterations_exp > MAX_SERVICE_BEACON_EXP {
-                return Err(ApiError::unprocessable(
-                    "beacon_too_slow",
-                    format!(
-                        "this service recomputes beacons of at most 2^{MAX_SERVICE_BEACON_EXP} iterations"
-                    ),
-                ));
-            }
-            let shape = self.with_book(state, |book| {
-                Ok(book
-                    .get(&step.ceremony)
-                    .map(|c| c.start.shape.clone())
-                    .unwrap_or_default())
-            })?;
-            self.check_no_logged_key(state, &shape)?;
-        }
+    fn admit_step(&self, step: &Step, finalisation: Option<&Finalisation>) -> ApiResult<()> {
         let previous = self
             .blobs
             .get(&step.previous_key)
@@ -397,7 +375,12 @@ impl Domain for CeremonyDomain {
     }
 
     fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
-        let checked = self.with_book(state, |book| book.check(record).map_err(ApiError::from))?;
+        let (checked, shape) = self.with_book(state, |book| {
+            let checked = book.check(record).map_err(ApiError::from)?;
+            let shape =
+                (checked.step().and_then(|s| book.get(&s.ceremony))).map(|c| c.start.shape.clone());
+            Ok((checked, shape))
+        })?;
         let pending = Pending::new(record).topic(TOPIC_ALL.to_vec());
         Ok(match &checked {
             Checked::Start(start) => {
@@ -407,13 +390,24 @@ impl Domain for CeremonyDomain {
                     .unique("ceremony/id", start.id.clone().into_bytes())
             }
             Checked::Contribute(step) => {
-                self.admit_step(step, None, state)?;
+                self.admit_step(step, None)?;
                 pending
                     .topic(ceremony_topic(&step.ceremony))
                     .unique("ceremony/step", step_key(&step.ceremony, step.number))
             }
             Checked::Finalize(f) => {
-                self.admit_step(&f.step, Some(f), state)?;
+                if f.iterations_exp > MAX_SERVICE_BEACON_EXP {
+                    return Err(ApiError::unprocessable(
+                        "beacon_too_slow",
+                        format!(
+                            "this service recomputes beacons of at most 2^{MAX_SERVICE_BEACON_EXP} iterations"
+                        ),
+                    ));
+                }
+                // The final key becomes the shape's circuit key: none may be logged yet.
+                let shape = shape.ok_or_else(|| ApiError::internal("checked ceremony vanished"))?;
+                self.check_no_logged_key(state, &shape)?;
+                self.admit_step(&f.step, Some(f))?;
                 pending
                     .topic(ceremony_topic(&f.step.ceremony))
                     .unique("ceremony/step", step_key(&f.step.ceremony, f.step.number))
