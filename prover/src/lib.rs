@@ -12,6 +12,8 @@
 //!   circuits; keys made before it still prove ([`Reduction::of_key`]).
 //! - [`KeyCache`] stores keys per circuit shape with a manifest carrying the
 //!   verifying key's digest, which the log records as authoritative.
+//! - [`phase1`] and [`ceremony`] run both phases of a multi-party setup,
+//!   file-compatible with snarkjs.
 //! - [`prove`] makes one proof; [`prove_batch`] many, in parallel on rayon's
 //!   pool, with per-proof randomness derived from one secret seed.
 //!
@@ -24,6 +26,7 @@ pub mod ceremony;
 mod error;
 pub mod iden3;
 mod keys;
+pub mod phase1;
 mod prove;
 mod reduction;
 

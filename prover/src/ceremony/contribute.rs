@@ -90,26 +90,37 @@ pub fn beacon(
     apply(key, &secret, g1_s, kind, name)
 }
 
-/// The beacon's secret and `s·g₁`, as snarkjs derives them: SHA-256
-/// iterated `2^iterations_exp` times, then ffjavascript's ChaCha draws.
+/// The beacon's secret and `s·g₁`, as snarkjs derives them (the first two
+/// draws of [`beacon_rng`]).
 pub(super) fn beacon_secret(beacon_hash: &[u8], iterations_exp: u8) -> Result<(Fr, G1Affine)> {
+    let mut rng = beacon_rng(beacon_hash, iterations_exp).map_err(CeremonyError::Beacon)?;
+    let secret = rng.field::<Fr>();
+    Ok((secret, rng.g1()))
+}
+
+/// snarkjs' `rngFromBeaconParams`: SHA-256 iterated `2^iterations_exp`
+/// times over the beacon value, then ffjavascript's ChaCha draws keyed
+/// with the result — the same for phase 1 and phase 2.
+///
+/// # Errors
+///
+/// Why the parameters are refused: an empty or long value, or an exponent
+/// outside 10 to 63.
+pub(crate) fn beacon_rng(
+    beacon_hash: &[u8],
+    iterations_exp: u8,
+) -> std::result::Result<FfjsRng, &'static str> {
     if beacon_hash.is_empty() || beacon_hash.len() > 255 {
-        return Err(CeremonyError::Beacon(
-            "the beacon hash must be 1 to 255 bytes",
-        ));
+        return Err("the beacon hash must be 1 to 255 bytes");
     }
     if !(MIN_BEACON_ITERATIONS_EXP..=MAX_BEACON_ITERATIONS_EXP).contains(&iterations_exp) {
-        return Err(CeremonyError::Beacon(
-            "the iteration exponent must be 10 to 63",
-        ));
+        return Err("the iteration exponent must be 10 to 63");
     }
     let mut hash = beacon_hash.to_vec();
     for _ in 0..(1u64 << iterations_exp) {
         hash = Sha256::digest(&hash).to_vec();
     }
-    let mut rng = FfjsRng::from_hash(&hash);
-    let secret = rng.field::<Fr>();
-    Ok((secret, rng.g1()))
+    Ok(FfjsRng::from_hash(&hash))
 }
 
 /// Applies `secret` to `key` as one contribution with proof-of-knowledge
@@ -155,7 +166,8 @@ fn apply(
     Ok((next, hash))
 }
 
-fn nonzero<R: RngCore + CryptoRng>(rng: &mut R) -> Fr {
+/// A uniformly random non-zero scalar.
+pub(crate) fn nonzero<R: RngCore + CryptoRng>(rng: &mut R) -> Fr {
     loop {
         let value = Fr::rand(rng);
         if !value.is_zero() {

@@ -111,12 +111,12 @@ static G2_COFACTOR: LazyLock<BigInt<4>> = LazyLock::new(|| {
 });
 
 /// An `Fq` is negative above `(q − 1)/2`.
-fn fq_is_negative(value: &Fq) -> bool {
+pub(crate) fn fq_is_negative(value: &Fq) -> bool {
     value.into_bigint() > Fq::MODULUS_MINUS_ONE_DIV_TWO
 }
 
 /// An `Fq2` has the sign of `c1`, or of `c0` if `c1 = 0`.
-fn fq2_is_negative(value: &Fq2) -> bool {
+pub(crate) fn fq2_is_negative(value: &Fq2) -> bool {
     if value.c1.is_zero() {
         fq_is_negative(&value.c0)
     } else {

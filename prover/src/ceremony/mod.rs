@@ -17,7 +17,7 @@
 
 mod against_phase1;
 mod contribute;
-mod ffjs_rng;
+pub(crate) mod ffjs_rng;
 mod initial;
 pub mod transcript;
 mod verify;
@@ -26,6 +26,7 @@ pub use against_phase1::check_against_phase1;
 pub use contribute::{
     MAX_BEACON_ITERATIONS_EXP, MIN_BEACON_ITERATIONS_EXP, beacon, contribute, contribution_rng,
 };
+pub(crate) use contribute::{beacon_rng, nonzero};
 pub use initial::initial_key;
 pub use verify::{VerifiedContribution, verify_ceremony, verify_contribution};
 
@@ -72,9 +73,28 @@ pub enum CeremonyError {
     Format(#[from] FormatError),
 }
 
+/// `e(a, d) = e(b, c)` with no point at infinity: `b/a = d/c` in the
+/// exponent (snarkjs' `sameRatio`, which also refuses the identity, since
+/// it would make any ratio hold).
+pub(crate) fn same_ratio(
+    a: ark_bn254::G1Affine,
+    b: ark_bn254::G1Affine,
+    c: ark_bn254::G2Affine,
+    d: ark_bn254::G2Affine,
+) -> bool {
+    use ark_ec::AffineRepr;
+    use ark_ec::pairing::Pairing;
+    use ark_ff::Zero;
+    if a.is_zero() || b.is_zero() || c.is_zero() || d.is_zero() {
+        return false;
+    }
+    let negated_b = (-b.into_group()).into();
+    ark_bn254::Bn254::multi_pairing([a, negated_b], [d, c]).is_zero()
+}
+
 /// A random 128-bit weight for the linear-combination checks: a wrong
 /// point survives one with probability about 2⁻¹²⁸.
-fn random_weight<R: rand::RngCore>(rng: &mut R) -> ark_bn254::Fr {
+pub(crate) fn random_weight<R: rand::RngCore>(rng: &mut R) -> ark_bn254::Fr {
     ark_bn254::Fr::from(u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64()))
 }
 

@@ -10,13 +10,8 @@ use rand::RngCore;
 use super::against_phase1::check_against_phase1;
 use super::contribute::beacon_secret;
 use super::transcript::{Hash64, contribution_hash, hash_to_g2, transcript};
-use super::{CeremonyError, Result, random_weight};
+use super::{CeremonyError, Result, random_weight, same_ratio};
 use crate::iden3::{Contribution, ContributionKind, Ptau, R1cs, Zkey};
-
-/// `e(a, d) = e(b, c)`: `b/a = d/c` in the exponent (snarkjs' `sameRatio`).
-fn same_ratio(a: G1Affine, b: G1Affine, c: G2Affine, d: G2Affine) -> bool {
-    Bn254::pairing(a, d) == Bn254::pairing(b, c)
-}
 
 /// Checks that `next` is `previous` plus one contribution (a contributor's
 /// or a beacon's, whose secret is recomputed),

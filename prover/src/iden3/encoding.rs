@@ -104,6 +104,20 @@ pub fn write_g2(out: &mut Vec<u8>, point: &G2Affine) {
     }
 }
 
+/// G1 points in LEM form, one after another.
+pub fn g1_points_bytes(points: &[G1Affine]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(points.len() * G1_BYTES);
+    points.iter().for_each(|p| write_g1(&mut out, p));
+    out
+}
+
+/// G2 points in LEM form, one after another.
+pub fn g2_points_bytes(points: &[G2Affine]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(points.len() * G2_BYTES);
+    points.iter().for_each(|p| write_g2(&mut out, p));
+    out
+}
+
 /// How much of a point read is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PointChecks {

@@ -6,7 +6,9 @@
 //! - [`wtns`]: an assignment as a `.wtns` file (`snarkjs wtns check`);
 //! - [`Zkey`]: a snarkjs Groth16 `.zkey` read into a proving key, and
 //!   written back;
-//! - [`Ptau`]: a powers-of-tau file prepared for phase 2.
+//! - [`Ptau`]: a powers-of-tau file prepared for phase 2, read lazily;
+//! - [`PowersOfTau`]: a whole powers-of-tau file, read and written, for
+//!   phase-1 contributions.
 //!
 //! Written by hand: the Rust readers that exist (ark-circom, ark-zkey)
 //! target older arkworks and bring a WebAssembly runtime; the formats are
@@ -16,6 +18,8 @@
 mod binfile;
 mod encoding;
 mod error;
+mod params;
+mod powers_of_tau;
 mod ptau;
 mod r1cs;
 pub mod wtns;
@@ -23,9 +27,11 @@ mod zkey;
 
 pub(crate) use encoding::montgomery_r;
 pub use error::FormatError;
+pub use params::{ContributionKind, MAX_NAME_BYTES, truncate_name};
+pub use powers_of_tau::{
+    KeyPart, LagrangeSections, MAX_IN_MEMORY_POWER, PARTIAL_HASH_BYTES, Phase1Contribution,
+    PowersOfTau, PtauKey, level_points,
+};
 pub use ptau::{PTAU_MAGIC, Ptau};
 pub use r1cs::{R1CS_MAGIC, R1cs};
-pub use zkey::{
-    Coefficient, Contribution, ContributionKind, MAX_NAME_BYTES, MpcParams, ZKEY_MAGIC, Zkey,
-    snarkjs_coefficients, truncate_name,
-};
+pub use zkey::{Coefficient, Contribution, MpcParams, ZKEY_MAGIC, Zkey, snarkjs_coefficients};

@@ -20,9 +20,10 @@ use ark_ff::{BigInteger, PrimeField};
 
 use super::binfile::{BinFile, BinFileWriter, Reader};
 use super::encoding::{
-    FIELD_BYTES, G1_BYTES, G2_BYTES, PointChecks, canonical, read_field_header, read_g1,
-    read_g1_points, read_g2, read_g2_points, write_field_header, write_g1, write_g2,
+    FIELD_BYTES, PointChecks, canonical, g1_points_bytes, g2_points_bytes, read_field_header,
+    read_g1, read_g1_points, read_g2, read_g2_points, write_field_header, write_g1, write_g2,
 };
+use super::params::{ContributionKind, read_params, write_params};
 use super::{FormatError, R1cs};
 use ark_bn254::Fq;
 
@@ -41,8 +42,6 @@ static COEFFICIENT_UNSCALE: LazyLock<Fr> = LazyLock::new(|| {
         .inverse()
         .expect("2^512 is invertible mod r")
 });
-/// The longest contributor name snarkjs keeps, in bytes.
-pub const MAX_NAME_BYTES: usize = 64;
 
 /// One coefficient of section 4: `matrix` 0 is A, 1 is B.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,20 +54,6 @@ pub struct Coefficient {
     pub signal: u32,
     /// The coefficient.
     pub value: Fr,
-}
-
-/// How a phase-2 contribution was made.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ContributionKind {
-    /// A contributor's secret randomness.
-    Contributor,
-    /// A public random beacon: `2^iterations_exp` hash iterations of `hash`.
-    Beacon {
-        /// The iteration exponent.
-        iterations_exp: u8,
-        /// The beacon value.
-        hash: Vec<u8>,
-    },
 }
 
 /// One phase-2 contribution as section 10 records it.
@@ -316,15 +301,13 @@ impl Zkey {
         let mut file = BinFileWriter::new(ZKEY_MAGIC, 1, if self.mpc.is_some() { 10 } else { 9 });
         file.section(1, &GROTH16.to_le_bytes());
         file.section(2, &header);
-        file.section(3, &g1_bytes(&pk.vk.gamma_abc_g1));
+        file.section(3, &g1_points_bytes(&pk.vk.gamma_abc_g1));
         file.section(4, &coefficients);
-        file.section(5, &g1_bytes(&pk.a_query));
-        file.section(6, &g1_bytes(&pk.b_g1_query));
-        let mut b2 = Vec::with_capacity(pk.b_g2_query.len() * G2_BYTES);
-        pk.b_g2_query.iter().for_each(|p| write_g2(&mut b2, p));
-        file.section(7, &b2);
-        file.section(8, &g1_bytes(&pk.l_query));
-        file.section(9, &g1_bytes(&pk.h_query));
+        file.section(5, &g1_points_bytes(&pk.a_query));
+        file.section(6, &g1_points_bytes(&pk.b_g1_query));
+        file.section(7, &g2_points_bytes(&pk.b_g2_query));
+        file.section(8, &g1_points_bytes(&pk.l_query));
+        file.section(9, &g1_points_bytes(&pk.h_query));
         if let Some(mpc) = &self.mpc {
             file.section(10, &mpc.to_bytes());
         }
@@ -449,12 +432,6 @@ fn check_toxic_pairs(
     Ok(())
 }
 
-fn g1_bytes(points: &[G1Affine]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(points.len() * G1_BYTES);
-    points.iter().for_each(|p| write_g1(&mut out, p));
-    out
-}
-
 impl MpcParams {
     /// Section 10's contents.
     fn to_bytes(&self) -> Vec<u8> {
@@ -467,39 +444,10 @@ impl MpcParams {
             write_g1(&mut out, &c.g1_sx);
             write_g2(&mut out, &c.g2_spx);
             out.extend_from_slice(&c.transcript);
-            let mut params = Vec::new();
-            if let Some(name) = &c.name {
-                let name = truncate_name(name);
-                params.push(1);
-                params.push(name.len() as u8);
-                params.extend_from_slice(name.as_bytes());
-            }
-            let kind = match &c.kind {
-                ContributionKind::Contributor => 0u32,
-                ContributionKind::Beacon {
-                    iterations_exp,
-                    hash,
-                } => {
-                    params.extend_from_slice(&[2, *iterations_exp, 3, hash.len() as u8]);
-                    params.extend_from_slice(hash);
-                    1
-                }
-            };
-            out.extend_from_slice(&kind.to_le_bytes());
-            out.extend_from_slice(&(params.len() as u32).to_le_bytes());
-            out.extend_from_slice(&params);
+            write_params(&mut out, &c.kind, c.name.as_deref());
         }
         out
     }
-}
-
-/// `name` cut to at most [`MAX_NAME_BYTES`] bytes at a character boundary.
-pub fn truncate_name(name: &str) -> &str {
-    let mut end = name.len().min(MAX_NAME_BYTES);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    &name[..end]
 }
 
 fn read_mpc(mut section: Reader<'_>) -> Result<MpcParams, FormatError> {
@@ -522,51 +470,7 @@ fn read_contribution(section: &mut Reader<'_>) -> Result<Contribution, FormatErr
     let g1_sx = read_g1(section, "a contribution's proof")?;
     let g2_spx = read_g2(section, "a contribution's proof")?;
     let transcript = section.array::<64>()?;
-    let kind = section.u32()?;
-    let params_len = section.u32()? as usize;
-    let mut params = Reader::new(section.take(params_len)?, "a contribution's parameters");
-    let (mut name, mut iterations_exp, mut hash) = (None, None, None);
-    let mut last = 0u8;
-    while params.remaining() > 0 {
-        let [tag] = params.array::<1>()?;
-        if tag <= last {
-            return Err(FormatError::Unsupported(
-                "contribution parameters out of order",
-            ));
-        }
-        last = tag;
-        match tag {
-            1 => {
-                let [len] = params.array::<1>()?;
-                let bytes = params.take(len.into())?;
-                name = Some(String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    FormatError::Unsupported("a contributor name that is not UTF-8")
-                })?);
-            }
-            2 => iterations_exp = Some(params.array::<1>()?[0]),
-            3 => {
-                let [len] = params.array::<1>()?;
-                hash = Some(params.take(len.into())?.to_vec());
-            }
-            _ => {
-                return Err(FormatError::Unsupported(
-                    "an unknown contribution parameter",
-                ));
-            }
-        }
-    }
-    let kind = match (kind, iterations_exp, hash) {
-        (0, None, None) => ContributionKind::Contributor,
-        (1, Some(iterations_exp), Some(hash)) => ContributionKind::Beacon {
-            iterations_exp,
-            hash,
-        },
-        _ => {
-            return Err(FormatError::Unsupported(
-                "a contribution type other than contributor or beacon",
-            ));
-        }
-    };
+    let (kind, name) = read_params(section)?;
     Ok(Contribution {
         delta_after,
         g1_s,
