@@ -198,6 +198,126 @@ fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
     assert!(manifest.contains("\"development\": false"), "{manifest}");
 }
 
+/// Both phases in zkaudit, with snarkjs as the judge: `zkaudit ptau` makes
+/// a phase 1 (two contributors, a beacon, prepared) that `snarkjs
+/// powersoftau verify` accepts, and the phase-2 key started from it passes
+/// `snarkjs zkey verify` against that same file.
+#[test]
+fn a_phase_one_made_here_starts_a_phase_two_snarkjs_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |name: &str| tmp.path().join(name);
+    let p = |name: &str| t(name).to_str().unwrap().to_owned();
+
+    ok(&["ptau", "new", "--power", "12", "--out", &p("pot0.ptau")]);
+    let refusal = fails(&["ptau", "verify", "--ptau", &p("pot0.ptau")]);
+    assert!(refusal.contains("no contribution"), "{refusal}");
+    let out = ok(&[
+        "ptau",
+        "contribute",
+        "--in",
+        &p("pot0.ptau"),
+        "--out",
+        &p("pot1.ptau"),
+        "--name",
+        "alice",
+    ]);
+    assert!(
+        out.contains("contribution #1 by alice") && out.contains("response hash"),
+        "{out}"
+    );
+    let mut bob = Command::new(env!("CARGO_BIN_EXE_zkaudit"))
+        .args([
+            "ptau",
+            "contribute",
+            "--in",
+            &p("pot1.ptau"),
+            "--out",
+            &p("pot2.ptau"),
+        ])
+        .args(["--name", "bob", "--ask-entropy"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    bob.stdin.take().unwrap().write_all(b"6 6 2 5 1\n").unwrap();
+    succeeded(&["ptau contribute bob"], bob.wait_with_output().unwrap());
+    ok(&[
+        "ptau",
+        "beacon",
+        "--in",
+        &p("pot2.ptau"),
+        "--out",
+        &p("pot3.ptau"),
+        "--beacon",
+        "0xfeedface",
+    ]);
+    ok(&[
+        "ptau",
+        "prepare",
+        "--in",
+        &p("pot3.ptau"),
+        "--out",
+        &p("pot.ptau"),
+    ]);
+    let report = ok(&["ptau", "verify", "--ptau", &p("pot.ptau")]);
+    for expected in [
+        "VERIFIED",
+        "#1 alice",
+        "#2 bob",
+        "#3 phase 1 beacon",
+        "2 contributors",
+        "prepared for phase 2",
+    ] {
+        assert!(report.contains(expected), "{expected:?} not in:\n{report}");
+    }
+    let verified = snarkjs::snarkjs_ok(tmp.path(), &["powersoftau", "verify", "pot.ptau"]);
+    assert!(verified.contains("Powers of Tau Ok!"), "{verified}");
+
+    // Phase 2 over it, checked by snarkjs against our phase 1.
+    ok(&with_shape(&[
+        "ceremony",
+        "new",
+        "--ptau",
+        &p("pot.ptau"),
+        "--out",
+        &p("k0.zkey"),
+    ]));
+    ok(&strs(&contribute(&t("k0.zkey"), &t("k1.zkey"), "carol")));
+    ok(&strs(&beacon(
+        &t("k1.zkey"),
+        &t("final.zkey"),
+        "0x0123456789abcdef",
+    )));
+    ok(&with_shape(&[
+        "circuit",
+        "export-r1cs",
+        "--out",
+        &p("e.r1cs"),
+    ]));
+    let verified = snarkjs::snarkjs_ok(
+        tmp.path(),
+        &["zkey", "verify", "e.r1cs", "pot.ptau", "final.zkey"],
+    );
+    assert!(verified.contains("ZKey Ok!"), "{verified}");
+
+    // A damaged phase-1 file is refused, and so is one whose powers were
+    // swapped (a valid point in the wrong place).
+    let mut damaged = std::fs::read(t("pot3.ptau")).unwrap();
+    damaged[12 + 56 + 12 + 5 * 64 + 3] ^= 0x20;
+    std::fs::write(t("damaged.ptau"), &damaged).unwrap();
+    let refusal = fails(&["ptau", "verify", "--ptau", &p("damaged.ptau")]);
+    assert!(refusal.contains("damaged.ptau refused"), "{refusal}");
+    let mut swapped = std::fs::read(t("pot3.ptau")).unwrap();
+    let (a, b) = (12 + 56 + 12 + 2 * 64, 12 + 56 + 12 + 3 * 64);
+    let third: Vec<u8> = swapped[b..b + 64].to_vec();
+    swapped.copy_within(a..a + 64, b);
+    swapped[a..a + 64].copy_from_slice(&third);
+    std::fs::write(t("swapped.ptau"), &swapped).unwrap();
+    let refusal = fails(&["ptau", "verify", "--ptau", &p("swapped.ptau")]);
+    assert!(refusal.contains("powers do not follow"), "{refusal}");
+}
+
 /// A ceremony key imported before the registry exists is the one the
 /// service logs and holders prove with: claims verify, and the receipt and
 /// bundle no longer say "development key" (they do without the import, see

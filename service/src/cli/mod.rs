@@ -67,9 +67,12 @@ pub enum Command {
     /// Circuit shapes for outside tools: export the .r1cs, print sizes.
     #[command(subcommand)]
     Circuit(circuit::CircuitCommand),
-    /// Groth16 phase-2 ceremony on files (snarkjs-compatible): new, contribute, beacon, verify.
+    /// Groth16 phase-2 ceremony (snarkjs-compatible), on files or coordinated by the service.
     #[command(subcommand)]
     Ceremony(ceremony::CeremonyCommand),
+    /// Groth16 phase 1, powers of tau (snarkjs-compatible): new, contribute, beacon, prepare, verify.
+    #[command(subcommand)]
+    Ptau(ceremony::PtauCommand),
     /// Land titles: parcels, transfers and liens signed by all parties, verified histories.
     #[command(subcommand)]
     Land(crate::cli::land::LandCommand),
@@ -172,6 +175,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Keys(cmd) => identity::keys::run(cmd),
         Command::Circuit(cmd) => circuit::run(cmd),
         Command::Ceremony(cmd) => ceremony::run(cmd),
+        Command::Ptau(cmd) => ceremony::run_ptau(cmd),
         Command::Land(cmd) => land::run(cmd),
         Command::Health(cmd) => health::run(cmd),
         Command::Election(cmd) => election::run(cmd),

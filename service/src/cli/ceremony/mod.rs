@@ -1,11 +1,15 @@
-//! `zkaudit ceremony …`: a Groth16 phase-2 ceremony, compatible with
+//! `zkaudit ceremony …` and `zkaudit ptau …`: a Groth16 phase-2 ceremony, compatible with
 //! snarkjs (each step's output is a `.zkey` that `snarkjs zkey verify`
 //! accepts, and snarkjs' contributions verify here), run on files
 //! (`files`) or coordinated by the service (`server`: start, contribute
-//! with a signed record, finalise, verify from the log).
+//! with a signed record, finalise, verify from the log); and its phase 1
+//! (`phase1`: powers of tau on files).
 
 mod files;
+mod phase1;
 mod server;
+
+pub use phase1::{PtauCommand, run as run_ptau};
 
 use std::io::BufRead;
 use std::path::PathBuf;
