@@ -161,6 +161,7 @@ fn open_election(svc: &Service) -> Vec<Ballot> {
         threshold: 2,
         opens_at_ms: now,
         closes_at_ms: now + 24 * 3600 * 1000,
+        circuit_key: None,
     };
     let phase = |phase| {
         let change = PhaseChange {
@@ -352,6 +353,7 @@ fn election_spec_for(n: usize, trustees: &[(NoteSigningKey, Scalar)]) -> Electio
         threshold: 2,
         opens_at_ms: 1,
         closes_at_ms: 2,
+        circuit_key: None,
     }
 }
 
