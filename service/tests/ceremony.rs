@@ -199,16 +199,17 @@ fn a_ceremony_on_files_verifies_here_and_with_snarkjs() {
 }
 
 /// Both phases in zkaudit, with snarkjs as the judge: `zkaudit ptau` makes
-/// a phase 1 (two contributors, a beacon, prepared) that `snarkjs
-/// powersoftau verify` accepts, and the phase-2 key started from it passes
-/// `snarkjs zkey verify` against that same file.
+/// a phase 1 of power 14 (two contributors, a beacon, prepared) that
+/// `snarkjs powersoftau verify` accepts, and phase-2 keys started from it
+/// for an eligibility and a ballot shape pass `snarkjs zkey verify`
+/// against that same file.
 #[test]
 fn a_phase_one_made_here_starts_a_phase_two_snarkjs_accepts() {
     let tmp = tempfile::tempdir().unwrap();
     let t = |name: &str| tmp.path().join(name);
     let p = |name: &str| t(name).to_str().unwrap().to_owned();
 
-    ok(&["ptau", "new", "--power", "12", "--out", &p("pot0.ptau")]);
+    ok(&["ptau", "new", "--power", "14", "--out", &p("pot0.ptau")]);
     let refusal = fails(&["ptau", "verify", "--ptau", &p("pot0.ptau")]);
     assert!(refusal.contains("no contribution"), "{refusal}");
     let out = ok(&[
@@ -274,35 +275,66 @@ fn a_phase_one_made_here_starts_a_phase_two_snarkjs_accepts() {
     let verified = snarkjs::snarkjs_ok(tmp.path(), &["powersoftau", "verify", "pot.ptau"]);
     assert!(verified.contains("Powers of Tau Ok!"), "{verified}");
 
-    // Phase 2 over it, checked by snarkjs against our phase 1.
-    ok(&with_shape(&[
-        "ceremony",
-        "new",
-        "--ptau",
-        &p("pot.ptau"),
-        "--out",
-        &p("k0.zkey"),
-    ]));
-    ok(&strs(&contribute(&t("k0.zkey"), &t("k1.zkey"), "carol")));
-    ok(&strs(&beacon(
-        &t("k1.zkey"),
-        &t("final.zkey"),
-        "0x0123456789abcdef",
-    )));
-    ok(&with_shape(&[
-        "circuit",
-        "export-r1cs",
-        "--out",
-        &p("e.r1cs"),
-    ]));
-    let verified = snarkjs::snarkjs_ok(
-        tmp.path(),
-        &["zkey", "verify", "e.r1cs", "pot.ptau", "final.zkey"],
-    );
-    assert!(verified.contains("ZKey Ok!"), "{verified}");
+    // Phase 2 over it for both statements, checked by snarkjs against our
+    // phase 1.
+    let ballot = [
+        "--circuit",
+        "ballot",
+        "--depth",
+        "4",
+        "--attributes",
+        "2",
+        "--options",
+        "2",
+    ];
+    for (name, shape) in [("eligibility", &SHAPE[..]), ("ballot", &ballot[..])] {
+        let file = |suffix: &str| p(&format!("{name}-{suffix}"));
+        let with = |args: &[&str]| -> Vec<String> {
+            [&args[..2], shape, &args[2..]]
+                .concat()
+                .iter()
+                .map(|a| a.to_string())
+                .collect()
+        };
+        ok(&strs(&with(&[
+            "ceremony",
+            "new",
+            "--ptau",
+            &p("pot.ptau"),
+            "--out",
+            &file("k0.zkey"),
+        ])));
+        ok(&strs(&contribute(
+            &t(&format!("{name}-k0.zkey")),
+            &t(&format!("{name}-k1.zkey")),
+            "carol",
+        )));
+        ok(&strs(&beacon(
+            &t(&format!("{name}-k1.zkey")),
+            &t(&format!("{name}-final.zkey")),
+            "0x0123456789abcdef",
+        )));
+        ok(&strs(&with(&[
+            "circuit",
+            "export-r1cs",
+            "--out",
+            &file("circuit.r1cs"),
+        ])));
+        let verified = snarkjs::snarkjs_ok(
+            tmp.path(),
+            &[
+                "zkey",
+                "verify",
+                &file("circuit.r1cs"),
+                "pot.ptau",
+                &file("final.zkey"),
+            ],
+        );
+        assert!(verified.contains("ZKey Ok!"), "{name}: {verified}");
+    }
 
     // A damaged phase-1 file is refused, and so is one whose powers were
-    // swapped (a valid point in the wrong place).
+    // swapped (valid points in the wrong places).
     let mut damaged = std::fs::read(t("pot3.ptau")).unwrap();
     damaged[12 + 56 + 12 + 5 * 64 + 3] ^= 0x20;
     std::fs::write(t("damaged.ptau"), &damaged).unwrap();
@@ -736,6 +768,57 @@ fn a_ceremony_coordinated_by_the_service() {
     ] {
         assert!(report.contains(expected), "{expected:?} not in:\n{report}");
     }
+    // The transcript verifies as served, and not once edited: a dropped
+    // contribution, a record of another kind in its place, the circuit key
+    // record removed, or read as another ceremony's.
+    {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD as BASE64;
+        use zkaudit_ledger::record::Record;
+        use zkaudit_verifier::ceremony::CeremonyTranscript;
+
+        let (status, served) = server.get_json(&format!("/v1/ceremony/ceremonies/{id}/transcript"));
+        assert_eq!(status, 200, "{served}");
+        let served: CeremonyTranscript = serde_json::from_value(served).unwrap();
+        let verified = served.verify(&st.log_vkey).unwrap();
+        assert_eq!(verified.ceremony.contributions.len(), 2);
+        assert!(verified.circuit_key.is_some());
+        let position = |kind: &str| {
+            served
+                .evidence
+                .entries
+                .iter()
+                .position(|e| {
+                    let record = Record::decode(&BASE64.decode(&e.record).unwrap()).unwrap();
+                    record.kind() == kind
+                })
+                .unwrap_or_else(|| panic!("no {kind} entry"))
+        };
+        let refused = |edit: &dyn Fn(&mut CeremonyTranscript)| {
+            let mut edited = served.clone();
+            edit(&mut edited);
+            edited.verify(&st.log_vkey).unwrap_err().to_string()
+        };
+        let first_step = position("contribute");
+        let why = refused(&|t| {
+            t.evidence.entries.remove(first_step);
+        });
+        assert!(why.contains("entry"), "dropped step: {why}");
+        let key_entry = position("circuit.key");
+        let why = refused(&|t| {
+            t.evidence.entries.remove(key_entry);
+        });
+        assert!(why.contains("circuit key record is missing"), "{why}");
+        let why = refused(&|t| t.ceremony = "another-ceremony".into());
+        assert!(why.contains("belongs to ceremony"), "{why}");
+        let why = refused(&|t| {
+            let moved = t.evidence.entries[first_step].clone();
+            t.evidence.entries[first_step].record = t.evidence.entries[key_entry].record.clone();
+            t.evidence.entries[key_entry] = moved;
+        });
+        assert!(!why.is_empty(), "swapped records: {why}");
+    }
+
     // snarkjs agrees, from our exported r1cs and the served files.
     let final_key = st.path("final.zkey");
     let (_, bytes) = common::get_bytes(
@@ -758,12 +841,36 @@ fn a_ceremony_coordinated_by_the_service() {
     // A claim proves and verifies under the ceremony's key.
     let wallet = st.path("carol.json");
     registry.enrol("national-id", &wallet, &["19800101", "2"]);
-    Issuer::new(server, st.key_file("benefits-office")).create_scope(
-        "heating-2027",
-        "Heating allowance 2027",
-        "national-id",
-        &["birth_date<=20080101", "region in 1,2"],
+    // The scope names the ceremony's key; a scope naming another key is
+    // refused.
+    let named_key = key_view["vk_digest"].as_str().unwrap().to_owned();
+    let create_scope = |id: &str, digest: &str| {
+        let args = [
+            "issuer",
+            "create-scope",
+            "--key",
+            st.key_file("benefits-office"),
+            "--id",
+            id,
+            "--title",
+            "Heating allowance 2027",
+            "--registry",
+            "national-id",
+            "--predicate",
+            "birth_date<=20080101",
+            "--predicate",
+            "region in 1,2",
+            "--circuit-key",
+            digest,
+        ];
+        args.map(str::to_owned)
+    };
+    let refused = server.fails(&strs(&create_scope("heating-other-key", &"ab".repeat(32))));
+    assert!(
+        refused.contains("no logged non-development circuit key"),
+        "{refused}"
     );
+    server.ok(&strs(&create_scope("heating-2027", &named_key)));
     assert_ran(&prove_eligibility(
         server,
         &wallet,

@@ -134,6 +134,7 @@ fn scenario(faults: Faults) -> Scenario {
             AttributePredicate::at_most(20_081_123),
             AttributePredicate::one_of(&[3, 7]).unwrap(),
         ],
+        circuit_key: None,
     };
     let scope_index = log.push(
         &Record::signed(

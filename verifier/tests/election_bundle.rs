@@ -171,6 +171,7 @@ fn scenario(faults: Faults) -> Scenario {
         threshold: 2,
         opens_at_ms: T,
         closes_at_ms: T + 1_000_000,
+        circuit_key: None,
     };
     let shape = election_spec.ballot_shape(4).unwrap();
     let (pk, vk) =

@@ -127,6 +127,11 @@ pub struct ElectionSpec {
     pub opens_at_ms: u64,
     /// When voting closes (Unix ms); ballots claiming a later time are refused.
     pub closes_at_ms: u64,
+    /// The ballot key's verifying-key digest (SHA3-256), if the election
+    /// names its key: the service creates the election only once the
+    /// ballot shape's circuit key is logged with it, and not as a
+    /// development key. (Encoded only when present.)
+    pub circuit_key: Option<[u8; 32]>,
 }
 
 impl ElectionSpec {
@@ -219,6 +224,9 @@ impl ElectionSpec {
         w.u32(self.threshold)
             .u64(self.opens_at_ms)
             .u64(self.closes_at_ms);
+        if let Some(digest) = &self.circuit_key {
+            w.fixed(digest);
+        }
         w.finish()
     }
 
@@ -254,7 +262,7 @@ impl ElectionSpec {
                 encryption_key,
             });
         }
-        let spec = Self {
+        let mut spec = Self {
             id,
             title,
             options,
@@ -266,7 +274,11 @@ impl ElectionSpec {
             threshold: r.u32("threshold")?,
             opens_at_ms: r.u64("opens at")?,
             closes_at_ms: r.u64("closes at")?,
+            circuit_key: None,
         };
+        if !r.is_empty() {
+            spec.circuit_key = Some(r.array("circuit key digest")?);
+        }
         r.finish()?;
         spec.validate()?;
         Ok(spec)
@@ -537,6 +549,7 @@ mod tests {
             threshold: 2,
             opens_at_ms: 1,
             closes_at_ms: 2,
+            circuit_key: None,
         }
     }
 

@@ -210,6 +210,21 @@ impl RegistryBook {
             .map_err(|e| IdentityError::InvalidSpec(e.to_string()))
     }
 
+    /// Checks that `shape`'s logged circuit key has `digest` and is not a
+    /// development key (what a scope or an election naming its key needs).
+    ///
+    /// # Errors
+    ///
+    /// [`IdentityError::KeyNotLogged`] otherwise.
+    pub fn check_named_key(&self, shape: &str, digest: &[u8; 32]) -> IdentityResult<()> {
+        match self.circuit_key(shape) {
+            Some((key, _)) if key.vk_digest == *digest && !key.development => Ok(()),
+            _ => Err(IdentityError::KeyNotLogged {
+                shape: shape.to_owned(),
+            }),
+        }
+    }
+
     /// Checks, without applying, that an authority-signed change is valid
     /// against the current state. Returns the registry id it changes.
     pub fn check(&self, record: &Record) -> IdentityResult<String> {
@@ -241,6 +256,12 @@ impl RegistryBook {
                         expected: registry.spec.attributes.len(),
                         got: scope.predicates.len(),
                     });
+                }
+                if let Some(digest) = &scope.circuit_key {
+                    self.check_named_key(
+                        &eligibility_shape(registry.spec.depth, scope.predicates.len()),
+                        digest,
+                    )?;
                 }
                 Ok(scope.registry)
             }
@@ -493,4 +514,10 @@ impl Book for RegistryBook {
     fn apply(&mut self, index: u64, record: &Record) {
         RegistryBook::apply(self, index, record);
     }
+}
+
+/// The id of the eligibility shape over a registry of `depth` with
+/// `attributes` attributes (as the circuits crate names it).
+pub fn eligibility_shape(depth: u8, attributes: usize) -> String {
+    format!("eligibility-d{depth}-a{attributes}")
 }

@@ -51,6 +51,12 @@ pub enum IdentityError {
     /// The scope id is taken.
     #[error("scope {0:?} already exists")]
     ScopeExists(String),
+    /// A scope names a key that is not its shape's logged ceremony key.
+    #[error("shape {shape} has no logged non-development circuit key with the named digest")]
+    KeyNotLogged {
+        /// The eligibility shape the scope's claims use.
+        shape: String,
+    },
 }
 
 /// Result alias of the identity domain.

@@ -27,7 +27,7 @@ mod book;
 mod error;
 mod records;
 
-pub use book::{CredentialChange, LoggedRoot, Registry, RegistryBook};
+pub use book::{CredentialChange, LoggedRoot, Registry, RegistryBook, eligibility_shape};
 pub use error::{IdentityError, IdentityResult};
 pub use records::{
     CircuitKey, Claim, CredentialIssue, CredentialRevoke, KeyCeremony, RegistryRoot, RegistrySpec,

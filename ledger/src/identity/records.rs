@@ -237,6 +237,11 @@ pub struct ScopeSpec {
     pub registry: String,
     /// One predicate per registry attribute, in schema order.
     pub predicates: Vec<AttributePredicate>,
+    /// The verifying-key digest (SHA3-256) its claims prove under, if the
+    /// scope names its key: the shape's circuit key must be logged with it,
+    /// and not as a development key, before the scope is. (Encoded only
+    /// when present, so earlier scopes keep their bytes.)
+    pub circuit_key: Option<[u8; 32]>,
 }
 
 impl ScopeSpec {
@@ -250,6 +255,9 @@ impl ScopeSpec {
         let mut w = Writer::new();
         w.str(&self.id).str(&self.title).str(&self.registry);
         write_predicates(&mut w, &self.predicates);
+        if let Some(digest) = &self.circuit_key {
+            w.fixed(digest);
+        }
         w.finish()
     }
 
@@ -260,12 +268,18 @@ impl ScopeSpec {
         let title = r.str("title", MAX_TEXT)?.to_owned();
         let registry = r.str("registry id", MAX_ID)?.to_owned();
         let predicates = read_predicates(&mut r)?;
+        let circuit_key = if r.is_empty() {
+            None
+        } else {
+            Some(r.array("circuit key digest")?)
+        };
         r.finish()?;
         let spec = Self {
             id,
             title,
             registry,
             predicates,
+            circuit_key,
         };
         if !is_valid_id(&spec.id) {
             return Err(IdentityError::InvalidSpec(

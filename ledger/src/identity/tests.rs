@@ -219,6 +219,7 @@ fn scopes_keys_and_claims() {
             AttributePredicate::at_most(20_080_101),
             AttributePredicate::one_of(&[7, 8]).unwrap(),
         ],
+        circuit_key: None,
     };
     assert_eq!(ScopeSpec::decode(&scope.encode()).unwrap(), scope);
     let record = signed(SCOPE_CREATE, scope.encode(), &office, 1);
@@ -291,6 +292,50 @@ fn scopes_keys_and_claims() {
     book.apply(12, &signed(CIRCUIT_KEY, forged.encode(), &log, 12));
     assert_eq!(book.circuit_key(&k.shape), Some(&(k, 11)));
 
+    // A scope naming its key: only a logged, non-development key with that
+    // digest will do (the named digest encodes after the predicates).
+    let named = |digest: [u8; 32]| ScopeSpec {
+        id: "named-2027".into(),
+        circuit_key: Some(digest),
+        ..scope.clone()
+    };
+    assert_eq!(
+        ScopeSpec::decode(&named([1; 32]).encode()).unwrap(),
+        named([1; 32])
+    );
+    assert!(
+        named([1; 32]).encode().starts_with(
+            &ScopeSpec {
+                circuit_key: None,
+                ..named([1; 32])
+            }
+            .encode()
+        )
+    );
+    let not_logged = |book: &RegistryBook, digest| {
+        book.check(&signed(SCOPE_CREATE, named(digest).encode(), &office, 13))
+    };
+    // The logged key is a development key.
+    assert_eq!(
+        not_logged(&book, [1; 32]),
+        Err(IdentityError::KeyNotLogged {
+            shape: "eligibility-d20-a2".into()
+        })
+    );
+    let mut ceremony_book = created_registry(&issuer, &log);
+    ceremony_book.apply(
+        5,
+        &signed(CIRCUIT_KEY, from_ceremony_key().encode(), &log, 5),
+    );
+    assert_eq!(
+        not_logged(&ceremony_book, [1; 32]),
+        Ok("national-id".into())
+    );
+    assert!(matches!(
+        not_logged(&ceremony_book, [2; 32]),
+        Err(IdentityError::KeyNotLogged { .. })
+    ));
+
     // Claims decode strictly.
     let claim = Claim {
         scope: "heating-2027".into(),
@@ -307,4 +352,19 @@ fn scopes_keys_and_claims() {
         Claim::decode(&bad.encode()),
         Err(IdentityError::NonCanonicalField("nullifier"))
     );
+}
+
+/// A ceremony's key for the shape `eligibility-d20-a2`, digest `[1; 32]`.
+fn from_ceremony_key() -> CircuitKey {
+    CircuitKey {
+        shape: "eligibility-d20-a2".into(),
+        vk_digest: [1; 32],
+        vk: vec![2; 100],
+        development: false,
+        ceremony: Some(KeyCeremony {
+            id: "eligibility-2027".into(),
+            contributions: 3,
+            final_key: [3; 32],
+        }),
+    }
 }

@@ -142,6 +142,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         threshold: THRESHOLD,
         opens_at_ms: now,
         closes_at_ms: now + 24 * 3600 * 1000,
+        circuit_key: None,
     };
     let spinner = ProgressBar::new_spinner();
     spinner.set_message(

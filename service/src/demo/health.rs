@@ -367,6 +367,7 @@ pub fn run(runtime: &tokio::runtime::Runtime, data: &Path) -> Result<()> {
         title: "Vaccinated: approved product, dose >= 2, before 2026-04-01".into(),
         registry: registry_id.clone(),
         predicates: predicates.clone(),
+        circuit_key: None,
     };
     ident(identity::SCOPE_CREATE, scope.encode())?;
     let desk = ClaimDesk {

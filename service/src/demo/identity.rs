@@ -113,6 +113,7 @@ pub(crate) fn identity(
         title: "Heating allowance 2027".into(),
         registry: registry_id.clone(),
         predicates: predicates.clone(),
+        circuit_key: None,
     };
     client.append_signed(&office, DOMAIN, SCOPE_CREATE, scope.encode())?;
 

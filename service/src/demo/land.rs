@@ -345,6 +345,7 @@ fn private_ownership_proof(
         title: "Landowners in district 3 with at least 500 m²".into(),
         registry: registry_id.to_owned(),
         predicates: predicates.clone(),
+        circuit_key: None,
     };
     client.append_signed(registrar, IDENTITY, SCOPE_CREATE, scope.encode())?;
     let registry = RegistryTree::fetch(client, registry_id)?;

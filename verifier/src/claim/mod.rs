@@ -173,6 +173,16 @@ impl ClaimBundle {
             prepared.digest() == key.vk_digest && key.vk_digest == claim.vk_digest,
             || "the claim, the logged key record and the key's own digest disagree".into(),
         )?;
+        if let Some(named) = &scope.circuit_key {
+            ensure(*named == key.vk_digest && !key.development, || {
+                format!(
+                    "scope {:?} names key {}, the claim proves under {}",
+                    scope.id,
+                    hex::encode(named),
+                    hex::encode(key.vk_digest)
+                )
+            })?;
+        }
         let public = claim_statement(shape, &scope, &claim).map_err(malformed_as("claim"))?;
         let proof = groth16::decode_proof(&claim.proof)?;
         groth16::verify(&prepared, &public_inputs(&public), &proof)?;

@@ -148,6 +148,15 @@ impl ElectionBundle {
         ensure(prepared.digest() == key.vk_digest, || {
             "the logged ballot key does not match its digest".into()
         })?;
+        if let Some(named) = &spec.circuit_key {
+            ensure(*named == key.vk_digest && !key.development, || {
+                format!(
+                    "the election names ballot key {}, the log's key of {shape} is {}",
+                    hex::encode(named),
+                    hex::encode(key.vk_digest)
+                )
+            })?;
+        }
         let roots: BTreeMap<[u8; 32], u64> = evidence
             .entries
             .iter()

@@ -100,6 +100,11 @@ pub struct CreateElectionArgs {
     /// Voting closes this many seconds from now.
     #[arg(long, default_value_t = 7 * 24 * 3600)]
     pub closes_in_secs: u64,
+    /// Name the ballot key: its verifying key's SHA3-256 (hex, as
+    /// `zkaudit ceremony status` prints it). The ballot shape's circuit key
+    /// must already be logged with it, and not as a development key.
+    #[arg(long)]
+    pub circuit_key: Option<String>,
     /// The log's base URL.
     #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
     pub server: String,
@@ -140,6 +145,11 @@ pub fn run(cmd: ElectionCommand) -> Result<()> {
                 threshold: a.threshold,
                 opens_at_ms: now,
                 closes_at_ms: now + a.closes_in_secs.max(1) * 1000,
+                circuit_key: a
+                    .circuit_key
+                    .as_deref()
+                    .map(crate::cli::identity::parse_digest)
+                    .transpose()?,
             };
             spec.validate()?;
             let key = read_signing_key(&a.key)?;

@@ -108,6 +108,11 @@ pub struct CreateScopeArgs {
     /// attributes not mentioned accept anything).
     #[arg(long = "predicate")]
     pub predicates: Vec<String>,
+    /// Name the key its claims prove under: the verifying key's SHA3-256
+    /// (hex, as `zkaudit ceremony status` prints it). The shape's circuit
+    /// key must already be logged with it, and not as a development key.
+    #[arg(long)]
+    pub circuit_key: Option<String>,
     /// The log's base URL.
     #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
     pub server: String,
@@ -164,15 +169,26 @@ pub fn run(cmd: IssuerCommand) -> Result<()> {
             let client = Client::new(&a.server);
             let registry = registry(&client, &a.registry)?;
             let predicates = parse_predicates(&registry.attributes, &a.predicates)?;
+            let circuit_key = a.circuit_key.as_deref().map(parse_digest).transpose()?;
             let scope = ScopeSpec {
                 id: a.id,
                 title: a.title,
                 registry: a.registry,
                 predicates,
+                circuit_key,
             };
             append(&a.server, &a.key, SCOPE_CREATE, scope.encode())
         }
     }
+}
+
+/// A SHA3-256 digest given in hex.
+pub fn parse_digest(hex_digest: &str) -> Result<[u8; 32]> {
+    let bytes = hex::decode(hex_digest.trim_start_matches("0x"))
+        .map_err(|_| anyhow::anyhow!("the key digest must be hexadecimal"))?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("the key digest is 32 bytes (64 hex digits)"))
 }
 
 /// Parses `NAME<=V`, `NAME>=V`, `NAME=V`, `NAME=A..B`, `NAME in A,B,C`.

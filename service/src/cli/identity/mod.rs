@@ -13,7 +13,7 @@ pub mod prove;
 pub mod wallet;
 
 pub use claim::ClaimArgs;
-pub use issuer::{IssuerCommand, parse_predicates};
+pub use issuer::{IssuerCommand, parse_digest, parse_predicates};
 pub use keys::{KeysCommand, SetupArgs};
 pub use prove::ProveCommand;
 pub use wallet::IdCommand;

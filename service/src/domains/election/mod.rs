@@ -264,8 +264,15 @@ impl Domain for ElectionDomain {
         self.with_book(state, |book| book.check(record).map_err(ApiError::from))?;
         if record.kind() == CREATE {
             let spec = ElectionSpec::decode(record.payload()).map_err(ApiError::from)?;
-            self.identity
-                .with_book(state, |registries| Self::shape_of(registries, &spec))?;
+            self.identity.with_book(state, |registries| {
+                let shape = Self::shape_of(registries, &spec)?;
+                match &spec.circuit_key {
+                    Some(digest) => registries
+                        .check_named_key(&shape.id(), digest)
+                        .map_err(|e| ApiError::unprocessable("key_not_logged", e.to_string())),
+                    None => Ok(()),
+                }
+            })?;
         }
         // Unique keys make concurrent duplicates lose in the store, not in a race.
         let unique: Option<(&str, Vec<u8>)> = match record.kind() {

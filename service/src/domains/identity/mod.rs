@@ -98,6 +98,9 @@ impl Refusal for IdentityError {
             IdentityError::RegistryExists(_) | IdentityError::ScopeExists(_) => {
                 (StatusCode::CONFLICT, "already_used")
             }
+            IdentityError::KeyNotLogged { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "key_not_logged")
+            }
             _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload"),
         })
     }
