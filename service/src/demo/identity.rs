@@ -28,12 +28,15 @@ use zkaudit_verifier::groth16::{self, verify_batch};
 
 use crate::client::Client;
 use crate::client::identity::{RegistryTree, submit_claim};
+use crate::demo::ceremony;
 use crate::demo::scene::{ISSUER_KINDS, Scene, bar, demo_authority, expect_refusal};
+use crate::domains::ceremony::Shape;
 use crate::domains::identity::ClaimBody;
 
 /// The demo's authorities: the development config plus an issuer and a
 /// benefits office, with their keys beside the config.
 pub(crate) fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
+    demo_authority(data, ceremony::OFFICE, &ceremony::OFFICE_KINDS)?;
     Ok((
         demo_authority(data, "demo-civil-registry", &ISSUER_KINDS)?,
         demo_authority(data, "demo-benefits-office", &["identity/scope.create"])?,
@@ -61,7 +64,12 @@ pub(crate) fn identity(
     let registry_id = format!("national-id-{run}");
     let scope_id = format!("heating-allowance-{run}");
 
-    // The registry (its circuit keys are made and logged on creation).
+    // The claims' Groth16 key, from a short ceremony (first run only).
+    let shape = EligibilityShape::new(20, 3)?;
+    let named_key = ceremony::ceremony_key(data, client, Shape::Eligibility(shape), run)?;
+
+    // The registry (the shape's key, if no ceremony made it, is made and
+    // logged on creation).
     let spec = RegistrySpec {
         id: registry_id.clone(),
         title: "National identity credential".into(),
@@ -71,9 +79,11 @@ pub(crate) fn identity(
         window_secs: 0,
     };
     let spinner = ProgressBar::new_spinner();
-    spinner.set_message(
-        "creating the registry and its circuit keys (Groth16 setup, development keys)",
-    );
+    spinner.set_message(if named_key.is_some() {
+        "creating the registry"
+    } else {
+        "creating the registry and its circuit keys (Groth16 setup, development keys)"
+    });
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     client.append_signed(&issuer, DOMAIN, REGISTRY_CREATE, spec.encode())?;
     spinner.finish_and_clear();
@@ -113,7 +123,8 @@ pub(crate) fn identity(
         title: "Heating allowance 2027".into(),
         registry: registry_id.clone(),
         predicates: predicates.clone(),
-        circuit_key: None,
+        // The scope names the ceremony's key: claims under any other fail.
+        circuit_key: named_key,
     };
     client.append_signed(&office, DOMAIN, SCOPE_CREATE, scope.encode())?;
 
@@ -200,7 +211,6 @@ pub(crate) fn identity(
         receipt.verify(&log_key)?;
     }
     let registry = crate::client::identity::registry(client, &registry_id)?;
-    let shape = EligibilityShape::new(20, 3)?;
     let key_view = client.get_json(&format!("/v1/identity/keys/{}", shape.id()))?;
     let vk = groth16::decode_vk(&BASE64.decode(key_view["vk"].as_str().context("vk")?)?)?;
     let prepared = groth16::PreparedKey::new(vk)?;

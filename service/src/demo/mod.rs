@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
+mod ceremony;
 mod election;
 mod funds;
 pub mod health;
@@ -45,7 +46,7 @@ pub struct DemoArgs {
 /// The scenarios.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum DemoDomain {
-    /// Credential registry, revocations and private eligibility claims.
+    /// A short key ceremony, a credential registry, revocations and private eligibility claims.
     Identity,
     /// Parcels, multi-signed transfers and liens, offline-verified histories.
     Land,

@@ -7,7 +7,7 @@
 
 mod files;
 mod phase1;
-mod server;
+pub(crate) mod server;
 
 pub use phase1::{PtauCommand, run as run_ptau};
 

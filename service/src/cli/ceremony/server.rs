@@ -31,7 +31,7 @@ use crate::domains::ceremony::views::CeremonyView;
 use crate::keyfile::read_signing_key;
 
 /// What `ceremony start` needs.
-pub(super) struct StartArgs<'a> {
+pub(crate) struct StartArgs<'a> {
     pub server: &'a str,
     pub key: &'a Path,
     pub id: &'a str,
@@ -43,7 +43,7 @@ pub(super) struct StartArgs<'a> {
 
 /// `ceremony start`: computes the initial key here (the service does too,
 /// and logs the start only if the two agree).
-pub(super) fn start(a: StartArgs<'_>) -> Result<()> {
+pub(crate) fn start(a: StartArgs<'_>) -> Result<()> {
     let client = Client::new(a.server);
     let signer = read_signing_key(a.key)?;
     let bytes =
@@ -90,7 +90,7 @@ pub(super) fn start(a: StartArgs<'_>) -> Result<()> {
 }
 
 /// `ceremony contribute --server`: the next contribution, on the current key.
-pub(super) fn contribute<R: RngCore + CryptoRng>(
+pub(crate) fn contribute<R: RngCore + CryptoRng>(
     server: &str,
     ceremony: &str,
     key: &Path,
@@ -128,7 +128,7 @@ pub(super) fn contribute<R: RngCore + CryptoRng>(
 
 /// `ceremony finalize`: the beacon on the current key; the service then
 /// logs the final verifying key as the shape's circuit key.
-pub(super) fn finalize(
+pub(crate) fn finalize(
     server: &str,
     ceremony: &str,
     key: &Path,

@@ -1,0 +1,135 @@
+//! The demo's Groth16 keys from a short ceremony instead of one party's
+//! setup: a phase 1 run here (two contributors and a beacon, prepared for
+//! phase 2), then a phase 2 coordinated by the service — the ceremony office
+//! opens it, three contributors each download the current key, contribute
+//! and upload it signed (the service verifies every contribution before it
+//! logs it), and the office closes it with a beacon, which logs the final
+//! verifying key as the shape's circuit key.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use rand::rngs::OsRng;
+use zkaudit_ledger::note::NoteSigningKey;
+use zkaudit_prover::ceremony::contribution_rng;
+use zkaudit_prover::iden3::PowersOfTau;
+use zkaudit_prover::phase1::{beacon, contribute, new_powers_of_tau, prepare_phase2};
+
+use crate::cli::ceremony::server::{self, StartArgs};
+use crate::client::Client;
+use crate::domains::ceremony::Shape;
+use crate::keyfile::write_secret_file;
+
+/// The ceremony office's name in the demo config.
+pub(crate) const OFFICE: &str = "demo-ceremony-office";
+/// What it may write.
+pub(crate) const OFFICE_KINDS: [&str; 1] = ["ceremony/*"];
+
+/// Contributors to phase 2 (phase 1 has its own two).
+const CONTRIBUTORS: usize = 3;
+
+/// Gives `shape` a key from a ceremony on the service at `client`, unless
+/// the log already has its key (an earlier run on this data directory).
+/// Returns the logged key's verifying-key digest when it is a ceremony's.
+pub(crate) fn ceremony_key(
+    data: &Path,
+    client: &Client,
+    shape: Shape,
+    run: u64,
+) -> Result<Option<[u8; 32]>> {
+    let id = shape.id();
+    if let Ok(view) = client.get_json(&format!("/v1/identity/keys/{id}")) {
+        let digest = crate::client::keys::hex32(
+            "key digest",
+            view["vk_digest"].as_str().context("the key's digest")?,
+        )?;
+        let development = view["development"].as_bool().unwrap_or(true);
+        println!(
+            "   the {id} key is already logged ({}): no ceremony this run",
+            if development {
+                "a development key"
+            } else {
+                "a ceremony key"
+            }
+        );
+        return Ok((!development).then_some(digest));
+    }
+
+    let power = shape.r1cs()?.domain_size().trailing_zeros();
+    let started = Instant::now();
+    let ptau = phase_one(data, power)?;
+    let phase1_secs = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let ceremony = format!("{id}-{run}");
+    let office = data.join(format!("{OFFICE}.key"));
+    server::start(StartArgs {
+        server: client.base(),
+        key: &office,
+        id: &ceremony,
+        shape,
+        ptau: &ptau,
+        phase1_name: None,
+        invite: &[],
+    })?;
+    for n in 1..=CONTRIBUTORS {
+        let key = contributor_key(data, n)?;
+        let mut rng = contribution_rng(b"");
+        server::contribute(
+            client.base(),
+            &ceremony,
+            &key,
+            &format!("demo contributor {n}"),
+            &mut rng,
+        )?;
+    }
+    // A real ceremony announces a future public value in advance (a block
+    // hash, a lottery draw); the demo takes the run number.
+    let beacon_value = format!("demo beacon {run}").into_bytes();
+    server::finalize(client.base(), &ceremony, &office, &beacon_value, 10, "demo beacon")?;
+    let view = client.get_json(&format!("/v1/identity/keys/{id}"))?;
+    let digest = crate::client::keys::hex32(
+        "key digest",
+        view["vk_digest"].as_str().context("the key's digest")?,
+    )?;
+    println!(
+        "   {id}: key from a ceremony — phase 1 (power {power}, 2 contributors and a beacon) \
+         {phase1_secs:.1} s, phase 2 on the service ({CONTRIBUTORS} contributors, each verified \
+         before it was logged, and a beacon) {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Some(digest))
+}
+
+/// A prepared phase-1 file of `power` in the service's `ptau` directory,
+/// made here on first use (two contributors and a beacon) and kept for
+/// later runs.
+fn phase_one(data: &Path, power: u32) -> Result<PathBuf> {
+    let dir = data.join("ptau");
+    let path = dir.join(format!("demo-pot{power}.ptau"));
+    if path.exists() {
+        return Ok(path);
+    }
+    std::fs::create_dir_all(&dir)?;
+    let mut file = new_powers_of_tau(power)?;
+    for name in ["demo phase-1 contributor 1", "demo phase-1 contributor 2"] {
+        file = contribute(&file, name, &mut contribution_rng(b""))?.0;
+    }
+    let (file, _) = beacon(&file, "demo phase-1 beacon", b"demo phase 1", 10)?;
+    let prepared: PowersOfTau = prepare_phase2(&file);
+    let partial = path.with_extension("ptau.partial");
+    std::fs::write(&partial, prepared.to_bytes())?;
+    std::fs::rename(&partial, &path)?;
+    Ok(path)
+}
+
+/// Contributor `n`'s key file beside the config, made on first use.
+fn contributor_key(data: &Path, n: usize) -> Result<PathBuf> {
+    let path = data.join(format!("demo-contributor-{n}.key"));
+    if !path.exists() {
+        let key = NoteSigningKey::generate(&format!("demo-contributor-{n}"), &mut OsRng)?;
+        write_secret_file(&path, &key.to_skey_string())?;
+    }
+    Ok(path)
+}
