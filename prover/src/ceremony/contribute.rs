@@ -2,13 +2,12 @@
 //! divides the L and H queries, with a proof of knowledge of `x` bound to
 //! the transcript (snarkjs' `zkey contribute`).
 
-use ark_bn254::{Fr, G1Affine, G1Projective};
+use ark_bn254::{Fr, G1Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{Field, UniformRand, Zero};
 use blake2::{Blake2b512, Digest};
 use rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use rayon::prelude::*;
 use zeroize::Zeroize;
 
 use sha2::Sha256;
@@ -178,6 +177,5 @@ pub(crate) fn nonzero<R: RngCore + CryptoRng>(rng: &mut R) -> Fr {
 
 /// `factor · p` for every point, in parallel.
 pub(super) fn scale(points: &[G1Affine], factor: Fr) -> Vec<G1Affine> {
-    let scaled: Vec<G1Projective> = points.par_iter().map(|p| *p * factor).collect();
-    G1Projective::normalize_batch(&scaled)
+    super::mul_by_fixed_scalar(points, factor)
 }

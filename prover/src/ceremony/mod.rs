@@ -18,6 +18,7 @@
 mod against_phase1;
 mod contribute;
 pub(crate) mod ffjs_rng;
+mod fixed_scalar;
 mod initial;
 pub mod transcript;
 mod verify;
@@ -27,6 +28,7 @@ pub use contribute::{
     MAX_BEACON_ITERATIONS_EXP, MIN_BEACON_ITERATIONS_EXP, beacon, contribute, contribution_rng,
 };
 pub(crate) use contribute::{beacon_rng, nonzero};
+pub use fixed_scalar::mul_by_fixed_scalar;
 pub use initial::initial_key;
 pub use verify::{VerifiedContribution, verify_ceremony, verify_contribution};
 

@@ -217,13 +217,15 @@ fn powers(first: Fr, inc: Fr, n: usize) -> Vec<Fr> {
     out
 }
 
-/// `points[i]·first·incⁱ`, in parallel.
+/// `points[i]·first·incⁱ`, in parallel (each point made projective first:
+/// arkworks multiplies projective BN254 points with the GLV endomorphism,
+/// affine ones without).
 fn scale<P: AffineRepr<ScalarField = Fr>>(points: &[P], first: Fr, inc: Fr) -> Vec<P> {
     let mut scalars = powers(first, inc, points.len());
     let scaled: Vec<P::Group> = points
         .par_iter()
         .zip(&scalars)
-        .map(|(p, s)| *p * s)
+        .map(|(p, s)| p.into_group() * s)
         .collect();
     scalars.zeroize();
     P::Group::normalize_batch(&scaled)
