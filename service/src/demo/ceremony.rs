@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use rand::rngs::OsRng;
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_prover::ceremony::contribution_rng;
-use zkaudit_prover::iden3::PowersOfTau;
+use zkaudit_prover::iden3::{MAX_IN_MEMORY_POWER, PowersOfTau};
 use zkaudit_prover::phase1::{beacon, contribute, new_powers_of_tau, prepare_phase2};
 
 use crate::cli::ceremony::server::{self, StartArgs};
@@ -56,9 +56,9 @@ pub(crate) fn ceremony_key(
         return Ok((!development).then_some(digest));
     }
 
-    let power = shape.r1cs()?.domain_size().trailing_zeros();
+    let needed = shape.r1cs()?.domain_size().trailing_zeros();
     let started = Instant::now();
-    let ptau = phase_one(data, power)?;
+    let (ptau, power) = phase_one(data, needed)?;
     let phase1_secs = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
@@ -87,7 +87,14 @@ pub(crate) fn ceremony_key(
     // A real ceremony announces a future public value in advance (a block
     // hash, a lottery draw); the demo takes the run number.
     let beacon_value = format!("demo beacon {run}").into_bytes();
-    server::finalize(client.base(), &ceremony, &office, &beacon_value, 10, "demo beacon")?;
+    server::finalize(
+        client.base(),
+        &ceremony,
+        &office,
+        &beacon_value,
+        10,
+        "demo beacon",
+    )?;
     let view = client.get_json(&format!("/v1/identity/keys/{id}"))?;
     let digest = crate::client::keys::hex32(
         "key digest",
@@ -95,22 +102,30 @@ pub(crate) fn ceremony_key(
     )?;
     println!(
         "   {id}: key from a ceremony — phase 1 (power {power}, 2 contributors and a beacon) \
-         {phase1_secs:.1} s, phase 2 on the service ({CONTRIBUTORS} contributors, each verified \
-         before it was logged, and a beacon) {:.1} s",
+         {phase1_secs:.1} s{}, phase 2 on the service ({CONTRIBUTORS} contributors, each \
+         verified before it was logged, and a beacon) {:.1} s",
+        if phase1_secs < 1.0 {
+            " (made by an earlier scenario)"
+        } else {
+            ""
+        },
         started.elapsed().as_secs_f64()
     );
     Ok(Some(digest))
 }
 
-/// A prepared phase-1 file of `power` in the service's `ptau` directory,
-/// made here on first use (two contributors and a beacon) and kept for
-/// later runs.
-fn phase_one(data: &Path, power: u32) -> Result<PathBuf> {
+/// A prepared phase-1 file of at least `power` in the service's `ptau`
+/// directory: one an earlier scenario or run made, or a new one made here
+/// (two contributors and a beacon) and kept.
+fn phase_one(data: &Path, power: u32) -> Result<(PathBuf, u32)> {
     let dir = data.join("ptau");
-    let path = dir.join(format!("demo-pot{power}.ptau"));
-    if path.exists() {
-        return Ok(path);
+    let cached = (power..=MAX_IN_MEMORY_POWER)
+        .map(|p| (dir.join(format!("demo-pot{p}.ptau")), p))
+        .find(|(path, _)| path.exists());
+    if let Some(found) = cached {
+        return Ok(found);
     }
+    let path = dir.join(format!("demo-pot{power}.ptau"));
     std::fs::create_dir_all(&dir)?;
     let mut file = new_powers_of_tau(power)?;
     for name in ["demo phase-1 contributor 1", "demo phase-1 contributor 2"] {
@@ -121,7 +136,7 @@ fn phase_one(data: &Path, power: u32) -> Result<PathBuf> {
     let partial = path.with_extension("ptau.partial");
     std::fs::write(&partial, prepared.to_bytes())?;
     std::fs::rename(&partial, &path)?;
-    Ok(path)
+    Ok((path, power))
 }
 
 /// Contributor `n`'s key file beside the config, made on first use.

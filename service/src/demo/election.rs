@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::ProgressBar;
 use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
+use zkaudit_circuits::ballot::BallotShape;
 use zkaudit_circuits::elgamal::Scalar;
 use zkaudit_circuits::identity::Identity;
 use zkaudit_circuits::predicate::AttributePredicate;
@@ -27,7 +28,9 @@ use crate::client::election::{
     BallotContext, TrusteeKey, cast, check_shares, election_spec, make_dealing,
     partial_decryptions, post_dealing, post_election_record,
 };
+use crate::demo::ceremony;
 use crate::demo::scene::{ISSUER_KINDS, Scene, bar, demo_authority, expect_refusal};
+use crate::domains::ceremony::Shape;
 use crate::domains::election::ElectionView;
 
 const OPTIONS: [&str; 3] = ["Parks", "Libraries", "Bike lanes"];
@@ -38,6 +41,7 @@ const DEPTH: u8 = 10;
 
 /// The demo's commission (granted `election/*`) and voter registry.
 fn prepare(data: &Path) -> Result<(NoteSigningKey, NoteSigningKey)> {
+    demo_authority(data, ceremony::OFFICE, &ceremony::OFFICE_KINDS)?;
     Ok((
         demo_authority(data, "demo-election-commission", &["election/*"])?,
         demo_authority(data, "demo-voter-registry", &ISSUER_KINDS)?,
@@ -125,7 +129,12 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         })
         .collect::<Result<_>>()?;
 
-    // The commission creates the election: one choice among three, adults only.
+    // The ballot circuit's key, from a short ceremony (first run only).
+    let shape = BallotShape::new(DEPTH as usize, 2, OPTIONS.len())?;
+    let named_key = ceremony::ceremony_key(data, client, Shape::Ballot(shape), run)?;
+
+    // The commission creates the election: one choice among three, adults
+    // only, under the ceremony's key.
     let now = crate::clock::now_ms();
     let spec = ElectionSpec {
         id: election_id.clone(),
@@ -142,12 +151,14 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         threshold: THRESHOLD,
         opens_at_ms: now,
         closes_at_ms: now + 24 * 3600 * 1000,
-        circuit_key: None,
+        circuit_key: named_key,
     };
     let spinner = ProgressBar::new_spinner();
-    spinner.set_message(
-        "creating the election (ballot circuit keys: Groth16 setup, development keys)",
-    );
+    spinner.set_message(if named_key.is_some() {
+        "creating the election"
+    } else {
+        "creating the election (ballot circuit keys: Groth16 setup, development keys)"
+    });
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     let setup_started = Instant::now();
     post_election_record(client, &commission, CREATE, spec.encode())?;
