@@ -213,6 +213,44 @@ fn election_end_to_end() {
     assert_eq!((refused.0, refused.1.as_str()), (409, "already_used"));
     let voter4_option = if accepted[0] == 0 { 2 } else { 0 };
 
+    // Cast-as-intended: voter 5's client prepares a ballot, then opens it
+    // instead of casting it; another device checks it against the
+    // election's key fetched on its own. Nothing is logged; a client that
+    // encrypted another choice than it reveals is caught.
+    let size = server.log_size();
+    let (o, opened) = vote(5, "Gamma", &["--challenge"]);
+    assert_ran(&o);
+    let shown = String::from_utf8_lossy(&o.stdout).into_owned();
+    let fingerprint = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("ballot fingerprint "))
+        .unwrap_or_else(|| panic!("no fingerprint in {shown}"))
+        .to_owned();
+    let report = server.ok(&["verify", s(&opened), "--challenge"]);
+    assert!(report.contains(&fingerprint), "{report}");
+    assert!(
+        report.contains("Gamma: marked") && report.contains("Alpha: not marked"),
+        "{report}"
+    );
+    assert_eq!(server.log_size(), size, "a challenged ballot is never cast");
+    let mut lie: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&opened).unwrap()).unwrap();
+    lie["choices"] = serde_json::json!([1, 0, 0]);
+    std::fs::write(t("lie.json"), lie.to_string()).unwrap();
+    let refused = server.fails(&["verify", s(&t("lie.json")), "--challenge"]);
+    assert!(refused.contains("does NOT verify"), "{refused}");
+    let refused = fails(&[
+        "verify",
+        s(&opened),
+        "--challenge",
+        "--election-key",
+        &"00".repeat(32),
+    ]);
+    assert!(
+        refused.contains("election key") || refused.contains("another key"),
+        "{refused}"
+    );
+
     // Voter 5's ballot, not yet sent, tampered every way: all refused, nothing logged.
     let (o, b5) = vote(5, "Gamma", &["--no-submit"]);
     assert!(o.status.success());

@@ -4,23 +4,40 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use zkaudit_circuits::elgamal::decode_point;
 use zkaudit_ledger::identity::KeyCeremony;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
+use zkaudit_verifier::election::challenge::{BallotChallenge, CHALLENGE_FORMAT};
 use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
 use zkaudit_verifier::{Receipt, verify_extension, verify_quorum};
 
+use crate::client::Client;
 use crate::client::keys::read_key_arg;
 
 /// `zkaudit verify`.
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// A receipt (JSON from `log append` or the API) or a bundle (`zkaudit claim --bundle`).
+    /// A receipt (JSON from `log append` or the API), a bundle (`zkaudit
+    /// claim --bundle`, `election bundle`, `funds bundle`) or an opened
+    /// ballot (`zkaudit vote --challenge`).
     pub file: PathBuf,
-    /// The log's verifier key, or a file containing it.
+    /// The log's verifier key, or a file containing it (not needed for a challenge).
+    #[arg(long, required_unless_present = "challenge")]
+    pub log_key: Option<String>,
+    /// The file is an opened ballot (`vote --challenge`): check that it
+    /// encrypts exactly the choices it reveals under the election's key.
     #[arg(long)]
-    pub log_key: String,
+    pub challenge: bool,
+    /// With --challenge: the service this device fetches the election's key
+    /// and option labels from (independently of the voting client).
+    #[arg(long, env = "ZKAUDIT_SERVER")]
+    pub server: Option<String>,
+    /// With --challenge: the election key (hex), obtained some other way
+    /// (takes precedence over --server).
+    #[arg(long, requires = "challenge")]
+    pub election_key: Option<String>,
     /// A checkpoint seen earlier: check the receipt's checkpoint extends it.
     #[arg(long, requires = "consistency")]
     pub previous: Option<PathBuf>,
@@ -37,7 +54,6 @@ pub struct VerifyArgs {
 
 /// Runs `zkaudit verify`: a receipt, or any bundle this build knows.
 pub fn run(args: VerifyArgs) -> Result<()> {
-    let log_key = read_key_arg(&args.log_key)?;
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))?;
     let format = serde_json::from_str::<serde_json::Value>(&text)
@@ -45,6 +61,14 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    if args.challenge || format == CHALLENGE_FORMAT {
+        return verify_challenge(&text, &args);
+    }
+    let log_key = read_key_arg(
+        args.log_key
+            .as_deref()
+            .context("give the log's key: --log-key")?,
+    )?;
     if format == CLAIM_BUNDLE_FORMAT {
         return verify_claim_bundle(&text, &log_key);
     }
@@ -106,6 +130,52 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             args.quorum
         );
     }
+    Ok(())
+}
+
+/// An opened ballot against the election's key as this device obtains it.
+fn verify_challenge(text: &str, args: &VerifyArgs) -> Result<()> {
+    let challenge: BallotChallenge = serde_json::from_str(text)
+        .context("not an opened ballot (the JSON of `zkaudit vote --challenge`)")?;
+    let (key, labels, source) = match (&args.election_key, &args.server) {
+        (Some(key), _) => (
+            key.clone(),
+            Vec::new(),
+            "given with --election-key".to_owned(),
+        ),
+        (None, Some(server)) => {
+            let view = crate::client::election::view(&Client::new(server), &challenge.election)?;
+            let key = view
+                .joint_key
+                .context("the election has no key yet: nothing can have been encrypted to it")?;
+            (key, view.options, format!("fetched from {server}"))
+        }
+        (None, None) => bail!(
+            "a challenge is checked against the election's own key: give --server (this device \
+             fetches it) or --election-key"
+        ),
+    };
+    let key = decode_point(&hex::decode(&key).context("the election key is not hex")?)
+        .map_err(|e| anyhow::anyhow!("the election key: {e}"))?;
+    let verified = challenge.verify(&key).context(
+        "the opened ballot does NOT verify: the voting client did not prepare what it reveals",
+    )?;
+    println!(
+        "ok: the ballot with fingerprint {} encrypts exactly these choices under election {:?}'s key ({source}):",
+        hex::encode(verified.fingerprint),
+        verified.election
+    );
+    for (i, choice) in verified.choices.iter().enumerate() {
+        let label = labels
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("option {i}"));
+        let mark = if *choice == 1 { "marked" } else { "not marked" };
+        println!("    {label}: {mark}");
+    }
+    println!(
+        "this ballot is opened: it must never be cast; vote again (the client encrypts afresh)"
+    );
     Ok(())
 }
 

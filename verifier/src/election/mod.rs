@@ -30,6 +30,7 @@ use crate::evidence::{LogEvidence, granted};
 use crate::groth16::{self, PreparedKey};
 
 mod ballots;
+pub mod challenge;
 mod tally;
 
 pub use ballots::BATCH;

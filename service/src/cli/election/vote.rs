@@ -33,6 +33,12 @@ pub struct VoteArgs {
     /// Do not submit: write the ballot (the POST body) to --out instead.
     #[arg(long)]
     pub no_submit: bool,
+    /// Cast-as-intended check: prepare the ballot, then open it instead of
+    /// casting it — its choices and randomness go to --out, for
+    /// `zkaudit verify --challenge` on another device. It is never cast;
+    /// vote again afterwards.
+    #[arg(long, conflicts_with = "no_submit")]
+    pub challenge: bool,
     /// The log's base URL.
     #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
     pub server: String,
@@ -47,6 +53,25 @@ pub fn run(a: VoteArgs) -> Result<()> {
     let context = BallotContext::fetch(&client, &a.election, &a.keys)?;
     let credential = wallet.credential(&context.spec.registry)?;
     let choices = context.choices(&a.choose)?;
+    if a.challenge {
+        let opened = context.challenge(
+            &identity,
+            &credential.attributes,
+            choices,
+            &mut rand::rngs::OsRng,
+        )?;
+        std::fs::write(&a.out, serde_json::to_string_pretty(&opened)?)?;
+        println!("ballot fingerprint {}", opened.fingerprint);
+        println!(
+            "challenged: this ballot is opened (choices and randomness in {}) and will never be cast",
+            a.out.display()
+        );
+        println!(
+            "check it on another device: zkaudit verify {} --challenge --server <the election's service>; then vote again",
+            a.out.display()
+        );
+        return Ok(());
+    }
     let started = std::time::Instant::now();
     let ballot = context.ballot(
         &identity,
@@ -57,6 +82,10 @@ pub fn run(a: VoteArgs) -> Result<()> {
     eprintln!(
         "ballot encrypted and proved in {:.0} ms",
         started.elapsed().as_secs_f64() * 1000.0
+    );
+    println!(
+        "ballot fingerprint {}",
+        hex::encode(BallotContext::fingerprint(&ballot))
     );
     if a.no_submit {
         std::fs::write(&a.out, serde_json::to_string_pretty(&ballot_body(&ballot))?)?;

@@ -19,8 +19,10 @@ use zkaudit_circuits::identity::Identity;
 use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{Ballot, ElectionSpec, Phase, ballot_statement};
 
+use zeroize::Zeroize;
 use zkaudit_prover::{Bn254, ProvingKey};
 use zkaudit_verifier::Receipt;
+use zkaudit_verifier::election::challenge::{BallotChallenge, ballot_fingerprint};
 use zkaudit_verifier::groth16::{self, PreparedKey};
 
 use crate::client::Client;
@@ -105,14 +107,49 @@ impl BallotContext {
         choices: Vec<u64>,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<Ballot> {
+        let mut randomness: Vec<Scalar> = (0..choices.len()).map(|_| random_scalar(rng)).collect();
+        let ballot = self.prove(identity, attributes, choices, &randomness, rng);
+        randomness.zeroize();
+        ballot
+    }
+
+    /// A ballot prepared exactly as [`ballot`](Self::ballot) prepares one
+    /// (encrypted and proved), then opened for a cast-as-intended check
+    /// instead of being cast: its choices and randomness revealed. It must
+    /// never be cast; vote again with fresh randomness.
+    pub fn challenge(
+        &self,
+        identity: &Identity,
+        attributes: &[u64],
+        choices: Vec<u64>,
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<BallotChallenge> {
+        let randomness: Vec<Scalar> = (0..choices.len()).map(|_| random_scalar(rng)).collect();
+        let ballot = self.prove(identity, attributes, choices.clone(), &randomness, rng)?;
+        Ok(BallotChallenge::new(
+            &ballot.election,
+            &self.joint_key,
+            &choices,
+            &randomness,
+            &ballot.ciphertexts,
+        ))
+    }
+
+    fn prove(
+        &self,
+        identity: &Identity,
+        attributes: &[u64],
+        choices: Vec<u64>,
+        randomness: &[Scalar],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Result<Ballot> {
         let leaf = credential_leaf(identity.commitment(), attributes)?;
         let index = self.registry.index_of(&leaf)?;
-        let randomness: Vec<Scalar> = (0..choices.len()).map(|_| random_scalar(rng)).collect();
         let mut ballot = Ballot {
             election: self.spec.id.clone(),
             root: fr_to_bytes(&self.registry.root),
             nullifier: fr_to_bytes(&identity.nullifier(self.spec.scope_field())),
-            ciphertexts: encrypt_ballot(&self.joint_key, &choices, &randomness)?,
+            ciphertexts: encrypt_ballot(&self.joint_key, &choices, randomness)?,
             vk_digest: self.prepared.digest(),
             proof: Vec::new(),
         };
@@ -128,7 +165,7 @@ impl BallotContext {
                     .to_circuit_path(self.shape.eligibility.depth)?,
             },
             choices,
-            randomness,
+            randomness: randomness.to_vec(),
         };
         check(&public, &witness)
             .context("this ballot is not valid for the election (eligibility or choices)")?;
@@ -138,6 +175,11 @@ impl BallotContext {
             .context("the new ballot proof does not verify")?;
         ballot.proof = groth16::encode_proof(&proof).to_vec();
         Ok(ballot)
+    }
+
+    /// The fingerprint a voter sees before casting or challenging.
+    pub fn fingerprint(ballot: &Ballot) -> [u8; 32] {
+        ballot_fingerprint(&ballot.election, &ballot.ciphertexts)
     }
 }
 
