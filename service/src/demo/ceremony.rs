@@ -16,10 +16,10 @@ use zkaudit_prover::ceremony::contribution_rng;
 use zkaudit_prover::iden3::{MAX_IN_MEMORY_POWER, PowersOfTau};
 use zkaudit_prover::phase1::{beacon, contribute, new_powers_of_tau, prepare_phase2};
 
-use crate::cli::ceremony::server::{self, StartArgs};
 use crate::client::Client;
+use crate::client::ceremony::steps::{self, Opening};
 use crate::domains::ceremony::Shape;
-use crate::keyfile::write_secret_file;
+use crate::keyfile::{read_signing_key, write_secret_file};
 
 /// The ceremony office's name in the demo config.
 pub(crate) const OFFICE: &str = "demo-ceremony-office";
@@ -63,38 +63,32 @@ pub(crate) fn ceremony_key(
 
     let started = Instant::now();
     let ceremony = format!("{id}-{run}");
-    let office = data.join(format!("{OFFICE}.key"));
-    server::start(StartArgs {
-        server: client.base(),
-        key: &office,
-        id: &ceremony,
-        shape,
-        ptau: &ptau,
-        phase1_name: None,
-        invite: &[],
-    })?;
+    let office = read_signing_key(&data.join(format!("{OFFICE}.key")))?;
+    steps::start(
+        client,
+        &office,
+        Opening {
+            id: &ceremony,
+            shape,
+            ptau: &ptau,
+            phase1_name: None,
+            contributors: Vec::new(),
+        },
+    )?;
     for n in 1..=CONTRIBUTORS {
-        let key = contributor_key(data, n)?;
-        let mut rng = contribution_rng(b"");
-        server::contribute(
-            client.base(),
+        let contributor = contributor_key(data, n)?;
+        steps::contribute(
+            client,
+            &contributor,
             &ceremony,
-            &key,
             &format!("demo contributor {n}"),
-            &mut rng,
+            &mut contribution_rng(b""),
         )?;
     }
     // A real ceremony announces a future public value in advance (a block
     // hash, a lottery draw); the demo takes the run number.
     let beacon_value = format!("demo beacon {run}").into_bytes();
-    server::finalize(
-        client.base(),
-        &ceremony,
-        &office,
-        &beacon_value,
-        10,
-        "demo beacon",
-    )?;
+    steps::finalize(client, &office, &ceremony, &beacon_value, 10, "demo beacon")?;
     let view = client.get_json(&format!("/v1/identity/keys/{id}"))?;
     let digest = crate::client::keys::hex32(
         "key digest",
@@ -139,12 +133,12 @@ fn phase_one(data: &Path, power: u32) -> Result<(PathBuf, u32)> {
     Ok((path, power))
 }
 
-/// Contributor `n`'s key file beside the config, made on first use.
-fn contributor_key(data: &Path, n: usize) -> Result<PathBuf> {
+/// Contributor `n`'s key, kept beside the config (made on first use).
+fn contributor_key(data: &Path, n: usize) -> Result<NoteSigningKey> {
     let path = data.join(format!("demo-contributor-{n}.key"));
     if !path.exists() {
         let key = NoteSigningKey::generate(&format!("demo-contributor-{n}"), &mut OsRng)?;
         write_secret_file(&path, &key.to_skey_string())?;
     }
-    Ok(path)
+    read_signing_key(&path)
 }

@@ -7,7 +7,7 @@
 
 mod files;
 mod phase1;
-pub(crate) mod server;
+mod server;
 
 pub use phase1::{PtauCommand, run as run_ptau};
 

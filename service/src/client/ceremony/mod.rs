@@ -1,6 +1,9 @@
 //! A ceremony through the service: its state, its key and phase-1 files
 //! (checked against the digests the log holds), the upload of a step, and
-//! the check of the whole transcript.
+//! the check of the whole transcript; [`steps`] writes to it (start,
+//! contribute, finalise).
+
+pub mod steps;
 
 use anyhow::{Context, Result, bail, ensure};
 use blake2::Blake2b512;
