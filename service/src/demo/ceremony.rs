@@ -39,12 +39,7 @@ pub(crate) fn ceremony_key(
     run: u64,
 ) -> Result<Option<[u8; 32]>> {
     let id = shape.id();
-    if let Ok(view) = client.get_json(&format!("/v1/identity/keys/{id}")) {
-        let digest = crate::client::keys::hex32(
-            "key digest",
-            view["vk_digest"].as_str().context("the key's digest")?,
-        )?;
-        let development = view["development"].as_bool().unwrap_or(true);
+    if let Some((digest, development)) = logged_key(client, &id)? {
         println!(
             "   the {id} key is already logged ({}): no ceremony this run",
             if development {
@@ -89,11 +84,7 @@ pub(crate) fn ceremony_key(
     // hash, a lottery draw); the demo takes the run number.
     let beacon_value = format!("demo beacon {run}").into_bytes();
     steps::finalize(client, &office, &ceremony, &beacon_value, 10, "demo beacon")?;
-    let view = client.get_json(&format!("/v1/identity/keys/{id}"))?;
-    let digest = crate::client::keys::hex32(
-        "key digest",
-        view["vk_digest"].as_str().context("the key's digest")?,
-    )?;
+    let (digest, _) = logged_key(client, &id)?.context("the ceremony's key was not logged")?;
     println!(
         "   {id}: key from a ceremony — phase 1 (power {power}, 2 contributors and a beacon) \
          {phase1_secs:.1} s{}, phase 2 on the service ({CONTRIBUTORS} contributors, each \
@@ -106,6 +97,22 @@ pub(crate) fn ceremony_key(
         started.elapsed().as_secs_f64()
     );
     Ok(Some(digest))
+}
+
+/// The digest of `shape`'s logged circuit key and whether it is a
+/// development key; `None` before one is logged.
+pub(crate) fn logged_key(client: &Client, shape: &str) -> Result<Option<([u8; 32], bool)>> {
+    let Ok(view) = client.get_json(&format!("/v1/identity/keys/{shape}")) else {
+        return Ok(None);
+    };
+    let digest = crate::client::keys::hex32(
+        "key digest",
+        view["vk_digest"].as_str().context("the key's digest")?,
+    )?;
+    Ok(Some((
+        digest,
+        view["development"].as_bool().unwrap_or(true),
+    )))
 }
 
 /// A prepared phase-1 file of at least `power` in the service's `ptau`

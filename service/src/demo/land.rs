@@ -32,7 +32,9 @@ use zkaudit_verifier::land::HistoryBundle;
 use crate::client::Client;
 use crate::client::identity::{RegistryTree, submit_claim};
 use crate::client::land::{event_record, next_terms, show};
+use crate::demo::ceremony;
 use crate::demo::scene::{Scene, bar, demo_authority, expect_refusal};
+use crate::domains::ceremony::Shape;
 use crate::domains::identity::ClaimBody;
 use crate::domains::land::ParcelView;
 
@@ -56,6 +58,7 @@ impl Person {
 }
 
 fn prepare(data: &Path) -> Result<NoteSigningKey> {
+    demo_authority(data, ceremony::OFFICE, &ceremony::OFFICE_KINDS)?;
     demo_authority(
         data,
         "demo-land-registry",
@@ -100,8 +103,17 @@ pub fn land(runtime: &tokio::runtime::Runtime, data: &Path, parcels: usize) -> R
     let run = scene.run;
     let registry_id = format!("titles-{run}");
 
+    // The ownership claims' Groth16 key, from a short ceremony (first run
+    // only; an earlier scenario's phase-1 file is reused).
+    let shape = EligibilityShape::new(DEPTH as usize, 2)?;
+    let named_key = ceremony::ceremony_key(data, client, Shape::Eligibility(shape), run)?;
+
     let spinner = ProgressBar::new_spinner();
-    spinner.set_message("creating the title registry and its circuit keys (development keys)");
+    spinner.set_message(if named_key.is_some() {
+        "creating the title registry"
+    } else {
+        "creating the title registry and its circuit keys (development keys)"
+    });
     spinner.enable_steady_tick(std::time::Duration::from_millis(100));
     let spec = RegistrySpec {
         id: registry_id.clone(),
@@ -340,12 +352,15 @@ fn private_ownership_proof(
         AttributePredicate::one_of(&[3])?,
         AttributePredicate::at_least(500),
     ];
+    let shape = EligibilityShape::new(DEPTH as usize, 2)?;
     let scope = ScopeSpec {
         id: scope_id.clone(),
         title: "Landowners in district 3 with at least 500 m²".into(),
         registry: registry_id.to_owned(),
         predicates: predicates.clone(),
-        circuit_key: None,
+        // Named when a ceremony made the key.
+        circuit_key: ceremony::logged_key(client, &shape.id())?
+            .and_then(|(digest, development)| (!development).then_some(digest)),
     };
     client.append_signed(registrar, IDENTITY, SCOPE_CREATE, scope.encode())?;
     let registry = RegistryTree::fetch(client, registry_id)?;
@@ -354,7 +369,6 @@ fn private_ownership_proof(
     let attributes = [view.district, view.area_m2];
     let leaf = credential_leaf(holder.identity.commitment(), &attributes)?;
     let index = registry.index_of(&leaf)?;
-    let shape = EligibilityShape::new(DEPTH as usize, 2)?;
     let keys = KeyCache::new(data.join("keys"));
     let loaded = keys
         .load(&shape.id())?
