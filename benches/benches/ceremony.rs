@@ -20,12 +20,11 @@
 //! zkaudit-benches --bench ceremony`
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
+use zkaudit_benches::{median_of_3, snarkjs};
 use zkaudit_circuits::ballot::BallotShape;
 use zkaudit_circuits::ballot::constraints::BallotCircuit;
 use zkaudit_circuits::eligibility::{EligibilityCircuit, EligibilityShape};
@@ -43,30 +42,6 @@ fn ptau_path() -> PathBuf {
     std::env::var_os("ZKAUDIT_BENCH_PTAU")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target/ptau/pot15.ptau"))
-}
-
-fn snarkjs(dir: &Path, args: &[&str]) -> Duration {
-    let cli = workspace().join("target/snarkjs-tools/node_modules/snarkjs/build/cli.cjs");
-    let start = Instant::now();
-    let out = Command::new("node")
-        .arg(cli)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("node runs");
-    let elapsed = start.elapsed();
-    assert!(
-        out.status.success(),
-        "snarkjs {args:?}: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    elapsed
-}
-
-fn median_of_3(mut run: impl FnMut() -> Duration) -> Duration {
-    let mut times = [run(), run(), run()];
-    times.sort();
-    times[1]
 }
 
 /// A shape's r1cs, its snarkjs initial key and a 10-contribution key made

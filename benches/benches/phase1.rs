@@ -8,46 +8,18 @@
 //! 3 times per operation, median printed. `cargo bench -p zkaudit-benches
 //! --bench phase1`
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
+use zkaudit_benches::{median_of_3, snarkjs};
 use zkaudit_prover::iden3::PowersOfTau;
 use zkaudit_prover::phase1::{
     beacon, contribute, new_powers_of_tau, prepare_phase2, verify_powers_of_tau,
 };
 
 const POWER: u32 = 11;
-
-fn snarkjs(dir: &Path, args: &[&str]) -> Duration {
-    let cli = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .join("target/snarkjs-tools/node_modules/snarkjs/build/cli.cjs");
-    let start = Instant::now();
-    let out = Command::new("node")
-        .arg(cli)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("node runs");
-    let elapsed = start.elapsed();
-    assert!(
-        out.status.success(),
-        "snarkjs {args:?}: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    elapsed
-}
-
-fn median_of_3(mut run: impl FnMut() -> Duration) -> Duration {
-    let mut times = [run(), run(), run()];
-    times.sort();
-    times[1]
-}
 
 fn read(path: &PathBuf) -> PowersOfTau {
     PowersOfTau::from_bytes(&std::fs::read(path).unwrap()).unwrap()

@@ -49,3 +49,34 @@ pub fn postgres_url() -> String {
     std::env::var("ZKAUDIT_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "host=127.0.0.1 port=5432 user=postgres dbname=test".into())
 }
+
+/// Runs snarkjs 0.7.6 from `target/snarkjs-tools` (the prover's snarkjs
+/// tests install it) in `dir`, as a user runs it (Node.js start-up
+/// included); returns how long it took, panicking if it failed.
+pub fn snarkjs(dir: &std::path::Path, args: &[&str]) -> std::time::Duration {
+    let cli = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the benches crate sits in the workspace")
+        .join("target/snarkjs-tools/node_modules/snarkjs/build/cli.cjs");
+    let start = std::time::Instant::now();
+    let out = std::process::Command::new("node")
+        .arg(cli)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("node runs");
+    let elapsed = start.elapsed();
+    assert!(
+        out.status.success(),
+        "snarkjs {args:?}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    elapsed
+}
+
+/// The median of three runs of `run`.
+pub fn median_of_3(mut run: impl FnMut() -> std::time::Duration) -> std::time::Duration {
+    let mut times = [run(), run(), run()];
+    times.sort();
+    times[1]
+}
