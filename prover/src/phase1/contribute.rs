@@ -168,13 +168,11 @@ fn apply(
     let challenge = current_challenge(file);
     let key = public_key(&challenge, secrets, bases);
 
-    let n = 1usize << file.power;
     let tau_g1 = scale(&file.tau_g1, Fr::one(), secrets.tau);
     let tau_g2 = scale(&file.tau_g2, Fr::one(), secrets.tau);
     let alpha_tau_g1 = scale(&file.alpha_tau_g1, secrets.alpha, secrets.tau);
     let beta_tau_g1 = scale(&file.beta_tau_g1, secrets.beta, secrets.tau);
     let beta_g2 = (file.beta_g2 * secrets.beta).into_affine();
-    debug_assert_eq!(tau_g2.len(), n);
 
     let mut next = PowersOfTau {
         power: file.power,

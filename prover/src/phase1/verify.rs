@@ -168,10 +168,14 @@ fn check_contribution(
     }
     let key = &current.key;
     let mut sp = [G2Affine::zero(); 3];
-    for (personalisation, (part, what)) in key
+    for (personalisation, (part, refusal)) in key
         .parts()
         .into_iter()
-        .zip(["tau", "alpha", "beta"])
+        .zip([
+            "the proof of knowledge of tau fails",
+            "the proof of knowledge of alpha fails",
+            "the proof of knowledge of beta fails",
+        ])
         .enumerate()
     {
         sp[personalisation] = g2_sp(
@@ -181,11 +185,7 @@ fn check_contribution(
             &part.g1_sx,
         );
         if !same_ratio(part.g1_s, part.g1_sx, sp[personalisation], part.g2_spx) {
-            return Err(match what {
-                "tau" => "the proof of knowledge of tau fails",
-                "alpha" => "the proof of knowledge of alpha fails",
-                _ => "the proof of knowledge of beta fails",
-            });
+            return Err(refusal);
         }
     }
     let checks = [

@@ -292,29 +292,38 @@ fn hex_beacon(value: &str) -> Result<Vec<u8>> {
     hex::decode(value.trim_start_matches("0x")).context("the beacon must be hexadecimal")
 }
 
+/// Prints contribution `number` (from 1) of a transcript: its name, and a
+/// beacon's value and iterations.
+fn print_contribution(number: usize, name: Option<&str>, kind: &ContributionKind) {
+    let name = name.unwrap_or("(unnamed)");
+    match kind {
+        ContributionKind::Contributor => println!("  #{number} {name}"),
+        ContributionKind::Beacon {
+            iterations_exp,
+            hash,
+        } => println!(
+            "  #{number} {name}: beacon {} with 2^{iterations_exp} SHA-256 iterations",
+            hex::encode(hash)
+        ),
+    }
+}
+
+/// How many contributions are contributors' (beacons keep no secret).
+fn contributors<'a>(kinds: impl Iterator<Item = &'a ContributionKind>) -> usize {
+    kinds
+        .filter(|kind| **kind == ContributionKind::Contributor)
+        .count()
+}
+
 /// Prints what a verified ceremony establishes; refuses one without a
 /// contributor (its toxic waste is public).
 fn print_report(shape: &str, key: &Zkey, report: &[VerifiedContribution]) -> Result<()> {
     println!("ceremony for {shape}: VERIFIED");
     for (i, c) in report.iter().enumerate() {
-        let name = c.name.as_deref().unwrap_or("(unnamed)");
-        match &c.kind {
-            ContributionKind::Contributor => println!("  #{} {name}", i + 1),
-            ContributionKind::Beacon {
-                iterations_exp,
-                hash,
-            } => println!(
-                "  #{} {name}: beacon {} with 2^{iterations_exp} SHA-256 iterations",
-                i + 1,
-                hex::encode(hash)
-            ),
-        }
+        print_contribution(i + 1, c.name.as_deref(), &c.kind);
         println!("      contribution hash {}", hex::encode(c.hash));
     }
-    let contributors = report
-        .iter()
-        .filter(|c| c.kind == ContributionKind::Contributor)
-        .count();
+    let contributors = contributors(report.iter().map(|c| &c.kind));
     if contributors == 0 {
         bail!("no one contributed: the key's toxic waste is public (a development key at best)");
     }

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use zkaudit_prover::iden3::{ContributionKind, MAX_IN_MEMORY_POWER, PowersOfTau};
+use zkaudit_prover::iden3::{MAX_IN_MEMORY_POWER, PowersOfTau};
 use zkaudit_prover::phase1::{
     beacon, contribute, new_powers_of_tau, prepare_phase2, verify_powers_of_tau,
 };
 
-use super::{entropy, hex_beacon};
+use super::{contributors, entropy, hex_beacon, print_contribution};
 
 /// `zkaudit ptau …`.
 #[derive(Subcommand, Debug)]
@@ -142,25 +142,10 @@ fn verify(path: &Path) -> Result<()> {
         );
     }
     for (i, c) in report.contributions.iter().enumerate() {
-        let name = c.name.as_deref().unwrap_or("(unnamed)");
-        match &c.kind {
-            ContributionKind::Contributor => println!("  #{} {name}", i + 1),
-            ContributionKind::Beacon {
-                iterations_exp,
-                hash,
-            } => println!(
-                "  #{} {name}: beacon {} with 2^{iterations_exp} SHA-256 iterations",
-                i + 1,
-                hex::encode(hash)
-            ),
-        }
+        print_contribution(i + 1, c.name.as_deref(), &c.kind);
         println!("      response hash {}", hex::encode(c.response_hash));
     }
-    let contributors = report
-        .contributions
-        .iter()
-        .filter(|c| c.kind == ContributionKind::Contributor)
-        .count();
+    let contributors = contributors(report.contributions.iter().map(|c| &c.kind));
     if contributors == 0 {
         bail!("no one contributed: the powers' secrets are public");
     }
