@@ -162,6 +162,7 @@ fn open_election(svc: &Service) -> Vec<Ballot> {
         opens_at_ms: now,
         closes_at_ms: now + 24 * 3600 * 1000,
         circuit_key: None,
+        revoting: false,
     };
     let phase = |phase| {
         let change = PhaseChange {
@@ -354,6 +355,7 @@ fn election_spec_for(n: usize, trustees: &[(NoteSigningKey, Scalar)]) -> Electio
         opens_at_ms: 1,
         closes_at_ms: 2,
         circuit_key: None,
+        revoting: false,
     }
 }
 

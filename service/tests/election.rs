@@ -53,7 +53,12 @@ fn phase<'a>(key: &'a str, phase: &'a str) -> [&'a str; 6] {
 
 /// `trustee <command>` in e1 by the trustee whose key file is `key`.
 fn trustee_step<'a>(command: &'a str, key: &'a str) -> [&'a str; 6] {
-    ["trustee", command, "--key", key, "--election", "e1"]
+    trustee_in("e1", command, key)
+}
+
+/// `trustee <command>` in `election` by the trustee whose key file is `key`.
+fn trustee_in<'a>(election: &'a str, command: &'a str, key: &'a str) -> [&'a str; 6] {
+    ["trustee", command, "--key", key, "--election", election]
 }
 
 #[test]
@@ -138,7 +143,13 @@ fn election_end_to_end() {
             "2",
         ];
         let trustees = trustee_publics.iter().flat_map(|p| ["--trustee", s(p)]);
-        let created = server.ok(&args.into_iter().chain(trustees).collect::<Vec<_>>());
+        // e1 allows one ballot per voter; e2 lets the last ballot count.
+        let rule = (id == "e1").then_some("--one-ballot-per-voter");
+        let created = server.ok(&args
+            .into_iter()
+            .chain(trustees)
+            .chain(rule)
+            .collect::<Vec<_>>());
         assert!(created.contains("created"), "{created}");
         server.ok(&["election", "phase", "--key", com, id, "key-ceremony"]);
     }
@@ -161,15 +172,15 @@ fn election_end_to_end() {
     assert!(opened.contains("qualified dealers [1, 2, 3]"), "{opened}");
 
     // Votes: 1 → Alpha, 2 → Beta, 3 → Beta (by index).
-    let vote = |voter: usize, choose: &str, extra: &[&str]| {
+    let vote_in = |election: &str, voter: usize, choose: &str, extra: &[&str]| {
         let wallet = t(&format!("voter{voter}.json"));
-        let out = t(&format!("voter{voter}-{choose}.json"));
+        let out = t(&format!("{election}-voter{voter}-{choose}.json"));
         let args = [
             "vote",
             "--wallet",
             s(&wallet),
             "--election",
-            "e1",
+            election,
             "--choose",
             choose,
             "--keys",
@@ -179,6 +190,7 @@ fn election_end_to_end() {
         ];
         (server.run(&[&args[..], extra].concat()), out)
     };
+    let vote = |voter: usize, choose: &str, extra: &[&str]| vote_in("e1", voter, choose, extra);
     for (voter, choose) in [(1, "Alpha"), (2, "Beta"), (3, "1")] {
         let (out, _) = vote(voter, choose, &[]);
         assert_ran(&out);
@@ -314,8 +326,8 @@ fn election_end_to_end() {
     );
     assert_eq!(
         server.log_size(),
-        size + 1,
-        "only the phase change is logged"
+        size + 2,
+        "only the phase change and the log's seal are logged"
     );
     // Voter 4's counted ballot, resubmitted byte for byte after the close:
     // the log answers with its index (issue 12, defect 6), logs nothing.
@@ -323,7 +335,7 @@ fn election_end_to_end() {
     let (status, again) = server.post_json("/v1/elections/e1/ballots", &body_of(&counted.encode()));
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["duplicate"], true, "{again}");
-    assert_eq!(server.log_size(), size + 1, "a resubmission was logged");
+    assert_eq!(server.log_size(), size + 2, "a resubmission was logged");
 
     // Trustee 1 cheats: a wrong share for option 0, signed by its own key.
     let client = Client::new(st.base());
@@ -361,7 +373,7 @@ fn election_end_to_end() {
     server.ok(&["election", "export", "e1", "--out", s(&bundle)]);
     let log_key = &st.log_vkey;
     let report = ok(&["verify", s(&bundle), "--log-key", log_key]);
-    assert!(report.contains("4 ballots counted"), "{report}");
+    assert!(report.contains("4 ballots cast"), "{report}");
     assert!(report.contains("REJECTED from trustees [1]"), "{report}");
     for (option, count) in ["Alpha", "Beta", "Gamma"].iter().zip(expected) {
         let line = [option.to_string(), count.to_string()];
@@ -384,4 +396,186 @@ fn election_end_to_end() {
     std::fs::write(&tampered, serde_json::to_string(&json).unwrap()).unwrap();
     let err = fails(&["verify", s(&tampered), "--log-key", log_key]);
     assert!(err.contains("does NOT verify"), "{err}");
+
+    revoting(&st, &vote_in, &trustee);
+}
+
+/// `vote` in an election by a voter for a choice with extra flags: the
+/// run and the ballot file.
+type VoteIn<'a> =
+    dyn Fn(&str, usize, &str, &[&str]) -> (std::process::Output, std::path::PathBuf) + 'a;
+
+/// e2 lets the last ballot count: voter 1 changes their mind, voter 2's
+/// two ballots race, a retried ballot is answered with its first receipt;
+/// the close seals all five cast ballots, the tally counts three, and
+/// every receipt, the bundle and a mirror of the log agree on which.
+fn revoting(
+    st: &Deployment,
+    vote_in: &VoteIn<'_>,
+    trustee: &(dyn Fn(usize) -> std::path::PathBuf + '_),
+) {
+    let server = &st.server;
+    let t = |name: &str| st.path(name);
+    let com = st.key_file("commission");
+    for i in 1..=3 {
+        server.ok(&trustee_in("e2", "deal", s(&trustee(i))));
+    }
+    server.ok(&["election", "phase", "--key", com, "e2", "open"]);
+    let shown = server.ok(&["election", "show", "e2"]);
+    assert!(shown.contains("re-voting"), "{shown}");
+
+    // Ballots made first, cast through the API; each receipt kept.
+    let ballot = |voter: usize, choose: &str| {
+        let (o, path) = vote_in("e2", voter, choose, &["--no-submit"]);
+        assert_ran(&o);
+        read_ballot(&path)
+    };
+    let cast = |name: &str, ballot: &Ballot| {
+        let (status, receipt) =
+            server.post_json("/v1/elections/e2/ballots", &body_of(&ballot.encode()));
+        assert_eq!(status, 201, "{receipt}");
+        std::fs::write(t(name), receipt.to_string()).unwrap();
+        receipt["index"].as_u64().unwrap()
+    };
+    let first = ballot(1, "Alpha");
+    let first_at = cast("r1-first.json", &first);
+    let changed_at = cast("r1-changed.json", &ballot(1, "Beta"));
+    // The first ballot again, byte for byte (a retry): its own receipt, nothing logged.
+    let size = server.log_size();
+    let (status, again) = server.post_json("/v1/elections/e2/ballots", &body_of(&first.encode()));
+    assert_eq!(
+        (status, again["index"].as_u64()),
+        (200, Some(first_at)),
+        "{again}"
+    );
+    assert_eq!(server.log_size(), size);
+    // Voter 2's two ballots at once: both logged, the log's order decides.
+    let (a, b) = (ballot(2, "Alpha"), ballot(2, "Gamma"));
+    let raced: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [&a, &b]
+            .into_iter()
+            .map(|bal| {
+                scope.spawn(move || {
+                    server.post_json("/v1/elections/e2/ballots", &body_of(&bal.encode()))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .zip(["r2-a.json", "r2-b.json"])
+    .map(|((status, receipt), name)| {
+        assert_eq!(status, 201, "{receipt}");
+        std::fs::write(t(name), receipt.to_string()).unwrap();
+        receipt["index"].as_u64().unwrap()
+    })
+    .collect();
+    let voter2 = if raced[0] > raced[1] { 0 } else { 2 };
+    cast("r3.json", &ballot(3, "Gamma"));
+    let (_, view) = server.get_json("/v1/elections/e2");
+    assert_eq!(
+        (view["ballots"].as_u64(), view["cast"].as_u64()),
+        (Some(3), Some(5)),
+        "{view}"
+    );
+
+    server.ok(&["election", "phase", "--key", com, "e2", "closed"]);
+    let (_, view) = server.get_json("/v1/elections/e2");
+    assert_eq!(view["seal"]["cast"], 5, "{view}");
+    assert_eq!(view["seal"]["counted"], 3, "{view}");
+    for i in [2, 3] {
+        server.ok(&trustee_in("e2", "decrypt", s(&trustee(i))));
+    }
+    let (_, view) = server.get_json("/v1/elections/e2");
+    let mut expected = [0u64, 1, 1];
+    expected[voter2] += 1;
+    assert_eq!(
+        view["tally"]["counts"],
+        serde_json::json!(expected),
+        "{view}"
+    );
+    assert_eq!(view["tally"]["ballots"], 3);
+
+    // Offline: the bundle, each receipt against it, and a mirror.
+    let bundle = t("e2-bundle.json");
+    server.ok(&["election", "export", "e2", "--out", s(&bundle)]);
+    let log_key = &st.log_vkey;
+    let report = ok(&["verify", s(&bundle), "--log-key", log_key]);
+    assert!(report.contains("5 ballots cast"), "{report}");
+    assert!(
+        report.contains("3 count (each voter's last ballot), 2 superseded"),
+        "{report}"
+    );
+    assert!(
+        report.contains("seal at the close commits to exactly these 5"),
+        "{report}"
+    );
+    let standing = |receipt: &str| {
+        ok(&[
+            "verify",
+            s(&t(receipt)),
+            "--log-key",
+            log_key,
+            "--election",
+            s(&bundle),
+        ])
+    };
+    let out = standing("r1-first.json");
+    assert!(
+        out.contains("SUPERSEDED") && out.contains(&format!("(entry {changed_at})")),
+        "{out}"
+    );
+    assert!(standing("r1-changed.json").contains("is the one that counts"));
+    let (later, earlier) = if raced[0] > raced[1] {
+        ("r2-a.json", "r2-b.json")
+    } else {
+        ("r2-b.json", "r2-a.json")
+    };
+    assert!(standing(later).contains("is the one that counts"));
+    assert!(standing(earlier).contains("SUPERSEDED"));
+    let out = fails(&[
+        "verify",
+        s(&t("r3.json")),
+        "--log-key",
+        log_key,
+        "--election",
+        s(&t("bundle.json")),
+    ]);
+    assert!(out.contains("not a ballot of election \"e1\""), "{out}");
+
+    let mirror = t("mirror");
+    server.ok(&["log", "mirror", "--log-key", log_key, "--out", s(&mirror)]);
+    let out = ok(&[
+        "verify",
+        s(&bundle),
+        "--log-key",
+        log_key,
+        "--mirror",
+        s(&mirror),
+    ]);
+    assert!(
+        out.contains("all 5 ballots it holds for the election are in the bundle"),
+        "{out}"
+    );
+    // A bundle without voter 1's changed ballot: the seal exposes it.
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    json["evidence"]["entries"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| e["index"].as_u64() != Some(changed_at));
+    let dropped = t("e2-dropped.json");
+    std::fs::write(&dropped, json.to_string()).unwrap();
+    let err = fails(&[
+        "verify",
+        s(&dropped),
+        "--log-key",
+        log_key,
+        "--mirror",
+        s(&mirror),
+    ]);
+    assert!(err.contains("a ballot is missing"), "{err}");
 }

@@ -1,7 +1,10 @@
 //! A whole election, logged in a test log and checked offline: the honest
 //! bundle verifies with the right counts, a cheating trustee is identified
 //! and skipped, and an omitted ballot, a forged ballot proof, a wrong tally
-//! or a changed byte make verification fail with the reason.
+//! or a changed byte make verification fail with the reason. With
+//! re-voting, the last ballot per voter counts, a tally over a superseded
+//! ballot fails, and a ballot the log hides from its seal, its tally and
+//! its bundle is exposed by the voter's receipt and by a mirror.
 //!
 //! The test log accepts anything (it does not run the service's checks), so
 //! it can hold what the service would refuse: the offline verifier has to
@@ -30,12 +33,13 @@ use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, Authority, AuthoritySet, LED
 use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{
     self, Ballot, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, Phase, PhaseChange,
-    TallyRecord, TrusteeSpec, ballot_statement,
+    SealRecord, TallyRecord, TrusteeSpec, ballot_leaf, ballot_statement,
 };
 use zkaudit_ledger::identity::{self, CircuitKey, RegistryRoot, RegistrySpec};
+use zkaudit_ledger::merkle::root_from_leaves;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::VerifyError;
-use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
+use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle, ReceiptStanding};
 use zkaudit_verifier::groth16::{encode_proof, encode_vk, vk_digest};
 
 const T: u64 = 1_795_000_000_000;
@@ -50,12 +54,28 @@ struct Faults {
     forged_ballot: bool,
     /// The tally record claims one vote moved between the options.
     wrong_tally: bool,
+    /// Voter 0 votes again ("no"); the election allows re-voting unless
+    /// `one_ballot_per_voter`.
+    revote: bool,
+    /// The election does not allow re-voting (a lax log logs the second
+    /// ballot anyway; the rules skip it).
+    one_ballot_per_voter: bool,
+    /// The log tallies every cast ballot, the superseded one too.
+    counts_superseded: bool,
+    /// The log logs the last ballot, then leaves it out of its seal, its
+    /// tally and the bundle.
+    hides_last_ballot: bool,
 }
+
+/// Voter 0's second ballot, when re-voting.
+const REVOTE: [u64; 2] = [0, 1];
 
 struct Scenario {
     log: TestLog,
     ballots: Vec<u64>,
     tally: u64,
+    /// Log indices the bundle leaves out (the hidden ballot).
+    hidden: Vec<u64>,
 }
 
 fn record(
@@ -172,6 +192,7 @@ fn scenario(faults: Faults) -> Scenario {
         opens_at_ms: T,
         closes_at_ms: T + 1_000_000,
         circuit_key: None,
+        revoting: faults.revote && !faults.one_ballot_per_voter,
     };
     let shape = election_spec.ballot_shape(4).unwrap();
     let (pk, vk) =
@@ -245,7 +266,14 @@ fn scenario(faults: Faults) -> Scenario {
     // Ballots.
     let mut ballots = Vec::new();
     let mut logged = Vec::new();
-    for (v, (voter, choices)) in voters.iter().zip(VOTES).enumerate() {
+    let mut voted: Vec<usize> = Vec::new();
+    let casts = VOTES
+        .iter()
+        .copied()
+        .enumerate()
+        .chain(faults.revote.then_some((0, REVOTE)));
+    for (v, choices) in casts {
+        let voter = &voters[v];
         let randomness: Vec<Scalar> = (0..2).map(|_| random_scalar(&mut rng)).collect();
         let ciphertexts = encrypt_ballot(&joint_key, &choices, &randomness).unwrap();
         let mut ballot = Ballot {
@@ -269,7 +297,7 @@ fn scenario(faults: Faults) -> Scenario {
         let proof =
             Groth16::<Bn254>::prove(&pk, BallotCircuit::new(public, witness), &mut rng).unwrap();
         ballot.proof = encode_proof(&proof).to_vec();
-        if faults.forged_ballot && v == VOTES.len() - 1 {
+        if faults.forged_ballot && v == VOTES.len() - 1 && voted.len() == v {
             // Keep the proof, swap in the first ballot's ciphertexts.
             ballot.ciphertexts = ballots
                 .first()
@@ -288,6 +316,7 @@ fn scenario(faults: Faults) -> Scenario {
         );
         logged.push(index);
         ballots.push(ballot);
+        voted.push(v);
     }
     log.push(&record(
         election::PHASE,
@@ -296,11 +325,58 @@ fn scenario(faults: Faults) -> Scenario {
         &commission,
     ));
 
+    // The log seals the ballots it admits to; a dishonest one hides the last.
+    let hidden: Vec<u64> = if faults.hides_last_ballot {
+        vec![*logged.last().unwrap()]
+    } else {
+        Vec::new()
+    };
+    let skipped_by_rules =
+        |i: usize| faults.one_ballot_per_voter && (0..i).any(|j| voted[j] == voted[i]);
+    let sealed: Vec<usize> = (0..logged.len())
+        .filter(|&i| !hidden.contains(&logged[i]) && !skipped_by_rules(i))
+        .collect();
+    let counted: Vec<usize> = sealed
+        .iter()
+        .copied()
+        .filter(|&i| {
+            faults.counts_superseded
+                || !faults.revote
+                || !sealed.iter().any(|&j| j > i && voted[j] == voted[i])
+        })
+        .collect();
+    let leaves: Vec<_> = sealed
+        .iter()
+        .map(|&i| {
+            let record = Record::unsigned(
+                LOG_ORIGIN,
+                election::DOMAIN,
+                election::BALLOT,
+                T,
+                ballots[i].encode(),
+            )
+            .unwrap();
+            ballot_leaf(logged[i], &record.id())
+        })
+        .collect();
+    log.push(&record(
+        election::SEAL,
+        T,
+        SealRecord {
+            election: election_spec.id.clone(),
+            cast: sealed.len() as u64,
+            counted: counted.len() as u64,
+            ballots_root: root_from_leaves(&leaves),
+        }
+        .encode(),
+        &log.key,
+    ));
+
     // Decryption by all three trustees; trustee 3 may cheat.
     let sums = zkaudit_circuits::elgamal::sum_ballots(
-        &ballots
+        &counted
             .iter()
-            .map(|b| b.ciphertexts.clone())
+            .map(|&i| ballots[i].ciphertexts.clone())
             .collect::<Vec<_>>(),
         2,
     )
@@ -335,7 +411,7 @@ fn scenario(faults: Faults) -> Scenario {
         ));
         partials.extend(mine);
     }
-    let table = DlogTable::new(ballots.len() as u64).unwrap();
+    let table = DlogTable::new(counted.len() as u64).unwrap();
     let tally = decrypt_tally(
         &context,
         &params,
@@ -355,7 +431,7 @@ fn scenario(faults: Faults) -> Scenario {
         T,
         TallyRecord {
             election: election_spec.id.clone(),
-            ballots: ballots.len() as u64,
+            ballots: counted.len() as u64,
             counts,
             used: tally.used.clone(),
             rejected: tally.rejected.iter().map(|r| r.trustee).collect(),
@@ -367,11 +443,14 @@ fn scenario(faults: Faults) -> Scenario {
         log,
         ballots: logged,
         tally: tally_index,
+        hidden,
     }
 }
 
 fn bundle(s: &Scenario, leave_out: &[u64]) -> ElectionBundle {
-    let indices: Vec<u64> = (0..=s.tally).filter(|i| !leave_out.contains(i)).collect();
+    let indices: Vec<u64> = (0..=s.tally)
+        .filter(|i| !leave_out.contains(i) && !s.hidden.contains(i))
+        .collect();
     ElectionBundle {
         format: ELECTION_BUNDLE_FORMAT.to_owned(),
         election: "referendum".into(),
@@ -451,4 +530,119 @@ fn a_bundle_that_leaves_out_a_ballot_or_changes_a_byte_fails() {
             "entry {entry} changed yet verified"
         );
     }
+}
+
+fn standing(
+    s: &Scenario,
+    report: &zkaudit_verifier::election::ElectionReport,
+    index: u64,
+) -> ReceiptStanding {
+    let receipt = s.log.receipt(index).verify(&s.log.vkey()).unwrap();
+    report.standing(&receipt).unwrap()
+}
+
+#[test]
+fn with_revoting_the_last_ballot_counts_and_each_receipt_says_where_it_stands() {
+    let s = scenario(Faults {
+        revote: true,
+        ..Faults::default()
+    });
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert!(report.revoting);
+    assert_eq!((report.cast, report.ballots), (6, 5));
+    // Voter 0's "yes" is replaced by "no".
+    assert_eq!(
+        report.results,
+        vec![("yes".into(), Some(2)), ("no".into(), Some(2))]
+    );
+    let seal = report.seal.as_ref().expect("sealed at the close");
+    assert_eq!((seal.cast, seal.counted), (6, 5));
+    let (first, last) = (s.ballots[0], s.ballots[5]);
+    assert_eq!(
+        standing(&s, &report, first),
+        ReceiptStanding::Superseded {
+            index: first,
+            by: last
+        }
+    );
+    assert_eq!(
+        standing(&s, &report, last),
+        ReceiptStanding::Counts { index: last }
+    );
+    assert_eq!(
+        standing(&s, &report, s.ballots[1]),
+        ReceiptStanding::Counts {
+            index: s.ballots[1]
+        }
+    );
+    // A mirror of the whole log agrees with the bundle.
+    let comparison = report.compare_with_log(&s.log.entries()).unwrap();
+    assert_eq!(comparison.ballots, 6);
+}
+
+#[test]
+fn a_bundle_that_drops_the_latest_ballot_or_a_tally_that_counts_a_superseded_one_fails() {
+    let s = scenario(Faults {
+        revote: true,
+        ..Faults::default()
+    });
+    // Without the re-vote the replay counts voter 0's first ballot; the
+    // seal still names six cast ballots.
+    let err = bundle(&s, &[s.ballots[5]])
+        .verify(&s.log.vkey())
+        .unwrap_err();
+    assert!(err.to_string().contains("sealed 6 cast ballots"), "{err}");
+
+    let s = scenario(Faults {
+        revote: true,
+        counts_superseded: true,
+        ..Faults::default()
+    });
+    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
+    assert!(err.to_string().contains("counted"), "{err}");
+}
+
+#[test]
+fn without_revoting_a_second_ballot_is_skipped_and_the_first_counts() {
+    let s = scenario(Faults {
+        revote: true,
+        one_ballot_per_voter: true,
+        ..Faults::default()
+    });
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert!(!report.revoting);
+    assert_eq!((report.cast, report.ballots, report.skipped), (5, 5, 1));
+    assert_eq!(
+        report.results,
+        vec![("yes".into(), Some(3)), ("no".into(), Some(1))]
+    );
+    // The second ballot is in the record, and no replayer counts it.
+    assert_eq!(
+        standing(&s, &report, s.ballots[5]),
+        ReceiptStanding::Skipped {
+            index: s.ballots[5]
+        }
+    );
+}
+
+#[test]
+fn a_ballot_the_log_hides_is_exposed_by_the_receipt_and_by_a_mirror() {
+    let s = scenario(Faults {
+        revote: true,
+        hides_last_ballot: true,
+        ..Faults::default()
+    });
+    // The log's own seal and tally leave the re-vote out, so the bundle
+    // is consistent on its own…
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!((report.cast, report.ballots), (5, 5));
+    // …but the voter's receipt proves the log took the ballot while open.
+    let hidden = s.ballots[5];
+    let standing = standing(&s, &report, hidden);
+    assert_eq!(standing, ReceiptStanding::Omitted { index: hidden });
+    assert!(standing.is_evidence());
+    // And a mirror of the log names the missing ballot.
+    let err = report.compare_with_log(&s.log.entries()).unwrap_err();
+    assert!(err.to_string().contains("OMISSION"), "{err}");
+    assert!(err.to_string().contains(&hidden.to_string()), "{err}");
 }

@@ -210,6 +210,11 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// How many bytes are left (to tell optional trailing parts apart).
+    pub fn remaining(&self) -> usize {
+        self.rest.len()
+    }
+
     /// Whether every byte was consumed (an optional trailing part is absent).
     pub fn is_empty(&self) -> bool {
         self.rest.is_empty()

@@ -1,7 +1,7 @@
 //! Every election's state replayed from the log, and the rules a new
 //! record must meet in each phase.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use ed25519_dalek::VerifyingKey;
 use zkaudit_circuits::babyjubjub::Point;
@@ -13,23 +13,40 @@ use super::ballot::Ballot;
 use super::error::crypto;
 use super::records::{
     ComplaintRecord, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, Phase, PhaseChange,
-    TallyRecord, election_of,
+    SealRecord, TallyRecord, ballot_leaf, election_of,
 };
 use super::{
     BALLOT, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, ElectionError, ElectionResult, KEY, PHASE,
-    TALLY,
+    SEAL, TALLY,
 };
 use crate::codec::CodecError;
+use crate::merkle::MemoryTree;
 use crate::record::{Author, Record};
 use crate::replay::Book;
 
-/// One counted ballot.
+/// One ballot logged while the election was open.
 #[derive(Clone, Debug)]
-pub struct CountedBallot {
+pub struct CastBallot {
     /// Its log index.
     pub index: u64,
+    /// Its record's id.
+    pub record_id: [u8; 32],
     /// The ballot.
     pub ballot: Ballot,
+}
+
+/// Where a logged ballot stands in its election's record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BallotStanding {
+    /// It is the voter's last ballot: it counts.
+    Counts,
+    /// The voter voted again: the ballot at this index counts instead.
+    Superseded {
+        /// The index of the voter's latest ballot.
+        by: u64,
+    },
+    /// The election's record holds no ballot at this index with this id.
+    NotInRecord,
 }
 
 /// One election's derived state.
@@ -43,17 +60,26 @@ pub struct Election {
     pub created_at: u64,
     /// The current phase.
     pub phase: Phase,
+    /// Log index of the opening `election.phase`, once open.
+    pub opened_at: Option<u64>,
+    /// Log index of the closing `election.phase`, once closed: ballots
+    /// logged before it (and after the opening) belong to the election.
+    pub closed_at: Option<u64>,
     /// Dealings by dealer index.
     pub dealings: BTreeMap<u32, Dealing>,
     /// Complaints, in log order.
     pub complaints: Vec<Complaint>,
     /// The joint key, once logged.
     pub key: Option<ElectionKey>,
-    /// Ballots counted (logged while open), in log order.
-    pub ballots: Vec<CountedBallot>,
-    nullifiers: HashSet<[u8; 32]>,
+    /// Every ballot logged while open, in log order — superseded ones too;
+    /// [`Election::counted`] gives those that count.
+    pub ballots: Vec<CastBallot>,
+    /// Each nullifier's latest ballot (its log index).
+    latest: HashMap<[u8; 32], u64>,
     /// Partial decryptions by trustee, in log order of arrival.
     pub decryptions: BTreeMap<u32, DecryptRecord>,
+    /// The log's seal over the cast ballots, once closed.
+    pub seal: Option<SealRecord>,
     /// The tally, once logged.
     pub tally: Option<TallyRecord>,
     /// Log indices of every record of this election, in order.
@@ -63,14 +89,62 @@ pub struct Election {
 impl Election {
     /// Whether `nullifier` has voted.
     pub fn has_voted(&self, nullifier: &[u8; 32]) -> bool {
-        self.nullifiers.contains(nullifier)
+        self.latest.contains_key(nullifier)
+    }
+
+    /// The ballots that count — the last one per nullifier — in log order.
+    pub fn counted(&self) -> impl Iterator<Item = &CastBallot> {
+        self.ballots
+            .iter()
+            .filter(|b| self.latest.get(&b.ballot.nullifier) == Some(&b.index))
+    }
+
+    /// How many ballots count (one per voter who voted).
+    pub fn counted_len(&self) -> usize {
+        self.latest.len()
+    }
+
+    /// Where the ballot logged at `index` with `record_id` stands.
+    pub fn standing(&self, index: u64, record_id: &[u8; 32]) -> BallotStanding {
+        let Ok(at) = self.ballots.binary_search_by_key(&index, |b| b.index) else {
+            return BallotStanding::NotInRecord;
+        };
+        let cast = &self.ballots[at];
+        if &cast.record_id != record_id {
+            return BallotStanding::NotInRecord;
+        }
+        match self.latest.get(&cast.ballot.nullifier) {
+            Some(&latest) if latest != index => BallotStanding::Superseded { by: latest },
+            _ => BallotStanding::Counts,
+        }
+    }
+
+    /// The Merkle tree over the cast ballots' seal leaves ([`ballot_leaf`]).
+    pub fn ballots_tree(&self) -> MemoryTree {
+        let mut tree = MemoryTree::new();
+        tree.extend(
+            self.ballots
+                .iter()
+                .map(|b| ballot_leaf(b.index, &b.record_id)),
+        );
+        tree
+    }
+
+    /// The seal of the ballots this replay holds: what the log writes when
+    /// the election closes, and what a verifier compares the logged seal to.
+    pub fn ballots_seal(&self) -> SealRecord {
+        SealRecord {
+            election: self.spec.id.clone(),
+            cast: self.ballots.len() as u64,
+            counted: self.counted_len() as u64,
+            ballots_root: self.ballots_tree().root(),
+        }
     }
 
     /// The per-option homomorphic sums of the counted ballots.
     pub fn aggregate(&self) -> Vec<Ciphertext> {
         let ballots: Vec<&[Ciphertext]> = self
-            .ballots
-            .iter()
+            .counted()
             .map(|b| b.ballot.ciphertexts.as_slice())
             .collect();
         sum_ballots(&ballots, self.spec.options.len())
@@ -269,7 +343,7 @@ impl ElectionBook {
                         ballot.ciphertexts.len()
                     )));
                 }
-                if election.has_voted(&ballot.nullifier) {
+                if !election.spec.revoting && election.has_voted(&ballot.nullifier) {
                     return Err(ElectionError::AlreadyVoted(election.spec.id.clone()));
                 }
                 Ok(())
@@ -301,10 +375,10 @@ impl ElectionBook {
                 }
                 Ok(())
             }
-            KEY | TALLY => {
+            KEY | SEAL | TALLY => {
                 if author != Some(self.log_key) {
                     return Err(ElectionError::NotAuthorised(
-                        "only the log writes keys and tallies".into(),
+                        "only the log writes keys, seals and tallies".into(),
                     ));
                 }
                 Ok(())
@@ -356,12 +430,15 @@ impl ElectionBook {
                         commission,
                         created_at: index,
                         phase: Phase::Setup,
+                        opened_at: None,
+                        closed_at: None,
                         dealings: BTreeMap::new(),
                         complaints: Vec::new(),
                         key: None,
                         ballots: Vec::new(),
-                        nullifiers: HashSet::new(),
+                        latest: HashMap::new(),
                         decryptions: BTreeMap::new(),
+                        seal: None,
                         tally: None,
                         records: vec![index],
                     },
@@ -372,6 +449,11 @@ impl ElectionBook {
                     && let Some(e) = self.elections.get_mut(&change.election)
                 {
                     e.phase = change.phase;
+                    match change.phase {
+                        Phase::Open => e.opened_at = Some(index),
+                        Phase::Closed => e.closed_at = Some(index),
+                        _ => {}
+                    }
                     e.records.push(index);
                 }
             }
@@ -412,8 +494,25 @@ impl ElectionBook {
                 if let Ok(ballot) = Ballot::decode_logged(record.payload())
                     && let Some(e) = self.elections.get_mut(&ballot.election)
                 {
-                    e.nullifiers.insert(ballot.nullifier);
-                    e.ballots.push(CountedBallot { index, ballot });
+                    e.latest.insert(ballot.nullifier, index);
+                    e.ballots.push(CastBallot {
+                        index,
+                        record_id: record.id(),
+                        ballot,
+                    });
+                    e.records.push(index);
+                }
+            }
+            SEAL => {
+                // Kept as the log wrote it: a verifier compares it with the
+                // ballots its own replay holds (a bundle missing a ballot
+                // gives another root).
+                if let Ok(seal) = SealRecord::decode(record.payload())
+                    && let Some(e) = self.elections.get_mut(&seal.election)
+                    && e.phase == Phase::Closed
+                    && e.seal.is_none()
+                {
+                    e.seal = Some(seal);
                     e.records.push(index);
                 }
             }
@@ -450,6 +549,15 @@ impl ElectionBook {
             .values()
             .filter(|e| e.phase == Phase::Open && e.key.is_none())
             .filter_map(|e| e.qualify().ok())
+            .collect()
+    }
+
+    /// The `election.seal` the log owes: elections closed without a seal.
+    pub fn pending_seals(&self) -> Vec<SealRecord> {
+        self.elections
+            .values()
+            .filter(|e| e.phase == Phase::Closed && e.seal.is_none())
+            .map(Election::ballots_seal)
             .collect()
     }
 

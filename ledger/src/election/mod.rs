@@ -8,8 +8,12 @@
 //!                                     complain (trustee.complaint)
 //! election.phase  open              → the log writes election.key (the
 //!                                     joint key of the qualified dealers);
-//!                                     voters cast ballots (proof-authorised)
-//! election.phase  closed            → trustees publish partial decryptions
+//!                                     voters cast ballots (proof-authorised);
+//!                                     where the election allows re-voting,
+//!                                     a voter's last ballot counts
+//! election.phase  closed            → the log writes election.seal (count
+//!                                     and Merkle root of every cast ballot);
+//!                                     trustees publish partial decryptions
 //!                                     of the homomorphic sums (trustee.decrypt)
 //! election.tally  (the log)         → tallied, once k valid partials are in
 //! ```
@@ -34,11 +38,11 @@ mod error;
 mod records;
 
 pub use ballot::{Ballot, ballot_message, ballot_statement};
-pub use book::{CountedBallot, Election, ElectionBook, all_partials};
+pub use book::{BallotStanding, CastBallot, Election, ElectionBook, all_partials};
 pub use error::{ElectionError, ElectionResult};
 pub use records::{
     ComplaintRecord, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, Phase, PhaseChange,
-    TallyRecord, TrusteeSpec, election_of,
+    SealRecord, TallyRecord, TrusteeSpec, ballot_leaf, election_of,
 };
 
 /// The domain name.
@@ -55,6 +59,8 @@ pub const COMPLAINT: &str = "trustee.complaint";
 pub const KEY: &str = "election.key";
 /// Kind: a voter's encrypted ballot (authorised by its proof).
 pub const BALLOT: &str = "ballot";
+/// Kind: the log seals the cast ballots when the election closes.
+pub const SEAL: &str = "election.seal";
 /// Kind: a trustee's partial decryption of the sums.
 pub const DECRYPT: &str = "trustee.decrypt";
 /// Kind: the log records the tally.

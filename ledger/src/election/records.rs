@@ -132,7 +132,16 @@ pub struct ElectionSpec {
     /// ballot shape's circuit key is logged with it, and not as a
     /// development key. (Encoded only when present.)
     pub circuit_key: Option<[u8; 32]>,
+    /// Whether a voter may vote again while the election is open, the last
+    /// ballot per nullifier counting (Estonia's and Belenios' rule against
+    /// coercion and vote buying). Elections logged before the rule existed
+    /// decode as one ballot per voter. (Encoded as a trailing flags byte,
+    /// only when set.)
+    pub revoting: bool,
 }
+
+/// Bit of the spec's trailing flags byte: re-voting is allowed.
+const FLAG_REVOTING: u8 = 1;
 
 impl ElectionSpec {
     /// Checks the spec's rules.
@@ -227,6 +236,9 @@ impl ElectionSpec {
         if let Some(digest) = &self.circuit_key {
             w.fixed(digest);
         }
+        if self.revoting {
+            w.u8(FLAG_REVOTING);
+        }
         w.finish()
     }
 
@@ -275,9 +287,24 @@ impl ElectionSpec {
             opens_at_ms: r.u64("opens at")?,
             closes_at_ms: r.u64("closes at")?,
             circuit_key: None,
+            revoting: false,
         };
-        if !r.is_empty() {
+        // What trails is the named key (32 bytes), the flags byte, or both;
+        // the lengths tell them apart.
+        if r.remaining() >= 32 {
             spec.circuit_key = Some(r.array("circuit key digest")?);
+        }
+        if !r.is_empty() {
+            match r.u8("flags")? {
+                FLAG_REVOTING => spec.revoting = true,
+                other => {
+                    return Err(CodecError::Invalid {
+                        what: "flags",
+                        reason: format!("unknown or non-canonical flags {other:#04x}"),
+                    }
+                    .into());
+                }
+            }
         }
         r.finish()?;
         spec.validate()?;
@@ -513,6 +540,67 @@ impl TallyRecord {
     }
 }
 
+/// `election.seal`: the log's commitment, written when an election closes,
+/// to every ballot it logged for the election — so a verifier can tell a
+/// complete record from one with a ballot left out.
+///
+/// `ballots_root` is the RFC 6962 root over one leaf per cast ballot, in
+/// log order, each `leaf_hash(index ‖ record id)` ([`ballot_leaf`]): a
+/// voter's receipt proves their ballot is a member, and a bundle or a
+/// mirror that holds another set of ballots gives another root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealRecord {
+    /// The election.
+    pub election: String,
+    /// Ballots logged while the election was open (superseded ones too).
+    pub cast: u64,
+    /// Of those, the ballots that count (the last per nullifier).
+    pub counted: u64,
+    /// The root over the cast ballots' leaves.
+    pub ballots_root: [u8; 32],
+}
+
+impl SealRecord {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.election)
+            .u64(self.cast)
+            .u64(self.counted)
+            .fixed(&self.ballots_root);
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> ElectionResult<Self> {
+        let mut r = Reader::new(bytes);
+        let out = Self {
+            election: r.str("election id", MAX_ID)?.to_owned(),
+            cast: r.u64("cast ballots")?,
+            counted: r.u64("counted ballots")?,
+            ballots_root: r.array("ballots root")?,
+        };
+        r.finish()?;
+        if out.counted > out.cast {
+            return Err(CodecError::Invalid {
+                what: "seal",
+                reason: "more ballots counted than cast".into(),
+            }
+            .into());
+        }
+        Ok(out)
+    }
+}
+
+/// The seal's leaf for the ballot logged at `index` with `record_id`:
+/// `leaf_hash(index as u64 big-endian ‖ record id)`.
+pub fn ballot_leaf(index: u64, record_id: &[u8; 32]) -> crate::merkle::Hash {
+    let mut data = [0u8; 40];
+    data[..8].copy_from_slice(&index.to_be_bytes());
+    data[8..].copy_from_slice(record_id);
+    crate::merkle::leaf_hash(&data)
+}
+
 /// The election id a record of this domain is about, if it decodes.
 pub fn election_of(record: &Record) -> Option<String> {
     let mut r = Reader::new(record.payload());
@@ -550,7 +638,52 @@ mod tests {
             opens_at_ms: 1,
             closes_at_ms: 2,
             circuit_key: None,
+            revoting: false,
         }
+    }
+
+    #[test]
+    fn the_named_key_and_the_revoting_flag_round_trip_and_stray_flags_are_refused() {
+        let plain = spec(SigningKey::from_bytes(&[2; 32]).verifying_key());
+        for (key, revoting) in [
+            (None, false),
+            (None, true),
+            (Some([7; 32]), false),
+            (Some([7; 32]), true),
+        ] {
+            let s = ElectionSpec {
+                circuit_key: key,
+                revoting,
+                ..plain.clone()
+            };
+            assert_eq!(ElectionSpec::decode(&s.encode()), Ok(s));
+        }
+        // Without re-voting no flags byte is written: a zero byte is not
+        // canonical, and unknown bits are refused.
+        for flags in [0u8, 2, 3, 0x80] {
+            let mut bytes = plain.encode();
+            bytes.push(flags);
+            assert!(
+                matches!(
+                    ElectionSpec::decode(&bytes),
+                    Err(ElectionError::Malformed(_))
+                ),
+                "flags {flags:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_seal_counting_more_than_it_holds_is_refused() {
+        let seal = SealRecord {
+            election: "e".into(),
+            cast: 3,
+            counted: 2,
+            ballots_root: [1; 32],
+        };
+        assert_eq!(SealRecord::decode(&seal.encode()), Ok(seal.clone()));
+        let inflated = SealRecord { counted: 4, ..seal };
+        assert!(SealRecord::decode(&inflated.encode()).is_err());
     }
 
     #[test]

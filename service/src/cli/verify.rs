@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use zkaudit_circuits::elgamal::decode_point;
+use zkaudit_ledger::election::Phase;
 use zkaudit_ledger::identity::KeyCeremony;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
 use zkaudit_verifier::election::challenge::{BallotChallenge, CHALLENGE_FORMAT};
-use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
-use zkaudit_verifier::{Receipt, verify_extension, verify_quorum};
+use zkaudit_verifier::election::{
+    ELECTION_BUNDLE_FORMAT, ElectionBundle, ElectionReport, ReceiptStanding,
+};
+use zkaudit_verifier::{Receipt, VerifiedReceipt, verify_extension, verify_quorum};
 
 use crate::client::Client;
 use crate::client::keys::read_key_arg;
@@ -44,6 +47,17 @@ pub struct VerifyArgs {
     /// Consistency proof (JSON from `log consistency`) from --previous to the receipt's checkpoint.
     #[arg(long, requires = "previous")]
     pub consistency: Option<PathBuf>,
+    /// With a ballot receipt: the election's bundle (`election bundle`),
+    /// to learn whether the ballot counts, was superseded by a later one,
+    /// or was left out of the record (then the receipt and the bundle are
+    /// the signed evidence).
+    #[arg(long)]
+    pub election: Option<PathBuf>,
+    /// With an election bundle: a mirror of the log (`log mirror`), to
+    /// check that no ballot the log holds for the election is missing from
+    /// the bundle, and that both show the same history.
+    #[arg(long)]
+    pub mirror: Option<PathBuf>,
     /// A witness verifier key whose cosignature is required (repeatable).
     #[arg(long = "witness-key")]
     pub witness_keys: Vec<String>,
@@ -73,7 +87,11 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         return verify_claim_bundle(&text, &log_key);
     }
     if format == ELECTION_BUNDLE_FORMAT {
-        return verify_election_bundle(&text, &log_key);
+        let report = verify_election_bundle(&text, &log_key)?;
+        if let Some(dir) = &args.mirror {
+            compare_with_mirror(&report, dir, &log_key)?;
+        }
+        return Ok(());
     }
     if format == zkaudit_verifier::funds::FUNDS_BUNDLE_FORMAT {
         let params =
@@ -101,6 +119,9 @@ pub fn run(args: VerifyArgs) -> Result<()> {
         "ok: included in the checkpoint of size {} signed by the log",
         verified.checkpoint.size
     );
+    if let Some(bundle) = &args.election {
+        ballot_standing(&verified, &args.file, bundle, &log_key)?;
+    }
     if let (Some(previous), Some(consistency)) = (&args.previous, &args.consistency) {
         let old =
             std::fs::read(previous).with_context(|| format!("reading {}", previous.display()))?;
@@ -206,7 +227,86 @@ fn verify_claim_bundle(text: &str, log_key: &str) -> Result<()> {
     Ok(())
 }
 
-fn verify_election_bundle(text: &str, log_key: &str) -> Result<()> {
+/// Where a ballot receipt's ballot stands in the election's bundle.
+fn ballot_standing(
+    receipt: &VerifiedReceipt,
+    receipt_path: &Path,
+    bundle_path: &Path,
+    log_key: &str,
+) -> Result<()> {
+    let text = std::fs::read_to_string(bundle_path)
+        .with_context(|| format!("reading {}", bundle_path.display()))?;
+    let bundle: ElectionBundle =
+        serde_json::from_str(&text).context("malformed election bundle")?;
+    let report = bundle
+        .verify(log_key)
+        .context("the election bundle does NOT verify")?;
+    let standing = report.standing(receipt)?;
+    let evidence = || {
+        format!(
+            "keep {} and {} as signed evidence",
+            receipt_path.display(),
+            bundle_path.display()
+        )
+    };
+    match standing {
+        ReceiptStanding::Counts { index } => println!(
+            "ok: your ballot (entry {index}) is the one that counts in election {:?}{}",
+            report.election,
+            if report.seal.is_some() {
+                ", and the log's seal at the close includes it"
+            } else {
+                ""
+            }
+        ),
+        ReceiptStanding::Superseded { index, by } => println!(
+            "ok: your ballot (entry {index}) is in the record but SUPERSEDED: a later ballot with your nullifier (entry {by}) counts instead — if you did not vote again, someone else holds your credential"
+        ),
+        ReceiptStanding::Skipped { index } => println!(
+            "note: your ballot (entry {index}) is in the record, but the election's rules do not count it (a second ballot where re-voting is not allowed)"
+        ),
+        ReceiptStanding::Outside { index } => println!(
+            "note: your ballot (entry {index}) was logged outside the bundle's voting period (after the close, or after the bundle's checkpoint of size {}): fetch a newer bundle",
+            report.checkpoint_size
+        ),
+        ReceiptStanding::Omitted { index } => bail!(
+            "OMISSION: the log acknowledged your ballot at entry {index} while election {:?} was open, but its record (sealed {}) leaves it out; {}",
+            report.election,
+            report
+                .seal
+                .as_ref()
+                .map(|s| format!("{} cast ballots", s.cast))
+                .unwrap_or_else(|| "not yet".into()),
+            evidence()
+        ),
+        ReceiptStanding::Forked { index } => bail!(
+            "FORK: the bundle proves another record at entry {index} than your receipt, both signed by the log; {}",
+            evidence()
+        ),
+    }
+    Ok(())
+}
+
+/// Checks an election bundle against a mirror of the whole log.
+fn compare_with_mirror(report: &ElectionReport, dir: &Path, log_key: &str) -> Result<()> {
+    let mirrored = crate::client::mirror::read_mirror(dir, log_key)?;
+    let comparison = report
+        .compare_with_log(&mirrored.entries)
+        .context("the election bundle does NOT match the mirrored log")?;
+    println!(
+        "ok: the mirror (checkpoint of size {}) agrees with the bundle below entry {}: all {} ballots it holds for the election are in the bundle",
+        mirrored.checkpoint.size, comparison.compared_below, comparison.ballots
+    );
+    if mirrored.checkpoint.size < report.checkpoint_size {
+        println!(
+            "    the mirror is older than the bundle (size {} < {}): mirror again to cover the rest",
+            mirrored.checkpoint.size, report.checkpoint_size
+        );
+    }
+    Ok(())
+}
+
+fn verify_election_bundle(text: &str, log_key: &str) -> Result<ElectionReport> {
     let bundle: ElectionBundle = serde_json::from_str(text).context("malformed election bundle")?;
     let report = bundle
         .verify(log_key)
@@ -222,9 +322,27 @@ fn verify_election_bundle(text: &str, log_key: &str) -> Result<()> {
     );
     println!("ok: key ceremony qualified dealers {:?}", report.qualified);
     println!(
-        "ok: {} ballots counted, every proof verified against the logged key {}",
-        report.ballots, report.vk_digest
+        "ok: {} ballots cast, every proof verified against the logged key {}",
+        report.cast, report.vk_digest
     );
+    if report.revoting {
+        println!(
+            "ok: re-voting allowed: {} count (each voter's last ballot), {} superseded",
+            report.ballots,
+            report.cast - report.ballots
+        );
+    }
+    match &report.seal {
+        Some(seal) => println!(
+            "ok: the log's seal at the close commits to exactly these {} ballots (root {})",
+            seal.cast,
+            hex::encode(seal.ballots_root)
+        ),
+        None if report.phase >= Phase::Closed => println!(
+            "note: the election closed without a seal (logged before seals existed): completeness rests on a mirror (--mirror)"
+        ),
+        None => {}
+    }
     if report.skipped > 0 {
         println!(
             "    {} logged election records skipped by the rules (e.g. ballots after the close)",
@@ -259,7 +377,7 @@ fn verify_election_bundle(text: &str, log_key: &str) -> Result<()> {
         report.development_key,
         report.key_ceremony.as_ref(),
     );
-    Ok(())
+    Ok(report)
 }
 
 /// Says where a circuit key comes from: a ceremony on the log (with how

@@ -57,21 +57,11 @@ pub fn mirror(server: &str, log_vkey: &str, out: &Path) -> Result<MirrorReport> 
             .context("entry bundle missing below the checkpoint size")?;
         let path = TilePath::new_entries(n, width)?.to_path();
         let bytes = client.get_bytes(&format!("/{path}"))?;
-        let entries = tiles::decode_entry_bundle(&bytes)
-            .with_context(|| format!("{path} is not an entry bundle"))?;
-        if entries.len() != usize::from(width) {
-            bail!("{path} holds {} entries, expected {width}", entries.len());
-        }
-        for (i, entry) in entries.iter().enumerate() {
-            let index = n * 256 + i as u64;
-            let record = Record::decode(entry)
-                .with_context(|| format!("entry {index} is not a valid signed record"))?;
-            record
-                .check_logged_in(&checkpoint.origin)
-                .with_context(|| format!("entry {index} does not belong in this log"))?;
+        let entries = bundle_records(&bytes, &path, n, width, &checkpoint.origin)?;
+        for (entry, _) in &entries {
             tree.push(merkle::leaf_hash(entry));
-            records += 1;
         }
+        records += entries.len() as u64;
         write_file(&out.join(&path), &bytes)?;
         bar.inc(entries.len() as u64);
     }
@@ -101,6 +91,76 @@ pub fn mirror(server: &str, log_vkey: &str, out: &Path) -> Result<MirrorReport> 
         checkpoint,
         records,
         extends,
+    })
+}
+
+/// Decodes the entry bundle `n` (`width` entries) served at `path`: every
+/// entry a record signed for the log `origin`. Returns each entry's leaf
+/// bytes and record.
+fn bundle_records(
+    bytes: &[u8],
+    path: &str,
+    n: u64,
+    width: u16,
+    origin: &str,
+) -> Result<Vec<(Vec<u8>, Record)>> {
+    let entries = tiles::decode_entry_bundle(bytes)
+        .with_context(|| format!("{path} is not an entry bundle"))?;
+    if entries.len() != usize::from(width) {
+        bail!("{path} holds {} entries, expected {width}", entries.len());
+    }
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let index = n * u64::from(TILE_WIDTH) + i as u64;
+            let record = Record::decode(&entry)
+                .with_context(|| format!("entry {index} is not a valid signed record"))?;
+            record
+                .check_logged_in(origin)
+                .with_context(|| format!("entry {index} does not belong in this log"))?;
+            Ok((entry, record))
+        })
+        .collect()
+}
+
+/// A mirror read back from disk: its signed checkpoint and every record
+/// below it, in index order.
+pub struct Mirrored {
+    /// The mirrored checkpoint, signature-checked.
+    pub checkpoint: Checkpoint,
+    /// `(index, record)` for every entry, from 0.
+    pub entries: Vec<(u64, Record)>,
+}
+
+/// Reads the mirror in `dir` (made by [`mirror`]) and checks it again, as
+/// a verifier that trusts nothing on disk must: the checkpoint's signature
+/// with `log_vkey`, every record, and that the entries hash to its root.
+pub fn read_mirror(dir: &Path, log_vkey: &str) -> Result<Mirrored> {
+    let checkpoint = read_previous(dir, log_vkey)?
+        .with_context(|| format!("{} holds no mirrored checkpoint", dir.display()))?;
+    let mut tree = MemoryTree::new();
+    let mut entries = Vec::new();
+    for n in 0..checkpoint.size.div_ceil(u64::from(TILE_WIDTH)) {
+        let width = tiles::tile_width_at(checkpoint.size, 0, n)
+            .context("entry bundle missing below the checkpoint size")?;
+        let path = TilePath::new_entries(n, width)?.to_path();
+        let bytes =
+            std::fs::read(dir.join(&path)).with_context(|| format!("the mirror lacks {path}"))?;
+        for (entry, record) in bundle_records(&bytes, &path, n, width, &checkpoint.origin)? {
+            tree.push(merkle::leaf_hash(&entry));
+            entries.push((entries.len() as u64, record));
+        }
+    }
+    if tree.root() != checkpoint.root {
+        bail!(
+            "the mirrored entries do NOT hash to the mirrored checkpoint's root (size {})",
+            checkpoint.size
+        );
+    }
+    Ok(Mirrored {
+        checkpoint,
+        entries,
     })
 }
 

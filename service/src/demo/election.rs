@@ -152,6 +152,7 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         opens_at_ms: now,
         closes_at_ms: now + 24 * 3600 * 1000,
         circuit_key: named_key,
+        revoting: true,
     };
     let spinner = ProgressBar::new_spinner();
     spinner.set_message(if named_key.is_some() {

@@ -1,6 +1,7 @@
-//! The counted ballots of an election bundle: each on a root the log
-//! logged for the registry before it, under the logged key, with a fresh
-//! nullifier, and its proof valid (verified in batches).
+//! The cast ballots of an election bundle — superseded ones too, since the
+//! log vouched for each: each on a root the log logged for the registry
+//! before it, under the logged key, with a fresh nullifier unless the
+//! election allows re-voting, and its proof valid (verified in batches).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -17,7 +18,7 @@ use crate::{Result, VerifyError};
 /// Ballot proofs verified per batch.
 pub const BATCH: usize = 64;
 
-/// Checks every ballot `e` counts against the logged `roots` of its
+/// Checks every ballot `e` holds against the logged `roots` of its
 /// registry (root → log index) and the ballot circuit's logged `key`
 /// (`prepared`), then verifies all their proofs, [`BATCH`] at a time.
 pub(super) fn check_ballots(
@@ -34,7 +35,7 @@ pub(super) fn check_ballots(
         let joint_key = e
             .key
             .as_ref()
-            .ok_or_else(|| mismatch("ballots were counted without a logged key"))?
+            .ok_or_else(|| mismatch("ballots were cast without a logged key"))?
             .joint_key;
         for counted in &e.ballots {
             let ballot = &counted.ballot;
@@ -50,8 +51,11 @@ pub(super) fn check_ballots(
             ensure(ballot.vk_digest == key.vk_digest, || {
                 format!("ballot at {} names another verifying key", counted.index)
             })?;
-            ensure(nullifiers.insert(ballot.nullifier), || {
-                format!("ballot at {} repeats a nullifier", counted.index)
+            ensure(nullifiers.insert(ballot.nullifier) || spec.revoting, || {
+                format!(
+                    "ballot at {} repeats a nullifier in an election without re-voting",
+                    counted.index
+                )
             })?;
             let public = ballot_statement(spec, shape, ballot, joint_key)
                 .map_err(|err| mismatch(format!("ballot at {}: {err}", counted.index)))?;

@@ -11,14 +11,26 @@
 //! the service applies ([`ElectionBook`]), then checks what the service
 //! checked per record: every ballot proof (in batches), that each ballot's
 //! root was logged for the registry before the ballot, that nullifiers are
-//! unique, that the joint key is the one the ceremony determines, that each
-//! partial decryption is proved, and that the tally is the decryption of
-//! the homomorphic sum of exactly the counted ballots.
+//! unique (unless the election allows re-voting: then the last ballot per
+//! nullifier counts), that the joint key is the one the ceremony
+//! determines, that the log's seal at the close commits to exactly the
+//! ballots the bundle holds, that each partial decryption is proved, and
+//! that the tally is the decryption of the homomorphic sum of exactly the
+//! counted ballots.
+//!
+//! A verified bundle then answers a voter ([`ElectionReport::standing`]:
+//! does my receipt's ballot count, was it superseded, or was it left out?)
+//! and an auditor with a mirror of the whole log
+//! ([`ElectionReport::compare_with_log`]: is any ballot the log holds
+//! missing from the bundle?).
 
 use std::collections::BTreeMap;
 
+use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
-use zkaudit_ledger::election::{self, CREATE, ElectionBook, Phase, election_of};
+use zkaudit_ledger::election::{
+    self, CREATE, Election, ElectionBook, Phase, SealRecord, election_of,
+};
 use zkaudit_ledger::identity::{
     self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
     RegistrySpec,
@@ -31,11 +43,13 @@ use crate::groth16::{self, PreparedKey};
 
 mod ballots;
 pub mod challenge;
+mod standing;
 mod tally;
 
 pub use ballots::BATCH;
 use ballots::check_ballots;
-use tally::check_tally;
+pub use standing::{LogComparison, ReceiptStanding};
+use tally::{check_seal, check_tally};
 
 /// Format tag of election bundles.
 pub const ELECTION_BUNDLE_FORMAT: &str = "zkaudit-election-bundle/v1";
@@ -66,8 +80,15 @@ pub struct ElectionReport {
     pub phase: Phase,
     /// Qualified dealers of the key ceremony.
     pub qualified: Vec<u32>,
-    /// Ballots counted (each proof verified).
+    /// Whether the election allows re-voting (the last ballot counts).
+    pub revoting: bool,
+    /// Ballots that count: the last per voter.
     pub ballots: usize,
+    /// Ballots cast (each proof verified), superseded ones included.
+    pub cast: usize,
+    /// The log's seal over the cast ballots, checked against them; `None`
+    /// while open, or for an election closed before seals existed.
+    pub seal: Option<SealRecord>,
     /// Election records the rules skipped (e.g. a ballot logged after the
     /// close): present in the log, not counted.
     pub skipped: usize,
@@ -85,6 +106,12 @@ pub struct ElectionReport {
     pub key_ceremony: Option<zkaudit_ledger::identity::KeyCeremony>,
     /// Size of the checkpoint everything is proven against.
     pub checkpoint_size: u64,
+    /// The election as replayed from the bundle.
+    pub replayed: Election,
+    /// The log's record-signing key.
+    log_key: VerifyingKey,
+    /// Record id of every entry the bundle proves, by index.
+    entry_ids: BTreeMap<u64, [u8; 32]>,
 }
 
 impl ElectionBundle {
@@ -172,7 +199,14 @@ impl ElectionBundle {
             .collect();
 
         check_ballots(e, shape, &key, &prepared, &roots)?;
+        let seal = check_seal(e)?.cloned();
         let tally = check_tally(e)?;
+        if let Some(tally) = tally {
+            ensure(
+                seal.as_ref().is_none_or(|s| s.counted == tally.ballots),
+                || "the tally counts other ballots than the log sealed".into(),
+            )?;
+        }
 
         Ok(ElectionReport {
             election: spec.id.clone(),
@@ -184,7 +218,10 @@ impl ElectionBundle {
                 .as_ref()
                 .map(|k| k.qualified.clone())
                 .unwrap_or_default(),
-            ballots: e.ballots.len(),
+            revoting: spec.revoting,
+            ballots: e.counted_len(),
+            cast: e.ballots.len(),
+            seal,
             skipped: seen - e.records.len(),
             results: spec
                 .options
@@ -198,6 +235,9 @@ impl ElectionBundle {
             development_key: key.development,
             key_ceremony: key.ceremony.clone(),
             checkpoint_size: evidence.checkpoint.size,
+            replayed: e.clone(),
+            log_key: evidence.log_key,
+            entry_ids: evidence.entries.iter().map(|(i, r)| (*i, r.id())).collect(),
         })
     }
 }

@@ -1,12 +1,36 @@
-//! An election's tally: the decryption of the homomorphic sum of exactly
-//! the counted ballots, by the trustees whose partial decryptions verify.
+//! An election's seal and tally: the log's commitment to exactly the
+//! ballots the replay holds, and the decryption of the homomorphic sum of
+//! exactly the counted ones (the last per voter), by the trustees whose
+//! partial decryptions verify.
 
 use zkaudit_circuits::threshold::ThresholdError;
 use zkaudit_circuits::threshold::decrypt::{combine_tally, verify_tally};
-use zkaudit_ledger::election::{Election, TallyRecord, all_partials};
+use zkaudit_ledger::election::{Election, SealRecord, TallyRecord, all_partials};
 
 use crate::Result;
 use crate::error::{ensure, mismatch};
+
+/// Checks the seal the log wrote when `e` closed, if any, against the
+/// ballots this replay holds: a bundle that leaves out a logged ballot, or
+/// adds one, gives another count or root. Returns it, checked.
+pub(super) fn check_seal(e: &Election) -> Result<Option<&SealRecord>> {
+    let Some(seal) = &e.seal else {
+        return Ok(None);
+    };
+    let replayed = e.ballots_seal();
+    ensure(replayed == *seal, || {
+        format!(
+            "the log sealed {} cast ballots ({} counted, root {}), the bundle holds {} ({} counted, root {}): a ballot is missing or added",
+            seal.cast,
+            seal.counted,
+            hex::encode(seal.ballots_root),
+            replayed.cast,
+            replayed.counted,
+            hex::encode(replayed.ballots_root)
+        )
+    })?;
+    Ok(Some(seal))
+}
 
 /// Checks the tally `e` logged, if any: that it counts exactly the counted
 /// ballots, that its counts are the proven decryption of their sum, and
@@ -16,11 +40,11 @@ pub(super) fn check_tally(e: &Election) -> Result<Option<&TallyRecord>> {
         return Ok(None);
     };
     let spec = &e.spec;
-    ensure(tally.ballots == e.ballots.len() as u64, || {
+    ensure(tally.ballots == e.counted_len() as u64, || {
         format!(
-            "the tally counts {} ballots, the log holds {} valid ones",
+            "the tally counts {} ballots, the log holds {} that count (the last per voter)",
             tally.ballots,
-            e.ballots.len()
+            e.counted_len()
         )
     })?;
     let params = spec.params().map_err(|err| mismatch(err.to_string()))?;

@@ -53,6 +53,32 @@ impl TestLog {
         self.leaves.len() as u64 - 1
     }
 
+    /// Every entry, decoded: what a mirror of the whole log holds.
+    pub fn entries(&self) -> Vec<(u64, Record)> {
+        (0..)
+            .zip(&self.leaves)
+            .map(|(i, leaf)| (i, Record::decode(leaf).unwrap()))
+            .collect()
+    }
+
+    /// The receipt the log hands out for the entry at `index`, against a
+    /// checkpoint of the whole log.
+    pub fn receipt(&self, index: u64) -> zkaudit_verifier::Receipt {
+        let evidence = self.evidence(&[index]);
+        let entry = &evidence.entries[0];
+        let record = Record::decode(&self.leaves[index as usize]).unwrap();
+        zkaudit_verifier::Receipt {
+            format: zkaudit_verifier::RECEIPT_FORMAT.to_owned(),
+            origin: LOG_ORIGIN.to_owned(),
+            index,
+            record_id: hex::encode(record.id()),
+            record: entry.record.clone(),
+            inclusion_proof: entry.inclusion_proof.clone(),
+            checkpoint: evidence.checkpoint.clone(),
+            duplicate: false,
+        }
+    }
+
     /// Evidence for `indices` against a checkpoint of the whole log.
     pub fn evidence(&self, indices: &[u64]) -> LogEvidence {
         let size = self.leaves.len() as u64;

@@ -105,6 +105,11 @@ pub struct CreateElectionArgs {
     /// must already be logged with it, and not as a development key.
     #[arg(long)]
     pub circuit_key: Option<String>,
+    /// One ballot per voter: refuse a second ballot instead of letting the
+    /// voter's last ballot count (re-voting, the default for remote
+    /// elections, lets a coerced or bought vote be replaced later).
+    #[arg(long)]
+    pub one_ballot_per_voter: bool,
     /// The log's base URL.
     #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
     pub server: String,
@@ -150,6 +155,7 @@ pub fn run(cmd: ElectionCommand) -> Result<()> {
                     .as_deref()
                     .map(crate::cli::identity::parse_digest)
                     .transpose()?,
+                revoting: !a.one_ballot_per_voter,
             };
             spec.validate()?;
             let key = read_signing_key(&a.key)?;
@@ -244,7 +250,24 @@ fn print_view(view: &ElectionView) {
     if let Some(shape) = &view.ballot_shape {
         println!("  ballot shape {shape}");
     }
-    println!("  ballots      {}", view.ballots);
+    println!(
+        "  ballots      {} counted{}",
+        view.ballots,
+        if view.revoting {
+            format!(
+                " of {} cast (re-voting: each voter's last ballot counts)",
+                view.cast
+            )
+        } else {
+            " (one ballot per voter)".into()
+        }
+    );
+    if let Some(seal) = &view.seal {
+        println!(
+            "  sealed       {} cast, {} counted, root {}",
+            seal.cast, seal.counted, seal.ballots_root
+        );
+    }
     if !view.decrypted_by.is_empty() {
         println!("  decrypted by {:?}", view.decrypted_by);
     }

@@ -16,7 +16,7 @@ use zkaudit_circuits::ballot::{BallotShape, public_inputs};
 use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::election::{
     BALLOT, Ballot, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, Election, ElectionBook,
-    ElectionError, ElectionSpec, KEY, PHASE, TALLY, ballot_statement,
+    ElectionError, ElectionSpec, KEY, PHASE, SEAL, TALLY, ballot_statement,
 };
 use zkaudit_ledger::identity::RegistryBook;
 use zkaudit_ledger::record::Record;
@@ -36,6 +36,15 @@ pub mod tally;
 pub mod views;
 
 pub use views::{AggregateView, BallotBody, CeremonyView, ElectionView, TallyView, TrusteeView};
+
+/// The store's namespace of logged ballots, by their payload.
+const BALLOT_NAMESPACE: &str = "election/ballot";
+
+/// A ballot's key in [`BALLOT_NAMESPACE`]: its payload's digest (the record
+/// around it carries the log's own timestamp, so the id differs per request).
+fn ballot_key(record: &Record) -> Vec<u8> {
+    record.payload_digest().to_vec()
+}
 
 /// Topic of every election record.
 pub(crate) const TOPIC_ALL: &[u8] = b"election";
@@ -169,10 +178,18 @@ impl ElectionDomain {
                 "the ballot proof does not verify for this election, root, nullifier and ciphertexts",
             )
         })?;
-        Ok(Pending::new(record)
+        // The exact ballot once (a retried request gets its receipt back);
+        // one ballot per nullifier unless the election allows re-voting, in
+        // which case the log's order decides which is last.
+        let pending = Pending::new(record)
             .topic(TOPIC_ALL.to_vec())
             .topic(election_topic(&ballot.election))
-            .unique("election/nullifier", ballot.unique_key()))
+            .unique(BALLOT_NAMESPACE, ballot_key(record));
+        Ok(if spec.revoting {
+            pending
+        } else {
+            pending.unique("election/nullifier", ballot.unique_key())
+        })
     }
 
     /// The `identity/circuit.key` record of an election's ballot shape, made
@@ -240,18 +257,15 @@ impl Domain for ElectionDomain {
             CREATE | PHASE => Some(Authorisation::Authority),
             DEAL | COMPLAINT | DECRYPT => Some(Authorisation::Participant),
             BALLOT => Some(Authorisation::Proof),
-            KEY | TALLY => Some(Authorisation::LogOnly),
+            KEY | SEAL | TALLY => Some(Authorisation::LogOnly),
             _ => None,
         }
     }
 
     fn statement_key(&self, record: &Record) -> Option<zkaudit_ledger::store::UniqueKey> {
-        let ballot = (record.kind() == BALLOT)
-            .then(|| Ballot::decode(record.payload()).ok())
-            .flatten()?;
-        Some(zkaudit_ledger::store::UniqueKey {
-            namespace: "election/nullifier".into(),
-            key: ballot.unique_key(),
+        (record.kind() == BALLOT).then(|| zkaudit_ledger::store::UniqueKey {
+            namespace: BALLOT_NAMESPACE.into(),
+            key: ballot_key(record),
         })
     }
 
@@ -315,13 +329,25 @@ impl Domain for ElectionDomain {
                 follow_ups.extend(self.ballot_key_if_missing(&spec, state)?);
             }
             PHASE => {
-                for key in self.with_book(state, |book| Ok(book.pending_keys()))? {
+                let (keys, seals) = self.with_book(state, |book| {
+                    Ok((book.pending_keys(), book.pending_seals()))
+                })?;
+                for key in keys {
                     follow_ups.push(Self::log_record(
                         state,
                         KEY,
                         key.encode(),
                         &key.election,
                         "election/key",
+                    )?);
+                }
+                for seal in seals {
+                    follow_ups.push(Self::log_record(
+                        state,
+                        SEAL,
+                        seal.encode(),
+                        &seal.election,
+                        "election/seal",
                     )?);
                 }
             }

@@ -146,7 +146,7 @@ async fn aggregate(
     let view = with_election(&state, &elections, move |_, _, book| {
         let e = find(book, &id)?;
         Ok(AggregateView {
-            ballots: e.ballots.len() as u64,
+            ballots: e.counted_len() as u64,
             sums: tally::aggregate(e)
                 .iter()
                 .map(|c| hex::encode(c.to_bytes()))

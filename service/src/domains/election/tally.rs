@@ -11,11 +11,12 @@ use zkaudit_ledger::election::{Election, ElectionError, TallyRecord, all_partial
 /// Ballots per parallel chunk of the homomorphic sum.
 const CHUNK: usize = 4096;
 
-/// The per-option sums of `election`'s counted ballots, in parallel.
+/// The per-option sums of `election`'s counted ballots (the last per
+/// voter), in parallel.
 pub fn aggregate(election: &Election) -> Vec<Ciphertext> {
     let options = election.spec.options.len();
-    let partial_sums: Vec<Vec<Ciphertext>> = election
-        .ballots
+    let counted: Vec<_> = election.counted().collect();
+    let partial_sums: Vec<Vec<Ciphertext>> = counted
         .par_chunks(CHUNK)
         .map(|chunk| {
             let ballots: Vec<&[Ciphertext]> = chunk
@@ -38,7 +39,7 @@ pub fn tally(election: &Election) -> Result<TallyRecord, ElectionError> {
     };
     let params = election.spec.params()?;
     let sums = aggregate(election);
-    let ballots = election.ballots.len() as u64;
+    let ballots = election.counted_len() as u64;
     let table = DlogTable::new(ballots).map_err(crypto)?;
     let result = decrypt_tally(
         &election.spec.context(),

@@ -38,8 +38,14 @@ pub struct ElectionView {
     pub qualified: Vec<u32>,
     /// The ballot circuit's shape id.
     pub ballot_shape: Option<String>,
-    /// Ballots counted so far.
+    /// Whether a voter may vote again (their last ballot counts).
+    pub revoting: bool,
+    /// Ballots that count so far: one per voter, their last.
     pub ballots: u64,
+    /// Ballots logged so far, superseded ones included.
+    pub cast: u64,
+    /// The log's seal over the cast ballots, once closed.
+    pub seal: Option<SealView>,
     /// Trustees who have published partial decryptions.
     pub decrypted_by: Vec<u32>,
     /// The tally, once logged.
@@ -59,6 +65,17 @@ pub struct TrusteeView {
     pub signing_key: String,
     /// BabyJubJub key, hex (64 bytes).
     pub encryption_key: String,
+}
+
+/// The log's seal of an election's ballots, as served.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SealView {
+    /// Ballots logged while open.
+    pub cast: u64,
+    /// Of those, the ballots that count.
+    pub counted: u64,
+    /// RFC 6962 root over the cast ballots' leaves, hex.
+    pub ballots_root: String,
 }
 
 /// A tally as served.
@@ -110,7 +127,14 @@ pub(super) fn view(
             .map(|k| k.qualified.clone())
             .unwrap_or_default(),
         ballot_shape: shape,
-        ballots: election.ballots.len() as u64,
+        revoting: spec.revoting,
+        ballots: election.counted_len() as u64,
+        cast: election.ballots.len() as u64,
+        seal: election.seal.as_ref().map(|s| SealView {
+            cast: s.cast,
+            counted: s.counted,
+            ballots_root: hex::encode(s.ballots_root),
+        }),
         decrypted_by: election.decryptions.keys().copied().collect(),
         tally: election.tally.as_ref().map(|t| TallyView {
             ballots: t.ballots,
@@ -134,7 +158,7 @@ pub struct CeremonyView {
 /// The per-option sums trustees decrypt.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct AggregateView {
-    /// Ballots counted.
+    /// Ballots counted (the last per voter).
     pub ballots: u64,
     /// One ciphertext per option (128 bytes, hex).
     pub sums: Vec<String>,
