@@ -16,7 +16,8 @@ use zkaudit_circuits::ballot::{BallotShape, public_inputs};
 use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::election::{
     BALLOT, Ballot, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, Election, ElectionBook,
-    ElectionError, ElectionSpec, KEY, PHASE, SEAL, TALLY, ballot_statement,
+    ElectionError, ElectionKey, ElectionSpec, KEY, PHASE, SEAL, SealRecord, TALLY,
+    ballot_statement,
 };
 use zkaudit_ledger::identity::RegistryBook;
 use zkaudit_ledger::record::Record;
@@ -229,6 +230,67 @@ impl ElectionDomain {
     }
 }
 
+/// What the log owes its elections: the joint key of each election open
+/// without one, the seal of each closed without one, and the tally of each
+/// closed with `k` partial decryptions and no tally.
+struct Owed {
+    keys: Vec<ElectionKey>,
+    seals: Vec<SealRecord>,
+    to_tally: Vec<Election>,
+}
+
+impl Owed {
+    /// Read from the book (cheap: the tallies are computed later, outside
+    /// the book's lock).
+    fn of(book: &ElectionBook) -> Self {
+        Self {
+            keys: book.pending_keys(),
+            seals: book.pending_seals(),
+            to_tally: book.awaiting_tally().into_iter().cloned().collect(),
+        }
+    }
+
+    /// The records, each unique per election in the store, so that writing
+    /// one twice (two processes, or a restart racing a request) logs it
+    /// once.
+    fn records(self, state: &AppState) -> ApiResult<Vec<Pending>> {
+        let mut owed = Vec::new();
+        for key in self.keys {
+            owed.push(ElectionDomain::log_record(
+                state,
+                KEY,
+                key.encode(),
+                &key.election,
+                "election/key",
+            )?);
+        }
+        for seal in self.seals {
+            owed.push(ElectionDomain::log_record(
+                state,
+                SEAL,
+                seal.encode(),
+                &seal.election,
+                "election/seal",
+            )?);
+        }
+        for election in self.to_tally {
+            match tally::tally(&election) {
+                Ok(tally) => owed.push(ElectionDomain::log_record(
+                    state,
+                    TALLY,
+                    tally.encode(),
+                    &election.spec.id,
+                    "election/tally",
+                )?),
+                Err(e) => {
+                    tracing::warn!(election = %election.spec.id, error = %e, "tally not possible yet")
+                }
+            }
+        }
+        Ok(owed)
+    }
+}
+
 /// How an election rule's refusal answers.
 impl Refusal for ElectionError {
     fn status_code(&self) -> Option<(StatusCode, &'static str)> {
@@ -322,57 +384,59 @@ impl Domain for ElectionDomain {
         _index: u64,
         state: &AppState,
     ) -> ApiResult<Vec<Pending>> {
-        let mut follow_ups = Vec::new();
         match record.kind() {
             CREATE => {
                 let spec = ElectionSpec::decode(record.payload()).map_err(ApiError::from)?;
-                follow_ups.extend(self.ballot_key_if_missing(&spec, state)?);
+                Ok(self
+                    .ballot_key_if_missing(&spec, state)?
+                    .into_iter()
+                    .collect())
             }
-            PHASE => {
-                let (keys, seals) = self.with_book(state, |book| {
-                    Ok((book.pending_keys(), book.pending_seals()))
-                })?;
-                for key in keys {
-                    follow_ups.push(Self::log_record(
-                        state,
-                        KEY,
-                        key.encode(),
-                        &key.election,
-                        "election/key",
-                    )?);
-                }
-                for seal in seals {
-                    follow_ups.push(Self::log_record(
-                        state,
-                        SEAL,
-                        seal.encode(),
-                        &seal.election,
-                        "election/seal",
-                    )?);
-                }
-            }
-            DECRYPT => {
-                let ready: Vec<Election> = self.with_book(state, |book| {
-                    Ok(book.awaiting_tally().into_iter().cloned().collect())
-                })?;
-                for election in ready {
-                    match tally::tally(&election) {
-                        Ok(tally) => follow_ups.push(Self::log_record(
-                            state,
-                            TALLY,
-                            tally.encode(),
-                            &election.spec.id,
-                            "election/tally",
-                        )?),
-                        Err(e) => {
-                            tracing::warn!(election = %election.spec.id, error = %e, "tally not possible yet")
+            PHASE | DECRYPT => self
+                .with_book(state, |book| Ok(Owed::of(book)))?
+                .records(state),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Writes what the log still owes (a key, a seal, a tally whose
+    /// follow-up was lost when the process stopped between logging a phase
+    /// change or decryption and logging its consequence), in the
+    /// background.
+    fn started(&self, state: &AppState) {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let replay = state.clone();
+            let owed = crate::server::blocking::blocking_api(move || {
+                let book = Replayed::new();
+                let log_key = replay.log_signer().public_key();
+                book.with(
+                    &**replay.sequencer().store(),
+                    TOPIC_ALL,
+                    || ElectionBook::new(log_key),
+                    |book| ApiResult::Ok(Owed::of(book)),
+                )?
+                .records(&replay)
+            })
+            .await;
+            match owed {
+                Ok(records) => {
+                    for pending in records {
+                        match state.append(pending).await {
+                            Ok(accepted) => {
+                                tracing::info!(
+                                    index = accepted.index,
+                                    "owed election record logged"
+                                )
+                            }
+                            Err(e) if e.code() == "already_used" => {}
+                            Err(e) => tracing::warn!(error = %e, "owed election record not logged"),
                         }
                     }
                 }
+                Err(e) => tracing::warn!(error = %e, "cannot replay the elections"),
             }
-            _ => {}
-        }
-        Ok(follow_ups)
+        });
     }
 
     fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {
