@@ -475,6 +475,43 @@ fn revoting(
     .collect();
     let voter2 = if raced[0] > raced[1] { 0 } else { 2 };
     cast("r3.json", &ballot(3, "Gamma"));
+
+    // Voter 3 challenges a ballot and publishes it opened (spoiled): the
+    // log checks the opening, keeps it once, never counts it.
+    let size = server.log_size();
+    let (o, opened) = vote_in("e2", 3, "Alpha", &["--challenge", "--publish"]);
+    assert_ran(&o);
+    let shown = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(shown.contains("published as a spoiled ballot"), "{shown}");
+    assert_eq!(server.log_size(), size + 1);
+    let challenge: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&opened).unwrap()).unwrap();
+    let (status, again) = server.post_json("/v1/elections/e2/spoiled", &challenge);
+    assert_eq!(
+        (status, &again["duplicate"]),
+        (200, &serde_json::json!(true)),
+        "{again}"
+    );
+    let mut lie = challenge.clone();
+    lie["choices"] = serde_json::json!([0, 1, 0]);
+    let (status, refused) = server.post_json("/v1/elections/e2/spoiled", &lie);
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (422, &serde_json::json!("invalid_payload")),
+        "{refused}"
+    );
+    let (status, refused) = server.post_json("/v1/elections/e1/spoiled", &challenge);
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (422, &serde_json::json!("wrong_election")),
+        "{refused}"
+    );
+    assert_eq!(
+        server.log_size(),
+        size + 1,
+        "a refused spoiled ballot was logged"
+    );
+
     let (_, view) = server.get_json("/v1/elections/e2");
     assert_eq!(
         (view["ballots"].as_u64(), view["cast"].as_u64()),

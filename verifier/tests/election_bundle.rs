@@ -32,8 +32,9 @@ use zkaudit_circuits::threshold::dlog::DlogTable;
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, Authority, AuthoritySet, LEDGER_DOMAIN};
 use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{
-    self, Ballot, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, Phase, PhaseChange,
-    SealRecord, TallyRecord, TrusteeSpec, ballot_leaf, ballot_statement,
+    self, Ballot, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, OpenedOption, Phase,
+    PhaseChange, SealRecord, SpoiledBallot, TallyRecord, TrusteeSpec, ballot_leaf,
+    ballot_statement,
 };
 use zkaudit_ledger::identity::{self, CircuitKey, RegistryRoot, RegistrySpec};
 use zkaudit_ledger::merkle::root_from_leaves;
@@ -50,7 +51,7 @@ const VOTES: [[u64; 2]; 5] = [[1, 0], [0, 1], [1, 0], [1, 0], [0, 0]];
 struct Faults {
     /// Trustee 3 publishes a partial decryption with a wrong share.
     cheating_trustee: bool,
-    /// The last ballot's proof is for other ciphertexts.
+    /// The last ballot's proof is for other ciphertexts (its own, swapped).
     forged_ballot: bool,
     /// The tally record claims one vote moved between the options.
     wrong_tally: bool,
@@ -65,6 +66,9 @@ struct Faults {
     /// The log logs the last ballot, then leaves it out of its seal, its
     /// tally and the bundle.
     hides_last_ballot: bool,
+    /// Voter 4's client publishes the ballot it prepared as spoiled
+    /// (opened), then a lax log takes the same ciphertexts as a ballot.
+    casts_spoiled: bool,
 }
 
 /// Voter 0's second ballot, when re-voting.
@@ -76,6 +80,8 @@ struct Scenario {
     tally: u64,
     /// Log indices the bundle leaves out (the hidden ballot).
     hidden: Vec<u64>,
+    /// Where voter 4's spoiled ballot is logged.
+    spoiled: Option<u64>,
 }
 
 fn record(
@@ -267,6 +273,7 @@ fn scenario(faults: Faults) -> Scenario {
     let mut ballots = Vec::new();
     let mut logged = Vec::new();
     let mut voted: Vec<usize> = Vec::new();
+    let mut spoiled_at = None;
     let casts = VOTES
         .iter()
         .copied()
@@ -276,6 +283,7 @@ fn scenario(faults: Faults) -> Scenario {
         let voter = &voters[v];
         let randomness: Vec<Scalar> = (0..2).map(|_| random_scalar(&mut rng)).collect();
         let ciphertexts = encrypt_ballot(&joint_key, &choices, &randomness).unwrap();
+        let witness_randomness = randomness.clone();
         let mut ballot = Ballot {
             election: election_spec.id.clone(),
             root: fr_to_bytes(&root),
@@ -298,11 +306,35 @@ fn scenario(faults: Faults) -> Scenario {
             Groth16::<Bn254>::prove(&pk, BallotCircuit::new(public, witness), &mut rng).unwrap();
         ballot.proof = encode_proof(&proof).to_vec();
         if faults.forged_ballot && v == VOTES.len() - 1 && voted.len() == v {
-            // Keep the proof, swap in the first ballot's ciphertexts.
-            ballot.ciphertexts = ballots
-                .first()
-                .map(|b: &Ballot| b.ciphertexts.clone())
-                .unwrap();
+            // Keep the proof, swap the ciphertexts it was made for.
+            ballot.ciphertexts.swap(0, 1);
+        }
+        if faults.casts_spoiled && v == VOTES.len() - 1 {
+            let spoiled = SpoiledBallot {
+                election: election_spec.id.clone(),
+                options: choices
+                    .iter()
+                    .zip(&ballot.ciphertexts)
+                    .zip(&witness_randomness)
+                    .map(|((&choice, &ciphertext), &randomness)| OpenedOption {
+                        choice: choice as u8,
+                        randomness,
+                        ciphertext,
+                    })
+                    .collect(),
+            };
+            spoiled_at = Some(
+                log.push(
+                    &Record::unsigned(
+                        LOG_ORIGIN,
+                        election::DOMAIN,
+                        election::SPOILED,
+                        T,
+                        spoiled.encode(),
+                    )
+                    .unwrap(),
+                ),
+            );
         }
         let index = log.push(
             &Record::unsigned(
@@ -331,8 +363,10 @@ fn scenario(faults: Faults) -> Scenario {
     } else {
         Vec::new()
     };
-    let skipped_by_rules =
-        |i: usize| faults.one_ballot_per_voter && (0..i).any(|j| voted[j] == voted[i]);
+    let skipped_by_rules = |i: usize| {
+        (faults.one_ballot_per_voter && (0..i).any(|j| voted[j] == voted[i]))
+            || (faults.casts_spoiled && i == VOTES.len() - 1)
+    };
     let sealed: Vec<usize> = (0..logged.len())
         .filter(|&i| !hidden.contains(&logged[i]) && !skipped_by_rules(i))
         .collect();
@@ -444,6 +478,7 @@ fn scenario(faults: Faults) -> Scenario {
         ballots: logged,
         tally: tally_index,
         hidden,
+        spoiled: spoiled_at,
     }
 }
 
@@ -645,4 +680,23 @@ fn a_ballot_the_log_hides_is_exposed_by_the_receipt_and_by_a_mirror() {
     let err = report.compare_with_log(&s.log.entries()).unwrap_err();
     assert!(err.to_string().contains("OMISSION"), "{err}");
     assert!(err.to_string().contains(&hidden.to_string()), "{err}");
+}
+
+#[test]
+fn a_spoiled_ballot_is_checked_and_never_counted_and_its_ciphertexts_cannot_be_cast() {
+    let s = scenario(Faults {
+        casts_spoiled: true,
+        ..Faults::default()
+    });
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!(report.spoiled, 1);
+    // Voter 4's ballot reuses the spoiled ciphertexts: the rules skip it.
+    assert_eq!((report.cast, report.ballots, report.skipped), (4, 4, 1));
+    assert_eq!(
+        standing(&s, &report, s.ballots[4]),
+        ReceiptStanding::Skipped {
+            index: s.ballots[4]
+        }
+    );
+    assert!(s.spoiled.unwrap() < s.ballots[4]);
 }

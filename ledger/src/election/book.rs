@@ -1,7 +1,7 @@
 //! Every election's state replayed from the log, and the rules a new
 //! record must meet in each phase.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ed25519_dalek::VerifyingKey;
 use zkaudit_circuits::babyjubjub::Point;
@@ -17,7 +17,7 @@ use super::records::{
 };
 use super::{
     BALLOT, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, ElectionError, ElectionResult, KEY, PHASE,
-    SEAL, TALLY,
+    SEAL, SPOILED, SpoiledBallot, TALLY, ballot_fingerprint,
 };
 use crate::codec::CodecError;
 use crate::merkle::MemoryTree;
@@ -76,6 +76,10 @@ pub struct Election {
     pub ballots: Vec<CastBallot>,
     /// Each nullifier's latest ballot (its log index).
     latest: HashMap<[u8; 32], u64>,
+    /// Log indices of the published challenged ballots (never counted).
+    pub spoiled: Vec<u64>,
+    /// Fingerprints of every cast or spoiled ballot: one ballot each.
+    fingerprints: HashSet<[u8; 32]>,
     /// Partial decryptions by trustee, in log order of arrival.
     pub decryptions: BTreeMap<u32, DecryptRecord>,
     /// The log's seal over the cast ballots, once closed.
@@ -346,6 +350,33 @@ impl ElectionBook {
                 if !election.spec.revoting && election.has_voted(&ballot.nullifier) {
                     return Err(ElectionError::AlreadyVoted(election.spec.id.clone()));
                 }
+                if election
+                    .fingerprints
+                    .contains(&ballot_fingerprint(&ballot.election, &ballot.ciphertexts))
+                {
+                    return Err(ElectionError::FingerprintTaken(election.spec.id.clone()));
+                }
+                Ok(())
+            }
+            SPOILED => {
+                let spoiled = SpoiledBallot::decode(record.payload())?;
+                let election = self.election(&spoiled.election)?;
+                let key = match (&election.key, election.phase) {
+                    (Some(key), Phase::Open) => key.joint_key,
+                    _ => return Err(election.wrong_phase("publishing a challenged ballot")),
+                };
+                if spoiled.options.len() != election.spec.options.len() {
+                    return Err(ElectionError::Ballot(format!(
+                        "election {:?} has {} options, the spoiled ballot opens {}",
+                        election.spec.id,
+                        election.spec.options.len(),
+                        spoiled.options.len()
+                    )));
+                }
+                spoiled.check_opening(&key)?;
+                if election.fingerprints.contains(&spoiled.fingerprint()) {
+                    return Err(ElectionError::FingerprintTaken(election.spec.id.clone()));
+                }
                 Ok(())
             }
             DECRYPT => {
@@ -437,6 +468,8 @@ impl ElectionBook {
                         key: None,
                         ballots: Vec::new(),
                         latest: HashMap::new(),
+                        spoiled: Vec::new(),
+                        fingerprints: HashSet::new(),
                         decryptions: BTreeMap::new(),
                         seal: None,
                         tally: None,
@@ -495,11 +528,22 @@ impl ElectionBook {
                     && let Some(e) = self.elections.get_mut(&ballot.election)
                 {
                     e.latest.insert(ballot.nullifier, index);
+                    e.fingerprints
+                        .insert(ballot_fingerprint(&ballot.election, &ballot.ciphertexts));
                     e.ballots.push(CastBallot {
                         index,
                         record_id: record.id(),
                         ballot,
                     });
+                    e.records.push(index);
+                }
+            }
+            SPOILED => {
+                if let Ok(spoiled) = SpoiledBallot::decode(record.payload())
+                    && let Some(e) = self.elections.get_mut(&spoiled.election)
+                {
+                    e.fingerprints.insert(spoiled.fingerprint());
+                    e.spoiled.push(index);
                     e.records.push(index);
                 }
             }

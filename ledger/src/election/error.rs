@@ -62,6 +62,9 @@ pub enum ElectionError {
     /// The nullifier has already voted in this election.
     #[error("this voter has already voted in election {0:?}")]
     AlreadyVoted(String),
+    /// A ballot with these ciphertexts was already cast or spoiled.
+    #[error("a ballot with these ciphertexts was already cast or spoiled in election {0:?}")]
+    FingerprintTaken(String),
     /// The ballot's root is not a logged root of the election's registry.
     #[error("{0}")]
     Ballot(String),

@@ -10,7 +10,9 @@
 //!                                     joint key of the qualified dealers);
 //!                                     voters cast ballots (proof-authorised);
 //!                                     where the election allows re-voting,
-//!                                     a voter's last ballot counts
+//!                                     a voter's last ballot counts; a voter
+//!                                     may publish a challenged ballot,
+//!                                     opened (ballot.spoiled)
 //! election.phase  closed            → the log writes election.seal (count
 //!                                     and Merkle root of every cast ballot);
 //!                                     trustees publish partial decryptions
@@ -36,6 +38,7 @@ mod ballot;
 mod book;
 mod error;
 mod records;
+mod spoiled;
 
 pub use ballot::{Ballot, ballot_message, ballot_statement};
 pub use book::{BallotStanding, CastBallot, Election, ElectionBook, all_partials};
@@ -44,6 +47,7 @@ pub use records::{
     ComplaintRecord, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, Phase, PhaseChange,
     SealRecord, TallyRecord, TrusteeSpec, ballot_leaf, election_of,
 };
+pub use spoiled::{OpenedOption, SpoiledBallot, ballot_fingerprint};
 
 /// The domain name.
 pub const DOMAIN: &str = "election";
@@ -59,6 +63,8 @@ pub const COMPLAINT: &str = "trustee.complaint";
 pub const KEY: &str = "election.key";
 /// Kind: a voter's encrypted ballot (authorised by its proof).
 pub const BALLOT: &str = "ballot";
+/// Kind: a challenged ballot a voter published, opened (never counted).
+pub const SPOILED: &str = "ballot.spoiled";
 /// Kind: the log seals the cast ballots when the election closes.
 pub const SEAL: &str = "election.seal";
 /// Kind: a trustee's partial decryption of the sums.

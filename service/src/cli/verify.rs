@@ -332,6 +332,12 @@ fn verify_election_bundle(text: &str, log_key: &str) -> Result<ElectionReport> {
             report.cast - report.ballots
         );
     }
+    if report.spoiled > 0 {
+        println!(
+            "ok: {} challenged ballots published by voters (spoiled, never counted), each opening checked against the election key",
+            report.spoiled
+        );
+    }
     match &report.seal {
         Some(seal) => println!(
             "ok: the log's seal at the close commits to exactly these {} ballots (root {})",

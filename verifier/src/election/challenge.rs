@@ -9,9 +9,9 @@
 //! of its ballots will be challenged.
 
 use serde::{Deserialize, Serialize};
-use sha3::{Digest, Sha3_256};
 use zkaudit_circuits::babyjubjub::Point;
 use zkaudit_circuits::elgamal::{self, Ciphertext, decode_point, decode_scalar};
+use zkaudit_ledger::election::{OpenedOption, SpoiledBallot};
 
 use crate::Result;
 use crate::error::{ensure, expect_format, malformed, malformed_as, mismatch};
@@ -51,19 +51,7 @@ pub struct VerifiedChallenge {
     pub fingerprint: [u8; 32],
 }
 
-/// The fingerprint of a ballot's ciphertexts: SHA3-256 of a domain tag, the
-/// election id and the ciphertexts. A client shows it before the voter
-/// chooses to cast or challenge.
-pub fn ballot_fingerprint(election: &str, ciphertexts: &[Ciphertext]) -> [u8; 32] {
-    let mut hasher = Sha3_256::new();
-    hasher.update(b"zkaudit/v1/ballot-fingerprint\0");
-    hasher.update(election.as_bytes());
-    hasher.update([0]);
-    for ciphertext in ciphertexts {
-        hasher.update(ciphertext.to_bytes());
-    }
-    hasher.finalize().into()
-}
+pub use zkaudit_ledger::election::ballot_fingerprint;
 
 impl BallotChallenge {
     /// Opens `ciphertexts` (encrypted under `election_key` with
@@ -147,6 +135,47 @@ impl BallotChallenge {
             election: self.election.clone(),
             choices: self.choices.clone(),
             fingerprint,
+        })
+    }
+}
+
+impl BallotChallenge {
+    /// The `ballot.spoiled` payload that publishes this opened ballot on the
+    /// log (after [`verify`](Self::verify) has checked it here; the log
+    /// checks the opening again against the election's key).
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError`](crate::VerifyError) if a field is malformed.
+    pub fn to_spoiled(&self) -> Result<SpoiledBallot> {
+        let n = self.choices.len();
+        ensure(
+            self.randomness.len() == n && self.ciphertexts.len() == n,
+            || "one choice, one randomness and one ciphertext per option".into(),
+        )?;
+        let options = self
+            .choices
+            .iter()
+            .zip(&self.randomness)
+            .zip(&self.ciphertexts)
+            .map(|((choice, r), c)| {
+                Ok(OpenedOption {
+                    choice: u8::try_from(*choice)
+                        .ok()
+                        .filter(|c| *c <= 1)
+                        .ok_or_else(|| malformed("choice", "neither 0 nor 1".into()))?,
+                    randomness: decode_scalar(&hex::decode(r).map_err(malformed_as("randomness"))?)
+                        .map_err(malformed_as("randomness"))?,
+                    ciphertext: Ciphertext::from_bytes(
+                        &hex::decode(c).map_err(malformed_as("ciphertext"))?,
+                    )
+                    .map_err(malformed_as("ciphertext"))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SpoiledBallot {
+            election: self.election.clone(),
+            options,
         })
     }
 }

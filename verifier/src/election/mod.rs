@@ -86,6 +86,9 @@ pub struct ElectionReport {
     pub ballots: usize,
     /// Ballots cast (each proof verified), superseded ones included.
     pub cast: usize,
+    /// Challenged ballots voters published, opened (never counted); each
+    /// opening was checked against the election key by the replay.
+    pub spoiled: usize,
     /// The log's seal over the cast ballots, checked against them; `None`
     /// while open, or for an election closed before seals existed.
     pub seal: Option<SealRecord>,
@@ -221,6 +224,7 @@ impl ElectionBundle {
             revoting: spec.revoting,
             ballots: e.counted_len(),
             cast: e.ballots.len(),
+            spoiled: e.spoiled.len(),
             seal,
             skipped: seen - e.records.len(),
             results: spec

@@ -9,6 +9,7 @@ use crate::cli::output::{ensure_writable, save_receipt};
 use crate::client::Client;
 use crate::client::election::*;
 use crate::client::wallet::Wallet;
+use zkaudit_verifier::Receipt;
 
 use super::DEFAULT_SERVER;
 
@@ -39,6 +40,12 @@ pub struct VoteArgs {
     /// vote again afterwards.
     #[arg(long, conflicts_with = "no_submit")]
     pub challenge: bool,
+    /// With --challenge: also publish the opened ballot on the log (spoiled:
+    /// never counted, its ciphertexts never castable), so that observers
+    /// can audit voting clients in bulk. It reveals nothing about the vote
+    /// you will cast.
+    #[arg(long, requires = "challenge")]
+    pub publish: bool,
     /// The log's base URL.
     #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
     pub server: String,
@@ -70,6 +77,14 @@ pub fn run(a: VoteArgs) -> Result<()> {
             "check it on another device: zkaudit verify {} --challenge --server <the election's service>; then vote again",
             a.out.display()
         );
+        if a.publish {
+            let receipt: Receipt =
+                client.post(&format!("/v1/elections/{}/spoiled", a.election), &opened)?;
+            println!(
+                "published as a spoiled ballot (never counted) at log index {}",
+                receipt.index
+            );
+        }
         return Ok(());
     }
     let started = std::time::Instant::now();

@@ -16,8 +16,8 @@ use zkaudit_circuits::ballot::{BallotShape, public_inputs};
 use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::election::{
     BALLOT, Ballot, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, Election, ElectionBook,
-    ElectionError, ElectionKey, ElectionSpec, KEY, PHASE, SEAL, SealRecord, TALLY,
-    ballot_statement,
+    ElectionError, ElectionKey, ElectionSpec, KEY, PHASE, SEAL, SPOILED, SealRecord, SpoiledBallot,
+    TALLY, ballot_fingerprint, ballot_statement,
 };
 use zkaudit_ledger::identity::RegistryBook;
 use zkaudit_ledger::record::Record;
@@ -40,6 +40,10 @@ pub use views::{AggregateView, BallotBody, CeremonyView, ElectionView, TallyView
 
 /// The store's namespace of logged ballots, by their payload.
 const BALLOT_NAMESPACE: &str = "election/ballot";
+
+/// The store's namespace of ballot fingerprints: one ballot, cast or
+/// spoiled, per set of ciphertexts.
+const FINGERPRINT_NAMESPACE: &str = "election/fingerprint";
 
 /// A ballot's key in [`BALLOT_NAMESPACE`]: its payload's digest (the record
 /// around it carries the log's own timestamp, so the id differs per request).
@@ -185,7 +189,11 @@ impl ElectionDomain {
         let pending = Pending::new(record)
             .topic(TOPIC_ALL.to_vec())
             .topic(election_topic(&ballot.election))
-            .unique(BALLOT_NAMESPACE, ballot_key(record));
+            .unique(BALLOT_NAMESPACE, ballot_key(record))
+            .unique(
+                FINGERPRINT_NAMESPACE,
+                ballot_fingerprint(&ballot.election, &ballot.ciphertexts),
+            );
         Ok(if spec.revoting {
             pending
         } else {
@@ -298,6 +306,7 @@ impl Refusal for ElectionError {
             ElectionError::UnknownElection(_) => (StatusCode::NOT_FOUND, "not_found"),
             ElectionError::NotAuthorised(_) => (StatusCode::FORBIDDEN, "not_authorised"),
             ElectionError::AlreadyVoted(_)
+            | ElectionError::FingerprintTaken(_)
             | ElectionError::ElectionExists(_)
             | ElectionError::AlreadyPublished { .. } => (StatusCode::CONFLICT, "already_used"),
             ElectionError::WrongPhase { .. } | ElectionError::CeremonyIncomplete { .. } => {
@@ -318,22 +327,41 @@ impl Domain for ElectionDomain {
         match kind {
             CREATE | PHASE => Some(Authorisation::Authority),
             DEAL | COMPLAINT | DECRYPT => Some(Authorisation::Participant),
-            BALLOT => Some(Authorisation::Proof),
+            // A ballot by its proof; a spoiled ballot by its opening.
+            BALLOT | SPOILED => Some(Authorisation::Proof),
             KEY | SEAL | TALLY => Some(Authorisation::LogOnly),
             _ => None,
         }
     }
 
     fn statement_key(&self, record: &Record) -> Option<zkaudit_ledger::store::UniqueKey> {
-        (record.kind() == BALLOT).then(|| zkaudit_ledger::store::UniqueKey {
-            namespace: BALLOT_NAMESPACE.into(),
-            key: ballot_key(record),
-        })
+        match record.kind() {
+            BALLOT => Some(zkaudit_ledger::store::UniqueKey {
+                namespace: BALLOT_NAMESPACE.into(),
+                key: ballot_key(record),
+            }),
+            SPOILED => SpoiledBallot::decode(record.payload()).ok().map(|s| {
+                zkaudit_ledger::store::UniqueKey {
+                    namespace: FINGERPRINT_NAMESPACE.into(),
+                    key: s.fingerprint().to_vec(),
+                }
+            }),
+            _ => None,
+        }
     }
 
     fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
         if record.kind() == BALLOT {
             return self.admit_ballot(record, state);
+        }
+        if record.kind() == SPOILED {
+            // The book checks the opening against the election's key.
+            let spoiled = SpoiledBallot::decode(record.payload()).map_err(ApiError::from)?;
+            self.with_book(state, |book| book.check(record).map_err(ApiError::from))?;
+            return Ok(Pending::new(record)
+                .topic(TOPIC_ALL.to_vec())
+                .topic(election_topic(&spoiled.election))
+                .unique(FINGERPRINT_NAMESPACE, spoiled.fingerprint()));
         }
         let id = zkaudit_ledger::election::election_of(record)
             .ok_or_else(|| ApiError::bad_request("malformed_payload", "no election id"))?;

@@ -11,9 +11,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use zkaudit_ledger::election::{BALLOT, DOMAIN, Election};
+use zkaudit_ledger::election::{BALLOT, DOMAIN, Election, SPOILED};
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::Receipt;
+use zkaudit_verifier::election::challenge::BallotChallenge;
 use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
 
 use super::views::*;
@@ -33,6 +34,7 @@ pub(super) fn routes(elections: Arc<ElectionDomain>) -> OpenApiRouter<AppState> 
         .routes(routes!(ceremony))
         .routes(routes!(aggregate))
         .routes(routes!(cast_ballot))
+        .routes(routes!(publish_spoiled_ballot))
         .routes(routes!(proving_key))
         .routes(routes!(bundle))
         .layer(Extension(elections))
@@ -186,6 +188,37 @@ async fn cast_ballot(
         ));
     }
     let record = Record::unsigned(state.origin(), DOMAIN, BALLOT, now_ms(), payload)
+        .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
+    let accepted = state.submit(&record, client).await?;
+    receipt_answer(&state, &record, accepted)
+}
+
+#[utoipa::path(post, path = "/v1/elections/{id}/spoiled", tag = "elections", request_body = BallotChallenge,
+    params(("id" = String, Path, description = "Election id")),
+    responses(
+        (status = 201, description = "The opened ballot was checked against the election key and logged (never counted; its ciphertexts can never be cast)", body = Receipt),
+        (status = 200, description = "This exact opened ballot was logged before: its receipt", body = Receipt),
+        (status = 400, description = "Malformed opened ballot", body = ErrorBody),
+        (status = 404, description = "Unknown election", body = ErrorBody),
+        (status = 409, description = "These ciphertexts were already cast or spoiled, or the election is not open", body = ErrorBody),
+        (status = 422, description = "The ciphertexts do not encrypt the revealed choices under the election key", body = ErrorBody),
+    ))]
+async fn publish_spoiled_ballot(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<BallotChallenge>,
+) -> ApiResult<(StatusCode, Json<Receipt>)> {
+    if body.election != id {
+        return Err(ApiError::unprocessable(
+            "wrong_election",
+            format!("the opened ballot is for election {:?}", body.election),
+        ));
+    }
+    let spoiled = body
+        .to_spoiled()
+        .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
+    let record = Record::unsigned(state.origin(), DOMAIN, SPOILED, now_ms(), spoiled.encode())
         .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
     let accepted = state.submit(&record, client).await?;
     receipt_answer(&state, &record, accepted)
