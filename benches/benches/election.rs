@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
-use support::{AuthorityConfig, start_service, submit_in_lanes};
+use support::{AuthorityConfig, start_service_with, submit_in_lanes};
 use zkaudit_benches::named_key as key;
 use zkaudit_circuits::ballot::{BallotCircuit, BallotWitness, encrypt_ballot, public_inputs};
 use zkaudit_circuits::elgamal::{Scalar, public_key, random_scalar, sum_ballots};
@@ -54,13 +54,14 @@ use zkaudit_verifier::groth16::{
 use zkaudit_verifier::{LogEntry, LogEvidence};
 
 /// Ballots cast through the service in the throughput run.
-const CAST: usize = 128;
-/// Of which the first are cast one at a time by a single submitter.
-const ALONE: usize = 32;
-/// Concurrent submitters in the throughput run.
-const CASTERS: usize = 16;
+const CAST: usize = 256;
+/// How many of them each run casts, from how many concurrent submitters.
+const CAST_RUNS: [(usize, usize); 3] = [(32, 1), (96, 16), (128, 64)];
+/// Proof batch sizes compared (`[proofs] batch`): 1 is each proof on its
+/// own, the path before batching.
+const PROOF_BATCHES: [usize; 2] = [1, 64];
 /// Registry depth of the throughput run (room for `CAST` voters).
-const CAST_DEPTH: u8 = 7;
+const CAST_DEPTH: u8 = 8;
 /// Bundle sizes verified offline.
 const BUNDLE_SIZES: [usize; 2] = [64, 256];
 /// Registry depth of the bundles (room for the largest size).
@@ -84,8 +85,9 @@ struct Service {
 }
 
 /// The service in process on SQLite in a tempdir, also served over HTTP on
-/// a loopback port so the CLI's election helpers can drive the setup.
-fn service() -> Service {
+/// a loopback port so the CLI's election helpers can drive the setup;
+/// ballot proofs checked in batches of up to `proof_batch`.
+fn service(proof_batch: usize) -> Service {
     let log = key(SERVICE_LOG, 1);
     let (commission, registrar) = (key("commission", 2), key("registrar", 3));
     let authorities: [AuthorityConfig<'_>; 2] = [
@@ -96,7 +98,12 @@ fn service() -> Service {
             &["identity/registry.create", "identity/credential.issue"],
         ),
     ];
-    let (running, base) = start_service(&log, &authorities, true);
+    let (running, base) = start_service_with(
+        &log,
+        &authorities,
+        true,
+        &format!("[proofs]\nbatch = {proof_batch}\n"),
+    );
     let base = base.expect("served over HTTP");
     Service {
         _dir: running.dir,
@@ -250,35 +257,47 @@ fn cast_all(svc: &Service, ballots: &[Ballot], casters: usize) -> Duration {
 }
 
 fn cast_throughput() {
-    let svc = service();
-    let ballots = open_election(&svc);
+    let mut rates: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+    for proof_batch in PROOF_BATCHES {
+        let svc = service(proof_batch);
+        let ballots = open_election(&svc);
 
-    // A ballot whose proof belongs to other ciphertexts is refused first,
-    // so the run below measures real checks, not a pass-through.
-    let mut forged = ballots[0].clone();
-    forged.ciphertexts = ballots[1].ciphertexts.clone();
-    let refused = svc
-        .runtime
-        .block_on(svc.state.submit(&ballot_record(&forged), None));
-    assert!(refused.is_err(), "a forged ballot was accepted");
+        // A ballot whose proof belongs to other ciphertexts is refused
+        // first, so the runs below measure real checks, not a pass-through.
+        let mut forged = ballots[0].clone();
+        forged.ciphertexts = ballots[1].ciphertexts.clone();
+        let refused = svc
+            .runtime
+            .block_on(svc.state.submit(&ballot_record(&forged), None));
+        assert!(refused.is_err(), "a forged ballot was accepted");
 
-    for (ballots, casters) in [(&ballots[..ALONE], 1), (&ballots[ALONE..], CASTERS)] {
-        let took = cast_all(&svc, ballots, casters);
-        let n = ballots.len();
+        let mut next = 0;
+        for (n, casters) in CAST_RUNS {
+            let took = cast_all(&svc, &ballots[next..next + n], casters);
+            next += n;
+            let rate = n as f64 / took.as_secs_f64();
+            rates.insert((proof_batch, casters), rate);
+            println!(
+                "proof batch {proof_batch}: cast {n} ballots from {casters} concurrent submitter(s) in {:.2} s: {rate:.0} ballots/s ({:.2} ms per ballot; proof check, nullifier check, durable append)",
+                took.as_secs_f64(),
+                took.as_secs_f64() * 1000.0 / n as f64
+            );
+        }
+        // Every ballot was logged once; sent again, one is answered as
+        // the duplicate it is.
+        let again = svc
+            .runtime
+            .block_on(svc.state.submit(&ballot_record(&ballots[0]), None))
+            .unwrap();
+        assert!(again.duplicate, "a ballot was logged twice");
+    }
+    for (_, casters) in CAST_RUNS {
+        let (alone, batched) = (rates[&(1, casters)], rates[&(64, casters)]);
         println!(
-            "cast {n} ballots from {casters} concurrent submitter(s) in {:.2} s: {:.0} ballots/s ({:.2} ms per ballot; proof check, nullifier check, durable append)",
-            took.as_secs_f64(),
-            n as f64 / took.as_secs_f64(),
-            took.as_secs_f64() * 1000.0 / n as f64
+            "{casters} submitter(s): {alone:.0}/s one by one, {batched:.0}/s in batches: {:.2}x",
+            batched / alone
         );
     }
-    let again = svc
-        .runtime
-        .block_on(svc.state.submit(&ballot_record(&ballots[0]), None));
-    assert!(
-        again.is_err(),
-        "a second ballot with one nullifier was accepted"
-    );
 }
 
 // ---------------------------------------------------------------------------

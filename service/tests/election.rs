@@ -19,8 +19,9 @@ use zkaudit_circuits::elgamal::encode_point;
 use zkaudit_ledger::election::{Ballot, DECRYPT};
 use zkaudit_service::client::Client;
 use zkaudit_service::client::election::{
-    TrusteeKey, election_spec, partial_decryptions, post_election_record,
+    BallotContext, TrusteeKey, election_spec, partial_decryptions, post_election_record,
 };
+use zkaudit_service::client::wallet::Wallet;
 
 fn read_ballot(path: &Path) -> Ballot {
     let body: serde_json::Value =
@@ -405,9 +406,10 @@ fn election_end_to_end() {
 type VoteIn<'a> =
     dyn Fn(&str, usize, &str, &[&str]) -> (std::process::Output, std::path::PathBuf) + 'a;
 
-/// e2 lets the last ballot count: voter 1 changes their mind, voter 2's
+/// e2 lets the last ballot count: 64 ballots arrive at once (their proofs
+/// checked in batches, one bad one refused alone), voter 1 changes their mind, voter 2's
 /// two ballots race, a retried ballot is answered with its first receipt;
-/// the close seals all five cast ballots, the tally counts three, and
+/// the close seals all 68 cast ballots, the tally counts three, and
 /// every receipt, the bundle and a mirror of the log agree on which.
 fn revoting(
     st: &Deployment,
@@ -439,6 +441,47 @@ fn revoting(
     };
     let first = ballot(1, "Alpha");
     let first_at = cast("r1-first.json", &first);
+
+    // 64 ballots cast at once (voter 1 re-voting "Alpha", proved here with
+    // the client library), one with another ballot's proof: the proofs are
+    // checked in batches, the bad one is refused alone, 63 are logged.
+    let client = Client::new(st.base());
+    let context = BallotContext::fetch(&client, "e2", &t("voter-keys")).unwrap();
+    let wallet = Wallet::load(&t("voter1.json")).unwrap();
+    let (identity, credential) = (
+        wallet.identity().unwrap(),
+        wallet.credential("roll").unwrap(),
+    );
+    let choices = context.choices(&["Alpha".to_owned()]).unwrap();
+    let mut queued: Vec<Ballot> = (0..64)
+        .map(|_| {
+            context
+                .ballot(
+                    &identity,
+                    &credential.attributes,
+                    choices.clone(),
+                    &mut rand::rngs::OsRng,
+                )
+                .unwrap()
+        })
+        .collect();
+    queued[17].proof = queued[3].proof.clone();
+    let size = server.log_size();
+    let answers: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = queued
+            .iter()
+            .map(|b| scope.spawn(move || post_ballot(server, "e2", &b.encode())))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, answer) in answers.iter().enumerate() {
+        if i == 17 {
+            assert_eq!(answer, &(422, "invalid_proof".to_owned()));
+        } else {
+            assert_eq!(answer.0, 201, "ballot {i}: {answer:?}");
+        }
+    }
+    assert_eq!(server.log_size(), size + 63);
     let changed_at = cast("r1-changed.json", &ballot(1, "Beta"));
     // The first ballot again, byte for byte (a retry): its own receipt, nothing logged.
     let size = server.log_size();
@@ -515,13 +558,13 @@ fn revoting(
     let (_, view) = server.get_json("/v1/elections/e2");
     assert_eq!(
         (view["ballots"].as_u64(), view["cast"].as_u64()),
-        (Some(3), Some(5)),
+        (Some(3), Some(68)),
         "{view}"
     );
 
     server.ok(&["election", "phase", "--key", com, "e2", "closed"]);
     let (_, view) = server.get_json("/v1/elections/e2");
-    assert_eq!(view["seal"]["cast"], 5, "{view}");
+    assert_eq!(view["seal"]["cast"], 68, "{view}");
     assert_eq!(view["seal"]["counted"], 3, "{view}");
     for i in [2, 3] {
         server.ok(&trustee_in("e2", "decrypt", s(&trustee(i))));
@@ -541,13 +584,13 @@ fn revoting(
     server.ok(&["election", "export", "e2", "--out", s(&bundle)]);
     let log_key = &st.log_vkey;
     let report = ok(&["verify", s(&bundle), "--log-key", log_key]);
-    assert!(report.contains("5 ballots cast"), "{report}");
+    assert!(report.contains("68 ballots cast"), "{report}");
     assert!(
-        report.contains("3 count (each voter's last ballot), 2 superseded"),
+        report.contains("3 count (each voter's last ballot), 65 superseded"),
         "{report}"
     );
     assert!(
-        report.contains("seal at the close commits to exactly these 5"),
+        report.contains("seal at the close commits to exactly these 68"),
         "{report}"
     );
     let standing = |receipt: &str| {
@@ -594,7 +637,7 @@ fn revoting(
         s(&mirror),
     ]);
     assert!(
-        out.contains("all 5 ballots it holds for the election are in the bundle"),
+        out.contains("all 68 ballots it holds for the election are in the bundle"),
         "{out}"
     );
     // A bundle without voter 1's changed ballot: the seal exposes it.

@@ -24,10 +24,25 @@ pub type AuthorityConfig<'a> = (&'a str, &'a NoteSigningKey, &'a [&'a str]);
 /// Starts the service with `log` as its log key and `authorities`, also
 /// serving its API over HTTP on a loopback port if `serve_http` (then with
 /// the API's `http://…` base).
+#[allow(
+    dead_code,
+    reason = "each bench compiles this module; not all use every helper"
+)]
 pub fn start_service(
     log: &NoteSigningKey,
     authorities: &[AuthorityConfig<'_>],
     serve_http: bool,
+) -> (InProcess, Option<String>) {
+    start_service_with(log, authorities, serve_http, "")
+}
+
+/// As [`start_service`], with `extra` appended to the configuration file
+/// (whole sections, e.g. `[proofs]\nbatch = 1\n`).
+pub fn start_service_with(
+    log: &NoteSigningKey,
+    authorities: &[AuthorityConfig<'_>],
+    serve_http: bool,
+    extra: &str,
 ) -> (InProcess, Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_path_buf();
@@ -46,6 +61,8 @@ pub fn start_service(
             kinds.join(", ")
         ));
     }
+    config.push('\n');
+    config.push_str(extra);
     std::fs::write(data.join("zkaudit.toml"), config).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -50,6 +50,16 @@ impl Ballot {
         Self::decode_with(bytes, true)
     }
 
+    /// Decoding for admission with the subgroup checks deferred: every
+    /// point on the curve, but not checked to be in the prime-order
+    /// subgroup. A ballot whose proof then verifies needs no such check
+    /// (the proof shows each ciphertext is a combination of `B8` and the
+    /// subgroup-checked election key); one whose proof fails is decoded
+    /// again with [`Ballot::decode`] to say why it is refused.
+    pub fn decode_deferring_subgroup_checks(bytes: &[u8]) -> ElectionResult<Self> {
+        Self::decode_with(bytes, false)
+    }
+
     /// Decoding of a ballot already logged, whose proof was verified before
     /// it was: as [`Ballot::decode`] but without the subgroup checks
     /// (about 0.3 ms per ciphertext), since the proof shows each ciphertext

@@ -333,31 +333,7 @@ impl ElectionBook {
                 }
                 Ok(())
             }
-            BALLOT => {
-                let ballot = Ballot::decode_with(record.payload(), strict)?;
-                let election = self.election(&ballot.election)?;
-                if election.phase != Phase::Open || election.key.is_none() {
-                    return Err(election.wrong_phase("voting"));
-                }
-                if ballot.ciphertexts.len() != election.spec.options.len() {
-                    return Err(ElectionError::Ballot(format!(
-                        "election {:?} has {} options, the ballot {}",
-                        election.spec.id,
-                        election.spec.options.len(),
-                        ballot.ciphertexts.len()
-                    )));
-                }
-                if !election.spec.revoting && election.has_voted(&ballot.nullifier) {
-                    return Err(ElectionError::AlreadyVoted(election.spec.id.clone()));
-                }
-                if election
-                    .fingerprints
-                    .contains(&ballot_fingerprint(&ballot.election, &ballot.ciphertexts))
-                {
-                    return Err(ElectionError::FingerprintTaken(election.spec.id.clone()));
-                }
-                Ok(())
-            }
+            BALLOT => self.check_ballot(&Ballot::decode_with(record.payload(), strict)?),
             SPOILED => {
                 let spoiled = SpoiledBallot::decode(record.payload())?;
                 let election = self.election(&spoiled.election)?;
@@ -418,6 +394,35 @@ impl ElectionBook {
                 "unknown election record kind {other:?}"
             ))),
         }
+    }
+
+    /// Checks, without applying, that `ballot` (already decoded, strictly
+    /// if it comes from a voter) may be logged now: the phase, the shape,
+    /// the nullifier (unless re-voting is allowed) and that its ciphertexts
+    /// were not cast or spoiled before. The proof is the caller's to verify.
+    pub fn check_ballot(&self, ballot: &Ballot) -> ElectionResult<()> {
+        let election = self.election(&ballot.election)?;
+        if election.phase != Phase::Open || election.key.is_none() {
+            return Err(election.wrong_phase("voting"));
+        }
+        if ballot.ciphertexts.len() != election.spec.options.len() {
+            return Err(ElectionError::Ballot(format!(
+                "election {:?} has {} options, the ballot {}",
+                election.spec.id,
+                election.spec.options.len(),
+                ballot.ciphertexts.len()
+            )));
+        }
+        if !election.spec.revoting && election.has_voted(&ballot.nullifier) {
+            return Err(ElectionError::AlreadyVoted(election.spec.id.clone()));
+        }
+        if election
+            .fingerprints
+            .contains(&ballot_fingerprint(&ballot.election, &ballot.ciphertexts))
+        {
+            return Err(ElectionError::FingerprintTaken(election.spec.id.clone()));
+        }
+        Ok(())
     }
 
     fn election_of(&self, record: &Record) -> ElectionResult<&Election> {

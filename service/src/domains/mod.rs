@@ -94,8 +94,13 @@ pub trait Domain: Send + Sync + 'static {
 ///
 /// `data_dir` holds what domains keep beside the log (e.g. circuit keys);
 /// development Groth16 keys are made and accepted only if
-/// `allow_development_keys`.
-pub fn all(data_dir: &std::path::Path, allow_development_keys: bool) -> Vec<Arc<dyn Domain>> {
+/// `allow_development_keys`; ballot proofs are checked in batches of up to
+/// `proof_batch`.
+pub fn all(
+    data_dir: &std::path::Path,
+    allow_development_keys: bool,
+    proof_batch: usize,
+) -> Vec<Arc<dyn Domain>> {
     let identity = Arc::new(identity::IdentityDomain::new(
         data_dir.join("keys"),
         allow_development_keys,
@@ -103,7 +108,7 @@ pub fn all(data_dir: &std::path::Path, allow_development_keys: bool) -> Vec<Arc<
     vec![
         Arc::new(ledger::LedgerDomain),
         identity.clone(),
-        Arc::new(election::ElectionDomain::new(identity.clone())),
+        Arc::new(election::ElectionDomain::new(identity.clone(), proof_batch)),
         Arc::new(land::LandDomain::new(identity.clone())),
         Arc::new(health::HealthDomain::new()),
         Arc::new(funds::FundsDomain::new(data_dir.to_path_buf())),

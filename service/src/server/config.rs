@@ -22,6 +22,9 @@
 //! [keys]
 //! allow_development = false         # one-party Groth16 keys: development and demos only
 //!
+//! [proofs]
+//! batch = 64                        # ballot proofs checked together (1: each alone)
+//!
 //! [[authority]]
 //! name = "civil-registry"
 //! verifier_key = "civil-registry+89ab4567+AQ…"    # from `zkaudit keygen`
@@ -65,6 +68,31 @@ pub struct Config {
     /// Which Groth16 keys the service makes and accepts.
     #[serde(default)]
     pub keys: KeysConfig,
+    /// How proofs of concurrent requests are checked.
+    #[serde(default)]
+    pub proofs: ProofsConfig,
+}
+
+/// `[proofs]`: how the proofs of concurrent requests (ballots) are checked.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofsConfig {
+    /// Most proofs checked together in one Groth16 batch (1 checks each on
+    /// its own). A bad proof in a batch is found and refused alone.
+    #[serde(default = "default_proof_batch")]
+    pub batch: usize,
+}
+
+impl Default for ProofsConfig {
+    fn default() -> Self {
+        Self {
+            batch: default_proof_batch(),
+        }
+    }
+}
+
+fn default_proof_batch() -> usize {
+    crate::server::proof_batch::MAX_BATCH
 }
 
 /// `[keys]`: which Groth16 keys the service makes and accepts.
@@ -316,6 +344,7 @@ pub fn create_development_config(dir: &Path) -> Result<PathBuf> {
         keys: KeysConfig {
             allow_development: true,
         },
+        proofs: ProofsConfig::default(),
     };
     let header = "# zkaudit DEVELOPMENT configuration, created by the first `zkaudit serve`.\n\
                   # The keys beside this file were generated locally for development only.\n\n";

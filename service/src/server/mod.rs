@@ -7,6 +7,7 @@ pub mod error;
 pub mod limits;
 pub mod log_access;
 pub mod metrics;
+pub mod proof_batch;
 pub mod queue;
 pub mod state;
 pub mod witnessing;
@@ -147,7 +148,7 @@ pub async fn start(
         sequencer: sequencer.clone(),
         queue,
         authorities: authorities.clone(),
-        domains: crate::domains::all(data_dir, config.keys.allow_development),
+        domains: crate::domains::all(data_dir, config.keys.allow_development, config.proofs.batch),
         metrics: metrics.clone(),
         timestamp_window_ms: config.log.timestamp_window_secs * 1000,
         witness_keys: config
