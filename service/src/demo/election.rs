@@ -277,10 +277,11 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         bail!("a ballot failed: {e}");
     }
 
-    // The first voter tries again, for another option: refused.
+    // The first voter changes their mind: re-voting, the last ballot counts.
     let (again, first_choice) = votes[0];
+    let changed = (first_choice + 1) % OPTIONS.len();
     let mut other = vec![0; OPTIONS.len()];
-    other[(first_choice + 1) % OPTIONS.len()] = 1;
+    other[changed] = 1;
     let alone = Instant::now();
     let second = context.ballot(
         &people[again].identity,
@@ -289,11 +290,25 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         &mut rand::rngs::OsRng,
     )?;
     let alone_ms = alone.elapsed().as_secs_f64() * 1000.0;
-    expect_refusal(
-        cast(client, &second),
-        "a second ballot by one voter",
-        "already_used",
+    cast(client, &second).context("the first voter's second ballot")?;
+    expected[first_choice] -= 1;
+    expected[changed] += 1;
+
+    // The second voter doubts their client: it prepares a ballot, opens it
+    // instead of casting it, and publishes it (the log checks the opening
+    // and never counts it).
+    let (doubter, choice) = votes[1];
+    let mut choices = vec![0; OPTIONS.len()];
+    choices[choice] = 1;
+    let opened = context.challenge(
+        &people[doubter].identity,
+        &people[doubter].attributes,
+        choices,
+        &mut rand::rngs::OsRng,
     )?;
+    let _: serde_json::Value = client
+        .post(&format!("/v1/elections/{election_id}/spoiled"), &opened)
+        .context("publishing a challenged ballot")?;
 
     // Close; trustees 1, 3 and 4 decrypt (2 is away, 5 was disqualified as a dealer).
     phase(Phase::Closed)?;
@@ -327,6 +342,17 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     if verified != expected || report.phase != Phase::Tallied {
         bail!("the offline verification found {verified:?}, the votes were {expected:?}");
     }
+    let sealed = report.seal.as_ref().map(|s| (s.cast, s.counted));
+    if (report.cast, report.ballots, report.spoiled) != (voters + 1, voters, 1)
+        || sealed != Some((voters as u64 + 1, voters as u64))
+    {
+        bail!(
+            "the offline verification found {} cast, {} counted, {} spoiled, seal {sealed:?}",
+            report.cast,
+            report.ballots,
+            report.spoiled
+        );
+    }
 
     println!(
         "   electoral roll of {citizens} credentials; 3-of-{TRUSTEES} trustees, keys in {}",
@@ -340,7 +366,11 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         "   ballot circuit setup {setup_secs:.1} s; one ballot alone encrypts and proves in {alone_ms:.0} ms; {voters} ballots proved and cast in parallel in {cast_secs:.1} s ({:.2} s per ballot)",
         cast_secs / voters as f64
     );
-    println!("   refused as they should be: a minor's ballot (cannot be proved), a double vote");
+    println!("   refused as they should be: a minor's ballot (cannot be proved)");
+    println!(
+        "   a voter changed their mind (re-voting: only the last ballot counts, {} cast, {} counted); another challenged their client's ballot and published it opened (checked, never counted); the log sealed all {} at the close",
+        report.cast, report.ballots, report.cast
+    );
     println!(
         "   tally by trustees {:?}: {}",
         report.trustees_used,
