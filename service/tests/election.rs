@@ -16,7 +16,7 @@ use common::*;
 use zkaudit_circuits::Fr;
 use zkaudit_circuits::babyjubjub::{BASE8, Point};
 use zkaudit_circuits::elgamal::encode_point;
-use zkaudit_ledger::election::{Ballot, DECRYPT};
+use zkaudit_ledger::election::{Ballot, DECRYPT, SealRecord};
 use zkaudit_service::client::Client;
 use zkaudit_service::client::election::{
     BallotContext, TrusteeKey, election_spec, partial_decryptions, post_election_record,
@@ -27,6 +27,13 @@ fn read_ballot(path: &Path) -> Ballot {
     let body: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     Ballot::decode(&BASE64.decode(body["ballot"].as_str().unwrap()).unwrap()).unwrap()
+}
+
+fn hex32(value: &serde_json::Value) -> [u8; 32] {
+    hex::decode(value.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
 }
 
 fn body_of(bytes: &[u8]) -> serde_json::Value {
@@ -578,6 +585,40 @@ fn revoting(
         "{view}"
     );
     assert_eq!(view["tally"]["ballots"], 3);
+
+    // The service says where a ballot stands, with its membership proof in
+    // the seal, checked here against the seal the view shows.
+    let seal = SealRecord {
+        election: "e2".into(),
+        cast: view["seal"]["cast"].as_u64().unwrap(),
+        counted: view["seal"]["counted"].as_u64().unwrap(),
+        ballots_root: hex32(&view["seal"]["ballots_root"]),
+    };
+    let (status, standing) = server.get_json(&format!("/v1/elections/e2/ballots/{first_at}"));
+    assert_eq!(status, 200, "{standing}");
+    assert_eq!(standing["standing"], "superseded", "{standing}");
+    assert_eq!(standing["superseded_by"], changed_at, "{standing}");
+    let receipt: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t("r1-first.json")).unwrap()).unwrap();
+    assert_eq!(standing["record_id"], receipt["record_id"]);
+    let record_id = hex32(&standing["record_id"]);
+    let position = standing["seal"]["position"].as_u64().unwrap();
+    let proof: Vec<[u8; 32]> = standing["seal"]["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hex32)
+        .collect();
+    seal.verify_member(first_at, &record_id, position, &proof)
+        .unwrap();
+    assert!(
+        seal.verify_member(changed_at, &record_id, position, &proof)
+            .is_err()
+    );
+    let (_, standing) = server.get_json(&format!("/v1/elections/e2/ballots/{changed_at}"));
+    assert_eq!(standing["standing"], "counts", "{standing}");
+    let (status, _) = server.get_json("/v1/elections/e2/ballots/0");
+    assert_eq!(status, 404);
 
     // Offline: the bundle, each receipt against it, and a mirror.
     let bundle = t("e2-bundle.json");

@@ -592,6 +592,30 @@ impl SealRecord {
     }
 }
 
+impl SealRecord {
+    /// Checks that the ballot logged at `index` with `record_id` is the
+    /// `position`-th (0-based) of the sealed ballots: `proof` is the RFC
+    /// 9162 inclusion proof of its [`ballot_leaf`] in `ballots_root`, a
+    /// tree of `cast` leaves. With the seal's own inclusion in the log, a
+    /// voter holding only a receipt can check their ballot is in the set
+    /// the tally covers.
+    pub fn verify_member(
+        &self,
+        index: u64,
+        record_id: &[u8; 32],
+        position: u64,
+        proof: &[crate::merkle::Hash],
+    ) -> Result<(), crate::merkle::ProofError> {
+        crate::merkle::verify_inclusion(
+            &ballot_leaf(index, record_id),
+            position,
+            self.cast,
+            proof,
+            &self.ballots_root,
+        )
+    }
+}
+
 /// The seal's leaf for the ballot logged at `index` with `record_id`:
 /// `leaf_hash(index as u64 big-endian ‖ record id)`.
 pub fn ballot_leaf(index: u64, record_id: &[u8; 32]) -> crate::merkle::Hash {

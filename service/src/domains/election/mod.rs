@@ -37,7 +37,10 @@ mod routes;
 pub mod tally;
 pub mod views;
 
-pub use views::{AggregateView, BallotBody, CeremonyView, ElectionView, TallyView, TrusteeView};
+pub use views::{
+    AggregateView, BallotBody, BallotStandingView, CeremonyView, ElectionView, SealMembershipView,
+    SealView, TallyView, TrusteeView,
+};
 
 /// The store's namespace of logged ballots, by their payload.
 const BALLOT_NAMESPACE: &str = "election/ballot";

@@ -21,7 +21,7 @@ use super::views::*;
 use super::{ElectionDomain, tally};
 use crate::clock::now_ms;
 use crate::server::blocking::blocking_api;
-use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
+use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody, PathIndex};
 use crate::server::limits::ClientAddress;
 use crate::server::log_access::{authority_set_before, build_evidence, receipt_answer};
 use crate::server::state::AppState;
@@ -35,6 +35,7 @@ pub(super) fn routes(elections: Arc<ElectionDomain>) -> OpenApiRouter<AppState> 
         .routes(routes!(aggregate))
         .routes(routes!(cast_ballot))
         .routes(routes!(publish_spoiled_ballot))
+        .routes(routes!(ballot_standing))
         .routes(routes!(proving_key))
         .routes(routes!(bundle))
         .layer(Extension(elections))
@@ -193,6 +194,63 @@ async fn cast_ballot(
     }
     let accepted = state.submit(&record, client).await?;
     receipt_answer(&state, &record, accepted)
+}
+
+#[utoipa::path(get, path = "/v1/elections/{id}/ballots/{index}", tag = "elections",
+    params(("id" = String, Path, description = "Election id"), ("index" = u64, Path, description = "The ballot's log index (from its receipt)")),
+    responses(
+        (status = 200, description = "Whether the ballot counts or was superseded, and once sealed its membership proof in the seal", body = BallotStandingView),
+        (status = 404, description = "No such election, or no ballot of it at this index", body = ErrorBody),
+    ))]
+async fn ballot_standing(
+    State(state): State<AppState>,
+    Extension(elections): Extension<Arc<ElectionDomain>>,
+    AppPath((id, index)): AppPath<(String, PathIndex)>,
+) -> ApiResult<Json<BallotStandingView>> {
+    let PathIndex(index) = index;
+    let view = with_election(&state, &elections, move |_, _, book| {
+        let e = find(book, &id)?;
+        let position = e
+            .ballots
+            .binary_search_by_key(&index, |b| b.index)
+            .map_err(|_| {
+                ApiError::not_found(format!("no ballot of election {id:?} at index {index}"))
+            })?;
+        let cast = &e.ballots[position];
+        let superseded_by = match e.standing(index, &cast.record_id) {
+            zkaudit_ledger::election::BallotStanding::Superseded { by } => Some(by),
+            _ => None,
+        };
+        let seal = match &e.seal {
+            Some(seal) => {
+                let proof = e
+                    .ballots_tree()
+                    .inclusion_proof(position as u64, seal.cast)
+                    .map_err(ApiError::internal)?;
+                Some(SealMembershipView {
+                    position: position as u64,
+                    cast: seal.cast,
+                    ballots_root: hex::encode(seal.ballots_root),
+                    proof: proof.iter().map(hex::encode).collect(),
+                })
+            }
+            None => None,
+        };
+        Ok(BallotStandingView {
+            index,
+            record_id: hex::encode(cast.record_id),
+            standing: if superseded_by.is_some() {
+                "superseded"
+            } else {
+                "counts"
+            }
+            .to_owned(),
+            superseded_by,
+            seal,
+        })
+    })
+    .await?;
+    Ok(Json(view))
 }
 
 #[utoipa::path(post, path = "/v1/elections/{id}/spoiled", tag = "elections", request_body = BallotChallenge,

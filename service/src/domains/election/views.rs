@@ -78,6 +78,37 @@ pub struct SealView {
     pub ballots_root: String,
 }
 
+/// Where one cast ballot stands (`GET /v1/elections/{id}/ballots/{index}`).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct BallotStandingView {
+    /// The ballot's log index.
+    pub index: u64,
+    /// Its record id (SHA3-256, hex), as in its receipt.
+    pub record_id: String,
+    /// `counts` (the voter's last ballot) or `superseded`.
+    pub standing: String,
+    /// If superseded, the log index of the ballot that counts instead.
+    pub superseded_by: Option<u64>,
+    /// Once the election is sealed: the ballot's place among the sealed
+    /// ballots, with its proof.
+    pub seal: Option<SealMembershipView>,
+}
+
+/// A ballot's membership in the log's seal: check it with
+/// `SealRecord::verify_member` against the logged `election.seal`.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SealMembershipView {
+    /// Its 0-based position among the sealed (cast) ballots.
+    pub position: u64,
+    /// How many ballots the seal holds.
+    pub cast: u64,
+    /// The seal's root, hex.
+    pub ballots_root: String,
+    /// RFC 9162 inclusion proof of `leaf_hash(index ‖ record id)` at
+    /// `position` in `ballots_root`, hex hashes.
+    pub proof: Vec<String>,
+}
+
 /// A tally as served.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct TallyView {
