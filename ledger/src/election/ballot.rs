@@ -9,7 +9,7 @@ use zkaudit_circuits::eligibility::{EligibilityPublic, message_field};
 
 use super::error::point_error;
 use super::records::ElectionSpec;
-use super::{ElectionError, ElectionResult, MAX_PROOF};
+use super::{ElectionError, ElectionResult, MAX_PROOF, ballot_fingerprint};
 use crate::codec::{MAX_ID, Reader, Writer, fr_from_bytes};
 
 /// `ballot`: an encrypted ballot with its proof.
@@ -106,6 +106,12 @@ impl Ballot {
             vk_digest,
             proof,
         })
+    }
+
+    /// The fingerprint of its ciphertexts ([`ballot_fingerprint`]): what a
+    /// voting client shows, and the key of one ballot, cast or spoiled.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        ballot_fingerprint(&self.election, &self.ciphertexts)
     }
 
     /// The store's uniqueness key: one ballot per nullifier per election.

@@ -17,7 +17,7 @@ use super::records::{
 };
 use super::{
     BALLOT, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, ElectionError, ElectionResult, KEY, PHASE,
-    SEAL, SPOILED, SpoiledBallot, TALLY, ballot_fingerprint,
+    SEAL, SPOILED, SpoiledBallot, TALLY,
 };
 use crate::codec::CodecError;
 use crate::merkle::MemoryTree;
@@ -198,6 +198,26 @@ impl Election {
             .collect())
     }
 
+    /// `Ok` if `what` has one entry per option of the election.
+    fn expect_options(&self, found: usize, what: &str) -> ElectionResult<()> {
+        if found == self.spec.options.len() {
+            return Ok(());
+        }
+        Err(ElectionError::Ballot(format!(
+            "election {:?} has {} options, {what} {found}",
+            self.spec.id,
+            self.spec.options.len()
+        )))
+    }
+
+    /// `Ok` if no ballot with this fingerprint was cast or spoiled.
+    fn expect_fresh(&self, fingerprint: &[u8; 32]) -> ElectionResult<()> {
+        if self.fingerprints.contains(fingerprint) {
+            return Err(ElectionError::FingerprintTaken(self.spec.id.clone()));
+        }
+        Ok(())
+    }
+
     fn wrong_phase(&self, action: &'static str) -> ElectionError {
         ElectionError::WrongPhase {
             election: self.spec.id.clone(),
@@ -334,27 +354,7 @@ impl ElectionBook {
                 Ok(())
             }
             BALLOT => self.check_ballot(&Ballot::decode_with(record.payload(), strict)?),
-            SPOILED => {
-                let spoiled = SpoiledBallot::decode(record.payload())?;
-                let election = self.election(&spoiled.election)?;
-                let key = match (&election.key, election.phase) {
-                    (Some(key), Phase::Open) => key.joint_key,
-                    _ => return Err(election.wrong_phase("publishing a challenged ballot")),
-                };
-                if spoiled.options.len() != election.spec.options.len() {
-                    return Err(ElectionError::Ballot(format!(
-                        "election {:?} has {} options, the spoiled ballot opens {}",
-                        election.spec.id,
-                        election.spec.options.len(),
-                        spoiled.options.len()
-                    )));
-                }
-                spoiled.check_opening(&key)?;
-                if election.fingerprints.contains(&spoiled.fingerprint()) {
-                    return Err(ElectionError::FingerprintTaken(election.spec.id.clone()));
-                }
-                Ok(())
-            }
+            SPOILED => self.check_spoiled(&SpoiledBallot::decode(record.payload())?),
             DECRYPT => {
                 let election = self.election_of(record)?;
                 let decrypt = DecryptRecord::decode(record.payload())?;
@@ -405,24 +405,27 @@ impl ElectionBook {
         if election.phase != Phase::Open || election.key.is_none() {
             return Err(election.wrong_phase("voting"));
         }
-        if ballot.ciphertexts.len() != election.spec.options.len() {
-            return Err(ElectionError::Ballot(format!(
-                "election {:?} has {} options, the ballot {}",
-                election.spec.id,
-                election.spec.options.len(),
-                ballot.ciphertexts.len()
-            )));
-        }
+        election.expect_options(ballot.ciphertexts.len(), "the ballot")?;
         if !election.spec.revoting && election.has_voted(&ballot.nullifier) {
             return Err(ElectionError::AlreadyVoted(election.spec.id.clone()));
         }
-        if election
-            .fingerprints
-            .contains(&ballot_fingerprint(&ballot.election, &ballot.ciphertexts))
-        {
-            return Err(ElectionError::FingerprintTaken(election.spec.id.clone()));
-        }
-        Ok(())
+        election.expect_fresh(&ballot.fingerprint())
+    }
+
+    /// Checks, without applying, that the challenged ballot `spoiled` may be
+    /// published now: the election is open, the ballot opens one option
+    /// per election option, every ciphertext encrypts its revealed choice
+    /// under the election key, and its ciphertexts were not cast or
+    /// spoiled before.
+    pub fn check_spoiled(&self, spoiled: &SpoiledBallot) -> ElectionResult<()> {
+        let election = self.election(&spoiled.election)?;
+        let key = match (&election.key, election.phase) {
+            (Some(key), Phase::Open) => key.joint_key,
+            _ => return Err(election.wrong_phase("publishing a challenged ballot")),
+        };
+        election.expect_options(spoiled.options.len(), "the spoiled ballot")?;
+        spoiled.check_opening(&key)?;
+        election.expect_fresh(&spoiled.fingerprint())
     }
 
     fn election_of(&self, record: &Record) -> ElectionResult<&Election> {
@@ -533,8 +536,7 @@ impl ElectionBook {
                     && let Some(e) = self.elections.get_mut(&ballot.election)
                 {
                     e.latest.insert(ballot.nullifier, index);
-                    e.fingerprints
-                        .insert(ballot_fingerprint(&ballot.election, &ballot.ciphertexts));
+                    e.fingerprints.insert(ballot.fingerprint());
                     e.ballots.push(CastBallot {
                         index,
                         record_id: record.id(),

@@ -112,7 +112,7 @@ impl SpoiledBallot {
         for (i, o) in self.options.iter().enumerate() {
             if elgamal::encrypt(election_key, o.choice.into(), &o.randomness) != o.ciphertext {
                 return Err(ElectionError::Ballot(format!(
-                    "option {i}'s ciphertext is not the encryption of the revealed choice under the election key"
+                    "option {i}'s ciphertext does not encrypt the revealed choice under the election key"
                 )));
             }
         }

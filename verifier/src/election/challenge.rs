@@ -97,35 +97,15 @@ impl BallotChallenge {
         ensure(key == *election_key, || {
             "the ballot was encrypted under another key than the election's".into()
         })?;
-        let n = self.choices.len();
-        ensure(
-            n > 0 && self.randomness.len() == n && self.ciphertexts.len() == n,
-            || "one choice, one randomness and one ciphertext per option".into(),
-        )?;
-        let mut ciphertexts = Vec::with_capacity(n);
-        for (option, ((choice, r), c)) in self
-            .choices
-            .iter()
-            .zip(&self.randomness)
-            .zip(&self.ciphertexts)
-            .enumerate()
-        {
-            if *choice > 1 {
-                return Err(malformed(
-                    "choice",
-                    format!("option {option} is neither 0 nor 1"),
-                ));
-            }
-            let r = decode_scalar(&hex::decode(r).map_err(malformed_as("randomness"))?)
-                .map_err(malformed_as("randomness"))?;
-            let c = Ciphertext::from_bytes(&hex::decode(c).map_err(malformed_as("ciphertext"))?)
-                .map_err(malformed_as("ciphertext"))?;
-            ensure(elgamal::encrypt(&key, *choice, &r) == c, || {
-                format!("option {option}'s ciphertext does not encrypt the revealed choice")
-            })?;
-            ciphertexts.push(c);
-        }
-        let fingerprint = ballot_fingerprint(&self.election, &ciphertexts);
+        ensure(!self.choices.is_empty(), || {
+            "one choice, one randomness and one ciphertext per option".into()
+        })?;
+        // The same opening check the log makes of a published one.
+        let opened = self.to_spoiled()?;
+        opened
+            .check_opening(&key)
+            .map_err(|e| mismatch(e.to_string()))?;
+        let fingerprint = opened.fingerprint();
         if hex::encode(fingerprint) != self.fingerprint {
             return Err(mismatch(
                 "the fingerprint is not that of these ciphertexts: this is not the ballot the client showed",
@@ -137,9 +117,7 @@ impl BallotChallenge {
             fingerprint,
         })
     }
-}
 
-impl BallotChallenge {
     /// The `ballot.spoiled` payload that publishes this opened ballot on the
     /// log (after [`verify`](Self::verify) has checked it here; the log
     /// checks the opening again against the election's key).

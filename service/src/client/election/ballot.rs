@@ -22,7 +22,7 @@ use zkaudit_ledger::election::{Ballot, ElectionSpec, Phase, ballot_statement};
 use zeroize::Zeroize;
 use zkaudit_prover::{Bn254, ProvingKey};
 use zkaudit_verifier::Receipt;
-use zkaudit_verifier::election::challenge::{BallotChallenge, ballot_fingerprint};
+use zkaudit_verifier::election::challenge::BallotChallenge;
 use zkaudit_verifier::groth16::{self, PreparedKey};
 
 use crate::client::Client;
@@ -179,7 +179,7 @@ impl BallotContext {
 
     /// The fingerprint a voter sees before casting or challenging.
     pub fn fingerprint(ballot: &Ballot) -> [u8; 32] {
-        ballot_fingerprint(&ballot.election, &ballot.ciphertexts)
+        ballot.fingerprint()
     }
 }
 

@@ -17,7 +17,7 @@ use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::election::{
     BALLOT, Ballot, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, Election, ElectionBook,
     ElectionError, ElectionKey, ElectionSpec, KEY, PHASE, SEAL, SPOILED, SealRecord, SpoiledBallot,
-    TALLY, ballot_fingerprint, ballot_statement,
+    TALLY, ballot_statement,
 };
 use zkaudit_ledger::identity::RegistryBook;
 use zkaudit_ledger::record::Record;
@@ -75,7 +75,7 @@ impl KeyedShape for BallotShape {
 
 /// The election domain.
 pub struct ElectionDomain {
-    book: Replayed<ElectionBook>,
+    book: Arc<Replayed<ElectionBook>>,
     identity: Arc<IdentityDomain>,
     proofs: ProofBatcher,
 }
@@ -86,7 +86,7 @@ impl ElectionDomain {
     /// checked in batches of up to `proof_batch`.
     pub fn new(identity: Arc<IdentityDomain>, proof_batch: usize) -> Self {
         Self {
-            book: Replayed::new(),
+            book: Arc::new(Replayed::new()),
             identity,
             proofs: ProofBatcher::on_every_core(proof_batch),
         }
@@ -105,13 +105,7 @@ impl ElectionDomain {
         state: &AppState,
         f: impl FnOnce(&ElectionBook) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let log_key = state.log_signer().public_key();
-        self.book.with(
-            &**state.sequencer().store(),
-            TOPIC_ALL,
-            || ElectionBook::new(log_key),
-            f,
-        )
+        replay(&self.book, state, f)
     }
 
     /// The identity domain (registries and circuit keys).
@@ -207,10 +201,7 @@ impl ElectionDomain {
             .topic(TOPIC_ALL.to_vec())
             .topic(election_topic(&ballot.election))
             .unique(BALLOT_NAMESPACE, ballot_key(record))
-            .unique(
-                FINGERPRINT_NAMESPACE,
-                ballot_fingerprint(&ballot.election, &ballot.ciphertexts),
-            );
+            .unique(FINGERPRINT_NAMESPACE, ballot.fingerprint());
         Ok(if spec.revoting {
             pending
         } else {
@@ -253,6 +244,21 @@ impl ElectionDomain {
             .topic(election_topic(election))
             .unique(unique, election.as_bytes().to_vec()))
     }
+}
+
+/// Brings `book` up to date with the log and runs `f` on it. Blocking.
+fn replay<T>(
+    book: &Replayed<ElectionBook>,
+    state: &AppState,
+    f: impl FnOnce(&ElectionBook) -> ApiResult<T>,
+) -> ApiResult<T> {
+    let log_key = state.log_signer().public_key();
+    book.with(
+        &**state.sequencer().store(),
+        TOPIC_ALL,
+        || ElectionBook::new(log_key),
+        f,
+    )
 }
 
 /// What the log owes its elections: the joint key of each election open
@@ -374,7 +380,9 @@ impl Domain for ElectionDomain {
         if record.kind() == SPOILED {
             // The book checks the opening against the election's key.
             let spoiled = SpoiledBallot::decode(record.payload()).map_err(ApiError::from)?;
-            self.with_book(state, |book| book.check(record).map_err(ApiError::from))?;
+            self.with_book(state, |book| {
+                book.check_spoiled(&spoiled).map_err(ApiError::from)
+            })?;
             return Ok(Pending::new(record)
                 .topic(TOPIC_ALL.to_vec())
                 .topic(election_topic(&spoiled.election))
@@ -449,19 +457,13 @@ impl Domain for ElectionDomain {
     /// change or decryption and logging its consequence), in the
     /// background.
     fn started(&self, state: &AppState) {
-        let state = state.clone();
+        // The domain's own book: the replay done here serves the first
+        // requests too.
+        let (book, state) = (self.book.clone(), state.clone());
         tokio::spawn(async move {
-            let replay = state.clone();
+            let replaying = state.clone();
             let owed = crate::server::blocking::blocking_api(move || {
-                let book = Replayed::new();
-                let log_key = replay.log_signer().public_key();
-                book.with(
-                    &**replay.sequencer().store(),
-                    TOPIC_ALL,
-                    || ElectionBook::new(log_key),
-                    |book| ApiResult::Ok(Owed::of(book)),
-                )?
-                .records(&replay)
+                replay(&book, &replaying, |book| Ok(Owed::of(book)))?.records(&replaying)
             })
             .await;
             match owed {

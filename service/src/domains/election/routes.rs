@@ -180,20 +180,32 @@ async fn cast_ballot(
     let payload = BASE64
         .decode(&body.ballot)
         .map_err(|_| ApiError::bad_request("malformed_ballot", "ballot is not base64"))?;
-    let record = Record::unsigned(state.origin(), DOMAIN, BALLOT, now_ms(), payload)
+    log_for_election(&state, client, &id, BALLOT, payload).await
+}
+
+/// Logs an unsigned record of election `id` the log stamps itself (a
+/// ballot, a spoiled ballot; its domain admits it), and answers with its
+/// receipt. Only the election id is read here: the payload is decoded,
+/// strictly, once, when it is admitted.
+async fn log_for_election(
+    state: &AppState,
+    client: Option<std::net::IpAddr>,
+    id: &str,
+    kind: &str,
+    payload: Vec<u8>,
+) -> ApiResult<(StatusCode, Json<Receipt>)> {
+    let record = Record::unsigned(state.origin(), DOMAIN, kind, now_ms(), payload)
         .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
-    // The election it names (the whole ballot is decoded, strictly, once:
-    // when it is admitted).
     let named = zkaudit_ledger::election::election_of(&record)
         .ok_or_else(|| ApiError::bad_request("malformed_ballot", "no election id"))?;
     if named != id {
         return Err(ApiError::unprocessable(
             "wrong_election",
-            format!("the ballot is for election {named:?}"),
+            format!("the payload is for election {named:?}"),
         ));
     }
     let accepted = state.submit(&record, client).await?;
-    receipt_answer(&state, &record, accepted)
+    receipt_answer(state, &record, accepted)
 }
 
 #[utoipa::path(get, path = "/v1/elections/{id}/ballots/{index}", tag = "elections",
@@ -269,19 +281,10 @@ async fn publish_spoiled_ballot(
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<BallotChallenge>,
 ) -> ApiResult<(StatusCode, Json<Receipt>)> {
-    if body.election != id {
-        return Err(ApiError::unprocessable(
-            "wrong_election",
-            format!("the opened ballot is for election {:?}", body.election),
-        ));
-    }
     let spoiled = body
         .to_spoiled()
         .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
-    let record = Record::unsigned(state.origin(), DOMAIN, SPOILED, now_ms(), spoiled.encode())
-        .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
-    let accepted = state.submit(&record, client).await?;
-    receipt_answer(&state, &record, accepted)
+    log_for_election(&state, client, &id, SPOILED, spoiled.encode()).await
 }
 
 #[utoipa::path(get, path = "/v1/elections/{id}/proving-key", tag = "elections",
