@@ -700,3 +700,27 @@ fn a_spoiled_ballot_is_checked_and_never_counted_and_its_ciphertexts_cannot_be_c
     );
     assert!(s.spoiled.unwrap() < s.ballots[4]);
 }
+
+#[test]
+fn a_receipt_or_a_mirror_showing_another_record_at_an_index_is_a_fork() {
+    let s = scenario(Faults::default());
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    let entries = s.log.entries();
+    let (first, second) = (s.ballots[0], s.ballots[1]);
+    // A log with the same key that shows voter 0's ballot where the bundle
+    // holds voter 1's.
+    let mut forked = TestLog::new(3);
+    for (index, record) in &entries[..second as usize] {
+        assert_eq!(forked.push(record), *index);
+    }
+    assert_eq!(forked.push(&entries[first as usize].1), second);
+    let receipt = forked.receipt(second).verify(&s.log.vkey()).unwrap();
+    let standing = report.standing(&receipt).unwrap();
+    assert_eq!(standing, ReceiptStanding::Forked { index: second });
+    assert!(standing.is_evidence());
+    // A mirror of that history.
+    let mut mirrored = entries.clone();
+    mirrored[second as usize].1 = entries[first as usize].1.clone();
+    let err = report.compare_with_log(&mirrored).unwrap_err();
+    assert!(err.to_string().contains("FORK"), "{err}");
+}
