@@ -86,9 +86,66 @@ pub enum CircuitError {
     /// A nullifier that is not the identity's nullifier for the scope.
     #[error("nullifier is not the identity's nullifier for the scope")]
     NullifierMismatch,
-    /// A ballot circuit shape with a number of options outside 2 to 8.
-    #[error("a ballot has 2 to 8 options, not {0}")]
+    /// A ballot circuit shape with a number of options outside 2 to 8 (one
+    /// contest of choices), or over 16 in all (several contests).
+    #[error("a ballot cannot have {0} options (2 to 8 choices, or up to 16 over its contests)")]
     BallotOptions(usize),
+    /// A ballot layout with no contest or more than four.
+    #[error("a ballot has 1 to 4 contests, not {0}")]
+    ContestCount(usize),
+    /// A contest with no option or more than eight.
+    #[error("contest {contest} has {options} options; a contest has 1 to 8")]
+    ContestOptions {
+        /// The contest's position, from 0.
+        contest: usize,
+        /// Its number of options.
+        options: usize,
+    },
+    /// A contest rule that is not `1 ≤ limit ≤ 15`, `min ≤ max ≤ limit ·
+    /// options`.
+    #[error(
+        "contest {contest}: {min} to {max} points, at most {limit} per option, do not fit {options} options (1 ≤ limit ≤ 15, min ≤ max ≤ limit · options)"
+    )]
+    InvalidContestRule {
+        /// The contest's position, from 0.
+        contest: usize,
+        /// The fewest points.
+        min: u64,
+        /// The most points.
+        max: u64,
+        /// The most points per option.
+        limit: u64,
+        /// The contest's number of options.
+        options: usize,
+    },
+    /// Contest rules that are not one per contest of the shape.
+    #[error("expected one rule per contest ({expected}), found {found}")]
+    ContestRuleCountMismatch {
+        /// The shape's number of contests.
+        expected: usize,
+        /// The number given.
+        found: usize,
+    },
+    /// A value over its contest's per-option limit (the value is not
+    /// reported).
+    #[error("the value for option {option} is over the limit of {limit}")]
+    ChoiceOverLimit {
+        /// The option's position on the ballot, from 0.
+        option: usize,
+        /// The contest's limit.
+        limit: u64,
+    },
+    /// A contest total outside the allowed range (the total is not
+    /// reported: it is part of the secret ballot).
+    #[error("the total of contest {contest} is not between {min} and {max}")]
+    ContestTotalOutOfRange {
+        /// The contest's position, from 0.
+        contest: usize,
+        /// The fewest points allowed.
+        min: u64,
+        /// The most points allowed.
+        max: u64,
+    },
     /// A ballot statement whose eligibility part has another shape than the
     /// ballot's.
     #[error("the eligibility statement's shape is not the ballot's")]

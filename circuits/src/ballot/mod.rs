@@ -4,22 +4,34 @@
 //! # The statement
 //!
 //! A circuit has a shape ([`BallotShape`]): an [`EligibilityShape`] (the
-//! registry's maximum depth `D`, the credential's `A` attributes) and the
-//! number of options `O` (2 to 8). The election (its registry root, scope,
-//! predicates, key and choice range) is a public parameter, not part of the
-//! circuit, so one proving key per shape serves every election. The public
-//! parameters are a [`BallotPublic`], the private witness a
-//! [`BallotWitness`]. The circuit proves:
+//! registry's maximum depth `D`, the credential's `A` attributes) and a
+//! [`BallotLayout`]: either one contest of `O` options (2 to 8) with 0/1
+//! choices (`Choices`, statement v1, shape id `ballot-d20-a3-o4`), or one to
+//! four contests of 1 to 8 options each, 16 in all, where each option gets
+//! points up to the contest's limit (`Contests`, statement v2, shape id
+//! `ballot-d20-a3-c4.8`; see [`contests`]). The election (its registry
+//! root, scope, predicates, key and contest rules) is a public parameter,
+//! not part of the circuit, so one proving key per shape serves every
+//! election. The public parameters are a [`BallotPublic`], the private
+//! witness a [`BallotWitness`]. The circuit proves:
 //!
 //! 1. *eligibility*: the [eligibility statement](crate::eligibility) of
 //!    [`BallotPublic::eligibility`]: a credential in the registry under
 //!    `root` satisfies the predicates, `nullifier = Poseidon(scope, secret)`
 //!    (the scope is the election's), and `message` is bound;
-//! 2. *valid choices*: each option's choice `mᵢ` is 0 or 1, and
-//!    `min_choices ≤ Σ mᵢ ≤ max_choices`;
+//! 2. *valid choices*: for each contest `c` with rule `(min, max, limit)`
+//!    ([`ContestRule`]), each of its options' values `mᵢ` is in
+//!    `[0, limit]` and `min ≤ Σ mᵢ ≤ max` (v1: one contest, `limit = 1`);
 //! 3. *encryption*: option `i`'s ciphertext is the exponential ElGamal
 //!    encryption ([`elgamal::encrypt`]) of `mᵢ` under the election key with
 //!    the voter's randomness `rᵢ`: `c1 = rᵢ·B8`, `c2 = mᵢ·B8 + rᵢ·PK`.
+//!
+//! One ballot carries every contest under one proof: the contests share the
+//! voter's eligibility (7,300 constraints, a third of a small ballot's
+//! cost), one nullifier decides which ballot counts for all of them (a
+//! voter cannot re-vote in one contest and keep an old ballot in another),
+//! and the acceptor checks one proof. The v1 statement stays as it was so
+//! that the keys and the ballots of elections logged with it still verify.
 //!
 //! [`check`] evaluates all of it natively; the gadget is in `constraints`
 //! (with the `r1cs` feature).
@@ -42,13 +54,15 @@
 //! # The public inputs
 //!
 //! The circuit's public inputs are the statement's parameters
-//! ([`public_inputs`]), `(4 + 7·A) + 4 + 4·O` of them:
+//! ([`public_inputs`]), `(4 + 7·A) + 2 + 2 + 4·O` of them for v1 and
+//! `(4 + 7·A) + 2 + 3·C + 4·O` for `C` contests:
 //!
 //! | inputs | |
 //! |---|---|
 //! | `4 + 7·A` | the eligibility statement's ([`eligibility::public_inputs`]): root, nullifier, scope, message, 7 per predicate |
 //! | 2 | the election key's `x`, `y` (circomlib coordinates) |
-//! | 2 | `min_choices`, `max_choices` |
+//! | 2 (v1) | `min`, `max` of the one contest |
+//! | 3 per contest (v2) | `min`, `max`, `limit` |
 //! | 4 per option | `c1.x`, `c1.y`, `c2.x`, `c2.y` |
 //!
 //! For `(D, A, O) = (20, 3, 4)` that is 45 inputs. The shape (`D`, `A`, `O`)
@@ -77,13 +91,17 @@
 //! - The ciphertext is bound: the circuit computes `c1`, `c2` from the
 //!   witness and equates them with the public coordinates.
 //!
+//! - *Points without wrap-around* (v2): see [`contests`].
+//!
 //! # Cost
 //!
-//! 22,450 constraints for `(D, A, O) = (20, 3, 4)`, under 2¹⁵; the parts are
-//! in `constraints`.
+//! 22,450 constraints for `(D, A, O) = (20, 3, 4)`, under 2¹⁵; 52,904 for two
+//! contests of 4 and 8 options at depth 20, under 2¹⁶. The parts are in
+//! `constraints`.
 
 #[cfg(feature = "r1cs")]
 pub mod constraints;
+pub mod contests;
 
 use core::fmt;
 
@@ -96,32 +114,47 @@ use crate::{CircuitError, Fr, Result};
 
 #[cfg(feature = "r1cs")]
 pub use constraints::BallotCircuit;
+pub use contests::{ContestRule, ContestSizes, MAX_POINTS};
 
-/// The fewest options of a ballot.
+/// The fewest options of a v1 ballot (one contest of choices).
 pub const MIN_OPTIONS: usize = 2;
 
-/// The most options of a ballot.
+/// The most options of a v1 ballot (one contest of choices).
 pub const MAX_OPTIONS: usize = 8;
 
-/// The domain-separation tag that starts every ballot digest.
+/// The domain-separation tag that starts every v1 ballot digest.
 pub const DOMAIN_TAG: &[u8] = b"zkaudit/ballot/v1";
+
+/// The domain-separation tag that starts every v2 (contests) ballot digest.
+pub const CONTESTS_DOMAIN_TAG: &[u8] = b"zkaudit/ballot/v2";
 
 /// The number of bits of each option's randomness in the circuit: every
 /// [`Scalar`] fits (see the module's soundness notes).
 pub const RANDOMNESS_BITS: usize = 251;
+
+/// How a ballot's options are organised; part of the circuit's shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BallotLayout {
+    /// Statement v1: one contest of this many options ([`MIN_OPTIONS`] to
+    /// [`MAX_OPTIONS`]), each choice 0 or 1.
+    Choices(usize),
+    /// Statement v2: one or more contests, each option getting points up to
+    /// its contest's limit.
+    Contests(ContestSizes),
+}
 
 /// The shape of a ballot circuit; one proving key per shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BallotShape {
     /// The eligibility statement's shape (registry depth, attributes).
     pub eligibility: EligibilityShape,
-    /// The number of options ([`MIN_OPTIONS`] to [`MAX_OPTIONS`]).
-    pub options: usize,
+    /// The contests and their options.
+    pub layout: BallotLayout,
 }
 
 impl BallotShape {
-    /// The shape of depth `depth`, `attributes` attributes and `options`
-    /// options.
+    /// The v1 shape of depth `depth`, `attributes` attributes and one
+    /// contest of `options` 0/1 choices.
     ///
     /// # Errors
     ///
@@ -129,48 +162,110 @@ impl BallotShape {
     pub fn new(depth: usize, attributes: usize, options: usize) -> Result<Self> {
         let shape = Self {
             eligibility: EligibilityShape { depth, attributes },
-            options,
+            layout: BallotLayout::Choices(options),
         };
         shape.validate()?;
         Ok(shape)
     }
 
-    /// Checks the eligibility shape and `2 ≤ options ≤ 8`.
+    /// The v2 shape of depth `depth`, `attributes` attributes and contests
+    /// of `contests[i]` options.
+    ///
+    /// # Errors
+    ///
+    /// As [`BallotShape::validate`] and [`ContestSizes::new`].
+    pub fn with_contests(depth: usize, attributes: usize, contests: &[usize]) -> Result<Self> {
+        let shape = Self {
+            eligibility: EligibilityShape { depth, attributes },
+            layout: BallotLayout::Contests(ContestSizes::new(contests)?),
+        };
+        shape.validate()?;
+        Ok(shape)
+    }
+
+    /// Checks the eligibility shape and the layout: `2 ≤ options ≤ 8` for
+    /// v1, [`ContestSizes::validate`] for v2.
     ///
     /// # Errors
     ///
     /// [`CircuitError::InvalidShape`] for the eligibility shape,
-    /// [`CircuitError::BallotOptions`] for the options.
+    /// [`CircuitError::BallotOptions`], [`CircuitError::ContestCount`] or
+    /// [`CircuitError::ContestOptions`] for the layout.
     pub fn validate(&self) -> Result<()> {
         self.eligibility.validate()?;
-        if (MIN_OPTIONS..=MAX_OPTIONS).contains(&self.options) {
-            Ok(())
-        } else {
-            Err(CircuitError::BallotOptions(self.options))
+        match self.layout {
+            BallotLayout::Choices(options) if (MIN_OPTIONS..=MAX_OPTIONS).contains(&options) => {
+                Ok(())
+            }
+            BallotLayout::Choices(options) => Err(CircuitError::BallotOptions(options)),
+            BallotLayout::Contests(sizes) => sizes.validate(),
         }
     }
 
-    /// A stable name for caching keys, such as `ballot-d20-a3-o4`.
+    /// The number of options over all contests.
+    pub fn options(&self) -> usize {
+        match self.layout {
+            BallotLayout::Choices(options) => options,
+            BallotLayout::Contests(sizes) => sizes.options(),
+        }
+    }
+
+    /// The number of options of each contest.
+    pub fn contest_sizes(&self) -> Vec<usize> {
+        match self.layout {
+            BallotLayout::Choices(options) => vec![options],
+            BallotLayout::Contests(sizes) => sizes.iter().collect(),
+        }
+    }
+
+    /// Each contest's options as positions on the ballot.
+    pub fn contest_ranges(&self) -> Vec<core::ops::Range<usize>> {
+        match self.layout {
+            BallotLayout::Choices(options) => vec![0..options],
+            BallotLayout::Contests(sizes) => sizes.ranges(),
+        }
+    }
+
+    /// A stable name for caching keys: `ballot-d20-a3-o4` (v1) or
+    /// `ballot-d20-a3-c4.8` (v2, the options of each contest).
     pub fn id(&self) -> String {
+        let layout = match self.layout {
+            BallotLayout::Choices(options) => format!("o{options}"),
+            BallotLayout::Contests(sizes) => {
+                let sizes: Vec<String> = sizes.iter().map(|size| size.to_string()).collect();
+                format!("c{}", sizes.join("."))
+            }
+        };
         format!(
-            "ballot-d{}-a{}-o{}",
-            self.eligibility.depth, self.eligibility.attributes, self.options
+            "ballot-d{}-a{}-{layout}",
+            self.eligibility.depth, self.eligibility.attributes
         )
     }
 
     /// The digest elements that the shape fixes: the domain tag and `O`
+    /// (v1), or the v2 tag, the number of contests and each one's options
     /// (the eligibility shape's come with its digest elements).
-    fn header(&self) -> [Fr; 2] {
-        [domain_tag(), Fr::from(self.options as u64)]
+    fn header(&self) -> Vec<Fr> {
+        match self.layout {
+            BallotLayout::Choices(options) => vec![domain_tag(), Fr::from(options as u64)],
+            BallotLayout::Contests(sizes) => {
+                let mut header = vec![
+                    Fr::from_be_bytes_mod_order(CONTESTS_DOMAIN_TAG),
+                    Fr::from(sizes.len() as u64),
+                ];
+                header.extend(sizes.iter().map(|size| Fr::from(size as u64)));
+                header
+            }
+        }
     }
 
     /// Checks that `found` entries are one per option.
     fn expect_options(&self, found: usize) -> Result<()> {
-        if found == self.options {
+        if found == self.options() {
             Ok(())
         } else {
             Err(CircuitError::OptionCountMismatch {
-                expected: self.options,
+                expected: self.options(),
                 found,
             })
         }
@@ -195,10 +290,8 @@ pub struct BallotPublic {
     pub eligibility: EligibilityPublic,
     /// The election's joint public key (in the prime-order subgroup).
     pub election_key: Point,
-    /// The fewest options a voter must choose.
-    pub min_choices: u64,
-    /// The most options a voter may choose.
-    pub max_choices: u64,
+    /// One rule per contest (v1: one rule, of limit 1).
+    pub contests: Vec<ContestRule>,
     /// The ballot: one ciphertext per option.
     pub ciphertexts: Vec<Ciphertext>,
 }
@@ -206,16 +299,19 @@ pub struct BallotPublic {
 impl BallotPublic {
     /// Checks what the acceptor of a ballot checks natively besides the
     /// proof: a valid shape that the eligibility statement and the
-    /// ciphertexts fit, `min_choices ≤ max_choices ≤ options`, and an
-    /// election key in the prime-order subgroup.
+    /// ciphertexts fit, one valid rule per contest ([`ContestRule::validate`];
+    /// v1: limit 1), and an election key in the prime-order subgroup.
     ///
     /// # Errors
     ///
     /// [`CircuitError::InvalidShape`], [`CircuitError::BallotOptions`],
+    /// [`CircuitError::ContestCount`], [`CircuitError::ContestOptions`],
     /// [`CircuitError::BallotShapeMismatch`],
     /// [`CircuitError::AttributeCountMismatch`] (predicates),
     /// [`CircuitError::OptionCountMismatch`] (ciphertexts),
-    /// [`CircuitError::InvalidChoiceRange`],
+    /// [`CircuitError::ContestRuleCountMismatch`],
+    /// [`CircuitError::InvalidChoiceRange`] (v1),
+    /// [`CircuitError::InvalidContestRule`] (v2),
     /// [`CircuitError::ElectionKeyNotInSubgroup`].
     pub fn validate(&self) -> Result<()> {
         let shape = self.shape;
@@ -230,19 +326,47 @@ impl BallotPublic {
             });
         }
         shape.expect_options(self.ciphertexts.len())?;
-        let range_fits =
-            self.min_choices <= self.max_choices && self.max_choices <= shape.options as u64;
-        if !range_fits {
-            return Err(CircuitError::InvalidChoiceRange {
-                min: self.min_choices,
-                max: self.max_choices,
-                options: shape.options,
+        let sizes = shape.contest_sizes();
+        if self.contests.len() != sizes.len() {
+            return Err(CircuitError::ContestRuleCountMismatch {
+                expected: sizes.len(),
+                found: self.contests.len(),
             });
+        }
+        for (contest, (rule, options)) in self.contests.iter().zip(sizes).enumerate() {
+            match shape.layout {
+                BallotLayout::Choices(_) => {
+                    let fits =
+                        rule.limit == 1 && rule.min <= rule.max && rule.max <= options as u64;
+                    if !fits {
+                        return Err(CircuitError::InvalidChoiceRange {
+                            min: rule.min,
+                            max: rule.max,
+                            options,
+                        });
+                    }
+                }
+                BallotLayout::Contests(_) => rule.validate(contest, options)?,
+            }
         }
         if !self.election_key.is_in_prime_order_subgroup() {
             return Err(CircuitError::ElectionKeyNotInSubgroup);
         }
         Ok(())
+    }
+
+    /// The contest rules as the statement takes them: `min, max` (v1) or
+    /// `min, max, limit` (v2) per contest.
+    fn rule_elements(&self) -> Vec<Fr> {
+        let with_limit = matches!(self.shape.layout, BallotLayout::Contests(_));
+        self.contests
+            .iter()
+            .flat_map(|rule| {
+                let limit = with_limit.then_some(rule.limit);
+                [rule.min, rule.max].into_iter().chain(limit)
+            })
+            .map(Fr::from)
+            .collect()
     }
 
     /// The ballot digest: a compact commitment to the statement, the
@@ -252,17 +376,19 @@ impl BallotPublic {
         eligibility::chained_poseidon(&self.digest_elements())
     }
 
-    /// The elements the digest hashes, in order: the tag, `O`, the
-    /// eligibility statement's digest elements, the key's coordinates,
-    /// `min_choices`, `max_choices`, then each ciphertext's `c1.x, c1.y,
-    /// c2.x, c2.y`.
+    /// The elements the digest hashes, in order: the shape's header (v1:
+    /// the tag and `O`; v2: the tag, the number of contests and each one's
+    /// options), the eligibility statement's digest elements, the key's
+    /// coordinates, the contest rules (v1: `min`, `max`; v2: `min`, `max`,
+    /// `limit` per contest), then each ciphertext's `c1.x, c1.y, c2.x,
+    /// c2.y`.
     pub fn digest_elements(&self) -> Vec<Fr> {
         let eligibility = self.eligibility.digest_elements();
-        let mut elements = Vec::with_capacity(8 + eligibility.len() + 4 * self.ciphertexts.len());
+        let mut elements = Vec::with_capacity(20 + eligibility.len() + 4 * self.ciphertexts.len());
         elements.extend(self.shape.header());
         elements.extend(eligibility);
         elements.extend([self.election_key.x(), self.election_key.y()]);
-        elements.extend([self.min_choices, self.max_choices].map(Fr::from));
+        elements.extend(self.rule_elements());
         for ciphertext in &self.ciphertexts {
             elements.extend(ciphertext_elements(ciphertext));
         }
@@ -278,7 +404,7 @@ impl BallotPublic {
 pub struct BallotWitness {
     /// The voter's eligibility witness (secret, attributes, Merkle path).
     pub eligibility: EligibilityWitness,
-    /// One choice per option, each 0 or 1.
+    /// One value per option: 0 or 1 (v1), the option's points (v2).
     pub choices: Vec<u64>,
     /// One encryption randomness per option: fresh, uniformly random,
     /// secret.
@@ -293,13 +419,14 @@ impl fmt::Debug for BallotWitness {
     }
 }
 
-/// The ballot's ciphertexts: option `i`'s choice encrypted under
+/// The ballot's ciphertexts: option `i`'s value encrypted under
 /// `election_key` with `randomness[i]` ([`elgamal::encrypt`]).
 ///
 /// # Errors
 ///
 /// [`CircuitError::OptionCountMismatch`] if there is not one randomness per
-/// choice, [`CircuitError::ChoiceNotBinary`] for a choice other than 0 or 1.
+/// value, [`CircuitError::ChoiceOverLimit`] for a value over [`MAX_POINTS`]
+/// (no ballot can prove it).
 pub fn encrypt_ballot(
     election_key: &Point,
     choices: &[u64],
@@ -311,8 +438,11 @@ pub fn encrypt_ballot(
             found: randomness.len(),
         });
     }
-    if let Some(option) = choices.iter().position(|&choice| choice > 1) {
-        return Err(CircuitError::ChoiceNotBinary { option });
+    if let Some(option) = choices.iter().position(|&choice| choice > MAX_POINTS) {
+        return Err(CircuitError::ChoiceOverLimit {
+            option,
+            limit: MAX_POINTS,
+        });
     }
     Ok(choices
         .iter()
@@ -329,24 +459,22 @@ pub fn encrypt_ballot(
 ///
 /// The first failure: those of [`BallotPublic::validate`];
 /// [`CircuitError::OptionCountMismatch`] (choices or randomness); those of
-/// [`eligibility::check`]; [`CircuitError::ChoiceNotBinary`],
-/// [`CircuitError::ChoiceCountOutOfRange`],
-/// [`CircuitError::CiphertextMismatch`].
+/// [`eligibility::check`]; v1: [`CircuitError::ChoiceNotBinary`],
+/// [`CircuitError::ChoiceCountOutOfRange`]; v2: those of
+/// [`ContestRule::check`]; then [`CircuitError::CiphertextMismatch`].
 pub fn check(public: &BallotPublic, witness: &BallotWitness) -> Result<()> {
     public.validate()?;
     let shape = public.shape;
     shape.expect_options(witness.choices.len())?;
     shape.expect_options(witness.randomness.len())?;
     eligibility::check(&public.eligibility, &witness.eligibility)?;
-    if let Some(option) = witness.choices.iter().position(|&choice| choice > 1) {
-        return Err(CircuitError::ChoiceNotBinary { option });
-    }
-    let count: u64 = witness.choices.iter().sum();
-    if !(public.min_choices..=public.max_choices).contains(&count) {
-        return Err(CircuitError::ChoiceCountOutOfRange {
-            min: public.min_choices,
-            max: public.max_choices,
-        });
+    let contests = public.contests.iter().zip(shape.contest_ranges());
+    for (contest, (rule, range)) in contests.enumerate() {
+        let values = &witness.choices[range.clone()];
+        match shape.layout {
+            BallotLayout::Choices(_) => check_choices(rule, values)?,
+            BallotLayout::Contests(_) => rule.check(contest, range.start, values)?,
+        }
     }
     let encrypted = encrypt_ballot(&public.election_key, &witness.choices, &witness.randomness)?;
     match encrypted
@@ -359,12 +487,28 @@ pub fn check(public: &BallotPublic, witness: &BallotWitness) -> Result<()> {
     }
 }
 
+/// The v1 rule: every choice 0 or 1, their number in `[min, max]`.
+fn check_choices(rule: &ContestRule, choices: &[u64]) -> Result<()> {
+    if let Some(option) = choices.iter().position(|&choice| choice > 1) {
+        return Err(CircuitError::ChoiceNotBinary { option });
+    }
+    let count: u64 = choices.iter().sum();
+    if (rule.min..=rule.max).contains(&count) {
+        Ok(())
+    } else {
+        Err(CircuitError::ChoiceCountOutOfRange {
+            min: rule.min,
+            max: rule.max,
+        })
+    }
+}
+
 /// The circuit's public inputs, in allocation order (see the module
 /// documentation).
 pub fn public_inputs(public: &BallotPublic) -> Vec<Fr> {
     let mut inputs = eligibility::public_inputs(&public.eligibility);
     inputs.extend([public.election_key.x(), public.election_key.y()]);
-    inputs.extend([public.min_choices, public.max_choices].map(Fr::from));
+    inputs.extend(public.rule_elements());
     for ciphertext in &public.ciphertexts {
         inputs.extend(ciphertext_elements(ciphertext));
     }

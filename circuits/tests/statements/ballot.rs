@@ -13,8 +13,8 @@ use zkaudit_circuits::ballot::constraints::{
     BallotPublicVar, BallotWitnessVar, encrypt_var, enforce_ballot, enforce_choices,
 };
 use zkaudit_circuits::ballot::{
-    BallotCircuit, BallotPublic, BallotShape, BallotWitness, DOMAIN_TAG, RANDOMNESS_BITS, check,
-    encrypt_ballot, public_inputs,
+    BallotCircuit, BallotLayout, BallotPublic, BallotShape, BallotWitness, ContestRule, DOMAIN_TAG,
+    RANDOMNESS_BITS, check, encrypt_ballot, public_inputs,
 };
 use zkaudit_circuits::constraints::StatementShape;
 use zkaudit_circuits::elgamal::{self, Ciphertext, Scalar};
@@ -40,19 +40,19 @@ fn shape(depth: usize, attributes: usize, options: usize) -> BallotShape {
 }
 
 /// An election with its registry, key and one voter.
-struct Election {
-    shape: BallotShape,
+pub(crate) struct Election {
+    pub(crate) shape: BallotShape,
     identity: Identity,
     tree: LeanImt,
     index: usize,
-    election_key: Point,
+    pub(crate) election_key: Point,
     scope: Fr,
     rng: ChaCha20Rng,
 }
 
 impl Election {
     /// A registry of `size` credential leaves with the voter's at `index`.
-    fn new(shape: BallotShape, size: usize, index: usize, seed: u64) -> Self {
+    pub(crate) fn new(shape: BallotShape, size: usize, index: usize, seed: u64) -> Self {
         let mut rng = rng(seed);
         let identity = Identity::random(&mut rng);
         let mut leaves = random_frs(&mut rng, size);
@@ -101,7 +101,7 @@ impl Election {
     }
 
     fn randomness(&mut self) -> Vec<Scalar> {
-        (0..self.shape.options)
+        (0..self.shape.options())
             .map(|_| Scalar::rand(&mut self.rng))
             .collect()
     }
@@ -109,6 +109,16 @@ impl Election {
     /// A ballot of `choices` (encrypted with fresh randomness, whatever the
     /// values) with `min..=max` choices allowed.
     fn ballot(&mut self, choices: &[u64], min: u64, max: u64) -> (BallotPublic, BallotWitness) {
+        self.ballot_with(vec![ContestRule::choices(min, max)], choices)
+    }
+
+    /// A ballot of `choices` (encrypted with fresh randomness, whatever the
+    /// values) under the contest rules `contests`.
+    pub(crate) fn ballot_with(
+        &mut self,
+        contests: Vec<ContestRule>,
+        choices: &[u64],
+    ) -> (BallotPublic, BallotWitness) {
         let randomness = self.randomness();
         let ciphertexts = choices
             .iter()
@@ -119,8 +129,7 @@ impl Election {
             shape: self.shape,
             eligibility: self.eligibility_public(),
             election_key: self.election_key,
-            min_choices: min,
-            max_choices: max,
+            contests,
             ciphertexts,
         };
         let witness = BallotWitness {
@@ -133,7 +142,7 @@ impl Election {
 
     /// A valid ballot for the second option of one-of-`O`.
     fn honest(&mut self) -> (BallotPublic, BallotWitness) {
-        let mut choices = vec![0; self.shape.options];
+        let mut choices = vec![0; self.shape.options()];
         choices[1] = 1;
         self.ballot(&choices, 1, 1)
     }
@@ -143,19 +152,19 @@ fn self_attributes(shape: BallotShape) -> &'static [u64] {
     &ATTRIBUTES[..shape.eligibility.attributes]
 }
 
-fn satisfies(public: &BallotPublic, witness: &BallotWitness) -> bool {
+pub(crate) fn satisfies(public: &BallotPublic, witness: &BallotWitness) -> bool {
     common::satisfies::<BallotShape>(public, witness)
 }
 
 /// Asserts that the native check refuses the ballot with `error` and that
 /// the circuit is not satisfied.
-fn assert_false(public: &BallotPublic, witness: &BallotWitness, error: CircuitError) {
+pub(crate) fn assert_false(public: &BallotPublic, witness: &BallotWitness, error: CircuitError) {
     assert_refused::<BallotShape>(check, public, witness, error);
 }
 
 /// The circuit, synthesized by hand so that the choices may be any field
 /// elements and the randomness any 251 bits.
-fn satisfies_with(
+pub(crate) fn satisfies_with(
     public: &BallotPublic,
     eligibility: &EligibilityWitness,
     choices: &[Fr],
@@ -175,7 +184,7 @@ fn satisfies_with(
     cs.is_satisfied().unwrap()
 }
 
-fn bits_of(scalar: &Scalar) -> Vec<bool> {
+pub(crate) fn bits_of(scalar: &Scalar) -> Vec<bool> {
     scalar.into_bigint().to_bits_le()[..RANDOMNESS_BITS].to_vec()
 }
 
@@ -245,15 +254,15 @@ fn digest_binds_every_parameter() {
     let (public, _) = election.honest();
     type Change = fn(&mut BallotPublic);
     let changes: [Change; 11] = [
-        |public| public.shape.options += 1,
+        |public| public.shape.layout = BallotLayout::Choices(4),
         |public| public.eligibility.root += Fr::ONE,
         |public| public.eligibility.nullifier += Fr::ONE,
         |public| public.eligibility.scope += Fr::ONE,
         |public| public.eligibility.message += Fr::ONE,
         |public| public.eligibility.predicates[1].max -= 1,
         |public| public.election_key = BASE8,
-        |public| public.min_choices = 0,
-        |public| public.max_choices = 2,
+        |public| public.contests[0].min = 0,
+        |public| public.contests[0].max = 2,
         |public| public.ciphertexts.swap(0, 2),
         |public| public.ciphertexts[1].c2 = public.ciphertexts[1].c2 + BASE8,
     ];
@@ -302,9 +311,18 @@ fn encrypt_ballot_is_elgamal_per_option() {
             elgamal::encrypt(&key, choice, &randomness[i])
         );
     }
+    // Values of cumulative voting are encrypted as they are; over 15, no
+    // ballot could prove them.
     assert_eq!(
-        encrypt_ballot(&key, &[1, 2, 0], &randomness),
-        Err(CircuitError::ChoiceNotBinary { option: 1 })
+        encrypt_ballot(&key, &[1, 15, 0], &randomness).unwrap()[1],
+        elgamal::encrypt(&key, 15, &randomness[1])
+    );
+    assert_eq!(
+        encrypt_ballot(&key, &[1, 16, 0], &randomness),
+        Err(CircuitError::ChoiceOverLimit {
+            option: 1,
+            limit: 15
+        })
     );
     assert_eq!(
         encrypt_ballot(&key, &[1, 0], &randomness),
@@ -546,8 +564,8 @@ fn invalid_public_parameters_are_refused() {
         max,
         options: 3,
     };
-    assert_eq!(with(|public| public.max_choices = 4), Err(range(1, 4)));
-    assert_eq!(with(|public| public.min_choices = 2), Err(range(2, 1)));
+    assert_eq!(with(|public| public.contests[0].max = 4), Err(range(1, 4)));
+    assert_eq!(with(|public| public.contests[0].min = 2), Err(range(2, 1)));
     // The key plus the point of order 2: on the curve, not in the subgroup.
     assert_eq!(
         with(|public| {
@@ -567,7 +585,7 @@ fn invalid_public_parameters_are_refused() {
         Err(CircuitError::BallotShapeMismatch)
     );
     assert_eq!(
-        with(|public| public.shape.options = 9),
+        with(|public| public.shape.layout = BallotLayout::Choices(9)),
         Err(CircuitError::BallotOptions(9))
     );
     let mut short = witness.clone();
@@ -617,8 +635,8 @@ fn constraint_counts_are_pinned() {
     let eligibility = count();
     enforce_choices(
         &witness_var.choices,
-        &public_var.min_choices,
-        &public_var.max_choices,
+        &public_var.contests[0].min,
+        &public_var.contests[0].max,
     )
     .unwrap();
     let choices = count();
@@ -732,7 +750,7 @@ fn groth16_round_trip() {
     let mut other_root = public.clone();
     other_root.eligibility.root += Fr::ONE;
     let mut other_range = public.clone();
-    other_range.max_choices = 2;
+    other_range.contests[0].max = 2;
     for other in [&other_coordinate, &other_key, &other_root, &other_range] {
         assert!(!verify(other));
     }

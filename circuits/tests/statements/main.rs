@@ -5,6 +5,7 @@
 mod babyjubjub;
 mod ballot;
 mod common;
+mod contests;
 mod eligibility;
 mod identity;
 mod lean_imt;
