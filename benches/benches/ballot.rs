@@ -1,6 +1,8 @@
-//! Ballot proofs at depth 20, 3 attributes, 4 options: constraints, one
-//! Groth16 proof (development setup), the witness synthesis inside it, the
-//! public inputs a verifier rebuilds, one verification, and a batch of 64.
+//! Ballot proofs at depth 20, 3 attributes: one contest of 4 choices (v1),
+//! and the realistic shape of two contests of 4 and 8 options (v2, a mayor
+//! and a council) in the same run: constraints, one Groth16 proof
+//! (development setup), the witness synthesis inside it, the public inputs
+//! a verifier rebuilds, one verification, and a batch of 64.
 //!
 //! `cargo bench -p zkaudit-benches --bench ballot`
 
@@ -14,7 +16,8 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use zkaudit_circuits::Fr;
 use zkaudit_circuits::ballot::{
-    BallotCircuit, BallotPublic, BallotShape, BallotWitness, check, encrypt_ballot, public_inputs,
+    BallotCircuit, BallotPublic, BallotShape, BallotWitness, ContestRule, check, encrypt_ballot,
+    public_inputs,
 };
 use zkaudit_circuits::elgamal::{self, Scalar};
 use zkaudit_circuits::eligibility::{
@@ -28,12 +31,16 @@ use zkaudit_verifier::groth16::{PreparedKey, verify, verify_batch};
 
 const DEPTH: usize = 20;
 const ATTRIBUTES: usize = 3;
-const OPTIONS: usize = 4;
 const VOTERS: usize = 1000;
 
-/// A true ballot statement: one of 1,000 registered voters chooses option 2
-/// of 4 (exactly one choice allowed).
-fn ballot(shape: BallotShape, rng: &mut ChaCha20Rng) -> BallotCircuit {
+/// A true ballot statement: one of 1,000 registered voters gives `choices`
+/// under `contests`.
+fn ballot(
+    shape: BallotShape,
+    contests: &[ContestRule],
+    choices: &[u64],
+    rng: &mut ChaCha20Rng,
+) -> BallotCircuit {
     let voters: Vec<(Identity, [u64; ATTRIBUTES])> = (0..VOTERS)
         .map(|i| {
             let attributes = [19_700_101 + i as u64, 276, 20_300_101];
@@ -48,8 +55,8 @@ fn ballot(shape: BallotShape, rng: &mut ChaCha20Rng) -> BallotCircuit {
     let scope = message_field(b"bench election");
     let election_key = elgamal::public_key(&Scalar::rand(rng));
     let (identity, attributes) = &voters[17];
-    let choices = vec![0, 0, 1, 0];
-    let randomness: Vec<Scalar> = (0..OPTIONS).map(|_| Scalar::rand(rng)).collect();
+    let choices = choices.to_vec();
+    let randomness: Vec<Scalar> = choices.iter().map(|_| Scalar::rand(rng)).collect();
     let public = BallotPublic {
         shape,
         eligibility: EligibilityPublic {
@@ -65,8 +72,7 @@ fn ballot(shape: BallotShape, rng: &mut ChaCha20Rng) -> BallotCircuit {
             ],
         },
         election_key,
-        min_choices: 1,
-        max_choices: 1,
+        contests: contests.to_vec(),
         ciphertexts: encrypt_ballot(&election_key, &choices, &randomness).unwrap(),
     };
     let witness = BallotWitness {
@@ -87,7 +93,25 @@ fn ballot(shape: BallotShape, rng: &mut ChaCha20Rng) -> BallotCircuit {
 }
 
 fn ballots(c: &mut Criterion) {
-    let shape = BallotShape::new(DEPTH, ATTRIBUTES, OPTIONS).unwrap();
+    // v1: one of 4 options.
+    let shape = BallotShape::new(DEPTH, ATTRIBUTES, 4).unwrap();
+    bench_shape(c, shape, &[ContestRule::choices(1, 1)], &[0, 0, 1, 0], true);
+    // v2: a mayor (one of 4) and a council (approve up to 3 of 8).
+    let shape = BallotShape::with_contests(DEPTH, ATTRIBUTES, &[4, 8]).unwrap();
+    let rules = [ContestRule::choices(1, 1), ContestRule::choices(0, 3)];
+    let choices = [0, 1, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0];
+    bench_shape(c, shape, &rules, &choices, false);
+}
+
+/// The benchmarks of one shape; `with_old_reduction` adds the prover with
+/// arkworks' own reduction, the path before snarkjs' (the anchor).
+fn bench_shape(
+    c: &mut Criterion,
+    shape: BallotShape,
+    rules: &[ContestRule],
+    choices: &[u64],
+    with_old_reduction: bool,
+) {
     let cs = ConstraintSystem::<Fr>::new_ref();
     BallotCircuit::blank(shape)
         .generate_constraints(cs.clone())
@@ -104,26 +128,28 @@ fn ballots(c: &mut Criterion) {
     let (pk, vk) = setup_development(BallotCircuit::blank(shape), &mut rng).unwrap();
     println!("development setup: {:.2?} (once)", started.elapsed());
     let key = PreparedKey::new(vk).unwrap();
-    let circuit = ballot(shape, &mut rng);
+    let circuit = ballot(shape, rules, choices, &mut rng);
     let inputs = public_inputs(&circuit.public);
     let proof = prove(&pk, circuit.clone(), &mut rng).unwrap();
     verify(&key, &inputs, &proof).unwrap();
 
-    let mut group = c.benchmark_group(format!("ballot d{DEPTH} a{ATTRIBUTES} o{OPTIONS}"));
+    let mut group = c.benchmark_group(shape.id());
     group.sample_size(10);
     group.bench_function("prove", |b| {
         b.iter(|| prove(&pk, circuit.clone(), &mut rng).unwrap())
     });
-    // The old path in the same run: a key for arkworks' default reduction
-    // (what `setup_development` made before snarkjs' reduction).
-    let libsnark_pk = ark_groth16::Groth16::<ark_bn254::Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(
-        BallotCircuit::blank(shape),
-        &mut rng,
-    )
-    .unwrap();
-    group.bench_function("prove (arkworks' reduction, before)", |b| {
-        b.iter(|| prove(&libsnark_pk, circuit.clone(), &mut rng).unwrap())
-    });
+    if with_old_reduction {
+        // The old path in the same run: a key for arkworks' default
+        // reduction (what `setup_development` made before snarkjs').
+        let libsnark_pk = ark_groth16::Groth16::<ark_bn254::Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(
+            BallotCircuit::blank(shape),
+            &mut rng,
+        )
+        .unwrap();
+        group.bench_function("prove (arkworks' reduction, before)", |b| {
+            b.iter(|| prove(&libsnark_pk, circuit.clone(), &mut rng).unwrap())
+        });
+    }
     group.bench_function("synthesize with witness (part of prove)", |b| {
         b.iter(|| {
             let cs = ConstraintSystem::<Fr>::new_ref();
@@ -141,7 +167,7 @@ fn ballots(c: &mut Criterion) {
     // batch weighs every item independently, so repeats cost the same).
     let distinct: Vec<_> = (0..4)
         .map(|_| {
-            let circuit = ballot(shape, &mut rng);
+            let circuit = ballot(shape, rules, choices, &mut rng);
             let inputs = public_inputs(&circuit.public);
             (inputs, prove(&pk, circuit, &mut rng).unwrap())
         })

@@ -30,8 +30,9 @@ use zkaudit_circuits::threshold::dlog::DlogTable;
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, Authority, AuthoritySet, LEDGER_DOMAIN};
 use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{
-    self, BALLOT, Ballot, DealRecord, DecryptRecord, ElectionBook, ElectionKey, ElectionSpec,
-    Phase, PhaseChange, TallyRecord, TrusteeSpec, all_partials, ballot_statement,
+    self, BALLOT, Ballot, BallotStatement, Contest, DealRecord, DecryptRecord, ElectionBook,
+    ElectionKey, ElectionSpec, Phase, PhaseChange, TallyRecord, TrusteeSpec, all_partials,
+    ballot_statement,
 };
 use zkaudit_ledger::identity::{
     self, CREDENTIAL_ISSUE, CircuitKey, CredentialIssue, REGISTRY_CREATE, RegistryRoot,
@@ -156,9 +157,8 @@ fn open_election(svc: &Service) -> Vec<Ballot> {
     let spec = ElectionSpec {
         id: "bench-election".into(),
         title: "Bench".into(),
-        options: vec!["yes".into(), "no".into()],
-        min_choices: 1,
-        max_choices: 1,
+        statement: BallotStatement::Choices,
+        contests: vec![Contest::choices(vec!["yes".into(), "no".into()], 1, 1)],
         registry: registry.id.clone(),
         predicates: vec![AttributePredicate::at_most(2008)],
         trustees: trustees
@@ -353,9 +353,8 @@ fn election_spec_for(n: usize, trustees: &[(NoteSigningKey, Scalar)]) -> Electio
     ElectionSpec {
         id: format!("referendum-{n}"),
         title: "Referendum".into(),
-        options: vec!["yes".into(), "no".into()],
-        min_choices: 0,
-        max_choices: 1,
+        statement: BallotStatement::Choices,
+        contests: vec![Contest::choices(vec!["yes".into(), "no".into()], 0, 1)],
         registry: "voters".into(),
         predicates: vec![
             AttributePredicate::at_most(20_081_123),

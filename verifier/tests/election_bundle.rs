@@ -32,19 +32,32 @@ use zkaudit_circuits::threshold::dlog::DlogTable;
 use zkaudit_ledger::authority::{AUTHORITY_SET_KIND, Authority, AuthoritySet, LEDGER_DOMAIN};
 use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{
-    self, Ballot, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, OpenedOption, Phase,
-    PhaseChange, SealRecord, SpoiledBallot, TallyRecord, TrusteeSpec, ballot_leaf,
-    ballot_statement,
+    self, Ballot, BallotStatement, Contest, DealRecord, DecryptRecord, ElectionKey, ElectionSpec,
+    OpenedOption, Phase, PhaseChange, SealRecord, SpoiledBallot, TallyRecord, TrusteeSpec,
+    ballot_leaf, ballot_statement,
 };
 use zkaudit_ledger::identity::{self, CircuitKey, RegistryRoot, RegistrySpec};
 use zkaudit_ledger::merkle::root_from_leaves;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::VerifyError;
-use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle, ReceiptStanding};
+use zkaudit_verifier::election::{
+    ELECTION_BUNDLE_FORMAT, ElectionBundle, ElectionReport, OptionResult, ReceiptStanding,
+};
 use zkaudit_verifier::groth16::{encode_proof, encode_vk, vk_digest};
 
 const T: u64 = 1_795_000_000_000;
 const VOTES: [[u64; 2]; 5] = [[1, 0], [0, 1], [1, 0], [1, 0], [0, 0]];
+
+/// The votes of an election of two contests (`Faults::contests`): the
+/// question as in [`VOTES`], then points for parks and roads (up to 3
+/// each, 4 in all).
+const CONTEST_VOTES: [[u64; 4]; 5] = [
+    [1, 0, 3, 1],
+    [0, 1, 2, 2],
+    [1, 0, 0, 0],
+    [1, 0, 1, 3],
+    [0, 0, 0, 0],
+];
 
 /// What the scenario gets wrong.
 #[derive(Default, Clone, Copy)]
@@ -69,10 +82,37 @@ struct Faults {
     /// Voter 4's client publishes the ballot it prepared as spoiled
     /// (opened), then a lax log takes the same ciphertexts as a ballot.
     casts_spoiled: bool,
+    /// Not a fault: the election has two contests (the question, then a
+    /// cumulative budget vote), ballot statement v2.
+    contests: bool,
+}
+
+impl Faults {
+    /// Each voter's values, in order, then voter 0's re-vote if any.
+    fn casts(&self) -> Vec<(usize, Vec<u64>)> {
+        let votes: Vec<Vec<u64>> = if self.contests {
+            CONTEST_VOTES.iter().map(|v| v.to_vec()).collect()
+        } else {
+            VOTES.iter().map(|v| v.to_vec()).collect()
+        };
+        let revote = if self.contests {
+            CONTEST_REVOTE.to_vec()
+        } else {
+            REVOTE.to_vec()
+        };
+        votes
+            .into_iter()
+            .enumerate()
+            .chain(self.revote.then_some((0, revote)))
+            .collect()
+    }
 }
 
 /// Voter 0's second ballot, when re-voting.
 const REVOTE: [u64; 2] = [0, 1];
+
+/// Voter 0's second ballot in an election of contests.
+const CONTEST_REVOTE: [u64; 4] = [0, 1, 0, 3];
 
 struct Scenario {
     log: TestLog,
@@ -179,9 +219,28 @@ fn scenario(faults: Faults) -> Scenario {
     let election_spec = ElectionSpec {
         id: "referendum".into(),
         title: "Referendum".into(),
-        options: vec!["yes".into(), "no".into()],
-        min_choices: 0,
-        max_choices: 1,
+        statement: if faults.contests {
+            BallotStatement::Contests
+        } else {
+            BallotStatement::Choices
+        },
+        contests: if faults.contests {
+            vec![
+                Contest {
+                    title: "Question".into(),
+                    ..Contest::choices(vec!["yes".into(), "no".into()], 0, 1)
+                },
+                Contest {
+                    title: "Budget".into(),
+                    options: vec!["parks".into(), "roads".into()],
+                    min: 0,
+                    max: 4,
+                    limit: 3,
+                },
+            ]
+        } else {
+            vec![Contest::choices(vec!["yes".into(), "no".into()], 0, 1)]
+        },
         registry: spec.id.clone(),
         predicates: vec![
             AttributePredicate::at_most(20_081_123),
@@ -274,14 +333,10 @@ fn scenario(faults: Faults) -> Scenario {
     let mut logged = Vec::new();
     let mut voted: Vec<usize> = Vec::new();
     let mut spoiled_at = None;
-    let casts = VOTES
-        .iter()
-        .copied()
-        .enumerate()
-        .chain(faults.revote.then_some((0, REVOTE)));
-    for (v, choices) in casts {
+    let options = election_spec.option_count();
+    for (v, choices) in faults.casts() {
         let voter = &voters[v];
-        let randomness: Vec<Scalar> = (0..2).map(|_| random_scalar(&mut rng)).collect();
+        let randomness: Vec<Scalar> = (0..options).map(|_| random_scalar(&mut rng)).collect();
         let ciphertexts = encrypt_ballot(&joint_key, &choices, &randomness).unwrap();
         let witness_randomness = randomness.clone();
         let mut ballot = Ballot {
@@ -412,7 +467,7 @@ fn scenario(faults: Faults) -> Scenario {
             .iter()
             .map(|&i| ballots[i].ciphertexts.clone())
             .collect::<Vec<_>>(),
-        2,
+        options,
     )
     .unwrap();
     let mut partials = Vec::new();
@@ -426,7 +481,7 @@ fn scenario(faults: Faults) -> Scenario {
             &trustee_secrets[j as usize - 1],
         )
         .unwrap();
-        let mut mine: Vec<_> = (0..2u32)
+        let mut mine: Vec<_> = (0..options as u32)
             .map(|o| partial_decrypt(&context, o, &share, &sums[o as usize], &mut rng))
             .collect();
         if faults.cheating_trustee && j == 3 {
@@ -445,7 +500,7 @@ fn scenario(faults: Faults) -> Scenario {
         ));
         partials.extend(mine);
     }
-    let table = DlogTable::new(counted.len() as u64).unwrap();
+    let table = DlogTable::new(counted.len() as u64 * election_spec.max_points()).unwrap();
     let tally = decrypt_tally(
         &context,
         &params,
@@ -537,6 +592,79 @@ fn a_ballot_whose_proof_does_not_match_is_caught() {
 #[test]
 fn a_tally_that_is_not_the_decryption_is_caught() {
     let s = scenario(Faults {
+        wrong_tally: true,
+        ..Faults::default()
+    });
+    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
+    assert!(err.to_string().contains("tally"), "{err}");
+}
+
+/// The labels and counts per contest, as the report groups them.
+/// Each contest's title with its options' results.
+type ContestResults = Vec<(String, Vec<OptionResult>)>;
+
+fn results_by_contest(report: &ElectionReport) -> ContestResults {
+    report
+        .results_by_contest()
+        .into_iter()
+        .map(|(contest, results)| (contest.title.clone(), results.to_vec()))
+        .collect()
+}
+
+fn contest_results(question: [u64; 2], budget: [u64; 2]) -> ContestResults {
+    let results = |labels: [&str; 2], counts: [u64; 2]| {
+        labels
+            .into_iter()
+            .zip(counts)
+            .map(|(label, count)| (label.to_owned(), Some(count)))
+            .collect()
+    };
+    vec![
+        ("Question".into(), results(["yes", "no"], question)),
+        ("Budget".into(), results(["parks", "roads"], budget)),
+    ]
+}
+
+/// Two contests on one ballot under one proof: a 0/1 question and a
+/// cumulative budget vote (up to 3 points per option, 4 in all), tallied
+/// per contest; with re-voting, the last ballot counts in both contests.
+#[test]
+fn an_election_of_contests_verifies_with_results_per_contest() {
+    let s = scenario(Faults {
+        contests: true,
+        ..Faults::default()
+    });
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!(report.ballots, 5);
+    assert_eq!(
+        report.replayed.spec.ballot_shape(4).unwrap().id(),
+        "ballot-d4-a2-c2.2"
+    );
+    // Points: parks 3 + 2 + 0 + 1, roads 1 + 2 + 0 + 3.
+    assert_eq!(results_by_contest(&report), contest_results([3, 1], [6, 6]));
+
+    let s = scenario(Faults {
+        contests: true,
+        revote: true,
+        ..Faults::default()
+    });
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!((report.cast, report.ballots), (6, 5));
+    // Voter 0's [yes, 3 parks, 1 road] is replaced by [no, 3 roads].
+    assert_eq!(results_by_contest(&report), contest_results([2, 2], [3, 8]));
+}
+
+#[test]
+fn in_an_election_of_contests_a_forged_ballot_or_a_false_tally_is_caught() {
+    let s = scenario(Faults {
+        contests: true,
+        forged_ballot: true,
+        ..Faults::default()
+    });
+    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
+    assert!(matches!(err, VerifyError::Groth16 { .. }), "{err}");
+    let s = scenario(Faults {
+        contests: true,
         wrong_tally: true,
         ..Faults::default()
     });

@@ -221,7 +221,7 @@ impl BallotShape {
     /// Each contest's options as positions on the ballot.
     pub fn contest_ranges(&self) -> Vec<core::ops::Range<usize>> {
         match self.layout {
-            BallotLayout::Choices(options) => vec![0..options],
+            BallotLayout::Choices(options) => core::iter::once(0..options).collect(),
             BallotLayout::Contests(sizes) => sizes.ranges(),
         }
     }

@@ -3,6 +3,7 @@
 
 use zkaudit_circuits::Fr;
 use zkaudit_circuits::babyjubjub::Point;
+use zkaudit_circuits::ballot::contests::MAX_BALLOT_OPTIONS;
 use zkaudit_circuits::ballot::{BallotPublic, BallotShape};
 use zkaudit_circuits::elgamal::{CIPHERTEXT_BYTES, Ciphertext};
 use zkaudit_circuits::eligibility::{EligibilityPublic, message_field};
@@ -21,7 +22,7 @@ pub struct Ballot {
     pub root: [u8; 32],
     /// The voter's nullifier for this election (canonical field bytes).
     pub nullifier: [u8; 32],
-    /// One ciphertext per option.
+    /// One ciphertext per option, over all contests.
     pub ciphertexts: Vec<Ciphertext>,
     /// Digest of the verifying key the proof verifies under.
     pub vk_digest: [u8; 32],
@@ -76,10 +77,10 @@ impl Ballot {
         let root = r.array("root")?;
         let nullifier = r.array("nullifier")?;
         let n = r.u8("ciphertext count")? as usize;
-        if !(2..=8).contains(&n) {
-            return Err(ElectionError::Ballot(
-                "a ballot has 2 to 8 ciphertexts".into(),
-            ));
+        if !(1..=MAX_BALLOT_OPTIONS).contains(&n) {
+            return Err(ElectionError::Ballot(format!(
+                "a ballot has 1 to {MAX_BALLOT_OPTIONS} ciphertexts"
+            )));
         }
         let ciphertexts = (0..n)
             .map(|_| {
@@ -152,8 +153,7 @@ pub fn ballot_statement(
             predicates: spec.predicates.clone(),
         },
         election_key: joint_key,
-        min_choices: spec.min_choices.into(),
-        max_choices: spec.max_choices.into(),
+        contests: spec.contest_rules(),
         ciphertexts: ballot.ciphertexts.clone(),
     };
     public

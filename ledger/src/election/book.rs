@@ -151,7 +151,7 @@ impl Election {
             .counted()
             .map(|b| b.ballot.ciphertexts.as_slice())
             .collect();
-        sum_ballots(&ballots, self.spec.options.len())
+        sum_ballots(&ballots, self.spec.option_count())
             .expect("counted ballots have one ciphertext per option")
     }
 
@@ -200,13 +200,13 @@ impl Election {
 
     /// `Ok` if `what` has one entry per option of the election.
     fn expect_options(&self, found: usize, what: &str) -> ElectionResult<()> {
-        if found == self.spec.options.len() {
+        if found == self.spec.option_count() {
             return Ok(());
         }
         Err(ElectionError::Ballot(format!(
             "election {:?} has {} options, {what} {found}",
             self.spec.id,
-            self.spec.options.len()
+            self.spec.option_count()
         )))
     }
 
@@ -362,7 +362,7 @@ impl ElectionBook {
                 if election.phase != Phase::Closed {
                     return Err(election.wrong_phase("decrypting"));
                 }
-                let well_formed = decrypt.partials.len() == election.spec.options.len()
+                let well_formed = decrypt.partials.len() == election.spec.option_count()
                     && decrypt
                         .partials
                         .iter()

@@ -44,8 +44,9 @@ pub use ballot::{Ballot, ballot_message, ballot_statement};
 pub use book::{BallotStanding, CastBallot, Election, ElectionBook, all_partials};
 pub use error::{ElectionError, ElectionResult};
 pub use records::{
-    ComplaintRecord, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, Phase, PhaseChange,
-    SealRecord, TallyRecord, TrusteeSpec, ballot_leaf, election_of,
+    BallotStatement, ComplaintRecord, Contest, DealRecord, DecryptRecord, ElectionKey,
+    ElectionSpec, Phase, PhaseChange, SealRecord, TallyRecord, TrusteeSpec, ballot_leaf,
+    election_of,
 };
 pub use spoiled::{OpenedOption, SpoiledBallot, ballot_fingerprint};
 

@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use ed25519_dalek::VerifyingKey;
 use zkaudit_circuits::Fr;
 use zkaudit_circuits::babyjubjub::Point;
-use zkaudit_circuits::ballot::BallotShape;
+use zkaudit_circuits::ballot::contests::{MAX_CONTEST_OPTIONS, MAX_CONTESTS};
+use zkaudit_circuits::ballot::{BallotShape, ContestRule, ContestSizes};
 use zkaudit_circuits::elgamal::{POINT_BYTES, decode_point, encode_point};
 use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_circuits::threshold::ThresholdParams;
@@ -102,6 +103,68 @@ pub struct TrusteeSpec {
     pub encryption_key: Point,
 }
 
+/// Which ballot statement an election's ballots prove.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BallotStatement {
+    /// Statement v1: one contest of 2 to 8 options, each marked 0 or 1
+    /// (shape `ballot-d…-a…-o…`). Every election logged before contests
+    /// existed is one.
+    Choices,
+    /// Statement v2: 1 to 4 contests, each option getting up to its
+    /// contest's limit of points (shape `ballot-d…-a…-c…`).
+    Contests,
+}
+
+/// One contest of an election (a mayor, a council, a referendum question):
+/// its options and rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contest {
+    /// What is decided (empty in a v1 election: the election's title says).
+    pub title: String,
+    /// Option labels.
+    pub options: Vec<String>,
+    /// Fewest points a ballot must give in this contest (0: it may be left
+    /// blank).
+    pub min: u8,
+    /// Most points a ballot may give in this contest.
+    pub max: u8,
+    /// Most points per option: 1 for plurality and approval voting, up to
+    /// 15 for cumulative voting.
+    pub limit: u8,
+}
+
+impl Contest {
+    /// The one contest of a v1 election: `options` marked 0 or 1, `min` to
+    /// `max` of them.
+    pub fn choices(options: Vec<String>, min: u8, max: u8) -> Self {
+        Self {
+            title: String::new(),
+            options,
+            min,
+            max,
+            limit: 1,
+        }
+    }
+
+    /// The rule the ballot circuit enforces.
+    pub fn rule(&self) -> ContestRule {
+        ContestRule {
+            min: self.min.into(),
+            max: self.max.into(),
+            limit: self.limit.into(),
+        }
+    }
+
+    /// Its name for messages: the title, or its position.
+    fn name(&self, index: usize) -> String {
+        if self.title.is_empty() {
+            format!("contest {index}")
+        } else {
+            format!("contest {:?}", self.title)
+        }
+    }
+}
+
 /// `election.create`: everything fixed about an election.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ElectionSpec {
@@ -109,12 +172,11 @@ pub struct ElectionSpec {
     pub id: String,
     /// Human-readable title.
     pub title: String,
-    /// Option labels, 2 to 8.
-    pub options: Vec<String>,
-    /// Fewest options a ballot must mark.
-    pub min_choices: u8,
-    /// Most options a ballot may mark.
-    pub max_choices: u8,
+    /// The ballot statement: v1 (one contest of choices) or v2 (contests).
+    pub statement: BallotStatement,
+    /// The contests, in ballot order (exactly one in a v1 election, of
+    /// limit 1).
+    pub contests: Vec<Contest>,
     /// The credential registry of eligible voters.
     pub registry: String,
     /// The eligibility rule: one predicate per registry attribute.
@@ -150,18 +212,7 @@ impl ElectionSpec {
         if !is_valid_id(&self.id) {
             return bad("id must be 1-64 of [a-z0-9-]".into());
         }
-        if !(2..=8).contains(&self.options.len()) {
-            return bad("2 to 8 options".into());
-        }
-        if self.min_choices > self.max_choices
-            || self.max_choices == 0
-            || self.max_choices as usize > self.options.len()
-        {
-            return bad(format!(
-                "choices must satisfy min ≤ max, 1 ≤ max ≤ {}",
-                self.options.len()
-            ));
-        }
+        self.validate_contests()?;
         if self.trustees.is_empty() || self.trustees.len() > MAX_TRUSTEES {
             return bad(format!("1 to {MAX_TRUSTEES} trustees"));
         }
@@ -174,6 +225,89 @@ impl ElectionSpec {
             return bad("the election must close after it opens".into());
         }
         Ok(())
+    }
+
+    /// Checks the contests: a v1 election has one contest of 2 to 8
+    /// options, marked `min ≤ max` times with `1 ≤ max ≤ options`; a v2
+    /// election 1 to 4 contests of 1 to 8 options (16 in all) with distinct
+    /// labels, each with `1 ≤ limit ≤ 15` and `min ≤ max`, `1 ≤ max ≤ limit
+    /// · options`.
+    fn validate_contests(&self) -> ElectionResult<()> {
+        let bad = |m: String| Err(ElectionError::InvalidSpec(m));
+        match self.statement {
+            BallotStatement::Choices => {
+                let [contest] = self.contests.as_slice() else {
+                    return bad("a v1 election has exactly one contest".into());
+                };
+                if !(2..=8).contains(&contest.options.len()) {
+                    return bad("2 to 8 options".into());
+                }
+                let options = contest.options.len();
+                if contest.limit != 1
+                    || contest.min > contest.max
+                    || contest.max == 0
+                    || contest.max as usize > options
+                {
+                    return bad(format!(
+                        "choices must satisfy min ≤ max, 1 ≤ max ≤ {options}"
+                    ));
+                }
+            }
+            BallotStatement::Contests => {
+                let sizes: Vec<usize> = self.contests.iter().map(|c| c.options.len()).collect();
+                ContestSizes::new(&sizes).map_err(|e| ElectionError::InvalidSpec(e.to_string()))?;
+                for (index, contest) in self.contests.iter().enumerate() {
+                    let name = contest.name(index);
+                    let labels: HashSet<&String> = contest.options.iter().collect();
+                    if labels.len() != contest.options.len() {
+                        return bad(format!("{name} repeats an option label"));
+                    }
+                    contest
+                        .rule()
+                        .validate(index, contest.options.len())
+                        .map_err(|e| ElectionError::InvalidSpec(e.to_string()))?;
+                    if contest.max == 0 {
+                        return bad(format!("{name} must allow at least one point"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The number of options over all contests: one ciphertext each.
+    pub fn option_count(&self) -> usize {
+        self.contests.iter().map(|c| c.options.len()).sum()
+    }
+
+    /// Every option's label, in ballot order.
+    pub fn option_labels(&self) -> Vec<&str> {
+        let labels = self.contests.iter().flat_map(|c| &c.options);
+        labels.map(String::as_str).collect()
+    }
+
+    /// Each contest's options as positions on the ballot.
+    pub fn contest_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        let mut start = 0;
+        self.contests
+            .iter()
+            .map(|c| {
+                start += c.options.len();
+                start - c.options.len()..start
+            })
+            .collect()
+    }
+
+    /// The rules the ballot circuit enforces, one per contest.
+    pub fn contest_rules(&self) -> Vec<ContestRule> {
+        self.contests.iter().map(Contest::rule).collect()
+    }
+
+    /// The most points one ballot can give one option: what, times the
+    /// number of counted ballots, bounds a tally's discrete logs.
+    pub fn max_points(&self) -> u64 {
+        let limits = self.contests.iter().map(|c| u64::from(c.limit));
+        limits.max().unwrap_or(1)
     }
 
     /// The threshold parameters (k of n).
@@ -207,22 +341,46 @@ impl ElectionSpec {
 
     /// The ballot circuit's shape for a registry of `depth` levels.
     pub fn ballot_shape(&self, depth: usize) -> ElectionResult<BallotShape> {
-        BallotShape::new(depth, self.predicates.len(), self.options.len())
-            .map_err(|e| ElectionError::InvalidSpec(e.to_string()))
+        let attributes = self.predicates.len();
+        match self.statement {
+            BallotStatement::Choices => BallotShape::new(depth, attributes, self.option_count()),
+            BallotStatement::Contests => {
+                let sizes: Vec<usize> = self.contests.iter().map(|c| c.options.len()).collect();
+                BallotShape::with_contests(depth, attributes, &sizes)
+            }
+        }
+        .map_err(|e| ElectionError::InvalidSpec(e.to_string()))
     }
 
     /// Canonical encoding.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
-        w.str(&self.id)
-            .str(&self.title)
-            .u8(self.options.len() as u8);
-        for option in &self.options {
-            w.str(option);
+        w.str(&self.id).str(&self.title);
+        match self.statement {
+            // v1, as every election was encoded before contests: the
+            // options, min and max of its one contest.
+            BallotStatement::Choices => {
+                let contest = &self.contests[0];
+                w.u8(contest.options.len() as u8);
+                for option in &contest.options {
+                    w.str(option);
+                }
+                w.u8(contest.min).u8(contest.max);
+            }
+            // v2: an option count of 0 (never a valid v1 count), then the
+            // contests.
+            BallotStatement::Contests => {
+                w.u8(0).u8(self.contests.len() as u8);
+                for contest in &self.contests {
+                    w.str(&contest.title).u8(contest.options.len() as u8);
+                    for option in &contest.options {
+                        w.str(option);
+                    }
+                    w.u8(contest.min).u8(contest.max).u8(contest.limit);
+                }
+            }
         }
-        w.u8(self.min_choices)
-            .u8(self.max_choices)
-            .str(&self.registry);
+        w.str(&self.registry);
         write_predicates(&mut w, &self.predicates);
         w.u8(self.trustees.len() as u8);
         for t in &self.trustees {
@@ -247,12 +405,49 @@ impl ElectionSpec {
         let mut r = Reader::new(bytes);
         let id = r.str("election id", MAX_ID)?.to_owned();
         let title = r.str("title", MAX_TEXT)?.to_owned();
-        let n = r.u8("option count")? as usize;
-        let options = (0..n)
-            .map(|_| r.str("option", MAX_TEXT).map(str::to_owned))
-            .collect::<Result<Vec<_>, _>>()?;
-        let min_choices = r.u8("min choices")?;
-        let max_choices = r.u8("max choices")?;
+        let options = |r: &mut Reader<'_>, n: usize| {
+            (0..n)
+                .map(|_| r.str("option", MAX_TEXT).map(str::to_owned))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let (statement, contests) = match r.u8("option count")? as usize {
+            0 => {
+                let count = r.u8("contest count")? as usize;
+                if count > MAX_CONTESTS {
+                    return Err(ElectionError::InvalidSpec(format!(
+                        "1 to {MAX_CONTESTS} contests, not {count}"
+                    )));
+                }
+                let mut contests = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let title = r.str("contest title", MAX_TEXT)?.to_owned();
+                    let n = r.u8("option count")? as usize;
+                    if n > MAX_CONTEST_OPTIONS {
+                        return Err(ElectionError::InvalidSpec(format!(
+                            "a contest has 1 to {MAX_CONTEST_OPTIONS} options, not {n}"
+                        )));
+                    }
+                    contests.push(Contest {
+                        title,
+                        options: options(&mut r, n)?,
+                        min: r.u8("min points")?,
+                        max: r.u8("max points")?,
+                        limit: r.u8("points per option")?,
+                    });
+                }
+                (BallotStatement::Contests, contests)
+            }
+            n => {
+                let contest = Contest {
+                    title: String::new(),
+                    options: options(&mut r, n)?,
+                    min: r.u8("min choices")?,
+                    max: r.u8("max choices")?,
+                    limit: 1,
+                };
+                (BallotStatement::Choices, vec![contest])
+            }
+        };
         let registry = r.str("registry id", MAX_ID)?.to_owned();
         let predicates = read_predicates(&mut r).map_err(|e| {
             // Worded as the identity domain words it.
@@ -277,9 +472,8 @@ impl ElectionSpec {
         let mut spec = Self {
             id,
             title,
-            options,
-            min_choices,
-            max_choices,
+            statement,
+            contests,
             registry,
             predicates,
             trustees,
@@ -648,9 +842,8 @@ mod tests {
         ElectionSpec {
             id: "referendum".into(),
             title: "Referendum".into(),
-            options: vec!["yes".into(), "no".into()],
-            min_choices: 0,
-            max_choices: 1,
+            statement: BallotStatement::Choices,
+            contests: vec![Contest::choices(vec!["yes".into(), "no".into()], 0, 1)],
             registry: "voters".into(),
             predicates: vec![AttributePredicate::equals(4)],
             trustees: vec![
@@ -695,6 +888,112 @@ mod tests {
                 "flags {flags:#x}"
             );
         }
+    }
+
+    fn contests_spec() -> ElectionSpec {
+        let contest = |title: &str, options: &[&str], min, max, limit| Contest {
+            title: title.into(),
+            options: options.iter().map(|&o| o.into()).collect(),
+            min,
+            max,
+            limit,
+        };
+        ElectionSpec {
+            statement: BallotStatement::Contests,
+            contests: vec![
+                contest("Mayor", &["Ada", "Ben", "Cy", "Dee"], 1, 1, 1),
+                contest(
+                    "Council",
+                    &["E", "F", "G", "H", "I", "J", "K", "L"],
+                    0,
+                    3,
+                    1,
+                ),
+                contest("Budget", &["parks", "roads"], 0, 5, 3),
+            ],
+            ..spec(SigningKey::from_bytes(&[2; 32]).verifying_key())
+        }
+    }
+
+    /// A v1 election is encoded exactly as before contests existed (its
+    /// one contest's options, min and max after the title), so logged
+    /// elections decode to the same spec and re-encode to the same bytes.
+    #[test]
+    fn a_v1_spec_keeps_its_encoding() {
+        let v1 = spec(SigningKey::from_bytes(&[2; 32]).verifying_key());
+        let bytes = v1.encode();
+        let mut legacy = Writer::new();
+        legacy
+            .str("referendum")
+            .str("Referendum")
+            .u8(2)
+            .str("yes")
+            .str("no");
+        legacy.u8(0).u8(1).str("voters");
+        let legacy = legacy.finish();
+        assert_eq!(bytes[..legacy.len()], legacy[..]);
+        let decoded = ElectionSpec::decode(&bytes).unwrap();
+        assert_eq!(decoded.statement, BallotStatement::Choices);
+        assert_eq!(
+            decoded.contests,
+            [Contest::choices(vec!["yes".into(), "no".into()], 0, 1)]
+        );
+        assert_eq!(decoded.ballot_shape(20).unwrap().id(), "ballot-d20-a1-o2");
+    }
+
+    #[test]
+    fn contests_round_trip_and_name_their_shape() {
+        let spec = contests_spec();
+        assert_eq!(ElectionSpec::decode(&spec.encode()), Ok(spec.clone()));
+        assert_eq!(spec.option_count(), 14);
+        assert_eq!(spec.contest_ranges(), [0..4, 4..12, 12..14]);
+        assert_eq!(spec.option_labels()[12], "parks");
+        assert_eq!(spec.max_points(), 3);
+        assert_eq!(spec.ballot_shape(20).unwrap().id(), "ballot-d20-a1-c4.8.2");
+        let rules = spec.contest_rules();
+        assert_eq!(
+            rules[2],
+            ContestRule {
+                min: 0,
+                max: 5,
+                limit: 3
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_contests_are_refused() {
+        type Change = fn(&mut ElectionSpec);
+        let changes: [(Change, &str); 8] = [
+            (|s| s.contests.clear(), "contests"),
+            (|s| s.contests[1].options.push("M".into()), "options"),
+            (|s| s.contests[2].limit = 0, "limit"),
+            (|s| s.contests[2].limit = 16, "limit"),
+            (|s| s.contests[2].max = 7, "limit"),
+            (|s| s.contests[1].min = 4, "min"),
+            (
+                |s| {
+                    s.contests[0].min = 0;
+                    s.contests[0].max = 0;
+                },
+                "at least one point",
+            ),
+            (|s| s.contests[0].options[1] = "Ada".into(), "repeats"),
+        ];
+        for (change, reason) in changes {
+            let mut spec = contests_spec();
+            change(&mut spec);
+            match ElectionSpec::decode(&spec.encode()) {
+                Err(ElectionError::InvalidSpec(m)) => assert!(m.contains(reason), "{m}"),
+                other => panic!("{reason}: {other:?}"),
+            }
+        }
+        // A v1 election has one contest of limit 1.
+        let mut v1 = spec(SigningKey::from_bytes(&[2; 32]).verifying_key());
+        v1.contests[0].limit = 2;
+        assert!(v1.validate().is_err());
+        v1.contests = contests_spec().contests;
+        assert!(v1.validate().is_err());
     }
 
     #[test]

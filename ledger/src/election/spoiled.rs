@@ -6,6 +6,8 @@
 
 use sha3::{Digest, Sha3_256};
 use zkaudit_circuits::babyjubjub::Point;
+use zkaudit_circuits::ballot::MAX_POINTS;
+use zkaudit_circuits::ballot::contests::MAX_BALLOT_OPTIONS;
 use zkaudit_circuits::elgamal::{
     self, CIPHERTEXT_BYTES, Ciphertext, SCALAR_BYTES, Scalar, decode_scalar, encode_scalar,
 };
@@ -32,7 +34,8 @@ pub fn ballot_fingerprint(election: &str, ciphertexts: &[Ciphertext]) -> [u8; 32
 /// One option of a spoiled ballot, opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenedOption {
-    /// The choice it encrypts (0 or 1).
+    /// The value it encrypts: 0 or 1, or the points of a cumulative
+    /// contest (at most 15).
     pub choice: u8,
     /// The encryption randomness, revealed.
     pub randomness: Scalar,
@@ -63,22 +66,22 @@ impl SpoiledBallot {
     }
 
     /// Strict decoding: canonical scalars, points on the curve and in the
-    /// subgroup, choices 0 or 1.
+    /// subgroup, values at most 15.
     pub fn decode(bytes: &[u8]) -> ElectionResult<Self> {
         let mut r = Reader::new(bytes);
         let election = r.str("election id", MAX_ID)?.to_owned();
         let n = r.u8("option count")? as usize;
-        if !(2..=8).contains(&n) {
-            return Err(ElectionError::Ballot(
-                "a spoiled ballot opens 2 to 8 options".into(),
-            ));
+        if !(1..=MAX_BALLOT_OPTIONS).contains(&n) {
+            return Err(ElectionError::Ballot(format!(
+                "a spoiled ballot opens 1 to {MAX_BALLOT_OPTIONS} options"
+            )));
         }
         let options = (0..n)
             .map(|i| {
                 let choice = r.u8("choice")?;
-                if choice > 1 {
+                if u64::from(choice) > MAX_POINTS {
                     return Err(ElectionError::Ballot(format!(
-                        "option {i}'s choice is neither 0 nor 1"
+                        "option {i}'s value is over {MAX_POINTS}, more than any ballot may give"
                     )));
                 }
                 let randomness = decode_scalar(r.fixed("randomness", SCALAR_BYTES)?)
@@ -158,10 +161,14 @@ mod tests {
         assert!(lie.check_opening(&key).is_err());
         let other_key = public_key(&random_scalar(&mut rng));
         assert!(spoiled.check_opening(&other_key).is_err());
-        // The first choice (after the id's length and byte, and the count)
-        // is neither 0 nor 1.
+        // The first value (after the id's length and byte, and the count)
+        // is over what any ballot may give; 15 decodes (and then fails the
+        // opening, which encrypts 0).
         let mut bad = spoiled.encode();
-        bad[4] = 2;
+        bad[4] = 16;
         assert!(SpoiledBallot::decode(&bad).is_err());
+        bad[4] = 15;
+        let decoded = SpoiledBallot::decode(&bad).unwrap();
+        assert!(decoded.check_opening(&key).is_err());
     }
 }

@@ -52,9 +52,13 @@ pub struct ShapeArgs {
     /// Attributes per credential.
     #[arg(long, default_value_t = 3)]
     pub attributes: usize,
-    /// Ballot options (ballot only).
-    #[arg(long, required_if_eq("circuit", "ballot"))]
+    /// Ballot options: one contest of 0/1 choices (ballot v1 only).
+    #[arg(long, conflicts_with = "contests")]
     pub options: Option<usize>,
+    /// Options per contest, comma-separated, for a ballot of contests
+    /// (ballot v2 only): `--contests 4,8`.
+    #[arg(long, value_delimiter = ',')]
+    pub contests: Vec<usize>,
 }
 
 impl ShapeArgs {
@@ -62,13 +66,20 @@ impl ShapeArgs {
     pub fn shape(&self) -> Result<Shape> {
         Ok(match self.circuit {
             CircuitKind::Eligibility => {
-                anyhow::ensure!(self.options.is_none(), "--options is for ballots only");
+                anyhow::ensure!(
+                    self.options.is_none() && self.contests.is_empty(),
+                    "--options and --contests are for ballots only"
+                );
                 Shape::Eligibility(EligibilityShape::new(self.depth, self.attributes)?)
             }
+            CircuitKind::Ballot if !self.contests.is_empty() => Shape::Ballot(
+                BallotShape::with_contests(self.depth, self.attributes, &self.contests)?,
+            ),
             CircuitKind::Ballot => Shape::Ballot(BallotShape::new(
                 self.depth,
                 self.attributes,
-                self.options.context("a ballot shape needs --options")?,
+                self.options
+                    .context("a ballot shape needs --options or --contests")?,
             )?),
         })
     }

@@ -17,6 +17,7 @@ use zkaudit_verifier::election::{
 use zkaudit_verifier::{Receipt, VerifiedReceipt, verify_extension, verify_quorum};
 
 use crate::client::Client;
+use crate::client::election::choices::describe_rule;
 use crate::client::keys::read_key_arg;
 
 /// `zkaudit verify`.
@@ -372,10 +373,19 @@ fn verify_election_bundle(text: &str, log_key: &str) -> Result<ElectionReport> {
     } else {
         println!("not tallied yet; options:");
     }
-    for (option, count) in &report.results {
-        match count {
-            Some(c) => println!("    {option:<24} {c}"),
-            None => println!("    {option}"),
+    for (contest, results) in report.results_by_contest() {
+        if !contest.title.is_empty() {
+            println!(
+                "  {} ({})",
+                contest.title,
+                describe_rule(contest.min, contest.max, contest.limit)
+            );
+        }
+        for (option, count) in results {
+            match count {
+                Some(c) => println!("    {option:<24} {c}"),
+                None => println!("    {option}"),
+            }
         }
     }
     print_key_origin(

@@ -17,7 +17,9 @@ use zkaudit_circuits::elgamal::Scalar;
 use zkaudit_circuits::identity::Identity;
 use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_ledger::codec::fr_to_bytes;
-use zkaudit_ledger::election::{CREATE, DECRYPT, ElectionSpec, PHASE, Phase, PhaseChange};
+use zkaudit_ledger::election::{
+    BallotStatement, CREATE, Contest, DECRYPT, ElectionSpec, PHASE, Phase, PhaseChange,
+};
 use zkaudit_ledger::identity::{
     CREDENTIAL_ISSUE, CredentialIssue, DOMAIN as IDENTITY, REGISTRY_CREATE, RegistrySpec,
 };
@@ -139,9 +141,12 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     let spec = ElectionSpec {
         id: election_id.clone(),
         title: "Participatory budget 2027".into(),
-        options: OPTIONS.iter().map(|o| o.to_string()).collect(),
-        min_choices: 1,
-        max_choices: 1,
+        statement: BallotStatement::Choices,
+        contests: vec![Contest::choices(
+            OPTIONS.iter().map(|o| o.to_string()).collect(),
+            1,
+            1,
+        )],
         registry: registry_id.clone(),
         predicates: vec![AttributePredicate::at_most(2008), AttributePredicate::any()],
         trustees: trustees

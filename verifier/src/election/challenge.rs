@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::babyjubjub::Point;
+use zkaudit_circuits::ballot::MAX_POINTS;
 use zkaudit_circuits::elgamal::{self, Ciphertext, decode_point, decode_scalar};
 use zkaudit_ledger::election::{OpenedOption, SpoiledBallot};
 
@@ -82,8 +83,8 @@ impl BallotChallenge {
 
     /// Checks the opened ballot against `election_key`, the key the
     /// verifying device obtained on its own (from the election's logged
-    /// record or the service): the client used that key, every choice is 0
-    /// or 1, each ciphertext is the encryption of its choice with its
+    /// record or the service): the client used that key, every value is at
+    /// most 15 (0 or 1 but in a cumulative contest), each ciphertext is the encryption of its choice with its
     /// randomness, and the fingerprint is the ciphertexts'.
     ///
     /// # Errors
@@ -140,8 +141,8 @@ impl BallotChallenge {
                 Ok(OpenedOption {
                     choice: u8::try_from(*choice)
                         .ok()
-                        .filter(|c| *c <= 1)
-                        .ok_or_else(|| malformed("choice", "neither 0 nor 1".into()))?,
+                        .filter(|c| u64::from(*c) <= MAX_POINTS)
+                        .ok_or_else(|| malformed("choice", format!("over {MAX_POINTS} points")))?,
                     randomness: decode_scalar(&hex::decode(r).map_err(malformed_as("randomness"))?)
                         .map_err(malformed_as("randomness"))?,
                     ciphertext: Ciphertext::from_bytes(
@@ -227,7 +228,7 @@ mod tests {
         );
         // Not a choice, missing entries, bad hex.
         let mut bad = challenge.clone();
-        bad.choices[0] = 2;
+        bad.choices[0] = 16;
         assert!(bad.verify(&key).is_err());
         let mut short = challenge.clone();
         short.randomness.pop();

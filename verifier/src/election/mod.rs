@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use zkaudit_ledger::election::{
-    self, CREATE, Election, ElectionBook, Phase, SealRecord, election_of,
+    self, CREATE, Contest, Election, ElectionBook, Phase, SealRecord, election_of,
 };
 use zkaudit_ledger::identity::{
     self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
@@ -95,8 +95,10 @@ pub struct ElectionReport {
     /// Election records the rules skipped (e.g. a ballot logged after the
     /// close): present in the log, not counted.
     pub skipped: usize,
-    /// Option labels and, if tallied, their counts.
-    pub results: Vec<(String, Option<u64>)>,
+    /// Option labels and, if tallied, their counts (points, in a
+    /// cumulative contest), over all contests in ballot order
+    /// ([`ElectionReport::results_by_contest`] groups them).
+    pub results: Vec<OptionResult>,
     /// Trustees whose partial decryptions were combined.
     pub trustees_used: Vec<u32>,
     /// Trustees whose partial decryptions did not verify.
@@ -115,6 +117,20 @@ pub struct ElectionReport {
     log_key: VerifyingKey,
     /// Record id of every entry the bundle proves, by index.
     entry_ids: BTreeMap<u64, [u8; 32]>,
+}
+
+/// An option's label and, if tallied, its count.
+pub type OptionResult = (String, Option<u64>);
+
+impl ElectionReport {
+    /// The results per contest: each contest (title, options, rule) with
+    /// its options' labels and counts.
+    pub fn results_by_contest(&self) -> Vec<(&Contest, &[OptionResult])> {
+        let spec = &self.replayed.spec;
+        let ranges = spec.contest_ranges().into_iter();
+        let results = ranges.map(|range| &self.results[range]);
+        spec.contests.iter().zip(results).collect()
+    }
 }
 
 impl ElectionBundle {
@@ -228,10 +244,10 @@ impl ElectionBundle {
             seal,
             skipped: seen - e.records.len(),
             results: spec
-                .options
-                .iter()
+                .option_labels()
+                .into_iter()
                 .enumerate()
-                .map(|(i, label)| (label.clone(), tally.map(|t| t.counts[i])))
+                .map(|(i, label)| (label.to_owned(), tally.map(|t| t.counts[i])))
                 .collect(),
             trustees_used: tally.map(|t| t.used.clone()).unwrap_or_default(),
             trustees_rejected: tally.map(|t| t.rejected.clone()).unwrap_or_default(),

@@ -159,6 +159,10 @@ pub enum CeremonyCommand {
         /// Ballot options (on files, ballots only).
         #[arg(long)]
         options: Option<usize>,
+        /// Options per contest, comma-separated (on files, ballots of
+        /// contests only).
+        #[arg(long, value_delimiter = ',')]
+        contests: Vec<usize>,
         /// The phase-1 file the ceremony started from (on files).
         #[arg(long, requires = "zkey", conflicts_with = "server")]
         ptau: Option<PathBuf>,
@@ -249,6 +253,7 @@ pub fn run(cmd: CeremonyCommand) -> Result<()> {
             depth,
             attributes,
             options,
+            contests,
             ptau,
             zkey,
             server,
@@ -261,6 +266,7 @@ pub fn run(cmd: CeremonyCommand) -> Result<()> {
                     depth,
                     attributes,
                     options,
+                    contests,
                 };
                 files::verify(&shape.shape()?, &ptau, &zkey)
             }

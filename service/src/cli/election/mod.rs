@@ -16,9 +16,12 @@ use crate::keyfile::read_signing_key;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use zkaudit_ledger::election::{CREATE, ElectionSpec, PHASE, Phase, PhaseChange};
+use zkaudit_ledger::election::{
+    BallotStatement, CREATE, Contest, ElectionSpec, PHASE, Phase, PhaseChange,
+};
 
 use crate::cli::identity::parse_predicates;
+use crate::client::election::choices::{describe_rule, parse_contest};
 use crate::client::election::*;
 use crate::client::{Client, DEFAULT_SERVER};
 
@@ -76,15 +79,24 @@ pub struct CreateElectionArgs {
     /// Title.
     #[arg(long, default_value = "")]
     pub title: String,
-    /// An option label (repeat, 2 to 8).
-    #[arg(long = "option", required = true)]
+    /// An option label (repeat, 2 to 8): one contest of 0/1 choices, the
+    /// v1 ballot.
+    #[arg(long = "option", required_unless_present = "contests")]
     pub options: Vec<String>,
-    /// Fewest options a ballot must mark.
-    #[arg(long, default_value_t = 0)]
+    /// Fewest options a ballot must mark (with --option).
+    #[arg(long, default_value_t = 0, conflicts_with = "contests")]
     pub min: u8,
-    /// Most options a ballot may mark.
-    #[arg(long, default_value_t = 1)]
+    /// Most options a ballot may mark (with --option).
+    #[arg(long, default_value_t = 1, conflicts_with = "contests")]
     pub max: u8,
+    /// A contest (repeat, 1 to 4, 16 options in all), all on one ballot
+    /// under one proof: `TITLE: OPTION, OPTION, …` then optionally
+    /// `; min=N` (fewest points, default 0), `; max=N` (most points,
+    /// default 1) and `; limit=N` (most points per option, default 1; more
+    /// for cumulative voting, up to 15). Approve up to 3 of 8:
+    /// `"Council: A, B, C, D, E, F, G, H; max=3"`.
+    #[arg(long = "contest", conflicts_with = "options")]
+    pub contests: Vec<String>,
     /// The credential registry of eligible voters.
     #[arg(long)]
     pub registry: String,
@@ -137,13 +149,20 @@ pub fn run(cmd: ElectionCommand) -> Result<()> {
                     public.to_spec()
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let (statement, contests) = if a.contests.is_empty() {
+                let contest = Contest::choices(a.options, a.min, a.max);
+                (BallotStatement::Choices, vec![contest])
+            } else {
+                let contests = a.contests.iter().map(|c| parse_contest(c));
+                let contests = contests.collect::<Result<Vec<_>>>()?;
+                (BallotStatement::Contests, contests)
+            };
             let now = crate::clock::now_ms();
             let spec = ElectionSpec {
                 id: a.id,
                 title: a.title,
-                options: a.options,
-                min_choices: a.min,
-                max_choices: a.max,
+                statement,
+                contests,
                 registry: a.registry,
                 predicates,
                 trustees,
@@ -227,12 +246,18 @@ pub fn run(cmd: ElectionCommand) -> Result<()> {
 fn print_view(view: &ElectionView) {
     println!("election {} — {}", view.id, view.title);
     println!("  phase        {}", view.phase);
-    println!(
-        "  options      {} (mark {} to {})",
-        view.options.join(", "),
-        view.min_choices,
-        view.max_choices
-    );
+    for contest in &view.contests {
+        let name = if contest.title.is_empty() {
+            "options"
+        } else {
+            &contest.title
+        };
+        println!(
+            "  {name:<12} {} ({})",
+            contest.options.join(", "),
+            describe_rule(contest.min, contest.max, contest.limit)
+        );
+    }
     println!("  registry     {}", view.registry);
     println!(
         "  trustees     {} ({} of {} decrypt)",
@@ -276,8 +301,14 @@ fn print_view(view: &ElectionView) {
             "  tally ({} ballots; trustees used {:?}, rejected {:?}):",
             t.ballots, t.used, t.rejected
         );
-        for (option, count) in view.options.iter().zip(&t.counts) {
-            println!("    {option:<24} {count}");
+        for contest in &view.contests {
+            if !contest.title.is_empty() {
+                println!("    {}", contest.title);
+            }
+            let counts = contest.counts.iter().flatten();
+            for (option, count) in contest.options.iter().zip(counts) {
+                println!("    {option:<24} {count}");
+            }
         }
     }
 }

@@ -22,7 +22,12 @@ pub struct VoteArgs {
     /// Election id.
     #[arg(long)]
     pub election: String,
-    /// An option to mark, by label or 0-based index (repeat; none for a blank ballot if allowed).
+    /// An option to mark (repeat; none for a blank ballot if allowed):
+    /// `[CONTEST:]OPTION[=POINTS]`, the contest by title or 0-based
+    /// position (needed only when the label is on several contests), the
+    /// option by label or 0-based position, the points 1 unless given
+    /// (more in a cumulative contest): `--choose Mayor:Ada --choose
+    /// Budget:parks=3`.
     #[arg(long = "choose")]
     pub choose: Vec<String>,
     /// Where proving keys are cached.

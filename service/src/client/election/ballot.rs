@@ -27,6 +27,7 @@ use zkaudit_verifier::groth16::{self, PreparedKey};
 
 use crate::client::Client;
 
+use super::choices::parse_choices;
 use super::election_spec;
 use crate::client::identity::RegistryTree;
 use crate::client::proving_key::proving_key;
@@ -77,25 +78,9 @@ impl BallotContext {
         })
     }
 
-    /// The choice vector for `--choose` values (labels or 0-based indices).
+    /// The value vector for `--choose` values ([`parse_choices`]).
     pub fn choices(&self, choose: &[String]) -> Result<Vec<u64>> {
-        let mut choices = vec![0u64; self.spec.options.len()];
-        for c in choose {
-            let i = self
-                .spec
-                .options
-                .iter()
-                .position(|o| o == c)
-                .or_else(|| c.parse::<usize>().ok().filter(|&i| i < choices.len()))
-                .with_context(|| {
-                    format!(
-                        "{c:?} is not an option of the election ({:?})",
-                        self.spec.options
-                    )
-                })?;
-            choices[i] = 1;
-        }
-        Ok(choices)
+        parse_choices(&self.spec, choose)
     }
 
     /// A proved, locally verified ballot for `choices` by the holder of

@@ -17,6 +17,7 @@ use zkaudit_verifier::Receipt;
 use crate::client::Client;
 
 pub mod ballot;
+pub mod choices;
 pub mod trustee;
 
 pub use ballot::{BallotContext, ballot_body, cast};

@@ -322,11 +322,11 @@ pub fn partial_decryptions(
                 .map_err(|e| anyhow::anyhow!("a published sum: {e}"))
         })
         .collect::<Result<Vec<_>>>()?;
-    if sums.len() != spec.options.len() {
+    if sums.len() != spec.option_count() {
         bail!(
             "the service published {} sums for {} options",
             sums.len(),
-            spec.options.len()
+            spec.option_count()
         );
     }
     let partials = sums

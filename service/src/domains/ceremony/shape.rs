@@ -17,8 +17,8 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// The shape an id names (`eligibility-d20-a3`, `ballot-d20-a3-o4`),
-    /// `None` for anything else.
+    /// The shape an id names (`eligibility-d20-a3`, `ballot-d20-a3-o4`,
+    /// `ballot-d20-a3-c4.8`), `None` for anything else.
     pub fn from_id(id: &str) -> Option<Self> {
         fn number(part: &str, prefix: char) -> Option<usize> {
             let digits = part.strip_prefix(prefix)?;
@@ -30,9 +30,19 @@ impl Shape {
             ["eligibility", d, a] => {
                 Self::Eligibility(EligibilityShape::new(number(d, 'd')?, number(a, 'a')?).ok()?)
             }
-            ["ballot", d, a, o] => Self::Ballot(
+            ["ballot", d, a, o] if o.starts_with('o') => Self::Ballot(
                 BallotShape::new(number(d, 'd')?, number(a, 'a')?, number(o, 'o')?).ok()?,
             ),
+            ["ballot", d, a, c] => {
+                let sizes: Vec<usize> = c
+                    .strip_prefix('c')?
+                    .split('.')
+                    .map(|size| number(&format!("n{size}"), 'n'))
+                    .collect::<Option<_>>()?;
+                Self::Ballot(
+                    BallotShape::with_contests(number(d, 'd')?, number(a, 'a')?, &sizes).ok()?,
+                )
+            }
             _ => return None,
         };
         (shape.id() == id).then_some(shape)
@@ -79,6 +89,8 @@ mod tests {
         for id in [
             "eligibility-d20-a3",
             "ballot-d20-a3-o4",
+            "ballot-d20-a3-c4.8",
+            "ballot-d4-a1-c1",
             "eligibility-d4-a1",
         ] {
             assert_eq!(Shape::from_id(id).map(|s| s.id()).as_deref(), Some(id));
@@ -89,6 +101,13 @@ mod tests {
             "eligibility-d20",
             "ballot-d20-a3",
             "ballot-d20-a3-o0",
+            "ballot-d20-a3-c",
+            "ballot-d20-a3-c4.",
+            "ballot-d20-a3-c4.08",
+            "ballot-d20-a3-c9",
+            "ballot-d20-a3-c8.8.1",
+            "ballot-d20-a3-c1.1.1.1.1",
+            "ballot-d20-a3-c4+8",
             "eligibility-d99-a3",
             "land-d20-a3",
             "eligibility-d20-a3-",

@@ -38,8 +38,8 @@ pub mod tally;
 pub mod views;
 
 pub use views::{
-    AggregateView, BallotBody, BallotStandingView, CeremonyView, ElectionView, SealMembershipView,
-    SealView, TallyView, TrusteeView,
+    AggregateView, BallotBody, BallotStandingView, CeremonyView, ContestView, ElectionView,
+    SealMembershipView, SealView, TallyView, TrusteeView,
 };
 
 /// The store's namespace of logged ballots, by their payload.

@@ -1,6 +1,7 @@
 //! The tally: per-option homomorphic sums of the counted ballots (in
 //! parallel), the trustees' verified partial decryptions combined, and the
-//! counts by a discrete log bounded by the number of ballots.
+//! counts by a discrete log bounded by the number of ballots times the
+//! most points a ballot gives an option.
 
 use rayon::prelude::*;
 use zkaudit_circuits::elgamal::{Ciphertext, sum_ballots};
@@ -14,7 +15,7 @@ const CHUNK: usize = 4096;
 /// The per-option sums of `election`'s counted ballots (the last per
 /// voter), in parallel.
 pub fn aggregate(election: &Election) -> Vec<Ciphertext> {
-    let options = election.spec.options.len();
+    let options = election.spec.option_count();
     let counted: Vec<_> = election.counted().collect();
     let partial_sums: Vec<Vec<Ciphertext>> = counted
         .par_chunks(CHUNK)
@@ -40,7 +41,8 @@ pub fn tally(election: &Election) -> Result<TallyRecord, ElectionError> {
     let params = election.spec.params()?;
     let sums = aggregate(election);
     let ballots = election.counted_len() as u64;
-    let table = DlogTable::new(ballots).map_err(crypto)?;
+    // An option's count is at most its contest's limit per ballot.
+    let table = DlogTable::new(ballots * election.spec.max_points()).map_err(crypto)?;
     let result = decrypt_tally(
         &election.spec.context(),
         &params,

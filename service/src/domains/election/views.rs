@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use zkaudit_circuits::elgamal::encode_point;
-use zkaudit_ledger::election::Election;
+use zkaudit_ledger::election::{BallotStatement, Election};
 
 /// An election as served.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -12,12 +12,14 @@ pub struct ElectionView {
     pub id: String,
     /// Title.
     pub title: String,
-    /// Option labels.
+    /// The ballot statement: `choices` (v1: one contest of 0/1 choices)
+    /// or `contests` (v2).
+    pub statement: String,
+    /// The contests in ballot order, with their results once tallied.
+    pub contests: Vec<ContestView>,
+    /// Every option's label over all contests, in ballot order (one
+    /// ciphertext each).
     pub options: Vec<String>,
-    /// Fewest options a ballot must mark.
-    pub min_choices: u8,
-    /// Most options a ballot may mark.
-    pub max_choices: u8,
     /// The registry of eligible voters.
     pub registry: String,
     /// The eligibility rule, one predicate per registry attribute.
@@ -52,6 +54,23 @@ pub struct ElectionView {
     pub tally: Option<TallyView>,
     /// Log index of `election.create`.
     pub created_at: u64,
+}
+
+/// One contest of an election as served.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ContestView {
+    /// What is decided (empty in a v1 election: its title says).
+    pub title: String,
+    /// Option labels.
+    pub options: Vec<String>,
+    /// Fewest points a ballot must give in the contest.
+    pub min: u8,
+    /// Most points a ballot may give in the contest.
+    pub max: u8,
+    /// Most points per option (1: plurality or approval).
+    pub limit: u8,
+    /// Once tallied: the points (votes) per option.
+    pub counts: Option<Vec<u64>>,
 }
 
 /// A trustee as served.
@@ -114,7 +133,7 @@ pub struct SealMembershipView {
 pub struct TallyView {
     /// Ballots counted.
     pub ballots: u64,
-    /// Votes per option.
+    /// Votes (points) per option, over all contests in ballot order.
     pub counts: Vec<u64>,
     /// Trustees whose decryptions were combined.
     pub used: Vec<u32>,
@@ -130,9 +149,29 @@ pub(super) fn view(
     ElectionView {
         id: spec.id.clone(),
         title: spec.title.clone(),
-        options: spec.options.clone(),
-        min_choices: spec.min_choices,
-        max_choices: spec.max_choices,
+        statement: match spec.statement {
+            BallotStatement::Choices => "choices",
+            BallotStatement::Contests => "contests",
+        }
+        .to_owned(),
+        contests: spec
+            .contests
+            .iter()
+            .zip(spec.contest_ranges())
+            .map(|(contest, range)| ContestView {
+                title: contest.title.clone(),
+                options: contest.options.clone(),
+                min: contest.min,
+                max: contest.max,
+                limit: contest.limit,
+                counts: election.tally.as_ref().map(|t| t.counts[range].to_vec()),
+            })
+            .collect(),
+        options: spec
+            .option_labels()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         registry: spec.registry.clone(),
         predicates: crate::domains::identity::views::predicate_views(&spec.predicates, &attributes),
         trustees: (1..)
