@@ -406,6 +406,7 @@ fn election_end_to_end() {
     assert!(err.contains("does NOT verify"), "{err}");
 
     revoting(&st, &vote_in, &trustee);
+    contests(&st, &vote_in, &trustee);
 }
 
 /// `vote` in an election by a voter for a choice with extra flags: the
@@ -699,4 +700,157 @@ fn revoting(
         s(&mirror),
     ]);
     assert!(err.contains("a ballot is missing"), "{err}");
+}
+
+/// e3 has two contests on one ballot under one proof: a mayor (exactly one
+/// of three) and a cumulative budget vote (up to 3 points per option, 4 in
+/// all). Ballots that break a contest's rule are refused before proving;
+/// a ballot of another shape is refused by the service; the tally and the
+/// offline report give results per contest.
+fn contests(
+    st: &Deployment,
+    vote_in: &VoteIn<'_>,
+    trustee: &(dyn Fn(usize) -> std::path::PathBuf + '_),
+) {
+    let server = &st.server;
+    let com = st.key_file("commission");
+    let trustees: Vec<String> = (1..=3)
+        .map(|i| s(&st.path(&format!("trustee{i}.pub.json"))).to_owned())
+        .collect();
+    let mut args = vec![
+        "election",
+        "create",
+        "--key",
+        com,
+        "--id",
+        "e3",
+        "--title",
+        "City vote",
+        "--contest",
+        "Mayor: Alpha, Beta, Gamma; min=1",
+        "--contest",
+        "Budget: parks, roads; max=4; limit=3",
+        "--registry",
+        "roll",
+        "--predicate",
+        "age>=18",
+        "--threshold",
+        "2",
+    ];
+    for public in &trustees {
+        args.extend(["--trustee", public.as_str()]);
+    }
+    server.ok(&args);
+    // --option and --contest do not mix.
+    let mixed = [&args[..], &["--option", "Delta"]].concat();
+    server.fails(&mixed);
+    server.ok(&["election", "phase", "--key", com, "e3", "key-ceremony"]);
+    for i in 1..=3 {
+        server.ok(&trustee_in("e3", "deal", s(&trustee(i))));
+    }
+    server.ok(&["election", "phase", "--key", com, "e3", "open"]);
+    let shown = server.ok(&["election", "show", "e3"]);
+    assert!(shown.contains("ballot-d4-a2-c3.2"), "{shown}");
+    assert!(
+        shown.contains("Budget") && shown.contains("0 to 4 points, at most 3 per option"),
+        "{shown}"
+    );
+
+    // Broken rules are refused before any proving, in words.
+    for (choose, says) in [
+        (&["Alpha", "Beta"][..], "contest \"Mayor\": 2 marked"),
+        (&["parks=2"], "contest \"Mayor\": 0 marked"),
+        (&["Alpha", "parks=4"], "4 points for \"parks\""),
+        (
+            &["Alpha", "parks=3", "roads=2"],
+            "contest \"Budget\": 5 marked",
+        ),
+    ] {
+        let mut extra = Vec::new();
+        for c in &choose[1..] {
+            extra.extend(["--choose", c]);
+        }
+        let (o, _) = vote_in("e3", 1, choose[0], &extra);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(
+            !o.status.success() && err.contains(says),
+            "{choose:?}: {err}"
+        );
+    }
+    let size = server.log_size();
+    // 1 → Beta, 3 parks, 1 road; 2 → Alpha, 2 roads; 3 → Beta, 3 roads.
+    let votes: [(usize, &[&str]); 3] = [
+        (1, &["Mayor:Beta", "parks=3", "Budget:roads=1"]),
+        (2, &["0", "Budget:1=2"]),
+        (3, &["Beta", "roads=3"]),
+    ];
+    let mut receipts = Vec::new();
+    for (voter, choose) in votes {
+        let mut extra = Vec::new();
+        for c in &choose[1..] {
+            extra.extend(["--choose", c]);
+        }
+        let (o, receipt) = vote_in("e3", voter, choose[0], &extra);
+        assert_ran(&o);
+        receipts.push(receipt);
+    }
+    assert_eq!(server.log_size(), size + 3);
+    // A ballot of another shape (one ciphertext short) is refused.
+    let client = Client::new(st.base());
+    let context = BallotContext::fetch(&client, "e3", &st.path("voter-keys")).unwrap();
+    let wallet = Wallet::load(&st.path("voter4.json")).unwrap();
+    let choices = context.choices(&["Gamma".to_owned()]).unwrap();
+    assert_eq!(choices, [0, 0, 1, 0, 0]);
+    let mut short = context
+        .ballot(
+            &wallet.identity().unwrap(),
+            &wallet.credential("roll").unwrap().attributes,
+            choices,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+    short.ciphertexts.pop();
+    let (status, _) = post_ballot(server, "e3", &short.encode());
+    assert!((400..500).contains(&status), "{status}");
+    assert_eq!(server.log_size(), size + 3, "a refused ballot was logged");
+
+    server.ok(&["election", "phase", "--key", com, "e3", "closed"]);
+    for i in [1, 3] {
+        server.ok(&trustee_in("e3", "decrypt", s(&trustee(i))));
+    }
+    let (_, view) = server.get_json("/v1/elections/e3");
+    assert_eq!(view["statement"], "contests", "{view}");
+    assert_eq!(view["tally"]["counts"], serde_json::json!([1, 2, 0, 3, 6]));
+    assert_eq!(view["contests"][0]["title"], "Mayor");
+    assert_eq!(view["contests"][0]["counts"], serde_json::json!([1, 2, 0]));
+    assert_eq!(view["contests"][1]["counts"], serde_json::json!([3, 6]));
+    assert_eq!(view["contests"][1]["limit"], 3);
+
+    let bundle = st.path("e3-bundle.json");
+    server.ok(&["election", "export", "e3", "--out", s(&bundle)]);
+    let report = ok(&["verify", s(&bundle), "--log-key", &st.log_vkey]);
+    assert!(report.contains("3 ballots cast"), "{report}");
+    let budget = report.find("Budget (0 to 4 points").expect(&report);
+    for (line, after_budget) in [
+        ("Beta 2", false),
+        ("Gamma 0", false),
+        ("parks 3", true),
+        ("roads 6", true),
+    ] {
+        let at = report
+            .lines()
+            .position(|l| l.split_whitespace().collect::<Vec<_>>().join(" ") == line)
+            .unwrap_or_else(|| panic!("{line}: {report}"));
+        let offset: usize = report.lines().take(at).map(|l| l.len() + 1).sum();
+        assert_eq!(offset > budget, after_budget, "{line}: {report}");
+    }
+    let out = ok(&[
+        "verify",
+        s(&receipts[0]),
+        "--log-key",
+        &st.log_vkey,
+        "--election",
+        s(&bundle),
+    ]);
+    assert!(out.contains("is the one that counts"), "{out}");
 }

@@ -40,7 +40,36 @@ pub fn parse_choices(spec: &ElectionSpec, choose: &[String]) -> Result<Vec<u64>>
         named[option] = true;
         values[option] = points;
     }
+    check_rules(spec, &values)?;
     Ok(values)
+}
+
+/// Checks `values` against each contest's rule, naming the contest and
+/// the rule in words (the circuit would refuse the ballot anyway; this
+/// says why before any proving).
+fn check_rules(spec: &ElectionSpec, values: &[u64]) -> Result<()> {
+    for (contest, range) in spec.contests.iter().zip(spec.contest_ranges()) {
+        let name = if contest.title.is_empty() {
+            "the ballot".to_owned()
+        } else {
+            format!("contest {:?}", contest.title)
+        };
+        let rule = describe_rule(contest.min, contest.max, contest.limit);
+        let values = &values[range];
+        if let Some(i) = values.iter().position(|&v| v > u64::from(contest.limit)) {
+            bail!(
+                "{name}: {} points for {:?}; the rule is: {rule}",
+                values[i],
+                contest.options[i]
+            );
+        }
+        let total: u64 = values.iter().sum();
+        ensure!(
+            (u64::from(contest.min)..=u64::from(contest.max)).contains(&total),
+            "{name}: {total} marked; the rule is: {rule}"
+        );
+    }
+    Ok(())
 }
 
 /// The ballot position of the option `target` names.
@@ -240,7 +269,7 @@ mod tests {
             choose(&["0:2", "1:3", "8=1"]).unwrap(),
             [0, 0, 1, 0, 0, 0, 1, 0, 1]
         );
-        assert_eq!(choose(&[]).unwrap(), [0; 9]);
+        assert_eq!(choose(&["Cy"]).unwrap(), [0, 0, 1, 0, 0, 0, 0, 0, 0]);
         // Ada runs in two contests; a position past the ballot; a contest
         // that does not exist; an option twice; points that are no number.
         for bad in [
@@ -252,6 +281,24 @@ mod tests {
             &["parks=two"],
         ] {
             assert!(choose(bad).is_err(), "{bad:?}");
+        }
+        // The rules, in words: no mayor (one is required), two mayors,
+        // three councillors, 4 points for parks, 6 points in all.
+        for (bad, says) in [
+            (
+                &["Dee"][..],
+                "contest \"Mayor\": 0 marked; the rule is: mark 1",
+            ),
+            (&["Ben", "Cy"], "contest \"Mayor\": 2 marked"),
+            (&["Ben", "Dee", "Eve", "Fay"], "the rule is: mark 0 to 2"),
+            (
+                &["Ben", "parks=4"],
+                "4 points for \"parks\"; the rule is: 0 to 5 points, at most 3 per option",
+            ),
+            (&["Ben", "parks=3", "roads=3"], "6 marked"),
+        ] {
+            let error = choose(bad).unwrap_err().to_string();
+            assert!(error.contains(says), "{bad:?}: {error}");
         }
     }
 }
