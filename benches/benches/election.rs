@@ -747,6 +747,13 @@ fn bundles(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(n), bundle, |b, bundle| {
             b.iter(|| bundle.verify(log_key).unwrap())
         });
+        // The old path in the same run: every batch on one thread.
+        let one_thread = format!("{n} (one thread, before)");
+        group.bench_with_input(
+            BenchmarkId::from_parameter(one_thread),
+            bundle,
+            |b, bundle| b.iter(|| bundle.verify_with_threads(log_key, 1).unwrap()),
+        );
     }
     group.finish();
 

@@ -750,7 +750,7 @@ fn contests(
     }
     server.ok(&["election", "phase", "--key", com, "e3", "open"]);
     let shown = server.ok(&["election", "show", "e3"]);
-    assert!(shown.contains("ballot-d4-a2-c3.2"), "{shown}");
+    assert!(shown.contains("ballot-d4-a2-c3-c2"), "{shown}");
     assert!(
         shown.contains("Budget") && shown.contains("0 to 4 points, at most 3 per option"),
         "{shown}"

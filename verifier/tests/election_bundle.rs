@@ -638,7 +638,7 @@ fn an_election_of_contests_verifies_with_results_per_contest() {
     assert_eq!(report.ballots, 5);
     assert_eq!(
         report.replayed.spec.ballot_shape(4).unwrap().id(),
-        "ballot-d4-a2-c2.2"
+        "ballot-d4-a2-c2-c2"
     );
     // Points: parks 3 + 2 + 0 + 1, roads 1 + 2 + 0 + 3.
     assert_eq!(results_by_contest(&report), contest_results([3, 1], [6, 6]));

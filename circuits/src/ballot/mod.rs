@@ -9,7 +9,7 @@
 //! choices (`Choices`, statement v1, shape id `ballot-d20-a3-o4`), or one to
 //! four contests of 1 to 8 options each, 16 in all, where each option gets
 //! points up to the contest's limit (`Contests`, statement v2, shape id
-//! `ballot-d20-a3-c4.8`; see [`contests`]). The election (its registry
+//! `ballot-d20-a3-c4-c8`; see [`contests`]). The election (its registry
 //! root, scope, predicates, key and contest rules) is a public parameter,
 //! not part of the circuit, so one proving key per shape serves every
 //! election. The public parameters are a [`BallotPublic`], the private
@@ -40,7 +40,8 @@
 //! # What the acceptor checks natively
 //!
 //! [`BallotPublic::validate`] (which [`check`] also runs): the shapes fit,
-//! `min_choices ≤ max_choices ≤ O`, one ciphertext per option, and the
+//! one valid rule per contest (v1: `min ≤ max ≤ O`, limit 1; v2:
+//! [`ContestRule::validate`]), one ciphertext per option, and the
 //! election key is in BabyJubJub's prime-order subgroup. The circuit checks
 //! only that the key is on the curve: the key is a public parameter, so the
 //! service (or any verifier) checks it once per election, which is cheaper
@@ -227,13 +228,14 @@ impl BallotShape {
     }
 
     /// A stable name for caching keys: `ballot-d20-a3-o4` (v1) or
-    /// `ballot-d20-a3-c4.8` (v2, the options of each contest).
+    /// `ballot-d20-a3-c4-c8` (v2, the options of each contest; only
+    /// `[a-z0-9-]`, so that the id names ceremonies and key files).
     pub fn id(&self) -> String {
         let layout = match self.layout {
             BallotLayout::Choices(options) => format!("o{options}"),
             BallotLayout::Contests(sizes) => {
-                let sizes: Vec<String> = sizes.iter().map(|size| size.to_string()).collect();
-                format!("c{}", sizes.join("."))
+                let sizes: Vec<String> = sizes.iter().map(|size| format!("c{size}")).collect();
+                sizes.join("-")
             }
         };
         format!(

@@ -52,7 +52,7 @@ fn three_contests() -> (BallotShape, Vec<ContestRule>) {
 
 #[test]
 fn layouts_are_validated_and_named() {
-    assert_eq!(shape(20, 3, &[4, 8]).id(), "ballot-d20-a3-c4.8");
+    assert_eq!(shape(20, 3, &[4, 8]).id(), "ballot-d20-a3-c4-c8");
     assert_eq!(shape(4, 1, &[1]).to_string(), "ballot-d4-a1-c1");
     assert_eq!(shape(20, 3, &[4, 8]).options(), 12);
     assert_eq!(shape(20, 3, &[4, 8]).contest_ranges(), [0..4, 4..12]);

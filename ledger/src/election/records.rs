@@ -949,7 +949,10 @@ mod tests {
         assert_eq!(spec.contest_ranges(), [0..4, 4..12, 12..14]);
         assert_eq!(spec.option_labels()[12], "parks");
         assert_eq!(spec.max_points(), 3);
-        assert_eq!(spec.ballot_shape(20).unwrap().id(), "ballot-d20-a1-c4.8.2");
+        assert_eq!(
+            spec.ballot_shape(20).unwrap().id(),
+            "ballot-d20-a1-c4-c8-c2"
+        );
         let rules = spec.contest_rules();
         assert_eq!(
             rules[2],

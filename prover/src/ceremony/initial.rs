@@ -168,6 +168,15 @@ fn msm<P: AffineRepr<ScalarField = Fr>>(bases: &[P], terms: &[(usize, Fr)]) -> P
     sum
 }
 
+/// The smallest power of a prepared phase-1 file from which a
+/// snarkjs-compatible initial key for a domain of `n` points can be made:
+/// `log₂ n`, and one more from `n = 2^15` up, where snarkjs' H hash reads
+/// one point past the domain (see `h_hash_points`).
+pub fn required_ptau_power(n: usize) -> u32 {
+    let power = n.trailing_zeros();
+    if n > H_HASH_CHUNK { power + 1 } else { power }
+}
+
 /// The points snarkjs hashes in place of H: `τ^(i+n)·g₁ − τⁱ·g₁` (the
 /// monomial-basis H of arkworks' reduction), for `i` in chunks of 2^14
 /// that each count `min(n − 1, 2^14)` points — so for `n ≥ 2^15` the last
@@ -223,4 +232,19 @@ fn circuit_hash(pk: &ProvingKey<ark_bn254::Bn254>, h_points: &[G1Affine]) -> Has
         hasher.update(g2_uncompressed(p));
     }
     hasher.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Up to 2^14 the H hash stays inside a phase-1 file of the domain's
+    /// power; from 2^15 it reads `τ^(2n − 1)`, one point past a file of
+    /// power `log₂ n` (`2n − 1` powers), so one more power is needed.
+    #[test]
+    fn snarkjs_needs_one_more_power_from_2_15() {
+        for (n, power) in [(1 << 10, 10), (1 << 14, 14), (1 << 15, 16), (1 << 16, 17)] {
+            assert_eq!(required_ptau_power(n), power, "2^{}", n.trailing_zeros());
+        }
+    }
 }

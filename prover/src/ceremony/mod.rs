@@ -29,7 +29,7 @@ pub use contribute::{
 };
 pub(crate) use contribute::{beacon_rng, nonzero};
 pub use fixed_scalar::mul_by_fixed_scalar;
-pub use initial::initial_key;
+pub use initial::{initial_key, required_ptau_power};
 pub use verify::{VerifiedContribution, verify_ceremony, verify_contribution};
 
 use crate::iden3::FormatError;

@@ -105,13 +105,14 @@ pub fn run(cmd: CircuitCommand) -> Result<()> {
         CircuitCommand::Info { shape } => {
             let shape = shape.shape()?;
             let r1cs = shape.r1cs()?;
-            let power = r1cs.domain_size().trailing_zeros();
+            let domain = r1cs.domain_size();
+            let needed = zkaudit_prover::ceremony::required_ptau_power(domain);
             println!("shape           {}", shape.id());
             println!("constraints     {}", r1cs.num_constraints());
             println!("wires           {}", r1cs.num_wires());
             println!("public inputs   {}", r1cs.num_public);
-            println!("domain          2^{power}");
-            println!("phase 1 needs   a .ptau of power >= {power} (prepared for phase 2)");
+            println!("domain          2^{}", domain.trailing_zeros());
+            println!("phase 1 needs   a .ptau of power >= {needed} (prepared for phase 2)");
         }
     }
     Ok(())

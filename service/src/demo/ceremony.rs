@@ -51,7 +51,7 @@ pub(crate) fn ceremony_key(
         return Ok((!development).then_some(digest));
     }
 
-    let needed = shape.r1cs()?.domain_size().trailing_zeros();
+    let needed = zkaudit_prover::ceremony::required_ptau_power(shape.r1cs()?.domain_size());
     let started = Instant::now();
     let (ptau, power) = phase_one(data, needed)?;
     let phase1_secs = started.elapsed().as_secs_f64();

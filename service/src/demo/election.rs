@@ -35,7 +35,23 @@ use crate::demo::scene::{ISSUER_KINDS, Scene, bar, demo_authority, expect_refusa
 use crate::domains::ceremony::Shape;
 use crate::domains::election::ElectionView;
 
-const OPTIONS: [&str; 3] = ["Parks", "Libraries", "Bike lanes"];
+/// The budget contest, cumulative: up to [`BUDGET_POINTS`] points in all,
+/// at most 2 per option.
+const OPTIONS: [&str; 2] = ["Parks", "Libraries"];
+/// Points a voter shares out in the budget contest.
+const BUDGET_POINTS: u64 = 3;
+/// The question on the same ballot: approve it or leave it blank. (Three
+/// options in all keep the ballot circuit in a 2^14 domain, and the demo's
+/// first-run phase 1 short.)
+const QUESTION: [&str; 1] = ["Yes"];
+
+/// A voter's values: points for parks, points for libraries, and 1 for a
+/// yes (0 for a blank answer).
+fn random_values(rng: &mut impl Rng) -> Vec<u64> {
+    let parks = rng.gen_range(0..=2);
+    let libraries = rng.gen_range(0..=2u64.min(BUDGET_POINTS - parks));
+    vec![parks, libraries, rng.gen_range(0..=1)]
+}
 const TRUSTEES: usize = 5;
 const THRESHOLD: u32 = 3;
 /// Registry tree depth: 1024 voters, a ballot circuit that proves in about a second.
@@ -132,21 +148,31 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         .collect::<Result<_>>()?;
 
     // The ballot circuit's key, from a short ceremony (first run only).
-    let shape = BallotShape::new(DEPTH as usize, 2, OPTIONS.len())?;
+    let shape = BallotShape::with_contests(DEPTH as usize, 2, &[OPTIONS.len(), QUESTION.len()])?;
     let named_key = ceremony::ceremony_key(data, client, Shape::Ballot(shape), run)?;
 
-    // The commission creates the election: one choice among three, adults
-    // only, under the ceremony's key.
+    // The commission creates the election: two contests on one ballot (3
+    // budget points shared between two options, at most 2 each, and a
+    // question to approve or leave blank), adults only, under the
+    // ceremony's key.
     let now = crate::clock::now_ms();
     let spec = ElectionSpec {
         id: election_id.clone(),
         title: "Participatory budget 2027".into(),
-        statement: BallotStatement::Choices,
-        contests: vec![Contest::choices(
-            OPTIONS.iter().map(|o| o.to_string()).collect(),
-            1,
-            1,
-        )],
+        statement: BallotStatement::Contests,
+        contests: vec![
+            Contest {
+                title: "Budget".into(),
+                options: OPTIONS.iter().map(|o| o.to_string()).collect(),
+                min: 0,
+                max: BUDGET_POINTS as u8,
+                limit: 2,
+            },
+            Contest {
+                title: "Night buses".into(),
+                ..Contest::choices(QUESTION.iter().map(|o| o.to_string()).collect(), 0, 1)
+            },
+        ],
         registry: registry_id.clone(),
         predicates: vec![AttributePredicate::at_most(2008), AttributePredicate::any()],
         trustees: trustees
@@ -229,20 +255,22 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         context.ballot(
             &people[too_young].identity,
             &people[too_young].attributes,
-            vec![1, 0, 0],
+            vec![1, 1, 1],
             &mut rand::rngs::OsRng,
         ),
         "a ballot by a minor",
         "not valid for the election",
     )?;
     let mut picker = rand_chacha::ChaCha20Rng::from_entropy();
-    let votes: Vec<(usize, usize)> = eligible[..voters]
+    let votes: Vec<(usize, Vec<u64>)> = eligible[..voters]
         .iter()
-        .map(|&i| (i, picker.gen_range(0..OPTIONS.len())))
+        .map(|&i| (i, random_values(&mut picker)))
         .collect();
-    let mut expected = [0u64; OPTIONS.len()];
-    for (_, choice) in &votes {
-        expected[*choice] += 1;
+    let mut expected = vec![0u64; OPTIONS.len() + QUESTION.len()];
+    for (_, values) in &votes {
+        for (count, value) in expected.iter_mut().zip(values) {
+            *count += value;
+        }
     }
     let casting = bar(voters as u64, "proving and casting ballots");
     let failures = Mutex::new(Vec::new());
@@ -256,14 +284,13 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         .thread_name(|i| format!("voter-device-{i}"))
         .build()?;
     devices.install(|| {
-        votes.par_iter().for_each(|&(i, choice)| {
-            let mut choices = vec![0; OPTIONS.len()];
-            choices[choice] = 1;
+        votes.par_iter().for_each(|(i, values)| {
+            let i = *i;
             let result = context
                 .ballot(
                     &people[i].identity,
                     &people[i].attributes,
-                    choices,
+                    values.clone(),
                     &mut rand::rngs::OsRng,
                 )
                 .and_then(|ballot| cast(client, &ballot));
@@ -283,32 +310,30 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
     }
 
     // The first voter changes their mind: re-voting, the last ballot counts.
-    let (again, first_choice) = votes[0];
-    let changed = (first_choice + 1) % OPTIONS.len();
-    let mut other = vec![0; OPTIONS.len()];
-    other[changed] = 1;
+    // (Their budget points swap and their answer flips.)
+    let (again, first) = &votes[0];
+    let changed = vec![first[1], first[0], 1 - first[2]];
     let alone = Instant::now();
     let second = context.ballot(
-        &people[again].identity,
-        &people[again].attributes,
-        other,
+        &people[*again].identity,
+        &people[*again].attributes,
+        changed.clone(),
         &mut rand::rngs::OsRng,
     )?;
     let alone_ms = alone.elapsed().as_secs_f64() * 1000.0;
     cast(client, &second).context("the first voter's second ballot")?;
-    expected[first_choice] -= 1;
-    expected[changed] += 1;
+    for ((count, old), new) in expected.iter_mut().zip(first).zip(&changed) {
+        *count = *count - old + new;
+    }
 
     // The second voter doubts their client: it prepares a ballot, opens it
     // instead of casting it, and publishes it (the log checks the opening
     // and never counts it).
-    let (doubter, choice) = votes[1];
-    let mut choices = vec![0; OPTIONS.len()];
-    choices[choice] = 1;
+    let (doubter, values) = &votes[1];
     let opened = context.challenge(
-        &people[doubter].identity,
-        &people[doubter].attributes,
-        choices,
+        &people[*doubter].identity,
+        &people[*doubter].attributes,
+        values.clone(),
         &mut rand::rngs::OsRng,
     )?;
     let _: serde_json::Value = client
@@ -376,15 +401,21 @@ pub fn election(runtime: &tokio::runtime::Runtime, data: &Path, voters: usize) -
         "   a voter changed their mind (re-voting: only the last ballot counts, {} cast, {} counted); another challenged their client's ballot and published it opened (checked, never counted); the log sealed all {} at the close",
         report.cast, report.ballots, report.cast
     );
+    let results: Vec<String> = report
+        .results_by_contest()
+        .into_iter()
+        .map(|(contest, results)| {
+            let counts: Vec<String> = results
+                .iter()
+                .map(|(option, count)| format!("{option} {}", count.unwrap_or_default()))
+                .collect();
+            format!("{}: {}", contest.title, counts.join(", "))
+        })
+        .collect();
     println!(
-        "   tally by trustees {:?}: {}",
+        "   two contests on one ballot, one proof per voter; tally by trustees {:?}: {}",
         report.trustees_used,
-        OPTIONS
-            .iter()
-            .zip(&verified)
-            .map(|(o, c)| format!("{o} {c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        results.join("; ")
     );
     println!(
         "   bundle of {} records verified offline in {verify_ms:.0} ms (every ballot proof, the ceremony, the decryption proofs): {}",

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::Proof;
 use zkaudit_circuits::ballot::{BallotShape, public_inputs};
-use zkaudit_ledger::election::{Election, ballot_statement};
+use zkaudit_ledger::election::{CastBallot, Election, ballot_statement};
 use zkaudit_ledger::identity::CircuitKey;
 
 use crate::error::{ensure, mismatch};
@@ -20,62 +20,92 @@ pub const BATCH: usize = 64;
 
 /// Checks every ballot `e` holds against the logged `roots` of its
 /// registry (root → log index) and the ballot circuit's logged `key`
-/// (`prepared`), then verifies all their proofs, [`BATCH`] at a time.
+/// (`prepared`), then verifies all their proofs, [`BATCH`] at a time, the
+/// batches spread over the machine's cores (each decodes its proofs and
+/// rebuilds its statements too).
 pub(super) fn check_ballots(
     e: &Election,
     shape: BallotShape,
     key: &CircuitKey,
     prepared: &PreparedKey,
     roots: &BTreeMap<[u8; 32], u64>,
+    threads: usize,
 ) -> Result<()> {
+    if e.ballots.is_empty() {
+        return Ok(());
+    }
     let spec = &e.spec;
+    let joint_key = e
+        .key
+        .as_ref()
+        .ok_or_else(|| mismatch("ballots were cast without a logged key"))?
+        .joint_key;
     let mut nullifiers = HashSet::new();
-    let mut items: Vec<(Vec<Fr>, Proof<Bn254>)> = Vec::with_capacity(e.ballots.len());
-    if !e.ballots.is_empty() {
-        let joint_key = e
-            .key
-            .as_ref()
-            .ok_or_else(|| mismatch("ballots were cast without a logged key"))?
-            .joint_key;
-        for counted in &e.ballots {
-            let ballot = &counted.ballot;
-            let root_index = roots.get(&ballot.root).ok_or_else(|| {
-                mismatch(format!(
-                    "ballot at {} uses a root the bundle shows no logged record for",
-                    counted.index
-                ))
-            })?;
-            ensure(*root_index < counted.index, || {
-                format!("ballot at {} uses a root logged after it", counted.index)
-            })?;
-            ensure(ballot.vk_digest == key.vk_digest, || {
-                format!("ballot at {} names another verifying key", counted.index)
-            })?;
-            ensure(nullifiers.insert(ballot.nullifier) || spec.revoting, || {
-                format!(
-                    "ballot at {} repeats a nullifier in an election without re-voting",
-                    counted.index
-                )
-            })?;
-            let public = ballot_statement(spec, shape, ballot, joint_key)
-                .map_err(|err| mismatch(format!("ballot at {}: {err}", counted.index)))?;
-            items.push((
-                public_inputs(&public),
-                groth16::decode_proof(&ballot.proof)?,
-            ));
-        }
+    for counted in &e.ballots {
+        let ballot = &counted.ballot;
+        let root_index = roots.get(&ballot.root).ok_or_else(|| {
+            mismatch(format!(
+                "ballot at {} uses a root the bundle shows no logged record for",
+                counted.index
+            ))
+        })?;
+        ensure(*root_index < counted.index, || {
+            format!("ballot at {} uses a root logged after it", counted.index)
+        })?;
+        ensure(ballot.vk_digest == key.vk_digest, || {
+            format!("ballot at {} names another verifying key", counted.index)
+        })?;
+        ensure(nullifiers.insert(ballot.nullifier) || spec.revoting, || {
+            format!(
+                "ballot at {} repeats a nullifier in an election without re-voting",
+                counted.index
+            )
+        })?;
     }
-    for (batch, chunk) in items.chunks(BATCH).enumerate() {
-        if let Err(VerifyError::BatchRejected { invalid }) = groth16::verify_batch(prepared, chunk)
-        {
-            let at: Vec<u64> = invalid
-                .iter()
-                .map(|i| e.ballots[batch * BATCH + i].index)
-                .collect();
-            return Err(VerifyError::Groth16 {
-                reason: format!("the proofs of the ballots logged at {at:?} do not verify"),
-            });
+    // One batch: its statements and proofs, then one batch check.
+    let check_batch = |batch: &[CastBallot]| -> Result<()> {
+        let items = batch
+            .iter()
+            .map(|counted| {
+                let public = ballot_statement(spec, shape, &counted.ballot, joint_key)
+                    .map_err(|err| mismatch(format!("ballot at {}: {err}", counted.index)))?;
+                let proof = groth16::decode_proof(&counted.ballot.proof)?;
+                Ok((public_inputs(&public), proof))
+            })
+            .collect::<Result<Vec<(Vec<Fr>, Proof<Bn254>)>>>()?;
+        match groth16::verify_batch(prepared, &items) {
+            Err(VerifyError::BatchRejected { invalid }) => {
+                let at: Vec<u64> = invalid.iter().map(|&i| batch[i].index).collect();
+                Err(VerifyError::Groth16 {
+                    reason: format!("the proofs of the ballots logged at {at:?} do not verify"),
+                })
+            }
+            other => other,
         }
+    };
+    let batches: Vec<&[CastBallot]> = e.ballots.chunks(BATCH).collect();
+    // Where threads cannot be spawned (WebAssembly) this is 1: inline.
+    if threads <= 1 || batches.len() == 1 {
+        return batches.into_iter().try_for_each(check_batch);
     }
-    Ok(())
+    let per_thread = batches.len().div_ceil(threads);
+    let check_batch = &check_batch;
+    let results: Vec<Result<()>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = batches
+            .chunks(per_thread)
+            .map(|mine| {
+                scope.spawn(move || mine.iter().map(|b| check_batch(b)).collect::<Vec<_>>())
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    // The first failure in log order, whichever thread found it.
+    results.into_iter().collect()
 }

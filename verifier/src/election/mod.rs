@@ -136,6 +136,14 @@ impl ElectionReport {
 impl ElectionBundle {
     /// Verifies the bundle against the log's verifier key.
     pub fn verify(&self, log_vkey: &str) -> Result<ElectionReport> {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        self.verify_with_threads(log_vkey, threads)
+    }
+
+    /// [`ElectionBundle::verify`] with the ballot proofs' batches spread
+    /// over at most `threads` threads (1: all on this one; what a browser
+    /// or a service that keeps its other cores busy wants).
+    pub fn verify_with_threads(&self, log_vkey: &str, threads: usize) -> Result<ElectionReport> {
         expect_format(&self.format, ELECTION_BUNDLE_FORMAT)?;
         let evidence = self.evidence.verify(log_vkey)?;
 
@@ -217,7 +225,7 @@ impl ElectionBundle {
             .map(|(root, i)| (root.root, i))
             .collect();
 
-        check_ballots(e, shape, &key, &prepared, &roots)?;
+        check_ballots(e, shape, &key, &prepared, &roots, threads)?;
         let seal = check_seal(e)?.cloned();
         let tally = check_tally(e)?;
         if let Some(tally) = tally {

@@ -18,7 +18,7 @@ pub enum Shape {
 
 impl Shape {
     /// The shape an id names (`eligibility-d20-a3`, `ballot-d20-a3-o4`,
-    /// `ballot-d20-a3-c4.8`), `None` for anything else.
+    /// `ballot-d20-a3-c4-c8`), `None` for anything else.
     pub fn from_id(id: &str) -> Option<Self> {
         fn number(part: &str, prefix: char) -> Option<usize> {
             let digits = part.strip_prefix(prefix)?;
@@ -33,11 +33,10 @@ impl Shape {
             ["ballot", d, a, o] if o.starts_with('o') => Self::Ballot(
                 BallotShape::new(number(d, 'd')?, number(a, 'a')?, number(o, 'o')?).ok()?,
             ),
-            ["ballot", d, a, c] => {
-                let sizes: Vec<usize> = c
-                    .strip_prefix('c')?
-                    .split('.')
-                    .map(|size| number(&format!("n{size}"), 'n'))
+            ["ballot", d, a, contests @ ..] => {
+                let sizes: Vec<usize> = contests
+                    .iter()
+                    .map(|c| number(c, 'c'))
                     .collect::<Option<_>>()?;
                 Self::Ballot(
                     BallotShape::with_contests(number(d, 'd')?, number(a, 'a')?, &sizes).ok()?,
@@ -89,7 +88,7 @@ mod tests {
         for id in [
             "eligibility-d20-a3",
             "ballot-d20-a3-o4",
-            "ballot-d20-a3-c4.8",
+            "ballot-d20-a3-c4-c8",
             "ballot-d4-a1-c1",
             "eligibility-d4-a1",
         ] {
@@ -103,11 +102,14 @@ mod tests {
             "ballot-d20-a3-o0",
             "ballot-d20-a3-c",
             "ballot-d20-a3-c4.",
-            "ballot-d20-a3-c4.08",
+            "ballot-d20-a3-c4-c08",
             "ballot-d20-a3-c9",
-            "ballot-d20-a3-c8.8.1",
-            "ballot-d20-a3-c1.1.1.1.1",
+            "ballot-d20-a3-c8-c8-c1",
+            "ballot-d20-a3-c1-c1-c1-c1-c1",
             "ballot-d20-a3-c4+8",
+            "ballot-d20-a3-c4.8",
+            "ballot-d20-a3-o4-c2",
+            "ballot-d20-a3-c2-o4",
             "eligibility-d99-a3",
             "land-d20-a3",
             "eligibility-d20-a3-",

@@ -15,16 +15,24 @@ const CHUNK: usize = 4096;
 /// The per-option sums of `election`'s counted ballots (the last per
 /// voter), in parallel.
 pub fn aggregate(election: &Election) -> Vec<Ciphertext> {
-    let options = election.spec.option_count();
-    let counted: Vec<_> = election.counted().collect();
-    let partial_sums: Vec<Vec<Ciphertext>> = counted
+    let counted: Vec<&[Ciphertext]> = election
+        .counted()
+        .map(|b| b.ballot.ciphertexts.as_slice())
+        .collect();
+    sum_in_parallel(&counted, election.spec.option_count())
+}
+
+/// The per-option sums of `ballots` (each one ciphertext per option), in
+/// parallel chunks of 4,096 ballots.
+///
+/// # Panics
+///
+/// If a ballot has another number of ciphertexts (the book admits none).
+pub fn sum_in_parallel(ballots: &[&[Ciphertext]], options: usize) -> Vec<Ciphertext> {
+    let partial_sums: Vec<Vec<Ciphertext>> = ballots
         .par_chunks(CHUNK)
         .map(|chunk| {
-            let ballots: Vec<&[Ciphertext]> = chunk
-                .iter()
-                .map(|b| b.ballot.ciphertexts.as_slice())
-                .collect();
-            sum_ballots(&ballots, options).expect("counted ballots have one ciphertext per option")
+            sum_ballots(chunk, options).expect("counted ballots have one ciphertext per option")
         })
         .collect();
     sum_ballots(&partial_sums, options).expect("partial sums have one ciphertext per option")
