@@ -36,6 +36,7 @@
 
 mod ballot;
 mod book;
+mod contests;
 mod error;
 mod records;
 mod spoiled;

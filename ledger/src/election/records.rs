@@ -9,6 +9,8 @@ use zkaudit_circuits::Fr;
 use zkaudit_circuits::babyjubjub::Point;
 use zkaudit_circuits::ballot::contests::{MAX_CONTEST_OPTIONS, MAX_CONTESTS};
 use zkaudit_circuits::ballot::{BallotShape, ContestRule, ContestSizes};
+
+pub use super::contests::{BallotStatement, Contest};
 use zkaudit_circuits::elgamal::{POINT_BYTES, decode_point, encode_point};
 use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_circuits::threshold::ThresholdParams;
@@ -101,68 +103,6 @@ pub struct TrusteeSpec {
     pub signing_key: VerifyingKey,
     /// Its BabyJubJub key, to which shares are encrypted.
     pub encryption_key: Point,
-}
-
-/// Which ballot statement an election's ballots prove.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BallotStatement {
-    /// Statement v1: one contest of 2 to 8 options, each marked 0 or 1
-    /// (shape `ballot-d…-a…-o…`). Every election logged before contests
-    /// existed is one.
-    Choices,
-    /// Statement v2: 1 to 4 contests, each option getting up to its
-    /// contest's limit of points (shape `ballot-d…-a…-c…`).
-    Contests,
-}
-
-/// One contest of an election (a mayor, a council, a referendum question):
-/// its options and rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Contest {
-    /// What is decided (empty in a v1 election: the election's title says).
-    pub title: String,
-    /// Option labels.
-    pub options: Vec<String>,
-    /// Fewest points a ballot must give in this contest (0: it may be left
-    /// blank).
-    pub min: u8,
-    /// Most points a ballot may give in this contest.
-    pub max: u8,
-    /// Most points per option: 1 for plurality and approval voting, up to
-    /// 15 for cumulative voting.
-    pub limit: u8,
-}
-
-impl Contest {
-    /// The one contest of a v1 election: `options` marked 0 or 1, `min` to
-    /// `max` of them.
-    pub fn choices(options: Vec<String>, min: u8, max: u8) -> Self {
-        Self {
-            title: String::new(),
-            options,
-            min,
-            max,
-            limit: 1,
-        }
-    }
-
-    /// The rule the ballot circuit enforces.
-    pub fn rule(&self) -> ContestRule {
-        ContestRule {
-            min: self.min.into(),
-            max: self.max.into(),
-            limit: self.limit.into(),
-        }
-    }
-
-    /// Its name for messages: the title, or its position.
-    fn name(&self, index: usize) -> String {
-        if self.title.is_empty() {
-            format!("contest {index}")
-        } else {
-            format!("contest {:?}", self.title)
-        }
-    }
 }
 
 /// `election.create`: everything fixed about an election.
