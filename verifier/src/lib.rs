@@ -25,6 +25,7 @@
 //! | [`health`] | a vaccine lot's chain of custody, a patient's access log |
 //! | [`groth16`] | Groth16 over BN254: strict decoding, single and batch verification |
 //! | [`snarkjs`] | snarkjs's JSON formats for keys, proofs and public inputs |
+//! | [`explain`] | what a verification established, in words: the one report the CLI prints and the web board shows |
 //!
 //! Every check returns `Result<_, VerifyError>`: there is no `bool` to forget.
 
@@ -36,6 +37,7 @@ mod receipt;
 pub mod ceremony;
 pub mod claim;
 pub mod election;
+pub mod explain;
 pub mod funds;
 pub mod groth16;
 pub mod health;

@@ -479,41 +479,6 @@ pub fn verify_bundle(text: &str, log_key: &str, params_dir: &Path) -> Result<()>
                 .map_err(|e| zkaudit_circuits::funds::FundsError::Io(e.to_string()))
         })
         .context("the funds bundle does NOT verify")?;
-    println!(
-        "ok: {} records verified against the log's checkpoint of size {}",
-        bundle.evidence.entries.len(),
-        verified.checkpoint_size
-    );
-    println!(
-        "ok: period {:?} of {}: the report's proof ({} record(s)) covers all {} logged expenditures (chunks of {}, k = {})",
-        verified.period,
-        verified.agency,
-        verified.report_records,
-        verified.items,
-        verified.shape.chunk_size(),
-        verified.shape.k()
-    );
-    for c in &verified.categories {
-        let contract = c
-            .contract
-            .as_ref()
-            .map(|(tender, value)| format!("  contract {tender} value {value}"))
-            .unwrap_or_default();
-        println!(
-            "    {:<24} total {:>16}  appropriation {:>16}{contract}",
-            c.label, c.total, c.appropriation
-        );
-    }
-    for (sample, answered) in &verified.audits {
-        println!(
-            "ok: audit of {} items {}",
-            sample.len(),
-            if *answered {
-                "answered, every opening matches its commitment"
-            } else {
-                "NOT answered yet"
-            }
-        );
-    }
+    super::output::print_lines(&zkaudit_verifier::explain::funds(&bundle, &verified));
     Ok(())
 }

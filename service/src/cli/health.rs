@@ -488,24 +488,6 @@ fn trace(a: TraceArgs) -> Result<()> {
             );
         }
     }
-    let l = &report.lot;
-    println!(
-        "lot {} ({}): {} doses registered by {}, expiring at {} ms",
-        l.spec.lot,
-        l.spec.product,
-        l.spec.quantity,
-        patient_hex(&l.manufacturer),
-        l.spec.expiry_ms
-    );
-    println!(
-        "  {} transfers and {} administrations ({} doses), every entry included in checkpoint {} and every rule holds",
-        report.transfers,
-        report.administrations,
-        l.total_administered(),
-        verified.checkpoint.size
-    );
-    for (holder, q) in l.holdings.iter().filter(|(_, q)| **q > 0) {
-        println!("  held by {}: {q}", hex::encode(holder));
-    }
+    super::output::print_lines(&zkaudit_verifier::explain::trace(&verified, &report));
     Ok(())
 }

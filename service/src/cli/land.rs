@@ -288,24 +288,7 @@ fn write_terms(
 
 /// Verifies a bundle and prints the chain of owners.
 fn report(verified: &VerifiedHistory) {
-    let p = &verified.parcel;
-    println!(
-        "ok: parcel {} — {} events, all included in the checkpoint of size {} of log {:?}, chain of owners unbroken and signed",
-        p.registration.parcel,
-        verified.events.len(),
-        verified.checkpoint.size,
-        verified.checkpoint.origin
-    );
-    for (index, record) in &verified.events {
-        println!("  #{index:<8} {}", record.kind());
-    }
-    println!(
-        "current owner {} since entry {} (version {}), {} active lien(s)",
-        hex::encode(p.owner.as_bytes()),
-        p.owner_since_index,
-        p.version,
-        p.liens.len()
-    );
+    super::output::print_lines(&zkaudit_verifier::explain::land(verified));
 }
 
 /// Runs `zkaudit land …`.

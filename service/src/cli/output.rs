@@ -84,6 +84,14 @@ pub(crate) fn print_logged(what: &str, receipt: &Receipt) {
     );
 }
 
+/// Prints a verification report as `zkaudit verify` always has: one line
+/// each (`ok: …`, `note: …`, `WARNING: …`).
+pub fn print_lines(lines: &[zkaudit_verifier::explain::Line]) {
+    for line in lines {
+        println!("{line}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

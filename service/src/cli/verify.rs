@@ -7,17 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use zkaudit_circuits::elgamal::decode_point;
-use zkaudit_ledger::election::Phase;
-use zkaudit_ledger::identity::KeyCeremony;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
 use zkaudit_verifier::election::challenge::{BallotChallenge, CHALLENGE_FORMAT};
-use zkaudit_verifier::election::{
-    ELECTION_BUNDLE_FORMAT, ElectionBundle, ElectionReport, ReceiptStanding,
-};
+use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle, ElectionReport};
+use zkaudit_verifier::explain::{self, Level};
 use zkaudit_verifier::{Receipt, VerifiedReceipt, verify_extension, verify_quorum};
 
+use super::output::print_lines;
 use crate::client::Client;
-use crate::client::election::choices::describe_rule;
 use crate::client::keys::read_key_arg;
 
 /// `zkaudit verify`.
@@ -108,18 +105,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
     let verified = receipt
         .verify(&log_key)
         .context("receipt does NOT verify")?;
-    println!(
-        "ok: record {}/{} (id {}) is entry {} of log {:?}",
-        verified.record.domain(),
-        verified.record.kind(),
-        receipt.record_id,
-        verified.index,
-        verified.checkpoint.origin
-    );
-    println!(
-        "ok: included in the checkpoint of size {} signed by the log",
-        verified.checkpoint.size
-    );
+    print_lines(&explain::receipt(&receipt, &verified));
     if let Some(bundle) = &args.election {
         ballot_standing(&verified, &args.file, bundle, &log_key)?;
     }
@@ -206,25 +192,7 @@ fn verify_claim_bundle(text: &str, log_key: &str) -> Result<()> {
     let report = bundle
         .verify(log_key)
         .context("the claim bundle does NOT verify")?;
-    println!(
-        "ok: {} records verified against the log's checkpoint of size {}",
-        bundle.evidence.entries.len(),
-        report.checkpoint_size
-    );
-    println!(
-        "ok: claim at index {} for scope {:?} (created by {}) with a credential of registry {:?} (issued by {})",
-        report.index, report.scope, report.scope_owner, report.registry, report.issuer
-    );
-    println!(
-        "ok: proof verified against the logged root of registry version {} and the logged key {}",
-        report.root_version, report.vk_digest
-    );
-    println!("    nullifier {}", report.nullifier);
-    print_key_origin(
-        "verifying key",
-        report.development_key,
-        report.key_ceremony.as_ref(),
-    );
+    print_lines(&explain::claim(&bundle, &report));
     Ok(())
 }
 
@@ -243,48 +211,12 @@ fn ballot_standing(
         .verify(log_key)
         .context("the election bundle does NOT verify")?;
     let standing = report.standing(receipt)?;
-    let evidence = || {
-        format!(
-            "keep {} and {} as signed evidence",
-            receipt_path.display(),
-            bundle_path.display()
-        )
-    };
-    match standing {
-        ReceiptStanding::Counts { index } => println!(
-            "ok: your ballot (entry {index}) is the one that counts in election {:?}{}",
-            report.election,
-            if report.seal.is_some() {
-                ", and the log's seal at the close includes it"
-            } else {
-                ""
-            }
-        ),
-        ReceiptStanding::Superseded { index, by } => println!(
-            "ok: your ballot (entry {index}) is in the record but SUPERSEDED: a later ballot with your nullifier (entry {by}) counts instead — if you did not vote again, someone else holds your credential"
-        ),
-        ReceiptStanding::Skipped { index } => println!(
-            "note: your ballot (entry {index}) is in the record, but the election's rules do not count it (a second ballot where re-voting is not allowed)"
-        ),
-        ReceiptStanding::Outside { index } => println!(
-            "note: your ballot (entry {index}) was logged outside the bundle's voting period (after the close, or after the bundle's checkpoint of size {}): fetch a newer bundle",
-            report.checkpoint_size
-        ),
-        ReceiptStanding::Omitted { index } => bail!(
-            "OMISSION: the log acknowledged your ballot at entry {index} while election {:?} was open, but its record (sealed {}) leaves it out; {}",
-            report.election,
-            report
-                .seal
-                .as_ref()
-                .map(|s| format!("{} cast ballots", s.cast))
-                .unwrap_or_else(|| "not yet".into()),
-            evidence()
-        ),
-        ReceiptStanding::Forked { index } => bail!(
-            "FORK: the bundle proves another record at entry {index} than your receipt, both signed by the log; {}",
-            evidence()
-        ),
+    let keep = format!("{} and {}", receipt_path.display(), bundle_path.display());
+    let line = explain::standing(&report, &standing, &keep);
+    if line.level == Level::Failed {
+        bail!("{}", line.text);
     }
+    println!("{line}");
     Ok(())
 }
 
@@ -312,107 +244,6 @@ fn verify_election_bundle(text: &str, log_key: &str) -> Result<ElectionReport> {
     let report = bundle
         .verify(log_key)
         .context("the election bundle does NOT verify")?;
-    println!(
-        "ok: {} records verified against the log's checkpoint of size {}",
-        bundle.evidence.entries.len(),
-        report.checkpoint_size
-    );
-    println!(
-        "ok: election {:?} ({}) run by {}, replayed through the election rules: phase {}",
-        report.election, report.title, report.commission, report.phase
-    );
-    println!("ok: key ceremony qualified dealers {:?}", report.qualified);
-    println!(
-        "ok: {} ballots cast, every proof verified against the logged key {}",
-        report.cast, report.vk_digest
-    );
-    if report.revoting {
-        println!(
-            "ok: re-voting allowed: {} count (each voter's last ballot), {} superseded",
-            report.ballots,
-            report.cast - report.ballots
-        );
-    }
-    if report.spoiled > 0 {
-        println!(
-            "ok: {} challenged ballots published by voters (spoiled, never counted), each opening checked against the election key",
-            report.spoiled
-        );
-    }
-    match &report.seal {
-        Some(seal) => println!(
-            "ok: the log's seal at the close commits to exactly these {} ballots (root {})",
-            seal.cast,
-            hex::encode(seal.ballots_root)
-        ),
-        None if report.phase >= Phase::Closed => println!(
-            "note: the election closed without a seal (logged before seals existed): completeness rests on a mirror (--mirror)"
-        ),
-        None => {}
-    }
-    if report.skipped > 0 {
-        println!(
-            "    {} logged election records skipped by the rules (e.g. ballots after the close)",
-            report.skipped
-        );
-    }
-    if report.results.iter().any(|(_, c)| c.is_some()) {
-        println!(
-            "ok: tally decrypted by trustees {:?} (Chaum-Pedersen proofs verified){}",
-            report.trustees_used,
-            if report.trustees_rejected.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; partial decryptions REJECTED from trustees {:?}",
-                    report.trustees_rejected
-                )
-            }
-        );
-        println!("results:");
-    } else {
-        println!("not tallied yet; options:");
-    }
-    for (contest, results) in report.results_by_contest() {
-        if !contest.title.is_empty() {
-            println!(
-                "  {} ({})",
-                contest.title,
-                describe_rule(contest.min, contest.max, contest.limit)
-            );
-        }
-        for (option, count) in results {
-            match count {
-                Some(c) => println!("    {option:<24} {c}"),
-                None => println!("    {option}"),
-            }
-        }
-    }
-    print_key_origin(
-        "ballot verifying key",
-        report.development_key,
-        report.key_ceremony.as_ref(),
-    );
+    print_lines(&explain::election(&bundle, &report));
     Ok(report)
-}
-
-/// Says where a circuit key comes from: a ceremony on the log (with how
-/// many contributors), an import, or — loudly — a development setup.
-fn print_key_origin(what: &str, development: bool, ceremony: Option<&KeyCeremony>) {
-    match (development, ceremony) {
-        (true, _) => println!(
-            "WARNING: the {what} comes from a DEVELOPMENT setup: whoever ran it can forge proofs"
-        ),
-        (false, Some(c)) => println!(
-            "ok: the {what} comes from ceremony {:?} on this log: {} contributors, sound if any \
-             one was honest (final key sha3-256 {}; check it with `zkaudit ceremony verify`)",
-            c.id,
-            c.contributions,
-            hex::encode(c.final_key)
-        ),
-        (false, None) => println!(
-            "note: the {what} was imported, not made by a ceremony on this log: check its \
-             ceremony's transcript where it was published"
-        ),
-    }
 }

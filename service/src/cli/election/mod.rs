@@ -19,9 +19,10 @@ use clap::{Args, Subcommand};
 use zkaudit_ledger::election::{
     BallotStatement, CREATE, Contest, ElectionSpec, PHASE, Phase, PhaseChange,
 };
+use zkaudit_verifier::explain::contest_rule;
 
 use crate::cli::identity::parse_predicates;
-use crate::client::election::choices::{describe_rule, parse_contest};
+use crate::client::election::choices::parse_contest;
 use crate::client::election::*;
 use crate::client::{Client, DEFAULT_SERVER};
 
@@ -255,7 +256,7 @@ fn print_view(view: &ElectionView) {
         println!(
             "  {name:<12} {} ({})",
             contest.options.join(", "),
-            describe_rule(contest.min, contest.max, contest.limit)
+            contest_rule(contest.min, contest.max, contest.limit)
         );
     }
     println!("  registry     {}", view.registry);

@@ -11,6 +11,7 @@
 
 use anyhow::{Context, Result, bail, ensure};
 use zkaudit_ledger::election::{Contest, ElectionSpec};
+use zkaudit_verifier::explain::contest_rule;
 
 /// The value vector (one per option, in ballot order) that the `--choose`
 /// values mark; options not named get 0. The contests' rules are checked
@@ -54,7 +55,7 @@ fn check_rules(spec: &ElectionSpec, values: &[u64]) -> Result<()> {
         } else {
             format!("contest {:?}", contest.title)
         };
-        let rule = describe_rule(contest.min, contest.max, contest.limit);
+        let rule = contest_rule(contest.min, contest.max, contest.limit);
         let values = &values[range];
         if let Some(i) = values.iter().position(|&v| v > u64::from(contest.limit)) {
             bail!(
@@ -168,21 +169,6 @@ pub fn parse_contest(text: &str) -> Result<Contest> {
         }
     }
     Ok(contest)
-}
-
-/// A contest's rule in words: "mark 1", "mark 0 to 2", "0 to 5 points, at
-/// most 3 per option".
-pub fn describe_rule(min: u8, max: u8, limit: u8) -> String {
-    let range = if min == max {
-        format!("{max}")
-    } else {
-        format!("{min} to {max}")
-    };
-    if limit == 1 {
-        format!("mark {range}")
-    } else {
-        format!("{range} points, at most {limit} per option")
-    }
 }
 
 #[cfg(test)]
