@@ -20,6 +20,11 @@
 //!   (`routes.rs`) and serde view types (`views.rs`, what the client side
 //!   reads); domains built on another (elections and land on identity) are
 //!   handed it when made;
+//! * [`board`]: the public bulletin board at `/` — server-rendered pages of
+//!   the log and of every domain (each domain renders its own in its
+//!   `board.rs`), verified in the visitor's browser by the WebAssembly
+//!   build of the verifier (`zkaudit-verifier-wasm`, embedded by
+//!   `build.rs`), with live checkpoints as server-sent events;
 //! * [`witness`]: `zkaudit witness` (`witness::server`) and, apart, the client
 //!   the log uses to reach witnesses (`witness::client`);
 //! * [`client`]: the client side of the HTTP API (one HTTP client, key
@@ -35,6 +40,7 @@
 //!   sides use.
 
 pub mod api;
+pub mod board;
 pub mod cli;
 pub mod client;
 pub mod clock;

@@ -85,6 +85,21 @@ impl LotState {
     }
 }
 
+/// The public counts of the health domain (the board shows them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HealthCounts {
+    /// Patient records committed (each record id once, whatever its versions).
+    pub records: usize,
+    /// Patients named by a committed record.
+    pub patients: usize,
+    /// Consents granted.
+    pub consents: usize,
+    /// Of those, not revoked.
+    pub consents_in_force: usize,
+    /// Vaccine lots registered.
+    pub lots: usize,
+}
+
 /// The health domain's state, replayed from the log in order.
 #[derive(Clone, Debug, Default)]
 pub struct HealthBook {
@@ -107,6 +122,26 @@ impl HealthBook {
     /// Log index after the last record applied.
     pub fn applied_up_to(&self) -> u64 {
         self.applied_up_to
+    }
+
+    /// What the book holds, counted: nothing about any one patient.
+    pub fn counts(&self) -> HealthCounts {
+        HealthCounts {
+            records: self.records.len(),
+            patients: self.patients.len(),
+            consents: self.consents.len(),
+            consents_in_force: self
+                .consents
+                .values()
+                .filter(|c| c.revoked_ms.is_none())
+                .count(),
+            lots: self.lots.len(),
+        }
+    }
+
+    /// Every lot's state, by lot number.
+    pub fn lots(&self) -> impl Iterator<Item = &LotState> {
+        self.lots.values()
     }
 
     /// A lot's state.

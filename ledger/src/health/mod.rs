@@ -47,7 +47,7 @@ mod error;
 mod lots;
 mod records;
 
-pub use book::{AccessVerdict, ConsentState, HealthBook, LotState};
+pub use book::{AccessVerdict, ConsentState, HealthBook, HealthCounts, LotState};
 pub use checks::{AuditedAccess, TraceReport, audit_access, verify_trace};
 pub use error::{HealthError, HealthResult};
 pub use lots::{LotAdminister, LotRegister, LotTransfer, lot_of, transfer_receipt_message};

@@ -9,7 +9,7 @@ use zkaudit_circuits::eligibility::EligibilityShape;
 use zkaudit_circuits::lean_imt::{LeanImt, MerkleProof};
 
 use super::records::{
-    CircuitKey, CredentialIssue, CredentialRevoke, RegistryRoot, RegistrySpec, ScopeSpec,
+    CircuitKey, Claim, CredentialIssue, CredentialRevoke, RegistryRoot, RegistrySpec, ScopeSpec,
 };
 use super::{
     CIRCUIT_KEY, CLAIM, CREDENTIAL_ISSUE, CREDENTIAL_REVOKE, DOMAIN, IdentityError, IdentityResult,
@@ -148,6 +148,9 @@ pub struct RegistryBook {
     scopes: BTreeMap<String, ScopeSpec>,
     scope_indices: BTreeMap<String, u64>,
     keys: BTreeMap<String, (CircuitKey, u64)>,
+    /// Claims logged per scope (each admitted with its proof verified and
+    /// its nullifier unused; the book only counts them).
+    claims: BTreeMap<String, u64>,
     applied_up_to: u64,
 }
 
@@ -165,6 +168,7 @@ impl RegistryBook {
             scopes: BTreeMap::new(),
             scope_indices: BTreeMap::new(),
             keys: BTreeMap::new(),
+            claims: BTreeMap::new(),
             applied_up_to: 0,
         }
     }
@@ -197,6 +201,11 @@ impl RegistryBook {
     /// All scopes, by id.
     pub fn scopes(&self) -> impl Iterator<Item = &ScopeSpec> {
         self.scopes.values()
+    }
+
+    /// How many claims the log holds for scope `id`.
+    pub fn claims_in(&self, id: &str) -> u64 {
+        self.claims.get(id).copied().unwrap_or(0)
     }
 
     /// The first logged verifying key of `shape` and the index of its record.
@@ -374,6 +383,16 @@ impl RegistryBook {
         Ok(())
     }
 
+    /// Counts a logged claim under its scope (the service admitted it:
+    /// proof, root window and nullifier were checked before logging).
+    fn count_claim(&mut self, record: &Record) {
+        if let Ok(claim) = Claim::decode(record.payload())
+            && self.scopes.contains_key(&claim.scope)
+        {
+            *self.claims.entry(claim.scope).or_default() += 1;
+        }
+    }
+
     /// Applies the logged identity record at `index` (records of other
     /// domains only move [`applied_up_to`](Self::applied_up_to)). Records
     /// must be applied in log order; changes that were invalid when logged
@@ -387,7 +406,7 @@ impl RegistryBook {
         match record.kind() {
             REGISTRY_ROOT => return self.apply_root(index, record),
             CIRCUIT_KEY => return self.apply_key(index, record),
-            CLAIM => return,
+            CLAIM => return self.count_claim(record),
             _ => {}
         }
         let Ok(id) = self.check(record) else { return };

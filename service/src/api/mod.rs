@@ -43,7 +43,16 @@ pub fn router(state: AppState, max_body_bytes: usize) -> (Router, utoipa::openap
     let (router, mut doc) = api.split_for_parts();
     declare_error_shape(&mut doc);
     let doc_json = doc.clone();
+    let mut board = crate::board::routes();
+    for domain in state.domains() {
+        board = board.merge(crate::board::with_headers(domain.clone().board()));
+    }
     let router = router
+        .merge(board)
+        .route(
+            "/v1/log/events",
+            axum::routing::get(crate::board::events::events),
+        )
         .merge(tiles::routes())
         .route(
             "/openapi.json",

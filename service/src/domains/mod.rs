@@ -80,6 +80,12 @@ pub trait Domain: Send + Sync + 'static {
     /// in the background (it must not block).
     fn started(&self, _state: &AppState) {}
 
+    /// The domain's pages on the public board (server-rendered, public
+    /// data only), laid out with [`crate::board::page`].
+    fn board(self: Arc<Self>) -> axum::Router<AppState> {
+        axum::Router::new()
+    }
+
     /// Domain routes, mounted at the root (use paths under `/v1/<domain>`).
     /// The domain is handed over so its handlers can reach it (as an
     /// extension) without looking it up at run time.

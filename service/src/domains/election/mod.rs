@@ -33,6 +33,7 @@ use crate::server::error::{ApiError, ApiResult, Refusal};
 use crate::server::proof_batch::ProofBatcher;
 use crate::server::state::AppState;
 
+mod board;
 mod routes;
 pub mod tally;
 pub mod views;
@@ -484,6 +485,10 @@ impl Domain for ElectionDomain {
                 Err(e) => tracing::warn!(error = %e, "cannot replay the elections"),
             }
         });
+    }
+
+    fn board(self: Arc<Self>) -> axum::Router<AppState> {
+        board::routes(self)
     }
 
     fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {

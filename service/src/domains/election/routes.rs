@@ -42,7 +42,7 @@ pub(super) fn routes(elections: Arc<ElectionDomain>) -> OpenApiRouter<AppState> 
 }
 
 /// Runs `f` on the election book (and the registries), off the runtime.
-async fn with_election<T: Send + 'static>(
+pub(super) async fn with_election<T: Send + 'static>(
     state: &AppState,
     elections: &Arc<ElectionDomain>,
     f: impl FnOnce(&AppState, &ElectionDomain, &zkaudit_ledger::election::ElectionBook) -> ApiResult<T>
@@ -53,13 +53,16 @@ async fn with_election<T: Send + 'static>(
     blocking_api(move || elections.with_book(&state, |book| f(&state, &elections, book))).await
 }
 
-fn find<'a>(book: &'a zkaudit_ledger::election::ElectionBook, id: &str) -> ApiResult<&'a Election> {
+pub(super) fn find<'a>(
+    book: &'a zkaudit_ledger::election::ElectionBook,
+    id: &str,
+) -> ApiResult<&'a Election> {
     book.get(id)
         .ok_or_else(|| ApiError::not_found(format!("no election {id:?}")))
 }
 
 /// The ballot shape id and the registry's attribute names, if known.
-fn registry_info(
+pub(super) fn registry_info(
     state: &AppState,
     elections: &ElectionDomain,
     election: &Election,

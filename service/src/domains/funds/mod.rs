@@ -40,6 +40,7 @@ use super::{Authorisation, Domain};
 use crate::server::error::{ApiError, ApiResult, Refusal};
 use crate::server::state::AppState;
 
+mod board;
 mod routes;
 pub mod views;
 
@@ -316,6 +317,10 @@ impl Domain for FundsDomain {
                 Vec::new()
             })
         });
+    }
+
+    fn board(self: Arc<Self>) -> axum::Router<AppState> {
+        board::routes(self)
     }
 
     fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {

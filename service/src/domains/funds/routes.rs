@@ -33,7 +33,7 @@ pub(super) fn routes(funds: Arc<FundsDomain>) -> OpenApiRouter<AppState> {
 }
 
 /// An agency's key from its hex path segment.
-fn parse_agency(agency: &str) -> ApiResult<VerifyingKey> {
+pub(super) fn parse_agency(agency: &str) -> ApiResult<VerifyingKey> {
     hex::decode(agency)
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
@@ -43,7 +43,7 @@ fn parse_agency(agency: &str) -> ApiResult<VerifyingKey> {
         })
 }
 
-async fn with_period<T: Send + 'static>(
+pub(super) async fn with_period<T: Send + 'static>(
     state: &AppState,
     funds: &Arc<FundsDomain>,
     agency: String,
@@ -87,38 +87,7 @@ async fn get_period(
     AppPath((agency, period)): AppPath<(String, String)>,
 ) -> ApiResult<Json<PeriodView>> {
     let view = with_period(&state, &funds, agency, period, |state, p| {
-        let totals = p.report.as_ref().map(|r| &r.1.totals);
-        Ok(PeriodView {
-            summary: summary(state, p),
-            chunk_size: p.budget.chunk_size,
-            budget_index: p.budget_index,
-            staged_chunks: p.staged.len(),
-            parts: p.parts.clone(),
-            categories: p
-                .budget
-                .categories
-                .iter()
-                .enumerate()
-                .map(|(i, c)| CategoryView {
-                    label: c.label.clone(),
-                    appropriation: c.appropriation,
-                    total: totals.map(|t| t[i].to_string()),
-                    contract: c.contract.clone(),
-                })
-                .collect(),
-            expenditures: p
-                .items
-                .iter()
-                .enumerate()
-                .map(|(position, i)| ItemView {
-                    position,
-                    index: i.index,
-                    commitment: hex::encode(i.commitment),
-                    label: i.label.clone(),
-                })
-                .collect(),
-            audits: p.audits.iter().map(|a| audit_view(state, a)).collect(),
-        })
+        Ok(period_view(state, p))
     })
     .await?;
     Ok(Json(view))
@@ -225,28 +194,69 @@ async fn get_contract(
             let entry = book.contract(&key, &tender).ok_or_else(|| {
                 ApiError::not_found(format!("no contract {tender:?} of that agency"))
             })?;
-            let c = &entry.contract;
-            Ok(ContractView {
-                index: entry.index,
-                tender: c.tender.clone(),
-                winner: c.winner.clone(),
-                value: c.value,
-                awarded_day: c.awarded_day,
-                ends_day: c.ends_day,
-                documents: c.documents.iter().map(hex::encode).collect(),
-                paid: entry.paid().to_string(),
-                payments: entry
-                    .payments
-                    .iter()
-                    .map(|(period, report_index, amount)| PaymentView {
-                        period: period.clone(),
-                        report_index: *report_index,
-                        amount: amount.to_string(),
-                    })
-                    .collect(),
-            })
+            Ok(contract_view(entry))
         })
     })
     .await?;
     Ok(Json(view))
+}
+
+/// A period as served: its summary, categories, expenditures and audits.
+pub(super) fn period_view(state: &AppState, p: &Period) -> PeriodView {
+    let totals = p.report.as_ref().map(|r| &r.1.totals);
+    PeriodView {
+        summary: summary(state, p),
+        chunk_size: p.budget.chunk_size,
+        budget_index: p.budget_index,
+        staged_chunks: p.staged.len(),
+        parts: p.parts.clone(),
+        categories: p
+            .budget
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CategoryView {
+                label: c.label.clone(),
+                appropriation: c.appropriation,
+                total: totals.map(|t| t[i].to_string()),
+                contract: c.contract.clone(),
+            })
+            .collect(),
+        expenditures: p
+            .items
+            .iter()
+            .enumerate()
+            .map(|(position, i)| ItemView {
+                position,
+                index: i.index,
+                commitment: hex::encode(i.commitment),
+                label: i.label.clone(),
+            })
+            .collect(),
+        audits: p.audits.iter().map(|a| audit_view(state, a)).collect(),
+    }
+}
+
+/// A contract as served: its award and what was paid under it.
+pub(super) fn contract_view(entry: &zkaudit_ledger::funds::ContractEntry) -> ContractView {
+    let c = &entry.contract;
+    ContractView {
+        index: entry.index,
+        tender: c.tender.clone(),
+        winner: c.winner.clone(),
+        value: c.value,
+        awarded_day: c.awarded_day,
+        ends_day: c.ends_day,
+        documents: c.documents.iter().map(hex::encode).collect(),
+        paid: entry.paid().to_string(),
+        payments: entry
+            .payments
+            .iter()
+            .map(|(period, report_index, amount)| PaymentView {
+                period: period.clone(),
+                report_index: *report_index,
+                amount: amount.to_string(),
+            })
+            .collect(),
+    }
 }

@@ -37,6 +37,7 @@ use super::{Authorisation, Domain};
 use crate::server::error::{ApiError, ApiResult, Refusal};
 use crate::server::state::AppState;
 
+mod board;
 mod extract;
 mod routes;
 pub mod views;
@@ -47,9 +48,9 @@ pub use views::{AccessLogView, AccessView, CheckView, FlaggedView, LotView, Trac
 /// Topic of every health record, in log order.
 const TOPIC_ALL: &[u8] = b"health";
 /// Topic of accesses logged without a valid consent.
-const TOPIC_FLAGGED: &[u8] = b"health/flagged";
+pub(super) const TOPIC_FLAGGED: &[u8] = b"health/flagged";
 
-fn lot_topic(lot: &str) -> Vec<u8> {
+pub(super) fn lot_topic(lot: &str) -> Vec<u8> {
     format!("health/lot/{lot}").into_bytes()
 }
 
@@ -218,6 +219,10 @@ impl Domain for HealthDomain {
                 _ => pending,
             })
         })
+    }
+
+    fn board(self: Arc<Self>) -> axum::Router<AppState> {
+        board::routes(self)
     }
 
     fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {

@@ -29,7 +29,7 @@ pub(super) fn routes(health: Arc<HealthDomain>) -> OpenApiRouter<AppState> {
         .layer(Extension(health))
 }
 
-async fn with_domain<T: Send + 'static>(
+pub(super) async fn with_domain<T: Send + 'static>(
     state: &AppState,
     health: &Arc<HealthDomain>,
     f: impl FnOnce(&AppState, &HealthDomain) -> ApiResult<T> + Send + 'static,
@@ -38,7 +38,7 @@ async fn with_domain<T: Send + 'static>(
     blocking_api(move || f(&state, &health)).await
 }
 
-fn check_lot_id(lot: &str) -> ApiResult<()> {
+pub(super) fn check_lot_id(lot: &str) -> ApiResult<()> {
     let ok = !lot.is_empty()
         && lot.len() <= 64
         && lot

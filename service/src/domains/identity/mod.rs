@@ -27,6 +27,7 @@ use super::{Authorisation, Domain};
 use crate::server::error::{ApiError, ApiResult, Refusal};
 use crate::server::state::AppState;
 
+mod board;
 pub mod claims;
 pub mod keys;
 mod routes;
@@ -169,6 +170,10 @@ impl Domain for IdentityDomain {
         }
         follow_ups.extend(self.root_follow_ups(state)?);
         Ok(follow_ups)
+    }
+
+    fn board(self: Arc<Self>) -> axum::Router<AppState> {
+        board::routes(self)
     }
 
     fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {

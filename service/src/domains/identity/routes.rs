@@ -56,7 +56,7 @@ pub struct PageQuery {
 
 const MAX_PAGE: u64 = 100_000;
 
-async fn book<T: Send + 'static>(
+pub(super) async fn book<T: Send + 'static>(
     state: &AppState,
     identity: &Arc<IdentityDomain>,
     f: impl FnOnce(&AppState, &RegistryBook) -> ApiResult<T> + Send + 'static,

@@ -127,6 +127,8 @@ pub struct ScopeView {
     pub predicates: Vec<PredicateView>,
     /// Circuit shape id proofs use.
     pub shape: String,
+    /// Claims the log holds for the scope.
+    pub claims: u64,
 }
 
 /// One attribute's predicate.
@@ -170,6 +172,7 @@ pub(super) fn scope_view(book: &RegistryBook, scope: &ScopeSpec) -> ApiResult<Sc
         scope_field: scope.scope_field().to_string(),
         predicates: predicate_views(&scope.predicates, &registry.spec.attributes),
         shape: book.shape_of(registry).map_err(ApiError::from)?.id(),
+        claims: book.claims_in(&scope.id),
     })
 }
 

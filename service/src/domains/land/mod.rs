@@ -26,6 +26,7 @@ use super::{Authorisation, Domain};
 use crate::server::error::{ApiError, ApiResult, Refusal};
 use crate::server::state::AppState;
 
+mod board;
 mod routes;
 pub mod views;
 
@@ -123,6 +124,10 @@ impl Domain for LandDomain {
         state: &AppState,
     ) -> ApiResult<Vec<Pending>> {
         self.identity.root_follow_ups(state)
+    }
+
+    fn board(self: Arc<Self>) -> axum::Router<AppState> {
+        board::routes(self)
     }
 
     fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {

@@ -25,7 +25,7 @@ pub(super) fn routes(land: Arc<LandDomain>) -> OpenApiRouter<AppState> {
         .layer(Extension(land))
 }
 
-async fn with_parcel<T: Send + 'static>(
+pub(super) async fn with_parcel<T: Send + 'static>(
     state: &AppState,
     land: &Arc<LandDomain>,
     id: String,

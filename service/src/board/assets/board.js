@@ -1,0 +1,354 @@
+// zkaudit public board: verifies what the page shows, in this browser,
+// with the WebAssembly build of `zkaudit verify` (worker.js). Nothing here
+// decides whether anything verifies: the verifier does; this script fetches,
+// asks and shows the answers.
+"use strict";
+
+const config = JSON.parse(document.getElementById("board-config").textContent);
+const storageKey = `zkaudit:checkpoint:${config.origin}`;
+const $ = (id) => document.getElementById(id);
+
+// --- the verifier, in a worker -------------------------------------------
+
+const worker = new Worker("/board/assets/worker.js");
+const pending = new Map();
+let nextId = 0;
+worker.onmessage = (event) => {
+  const { id, answer } = event.data;
+  pending.get(id)?.(answer);
+  pending.delete(id);
+};
+worker.onerror = (event) => {
+  for (const resolve of pending.values()) {
+    resolve({ ok: false, error: `the verifier could not run: ${event.message ?? "WebAssembly unavailable"}` });
+  }
+  pending.clear();
+};
+
+/** Asks the verifier; `document` (text) is passed as it is, unparsed. */
+function verify(request, documentText) {
+  let text = JSON.stringify(request);
+  if (documentText !== undefined) {
+    text = `${text.slice(0, -1)},"document":${documentText}}`;
+  }
+  return new Promise((resolve) => {
+    const id = nextId++;
+    pending.set(id, resolve);
+    worker.postMessage({ id, request: text });
+  });
+}
+
+// --- small helpers ---------------------------------------------------------
+
+async function fetchJson(url) {
+  const response = await fetch(url, { headers: { accept: "application/json" } });
+  if (!response.ok) {
+    let message = `${response.status}`;
+    try { message = (await response.json()).error.message; } catch (_) { /* not JSON */ }
+    throw new Error(`${url}: ${message}`);
+  }
+  return response.json();
+}
+
+/** Downloads `url` as text, reporting progress on `bar`. */
+async function fetchText(url, bar) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  const total = Number(response.headers.get("content-length")) || 0;
+  if (!response.body || !total) return response.text();
+  const reader = response.body.getReader();
+  const chunks = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    bar.value = Math.min(100, (100 * received) / total);
+  }
+  return new TextDecoder().decode(await new Blob(chunks).arrayBuffer());
+}
+
+function setStatus(element, level, text) {
+  if (!element) return;
+  element.className = `status ${level}`;
+  element.textContent = text;
+}
+
+const levelWords = { ok: "ok", note: "note", warning: "WARNING", failed: "FAILED", detail: "" };
+
+function showLines(list, lines) {
+  list.replaceChildren();
+  for (const line of lines) {
+    const item = document.createElement("li");
+    item.className = line.level;
+    if (line.level !== "detail") {
+      const level = document.createElement("span");
+      level.className = "level";
+      level.textContent = levelWords[line.level];
+      item.append(level, " ");
+    }
+    item.append(line.text);
+    list.append(item);
+  }
+}
+
+function downloadLink(name, text, label) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+  link.download = name;
+  link.textContent = label;
+  return link;
+}
+
+function remembered() {
+  try { return JSON.parse(localStorage.getItem(storageKey)); } catch (_) { return null; }
+}
+
+// --- the log's history, as this browser saw it -----------------------------
+
+/** What the last history check found, for the header line. */
+function announce(level, text) {
+  const live = $("live");
+  if (live) {
+    live.textContent = text;
+    live.className = `live ${level}`;
+  }
+}
+
+/** Shows a rollback or fork with both signed checkpoints as evidence. */
+function reportSplit(text, earlier, later) {
+  announce("failed", "The log showed you two different histories — see the log page.");
+  setStatus($("history-status"), "failed", text);
+  const evidence = $("history-evidence");
+  if (evidence) {
+    evidence.className = "evidence";
+    evidence.replaceChildren(
+      downloadLink(`checkpoint-earlier-${earlier.size}.txt`, earlier.note, "Download the checkpoint you saw earlier"),
+      downloadLink(`checkpoint-now-${later.size}.txt`, later.note, "Download the checkpoint the log shows now"),
+    );
+  }
+}
+
+/**
+ * Checks the log's newest checkpoint: its signature, its witnesses, and
+ * that it extends the one this browser saw last (remembered only when it
+ * does, so the evidence of a split is kept).
+ */
+async function checkHistory(current) {
+  const opened = await verify({ op: "checkpoint", note: current.note, log_key: config.log_key, witness_keys: config.witnesses });
+  if (!opened.ok) {
+    announce("failed", "The log's checkpoint does NOT verify.");
+    setStatus($("history-status"), "failed", `The log's current checkpoint does NOT verify against the log key this page was configured with: ${opened.error}`);
+    return;
+  }
+  for (const cell of document.querySelectorAll("[data-witness]")) {
+    cell.textContent = opened.cosigned_by.includes(cell.dataset.witness)
+      ? "yes: cosignature verified in your browser"
+      : "no cosignature on this checkpoint (yet)";
+  }
+  const seen = remembered();
+  const now = { size: opened.size, root: opened.root, note: current.note, log_key: config.log_key, at: new Date().toISOString() };
+  let history = "This is the first checkpoint this browser has seen of this log; later visits check the log never rewrites it.";
+  if (seen && seen.log_key !== config.log_key) {
+    setStatus($("history-status"), "warning", "The log's key is not the one this browser saw before: the page is configured with another log, or the log changed its key. Compare the key with the one the log's operator publishes.");
+    announce("warning", "The log's key changed since your last visit.");
+    return;
+  }
+  if (seen && seen.size > now.size) {
+    reportSplit(`ROLLBACK: the log now shows ${now.size} entries, but it showed this browser ${seen.size} entries on ${seen.at}. Both checkpoints are signed by the log: keep them as evidence.`, seen, now);
+    return;
+  }
+  if (seen && seen.size === now.size && seen.root !== now.root) {
+    reportSplit(`FORK: the log shows a different history of ${now.size} entries than the one it showed this browser on ${seen.at}. Both checkpoints are signed by the log: keep them as evidence.`, seen, now);
+    return;
+  }
+  if (seen && seen.size > 0 && seen.size < now.size) {
+    let proof;
+    try {
+      proof = await fetchJson(`/v1/log/consistency?from=${seen.size}&to=${now.size}`);
+    } catch (error) {
+      setStatus($("history-status"), "warning", `Could not fetch the consistency proof: ${error.message}`);
+      return;
+    }
+    const extension = await verify({ op: "extension", older: seen.note, newer: now.note, proof: proof.proof, log_key: config.log_key });
+    if (!extension.ok) {
+      reportSplit(`FORK: the log's checkpoint of ${now.size} entries does not extend the checkpoint of ${seen.size} entries it showed this browser on ${seen.at} (${extension.error}). Both are signed by the log: keep them as evidence.`, seen, now);
+      return;
+    }
+    history = `It extends the checkpoint of ${seen.size} entries this browser saw on ${seen.at} (consistency proof verified): nothing was rewritten.`;
+  } else if (seen) {
+    history = `It is the checkpoint this browser saw on ${seen.at}.`;
+  }
+  localStorage.setItem(storageKey, JSON.stringify(seen && seen.size === now.size ? seen : now));
+  const witnesses = config.witnesses.length
+    ? ` ${opened.cosigned_by.length} of ${config.witnesses.length} witnesses cosigned it.`
+    : "";
+  setStatus($("history-status"), "ok", `Verified in your browser: the checkpoint of ${now.size} entries is signed by the log.${witnesses} ${history}`);
+  announce("ok", `Log: ${now.size} entries, verified in your browser.`);
+}
+
+let checking = Promise.resolve();
+let newest = null;
+function scheduleHistoryCheck(current) {
+  newest = current;
+  checking = checking.then(async () => {
+    if (newest !== current) return; // a newer one is queued
+    await checkHistory(current);
+  }).catch((error) => announce("warning", `Could not check the log: ${error.message}`));
+}
+
+function showCheckpoint(current) {
+  if ($("log-size")) $("log-size").textContent = current.size;
+  if ($("log-root")) $("log-root").textContent = current.root;
+  if ($("checkpoint-note")) $("checkpoint-note").textContent = current.note;
+}
+
+async function refreshElection() {
+  const section = document.querySelector("[data-live-election]");
+  if (!section) return;
+  const election = await fetchJson(`/v1/elections/${encodeURIComponent(section.dataset.liveElection)}`);
+  $("election-phase").textContent = election.phase;
+  $("election-ballots").textContent = election.ballots;
+  $("election-cast").textContent = election.cast;
+}
+
+function watchLog() {
+  if (!window.EventSource) return;
+  const events = new EventSource("/v1/log/events");
+  events.addEventListener("checkpoint", (event) => {
+    const current = JSON.parse(event.data);
+    showCheckpoint(current);
+    scheduleHistoryCheck(current);
+    refreshElection().catch(() => {});
+  });
+}
+
+// --- documents: bundles, receipts -------------------------------------------
+
+/** Verifies a document's text; for a receipt, also against the newest checkpoint. */
+async function verifyDocument(text, extra, report) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, error: `this is not JSON: ${error.message}` };
+  }
+  const answer = await verify({ op: "verify", log_key: config.log_key, ...extra }, JSON.stringify(parsed));
+  if (!answer.ok || answer.kind !== "receipt") return answer;
+  showLines(report, answer.lines);
+  const current = await fetchJson("/v1/log/checkpoint");
+  if (answer.checkpoint_size > current.size) {
+    answer.lines.push({ level: "failed", text: `the receipt's checkpoint (${answer.checkpoint_size} entries) is ahead of the log's current one (${current.size}): the log rolled back; keep the receipt as evidence` });
+    answer.ok = false;
+    return answer;
+  }
+  if (answer.checkpoint_size < current.size) {
+    const proof = await fetchJson(`/v1/log/consistency?from=${answer.checkpoint_size}&to=${current.size}`);
+    const extension = await verify({ op: "extension", older: answer.checkpoint, newer: current.note, proof: proof.proof, log_key: config.log_key });
+    if (!extension.ok) {
+      answer.lines.push({ level: "failed", text: `FORK: ${extension.error}; keep the receipt as evidence` });
+      answer.ok = false;
+      return answer;
+    }
+  }
+  answer.lines.push({ level: "ok", text: `the log's current checkpoint (${current.size} entries) extends the receipt's (${answer.checkpoint_size}): the record is still in the log` });
+  return answer;
+}
+
+function showAnswer(name, answer) {
+  const status = $(`${name}-status`);
+  const report = $(`${name}-report`);
+  if (answer.lines) showLines(report, answer.lines);
+  if (answer.ok) {
+    const seconds = answer.millis ? ` in ${(answer.millis / 1000).toFixed(1)} s` : "";
+    setStatus(status, "ok", `Verified in your browser${seconds}: ${answer.kind ?? "the document"} holds.`);
+  } else {
+    if (!answer.lines) report.replaceChildren();
+    setStatus(status, "failed", `Does NOT verify: ${answer.error ?? "see the report"}`);
+  }
+}
+
+function wireVerifyButtons() {
+  for (const button of document.querySelectorAll(".verify-button")) {
+    button.addEventListener("click", async () => {
+      const name = button.dataset.panel;
+      const bar = $(`${name}-progress`);
+      button.disabled = true;
+      bar.hidden = false;
+      bar.value = 0;
+      try {
+        setStatus($(`${name}-status`), "", "Downloading the record…");
+        const text = await fetchText(button.dataset.verifyUrl, bar);
+        setStatus($(`${name}-status`), "", `Verifying ${(text.length / 1e6).toFixed(1)} MB in your browser: every signature, inclusion proof and zero-knowledge proof…`);
+        bar.removeAttribute("value");
+        const extra = {};
+        if (button.dataset.electionKey) extra.election_key = button.dataset.electionKey;
+        if (button.dataset.registrar) extra.registrar = button.dataset.registrar;
+        if (button.dataset.lot) extra.lot = button.dataset.lot;
+        const payload = button.dataset.select ? JSON.stringify(JSON.parse(text)[button.dataset.select]) : text;
+        showAnswer(name, await verifyDocument(payload, extra, $(`${name}-report`)));
+      } catch (error) {
+        showAnswer(name, { ok: false, error: error.message });
+      } finally {
+        bar.hidden = true;
+        button.disabled = false;
+      }
+    });
+  }
+}
+
+function wireCheckForm() {
+  const form = $("check-form");
+  if (!form) return;
+  $("check-file").addEventListener("change", async () => {
+    const file = $("check-file").files[0];
+    if (file) $("check-text").value = await file.text();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const bar = $("check-progress");
+    bar.hidden = false;
+    bar.removeAttribute("value");
+    setStatus($("check-status"), "", "Checking in your browser…");
+    try {
+      showAnswer("check", await verifyDocument($("check-text").value, {}, $("check-report")));
+    } catch (error) {
+      showAnswer("check", { ok: false, error: error.message });
+    } finally {
+      bar.hidden = true;
+    }
+  });
+}
+
+function wireStandingForm() {
+  const form = $("standing-form");
+  if (!form) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    setStatus($("standing-status"), "", "Downloading the election's record and checking your ballot in your browser…");
+    try {
+      const receipt = JSON.parse($("standing-text").value);
+      const bundle = await fetchJson(form.dataset.bundleUrl);
+      const answer = await verify({ op: "standing", receipt, bundle, log_key: config.log_key });
+      answer.kind = "your ballot's place in the record";
+      showAnswer("standing", answer);
+    } catch (error) {
+      showAnswer("standing", { ok: false, error: error.message });
+    }
+  });
+}
+
+// --- start -----------------------------------------------------------------
+
+wireVerifyButtons();
+wireCheckForm();
+wireStandingForm();
+if (typeof WebAssembly !== "object") {
+  announce("warning", "This browser cannot run WebAssembly: the page cannot verify anything itself.");
+} else {
+  fetchJson("/v1/log/checkpoint")
+    .then((current) => { showCheckpoint(current); scheduleHistoryCheck(current); })
+    .catch((error) => announce("warning", `Could not reach the log: ${error.message}`));
+  watchLog();
+}
