@@ -1,6 +1,8 @@
 //! What the benches that drive the service in process share (a module of
 //! each such bench, not a bench itself).
 
+pub mod bundle;
+
 use std::time::{Duration, Instant};
 
 use zkaudit_ledger::note::NoteSigningKey;

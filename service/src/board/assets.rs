@@ -28,6 +28,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("assets/worker.js"),
     ),
+    (
+        "verifier.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/verifier.js"),
+    ),
     ("verifier.wasm", "application/wasm", VERIFIER_WASM),
     (
         "favicon.svg",

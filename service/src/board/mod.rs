@@ -34,7 +34,7 @@ use zkaudit_ledger::store::StoredCheckpoint;
 use crate::server::blocking::blocking;
 use crate::server::state::AppState;
 
-mod assets;
+pub mod assets;
 mod check;
 pub mod events;
 mod home;

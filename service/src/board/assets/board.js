@@ -10,7 +10,7 @@ const $ = (id) => document.getElementById(id);
 
 // --- the verifier, in a worker -------------------------------------------
 
-const worker = new Worker("/board/assets/worker.js");
+const worker = new Worker("/board/assets/worker.js", { type: "module" });
 const pending = new Map();
 let nextId = 0;
 worker.onmessage = (event) => {
@@ -18,10 +18,12 @@ worker.onmessage = (event) => {
   pending.get(id)?.(answer);
   pending.delete(id);
 };
+// A worker that cannot start (no module workers, a blocked script) answers
+// every request with this, never leaving the page waiting.
+let workerBroken = null;
 worker.onerror = (event) => {
-  for (const resolve of pending.values()) {
-    resolve({ ok: false, error: `the verifier could not run: ${event.message ?? "WebAssembly unavailable"}` });
-  }
+  workerBroken = `the verifier could not run in this browser: ${event.message || "its script or WebAssembly module did not load"}`;
+  for (const resolve of pending.values()) resolve({ ok: false, unavailable: true, error: workerBroken });
   pending.clear();
 };
 
@@ -31,6 +33,7 @@ function verify(request, documentText) {
   if (documentText !== undefined) {
     text = `${text.slice(0, -1)},"document":${documentText}}`;
   }
+  if (workerBroken) return Promise.resolve({ ok: false, unavailable: true, error: workerBroken });
   return new Promise((resolve) => {
     const id = nextId++;
     pending.set(id, resolve);
@@ -137,6 +140,11 @@ function reportSplit(text, earlier, later) {
  */
 async function checkHistory(current) {
   const opened = await verify({ op: "checkpoint", note: current.note, log_key: config.log_key, witness_keys: config.witnesses });
+  if (opened.unavailable) {
+    announce("warning", "Your browser could not run the verifier: nothing was checked.");
+    setStatus($("history-status"), "warning", `Nothing was checked: ${opened.error}`);
+    return;
+  }
   if (!opened.ok) {
     announce("failed", "The log's checkpoint does NOT verify.");
     setStatus($("history-status"), "failed", `The log's current checkpoint does NOT verify against the log key this page was configured with: ${opened.error}`);
@@ -263,6 +271,9 @@ function showAnswer(name, answer) {
   if (answer.ok) {
     const seconds = answer.millis ? ` in ${(answer.millis / 1000).toFixed(1)} s` : "";
     setStatus(status, "ok", `Verified in your browser${seconds}: ${answer.kind ?? "the document"} holds.`);
+  } else if (answer.unavailable) {
+    report.replaceChildren();
+    setStatus(status, "warning", `Nothing was checked: ${answer.error}`);
   } else {
     if (!answer.lines) report.replaceChildren();
     setStatus(status, "failed", `Does NOT verify: ${answer.error ?? "see the report"}`);

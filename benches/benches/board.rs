@@ -1,0 +1,201 @@
+//! The web board's verifier against the native one, in one run: the same
+//! bundles verified by `zkaudit-verifier` natively (all cores, and one
+//! thread: the browser's worker has one) and by the WebAssembly build the
+//! board serves, run under Node.js (V8, Chromium's engine) with the board's
+//! own glue. Also the module's size (raw and gzip, what a visitor
+//! downloads) and its compile-and-instantiate time (the first load's
+//! share).
+//!
+//! The bundles: tallied elections of 100 and 1,000 ballots logged natively
+//! (`support::bundle`), and every `*.json` bundle in
+//! `ZKAUDIT_BENCH_BUNDLES` (e.g. the demos' election and funds bundles,
+//! with the log's key in a `log-key` file beside them; funds bundles need
+//! `ZKAUDIT_PARAMS_DIR` natively, and derive their parameters in the
+//! browser). Needs Node.js.
+//!
+//! `cargo bench -p zkaudit-benches --bench board`
+
+#[allow(
+    dead_code,
+    reason = "the service-driving helpers are for the other benches"
+)]
+mod support;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use support::bundle::{ballot_keys, election_bundle};
+use zkaudit_circuits::funds::FundsParams;
+use zkaudit_verifier::election::ElectionBundle;
+use zkaudit_verifier::funds::FundsBundle;
+
+/// Ballots in the generated elections.
+const ELECTIONS: [usize; 2] = [100, 1000];
+/// Timed runs of each verification (the median is reported).
+const RUNS: usize = 3;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Median milliseconds of `RUNS` runs of `f`.
+fn native_ms(mut f: impl FnMut()) -> f64 {
+    median(
+        (0..RUNS)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect(),
+    )
+}
+
+/// The module the service embeds, written out for Node.js.
+fn module_file(dir: &Path) -> PathBuf {
+    let path = dir.join("verifier.wasm");
+    std::fs::write(&path, zkaudit_service::board::assets::VERIFIER_WASM).unwrap();
+    path
+}
+
+/// Median milliseconds of the WebAssembly verifier on `document`, and its
+/// instantiation time.
+fn wasm_ms(module: &Path, document: &Path, log_key: &str, extra: &str) -> (f64, f64) {
+    let glue = workspace().join("service/src/board/assets/verifier.js");
+    let out = Command::new("node")
+        .arg(workspace().join("benches/board/verify.mjs"))
+        .arg(glue)
+        .arg(module)
+        .arg(document)
+        .arg(log_key)
+        .arg(RUNS.to_string())
+        .arg(extra)
+        .output()
+        .expect("the board bench needs Node.js");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["ok"], true, "the browser's verifier refused: {seen}");
+    let runs: Vec<f64> = seen["runs_ms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    (median(runs), seen["instantiate_ms"].as_f64().unwrap())
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut gzip = Command::new("gzip")
+        .arg("-9")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("gzip");
+    gzip.stdin.take().unwrap().write_all(bytes).unwrap();
+    gzip.wait_with_output().unwrap().stdout.len()
+}
+
+fn report(what: &str, native: f64, one_thread: f64, wasm: f64) {
+    println!(
+        "{what}: native {native:.0} ms, native one thread {one_thread:.0} ms, browser (wasm) {wasm:.0} ms \
+         = {:.2}x native, {:.2}x one thread",
+        wasm / native,
+        wasm / one_thread
+    );
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = zkaudit_service::board::assets::VERIFIER_WASM;
+    println!(
+        "verifier module: {} bytes, {} gzip -9",
+        wasm.len(),
+        gzip_len(wasm)
+    );
+    let module = module_file(dir.path());
+
+    let keys = ballot_keys();
+    for n in ELECTIONS {
+        let (bundle, log_key) = election_bundle(&keys, n);
+        let file = dir.path().join(format!("election-{n}.json"));
+        std::fs::write(&file, serde_json::to_vec(&bundle).unwrap()).unwrap();
+        let native = native_ms(|| {
+            bundle.verify(&log_key).unwrap();
+        });
+        let one = native_ms(|| {
+            bundle.verify_with_threads(&log_key, 1).unwrap();
+        });
+        let (browser, instantiate) = wasm_ms(&module, &file, &log_key, "");
+        report(&format!("election of {n} ballots"), native, one, browser);
+        println!(
+            "    module compiled and instantiated in {instantiate:.0} ms; {:.2} ms per ballot in the browser, \
+             about {:.0} s per 10,000 ballots",
+            browser / n as f64,
+            browser / n as f64 * 10.0
+        );
+    }
+
+    let Some(extra) = std::env::var_os("ZKAUDIT_BENCH_BUNDLES") else {
+        println!("(set ZKAUDIT_BENCH_BUNDLES to a folder of demo bundles to compare those too)");
+        return;
+    };
+    let extra = PathBuf::from(extra);
+    let log_key = std::fs::read_to_string(extra.join("log-key")).unwrap();
+    let log_key = log_key.trim();
+    let params = std::env::var_os("ZKAUDIT_PARAMS_DIR").map(PathBuf::from);
+    let mut files: Vec<_> = std::fs::read_dir(&extra)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        if let Ok(bundle) = serde_json::from_str::<ElectionBundle>(&text) {
+            let native = native_ms(|| {
+                bundle.verify(log_key).unwrap();
+            });
+            let one = native_ms(|| {
+                bundle.verify_with_threads(log_key, 1).unwrap();
+            });
+            let (browser, _) = wasm_ms(&module, &file, log_key, "");
+            report(&name, native, one, browser);
+        } else if let Ok(bundle) = serde_json::from_str::<FundsBundle>(&text) {
+            // Natively the parameters come from a cache; the browser derives
+            // them every time (no setup to trust, nothing cached yet).
+            let cached = |k: u32| match &params {
+                Some(dir) => {
+                    FundsParams::load_or_create(&dir.join(format!("funds-params-k{k}.bin")), k)
+                }
+                None => Ok(FundsParams::new(k)),
+            };
+            let native = native_ms(|| {
+                bundle.verify(log_key, cached).unwrap();
+            });
+            let derived = native_ms(|| {
+                bundle.verify(log_key, |k| Ok(FundsParams::new(k))).unwrap();
+            });
+            let (browser, _) = wasm_ms(&module, &file, log_key, "");
+            println!(
+                "{name}: native {native:.0} ms with cached parameters, {derived:.0} ms deriving them; \
+                 browser (wasm, deriving them) {browser:.0} ms = {:.2}x the native derivation",
+                browser / derived
+            );
+        }
+    }
+}
