@@ -21,9 +21,8 @@
 )]
 mod support;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
 
 use support::bundle::{ballot_keys, election_bundle};
@@ -98,15 +97,14 @@ fn wasm_ms(module: &Path, document: &Path, log_key: &str, extra: &str) -> (f64, 
     (median(runs), seen["instantiate_ms"].as_f64().unwrap())
 }
 
-fn gzip_len(bytes: &[u8]) -> usize {
-    let mut gzip = Command::new("gzip")
-        .arg("-9")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
+/// The size of `file` compressed as the board serves it (gzip).
+fn gzip_len(file: &Path) -> usize {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(file)
+        .output()
         .expect("gzip");
-    gzip.stdin.take().unwrap().write_all(bytes).unwrap();
-    gzip.wait_with_output().unwrap().stdout.len()
+    out.stdout.len()
 }
 
 fn report(what: &str, native: f64, one_thread: f64, wasm: f64) {
@@ -120,13 +118,12 @@ fn report(what: &str, native: f64, one_thread: f64, wasm: f64) {
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let wasm = zkaudit_service::board::assets::VERIFIER_WASM;
+    let module = module_file(dir.path());
     println!(
         "verifier module: {} bytes, {} gzip -9",
-        wasm.len(),
-        gzip_len(wasm)
+        zkaudit_service::board::assets::VERIFIER_WASM.len(),
+        gzip_len(&module)
     );
-    let module = module_file(dir.path());
 
     let keys = ballot_keys();
     for n in ELECTIONS {

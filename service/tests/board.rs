@@ -470,7 +470,7 @@ fn board_in_a_real_browser() {
     let lot_page = health_lot(&st);
     let receipt = notice(&st, "the board test's notice");
     let size = st.server.log_size();
-    while other.server.log_size() <= size + 1 {
+    while other.server.log_size() <= size + 8 {
         notice(&other, "one more entry of the other history");
     }
     let longer = remembered(&other);
@@ -519,11 +519,20 @@ fn board_in_a_real_browser() {
     });
     let plan_path = st.path("plan.json");
     std::fs::write(&plan_path, plan.to_string()).unwrap();
-    let run = Command::new("node")
+    let browser = Command::new("node")
         .arg(workspace().join("service/tests/board/browser.mjs"))
         .arg(&plan_path)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("the board test needs Node.js");
+    // While the browser watches the log page: new entries, which it must
+    // see arrive live.
+    for i in 0..3 {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        notice(&st, &format!("live notice {i}"));
+    }
+    let run = browser.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "the browser run failed:\n{stderr}");
     let seen: serde_json::Value = serde_json::from_slice(&run.stdout)
@@ -567,6 +576,14 @@ fn board_in_a_real_browser() {
         }
         check
     };
+    let live = &checks["live"];
+    assert!(live["after"].as_u64() > live["before"].as_u64(), "{live}");
+    assert_eq!(live["errors"], serde_json::json!([]), "{live}");
+    let counts = &live["counts"];
+    assert_eq!(counts["election/ballots cast"], "3", "{live}");
+    assert_eq!(counts["funds/expenditures"], "5", "{live}");
+    assert_eq!(counts["land/parcels"], "1", "{live}");
+    assert_eq!(counts["health/vaccine lots"], "1", "{live}");
     let history = check("history", "ok");
     assert!(
         history["status"]

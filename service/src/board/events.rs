@@ -9,7 +9,7 @@
 //! connection from writers.
 
 use std::convert::Infallible;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -36,6 +36,33 @@ struct CheckpointEvent {
     size: u64,
     root: String,
     note: String,
+    /// Per domain, its headline counts (label, value).
+    counts: DomainCounts,
+}
+
+/// Every domain's headline counts: domain name, then label and value.
+pub type DomainCounts = Vec<(&'static str, Vec<(&'static str, u64)>)>;
+
+/// The domains' headline counts at the latest checkpoint, computed once
+/// per checkpoint whatever the number of watchers. Blocking (the domains
+/// replay new records).
+pub fn domain_counts(state: &AppState) -> Arc<DomainCounts> {
+    static CACHE: OnceLock<Mutex<(u64, Arc<DomainCounts>)>> = OnceLock::new();
+    let size = state.sequencer().latest_checkpoint().size;
+    let cache = CACHE.get_or_init(|| Mutex::new((u64::MAX, Arc::new(Vec::new()))));
+    let mut cached = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if cached.0 != size {
+        let counts = state
+            .domains()
+            .iter()
+            .filter_map(|d| {
+                let counts = d.board_counts(state).ok()?;
+                (!counts.is_empty()).then_some((d.name(), counts))
+            })
+            .collect();
+        *cached = (size, Arc::new(counts));
+    }
+    cached.1.clone()
 }
 
 fn permits() -> Arc<Semaphore> {
@@ -85,11 +112,16 @@ fn checkpoints(
             let size = watch.state.sequencer().latest_checkpoint().size;
             if watch.last != Some(size) {
                 let latest = super::latest_checkpoint(&watch.state).await;
+                let reader = watch.state.clone();
+                let counts = tokio::task::spawn_blocking(move || domain_counts(&reader))
+                    .await
+                    .unwrap_or_default();
                 watch.last = Some(latest.size);
                 let event = CheckpointEvent {
                     size: latest.size,
                     root: hex::encode(latest.root),
                     note: String::from_utf8_lossy(&latest.note).into_owned(),
+                    counts: counts.as_ref().clone(),
                 };
                 let event = Event::default()
                     .event("checkpoint")

@@ -14,6 +14,10 @@ pub async fn home(State(state): State<AppState>) -> Markup {
     let checkpoint = super::latest_checkpoint(&state).await;
     let note = String::from_utf8_lossy(&checkpoint.note).into_owned();
     let authorities = state.authorities().authorities();
+    let reader = state.clone();
+    let counts = tokio::task::spawn_blocking(move || super::events::domain_counts(&reader))
+        .await
+        .unwrap_or_default();
     let body = html! {
         p class="lead" {
             "This log keeps commitments to ballots, identities, public spending, health records and land titles. "
@@ -35,6 +39,24 @@ pub async fn home(State(state): State<AppState>) -> Markup {
             details {
                 summary { "The signed checkpoint" }
                 pre id="checkpoint-note" { (note) }
+            }
+        }
+        section aria-labelledby="counts-heading" {
+            h2 id="counts-heading" { "What the log holds" }
+            table id="domain-counts" {
+                caption { "Per domain, what has been logged (updated live)" }
+                thead { tr { th scope="col" { "Domain" } th scope="col" { "Count" } th scope="col" { "Of" } } }
+                tbody {
+                    @for (domain, items) in counts.iter() {
+                        @for (label, value) in items {
+                            tr {
+                                th scope="row" { (domain) }
+                                td data-count=(format!("{domain}/{label}")) { (value) }
+                                td { (label) }
+                            }
+                        }
+                    }
+                }
             }
         }
         section aria-labelledby="witnesses-heading" {

@@ -86,6 +86,12 @@ pub trait Domain: Send + Sync + 'static {
         axum::Router::new()
     }
 
+    /// The domain's headline counts for the board's log page and its live
+    /// updates (public data only): label and value.
+    fn board_counts(&self, _state: &AppState) -> ApiResult<Vec<(&'static str, u64)>> {
+        Ok(Vec::new())
+    }
+
     /// Domain routes, mounted at the root (use paths under `/v1/<domain>`).
     /// The domain is handed over so its handlers can reach it (as an
     /// extension) without looking it up at run time.

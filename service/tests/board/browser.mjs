@@ -75,6 +75,23 @@ async function paste(page, textarea, text, submit) {
   await press(page, submit);
 }
 
+// Live updates: the log page follows new checkpoints (the test appends
+// while this waits) and updates its counts.
+{
+  const errors = [];
+  step("live");
+  const page = await open("/", errors);
+  const before = Number(await page.$eval("#log-size", (e) => e.textContent));
+  await page.waitForFunction((size) => Number(document.getElementById("log-size").textContent) > size, { timeout: 60000 }, before);
+  result.checks.live = {
+    before,
+    after: Number(await page.$eval("#log-size", (e) => e.textContent)),
+    counts: Object.fromEntries(await page.$$eval("[data-count]", (cells) => cells.map((c) => [c.dataset.count, c.textContent]))),
+    errors,
+  };
+  await page.close();
+}
+
 // Every page: loads, checks the log's history, passes axe, is kept as a
 // screenshot; where it has a verification panel named `verify`, the
 // verification runs in the browser and its verdict is kept.

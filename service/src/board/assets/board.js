@@ -207,6 +207,12 @@ function scheduleHistoryCheck(current) {
 }
 
 function showCheckpoint(current) {
+  for (const [domain, counts] of current.counts ?? []) {
+    for (const [label, value] of counts) {
+      const cell = document.querySelector(`[data-count="${CSS.escape(`${domain}/${label}`)}"]`);
+      if (cell) cell.textContent = value;
+    }
+  }
   if ($("log-size")) $("log-size").textContent = current.size;
   if ($("log-root")) $("log-root").textContent = current.root;
   if ($("checkpoint-note")) $("checkpoint-note").textContent = current.note;

@@ -158,3 +158,17 @@ async fn election(
     };
     Ok(page(&config(&state), Section::Elections, &e.title, body))
 }
+
+/// Elections and ballots cast in all of them.
+pub(super) fn counts(
+    elections: &ElectionDomain,
+    state: &AppState,
+) -> ApiResult<Vec<(&'static str, u64)>> {
+    elections.with_book(state, |book| {
+        let cast = book.elections().map(|e| e.ballots.len() as u64).sum();
+        Ok(vec![
+            ("elections", book.elections().count() as u64),
+            ("ballots cast", cast),
+        ])
+    })
+}

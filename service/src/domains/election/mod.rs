@@ -491,6 +491,10 @@ impl Domain for ElectionDomain {
         board::routes(self)
     }
 
+    fn board_counts(&self, state: &AppState) -> ApiResult<Vec<(&'static str, u64)>> {
+        board::counts(self, state)
+    }
+
     fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {
         routes::routes(self)
     }

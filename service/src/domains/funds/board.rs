@@ -199,3 +199,14 @@ async fn period(
     };
     Ok(page(&config(&state), Section::Funds, &title, body))
 }
+
+/// Budget periods and the expenditures logged in them.
+pub(super) fn counts(funds: &FundsDomain, state: &AppState) -> ApiResult<Vec<(&'static str, u64)>> {
+    funds.with_book(state, |book| {
+        let items = book.periods().map(|p| p.items.len() as u64).sum();
+        Ok(vec![
+            ("budget periods", book.periods().count() as u64),
+            ("expenditures", items),
+        ])
+    })
+}

@@ -323,6 +323,10 @@ impl Domain for FundsDomain {
         board::routes(self)
     }
 
+    fn board_counts(&self, state: &AppState) -> ApiResult<Vec<(&'static str, u64)>> {
+        board::counts(self, state)
+    }
+
     fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {
         routes::routes(self)
     }

@@ -160,3 +160,18 @@ async fn lot(
         body,
     ))
 }
+
+/// Patient records, consents and vaccine lots (counts only).
+pub(super) fn counts(
+    health: &HealthDomain,
+    state: &AppState,
+) -> ApiResult<Vec<(&'static str, u64)>> {
+    health.with_book(state, |book| {
+        let counts = book.counts();
+        Ok(vec![
+            ("patient records", counts.records as u64),
+            ("consents", counts.consents as u64),
+            ("vaccine lots", counts.lots as u64),
+        ])
+    })
+}

@@ -104,3 +104,19 @@ fn rule(p: &super::views::PredicateView) -> String {
         None => format!("{} from {} to {}", p.attribute, p.min, p.max),
     }
 }
+
+/// Registries, credentials in them and claims made.
+pub(super) fn counts(
+    identity: &IdentityDomain,
+    state: &AppState,
+) -> ApiResult<Vec<(&'static str, u64)>> {
+    identity.with_book(state, |book| {
+        let credentials = book.registries().map(|r| r.size()).sum();
+        let claims = book.scopes().map(|s| book.claims_in(&s.id)).sum();
+        Ok(vec![
+            ("registries", book.registries().count() as u64),
+            ("credentials", credentials),
+            ("claims", claims),
+        ])
+    })
+}

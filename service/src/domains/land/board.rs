@@ -157,3 +157,10 @@ fn url_segment(id: &str) -> String {
         })
         .collect()
 }
+
+/// Parcels registered.
+pub(super) fn counts(land: &LandDomain, state: &AppState) -> ApiResult<Vec<(&'static str, u64)>> {
+    land.identity().with_registries(state, |book| {
+        Ok(vec![("parcels", book.titles().parcels().count() as u64)])
+    })
+}
