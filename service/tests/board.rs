@@ -475,6 +475,26 @@ fn board_in_a_real_browser() {
     }
     let longer = remembered(&other);
 
+    // Every board page carries the strict policy; nothing inline may run.
+    for path in ["/", "/check", "/elections/mayor", "/board/assets/board.js"] {
+        let answer = agent().get(&format!("{}{path}", st.base())).call().unwrap();
+        let policy = answer
+            .headers()
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            policy.contains("script-src 'self' 'wasm-unsafe-eval'"),
+            "{path}: {policy}"
+        );
+        assert!(policy.contains("default-src 'none'"), "{path}: {policy}");
+        assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
+        assert_eq!(
+            answer.headers().get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
+    }
     let mut tampered_receipt = receipt.clone();
     let index = receipt["index"].as_u64().unwrap();
     tampered_receipt["index"] = (index ^ 1).into();
@@ -548,6 +568,10 @@ fn board_in_a_real_browser() {
                 .contains("verified in your browser"),
             "{name}: {page}"
         );
+    }
+    for phone in ["phone", "phone-elections-mayor"] {
+        let page = &seen["pages"][phone];
+        assert_eq!(page["overflow"], 0, "{phone} scrolls sideways: {page}");
     }
     let pages = &seen["pages"];
     let verified = |name: &str, expected: &[&str]| {

@@ -6,7 +6,9 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use serde_json::{Value, json};
 use zkaudit_ledger::merkle::{MemoryTree, leaf_hash};
-use zkaudit_ledger::note::{Checkpoint, NoteSigningKey, sign_checkpoint};
+use zkaudit_ledger::note::{
+    Checkpoint, CosignerKey, NoteSigningKey, add_signature_lines, sign_checkpoint,
+};
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::{RECEIPT_FORMAT, Receipt};
 use zkaudit_verifier_wasm::handle;
@@ -178,4 +180,36 @@ fn malformed_requests_get_a_reason_not_a_crash() {
         assert_eq!(answer["ok"], false, "{}: {answer}", String::from_utf8_lossy(request));
         assert!(!answer["error"].as_str().unwrap().is_empty());
     }
+}
+
+#[test]
+fn a_checkpoint_names_exactly_the_witnesses_that_cosigned_it() {
+    let log = Log::new(5, &["a", "b"]);
+    let vkey = log.key.verifier_key_string();
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let signer = CosignerKey::generate("witness.example/one", &mut rng).unwrap();
+    let silent = CosignerKey::generate("witness.example/two", &mut rng).unwrap();
+    let checkpoint = Checkpoint::new(ORIGIN, 2, log.tree.root_at(2).unwrap());
+    let note = sign_checkpoint(&checkpoint, &log.key).unwrap();
+    let line = signer
+        .cosign(checkpoint.to_body().as_bytes(), 1_700_000_000)
+        .unwrap();
+    let cosigned = String::from_utf8(add_signature_lines(&note, &[line]).unwrap()).unwrap();
+    let witnesses = [signer.verifier_key_string(), silent.verifier_key_string()];
+    let answer = ask(
+        json!({"op": "checkpoint", "note": cosigned, "log_key": vkey, "witness_keys": witnesses}),
+    );
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(answer["cosigned_by"], json!([witnesses[0]]), "{answer}");
+
+    // A cosignature over another checkpoint does not count.
+    let other = Checkpoint::new(ORIGIN, 1, log.tree.root_at(1).unwrap());
+    let stale = signer
+        .cosign(other.to_body().as_bytes(), 1_700_000_000)
+        .unwrap();
+    let mislabelled = String::from_utf8(add_signature_lines(&note, &[stale]).unwrap()).unwrap();
+    let answer = ask(
+        json!({"op": "checkpoint", "note": mislabelled, "log_key": vkey, "witness_keys": witnesses}),
+    );
+    assert_eq!(answer["cosigned_by"], json!([]), "{answer}");
 }

@@ -22,10 +22,13 @@ const step = (text) => console.error(`[board test] ${new Date().toISOString()} $
 const result = { pages: {}, checks: {} };
 
 /** A fresh page (its own storage when `isolated`) that records console errors. */
-async function open(path, errors, isolated = false, base = plan.base) {
+const desktop = { width: 1100, height: 900 };
+const phone = { width: 390, height: 844, isMobile: true, hasTouch: true };
+
+async function open(path, errors, isolated = false, base = plan.base, viewport = desktop) {
   const context = isolated ? await browser.createBrowserContext() : browser.defaultBrowserContext();
   const page = await context.newPage();
-  await page.setViewport({ width: 1100, height: 900 });
+  await page.setViewport(viewport);
   page.on("console", (message) => {
     if (message.type() === "error") errors.push(`console: ${message.text()}`);
     step(`console ${message.type()}: ${message.text()}`);
@@ -141,6 +144,23 @@ for (const [name, text] of Object.entries(plan.documents)) {
   result.checks[name] = await verdict(page, "check");
   result.checks[name].errors = errors;
   if (name === "tampered_bundle") await page.screenshot({ path: `${plan.screenshots}/check-tampered.png`, fullPage: true });
+  await page.close();
+}
+
+// On a phone: the log and an election page at a phone's width, still
+// without axe violations and without sideways scrolling.
+for (const path of ["/", plan.election_page]) {
+  const errors = [];
+  const page = await open(path, errors, false, plan.base, phone);
+  await page.waitForFunction(() => document.getElementById("live").textContent.length > 0, { timeout: 60000 });
+  const name = `phone${path.replaceAll("/", "-")}`.replace(/-$/, "");
+  await page.screenshot({ path: `${plan.screenshots}/${name}.png`, fullPage: true });
+  result.pages[name] = {
+    errors,
+    violations: await axe(page),
+    live: await page.$eval("#live", (e) => e.textContent),
+    overflow: await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+  };
   await page.close();
 }
 

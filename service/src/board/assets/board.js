@@ -358,6 +358,17 @@ function wireStandingForm() {
 
 // --- start -----------------------------------------------------------------
 
+/** A table wider than the screen scrolls inside itself (board.css); it
+ *  must then take the keyboard focus, so keyboard users can scroll it. */
+function focusableScrollers() {
+  for (const table of document.querySelectorAll("table")) {
+    if (table.scrollWidth > table.clientWidth) table.tabIndex = 0;
+    else table.removeAttribute("tabindex");
+  }
+}
+focusableScrollers();
+window.addEventListener("resize", focusableScrollers);
+
 wireVerifyButtons();
 wireCheckForm();
 wireStandingForm();
