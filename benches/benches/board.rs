@@ -13,7 +13,8 @@
 //! `ZKAUDIT_PARAMS_DIR` natively, and derive their parameters in the
 //! browser). Needs Node.js.
 //!
-//! `cargo bench -p zkaudit-benches --bench board`
+//! `RUST_MIN_STACK=67108864 cargo bench -p zkaudit-benches --bench board`
+//! (proving the 1,000-ballot bundle overflows the default thread stack).
 
 #[allow(
     dead_code,
