@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use zkaudit_verifier::explain::contest_rule;
 
 use super::ElectionDomain;
-use super::routes::{find, registry_info, with_election};
+use super::routes::{all_views, find, registry_info, with_election};
 use super::views::{ElectionView, view};
 use crate::board::page::{Section, facts, format_ms, hex_value, verification_panel};
 use crate::board::{config, page};
@@ -32,10 +32,7 @@ async fn list(
     Extension(elections): Extension<Arc<ElectionDomain>>,
 ) -> ApiResult<Markup> {
     let views: Vec<ElectionView> = with_election(&state, &elections, |state, domain, book| {
-        Ok(book
-            .elections()
-            .map(|e| view(e, registry_info(state, domain, e)))
-            .collect())
+        Ok(all_views(state, domain, book))
     })
     .await?;
     let body = html! {

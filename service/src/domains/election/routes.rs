@@ -82,6 +82,17 @@ pub(super) fn registry_info(
         .unwrap_or((None, Vec::new()))
 }
 
+/// Every election as served, in the book's order.
+pub(super) fn all_views(
+    state: &AppState,
+    elections: &ElectionDomain,
+    book: &zkaudit_ledger::election::ElectionBook,
+) -> Vec<ElectionView> {
+    book.elections()
+        .map(|e| view(e, registry_info(state, elections, e)))
+        .collect()
+}
+
 #[utoipa::path(get, path = "/v1/elections", tag = "elections",
     responses((status = 200, body = [ElectionView])))]
 async fn list_elections(
@@ -89,10 +100,7 @@ async fn list_elections(
     Extension(elections): Extension<Arc<ElectionDomain>>,
 ) -> ApiResult<Json<Vec<ElectionView>>> {
     let views = with_election(&state, &elections, |state, domain, book| {
-        Ok(book
-            .elections()
-            .map(|e| view(e, registry_info(state, domain, e)))
-            .collect())
+        Ok(all_views(state, domain, book))
     })
     .await?;
     Ok(Json(views))

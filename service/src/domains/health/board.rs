@@ -14,7 +14,7 @@ use serde::Deserialize;
 use zkaudit_ledger::health::{HealthError, TraceReport, verify_trace};
 use zkaudit_verifier::health::MAX_EXTRACT_ENTRIES;
 
-use super::extract::extract;
+use super::extract::topic_records;
 use super::routes::{check_lot_id, with_domain};
 use super::views::lot_view;
 use super::{HealthDomain, TOPIC_FLAGGED, lot_topic};
@@ -107,7 +107,7 @@ async fn lot(
     check_lot_id(&lot)?;
     let id = lot.clone();
     let (records, checked) = with_domain(&state, &health, move |state, _| {
-        let (_, records) = extract(state, &lot_topic(&id))?;
+        let records = topic_records(state, &lot_topic(&id))?;
         let checked: Result<TraceReport, HealthError> = verify_trace(&id, &records);
         Ok((records, checked))
     })

@@ -2,6 +2,7 @@
 //! latest checkpoint, for offline checking.
 
 use zkaudit_ledger::record::Record;
+use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
 use zkaudit_verifier::health::{Extract, MAX_EXTRACT_ENTRIES};
 
 use super::lot_topic;
@@ -18,6 +19,37 @@ pub fn lot_extract(state: &AppState, lot: &str) -> ApiResult<Extract> {
 /// Builds an extract of the entries under `topic`, with inclusion proofs
 /// against the latest checkpoint. Blocking.
 pub(super) fn extract(state: &AppState, topic: &[u8]) -> ApiResult<(Extract, Vec<(u64, Record)>)> {
+    let TopicEntries {
+        checkpoint,
+        stored,
+        records,
+    } = topic_entries(state, topic)?;
+    let entries = prove_entries(state, &checkpoint, &stored)?;
+    Ok((
+        Extract::new(
+            String::from_utf8_lossy(&checkpoint.note).into_owned(),
+            entries,
+        ),
+        records,
+    ))
+}
+
+/// The records under `topic` up to the latest checkpoint, decoded, without
+/// proofs (what a page shows; [`extract`] proves them). Blocking.
+pub(super) fn topic_records(state: &AppState, topic: &[u8]) -> ApiResult<Vec<(u64, Record)>> {
+    Ok(topic_entries(state, topic)?.records)
+}
+
+/// The latest checkpoint, and the entries under a topic up to it.
+struct TopicEntries {
+    checkpoint: StoredCheckpoint,
+    /// As stored.
+    stored: Vec<StoredEntry>,
+    /// Decoded, with their indices.
+    records: Vec<(u64, Record)>,
+}
+
+fn topic_entries(state: &AppState, topic: &[u8]) -> ApiResult<TopicEntries> {
     let checkpoint = state.sequencer().latest_checkpoint();
     let mut indices = Vec::new();
     loop {
@@ -49,12 +81,9 @@ pub(super) fn extract(state: &AppState, topic: &[u8]) -> ApiResult<(Extract, Vec
             ))
         })
         .collect::<ApiResult<Vec<_>>>()?;
-    let entries = prove_entries(state, &checkpoint, &stored)?;
-    Ok((
-        Extract::new(
-            String::from_utf8_lossy(&checkpoint.note).into_owned(),
-            entries,
-        ),
+    Ok(TopicEntries {
+        checkpoint,
+        stored,
         records,
-    ))
+    })
 }
