@@ -3,8 +3,11 @@
 //! a tallied election, every page loads without console errors and with no
 //! axe-core WCAG 2.1 A/AA violation; "Verify this election" runs the whole
 //! bundle check in the browser (WebAssembly) and succeeds; a voter's
-//! receipt is found counted; a receipt checks and a tampered one fails; a
-//! bundle with one changed byte fails with its reason; a browser that
+//! receipt is found counted; a receipt checks (pasted, or dropped as a
+//! file) and a tampered one fails; a bundle with one changed byte fails
+//! with its reason; a funds report checked a second time uses the IPA
+//! parameters the browser kept from the first; a missing record or path
+//! is an HTML page to a browser and JSON to a machine; a browser that
 //! remembers a checkpoint of another history with the same key reports a
 //! fork, and one that remembers a longer history a rollback, each with the
 //! two signed checkpoints as evidence. Screenshots go to
@@ -495,6 +498,55 @@ fn board_in_a_real_browser() {
             "nosniff"
         );
     }
+    // A missing record or path: a board page that says so (with the same
+    // status and the board's headers) to a browser; JSON to machines.
+    let browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for (path, status, says) in [
+        ("/elections/no-such-election", 404, "No election"),
+        ("/funds/no-agency/2026-Q1", 400, "cannot be shown"),
+        ("/land/NOPE-1", 404, "Not found"),
+        ("/health/lots/NOPE", 404, "Not found"),
+        ("/no/such/page", 404, "Nothing on this log has that name"),
+    ] {
+        let mut answer = agent()
+            .get(&format!("{}{path}", st.base()))
+            .header("accept", browser_accept)
+            .call()
+            .unwrap();
+        assert_eq!(answer.status(), status, "{path}");
+        let kind = answer
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+        assert!(
+            answer.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+        let body = answer.body_mut().read_to_string().unwrap();
+        assert!(body.contains("<h1>"), "{path}: {body}");
+        assert!(body.contains(says), "{path}: {says:?} missing: {body}");
+    }
+    for path in ["/no/such/page", "/v1/no/such/route"] {
+        let mut answer = agent().get(&format!("{}{path}", st.base())).call().unwrap();
+        assert_eq!(answer.status(), 404, "{path}");
+        let error: serde_json::Value = answer.body_mut().read_json().unwrap();
+        assert_eq!(error["error"]["code"], "not_found", "{path}: {error}");
+    }
+    let mut answer = agent()
+        .get(&format!("{}/v1/no/such/route", st.base()))
+        .header("accept", browser_accept)
+        .call()
+        .unwrap();
+    let error: serde_json::Value = answer.body_mut().read_json().unwrap();
+    assert_eq!(
+        error["error"]["code"], "not_found",
+        "the API answers JSON: {error}"
+    );
+
     let mut tampered_receipt = receipt.clone();
     let index = receipt["index"].as_u64().unwrap();
     tampered_receipt["index"] = (index ^ 1).into();
@@ -529,6 +581,7 @@ fn board_in_a_real_browser() {
             page(&st, "/identity", "identity", None),
         ],
         "election_page": "/elections/mayor",
+        "funds_page": period_page,
         "ballot_receipt": ballot_receipt,
         "documents": {
             "receipt": receipt.to_string(),
@@ -587,6 +640,7 @@ fn board_in_a_real_browser() {
         &[
             "covers all 5 logged expenditures",
             "items answered, every opening matches its commitment",
+            "were derived here, from nothing but their public seed",
         ],
     );
     verified("parcel", &["parcel D3-1", "chain of owners unbroken"]);
@@ -627,6 +681,13 @@ fn board_in_a_real_browser() {
     ] {
         assert!(report.contains(expected), "{expected:?} missing: {report}");
     }
+    let again = check("funds_again", "ok");
+    assert!(
+        again["report"]
+            .to_string()
+            .contains("were derived in this browser on an earlier visit and kept here"),
+        "{again}"
+    );
     let standing = check("standing", "ok");
     assert!(
         standing["report"]
@@ -641,6 +702,11 @@ fn board_in_a_real_browser() {
     assert!(
         good_report.contains("the record is still in the log"),
         "{good}"
+    );
+    let dropped = check("dropped_receipt", "ok");
+    assert!(
+        dropped["report"].to_string().contains("ledger/notice"),
+        "{dropped}"
     );
     let bad = check("tampered_receipt", "failed");
     assert!(

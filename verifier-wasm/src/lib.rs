@@ -11,7 +11,7 @@
 //!
 //! | `op` | checks | answers |
 //! |---|---|---|
-//! | `verify` | any document `zkaudit verify` takes: a receipt, a claim, election or funds bundle, an opened ballot; a land title history (with the registrar's key); a vaccine lot's chain of custody (with the lot) | its kind and report lines |
+//! | `verify` | any document `zkaudit verify` takes: a receipt, a claim, election or funds bundle (with IPA parameters the page kept, optional), an opened ballot; a land title history (with the registrar's key); a vaccine lot's chain of custody (with the lot) | its kind and report lines; for a funds bundle, the parameters it derived, for the page to keep |
 //! | `checkpoint` | a signed checkpoint against the log's key, and which of the given witnesses cosigned it | origin, size, root, cosigners |
 //! | `extension` | that a newer checkpoint extends an older one (RFC 9162 consistency) | both sizes |
 //! | `standing` | where a ballot receipt's ballot stands in an election bundle | one report line |
@@ -20,6 +20,10 @@
 //! request never panics the module on any input (malformed JSON included).
 //! The raw interface the page's JavaScript calls is in `abi` (wasm32 only).
 
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use zkaudit_circuits::elgamal::decode_point;
@@ -56,6 +60,10 @@ enum Request {
         /// For a health extract: the vaccine lot whose chain it holds.
         #[serde(default)]
         lot: Option<String>,
+        /// For a funds bundle: IPA parameters an earlier check derived and
+        /// the page kept, by `k` in decimal (halo2's format, base64).
+        #[serde(default)]
+        params: BTreeMap<String, String>,
     },
     /// Open a signed checkpoint; see who cosigned it.
     Checkpoint {
@@ -98,6 +106,7 @@ fn answer(request: Request) -> Answer {
             election_key,
             registrar,
             lot,
+            params,
         } => verify_document(
             document,
             &log_key,
@@ -105,6 +114,7 @@ fn answer(request: Request) -> Answer {
                 election_key: election_key.as_deref(),
                 registrar: registrar.as_deref(),
                 lot: lot.as_deref(),
+                params: &params,
             },
         ),
         Request::Checkpoint {
@@ -134,11 +144,12 @@ fn answer(request: Request) -> Answer {
 
 /// A document of any format `zkaudit verify` knows, by its `format` field.
 /// What some documents are checked against, beyond the log's key.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct Context<'a> {
     election_key: Option<&'a str>,
     registrar: Option<&'a str>,
     lot: Option<&'a str>,
+    params: &'a BTreeMap<String, String>,
 }
 
 fn verify_document(document: Value, log_key: &str, context: Context) -> Answer {
@@ -160,11 +171,7 @@ fn verify_document(document: Value, log_key: &str, context: Context) -> Answer {
         }
         FUNDS_BUNDLE_FORMAT => {
             let bundle: FundsBundle = parse(document, "funds bundle")?;
-            // IPA parameters need no setup: derived here, trusting nobody.
-            let verified = bundle
-                .verify(log_key, |k| Ok(FundsParams::new(k)))
-                .map_err(|e| format!("the funds bundle does NOT verify: {e}"))?;
-            ("funds bundle", explain::funds(&bundle, &verified))
+            return verify_funds(&bundle, log_key, context.params);
         }
         HISTORY_FORMAT => {
             let bundle: HistoryBundle = parse(document, "land title history")?;
@@ -218,6 +225,71 @@ fn verify_document(document: Value, log_key: &str, context: Context) -> Answer {
         }
     };
     Ok(json!({"ok": true, "kind": kind, "lines": lines}))
+}
+
+/// Verifies a funds bundle. Its IPA parameters need no setup: they are
+/// derived here, trusting nobody, which in a browser takes most of the
+/// check (a minute and more for k = 14), so the answer hands newly derived
+/// ones back (`derived_params`) for the page to keep, and the next request
+/// may bring them (`cached`). Cached parameters only ever speed a check
+/// up: unreadable ones are ignored, and a bundle that fails with them is
+/// checked again with parameters derived afresh, so a damaged cache cannot
+/// change a verdict.
+fn verify_funds(bundle: &FundsBundle, log_key: &str, cached: &BTreeMap<String, String>) -> Answer {
+    let mut derived = None;
+    let mut from_cache = None;
+    let mut verified = bundle.verify(log_key, |k| {
+        Ok(match read_params(cached, k) {
+            Some(params) => {
+                from_cache = Some(k);
+                params
+            }
+            None => {
+                let params = FundsParams::new(k);
+                derived = Some(params.clone());
+                params
+            }
+        })
+    });
+    if verified.is_err() && from_cache.is_some() {
+        from_cache = None;
+        verified = bundle.verify(log_key, |k| {
+            let params = FundsParams::new(k);
+            derived = Some(params.clone());
+            Ok(params)
+        });
+    }
+    let verified = verified.map_err(|e| format!("the funds bundle does NOT verify: {e}"))?;
+    let mut lines = explain::funds(bundle, &verified);
+    let mut answer = json!({"ok": true, "kind": "funds bundle"});
+    if let Some(k) = from_cache {
+        lines.push(Line::new(
+            Level::Note,
+            format!("the IPA parameters for 2^{k} rows were derived in this browser on an earlier visit and kept here"),
+        ));
+    }
+    if let Some(params) = derived {
+        let mut bytes = Vec::new();
+        params.write(&mut bytes).map_err(|e| e.to_string())?;
+        lines.push(Line::new(
+            Level::Note,
+            format!(
+                "the IPA parameters for 2^{} rows were derived here, from nothing but their public seed (no setup to trust)",
+                params.k()
+            ),
+        ));
+        answer["derived_params"] = json!({ params.k().to_string(): BASE64.encode(bytes) });
+    }
+    answer["lines"] = json!(lines);
+    Ok(answer)
+}
+
+/// The cached parameters for `k`, if the page kept readable ones.
+fn read_params(cached: &BTreeMap<String, String>, k: u32) -> Option<FundsParams> {
+    let bytes = BASE64.decode(cached.get(&k.to_string())?).ok()?;
+    FundsParams::read(&mut bytes.as_slice())
+        .ok()
+        .filter(|params| params.k() == k)
 }
 
 fn challenge_lines(
@@ -286,4 +358,36 @@ fn standing(receipt: Value, bundle: Value, log_key: &str) -> Answer {
 
 fn parse<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, String> {
     serde_json::from_value(value).map_err(|e| format!("malformed {what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(k: u32, params: &FundsParams) -> BTreeMap<String, String> {
+        let mut bytes = Vec::new();
+        params.write(&mut bytes).unwrap();
+        BTreeMap::from([(k.to_string(), BASE64.encode(bytes))])
+    }
+
+    #[test]
+    fn kept_parameters_are_used_only_when_readable_and_for_their_own_k() {
+        let params = FundsParams::new(4);
+        let cache = kept(4, &params);
+        let read = read_params(&cache, 4).expect("parameters kept for k = 4");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        read.write(&mut a).unwrap();
+        params.write(&mut b).unwrap();
+        assert_eq!(a, b);
+        // Asked for another k, or kept under the wrong k: derived afresh.
+        assert!(read_params(&cache, 5).is_none());
+        assert!(read_params(&kept(5, &params), 5).is_none());
+        // Damaged: not base64, cut short.
+        let garbage = BTreeMap::from([("4".to_owned(), "not base64!".to_owned())]);
+        assert!(read_params(&garbage, 4).is_none());
+        let mut bytes = BASE64.decode(&cache["4"]).unwrap();
+        bytes.truncate(bytes.len() / 2);
+        let short = BTreeMap::from([("4".to_owned(), BASE64.encode(bytes))]);
+        assert!(read_params(&short, 4).is_none());
+    }
 }

@@ -43,9 +43,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> (Router, utoipa::openap
     let (router, mut doc) = api.split_for_parts();
     declare_error_shape(&mut doc);
     let doc_json = doc.clone();
-    let mut board = crate::board::routes();
+    let mut board = crate::board::routes(&state);
     for domain in state.domains() {
-        board = board.merge(crate::board::with_headers(domain.clone().board()));
+        board = board.merge(crate::board::with_headers(domain.clone().board(), &state));
     }
     let router = router
         .merge(board)
@@ -58,7 +58,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> (Router, utoipa::openap
             "/openapi.json",
             axum::routing::get(move || async move { axum::Json(doc_json) }),
         )
-        .fallback(crate::server::error::not_found_fallback)
+        .fallback(crate::board::errors::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(max_body_bytes))

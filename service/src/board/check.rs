@@ -14,10 +14,11 @@ pub async fn check(State(state): State<AppState>) -> Markup {
     let config = super::config(&state);
     let body = html! {
         p class="lead" {
-            "Paste or choose a file zkaudit gave you — a receipt (of a record, a claim or a ballot) or a bundle (of an election, a claim or a period of public funds). "
+            "Paste, choose or drop here a file zkaudit gave you — a receipt (of a record, a claim or a ballot) or a bundle (of an election, a claim or a period of public funds). "
             "Your browser checks its signatures and proofs; nothing you give here is sent anywhere."
         }
-        form id="check-form" {
+        form id="check-form" class="drop-zone" aria-describedby="check-drop" {
+            p id="check-drop" class="hint" { "You can also drop the file anywhere in this box: it is checked at once." }
             p {
                 label for="check-file" { "A receipt or bundle file (JSON)" }
                 input type="file" id="check-file" accept=".json,application/json";

@@ -17,6 +17,7 @@
 //! | `home` | `/`: the log, its witnesses and authorities |
 //! | `check` | `/check`: any receipt or bundle, checked in the browser |
 //! | `events` | `/v1/log/events`: new checkpoints as server-sent events |
+//! | `errors` | error pages: a missing record or path, in words |
 //!
 //! Each domain renders its own pages (`domains/*/board.rs`) with `page`.
 //! Every board answer carries a strict Content-Security-Policy: scripts,
@@ -24,7 +25,8 @@
 //! inline script, no frames.
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::middleware;
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -36,6 +38,7 @@ use crate::server::state::AppState;
 
 pub mod assets;
 mod check;
+pub mod errors;
 pub mod events;
 mod home;
 pub mod page;
@@ -47,32 +50,49 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
      worker-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The headers every board answer carries.
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+];
+
 /// The board's own routes (domains add theirs with [`with_headers`]).
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: &AppState) -> Router<AppState> {
     with_headers(
         Router::new()
             .route("/", get(home::home))
             .route("/check", get(check::check))
             .route("/board/assets/{name}", get(assets::asset))
             .route("/favicon.ico", get(assets::favicon)),
+        state,
     )
 }
 
-/// Adds the board's security headers to `router`'s answers, and gzip for
-/// browsers that take it (the verifier module shrinks to about a third).
-pub fn with_headers(router: Router<AppState>) -> Router<AppState> {
-    let set = |name: HeaderName, value: &'static str| {
-        SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
-    };
-    router
-        .layer(set(
-            header::CONTENT_SECURITY_POLICY,
-            CONTENT_SECURITY_POLICY,
-        ))
-        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(set(header::REFERRER_POLICY, "no-referrer"))
-        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(CompressionLayer::new().gzip(true))
+/// Adds to `router`'s answers the board's security headers, error pages
+/// for its errors, and gzip for browsers that take it (the verifier module
+/// shrinks to about a third).
+pub fn with_headers(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let mut router = router.layer(middleware::from_fn_with_state(
+        state.clone(),
+        errors::as_pages,
+    ));
+    for (name, value) in SECURITY_HEADERS {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router.layer(CompressionLayer::new().gzip(true))
+}
+
+/// Sets the board's security headers on an answer built outside its
+/// routes (the error page of an unknown path).
+pub fn set_security_headers(headers: &mut HeaderMap) {
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
 }
 
 /// The keys the page's script verifies against, from the server's state.

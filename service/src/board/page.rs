@@ -26,6 +26,8 @@ pub enum Section {
     Health,
     /// Identity: registries and scopes.
     Identity,
+    /// A page of no section (an error page for an unknown path).
+    Elsewhere,
 }
 
 impl Section {
@@ -39,9 +41,26 @@ impl Section {
         Section::Identity,
     ];
 
-    fn path(self) -> &'static str {
+    /// The section a board path belongs to.
+    pub fn of_path(path: &str) -> Section {
+        Section::ALL
+            .into_iter()
+            .filter(|s| *s != Section::Log)
+            .find(|s| {
+                path.strip_prefix(s.path())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+            .unwrap_or(if path == "/" {
+                Section::Log
+            } else {
+                Section::Elsewhere
+            })
+    }
+
+    /// The section's own page.
+    pub fn path(self) -> &'static str {
         match self {
-            Section::Log => "/",
+            Section::Log | Section::Elsewhere => "/",
             Section::Check => "/check",
             Section::Elections => "/elections",
             Section::Funds => "/funds",
@@ -51,9 +70,10 @@ impl Section {
         }
     }
 
-    fn label(self) -> &'static str {
+    /// The section's name in the navigation.
+    pub fn label(self) -> &'static str {
         match self {
-            Section::Log => "The log",
+            Section::Log | Section::Elsewhere => "The log",
             Section::Check => "Check a receipt",
             Section::Elections => "Elections",
             Section::Funds => "Public funds",

@@ -136,6 +136,34 @@ for (const { base, path, name, verify } of plan.pages) {
   await page.close();
 }
 
+// A receipt dropped on the check form as a file: read and checked at once.
+{
+  const errors = [];
+  const page = await open("/check", errors);
+  step("drop a receipt");
+  await page.evaluate((text) => {
+    const files = new DataTransfer();
+    files.items.add(new File([text], "receipt.json", { type: "application/json" }));
+    const form = document.getElementById("check-form");
+    form.dispatchEvent(new DragEvent("dragover", { dataTransfer: files, bubbles: true, cancelable: true }));
+    form.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+  }, plan.documents.receipt);
+  result.checks.dropped_receipt = await verdict(page, "check");
+  result.checks.dropped_receipt.errors = errors;
+  await page.close();
+}
+
+// The funds report again: the parameters derived the first time were kept.
+{
+  const errors = [];
+  const page = await open(plan.funds_page, errors);
+  step("verify the funds report again");
+  await press(page, "#funds-button");
+  result.checks.funds_again = await verdict(page, "funds");
+  result.checks.funds_again.errors = errors;
+  await page.close();
+}
+
 // Check a receipt: a good one, a tampered one, a tampered bundle.
 for (const [name, text] of Object.entries(plan.documents)) {
   const errors = [];

@@ -41,6 +41,51 @@ function verify(request, documentText) {
   });
 }
 
+// --- IPA parameters, kept between visits ------------------------------------
+// A funds bundle's halo2 proofs are checked with IPA parameters that need no
+// setup: the verifier derives them (a minute and more in a browser) and
+// hands them back; this browser keeps them (IndexedDB) and offers them the
+// next time. The verifier only ever gains speed from them: a check that
+// fails with kept parameters is repeated with freshly derived ones.
+
+const FUNDS_BUNDLE_FORMAT = "zkaudit-funds-bundle/v1";
+
+function paramsStore(mode, use) {
+  return new Promise((resolve, reject) => {
+    const opening = indexedDB.open("zkaudit-board", 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore("funds-params");
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const db = opening.result;
+      const transaction = db.transaction("funds-params", mode);
+      const result = use(transaction.objectStore("funds-params"));
+      transaction.oncomplete = () => { db.close(); resolve(result.result); };
+      transaction.onerror = () => { db.close(); reject(transaction.error); };
+    };
+  });
+}
+
+/** The parameters kept here, by k (none when storage is unavailable). */
+async function keptParams() {
+  try {
+    const [keys, values] = await Promise.all([
+      paramsStore("readonly", (store) => store.getAllKeys()),
+      paramsStore("readonly", (store) => store.getAll()),
+    ]);
+    return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+  } catch (_) {
+    return {};
+  }
+}
+
+async function keepParams(derived) {
+  for (const [k, params] of Object.entries(derived ?? {})) {
+    try {
+      await paramsStore("readwrite", (store) => store.put(params, k));
+    } catch (_) { /* private browsing, full storage: derived again next time */ }
+  }
+}
+
 // --- small helpers ---------------------------------------------------------
 
 async function fetchJson(url) {
@@ -248,7 +293,13 @@ async function verifyDocument(text, extra, report) {
   } catch (error) {
     return { ok: false, error: `this is not JSON: ${error.message}` };
   }
-  const answer = await verify({ op: "verify", log_key: config.log_key, ...extra }, JSON.stringify(parsed));
+  const request = { op: "verify", log_key: config.log_key, ...extra };
+  if (parsed?.format === FUNDS_BUNDLE_FORMAT) request.params = await keptParams();
+  const answer = await verify(request, JSON.stringify(parsed));
+  if (answer.derived_params) {
+    await keepParams(answer.derived_params);
+    delete answer.derived_params;
+  }
   if (!answer.ok || answer.kind !== "receipt") return answer;
   showLines(report, answer.lines);
   const current = await fetchJson("/v1/log/checkpoint");
@@ -318,9 +369,22 @@ function wireVerifyButtons() {
 function wireCheckForm() {
   const form = $("check-form");
   if (!form) return;
-  $("check-file").addEventListener("change", async () => {
-    const file = $("check-file").files[0];
-    if (file) $("check-text").value = await file.text();
+  // A chosen or dropped file is read here (never uploaded) and checked at once.
+  const take = async (file) => {
+    if (!file) return;
+    $("check-text").value = await file.text();
+    form.requestSubmit();
+  };
+  $("check-file").addEventListener("change", () => take($("check-file").files[0]));
+  form.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    form.classList.add("dragging");
+  });
+  form.addEventListener("dragleave", () => form.classList.remove("dragging"));
+  form.addEventListener("drop", (event) => {
+    event.preventDefault();
+    form.classList.remove("dragging");
+    take(event.dataTransfer?.files[0]);
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
