@@ -2,7 +2,10 @@
 //! bundles verified by `zkaudit-verifier` natively (all cores, and one
 //! thread: the browser's worker has one) and by the WebAssembly build the
 //! board serves, run under Node.js (V8, Chromium's engine) with the board's
-//! own glue. Also the module's size (raw and gzip, what a visitor
+//! own glue — in one worker, and split over one worker per core as the
+//! board splits an election's ballot proofs; a funds bundle deriving its
+//! IPA parameters (a first visit) and with the ones the browser kept (a
+//! later one). Also the module's size (raw and gzip, what a visitor
 //! downloads) and its compile-and-instantiate time (the first load's
 //! share).
 //!
@@ -26,6 +29,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use support::bundle::{ballot_keys, election_bundle};
 use zkaudit_circuits::funds::FundsParams;
 use zkaudit_verifier::election::ElectionBundle;
@@ -68,9 +73,20 @@ fn module_file(dir: &Path) -> PathBuf {
     path
 }
 
-/// Median milliseconds of the WebAssembly verifier on `document`, and its
-/// instantiation time.
-fn wasm_ms(module: &Path, document: &Path, log_key: &str, extra: &str) -> (f64, f64) {
+/// What one WebAssembly measurement saw.
+struct Wasm {
+    /// Median milliseconds of the timed runs.
+    ms: f64,
+    /// Starting the workers and instantiating their modules.
+    instantiate_ms: f64,
+    /// The report's lines.
+    lines: String,
+}
+
+/// The WebAssembly verifier on `document`, its ballot proofs split over
+/// `parts` workers as the board splits an election's (1: one worker);
+/// `extra`: more request fields, as JSON or `@file`.
+fn wasm_ms(module: &Path, document: &Path, log_key: &str, extra: &str, parts: usize) -> Wasm {
     let glue = workspace().join("service/src/board/assets/verifier.js");
     let out = Command::new("node")
         .arg(workspace().join("benches/board/verify.mjs"))
@@ -80,6 +96,7 @@ fn wasm_ms(module: &Path, document: &Path, log_key: &str, extra: &str) -> (f64, 
         .arg(log_key)
         .arg(RUNS.to_string())
         .arg(extra)
+        .arg(parts.to_string())
         .output()
         .expect("the board bench needs Node.js");
     assert!(
@@ -95,7 +112,11 @@ fn wasm_ms(module: &Path, document: &Path, log_key: &str, extra: &str) -> (f64, 
         .iter()
         .map(|v| v.as_f64().unwrap())
         .collect();
-    (median(runs), seen["instantiate_ms"].as_f64().unwrap())
+    Wasm {
+        ms: median(runs),
+        instantiate_ms: seen["instantiate_ms"].as_f64().unwrap(),
+        lines: seen["lines"].to_string(),
+    }
 }
 
 /// The size of `file` compressed as the board serves it (gzip).
@@ -108,12 +129,55 @@ fn gzip_len(file: &Path) -> usize {
     out.stdout.len()
 }
 
-fn report(what: &str, native: f64, one_thread: f64, wasm: f64) {
+/// Worker threads the browser's check is split over: one per core, as
+/// the board does (`navigator.hardwareConcurrency`, at most 4).
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(4)
+}
+
+/// An election bundle natively (all cores, one thread) and in WebAssembly
+/// (one worker, and split over [`cores`] workers as the board does).
+fn compare_election(
+    module: &Path,
+    name: &str,
+    bundle: &ElectionBundle,
+    file: &Path,
+    log_key: &str,
+) {
+    let native = native_ms(|| {
+        bundle.verify(log_key).unwrap();
+    });
+    let one = native_ms(|| {
+        bundle.verify_with_threads(log_key, 1).unwrap();
+    });
+    let single = wasm_ms(module, file, log_key, "", 1);
+    let parts = cores();
+    let split = wasm_ms(module, file, log_key, "", parts);
+    assert!(
+        split.lines.contains("parts hold") || parts == 1,
+        "{}",
+        split.lines
+    );
     println!(
-        "{what}: native {native:.0} ms, native one thread {one_thread:.0} ms, browser (wasm) {wasm:.0} ms \
-         = {:.2}x native, {:.2}x one thread",
-        wasm / native,
-        wasm / one_thread
+        "{name}: native {native:.0} ms, native one thread {one:.0} ms; browser (wasm) one worker {:.0} ms \
+         = {:.2}x native, {:.2}x one thread; {parts} workers {:.0} ms = {:.2}x native, {:.2}x one thread",
+        single.ms,
+        single.ms / native,
+        single.ms / one,
+        split.ms,
+        split.ms / native,
+        split.ms / one,
+    );
+    let cast = bundle.verify(log_key).unwrap().cast;
+    println!(
+        "    module compiled and instantiated in {:.0} ms ({parts} workers started in {:.0} ms); \
+         {cast} ballots, {} records; about {:.0} s per 10,000 ballots in the browser ({parts} workers)",
+        single.instantiate_ms,
+        split.instantiate_ms,
+        bundle.evidence.entries.len(),
+        split.ms / cast.max(1) as f64 * 10.0,
     );
 }
 
@@ -131,19 +195,12 @@ fn main() {
         let (bundle, log_key) = election_bundle(&keys, n);
         let file = dir.path().join(format!("election-{n}.json"));
         std::fs::write(&file, serde_json::to_vec(&bundle).unwrap()).unwrap();
-        let native = native_ms(|| {
-            bundle.verify(&log_key).unwrap();
-        });
-        let one = native_ms(|| {
-            bundle.verify_with_threads(&log_key, 1).unwrap();
-        });
-        let (browser, instantiate) = wasm_ms(&module, &file, &log_key, "");
-        report(&format!("election of {n} ballots"), native, one, browser);
-        println!(
-            "    module compiled and instantiated in {instantiate:.0} ms; {:.2} ms per ballot in the browser, \
-             about {:.0} s per 10,000 ballots",
-            browser / n as f64,
-            browser / n as f64 * 10.0
+        compare_election(
+            &module,
+            &format!("election of {n} ballots"),
+            &bundle,
+            &file,
+            &log_key,
         );
     }
 
@@ -165,14 +222,7 @@ fn main() {
         let text = std::fs::read_to_string(&file).unwrap();
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         if let Ok(bundle) = serde_json::from_str::<ElectionBundle>(&text) {
-            let native = native_ms(|| {
-                bundle.verify(log_key).unwrap();
-            });
-            let one = native_ms(|| {
-                bundle.verify_with_threads(log_key, 1).unwrap();
-            });
-            let (browser, _) = wasm_ms(&module, &file, log_key, "");
-            report(&name, native, one, browser);
+            compare_election(&module, &name, &bundle, &file, log_key);
         } else if let Ok(bundle) = serde_json::from_str::<FundsBundle>(&text) {
             // Natively the parameters come from a cache; the browser derives
             // them every time (no setup to trust, nothing cached yet).
@@ -188,11 +238,45 @@ fn main() {
             let derived = native_ms(|| {
                 bundle.verify(log_key, |k| Ok(FundsParams::new(k))).unwrap();
             });
-            let (browser, _) = wasm_ms(&module, &file, log_key, "");
+            let browser = wasm_ms(&module, &file, log_key, "", 1);
+            // A later visit: the parameters the browser derived and kept.
+            let mut kept = serde_json::Map::new();
+            for k in 1..=20u32 {
+                if browser
+                    .lines
+                    .contains(&format!("parameters for 2^{k} rows"))
+                {
+                    let mut bytes = Vec::new();
+                    FundsParams::new(k).write(&mut bytes).unwrap();
+                    kept.insert(k.to_string(), BASE64.encode(bytes).into());
+                }
+            }
+            let kept_file = dir.path().join("kept-params.json");
+            std::fs::write(
+                &kept_file,
+                serde_json::json!({ "params": kept }).to_string(),
+            )
+            .unwrap();
+            let later = wasm_ms(
+                &module,
+                &file,
+                log_key,
+                &format!("@{}", kept_file.display()),
+                1,
+            );
+            assert!(
+                later.lines.contains("on an earlier visit"),
+                "{}",
+                later.lines
+            );
             println!(
                 "{name}: native {native:.0} ms with cached parameters, {derived:.0} ms deriving them; \
-                 browser (wasm, deriving them) {browser:.0} ms = {:.2}x the native derivation",
-                browser / derived
+                 browser (wasm) {:.0} ms deriving them = {:.2}x the native derivation, \
+                 {:.0} ms with the parameters it kept = {:.2}x native with its cache",
+                browser.ms,
+                browser.ms / derived,
+                later.ms,
+                later.ms / native,
             );
         }
     }

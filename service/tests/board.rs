@@ -673,8 +673,15 @@ fn board_in_a_real_browser() {
 
     let election = check("election", "ok");
     let report = election["report"].to_string();
+    // On more than one core the ballot proofs are split over workers.
+    let split = std::thread::available_parallelism().map_or(1, usize::from) > 1;
+    let ballots = if split {
+        "parts hold: every ballot proof verified"
+    } else {
+        "3 ballots cast, every proof verified"
+    };
     for expected in [
-        "3 ballots cast, every proof verified",
+        ballots,
         "tally decrypted by trustees [1, 2]",
         "Ada",
         "WARNING",

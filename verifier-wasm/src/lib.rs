@@ -11,7 +11,7 @@
 //!
 //! | `op` | checks | answers |
 //! |---|---|---|
-//! | `verify` | any document `zkaudit verify` takes: a receipt, a claim, election or funds bundle (with IPA parameters the page kept, optional), an opened ballot; a land title history (with the registrar's key); a vaccine lot's chain of custody (with the lot) | its kind and report lines; for a funds bundle, the parameters it derived, for the page to keep |
+//! | `verify` | any document `zkaudit verify` takes: a receipt, a claim, election bundle (or a share of its ballot proofs, for one of several workers) or funds bundle (with IPA parameters the page kept, optional), an opened ballot; a land title history (with the registrar's key); a vaccine lot's chain of custody (with the lot) | its kind and report lines; for a funds bundle, the parameters it derived, for the page to keep |
 //! | `checkpoint` | a signed checkpoint against the log's key, and which of the given witnesses cosigned it | origin, size, root, cosigners |
 //! | `extension` | that a newer checkpoint extends an older one (RFC 9162 consistency) | both sizes |
 //! | `standing` | where a ballot receipt's ballot stands in an election bundle | one report line |
@@ -31,7 +31,7 @@ use zkaudit_circuits::funds::FundsParams;
 use zkaudit_ledger::signature::parse_verifying_key;
 use zkaudit_verifier::claim::{CLAIM_BUNDLE_FORMAT, ClaimBundle};
 use zkaudit_verifier::election::challenge::{BallotChallenge, CHALLENGE_FORMAT};
-use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
+use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle, ProofShare};
 use zkaudit_verifier::explain::{self, Level, Line};
 use zkaudit_verifier::funds::{FUNDS_BUNDLE_FORMAT, FundsBundle};
 use zkaudit_verifier::health::{EXTRACT_FORMAT, Extract, verify_trace};
@@ -64,6 +64,10 @@ enum Request {
         /// the page kept, by `k` in decimal (halo2's format, base64).
         #[serde(default)]
         params: BTreeMap<String, String>,
+        /// For an election bundle checked by several workers: the share of
+        /// the ballot proofs this one verifies (everything else in full).
+        #[serde(default)]
+        share: Option<ProofShare>,
     },
     /// Open a signed checkpoint; see who cosigned it.
     Checkpoint {
@@ -107,6 +111,7 @@ fn answer(request: Request) -> Answer {
             registrar,
             lot,
             params,
+            share,
         } => verify_document(
             document,
             &log_key,
@@ -115,6 +120,7 @@ fn answer(request: Request) -> Answer {
                 registrar: registrar.as_deref(),
                 lot: lot.as_deref(),
                 params: &params,
+                share,
             },
         ),
         Request::Checkpoint {
@@ -150,10 +156,14 @@ struct Context<'a> {
     registrar: Option<&'a str>,
     lot: Option<&'a str>,
     params: &'a BTreeMap<String, String>,
+    share: Option<ProofShare>,
 }
 
 fn verify_document(document: Value, log_key: &str, context: Context) -> Answer {
     let format = document["format"].as_str().unwrap_or_default().to_owned();
+    if context.share.is_some() && format != ELECTION_BUNDLE_FORMAT {
+        return Err("only an election bundle's check can be split into shares".into());
+    }
     let (kind, lines) = match format.as_str() {
         CLAIM_BUNDLE_FORMAT => {
             let bundle: ClaimBundle = parse(document, "claim bundle")?;
@@ -164,9 +174,19 @@ fn verify_document(document: Value, log_key: &str, context: Context) -> Answer {
         }
         ELECTION_BUNDLE_FORMAT => {
             let bundle: ElectionBundle = parse(document, "election bundle")?;
+            let share = context.share.unwrap_or(ProofShare::ALL);
             let report = bundle
-                .verify_with_threads(log_key, 1)
+                .verify_share(log_key, 1, share)
                 .map_err(|e| format!("the election bundle does NOT verify: {e}"))?;
+            if context.share.is_some() {
+                // The line a page combining the parts shows for each.
+                return Ok(json!({
+                    "ok": true,
+                    "kind": "election bundle",
+                    "lines": explain::election(&bundle, &report),
+                    "share_line": explain::ballots_line(&report),
+                }));
+            }
             ("election bundle", explain::election(&bundle, &report))
         }
         FUNDS_BUNDLE_FORMAT => {

@@ -175,6 +175,10 @@ fn malformed_requests_get_a_reason_not_a_crash() {
         b"{\"op\":\"verify\",\"log_key\":\"k\",\"document\":{\"format\":\"zkaudit-election-bundle/v1\"}}",
         b"{\"op\":\"verify\",\"log_key\":\"k\",\"document\":[1,2,3]}",
         b"{\"op\":\"checkpoint\",\"note\":\"\",\"log_key\":\"\"}",
+        // A share past the last part, and a share of what cannot be split.
+        b"{\"op\":\"verify\",\"log_key\":\"k\",\"share\":{\"part\":2,\"parts\":2},\"document\":{\"format\":\"zkaudit-election-bundle/v1\"}}",
+        b"{\"op\":\"verify\",\"log_key\":\"k\",\"share\":{\"part\":0,\"parts\":0},\"document\":{}}",
+        b"{\"op\":\"verify\",\"log_key\":\"k\",\"share\":{\"part\":0,\"parts\":2},\"document\":{\"format\":\"zkaudit-funds-bundle/v1\"}}",
     ] {
         let answer: Value = serde_json::from_slice(&handle(request)).unwrap();
         assert_eq!(answer["ok"], false, "{}: {answer}", String::from_utf8_lossy(request));

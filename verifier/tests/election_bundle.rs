@@ -41,7 +41,8 @@ use zkaudit_ledger::merkle::root_from_leaves;
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::VerifyError;
 use zkaudit_verifier::election::{
-    ELECTION_BUNDLE_FORMAT, ElectionBundle, ElectionReport, OptionResult, ReceiptStanding,
+    ELECTION_BUNDLE_FORMAT, ElectionBundle, ElectionReport, OptionResult, ProofShare,
+    ReceiptStanding,
 };
 use zkaudit_verifier::groth16::{encode_proof, encode_vk, vk_digest};
 
@@ -587,6 +588,48 @@ fn a_ballot_whose_proof_does_not_match_is_caught() {
     let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
     assert!(matches!(err, VerifyError::Groth16 { .. }), "{err}");
     assert!(err.to_string().contains(&s.ballots[4].to_string()), "{err}");
+}
+
+#[test]
+fn a_check_split_into_parts_holds_only_where_every_part_does() {
+    // Contiguous parts cover every ballot exactly once, for any split.
+    for len in 0..130 {
+        for parts in 1..9 {
+            let covered: Vec<usize> = (0..parts)
+                .flat_map(|part| ProofShare::new(part, parts).unwrap().range(len))
+                .collect();
+            assert_eq!(covered, (0..len).collect::<Vec<_>>(), "{len} in {parts}");
+        }
+    }
+    assert!(ProofShare::new(3, 3).is_none());
+
+    let honest = scenario(Faults::default());
+    let key = honest.log.vkey();
+    for part in 0..3 {
+        let share = ProofShare::new(part, 3).unwrap();
+        let report = bundle(&honest, &[]).verify_share(&key, 1, share).unwrap();
+        assert_eq!(report.proof_share, share);
+    }
+    // Five ballots in three parts: 1, 2 and 2; the forged fifth is the
+    // last part's, which alone fails, naming it.
+    let forged = scenario(Faults {
+        forged_ballot: true,
+        ..Faults::default()
+    });
+    let b = bundle(&forged, &[]);
+    let key = forged.log.vkey();
+    for part in 0..2 {
+        b.verify_share(&key, 1, ProofShare::new(part, 3).unwrap())
+            .unwrap();
+    }
+    let err = b
+        .verify_share(&key, 1, ProofShare::new(2, 3).unwrap())
+        .unwrap_err();
+    assert!(matches!(err, VerifyError::Groth16 { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&forged.ballots[4].to_string()),
+        "{err}"
+    );
 }
 
 #[test]

@@ -4,9 +4,11 @@
 //! election allows re-voting, and its proof valid (verified in batches).
 
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
 
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::Proof;
+use serde::{Deserialize, Serialize};
 use zkaudit_circuits::ballot::{BallotShape, public_inputs};
 use zkaudit_ledger::election::{CastBallot, Election, ballot_statement};
 use zkaudit_ledger::identity::CircuitKey;
@@ -18,11 +20,92 @@ use crate::{Result, VerifyError};
 /// Ballot proofs verified per batch.
 pub const BATCH: usize = 64;
 
+/// A share of an election bundle's ballot proofs, for splitting one
+/// bundle's check over several processes that cannot share threads (the
+/// board's Web Workers): part `part` of `parts` verifies the proofs of the
+/// ballots in [`ProofShare::range`] — contiguous, so the parts together
+/// cover every ballot exactly once — and everything else in full. A
+/// bundle's proofs are all verified only when every part succeeds.
+///
+/// In JSON `{"part": 0, "parts": 2}`; a share with `part ≥ parts` is
+/// refused when read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ShareParts", into = "ShareParts")]
+pub struct ProofShare {
+    part: u32,
+    parts: u32,
+}
+
+/// A [`ProofShare`] as written, before it is checked.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShareParts {
+    part: u32,
+    parts: u32,
+}
+
+impl TryFrom<ShareParts> for ProofShare {
+    type Error = String;
+
+    fn try_from(raw: ShareParts) -> std::result::Result<Self, String> {
+        ProofShare::new(raw.part, raw.parts).ok_or_else(|| {
+            format!(
+                "part {} of {} is no share of a check (parts count from 0)",
+                raw.part, raw.parts
+            )
+        })
+    }
+}
+
+impl From<ProofShare> for ShareParts {
+    fn from(share: ProofShare) -> Self {
+        ShareParts {
+            part: share.part,
+            parts: share.parts,
+        }
+    }
+}
+
+impl ProofShare {
+    /// Every proof, in one part.
+    pub const ALL: ProofShare = ProofShare { part: 0, parts: 1 };
+
+    /// Part `part` of `parts`; `None` unless `part < parts`.
+    pub fn new(part: u32, parts: u32) -> Option<Self> {
+        (part < parts).then_some(ProofShare { part, parts })
+    }
+
+    /// This part, from 0.
+    pub fn part(self) -> u32 {
+        self.part
+    }
+
+    /// How many parts the proofs are split into.
+    pub fn parts(self) -> u32 {
+        self.parts
+    }
+
+    /// Whether this share is every proof.
+    pub fn is_all(self) -> bool {
+        self.parts == 1
+    }
+
+    /// The ballots (by position in the bundle) whose proofs this share
+    /// verifies, out of `len`.
+    pub fn range(self, len: usize) -> Range<usize> {
+        let at = |part: u32| {
+            let at = len as u128 * u128::from(part) / u128::from(self.parts);
+            at as usize
+        };
+        at(self.part)..at(self.part + 1)
+    }
+}
+
 /// Checks every ballot `e` holds against the logged `roots` of its
 /// registry (root → log index) and the ballot circuit's logged `key`
-/// (`prepared`), then verifies all their proofs, [`BATCH`] at a time, the
-/// batches spread over the machine's cores (each decodes its proofs and
-/// rebuilds its statements too).
+/// (`prepared`), then verifies the proofs of the ballots in `share`,
+/// [`BATCH`] at a time, the batches spread over the machine's cores (each
+/// decodes its proofs and rebuilds its statements too).
 pub(super) fn check_ballots(
     e: &Election,
     shape: BallotShape,
@@ -30,6 +113,7 @@ pub(super) fn check_ballots(
     prepared: &PreparedKey,
     roots: &BTreeMap<[u8; 32], u64>,
     threads: usize,
+    share: ProofShare,
 ) -> Result<()> {
     if e.ballots.is_empty() {
         return Ok(());
@@ -83,9 +167,10 @@ pub(super) fn check_ballots(
             other => other,
         }
     };
-    let batches: Vec<&[CastBallot]> = e.ballots.chunks(BATCH).collect();
+    let mine = &e.ballots[share.range(e.ballots.len())];
+    let batches: Vec<&[CastBallot]> = mine.chunks(BATCH).collect();
     // Where threads cannot be spawned (WebAssembly) this is 1: inline.
-    if threads <= 1 || batches.len() == 1 {
+    if threads <= 1 || batches.len() <= 1 {
         return batches.into_iter().try_for_each(check_batch);
     }
     let per_thread = batches.len().div_ceil(threads);

@@ -46,8 +46,8 @@ pub mod challenge;
 mod standing;
 mod tally;
 
-pub use ballots::BATCH;
 use ballots::check_ballots;
+pub use ballots::{BATCH, ProofShare};
 pub use standing::{LogComparison, ReceiptStanding};
 use tally::{check_seal, check_tally};
 
@@ -86,6 +86,9 @@ pub struct ElectionReport {
     pub ballots: usize,
     /// Ballots cast (each proof verified), superseded ones included.
     pub cast: usize,
+    /// Which ballots' proofs this verification checked: all of them, or a
+    /// share of a check split over several workers (see [`ProofShare`]).
+    pub proof_share: ProofShare,
     /// Challenged ballots voters published, opened (never counted); each
     /// opening was checked against the election key by the replay.
     pub spoiled: usize,
@@ -144,6 +147,18 @@ impl ElectionBundle {
     /// over at most `threads` threads (1: all on this one; what a browser
     /// or a service that keeps its other cores busy wants).
     pub fn verify_with_threads(&self, log_vkey: &str, threads: usize) -> Result<ElectionReport> {
+        self.verify_share(log_vkey, threads, ProofShare::ALL)
+    }
+
+    /// [`ElectionBundle::verify_with_threads`] verifying only the ballot
+    /// proofs of `share` (everything else in full): one part of a check
+    /// split over several workers, which holds only if every part does.
+    pub fn verify_share(
+        &self,
+        log_vkey: &str,
+        threads: usize,
+        share: ProofShare,
+    ) -> Result<ElectionReport> {
         expect_format(&self.format, ELECTION_BUNDLE_FORMAT)?;
         let evidence = self.evidence.verify(log_vkey)?;
 
@@ -225,7 +240,7 @@ impl ElectionBundle {
             .map(|(root, i)| (root.root, i))
             .collect();
 
-        check_ballots(e, shape, &key, &prepared, &roots, threads)?;
+        check_ballots(e, shape, &key, &prepared, &roots, threads, share)?;
         let seal = check_seal(e)?.cloned();
         let tally = check_tally(e)?;
         if let Some(tally) = tally {
@@ -248,6 +263,7 @@ impl ElectionBundle {
             revoting: spec.revoting,
             ballots: e.counted_len(),
             cast: e.ballots.len(),
+            proof_share: share,
             spoiled: e.spoiled.len(),
             seal,
             skipped: seen - e.records.len(),

@@ -18,10 +18,7 @@ pub fn election(bundle: &ElectionBundle, report: &ElectionReport) -> Vec<Line> {
             "key ceremony qualified dealers {:?}",
             report.qualified
         )),
-        Line::ok(format!(
-            "{} ballots cast, every proof verified against the logged key {}",
-            report.cast, report.vk_digest
-        )),
+        ballots_line(report),
     ];
     if report.revoting {
         lines.push(Line::ok(format!(
@@ -152,4 +149,34 @@ pub fn contest_rule(min: u8, max: u8, limit: u8) -> String {
     } else {
         format!("{range} points, at most {limit} per option")
     }
+}
+
+/// The ballots and their proofs: all verified, or (one part of a check
+/// split over several workers) which of them this part verified.
+pub fn ballots_line(report: &ElectionReport) -> Line {
+    let share = report.proof_share;
+    if share.is_all() {
+        return Line::ok(format!(
+            "{} ballots cast, every proof verified against the logged key {}",
+            report.cast, report.vk_digest
+        ));
+    }
+    let mine = share.range(report.cast);
+    if mine.is_empty() {
+        return Line::ok(format!(
+            "{} ballots cast; part {} of {} of this check verified none of their proofs (the other parts verify them)",
+            report.cast,
+            share.part() + 1,
+            share.parts()
+        ));
+    }
+    Line::ok(format!(
+        "{} ballots cast; part {} of {} of this check verified the proofs of ballots {} to {} against the logged key {}",
+        report.cast,
+        share.part() + 1,
+        share.parts(),
+        mine.start + 1,
+        mine.end,
+        report.vk_digest
+    ))
 }

@@ -21,7 +21,7 @@ use zkaudit_ledger::health::{TraceReport, patient_hex};
 
 mod election;
 
-pub use election::{contest_rule, election, standing};
+pub use election::{ballots_line, contest_rule, election, standing};
 
 /// How a line bears on the result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

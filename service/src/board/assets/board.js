@@ -1,44 +1,81 @@
 // zkaudit public board: verifies what the page shows, in this browser,
 // with the WebAssembly build of `zkaudit verify` (worker.js). Nothing here
-// decides whether anything verifies: the verifier does; this script fetches,
-// asks and shows the answers.
+// decides whether anything verifies: the verifier does (a check split over
+// several workers holds only if each says so); this script fetches, asks
+// and shows the answers.
 "use strict";
+
+import { combineShares } from "./verifier.js";
 
 const config = JSON.parse(document.getElementById("board-config").textContent);
 const storageKey = `zkaudit:checkpoint:${config.origin}`;
 const $ = (id) => document.getElementById(id);
 
-// --- the verifier, in a worker -------------------------------------------
+// --- the verifier, in workers ------------------------------------------------
 
-const worker = new Worker("/board/assets/worker.js", { type: "module" });
-const pending = new Map();
-let nextId = 0;
-worker.onmessage = (event) => {
-  const { id, answer } = event.data;
-  pending.get(id)?.(answer);
-  pending.delete(id);
-};
-// A worker that cannot start (no module workers, a blocked script) answers
-// every request with this, never leaving the page waiting.
-let workerBroken = null;
-worker.onerror = (event) => {
-  workerBroken = `the verifier could not run in this browser: ${event.message || "its script or WebAssembly module did not load"}`;
-  for (const resolve of pending.values()) resolve({ ok: false, unavailable: true, error: workerBroken });
-  pending.clear();
+/** One Web Worker running the verifier, and the requests it owes answers to. */
+class VerifierWorker {
+  constructor() {
+    this.pending = new Map();
+    this.nextId = 0;
+    // A worker that cannot start (no module workers, a blocked script)
+    // answers every request with this, never leaving the page waiting.
+    this.broken = null;
+    this.worker = new Worker("/board/assets/worker.js", { type: "module" });
+    this.worker.onmessage = (event) => {
+      const { id, answer } = event.data;
+      this.pending.get(id)?.(answer);
+      this.pending.delete(id);
+    };
+    this.worker.onerror = (event) => {
+      this.broken = `the verifier could not run in this browser: ${event.message || "its script or WebAssembly module did not load"}`;
+      for (const resolve of this.pending.values()) resolve({ ok: false, unavailable: true, error: this.broken });
+      this.pending.clear();
+    };
+  }
+
+  ask(text) {
+    if (this.broken) return Promise.resolve({ ok: false, unavailable: true, error: this.broken });
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ id, request: text });
+    });
+  }
+}
+
+// One worker answers everything; an election's ballot proofs are split
+// over up to four (one per core), started when first needed.
+const PARTS = Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
+const workers = [new VerifierWorker()];
+const workerAt = (i) => {
+  while (workers.length <= i) workers.push(new VerifierWorker());
+  return workers[i];
 };
 
-/** Asks the verifier; `document` (text) is passed as it is, unparsed. */
-function verify(request, documentText) {
+/** Asks the verifier (worker `at`); `document` (text) is passed as it is, unparsed. */
+function verify(request, documentText, at = 0) {
   let text = JSON.stringify(request);
   if (documentText !== undefined) {
     text = `${text.slice(0, -1)},"document":${documentText}}`;
   }
-  if (workerBroken) return Promise.resolve({ ok: false, unavailable: true, error: workerBroken });
-  return new Promise((resolve) => {
-    const id = nextId++;
-    pending.set(id, resolve);
-    worker.postMessage({ id, request: text });
-  });
+  return workerAt(at).ask(text);
+}
+
+const ELECTION_BUNDLE_FORMAT = "zkaudit-election-bundle/v1";
+
+/** An election bundle, its ballot proofs split over `PARTS` workers in
+ *  parallel: each verifies everything else and its share of the proofs;
+ *  the bundle holds only if every part does. */
+async function verifyElection(request, documentText) {
+  const started = performance.now();
+  const answers = await Promise.all(
+    Array.from({ length: PARTS }, (_, part) =>
+      verify({ ...request, share: { part, parts: PARTS } }, documentText, part)),
+  );
+  const answer = combineShares(answers);
+  answer.millis = performance.now() - started;
+  return answer;
 }
 
 // --- IPA parameters, kept between visits ------------------------------------
@@ -295,6 +332,9 @@ async function verifyDocument(text, extra, report) {
   }
   const request = { op: "verify", log_key: config.log_key, ...extra };
   if (parsed?.format === FUNDS_BUNDLE_FORMAT) request.params = await keptParams();
+  if (parsed?.format === ELECTION_BUNDLE_FORMAT && PARTS > 1) {
+    return verifyElection(request, JSON.stringify(parsed));
+  }
   const answer = await verify(request, JSON.stringify(parsed));
   if (answer.derived_params) {
     await keepParams(answer.derived_params);

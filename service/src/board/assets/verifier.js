@@ -47,3 +47,24 @@ export function call(instance, requestText) {
   const answer = new Uint8Array(exports.memory.buffer, exports.answer_buffer(), length);
   return JSON.parse(new TextDecoder().decode(answer));
 }
+
+/**
+ * Combines the answers of the parts of one election bundle's check, split
+ * over several workers (each asked with `share: {part, parts}`): it holds
+ * only if every part does — else the first failing part's answer. The
+ * report is the first part's (each part checks everything but the ballot
+ * proofs in full) with the line of each other part saying which ballots'
+ * proofs it verified.
+ */
+export function combineShares(answers) {
+  const failed = answers.find((answer) => !answer.ok);
+  if (failed) return failed;
+  const [first, ...rest] = answers;
+  const lines = [...first.lines];
+  const at = lines.findIndex((line) => line.text === first.share_line.text) + 1;
+  lines.splice(at, 0, ...rest.map((answer) => answer.share_line), {
+    level: "ok",
+    text: `all ${answers.length} parts hold: every ballot proof verified, the parts in ${answers.length} workers in parallel`,
+  });
+  return { ok: true, kind: first.kind, lines };
+}
