@@ -14,7 +14,7 @@
 //! | `verify` | any document `zkaudit verify` takes: a receipt, a claim, election bundle (or a share of its ballot proofs, for one of several workers) or funds bundle (with IPA parameters the page kept, optional), an opened ballot; a land title history (with the registrar's key); a vaccine lot's chain of custody (with the lot) | its kind and report lines; for a funds bundle, the parameters it derived, for the page to keep |
 //! | `checkpoint` | a signed checkpoint against the log's key, and which of the given witnesses cosigned it | origin, size, root, cosigners |
 //! | `extension` | that a newer checkpoint extends an older one (RFC 9162 consistency) | both sizes |
-//! | `standing` | where a ballot receipt's ballot stands in an election bundle | one report line |
+//! | `standing` | where a ballot receipt's ballot stands in an election bundle (or with a share of its ballot proofs) | one report line |
 //!
 //! Every answer is `{"ok": true, …}` or `{"ok": false, "error": "…"}`; a
 //! request never panics the module on any input (malformed JSON included).
@@ -88,6 +88,10 @@ enum Request {
         receipt: Value,
         bundle: Value,
         log_key: String,
+        /// The share of the bundle's ballot proofs this worker verifies
+        /// (the page has the others verified elsewhere).
+        #[serde(default)]
+        share: Option<ProofShare>,
     },
 }
 
@@ -144,7 +148,8 @@ fn answer(request: Request) -> Answer {
             receipt,
             bundle,
             log_key,
-        } => standing(receipt, bundle, &log_key),
+            share,
+        } => standing(receipt, bundle, &log_key, share.unwrap_or(ProofShare::ALL)),
     }
 }
 
@@ -362,14 +367,14 @@ fn checkpoint(note: &str, log_key: &str, witness_keys: &[String]) -> Answer {
     }))
 }
 
-fn standing(receipt: Value, bundle: Value, log_key: &str) -> Answer {
+fn standing(receipt: Value, bundle: Value, log_key: &str, share: ProofShare) -> Answer {
     let receipt: Receipt = parse(receipt, "receipt")?;
     let verified = receipt
         .verify(log_key)
         .map_err(|e| format!("the receipt does NOT verify: {e}"))?;
     let bundle: ElectionBundle = parse(bundle, "election bundle")?;
     let report = bundle
-        .verify_with_threads(log_key, 1)
+        .verify_share(log_key, 1, share)
         .map_err(|e| format!("the election bundle does NOT verify: {e}"))?;
     let standing = report.standing(&verified).map_err(|e| e.to_string())?;
     let line = explain::standing(&report, &standing, "your receipt and this bundle");

@@ -170,13 +170,16 @@ pub fn ballots_line(report: &ElectionReport) -> Line {
             share.parts()
         ));
     }
+    let which = if mine.len() == 1 {
+        format!("ballot {}", mine.end)
+    } else {
+        format!("ballots {} to {}", mine.start + 1, mine.end)
+    };
     Line::ok(format!(
-        "{} ballots cast; part {} of {} of this check verified the proofs of ballots {} to {} against the logged key {}",
+        "{} ballots cast; part {} of {} of this check verified the proofs of {which} against the logged key {}",
         report.cast,
         share.part() + 1,
         share.parts(),
-        mine.start + 1,
-        mine.end,
         report.vk_digest
     ))
 }

@@ -67,11 +67,16 @@ const ELECTION_BUNDLE_FORMAT = "zkaudit-election-bundle/v1";
 /** An election bundle, its ballot proofs split over `PARTS` workers in
  *  parallel: each verifies everything else and its share of the proofs;
  *  the bundle holds only if every part does. */
-async function verifyElection(request, documentText) {
+async function verifyElection(request, documentText, bar) {
   const started = performance.now();
+  let done = 0;
   const answers = await Promise.all(
-    Array.from({ length: PARTS }, (_, part) =>
-      verify({ ...request, share: { part, parts: PARTS } }, documentText, part)),
+    Array.from({ length: PARTS }, async (_, part) => {
+      const answer = await verify({ ...request, share: { part, parts: PARTS } }, documentText, part);
+      // The bar shows the parts done (indeterminate until the first).
+      if (bar) bar.value = (100 * ++done) / PARTS;
+      return answer;
+    }),
   );
   const answer = combineShares(answers);
   answer.millis = performance.now() - started;
@@ -322,8 +327,9 @@ function watchLog() {
 
 // --- documents: bundles, receipts -------------------------------------------
 
-/** Verifies a document's text; for a receipt, also against the newest checkpoint. */
-async function verifyDocument(text, extra, report) {
+/** Verifies a document's text; for a receipt, also against the newest
+ *  checkpoint. `bar`, if given, shows the parts of a split check done. */
+async function verifyDocument(text, extra, report, bar) {
   let parsed;
   try {
     parsed = JSON.parse(text);
@@ -333,7 +339,7 @@ async function verifyDocument(text, extra, report) {
   const request = { op: "verify", log_key: config.log_key, ...extra };
   if (parsed?.format === FUNDS_BUNDLE_FORMAT) request.params = await keptParams();
   if (parsed?.format === ELECTION_BUNDLE_FORMAT && PARTS > 1) {
-    return verifyElection(request, JSON.stringify(parsed));
+    return verifyElection(request, JSON.stringify(parsed), bar);
   }
   const answer = await verify(request, JSON.stringify(parsed));
   if (answer.derived_params) {
@@ -395,7 +401,7 @@ function wireVerifyButtons() {
         if (button.dataset.registrar) extra.registrar = button.dataset.registrar;
         if (button.dataset.lot) extra.lot = button.dataset.lot;
         const payload = button.dataset.select ? JSON.stringify(JSON.parse(text)[button.dataset.select]) : text;
-        showAnswer(name, await verifyDocument(payload, extra, $(`${name}-report`)));
+        showAnswer(name, await verifyDocument(payload, extra, $(`${name}-report`), bar));
       } catch (error) {
         showAnswer(name, { ok: false, error: error.message });
       } finally {
@@ -433,13 +439,29 @@ function wireCheckForm() {
     bar.removeAttribute("value");
     setStatus($("check-status"), "", "Checking in your browser…");
     try {
-      showAnswer("check", await verifyDocument($("check-text").value, {}, $("check-report")));
+      showAnswer("check", await verifyDocument($("check-text").value, {}, $("check-report"), bar));
     } catch (error) {
       showAnswer("check", { ok: false, error: error.message });
     } finally {
       bar.hidden = true;
     }
   });
+}
+
+/** Where a voter's ballot stands in the election's bundle; the bundle's
+ *  ballot proofs split over the workers as for "Verify this election":
+ *  the first finds the ballot (and checks its share), the others check
+ *  theirs, and the answer holds only if every part does. */
+async function ballotStanding(receipt, bundle) {
+  const request = { op: "standing", receipt, bundle, log_key: config.log_key };
+  if (PARTS === 1) return verify(request);
+  const text = JSON.stringify(bundle);
+  const [answer, ...others] = await Promise.all([
+    verify({ ...request, share: { part: 0, parts: PARTS } }),
+    ...Array.from({ length: PARTS - 1 }, (_, i) =>
+      verify({ op: "verify", log_key: config.log_key, share: { part: i + 1, parts: PARTS } }, text, i + 1)),
+  ]);
+  return others.find((other) => !other.ok) ?? answer;
 }
 
 function wireStandingForm() {
@@ -451,7 +473,7 @@ function wireStandingForm() {
     try {
       const receipt = JSON.parse($("standing-text").value);
       const bundle = await fetchJson(form.dataset.bundleUrl);
-      const answer = await verify({ op: "standing", receipt, bundle, log_key: config.log_key });
+      const answer = await ballotStanding(receipt, bundle);
       answer.kind = "your ballot's place in the record";
       showAnswer("standing", answer);
     } catch (error) {
