@@ -461,6 +461,63 @@ fn supply_chain_trace_and_attacks() {
         verify_trace(&reordered, &st.log_vkey, "LOT-1"),
         Err(HealthCheckError::Rule(_))
     ));
+    // The chain as GS1 EPCIS 2.0, from the CLI (verified first) and the
+    // API, valid by GS1's schema: 1 commissioning, 4 transfers (shipping
+    // and receiving each), 2 administrations; every event on its entry.
+    let schema: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/vectors/standards/epcis-2.0-json-schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let epcis = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let printed = server.ok(&[&trace("LOT-1")[..], &["--epcis"]].concat());
+    let (status, served) = server.get_json("/v1/health/lots/LOT-1/epcis");
+    assert_eq!(status, 200, "{served}");
+    for document in [serde_json::from_str(&printed).unwrap(), served] {
+        let errors: Vec<String> = epcis
+            .iter_errors(&document)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            document["epcisHeader"]["zkaudit:checkpoint"],
+            extract.checkpoint
+        );
+        let events = document["epcisBody"]["eventList"].as_array().unwrap();
+        let steps: Vec<&str> = events
+            .iter()
+            .map(|e| e["bizStep"].as_str().unwrap())
+            .collect();
+        assert_eq!(steps.len(), 11, "{steps:?}");
+        assert_eq!(steps[0], "commissioning");
+        assert_eq!(steps.iter().filter(|s| **s == "dispensing").count(), 2);
+        for event in events {
+            let index = event["zkaudit:logIndex"].as_u64().unwrap();
+            let entry = extract.entries.iter().find(|e| e.index == index).unwrap();
+            assert_eq!(
+                event["zkaudit:inclusionProof"],
+                serde_json::json!(entry.inclusion_proof)
+            );
+        }
+    }
+    let answer = agent()
+        .get(&format!("{}/v1/health/lots/LOT-1/epcis", server.base))
+        .call()
+        .unwrap();
+    assert_eq!(
+        answer.headers().get("content-type").unwrap(),
+        "application/ld+json"
+    );
+    assert_eq!(server.get_json("/v1/health/lots/FAKE-9/epcis").0, 404);
+    let err = server.fails(&[&trace("FAKE-9")[..], &["--epcis"]].concat());
+    assert!(err.contains("unknown lot"), "{err}");
+
     // Route: the lot's state.
     let (status, lot) = server.get_json("/v1/health/lots/LOT-1");
     assert_eq!((status, lot["events"].as_u64()), (200, Some(7)));

@@ -69,6 +69,30 @@ pub fn verify_trace(
     Ok((verified, report))
 }
 
+/// A lot's chain as a GS1 EPCIS 2.0 document
+/// ([`zkaudit_ledger::health::epcis`]), each event with its log evidence
+/// from `extract`: the entry's inclusion proof against the extract's
+/// checkpoint, which the document's header carries. `records` are the
+/// extract's entries decoded (verified, for a document made offline); a
+/// chain that breaks a rule is refused.
+pub fn trace_epcis(
+    extract: &Extract,
+    records: &[(u64, zkaudit_ledger::record::Record)],
+    lot: &str,
+    created_ms: u64,
+) -> Result<serde_json::Value, HealthError> {
+    let proofs = extract
+        .entries
+        .iter()
+        .map(|entry| (entry.index, entry.inclusion_proof.clone()))
+        .collect();
+    let evidence = health::epcis::LogEvidence {
+        checkpoint: &extract.checkpoint,
+        proofs: &proofs,
+    };
+    health::epcis::chain_document(lot, records, Some(evidence), created_ms)
+}
+
 /// Verifies a patient's access log offline: the log proofs, then the
 /// consent rules; returns every access with its verdict (flagged or not).
 pub fn verify_access_log(

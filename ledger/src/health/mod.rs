@@ -39,10 +39,12 @@
 //!
 //! The folder holds the care payloads (`records`) and the supply-chain
 //! payloads (`lots`) with their codecs, the error (`error`), the replayed
-//! state (`book`), the offline checks (`checks`) and the tests.
+//! state (`book`), the offline checks (`checks`), a lot's chain as a GS1
+//! EPCIS 2.0 document ([`epcis`]) and the tests.
 
 mod book;
 mod checks;
+pub mod epcis;
 mod error;
 mod lots;
 mod records;

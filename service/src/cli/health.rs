@@ -27,7 +27,7 @@ use zkaudit_ledger::health::{
 
 use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_verifier::Receipt;
-use zkaudit_verifier::health::{verify_access_log, verify_trace};
+use zkaudit_verifier::health::{trace_epcis, verify_access_log, verify_trace};
 
 use crate::cli::output::print_logged;
 use crate::client::{Client, DEFAULT_SERVER};
@@ -260,6 +260,10 @@ pub struct TraceArgs {
     /// The manufacturer's key (hex) the lot must be registered by.
     #[arg(long)]
     pub manufacturer: Option<String>,
+    /// Print the verified chain as a GS1 EPCIS 2.0 document (JSON-LD, each
+    /// event with its log evidence) instead of the report.
+    #[arg(long)]
+    pub epcis: bool,
     /// Where to fetch the extract and how to check it.
     #[command(flatten)]
     pub fetch: ExtractArgs,
@@ -487,6 +491,12 @@ fn trace(a: TraceArgs) -> Result<()> {
                 patient_hex(&report.lot.manufacturer)
             );
         }
+    }
+    if a.epcis {
+        let document = trace_epcis(&view.extract, &verified.entries, &a.lot, now_ms())
+            .with_context(|| format!("lot {} cannot be exported", a.lot))?;
+        println!("{}", serde_json::to_string_pretty(&document)?);
+        return Ok(());
     }
     super::output::print_lines(&zkaudit_verifier::explain::trace(&verified, &report));
     Ok(())

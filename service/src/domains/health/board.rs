@@ -152,6 +152,11 @@ async fn lot(
             }
         }
         (verification_panel("trace", "Verify this chain", &[("url", &trace_url), ("lot", &lot), ("select", "extract")]))
+        p {
+            "Machine-readable: " a href=(trace_url) { "the chain with inclusion proofs" } " (for "
+            code { "zkaudit verify" } "), " a href=(format!("/v1/health/lots/{lot}/epcis")) { "as a GS1 EPCIS 2.0 document" }
+            " (each event with its log evidence)."
+        }
     };
     Ok(page(
         &config(&state),

@@ -1,20 +1,23 @@
-//! The health domain's routes: lots, their traces, patients' access logs and
-//! flagged accesses.
+//! The health domain's routes: lots, their traces (also as GS1 EPCIS 2.0
+//! documents), patients' access logs and flagged accesses.
 
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_ledger::health::{
     AccessVerdict, HealthError, TraceReport, audit_access, parse_patient, patient_hex, verify_trace,
 };
-use zkaudit_verifier::health::MAX_EXTRACT_ENTRIES;
+use zkaudit_verifier::health::{MAX_EXTRACT_ENTRIES, trace_epcis};
 
 use super::extract::extract;
 use super::views::*;
 use super::{HealthDomain, TOPIC_FLAGGED, lot_topic, patient_topic};
+use crate::clock::now_ms;
 use crate::server::blocking::blocking_api;
 use crate::server::error::{ApiError, ApiResult, AppPath, ErrorBody};
 use crate::server::state::AppState;
@@ -24,6 +27,7 @@ pub(super) fn routes(health: Arc<HealthDomain>) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_lot))
         .routes(routes!(lot_trace))
+        .routes(routes!(lot_epcis))
         .routes(routes!(access_log))
         .routes(routes!(flagged))
         .layer(Extension(health))
@@ -98,6 +102,41 @@ async fn lot_trace(
     })
     .await?;
     Ok(Json(view))
+}
+
+#[utoipa::path(get, path = "/v1/health/lots/{lot}/epcis", tag = "health",
+    params(("lot" = String, Path, description = "Lot number")),
+    responses(
+        (status = 200, content_type = "application/ld+json", body = Object,
+            description = "The lot's chain of custody as a GS1 EPCIS 2.0 document (JSON-LD): each event carries its log index, record id and inclusion proof (`zkaudit:` extension fields) against the checkpoint in the header"),
+        (status = 404, body = ErrorBody, description = "No record of this lot"),
+        (status = 422, body = ErrorBody, description = "The chain breaks a rule: not exported as if it held")))]
+async fn lot_epcis(
+    State(state): State<AppState>,
+    Extension(health): Extension<Arc<HealthDomain>>,
+    AppPath(lot): AppPath<String>,
+) -> ApiResult<Response> {
+    check_lot_id(&lot)?;
+    let document = with_domain(&state, &health, move |state, _| {
+        let (extract, records) = extract(state, &lot_topic(&lot))?;
+        if records.is_empty() {
+            return Err(ApiError::not_found(format!(
+                "unknown lot {lot:?}: never registered"
+            )));
+        }
+        trace_epcis(&extract, &records, &lot, now_ms()).map_err(|e| {
+            ApiError::unprocessable(
+                "broken_chain",
+                format!("lot {lot} fails its chain-of-custody check, so it is not exported: {e}"),
+            )
+        })
+    })
+    .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/ld+json")],
+        Json(document),
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/v1/health/patients/{patient}/access-log", tag = "health",

@@ -1,0 +1,252 @@
+//! GS1 EPCIS 2.0 for the vaccine chain: a lot's chain of custody as an
+//! EPCIS document (JSON-LD), the form a distributor's or a regulator's
+//! traceability system reads.
+//!
+//! Each supply-chain record becomes the events GS1's Core Business
+//! Vocabulary (CBV 2.0) names for it:
+//!
+//! | record | events |
+//! |---|---|
+//! | `lot.register` | `ObjectEvent` `ADD`, `commissioning`, `active`; the lot number and expiry as ILMD (`cbvmda:lotNumber`, `cbvmda:itemExpirationDate`); the manufacturer as owning and possessing party |
+//! | `lot.transfer` | `ObjectEvent` `OBSERVE`, `shipping`, `in_transit`, sender as source, receiver as destination; then `receiving`, `active` (the receiver countersigned the same record) |
+//! | `lot.administer` | `ObjectEvent` `OBSERVE`, `dispensing`, `dispensed`, the site as the possessing party |
+//!
+//! Quantities are doses (no unit of measure: a count). The lot is named as
+//! a class of objects (`epcClass`): a GS1 Digital Link
+//! (`https://id.gs1.org/01/{GTIN}/10/{lot}`) when the product code is a
+//! GTIN, else `urn:zkaudit:lot:{product}:{lot}`. Parties are their
+//! Ed25519 keys, `urn:zkaudit:party:ed25519:{hex}`.
+//!
+//! Every event carries its log evidence in the `zkaudit:` extension
+//! namespace ([`NAMESPACE`]): the entry's index (`zkaudit:logIndex`), the
+//! record's id (`zkaudit:recordId`), the record's author
+//! (`zkaudit:signedBy`) and, when known, the inclusion proof against the
+//! document's checkpoint (`zkaudit:inclusionProof`, hex hashes, RFC 9162),
+//! which the document header carries (`zkaudit:checkpoint`). An EPCIS
+//! system that ignores the extension still reads the chain; one that
+//! understands it can check each event against the log.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Map, Value, json};
+
+use super::checks::verify_trace;
+use super::lots::{LotAdminister, LotRegister, LotTransfer};
+use super::{HealthResult, LOT_ADMINISTER, LOT_REGISTER, LOT_TRANSFER};
+use crate::record::{Author, Record};
+
+/// The EPCIS 2.0 JSON-LD context.
+pub const EPCIS_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld";
+/// The namespace of zkaudit's extension fields (the `zkaudit:` prefix).
+pub const NAMESPACE: &str = "urn:zkaudit:epcis:";
+/// The EPCIS schema version documents declare.
+pub const SCHEMA_VERSION: &str = "2.0";
+
+/// What ties a document to the log: the signed checkpoint its proofs are
+/// against, and each entry's inclusion proof (hex hashes), by index.
+#[derive(Clone, Copy, Debug)]
+pub struct LogEvidence<'a> {
+    /// The checkpoint (signed-note text).
+    pub checkpoint: &'a str,
+    /// Inclusion proofs by log index.
+    pub proofs: &'a BTreeMap<u64, Vec<String>>,
+}
+
+/// The EPCIS document of a lot's chain: `entries` are `(log index,
+/// record)` of every record about the lot in log order (as a verified
+/// extract holds them); `created_ms` the document's creation time (Unix
+/// ms). The chain is checked first with [`verify_trace`]: a chain that
+/// breaks a rule is refused, never exported as if it held.
+pub fn chain_document(
+    lot: &str,
+    entries: &[(u64, Record)],
+    evidence: Option<LogEvidence<'_>>,
+    created_ms: u64,
+) -> HealthResult<Value> {
+    verify_trace(lot, entries)?;
+    let mut product = None;
+    let mut events = Vec::new();
+    for (index, record) in entries {
+        let proof = evidence.and_then(|e| e.proofs.get(index));
+        let mut push = |mut event: Map<String, Value>, step: Option<&str>| {
+            let id = hex::encode(record.id());
+            let event_id = match step {
+                Some(step) => format!("urn:zkaudit:record:{id}:{step}"),
+                None => format!("urn:zkaudit:record:{id}"),
+            };
+            event.insert("eventID".into(), event_id.into());
+            event.insert("zkaudit:logIndex".into(), (*index).into());
+            event.insert("zkaudit:recordId".into(), id.into());
+            if let Author::Ed25519(key) = record.author() {
+                event.insert("zkaudit:signedBy".into(), party(key.as_bytes()).into());
+            }
+            if let Some(proof) = proof {
+                event.insert("zkaudit:inclusionProof".into(), json!(proof));
+            }
+            events.push(Value::Object(event));
+        };
+        let time = timestamp(record.timestamp_ms());
+        match record.kind() {
+            LOT_REGISTER => {
+                let register = LotRegister::decode(record.payload())?;
+                let class = lot_class(&register.product, &register.lot);
+                let maker = author(record);
+                let mut event = object_event(&time, "ADD", "commissioning", "active");
+                event.insert(
+                    "quantityList".into(),
+                    json!([{ "epcClass": class, "quantity": register.quantity }]),
+                );
+                event.insert(
+                    "destinationList".into(),
+                    json!([
+                        { "type": "owning_party", "destination": maker },
+                        { "type": "possessing_party", "destination": maker },
+                    ]),
+                );
+                event.insert(
+                    "ilmd".into(),
+                    json!({
+                        "cbvmda:lotNumber": register.lot,
+                        "cbvmda:itemExpirationDate": date(register.expiry_ms),
+                    }),
+                );
+                push(event, None);
+                product = Some(class);
+            }
+            LOT_TRANSFER => {
+                let transfer = LotTransfer::decode(record.payload())?;
+                let class = class_of(&product, lot);
+                let (sender, receiver) = (author(record), party(transfer.receiver.as_bytes()));
+                let quantity = json!([{ "epcClass": class, "quantity": transfer.quantity }]);
+                let mut shipping = object_event(&time, "OBSERVE", "shipping", "in_transit");
+                shipping.insert("quantityList".into(), quantity.clone());
+                shipping.insert(
+                    "sourceList".into(),
+                    json!([{ "type": "possessing_party", "source": sender }]),
+                );
+                shipping.insert(
+                    "destinationList".into(),
+                    json!([{ "type": "possessing_party", "destination": receiver }]),
+                );
+                push(shipping, Some("shipping"));
+                let mut receiving = object_event(&time, "OBSERVE", "receiving", "active");
+                receiving.insert("quantityList".into(), quantity);
+                receiving.insert(
+                    "sourceList".into(),
+                    json!([{ "type": "possessing_party", "source": sender }]),
+                );
+                receiving.insert(
+                    "destinationList".into(),
+                    json!([{ "type": "possessing_party", "destination": receiver }]),
+                );
+                push(receiving, Some("receiving"));
+            }
+            LOT_ADMINISTER => {
+                let administer = LotAdminister::decode(record.payload())?;
+                let class = class_of(&product, lot);
+                let mut event = object_event(&time, "OBSERVE", "dispensing", "dispensed");
+                event.insert(
+                    "quantityList".into(),
+                    json!([{ "epcClass": class, "quantity": administer.doses }]),
+                );
+                event.insert(
+                    "sourceList".into(),
+                    json!([{ "type": "possessing_party", "source": author(record) }]),
+                );
+                push(event, None);
+            }
+            _ => {}
+        }
+    }
+    let mut document = json!({
+        "@context": [EPCIS_CONTEXT, { "zkaudit": NAMESPACE }],
+        "type": "EPCISDocument",
+        "schemaVersion": SCHEMA_VERSION,
+        "creationDate": timestamp(created_ms),
+        "epcisBody": { "eventList": events },
+    });
+    if let Some(evidence) = evidence {
+        document["epcisHeader"] = json!({ "zkaudit:checkpoint": evidence.checkpoint });
+    }
+    Ok(document)
+}
+
+/// An `ObjectEvent` with the fields every event of the chain has.
+fn object_event(time: &str, action: &str, step: &str, disposition: &str) -> Map<String, Value> {
+    let Value::Object(event) = json!({
+        "type": "ObjectEvent",
+        "eventTime": time,
+        "recordTime": time,
+        "eventTimeZoneOffset": "+00:00",
+        "action": action,
+        "bizStep": step,
+        "disposition": disposition,
+    }) else {
+        unreachable!("a JSON object literal")
+    };
+    event
+}
+
+/// The lot's class of objects, from its registration, or (a chain whose
+/// registration is not in the entries) from the lot number alone.
+fn class_of(product: &Option<String>, lot: &str) -> String {
+    product
+        .clone()
+        .unwrap_or_else(|| format!("urn:zkaudit:lot:{}", uri_part(lot)))
+}
+
+/// A lot as a class of objects: a GS1 Digital Link for a GTIN product
+/// code, else a zkaudit URN.
+pub fn lot_class(product: &str, lot: &str) -> String {
+    let is_gtin =
+        matches!(product.len(), 8 | 12 | 13 | 14) && product.bytes().all(|b| b.is_ascii_digit());
+    if is_gtin {
+        format!("https://id.gs1.org/01/{product:0>14}/10/{}", uri_part(lot))
+    } else {
+        format!("urn:zkaudit:lot:{}:{}", uri_part(product), uri_part(lot))
+    }
+}
+
+/// A party named by its Ed25519 key.
+pub fn party(key: &[u8; 32]) -> String {
+    format!("urn:zkaudit:party:ed25519:{}", hex::encode(key))
+}
+
+fn author(record: &Record) -> Value {
+    match record.author() {
+        Author::Ed25519(key) => party(key.as_bytes()).into(),
+        Author::None => "urn:zkaudit:party:unknown".into(),
+    }
+}
+
+/// `text` percent-encoded but for RFC 3986's unreserved characters, so any
+/// lot number or product code is one valid URI segment.
+fn uri_part(text: &str) -> String {
+    const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(text, RESERVED).to_string()
+}
+
+/// Unix ms as an RFC 3339 UTC time, milliseconds included.
+fn timestamp(ms: u64) -> String {
+    utc(ms).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Unix ms as a calendar date (UTC), `YYYY-MM-DD`.
+fn date(ms: u64) -> String {
+    utc(ms).format("%Y-%m-%d").to_string()
+}
+
+/// Unix ms as a UTC time; beyond chrono's range (year 262,143), its last
+/// moment (no record holds such a time: the service refuses it).
+fn utc(ms: u64) -> DateTime<Utc> {
+    i64::try_from(ms)
+        .ok()
+        .and_then(DateTime::from_timestamp_millis)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
