@@ -68,6 +68,7 @@ pub mod ceremony;
 pub mod codec;
 pub mod election;
 mod error;
+pub mod export;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod fsck;
 pub mod funds;

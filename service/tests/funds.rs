@@ -16,6 +16,8 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use chacha20::ChaCha20Rng;
 use common::deploy::Deployment;
 use common::*;
@@ -28,6 +30,7 @@ use zkaudit_ledger::funds::{
     Contract, DOMAIN, EXPENDITURE, Expenditure, OpenedItem, REPORT, REPORT_PART, Report,
     derive_sample,
 };
+use zkaudit_ledger::merkle::verify_inclusion;
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_service::client::Client;
@@ -671,6 +674,117 @@ fn large_reports_in_parts_and_contract_caps() {
     // Offline: the bundle holds the contract, every used part and the
     // report, and verifies the whole chain; A's abandoned part is not in it.
     std::thread::sleep(std::time::Duration::from_millis(600));
+    // The contract as OCDS 1.1: valid by the standard's own schemas with
+    // the zkaudit extension merged in, the proven payments as transactions,
+    // and every log entry it names proven against the checkpoint it holds.
+    let package: serde_json::Value = st.get(&format!(
+        "/v1/funds/ocds/contracts/{agency}/T-9?currency=EUR&ocid_prefix=ocds-abc123"
+    ));
+    assert_ocds_valid(&package);
+    let release = &package["releases"][0];
+    assert_eq!(
+        release["tag"],
+        serde_json::json!(["award", "contract", "implementation"])
+    );
+    assert!(
+        release["ocid"]
+            .as_str()
+            .unwrap()
+            .starts_with("ocds-abc123-")
+    );
+    let signed = &release["contracts"][0];
+    assert_eq!(signed["value"]["currency"], "EUR");
+    assert_eq!(signed["value"]["amount"], value as f64 / 100.0);
+    let transactions = signed["implementation"]["transactions"].as_array().unwrap();
+    let paid: Vec<(&str, f64)> = transactions
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap(),
+                t["value"]["amount"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(paid, [("Q1", paid_q1 as f64 / 100.0), ("Q3", 0.1)]);
+    let evidence = &release["zkaudit"];
+    let proven: Vec<&str> = evidence["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["provenTotal"].as_str().unwrap())
+        .collect();
+    assert_eq!(proven, [paid_q1.to_string(), "10".to_owned()]);
+    let checkpoint = zkaudit_verifier::open_checkpoint(
+        evidence["checkpoint"].as_str().unwrap().as_bytes(),
+        &st.log_vkey,
+    )
+    .unwrap();
+    let mut entries = vec![&evidence["contract"]];
+    entries.extend(
+        evidence["payments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| &p["report"]),
+    );
+    for entry in entries {
+        let hash = |value: &serde_json::Value| -> [u8; 32] {
+            hex::decode(value.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        };
+        let proof: Vec<[u8; 32]> = entry["inclusionProof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(hash)
+            .collect();
+        let index = entry["logIndex"].as_u64().unwrap();
+        let leaf = hash(&entry["leafHash"]);
+        verify_inclusion(&leaf, index, checkpoint.size, &proof, &checkpoint.root).unwrap();
+        let mut forged = leaf;
+        forged[0] ^= 1;
+        assert!(
+            verify_inclusion(&forged, index, checkpoint.size, &proof, &checkpoint.root).is_err()
+        );
+        // The leaf is the record the log serves at that index.
+        let served: serde_json::Value = st.get(&format!("/v1/log/entries/{index}"));
+        let record = BASE64.decode(served["record"].as_str().unwrap()).unwrap();
+        assert_eq!(zkaudit_ledger::merkle::leaf_hash(&record), leaf);
+    }
+    // The verifier crate checks the same (the CLI's export runs it), and
+    // rejects a package whose leaf was changed.
+    assert_eq!(
+        zkaudit_verifier::funds::verify_ocds_evidence(&package, &st.log_vkey).unwrap(),
+        3
+    );
+    let mut forged = package.clone();
+    let leaf = &mut forged["releases"][0]["zkaudit"]["payments"][1]["report"]["leafHash"];
+    let text = leaf.as_str().unwrap();
+    let first = if text.starts_with('0') { "1" } else { "0" };
+    *leaf = format!("{first}{}", &text[1..]).into();
+    assert!(zkaudit_verifier::funds::verify_ocds_evidence(&forged, &st.log_vkey).is_err());
+    // A period's package: the contracts its budget binds; bad parameters
+    // and unknown contracts refused.
+    let period: serde_json::Value = st.get(&format!("/v1/funds/ocds/periods/{agency}/Q3"));
+    assert_ocds_valid(&period);
+    assert_eq!(period["releases"].as_array().unwrap().len(), 1);
+    assert_eq!(period["releases"][0]["tender"]["id"], "T-9");
+    for (query, status) in [
+        ("contracts/{agency}/T-9?currency=euro", 400),
+        ("contracts/{agency}/T-9?ocid_prefix=ocds-", 400),
+        ("contracts/{agency}/T-9?colour=red", 400),
+        ("contracts/{agency}/T-404", 404),
+        ("periods/{agency}/Q9", 404),
+    ] {
+        let path = format!("/v1/funds/ocds/{}", query.replace("{agency}", &agency));
+        let answer = agent().get(&format!("{}{path}", st.base())).call().unwrap();
+        assert_eq!(answer.status(), status, "{path}");
+    }
+    let extension: serde_json::Value = st.get("/v1/funds/ocds/extension.json");
+    assert_eq!(extension["compatibility"], serde_json::json!(["1.1"]));
+
     let bundle: FundsBundle = st.get(&format!("/v1/funds/periods/{agency}/Q1/bundle"));
     let params = |k: u32| {
         FundsParams::load_or_create(&st.params_dir().join(format!("funds-params-k{k}.bin")), k)
@@ -907,4 +1021,86 @@ fn the_cli_runs_a_period_end_to_end() {
     ]);
     assert!(verified.contains("all 5 logged expenditures"), "{verified}");
     assert!(verified.contains("contract T-1 value 5000"), "{verified}");
+
+    // Published as OCDS: the contract, then the period's contracts; the
+    // CLI checks the log evidence before printing.
+    let ocds = |what: &[&str]| -> serde_json::Value {
+        let (success, stdout, stderr) = zkaudit(
+            &[
+                &["funds", "export-ocds", "--agency", &agency][..],
+                what,
+                &["--currency", "EUR", "--log-key", &st.log_vkey],
+            ]
+            .concat(),
+        );
+        assert!(success, "{stderr}");
+        assert!(
+            stderr.contains("log entries they name is proven"),
+            "{stderr}"
+        );
+        serde_json::from_str(&stdout).unwrap()
+    };
+    for package in [ocds(&["--tender", "T-1"]), ocds(&["--period", "2027-Q1"])] {
+        assert_ocds_valid(&package);
+        let release = &package["releases"][0];
+        assert_eq!(release["tender"]["id"], "T-1");
+        assert_eq!(release["contracts"][0]["value"]["amount"], 50.0);
+        assert_eq!(release["zkaudit"]["payments"][0]["provenTotal"], "5000");
+    }
+    let (success, _, stderr) = zkaudit(&["funds", "export-ocds", "--agency", &agency]);
+    assert!(!success && stderr.contains("--tender"), "{stderr}");
+}
+
+/// `package` is valid by OCDS 1.1.5's release package and release schemas
+/// (`shared/vectors/standards`), the release schema patched with the
+/// `zkaudit` extension as OCDS applies extensions (JSON Merge Patch), with
+/// formats asserted, by the `jsonschema` crate.
+fn assert_ocds_valid(package: &serde_json::Value) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/standards");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+    };
+    let package_schema = read("ocds-1.1-release-package-schema.json");
+    let mut release_schema = read("ocds-1.1-release-schema.json");
+    let id = release_schema["id"].as_str().unwrap().to_owned();
+    json_patch::merge(
+        &mut release_schema,
+        &serde_json::from_str(zkaudit_ledger::funds::ocds::EXTENSION_RELEASE_SCHEMA).unwrap(),
+    );
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .with_retriever(ReleaseSchema { id, release_schema })
+        .build(&package_schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(package)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{package:#}");
+    // The extension is really applied: a malformed proven total fails.
+    let mut broken = package.clone();
+    if let Some(payment) = broken["releases"][0]["zkaudit"]["payments"].get_mut(0) {
+        payment["provenTotal"] = "ten".into();
+        assert!(!validator.is_valid(&broken));
+    }
+}
+
+/// Answers the package schema's one reference, the release schema, from
+/// the local copy: the tests reach no network.
+struct ReleaseSchema {
+    id: String,
+    release_schema: serde_json::Value,
+}
+
+impl jsonschema::Retrieve for ReleaseSchema {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
+        if uri.as_str() == self.id {
+            Ok(self.release_schema.clone())
+        } else {
+            Err(format!("{} is not a schema this test has", uri.as_str()).into())
+        }
+    }
 }

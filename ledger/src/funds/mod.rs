@@ -55,6 +55,7 @@
 
 mod book;
 mod error;
+pub mod ocds;
 mod records;
 
 pub use book::{Audit, Checked, ContractEntry, FundsBook, Item, Period, PeriodKey, period_key};

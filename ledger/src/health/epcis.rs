@@ -19,22 +19,23 @@
 //!
 //! Every event carries its log evidence in the `zkaudit:` extension
 //! namespace ([`NAMESPACE`]): the entry's index (`zkaudit:logIndex`), the
-//! record's id (`zkaudit:recordId`), the record's author
+//! record's id (`zkaudit:recordId`), the RFC 9162 leaf hash of its
+//! encoding (`zkaudit:leafHash`, what the inclusion proof proves; the
+//! record is served at `/v1/log/entries/{index}`), the record's author
 //! (`zkaudit:signedBy`) and, when known, the inclusion proof against the
 //! document's checkpoint (`zkaudit:inclusionProof`, hex hashes, RFC 9162),
 //! which the document header carries (`zkaudit:checkpoint`). An EPCIS
 //! system that ignores the extension still reads the chain; one that
 //! understands it can check each event against the log.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, SecondsFormat, Utc};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
 use super::checks::verify_trace;
 use super::lots::{LotAdminister, LotRegister, LotTransfer};
 use super::{HealthResult, LOT_ADMINISTER, LOT_REGISTER, LOT_TRANSFER};
+pub use crate::export::LogEvidence;
+use crate::export::{date, timestamp, uri_part};
+use crate::merkle::leaf_hash;
 use crate::record::{Author, Record};
 
 /// The EPCIS 2.0 JSON-LD context.
@@ -43,16 +44,6 @@ pub const EPCIS_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/epcis-conte
 pub const NAMESPACE: &str = "urn:zkaudit:epcis:";
 /// The EPCIS schema version documents declare.
 pub const SCHEMA_VERSION: &str = "2.0";
-
-/// What ties a document to the log: the signed checkpoint its proofs are
-/// against, and each entry's inclusion proof (hex hashes), by index.
-#[derive(Clone, Copy, Debug)]
-pub struct LogEvidence<'a> {
-    /// The checkpoint (signed-note text).
-    pub checkpoint: &'a str,
-    /// Inclusion proofs by log index.
-    pub proofs: &'a BTreeMap<u64, Vec<String>>,
-}
 
 /// The EPCIS document of a lot's chain: `entries` are `(log index,
 /// record)` of every record about the lot in log order (as a verified
@@ -79,6 +70,10 @@ pub fn chain_document(
             event.insert("eventID".into(), event_id.into());
             event.insert("zkaudit:logIndex".into(), (*index).into());
             event.insert("zkaudit:recordId".into(), id.into());
+            event.insert(
+                "zkaudit:leafHash".into(),
+                hex::encode(leaf_hash(&record.encode())).into(),
+            );
             if let Author::Ed25519(key) = record.author() {
                 event.insert("zkaudit:signedBy".into(), party(key.as_bytes()).into());
             }
@@ -219,34 +214,4 @@ fn author(record: &Record) -> Value {
         Author::Ed25519(key) => party(key.as_bytes()).into(),
         Author::None => "urn:zkaudit:party:unknown".into(),
     }
-}
-
-/// `text` percent-encoded but for RFC 3986's unreserved characters, so any
-/// lot number or product code is one valid URI segment.
-fn uri_part(text: &str) -> String {
-    const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    utf8_percent_encode(text, RESERVED).to_string()
-}
-
-/// Unix ms as an RFC 3339 UTC time, milliseconds included.
-fn timestamp(ms: u64) -> String {
-    utc(ms).to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Unix ms as a calendar date (UTC), `YYYY-MM-DD`.
-fn date(ms: u64) -> String {
-    utc(ms).format("%Y-%m-%d").to_string()
-}
-
-/// Unix ms as a UTC time; beyond chrono's range (year 262,143), its last
-/// moment (no record holds such a time: the service refuses it).
-fn utc(ms: u64) -> DateTime<Utc> {
-    i64::try_from(ms)
-        .ok()
-        .and_then(DateTime::from_timestamp_millis)
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }

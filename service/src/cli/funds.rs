@@ -27,7 +27,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use zkaudit_circuits::funds::{FundsShape, ItemOpening, field_to_bytes, item_commitment};
 use zkaudit_ledger::funds::{
@@ -114,6 +114,36 @@ pub enum FundsCommand {
         /// Tender id.
         #[arg(long)]
         tender: String,
+        /// Server and parameter options.
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Publish a contract, or every contract a period pays, as an OCDS 1.1
+    /// release package (stdout), after checking every log entry it names
+    /// against the log's key.
+    ExportOcds {
+        /// Agency key, hex.
+        #[arg(long)]
+        agency: String,
+        /// The contract's tender id.
+        #[arg(long, required_unless_present = "period", conflicts_with = "period")]
+        tender: Option<String>,
+        /// A period: the contracts its budget's categories are bound to.
+        #[arg(long)]
+        period: Option<String>,
+        /// ISO 4217 currency of the amounts (XXX: none named).
+        #[arg(long, default_value = "XXX")]
+        currency: String,
+        /// Decimal places of the currency's minor unit.
+        #[arg(long, default_value_t = 2)]
+        decimals: u32,
+        /// The publisher's registered ocid prefix.
+        #[arg(long, default_value = zkaudit_ledger::funds::ocds::DEFAULT_OCID_PREFIX)]
+        ocid_prefix: String,
+        /// The log's verifier key (a file or the key itself); by default
+        /// the server's, trusted on first use.
+        #[arg(long)]
+        log_key: Option<String>,
         /// Server and parameter options.
         #[command(flatten)]
         common: Common,
@@ -329,6 +359,34 @@ pub fn run(cmd: FundsCommand) -> Result<()> {
             let view = Client::new(&common.server)
                 .get_json(&format!("/v1/funds/contracts/{agency}/{tender}"))?;
             println!("{}", serde_json::to_string_pretty(&view)?);
+        }
+        FundsCommand::ExportOcds {
+            agency,
+            tender,
+            period,
+            currency,
+            decimals,
+            ocid_prefix,
+            log_key,
+            common,
+        } => {
+            let client = Client::new(&common.server);
+            let log_key = crate::client::keys::log_key(&client, log_key.as_deref())?;
+            let what = match (&tender, &period) {
+                (Some(tender), _) => format!("contracts/{agency}/{tender}"),
+                (None, Some(period)) => format!("periods/{agency}/{period}"),
+                (None, None) => bail!("name a --tender or a --period"),
+            };
+            let package = client.get_json(&format!(
+                "/v1/funds/ocds/{what}?currency={currency}&decimals={decimals}&ocid_prefix={ocid_prefix}"
+            ))?;
+            let proven = zkaudit_verifier::funds::verify_ocds_evidence(&package, &log_key)
+                .context("the server's OCDS package does not check out against the log")?;
+            println!("{}", serde_json::to_string_pretty(&package)?);
+            eprintln!(
+                "{} release(s); every one of the {proven} log entries they name is proven against the log's checkpoint",
+                package["releases"].as_array().map_or(0, Vec::len)
+            );
         }
         FundsCommand::Record {
             key,

@@ -21,8 +21,10 @@ use crate::error::{expect_format, mismatch};
 use crate::evidence::{LogEvidence, granted};
 use crate::{Result, VerifyError};
 
+mod ocds;
 mod report;
 
+pub use ocds::verify_ocds_evidence;
 pub use report::{verify_report, verify_report_tail};
 
 /// Format tag of funds bundles.

@@ -41,6 +41,7 @@ use crate::server::error::{ApiError, ApiResult, Refusal};
 use crate::server::state::AppState;
 
 mod board;
+mod ocds;
 mod routes;
 pub mod views;
 
@@ -328,6 +329,6 @@ impl Domain for FundsDomain {
     }
 
     fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {
-        routes::routes(self)
+        routes::routes(self.clone()).merge(ocds::routes(self))
     }
 }
