@@ -16,6 +16,7 @@ use common::*;
 use zkaudit_circuits::Fr;
 use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::identity::CredentialIssue;
+use zkaudit_ledger::land::ladm::parcel_document;
 use zkaudit_ledger::land::{
     Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration, Terms, TitleCredential, TitleEvent,
 };
@@ -307,6 +308,60 @@ fn titles_liens_and_the_attacks_over_http() {
         .unwrap();
     assert_eq!(verified.parcel.owner, bob.public_key());
     assert!(bundle.verify(&st.log_vkey, &mallory.public_key()).is_err());
+    // As ISO 19152 LADM, from the verified bundle and from the API: Alice's
+    // ownership ended by the sale, Bob's current; the bank's mortgage
+    // ended by its release; four sources, each on its log entry with the
+    // bundle's inclusion proof.
+    let ladm = zkaudit_verifier::land::history_ladm(&bundle, &verified).unwrap();
+    let (status, served) = st.server.get_json("/v1/land/parcels/D7-100/ladm");
+    assert_eq!(status, 200, "{served}");
+    let key = |k: &NoteSigningKey| {
+        format!(
+            "urn:zkaudit:party:ed25519:{}",
+            hex::encode(k.public_key().as_bytes())
+        )
+    };
+    for document in [ladm, served] {
+        assert_eq!(document["baUnit"]["name"], "D7-100");
+        assert_eq!(document["spatialUnit"]["area"][0]["type"], "officialArea");
+        let rrr = document["rrr"].as_array().unwrap();
+        let kinds: Vec<(&str, &str)> = rrr
+            .iter()
+            .map(|r| (r["type"].as_str().unwrap(), r["party"].as_str().unwrap()))
+            .collect();
+        let (a, b, k) = (key(&alice), key(&bob), key(&bank));
+        assert_eq!(
+            kinds,
+            [
+                ("ownership", a.as_str()),
+                ("ownership", b.as_str()),
+                ("mortgage", k.as_str())
+            ]
+        );
+        let sources = document["sources"].as_array().unwrap();
+        assert_eq!(sources.len(), 4);
+        // Alice's right ends when Bob's begins, at the sale; Bob's is current.
+        assert_eq!(rrr[0]["endLifespanVersion"], rrr[1]["beginLifespanVersion"]);
+        assert_eq!(rrr[1]["beginLifespanVersion"], sources[3]["acceptance"]);
+        assert!(rrr[1].get("endLifespanVersion").is_none());
+        // The mortgage: begun by the lien, ended by the release.
+        assert_eq!(rrr[2]["amount"], 100_000);
+        assert_eq!(rrr[2]["beginLifespanVersion"], sources[1]["acceptance"]);
+        assert_eq!(rrr[2]["endLifespanVersion"], sources[2]["acceptance"]);
+        for (source, event) in sources.iter().zip(&bundle.events) {
+            assert_eq!(source["logIndex"], event.index);
+            assert_eq!(
+                source["inclusionProof"],
+                serde_json::json!(event.inclusion_proof)
+            );
+        }
+        assert!(document["checkpoint"].as_str().unwrap().contains('\n'));
+    }
+    assert_eq!(st.server.get_json("/v1/land/parcels/D7-999/ladm").0, 404);
+    // A broken history (no registration, or another registrar) is refused.
+    let registrar = st.registrar.public_key();
+    assert!(parcel_document("D7-100", &registrar, &verified.events[1..], None).is_err());
+    assert!(parcel_document("D7-100", &mallory.public_key(), &verified.events, None).is_err());
     let mut dropped = bundle.clone();
     dropped.events.remove(2);
     assert!(
@@ -479,6 +534,20 @@ fn the_cli_flow_register_sign_submit_history() {
     let out = server.ok(&["land", "history", "D3-1", "--out", s(&bundle)]);
     assert!(out.contains("chain of owners unbroken"), "{out}");
     assert!(out.contains(&buyer), "{out}");
+    // The verified history as LADM: the buyer owns it now, the deed's
+    // digest is on the registration's source.
+    let ladm: serde_json::Value =
+        serde_json::from_str(&server.ok(&["land", "history", "D3-1", "--ladm"])).unwrap();
+    assert_eq!(ladm["baUnit"]["name"], "D3-1");
+    let rights = ladm["rrr"].as_array().unwrap();
+    assert!(
+        rights.last().unwrap()["party"]
+            .as_str()
+            .unwrap()
+            .ends_with(&buyer),
+        "{ladm}"
+    );
+    assert_eq!(ladm["sources"][0]["documents"][0], "ab".repeat(32));
     let registrar_hex = hex::encode(st.registrar.public_key().as_bytes());
     let verify = |file: &Path| {
         zkaudit(&[

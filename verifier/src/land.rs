@@ -71,3 +71,28 @@ impl HistoryBundle {
         })
     }
 }
+
+/// The parcel of a verified history as an ISO 19152 LADM document
+/// ([`zkaudit_ledger::land::ladm`]), every right, restriction and source
+/// with its log evidence from `bundle` (inclusion proofs against the
+/// bundle's checkpoint, which the document carries).
+pub fn history_ladm(
+    bundle: &HistoryBundle,
+    verified: &VerifiedHistory,
+) -> std::result::Result<serde_json::Value, zkaudit_ledger::land::LandError> {
+    let proofs = bundle
+        .events
+        .iter()
+        .map(|event| (event.index, event.inclusion_proof.clone()))
+        .collect();
+    let evidence = zkaudit_ledger::export::LogEvidence {
+        checkpoint: &bundle.checkpoint,
+        proofs: &proofs,
+    };
+    land::ladm::parcel_document(
+        &bundle.parcel,
+        &verified.parcel.registrar,
+        &verified.events,
+        Some(evidence),
+    )
+}

@@ -37,11 +37,13 @@
 //!
 //! The folder holds the payloads and their codecs (`records`), the error
 //! (`error`), the replayed titles (`book`), the offline history check
-//! (`checks`) and the tests.
+//! (`checks`), a parcel's history in the shape of ISO 19152 LADM
+//! ([`ladm`]) and the tests.
 
 mod book;
 mod checks;
 mod error;
+pub mod ladm;
 mod records;
 
 pub use book::{Checked, Lien, Parcel, TitleBook, version_key};

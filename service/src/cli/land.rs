@@ -205,6 +205,10 @@ pub struct HistoryArgs {
     /// Also write the bundle here (to verify later with `land verify`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Print the verified history as an ISO 19152 LADM document (JSON,
+    /// each source with its log evidence) instead of the report.
+    #[arg(long)]
+    pub ladm: bool,
     /// The log's base URL.
     #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
     pub server: String,
@@ -526,9 +530,15 @@ fn history(a: HistoryArgs) -> Result<()> {
     let verified = bundle
         .verify(&log_key, &registrar)
         .context("the history does NOT verify")?;
-    report(&verified);
-    if let Some(out) = a.out {
-        std::fs::write(&out, serde_json::to_string_pretty(&bundle)?)?;
+    if let Some(out) = &a.out {
+        std::fs::write(out, serde_json::to_string_pretty(&bundle)?)?;
     }
+    if a.ladm {
+        let document = zkaudit_verifier::land::history_ladm(&bundle, &verified)
+            .context("the history cannot be exported")?;
+        println!("{}", serde_json::to_string_pretty(&document)?);
+        return Ok(());
+    }
+    report(&verified);
     Ok(())
 }

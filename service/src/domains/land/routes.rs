@@ -1,4 +1,5 @@
-//! The land domain's routes: a parcel's title and its history.
+//! The land domain's routes: a parcel's title and its history (also in the
+//! shape of ISO 19152 LADM).
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zkaudit_ledger::identity::RegistryBook;
 use zkaudit_ledger::land::Parcel;
-use zkaudit_verifier::land::{HISTORY_FORMAT, HistoryBundle};
+use zkaudit_verifier::land::{HISTORY_FORMAT, HistoryBundle, history_ladm};
 
 use super::LandDomain;
 use super::views::{ParcelView, parcel_view};
@@ -22,6 +23,7 @@ pub(super) fn routes(land: Arc<LandDomain>) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_parcel))
         .routes(routes!(parcel_history))
+        .routes(routes!(parcel_ladm))
         .layer(Extension(land))
 }
 
@@ -68,8 +70,41 @@ async fn parcel_history(
     Extension(land): Extension<Arc<LandDomain>>,
     AppPath(id): AppPath<String>,
 ) -> ApiResult<Json<HistoryBundle>> {
-    let (parcel, indices) = with_parcel(&state, &land, id, |_, _, p| {
-        Ok((p.registration.parcel.clone(), p.events.clone()))
+    Ok(Json(history_bundle(state, &land, id).await?.0))
+}
+
+#[utoipa::path(get, path = "/v1/land/parcels/{id}/ladm", tag = "land",
+    params(("id" = String, Path, description = "Parcel id")),
+    responses((status = 200, body = Object,
+            description = "The parcel and its history in the shape of ISO 19152 LADM: spatial unit, basic administrative unit, parties, rights and mortgages with their lifespans, and each event as an administrative source with its inclusion proof against the checkpoint the document carries"),
+        (status = 404, body = ErrorBody)))]
+async fn parcel_ladm(
+    State(state): State<AppState>,
+    Extension(land): Extension<Arc<LandDomain>>,
+    AppPath(id): AppPath<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let log_key = state.sequencer().verifier_key();
+    let (bundle, registrar) = history_bundle(state, &land, id).await?;
+    let document = blocking_api(move || {
+        // The server's own history, checked as any reader would check it.
+        let verified = bundle
+            .verify(&log_key, &registrar)
+            .map_err(ApiError::internal)?;
+        history_ladm(&bundle, &verified).map_err(ApiError::internal)
+    })
+    .await?;
+    Ok(Json(document))
+}
+
+/// A parcel's history bundle against the latest checkpoint, and the
+/// registrar that registered it.
+async fn history_bundle(
+    state: AppState,
+    land: &Arc<LandDomain>,
+    id: String,
+) -> ApiResult<(HistoryBundle, ed25519_dalek::VerifyingKey)> {
+    let (parcel, indices, registrar) = with_parcel(&state, land, id, |_, _, p| {
+        Ok((p.registration.parcel.clone(), p.events.clone(), p.registrar))
     })
     .await?;
     let bundle = blocking_api(move || {
@@ -89,5 +124,5 @@ async fn parcel_history(
         })
     })
     .await?;
-    Ok(Json(bundle))
+    Ok((bundle, registrar))
 }
