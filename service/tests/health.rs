@@ -287,6 +287,97 @@ fn consent_and_access_audit() {
         )
         .is_err()
     );
+    // As HL7 FHIR R5, from the CLI (verified first) and the API, valid by
+    // fhir.resources: four AuditEvents (two flagged: severity alert), the
+    // two consents (gp revoked: inactive), a Provenance per logged record
+    // carrying its log evidence.
+    let printed = server.ok(&[
+        "health",
+        "access-log",
+        "--patient",
+        patient_file,
+        "--log-key",
+        &st.log_vkey,
+        "--fhir",
+    ]);
+    let (status, served) = server.get_json(&format!(
+        "/v1/health/patients/{}/fhir",
+        patient_hex(&patient.record_key())
+    ));
+    assert_eq!(status, 200, "{served}");
+    let printed: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    for (name, bundle) in [("printed", &printed), ("served", &served)] {
+        let of = |kind: &str| -> Vec<&serde_json::Value> {
+            bundle["entry"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| &e["resource"])
+                .filter(|r| r["resourceType"] == kind)
+                .collect()
+        };
+        let events = of("AuditEvent");
+        assert_eq!(events.len(), 4, "{name}");
+        let alerts = events.iter().filter(|e| e["severity"] == "alert").count();
+        assert_eq!(alerts, 2, "{name}");
+        let consents = of("Consent");
+        let status: Vec<&str> = consents
+            .iter()
+            .map(|c| c["status"].as_str().unwrap())
+            .collect();
+        assert!(
+            status.contains(&"inactive") && status.contains(&"active"),
+            "{status:?}"
+        );
+        let provenance = of("Provenance");
+        assert_eq!(
+            provenance.len(),
+            extract.entries.len() - 1,
+            "one per record but the commit"
+        );
+        for p in provenance {
+            let parts = p["extension"][0]["extension"].as_array().unwrap();
+            let index: u64 = parts[0]["valueInteger64"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let entry = extract.entries.iter().find(|e| e.index == index).unwrap();
+            let proof: Vec<&str> = parts
+                .iter()
+                .filter(|x| x["url"] == "inclusionProof")
+                .map(|x| x["valueString"].as_str().unwrap())
+                .collect();
+            assert_eq!(proof, entry.inclusion_proof, "{name}: entry {index}");
+        }
+        let file = st.path(&format!("fhir-{name}.json"));
+        std::fs::write(&file, bundle.to_string()).unwrap();
+        fhir_validates(&file);
+    }
+    // The validator is really applied: an AuditEvent without the time it
+    // was recorded (required) is refused.
+    let mut broken = served.clone();
+    let event = broken["entry"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|e| e["resource"]["resourceType"] == "AuditEvent")
+        .unwrap();
+    event["resource"]
+        .as_object_mut()
+        .unwrap()
+        .remove("recorded");
+    let file = st.path("fhir-broken.json");
+    std::fs::write(&file, broken.to_string()).unwrap();
+    assert!(
+        !fhir_validator()
+            .arg(&file)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+
     // Another patient's log holds none of these.
     let (_, empty) = server.get_json(&format!(
         "/v1/health/patients/{}/access-log",
@@ -589,4 +680,62 @@ fn vaccination_credentials_prove_privately() {
         assert!(!out.status.success(), "{who} proved without qualifying");
         assert!(String::from_utf8_lossy(&out.stderr).contains("does not satisfy"));
     }
+}
+
+/// The pinned `fhir.resources`, installed once into `target/fhir-tools` (a
+/// Python virtual environment, built in a staging folder renamed into
+/// place).
+const FHIR_RESOURCES: &str = "fhir.resources==8.3.0";
+
+/// `python fhir_validate.py` in the virtual environment with
+/// [`FHIR_RESOURCES`].
+fn fhir_validator() -> std::process::Command {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let tools = workspace.join("target/fhir-tools");
+    let marker = tools.join(format!("installed-{FHIR_RESOURCES}"));
+    if !marker.exists() {
+        let staging = tools.with_file_name(format!("fhir-tools.staging-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        let venv = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&staging)
+            .output()
+            .expect("the health test needs python3 with venv");
+        assert!(
+            venv.status.success(),
+            "{}",
+            String::from_utf8_lossy(&venv.stderr)
+        );
+        let pip = std::process::Command::new(staging.join("bin/pip"))
+            .args(["install", "--quiet", FHIR_RESOURCES])
+            .output()
+            .unwrap();
+        assert!(
+            pip.status.success(),
+            "{}",
+            String::from_utf8_lossy(&pip.stderr)
+        );
+        std::fs::write(staging.join(marker.file_name().unwrap()), b"").unwrap();
+        let _ = std::fs::remove_dir_all(&tools);
+        std::fs::rename(&staging, &tools).unwrap();
+    }
+    let mut command = std::process::Command::new(tools.join("bin/python"));
+    command.arg(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/health/fhir_validate.py"),
+    );
+    command
+}
+
+/// `file` (a FHIR Bundle) and every resource in it are valid R5 by
+/// fhir.resources.
+fn fhir_validates(file: &std::path::Path) {
+    let run = fhir_validator().arg(file).output().unwrap();
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
 }

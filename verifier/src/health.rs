@@ -17,7 +17,7 @@ use ed25519_dalek::VerifyingKey;
 use zkaudit_ledger::health::{self, AuditedAccess, HealthError, TraceReport};
 
 use crate::VerifyError;
-use crate::evidence::{Evidence, EvidenceKind, Order, VerifiedEvidence};
+use crate::evidence::{Evidence, EvidenceKind, Order, VerifiedEvidence, proofs_by_index};
 
 /// Format tag of extracts.
 pub const EXTRACT_FORMAT: &str = "zkaudit-extract/v1";
@@ -81,16 +81,30 @@ pub fn trace_epcis(
     lot: &str,
     created_ms: u64,
 ) -> Result<serde_json::Value, HealthError> {
-    let proofs = extract
-        .entries
-        .iter()
-        .map(|entry| (entry.index, entry.inclusion_proof.clone()))
-        .collect();
-    let evidence = health::epcis::LogEvidence {
+    let proofs = proofs_by_index(&extract.entries);
+    let evidence = zkaudit_ledger::export::LogEvidence {
         checkpoint: &extract.checkpoint,
         proofs: &proofs,
     };
     health::epcis::chain_document(lot, records, Some(evidence), created_ms)
+}
+
+/// A patient's access log and consents as a FHIR R5 `Bundle`
+/// ([`zkaudit_ledger::health::fhir`]), each record's `Provenance` with its
+/// log evidence from `extract`. `records` are the extract's entries
+/// decoded (verified, for a bundle made offline).
+pub fn access_fhir(
+    extract: &Extract,
+    records: &[(u64, zkaudit_ledger::record::Record)],
+    patient: &VerifyingKey,
+    created_ms: u64,
+) -> Result<serde_json::Value, HealthError> {
+    let proofs = proofs_by_index(&extract.entries);
+    let evidence = zkaudit_ledger::export::LogEvidence {
+        checkpoint: &extract.checkpoint,
+        proofs: &proofs,
+    };
+    health::fhir::access_bundle(patient, records, Some(evidence), created_ms)
 }
 
 /// Verifies a patient's access log offline: the log proofs, then the

@@ -16,7 +16,7 @@ use zkaudit_ledger::note::Checkpoint;
 use zkaudit_ledger::record::Record;
 
 use crate::error::expect_format;
-use crate::evidence::{LogEntry, Order, VerifiedEvidence};
+use crate::evidence::{LogEntry, Order, VerifiedEvidence, proofs_by_index};
 use crate::log::open_checkpoint_of;
 use crate::{Result, VerifyError};
 
@@ -80,11 +80,7 @@ pub fn history_ladm(
     bundle: &HistoryBundle,
     verified: &VerifiedHistory,
 ) -> std::result::Result<serde_json::Value, zkaudit_ledger::land::LandError> {
-    let proofs = bundle
-        .events
-        .iter()
-        .map(|event| (event.index, event.inclusion_proof.clone()))
-        .collect();
+    let proofs = proofs_by_index(&bundle.events);
     let evidence = zkaudit_ledger::export::LogEvidence {
         checkpoint: &bundle.checkpoint,
         proofs: &proofs,

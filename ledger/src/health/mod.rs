@@ -40,12 +40,14 @@
 //! The folder holds the care payloads (`records`) and the supply-chain
 //! payloads (`lots`) with their codecs, the error (`error`), the replayed
 //! state (`book`), the offline checks (`checks`), a lot's chain as a GS1
-//! EPCIS 2.0 document ([`epcis`]) and the tests.
+//! EPCIS 2.0 document ([`epcis`]), a patient's access log and consents as
+//! HL7 FHIR resources ([`fhir`]) and the tests.
 
 mod book;
 mod checks;
 pub mod epcis;
 mod error;
+pub mod fhir;
 mod lots;
 mod records;
 

@@ -27,7 +27,7 @@ use zkaudit_ledger::health::{
 
 use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_verifier::Receipt;
-use zkaudit_verifier::health::{trace_epcis, verify_access_log, verify_trace};
+use zkaudit_verifier::health::{access_fhir, trace_epcis, verify_access_log, verify_trace};
 
 use crate::cli::output::print_logged;
 use crate::client::{Client, DEFAULT_SERVER};
@@ -167,6 +167,10 @@ pub struct AccessLogArgs {
     /// The patient's key (hex), or the patient's key file.
     #[arg(long)]
     pub patient: String,
+    /// Print the verified log as an HL7 FHIR R5 Bundle (AuditEvent,
+    /// Consent, Provenance with the log evidence) instead of the report.
+    #[arg(long)]
+    pub fhir: bool,
     /// Where to fetch the extract and how to check it.
     #[command(flatten)]
     pub fetch: ExtractArgs,
@@ -441,6 +445,11 @@ fn access_log(a: AccessLogArgs) -> Result<()> {
         std::fs::write(out, serde_json::to_string_pretty(&view.extract)?)?;
     }
     let (verified, audit) = verify_access_log(&view.extract, &log_key, &patient)?;
+    if a.fhir {
+        let bundle = access_fhir(&view.extract, &verified.entries, &patient, now_ms())?;
+        println!("{}", serde_json::to_string_pretty(&bundle)?);
+        return Ok(());
+    }
     println!(
         "{} entries about this patient, every one included in checkpoint {} of {}",
         verified.entries.len(),

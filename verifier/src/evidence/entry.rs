@@ -31,3 +31,12 @@ impl LogEntry {
         }
     }
 }
+
+/// The inclusion proofs of `entries` by log index, as the exports to the
+/// fields' standards carry them (`zkaudit_ledger::export::LogEvidence`).
+pub fn proofs_by_index(entries: &[LogEntry]) -> std::collections::BTreeMap<u64, Vec<String>> {
+    entries
+        .iter()
+        .map(|entry| (entry.index, entry.inclusion_proof.clone()))
+        .collect()
+}

@@ -25,7 +25,7 @@ mod entry;
 mod verified;
 
 pub(crate) use authority::granted;
-pub use entry::LogEntry;
+pub use entry::{LogEntry, proofs_by_index};
 pub use verified::{Order, VerifiedEvidence};
 
 /// Format tag of the log evidence bundles carry ([`LogEvidence`]).

@@ -1,5 +1,6 @@
 //! The health domain's routes: lots, their traces (also as GS1 EPCIS 2.0
-//! documents), patients' access logs and flagged accesses.
+//! documents), patients' access logs (also as HL7 FHIR bundles) and
+//! flagged accesses.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use utoipa_axum::routes;
 use zkaudit_ledger::health::{
     AccessVerdict, HealthError, TraceReport, audit_access, parse_patient, patient_hex, verify_trace,
 };
-use zkaudit_verifier::health::{MAX_EXTRACT_ENTRIES, trace_epcis};
+use zkaudit_verifier::health::{MAX_EXTRACT_ENTRIES, access_fhir, trace_epcis};
 
 use super::extract::extract;
 use super::views::*;
@@ -28,6 +29,7 @@ pub(super) fn routes(health: Arc<HealthDomain>) -> OpenApiRouter<AppState> {
         .routes(routes!(get_lot))
         .routes(routes!(lot_trace))
         .routes(routes!(lot_epcis))
+        .routes(routes!(patient_fhir))
         .routes(routes!(access_log))
         .routes(routes!(flagged))
         .layer(Extension(health))
@@ -188,6 +190,37 @@ async fn access_log(
     })
     .await?;
     Ok(Json(view))
+}
+
+#[utoipa::path(get, path = "/v1/health/patients/{patient}/fhir", tag = "health",
+    params(("patient" = String, Path, description = "The patient's pseudonymous Ed25519 key, hex")),
+    responses(
+        (status = 200, content_type = "application/fhir+json", body = Object,
+            description = "The patient's access log and consents as a FHIR R5 Bundle: AuditEvent per access (IHE BALP patient read; flagged ones with severity alert), Consent per grant, Provenance per logged record with its log evidence"),
+        (status = 400, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "The patient's records break a rule: not exported as if they held")))]
+async fn patient_fhir(
+    State(state): State<AppState>,
+    Extension(health): Extension<Arc<HealthDomain>>,
+    AppPath(patient): AppPath<String>,
+) -> ApiResult<Response> {
+    let key = parse_patient(&patient)
+        .map_err(|e| ApiError::bad_request("malformed_patient", e.to_string()))?;
+    let bundle = with_domain(&state, &health, move |state, _| {
+        let (extract, records) = extract(state, &patient_topic(&patient_hex(&key)))?;
+        access_fhir(&extract, &records, &key, now_ms()).map_err(|e| {
+            ApiError::unprocessable(
+                "broken_log",
+                format!("the patient's records fail their check, so they are not exported: {e}"),
+            )
+        })
+    })
+    .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/fhir+json")],
+        Json(bundle),
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/v1/health/flagged", tag = "health",
