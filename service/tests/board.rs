@@ -498,6 +498,37 @@ fn board_in_a_real_browser() {
             "nosniff"
         );
     }
+    // Every machine-readable link on the board's pages answers (the JSON
+    // API, bundles, OCDS, EPCIS, LADM).
+    let mut links = std::collections::BTreeSet::new();
+    for path in [
+        "/",
+        "/elections/mayor",
+        period_page.as_str(),
+        parcel_page.as_str(),
+        lot_page.as_str(),
+        "/identity",
+    ] {
+        let mut answer = agent().get(&format!("{}{path}", st.base())).call().unwrap();
+        let html = answer.body_mut().read_to_string().unwrap();
+        for href in html.split("href=\"").skip(1) {
+            let link = href.split('"').next().unwrap().replace("&amp;", "&");
+            if link.starts_with("/v1/") {
+                links.insert(link);
+            }
+        }
+    }
+    for wanted in ["/v1/funds/ocds/periods/", "/ladm", "/epcis", "/bundle"] {
+        assert!(
+            links.iter().any(|l| l.contains(wanted)),
+            "{wanted}: {links:?}"
+        );
+    }
+    for link in &links {
+        let answer = agent().get(&format!("{}{link}", st.base())).call().unwrap();
+        assert_eq!(answer.status(), 200, "{link}");
+    }
+
     // A missing record or path: a board page that says so (with the same
     // status and the board's headers) to a browser; JSON to machines.
     let browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";

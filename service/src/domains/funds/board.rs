@@ -195,7 +195,8 @@ async fn period(
             (verification_panel("funds", "Verify this report", &[("url", &bundle_url)]))
         }
         p { "Machine-readable: " a href=(format!("/v1/funds/periods/{}/{}", s.agency, s.period)) { "this period as JSON" }
-            @if s.report_index.is_some() { ", " a href=(bundle_url) { "its bundle" } " (for " code { "zkaudit verify" } ")" } "." }
+            @if s.report_index.is_some() { ", " a href=(bundle_url) { "its bundle" } " (for " code { "zkaudit verify" } ")" }
+            ", " a href=(format!("/v1/funds/ocds/periods/{}/{}", s.agency, s.period)) { "its contracts as OCDS 1.1" } " (with their log evidence)." }
     };
     Ok(page(&config(&state), Section::Funds, &title, body))
 }

@@ -125,7 +125,8 @@ async fn parcel(
             }
         }
         (verification_panel("land", "Verify this history", &[("url", &history_url), ("registrar", &view.registrar_key)]))
-        p { "Machine-readable: " a href=(format!("/v1/land/parcels/{}", url_segment(&view.parcel))) { "this parcel as JSON" } ", " a href=(history_url) { "its history bundle" } "." }
+        p { "Machine-readable: " a href=(format!("/v1/land/parcels/{}", url_segment(&view.parcel))) { "this parcel as JSON" } ", " a href=(history_url) { "its history bundle" } ", "
+            a href=(format!("/v1/land/parcels/{}/ladm", url_segment(&view.parcel))) { "in the shape of ISO 19152 LADM" } "." }
     };
     Ok(page(
         &config(&state),
