@@ -616,8 +616,22 @@ fn revoting(
         seal.verify_member(changed_at, &record_id, position, &proof)
             .is_err()
     );
+    // A second voter's request proves against the same (kept) sealed tree.
     let (_, standing) = server.get_json(&format!("/v1/elections/e2/ballots/{changed_at}"));
     assert_eq!(standing["standing"], "counts", "{standing}");
+    let proof: Vec<[u8; 32]> = standing["seal"]["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hex32)
+        .collect();
+    seal.verify_member(
+        changed_at,
+        &hex32(&standing["record_id"]),
+        standing["seal"]["position"].as_u64().unwrap(),
+        &proof,
+    )
+    .unwrap();
     let (status, _) = server.get_json("/v1/elections/e2/ballots/0");
     assert_eq!(status, 404);
 

@@ -2,6 +2,7 @@
 //! record must meet in each phase.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 use ed25519_dalek::VerifyingKey;
 use zkaudit_circuits::babyjubjub::Point;
@@ -88,9 +89,29 @@ pub struct Election {
     pub tally: Option<TallyRecord>,
     /// Log indices of every record of this election, in order.
     pub records: Vec<u64>,
+    /// The tree over the sealed ballots, built on first use
+    /// ([`Election::sealed_ballots_tree`]).
+    sealed_tree: OnceLock<Arc<MemoryTree>>,
 }
 
 impl Election {
+    /// The tree over the cast ballots once the log sealed them, built on
+    /// the first call and kept: no ballot joins a closed election, so every
+    /// voter's standing request proves against the same tree instead of
+    /// rebuilding it. `None` before the seal.
+    pub fn sealed_ballots_tree(&self) -> Option<Arc<MemoryTree>> {
+        self.seal.as_ref()?;
+        let tree = self
+            .sealed_tree
+            .get_or_init(|| Arc::new(self.ballots_tree()));
+        // Belt and braces: a tree of other ballots is never served.
+        if tree.size() == self.ballots.len() as u64 {
+            Some(tree.clone())
+        } else {
+            Some(Arc::new(self.ballots_tree()))
+        }
+    }
+
     /// Whether `nullifier` has voted.
     pub fn has_voted(&self, nullifier: &[u8; 32]) -> bool {
         self.latest.contains_key(nullifier)
@@ -482,6 +503,7 @@ impl ElectionBook {
                         seal: None,
                         tally: None,
                         records: vec![index],
+                        sealed_tree: OnceLock::new(),
                     },
                 );
             }

@@ -244,10 +244,9 @@ async fn ballot_standing(
             zkaudit_ledger::election::BallotStanding::Superseded { by } => Some(by),
             _ => None,
         };
-        let seal = match &e.seal {
-            Some(seal) => {
-                let proof = e
-                    .ballots_tree()
+        let seal = match (&e.seal, e.sealed_ballots_tree()) {
+            (Some(seal), Some(tree)) => {
+                let proof = tree
                     .inclusion_proof(position as u64, seal.cast)
                     .map_err(ApiError::internal)?;
                 Some(SealMembershipView {
@@ -257,7 +256,7 @@ async fn ballot_standing(
                     proof: proof.iter().map(hex::encode).collect(),
                 })
             }
-            None => None,
+            _ => None,
         };
         Ok(BallotStandingView {
             index,
