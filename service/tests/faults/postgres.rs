@@ -91,6 +91,9 @@ fn postgres_connection_lost_mid_load() {
                 }
             });
         }
+        // If a check below fails, the writers must still stop, or the
+        // scope would wait for them forever and the failure become a hang.
+        let _stop_writers = StopOnDrop(&stop);
         let acked_now = || ledger.lock().unwrap().acked.len();
         let refused_now = || ledger.lock().unwrap().refused.len();
         wait_for("the load to run", || acked_now() >= 150);
@@ -126,6 +129,15 @@ fn postgres_connection_lost_mid_load() {
         ledger.checkpoints.len(),
         ledger.messages
     );
+}
+
+/// Sets its flag when dropped, also while a panic unwinds.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 /// Polls `done` until it holds; fails the test after a generous deadline.
