@@ -115,28 +115,21 @@ pub fn chain_document(
                 let class = class_of(&product, lot);
                 let (sender, receiver) = (author(record), party(transfer.receiver.as_bytes()));
                 let quantity = json!([{ "epcClass": class, "quantity": transfer.quantity }]);
-                let mut shipping = object_event(&time, "OBSERVE", "shipping", "in_transit");
-                shipping.insert("quantityList".into(), quantity.clone());
-                shipping.insert(
-                    "sourceList".into(),
-                    json!([{ "type": "possessing_party", "source": sender }]),
-                );
-                shipping.insert(
-                    "destinationList".into(),
-                    json!([{ "type": "possessing_party", "destination": receiver }]),
-                );
-                push(shipping, Some("shipping"));
-                let mut receiving = object_event(&time, "OBSERVE", "receiving", "active");
-                receiving.insert("quantityList".into(), quantity);
-                receiving.insert(
-                    "sourceList".into(),
-                    json!([{ "type": "possessing_party", "source": sender }]),
-                );
-                receiving.insert(
-                    "destinationList".into(),
-                    json!([{ "type": "possessing_party", "destination": receiver }]),
-                );
-                push(receiving, Some("receiving"));
+                // One record, both signatures: the sender ships, the
+                // receiver receives, the same doses between the same parties.
+                for (step, disposition) in [("shipping", "in_transit"), ("receiving", "active")] {
+                    let mut event = object_event(&time, "OBSERVE", step, disposition);
+                    event.insert("quantityList".into(), quantity.clone());
+                    event.insert(
+                        "sourceList".into(),
+                        json!([{ "type": "possessing_party", "source": sender }]),
+                    );
+                    event.insert(
+                        "destinationList".into(),
+                        json!([{ "type": "possessing_party", "destination": receiver }]),
+                    );
+                    push(event, Some(step));
+                }
             }
             LOT_ADMINISTER => {
                 let administer = LotAdminister::decode(record.payload())?;

@@ -127,22 +127,24 @@ fn audit_event(
     subject: &Value,
     record: &Record,
 ) -> Value {
-    let (severity, outcome) = match verdict {
+    // Every logged read succeeded; a flagged one says why it should not have.
+    let (severity, detail) = match verdict {
         Some(AccessVerdict::Consented { consent }) => (
             "informational",
-            json!({ "code": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-outcome", "code": "0", "display": "Success" },
-                    "detail": [{ "text": format!("covered by consent {consent}") }] }),
+            Some(format!("covered by consent {consent}")),
         ),
         Some(AccessVerdict::Flagged { reason }) => (
             "alert",
-            json!({ "code": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-outcome", "code": "0", "display": "Success" },
-                    "detail": [{ "text": format!("FLAGGED: no valid consent covered this access: {reason}") }] }),
+            Some(format!(
+                "FLAGGED: no valid consent covered this access: {reason}"
+            )),
         ),
-        None => (
-            "informational",
-            json!({ "code": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-outcome", "code": "0", "display": "Success" } }),
-        ),
+        None => ("informational", None),
     };
+    let mut outcome = json!({ "code": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-outcome", "code": "0", "display": "Success" } });
+    if let Some(detail) = detail {
+        outcome["detail"] = json!([{ "text": detail }]);
+    }
     json!({
         "resourceType": "AuditEvent",
         "id": id,

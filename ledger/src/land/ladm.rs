@@ -89,7 +89,7 @@ pub fn parcel_document(
             );
             let owner = party(&registration.owner);
             parties.entry(owner.clone()).or_default().push("owner");
-            rights.push(ownership(&owner, &time, &origin));
+            rights.push(ownership(&id, &owner, &time, &origin));
         } else {
             let event = TitleEvent::decode(record.payload())?;
             source["signatures"] =
@@ -108,7 +108,7 @@ pub fn parcel_document(
                     }
                     let owner = party(new_owner);
                     parties.entry(owner.clone()).or_default().push("owner");
-                    let mut right = ownership(&owner, &time, &origin);
+                    let mut right = ownership(&id, &owner, &time, &origin);
                     if let Some(price) = price {
                         right["price"] = (*price).into();
                     }
@@ -178,10 +178,11 @@ pub fn parcel_document(
     Ok(document)
 }
 
-/// An ownership right, whole, for `owner`, beginning at `time`.
-fn ownership(owner: &str, time: &str, origin: &Value) -> Value {
+/// An ownership right, whole, for `owner`, made by the record `id` at
+/// `time`.
+fn ownership(id: &str, owner: &str, time: &str, origin: &Value) -> Value {
     json!({
-        "rID": format!("rrr:{}", origin["source"].as_str().unwrap_or_default().trim_start_matches("source:")),
+        "rID": format!("rrr:{id}"),
         "class": "LA_Right",
         "type": "ownership",
         "share": { "numerator": 1, "denominator": 1 },

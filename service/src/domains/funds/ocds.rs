@@ -69,10 +69,8 @@ async fn ocds_contract(
     AppQuery(query): AppQuery<OcdsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let uri = format!(
-        "{}/v1/funds/ocds/contracts/{agency}/{tender}",
-        base_url(&headers)
-    );
+    let base = base_url(&headers);
+    let uri = format!("{base}/v1/funds/ocds/contracts/{agency}/{tender}");
     let package = blocking_api(move || {
         let key = parse_agency(&agency)?;
         let entry = funds.with_book(&state, |book| {
@@ -80,7 +78,7 @@ async fn ocds_contract(
                 ApiError::not_found(format!("no contract {tender:?} of that agency"))
             })
         })?;
-        package(&state, &key, vec![entry], &query, &uri, &headers)
+        package(&state, &key, vec![entry], &query, &base, &uri)
     })
     .await?;
     Ok(Json(package))
@@ -98,10 +96,8 @@ async fn ocds_period(
     AppQuery(query): AppQuery<OcdsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let uri = format!(
-        "{}/v1/funds/ocds/periods/{agency}/{period}",
-        base_url(&headers)
-    );
+    let base = base_url(&headers);
+    let uri = format!("{base}/v1/funds/ocds/periods/{agency}/{period}");
     let package = blocking_api(move || {
         let key = parse_agency(&agency)?;
         let entries = funds.with_book(&state, |book| {
@@ -120,7 +116,7 @@ async fn ocds_period(
                 .filter_map(|tender| book.contract(&key, tender).cloned())
                 .collect::<Vec<_>>())
         })?;
-        package(&state, &key, entries, &query, &uri, &headers)
+        package(&state, &key, entries, &query, &base, &uri)
     })
     .await?;
     Ok(Json(package))
@@ -142,16 +138,16 @@ fn json_file(text: &'static str) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
 }
 
-/// The release package of `entries`, each release with the records of its
-/// contract and reports and their inclusion proofs against the latest
-/// checkpoint. Blocking.
+/// The release package of `entries` at `uri`, each release with the
+/// records of its contract and reports and their inclusion proofs against
+/// the latest checkpoint; the extension is named under `base`. Blocking.
 fn package(
     state: &AppState,
     agency: &ed25519_dalek::VerifyingKey,
     entries: Vec<ContractEntry>,
     query: &OcdsQuery,
+    base: &str,
     uri: &str,
-    headers: &HeaderMap,
 ) -> ApiResult<serde_json::Value> {
     let money = Money::new(
         query.currency.as_deref().unwrap_or("XXX"),
@@ -197,7 +193,7 @@ fn package(
         proofs: &proofs,
     };
     let agency_name = state.authorities().by_key(agency).map(|a| a.name.clone());
-    let extension_url = format!("{}{EXTENSION_PATH}", base_url(headers));
+    let extension_url = format!("{base}{EXTENSION_PATH}");
     let publication = Publication {
         uri,
         publisher: state.sequencer().origin(),
