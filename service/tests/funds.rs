@@ -20,6 +20,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chacha20::ChaCha20Rng;
 use common::deploy::Deployment;
+use common::ocds::assert_ocds_valid;
 use common::*;
 use rand_core_halo2::SeedableRng;
 use zkaudit_circuits::funds::{
@@ -253,6 +254,7 @@ fn reports_audits_and_bundles() {
         awarded_day: 20_800,
         ends_day: 21_000,
         documents: vec![[7; 32]],
+        source: None,
     };
     st.accepted(&ministry, CONTRACT, contract.encode());
     let again = Contract {
@@ -551,6 +553,7 @@ fn large_reports_in_parts_and_contract_caps() {
         awarded_day: 20_800,
         ends_day: 21_200,
         documents: vec![],
+        source: None,
     };
     // Category 2 is bound to T-9: unknown until the contract is logged.
     let unbound = Budget {
@@ -1049,58 +1052,4 @@ fn the_cli_runs_a_period_end_to_end() {
     }
     let (success, _, stderr) = zkaudit(&["funds", "export-ocds", "--agency", &agency]);
     assert!(!success && stderr.contains("--tender"), "{stderr}");
-}
-
-/// `package` is valid by OCDS 1.1.5's release package and release schemas
-/// (`shared/vectors/standards`), the release schema patched with the
-/// `zkaudit` extension as OCDS applies extensions (JSON Merge Patch), with
-/// formats asserted, by the `jsonschema` crate.
-fn assert_ocds_valid(package: &serde_json::Value) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/standards");
-    let read = |name: &str| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
-    };
-    let package_schema = read("ocds-1.1-release-package-schema.json");
-    let mut release_schema = read("ocds-1.1-release-schema.json");
-    let id = release_schema["id"].as_str().unwrap().to_owned();
-    json_patch::merge(
-        &mut release_schema,
-        &serde_json::from_str(zkaudit_ledger::funds::ocds::EXTENSION_RELEASE_SCHEMA).unwrap(),
-    );
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .with_retriever(ReleaseSchema { id, release_schema })
-        .build(&package_schema)
-        .unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(package)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}\n{package:#}");
-    // The extension is really applied: a malformed proven total fails.
-    let mut broken = package.clone();
-    if let Some(payment) = broken["releases"][0]["zkaudit"]["payments"].get_mut(0) {
-        payment["provenTotal"] = "ten".into();
-        assert!(!validator.is_valid(&broken));
-    }
-}
-
-/// Answers the package schema's one reference, the release schema, from
-/// the local copy: the tests reach no network.
-struct ReleaseSchema {
-    id: String,
-    release_schema: serde_json::Value,
-}
-
-impl jsonschema::Retrieve for ReleaseSchema {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
-        if uri.as_str() == self.id {
-            Ok(self.release_schema.clone())
-        } else {
-            Err(format!("{} is not a schema this test has", uri.as_str()).into())
-        }
-    }
 }

@@ -61,8 +61,9 @@ mod records;
 pub use book::{Audit, Checked, ContractEntry, FundsBook, Item, Period, PeriodKey, period_key};
 pub use error::{FundsResult, FundsRuleError};
 pub use records::{
-    AuditOpening, AuditRequest, Budget, Category, Contract, Expenditure, OpenedItem, Report,
-    ReportPart, audit_positions, derive_sample, document_digest, is_valid_period,
+    AuditOpening, AuditRequest, Budget, Category, Contract, ContractSource, Expenditure,
+    OpenedItem, Report, ReportPart, audit_positions, derive_sample, document_digest,
+    is_valid_period,
 };
 
 /// The domain name.

@@ -132,6 +132,7 @@ fn the_book_closes_periods_and_skips_reports_that_miss_items() {
         awarded_day: 20_000,
         ends_day: 20_100,
         documents: vec![[3; 32]],
+        source: None,
     };
     assert_eq!(Contract::decode(&contract.encode()), Ok(contract.clone()));
     book.apply(6, &signed(&agency, CONTRACT, contract.encode()));
@@ -146,9 +147,67 @@ fn the_book_closes_periods_and_skips_reports_that_miss_items() {
     );
     let backwards = Contract {
         ends_day: 1,
-        ..contract
+        ..contract.clone()
     };
     assert!(Contract::decode(&backwards.encode()).is_err());
+}
+
+#[test]
+fn an_imported_contract_keeps_its_source_and_old_encodings_still_decode() {
+    let plain = Contract {
+        tender: "T-1".into(),
+        winner: "Acme Roads Ltd".into(),
+        value: 10,
+        awarded_day: 20_000,
+        ends_day: 20_100,
+        documents: vec![[3; 32]],
+        source: None,
+    };
+    let source = ContractSource {
+        ocid: "ocds-213czf-000-00001".into(),
+        tender_id: "tender-1".into(),
+        award_id: "award-1".into(),
+        title: "Bridge repair".into(),
+        currency: "EUR".into(),
+        decimals: 2,
+    };
+    let imported = Contract {
+        source: Some(source.clone()),
+        ..plain.clone()
+    };
+    assert_eq!(Contract::decode(&imported.encode()), Ok(imported.clone()));
+    // A contract without a source ends at its documents: a stray byte
+    // after them is refused, so each contract has one encoding.
+    let mut stray = plain.encode();
+    stray.push(0);
+    assert!(Contract::decode(&stray).is_err());
+    let mut trailing = imported.encode();
+    trailing.push(0);
+    assert!(Contract::decode(&trailing).is_err());
+    for broken in [
+        ContractSource {
+            currency: "eur".into(),
+            ..source.clone()
+        },
+        ContractSource {
+            decimals: 5,
+            ..source.clone()
+        },
+        ContractSource {
+            ocid: String::new(),
+            ..source.clone()
+        },
+        ContractSource {
+            title: "a\nb".into(),
+            ..source.clone()
+        },
+    ] {
+        let contract = Contract {
+            source: Some(broken.clone()),
+            ..plain.clone()
+        };
+        assert!(Contract::decode(&contract.encode()).is_err(), "{broken:?}");
+    }
 }
 
 /// The encoding of a run of `count` chunks continuing the chain at
@@ -310,6 +369,7 @@ fn contract_categories_cap_payments_over_every_period() {
         awarded_day: 20_000,
         ends_day: 20_400,
         documents: vec![],
+        source: None,
     };
     let budget = |period: &str, tender: &str| Budget {
         period: period.into(),

@@ -16,6 +16,11 @@
 //!    proves the totals locally over the period's logged items and logs the
 //!    report (a large period's proof goes in `report.part` records first).
 //!
+//! `zkaudit funds import-ocds --key agency.key --currency EUR --openings openings.json releases.json`
+//! reads what the agency's procurement system already publishes (OCDS 1.1
+//! releases): contracts, then their payments as hidden expenditures
+//! (`--dry-run` shows what would be logged).
+//!
 //! An oversight body: `zkaudit funds audit request --key oversight.key --agency <hex> --period 2027-Q1 --sample 10`
 //! (the seed is the latest checkpoint's root); the agency answers with
 //! `zkaudit funds audit answer --key agency.key --request <id> --openings openings.json`;
@@ -36,6 +41,9 @@ use zkaudit_ledger::funds::{
 };
 use zkaudit_verifier::funds::FundsBundle;
 
+use zkaudit_ledger::funds::ocds::Money;
+
+use crate::client::funds::ocds::{ImportOptions, import_ocds};
 use crate::client::funds::{
     OpeningsFile, answer_for, audit_target, audit_view, check_audit, load_params,
     openings_in_log_order, os_rng, period_of_audit, period_view, post, prove_report,
@@ -144,6 +152,37 @@ pub enum FundsCommand {
         /// the server's, trusted on first use.
         #[arg(long)]
         log_key: Option<String>,
+        /// Server and parameter options.
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Agency: import an OCDS 1.1 release package or JSON Lines of
+    /// releases: contracts become `contract` records, their implementation
+    /// transactions hidden expenditures (openings kept in the openings
+    /// file). Checked whole first: nothing is logged unless every release
+    /// passes; what is already logged is skipped.
+    ImportOcds {
+        /// The agency's private key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The release package or JSON Lines file (`-`: stdin).
+        file: PathBuf,
+        /// ISO 4217 currency every amount must be in.
+        #[arg(long)]
+        currency: String,
+        /// Decimal places of the currency's minor unit.
+        #[arg(long, default_value_t = 2)]
+        decimals: u32,
+        /// The period every payment is logged in (default: the calendar
+        /// quarter of its date, e.g. 2027-Q1).
+        #[arg(long)]
+        period: Option<String>,
+        /// The local openings file (created if missing; keep it private).
+        #[arg(long)]
+        openings: PathBuf,
+        /// Print what would be logged, log nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// Server and parameter options.
         #[command(flatten)]
         common: Common,
@@ -338,6 +377,7 @@ pub fn run(cmd: FundsCommand) -> Result<()> {
                 awarded_day: parse_day(&awarded)?,
                 ends_day: parse_day(&ends)?,
                 documents,
+                source: None,
             };
             Contract::decode(&contract.encode())?;
             let receipt = post(
@@ -386,6 +426,49 @@ pub fn run(cmd: FundsCommand) -> Result<()> {
             eprintln!(
                 "{} release(s); every one of the {proven} log entries they name is proven against the log's checkpoint",
                 package["releases"].as_array().map_or(0, Vec::len)
+            );
+        }
+        FundsCommand::ImportOcds {
+            key,
+            file,
+            currency,
+            decimals,
+            period,
+            openings,
+            dry_run,
+            common,
+        } => {
+            let key = read_signing_key(&key)?;
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?
+            };
+            let money = Money::new(&currency, decimals).map_err(anyhow::Error::msg)?;
+            let outcome = import_ocds(
+                &Client::new(&common.server),
+                &key,
+                &text,
+                &ImportOptions {
+                    money: &money,
+                    period: period.as_deref(),
+                    openings: &openings,
+                    dry_run,
+                },
+            )?;
+            for line in &outcome.lines {
+                println!("{line}");
+            }
+            println!(
+                "{} record(s) {}, {} already logged",
+                outcome.logged,
+                if dry_run {
+                    "would be logged (dry run)"
+                } else {
+                    "logged"
+                },
+                outcome.already
             );
         }
         FundsCommand::Record {

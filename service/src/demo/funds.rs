@@ -135,6 +135,7 @@ pub fn funds(
             documents: vec![document_digest(
                 format!("tender documents of {tender}").as_bytes(),
             )],
+            source: None,
         };
         client.append(&client.sign(&ministry, DOMAIN, CONTRACT, contract.encode())?)?;
     }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod database;
 pub mod deploy;
 pub mod identity;
+pub mod ocds;
 pub mod witness;
 
 use std::ffi::OsStr;

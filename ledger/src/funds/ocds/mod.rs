@@ -11,11 +11,19 @@
 //! | `contract.value`, award and end days | `awards[].value`, `awards[].date`, `contracts[].value`, `dateSigned`, `period` |
 //! | `contract.documents` (SHA3-256 digests) | `contracts[].documents[]`, the digest as the `id` |
 //! | each reported period's proven total of the category bound to the contract | `contracts[].implementation.transactions[]` (`id` = the period) |
+//! | an imported contract's `source` (see [`plan`]) | its own `ocid`, `tender.id`, award id, `contracts[].title` and currency |
 //! | the log entries of the contract and of each report, with inclusion proofs against a signed checkpoint | the `zkaudit` extension ([`EXTENSION`], [`EXTENSION_RELEASE_SCHEMA`]) |
 //!
 //! Amounts are kept in minor units; OCDS values are in major units with a
 //! currency, so the publisher says which ([`Money`]). The exact proven
 //! totals stay in the extension as decimal strings.
+
+mod import;
+
+pub use import::{
+    ImportError, ImportPlan, Payment, PlannedContract, Referenced, SourceRelease, plan,
+    read_releases,
+};
 
 use std::collections::BTreeMap;
 
@@ -34,6 +42,9 @@ pub const EXTENSION: &str = include_str!("extension.json");
 /// The `zkaudit` extension's patch to the release schema
 /// (`release-schema.json`).
 pub const EXTENSION_RELEASE_SCHEMA: &str = include_str!("release-schema.json");
+/// Between the names of a contract's suppliers (a consortium) in its
+/// `winner`.
+pub const SUPPLIER_SEPARATOR: &str = "; ";
 /// The ocid prefix used when the publisher names none. Publishers register
 /// their own with the Open Contracting Partnership.
 pub const DEFAULT_OCID_PREFIX: &str = "ocds-zkaudt";
@@ -160,9 +171,44 @@ pub fn contract_release(
         "id": format!("zkaudit-agency-{}", &agency_hex[..16]),
         "name": export.agency_name.map_or_else(|| format!("agency {}", &agency_hex[..16]), str::to_owned),
     });
-    let supplier = json!({ "id": format!("supplier-{}", c.winner), "name": c.winner });
-    let award_id = format!("{}-award", c.tender);
-    let money = publication.money;
+    let suppliers: Vec<Value> = c
+        .winner
+        .split(SUPPLIER_SEPARATOR)
+        .map(|name| json!({ "id": format!("supplier-{name}"), "name": name }))
+        .collect();
+    let source_money;
+    let (ocid, tender_id, award_id, money) = match &c.source {
+        Some(source) => {
+            source_money = Money {
+                currency: source.currency.clone(),
+                decimals: source.decimals.into(),
+            };
+            let tender_id = if source.tender_id.is_empty() {
+                c.tender.clone()
+            } else {
+                source.tender_id.clone()
+            };
+            (
+                source.ocid.clone(),
+                tender_id,
+                source.award_id.clone(),
+                &source_money,
+            )
+        }
+        None => (
+            format!(
+                "{}-{}-{}",
+                publication.ocid_prefix,
+                &agency_hex[..16],
+                c.tender
+            ),
+            c.tender.clone(),
+            format!("{}-award", c.tender),
+            publication.money,
+        ),
+    };
+    // One payee per transaction: the first supplier (OCDS names one).
+    let supplier = &suppliers[0];
 
     let mut latest = contract_record.timestamp_ms();
     let mut transactions = Vec::new();
@@ -197,38 +243,51 @@ pub fn contract_release(
     let mut parties_buyer = buyer.clone();
     parties_buyer["roles"] = json!(["buyer", "payer"]);
     parties_buyer["identifier"] = json!({ "scheme": "X-ZKAUDIT-ED25519", "id": agency_hex });
-    let mut parties_supplier = supplier.clone();
-    parties_supplier["roles"] = json!(["supplier", "payee"]);
+    let mut parties = vec![parties_buyer];
+    for supplier in &suppliers {
+        let mut party = supplier.clone();
+        party["roles"] = json!(["supplier", "payee"]);
+        parties.push(party);
+    }
+    let mut contract_json = json!({
+        "id": c.tender,
+        "awardID": award_id,
+        "status": "active",
+        "value": money.value(c.value.into()),
+        "dateSigned": day(c.awarded_day),
+        "period": { "startDate": day(c.awarded_day), "endDate": day(c.ends_day) },
+        "documents": c.documents.iter().enumerate().map(|(i, digest)| json!({
+            "id": hex::encode(digest),
+            "title": format!("document {}", i + 1),
+            "description": "SHA3-256 digest of the document as signed; the document itself is published by the buyer",
+        })).collect::<Vec<_>>(),
+        "implementation": { "transactions": transactions },
+    });
+    if let Some(title) = c
+        .source
+        .as_ref()
+        .map(|s| &s.title)
+        .filter(|t| !t.is_empty())
+    {
+        contract_json["title"] = json!(title);
+    }
     Ok(json!({
-        "ocid": format!("{}-{}-{}", publication.ocid_prefix, &agency_hex[..16], c.tender),
+        "ocid": ocid,
         "id": format!("{}-{last_index}", c.tender),
         "date": timestamp(latest),
         "tag": tags,
         "initiationType": "tender",
-        "parties": [parties_buyer, parties_supplier],
+        "parties": parties,
         "buyer": buyer,
-        "tender": { "id": c.tender },
+        "tender": { "id": tender_id },
         "awards": [{
             "id": award_id,
             "status": "active",
             "date": day(c.awarded_day),
             "value": money.value(c.value.into()),
-            "suppliers": [supplier],
+            "suppliers": suppliers,
         }],
-        "contracts": [{
-            "id": c.tender,
-            "awardID": award_id,
-            "status": "active",
-            "value": money.value(c.value.into()),
-            "dateSigned": day(c.awarded_day),
-            "period": { "startDate": day(c.awarded_day), "endDate": day(c.ends_day) },
-            "documents": c.documents.iter().enumerate().map(|(i, digest)| json!({
-                "id": hex::encode(digest),
-                "title": format!("document {}", i + 1),
-                "description": "SHA3-256 digest of the document as signed; the document itself is published by the buyer",
-            })).collect::<Vec<_>>(),
-            "implementation": { "transactions": transactions },
-        }],
+        "contracts": [contract_json],
         "zkaudit": {
             "checkpoint": export.evidence.map(|e| e.checkpoint),
             "contract": entry_evidence(entry.index, contract_record, export.evidence),

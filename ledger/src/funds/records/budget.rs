@@ -123,6 +123,74 @@ pub struct Contract {
     pub ends_day: u32,
     /// SHA3-256 digests of the tender and contract documents (at most 16).
     pub documents: Vec<[u8; 32]>,
+    /// The OCDS release it was imported from, if any.
+    pub source: Option<ContractSource>,
+}
+
+/// What an imported contract keeps of its OCDS release, so that its
+/// export speaks of it as its source did: the identifiers other systems
+/// know it by, its title and the currency its minor units are in.
+///
+/// Encoded after the documents behind a `1` byte; a contract logged
+/// without a source ends at its documents (the encoding of contracts
+/// logged before imports existed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractSource {
+    /// The contracting process's `ocid`.
+    pub ocid: String,
+    /// The release's `tender.id` (may be empty).
+    pub tender_id: String,
+    /// The award's `id`.
+    pub award_id: String,
+    /// The contract's `title` (may be empty).
+    pub title: String,
+    /// ISO 4217 code of the value's currency.
+    pub currency: String,
+    /// Decimal places of the currency's minor unit (at most 4).
+    pub decimals: u8,
+}
+
+impl ContractSource {
+    fn encode(&self, w: &mut Writer) {
+        w.u8(1)
+            .str(&self.ocid)
+            .str(&self.tender_id)
+            .str(&self.award_id)
+            .str(&self.title)
+            .str(&self.currency)
+            .u8(self.decimals);
+    }
+
+    fn decode(r: &mut Reader<'_>) -> FundsResult<Self> {
+        if r.u8("source flag")? != 1 {
+            return Err(invalid(
+                "source flag: 1 (a contract without a source ends at its documents)",
+            ));
+        }
+        let ocid = read_label(r, "ocid")?;
+        let tender_id = read_label(r, "OCDS tender id")?;
+        let award_id = read_label(r, "OCDS award id")?;
+        let title = read_label(r, "title")?;
+        let currency = read_label(r, "currency")?;
+        let decimals = r.u8("decimals")?;
+        if ocid.is_empty() || award_id.is_empty() {
+            return Err(invalid("source: an ocid and an award id"));
+        }
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(invalid("currency: an ISO 4217 code"));
+        }
+        if decimals > 4 {
+            return Err(invalid("decimals: at most 4"));
+        }
+        Ok(Self {
+            ocid,
+            tender_id,
+            award_id,
+            title,
+            currency,
+            decimals,
+        })
+    }
 }
 
 impl Contract {
@@ -137,6 +205,9 @@ impl Contract {
             .u8(self.documents.len() as u8);
         for d in &self.documents {
             w.fixed(d);
+        }
+        if let Some(source) = &self.source {
+            source.encode(&mut w);
         }
         w.finish()
     }
@@ -159,6 +230,11 @@ impl Contract {
         let documents = (0..n)
             .map(|_| r.array::<32>("document digest"))
             .collect::<Result<Vec<_>, _>>()?;
+        let source = if r.is_empty() {
+            None
+        } else {
+            Some(ContractSource::decode(&mut r)?)
+        };
         r.finish()?;
         if ends_day < awarded_day {
             return Err(invalid("the contract ends before its award"));
@@ -170,6 +246,7 @@ impl Contract {
             awarded_day,
             ends_day,
             documents,
+            source,
         })
     }
 }

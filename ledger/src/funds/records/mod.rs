@@ -7,7 +7,7 @@ mod budget;
 mod report;
 
 pub use audit::{AuditOpening, AuditRequest, OpenedItem, audit_positions, derive_sample};
-pub use budget::{Budget, Category, Contract, Expenditure, document_digest};
+pub use budget::{Budget, Category, Contract, ContractSource, Expenditure, document_digest};
 pub use report::{Report, ReportPart};
 
 use super::error::invalid;

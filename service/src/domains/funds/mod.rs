@@ -46,8 +46,8 @@ mod routes;
 pub mod views;
 
 pub use views::{
-    AuditView, CategoryView, ContractView, ItemView, OpenedView, PaymentView, PeriodSummary,
-    PeriodView, ReportView,
+    AuditView, CategoryView, ContractSourceView, ContractView, ItemView, OpenedView, PaymentView,
+    PeriodSummary, PeriodView, ReportView,
 };
 
 /// Topic of every funds record.

@@ -258,5 +258,6 @@ pub(super) fn contract_view(entry: &zkaudit_ledger::funds::ContractEntry) -> Con
                 amount: amount.to_string(),
             })
             .collect(),
+        source: c.source.as_ref().map(Into::into),
     }
 }

@@ -187,6 +187,38 @@ pub struct ContractView {
     pub paid: String,
     /// Reported payments, per period.
     pub payments: Vec<PaymentView>,
+    /// The OCDS release it was imported from, if any.
+    pub source: Option<ContractSourceView>,
+}
+
+/// What an imported contract keeps of its OCDS release.
+#[derive(Serialize, Deserialize, ToSchema, PartialEq, Eq, Debug)]
+pub struct ContractSourceView {
+    /// The contracting process's `ocid`.
+    pub ocid: String,
+    /// The release's `tender.id` (may be empty).
+    pub tender_id: String,
+    /// The award's id.
+    pub award_id: String,
+    /// The contract's title (may be empty).
+    pub title: String,
+    /// ISO 4217 currency of the value.
+    pub currency: String,
+    /// Decimal places of the currency's minor unit.
+    pub decimals: u8,
+}
+
+impl From<&zkaudit_ledger::funds::ContractSource> for ContractSourceView {
+    fn from(s: &zkaudit_ledger::funds::ContractSource) -> Self {
+        Self {
+            ocid: s.ocid.clone(),
+            tender_id: s.tender_id.clone(),
+            award_id: s.award_id.clone(),
+            title: s.title.clone(),
+            currency: s.currency.clone(),
+            decimals: s.decimals,
+        }
+    }
 }
 
 /// Payments under a contract in one reported period.

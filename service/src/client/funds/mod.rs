@@ -4,6 +4,8 @@
 //! (`zkaudit funds …`), the demo, the tests and the benches all go through
 //! these functions.
 
+pub mod ocds;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
