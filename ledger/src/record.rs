@@ -166,6 +166,34 @@ impl Record {
         Ok(record)
     }
 
+    /// A record for the log `origin` by `author`, with the `signature` the
+    /// author made elsewhere over its [`signing_message`](Self::signing_message)
+    /// (a payload the log derives from a standard document, e.g. a FHIR
+    /// `AuditEvent`, which the author derives and signs the same way).
+    /// The author key is parsed strictly and the signature verified.
+    pub fn with_signature(
+        origin: &str,
+        domain: &str,
+        kind: &str,
+        author: &[u8; 32],
+        timestamp_ms: u64,
+        payload: Vec<u8>,
+        signature: &[u8; 64],
+    ) -> Result<Self, RecordError> {
+        let key = parse_verifying_key(author).map_err(RecordError::InvalidAuthorKey)?;
+        let mut record = Self::unchecked(
+            Some(origin),
+            domain,
+            kind,
+            Author::Ed25519(key),
+            timestamp_ms,
+            payload,
+        )?;
+        record.signature = Some(Signature::from_bytes(signature));
+        record.verify_signature()?;
+        Ok(record)
+    }
+
     /// A record for the log `origin` without an author (a citizen write,
     /// authorised by its proof).
     pub fn unsigned(

@@ -1,7 +1,8 @@
 //! `zkaudit health …`: the health domain's commands.
 //!
 //! * hospitals: `record` (commit a record version: only digests leave the
-//!   machine) and `access` (log a read);
+//!   machine), `access` (log a read) and `import-fhir` (log reads from the
+//!   FHIR `AuditEvent`s the hospital's systems write);
 //! * patients: `consent grant|revoke` with their own key, and `access-log`
 //!   (every access to their records, with inclusion proofs, checked
 //!   offline, flagged where no valid consent covered it);
@@ -30,6 +31,7 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::health::{access_fhir, trace_epcis, verify_access_log, verify_trace};
 
 use crate::cli::output::print_logged;
+use crate::client::health::import_audit_events;
 use crate::client::{Client, DEFAULT_SERVER};
 use crate::clock::now_ms;
 use crate::domains::health::{AccessLogView, TraceView};
@@ -54,6 +56,19 @@ pub enum HealthCommand {
     Consent(ConsentCommand),
     /// Hospital: log an access to a record version.
     Access(AccessArgs),
+    /// Hospital: log accesses from FHIR: an `AuditEvent` (IHE BALP patient
+    /// read) or a `Bundle` of them, read whole before anything is sent;
+    /// accesses already logged are skipped.
+    ImportFhir {
+        /// Hospital key and server.
+        #[command(flatten)]
+        signer: Signer,
+        /// The FHIR JSON file (`-`: stdin).
+        file: PathBuf,
+        /// Print what would be logged, log nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Patient: every access to your records, with inclusion proofs, checked offline.
     AccessLog(AccessLogArgs),
     /// Manufacturer: register a vaccine lot.
@@ -366,6 +381,37 @@ pub fn run(cmd: HealthCommand) -> Result<()> {
                 at_ms: a.at_ms.unwrap_or(now),
             };
             post(&a.at.signer, ACCESS, now, access.encode()).map(drop)
+        }
+        HealthCommand::ImportFhir {
+            signer,
+            file,
+            dry_run,
+        } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?
+            };
+            let document: serde_json::Value =
+                serde_json::from_str(&text).context("the file is not JSON")?;
+            let key = read_signing_key(&signer.key)?;
+            let outcome =
+                import_audit_events(&Client::new(&signer.server), &key, &document, dry_run)?;
+            for line in &outcome.lines {
+                println!("{line}");
+            }
+            println!(
+                "{} access(es) {}, {} already logged",
+                outcome.logged,
+                if dry_run {
+                    "would be logged (dry run)"
+                } else {
+                    "logged"
+                },
+                outcome.already
+            );
+            Ok(())
         }
         HealthCommand::AccessLog(a) => access_log(a),
         HealthCommand::Lot(a) => {

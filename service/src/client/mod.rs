@@ -21,6 +21,7 @@ use crate::api::log::AppendBody;
 pub mod ceremony;
 pub mod election;
 pub mod funds;
+pub mod health;
 pub mod identity;
 pub mod keys;
 pub mod land;
@@ -339,6 +340,38 @@ impl Client {
             .header("content-type", "application/octet-stream")
             .header(header.0, header.1)
             .send(bytes)
+            .map_err(transport("sending to", url))?;
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| read_error(path, e))?;
+        refused_unless_success(Call::Post, path, status, &text)?;
+        decode(&text, "the answer is not JSON")
+    }
+
+    /// POSTs a FHIR resource (`application/fhir+json`) to `path` with
+    /// extra headers, and parses the answer as `T`.
+    pub fn post_fhir<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        resource: &serde_json::Value,
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/fhir+json");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let body = serde_json::to_vec(resource).map_err(|source| ClientError::Decode {
+            what: "the resource cannot be written as JSON".into(),
+            source,
+        })?;
+        let mut response = request
+            .send(&body[..])
             .map_err(transport("sending to", url))?;
         let status = response.status();
         let text = response

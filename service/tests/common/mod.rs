@@ -4,6 +4,7 @@
 pub mod app;
 pub mod database;
 pub mod deploy;
+pub mod fhir;
 pub mod identity;
 pub mod ocds;
 pub mod witness;

@@ -39,10 +39,12 @@ use crate::server::state::AppState;
 
 mod board;
 mod extract;
+mod fhir_in;
 mod routes;
 pub mod views;
 
 pub use extract::lot_extract;
+pub use fhir_in::{AUTHOR_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 pub use views::{AccessLogView, AccessView, CheckView, FlaggedView, LotView, TraceView};
 
 /// Topic of every health record, in log order.
@@ -230,6 +232,6 @@ impl Domain for HealthDomain {
     }
 
     fn routes(self: Arc<Self>) -> OpenApiRouter<AppState> {
-        routes::routes(self)
+        routes::routes(self).merge(fhir_in::routes())
     }
 }

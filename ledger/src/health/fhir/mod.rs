@@ -15,6 +15,15 @@
 //! signed checkpoint it is against — is one extension ([`EVIDENCE_URL`])
 //! on its `Provenance`. `record.commit` entries are the record versions
 //! the accesses name; they are not resources of their own here.
+//!
+//! The other way, a hospital submits accesses as `AuditEvent`s
+//! ([`access_from_audit_event`]). Consents are not imported: a patient
+//! signs their own consents, so that the hospital the audit holds to
+//! account cannot write one after the fact to cover an access.
+
+mod audit_event;
+
+pub use audit_event::{AuditEventError, access_from_audit_event};
 
 use serde_json::{Value, json};
 
