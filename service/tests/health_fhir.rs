@@ -5,12 +5,13 @@
 //! flagged), come back out as FHIR that `fhir.resources` accepts, and are
 //! never logged twice. Forged, tampered, malformed and unauthorised
 //! submissions are refused with the element's FHIRPath, and change
-//! nothing.
+//! nothing. Vaccination credentials are issued from FHIR `Immunization`s.
 
 mod common;
 
 use common::deploy::Deployment;
 use common::fhir::fhir_validates;
+use common::identity::{Issuer, claim, prove_eligibility};
 use common::*;
 use serde_json::{Value, json};
 use zkaudit_ledger::health::fhir::{PATIENT_SYSTEM, access_from_audit_event};
@@ -387,5 +388,164 @@ fn accesses_arrive_as_fhir_audit_events() {
             && stderr.contains("Bundle.entry[3].resource: a Consent is signed by its patient"),
         "{stderr}"
     );
+    assert_eq!(server.log_size(), size);
+}
+
+/// A vaccination record as the vaccinating site's system writes it.
+fn immunization(status: &str, cvx: &str, dose: &str, date: &str) -> Value {
+    json!({
+        "resourceType": "Immunization",
+        "status": status,
+        "vaccineCode": { "coding": [{ "system": "http://hl7.org/fhir/sid/cvx", "code": cvx }] },
+        "patient": { "reference": "Patient/example" },
+        "occurrenceDateTime": date,
+        "lotNumber": "EW0182",
+        "expirationDate": "2026-12-31",
+        "protocolApplied": [{ "doseNumber": dose }],
+    })
+}
+
+#[test]
+fn vaccination_credentials_are_issued_from_fhir_immunizations() {
+    let st = Deployment::start(
+        68,
+        LOG,
+        &[(
+            "public-health",
+            &[
+                "identity/registry.create",
+                "identity/credential.issue",
+                "identity/scope.create",
+            ],
+        )],
+    );
+    let server = &st.server;
+    let t = |name: &str| st.path(name);
+    let issuer = Issuer::new(server, st.key_file("public-health"));
+    issuer.create_registry(
+        "vaccination",
+        "product,dose,date",
+        &[
+            "--depth",
+            "10",
+            "--window-changes",
+            "4",
+            "--window-secs",
+            "0",
+        ],
+    );
+    issuer.create_scope(
+        "travel-2026",
+        "Two doses of an approved vaccine before 2026-04-01",
+        "vaccination",
+        &["product in 208,217", "dose>=2", "date<=20260401"],
+    );
+    // The site's records, valid FHIR R5: the issuer issues from them and
+    // each holder keeps the same values.
+    let from_fhir = |who: &str, record: &Value| {
+        let file = t(&format!("{who}-immunization.json"));
+        std::fs::write(&file, record.to_string()).unwrap();
+        fhir_validates(&file);
+        let wallet = t(&format!("{who}.json"));
+        let commitment = ok(&["id", "new", "--wallet", s(&wallet)]).trim().to_owned();
+        let issue = [
+            "issuer",
+            "issue",
+            "--key",
+            st.key_file("public-health"),
+            "--registry",
+            "vaccination",
+            "--commitment",
+            &commitment,
+            "--from-fhir",
+            s(&file),
+        ];
+        (server.run(&issue), wallet, file)
+    };
+    let (issued, ana, ana_record) = from_fhir(
+        "ana",
+        &immunization("completed", "208", "2", "2026-03-01T10:30:00+01:00"),
+    );
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    server.ok(&[
+        "id",
+        "add-credential",
+        "--wallet",
+        s(&ana),
+        "--registry",
+        "vaccination",
+        "--from-fhir",
+        s(&ana_record),
+    ]);
+    let wallet = std::fs::read_to_string(&ana).unwrap();
+    assert!(
+        wallet.contains("20260301"),
+        "the wallet keeps the values the issuer used"
+    );
+    let proved = prove_eligibility(
+        server,
+        &ana,
+        "travel-2026",
+        "boarding pass 1",
+        &t("ana-claim.json"),
+        &t("keys"),
+    );
+    assert!(
+        proved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&proved.stderr)
+    );
+    claim(server, &t("ana-claim.json"), &t("ana-receipt.json"), &[]);
+
+    // One dose: issued, but it does not satisfy the scope.
+    let (issued, ben, ben_record) =
+        from_fhir("ben", &immunization("completed", "208", "1", "2026-03-01"));
+    assert!(issued.status.success());
+    server.ok(&[
+        "id",
+        "add-credential",
+        "--wallet",
+        s(&ben),
+        "--registry",
+        "vaccination",
+        "--from-fhir",
+        s(&ben_record),
+    ]);
+    let proved = prove_eligibility(
+        server,
+        &ben,
+        "travel-2026",
+        "boarding pass 2",
+        &t("ben-claim.json"),
+        &t("keys"),
+    );
+    assert!(!proved.status.success());
+    assert!(String::from_utf8_lossy(&proved.stderr).contains("does not satisfy"));
+
+    // A vaccination not done, or with no numeric code, issues nothing.
+    let size = server.log_size();
+    for (who, record, path) in [
+        (
+            "cy",
+            immunization("not-done", "208", "2", "2026-03-01"),
+            "Immunization.status",
+        ),
+        (
+            "dee",
+            immunization("completed", "COMIRNATY", "2", "2026-03-01"),
+            "Immunization.vaccineCode.coding",
+        ),
+    ] {
+        let (issued, _, _) = from_fhir(who, &record);
+        let stderr = String::from_utf8_lossy(&issued.stderr);
+        assert!(
+            !issued.status.success() && stderr.contains(path),
+            "{who}: {stderr}"
+        );
+    }
     assert_eq!(server.log_size(), size);
 }

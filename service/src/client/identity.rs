@@ -9,6 +9,20 @@ use zkaudit_verifier::Receipt;
 use super::Client;
 use crate::domains::identity::{ClaimBody, MembersPage, RegistryView, ScopeView};
 
+/// The attribute values of registry `id` that the FHIR `Immunization` in
+/// `file` states, in the registry's order.
+pub fn attributes_from_fhir(client: &Client, id: &str, file: &std::path::Path) -> Result<Vec<u64>> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let immunization: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let view = registry(client, id)?;
+    Ok(zkaudit_ledger::health::fhir::immunization_attributes(
+        &immunization,
+        &view.attributes,
+    )?)
+}
+
 /// The registry `id` as the service publishes it.
 pub fn registry(client: &Client, id: &str) -> Result<RegistryView> {
     Ok(client.get(&format!("/v1/identity/registries/{id}"))?)

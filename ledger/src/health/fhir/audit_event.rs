@@ -16,30 +16,13 @@
 
 use serde_json::Value;
 
-use super::PATIENT_SYSTEM;
+use super::{FhirInputError, PATIENT_SYSTEM, refuse};
 use crate::health::records::check_id;
 use crate::health::{AccessEvent, parse_patient};
 
-/// Why an `AuditEvent` is not an access zkaudit logs.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {reason}")]
-pub struct AuditEventError {
-    /// The element, as a FHIRPath (`AuditEvent.entity[0].what`).
-    pub path: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-fn refuse<T>(path: impl Into<String>, reason: impl Into<String>) -> Result<T, AuditEventError> {
-    Err(AuditEventError {
-        path: path.into(),
-        reason: reason.into(),
-    })
-}
-
 /// The `access` an `AuditEvent` of a patient read describes (see the
 /// module table).
-pub fn access_from_audit_event(event: &Value) -> Result<AccessEvent, AuditEventError> {
+pub fn access_from_audit_event(event: &Value) -> Result<AccessEvent, FhirInputError> {
     if event["resourceType"] != "AuditEvent" {
         return refuse("resourceType", "must be \"AuditEvent\"");
     }
@@ -109,7 +92,7 @@ pub fn access_from_audit_event(event: &Value) -> Result<AccessEvent, AuditEventE
 }
 
 /// The record version read: the first entity whose `what` names one.
-fn read_entity(event: &Value) -> Result<(&str, u32), AuditEventError> {
+fn read_entity(event: &Value) -> Result<(&str, u32), FhirInputError> {
     let Some(entities) = event["entity"].as_array().filter(|e| !e.is_empty()) else {
         return refuse("AuditEvent.entity", "the record version read is required");
     };
@@ -158,7 +141,7 @@ fn read_entity(event: &Value) -> Result<(&str, u32), AuditEventError> {
 }
 
 /// The agent who asked: `requestor: true`, else the first.
-fn requestor(event: &Value) -> Result<(String, &Value), AuditEventError> {
+fn requestor(event: &Value) -> Result<(String, &Value), FhirInputError> {
     let Some(agents) = event["agent"].as_array().filter(|a| !a.is_empty()) else {
         return refuse("AuditEvent.agent", "who read the record is required");
     };
@@ -169,7 +152,7 @@ fn requestor(event: &Value) -> Result<(String, &Value), AuditEventError> {
     Ok((format!("AuditEvent.agent[{i}]"), &agents[i]))
 }
 
-fn checked_id(path: &str, field: &'static str, id: &str) -> Result<(), AuditEventError> {
+fn checked_id(path: &str, field: &'static str, id: &str) -> Result<(), FhirInputError> {
     check_id(field, id).or_else(|_| {
         refuse(
             path,

@@ -20,10 +20,31 @@
 //! ([`access_from_audit_event`]). Consents are not imported: a patient
 //! signs their own consents, so that the hospital the audit holds to
 //! account cannot write one after the fact to cover an access.
+//! Vaccination credentials are issued from FHIR `Immunization`s
+//! ([`immunization_attributes`]).
 
 mod audit_event;
+mod immunization;
 
-pub use audit_event::{AuditEventError, access_from_audit_event};
+pub use audit_event::access_from_audit_event;
+pub use immunization::{IMMUNIZATION_ATTRIBUTES, immunization_attributes};
+
+/// Why a FHIR resource is not what zkaudit reads from it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct FhirInputError {
+    /// The element, as a FHIRPath (`AuditEvent.entity[0].what`).
+    pub path: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+fn refuse<T>(path: impl Into<String>, reason: impl Into<String>) -> Result<T, FhirInputError> {
+    Err(FhirInputError {
+        path: path.into(),
+        reason: reason.into(),
+    })
+}
 
 use serde_json::{Value, json};
 

@@ -14,7 +14,7 @@ use zkaudit_ledger::identity::{
 };
 
 use crate::cli::output::print_logged;
-use crate::client::identity::registry;
+use crate::client::identity::{attributes_from_fhir, registry};
 use crate::client::{Client, DEFAULT_SERVER};
 use crate::keyfile::read_signing_key;
 
@@ -35,8 +35,16 @@ pub enum IssuerCommand {
         #[arg(long)]
         commitment: String,
         /// Attribute values in schema order (repeat).
-        #[arg(long = "attr", required = true)]
+        #[arg(
+            long = "attr",
+            required_unless_present = "from_fhir",
+            conflicts_with = "from_fhir"
+        )]
         attributes: Vec<u64>,
+        /// Read the attributes from a FHIR `Immunization` (JSON) instead:
+        /// product, dose, date and expiry, by the registry's attribute names.
+        #[arg(long)]
+        from_fhir: Option<PathBuf>,
         /// The log's base URL.
         #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
         server: String,
@@ -138,11 +146,16 @@ pub fn run(cmd: IssuerCommand) -> Result<()> {
             registry,
             commitment,
             attributes,
+            from_fhir,
             server,
         } => {
             let commitment = fr_from_decimal(&commitment).map_err(|_| {
                 anyhow::anyhow!("--commitment is not a canonical decimal field element")
             })?;
+            let attributes = match from_fhir {
+                Some(file) => attributes_from_fhir(&Client::new(&server), &registry, &file)?,
+                None => attributes,
+            };
             let issue = CredentialIssue {
                 registry,
                 commitment: fr_to_bytes(&commitment),

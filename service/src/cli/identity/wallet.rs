@@ -7,7 +7,9 @@ use anyhow::Result;
 use clap::Subcommand;
 use zkaudit_circuits::identity::Identity;
 
+use crate::client::identity::attributes_from_fhir;
 use crate::client::wallet::{Wallet, WalletCredential};
+use crate::client::{Client, DEFAULT_SERVER};
 
 /// `zkaudit id …`: the holder's wallet.
 #[derive(Subcommand, Debug)]
@@ -33,8 +35,19 @@ pub enum IdCommand {
         #[arg(long)]
         registry: String,
         /// Attribute values in the registry's schema order (repeat).
-        #[arg(long = "attr", required = true)]
+        #[arg(
+            long = "attr",
+            required_unless_present = "from_fhir",
+            conflicts_with = "from_fhir"
+        )]
         attributes: Vec<u64>,
+        /// Read the attributes from the FHIR `Immunization` (JSON) the
+        /// credential was issued from, by the registry's attribute names.
+        #[arg(long)]
+        from_fhir: Option<PathBuf>,
+        /// The log's base URL (to read the registry's attribute names).
+        #[arg(long, default_value = DEFAULT_SERVER, env = "ZKAUDIT_SERVER")]
+        server: String,
     },
 }
 
@@ -60,7 +73,13 @@ pub fn run(cmd: IdCommand) -> Result<()> {
             wallet,
             registry,
             attributes,
+            from_fhir,
+            server,
         } => {
+            let attributes = match from_fhir {
+                Some(file) => attributes_from_fhir(&Client::new(&server), &registry, &file)?,
+                None => attributes,
+            };
             let mut w = Wallet::load(&wallet)?;
             w.credentials.push(WalletCredential {
                 registry,
