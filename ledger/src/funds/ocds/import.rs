@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::Datelike;
 use serde_json::{Map, Value};
 
-use super::{Money, SUPPLIER_SEPARATOR};
+use super::fields::{Money, SUPPLIER_SEPARATOR};
 use crate::funds::{Contract, ContractSource, MAX_DOCUMENTS, document_digest, is_valid_period};
 
 /// Why an import is refused: where in the input, and what is wrong there.

@@ -18,8 +18,10 @@
 //! currency, so the publisher says which ([`Money`]). The exact proven
 //! totals stay in the extension as decimal strings.
 
+mod fields;
 mod import;
 
+pub use fields::{Money, SUPPLIER_SEPARATOR};
 pub use import::{
     ImportError, ImportPlan, Payment, PlannedContract, Referenced, SourceRelease, plan,
     read_releases,
@@ -42,54 +44,9 @@ pub const EXTENSION: &str = include_str!("extension.json");
 /// The `zkaudit` extension's patch to the release schema
 /// (`release-schema.json`).
 pub const EXTENSION_RELEASE_SCHEMA: &str = include_str!("release-schema.json");
-/// Between the names of a contract's suppliers (a consortium) in its
-/// `winner`.
-pub const SUPPLIER_SEPARATOR: &str = "; ";
 /// The ocid prefix used when the publisher names none. Publishers register
 /// their own with the Open Contracting Partnership.
 pub const DEFAULT_OCID_PREFIX: &str = "ocds-zkaudt";
-
-/// How minor units are published: OCDS values are in the currency's major
-/// unit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Money {
-    /// ISO 4217 code (`XXX`: no currency named).
-    pub currency: String,
-    /// Decimal places of the currency's minor unit (2 for EUR, 0 for JPY).
-    pub decimals: u32,
-}
-
-impl Money {
-    /// `currency` (three capital letters) with `decimals` (at most 4).
-    pub fn new(currency: &str, decimals: u32) -> Result<Self, String> {
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(format!("{currency:?} is not an ISO 4217 code"));
-        }
-        if decimals > 4 {
-            return Err(format!("{decimals} decimal places: at most 4"));
-        }
-        Ok(Self {
-            currency: currency.to_owned(),
-            decimals,
-        })
-    }
-
-    /// An OCDS `Value` of `minor` units. A JSON number: exact up to 2^53
-    /// minor units; the extension keeps the exact proven totals.
-    fn value(&self, minor: u128) -> Value {
-        let amount = minor as f64 / 10f64.powi(self.decimals as i32);
-        json!({ "amount": amount, "currency": self.currency })
-    }
-}
-
-impl Default for Money {
-    fn default() -> Self {
-        Self {
-            currency: "XXX".into(),
-            decimals: 2,
-        }
-    }
-}
 
 /// Who publishes and how: what every release and package states.
 #[derive(Clone, Debug)]

@@ -16,7 +16,7 @@
 
 use serde_json::Value;
 
-use super::{FhirInputError, PATIENT_SYSTEM, refuse};
+use super::terms::{FhirInputError, PATIENT_SYSTEM, refuse};
 use crate::health::records::check_id;
 use crate::health::{AccessEvent, parse_patient};
 

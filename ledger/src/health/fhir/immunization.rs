@@ -16,7 +16,7 @@
 
 use serde_json::Value;
 
-use super::{FhirInputError, refuse};
+use super::terms::{FhirInputError, refuse};
 
 /// The registry attributes an `Immunization` fills.
 pub const IMMUNIZATION_ATTRIBUTES: [&str; 4] = ["product", "dose", "date", "expiry"];

@@ -25,26 +25,11 @@
 
 mod audit_event;
 mod immunization;
+mod terms;
 
 pub use audit_event::access_from_audit_event;
 pub use immunization::{IMMUNIZATION_ATTRIBUTES, immunization_attributes};
-
-/// Why a FHIR resource is not what zkaudit reads from it.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {reason}")]
-pub struct FhirInputError {
-    /// The element, as a FHIRPath (`AuditEvent.entity[0].what`).
-    pub path: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-fn refuse<T>(path: impl Into<String>, reason: impl Into<String>) -> Result<T, FhirInputError> {
-    Err(FhirInputError {
-        path: path.into(),
-        reason: reason.into(),
-    })
-}
+pub use terms::{FhirInputError, PATIENT_SYSTEM};
 
 use serde_json::{Value, json};
 
@@ -55,8 +40,6 @@ use crate::export::{LogEvidence, timestamp};
 use crate::merkle::leaf_hash;
 use crate::record::Record;
 
-/// The identifier system of patients' pseudonymous keys.
-pub const PATIENT_SYSTEM: &str = "urn:zkaudit:patient-key";
 /// The extension carrying a record's log evidence on its `Provenance`.
 pub const EVIDENCE_URL: &str = "urn:zkaudit:fhir:log-evidence";
 
