@@ -8,7 +8,8 @@
 //!   offline, flagged where no valid consent covered it);
 //! * the supply chain: `lot` (manufacturer), `transfer countersign`
 //!   (receiver) then `transfer send` (sender), `administer` (site), and
-//!   `trace` (the whole chain of custody, checked offline).
+//!   `trace` (the whole chain of custody, checked offline), and
+//!   `import-epcis` (each party's events of a GS1 EPCIS 2.0 document).
 //!
 //! Keys are the `zkaudit keygen` files; `zkaudit health key-id` prints the
 //! hex public key other parties name you by (a patient's pseudonym, a
@@ -18,7 +19,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use serde::{Deserialize, Serialize};
 use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::health::{
     ACCESS, AccessEvent, CONSENT_GRANT, CONSENT_REVOKE, ConsentGrant, ConsentRevoke, DOMAIN,
@@ -31,14 +31,14 @@ use zkaudit_verifier::Receipt;
 use zkaudit_verifier::health::{access_fhir, trace_epcis, verify_access_log, verify_trace};
 
 use crate::cli::output::print_logged;
-use crate::client::health::import_audit_events;
+use crate::client::health::epcis::{EpcisOptions, import_epcis};
+use crate::client::health::{CountersignedTransfer, TRANSFER_FORMAT, import_audit_events};
 use crate::client::{Client, DEFAULT_SERVER};
 use crate::clock::now_ms;
 use crate::domains::health::{AccessLogView, TraceView};
 use crate::keyfile::{read_signing_key, write_secret_file};
 
 const DAY_MS: u64 = 86_400_000;
-const TRANSFER_FORMAT: &str = "zkaudit-health-transfer/v1";
 
 /// `zkaudit health …`.
 #[derive(Subcommand, Debug)]
@@ -56,6 +56,30 @@ pub enum HealthCommand {
     Consent(ConsentCommand),
     /// Hospital: log an access to a record version.
     Access(AccessArgs),
+    /// Maker, sender or site: log your events of a GS1 EPCIS 2.0 document
+    /// (commissioning, shipping with the receiver's countersignature,
+    /// dispensing); a receiver countersigns the shipments to them with
+    /// `--countersign-out`.
+    ImportEpcis {
+        /// Your key and the server.
+        #[command(flatten)]
+        signer: Signer,
+        /// The EPCIS document (JSON-LD; `-`: stdin).
+        file: PathBuf,
+        /// Receivers: countersign every shipment to you into this folder
+        /// (send each file to its sender); nothing is logged.
+        #[arg(long)]
+        countersign_out: Option<PathBuf>,
+        /// Senders: the receivers' countersigned transfers (repeatable).
+        #[arg(long = "countersigned")]
+        countersigned: Vec<PathBuf>,
+        /// The journal of what was logged per event (re-runs log nothing twice).
+        #[arg(long, default_value = "epcis-journal.json")]
+        journal: PathBuf,
+        /// Print what would be logged, log nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Hospital: log accesses from FHIR: an `AuditEvent` (IHE BALP patient
     /// read) or a `Bundle` of them, read whole before anything is sent;
     /// accesses already logged are skipped.
@@ -288,20 +312,6 @@ pub struct TraceArgs {
     pub fetch: ExtractArgs,
 }
 
-/// A countersigned transfer, as the receiver hands it to the sender.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CountersignedTransfer {
-    /// [`TRANSFER_FORMAT`].
-    pub format: String,
-    /// The sender's key, hex.
-    pub sender: String,
-    /// The record time the receiver signed for, Unix ms.
-    pub timestamp_ms: u64,
-    /// The transfer payload, hex.
-    pub payload: String,
-}
-
 fn post(signer: &Signer, kind: &str, timestamp_ms: u64, payload: Vec<u8>) -> Result<Receipt> {
     let key = read_signing_key(&signer.key)?;
     let client = Client::new(&signer.server);
@@ -309,6 +319,14 @@ fn post(signer: &Signer, kind: &str, timestamp_ms: u64, payload: Vec<u8>) -> Res
     let receipt = client.append(&record)?;
     print_logged(&format!("{DOMAIN}/{kind}"), &receipt);
     Ok(receipt)
+}
+
+/// A file's text, or stdin's for `-`.
+fn read_input(file: &std::path::Path) -> Result<String> {
+    if file.as_os_str() == "-" {
+        return Ok(std::io::read_to_string(std::io::stdin())?);
+    }
+    std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
 }
 
 fn patient_arg(arg: &str) -> Result<ed25519_dalek::VerifyingKey> {
@@ -387,14 +405,8 @@ pub fn run(cmd: HealthCommand) -> Result<()> {
             file,
             dry_run,
         } => {
-            let text = if file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin())?
-            } else {
-                std::fs::read_to_string(&file)
-                    .with_context(|| format!("reading {}", file.display()))?
-            };
             let document: serde_json::Value =
-                serde_json::from_str(&text).context("the file is not JSON")?;
+                serde_json::from_str(&read_input(&file)?).context("the file is not JSON")?;
             let key = read_signing_key(&signer.key)?;
             let outcome =
                 import_audit_events(&Client::new(&signer.server), &key, &document, dry_run)?;
@@ -408,6 +420,56 @@ pub fn run(cmd: HealthCommand) -> Result<()> {
                     "would be logged (dry run)"
                 } else {
                     "logged"
+                },
+                outcome.already
+            );
+            Ok(())
+        }
+        HealthCommand::ImportEpcis {
+            signer,
+            file,
+            countersign_out,
+            countersigned,
+            journal,
+            dry_run,
+        } => {
+            let document: serde_json::Value =
+                serde_json::from_str(&read_input(&file)?).context("the document is not JSON")?;
+            let countersigned = countersigned
+                .iter()
+                .map(|path| {
+                    let file: CountersignedTransfer =
+                        serde_json::from_str(&std::fs::read_to_string(path)?).with_context(
+                            || format!("{} is not a countersigned transfer", path.display()),
+                        )?;
+                    if file.format != TRANSFER_FORMAT {
+                        bail!("{} is not a {TRANSFER_FORMAT} file", path.display());
+                    }
+                    Ok(file)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let key = read_signing_key(&signer.key)?;
+            let outcome = import_epcis(
+                &Client::new(&signer.server),
+                &key,
+                &document,
+                &EpcisOptions {
+                    countersigned: &countersigned,
+                    countersign_out: countersign_out.as_deref(),
+                    journal: &journal,
+                    dry_run,
+                },
+            )?;
+            for line in &outcome.lines {
+                println!("{line}");
+            }
+            println!(
+                "{} event(s) {}, {} already logged",
+                outcome.done,
+                match (dry_run, countersign_out.is_some()) {
+                    (true, _) => "would be handled (dry run)",
+                    (false, true) => "countersigned",
+                    (false, false) => "logged",
                 },
                 outcome.already
             );

@@ -28,6 +28,12 @@
 //! system that ignores the extension still reads the chain; one that
 //! understands it can check each event against the log.
 
+mod read;
+mod terms;
+
+pub use read::{ChainEvent, EpcisInputError, chain_events};
+pub use terms::{lot_class, party};
+
 use serde_json::{Map, Value, json};
 
 use super::checks::verify_trace;
@@ -183,23 +189,6 @@ fn class_of(product: &Option<String>, lot: &str) -> String {
     product
         .clone()
         .unwrap_or_else(|| format!("urn:zkaudit:lot:{}", uri_part(lot)))
-}
-
-/// A lot as a class of objects: a GS1 Digital Link for a GTIN product
-/// code, else a zkaudit URN.
-pub fn lot_class(product: &str, lot: &str) -> String {
-    let is_gtin =
-        matches!(product.len(), 8 | 12 | 13 | 14) && product.bytes().all(|b| b.is_ascii_digit());
-    if is_gtin {
-        format!("https://id.gs1.org/01/{product:0>14}/10/{}", uri_part(lot))
-    } else {
-        format!("urn:zkaudit:lot:{}:{}", uri_part(product), uri_part(lot))
-    }
-}
-
-/// A party named by its Ed25519 key.
-pub fn party(key: &[u8; 32]) -> String {
-    format!("urn:zkaudit:party:ed25519:{}", hex::encode(key))
 }
 
 fn author(record: &Record) -> Value {

@@ -1,7 +1,12 @@
-//! The health domain as a hospital's systems use it: accesses submitted as
-//! the FHIR `AuditEvent`s those systems already write.
+//! The health domain as the parties' systems use it: accesses submitted as
+//! the FHIR `AuditEvent`s a hospital's systems already write, custody
+//! transfers countersigned, and a lot's events imported from GS1 EPCIS
+//! ([`epcis`]).
+
+pub mod epcis;
 
 use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zkaudit_ledger::health::fhir::access_from_audit_event;
 use zkaudit_ledger::health::{ACCESS, AccessEvent, DOMAIN, patient_hex};
@@ -10,6 +15,23 @@ use zkaudit_verifier::Receipt;
 
 use super::Client;
 use crate::domains::health::{AUTHOR_HEADER, AccessLogView, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+
+/// Format tag of countersigned-transfer files.
+pub const TRANSFER_FORMAT: &str = "zkaudit-health-transfer/v1";
+
+/// A countersigned transfer, as the receiver hands it to the sender.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountersignedTransfer {
+    /// [`TRANSFER_FORMAT`].
+    pub format: String,
+    /// The sender's key, hex.
+    pub sender: String,
+    /// The record time the receiver signed for, Unix ms.
+    pub timestamp_ms: u64,
+    /// The transfer payload, hex.
+    pub payload: String,
+}
 
 /// Submits one `AuditEvent` to `POST /v1/health/fhir/AuditEvent`, with
 /// `key`'s signature over the access record the log reads from it.
