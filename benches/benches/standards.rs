@@ -9,6 +9,9 @@
 //!   zkaudit's own records (`POST /v1/log/entries`), 16 connections.
 //! - OCDS 1.1: `import_ocds` of release packages through HTTP (schema
 //!   validation, compilation, look-ups, contract records), releases/s.
+//! - GS1 EPCIS 2.0: `import_epcis` of a site's dispensing events through
+//!   HTTP (schema validation, reading, journal, one durable append per
+//!   event), events/s.
 //!
 //! `cargo bench -p zkaudit-benches --bench standards`
 
@@ -30,6 +33,7 @@ use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_service::client::Client;
 use zkaudit_service::client::funds::ocds::{ImportOptions, import_ocds};
+use zkaudit_service::client::health::epcis::{EpcisOptions, import_epcis};
 use zkaudit_service::client::health::submit_audit_event;
 use zkaudit_service::clock::now_ms;
 
@@ -246,6 +250,69 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // EPCIS: a site's dispensing events imported through HTTP.
+    const DOSES: usize = 200;
+    let site = &sites[0];
+    let class = zkaudit_ledger::health::epcis::lot_class("VAX-A", lot);
+    let site_party = zkaudit_ledger::health::epcis::party(site.record_key().as_bytes());
+    let mut round = 0usize;
+    let mut group = c.benchmark_group("EPCIS import through HTTP");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(DOSES as u64));
+    group.bench_function("documents of 200 dispensing events", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                round += 1;
+                let document = dispensing_document(round, DOSES, &class, &site_party);
+                let journal = running.dir.path().join(format!("journal-{round}.json"));
+                let start = Instant::now();
+                let outcome = import_epcis(
+                    &client,
+                    site,
+                    &document,
+                    &EpcisOptions {
+                        countersigned: &[],
+                        countersign_out: None,
+                        journal: &journal,
+                        dry_run: false,
+                    },
+                )
+                .unwrap();
+                total += start.elapsed();
+                assert_eq!(outcome.done, DOSES);
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+/// An EPCIS document of `n` dispensing events of `lot` at `site`.
+fn dispensing_document(round: usize, n: usize, lot_class: &str, site: &str) -> Value {
+    let events: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({
+                "type": "ObjectEvent",
+                "eventID": format!("urn:uuid:00000000-0000-4000-8000-{round:06}{i:06}"),
+                "eventTime": "2026-12-04T09:00:00.000+01:00",
+                "eventTimeZoneOffset": "+01:00",
+                "action": "OBSERVE",
+                "bizStep": "dispensing",
+                "disposition": "dispensed",
+                "quantityList": [{ "epcClass": lot_class, "quantity": 1 }],
+                "sourceList": [{ "type": "possessing_party", "source": site }],
+            })
+        })
+        .collect();
+    json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-12-04T12:00:00.000+01:00",
+        "epcisBody": { "eventList": events },
+    })
 }
 
 /// An IHE BALP patient read of chart `p`.

@@ -28,7 +28,7 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 use zkaudit_circuits::funds::{ItemOpening, field_to_bytes, item_commitment};
-use zkaudit_ledger::funds::ocds::{ImportPlan, Money, SourceRelease, plan, read_releases};
+use zkaudit_ledger::funds::ocds::{Money, SourceRelease, plan, read_releases};
 use zkaudit_ledger::funds::{CONTRACT, Contract, EXPENDITURE, Expenditure};
 use zkaudit_ledger::note::NoteSigningKey;
 
@@ -313,11 +313,4 @@ fn same_contract(view: &ContractView, c: &Contract) -> bool {
         && view.ends_day == c.ends_day
         && view.documents == c.documents.iter().map(hex::encode).collect::<Vec<_>>()
         && view.source == c.source.as_ref().map(ContractSourceView::from)
-}
-
-/// The plan as it would be logged, for tests and the dry run.
-pub fn read_plan(text: &str, money: &Money) -> Result<ImportPlan> {
-    let releases = read_releases(text)?;
-    validate_against_schema(&releases)?;
-    Ok(plan(&releases, money)?)
 }
