@@ -4,8 +4,9 @@
 //! sender its shipment with the receiver's countersignature (two steps),
 //! the site its dispensing — and the log's EPCIS export of the lot
 //! validates against GS1's schema and carries every custody fact of the
-//! input. Re-runs log nothing twice; broken documents (schema violations,
-//! corrections, bad quantities, unknown lot names, duplicate events) are
+//! input, and a later version's `errorDeclaration` of a dispensing is
+//! logged as the site's correction. Re-runs log nothing twice; broken
+//! documents (schema violations, corrections of shipments, bad quantities, unknown lot names, duplicate events) are
 //! refused with the element's path, and change nothing.
 
 mod common;
@@ -162,8 +163,8 @@ fn a_lot_arrives_as_epcis_party_by_party() {
     };
     broken(
         "correction.jsonld",
-        &|d| d["epcisBody"]["eventList"][6]["errorDeclaration"] = json!({ "declarationTime": "2026-12-04T10:00:00.000+01:00", "reason": "incorrect_data" }),
-        "epcisBody.eventList[6].errorDeclaration",
+        &|d| d["epcisBody"]["eventList"][1]["errorDeclaration"] = json!({ "declarationTime": "2026-12-04T10:00:00.000+01:00", "reason": "incorrect_data" }),
+        "epcisBody.eventList[1].errorDeclaration",
     );
     broken(
         "schema.jsonld",
@@ -275,6 +276,76 @@ fn a_lot_arrives_as_epcis_party_by_party() {
     );
     assert_eq!(server.log_size(), start + 4);
 
+    // A later version of the document declares the dispensing erroneous
+    // (200 doses were 150): the site logs the correction and the
+    // corrective event; nobody else may correct it, and nothing twice.
+    let mut corrected = document.clone();
+    corrected["epcisBody"]["eventList"][6]["errorDeclaration"] = json!({
+        "declarationTime": "2026-12-04T10:00:00.000+01:00",
+        "reason": "incorrect_data",
+        "correctiveEventIDs": ["urn:uuid:7f9b0a2e-0000-4000-8000-000000000008"],
+    });
+    let mut corrective = event(
+        "7f9b0a2e-0000-4000-8000-000000000008",
+        "2026-12-04T09:00:00.000+01:00",
+        "OBSERVE",
+        "dispensing",
+        "dispensed",
+        150,
+    );
+    corrective["sourceList"] = json!([{ "type": "possessing_party", "source": site }]);
+    corrected["epcisBody"]["eventList"]
+        .as_array_mut()
+        .unwrap()
+        .push(corrective);
+    let errors: Vec<String> = validator
+        .iter_errors(&corrected)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let corrected_file = st.path("lot-corrected.jsonld");
+    std::fs::write(&corrected_file, corrected.to_string()).unwrap();
+    let out = stdout(import("site", &corrected_file, &[]));
+    assert!(
+        out.contains("logged: epcisBody.eventList[6] (lot.correct: declared erroneous)"),
+        "{out}"
+    );
+    assert!(out.contains("2 event(s) logged"), "{out}");
+    let again = stdout(import("site", &corrected_file, &[]));
+    assert!(again.contains("0 event(s) logged"), "{again}");
+    assert_eq!(server.log_size(), start + 6);
+    let (_, lot) = server.get_json(&format!("/v1/health/lots/{LOT}"));
+    let site_hex = hex::encode(st.key("site").record_key().as_bytes());
+    assert_eq!(lot["holdings"][&site_hex], 100, "{lot}");
+    assert_eq!(lot["administered"][&site_hex], 150, "{lot}");
+    // The correction names the administration; the distributor may not
+    // correct the site's, and the site may not correct it twice.
+    let (_, entry) = server.get_json(&format!("/v1/log/entries/{}", start + 4));
+    let correction_payload = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        entry["payload"].as_str().unwrap(),
+    )
+    .unwrap();
+    let correction = zkaudit_ledger::health::LotCorrect::decode(&correction_payload).unwrap();
+    for (who, status, code) in [
+        ("distributor", 403, "not_the_site"),
+        ("site", 422, "already declared erroneous"),
+    ] {
+        let record = zkaudit_ledger::record::Record::signed(
+            LOG,
+            "health",
+            "lot.correct",
+            now_ms(),
+            correction.encode(),
+            &*st.key(who),
+        )
+        .unwrap();
+        let (got, body) = server.post_record(&record);
+        assert_eq!(got, status, "{who}: {body}");
+        assert!(body.to_string().contains(code), "{who}: {body}");
+    }
+    assert_eq!(server.log_size(), start + 6);
+
     // The log's own EPCIS export: valid, and every custody fact is there.
     let (status, exported) = server.get_json(&format!("/v1/health/lots/{LOT}/epcis"));
     assert_eq!(status, 200, "{exported}");
@@ -300,6 +371,7 @@ fn a_lot_arrives_as_epcis_party_by_party() {
         ("shipping", 250),
         ("receiving", 250),
         ("dispensing", 200),
+        ("dispensing", 150),
     ];
     assert_eq!(facts, expected.map(|(s, q)| (s.to_owned(), q)));
     assert_eq!(
@@ -311,4 +383,16 @@ fn a_lot_arrives_as_epcis_party_by_party() {
     assert_eq!(events[3]["sourceList"][0]["source"], distributor);
     assert_eq!(events[3]["destinationList"][0]["destination"], site);
     assert_eq!(events[5]["sourceList"][0]["source"], site);
+    let declaration = &events[5]["errorDeclaration"];
+    assert_eq!(declaration["reason"], "incorrect_data", "{declaration}");
+    assert_eq!(declaration["zkaudit:correctionLogIndex"], start + 4);
+    assert!(events[6].get("errorDeclaration").is_none());
+    // And the chain, correction included, verifies offline.
+    let trace = server.ok(&["health", "trace", LOT, "--log-key", &st.log_vkey]);
+    assert!(
+        trace.contains(
+            "2 transfers and 2 administrations (150 doses; 1 declared erroneous and not counted)"
+        ),
+        "{trace}"
+    );
 }

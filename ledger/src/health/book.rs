@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use ed25519_dalek::VerifyingKey;
 
 use super::error::invalid;
-use super::lots::{LotAdminister, LotRegister, LotTransfer};
+use super::lots::{LotAdminister, LotCorrect, LotRegister, LotTransfer};
 use super::records::{AccessEvent, ConsentGrant, ConsentRevoke, RecordCommit, author_of};
 use super::{
     ACCESS, CONSENT_GRANT, CONSENT_REVOKE, DOMAIN, HealthError, HealthResult, LOT_ADMINISTER,
-    LOT_REGISTER, LOT_TRANSFER, MAX_QUANTITY, RECORD_COMMIT,
+    LOT_CORRECT, LOT_REGISTER, LOT_TRANSFER, MAX_QUANTITY, RECORD_COMMIT,
 };
 use crate::record::Record;
 use crate::replay::Book;
@@ -66,6 +66,20 @@ pub struct LotState {
     pub debits: BTreeMap<[u8; 32], u64>,
     /// Events applied (registration included).
     pub events: u64,
+    /// Every administration, by record id: who gave how many doses, and
+    /// whether a correction has declared it erroneous.
+    pub administrations: BTreeMap<[u8; 32], Administration>,
+}
+
+/// One logged administration of a lot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Administration {
+    /// The site's key.
+    pub site: [u8; 32],
+    /// Doses given.
+    pub doses: u64,
+    /// Log index of the `lot.correct` that declared it erroneous.
+    pub corrected_by: Option<u64>,
 }
 
 impl LotState {
@@ -268,6 +282,26 @@ impl HealthBook {
                 }
                 self.check_holder(lot, &author, at, "administration", a.doses)
             }
+            LOT_CORRECT => {
+                let c = LotCorrect::decode(record.payload())?;
+                let lot = self.known_lot(&c.lot)?;
+                let Some(given) = lot.administrations.get(&c.administration) else {
+                    return invalid(
+                        "administration",
+                        "no administration of this lot has that record id",
+                    );
+                };
+                if given.site != author.to_bytes() {
+                    return Err(HealthError::NotTheSite);
+                }
+                if let Some(index) = given.corrected_by {
+                    return invalid(
+                        "administration",
+                        format!("already declared erroneous at log index {index}"),
+                    );
+                }
+                Ok(())
+            }
             other => invalid("kind", format!("no health kind {other:?}")),
         }
     }
@@ -362,6 +396,7 @@ impl HealthBook {
                             registered_index: index,
                             registered_ms: at,
                             events: 1,
+                            administrations: BTreeMap::new(),
                         },
                     );
                 }
@@ -386,6 +421,26 @@ impl HealthBook {
                     *lot.holdings.entry(author.to_bytes()).or_default() -= a.doses;
                     *lot.administered.entry(author.to_bytes()).or_default() += a.doses;
                     *lot.debits.entry(author.to_bytes()).or_default() += 1;
+                    lot.events += 1;
+                    lot.administrations.insert(
+                        record.id(),
+                        Administration {
+                            site: author.to_bytes(),
+                            doses: a.doses,
+                            corrected_by: None,
+                        },
+                    );
+                }
+            }
+            LOT_CORRECT => {
+                if let Ok(c) = LotCorrect::decode(record.payload())
+                    && let Some(lot) = self.lots.get_mut(&c.lot)
+                    && let Some(given) = lot.administrations.get_mut(&c.administration)
+                    && given.corrected_by.is_none()
+                {
+                    given.corrected_by = Some(index);
+                    *lot.holdings.entry(given.site).or_default() += given.doses;
+                    *lot.administered.entry(given.site).or_default() -= given.doses;
                     lot.events += 1;
                 }
             }

@@ -6,7 +6,7 @@ use ed25519_dalek::VerifyingKey;
 use super::book::{AccessVerdict, HealthBook, LotState};
 use super::lots::lot_of;
 use super::records::{AccessEvent, patient_of};
-use super::{ACCESS, DOMAIN, HealthError, HealthResult, LOT_ADMINISTER, LOT_TRANSFER};
+use super::{ACCESS, DOMAIN, HealthError, HealthResult, LOT_ADMINISTER, LOT_CORRECT, LOT_TRANSFER};
 use crate::record::Record;
 
 /// A lot's verified chain of custody.
@@ -18,6 +18,8 @@ pub struct TraceReport {
     pub transfers: u64,
     /// Administration records in the chain.
     pub administrations: u64,
+    /// Of those, declared erroneous by a `lot.correct`.
+    pub corrections: u64,
 }
 
 fn at_entry(index: u64, e: HealthError) -> HealthError {
@@ -82,7 +84,7 @@ fn replay(
 /// checks countersignatures, order, quantities and expiry by replaying the
 /// service's rules, and that the first entry registers the lot.
 pub fn verify_trace(lot: &str, entries: &[(u64, Record)]) -> HealthResult<TraceReport> {
-    let (mut transfers, mut administrations) = (0, 0);
+    let (mut transfers, mut administrations, mut corrections) = (0, 0, 0);
     let subject = Subject {
         foreign: |record| format!("a {} record", record.qualified_kind()),
         is_about: |record: &Record| Ok(lot_of(record)?.is_some_and(|l| l == lot)),
@@ -92,6 +94,7 @@ pub fn verify_trace(lot: &str, entries: &[(u64, Record)]) -> HealthResult<TraceR
         match record.kind() {
             LOT_TRANSFER => transfers += 1,
             LOT_ADMINISTER => administrations += 1,
+            LOT_CORRECT => corrections += 1,
             _ => {}
         }
         Ok(())
@@ -103,6 +106,7 @@ pub fn verify_trace(lot: &str, entries: &[(u64, Record)]) -> HealthResult<TraceR
         lot,
         transfers,
         administrations,
+        corrections,
     })
 }
 

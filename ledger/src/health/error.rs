@@ -20,6 +20,9 @@ pub enum HealthError {
     /// Health records must be signed.
     #[error("health records must be signed by their author")]
     Unsigned,
+    /// Only the site that logged an administration may correct it.
+    #[error("only the site that logged the administration may declare it erroneous")]
+    NotTheSite,
     /// A record version out of sequence.
     #[error("record {record:?} is at version {current}; the next version is {}", current + 1)]
     VersionOutOfSequence {

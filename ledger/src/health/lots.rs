@@ -6,8 +6,8 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use super::error::invalid;
 use super::records::{author_of, read_id, read_key};
 use super::{
-    HealthError, HealthResult, LOT_ADMINISTER, LOT_REGISTER, LOT_TRANSFER, MAX_QUANTITY,
-    RECEIPT_CONTEXT,
+    HealthError, HealthResult, LOT_ADMINISTER, LOT_CORRECT, LOT_REGISTER, LOT_TRANSFER,
+    MAX_QUANTITY, RECEIPT_CONTEXT,
 };
 use crate::codec::{Reader, Writer};
 use crate::record::{Record, RecordSigner};
@@ -185,12 +185,50 @@ impl LotAdminister {
     }
 }
 
+/// `lot.correct`: signed by the site that logged the administration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LotCorrect {
+    /// The lot.
+    pub lot: String,
+    /// The record id of the erroneous `lot.administer`.
+    pub administration: [u8; 32],
+    /// Why (e.g. the CBV error reason `incorrect_data`).
+    pub reason: String,
+}
+
+impl LotCorrect {
+    /// Canonical encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(&self.lot)
+            .fixed(&self.administration)
+            .str(&self.reason);
+        w.finish()
+    }
+
+    /// Strict decoding.
+    pub fn decode(bytes: &[u8]) -> HealthResult<Self> {
+        let mut r = Reader::new(bytes);
+        let out = Self {
+            lot: read_id(&mut r, "lot")?,
+            administration: r.array("administration record id")?,
+            reason: r.str("reason", 128)?.to_owned(),
+        };
+        r.finish()?;
+        if out.reason.is_empty() || out.reason.chars().any(char::is_control) {
+            return invalid("reason", "1-128 bytes, no control characters");
+        }
+        Ok(out)
+    }
+}
+
 /// The lot a supply-chain record is about, or `None` for other kinds.
 pub fn lot_of(record: &Record) -> HealthResult<Option<String>> {
     Ok(match record.kind() {
         LOT_REGISTER => Some(LotRegister::decode(record.payload())?.lot),
         LOT_TRANSFER => Some(LotTransfer::decode(record.payload())?.lot),
         LOT_ADMINISTER => Some(LotAdminister::decode(record.payload())?.lot),
+        LOT_CORRECT => Some(LotCorrect::decode(record.payload())?.lot),
         _ => None,
     })
 }

@@ -32,6 +32,10 @@
 //!   sender and carries the receiver's countersignature over the same
 //!   transfer ([`transfer_receipt_message`]): one record, both signatures.
 //! * `lot.administer` (a site, a participant): doses given from a lot.
+//! * `lot.correct` (the same site): declares one of its administrations
+//!   erroneous, with a reason; its doses count as held again. An
+//!   administration is corrected at most once, and the correction is
+//!   itself in the chain for anyone to see.
 //!
 //! [`verify_trace`] checks a lot's whole chain offline: signatures, order,
 //! no transfer of more than the sender holds, no administration after
@@ -51,10 +55,12 @@ pub mod fhir;
 mod lots;
 mod records;
 
-pub use book::{AccessVerdict, ConsentState, HealthBook, HealthCounts, LotState};
+pub use book::{AccessVerdict, Administration, ConsentState, HealthBook, HealthCounts, LotState};
 pub use checks::{AuditedAccess, TraceReport, audit_access, verify_trace};
 pub use error::{HealthError, HealthResult};
-pub use lots::{LotAdminister, LotRegister, LotTransfer, lot_of, transfer_receipt_message};
+pub use lots::{
+    LotAdminister, LotCorrect, LotRegister, LotTransfer, lot_of, transfer_receipt_message,
+};
 pub use records::{
     AccessEvent, ConsentGrant, ConsentRevoke, RecordCommit, ciphertext_digest, commitment_bytes,
     parse_patient, patient_hex, patient_of, record_commitment,
@@ -76,6 +82,9 @@ pub const LOT_REGISTER: &str = "lot.register";
 pub const LOT_TRANSFER: &str = "lot.transfer";
 /// Kind: a site administers doses from a lot.
 pub const LOT_ADMINISTER: &str = "lot.administer";
+/// Kind: a site declares one of its administrations erroneous (GS1 EPCIS's
+/// `errorDeclaration`): its doses are counted back as held, not given.
+pub const LOT_CORRECT: &str = "lot.correct";
 /// Largest quantity one lot may hold (keeps every sum far from overflow).
 pub const MAX_QUANTITY: u64 = 1_000_000_000;
 /// Prefix of the message a transfer's receiver countersigns.

@@ -529,3 +529,71 @@ fn custody_countersignatures_are_checked_strictly() {
     let record = rec(&m, LOT_TRANSFER, T0 + 1, honest.encode());
     assert_eq!(honest.verify_countersignature(&record), Ok(()));
 }
+
+#[test]
+fn a_site_corrects_its_own_administration_once_and_the_trace_counts_it_back() {
+    let (mut entries, [_, d, s1, s2]) = chain();
+    let given = entries[4].1.clone(); // s1 gave 200 of its 250
+    let correct = |site: &SigningKey, administration: [u8; 32], at: u64| {
+        let c = LotCorrect {
+            lot: "L1".into(),
+            administration,
+            reason: "incorrect_data".into(),
+        };
+        assert_eq!(LotCorrect::decode(&c.encode()), Ok(c.clone()));
+        rec(site, LOT_CORRECT, at, c.encode())
+    };
+    entries.push((30, correct(&s1, given.id(), T0 + 6)));
+    let report = verify_trace("L1", &entries).unwrap();
+    assert_eq!(report.corrections, 1);
+    assert_eq!(report.lot.held_by(&s1.verifying_key()), 250);
+    assert_eq!(report.lot.total_administered(), 300);
+    // The corrected doses can be given again.
+    entries.push((32, administer(&s1, "L1", 250, T0 + 7)));
+    assert_eq!(
+        verify_trace("L1", &entries)
+            .unwrap()
+            .lot
+            .total_administered(),
+        550
+    );
+    // Not twice; not by another site or a distributor; not a transfer; not
+    // a record of another lot.
+    let (base, _) = chain();
+    let with = |extra: Record| {
+        let mut e = base.clone();
+        e.push((30, correct(&s1, given.id(), T0 + 6)));
+        e.push((40, extra));
+        failure(verify_trace("L1", &e))
+    };
+    assert!(matches!(
+        with(correct(&s1, given.id(), T0 + 8)),
+        HealthError::Invalid {
+            field: "administration",
+            ..
+        }
+    ));
+    assert_eq!(
+        with(correct(&s2, given.id(), T0 + 8)),
+        HealthError::NotTheSite
+    );
+    assert_eq!(
+        with(correct(&d, given.id(), T0 + 8)),
+        HealthError::NotTheSite
+    );
+    let shipped = base[2].1.id();
+    assert!(matches!(
+        with(correct(&d, shipped, T0 + 8)),
+        HealthError::Invalid {
+            field: "administration",
+            ..
+        }
+    ));
+    // A malformed reason is refused by the codec.
+    let blank = LotCorrect {
+        lot: "L1".into(),
+        administration: given.id(),
+        reason: String::new(),
+    };
+    assert!(LotCorrect::decode(&blank.encode()).is_err());
+}

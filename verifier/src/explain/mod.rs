@@ -200,10 +200,14 @@ pub fn trace(verified: &VerifiedExtract, report: &TraceReport) -> Vec<Line> {
             l.spec.expiry_ms
         )),
         Line::ok(format!(
-            "{} transfers and {} administrations ({} doses), every entry included in checkpoint {} and every rule holds",
+            "{} transfers and {} administrations ({} doses{}), every entry included in checkpoint {} and every rule holds",
             report.transfers,
             report.administrations,
             l.total_administered(),
+            match report.corrections {
+                0 => String::new(),
+                n => format!("; {n} declared erroneous and not counted"),
+            },
             verified.checkpoint.size
         )),
     ];

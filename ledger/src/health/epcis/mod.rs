@@ -10,6 +10,7 @@
 //! | `lot.register` | `ObjectEvent` `ADD`, `commissioning`, `active`; the lot number and expiry as ILMD (`cbvmda:lotNumber`, `cbvmda:itemExpirationDate`); the manufacturer as owning and possessing party |
 //! | `lot.transfer` | `ObjectEvent` `OBSERVE`, `shipping`, `in_transit`, sender as source, receiver as destination; then `receiving`, `active` (the receiver countersigned the same record) |
 //! | `lot.administer` | `ObjectEvent` `OBSERVE`, `dispensing`, `dispensed`, the site as the possessing party |
+//! | `lot.correct` | an `errorDeclaration` on the administration it corrects: its time, the CBV reason (`did_not_occur`, `incorrect_data`) when it is one, and the correction's own log evidence (`zkaudit:correction…`) |
 //!
 //! Quantities are doses (no unit of measure: a count). The lot is named as
 //! a class of objects (`epcClass`): a GS1 Digital Link
@@ -37,8 +38,8 @@ pub use terms::{lot_class, party};
 use serde_json::{Map, Value, json};
 
 use super::checks::verify_trace;
-use super::lots::{LotAdminister, LotRegister, LotTransfer};
-use super::{HealthResult, LOT_ADMINISTER, LOT_REGISTER, LOT_TRANSFER};
+use super::lots::{LotAdminister, LotCorrect, LotRegister, LotTransfer};
+use super::{HealthResult, LOT_ADMINISTER, LOT_CORRECT, LOT_REGISTER, LOT_TRANSFER};
 pub use crate::export::LogEvidence;
 use crate::export::{date, timestamp, uri_part};
 use crate::merkle::leaf_hash;
@@ -150,6 +151,33 @@ pub fn chain_document(
                     json!([{ "type": "possessing_party", "source": author(record) }]),
                 );
                 push(event, None);
+            }
+            LOT_CORRECT => {
+                let correct = LotCorrect::decode(record.payload())?;
+                let target = hex::encode(correct.administration);
+                let mut declaration = json!({
+                    "declarationTime": time,
+                    "zkaudit:correctionLogIndex": index,
+                    "zkaudit:correctionRecordId": hex::encode(record.id()),
+                    "zkaudit:correctionLeafHash": hex::encode(leaf_hash(&record.encode())),
+                    "zkaudit:reason": correct.reason,
+                });
+                if matches!(correct.reason.as_str(), "did_not_occur" | "incorrect_data")
+                    || correct.reason.starts_with("https://")
+                {
+                    declaration["reason"] = correct.reason.clone().into();
+                }
+                if let Some(proof) = evidence.and_then(|e| e.proofs.get(index)) {
+                    declaration["zkaudit:correctionInclusionProof"] = json!(proof);
+                }
+                // The chain was verified: the corrected administration is
+                // an earlier event of this document.
+                if let Some(event) = events
+                    .iter_mut()
+                    .find(|e| e["zkaudit:recordId"] == target.as_str())
+                {
+                    event["errorDeclaration"] = declaration;
+                }
             }
             _ => {}
         }

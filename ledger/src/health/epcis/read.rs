@@ -12,8 +12,10 @@
 //! `urn:zkaudit:lot:…`); parties are `urn:zkaudit:party:ed25519:{key}`.
 //! Quantities are whole doses. bizSteps may be written short
 //! (`shipping`) or as CBV URIs. Other bizSteps (inspecting, storing…) are
-//! not custody changes and are [`ChainEvent::Other`]. An event carrying an
-//! `errorDeclaration` is refused: the log cannot yet record corrections.
+//! not custody changes and are [`ChainEvent::Other`]. A dispensing event
+//! carrying an `errorDeclaration` is read as declared erroneous
+//! ([`EventAt::erroneous`]: the site logs a `lot.correct`); other events
+//! cannot be declared erroneous in the log and are refused.
 //! Every error names its path, e.g. `epcisBody.eventList[3].quantityList[0].quantity`.
 
 use serde_json::Value;
@@ -102,6 +104,9 @@ pub struct EventAt {
     pub path: String,
     /// Its `eventID`, or `sha3-256:{hex}` of its canonical JSON.
     pub id: String,
+    /// The reason of its `errorDeclaration`, if the event is declared
+    /// erroneous (`unspecified` when the declaration gives none).
+    pub erroneous: Option<String>,
 }
 
 impl ChainEvent {
@@ -141,20 +146,33 @@ pub fn chain_events(document: &Value) -> Result<Vec<ChainEvent>, EpcisInputError
         if !seen.insert(id.clone()) {
             return refuse(format!("{path}.eventID"), format!("duplicate event {id:?}"));
         }
-        events.push(read_event(EventAt { path, id }, event)?);
+        let erroneous = event.get("errorDeclaration").map(|declaration| {
+            declaration["reason"]
+                .as_str()
+                .unwrap_or("unspecified")
+                .to_owned()
+        });
+        let read = read_event(
+            EventAt {
+                path,
+                id,
+                erroneous,
+            },
+            event,
+        )?;
+        if read.at().erroneous.is_some() && !matches!(read, ChainEvent::Dispense { .. }) {
+            return refuse(
+                format!("{}.errorDeclaration", read.at().path),
+                "only administrations (dispensing) can be declared erroneous in the log",
+            );
+        }
+        events.push(read);
     }
     Ok(events)
 }
 
 fn read_event(at: EventAt, event: &Value) -> Result<ChainEvent, EpcisInputError> {
     let path = at.path.clone();
-    if event.get("errorDeclaration").is_some() {
-        return refuse(
-            format!("{path}.errorDeclaration"),
-            "a correction: the log cannot record corrections of custody events yet \
-             (log the corrective events themselves)",
-        );
-    }
     let step = biz_step(event["bizStep"].as_str().unwrap_or_default());
     let custody = matches!(
         step.as_str(),

@@ -8,7 +8,9 @@
 //!   the same document with `countersign_out`, which countersigns every
 //!   shipment to them and logs nothing; the sender imports with those
 //!   files;
-//! - the site: `dispensing` → `lot.administer`.
+//! - the site: `dispensing` → `lot.administer`; a dispensing it logged
+//!   that a later version of the document declares erroneous
+//!   (`errorDeclaration`) → `lot.correct`.
 //!
 //! Events naming another party are left to that party; `receiving` events
 //! are part of their shipment's record. The document is validated against
@@ -30,8 +32,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zkaudit_ledger::health::epcis::{ChainEvent, chain_events, party};
 use zkaudit_ledger::health::{
-    DOMAIN, LOT_ADMINISTER, LOT_REGISTER, LOT_TRANSFER, LotAdminister, LotRegister, LotTransfer,
-    patient_hex,
+    DOMAIN, LOT_ADMINISTER, LOT_CORRECT, LOT_REGISTER, LOT_TRANSFER, LotAdminister, LotCorrect,
+    LotRegister, LotTransfer, patient_hex,
 };
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::{Record, RecordSigner};
@@ -190,6 +192,74 @@ pub fn import_epcis(
     let mut planned: Vec<(String, String, Planned)> = Vec::new();
     for event in &events {
         let at = event.at();
+        // A dispensing declared erroneous: the site corrects what it logged.
+        if let (
+            Some(reason),
+            ChainEvent::Dispense {
+                lot, party: site, ..
+            },
+        ) = (&at.erroneous, event)
+            && mine(*site)
+        {
+            if reason.is_empty() || reason.len() > 128 || reason.chars().any(char::is_control) {
+                bail!(
+                    "{}.errorDeclaration.reason: 1-128 bytes, no control characters",
+                    at.path
+                );
+            }
+            let Some(given) = journal.records.get(&at.id) else {
+                outcome.lines.push(format!(
+                    "declared erroneous before it was logged, so not logged: {}",
+                    at.path
+                ));
+                continue;
+            };
+            let given = Record::decode(&BASE64.decode(given)?)
+                .map_err(|e| anyhow!("the journal's record for {} is damaged: {e}", at.id))?;
+            let key = format!("{}#errorDeclaration", at.id);
+            let correction = match journal.records.get(&key) {
+                Some(logged) => {
+                    outcome.already += 1;
+                    outcome
+                        .lines
+                        .push(format!("already logged: {} (lot.correct)", at.path));
+                    Planned::Logged(Box::new(Record::decode(&BASE64.decode(logged)?).map_err(
+                        |e| anyhow!("the journal's record for {key} is damaged: {e}"),
+                    )?))
+                }
+                None => {
+                    outcome.done += 1;
+                    outcome.lines.push(format!(
+                        "{}{} (lot.correct: declared erroneous)",
+                        if options.dry_run {
+                            "would log: "
+                        } else {
+                            "logged: "
+                        },
+                        at.path
+                    ));
+                    let correct = LotCorrect {
+                        lot: lot.clone(),
+                        administration: given.id(),
+                        reason: reason.clone(),
+                    };
+                    Planned::New {
+                        kind: LOT_CORRECT,
+                        timestamp_ms: None,
+                        payload: correct.encode(),
+                    }
+                }
+            };
+            // The administration first (resubmitted: the log answers with
+            // its entry), then its correction.
+            planned.push((
+                at.id.clone(),
+                at.path.clone(),
+                Planned::Logged(Box::new(given)),
+            ));
+            planned.push((key, at.path.clone(), correction));
+            continue;
+        }
         if let Some(logged) = journal.records.get(&at.id) {
             let record = Record::decode(&BASE64.decode(logged)?)
                 .map_err(|e| anyhow!("the journal's record for {} is damaged: {e}", at.id))?;

@@ -10,6 +10,7 @@
 //! | `lot.register` | the manufacturer | authority |
 //! | `lot.transfer` | the sender, countersigned by the receiver | participant |
 //! | `lot.administer` | the site | participant |
+//! | `lot.correct` | the site that administered | participant |
 //!
 //! The state is a [`HealthBook`] replayed from the log; the service refuses
 //! up front what breaks its rules (unknown lot, over-transfer, quantity
@@ -26,8 +27,8 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use zkaudit_ledger::health::{
     ACCESS, AccessEvent, AccessVerdict, CONSENT_GRANT, CONSENT_REVOKE, ConsentGrant, ConsentRevoke,
-    DOMAIN, HealthBook, HealthError, LOT_ADMINISTER, LOT_REGISTER, LOT_TRANSFER, RECORD_COMMIT,
-    RecordCommit, lot_of, patient_hex, patient_of,
+    DOMAIN, HealthBook, HealthError, LOT_ADMINISTER, LOT_CORRECT, LOT_REGISTER, LOT_TRANSFER,
+    LotCorrect, RECORD_COMMIT, RecordCommit, lot_of, patient_hex, patient_of,
 };
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::replay::Replayed;
@@ -96,6 +97,7 @@ impl Refusal for HealthError {
             HealthError::Expired { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "lot_expired"),
             HealthError::BadCountersignature => (StatusCode::FORBIDDEN, "bad_countersignature"),
             HealthError::Unsigned => (StatusCode::FORBIDDEN, "not_authorised"),
+            HealthError::NotTheSite => (StatusCode::FORBIDDEN, "not_the_site"),
             HealthError::UnknownRecord { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "unknown_record")
             }
@@ -130,7 +132,7 @@ impl Domain for HealthDomain {
     fn authorisation(&self, kind: &str) -> Option<Authorisation> {
         match kind {
             RECORD_COMMIT | ACCESS | LOT_REGISTER => Some(Authorisation::Authority),
-            CONSENT_GRANT | CONSENT_REVOKE | LOT_TRANSFER | LOT_ADMINISTER => {
+            CONSENT_GRANT | CONSENT_REVOKE | LOT_TRANSFER | LOT_ADMINISTER | LOT_CORRECT => {
                 Some(Authorisation::Participant)
             }
             _ => None,
@@ -217,6 +219,12 @@ impl Domain for HealthDomain {
                     key.extend_from_slice(&author);
                     key.extend_from_slice(&debits.to_be_bytes());
                     pending.unique("health/debit", key)
+                }
+                LOT_CORRECT => {
+                    // An administration is declared erroneous once, even
+                    // by two concurrent corrections.
+                    let correct = LotCorrect::decode(record.payload()).map_err(ApiError::from)?;
+                    pending.unique("health/correction", correct.administration.to_vec())
                 }
                 _ => pending,
             })
