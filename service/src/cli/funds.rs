@@ -43,6 +43,7 @@ use zkaudit_verifier::funds::FundsBundle;
 
 use zkaudit_ledger::funds::ocds::Money;
 
+use crate::cli::input::read_input;
 use crate::client::funds::ocds::{ImportOptions, import_ocds};
 use crate::client::funds::{
     OpeningsFile, answer_for, audit_target, audit_view, check_audit, load_params,
@@ -439,12 +440,7 @@ pub fn run(cmd: FundsCommand) -> Result<()> {
             common,
         } => {
             let key = read_signing_key(&key)?;
-            let text = if file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin())?
-            } else {
-                std::fs::read_to_string(&file)
-                    .with_context(|| format!("reading {}", file.display()))?
-            };
+            let text = read_input(&file)?;
             let money = Money::new(&currency, decimals).map_err(anyhow::Error::msg)?;
             let outcome = import_ocds(
                 &Client::new(&common.server),

@@ -30,6 +30,7 @@ use zkaudit_ledger::record::{Record, RecordSigner};
 use zkaudit_verifier::Receipt;
 use zkaudit_verifier::health::{access_fhir, trace_epcis, verify_access_log, verify_trace};
 
+use crate::cli::input::read_input;
 use crate::cli::output::print_logged;
 use crate::client::health::epcis::{EpcisOptions, import_epcis};
 use crate::client::health::{CountersignedTransfer, TRANSFER_FORMAT, import_audit_events};
@@ -319,14 +320,6 @@ fn post(signer: &Signer, kind: &str, timestamp_ms: u64, payload: Vec<u8>) -> Res
     let receipt = client.append(&record)?;
     print_logged(&format!("{DOMAIN}/{kind}"), &receipt);
     Ok(receipt)
-}
-
-/// A file's text, or stdin's for `-`.
-fn read_input(file: &std::path::Path) -> Result<String> {
-    if file.as_os_str() == "-" {
-        return Ok(std::io::read_to_string(std::io::stdin())?);
-    }
-    std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
 }
 
 fn patient_arg(arg: &str) -> Result<ed25519_dalek::VerifyingKey> {

@@ -16,6 +16,7 @@ pub mod funds;
 pub mod hammer;
 pub mod health;
 pub mod identity;
+mod input;
 pub mod land;
 pub mod log;
 mod output;

@@ -27,6 +27,7 @@ pub mod keys;
 pub mod land;
 pub mod mirror;
 pub mod proving_key;
+pub mod schema;
 pub mod wallet;
 
 /// Where the CLI finds the log unless told otherwise (`--server`,

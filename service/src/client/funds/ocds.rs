@@ -26,13 +26,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde_json::Value;
 use zkaudit_circuits::funds::{ItemOpening, field_to_bytes, item_commitment};
 use zkaudit_ledger::funds::ocds::{Money, SourceRelease, plan, read_releases};
 use zkaudit_ledger::funds::{CONTRACT, Contract, EXPENDITURE, Expenditure};
 use zkaudit_ledger::note::NoteSigningKey;
 
 use super::{OpeningsFile, os_rng, period_view, post, stored_opening};
+use crate::client::schema::StandardSchema;
 use crate::client::{Client, ClientError};
 use crate::domains::funds::{ContractSourceView, ContractView, PeriodView};
 
@@ -246,34 +246,10 @@ pub fn import_ocds(
 
 /// Every release against the OCDS release schema, formats asserted.
 fn validate_against_schema(releases: &[SourceRelease]) -> Result<()> {
-    let schema: Value = serde_json::from_str(RELEASE_SCHEMA).expect("the embedded schema is JSON");
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .map_err(|e| anyhow!("the embedded OCDS schema does not compile: {e}"))?;
-    for source in releases {
-        if let Some(error) = validator.iter_errors(&source.release).next() {
-            let pointer = error.instance_path().to_string();
-            bail!(
-                "{}{}: {error} (OCDS 1.1 release schema)",
-                source.path,
-                json_pointer_as_path(&pointer)
-            );
-        }
-    }
-    Ok(())
-}
-
-/// `/contracts/0/value` as `.contracts[0].value`.
-fn json_pointer_as_path(pointer: &str) -> String {
-    pointer
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|segment| match segment.parse::<usize>() {
-            Ok(i) => format!("[{i}]"),
-            Err(_) => format!(".{}", segment.replace("~1", "/").replace("~0", "~")),
-        })
-        .collect()
+    let schema = StandardSchema::compile(RELEASE_SCHEMA, "OCDS 1.1 release schema")?;
+    releases
+        .iter()
+        .try_for_each(|source| schema.check(&source.release, &source.path))
 }
 
 /// The agency's contract `tender` as logged, or `None`.

@@ -40,6 +40,7 @@ use zkaudit_ledger::record::{Record, RecordSigner};
 
 use super::{CountersignedTransfer, TRANSFER_FORMAT};
 use crate::client::Client;
+use crate::client::schema::StandardSchema;
 use crate::clock::now_ms;
 
 /// GS1's EPCIS 2.0 JSON schema (gs1/EPCIS, commit 2b888bef,
@@ -422,27 +423,7 @@ pub fn import_epcis(
 
 /// `document` against GS1's EPCIS 2.0 JSON schema, formats asserted.
 fn validate_against_schema(document: &Value) -> Result<()> {
-    let schema: Value = serde_json::from_str(EPCIS_SCHEMA).expect("the embedded schema is JSON");
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .map_err(|e| anyhow!("the embedded EPCIS schema does not compile: {e}"))?;
-    if let Some(error) = validator.iter_errors(document).next() {
-        let pointer = error.instance_path().to_string();
-        let path: String = pointer
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|segment| match segment.parse::<usize>() {
-                Ok(i) => format!("[{i}]"),
-                Err(_) => format!(".{}", segment.replace("~1", "/").replace("~0", "~")),
-            })
-            .collect();
-        bail!(
-            "{}: {error} (EPCIS 2.0 JSON schema)",
-            path.trim_start_matches('.')
-        );
-    }
-    Ok(())
+    StandardSchema::compile(EPCIS_SCHEMA, "EPCIS 2.0 JSON schema")?.check(document, "")
 }
 
 /// A file-name-safe form of an event id.
