@@ -332,7 +332,7 @@ impl Client {
         bytes: &[u8],
     ) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.base);
-        let mut response = self
+        let response = self
             .agent
             .post(&url)
             .config()
@@ -342,12 +342,7 @@ impl Client {
             .header(header.0, header.1)
             .send(bytes)
             .map_err(transport("sending to", url))?;
-        let status = response.status();
-        let text = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| read_error(path, e))?;
-        refused_unless_success(Call::Post, path, status, &text)?;
+        let text = answer_text(Call::Post, path, response)?;
         decode(&text, "the answer is not JSON")
     }
 
@@ -371,21 +366,16 @@ impl Client {
             what: "the resource cannot be written as JSON".into(),
             source,
         })?;
-        let mut response = request
+        let response = request
             .send(&body[..])
             .map_err(transport("sending to", url))?;
-        let status = response.status();
-        let text = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| read_error(path, e))?;
-        refused_unless_success(Call::Post, path, status, &text)?;
+        let text = answer_text(Call::Post, path, response)?;
         decode(&text, "the answer is not JSON")
     }
 
     fn send(&self, call: Call, path: &str, body: &impl Serialize) -> Result<String, ClientError> {
         let url = format!("{}{path}", self.base);
-        let mut response =
+        let response =
             self.agent
                 .post(&url)
                 .send_json(body)
@@ -399,14 +389,23 @@ impl Client {
                     },
                     source: Box::new(e),
                 })?;
-        let status = response.status();
-        let text = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| read_error(path, e))?;
-        refused_unless_success(call, path, status, &text)?;
-        Ok(text)
+        answer_text(call, path, response)
     }
+}
+
+/// The body of an answer to `call` on `path`, or the service's refusal.
+fn answer_text(
+    call: Call,
+    path: &str,
+    mut response: ureq::http::Response<ureq::Body>,
+) -> Result<String, ClientError> {
+    let status = response.status();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| read_error(path, e))?;
+    refused_unless_success(call, path, status, &text)?;
+    Ok(text)
 }
 
 /// A failed exchange with `url` while `action` ("requesting", "sending to").
