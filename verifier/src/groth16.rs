@@ -95,15 +95,16 @@ fn malformed(what: &'static str, reason: impl Into<String>) -> VerifyError {
     }
 }
 
-/// Deserializes `bytes` as exactly one canonical compressed `T`: validated
-/// (curve and subgroup checks), no trailing bytes, and re-encoding to the
-/// same bytes.
+/// Deserializes `bytes` as exactly one canonical compressed `T`: no
+/// trailing bytes, re-encoding to the same bytes, and with
+/// `Validate::Yes` arkworks' curve and subgroup checks of every point.
 fn decode_canonical<T: CanonicalSerialize + CanonicalDeserialize>(
     what: &'static str,
     bytes: &[u8],
+    validate: Validate,
 ) -> Result<T> {
     let mut reader = bytes;
-    let value = T::deserialize_with_mode(&mut reader, Compress::Yes, Validate::Yes)
+    let value = T::deserialize_with_mode(&mut reader, Compress::Yes, validate)
         .map_err(|e| malformed(what, e.to_string()))?;
     if !reader.is_empty() {
         return Err(malformed(what, format!("{} trailing bytes", reader.len())));
@@ -151,7 +152,16 @@ pub fn decode_proof(bytes: &[u8]) -> Result<Proof<Bn254>> {
             format!("expected {PROOF_BYTES} bytes, got {}", bytes.len()),
         ));
     }
-    decode_canonical(WHAT, bytes)
+    // Checked here rather than by arkworks: its G2 subgroup test costs
+    // twice [`g2_valid`]'s.
+    let proof: Proof<Bn254> = decode_canonical(WHAT, bytes, Validate::No)?;
+    if !(g1_valid(&proof.a) && g2_valid(&proof.b) && g1_valid(&proof.c)) {
+        return Err(malformed(
+            WHAT,
+            "a point is off the curve or outside the prime-order subgroup",
+        ));
+    }
+    Ok(proof)
 }
 
 /// Encodes a verifying key: arkworks' compressed canonical serialization
@@ -189,7 +199,7 @@ pub fn decode_vk(bytes: &[u8]) -> Result<VerifyingKey<Bn254>> {
             "IC length prefix disagrees with the length",
         ));
     }
-    let vk: VerifyingKey<Bn254> = decode_canonical(WHAT, bytes)?;
+    let vk: VerifyingKey<Bn254> = decode_canonical(WHAT, bytes, Validate::Yes)?;
     check_vk_shape(&vk)?;
     Ok(vk)
 }
@@ -212,7 +222,7 @@ pub fn decode_field(bytes: &[u8]) -> Result<Fr> {
             format!("expected {FIELD_BYTES} bytes, got {}", bytes.len()),
         ));
     }
-    decode_canonical(WHAT, bytes)
+    decode_canonical(WHAT, bytes, Validate::Yes)
 }
 
 /// Encodes a field element as its canonical decimal string (as snarkjs does).
@@ -320,7 +330,7 @@ fn g1_valid(p: &G1Affine) -> bool {
 }
 
 fn g2_valid(p: &G2Affine) -> bool {
-    p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve()
+    p.is_on_curve() && crate::g2_subgroup::in_g2_assuming_on_curve(p)
 }
 
 /// A Groth16 verifying key prepared once for pairings, with its digest.

@@ -31,6 +31,7 @@
 
 mod error;
 mod evidence;
+mod g2_subgroup;
 mod log;
 mod receipt;
 

@@ -195,7 +195,7 @@ pub fn g2_from_json(what: &'static str, p: &G2Json) -> Result<G2Affine> {
         if !point.is_on_curve() {
             return Err(malformed(what, "G2 point is not on the curve"));
         }
-        if !point.is_in_correct_subgroup_assuming_on_curve() {
+        if !crate::g2_subgroup::in_g2_assuming_on_curve(&point) {
             return Err(malformed(
                 what,
                 "G2 point is not in the prime-order subgroup",
