@@ -133,6 +133,11 @@ pub fn ballot_message(election: &str) -> Fr {
 /// The public statement of `ballot` in an election whose ballots prove
 /// with `shape` under `joint_key`: what the service and every verifier
 /// check the ballot's proof against.
+///
+/// `joint_key` must be the election's key as decoded from its logged
+/// [`ElectionKey`](super::ElectionKey) or a view of it (strictly, by
+/// [`decode_point`](zkaudit_circuits::elgamal::decode_point), so in the
+/// prime-order subgroup): it is not checked again for every ballot.
 pub fn ballot_statement(
     spec: &ElectionSpec,
     shape: BallotShape,
@@ -157,7 +162,7 @@ pub fn ballot_statement(
         ciphertexts: ballot.ciphertexts.clone(),
     };
     public
-        .validate()
+        .validate_assuming_key_in_subgroup()
         .map_err(|e| ElectionError::Ballot(e.to_string()))?;
     Ok(public)
 }
