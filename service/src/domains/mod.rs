@@ -68,6 +68,13 @@ pub trait Domain: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
+    /// Whether records of `kind` may have follow-ups: when not, the
+    /// service does not make the trip to the blocking pool for
+    /// [`after_commit`](Self::after_commit) (a cast ballot saves it).
+    fn follows_up(&self, _kind: &str) -> bool {
+        true
+    }
+
     /// For kinds the log stamps itself (those authorised by a proof:
     /// ballots, claims), the unique key that names the statement (its
     /// nullifier), by which an exact resubmission — the same payload under

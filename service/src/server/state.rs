@@ -190,20 +190,65 @@ impl AppState {
         {
             self.inner.limits.check_key(key.as_bytes())?;
         }
-        let known = self.known_record(record).await?;
+        // One trip off the runtime for everything that reads the store:
+        // whether the record or its statement is logged, and its admission.
+        let judged = {
+            let (domain, record, state) = (domain.clone(), record.clone(), self.clone());
+            blocking_api(move || state.judge(domain.as_ref(), &record, authorisation)).await?
+        };
+        let admitted = match judged {
+            Judged::LoggedStatement(logged) => {
+                // Appending the logged record again is answered with its
+                // index and the checkpoint that covers it, and changes
+                // nothing.
+                let mut accepted = self.append(Pending::new(&logged)).await?;
+                accepted.logged = Some(logged);
+                return Ok(accepted);
+            }
+            Judged::Known => return self.append(Pending::new(record)).await,
+            Judged::Admitted(pending) => pending,
+        };
+        let accepted = self.append(admitted).await?;
+        if !accepted.duplicate && domain.follows_up(record.kind()) {
+            let (domain, record, state) = (domain.clone(), record.clone(), self.clone());
+            let index = accepted.index;
+            let follow_ups =
+                blocking_api(move || domain.after_commit(&record, index, &state)).await?;
+            for pending in follow_ups {
+                match self.append(pending).await {
+                    Ok(_) => {}
+                    Err(e) if e.code() == "already_used" => {}
+                    Err(e) => tracing::warn!(error = %e, "follow-up record not logged"),
+                }
+            }
+        }
+        Ok(accepted)
+    }
+
+    /// The blocking part of [`submit`](Self::submit), in its order: an
+    /// exact resubmission is recognised, a new record must name this log,
+    /// a statement already logged with this payload is found, the record's
+    /// authorisation is checked, and a new record is admitted by `domain`.
+    fn judge(
+        &self,
+        domain: &dyn Domain,
+        record: &Record,
+        authorisation: Authorisation,
+    ) -> ApiResult<Judged> {
+        let known = self.known_record(record)?;
         // A new record must name this log: one signed for another log that
         // trusts the same key is refused. (An exact resubmission of a record
         // already logged, possibly before records named their log, is
-        // answered with its index below.)
+        // answered with its index.)
         if !known {
             record
                 .check_log(self.origin())
                 .map_err(|e| ApiError::forbidden("wrong_log", e.to_string()))?;
         }
         if authorisation == Authorisation::Proof
-            && let Some(accepted) = self.logged_statement(domain.as_ref(), record).await?
+            && let Some(logged) = self.logged_statement(domain, record)?
         {
-            return Ok(accepted);
+            return Ok(Judged::LoggedStatement(logged));
         }
         match authorisation {
             Authorisation::LogOnly => {
@@ -241,27 +286,9 @@ impl AppState {
             }
         }
         if known {
-            return self.append(Pending::new(record)).await;
+            return Ok(Judged::Known);
         }
-        let admitted = {
-            let (domain, record, state) = (domain.clone(), record.clone(), self.clone());
-            blocking_api(move || domain.admit(&record, &state)).await?
-        };
-        let accepted = self.append(admitted).await?;
-        if !accepted.duplicate {
-            let (domain, record, state) = (domain.clone(), record.clone(), self.clone());
-            let index = accepted.index;
-            let follow_ups =
-                blocking_api(move || domain.after_commit(&record, index, &state)).await?;
-            for pending in follow_ups {
-                match self.append(pending).await {
-                    Ok(_) => {}
-                    Err(e) if e.code() == "already_used" => {}
-                    Err(e) => tracing::warn!(error = %e, "follow-up record not logged"),
-                }
-            }
-        }
-        Ok(accepted)
+        domain.admit(record, self).map(Judged::Admitted)
     }
 
     /// Durably logs an admitted entry (domains that build records
@@ -315,27 +342,22 @@ impl AppState {
     /// that entry, whatever the domain's state is now (a closed election, a
     /// spent nullifier). The same nullifier with another payload is not a
     /// resubmission, and is left to the domain's rules.
-    async fn logged_statement(
-        &self,
-        domain: &dyn Domain,
-        record: &Record,
-    ) -> ApiResult<Option<Accepted>> {
+    fn logged_statement(&self, domain: &dyn Domain, record: &Record) -> ApiResult<Option<Record>> {
         let Some(key) = domain.statement_key(record) else {
             return Ok(None);
         };
-        let sequencer = self.inner.sequencer.clone();
-        let holder = crate::server::blocking::blocking(move || {
-            let mut found = None;
-            sequencer.store().with_reader(&mut |r| {
-                found = match r.unique_holder(&key)? {
+        let mut holder = None;
+        self.inner
+            .sequencer
+            .store()
+            .with_reader(&mut |r| {
+                holder = match r.unique_holder(&key)? {
                     Some(index) => r.entries(index, index + 1)?.pop(),
                     None => None,
                 };
                 Ok(())
-            })?;
-            Ok(found)
-        })
-        .await?;
+            })
+            .map_err(ApiError::storage)?;
         let Some(entry) = holder else {
             return Ok(None);
         };
@@ -344,29 +366,32 @@ impl AppState {
             && logged.kind() == record.kind()
             && logged.author() == record.author()
             && logged.payload() == record.payload();
-        if !same {
-            return Ok(None);
-        }
-        // Appending the logged record again is answered with its index and
-        // the checkpoint that covers it, and changes nothing.
-        let mut accepted = self.append(Pending::new(&logged)).await?;
-        accepted.logged = Some(logged);
-        Ok(Some(accepted))
+        Ok(same.then_some(logged))
     }
 
-    /// Whether the record is already logged. Storage drivers block, so the
-    /// lookup runs off the async runtime.
-    async fn known_record(&self, record: &Record) -> ApiResult<bool> {
+    /// Whether the record is already logged. Blocking: reads the store.
+    fn known_record(&self, record: &Record) -> ApiResult<bool> {
         let id = record.id();
-        let sequencer = self.inner.sequencer.clone();
-        crate::server::blocking::blocking(move || {
-            let mut found = false;
-            sequencer.store().with_reader(&mut |r| {
+        let mut found = false;
+        self.inner
+            .sequencer
+            .store()
+            .with_reader(&mut |r| {
                 found = r.index_of_record(&id)?.is_some();
                 Ok(())
-            })?;
-            Ok(found)
-        })
-        .await
+            })
+            .map_err(ApiError::storage)?;
+        Ok(found)
     }
+}
+
+/// What the blocking part of a submission found.
+enum Judged {
+    /// A statement already logged with exactly this payload: the logged
+    /// record, appended again for its index and checkpoint.
+    LoggedStatement(Record),
+    /// This very record is already logged.
+    Known,
+    /// A new record, admitted by its domain.
+    Admitted(Pending),
 }

@@ -89,7 +89,7 @@ impl ElectionDomain {
         Self {
             book: Arc::new(Replayed::new()),
             identity,
-            proofs: ProofBatcher::on_every_core(proof_batch),
+            proofs: ProofBatcher::new(proof_batch),
         }
     }
 
@@ -430,6 +430,10 @@ impl Domain for ElectionDomain {
             pending = pending.unique(ns, key);
         }
         Ok(pending)
+    }
+
+    fn follows_up(&self, kind: &str) -> bool {
+        matches!(kind, CREATE | PHASE | DECRYPT)
     }
 
     fn after_commit(
