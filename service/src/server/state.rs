@@ -202,7 +202,7 @@ impl AppState {
                 // index and the checkpoint that covers it, and changes
                 // nothing.
                 let mut accepted = self.append(Pending::new(&logged)).await?;
-                accepted.logged = Some(logged);
+                accepted.logged = Some(*logged);
                 return Ok(accepted);
             }
             Judged::Known => return self.append(Pending::new(record)).await,
@@ -248,7 +248,7 @@ impl AppState {
         if authorisation == Authorisation::Proof
             && let Some(logged) = self.logged_statement(domain, record)?
         {
-            return Ok(Judged::LoggedStatement(logged));
+            return Ok(Judged::LoggedStatement(Box::new(logged)));
         }
         match authorisation {
             Authorisation::LogOnly => {
@@ -389,7 +389,7 @@ impl AppState {
 enum Judged {
     /// A statement already logged with exactly this payload: the logged
     /// record, appended again for its index and checkpoint.
-    LoggedStatement(Record),
+    LoggedStatement(Box<Record>),
     /// This very record is already logged.
     Known,
     /// A new record, admitted by its domain.
