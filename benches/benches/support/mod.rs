@@ -2,6 +2,7 @@
 //! each such bench, not a bench itself).
 
 pub mod bundle;
+pub mod trapdoor;
 
 use std::time::{Duration, Instant};
 
@@ -48,24 +49,7 @@ pub fn start_service_with(
 ) -> (InProcess, Option<String>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_path_buf();
-    std::fs::write(data.join("log.key"), log.to_skey_string()).unwrap();
-    // The benches measure the write path, not the rate meters in front of
-    // it: participant writes come from a few keys at full speed.
-    let mut config = String::from(
-        "[log]\nkey_file = \"log.key\"\n\n[limits]\nkey_writes_per_sec = 0\nclient_writes_per_sec = 0\n\n\
-         [keys]\nallow_development = true\n",
-    );
-    for (name, key, kinds) in authorities {
-        let kinds: Vec<String> = kinds.iter().map(|kind| format!("\"{kind}\"")).collect();
-        config.push_str(&format!(
-            "\n[[authority]]\nname = \"{name}\"\nverifier_key = \"{}\"\nkinds = [{}]\n",
-            key.verifier_key_string(),
-            kinds.join(", ")
-        ));
-    }
-    config.push('\n');
-    config.push_str(extra);
-    std::fs::write(data.join("zkaudit.toml"), config).unwrap();
+    write_config(&data, log, authorities, extra);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -98,6 +82,75 @@ pub fn start_service_with(
             });
         }
         std::mem::forget(service); // runs until the process ends
+        (state, base)
+    });
+    let running = InProcess {
+        dir,
+        runtime,
+        state,
+    };
+    (running, base)
+}
+
+/// Writes the log key and a configuration with `authorities` (and `extra`
+/// appended) into `data`.
+fn write_config(
+    data: &std::path::Path,
+    log: &NoteSigningKey,
+    authorities: &[AuthorityConfig<'_>],
+    extra: &str,
+) {
+    std::fs::write(data.join("log.key"), log.to_skey_string()).unwrap();
+    // The benches measure the write path, not the rate meters in front of
+    // it: participant writes come from a few keys at full speed.
+    let mut config = String::from(
+        "[log]\nkey_file = \"log.key\"\n\n[limits]\nkey_writes_per_sec = 0\nclient_writes_per_sec = 0\n\n\
+         [keys]\nallow_development = true\n",
+    );
+    for (name, key, kinds) in authorities {
+        let kinds: Vec<String> = kinds.iter().map(|kind| format!("\"{kind}\"")).collect();
+        config.push_str(&format!(
+            "\n[[authority]]\nname = \"{name}\"\nverifier_key = \"{}\"\nkinds = [{}]\n",
+            key.verifier_key_string(),
+            kinds.join(", ")
+        ));
+    }
+    config.push('\n');
+    config.push_str(extra);
+    std::fs::write(data.join("zkaudit.toml"), config).unwrap();
+}
+
+/// Starts the service as `zkaudit serve` does (`server::listen`, the
+/// production serve loop with its limits and guards) on a loopback port;
+/// returns it with its `http://…` base. It runs until the process ends.
+#[allow(
+    dead_code,
+    reason = "each bench compiles this module; not all use every helper"
+)]
+pub fn serve_production(
+    log: &NoteSigningKey,
+    authorities: &[AuthorityConfig<'_>],
+    extra: &str,
+) -> (InProcess, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    write_config(&data, log, authorities, extra);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = zkaudit_service::server::ServeOptions {
+        data_dir: data,
+        config: None,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: None,
+        database_schema: "zkaudit".into(),
+    };
+    let (state, base) = runtime.block_on(async {
+        let listening = zkaudit_service::server::listen(&options).await.unwrap();
+        let base = format!("http://{}", listening.local_addr().unwrap());
+        let state = listening.state().clone();
+        tokio::spawn(listening.serve_until(std::future::pending()));
         (state, base)
     });
     let running = InProcess {

@@ -289,6 +289,11 @@ impl Listening {
         Ok(self.listener.local_addr()?)
     }
 
+    /// The started service's state (to drive it in process as well).
+    pub fn state(&self) -> &AppState {
+        &self.service.state
+    }
+
     /// Answers requests until `shutdown` resolves and the requests in
     /// flight are finished; returns the service, still running, for the
     /// caller to stop or drop.
