@@ -3,7 +3,9 @@
 //! with its Chaum–Pedersen proof and its verification, and the bounded
 //! discrete log at 100,000; and a whole tally of 1,000,000 ballots × 12
 //! options (two contests of 4 and 8) with the trustees' decryption, as the
-//! service computes it.
+//! service computes it; and the decoding of a Groth16 proof from untrusted
+//! bytes (every cast ballot and every bundle ballot pays it), beside
+//! arkworks' own validated decoding, the path before.
 //!
 //! `cargo bench -p zkaudit-benches --bench election_crypto`
 
@@ -205,5 +207,57 @@ fn large_tally(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tally, decryption, discrete_log, large_tally);
+/// A ballot's proof decoded from untrusted bytes: `decode_proof` (G2
+/// membership by the 63-bit test) against arkworks' validated decoding
+/// (its 127-bit test), on the same 256 proofs of random points.
+fn proof_decoding(c: &mut Criterion) {
+    use ark_bn254::{Bn254, G1Projective, G2Projective};
+    use ark_ec::CurveGroup;
+    use ark_ff::UniformRand;
+    use ark_groth16::Proof;
+    use ark_serialize::{CanonicalDeserialize, Compress, Validate};
+    use zkaudit_verifier::groth16::{decode_proof, encode_proof};
+
+    let mut rng = ChaCha20Rng::seed_from_u64(17);
+    let proofs: Vec<[u8; 128]> = (0..256)
+        .map(|_| {
+            encode_proof(&Proof::<Bn254> {
+                a: G1Projective::rand(&mut rng).into_affine(),
+                b: G2Projective::rand(&mut rng).into_affine(),
+                c: G1Projective::rand(&mut rng).into_affine(),
+            })
+        })
+        .collect();
+    let mut group = c.benchmark_group("groth16 proof decoding");
+    group.throughput(Throughput::Elements(proofs.len() as u64));
+    group.bench_function("decode_proof, 256 proofs", |b| {
+        b.iter(|| {
+            proofs
+                .iter()
+                .map(|p| decode_proof(p).unwrap())
+                .collect::<Vec<_>>()
+        })
+    });
+    group.bench_function("arkworks validated decoding, 256 proofs (before)", |b| {
+        b.iter(|| {
+            proofs
+                .iter()
+                .map(|p| {
+                    Proof::<Bn254>::deserialize_with_mode(&p[..], Compress::Yes, Validate::Yes)
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    proof_decoding,
+    tally,
+    decryption,
+    discrete_log,
+    large_tally
+);
 criterion_main!(benches);

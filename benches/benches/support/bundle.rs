@@ -7,10 +7,12 @@
     reason = "each bench compiles this module; not all use every helper"
 )]
 
+use ark_ff::UniformRand;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use zkaudit_benches::named_key as key;
-use zkaudit_circuits::ballot::{BallotCircuit, BallotWitness, encrypt_ballot};
+use zkaudit_circuits::Fr;
+use zkaudit_circuits::ballot::{BallotCircuit, BallotWitness, encrypt_ballot, public_inputs};
 use zkaudit_circuits::elgamal::{Scalar, public_key, random_scalar, sum_ballots};
 use zkaudit_circuits::eligibility::{EligibilityWitness, credential_leaf};
 use zkaudit_circuits::identity::Identity;
@@ -33,6 +35,8 @@ use zkaudit_prover::{prove_batch, setup_development};
 use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
 use zkaudit_verifier::groth16::{encode_proof, encode_vk, vk_digest};
 use zkaudit_verifier::{LogEntry, LogEvidence};
+
+use super::trapdoor::Trapdoor;
 
 /// Registry depth of the bundles (room for 1,024 voters).
 pub const BUNDLE_DEPTH: usize = 10;
@@ -79,11 +83,28 @@ pub fn signed(kind: &str, payload: Vec<u8>, key: &impl RecordSigner) -> Record {
     Record::signed(BUNDLE_LOG, election::DOMAIN, kind, 1, payload, key).unwrap()
 }
 
-/// The ballot circuit of the bundles' elections, with its development keys.
+/// The ballot circuit of the bundles' elections, with its development keys
+/// and their setup's trapdoor.
 pub struct Keys {
     pk: ark_groth16::ProvingKey<ark_bn254::Bn254>,
     circuit_key: CircuitKey,
+    trapdoor: Trapdoor,
 }
+
+/// How a bundle's ballots get their proofs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proving {
+    /// Each voter (one per ballot, enrolled in the registry) proves its
+    /// ballot: as real as it gets, about 0.3 s a ballot.
+    Voters,
+    /// The setup's trapdoor proves each ballot's statement, with a fresh
+    /// nullifier: about a millisecond a ballot, for elections of thousands
+    /// (the registry holds one voter; the proofs verify all the same).
+    Trapdoor,
+}
+
+/// Seed of the bundles' development setup.
+const SETUP_SEED: u64 = 5;
 
 pub fn election_spec_for(n: usize, trustees: &[(NoteSigningKey, Scalar)]) -> ElectionSpec {
     ElectionSpec {
@@ -120,11 +141,16 @@ pub fn trustees(rng: &mut ChaCha20Rng) -> Vec<(NoteSigningKey, Scalar)> {
 }
 
 pub fn ballot_keys() -> Keys {
-    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let mut rng = ChaCha20Rng::seed_from_u64(SETUP_SEED);
     let spec = election_spec_for(0, &trustees(&mut rng));
     let shape = spec.ballot_shape(BUNDLE_DEPTH).unwrap();
-    let (pk, vk) = setup_development(BallotCircuit::blank(shape), &mut rng).unwrap();
+    let (pk, vk) = setup_development(
+        BallotCircuit::blank(shape),
+        &mut ChaCha20Rng::seed_from_u64(SETUP_SEED),
+    )
+    .unwrap();
     Keys {
+        trapdoor: Trapdoor::rederive(SETUP_SEED, vk.clone()),
         pk,
         circuit_key: CircuitKey {
             shape: shape.id(),
@@ -137,8 +163,14 @@ pub fn ballot_keys() -> Keys {
 }
 
 /// A tallied election with `n` ballots (every third one votes "no"), all
-/// its records and their inclusion proofs: the bundle, and the log key.
+/// its records and their inclusion proofs, each ballot proved by its
+/// voter: the bundle, and the log key.
 pub fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
+    election_bundle_proved(keys, n, Proving::Voters)
+}
+
+/// [`election_bundle`], the ballots proved as `proving` says.
+pub fn election_bundle_proved(keys: &Keys, n: usize, proving: Proving) -> (ElectionBundle, String) {
     let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
     let mut log = MemoryLog {
         key: key(BUNDLE_LOG, 9),
@@ -187,7 +219,11 @@ pub fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
         &registrar,
     );
     log.push(&record.unwrap());
-    let voters: Vec<Identity> = (0..n).map(|_| Identity::random(&mut rng)).collect();
+    let enrolled = match proving {
+        Proving::Voters => n,
+        Proving::Trapdoor => 1,
+    };
+    let voters: Vec<Identity> = (0..enrolled).map(|_| Identity::random(&mut rng)).collect();
     let attributes = vec![19_900_101, 4];
     let mut tree = LeanImt::new();
     for voter in &voters {
@@ -196,8 +232,8 @@ pub fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
     let root = tree.root().unwrap();
     let logged_root = RegistryRoot {
         registry: registry.id.clone(),
-        version: n as u64,
-        size: n as u64,
+        version: enrolled as u64,
+        size: enrolled as u64,
         root: fr_to_bytes(&root),
         change_index: 1,
     };
@@ -262,38 +298,55 @@ pub fn election_bundle(keys: &Keys, n: usize) -> (ElectionBundle, String) {
     };
     log.push(&signed(election::KEY, key_record.encode(), &log.key));
 
-    // The ballots, proved in parallel.
+    // The ballots, proved in parallel (or by the trapdoor).
     let mut ballots = Vec::with_capacity(n);
     let mut circuits = Vec::with_capacity(n);
-    for (v, voter) in voters.iter().enumerate() {
+    let mut forged = Vec::new();
+    for v in 0..n {
         let choices = if v % 3 == 2 { vec![0, 1] } else { vec![1, 0] };
         let randomness: Vec<Scalar> = (0..2).map(|_| random_scalar(&mut rng)).collect();
+        // Voters prove their own ballots; the trapdoor needs none.
+        let voter = voters.get(v).filter(|_| proving == Proving::Voters);
+        let nullifier = match voter {
+            Some(voter) => voter.nullifier(spec.scope_field()),
+            None => Fr::rand(&mut rng),
+        };
         let ballot = Ballot {
             election: spec.id.clone(),
             root: fr_to_bytes(&root),
-            nullifier: fr_to_bytes(&voter.nullifier(spec.scope_field())),
+            nullifier: fr_to_bytes(&nullifier),
             ciphertexts: encrypt_ballot(&joint_key, &choices, &randomness).unwrap(),
             vk_digest: keys.circuit_key.vk_digest,
             proof: Vec::new(),
         };
         let public = ballot_statement(&spec, shape, &ballot, joint_key).unwrap();
-        let witness = BallotWitness {
-            eligibility: EligibilityWitness {
-                secret: voter.secret_scalar(),
-                attributes: attributes.clone(),
-                path: tree
-                    .generate_proof(v)
-                    .unwrap()
-                    .to_circuit_path(BUNDLE_DEPTH)
-                    .unwrap(),
-            },
-            choices,
-            randomness,
-        };
-        circuits.push(BallotCircuit::new(public, witness));
+        match voter {
+            None => {
+                forged.push(keys.trapdoor.prove(&public_inputs(&public), &mut rng));
+            }
+            Some(voter) => {
+                let witness = BallotWitness {
+                    eligibility: EligibilityWitness {
+                        secret: voter.secret_scalar(),
+                        attributes: attributes.clone(),
+                        path: tree
+                            .generate_proof(v)
+                            .unwrap()
+                            .to_circuit_path(BUNDLE_DEPTH)
+                            .unwrap(),
+                    },
+                    choices,
+                    randomness,
+                };
+                circuits.push(BallotCircuit::new(public, witness));
+            }
+        }
         ballots.push(ballot);
     }
-    let proofs = prove_batch(&keys.pk, circuits, [n as u8; 32]).unwrap();
+    let proofs = match proving {
+        Proving::Voters => prove_batch(&keys.pk, circuits, [n as u8; 32]).unwrap(),
+        Proving::Trapdoor => forged,
+    };
     for (ballot, proof) in ballots.iter_mut().zip(&proofs) {
         ballot.proof = encode_proof(proof).to_vec();
         let record =
