@@ -83,6 +83,9 @@ struct Faults {
     /// Voter 4's client publishes the ballot it prepared as spoiled
     /// (opened), then a lax log takes the same ciphertexts as a ballot.
     casts_spoiled: bool,
+    /// Not a fault: the registry logs its (unchanged) root again, as a
+    /// later version, after the ballots.
+    root_logged_again: bool,
     /// Not a fault: the election has two contests (the question, then a
     /// cumulative budget vote), ballot statement v2.
     contests: bool,
@@ -193,15 +196,15 @@ fn scenario(faults: Faults) -> Scenario {
         tree.insert(credential_leaf(voter.commitment(), &attributes).unwrap());
     }
     let root = tree.root().unwrap();
-    log.push(
-        &Record::signed(
+    let root_record = |version: u64| {
+        Record::signed(
             LOG_ORIGIN,
             identity::DOMAIN,
             identity::REGISTRY_ROOT,
             T,
             RegistryRoot {
                 registry: spec.id.clone(),
-                version: voters.len() as u64,
+                version,
                 size: voters.len() as u64,
                 root: fr_to_bytes(&root),
                 change_index: 1,
@@ -209,8 +212,13 @@ fn scenario(faults: Faults) -> Scenario {
             .encode(),
             &log.key,
         )
-        .unwrap(),
+        .unwrap()
+    };
+    let (first_root, root_again) = (
+        root_record(voters.len() as u64),
+        root_record(voters.len() as u64 + 1),
     );
+    log.push(&first_root);
 
     // Trustees and the election.
     let trustee_signing: Vec<SigningKey> = (0..3)
@@ -406,6 +414,9 @@ fn scenario(faults: Faults) -> Scenario {
         ballots.push(ballot);
         voted.push(v);
     }
+    if faults.root_logged_again {
+        log.push(&root_again);
+    }
     log.push(&record(
         election::PHASE,
         T,
@@ -563,6 +574,21 @@ fn an_honest_election_verifies_offline_with_its_counts() {
     assert_eq!(report.trustees_used, vec![1, 2]);
     assert!(report.trustees_rejected.is_empty());
     assert_eq!(report.commission, "election-commission");
+}
+
+#[test]
+fn a_root_logged_again_after_the_ballots_still_dates_them() {
+    // The ballots used the root's first logging; a later logging of the
+    // same root does not make them "use a root logged after them".
+    let s = scenario(Faults {
+        root_logged_again: true,
+        ..Faults::default()
+    });
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!(
+        report.results,
+        vec![("yes".into(), Some(3)), ("no".into(), Some(1))]
+    );
 }
 
 #[test]

@@ -227,7 +227,10 @@ impl ElectionBundle {
                 )
             })?;
         }
-        let roots: BTreeMap<[u8; 32], u64> = evidence
+        // Each root at its first logging: a ballot may use a root logged
+        // before it, however often the registry logs that root again.
+        let mut roots: BTreeMap<[u8; 32], u64> = BTreeMap::new();
+        for (root, i) in evidence
             .entries
             .iter()
             .filter(|(_, r)| evidence.is_log_record(r, identity::DOMAIN, REGISTRY_ROOT))
@@ -237,8 +240,10 @@ impl ElectionBundle {
                     .map(|root| (root, *i))
             })
             .filter(|(root, _)| root.registry == spec.registry)
-            .map(|(root, i)| (root.root, i))
-            .collect();
+        {
+            let first = roots.entry(root.root).or_insert(i);
+            *first = (*first).min(i);
+        }
 
         check_ballots(e, shape, &key, &prepared, &roots, threads, share)?;
         let seal = check_seal(e)?.cloned();
