@@ -399,26 +399,7 @@ fn bundles(c: &mut Criterion) {
             started.elapsed().as_secs_f64(),
             bundle.evidence.entries.len()
         );
-        let report = bundle.verify(&log_key).unwrap();
-        let yes = n - n / 3;
-        assert_eq!(
-            report.results,
-            vec![
-                ("yes".into(), Some(yes as u64)),
-                ("no".into(), Some((n - yes) as u64))
-            ]
-        );
-        // One changed ballot byte must make the whole bundle fail.
-        let mut tampered = bundle.clone();
-        let entry = &mut tampered.evidence.entries[10];
-        let mut bytes = BASE64.decode(&entry.record).unwrap();
-        let at = bytes.len() - 40;
-        bytes[at] ^= 1;
-        entry.record = BASE64.encode(&bytes);
-        assert!(
-            tampered.verify(&log_key).is_err(),
-            "a tampered bundle verified"
-        );
+        check_counts_and_tampering(&bundle, &log_key, n, 10);
         built.insert(n, (bundle, log_key));
     }
 
@@ -458,6 +439,36 @@ fn bundles(c: &mut Criterion) {
     }
 }
 
+/// Checks that `bundle` (of `n` ballots, every third one "no") verifies
+/// with its counts, and that one changed byte in its ballot at evidence
+/// entry `ballot_entry` makes the whole bundle fail.
+fn check_counts_and_tampering(
+    bundle: &ElectionBundle,
+    log_key: &str,
+    n: usize,
+    ballot_entry: usize,
+) {
+    let report = bundle.verify(log_key).unwrap();
+    let yes = n - n / 3;
+    assert_eq!(
+        report.results,
+        vec![
+            ("yes".into(), Some(yes as u64)),
+            ("no".into(), Some((n - yes) as u64))
+        ]
+    );
+    let mut tampered = bundle.clone();
+    let entry = &mut tampered.evidence.entries[ballot_entry];
+    let mut bytes = BASE64.decode(&entry.record).unwrap();
+    let at = bytes.len() - 40;
+    bytes[at] ^= 1;
+    entry.record = BASE64.encode(&bytes);
+    assert!(
+        tampered.verify(log_key).is_err(),
+        "a tampered bundle verified"
+    );
+}
+
 /// A [`LARGE_BUNDLE`]-ballot election verified offline, timed directly
 /// (three runs each, threaded and on one thread): too slow for criterion's
 /// samples, and what the goal is stated for.
@@ -469,28 +480,10 @@ fn large_bundle(keys: &support::bundle::Keys) {
         started.elapsed().as_secs_f64(),
         bundle.evidence.entries.len()
     );
-    let report = bundle.verify(&log_key).unwrap();
-    let yes = LARGE_BUNDLE - LARGE_BUNDLE / 3;
-    assert_eq!(
-        report.results,
-        vec![
-            ("yes".into(), Some(yes as u64)),
-            ("no".into(), Some((LARGE_BUNDLE - yes) as u64))
-        ]
-    );
-    // One changed byte in the last ballot fails the bundle.
-    let mut forged = bundle.clone();
-    let last = forged.evidence.entries.len() - 5;
-    let mut bytes = BASE64
-        .decode(&forged.evidence.entries[last].record)
-        .unwrap();
-    let at = bytes.len() - 40;
-    bytes[at] ^= 1;
-    forged.evidence.entries[last].record = BASE64.encode(&bytes);
-    assert!(
-        forged.verify(&log_key).is_err(),
-        "a tampered bundle verified"
-    );
+    // The last ballot is the fifth entry from the end (then the close,
+    // two decryptions and the tally).
+    let last_ballot = bundle.evidence.entries.len() - 5;
+    check_counts_and_tampering(&bundle, &log_key, LARGE_BUNDLE, last_ballot);
     for (label, threads) in [("threaded", None), ("one thread, before", Some(1))] {
         let runs = 3;
         let t = Instant::now();

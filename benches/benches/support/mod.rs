@@ -47,20 +47,8 @@ pub fn start_service_with(
     serve_http: bool,
     extra: &str,
 ) -> (InProcess, Option<String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_path_buf();
-    write_config(&data, log, authorities, extra);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let options = zkaudit_service::server::ServeOptions {
-        data_dir: data.clone(),
-        config: None,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: None,
-        database_schema: "zkaudit".into(),
-    };
+    let (dir, runtime, options) = prepare(log, authorities, extra);
+    let data = options.data_dir.clone();
     let (state, base) = runtime.block_on(async {
         let (config, config_dir) =
             zkaudit_service::server::load_or_create_config(&options).unwrap();
@@ -90,6 +78,35 @@ pub fn start_service_with(
         state,
     };
     (running, base)
+}
+
+/// A data directory configured with `log`, `authorities` and `extra`, a
+/// runtime to start the service on, and the options to start it with (a
+/// loopback port chosen by the system).
+fn prepare(
+    log: &NoteSigningKey,
+    authorities: &[AuthorityConfig<'_>],
+    extra: &str,
+) -> (
+    tempfile::TempDir,
+    tokio::runtime::Runtime,
+    zkaudit_service::server::ServeOptions,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    write_config(&data, log, authorities, extra);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let options = zkaudit_service::server::ServeOptions {
+        data_dir: data,
+        config: None,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: None,
+        database_schema: "zkaudit".into(),
+    };
+    (dir, runtime, options)
 }
 
 /// Writes the log key and a configuration with `authorities` (and `extra`
@@ -132,20 +149,7 @@ pub fn serve_production(
     authorities: &[AuthorityConfig<'_>],
     extra: &str,
 ) -> (InProcess, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_path_buf();
-    write_config(&data, log, authorities, extra);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let options = zkaudit_service::server::ServeOptions {
-        data_dir: data,
-        config: None,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: None,
-        database_schema: "zkaudit".into(),
-    };
+    let (dir, runtime, options) = prepare(log, authorities, extra);
     let (state, base) = runtime.block_on(async {
         let listening = zkaudit_service::server::listen(&options).await.unwrap();
         let base = format!("http://{}", listening.local_addr().unwrap());
