@@ -2,8 +2,14 @@
 //!
 //! * [`leaf_hash`], [`node_hash`] and [`EMPTY_ROOT`]: the hashing rules of
 //!   RFC 6962 §2.1 (`H(0x00 ‖ d)` for leaves, `H(0x01 ‖ l ‖ r)` for nodes);
+//! * [`SubtreeHashes`]: roots, inclusion and consistency proofs for any
+//!   past size from the hashes of `O(log n)` complete subtrees, for any tree
+//!   that can give those hashes — in memory or read from a store;
 //! * [`MemoryTree`]: an append-only tree that keeps every complete subtree
-//!   hash, so roots and proofs for any past size cost `O(log n)` hashes;
+//!   hash in memory (64 bytes a leaf);
+//! * [`Frontier`]: the right edge of a tree in tiles of 256 hashes — all a
+//!   log needs in memory to append and sign, whatever its size, when the
+//!   complete tiles are stored (the sequencer's tree);
 //! * [`verify_inclusion`] and [`verify_consistency`]: the verification
 //!   algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2, step for step;
 //! * [`root_from_leaves`]: the recursive definition of the tree hash, kept as
@@ -13,6 +19,13 @@
 //! itself) and builds for `wasm32`.
 
 use sha2::{Digest, Sha256};
+
+mod frontier;
+mod subtrees;
+
+pub use frontier::{Frontier, FrontierError, TILE_HEIGHT, TreeNode};
+pub use subtrees::SubtreeHashes;
+use subtrees::largest_power_of_two_below;
 
 /// A SHA-256 digest: leaf, node or root hash.
 pub type Hash = [u8; 32];
@@ -197,124 +210,43 @@ impl MemoryTree {
 
     /// The root of the tree at its current size.
     pub fn root(&self) -> Hash {
-        self.range_hash(0, self.size())
+        self.root_at(self.size())
+            .expect("the current size is inside the tree")
     }
 
     /// The root the tree had when it held its first `size` leaves
     /// ([`EMPTY_ROOT`] for size 0).
     pub fn root_at(&self, size: u64) -> Result<Hash, ProofError> {
-        self.check_size(size)?;
-        Ok(self.range_hash(0, size))
+        SubtreeHashes::root_at(self, size)
     }
 
     /// The inclusion proof of leaf `index` in the tree of the first `size`
-    /// leaves: `PATH(index, D[0:size])` of RFC 6962 §2.1.1 (RFC 9162
-    /// §2.1.3.1), ordered from the leaf's sibling up to the root's child.
+    /// leaves, see [`SubtreeHashes::inclusion_proof`].
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
-        self.check_size(size)?;
-        if index >= size {
-            return Err(ProofError::IndexOutOfRange { index, size });
-        }
-        // Walk down from the root, recording the sibling of each subtree that
-        // contains the leaf; the proof lists them bottom-up.
-        let mut proof = Vec::new();
-        let (mut start, mut end) = (0, size);
-        while end - start > 1 {
-            let split = start + largest_power_of_two_below(end - start);
-            if index < split {
-                proof.push(self.range_hash(split, end));
-                end = split;
-            } else {
-                proof.push(self.range_hash(start, split));
-                start = split;
-            }
-        }
-        proof.reverse();
-        Ok(proof)
+        SubtreeHashes::inclusion_proof(self, index, size)
     }
 
-    /// The consistency proof between the trees of the first `old_size` and the
-    /// first `new_size` leaves: `PROOF(old_size, D[0:new_size])` of RFC 6962
-    /// §2.1.2 (RFC 9162 §2.1.4.1). Empty when `old_size` is 0 or equals
-    /// `new_size`.
+    /// The consistency proof between the trees of the first `old_size` and
+    /// the first `new_size` leaves, see [`SubtreeHashes::consistency_proof`].
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, ProofError> {
-        self.check_size(new_size)?;
-        if old_size > new_size {
-            return Err(ProofError::OldSizeGreater {
-                old: old_size,
-                new: new_size,
-            });
-        }
-        if old_size == 0 || old_size == new_size {
-            return Ok(Vec::new());
-        }
-        // SUBPROOF(m, D[start:end], b), unrolled: walk down while the old tree
-        // still ends inside the current subtree, recording the sibling
-        // subtrees; the proof lists them bottom-up.
-        let mut proof = Vec::new();
-        let (mut start, mut end) = (0, new_size);
-        let mut old_tree_is_left_edge = true;
-        while old_size != end {
-            let split = start + largest_power_of_two_below(end - start);
-            if old_size <= split {
-                proof.push(self.range_hash(split, end));
-                end = split;
-            } else {
-                proof.push(self.range_hash(start, split));
-                start = split;
-                old_tree_is_left_edge = false;
-            }
-        }
-        // Here `[start, end)` is the complete subtree the old tree ends with.
-        // When it is the whole old tree, the verifier already knows its hash.
-        if !old_tree_is_left_edge {
-            proof.push(self.range_hash(start, end));
-        }
-        proof.reverse();
-        Ok(proof)
+        SubtreeHashes::consistency_proof(self, old_size, new_size)
+    }
+}
+
+/// Every complete subtree is held in memory: reads never fail.
+impl SubtreeHashes for MemoryTree {
+    type Error = ProofError;
+
+    fn size(&self) -> u64 {
+        MemoryTree::size(self)
     }
 
-    /// Fails unless the tree has at least `size` leaves.
-    fn check_size(&self, size: u64) -> Result<(), ProofError> {
-        let tree_size = self.size();
-        if size > tree_size {
-            return Err(ProofError::SizeOutOfRange { size, tree_size });
-        }
-        Ok(())
-    }
-
-    /// `MTH(D[start:end])` for a subtree of the RFC 6962 tree, i.e. a range
-    /// whose `start` is a multiple of the largest power of two not above its
-    /// length (every range the recursive definition visits is one).
-    ///
-    /// The range splits into complete subtrees of strictly decreasing size,
-    /// one per set bit of its length; their hashes fold from the right, so
-    /// the walk goes from the lowest bit (the rightmost subtree) up.
-    fn range_hash(&self, start: u64, end: u64) -> Hash {
-        debug_assert!(start <= end && end <= self.size());
-        let len = end - start;
-        let mut remaining_bits = len;
-        let mut folded: Option<Hash> = None;
-        while remaining_bits != 0 {
-            let level = remaining_bits.trailing_zeros();
-            remaining_bits &= remaining_bits - 1;
-            // Larger subtrees, one per higher bit of `len`, come first.
-            let bits_up_to_level = u64::MAX >> (u64::BITS - 1 - level);
-            let offset = start + (len & !bits_up_to_level);
-            debug_assert_eq!(offset % (1 << level), 0, "subtree is not aligned");
-            let subtree = self.stored_subtree(level, offset >> level);
-            folded = Some(match folded {
-                Some(right) => node_hash(&subtree, &right),
-                None => subtree,
-            });
-        }
-        folded.unwrap_or(EMPTY_ROOT)
-    }
-
-    /// A complete subtree the caller knows to be stored.
-    fn stored_subtree(&self, level: u32, index: u64) -> Hash {
+    fn subtree_hash(&self, level: u32, index: u64) -> Result<Hash, ProofError> {
         self.complete_subtree(level, index)
-            .expect("complete subtrees inside the tree size are always stored")
+            .ok_or(ProofError::SizeOutOfRange {
+                size: index.saturating_add(1).saturating_mul(1 << level.min(63)),
+                tree_size: MemoryTree::size(self),
+            })
     }
 }
 
@@ -324,12 +256,6 @@ impl FromIterator<Hash> for MemoryTree {
         tree.extend(leaf_hashes);
         tree
     }
-}
-
-/// The largest power of two strictly below `n`; `n` must be at least 2.
-fn largest_power_of_two_below(n: u64) -> u64 {
-    debug_assert!(n >= 2);
-    1 << (u64::BITS - 1 - (n - 1).leading_zeros())
 }
 
 /// `MTH(D[n])` of RFC 6962 §2.1, computed from the leaf hashes by the

@@ -18,11 +18,10 @@
 use core::fmt;
 use core::str::FromStr;
 
-use crate::merkle::{Hash, MemoryTree};
-
 /// The number of tree levels a tile spans: a tile's hashes are the leaves of
 /// a subtree of this height.
-pub const TILE_HEIGHT: u32 = 8;
+pub use crate::merkle::TILE_HEIGHT;
+use crate::merkle::{Hash, MemoryTree};
 
 /// The number of hashes in a full tile, and of entries in a full bundle.
 pub const TILE_WIDTH: u16 = 1 << TILE_HEIGHT;
@@ -403,39 +402,53 @@ pub fn tile_width_at(size: u64, level: u8, index: u64) -> Option<u16> {
     u16::try_from(width).ok()
 }
 
-/// The contents of hash tile `level`/`index` with `width` hashes: the
-/// concatenated 32-byte hashes of tree level `8·level`, positions
-/// `index·256 .. index·256 + width`.
+/// The positions of tree level `8·level` that hash tile `level`/`index`
+/// with `width` hashes holds: `index·256 .. index·256 + width`.
 ///
-/// Fails if `level` or `width` is out of range, or if the tree does not have
-/// all of those hashes (a tile must never hold the hash of an incomplete
-/// subtree). A partial tile of an earlier size is served from a larger tree:
-/// its hashes do not change as the tree grows.
-pub fn hash_tile(
-    tree: &MemoryTree,
+/// Fails if `level` or `width` is out of range, or if a tree of
+/// `tree_size` leaves does not have all of those hashes (a tile must never
+/// hold the hash of an incomplete subtree). A partial tile of an earlier
+/// size is served from a larger tree: its hashes do not change as the tree
+/// grows.
+pub fn hash_tile_positions(
     level: u8,
     index: u64,
     width: u16,
-) -> Result<Vec<u8>, TileError> {
+    tree_size: u64,
+) -> Result<std::ops::Range<u64>, TileError> {
     check_level(level)?;
     check_width(width)?;
     let not_available = || TileError::TileNotAvailable {
         level,
         index,
         width,
-        tree_size: tree.size(),
+        tree_size,
     };
     let first = index
         .checked_mul(u64::from(TILE_WIDTH))
-        .and_then(|first| usize::try_from(first).ok())
         .ok_or_else(not_available)?;
     let end = first
-        .checked_add(usize::from(width))
+        .checked_add(u64::from(width))
         .ok_or_else(not_available)?;
-    let hashes = tree
-        .level_hashes(tree_level(level))
-        .get(first..end)
-        .ok_or_else(not_available)?;
+    if end > tree_size >> tree_level(level) {
+        return Err(not_available());
+    }
+    Ok(first..end)
+}
+
+/// The contents of hash tile `level`/`index` with `width` hashes from a
+/// tree held in memory: the concatenated 32-byte hashes at
+/// [`hash_tile_positions`], which says when it fails.
+pub fn hash_tile(
+    tree: &MemoryTree,
+    level: u8,
+    index: u64,
+    width: u16,
+) -> Result<Vec<u8>, TileError> {
+    let positions = hash_tile_positions(level, index, width, tree.size())?;
+    // The positions are below the level's length, which fits in `usize`.
+    let hashes =
+        &tree.level_hashes(tree_level(level))[positions.start as usize..positions.end as usize];
     Ok(hashes.as_flattened().to_vec())
 }
 
