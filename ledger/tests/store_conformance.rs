@@ -16,6 +16,7 @@ use std::thread;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
+use zkaudit_ledger::merkle::TreeNode;
 use zkaudit_ledger::store::{
     Store, StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey,
 };
@@ -31,6 +32,10 @@ trait Backend {
     fn supported_version(&self) -> u32;
     /// Overwrites the schema version stored in the database.
     fn set_stored_schema_version(&self, version: u32);
+    /// The schema version stored in the database.
+    fn stored_schema_version(&self) -> u32;
+    /// Makes the database look as schema version 1 left it: no `tree_nodes`.
+    fn downgrade_to_version_one(&self);
 }
 
 // ---------------------------------------------------------------------------
@@ -479,6 +484,73 @@ fn newer_schema_version_is_refused<B: Backend>(backend: &B) {
     drop(open(backend));
 }
 
+/// Tree nodes: tier 0 reads the leaf hashes; a node above must lie inside
+/// the log, is stored once (the same hash again is a no-op, another hash is
+/// refused) and rolls back with its transaction.
+fn tree_nodes<B: Backend>(backend: &B) {
+    let store = open(backend);
+    let entries = append_batch(&store, 0..300);
+    let leaf_hashes: Vec<_> = entries.iter().map(|e| e.leaf_hash).collect();
+    let row = |tier, start, end| store.read(|r| r.tree_row(tier, start, end)).expect("row");
+    assert_eq!(row(0, 0, 300), leaf_hashes);
+    assert_eq!(row(0, 290, u64::MAX), leaf_hashes[290..]);
+    assert_eq!(row(1, 0, u64::MAX), Vec::<[u8; 32]>::new());
+
+    let node = TreeNode {
+        tier: 1,
+        index: 0,
+        hash: [7; 32],
+    };
+    let mut txn = store.begin_write().expect("begin");
+    txn.put_tree_node(&node).expect("put");
+    txn.put_tree_node(&node).expect("the same node again");
+    assert_eq!(
+        txn.tree_row(1, 0, 1).expect("in the transaction"),
+        [[7; 32]]
+    );
+    let other = TreeNode {
+        hash: [8; 32],
+        ..node
+    };
+    assert_corrupt(txn.put_tree_node(&other), "another hash in its place");
+    let incomplete = TreeNode { index: 1, ..node };
+    assert_corrupt(txn.put_tree_node(&incomplete), "a subtree past the log");
+    let leaf = TreeNode { tier: 0, ..node };
+    assert_corrupt(txn.put_tree_node(&leaf), "a tier-0 node");
+    let huge = TreeNode {
+        tier: 8,
+        index: u64::MAX,
+        hash: [9; 32],
+    };
+    assert_corrupt(txn.put_tree_node(&huge), "a subtree past 2^64");
+    txn.commit().expect("commit");
+    assert_eq!(row(1, 0, 10), [[7; 32]]);
+
+    let mut txn = store.begin_write().expect("begin");
+    for index in 300..512 {
+        txn.append(&entry(index, index)).expect("append");
+    }
+    txn.put_tree_node(&TreeNode { index: 1, ..node })
+        .expect("put");
+    drop(txn);
+    assert_eq!(row(1, 0, 10), [[7; 32]], "rolled back with its transaction");
+}
+
+/// A database of schema version 1 is upgraded in place when opened: its
+/// entries are kept and `tree_nodes` is created (the sequencer fills it).
+fn older_schema_is_upgraded<B: Backend>(backend: &B) {
+    let entries = append_batch(&open(backend), 0..3);
+    backend.downgrade_to_version_one();
+    assert_eq!(backend.stored_schema_version(), 1);
+    let store = open(backend);
+    assert_eq!(backend.stored_schema_version(), backend.supported_version());
+    assert_eq!(all_entries(&store), entries);
+    assert_eq!(
+        store.read(|r| r.tree_row(1, 0, 9)).expect("row"),
+        Vec::<[u8; 32]>::new()
+    );
+}
+
 const WRITER_THREADS: u64 = 4;
 const APPENDS_PER_THREAD: u64 = 50;
 
@@ -610,6 +682,8 @@ macro_rules! conformance_tests {
                 checkpoints,
                 reopen_keeps_everything,
                 newer_schema_version_is_refused,
+                tree_nodes,
+                older_schema_is_upgraded,
                 concurrent_writers_share_one_store,
                 concurrent_writers_in_two_store_instances,
                 reader_snapshot_is_stable,
@@ -670,6 +744,29 @@ mod sqlite_backend {
                 )
                 .expect("update schema version");
             assert_eq!(updated, 1);
+        }
+
+        fn stored_schema_version(&self) -> u32 {
+            self.db()
+                .query_row(
+                    "SELECT value FROM meta WHERE name = 'schema_version'",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("read schema version")
+        }
+
+        fn downgrade_to_version_one(&self) {
+            self.db()
+                .execute_batch("DROP TABLE tree_nodes")
+                .expect("drop tree_nodes");
+            self.set_stored_schema_version(1);
+        }
+    }
+
+    impl SqliteBackend {
+        fn db(&self) -> rusqlite::Connection {
+            rusqlite::Connection::open(self.dir.path().join(DB_FILE_NAME)).expect("open database")
         }
     }
 }
@@ -756,6 +853,26 @@ mod pg_backend {
                 .execute(&sql, &[&i64::from(version)])
                 .expect("update schema version");
             assert_eq!(updated, 1);
+        }
+
+        fn stored_schema_version(&self) -> u32 {
+            let sql = format!(
+                "SELECT value FROM \"{}\".meta WHERE name = 'schema_version'",
+                self.schema
+            );
+            let version: i64 = admin_client(&self.url)
+                .query_one(&sql, &[])
+                .expect("read schema version")
+                .get(0);
+            u32::try_from(version).expect("a small version")
+        }
+
+        fn downgrade_to_version_one(&self) {
+            let sql = format!("DROP TABLE \"{}\".tree_nodes", self.schema);
+            admin_client(&self.url)
+                .batch_execute(&sql)
+                .expect("drop tree_nodes");
+            self.set_stored_schema_version(1);
         }
     }
 

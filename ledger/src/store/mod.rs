@@ -5,8 +5,8 @@
 //! * [`postgres::PostgresStore`] (feature `postgres`): several `zkaudit serve`
 //!   processes sharing one database.
 //!
-//! Backends are deliberately dumb: they store entries, unique keys, topics
-//! and checkpoints, and give the sequencer an exclusive write transaction.
+//! Backends are deliberately dumb: they store entries, unique keys, topics,
+//! the tree's complete tiles above the leaves and checkpoints, and give the sequencer an exclusive write transaction.
 //! Every rule (index assignment, de-duplication, uniqueness, tree hashing,
 //! checkpoint signing) lives once, in the sequencer, above this trait.
 //!
@@ -22,7 +22,7 @@
 //! (`backend`); a backend holds only its SQL, its driver calls and its
 //! connection handling.
 
-use crate::merkle::Hash;
+use crate::merkle::{Hash, TreeNode};
 
 mod backend;
 mod pool;
@@ -178,6 +178,12 @@ pub trait LogRead {
     }
     /// Index of the entry holding this unique key, if any.
     fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>>;
+    /// The stored hashes of tier `tier` of the tree (tree level `8·tier`,
+    /// see [`merkle::Frontier`](crate::merkle::Frontier)) with
+    /// `start <= index < end`, in order: the leaf hashes for tier 0, the
+    /// [`TreeNode`]s [`WriteTxn::put_tree_node`] stored above. Positions not
+    /// stored are simply absent.
+    fn tree_row(&mut self, tier: u8, start: u64, end: u64) -> StoreResult<Vec<Hash>>;
 }
 
 /// The exclusive write transaction. Only one is open at a time across all
@@ -190,6 +196,10 @@ pub trait WriteTxn: LogRead {
     /// File the entry at `index` under `topic` (a secondary index domains use
     /// to find their records, e.g. every event of one parcel).
     fn tag(&mut self, topic: &[u8], index: u64) -> StoreResult<()>;
+    /// Store the hash of a complete subtree of tier ≥ 1, which must lie
+    /// inside the log. Storing the same hash again is a no-op; another hash
+    /// at the same place is refused as corruption.
+    fn put_tree_node(&mut self, node: &TreeNode) -> StoreResult<()>;
     /// Store a signed checkpoint (replaces one of the same size).
     fn put_checkpoint(&mut self, checkpoint: &StoredCheckpoint) -> StoreResult<()>;
     /// Make everything durable. Returns only once it is on stable storage.

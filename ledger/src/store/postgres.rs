@@ -24,7 +24,7 @@
 //!
 //! ```sql
 //! CREATE TABLE meta (name text PRIMARY KEY, value bigint NOT NULL);
-//! -- ('schema_version', 1)
+//! -- ('schema_version', 2)
 //! CREATE TABLE entries (
 //!     idx       bigint PRIMARY KEY CHECK (idx >= 0),
 //!     record_id bytea NOT NULL UNIQUE CHECK (octet_length(record_id) = 32),
@@ -42,7 +42,15 @@
 //!     root bytea NOT NULL CHECK (octet_length(root) = 32),
 //!     note bytea NOT NULL
 //! );
+//! CREATE TABLE tree_nodes (
+//!     tier smallint NOT NULL CHECK (tier > 0), idx bigint NOT NULL CHECK (idx >= 0),
+//!     hash bytea NOT NULL CHECK (octet_length(hash) = 32), PRIMARY KEY (tier, idx)
+//! );
 //! ```
+//!
+//! `tree_nodes` (since version 2) holds the hash of every complete subtree
+//! of `256^tier` leaves: the rows of the C2SP hash tiles above level 0,
+//! whose level-0 row is the entries' leaf hashes.
 //!
 //! Tables are created with `CREATE TABLE IF NOT EXISTS` while holding the
 //! writer lock, so processes starting together do not race. The `meta` table
@@ -66,7 +74,7 @@ use super::{StorageFault, StoreError, StoreResult, StoredCheckpoint, StoredEntry
 use crate::merkle::Hash;
 
 /// Schema version this build creates and understands.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The schema [`PostgresStore::connect`] uses.
 pub const DEFAULT_SCHEMA: &str = "public";
@@ -106,12 +114,18 @@ CREATE TABLE IF NOT EXISTS {schema}.checkpoints (
     size bigint PRIMARY KEY CHECK (size >= 0),
     root bytea NOT NULL CHECK (octet_length(root) = 32),
     note bytea NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {schema}.tree_nodes (
+    tier smallint NOT NULL CHECK (tier > 0),
+    idx  bigint NOT NULL CHECK (idx >= 0),
+    hash bytea NOT NULL CHECK (octet_length(hash) = 32),
+    PRIMARY KEY (tier, idx)
 );";
 
 const SQL_SCHEMA_EXISTS: &str = "SELECT 1 FROM pg_namespace WHERE nspname = $1";
 const SQL_GET_VERSION: &str = "SELECT value FROM {schema}.meta WHERE name = 'schema_version'";
-const SQL_SET_VERSION: &str =
-    "INSERT INTO {schema}.meta (name, value) VALUES ('schema_version', $1)";
+const SQL_SET_VERSION: &str = "INSERT INTO {schema}.meta (name, value)
+    VALUES ('schema_version', $1) ON CONFLICT (name) DO UPDATE SET value = excluded.value";
 const SQL_SYNCHRONOUS_COMMIT: &str = "SELECT current_setting('synchronous_commit')";
 /// Starts a snapshot transaction and runs a statement, which pins the
 /// snapshot now (PostgreSQL takes it at the first statement).
@@ -125,6 +139,10 @@ const SQL_INDEX_OF_LEAF_HASH: &str =
     "SELECT idx FROM entries WHERE leaf_hash = $1 ORDER BY idx LIMIT 1";
 const SQL_LEAF_HASHES: &str =
     "SELECT leaf_hash FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx";
+const SQL_TREE_NODES: &str =
+    "SELECT hash FROM tree_nodes WHERE tier = $1 AND idx >= $2 AND idx < $3 ORDER BY idx";
+const SQL_PUT_TREE_NODE: &str =
+    "INSERT INTO tree_nodes (tier, idx, hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 const SQL_UNIQUE_HOLDER: &str = "SELECT idx FROM unique_keys WHERE namespace = $1 AND key = $2";
 const SQL_TOPIC: &str =
     "SELECT idx FROM topics WHERE topic = $1 AND idx >= $2 ORDER BY idx LIMIT $3";
@@ -141,7 +159,8 @@ const SQL_PUT_CHECKPOINT: &str = "INSERT INTO checkpoints (size, root, note) VAL
 const SQL_UPDATE_NOTE: &str = "UPDATE checkpoints SET note = $1 WHERE size = $2";
 const SQL_STORAGE_BYTES: &str = "SELECT (pg_total_relation_size('meta')
     + pg_total_relation_size('entries') + pg_total_relation_size('unique_keys')
-    + pg_total_relation_size('topics') + pg_total_relation_size('checkpoints'))::bigint";
+    + pg_total_relation_size('topics') + pg_total_relation_size('checkpoints')
+    + pg_total_relation_size('tree_nodes'))::bigint";
 
 /// A store in one schema of a PostgreSQL database. Cheap to share: wrap it
 /// in an `Arc`. Several stores (in several processes) may use the same schema.
@@ -370,6 +389,22 @@ impl Queries for PgConn {
         rows.iter().map(|row| get(row, 0, "decode hash")).collect()
     }
 
+    fn select_tree_nodes(&mut self, tier: i64, start: i64, end: i64) -> StoreResult<Vec<Vec<u8>>> {
+        let tier = i16::try_from(tier)
+            .map_err(|_| StoreError::Corrupt(format!("read tree nodes: tier {tier}")))?;
+        let params: Params<'_> = &[&tier, &start, &end];
+        let rows = self.call("read tree nodes", SQL_TREE_NODES, params, Client::query)?;
+        rows.iter().map(|row| get(row, 0, "decode hash")).collect()
+    }
+
+    fn insert_tree_node(&mut self, tier: i64, idx: i64, hash: &Hash) -> StoreResult<u64> {
+        let tier = i16::try_from(tier)
+            .map_err(|_| StoreError::Corrupt(format!("put tree node: tier {tier}")))?;
+        let hash: &[u8] = hash;
+        let params: Params<'_> = &[&tier, &idx, &hash];
+        self.call("put tree node", SQL_PUT_TREE_NODE, params, Client::execute)
+    }
+
     fn select_latest_checkpoint(&mut self) -> StoreResult<Option<RawCheckpoint>> {
         let sql = SQL_LATEST_CHECKPOINT;
         let row = self.call("read latest checkpoint", sql, &[], Client::query_opt)?;
@@ -585,7 +620,7 @@ fn create_or_check_schema(conn: &mut PgConn, schema: &str) -> StoreResult<()> {
         Some(row) => Some(get(&row, 0, "read schema version")?),
         None => None,
     };
-    if check_schema_version(found, SCHEMA_VERSION)? == SchemaState::Missing {
+    if check_schema_version(found, SCHEMA_VERSION)? != SchemaState::Current {
         conn.batch("create tables", &qualify(CREATE_TABLES))?;
         conn.client
             .execute(&qualify(SQL_SET_VERSION), &[&i64::from(SCHEMA_VERSION)])

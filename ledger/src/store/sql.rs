@@ -33,6 +33,10 @@ pub(super) trait Queries {
     fn select_index_of_leaf_hash(&mut self, leaf_hash: &Hash) -> StoreResult<Option<i64>>;
     /// Leaf hashes with `start <= idx < end`, in order.
     fn select_leaf_hashes(&mut self, start: i64, end: i64) -> StoreResult<Vec<Vec<u8>>>;
+    /// Hashes of tier `tier` (≥ 1) of the tree with `start <= idx < end`, in order.
+    fn select_tree_nodes(&mut self, tier: i64, start: i64, end: i64) -> StoreResult<Vec<Vec<u8>>>;
+    /// Inserts the hash of tier `tier` at `idx` unless one is there: rows inserted.
+    fn insert_tree_node(&mut self, tier: i64, idx: i64, hash: &Hash) -> StoreResult<u64>;
     /// The checkpoint of the largest size.
     fn select_latest_checkpoint(&mut self) -> StoreResult<Option<RawCheckpoint>>;
     /// The checkpoint of `size`.
@@ -123,6 +127,18 @@ pub(super) trait Queries {
             .collect()
     }
 
+    /// Hashes of row `tier` of the tree with `start <= index < end`, in
+    /// order: the leaf hashes for tier 0, the stored tree nodes above.
+    fn read_tree_row(&mut self, tier: u8, start: u64, end: u64) -> StoreResult<Vec<Hash>> {
+        if tier == 0 {
+            return self.read_leaf_hashes(start, end);
+        }
+        self.select_tree_nodes(i64::from(tier), clamp_index(start), clamp_index(end))?
+            .into_iter()
+            .map(|hash| decode_hash(hash, "tree node"))
+            .collect()
+    }
+
     /// The checkpoint of the largest size.
     fn read_latest_checkpoint(&mut self) -> StoreResult<Option<StoredCheckpoint>> {
         self.select_latest_checkpoint()?
@@ -172,12 +188,23 @@ impl<C: Queries> LogRead for Snapshot<'_, C> {
     fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>> {
         self.0.read_unique_holder(key)
     }
+
+    fn tree_row(&mut self, tier: u8, start: u64, end: u64) -> StoreResult<Vec<Hash>> {
+        self.0.read_tree_row(tier, start, end)
+    }
 }
 
 /// Whether the database still needs its tables.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum SchemaState {
+    /// A new database: every table is created.
     Missing,
+    /// Written by an older build: the tables added since are created (every
+    /// `CREATE` is `IF NOT EXISTS`) and the version raised. The only change
+    /// so far, version 1 to 2, adds `tree_nodes`; the sequencer fills it
+    /// from the leaf hashes when it opens the log.
+    Older,
+    /// At this build's version.
     Current,
 }
 
@@ -191,6 +218,7 @@ pub(super) fn check_schema_version(found: Option<i64>, supported: u32) -> StoreR
             found: u32::try_from(version).unwrap_or(u32::MAX),
             supported,
         }),
+        Some(version) if version >= 1 => Ok(SchemaState::Older),
         Some(_) => Err(StoreError::Corrupt("invalid stored schema version".into())),
     }
 }

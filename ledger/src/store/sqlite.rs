@@ -17,7 +17,7 @@
 //!
 //! ```sql
 //! CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT, WITHOUT ROWID;
-//! -- ('schema_version', 1)
+//! -- ('schema_version', 2)
 //! CREATE TABLE entries (
 //!     idx       INTEGER PRIMARY KEY CHECK (idx >= 0),
 //!     record_id BLOB NOT NULL UNIQUE CHECK (length(record_id) = 32),
@@ -37,7 +37,15 @@
 //!     root BLOB NOT NULL CHECK (length(root) = 32),
 //!     note BLOB NOT NULL
 //! ) STRICT;
+//! CREATE TABLE tree_nodes (
+//!     tier INTEGER NOT NULL CHECK (tier > 0), idx INTEGER NOT NULL CHECK (idx >= 0),
+//!     hash BLOB NOT NULL CHECK (length(hash) = 32), PRIMARY KEY (tier, idx)
+//! ) STRICT, WITHOUT ROWID;
 //! ```
+//!
+//! `tree_nodes` (since version 2) holds the hash of every complete subtree
+//! of `256^tier` leaves: the rows of the C2SP hash tiles above level 0,
+//! whose level-0 row is the entries' leaf hashes.
 //!
 //! The `meta` table keeps this layout in every future version, so an older
 //! build can always read the version and refuse a newer database.
@@ -59,7 +67,7 @@ use super::{StorageFault, StoreError, StoreResult, StoredCheckpoint, StoredEntry
 use crate::merkle::Hash;
 
 /// Schema version this build creates and understands.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name of the database file inside the data directory.
 pub const DB_FILE_NAME: &str = "zkaudit.sqlite3";
@@ -101,10 +109,17 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     size INTEGER PRIMARY KEY CHECK (size >= 0),
     root BLOB NOT NULL CHECK (length(root) = 32),
     note BLOB NOT NULL
-) STRICT;";
+) STRICT;
+CREATE TABLE IF NOT EXISTS tree_nodes (
+    tier INTEGER NOT NULL CHECK (tier > 0),
+    idx  INTEGER NOT NULL CHECK (idx >= 0),
+    hash BLOB NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (tier, idx)
+) STRICT, WITHOUT ROWID;";
 
 const SQL_GET_VERSION: &str = "SELECT value FROM meta WHERE name = 'schema_version'";
-const SQL_SET_VERSION: &str = "INSERT INTO meta (name, value) VALUES ('schema_version', ?1)";
+const SQL_SET_VERSION: &str = "INSERT INTO meta (name, value) VALUES ('schema_version', ?1)
+    ON CONFLICT (name) DO UPDATE SET value = excluded.value";
 /// Starts a read transaction and reads once, which pins its snapshot now.
 const SQL_BEGIN_READ: &str = "BEGIN DEFERRED; SELECT count(*) FROM meta;";
 const SQL_SIZE: &str = "SELECT coalesce(max(idx) + 1, 0) FROM entries";
@@ -115,6 +130,10 @@ const SQL_INDEX_OF_LEAF_HASH: &str =
     "SELECT idx FROM entries WHERE leaf_hash = ?1 ORDER BY idx LIMIT 1";
 const SQL_LEAF_HASHES: &str =
     "SELECT leaf_hash FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
+const SQL_TREE_NODES: &str =
+    "SELECT hash FROM tree_nodes WHERE tier = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx";
+const SQL_PUT_TREE_NODE: &str =
+    "INSERT INTO tree_nodes (tier, idx, hash) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
 const SQL_UNIQUE_HOLDER: &str = "SELECT idx FROM unique_keys WHERE namespace = ?1 AND key = ?2";
 const SQL_TOPIC: &str =
     "SELECT idx FROM topics WHERE topic = ?1 AND idx >= ?2 ORDER BY idx LIMIT ?3";
@@ -261,6 +280,18 @@ impl Queries for Connection {
         })
     }
 
+    fn select_tree_nodes(&mut self, tier: i64, start: i64, end: i64) -> StoreResult<Vec<Vec<u8>>> {
+        let params = params![tier, start, end];
+        query_vec(self, "read tree nodes", SQL_TREE_NODES, params, |r| {
+            r.get(0)
+        })
+    }
+
+    fn insert_tree_node(&mut self, tier: i64, idx: i64, hash: &Hash) -> StoreResult<u64> {
+        let params = params![tier, idx, hash];
+        execute(self, "put tree node", SQL_PUT_TREE_NODE, params)
+    }
+
     fn select_latest_checkpoint(&mut self) -> StoreResult<Option<RawCheckpoint>> {
         let sql = SQL_LATEST_CHECKPOINT;
         query_opt(self, "read latest checkpoint", sql, [], raw_checkpoint)
@@ -374,7 +405,7 @@ fn init_schema(conn: &mut Connection) -> StoreResult<()> {
         .query_row(SQL_GET_VERSION, [], |row| row.get(0))
         .optional()
         .map_err(db_error("read schema version"))?;
-    if check_schema_version(found, SCHEMA_VERSION)? == SchemaState::Missing {
+    if check_schema_version(found, SCHEMA_VERSION)? != SchemaState::Current {
         tx.execute_batch(CREATE_TABLES)
             .map_err(db_error("create tables"))?;
         tx.execute(SQL_SET_VERSION, [SCHEMA_VERSION])

@@ -21,6 +21,7 @@ use std::sync::MutexGuard;
 
 use super::sql::{Queries, check_namespace, encode_index};
 use super::{LogRead, StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey, WriteTxn};
+use crate::merkle::{Hash, TreeNode};
 
 /// How a write transaction stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +123,10 @@ impl<C: Queries> LogRead for Txn<'_, C> {
     fn unique_holder(&mut self, key: &UniqueKey) -> StoreResult<Option<u64>> {
         self.run("find unique key", |c| c.read_unique_holder(key))
     }
+
+    fn tree_row(&mut self, tier: u8, start: u64, end: u64) -> StoreResult<Vec<Hash>> {
+        self.run("read tree row", |c| c.read_tree_row(tier, start, end))
+    }
 }
 
 impl<C: Queries> WriteTxn for Txn<'_, C> {
@@ -159,6 +164,40 @@ impl<C: Queries> WriteTxn for Txn<'_, C> {
     fn tag(&mut self, topic: &[u8], index: u64) -> StoreResult<()> {
         let idx = self.logged_index("tag", index)?;
         self.run("tag", |c| c.insert_topic(topic, idx))
+    }
+
+    fn put_tree_node(&mut self, node: &TreeNode) -> StoreResult<()> {
+        const OP: &str = "put tree node";
+        // The subtree must lie inside the log as of this transaction.
+        let size = self.current_size()?;
+        let covers = u32::from(node.tier)
+            .checked_mul(crate::merkle::TILE_HEIGHT)
+            .and_then(|level| {
+                node.index
+                    .checked_add(1)?
+                    .checked_mul(1u64.checked_shl(level)?)
+            });
+        if node.tier == 0 || covers.is_none_or(|end| end > size) {
+            return Err(StoreError::Corrupt(format!(
+                "{OP}: tier {} index {} is not a complete subtree of the log of size {size}",
+                node.tier, node.index
+            )));
+        }
+        let (tier, idx) = (i64::from(node.tier), encode_index(OP, node.index)?);
+        if self.run(OP, |c| c.insert_tree_node(tier, idx, &node.hash))? == 1 {
+            return Ok(());
+        }
+        // Already stored (a repeated fill): it must be the same hash.
+        let stored = self.run(OP, |c| {
+            c.read_tree_row(node.tier, node.index, node.index + 1)
+        })?;
+        if stored != [node.hash] {
+            return Err(StoreError::Corrupt(format!(
+                "{OP}: tier {} index {} is stored with another hash",
+                node.tier, node.index
+            )));
+        }
+        Ok(())
     }
 
     fn put_checkpoint(&mut self, checkpoint: &StoredCheckpoint) -> StoreResult<()> {
