@@ -21,6 +21,7 @@ use zkaudit_ledger::land::{
     Action, DOMAIN, PARCEL_REGISTER, ParcelRegistration, Terms, TitleCredential, TitleEvent,
     version_key,
 };
+use zkaudit_ledger::merkle::SubtreeHashes;
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::registries::Registries;
 use zkaudit_ledger::sequencer::{Pending, Sequencer};

@@ -3,10 +3,10 @@
 //! the index of record ids checked, the tree rebuilt, and every stored
 //! checkpoint's root recomputed and its signature verified.
 //!
-//! The C2SP tiles the service serves are the levels of this same tree, so
-//! rebuilding the tree from the stored leaves and matching the signed roots
-//! checks the tiles as well: a tile that disagreed with the leaves would
-//! hash to another root.
+//! The C2SP tiles the service serves, and its proofs, are read from the
+//! stored leaf hashes and the stored tree nodes above them; both are
+//! checked against the tree rebuilt from the leaves (the first wrong or
+//! missing node of each chunk of a tier is reported).
 
 use crate::merkle::{self, Hash, MemoryTree};
 use crate::note::{NoteVerifierKey, open_checkpoint};
@@ -77,6 +77,14 @@ pub enum Finding {
         /// The checkpoint's size.
         size: u64,
     },
+    /// A stored tree node (a hash of tier ≥ 1 that proofs and tiles are
+    /// served from) is missing or is not the hash of the stored leaves.
+    TreeNode {
+        /// The tier (tree level `8·tier`).
+        tier: u8,
+        /// Its position in the tier's row.
+        index: u64,
+    },
 }
 
 impl std::fmt::Display for Finding {
@@ -119,6 +127,10 @@ impl std::fmt::Display for Finding {
             Finding::CheckpointSignature { size, reason } => {
                 write!(f, "checkpoint of size {size}: {reason}")
             }
+            Finding::TreeNode { tier, index } => write!(
+                f,
+                "tree node {index} of tier {tier}: missing, or not the hash of the stored entries"
+            ),
             Finding::CheckpointBeyondLog { size } => {
                 write!(
                     f,
@@ -218,8 +230,38 @@ pub fn check_store(
         progress(next, size);
     }
     report.root = tree.root();
+    check_tree_nodes(store, &tree, &mut report)?;
     check_checkpoints(store, log_vkey, &tree, size, &mut report)?;
     Ok(report)
+}
+
+/// Compares every stored tree node with the tree rebuilt from the leaves.
+fn check_tree_nodes(
+    store: &dyn Store,
+    tree: &MemoryTree,
+    report: &mut FsckReport,
+) -> StoreResult<()> {
+    for tier in 1..merkle::Frontier::tiers(tree.size()) {
+        let rebuilt = tree.level_hashes(merkle::TILE_HEIGHT * u32::from(tier));
+        for (chunk, expected) in rebuilt.chunks(BATCH as usize).enumerate() {
+            let start = chunk as u64 * BATCH;
+            let end = start + expected.len() as u64;
+            let stored = read(store, |r| r.tree_row(tier, start, end))?;
+            // A missing node shifts the rest of the chunk: report from there.
+            let first_bad = expected
+                .iter()
+                .zip(&stored)
+                .position(|(want, got)| want != got)
+                .or((stored.len() < expected.len()).then_some(stored.len()));
+            if let Some(offset) = first_bad {
+                report.findings.push(Finding::TreeNode {
+                    tier,
+                    index: start + offset as u64,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_checkpoints(

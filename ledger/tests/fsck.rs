@@ -158,3 +158,22 @@ fn a_record_written_for_another_log_is_found() {
         }]
     );
 }
+
+#[test]
+fn a_wrong_or_missing_tree_node_is_reported() {
+    let (dir, vkey) = log_of(600);
+    assert_eq!(check(&dir, &vkey).findings, vec![]);
+    tamper(
+        &dir,
+        "UPDATE tree_nodes SET hash = zeroblob(32) WHERE tier = 1 AND idx = 1",
+    );
+    assert_eq!(
+        check(&dir, &vkey).findings,
+        vec![Finding::TreeNode { tier: 1, index: 1 }]
+    );
+    tamper(&dir, "DELETE FROM tree_nodes WHERE tier = 1 AND idx = 0");
+    assert_eq!(
+        check(&dir, &vkey).findings,
+        vec![Finding::TreeNode { tier: 1, index: 0 }]
+    );
+}

@@ -8,17 +8,26 @@
 //! caller learn its index. A failed batch leaves neither the store nor the
 //! in-memory tree changed.
 //!
-//! The in-memory [`MemoryTree`] serves proofs and tiles; it is rebuilt from
-//! the stored leaf hashes at start and checked against the latest signed
-//! checkpoint, so a store that was altered behind the log's back is refused.
+//! The tree lives in bounded memory (module [`tree`]): the frontier in
+//! memory, every complete tile in the store, written in the same
+//! transaction as the entries that complete it. Opening a log reads the
+//! frontier (a few hundred hashes, whatever the log's size) and checks its
+//! root against the latest signed checkpoint, so a store whose recent
+//! entries were altered behind the log's back is refused; `zkaudit fsck`
+//! checks every entry and every stored tile.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::merkle::{self, Hash, MemoryTree};
+use crate::merkle::{self, Frontier, Hash, SubtreeHashes, TreeNode};
 use crate::note::{Checkpoint, NoteSigningKey, sign_checkpoint};
 use crate::record::Record;
-use crate::store::{LogRead, Store, StoreError, StoredCheckpoint, StoredEntry, UniqueKey};
+use crate::store::{LogRead, Store, StoreError, StoredCheckpoint, StoredEntry, UniqueKey, read_in};
+
+mod tree;
+
+use tree::{StoredTree, read_frontier};
+pub use tree::{TreeError, TreeView};
 
 /// Errors of the sequencer.
 #[derive(Debug, thiserror::Error)]
@@ -122,12 +131,12 @@ pub struct Integrated {
     pub checkpoint: StoredCheckpoint,
 }
 
-/// The log's sequencer and in-memory tree. Share it behind an `Arc`.
+/// The log's sequencer and its tree. Share it behind an `Arc`.
 pub struct Sequencer {
     store: Arc<dyn Store>,
     key: NoteSigningKey,
     origin: String,
-    tree: RwLock<MemoryTree>,
+    tree: StoredTree,
     latest: RwLock<StoredCheckpoint>,
     /// Serialises integration and catch-up within this process.
     writer: Mutex<()>,
@@ -142,12 +151,16 @@ impl std::fmt::Debug for Sequencer {
     }
 }
 
-const REBUILD_CHUNK: u64 = 65_536;
+/// Leaf hashes read at a time when a store's tree nodes are filled in.
+const FILL_CHUNK: u64 = 65_536;
 
 impl Sequencer {
-    /// Opens the log in `store`: rebuilds the tree from the stored leaf
-    /// hashes, checks it against the latest checkpoint, and signs a first
-    /// checkpoint for an empty log. The checkpoint origin is the key's name.
+    /// Opens the log in `store`: reads the tree's frontier, checks it
+    /// against the latest checkpoint, and signs a first checkpoint for an
+    /// empty log. The checkpoint origin is the key's name.
+    ///
+    /// A store written before tree nodes were stored (schema version 1) has
+    /// them filled in from its leaf hashes first, once, in bounded memory.
     pub fn open(store: Arc<dyn Store>, key: NoteSigningKey) -> SequencerResult<Self> {
         let origin = key.name().to_owned();
         let empty = StoredCheckpoint {
@@ -159,7 +172,7 @@ impl Sequencer {
             store,
             key,
             origin,
-            tree: RwLock::new(MemoryTree::new()),
+            tree: StoredTree::new(),
             latest: RwLock::new(empty),
             writer: Mutex::new(()),
         };
@@ -196,13 +209,12 @@ impl Sequencer {
             .clone()
     }
 
-    /// Runs `f` on the in-memory tree and the latest checkpoint. Compute proofs
-    /// at `checkpoint.size`: the tree may briefly hold leaves of a batch
-    /// whose commit is still in flight.
-    pub fn with_tree<T>(&self, f: impl FnOnce(&MemoryTree, &StoredCheckpoint) -> T) -> T {
+    /// Runs `f` on a view of the tree and the latest checkpoint. Compute
+    /// proofs at `checkpoint.size`: the view may already hold the leaves of
+    /// a batch committed after the checkpoint was read.
+    pub fn with_tree<T>(&self, f: impl FnOnce(&TreeView<'_>, &StoredCheckpoint) -> T) -> T {
         let latest = self.latest_checkpoint();
-        let tree = self.tree.read().expect("tree lock poisoned");
-        f(&tree, &latest)
+        f(&self.tree.view(&*self.store), &latest)
     }
 
     /// Catches up with entries and checkpoints committed by other processes
@@ -228,9 +240,12 @@ impl Sequencer {
             .collect();
         let mut claimed: HashMap<UniqueKey, u64> = HashMap::new();
         let mut outcomes = Vec::with_capacity(batch.len());
-        let mut leaf_hashes = Vec::with_capacity(batch.len());
+        // The tree grows on a copy of the frontier, taken as the tree's only
+        // once the batch is committed: a failed batch leaves it untouched.
+        let mut frontier = Frontier::clone(&self.tree.frontier());
+        let mut completed: Vec<TreeNode> = Vec::new();
         for pending in batch {
-            let next = base + leaf_hashes.len() as u64;
+            let next = frontier.size();
             if let Some(&index) = record_index.get(&pending.record_id) {
                 outcomes.push(Outcome::Duplicate(index));
                 continue;
@@ -254,43 +269,27 @@ impl Sequencer {
                 txn.tag(topic, next)?;
             }
             record_index.insert(pending.record_id, next);
-            leaf_hashes.push(leaf_hash);
+            frontier.push(leaf_hash, &mut completed);
             outcomes.push(Outcome::Appended(next));
         }
-        if leaf_hashes.is_empty() {
+        if frontier.size() == base {
             return Ok(Integrated {
                 outcomes,
                 checkpoint: self.latest_checkpoint(),
             });
         }
-
-        let root = {
-            let mut tree = self.tree.write().expect("tree lock poisoned");
-            tree.extend(leaf_hashes.iter().copied());
-            tree.root()
-        };
-        let size = base + leaf_hashes.len() as u64;
-        let committed = self.sign(size, root).and_then(|checkpoint| {
-            txn.put_checkpoint(&checkpoint)?;
-            txn.commit()?;
-            Ok(checkpoint)
-        });
-        match committed {
-            Ok(checkpoint) => {
-                *self.latest.write().expect("checkpoint lock poisoned") = checkpoint.clone();
-                Ok(Integrated {
-                    outcomes,
-                    checkpoint,
-                })
-            }
-            Err(e) => {
-                self.tree
-                    .write()
-                    .expect("tree lock poisoned")
-                    .truncate(base);
-                Err(e)
-            }
+        for node in &completed {
+            txn.put_tree_node(node)?;
         }
+        let checkpoint = self.sign(frontier.size(), frontier.root())?;
+        txn.put_checkpoint(&checkpoint)?;
+        txn.commit()?;
+        self.tree.set_frontier(frontier);
+        *self.latest.write().expect("checkpoint lock poisoned") = checkpoint.clone();
+        Ok(Integrated {
+            outcomes,
+            checkpoint,
+        })
     }
 
     fn sign(&self, size: u64, root: Hash) -> SequencerResult<StoredCheckpoint> {
@@ -311,7 +310,7 @@ impl Sequencer {
         let mut txn = self.store.begin_write()?;
         let size = txn.size()?;
         self.catch_up(&mut *txn, size)?;
-        let root = self.tree.read().expect("tree lock poisoned").root();
+        let root = self.tree.frontier().root();
         let checkpoint = self.sign(size, root)?;
         txn.put_checkpoint(&checkpoint)?;
         txn.commit()?;
@@ -319,25 +318,19 @@ impl Sequencer {
         Ok(())
     }
 
-    /// Extends the tree with committed entries `[tree size, size)` read
-    /// through `reader`, then adopts the store's latest checkpoint.
+    /// Moves the tree to the committed size `size` read through `reader`
+    /// (inside the write transaction: entries other processes appended),
+    /// then adopts the store's latest checkpoint.
     fn catch_up(&self, reader: &mut dyn LogRead, size: u64) -> SequencerResult<()> {
-        let have = self.tree.read().expect("tree lock poisoned").size();
+        let have = self.tree.frontier().size();
         if have > size {
             return Err(SequencerError::Inconsistent(format!(
                 "store holds {size} entries but this process integrated {have}"
             )));
         }
-        let mut start = have;
-        while start < size {
-            let end = size.min(start + REBUILD_CHUNK);
-            let entries = reader.entries(start, end)?;
-            let hashes = check_contiguous(&entries, start, end)?;
-            self.tree
-                .write()
-                .expect("tree lock poisoned")
-                .extend(hashes);
-            start = end;
+        if size > have {
+            let frontier = read_frontier(reader, size)?.map_err(inconsistent)?;
+            self.tree.set_frontier(frontier);
         }
         if size > have || self.latest_checkpoint().note.is_empty() {
             self.adopt_latest_checkpoint()?;
@@ -345,21 +338,47 @@ impl Sequencer {
         Ok(())
     }
 
+    /// Reads the committed tree (at open, and to follow other processes),
+    /// filling in tree nodes a store of schema version 1 lacks.
     fn catch_up_committed(&self) -> SequencerResult<()> {
         // The checkpoint first: a batch commits its entries together with
         // its checkpoint, so entries counted afterwards always cover it
         // (read the other way round, another writer's commit in between
         // would show a checkpoint ahead of the entries).
         let checkpoint = self.store.latest_checkpoint()?;
-        let have = self.tree.read().expect("tree lock poisoned").size();
-        let mut size = 0;
-        self.store.with_reader(&mut |r| {
-            size = r.size()?;
-            Ok(())
+        let have = self.tree.frontier().size();
+        // Cheap when nothing changed (the periodic refresh): the size only.
+        let (size, frontier) = read_in(&*self.store, |r| {
+            let size = r.size()?;
+            let frontier = (size != have).then(|| read_frontier(r, size)).transpose()?;
+            Ok((size, frontier))
         })?;
-        let mut start = have;
-        while start < size {
-            let end = size.min(start + REBUILD_CHUNK);
+        if size < have {
+            return Err(SequencerError::Inconsistent(format!(
+                "store holds {size} entries but this process integrated {have}"
+            )));
+        }
+        match frontier {
+            None => {}
+            Some(Ok(frontier)) => self.tree.set_frontier(frontier),
+            Some(Err(_)) => {
+                self.fill_tree_nodes(size)?;
+                let frontier =
+                    read_in(&*self.store, |r| read_frontier(r, size))?.map_err(inconsistent)?;
+                self.tree.set_frontier(frontier);
+            }
+        }
+        self.adopt_checkpoint(checkpoint)
+    }
+
+    /// Stores the tree nodes of the first `size` entries, computed from
+    /// their leaf hashes in chunks (one write transaction each): for a store
+    /// written before tree nodes were stored. Nodes already there are kept
+    /// (they must be equal), so an interrupted fill is simply run again.
+    fn fill_tree_nodes(&self, size: u64) -> SequencerResult<()> {
+        let mut frontier = Frontier::new();
+        while frontier.size() < size {
+            let (start, end) = (frontier.size(), size.min(frontier.size() + FILL_CHUNK));
             let hashes = self.store.leaf_hashes(start, end)?;
             if hashes.len() as u64 != end - start {
                 return Err(SequencerError::Inconsistent(format!(
@@ -368,13 +387,17 @@ impl Sequencer {
                     hashes.len()
                 )));
             }
-            self.tree
-                .write()
-                .expect("tree lock poisoned")
-                .extend(hashes);
-            start = end;
+            let mut completed = Vec::new();
+            for hash in hashes {
+                frontier.push(hash, &mut completed);
+            }
+            let mut txn = self.store.begin_write()?;
+            for node in &completed {
+                txn.put_tree_node(node)?;
+            }
+            txn.commit()?;
         }
-        self.adopt_checkpoint(checkpoint)
+        Ok(())
     }
 
     /// Takes the store's latest checkpoint as ours after checking that it
@@ -389,13 +412,15 @@ impl Sequencer {
         let Some(stored) = stored else {
             return Ok(());
         };
-        let tree = self.tree.read().expect("tree lock poisoned");
-        let root = tree.root_at(stored.size).map_err(|_| {
-            SequencerError::Inconsistent(format!(
+        let tree = self.tree.view(&*self.store);
+        let root = tree.root_at(stored.size).map_err(|e| match e {
+            TreeError::Store(e) => SequencerError::Store(e),
+            TreeError::Proof(_) => SequencerError::Inconsistent(format!(
                 "checkpoint of size {} is ahead of the {} stored entries",
                 stored.size,
                 tree.size()
-            ))
+            )),
+            e => inconsistent(e),
         })?;
         if root != stored.root {
             return Err(SequencerError::Inconsistent(format!(
@@ -403,7 +428,6 @@ impl Sequencer {
                 stored.size
             )));
         }
-        drop(tree);
         let mut latest = self.latest.write().expect("checkpoint lock poisoned");
         if stored.size >= latest.size {
             *latest = stored;
@@ -429,28 +453,7 @@ fn first_conflict(
     Ok(None)
 }
 
-fn check_contiguous(entries: &[StoredEntry], start: u64, end: u64) -> SequencerResult<Vec<Hash>> {
-    if entries.len() as u64 != end - start
-        || entries
-            .iter()
-            .enumerate()
-            .any(|(i, e)| e.index != start + i as u64)
-    {
-        return Err(SequencerError::Inconsistent(format!(
-            "entries {start}..{end} are not contiguous in the store"
-        )));
-    }
-    entries
-        .iter()
-        .map(|e| {
-            if merkle::leaf_hash(&e.leaf) == e.leaf_hash {
-                Ok(e.leaf_hash)
-            } else {
-                Err(SequencerError::Inconsistent(format!(
-                    "entry {} does not hash to its stored leaf hash",
-                    e.index
-                )))
-            }
-        })
-        .collect()
+/// A stored tree that contradicts itself.
+fn inconsistent(e: impl std::fmt::Display) -> SequencerError {
+    SequencerError::Inconsistent(e.to_string())
 }

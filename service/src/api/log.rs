@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use zkaudit_ledger::merkle::SubtreeHashes;
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::store::StoredCheckpoint;
 use zkaudit_verifier::{LogEvidence, Receipt};
@@ -275,30 +276,31 @@ async fn inclusion(
     index: u64,
     size: Option<u64>,
 ) -> ApiResult<Json<InclusionView>> {
-    let (size, leaf, proof) = state.sequencer().with_tree(|tree, latest| {
-        let size = size.unwrap_or(latest.size);
-        if size > latest.size {
-            return Err(ApiError::unprocessable(
-                "size_out_of_range",
-                format!(
-                    "size {size} is beyond the latest checkpoint ({})",
-                    latest.size
-                ),
-            ));
-        }
-        if index >= size {
-            return Err(ApiError::not_found(format!(
-                "no entry {index} in a tree of size {size}"
-            )));
-        }
-        let proof = tree
-            .inclusion_proof(index, size)
-            .map_err(ApiError::internal)?;
-        let leaf = tree
-            .leaf(index)
-            .ok_or_else(|| ApiError::internal("leaf missing"))?;
-        Ok((size, leaf, proof))
-    })?;
+    // Proofs may read complete tiles from the store: off the async runtime.
+    let proving = state.clone();
+    let (size, leaf, proof) = blocking_api(move || {
+        proving.sequencer().with_tree(|tree, latest| {
+            let size = size.unwrap_or(latest.size);
+            if size > latest.size {
+                return Err(ApiError::unprocessable(
+                    "size_out_of_range",
+                    format!(
+                        "size {size} is beyond the latest checkpoint ({})",
+                        latest.size
+                    ),
+                ));
+            }
+            if index >= size {
+                return Err(ApiError::not_found(format!(
+                    "no entry {index} in a tree of size {size}"
+                )));
+            }
+            let proof = tree.inclusion_proof(index, size)?;
+            let leaf = tree.leaf(index)?;
+            Ok((size, leaf, proof))
+        })
+    })
+    .await?;
     let checkpoint = blocking(move || state.sequencer().store().checkpoint(size)).await?;
     Ok(Json(InclusionView {
         index,
@@ -315,26 +317,28 @@ async fn consistency(
     State(state): State<AppState>,
     AppQuery(q): AppQuery<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyView>> {
-    state.sequencer().with_tree(|tree, latest| {
-        let to = q.to.unwrap_or(latest.size);
-        if q.from > to || to > latest.size {
-            return Err(ApiError::unprocessable(
-                "size_out_of_range",
-                format!(
-                    "need from <= to <= {} (the latest checkpoint), got from={} to={to}",
-                    latest.size, q.from
-                ),
-            ));
-        }
-        let proof = tree
-            .consistency_proof(q.from, to)
-            .map_err(ApiError::internal)?;
-        Ok(Json(ConsistencyView {
-            from: q.from,
-            to,
-            proof: proof.iter().map(hex::encode).collect(),
-        }))
+    // Proofs may read complete tiles from the store: off the async runtime.
+    blocking_api(move || {
+        state.sequencer().with_tree(|tree, latest| {
+            let to = q.to.unwrap_or(latest.size);
+            if q.from > to || to > latest.size {
+                return Err(ApiError::unprocessable(
+                    "size_out_of_range",
+                    format!(
+                        "need from <= to <= {} (the latest checkpoint), got from={} to={to}",
+                        latest.size, q.from
+                    ),
+                ));
+            }
+            let proof = tree.consistency_proof(q.from, to)?;
+            Ok(Json(ConsistencyView {
+                from: q.from,
+                to,
+                proof: proof.iter().map(hex::encode).collect(),
+            }))
+        })
     })
+    .await
 }
 
 #[utoipa::path(get, path = "/v1/authorities", tag = "log",

@@ -13,7 +13,7 @@ use axum::routing::get;
 use zkaudit_ledger::tiles;
 use zkaudit_ledger::tiles::{TILE_WIDTH, TilePath};
 
-use crate::server::blocking::blocking;
+use crate::server::blocking::{blocking, blocking_api};
 use crate::server::error::{ApiError, ApiResult, AppPath};
 use crate::server::state::AppState;
 
@@ -55,10 +55,16 @@ async fn tile(
             width,
         } => {
             check_exists(tiles::tile_width_at(size, level, index), width)?;
-            state
-                .sequencer()
-                .with_tree(|tree, _| tiles::hash_tile(tree, level, index, width))
-                .map_err(|e| ApiError::not_found(e.to_string()))?
+            let positions = tiles::hash_tile_positions(level, index, width, size)
+                .map_err(|e| ApiError::not_found(e.to_string()))?;
+            // A complete tile may have to be read from the store.
+            blocking_api(move || {
+                state.sequencer().with_tree(|tree, _| {
+                    let hashes = tree.tile_hashes(level, positions.start, positions.end)?;
+                    Ok(hashes.as_flattened().to_vec())
+                })
+            })
+            .await?
         }
         TilePath::Entries { index, width } => {
             check_exists(tiles::tile_width_at(size, 0, index), width)?;

@@ -196,6 +196,17 @@ impl From<zkaudit_ledger::replay::ReplayError> for ApiError {
     }
 }
 
+/// Callers check sizes and indices against the latest checkpoint first, so
+/// whatever the tree refuses is a fault of the service or its storage.
+impl From<zkaudit_ledger::sequencer::TreeError> for ApiError {
+    fn from(e: zkaudit_ledger::sequencer::TreeError) -> Self {
+        match e {
+            zkaudit_ledger::sequencer::TreeError::Store(e) => Self::storage(e),
+            e => Self::internal(e),
+        }
+    }
+}
+
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
         let status = rejection.status();

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use zkaudit_ledger::merkle::SubtreeHashes;
 use zkaudit_ledger::record::{Record, RecordError};
 use zkaudit_ledger::store::{StoredCheckpoint, StoredEntry};
 use zkaudit_verifier::{LogEntry, LogEvidence, RECEIPT_FORMAT, Receipt};
@@ -35,10 +36,7 @@ pub fn decode_record(base64: &str) -> ApiResult<Record> {
 pub fn receipt(state: &AppState, record: &Record, accepted: Accepted) -> ApiResult<Receipt> {
     let record = accepted.logged.as_ref().unwrap_or(record);
     let checkpoint = accepted.checkpoint;
-    let proof = state
-        .sequencer()
-        .with_tree(|tree, _| tree.inclusion_proof(accepted.index, checkpoint.size))
-        .map_err(ApiError::internal)?;
+    let proof = accepted.inclusion_proof;
     Ok(Receipt {
         format: RECEIPT_FORMAT.to_owned(),
         origin: state.sequencer().origin().to_owned(),
@@ -139,9 +137,7 @@ pub fn prove_entries(
         entries
             .iter()
             .map(|entry| {
-                let proof = tree
-                    .inclusion_proof(entry.index, checkpoint.size)
-                    .map_err(ApiError::internal)?;
+                let proof = tree.inclusion_proof(entry.index, checkpoint.size)?;
                 Ok(LogEntry::new(entry.index, &entry.leaf, &proof))
             })
             .collect()

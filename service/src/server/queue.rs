@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
+use zkaudit_ledger::merkle::{Hash, SubtreeHashes};
 use zkaudit_ledger::sequencer::{Integrated, Outcome, Pending, Sequencer};
 use zkaudit_ledger::store::{StorageFault, StoredCheckpoint};
 
@@ -17,7 +18,21 @@ use crate::server::metrics::Metrics;
 use crate::server::write_health::WriteHealth;
 
 /// What a waiter receives.
-pub type AppendAnswer = Result<(Outcome, StoredCheckpoint), AppendFailure>;
+pub type AppendAnswer = Result<Acknowledged, AppendFailure>;
+
+/// A record's outcome once its batch is durable.
+#[derive(Clone, Debug)]
+pub struct Acknowledged {
+    /// Logged, logged before, or refused for a taken unique key.
+    pub outcome: Outcome,
+    /// The checkpoint the batch committed.
+    pub checkpoint: StoredCheckpoint,
+    /// The inclusion proof of the logged entry in that checkpoint (empty
+    /// for a conflict), computed on the sequencer thread: a proof may read
+    /// a complete tile from the store, which the async runtime must not.
+    /// `None` if it could not be read (the entry is logged all the same).
+    pub inclusion_proof: Option<Vec<Hash>>,
+}
 
 /// Why a record was not acknowledged. The batch failed as a whole and
 /// nothing of it was acknowledged.
@@ -106,6 +121,27 @@ struct Batches {
     health: WriteHealth,
 }
 
+/// The inclusion proof of each logged entry at `size`.
+fn inclusion_proofs(
+    sequencer: &Sequencer,
+    outcomes: &[Outcome],
+    size: u64,
+) -> Vec<Option<Vec<Hash>>> {
+    sequencer.with_tree(|tree, _| {
+        outcomes
+            .iter()
+            .map(|outcome| {
+                let (Outcome::Appended(index) | Outcome::Duplicate(index)) = *outcome else {
+                    return Some(Vec::new());
+                };
+                tree.inclusion_proof(index, size)
+                    .inspect_err(|e| tracing::error!(error = %e, index, "inclusion proof failed"))
+                    .ok()
+            })
+            .collect()
+    })
+}
+
 fn run(
     mut rx: mpsc::Receiver<Job>,
     batches: Batches,
@@ -143,7 +179,9 @@ fn run(
                 }
                 metrics.log_size.set(checkpoint.size as i64);
                 on_batch(&checkpoint);
-                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                let proofs = inclusion_proofs(&sequencer, &outcomes, checkpoint.size);
+                for ((job, outcome), inclusion_proof) in jobs.into_iter().zip(outcomes).zip(proofs)
+                {
                     let label = match outcome {
                         Outcome::Appended(_) => "appended",
                         Outcome::Duplicate(_) => "duplicate",
@@ -153,7 +191,11 @@ fn run(
                     metrics
                         .append_latency
                         .observe(job.enqueued.elapsed().as_secs_f64());
-                    let _ = job.reply.send(Ok((outcome, checkpoint.clone())));
+                    let _ = job.reply.send(Ok(Acknowledged {
+                        outcome,
+                        checkpoint: checkpoint.clone(),
+                        inclusion_proof,
+                    }));
                 }
             }
             Err(e) => {

@@ -66,6 +66,8 @@ pub struct Accepted {
     pub duplicate: bool,
     /// The checkpoint covering it.
     pub checkpoint: StoredCheckpoint,
+    /// The entry's inclusion proof in that checkpoint.
+    pub inclusion_proof: Vec<zkaudit_ledger::merkle::Hash>,
     /// The record as logged, when it is not the one submitted: a ballot or
     /// claim resubmitted under a new stamp is answered with the earlier one.
     pub logged: Option<Record>,
@@ -294,26 +296,34 @@ impl AppState {
     /// Durably logs an admitted entry (domains that build records
     /// server-side call this directly).
     pub async fn append(&self, pending: Pending) -> ApiResult<Accepted> {
-        let (outcome, checkpoint) =
-            self.inner
-                .queue
-                .append(pending)
-                .await
-                .map_err(|e| match e {
-                    AppendFailure::Storage(fault) => ApiError::storage_unavailable(fault),
-                    other => ApiError::unavailable(other.to_string()),
-                })?;
-        match outcome {
+        let acknowledged = self
+            .inner
+            .queue
+            .append(pending)
+            .await
+            .map_err(|e| match e {
+                AppendFailure::Storage(fault) => ApiError::storage_unavailable(fault),
+                other => ApiError::unavailable(other.to_string()),
+            })?;
+        let proof = || {
+            acknowledged
+                .inclusion_proof
+                .clone()
+                .ok_or_else(|| ApiError::internal("the inclusion proof could not be read"))
+        };
+        match acknowledged.outcome {
             Outcome::Appended(index) => Ok(Accepted {
                 index,
                 duplicate: false,
-                checkpoint,
+                inclusion_proof: proof()?,
+                checkpoint: acknowledged.checkpoint,
                 logged: None,
             }),
             Outcome::Duplicate(index) => Ok(Accepted {
                 index,
                 duplicate: true,
-                checkpoint,
+                inclusion_proof: proof()?,
+                checkpoint: acknowledged.checkpoint,
                 logged: None,
             }),
             Outcome::Conflict { key, holder } => Err(ApiError::conflict(

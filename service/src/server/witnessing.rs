@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
+use zkaudit_ledger::merkle::SubtreeHashes;
 use zkaudit_ledger::note::add_signature_lines;
 use zkaudit_ledger::sequencer::Sequencer;
 use zkaudit_ledger::witness::AddCheckpointRequest;

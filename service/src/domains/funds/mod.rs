@@ -31,6 +31,7 @@ use zkaudit_ledger::funds::{
     AUDIT_OPENING, AUDIT_REQUEST, BUDGET, CONTRACT, Checked, DOMAIN, EXPENDITURE, FundsBook,
     FundsRuleError, REPORT, REPORT_PART, period_key,
 };
+use zkaudit_ledger::merkle::SubtreeHashes;
 use zkaudit_ledger::record::{Author, Record};
 use zkaudit_ledger::replay::Replayed;
 use zkaudit_ledger::sequencer::Pending;
