@@ -536,6 +536,36 @@ fn tree_nodes<B: Backend>(backend: &B) {
     assert_eq!(row(1, 0, 10), [[7; 32]], "rolled back with its transaction");
 }
 
+/// `append_all` and `tag_all` (one statement per batch on PostgreSQL)
+/// write what `append` and `tag` one by one would, and refuse the same
+/// things: a wrong first index, a gap, a record id already logged.
+fn batched_writes<B: Backend>(backend: &B) {
+    let store = open(backend);
+    append_batch(&store, 0..2);
+    let batch: Vec<_> = (10..14).zip(2..).map(|(seed, i)| entry(seed, i)).collect();
+    let mut txn = store.begin_write().expect("begin");
+    assert_corrupt(txn.append_all(&batch[1..]), "starting past the size");
+    let mut gap = batch.clone();
+    gap[2].index += 1;
+    assert_corrupt(txn.append_all(&gap), "a gap");
+    txn.append_all(&batch).expect("append all");
+    assert_eq!(txn.size().expect("size"), 6);
+    txn.tag_all(&[(b"t", 2), (b"t", 5), (b"u", 3), (b"t", 2)])
+        .expect("tag all");
+    assert_corrupt(txn.tag_all(&[(b"t", 6)]), "a tag past the log");
+    txn.commit().expect("commit");
+    assert_eq!(all_entries(&store)[2..], batch[..]);
+    assert_eq!(store.topic(b"t", 0, 10).expect("topic"), [2, 5]);
+    assert_eq!(store.topic(b"u", 0, 10).expect("topic"), [3]);
+
+    // A batch holding a logged record id is refused, and nothing of it kept.
+    let mut txn = store.begin_write().expect("begin");
+    let again = vec![entry(20, 6), entry(11, 7)];
+    assert!(txn.append_all(&again).is_err(), "a logged record id");
+    drop(txn);
+    assert_eq!(size(&store), 6);
+}
+
 /// A database of schema version 1 is upgraded in place when opened: its
 /// entries are kept and `tree_nodes` is created (the sequencer fills it).
 fn older_schema_is_upgraded<B: Backend>(backend: &B) {
@@ -683,6 +713,7 @@ macro_rules! conformance_tests {
                 reopen_keeps_everything,
                 newer_schema_version_is_refused,
                 tree_nodes,
+                batched_writes,
                 older_schema_is_upgraded,
                 concurrent_writers_share_one_store,
                 concurrent_writers_in_two_store_instances,

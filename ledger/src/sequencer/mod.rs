@@ -244,6 +244,12 @@ impl Sequencer {
         // once the batch is committed: a failed batch leaves it untouched.
         let mut frontier = Frontier::clone(&self.tree.frontier());
         let mut completed: Vec<TreeNode> = Vec::new();
+        // Rows are written after the loop, each kind in one call (one
+        // statement on PostgreSQL); conflicts inside the batch are seen
+        // through `claimed` and `record_index` meanwhile.
+        let mut entries = Vec::new();
+        let mut claims = Vec::new();
+        let mut tags = Vec::new();
         for pending in batch {
             let next = frontier.size();
             if let Some(&index) = record_index.get(&pending.record_id) {
@@ -255,29 +261,33 @@ impl Sequencer {
                 continue;
             }
             let leaf_hash = merkle::leaf_hash(&pending.leaf);
-            txn.append(&StoredEntry {
+            for key in pending.unique_keys {
+                claimed.insert(key.clone(), next);
+                claims.push((key, next));
+            }
+            tags.extend(pending.topics.into_iter().map(|topic| (topic, next)));
+            record_index.insert(pending.record_id, next);
+            frontier.push(leaf_hash, &mut completed);
+            entries.push(StoredEntry {
                 index: next,
                 record_id: pending.record_id,
                 leaf_hash,
                 leaf: pending.leaf,
-            })?;
-            for key in pending.unique_keys {
-                txn.claim_unique(&key, next)?;
-                claimed.insert(key, next);
-            }
-            for topic in &pending.topics {
-                txn.tag(topic, next)?;
-            }
-            record_index.insert(pending.record_id, next);
-            frontier.push(leaf_hash, &mut completed);
+            });
             outcomes.push(Outcome::Appended(next));
         }
-        if frontier.size() == base {
+        if entries.is_empty() {
             return Ok(Integrated {
                 outcomes,
                 checkpoint: self.latest_checkpoint(),
             });
         }
+        txn.append_all(&entries)?;
+        for (key, index) in &claims {
+            txn.claim_unique(key, *index)?;
+        }
+        let tags: Vec<(&[u8], u64)> = tags.iter().map(|(t, i)| (t.as_slice(), *i)).collect();
+        txn.tag_all(&tags)?;
         for node in &completed {
             txn.put_tree_node(node)?;
         }

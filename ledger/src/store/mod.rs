@@ -191,6 +191,18 @@ pub trait LogRead {
 pub trait WriteTxn: LogRead {
     /// Append `entry`; its index must equal the current size.
     fn append(&mut self, entry: &StoredEntry) -> StoreResult<()>;
+    /// Append `entries` at consecutive indices from the current size, as
+    /// [`append`](Self::append) one by one would (in one statement where
+    /// the backend pays a round trip per statement).
+    fn append_all(&mut self, entries: &[StoredEntry]) -> StoreResult<()> {
+        entries.iter().try_for_each(|entry| self.append(entry))
+    }
+    /// File each entry `index` under `topic`, as [`tag`](Self::tag) one by
+    /// one would (in one statement where that saves round trips).
+    fn tag_all(&mut self, tags: &[(&[u8], u64)]) -> StoreResult<()> {
+        tags.iter()
+            .try_for_each(|&(topic, index)| self.tag(topic, index))
+    }
     /// Record that the entry at `index` holds `key`. The key must be free.
     fn claim_unique(&mut self, key: &UniqueKey, index: u64) -> StoreResult<()>;
     /// File the entry at `index` under `topic` (a secondary index domains use

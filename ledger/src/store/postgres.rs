@@ -151,6 +151,11 @@ const SQL_LATEST_CHECKPOINT: &str =
 const SQL_CHECKPOINT: &str = "SELECT size, root, note FROM checkpoints WHERE size = $1";
 const SQL_APPEND: &str = "INSERT INTO entries (idx, record_id, leaf_hash, leaf)
     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+const SQL_APPEND_ALL: &str = "INSERT INTO entries (idx, record_id, leaf_hash, leaf)
+    SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bytea[])
+    ON CONFLICT DO NOTHING";
+const SQL_TAG_ALL: &str = "INSERT INTO topics (topic, idx)
+    SELECT * FROM unnest($1::bytea[], $2::bigint[]) ON CONFLICT DO NOTHING";
 const SQL_CLAIM_UNIQUE: &str = "INSERT INTO unique_keys (namespace, key, idx)
     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 const SQL_TAG: &str = "INSERT INTO topics (topic, idx) VALUES ($1, $2) ON CONFLICT DO NOTHING";
@@ -425,6 +430,24 @@ impl Queries for PgConn {
         let (record_id, leaf_hash): (&[u8], &[u8]) = (&entry.record_id, &entry.leaf_hash);
         let params: Params<'_> = &[&idx, &record_id, &leaf_hash, &entry.leaf];
         self.call("append", SQL_APPEND, params, Client::execute)
+    }
+
+    /// One statement for the whole batch: the columns as arrays, `unnest`ed.
+    fn insert_entries(&mut self, first_idx: i64, entries: &[StoredEntry]) -> StoreResult<u64> {
+        let indices: Vec<i64> = (first_idx..).take(entries.len()).collect();
+        let record_ids: Vec<&[u8]> = entries.iter().map(|e| e.record_id.as_slice()).collect();
+        let leaf_hashes: Vec<&[u8]> = entries.iter().map(|e| e.leaf_hash.as_slice()).collect();
+        let leaves: Vec<&[u8]> = entries.iter().map(|e| e.leaf.as_slice()).collect();
+        let params: Params<'_> = &[&indices, &record_ids, &leaf_hashes, &leaves];
+        self.call("append", SQL_APPEND_ALL, params, Client::execute)
+    }
+
+    /// One statement for the whole batch: the columns as arrays, `unnest`ed.
+    fn insert_topics(&mut self, tags: &[(&[u8], i64)]) -> StoreResult<()> {
+        let topics: Vec<&[u8]> = tags.iter().map(|&(topic, _)| topic).collect();
+        let indices: Vec<i64> = tags.iter().map(|&(_, idx)| idx).collect();
+        self.call("tag", SQL_TAG_ALL, &[&topics, &indices], Client::execute)
+            .map(drop)
     }
 
     fn insert_unique(&mut self, key: &UniqueKey, idx: i64) -> StoreResult<u64> {

@@ -43,6 +43,24 @@ pub(super) trait Queries {
     fn select_checkpoint(&mut self, size: i64) -> StoreResult<Option<RawCheckpoint>>;
     /// Inserts `entry` at `idx` unless its record id is taken: rows inserted.
     fn insert_entry(&mut self, idx: i64, entry: &StoredEntry) -> StoreResult<u64>;
+    /// Inserts `entries`, the first at `first_idx` and the rest after it,
+    /// skipping those whose record id is taken: rows inserted. Backends
+    /// with a round trip per statement insert them in one.
+    fn insert_entries(&mut self, first_idx: i64, entries: &[StoredEntry]) -> StoreResult<u64> {
+        let mut inserted = 0;
+        for (idx, entry) in (first_idx..).zip(entries) {
+            inserted += self.insert_entry(idx, entry)?;
+        }
+        Ok(inserted)
+    }
+    /// Files each `(topic, idx)` (no-op for those filed). Backends with a
+    /// round trip per statement file them in one.
+    fn insert_topics(&mut self, tags: &[(&[u8], i64)]) -> StoreResult<()> {
+        for &(topic, idx) in tags {
+            self.insert_topic(topic, idx)?;
+        }
+        Ok(())
+    }
     /// Inserts `key` held by `idx` unless it is held: rows inserted.
     fn insert_unique(&mut self, key: &UniqueKey, idx: i64) -> StoreResult<u64>;
     /// Files `idx` under `topic` (no-op if it is).

@@ -149,6 +149,42 @@ impl<C: Queries> WriteTxn for Txn<'_, C> {
         Ok(())
     }
 
+    fn append_all(&mut self, entries: &[StoredEntry]) -> StoreResult<()> {
+        const OP: &str = "append";
+        let size = self.current_size()?;
+        if let Some((offset, entry)) = entries
+            .iter()
+            .enumerate()
+            .find(|(offset, entry)| entry.index != size + *offset as u64)
+        {
+            return Err(StoreError::Corrupt(format!(
+                "{OP}: entry index {} is not the log size {}",
+                entry.index,
+                size + offset as u64
+            )));
+        }
+        let first = encode_index(OP, size)?;
+        encode_index(OP, size + entries.len() as u64)?;
+        let inserted = self.run(OP, |c| c.insert_entries(first, entries))?;
+        if inserted != entries.len() as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "{OP}: {} of the {} entries have a record id that is already logged",
+                entries.len() as u64 - inserted,
+                entries.len()
+            )));
+        }
+        self.size = Some(size + entries.len() as u64);
+        Ok(())
+    }
+
+    fn tag_all(&mut self, tags: &[(&[u8], u64)]) -> StoreResult<()> {
+        let tags = tags
+            .iter()
+            .map(|&(topic, index)| Ok((topic, self.logged_index("tag", index)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.run("tag", |c| c.insert_topics(&tags))
+    }
+
     fn claim_unique(&mut self, key: &UniqueKey, index: u64) -> StoreResult<()> {
         check_namespace("claim unique key", &key.namespace)?;
         let idx = self.logged_index("claim unique key", index)?;
