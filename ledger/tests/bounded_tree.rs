@@ -6,14 +6,15 @@
 
 #![cfg(feature = "sqlite")]
 
+mod common;
+
 use std::sync::Arc;
 
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use zkaudit_ledger::merkle::{MemoryTree, SubtreeHashes};
 use zkaudit_ledger::note::NoteSigningKey;
-use zkaudit_ledger::record::Record;
-use zkaudit_ledger::sequencer::{Pending, Sequencer, SequencerError};
+use zkaudit_ledger::sequencer::{Sequencer, SequencerError};
 use zkaudit_ledger::store::Store;
 use zkaudit_ledger::store::sqlite::{DB_FILE_NAME, SqliteStore};
 
@@ -29,22 +30,7 @@ fn open(dir: &tempfile::TempDir) -> Result<Sequencer, SequencerError> {
 /// Appends notices `from..to` in batches of `batch`.
 fn append(sequencer: &Sequencer, from: u64, to: u64, batch: u64) {
     let author = NoteSigningKey::generate("author", &mut ChaCha20Rng::seed_from_u64(6)).unwrap();
-    let origin = sequencer.origin().to_owned();
-    let mut next = from;
-    while next < to {
-        let end = to.min(next + batch);
-        let pending = (next..end)
-            .map(|i| {
-                let payload = i.to_be_bytes().to_vec();
-                let record =
-                    Record::signed(&origin, "ledger", "notice", 1_000 + i, payload, &author)
-                        .unwrap();
-                Pending::new(&record)
-            })
-            .collect();
-        sequencer.integrate(pending).unwrap();
-        next = end;
-    }
+    common::append_notices(sequencer, &author, from, to, batch);
 }
 
 /// The full tree of the stored leaf hashes, for reference.

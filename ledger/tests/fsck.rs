@@ -5,6 +5,8 @@
 
 #![cfg(feature = "sqlite")]
 
+mod common;
+
 use std::sync::Arc;
 
 use rand_chacha::ChaCha20Rng;
@@ -24,26 +26,9 @@ fn log_of(n: u64) -> (tempfile::TempDir, String) {
     let log = NoteSigningKey::generate("fsck.test/log", &mut rng).unwrap();
     let author = NoteSigningKey::generate("author", &mut rng).unwrap();
     let vkey = log.verifier_key_string();
-    let origin = log.name().to_owned();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
     let sequencer = Sequencer::open(store, log).unwrap();
-    for batch in 0..n.div_ceil(10) {
-        let pending = (batch * 10..(batch * 10 + 10).min(n))
-            .map(|i| {
-                let record = Record::signed(
-                    &origin,
-                    "ledger",
-                    "notice",
-                    1_000 + i,
-                    i.to_be_bytes().to_vec(),
-                    &author,
-                )
-                .unwrap();
-                Pending::new(&record)
-            })
-            .collect();
-        sequencer.integrate(pending).unwrap();
-    }
+    common::append_notices(&sequencer, &author, 0, n, 10);
     (dir, vkey)
 }
 
