@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 mod frontier;
 mod subtrees;
 
-pub use frontier::{Frontier, FrontierError, TILE_HEIGHT, TreeNode};
+pub use frontier::{Frontier, FrontierError, Placement, TILE_HEIGHT, TreeNode};
 pub use subtrees::SubtreeHashes;
 use subtrees::largest_power_of_two_below;
 

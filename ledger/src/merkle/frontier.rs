@@ -196,6 +196,16 @@ impl Frontier {
     /// `[index·2^level, (index+1)·2^level)` if it lies in a tail; `None` if
     /// it lies in a complete tile, or outside the tree.
     pub fn subtree(&self, level: u32, index: u64) -> Option<Hash> {
+        match self.place(level, index)? {
+            Placement::Tail(hash) => Some(hash),
+            Placement::CompleteTile { .. } => None,
+        }
+    }
+
+    /// Where the complete subtree over leaves
+    /// `[index·2^level, (index+1)·2^level)` is: in a tail (its hash), or in
+    /// a complete tile the caller reads from storage; `None` outside the tree.
+    pub fn place(&self, level: u32, index: u64) -> Option<Placement> {
         let end = index
             .checked_add(1)?
             .checked_mul(1u64.checked_shl(level)?)?;
@@ -204,14 +214,40 @@ impl Frontier {
         }
         let tier = u8::try_from(level / TILE_HEIGHT).ok()?;
         let height = level % TILE_HEIGHT;
-        let tail = self.tails.get(usize::from(tier))?;
         let tail_start = Self::tail_range(self.size, tier).start;
         let row_first = index << height;
         if row_first < tail_start {
-            return None;
+            let tile = row_first / TILE_WIDTH;
+            return Some(Placement::CompleteTile {
+                tier,
+                tile,
+                height,
+                in_tile: (row_first - tile * TILE_WIDTH) >> height,
+            });
         }
+        let tail = self.tails.get(usize::from(tier))?;
         tail.complete_subtree(height, (row_first - tail_start) >> height)
+            .map(Placement::Tail)
     }
+}
+
+/// Where a complete subtree of the tree is ([`Frontier::place`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// In a tail: its hash.
+    Tail(Hash),
+    /// In complete tile `tile` of tier `tier`, as the subtree at `height`
+    /// levels above the tile's hashes, `in_tile`-th from the left.
+    CompleteTile {
+        /// The tier.
+        tier: u8,
+        /// The tile's index in the tier's row.
+        tile: u64,
+        /// The subtree's height inside the tile (0 to 7).
+        height: u32,
+        /// Its index among the tile's subtrees of that height.
+        in_tile: u64,
+    },
 }
 
 /// The frontier answers for subtrees in its tails only: enough for the

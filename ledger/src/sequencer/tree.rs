@@ -19,7 +19,7 @@ use std::sync::{Arc, RwLock};
 use quick_cache::sync::Cache;
 
 use crate::merkle::{
-    Frontier, FrontierError, Hash, MemoryTree, ProofError, SubtreeHashes, TILE_HEIGHT,
+    Frontier, FrontierError, Hash, MemoryTree, Placement, ProofError, SubtreeHashes, TILE_HEIGHT,
 };
 use crate::store::{LogRead, Store, StoreError, read_in};
 
@@ -187,27 +187,22 @@ impl SubtreeHashes for TreeView<'_> {
     }
 
     fn subtree_hash(&self, level: u32, index: u64) -> Result<Hash, TreeError> {
-        if let Some(hash) = self.frontier.subtree(level, index) {
-            return Ok(hash);
-        }
         let outside = || ProofError::SizeOutOfRange {
             size: index.saturating_add(1).saturating_mul(1 << level.min(63)),
             tree_size: self.size(),
         };
-        // Not in a tail: in complete tile `tile` of tier `tier`, at level
-        // `height` inside it (or outside the tree).
-        let tier = u8::try_from(level / TILE_HEIGHT).map_err(|_| outside())?;
-        let height = level % TILE_HEIGHT;
-        let row_first = index.checked_shl(height).ok_or_else(outside)?;
-        let tile = row_first / TILE_WIDTH;
-        if row_first >= Frontier::tail_range(self.size(), tier).start {
-            return Err(outside().into());
+        match self.frontier.place(level, index).ok_or_else(outside)? {
+            Placement::Tail(hash) => Ok(hash),
+            Placement::CompleteTile {
+                tier,
+                tile,
+                height,
+                in_tile,
+            } => self
+                .complete_tile(tier, tile)?
+                .complete_subtree(height, in_tile)
+                .ok_or_else(|| outside().into()),
         }
-        let tile_tree = self.complete_tile(tier, tile)?;
-        let in_tile = (row_first - tile * TILE_WIDTH) >> height;
-        tile_tree
-            .complete_subtree(height, in_tile)
-            .ok_or_else(|| outside().into())
     }
 }
 
