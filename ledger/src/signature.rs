@@ -61,9 +61,20 @@ pub enum VerifyError {
 /// Parses an Ed25519 public key from untrusted bytes, strictly: a point on
 /// the curve, canonically encoded, of neither small order nor with a torsion
 /// component.
+///
+/// The checks cost about as much as verifying a signature (a square root,
+/// an inversion and a scalar multiplication), and the same few keys sign
+/// most records, so with the `key-cache` feature keys that passed are
+/// remembered by their bytes (a bounded cache; refusals are not kept).
 pub fn parse_verifying_key(bytes: &[u8; 32]) -> Result<VerifyingKey, KeyError> {
+    #[cfg(feature = "key-cache")]
+    if let Some(key) = accepted::get(bytes) {
+        return Ok(key);
+    }
     let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::NotAPoint)?;
     check_verifying_key(&key)?;
+    #[cfg(feature = "key-cache")]
+    accepted::insert(key);
     Ok(key)
 }
 
@@ -110,6 +121,8 @@ pub fn verify_slice(
     verify(key, message, &signature)
 }
 
+#[cfg(feature = "key-cache")]
+mod accepted;
 #[cfg(test)]
 pub(crate) mod forgery;
 #[cfg(test)]

@@ -12,6 +12,10 @@ use zkaudit_service::server::state::AppState;
 
 /// The service in process on SQLite in a temporary directory; it runs
 /// until the process ends.
+#[allow(
+    dead_code,
+    reason = "each bench compiles this module; not all use every field"
+)]
 pub struct InProcess {
     /// The data directory (removed when dropped).
     pub dir: tempfile::TempDir,
@@ -149,7 +153,26 @@ pub fn serve_production(
     authorities: &[AuthorityConfig<'_>],
     extra: &str,
 ) -> (InProcess, String) {
-    let (dir, runtime, options) = prepare(log, authorities, extra);
+    serve_production_on(log, authorities, extra, None)
+}
+
+#[allow(
+    dead_code,
+    reason = "each bench compiles this module; not all use every helper"
+)]
+/// As [`serve_production`], on PostgreSQL when `database` names a URL and
+/// a schema (on SQLite in the data directory when it is `None`).
+pub fn serve_production_on(
+    log: &NoteSigningKey,
+    authorities: &[AuthorityConfig<'_>],
+    extra: &str,
+    database: Option<(String, String)>,
+) -> (InProcess, String) {
+    let (dir, runtime, mut options) = prepare(log, authorities, extra);
+    if let Some((url, schema)) = database {
+        options.database_url = Some(url);
+        options.database_schema = schema;
+    }
     let (state, base) = runtime.block_on(async {
         let listening = zkaudit_service::server::listen(&options).await.unwrap();
         let base = format!("http://{}", listening.local_addr().unwrap());
@@ -165,6 +188,10 @@ pub fn serve_production(
     (running, base)
 }
 
+#[allow(
+    dead_code,
+    reason = "each bench compiles this module; not all use every helper"
+)]
 /// Submits `records` through `AppState::submit` from `lanes` concurrent
 /// tasks on `runtime`: record `i` goes to lane `i % lanes`, and each lane
 /// submits in order. Returns the wall time of the whole.

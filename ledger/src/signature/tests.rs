@@ -104,3 +104,23 @@ fn a_small_order_r_is_refused_under_an_honest_key() {
         Err(VerifyError::Invalid)
     );
 }
+
+#[test]
+fn a_remembered_key_is_the_key_and_refusals_are_refused_every_time() {
+    // Parsed twice (the second time from the cache when the feature is
+    // on), an honest key is the same key; a torsion key next to it, and
+    // the same key with its torsion component, are refused both times.
+    let honest = key(7).verifying_key();
+    let torsion = torsion_key(&key(7));
+    for _ in 0..2 {
+        assert_eq!(parse_verifying_key(honest.as_bytes()), Ok(honest));
+        assert_eq!(
+            parse_verifying_key(&torsion),
+            Err(KeyError::TorsionComponent)
+        );
+        assert_eq!(
+            parse_verifying_key(&IDENTITY_KEY),
+            Err(KeyError::SmallOrder)
+        );
+    }
+}

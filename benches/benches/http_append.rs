@@ -1,0 +1,305 @@
+//! Durable appends through HTTP (issue 16): signed `ledger/notice` records
+//! POSTed to `/v1/log/entries` of the service as `zkaudit serve` runs it
+//! (`server::listen`, the production serve loop with its limits), the load
+//! generator in the same process on the same machine, every answer required
+//! to be 201 with its receipt read whole — each one an fsynced entry with
+//! its index.
+//!
+//! For each store (SQLite, then PostgreSQL):
+//!
+//! * **peak**: closed loop, 1, 16 and 64 connections, each sending its
+//!   next request as soon as the last is answered; the rate and the
+//!   latency percentiles;
+//! * **paced**: open loop at 50 % and 90 % of the best peak, requests
+//!   scheduled at fixed intervals and their latency counted from when they
+//!   were due (so a stall is not hidden by the requests it delays).
+//!
+//! Records are signed before the clock starts and their bodies encoded, so
+//! the load generator only sends bytes and reads answers. At the end every
+//! acknowledged record must be in the log exactly once.
+//!
+//! `cargo bench -p zkaudit-benches --bench http_append`
+//! (`HTTP_APPEND_STORES=sqlite` or `=postgres` for one store;
+//! `HTTP_APPEND_SCALE` multiplies the request counts, default 1).
+
+mod support;
+
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use zkaudit_benches::{named_key as key, postgres_url};
+use zkaudit_ledger::note::NoteSigningKey;
+use zkaudit_ledger::record::Record;
+use zkaudit_service::clock::now_ms;
+
+/// The log's origin.
+const LOG: &str = "bench.zkaudit/http-append";
+/// Bytes of each notice's text (a short public notice).
+const NOTICE_BYTES: usize = 200;
+/// (connections, requests) of the closed-loop runs, before scaling.
+const PEAK_RUNS: [(usize, usize); 3] = [(1, 2_000), (16, 20_000), (64, 40_000)];
+/// Connections of the paced runs.
+const PACED_CONNECTIONS: usize = 64;
+/// Seconds each paced run lasts.
+const PACED_SECONDS: f64 = 5.0;
+
+/// Latencies of one run, sorted.
+struct Run {
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let last = self.latencies.len() - 1;
+        self.latencies[((last as f64) * p).round() as usize]
+    }
+
+    fn row(&self, label: &str) -> String {
+        format!(
+            "| {label} | {} | {:.0} /s | {:.2} ms | {:.2} ms | {:.2} ms |",
+            self.latencies.len(),
+            self.rate(),
+            ms(self.percentile(0.5)),
+            ms(self.percentile(0.99)),
+            ms(self.percentile(1.0)),
+        )
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// `n` requests of distinct notices signed by `publisher`, stamped now.
+fn requests(publisher: &NoteSigningKey, first: usize, n: usize) -> Vec<Vec<u8>> {
+    let stamp = now_ms();
+    (first..first + n)
+        .map(|i| {
+            let mut text = format!("notice {i}: ").into_bytes();
+            text.resize(NOTICE_BYTES, b'.');
+            let record = Record::signed(LOG, "ledger", "notice", stamp, text, publisher).unwrap();
+            let body = serde_json::to_vec(
+                &serde_json::json!({ "record": BASE64.encode(record.encode()) }),
+            )
+            .unwrap();
+            request(&body)
+        })
+        .collect()
+}
+
+/// One request's bytes: `POST /v1/log/entries` with `body`, kept alive.
+fn request(body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST /v1/log/entries HTTP/1.1\r\nhost: 127.0.0.1\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
+/// Reads one HTTP/1.1 answer from `stream` into `buffer` (which keeps any
+/// bytes past it); returns its status code and body.
+async fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> (u16, Vec<u8>) {
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = std::str::from_utf8(&buffer[..end]).expect("an ASCII head");
+            let status: u16 = head[9..12].parse().expect("a status code");
+            let length: usize = head
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().expect("a length"))
+                })
+                .expect("answers carry a content-length");
+            while buffer.len() < end + 4 + length {
+                let read = stream.read(&mut chunk).await.expect("the answer");
+                assert!(read > 0, "connection closed mid-answer");
+                buffer.extend_from_slice(&chunk[..read]);
+            }
+            let body = buffer[end + 4..end + 4 + length].to_vec();
+            buffer.drain(..end + 4 + length);
+            return (status, body);
+        }
+        let read = stream.read(&mut chunk).await.expect("an answer");
+        assert!(read > 0, "connection closed before an answer");
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// Sends `requests` to `address` over `connections` kept-alive connections,
+/// all driven by one thread (so the load generator costs the machine as
+/// little as a load generator can: one write and one or two reads per
+/// request). Closed loop when `pace` is `None`. Otherwise request `i` is
+/// due at `i × pace` from the start; its latency counts from when it was
+/// due if its connection was still busy then (so a stall is not hidden by
+/// the requests it delays), from when it was sent if not (so the timer's
+/// own lateness is not charged to the server).
+fn send(
+    address: SocketAddr,
+    requests: Vec<Vec<u8>>,
+    connections: usize,
+    pace: Option<Duration>,
+) -> Run {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let load = Rc::new(Load {
+        requests,
+        next: Cell::new(0),
+        started: Instant::now(),
+        pace,
+    });
+    let mut latencies = runtime.block_on(async {
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let tasks: Vec<_> = (0..connections)
+                    .map(|_| tokio::task::spawn_local(connection(address, load.clone())))
+                    .collect();
+                let mut latencies = Vec::new();
+                for task in tasks {
+                    latencies.extend(task.await.unwrap());
+                }
+                latencies
+            })
+            .await
+    });
+    let elapsed = load.started.elapsed();
+    latencies.sort();
+    Run { elapsed, latencies }
+}
+
+/// What the connections of one run share.
+struct Load {
+    requests: Vec<Vec<u8>>,
+    next: Cell<usize>,
+    started: Instant,
+    pace: Option<Duration>,
+}
+
+/// One connection's loop: takes the next request until none is left, and
+/// returns the latencies it measured. Every answer must be 201.
+async fn connection(address: SocketAddr, load: Rc<Load>) -> Vec<Duration> {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut buffer = Vec::new();
+    let mut latencies = Vec::new();
+    let mut free_since = load.started;
+    loop {
+        let i = load.next.get();
+        let Some(request) = load.requests.get(i) else {
+            break;
+        };
+        load.next.set(i + 1);
+        let due = load.pace.map(|pace| load.started + pace * i as u32);
+        if let Some(due) = due {
+            tokio::time::sleep_until(due.into()).await;
+        }
+        let sent = Instant::now();
+        let from = match due {
+            Some(due) if free_since > due => due,
+            _ => sent,
+        };
+        stream.write_all(request).await.unwrap();
+        let (status, body) = read_answer(&mut stream, &mut buffer).await;
+        free_since = Instant::now();
+        latencies.push(free_since - from);
+        assert_eq!(
+            status,
+            201,
+            "request {i}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    latencies
+}
+
+/// Runs the peak and paced loads against one store.
+fn bench_store(name: &str, database: Option<(String, String)>) {
+    let scale: f64 = std::env::var("HTTP_APPEND_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    let log = key(LOG, 1);
+    let publisher = key("publisher", 2);
+    let (svc, base) = support::serve_production_on(
+        &log,
+        &[("publisher", &publisher, &["ledger/notice"])],
+        "",
+        database,
+    );
+    let address: SocketAddr = base
+        .strip_prefix("http://")
+        .expect("an http base")
+        .parse()
+        .unwrap();
+    let before = svc.state.sequencer().latest_checkpoint().size;
+    let mut sent = 0;
+
+    println!("\n{name}: closed loop");
+    println!("| connections | requests | rate | p50 | p99 | max |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    let mut peak: f64 = 0.0;
+    for (connections, n) in PEAK_RUNS {
+        let n = ((n as f64) * scale) as usize;
+        let batch = requests(&publisher, sent, n);
+        sent += n;
+        let run = send(address, batch, connections, None);
+        peak = peak.max(run.rate());
+        println!("{}", run.row(&connections.to_string()));
+    }
+
+    println!("\n{name}: paced, {PACED_CONNECTIONS} connections, against a peak of {peak:.0} /s");
+    println!("| offered | requests | achieved | p50 | p99 | max |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for share in [0.5, 0.9] {
+        let offered = peak * share;
+        let n = (offered * PACED_SECONDS * scale) as usize;
+        let batch = requests(&publisher, sent, n);
+        sent += n;
+        let pace = Duration::from_secs_f64(1.0 / offered);
+        let run = send(address, batch, PACED_CONNECTIONS, Some(pace));
+        println!(
+            "{}",
+            run.row(&format!("{:.0} % ({offered:.0} /s)", share * 100.0))
+        );
+    }
+
+    let logged = svc.state.sequencer().latest_checkpoint().size - before;
+    assert_eq!(
+        logged as usize, sent,
+        "every acknowledged notice logged once"
+    );
+}
+
+fn main() {
+    let stores = std::env::var("HTTP_APPEND_STORES").unwrap_or_else(|_| "sqlite,postgres".into());
+    for store in stores.split(',') {
+        match store {
+            "sqlite" => bench_store("SQLite", None),
+            "postgres" => {
+                // A fresh schema each run, so the log starts empty.
+                let schema = format!("bench_http_{}_{}", std::process::id(), now_ms());
+                bench_store("PostgreSQL", Some((postgres_url(), schema)));
+            }
+            other => panic!("unknown store {other}"),
+        }
+    }
+}
