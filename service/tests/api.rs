@@ -342,3 +342,53 @@ fn entries_logged_before_records_named_their_log_still_read_and_resubmit() {
     let (status, body) = app.post_record_bytes(&fresh);
     assert_eq!((status, error_code(&body)), (403, "wrong_log"), "{body}");
 }
+
+/// An exact resubmission of a logged record is answered with its index even
+/// when the record would be refused if it were new (here: stale under a
+/// narrower window after a restart); a new record stamped alike is refused.
+/// Notices are judged without reading the store, so this is the path where
+/// the store is asked only once a check has failed.
+#[test]
+fn a_logged_record_is_answered_with_its_index_when_it_would_be_refused_now() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data_dir(&tmp, "log");
+    let keys = write_config(&data);
+    let stamped = |text: &str| {
+        Record::signed(
+            LOG,
+            "ledger",
+            "notice",
+            now_ms() - 40_000,
+            text.as_bytes().to_vec(),
+            &keys.registry,
+        )
+        .unwrap()
+    };
+    let logged = stamped("logged forty seconds late");
+    let index = {
+        let app = App::start(&data);
+        let (status, body) = app.post_record(&logged);
+        assert_eq!(status, 201, "{body}");
+        body["index"].as_u64().unwrap()
+    };
+    let config = std::fs::read_to_string(data.join("zkaudit.toml")).unwrap();
+    std::fs::write(
+        data.join("zkaudit.toml"),
+        config.replace("timestamp_window_secs = 60", "timestamp_window_secs = 10"),
+    )
+    .unwrap();
+    let app = App::start(&data);
+    let size = app.log_size();
+    let (status, body) = app.post_record(&logged);
+    assert_eq!(
+        (status, &body["index"], &body["duplicate"]),
+        (200, &index.into(), &true.into()),
+        "{body}"
+    );
+    let (status, body) = app.post_record(&stamped("new, and as late"));
+    assert_eq!((status, error_code(&body)), (422, "stale_record"));
+    // A fresh record is still logged, and the refusals logged nothing.
+    let (status, body) = app.post_record(&notice_for(LOG, &keys.registry, "fresh"));
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(app.log_size(), size + 1);
+}

@@ -55,6 +55,15 @@ pub trait Domain: Send + Sync + 'static {
     /// Runs on the blocking pool: it may read the store.
     fn admit(&self, record: &Record, state: &AppState) -> ApiResult<Pending>;
 
+    /// Whether [`admit`](Self::admit) decides records of `kind` without
+    /// reading the store (from the payload alone, or from state in
+    /// memory): then they are judged on the runtime, without a trip to the
+    /// blocking pool. Kinds authorised by a proof never are (their
+    /// statements are looked up in the store).
+    fn admits_in_memory(&self, _kind: &str) -> bool {
+        false
+    }
+
     /// Called (on the blocking pool) after `record` was durably logged at
     /// `index`; returns entries the log writes in consequence (e.g. a
     /// registry's new root). Conflicts on those are expected when several

@@ -192,11 +192,30 @@ impl AppState {
         {
             self.inner.limits.check_key(key.as_bytes())?;
         }
-        // One trip off the runtime for everything that reads the store:
-        // whether the record or its statement is logged, and its admission.
-        let judged = {
-            let (domain, record, state) = (domain.clone(), record.clone(), self.clone());
-            blocking_api(move || state.judge(domain.as_ref(), &record, authorisation)).await?
+        // A kind its domain admits without the store is judged here, on
+        // the runtime; the store is asked nothing unless a check fails that
+        // a record already logged is exempt from. Anything else makes one
+        // trip off the runtime for everything that reads the store: whether
+        // the record or its statement is logged, and its admission.
+        let mut judged = None;
+        if authorisation != Authorisation::Proof && domain.admits_in_memory(record.kind()) {
+            match self.judge(domain.as_ref(), record, authorisation, Reads::Deferred) {
+                Ok(found) => judged = Some(found),
+                Err(Judging::Refused(e)) => return Err(e),
+                Err(Judging::NeedsStore) => {}
+            }
+        }
+        let judged = match judged {
+            Some(judged) => judged,
+            None => {
+                let (domain, record, state) = (domain.clone(), record.clone(), self.clone());
+                blocking_api(move || {
+                    state
+                        .judge(domain.as_ref(), &record, authorisation, Reads::Allowed)
+                        .map_err(Judging::into_refusal)
+                })
+                .await?
+            }
         };
         let admitted = match judged {
             Judged::LoggedStatement(logged) => {
@@ -227,30 +246,40 @@ impl AppState {
         Ok(accepted)
     }
 
-    /// The blocking part of [`submit`](Self::submit), in its order: an
-    /// exact resubmission is recognised, a new record must name this log,
-    /// a statement already logged with this payload is found, the record's
-    /// authorisation is checked, and a new record is admitted by `domain`.
+    /// What [`submit`](Self::submit) decides before appending, in this
+    /// order: a new record must name this log, a statement already logged
+    /// with this payload is found, the record's authorisation is checked,
+    /// its freshness, and a new record is admitted by `domain`.
+    ///
+    /// A record already logged is exempt from naming this log, from
+    /// freshness and from admission (an exact resubmission is answered with
+    /// its index, whatever has happened since), but not from authorisation.
+    /// Whether it is logged is asked of the store only when one of those
+    /// three checks fails: a logged record that passes them is admitted,
+    /// and the sequencer, which recognises record ids before anything else,
+    /// answers it as the duplicate it is. With [`Reads::Deferred`] nothing
+    /// here reads the store, and a question for it is
+    /// [`Judging::NeedsStore`].
     fn judge(
         &self,
         domain: &dyn Domain,
         record: &Record,
         authorisation: Authorisation,
-    ) -> ApiResult<Judged> {
-        let known = self.known_record(record)?;
-        // A new record must name this log: one signed for another log that
-        // trusts the same key is refused. (An exact resubmission of a record
-        // already logged, possibly before records named their log, is
-        // answered with its index.)
-        if !known {
-            record
-                .check_log(self.origin())
-                .map_err(|e| ApiError::forbidden("wrong_log", e.to_string()))?;
-        }
-        if authorisation == Authorisation::Proof
-            && let Some(logged) = self.logged_statement(domain, record)?
+        reads: Reads,
+    ) -> Result<Judged, Judging> {
+        let mut known = None;
+        if let Err(e) = record.check_log(self.origin())
+            && !self.is_known(record, reads, &mut known)?
         {
-            return Ok(Judged::LoggedStatement(Box::new(logged)));
+            return Err(ApiError::forbidden("wrong_log", e.to_string()).into());
+        }
+        if authorisation == Authorisation::Proof {
+            if reads == Reads::Deferred {
+                return Err(Judging::NeedsStore);
+            }
+            if let Some(logged) = self.logged_statement(domain, record)? {
+                return Ok(Judged::LoggedStatement(Box::new(logged)));
+            }
         }
         match authorisation {
             Authorisation::LogOnly => {
@@ -260,37 +289,67 @@ impl AppState {
                         "{} records are written by the log only",
                         record.qualified_kind()
                     ),
-                ));
+                )
+                .into());
             }
             Authorisation::Authority => {
                 self.inner
                     .authorities
                     .authorise(record)
                     .map_err(|e| ApiError::forbidden("not_authorised", e.to_string()))?;
-                self.check_fresh(record, known)?;
             }
             Authorisation::Participant => {
                 if record.author() == Author::None {
                     return Err(ApiError::forbidden(
                         "not_authorised",
                         "this kind must be signed by a participant's key",
-                    ));
+                    )
+                    .into());
                 }
-                self.check_fresh(record, known)?;
             }
             Authorisation::Proof => {
                 if record.author() != Author::None {
                     return Err(ApiError::unprocessable(
                         "unexpected_author",
                         "this kind is authorised by its proof and carries no author",
-                    ));
+                    )
+                    .into());
                 }
             }
         }
-        if known {
+        if authorisation != Authorisation::Proof
+            && let Err(e) = self.check_fresh(record)
+            && !self.is_known(record, reads, &mut known)?
+        {
+            return Err(e.into());
+        }
+        if known == Some(true) {
             return Ok(Judged::Known);
         }
-        domain.admit(record, self).map(Judged::Admitted)
+        match domain.admit(record, self) {
+            Ok(pending) => Ok(Judged::Admitted(pending)),
+            Err(_) if self.is_known(record, reads, &mut known)? => Ok(Judged::Known),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether `record` is already logged, asked of the store at most once
+    /// per judgement (`known` keeps the answer).
+    fn is_known(
+        &self,
+        record: &Record,
+        reads: Reads,
+        known: &mut Option<bool>,
+    ) -> Result<bool, Judging> {
+        if let Some(known) = *known {
+            return Ok(known);
+        }
+        if reads == Reads::Deferred {
+            return Err(Judging::NeedsStore);
+        }
+        let found = self.known_record(record)?;
+        *known = Some(found);
+        Ok(found)
     }
 
     /// Durably logs an admitted entry (domains that build records
@@ -333,12 +392,9 @@ impl AppState {
         }
     }
 
-    /// New records must be stamped within the timestamp window; a
-    /// byte-identical resubmission (`known`) is idempotent even when old.
-    fn check_fresh(&self, record: &Record, known: bool) -> ApiResult<()> {
-        if known {
-            return Ok(());
-        }
+    /// New records must be stamped within the timestamp window (a
+    /// byte-identical resubmission is exempt: see [`judge`](Self::judge)).
+    fn check_fresh(&self, record: &Record) -> ApiResult<()> {
         check_freshness(
             record.timestamp_ms(),
             now_ms(),
@@ -395,7 +451,41 @@ impl AppState {
     }
 }
 
-/// What the blocking part of a submission found.
+/// Whether [`AppState::judge`] may read the store.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// It runs on the blocking pool and may.
+    Allowed,
+    /// It runs on the runtime and must not: a question for the store ends
+    /// it with [`Judging::NeedsStore`].
+    Deferred,
+}
+
+/// Why [`AppState::judge`] gave no verdict.
+enum Judging {
+    /// The record is refused.
+    Refused(ApiError),
+    /// The verdict depends on the store, which it was not allowed to read.
+    NeedsStore,
+}
+
+impl From<ApiError> for Judging {
+    fn from(e: ApiError) -> Self {
+        Self::Refused(e)
+    }
+}
+
+impl Judging {
+    /// The refusal, when the store could be read (so a verdict was given).
+    fn into_refusal(self) -> ApiError {
+        match self {
+            Self::Refused(e) => e,
+            Self::NeedsStore => ApiError::internal("judged without the store"),
+        }
+    }
+}
+
+/// What judging a submission found.
 enum Judged {
     /// A statement already logged with exactly this payload: the logged
     /// record, appended again for its index and checkpoint.

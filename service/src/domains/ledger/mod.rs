@@ -30,6 +30,10 @@ impl Domain for LedgerDomain {
         }
     }
 
+    fn admits_in_memory(&self, kind: &str) -> bool {
+        kind == NOTICE_KIND
+    }
+
     fn admit(&self, record: &Record, _state: &AppState) -> ApiResult<Pending> {
         match record.kind() {
             AUTHORITY_SET_KIND => {
