@@ -290,6 +290,12 @@ fn bench_store(name: &str, database: Option<(String, String)>) {
 }
 
 fn main() {
+    // Request lines are logged as `zkaudit serve` logs them (its subscriber,
+    // its default level), to a file instead of standard error.
+    let log_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/http_append.log");
+    let log_file = std::fs::File::create(&log_path).unwrap();
+    zkaudit_service::log_writer::install("info", std::sync::Arc::new(log_file));
     let stores = std::env::var("HTTP_APPEND_STORES").unwrap_or_else(|_| "sqlite,postgres".into());
     for store in stores.split(',') {
         match store {

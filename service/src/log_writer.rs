@@ -9,6 +9,29 @@
 
 use std::io::{self, Write};
 
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// Installs the service's log subscriber for this process: the levels
+/// `ZKAUDIT_LOG` sets, else `default_level`, one line per event to
+/// `writer`. arkworks gadgets open a tracing span (target `gr1cs`) per
+/// gadget call; formatting those makes proving orders of magnitude slower,
+/// so they are always off.
+pub fn install<W>(default_level: &str, writer: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let gr1cs_off = "gr1cs=off".parse().expect("static directive");
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("ZKAUDIT_LOG")
+                .unwrap_or_else(|_| EnvFilter::new(default_level))
+                .add_directive(gr1cs_off),
+        )
+        .with_writer(writer)
+        .init();
+}
+
 /// Standard error that drops what it cannot write.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LossyStderr;

@@ -34,6 +34,10 @@ impl Domain for LedgerDomain {
         kind == NOTICE_KIND
     }
 
+    fn follows_up(&self, _kind: &str) -> bool {
+        false
+    }
+
     fn admit(&self, record: &Record, _state: &AppState) -> ApiResult<Pending> {
         match record.kind() {
             AUTHORITY_SET_KIND => {
