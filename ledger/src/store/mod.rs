@@ -32,6 +32,8 @@ mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 mod txn;
+#[cfg(feature = "sqlite")]
+mod wal_checkpointer;
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,10 @@
 //!   `BEGIN IMMEDIATE`, so SQLite's own write lock also serialises writers in
 //!   other processes on the same file (each waits up to the busy timeout);
 //! * a small pool of read-only connections for every read outside a write
-//!   transaction. In WAL mode readers never wait for the writer.
+//!   transaction. In WAL mode readers never wait for the writer;
+//! * one connection of the WAL checkpointer's thread, which copies the
+//!   write-ahead log into the database off the writer's path
+//!   (the `wal_checkpointer` module).
 //!
 //! # Schema (version [`SCHEMA_VERSION`])
 //!
@@ -63,6 +66,7 @@ use super::backend::Backend;
 use super::pool::{Pool, Pooled, Reusable};
 use super::sql::{Queries, RawCheckpoint, RawEntry, SchemaState, check_schema_version, lock};
 use super::txn::Txn;
+use super::wal_checkpointer::{WRITER_CHECKPOINT_PAGES, WalCheckpointer};
 use super::{StorageFault, StoreError, StoreResult, StoredCheckpoint, StoredEntry, UniqueKey};
 use crate::merkle::Hash;
 
@@ -154,6 +158,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Pool<Connection>,
+    _checkpointer: WalCheckpointer,
 }
 
 impl SqliteStore {
@@ -169,6 +174,7 @@ impl SqliteStore {
         let mut writer = open_writer(&path)?;
         init_schema(&mut writer)?;
         Ok(Self {
+            _checkpointer: WalCheckpointer::start(&path),
             path,
             writer: Mutex::new(writer),
             readers: Pool::new(IDLE_READERS),
@@ -375,6 +381,9 @@ fn open_writer(path: &Path) -> StoreResult<Connection> {
         .map_err(db_error("set synchronous"))?;
     conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)
         .map_err(db_error("set journal size limit"))?;
+    // Checkpoints are the checkpointer thread's; this is its backstop.
+    conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+        .map_err(db_error("set automatic checkpoint"))?;
     Ok(conn)
 }
 
