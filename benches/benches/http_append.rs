@@ -18,8 +18,13 @@
 //! the load generator only sends bytes and reads answers. At the end every
 //! acknowledged record must be in the log exactly once.
 //!
+//! Then several serving processes (children of the bench, each serving as
+//! `zkaudit serve` does) on one PostgreSQL database, 64 connections spread
+//! over 1, 2 and 4 of them: the total rate, and every process then serves
+//! the one log with every acknowledged notice in it once.
+//!
 //! `cargo bench -p zkaudit-benches --bench http_append`
-//! (`HTTP_APPEND_STORES=sqlite` or `=postgres` for one store;
+//! (`HTTP_APPEND_STORES=sqlite`, `=postgres` or `=processes` for one part;
 //! `HTTP_APPEND_SCALE` multiplies the request counts, default 1).
 
 mod support;
@@ -142,7 +147,8 @@ async fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> (u16, Vec<
     }
 }
 
-/// Sends `requests` to `address` over `connections` kept-alive connections,
+/// Sends `requests` over `connections` kept-alive connections, spread
+/// evenly over `addresses`,
 /// all driven by one thread (so the load generator costs the machine as
 /// little as a load generator can: one write and one or two reads per
 /// request). Closed loop when `pace` is `None`. Otherwise request `i` is
@@ -151,7 +157,7 @@ async fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> (u16, Vec<
 /// the requests it delays), from when it was sent if not (so the timer's
 /// own lateness is not charged to the server).
 fn send(
-    address: SocketAddr,
+    addresses: &[SocketAddr],
     requests: Vec<Vec<u8>>,
     connections: usize,
     pace: Option<Duration>,
@@ -171,7 +177,10 @@ fn send(
         local
             .run_until(async {
                 let tasks: Vec<_> = (0..connections)
-                    .map(|_| tokio::task::spawn_local(connection(address, load.clone())))
+                    .map(|c| {
+                        let address = addresses[c % addresses.len()];
+                        tokio::task::spawn_local(connection(address, load.clone()))
+                    })
                     .collect();
                 let mut latencies = Vec::new();
                 for task in tasks {
@@ -232,11 +241,16 @@ async fn connection(address: SocketAddr, load: Rc<Load>) -> Vec<Duration> {
 }
 
 /// Runs the peak and paced loads against one store.
-fn bench_store(name: &str, database: Option<(String, String)>) {
-    let scale: f64 = std::env::var("HTTP_APPEND_SCALE")
+/// `HTTP_APPEND_SCALE`: the factor of every request count (default 1).
+fn scale() -> f64 {
+    std::env::var("HTTP_APPEND_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
+        .unwrap_or(1.0)
+}
+
+fn bench_store(name: &str, database: Option<(String, String)>) {
+    let scale = scale();
     let log = key(LOG, 1);
     let publisher = key("publisher", 2);
     let (svc, base) = support::serve_production_on(
@@ -261,7 +275,7 @@ fn bench_store(name: &str, database: Option<(String, String)>) {
         let n = ((n as f64) * scale) as usize;
         let batch = requests(&publisher, sent, n);
         sent += n;
-        let run = send(address, batch, connections, None);
+        let run = send(&[address], batch, connections, None);
         peak = peak.max(run.rate());
         println!("{}", run.row(&connections.to_string()));
     }
@@ -275,7 +289,7 @@ fn bench_store(name: &str, database: Option<(String, String)>) {
         let batch = requests(&publisher, sent, n);
         sent += n;
         let pace = Duration::from_secs_f64(1.0 / offered);
-        let run = send(address, batch, PACED_CONNECTIONS, Some(pace));
+        let run = send(&[address], batch, PACED_CONNECTIONS, Some(pace));
         println!(
             "{}",
             run.row(&format!("{:.0} % ({offered:.0} /s)", share * 100.0))
@@ -289,14 +303,143 @@ fn bench_store(name: &str, database: Option<(String, String)>) {
     );
 }
 
+/// Set in a child process: serve (the value names the data directory).
+const CHILD_DATA: &str = "ZKAUDIT_HTTP_APPEND_SERVE";
+/// The configuration file a child serves with.
+const CHILD_CONFIG: &str = "ZKAUDIT_HTTP_APPEND_CONFIG";
+/// The PostgreSQL schema a child serves from.
+const CHILD_SCHEMA: &str = "ZKAUDIT_HTTP_APPEND_SCHEMA";
+/// Process counts of the multi-process runs.
+const PROCESS_COUNTS: [usize; 3] = [1, 2, 4];
+/// Connections (spread over the processes) and requests of each.
+const PROCESS_RUN: (usize, usize) = (64, 40_000);
+
+/// In a child: serves the log as `zkaudit serve --config … --database-url
+/// … --database-schema …` does (`server::listen`, logging its request lines
+/// to a file in its data directory), prints its address, and serves until
+/// it is killed.
+fn child_serve(data: &str) {
+    let data = std::path::PathBuf::from(data);
+    std::fs::create_dir_all(&data).unwrap();
+    let log_file = std::fs::File::create(data.join("requests.log")).unwrap();
+    zkaudit_service::log_writer::install("info", std::sync::Arc::new(log_file));
+    let options = zkaudit_service::server::ServeOptions {
+        data_dir: data,
+        config: Some(std::env::var(CHILD_CONFIG).unwrap().into()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url: Some(postgres_url()),
+        database_schema: std::env::var(CHILD_SCHEMA).unwrap(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let listening = zkaudit_service::server::listen(&options).await.unwrap();
+        println!("listening {}", listening.local_addr().unwrap());
+        std::io::Write::flush(&mut std::io::stdout()).unwrap();
+        listening.serve_until(std::future::pending()).await.unwrap();
+    });
+}
+
+/// Several serving processes on one PostgreSQL database, the load spread
+/// over them: the total rate with 1, 2 and 4 processes.
+fn bench_processes(scale: f64) {
+    use std::io::BufRead as _;
+    let log = key(LOG, 1);
+    let publisher = key("publisher", 2);
+    let config_dir = tempfile::tempdir().unwrap();
+    support::write_config(
+        config_dir.path(),
+        &log,
+        &[("publisher", &publisher, &["ledger/notice"])],
+        "",
+    );
+    let (connections, n) = PROCESS_RUN;
+    let n = ((n as f64) * scale) as usize;
+    println!(
+        "\nPostgreSQL, several processes on one database: closed loop, {connections} connections spread over them"
+    );
+    println!("| processes | requests | rate | p50 | p99 | max |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for processes in PROCESS_COUNTS {
+        let schema = format!("bench_http_multi_{}_{}", std::process::id(), now_ms());
+        let mut children = Vec::new();
+        let mut addresses = Vec::new();
+        for p in 0..processes {
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+                .env(
+                    CHILD_DATA,
+                    config_dir.path().join(format!("process-{processes}-{p}")),
+                )
+                .env(CHILD_CONFIG, config_dir.path().join("zkaudit.toml"))
+                .env(CHILD_SCHEMA, &schema)
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            std::io::BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            let address = line
+                .trim()
+                .strip_prefix("listening ")
+                .unwrap_or_else(|| panic!("a child said {line:?}"));
+            addresses.push(address.parse::<SocketAddr>().unwrap());
+            children.push(child);
+        }
+        let size = |address: &SocketAddr| -> u64 {
+            let info: serde_json::Value = ureq::get(format!("http://{address}/v1/log"))
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_json()
+                .unwrap();
+            info["size"].as_u64().unwrap()
+        };
+        // Each process follows the others' appends when it next writes or
+        // refreshes (every few seconds): wait until all serve one size.
+        let settled = |expected: Option<u64>| -> u64 {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let sizes: Vec<u64> = addresses.iter().map(size).collect();
+                if sizes.iter().all(|s| *s == sizes[0]) && expected.is_none_or(|e| sizes[0] == e) {
+                    return sizes[0];
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the processes serve sizes {sizes:?}"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        };
+        let before = settled(None);
+        let batch = requests(&publisher, 0, n);
+        let run = send(&addresses, batch, connections, None);
+        println!("{}", run.row(&processes.to_string()));
+        // Every acknowledged notice is in the one log, once, whichever
+        // process took it; every process serves that log.
+        settled(Some(before + n as u64));
+        for mut child in children {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
 fn main() {
+    if let Ok(data) = std::env::var(CHILD_DATA) {
+        child_serve(&data);
+        return;
+    }
     // Request lines are logged as `zkaudit serve` logs them (its subscriber,
     // its default level), to a file instead of standard error.
     let log_path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/http_append.log");
     let log_file = std::fs::File::create(&log_path).unwrap();
     zkaudit_service::log_writer::install("info", std::sync::Arc::new(log_file));
-    let stores = std::env::var("HTTP_APPEND_STORES").unwrap_or_else(|_| "sqlite,postgres".into());
+    let stores =
+        std::env::var("HTTP_APPEND_STORES").unwrap_or_else(|_| "sqlite,postgres,processes".into());
     for store in stores.split(',') {
         match store {
             "sqlite" => bench_store("SQLite", None),
@@ -305,6 +448,7 @@ fn main() {
                 let schema = format!("bench_http_{}_{}", std::process::id(), now_ms());
                 bench_store("PostgreSQL", Some((postgres_url(), schema)));
             }
+            "processes" => bench_processes(scale()),
             other => panic!("unknown store {other}"),
         }
     }

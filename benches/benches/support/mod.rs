@@ -115,7 +115,11 @@ fn prepare(
 
 /// Writes the log key and a configuration with `authorities` (and `extra`
 /// appended) into `data`.
-fn write_config(
+#[allow(
+    dead_code,
+    reason = "each bench compiles this module; not all use every helper"
+)]
+pub fn write_config(
     data: &std::path::Path,
     log: &NoteSigningKey,
     authorities: &[AuthorityConfig<'_>],

@@ -153,6 +153,9 @@ impl std::fmt::Debug for Sequencer {
 
 /// Leaf hashes read at a time when a store's tree nodes are filled in.
 const FILL_CHUNK: u64 = 65_536;
+/// New entries by other processes up to which the tree catches up by
+/// reading their leaf hashes (past it, by reading the tails afresh).
+const CATCH_UP_LEAVES: u64 = 65_536;
 
 impl Sequencer {
     /// Opens the log in `store`: reads the tree's frontier, checks it
@@ -339,11 +342,34 @@ impl Sequencer {
             )));
         }
         if size > have {
-            let frontier = read_frontier(reader, size)?.map_err(inconsistent)?;
+            // Another process appended since: extend our frontier by the
+            // leaf hashes it added (one query), or, after a long absence,
+            // read the tails afresh. Either way the signed checkpoint read
+            // next must commit to the result.
+            let frontier = if size - have <= CATCH_UP_LEAVES {
+                let hashes = reader.tree_row(0, have, size)?;
+                if hashes.len() as u64 != size - have {
+                    return Err(SequencerError::Inconsistent(format!(
+                        "expected {} leaf hashes from index {have}, found {}",
+                        size - have,
+                        hashes.len()
+                    )));
+                }
+                let mut frontier = Frontier::clone(&self.tree.frontier());
+                let mut stored_already = Vec::new();
+                for hash in hashes {
+                    frontier.push(hash, &mut stored_already);
+                }
+                frontier
+            } else {
+                read_frontier(reader, size)?.map_err(inconsistent)?
+            };
             self.tree.set_frontier(frontier);
         }
         if size > have || self.latest_checkpoint().note.is_empty() {
-            self.adopt_latest_checkpoint()?;
+            // Inside the write transaction, so the checkpoint is the one
+            // committed with these entries (no other writer can be between).
+            self.adopt_checkpoint(reader.latest_checkpoint()?)?;
         }
         Ok(())
     }
@@ -408,12 +434,6 @@ impl Sequencer {
             txn.commit()?;
         }
         Ok(())
-    }
-
-    /// Takes the store's latest checkpoint as ours after checking that it
-    /// commits to our tree.
-    fn adopt_latest_checkpoint(&self) -> SequencerResult<()> {
-        self.adopt_checkpoint(self.store.latest_checkpoint()?)
     }
 
     /// Takes `stored` as our checkpoint after checking that it commits to

@@ -186,6 +186,9 @@ pub trait LogRead {
     /// [`TreeNode`]s [`WriteTxn::put_tree_node`] stored above. Positions not
     /// stored are simply absent.
     fn tree_row(&mut self, tier: u8, start: u64, end: u64) -> StoreResult<Vec<Hash>>;
+
+    /// The checkpoint of the largest size, as this transaction sees it.
+    fn latest_checkpoint(&mut self) -> StoreResult<Option<StoredCheckpoint>>;
 }
 
 /// The exclusive write transaction. Only one is open at a time across all

@@ -210,6 +210,10 @@ impl<C: Queries> LogRead for Snapshot<'_, C> {
     fn tree_row(&mut self, tier: u8, start: u64, end: u64) -> StoreResult<Vec<Hash>> {
         self.0.read_tree_row(tier, start, end)
     }
+
+    fn latest_checkpoint(&mut self) -> StoreResult<Option<StoredCheckpoint>> {
+        self.0.read_latest_checkpoint()
+    }
 }
 
 /// Whether the database still needs its tables.

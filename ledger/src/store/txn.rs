@@ -127,6 +127,10 @@ impl<C: Queries> LogRead for Txn<'_, C> {
     fn tree_row(&mut self, tier: u8, start: u64, end: u64) -> StoreResult<Vec<Hash>> {
         self.run("read tree row", |c| c.read_tree_row(tier, start, end))
     }
+
+    fn latest_checkpoint(&mut self) -> StoreResult<Option<StoredCheckpoint>> {
+        self.run("read latest checkpoint", |c| c.read_latest_checkpoint())
+    }
 }
 
 impl<C: Queries> WriteTxn for Txn<'_, C> {
