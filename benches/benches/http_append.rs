@@ -416,7 +416,33 @@ fn bench_processes(scale: f64) {
         let before = settled(None);
         let batch = requests(&publisher, 0, n);
         let run = send(&addresses, batch, connections, None);
-        println!("{}", run.row(&processes.to_string()));
+        // The mean batch each process committed (from its metrics).
+        let batches: Vec<String> = addresses
+            .iter()
+            .map(|address| {
+                let metrics = ureq::get(format!("http://{address}/metrics"))
+                    .call()
+                    .unwrap()
+                    .body_mut()
+                    .read_to_string()
+                    .unwrap();
+                let value = |name: &str| -> f64 {
+                    metrics
+                        .lines()
+                        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+                        .unwrap_or(0.0)
+                };
+                format!(
+                    "{:.1}",
+                    value("zkaudit_batch_size_sum") / value("zkaudit_batch_size_count").max(1.0)
+                )
+            })
+            .collect();
+        println!(
+            "{} (mean batch per process: {})",
+            run.row(&processes.to_string()),
+            batches.join(", ")
+        );
         // Every acknowledged notice is in the one log, once, whichever
         // process took it; every process serves that log.
         settled(Some(before + n as u64));

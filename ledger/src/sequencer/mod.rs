@@ -229,8 +229,23 @@ impl Sequencer {
 
     /// Integrates `batch`, see the module documentation.
     pub fn integrate(&self, batch: Vec<Pending>) -> SequencerResult<Integrated> {
+        self.integrate_with(|| batch)
+    }
+
+    /// As [`integrate`](Self::integrate), with the batch collected by
+    /// `collect` once the write lock is held (and, on PostgreSQL, the lock
+    /// every process on the database takes turns on). A queue collects its
+    /// batch here: entries that arrived while another writer held the lock
+    /// join this batch, instead of waiting a whole turn behind a batch
+    /// taken before it (which, with several processes, made every other
+    /// batch a single entry).
+    pub fn integrate_with(
+        &self,
+        collect: impl FnOnce() -> Vec<Pending>,
+    ) -> SequencerResult<Integrated> {
         let _writer = self.writer.lock().expect("writer lock poisoned");
         let mut txn = self.store.begin_write()?;
+        let batch = collect();
         let base = txn.size()?;
         self.catch_up(&mut *txn, base)?;
 

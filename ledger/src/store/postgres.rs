@@ -547,12 +547,18 @@ impl Connector {
 
     fn connect(&self) -> StoreResult<PgConn> {
         let mut client = self.config.connect(NoTls).map_err(pg_error("connect"))?;
+        // Every statement is planned for its own parameters. A prepared
+        // statement's cached generic plan is chosen once, from the table as
+        // it was then: a log's first minutes (a few hundred rows, not yet
+        // analysed) made it a sequential scan, which that connection then
+        // kept while the table grew, so one process in several spent
+        // milliseconds per batch reading the whole log under the lock.
         client
             .batch_execute(&format!(
-                "SET search_path TO {}",
+                "SET search_path TO {}; SET plan_cache_mode = force_custom_plan",
                 quote_schema(&self.schema)
             ))
-            .map_err(pg_error("set search_path"))?;
+            .map_err(pg_error("set search_path and plan cache mode"))?;
         Ok(PgConn {
             client,
             statements: HashMap::new(),

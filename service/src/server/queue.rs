@@ -155,15 +155,19 @@ fn run(
     } = batches;
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
-        while jobs.len() < max_batch {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
+        // The batch is collected once the write lock is held, so that what
+        // arrived while another process held it joins this batch.
+        let integrated = sequencer.integrate_with(|| {
+            while jobs.len() < max_batch {
+                match rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
             }
-        }
+            jobs.iter().map(|j| j.pending.clone()).collect()
+        });
         metrics.batch_size.observe(jobs.len() as f64);
-        let batch = jobs.iter().map(|j| j.pending.clone()).collect();
-        match sequencer.integrate(batch) {
+        match integrated {
             Ok(Integrated {
                 outcomes,
                 checkpoint,
