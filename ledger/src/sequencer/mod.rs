@@ -362,19 +362,9 @@ impl Sequencer {
             // read the tails afresh. Either way the signed checkpoint read
             // next must commit to the result.
             let frontier = if size - have <= CATCH_UP_LEAVES {
-                let hashes = reader.tree_row(0, have, size)?;
-                if hashes.len() as u64 != size - have {
-                    return Err(SequencerError::Inconsistent(format!(
-                        "expected {} leaf hashes from index {have}, found {}",
-                        size - have,
-                        hashes.len()
-                    )));
-                }
                 let mut frontier = Frontier::clone(&self.tree.frontier());
-                let mut stored_already = Vec::new();
-                for hash in hashes {
-                    frontier.push(hash, &mut stored_already);
-                }
+                let hashes = reader.tree_row(0, have, size)?;
+                push_leaf_hashes(&mut frontier, size, hashes, &mut Vec::new())?;
                 frontier
             } else {
                 read_frontier(reader, size)?.map_err(inconsistent)?
@@ -431,17 +421,8 @@ impl Sequencer {
         while frontier.size() < size {
             let (start, end) = (frontier.size(), size.min(frontier.size() + FILL_CHUNK));
             let hashes = self.store.leaf_hashes(start, end)?;
-            if hashes.len() as u64 != end - start {
-                return Err(SequencerError::Inconsistent(format!(
-                    "expected {} leaf hashes from index {start}, found {}",
-                    end - start,
-                    hashes.len()
-                )));
-            }
             let mut completed = Vec::new();
-            for hash in hashes {
-                frontier.push(hash, &mut completed);
-            }
+            push_leaf_hashes(&mut frontier, end, hashes, &mut completed)?;
             let mut txn = self.store.begin_write()?;
             for node in &completed {
                 txn.put_tree_node(node)?;
@@ -501,4 +482,27 @@ fn first_conflict(
 /// A stored tree that contradicts itself.
 fn inconsistent(e: impl std::fmt::Display) -> SequencerError {
     SequencerError::Inconsistent(e.to_string())
+}
+
+/// Grows `frontier` to `end` leaves by `hashes`, the stored leaf hashes
+/// from its size on (subtrees it completes are added to `completed`);
+/// hashes missing from the store are an inconsistency.
+fn push_leaf_hashes(
+    frontier: &mut Frontier,
+    end: u64,
+    hashes: Vec<Hash>,
+    completed: &mut Vec<TreeNode>,
+) -> SequencerResult<()> {
+    let start = frontier.size();
+    if hashes.len() as u64 != end - start {
+        return Err(SequencerError::Inconsistent(format!(
+            "expected {} leaf hashes from index {start}, found {}",
+            end - start,
+            hashes.len()
+        )));
+    }
+    for hash in hashes {
+        frontier.push(hash, completed);
+    }
+    Ok(())
 }
