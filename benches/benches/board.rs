@@ -19,10 +19,6 @@
 //! `RUST_MIN_STACK=67108864 cargo bench -p zkaudit-benches --bench board`
 //! (proving the 1,000-ballot bundle overflows the default thread stack).
 
-#[allow(
-    dead_code,
-    reason = "the service-driving helpers are for the other benches"
-)]
 mod support;
 
 use std::path::{Path, PathBuf};

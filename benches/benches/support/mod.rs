@@ -1,6 +1,11 @@
 //! What the benches that drive the service in process share (a module of
 //! each such bench, not a bench itself).
 
+#![allow(
+    dead_code,
+    reason = "each bench compiles this module; not all use every helper or field"
+)]
+
 pub mod bundle;
 pub mod trapdoor;
 
@@ -12,10 +17,6 @@ use zkaudit_service::server::state::AppState;
 
 /// The service in process on SQLite in a temporary directory; it runs
 /// until the process ends.
-#[allow(
-    dead_code,
-    reason = "each bench compiles this module; not all use every field"
-)]
 pub struct InProcess {
     /// The data directory (removed when dropped).
     pub dir: tempfile::TempDir,
@@ -31,10 +32,6 @@ pub type AuthorityConfig<'a> = (&'a str, &'a NoteSigningKey, &'a [&'a str]);
 /// Starts the service with `log` as its log key and `authorities`, also
 /// serving its API over HTTP on a loopback port if `serve_http` (then with
 /// the API's `http://…` base).
-#[allow(
-    dead_code,
-    reason = "each bench compiles this module; not all use every helper"
-)]
 pub fn start_service(
     log: &NoteSigningKey,
     authorities: &[AuthorityConfig<'_>],
@@ -115,10 +112,6 @@ fn prepare(
 
 /// Writes the log key and a configuration with `authorities` (and `extra`
 /// appended) into `data`.
-#[allow(
-    dead_code,
-    reason = "each bench compiles this module; not all use every helper"
-)]
 pub fn write_config(
     data: &std::path::Path,
     log: &NoteSigningKey,
@@ -148,10 +141,6 @@ pub fn write_config(
 /// Starts the service as `zkaudit serve` does (`server::listen`, the
 /// production serve loop with its limits and guards) on a loopback port;
 /// returns it with its `http://…` base. It runs until the process ends.
-#[allow(
-    dead_code,
-    reason = "each bench compiles this module; not all use every helper"
-)]
 pub fn serve_production(
     log: &NoteSigningKey,
     authorities: &[AuthorityConfig<'_>],
@@ -160,10 +149,6 @@ pub fn serve_production(
     serve_production_on(log, authorities, extra, None)
 }
 
-#[allow(
-    dead_code,
-    reason = "each bench compiles this module; not all use every helper"
-)]
 /// As [`serve_production`], on PostgreSQL when `database` names a URL and
 /// a schema (on SQLite in the data directory when it is `None`).
 pub fn serve_production_on(
@@ -192,10 +177,6 @@ pub fn serve_production_on(
     (running, base)
 }
 
-#[allow(
-    dead_code,
-    reason = "each bench compiles this module; not all use every helper"
-)]
 /// Submits `records` through `AppState::submit` from `lanes` concurrent
 /// tasks on `runtime`: record `i` goes to lane `i % lanes`, and each lane
 /// submits in order. Returns the wall time of the whole.
