@@ -174,3 +174,37 @@ fn two_writers_on_one_store_follow_each_other() {
     assert_proves_like(&a, &full, &mut rng);
     assert_proves_like(&b, &full, &mut rng);
 }
+
+/// Following another writer by its leaf hashes trusts nothing: a leaf hash
+/// it left tampered with in the store does not hash to the checkpoint it
+/// signed, and the follower refuses to write rather than extend that tree.
+#[test]
+fn a_writer_refuses_to_follow_a_tampered_leaf_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (open(&dir).unwrap(), open(&dir).unwrap());
+    append(&b, 0, 50, 10);
+    append(&a, 50, 80, 10);
+    let db = rusqlite::Connection::open(dir.path().join(DB_FILE_NAME)).unwrap();
+    let tamper = "UPDATE entries SET leaf_hash = zeroblob(32) WHERE idx = 70";
+    assert_eq!(db.execute(tamper, []).unwrap(), 1);
+    let author = NoteSigningKey::generate("author", &mut ChaCha20Rng::seed_from_u64(6)).unwrap();
+    let record = zkaudit_ledger::record::Record::signed(
+        b.origin(),
+        "ledger",
+        "notice",
+        2_000,
+        b"after the tamper".to_vec(),
+        &author,
+    )
+    .unwrap();
+    let refused = b.integrate(vec![zkaudit_ledger::sequencer::Pending::new(&record)]);
+    assert!(
+        matches!(refused, Err(SequencerError::Inconsistent(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        b.store().leaf_hashes(0, 100).unwrap().len(),
+        80,
+        "nothing was written"
+    );
+}
