@@ -82,6 +82,17 @@ pub enum FundsError {
         /// The chunk's position, from 0.
         chunk: usize,
     },
+    /// An encoded chunk job does not decode (the reason holds no witness
+    /// value).
+    #[error("malformed chunk job: {0}")]
+    MalformedJob(&'static str),
+    /// A chunk proof handed back for a planned period is not the one its
+    /// plan asks for: wrong count, or other running-totals commitments.
+    #[error("chunk {chunk}'s proof is not for the planned chunk")]
+    NotThePlannedChunk {
+        /// The chunk's position, from 0.
+        chunk: usize,
+    },
     /// halo2 failed to synthesize, key or prove a circuit (the message is
     /// halo2's and holds no witness value).
     #[error("halo2: {0}")]

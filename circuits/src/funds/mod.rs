@@ -13,6 +13,8 @@
 //! - parameters and keys, with no trusted setup: [`FundsParams`],
 //!   [`FundsProvingKey`], [`FundsVerifyingKey`] (their tests pin the
 //!   verifying keys);
+//! - planning a period apart from proving it, for provers on other
+//!   machines: [`plan`] ([`plan_period`], [`ChunkJob`]);
 //! - proving and verifying: [`prove_period`], [`verify_period`], and for a
 //!   report logged in several records [`verify_chunk_run`] and
 //!   [`verify_period_from`].
@@ -74,8 +76,12 @@
 
 pub mod circuit;
 mod error;
+#[cfg(test)]
+mod fixtures;
 mod keys;
+pub mod plan;
 mod proof;
+mod reader;
 
 use core::fmt;
 
@@ -85,6 +91,7 @@ pub use pasta_curves::pallas;
 
 pub use error::{FundsError, Result};
 pub use keys::{FundsParams, FundsProvingKey, FundsVerifyingKey};
+pub use plan::{ChunkJob, PeriodPlan, plan_period};
 pub use proof::{
     ChainStart, ChunkProof, MAX_CHUNK_PROOF_BYTES, MAX_CHUNKS, PeriodProof, PeriodReport,
     prove_period, verify_chunk_run, verify_period, verify_period_from,

@@ -2,20 +2,20 @@
 //! running totals, and the period proof's binary encoding (both described
 //! in the [module documentation](super)).
 
-use ff::Field;
 use halo2_proofs::{
-    plonk::{BatchVerifier, SingleVerifier, create_proof, verify_proof},
-    transcript::{Blake2bRead, Blake2bWrite, Challenge255},
+    plonk::{BatchVerifier, SingleVerifier, verify_proof},
+    transcript::{Blake2bRead, Challenge255},
 };
 use pasta_curves::{EqAffine, pallas};
-use rand_core_halo2::{Rng, SeedableRng};
+use rand_core_halo2::Rng;
 
-use super::circuit::{FundsChunkCircuit, chunk_instance, padded_commitments};
-use super::keys::halo2_error;
+use super::circuit::{chunk_instance, padded_commitments};
+use super::plan::{ChunkJob, plan_period};
+use super::reader::Reader;
 use super::{
     FundsError, FundsParams, FundsProvingKey, FundsShape, FundsVerifyingKey, ItemOpening,
-    MAX_PERIOD_ITEMS, Result, category_totals, field_from_bytes, field_to_bytes,
-    initial_totals_commitment, item_commitment, totals_commitment, totals_to_field,
+    MAX_PERIOD_ITEMS, Result, field_to_bytes, initial_totals_commitment, totals_commitment,
+    totals_to_field,
 };
 
 type Fp = pallas::Base;
@@ -70,7 +70,9 @@ impl core::fmt::Debug for PeriodReport {
 
 /// Proves a period's totals: splits `openings` (in log order) into chunks of
 /// the key's shape, chains them by blinded running totals and proves the
-/// chunks (in parallel with the `parallel` feature).
+/// chunks (in parallel with the `parallel` feature): [`plan_period`], then
+/// [`ChunkJob::prove`] for every job, then [`PeriodPlan::assemble`](super::PeriodPlan::assemble) (see
+/// [`plan`](super::plan) to prove the jobs elsewhere).
 ///
 /// Fails with [`FundsError::CategoryOutOfRange`] for an item whose category
 /// the shape does not have, [`FundsError::TooManyItems`] beyond
@@ -79,91 +81,21 @@ pub fn prove_period(
     openings: &[ItemOpening],
     pk: &FundsProvingKey,
     params: &FundsParams,
-    mut rng: impl Rng,
+    rng: impl Rng,
 ) -> Result<PeriodReport> {
-    let shape = pk.shape;
-    if openings.len() > MAX_PERIOD_ITEMS {
-        return Err(FundsError::TooManyItems {
-            max: MAX_PERIOD_ITEMS,
-            found: openings.len(),
-        });
-    }
-    let totals = category_totals(openings, shape.categories())?;
-
-    // The chain, natively: totals and blinding before and after each chunk.
-    struct Job {
-        circuit: FundsChunkCircuit,
-        instance: Vec<Fp>,
-        before: Fp,
-        after: Fp,
-        seed: [u8; 32],
-    }
-    let mut jobs = Vec::with_capacity(shape.chunks_for(openings.len()));
-    let mut running = vec![Fp::ZERO; shape.categories()];
-    let mut blinding = Fp::ZERO;
-    let mut before = initial_totals_commitment();
-    let chunks: Vec<&[ItemOpening]> = if openings.is_empty() {
-        vec![&[]]
-    } else {
-        openings.chunks(shape.chunk_size()).collect()
-    };
-    for items in chunks {
-        let after_blinding = Fp::random(&mut rng);
-        let circuit = FundsChunkCircuit::new(shape, items, &running, blinding, after_blinding);
-        running = circuit.totals_after().expect("a proving circuit");
-        let after = totals_commitment(&running, after_blinding);
-        let commitments: Vec<Fp> = items.iter().map(item_commitment).collect();
-        let instance = chunk_instance(
-            items.len(),
-            before,
-            after,
-            &padded_commitments(&commitments, shape.chunk_size()),
-        );
-        let mut seed = [0u8; 32];
-        rng.fill_bytes(&mut seed);
-        jobs.push(Job {
-            circuit,
-            instance,
-            before,
-            after,
-            seed,
-        });
-        before = after;
-        blinding = after_blinding;
-    }
-    debug_assert_eq!(running, totals_to_field(&totals));
-
-    let prove = |job: &Job| -> Result<ChunkProof> {
-        let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
-        let chunk_rng = chacha20::ChaCha20Rng::from_seed(job.seed);
-        create_proof(
-            &params.0,
-            &pk.pk,
-            std::slice::from_ref(&job.circuit),
-            &[&[&job.instance[..]]],
-            chunk_rng,
-            &mut transcript,
-        )
-        .map_err(halo2_error)?;
-        Ok(ChunkProof {
-            before: job.before,
-            after: job.after,
-            proof: transcript.finalize(),
-        })
-    };
+    let plan = plan_period(openings, pk.shape, rng)?;
+    let prove = |job: &ChunkJob| job.prove(pk, params);
     #[cfg(feature = "parallel")]
     let chunks = {
         use rayon::prelude::*;
-        jobs.par_iter().map(prove).collect::<Result<Vec<_>>>()?
+        plan.jobs()
+            .par_iter()
+            .map(prove)
+            .collect::<Result<Vec<_>>>()?
     };
     #[cfg(not(feature = "parallel"))]
-    let chunks = jobs.iter().map(prove).collect::<Result<Vec<_>>>()?;
-
-    Ok(PeriodReport {
-        totals,
-        final_blinding: blinding,
-        proof: PeriodProof { shape, chunks },
-    })
+    let chunks = plan.jobs().iter().map(prove).collect::<Result<Vec<_>>>()?;
+    plan.assemble(chunks)
 }
 
 /// Where a run of chunk proofs starts in a period's chain of running totals.
@@ -417,7 +349,7 @@ impl PeriodProof {
     /// bounded counts and lengths, canonical field elements, no trailing
     /// bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut reader = Reader(bytes);
+        let mut reader = Reader::new(bytes, FundsError::MalformedProof);
         if reader.take(MAGIC.len())? != MAGIC {
             return Err(FundsError::MalformedProof("bad magic"));
         }
@@ -446,33 +378,8 @@ impl PeriodProof {
                 proof,
             });
         }
-        if !reader.0.is_empty() {
-            return Err(FundsError::MalformedProof("trailing bytes"));
-        }
+        reader.finish()?;
         Ok(Self { shape, chunks })
-    }
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        if self.0.len() < n {
-            return Err(FundsError::MalformedProof("truncated"));
-        }
-        let (head, tail) = self.0.split_at(n);
-        self.0 = tail;
-        Ok(head)
-    }
-
-    fn u32(&mut self) -> Result<u32> {
-        let bytes = self.take(4)?;
-        Ok(u32::from_le_bytes(bytes.try_into().expect("4 bytes")))
-    }
-
-    fn field(&mut self) -> Result<Fp> {
-        let bytes: &[u8; 32] = self.take(32)?.try_into().expect("32 bytes");
-        field_from_bytes(bytes)
     }
 }
 

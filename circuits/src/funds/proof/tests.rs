@@ -5,33 +5,10 @@ use std::sync::OnceLock;
 use chacha20::ChaCha20Rng;
 
 use super::*;
-
-/// 4 items per chunk, 3 categories: k = 11, the smallest the lookup
-/// table allows.
-fn keys() -> &'static (FundsParams, FundsProvingKey, FundsVerifyingKey) {
-    static KEYS: OnceLock<(FundsParams, FundsProvingKey, FundsVerifyingKey)> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let shape = FundsShape::new(4, 3).unwrap();
-        let params = FundsParams::new(shape.k());
-        let pk = FundsProvingKey::generate(&params, shape).unwrap();
-        let vk = FundsVerifyingKey::generate(&params, shape).unwrap();
-        (params, pk, vk)
-    })
-}
-
-fn openings(count: usize, seed: u64) -> Vec<ItemOpening> {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    (0..count)
-        .map(|i| {
-            let amount = if i == 4 {
-                u64::MAX
-            } else {
-                1_000 * i as u64 + 7
-            };
-            ItemOpening::random(amount, (i % 3) as u16, &mut rng)
-        })
-        .collect()
-}
+use crate::funds::fixtures::{keys, openings};
+use crate::funds::{category_totals, item_commitment};
+use ff::Field;
+use rand_core_halo2::SeedableRng;
 
 /// An honest 10-item period (three chunks), proved once for all tests.
 fn period() -> &'static (Vec<Fp>, PeriodReport) {
