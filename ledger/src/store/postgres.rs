@@ -658,8 +658,11 @@ fn create_or_check_schema(conn: &mut PgConn, schema: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Refuses schema names that would need more than plain double quotes.
-fn check_schema_name(schema: &str) -> StoreResult<()> {
+/// Refuses schema names that would need more than plain double quotes: a
+/// name must be 1 to 63 lowercase ASCII letters, digits and underscores,
+/// not starting with a digit (SQL cannot bind identifiers, so a schema
+/// name is spliced into statements).
+pub fn check_schema_name(schema: &str) -> StoreResult<()> {
     let bytes = schema.as_bytes();
     let valid = (1..=MAX_SCHEMA_NAME_LEN).contains(&bytes.len())
         && !bytes[0].is_ascii_digit()

@@ -91,6 +91,9 @@ pub enum Command {
     /// Public funds: budgets, hidden expenditures, proven period reports, spot audits.
     #[command(subcommand)]
     Funds(crate::cli::funds::FundsCommand),
+    /// Prove funds chunks for reports handed to workers
+    /// (`zkaudit funds report --workers-database-url`), until stopped.
+    Prover(crate::cli::funds::prover::ProverArgs),
     /// Run end-to-end scenarios on the embedded default (all of them without a domain).
     Demo(crate::demo::DemoArgs),
     /// Load a log at a target write rate while verifying its checkpoints and
@@ -183,6 +186,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Trustee(cmd) => election::trustee::run(cmd),
         Command::Vote(args) => election::vote::run(args),
         Command::Funds(cmd) => funds::run(cmd),
+        Command::Prover(args) => funds::prover::run(args),
         Command::Demo(args) => crate::demo::run(args),
         Command::Hammer(args) => hammer::run(args),
     }

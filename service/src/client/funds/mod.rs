@@ -5,6 +5,8 @@
 //! these functions.
 
 pub mod ocds;
+pub mod prover;
+pub mod prover_queue;
 
 use std::path::{Path, PathBuf};
 
@@ -13,8 +15,8 @@ use rand::RngCore as _;
 use rand_core_halo2::SeedableRng as _;
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::funds::{
-    FundsParams, FundsProvingKey, FundsShape, ItemOpening, field_from_bytes, field_to_bytes,
-    item_commitment, prove_period,
+    FundsParams, FundsProvingKey, FundsShape, ItemOpening, PeriodReport, field_from_bytes,
+    field_to_bytes, item_commitment, prove_period,
 };
 use zkaudit_ledger::funds::{
     AuditOpening, DOMAIN, MAX_REPORT_PROOF, OpenedItem, REPORT, REPORT_PART, Report, ReportPart,
@@ -160,6 +162,12 @@ pub fn prove_report(
 ) -> Result<ReportRecords> {
     let pk = FundsProvingKey::generate(params, shape)?;
     let proved = prove_period(openings, &pk, params, rng)?;
+    report_records(period, openings.len(), &proved)
+}
+
+/// The records that log `proved`, a report over `items` items: its proof
+/// split into records of at most [`MAX_REPORT_PROOF`] bytes.
+pub fn report_records(period: &str, items: usize, proved: &PeriodReport) -> Result<ReportRecords> {
     let mut runs = proved
         .proof
         .runs(MAX_REPORT_PROOF)
@@ -182,7 +190,7 @@ pub fn prove_report(
         parts,
         report: Report {
             period: period.to_owned(),
-            items: u32::try_from(openings.len())?,
+            items: u32::try_from(items)?,
             first_chunk,
             totals: proved.totals.clone(),
             final_blinding: field_to_bytes(&proved.final_blinding),

@@ -31,6 +31,7 @@
 //! or `$ZKAUDIT_PARAMS_DIR`).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
@@ -45,14 +46,18 @@ use zkaudit_ledger::funds::ocds::Money;
 
 use crate::cli::input::read_input;
 use crate::client::funds::ocds::{ImportOptions, import_ocds};
+use crate::client::funds::prover::prove_with_workers;
+use crate::client::funds::prover_queue::{self, ProverQueue, SessionLimits};
 use crate::client::funds::{
     OpeningsFile, answer_for, audit_target, audit_view, check_audit, load_params,
     openings_in_log_order, os_rng, period_of_audit, period_view, post, prove_report,
-    stored_opening, submit_report,
+    report_records, stored_opening, submit_report,
 };
 use crate::client::keys::hex32;
 use crate::client::{Client, DEFAULT_SERVER};
 use crate::keyfile::read_signing_key;
+
+pub mod prover;
 
 /// Server and parameter options shared by the commands.
 #[derive(Args, Debug, Clone)]
@@ -212,7 +217,8 @@ pub enum FundsCommand {
         #[command(flatten)]
         common: Common,
     },
-    /// Agency: prove the period's totals locally and log the report (closes the period).
+    /// Agency: prove the period's totals (here, or with `zkaudit prover`
+    /// workers) and log the report (closes the period).
     Report {
         /// The agency's private key file.
         #[arg(long)]
@@ -223,6 +229,18 @@ pub enum FundsCommand {
         /// The local openings file.
         #[arg(long)]
         openings: PathBuf,
+        /// Hand the chunks to `zkaudit prover` workers through this
+        /// PostgreSQL database instead of proving here (plans and checks
+        /// here: the report is verified before it is logged).
+        #[arg(long = "workers-database-url", env = "ZKAUDIT_PROVER_DATABASE_URL")]
+        workers: Option<String>,
+        /// Schema of the prover queue's tables.
+        #[arg(long = "workers-schema", default_value = prover_queue::DEFAULT_SCHEMA, env = "ZKAUDIT_PROVER_SCHEMA")]
+        workers_schema: String,
+        /// Give up after this many seconds without every chunk proved by
+        /// the workers (default: wait).
+        #[arg(long)]
+        workers_timeout: Option<u64>,
         /// Server and parameter options.
         #[command(flatten)]
         common: Common,
@@ -504,6 +522,9 @@ pub fn run(cmd: FundsCommand) -> Result<()> {
             key,
             period,
             openings,
+            workers,
+            workers_schema,
+            workers_timeout,
             common,
         } => {
             let key = read_signing_key(&key)?;
@@ -513,7 +534,23 @@ pub fn run(cmd: FundsCommand) -> Result<()> {
             let items = openings_in_log_order(&view, &OpeningsFile::load(&openings)?)?;
             let shape = FundsShape::new(view.chunk_size as usize, view.categories.len())?;
             let params = load_params(&common.params_dir, shape.k())?;
-            let records = prove_report(&period, shape, &items, &params, os_rng())?;
+            let records = match workers {
+                None => prove_report(&period, shape, &items, &params, os_rng())?,
+                Some(url) => {
+                    let mut queue =
+                        ProverQueue::connect(&url, &workers_schema, SessionLimits::default())?;
+                    let report = prove_with_workers(
+                        &mut queue,
+                        &items,
+                        shape,
+                        &params,
+                        os_rng(),
+                        workers_timeout.map(Duration::from_secs),
+                        |landed, chunks| eprintln!("{landed} of {chunks} chunks proved by workers"),
+                    )?;
+                    report_records(&period, items.len(), &report)?
+                }
+            };
             let receipt = submit_report(&client, &key, &records)?;
             println!(
                 "report of {} items ({} chunks, {} part records) logged at index {}; totals {:?}",

@@ -1,0 +1,79 @@
+//! `zkaudit prover`: a worker that proves funds chunks for any reporting
+//! process that enqueues them in the same database.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::client::funds::prover::{Step, Worker};
+use crate::client::funds::prover_queue::{DEFAULT_SCHEMA, ProverQueue, SessionLimits};
+
+/// `zkaudit prover`.
+#[derive(Args, Debug)]
+pub struct ProverArgs {
+    /// The agency's PostgreSQL database the chunk jobs go through
+    /// (postgres://user@host/db). The jobs hold the items' openings: use
+    /// the agency's own database, never the log's.
+    #[arg(long, env = "ZKAUDIT_PROVER_DATABASE_URL")]
+    pub database_url: String,
+    /// Schema of the queue's tables (created if missing).
+    #[arg(long, default_value = DEFAULT_SCHEMA, env = "ZKAUDIT_PROVER_SCHEMA")]
+    pub schema: String,
+    /// Where IPA parameters are cached.
+    #[arg(long, default_value = "zkaudit-params", env = "ZKAUDIT_PARAMS_DIR")]
+    pub params_dir: PathBuf,
+    /// The name recorded with every chunk this worker lands (default:
+    /// `prover-<process id>`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Seconds a claimed chunk may take before the database frees it for
+    /// another worker (ends this worker's session).
+    #[arg(long, default_value_t = 1800)]
+    pub chunk_timeout: u64,
+    /// Exit once the queue has had nothing to prove for this many seconds
+    /// (default: run until stopped).
+    #[arg(long)]
+    pub exit_when_idle: Option<u64>,
+}
+
+/// Runs a worker until it is stopped (or idle for `--exit-when-idle`).
+pub fn run(args: ProverArgs) -> Result<()> {
+    let queue = ProverQueue::connect(
+        &args.database_url,
+        &args.schema,
+        SessionLimits {
+            chunk_timeout: Duration::from_secs(args.chunk_timeout.max(1)),
+        },
+    )?;
+    let name = args
+        .name
+        .unwrap_or_else(|| format!("prover-{}", std::process::id()));
+    let mut worker = Worker::new(queue, &name, args.params_dir);
+    eprintln!("{name}: waiting for funds chunks");
+    let idle_limit = args.exit_when_idle.map(Duration::from_secs);
+    let mut idle_since: Option<Instant> = None;
+    let mut landed = 0usize;
+    worker.run(|step| match step {
+        Step::Landed { chunk, .. } => {
+            landed += 1;
+            idle_since = None;
+            eprintln!("{name}: landed chunk {chunk} ({landed} so far)");
+            false
+        }
+        Step::Failed { chunk, .. } => {
+            idle_since = None;
+            eprintln!(
+                "{name}: could not prove chunk {chunk}; the failure is recorded for its reporter"
+            );
+            false
+        }
+        Step::Idle => {
+            let since = *idle_since.get_or_insert_with(Instant::now);
+            idle_limit.is_some_and(|limit| since.elapsed() >= limit)
+        }
+    })?;
+    eprintln!("{name}: idle, {landed} chunks landed; exiting");
+    Ok(())
+}
