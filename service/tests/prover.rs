@@ -286,6 +286,60 @@ fn a_worker_killed_mid_chunk_is_replaced_and_the_period_proof_is_unchanged() {
 }
 
 #[test]
+fn a_worker_whose_session_the_database_ends_reconnects_and_proves() {
+    let schema = Schema::new("reconnect");
+    let name = format!("phoenix-{}", std::process::id());
+    let mut worker = spawn_prover(&schema, &name);
+    let mut sql = schema.sql();
+    // Once it waits for work, its session is ended under it (a database
+    // restart, a failover).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ended: i64 = sql
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+                &[&name],
+            )
+            .unwrap()
+            .get(0);
+        if ended > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the prover never waited for work"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A period enqueued afterwards is still proved by it.
+    let items = openings(6);
+    let plan = plan_period(&items, shape(), ChaCha20Rng::seed_from_u64(12)).unwrap();
+    let mut reporter = schema.queue();
+    let run = reporter.enqueue(&plan).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let landings = loop {
+        let landings = reporter.landings(run).unwrap();
+        if landings.iter().all(Option::is_some) {
+            break landings;
+        }
+        assert!(
+            worker.try_wait().unwrap().is_none(),
+            "the prover exited instead of reconnecting"
+        );
+        assert!(Instant::now() < deadline, "the prover did not come back");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    assert!(landings.iter().all(|w| w.as_deref() == Some(name.as_str())));
+    let report = reporter
+        .wait_for(run, plan, Some(Duration::from_secs(10)), |_, _| {})
+        .unwrap();
+    assert!(verifies(&items, &report));
+}
+
+#[test]
 fn claimed_chunks_are_skipped_and_a_chunk_cannot_land_twice() {
     let schema = Schema::new("claims");
     let items = openings(10);

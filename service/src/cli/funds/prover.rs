@@ -39,41 +39,64 @@ pub struct ProverArgs {
 }
 
 /// Runs a worker until it is stopped (or idle for `--exit-when-idle`).
+///
+/// The first connection must succeed (a wrong URL fails at once); after
+/// that, a lost connection (the database restarted, the network failed,
+/// the server ended a chunk that outlived `--chunk-timeout`) is retried
+/// every few seconds with the keys kept, and whatever chunk was held is
+/// free for any worker meanwhile.
 pub fn run(args: ProverArgs) -> Result<()> {
-    let queue = ProverQueue::connect(
-        &args.database_url,
-        &args.schema,
-        SessionLimits {
-            chunk_timeout: Duration::from_secs(args.chunk_timeout.max(1)),
-        },
-    )?;
+    let limits = SessionLimits {
+        chunk_timeout: Duration::from_secs(args.chunk_timeout.max(1)),
+    };
     let name = args
         .name
+        .clone()
         .unwrap_or_else(|| format!("prover-{}", std::process::id()));
-    let mut worker = Worker::new(queue, &name, args.params_dir);
+    let connect = || ProverQueue::connect_as(&args.database_url, &args.schema, limits, &name);
+    let mut worker = Worker::new(connect()?, &name, args.params_dir.clone());
     eprintln!("{name}: waiting for funds chunks");
     let idle_limit = args.exit_when_idle.map(Duration::from_secs);
     let mut idle_since: Option<Instant> = None;
     let mut landed = 0usize;
-    worker.run(|step| match step {
-        Step::Landed { chunk, .. } => {
-            landed += 1;
-            idle_since = None;
-            eprintln!("{name}: landed chunk {chunk} ({landed} so far)");
-            false
+    loop {
+        let outcome = worker.run(|step| match step {
+            Step::Landed { chunk, .. } => {
+                landed += 1;
+                idle_since = None;
+                eprintln!("{name}: landed chunk {chunk} ({landed} so far)");
+                false
+            }
+            Step::Failed { chunk, .. } => {
+                idle_since = None;
+                eprintln!(
+                    "{name}: could not prove chunk {chunk}; the failure is recorded for its reporter"
+                );
+                false
+            }
+            Step::Idle => {
+                let since = *idle_since.get_or_insert_with(Instant::now);
+                idle_limit.is_some_and(|limit| since.elapsed() >= limit)
+            }
+        });
+        let Err(error) = outcome else {
+            break;
+        };
+        eprintln!("{name}: {error:#}; reconnecting");
+        loop {
+            std::thread::sleep(RECONNECT_PAUSE);
+            match connect() {
+                Ok(queue) => {
+                    worker.reconnect(queue);
+                    break;
+                }
+                Err(error) => eprintln!("{name}: {error}; retrying"),
+            }
         }
-        Step::Failed { chunk, .. } => {
-            idle_since = None;
-            eprintln!(
-                "{name}: could not prove chunk {chunk}; the failure is recorded for its reporter"
-            );
-            false
-        }
-        Step::Idle => {
-            let since = *idle_since.get_or_insert_with(Instant::now);
-            idle_limit.is_some_and(|limit| since.elapsed() >= limit)
-        }
-    })?;
+    }
     eprintln!("{name}: idle, {landed} chunks landed; exiting");
     Ok(())
 }
+
+/// The pause before reconnecting after a lost connection.
+const RECONNECT_PAUSE: Duration = Duration::from_secs(5);

@@ -76,6 +76,12 @@ impl Worker {
         }
     }
 
+    /// Goes on with a new connection (the old one was lost), keeping the
+    /// parameters and keys made so far.
+    pub fn reconnect(&mut self, queue: ProverQueue) {
+        self.queue = queue;
+    }
+
     /// The worker's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -159,10 +165,18 @@ pub fn prove_with_workers(
 ) -> Result<PeriodReport> {
     let plan = plan_period(openings, shape, rng)?;
     let run = queue.enqueue(&plan)?;
-    let report = queue
-        .wait_for(run, plan, timeout, progress)
-        .context("proving with workers")?;
-    let vk = FundsVerifyingKey::generate(params, shape)?;
+    // The verifying key is made while the workers prove: on another
+    // machine than theirs, the reporter's cores are idle meanwhile.
+    let (vk, report) = std::thread::scope(|scope| {
+        let vk = scope.spawn(|| FundsVerifyingKey::generate(params, shape));
+        let report = queue.wait_for(run, plan, timeout, progress);
+        (
+            vk.join().expect("verifying key generation panicked"),
+            report,
+        )
+    });
+    let report = report.context("proving with workers")?;
+    let vk = vk?;
     let commitments: Vec<_> = openings.iter().map(item_commitment).collect();
     verify_period(
         &commitments,

@@ -162,6 +162,17 @@ impl ProverQueue {
     /// Connects to the database at `url` (libpq style, no TLS) and creates
     /// the queue's tables in `schema` if they do not exist.
     pub fn connect(url: &str, schema: &str, limits: SessionLimits) -> QueueResult<Self> {
+        Self::connect_as(url, schema, limits, "zkaudit-prover")
+    }
+
+    /// [`ProverQueue::connect`] with the session's `application_name` (as
+    /// `pg_stat_activity` shows it), e.g. the worker's name.
+    pub fn connect_as(
+        url: &str,
+        schema: &str,
+        limits: SessionLimits,
+        application_name: &str,
+    ) -> QueueResult<Self> {
         zkaudit_ledger::store::postgres::check_schema_name(schema)
             .map_err(|e| QueueError::Schema(e.to_string()))?;
         let mut config: Config = url.parse()?;
@@ -170,7 +181,8 @@ impl ProverQueue {
         }
         config
             .keepalives(true)
-            .keepalives_idle(Duration::from_secs(30));
+            .keepalives_idle(Duration::from_secs(30))
+            .application_name(application_name);
         let mut client = config.connect(NoTls)?;
         // The server notices a vanished worker within about a minute, and
         // ends a session that holds a chunk too long.
