@@ -101,6 +101,10 @@ pub enum Proving {
     /// nullifier: about a millisecond a ballot, for elections of thousands
     /// (the registry holds one voter; the proofs verify all the same).
     Trapdoor,
+    /// [`Proving::Trapdoor`], except that the ballot at this position (from
+    /// 0) carries the previous ballot's proof: a well-formed proof of
+    /// another statement, which no verifier may accept for this one.
+    TrapdoorForgedAt(usize),
 }
 
 /// Seed of the bundles' development setup.
@@ -221,7 +225,7 @@ pub fn election_bundle_proved(keys: &Keys, n: usize, proving: Proving) -> (Elect
     log.push(&record.unwrap());
     let enrolled = match proving {
         Proving::Voters => n,
-        Proving::Trapdoor => 1,
+        Proving::Trapdoor | Proving::TrapdoorForgedAt(_) => 1,
     };
     let voters: Vec<Identity> = (0..enrolled).map(|_| Identity::random(&mut rng)).collect();
     let attributes = vec![19_900_101, 4];
@@ -346,6 +350,12 @@ pub fn election_bundle_proved(keys: &Keys, n: usize, proving: Proving) -> (Elect
     let proofs = match proving {
         Proving::Voters => prove_batch(&keys.pk, circuits, [n as u8; 32]).unwrap(),
         Proving::Trapdoor => forged,
+        Proving::TrapdoorForgedAt(at) => {
+            assert!((1..n).contains(&at), "a ballot after the first");
+            let mut forged = forged;
+            forged[at] = forged[at - 1].clone();
+            forged
+        }
     };
     for (ballot, proof) in ballots.iter_mut().zip(&proofs) {
         ballot.proof = encode_proof(proof).to_vec();
