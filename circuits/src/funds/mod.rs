@@ -91,10 +91,10 @@ pub use pasta_curves::pallas;
 
 pub use error::{FundsError, Result};
 pub use keys::{FundsParams, FundsProvingKey, FundsVerifyingKey};
-pub use plan::{ChunkJob, PeriodPlan, plan_period};
+pub use plan::{ChunkJob, PeriodPlan, plan_period, prove_period};
 pub use proof::{
     ChainStart, ChunkProof, MAX_CHUNK_PROOF_BYTES, MAX_CHUNKS, PeriodProof, PeriodReport,
-    prove_period, verify_chunk_run, verify_period, verify_period_from,
+    verify_chunk_run, verify_period, verify_period_from,
 };
 
 /// The largest number of categories a circuit shape may have; running

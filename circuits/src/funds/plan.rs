@@ -6,7 +6,7 @@
 //! [encoding](ChunkJob::to_bytes)); [`PeriodPlan::assemble`] puts the
 //! proofs back together. A chunk's proof depends only on its job, so a
 //! period proved by many workers is byte for byte the one a single process
-//! proves from the same plan ([`prove_period`](super::prove_period) is
+//! proves from the same plan ([`prove_period`] is
 //! exactly plan, prove each job, assemble).
 //!
 //! # A job is secret
@@ -324,6 +324,36 @@ impl PeriodPlan {
             },
         })
     }
+}
+
+/// Proves a period's totals: splits `openings` (in log order) into chunks of
+/// the key's shape, chains them by blinded running totals and proves the
+/// chunks (in parallel with the `parallel` feature): [`plan_period`], then
+/// [`ChunkJob::prove`] for every job, then [`PeriodPlan::assemble`] (see
+/// the [module documentation](self) to prove the jobs elsewhere).
+///
+/// Fails with [`FundsError::CategoryOutOfRange`] for an item whose category
+/// the shape does not have, [`FundsError::TooManyItems`] beyond
+/// [`MAX_PERIOD_ITEMS`].
+pub fn prove_period(
+    openings: &[ItemOpening],
+    pk: &FundsProvingKey,
+    params: &FundsParams,
+    rng: impl Rng,
+) -> Result<PeriodReport> {
+    let plan = plan_period(openings, pk.shape, rng)?;
+    let prove = |job: &ChunkJob| job.prove(pk, params);
+    #[cfg(feature = "parallel")]
+    let chunks = {
+        use rayon::prelude::*;
+        plan.jobs()
+            .par_iter()
+            .map(prove)
+            .collect::<Result<Vec<_>>>()?
+    };
+    #[cfg(not(feature = "parallel"))]
+    let chunks = plan.jobs().iter().map(prove).collect::<Result<Vec<_>>>()?;
+    plan.assemble(chunks)
 }
 
 /// Plans a period's proof: splits `openings` (in log order) into chunks of

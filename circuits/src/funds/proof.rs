@@ -7,15 +7,12 @@ use halo2_proofs::{
     transcript::{Blake2bRead, Challenge255},
 };
 use pasta_curves::{EqAffine, pallas};
-use rand_core_halo2::Rng;
 
 use super::circuit::{chunk_instance, padded_commitments};
-use super::plan::{ChunkJob, plan_period};
 use super::reader::Reader;
 use super::{
-    FundsError, FundsParams, FundsProvingKey, FundsShape, FundsVerifyingKey, ItemOpening,
-    MAX_PERIOD_ITEMS, Result, field_to_bytes, initial_totals_commitment, totals_commitment,
-    totals_to_field,
+    FundsError, FundsParams, FundsShape, FundsVerifyingKey, MAX_PERIOD_ITEMS, Result,
+    field_to_bytes, initial_totals_commitment, totals_commitment, totals_to_field,
 };
 
 type Fp = pallas::Base;
@@ -66,36 +63,6 @@ impl core::fmt::Debug for PeriodReport {
             .field("chunks", &self.proof.chunks.len())
             .finish_non_exhaustive()
     }
-}
-
-/// Proves a period's totals: splits `openings` (in log order) into chunks of
-/// the key's shape, chains them by blinded running totals and proves the
-/// chunks (in parallel with the `parallel` feature): [`plan_period`], then
-/// [`ChunkJob::prove`] for every job, then [`PeriodPlan::assemble`](super::PeriodPlan::assemble) (see
-/// [`plan`](super::plan) to prove the jobs elsewhere).
-///
-/// Fails with [`FundsError::CategoryOutOfRange`] for an item whose category
-/// the shape does not have, [`FundsError::TooManyItems`] beyond
-/// [`MAX_PERIOD_ITEMS`].
-pub fn prove_period(
-    openings: &[ItemOpening],
-    pk: &FundsProvingKey,
-    params: &FundsParams,
-    rng: impl Rng,
-) -> Result<PeriodReport> {
-    let plan = plan_period(openings, pk.shape, rng)?;
-    let prove = |job: &ChunkJob| job.prove(pk, params);
-    #[cfg(feature = "parallel")]
-    let chunks = {
-        use rayon::prelude::*;
-        plan.jobs()
-            .par_iter()
-            .map(prove)
-            .collect::<Result<Vec<_>>>()?
-    };
-    #[cfg(not(feature = "parallel"))]
-    let chunks = plan.jobs().iter().map(prove).collect::<Result<Vec<_>>>()?;
-    plan.assemble(chunks)
 }
 
 /// Where a run of chunk proofs starts in a period's chain of running totals.

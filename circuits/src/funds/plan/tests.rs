@@ -7,7 +7,7 @@ use rand_core_halo2::SeedableRng;
 
 use super::*;
 use crate::funds::fixtures::{keys, openings};
-use crate::funds::{prove_period, verify_period};
+use crate::funds::verify_period;
 
 fn plan(items: usize, seed: u64) -> PeriodPlan {
     let (_, pk, _) = keys();

@@ -6,7 +6,7 @@ use chacha20::ChaCha20Rng;
 
 use super::*;
 use crate::funds::fixtures::{keys, openings};
-use crate::funds::{category_totals, item_commitment};
+use crate::funds::{category_totals, item_commitment, prove_period};
 use ff::Field;
 use rand_core_halo2::SeedableRng;
 
