@@ -303,9 +303,14 @@ impl ProverQueue {
              WHERE run = $1"
         ))?;
         let count = self.client.prepare(&format!(
-            "SELECT count(proof), min(chunk) FILTER (WHERE failure IS NOT NULL),
-                    min(failure) FILTER (WHERE failure IS NOT NULL)
-             FROM \"{s}\".funds_chunk_jobs WHERE run = $1"
+            "SELECT (SELECT count(*) FROM \"{s}\".funds_chunk_jobs
+                     WHERE run = $1 AND proof IS NOT NULL),
+                    failed.chunk, failed.failure
+             FROM (SELECT 1) AS one
+             LEFT JOIN LATERAL (
+                 SELECT chunk, failure FROM \"{s}\".funds_chunk_jobs
+                 WHERE run = $1 AND failure IS NOT NULL ORDER BY chunk LIMIT 1
+             ) AS failed ON true"
         ))?;
         let started = Instant::now();
         let mut last = None;
