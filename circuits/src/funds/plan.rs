@@ -98,7 +98,7 @@ impl ChunkJob {
         blinding_after: Fp,
         seed: [u8; 32],
     ) -> (Self, Vec<Fp>) {
-        let totals_after = Self::circuit_for(
+        let totals_after = FundsChunkCircuit::new(
             shape,
             &items,
             &totals_before,
@@ -119,16 +119,6 @@ impl ChunkJob {
             seed,
         };
         (job, totals_after)
-    }
-
-    fn circuit_for(
-        shape: FundsShape,
-        items: &[ItemOpening],
-        totals_before: &[Fp],
-        blinding_before: Fp,
-        blinding_after: Fp,
-    ) -> FundsChunkCircuit {
-        FundsChunkCircuit::new(shape, items, totals_before, blinding_before, blinding_after)
     }
 
     /// The circuit shape the job is proved with.
@@ -159,7 +149,7 @@ impl ChunkJob {
         if pk.shape != self.shape {
             return Err(FundsError::ShapeMismatch);
         }
-        let circuit = Self::circuit_for(
+        let circuit = FundsChunkCircuit::new(
             self.shape,
             &self.items,
             &self.totals_before,
