@@ -28,6 +28,16 @@
 //! flag and accumulator), after a header block holding the totals before.
 //! Poseidon and the range check run in their own columns beside the blocks.
 //! The 2¹⁰-row lookup table is loaded by the circuit itself.
+//!
+//! # Layouts
+//!
+//! The hashes dominate the rows (41 per item in one Poseidon chip). The
+//! [layout](super::FundsLayout) says how many Poseidon chips, each in its own
+//! columns, share them: the floor planner places regions of disjoint columns
+//! side by side, so with two chips item `i` is hashed by chip `i mod 2`,
+//! the totals before by chip 0 and the totals after by chip 1, and the
+//! chunk needs half the rows. [`ChunkCircuit`] is the halo2 circuit of one
+//! layout; every layout has the same gates, instance and statement.
 
 use ff::{Field, PrimeField};
 use halo2_gadgets::poseidon::{
@@ -66,19 +76,27 @@ const TOP_BITS: usize = 64 - WORD_BITS * FULL_WORDS;
 /// Rows of one slot's block.
 const BLOCK: usize = MAX_CATEGORIES;
 
-/// Rows used per item by Poseidon (measured: state load, absorption and
-/// one permutation of the Pow5 chip) and by the range check.
+/// Rows used per item by one Poseidon chip (measured: state load,
+/// absorption and one permutation of the Pow5 chip).
 const POSEIDON_ROWS_PER_ITEM: usize = 41;
-/// Rows of the two running-totals hashes (9 permutations each) with slack.
-const POSEIDON_ROWS_TOTALS: usize = 2 * 9 * 41;
+/// Rows of one running-totals hash (9 permutations) with slack.
+const POSEIDON_ROWS_TOTALS_HASH: usize = 9 * 41;
+/// Rows of one item's range check in the running-sum column: six words
+/// and their running sum, then the short check of the top bits.
+const RANGE_ROWS_PER_ITEM: usize = FULL_WORDS + 1 + 2;
 
-/// The smallest `k` whose `2^k` rows hold a chunk of `chunk_size` items:
-/// the Poseidon columns are the tallest (41 rows per item), the
-/// lookup table needs 2¹⁰ rows, and halo2 reserves a few rows for blinding.
-pub fn min_k(chunk_size: usize) -> u32 {
+/// The smallest `k` whose `2^k` rows hold a chunk of `chunk_size` items
+/// with `hashers` Poseidon chips: the tallest of each chip's columns (41
+/// rows per item it hashes and 369 per totals hash), the slot blocks, the
+/// range check and the 2¹⁰-row lookup table, and a few rows halo2 reserves
+/// for blinding.
+pub fn min_k(chunk_size: usize, hashers: usize) -> u32 {
     const RESERVED: usize = 16;
-    let rows = (chunk_size * POSEIDON_ROWS_PER_ITEM + POSEIDON_ROWS_TOTALS)
+    let per_chip = chunk_size.div_ceil(hashers) * POSEIDON_ROWS_PER_ITEM
+        + 2usize.div_ceil(hashers) * POSEIDON_ROWS_TOTALS_HASH;
+    let rows = per_chip
         .max(BLOCK * (chunk_size + 1))
+        .max(RANGE_ROWS_PER_ITEM * chunk_size)
         .max(1 << WORD_BITS)
         + RESERVED;
     rows.next_power_of_two().trailing_zeros()
@@ -106,7 +124,8 @@ pub struct FundsConfig {
     q_last: Selector,
     table: TableColumn,
     range: LookupRangeCheckConfig<Fp, WORD_BITS>,
-    poseidon: Pow5Config<Fp, 3, 2>,
+    /// One Pow5 chip per hasher of the layout, each in its own columns.
+    poseidon: Vec<Pow5Config<Fp, 3, 2>>,
 }
 
 /// The witness of one chunk, at the level of field elements (so tests can
@@ -167,7 +186,8 @@ impl ChunkWitness {
 /// One chunk of a period: the statement for one halo2 proof.
 ///
 /// Build it with [`FundsChunkCircuit::new`] to prove, or
-/// [`FundsChunkCircuit::for_keygen`] to generate keys.
+/// [`FundsChunkCircuit::for_keygen`] to generate keys; halo2 proves it as
+/// the [`ChunkCircuit`] of its shape's layout ([`in_layout!`]).
 #[derive(Clone)]
 pub struct FundsChunkCircuit {
     shape: FundsShape,
@@ -235,6 +255,11 @@ impl FundsChunkCircuit {
         }
     }
 
+    /// The chunk's shape.
+    pub fn shape(&self) -> FundsShape {
+        self.shape
+    }
+
     /// The totals after this chunk (the first `categories` entries), if the
     /// circuit has a witness.
     pub fn totals_after(&self) -> Option<Vec<Fp>> {
@@ -254,12 +279,37 @@ impl FundsChunkCircuit {
     }
 }
 
-impl Circuit<Fp> for FundsChunkCircuit {
+/// The halo2 circuit of a chunk in the layout with `HASHERS` Poseidon chips
+/// ([`FundsLayout::hashers`](super::FundsLayout::hashers)). halo2 configures a circuit without its
+/// value, so the layout is a type: [`in_layout!`] picks it from the shape.
+#[derive(Clone, Debug)]
+pub struct ChunkCircuit<const HASHERS: usize>(pub FundsChunkCircuit);
+
+/// Evaluates `$body` with `$c` bound to the [`ChunkCircuit`] of `$circuit`
+/// (a [`FundsChunkCircuit`], moved) in its shape's layout.
+macro_rules! in_layout {
+    ($circuit:expr, |$c:ident| $body:expr) => {{
+        let circuit: $crate::funds::circuit::FundsChunkCircuit = $circuit;
+        match circuit.shape().layout() {
+            $crate::funds::FundsLayout::OneHasher => {
+                let $c = $crate::funds::circuit::ChunkCircuit::<1>(circuit);
+                $body
+            }
+            $crate::funds::FundsLayout::TwoHashers => {
+                let $c = $crate::funds::circuit::ChunkCircuit::<2>(circuit);
+                $body
+            }
+        }
+    }};
+}
+pub(crate) use in_layout;
+
+impl<const HASHERS: usize> Circuit<Fp> for ChunkCircuit<HASHERS> {
     type Config = FundsConfig;
     type FloorPlanner = SimpleFloorPlanner;
 
     fn without_witnesses(&self) -> Self {
-        Self::for_keygen(self.shape)
+        Self(FundsChunkCircuit::for_keygen(self.0.shape))
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> FundsConfig {
@@ -371,7 +421,29 @@ impl Circuit<Fp> for FundsChunkCircuit {
         });
 
         let range = LookupRangeCheckConfig::configure(meta, running_sum, table);
-        let poseidon = Pow5Chip::configure::<P128Pow5T3>(meta, state, partial_sbox, rc_a, rc_b);
+        let mut poseidon = vec![Pow5Chip::configure::<P128Pow5T3>(
+            meta,
+            state,
+            partial_sbox,
+            rc_a,
+            rc_b,
+        )];
+        // Further chips after every column of the first, so that the
+        // one-chip layout's columns (and so its verifying key) are the
+        // same as before layouts existed.
+        for _ in 1..HASHERS {
+            let state = [(); 3].map(|()| meta.advice_column());
+            let partial_sbox = meta.advice_column();
+            let rc_a = [(); 3].map(|()| meta.fixed_column());
+            let rc_b = [(); 3].map(|()| meta.fixed_column());
+            poseidon.push(Pow5Chip::configure::<P128Pow5T3>(
+                meta,
+                state,
+                partial_sbox,
+                rc_a,
+                rc_b,
+            ));
+        }
 
         FundsConfig {
             instance,
@@ -397,6 +469,13 @@ impl Circuit<Fp> for FundsChunkCircuit {
         }
     }
 
+    fn synthesize(&self, config: FundsConfig, layouter: impl Layouter<Fp>) -> Result<(), Error> {
+        debug_assert_eq!(self.0.shape.layout().hashers(), HASHERS);
+        self.0.synthesize(config, layouter)
+    }
+}
+
+impl FundsChunkCircuit {
     fn synthesize(
         &self,
         config: FundsConfig,
@@ -404,6 +483,8 @@ impl Circuit<Fp> for FundsChunkCircuit {
     ) -> Result<(), Error> {
         let n_slots = self.shape.chunk_size();
         let categories = self.shape.categories();
+        let hasher =
+            |i: usize| Pow5Chip::construct(config.poseidon[i % config.poseidon.len()].clone());
         let w = self.witness.as_ref();
         let known = |f: &dyn Fn(&ChunkWitness) -> Fp| match w {
             Some(w) => Value::known(f(w)),
@@ -564,10 +645,13 @@ impl Circuit<Fp> for FundsChunkCircuit {
 
         layouter.constrain_instance(count.cell(), config.instance, COUNT_ROW)?;
         let [before_blinding, after_blinding] = blindings;
-        for (totals, blinding, row) in [
+        for (chip, (totals, blinding, row)) in [
             (before, before_blinding, BEFORE_ROW),
             (after, after_blinding, AFTER_ROW),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let mut message = totals;
             message.push(blinding);
             let message: [AssignedCell<Fp, Fp>; MAX_CATEGORIES + 1] =
@@ -580,8 +664,7 @@ impl Circuit<Fp> for FundsChunkCircuit {
                 3,
                 2,
             >::init(
-                Pow5Chip::construct(config.poseidon.clone()),
-                layouter.namespace(|| "totals hash init"),
+                hasher(chip), layouter.namespace(|| "totals hash init")
             )?;
             let digest = hasher.hash(layouter.namespace(|| "totals hash"), message)?;
             layouter.constrain_instance(digest.cell(), config.instance, row)?;
@@ -599,12 +682,12 @@ impl Circuit<Fp> for FundsChunkCircuit {
                 words[FULL_WORDS].clone(),
                 TOP_BITS,
             )?;
-            let hasher = PoseidonHash::<_, _, P128Pow5T3, ConstantLength<2>, 3, 2>::init(
-                Pow5Chip::construct(config.poseidon.clone()),
+            let item_hasher = PoseidonHash::<_, _, P128Pow5T3, ConstantLength<2>, 3, 2>::init(
+                hasher(i),
                 layouter.namespace(|| "item hash init"),
             )?;
             let digest =
-                hasher.hash(layouter.namespace(|| "item hash"), [slot.packed, slot.salt])?;
+                item_hasher.hash(layouter.namespace(|| "item hash"), [slot.packed, slot.salt])?;
             layouter.constrain_instance(digest.cell(), config.instance, ITEMS_ROW + i)?;
         }
         Ok(())

@@ -9,7 +9,7 @@ use halo2_proofs::plonk::{ProvingKey, VerifyingKey, keygen_pk, keygen_vk};
 use halo2_proofs::poly::commitment::Params;
 use pasta_curves::EqAffine;
 
-use super::circuit::FundsChunkCircuit;
+use super::circuit::{FundsChunkCircuit, in_layout};
 use super::{FundsError, FundsShape, Result};
 
 /// IPA commitment parameters over Vesta (`EqAffine`), for circuits of up to
@@ -97,9 +97,11 @@ impl FundsVerifyingKey {
     /// Generates the verifying key of `shape` (deterministic).
     /// [`FundsError::Halo2`] if the parameters are too small for the shape.
     pub fn generate(params: &FundsParams, shape: FundsShape) -> Result<Self> {
-        keygen_vk(&params.0, &FundsChunkCircuit::for_keygen(shape))
-            .map(|vk| Self { shape, vk })
-            .map_err(halo2_error)
+        in_layout!(FundsChunkCircuit::for_keygen(shape), |circuit| keygen_vk(
+            &params.0, &circuit
+        ))
+        .map(|vk| Self { shape, vk })
+        .map_err(halo2_error)
     }
 
     /// The key's shape.
@@ -118,11 +120,12 @@ pub struct FundsProvingKey {
 impl FundsProvingKey {
     /// Generates the proving key of `shape` (deterministic).
     pub fn generate(params: &FundsParams, shape: FundsShape) -> Result<Self> {
-        let circuit = FundsChunkCircuit::for_keygen(shape);
-        let vk = keygen_vk(&params.0, &circuit).map_err(halo2_error)?;
-        keygen_pk(&params.0, vk, &circuit)
-            .map(|pk| Self { shape, pk })
-            .map_err(halo2_error)
+        in_layout!(FundsChunkCircuit::for_keygen(shape), |circuit| {
+            let vk = keygen_vk(&params.0, &circuit).map_err(halo2_error)?;
+            keygen_pk(&params.0, vk, &circuit)
+        })
+        .map(|pk| Self { shape, pk })
+        .map_err(halo2_error)
     }
 
     /// The key's shape.
@@ -144,6 +147,7 @@ mod tests {
     use sha3::{Digest, Sha3_256};
 
     use super::*;
+    use crate::funds::FundsLayout;
 
     /// SHA3-256 (hex) of the verifying key's pinned representation: what
     /// halo2 hashes into every proof's transcript (zcash orchard pins its
@@ -156,13 +160,15 @@ mod tests {
             .collect()
     }
 
-    /// Checks the verifying key of every `(chunk size, categories, digest)`,
-    /// generating the parameters once per `k`.
-    fn assert_pinned(pinned: &[(usize, usize, &str)]) {
+    /// Checks the verifying key of every `(chunk size, categories, digest)`
+    /// in `layout`, generating the parameters once per `k`.
+    fn assert_pinned(layout: FundsLayout, pinned: &[(usize, usize, &str)]) {
         let mut params: Option<FundsParams> = None;
         let mut mismatches = Vec::new();
         for &(chunk_size, categories, digest) in pinned {
-            let shape = FundsShape::new(chunk_size, categories).unwrap();
+            let shape = FundsShape::new(chunk_size, categories)
+                .unwrap()
+                .with_layout(layout);
             if params.as_ref().map(FundsParams::k) != Some(shape.k()) {
                 params = Some(FundsParams::new(shape.k()));
             }
@@ -174,14 +180,15 @@ mod tests {
         }
         assert!(
             mismatches.is_empty(),
-            "verifying keys changed (see the test's documentation): {mismatches:#?}"
+            "{layout:?}: verifying keys changed (see the test's documentation): {mismatches:#?}"
         );
     }
 
-    /// The funds circuit's verifying keys are pinned (SHA3-256 of halo2's
-    /// pinned representation) for every number of categories at 4 items
-    /// per chunk, and for 16 and 64 items per chunk (`k` = 11 and 12);
-    /// [`large_verifying_keys_are_pinned`] pins 256 and 1,024 (production).
+    /// The funds circuit's verifying keys of layout version 1 (one hasher)
+    /// are pinned (SHA3-256 of halo2's pinned representation) for every
+    /// number of categories at 4 items per chunk, and for 16 and 64 items
+    /// per chunk (`k` = 11 and 12); [`demo_shape_verifying_key_is_pinned`]
+    /// and [`production_verifying_key_is_pinned`] pin 256 and 1,024 items.
     ///
     /// # When this fails
     ///
@@ -193,7 +200,8 @@ mod tests {
     /// one as a new circuit version beside it (selected, say, by a new
     /// period-proof magic `zkfunds2`), so that logged reports still verify
     /// under the key they were proved with. Only digests of a new version
-    /// are added here.
+    /// are added here. (Version 2, two hashers, was introduced this way:
+    /// [`two_hasher_verifying_keys_are_pinned`].)
     #[test]
     fn verifying_keys_are_pinned() {
         let mut pinned: Vec<(usize, usize, &str)> = (1..=16)
@@ -222,7 +230,61 @@ mod tests {
                 "662aef11844e86a341747c8130684d947922fd5e3a7be3a8e1dd65886e5d5c3d",
             ),
         ]);
-        assert_pinned(&pinned);
+        assert_pinned(FundsLayout::OneHasher, &pinned);
+    }
+
+    /// [`verifying_keys_are_pinned`] for layout version 2 (two hashers),
+    /// the layout of new reports: small shapes, 256 items (the demo's) and
+    /// 1,024 (production, `k` = 15). What to do when it fails is in
+    /// [`verifying_keys_are_pinned`].
+    #[test]
+    fn two_hasher_verifying_keys_are_pinned() {
+        assert_eq!(FundsLayout::CURRENT, FundsLayout::TwoHashers);
+        assert_pinned(
+            FundsLayout::TwoHashers,
+            &[
+                (
+                    4,
+                    1,
+                    "ce1d54241c2cf132c8a3621a3db34dbc13bd2b1387baa1c3fdb564f4ed20717c",
+                ),
+                (
+                    4,
+                    16,
+                    "65025e83922648cffcd6e0fa4dd01c314a7062e15a40f1a2ed1105616b2d5f97",
+                ),
+                (
+                    16,
+                    1,
+                    "9898862a085f1399a8a591db76803a4cc422bc07a0be51fee4204cfa80057507",
+                ),
+                (
+                    16,
+                    16,
+                    "d0fe84d7708cfe3dfb8fd99f1e3639b9fde27cb0838253cbda5a731d19752287",
+                ),
+                (
+                    64,
+                    1,
+                    "d02acfba904de97313df5944ffa9a092b86076dc750f7211f54b40be6fb40fe6",
+                ),
+                (
+                    64,
+                    16,
+                    "897d264fc8a39b5d1a2d79feceaec606ec026d9e2f0fa2f5cae5de5ee8bdfd21",
+                ),
+                (
+                    256,
+                    16,
+                    "a7920c1cd5e93e335ff1f1b49cadf4961a56af02baea97737db8f56176a8ff0a",
+                ),
+                (
+                    1024,
+                    16,
+                    "28a95a71e5cdb53ec642b296b5c0f810eddfc19acaa17a1bd0b09df16814c62e",
+                ),
+            ],
+        );
     }
 
     /// The verifying keys at 4 items per chunk, for 1 to 16 categories.
@@ -250,25 +312,31 @@ mod tests {
     /// [`verifying_keys_are_pinned`].
     #[test]
     fn demo_shape_verifying_key_is_pinned() {
-        assert_pinned(&[(
-            256,
-            16,
-            "006f1b43104c62ce10a7494b50c572429166dc214b98aa5e2d4e3bbeb85eddc1",
-        )]);
+        assert_pinned(
+            FundsLayout::OneHasher,
+            &[(
+                256,
+                16,
+                "006f1b43104c62ce10a7494b50c572429166dc214b98aa5e2d4e3bbeb85eddc1",
+            )],
+        );
     }
 
     /// [`verifying_keys_are_pinned`] for the production shape, 1,024 items
-    /// and 16 categories (`k` = 16): the key every real period's reports
-    /// are checked against. Generating the `k` = 16 parameters takes about
+    /// and 16 categories, in version 1 (`k` = 16): the key every report
+    /// logged before version 2 is checked against. Generating the `k` = 16 parameters takes about
     /// a minute, which CI pays so that this key can never drift unnoticed.
     #[test]
     fn production_verifying_key_is_pinned() {
         assert_eq!(FundsShape::PRODUCTION, FundsShape::new(1024, 16).unwrap());
-        assert_pinned(&[(
-            1024,
-            16,
-            "c794d2d8f505276f36244598b25336a594449ad781ce2fd121b526adb7a83330",
-        )]);
+        assert_pinned(
+            FundsLayout::OneHasher,
+            &[(
+                1024,
+                16,
+                "c794d2d8f505276f36244598b25336a594449ad781ce2fd121b526adb7a83330",
+            )],
+        );
     }
 
     #[test]

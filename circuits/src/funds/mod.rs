@@ -60,7 +60,8 @@
 //! # Encoding of a [`PeriodProof`]
 //!
 //! ```text
-//! "zkfunds1"                      8 bytes
+//! "zkfunds" and layout version    8 bytes: "zkfunds1" (one hasher),
+//!                                 "zkfunds2" (two hashers)
 //! chunk size                      u32 little-endian (1..=2¹⁶)
 //! categories                      u8 (1..=16)
 //! number of chunks m              u32 little-endian (1..=2²⁰)
@@ -73,6 +74,17 @@
 //!
 //! Nothing may follow; [`PeriodProof::from_bytes`] rejects every deviation
 //! ([`MAX_CHUNKS`], [`MAX_CHUNK_PROOF_BYTES`]).
+//!
+//! # Circuit versions
+//!
+//! The magic's last character names the [`FundsLayout`] the chunks were
+//! proved in, and the verifier uses that layout's key. New proofs use
+//! [`FundsLayout::CURRENT`] (version 2, `k` = 15 for 1,024 items); proofs
+//! of version 1 (`k` = 16), logged before it, verify as they always did.
+//! Both versions prove the same statement over the same public inputs, so
+//! accepting either is as sound as the weaker, and both are sound. A
+//! period's report is proved in one layout: the ledger refuses a report
+//! part in another layout than the parts before it.
 
 pub mod circuit;
 mod error;
@@ -152,23 +164,75 @@ impl ItemOpening {
     };
 }
 
-/// A circuit shape: items per chunk and number of categories.
+/// How the chunk circuit lays out its rows: one version of the circuit.
+///
+/// Every layout proves the same statement with the same public inputs; they
+/// differ in columns and rows, so each has its own verifying key. A proof
+/// names its layout (the last character of its magic, see the
+/// [module documentation](self)) and is checked with that layout's key, so
+/// that reports logged under an older layout keep verifying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FundsLayout {
+    /// Version 1: one Poseidon chip hashes every item and both running
+    /// totals (41 rows per item: `k` = 16 for 1,024 items).
+    OneHasher,
+    /// Version 2: two Poseidon chips in their own columns share the hashes
+    /// (about 20.5 rows per item: `k` = 15 for 1,024 items, half the rows
+    /// of version 1).
+    TwoHashers,
+}
+
+impl FundsLayout {
+    /// The layout new proofs are made in.
+    pub const CURRENT: Self = Self::TwoHashers;
+
+    /// Every layout, oldest first.
+    pub const ALL: [Self; 2] = [Self::OneHasher, Self::TwoHashers];
+
+    /// The layout's version number (1, 2): the last character of the
+    /// period-proof and job magics.
+    pub const fn version(self) -> u8 {
+        match self {
+            Self::OneHasher => 1,
+            Self::TwoHashers => 2,
+        }
+    }
+
+    /// The layout of version `version`, if there is one.
+    pub fn from_version(version: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.version() == version)
+    }
+
+    /// Number of Poseidon chips, each in its own columns.
+    pub const fn hashers(self) -> usize {
+        match self {
+            Self::OneHasher => 1,
+            Self::TwoHashers => 2,
+        }
+    }
+}
+
+/// A circuit shape: items per chunk, number of categories and the layout
+/// (circuit version) the chunk is proved in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FundsShape {
     chunk_size: usize,
     categories: usize,
+    layout: FundsLayout,
 }
 
 impl FundsShape {
-    /// The production shape: 1,024 items per chunk, 16 categories.
+    /// The production shape: 1,024 items per chunk, 16 categories, in the
+    /// current layout.
     pub const PRODUCTION: Self = Self {
         chunk_size: 1024,
         categories: 16,
+        layout: FundsLayout::CURRENT,
     };
 
     /// A shape with `chunk_size` items per chunk and `categories`
     /// categories (1 ≤ categories ≤ [`MAX_CATEGORIES`], 1 ≤ chunk size ≤
-    /// [`MAX_CHUNK_SIZE`]).
+    /// [`MAX_CHUNK_SIZE`]), in the [current layout](FundsLayout::CURRENT).
     pub fn new(chunk_size: usize, categories: usize) -> Result<Self> {
         if !(1..=MAX_CHUNK_SIZE).contains(&chunk_size)
             || !(1..=MAX_CATEGORIES).contains(&categories)
@@ -181,7 +245,18 @@ impl FundsShape {
         Ok(Self {
             chunk_size,
             categories,
+            layout: FundsLayout::CURRENT,
         })
+    }
+
+    /// The same chunk size and categories in `layout`.
+    pub const fn with_layout(self, layout: FundsLayout) -> Self {
+        Self { layout, ..self }
+    }
+
+    /// The layout (circuit version) chunks are proved in.
+    pub const fn layout(&self) -> FundsLayout {
+        self.layout
     }
 
     /// Items per chunk.
@@ -206,7 +281,7 @@ impl FundsShape {
 
     /// The circuit's size parameter: the chunk circuit has `2^k` rows.
     pub fn k(&self) -> u32 {
-        circuit::min_k(self.chunk_size)
+        circuit::min_k(self.chunk_size, self.layout.hashers())
     }
 }
 

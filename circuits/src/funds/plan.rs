@@ -18,7 +18,8 @@
 //! # Encoding of a [`ChunkJob`]
 //!
 //! ```text
-//! "zkfjob01"                      8 bytes
+//! "zkfjob0" and layout version    8 bytes: "zkfjob01" (one hasher),
+//!                                 "zkfjob02" (two hashers)
 //! chunk size                      u32 little-endian (1..=2¹⁶)
 //! categories                      u8 (1..=16)
 //! chunk index                     u32 little-endian (< 2²⁰)
@@ -46,10 +47,10 @@ use halo2_proofs::{
 use pasta_curves::{EqAffine, pallas};
 use rand_core_halo2::{Rng, SeedableRng};
 
-use super::circuit::{FundsChunkCircuit, chunk_instance, padded_commitments};
+use super::circuit::{FundsChunkCircuit, chunk_instance, in_layout, padded_commitments};
 use super::keys::halo2_error;
 use super::proof::{ChunkProof, MAX_CHUNKS, PeriodProof, PeriodReport};
-use super::reader::Reader;
+use super::reader::{Reader, SHAPE_HEADER, write_shape_header};
 use super::{
     FundsError, FundsParams, FundsProvingKey, FundsShape, ItemOpening, MAX_PERIOD_ITEMS, Result,
     category_totals, field_to_bytes, item_commitment, totals_commitment, totals_to_field,
@@ -57,7 +58,8 @@ use super::{
 
 type Fp = pallas::Base;
 
-const MAGIC: &[u8; 8] = b"zkfjob01";
+/// The job's magic without its layout version digit.
+const MAGIC_PREFIX: &[u8; 7] = b"zkfjob0";
 
 /// One chunk of a planned period: all its prover needs.
 ///
@@ -164,14 +166,14 @@ impl ChunkJob {
             &padded_commitments(&commitments, self.shape.chunk_size()),
         );
         let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
-        create_proof(
+        in_layout!(circuit, |circuit| create_proof(
             &params.0,
             &pk.pk,
             std::slice::from_ref(&circuit),
             &[&[&instance[..]]],
             chacha20::ChaCha20Rng::from_seed(self.seed),
             &mut transcript,
-        )
+        ))
         .map_err(halo2_error)?;
         Ok(ChunkProof {
             before: self.before,
@@ -183,10 +185,9 @@ impl ChunkJob {
     /// The encoding described in the module documentation.
     pub fn to_bytes(&self) -> Vec<u8> {
         let categories = self.shape.categories();
-        let mut out = Vec::with_capacity(21 + self.items.len() * 42 + (categories + 3) * 32);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(self.shape.chunk_size() as u32).to_le_bytes());
-        out.push(categories as u8);
+        let mut out =
+            Vec::with_capacity(SHAPE_HEADER + 8 + self.items.len() * 42 + (categories + 3) * 32);
+        write_shape_header(&mut out, MAGIC_PREFIX, self.shape);
         out.extend_from_slice(&(self.index as u32).to_le_bytes());
         out.extend_from_slice(&(self.items.len() as u32).to_le_bytes());
         for item in &self.items {
@@ -210,13 +211,8 @@ impl ChunkJob {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let malformed = FundsError::MalformedJob;
         let mut reader = Reader::new(bytes, FundsError::MalformedJob);
-        if reader.take(MAGIC.len())? != MAGIC {
-            return Err(malformed("bad magic"));
-        }
-        let chunk_size = reader.u32()? as usize;
-        let categories = usize::from(reader.take(1)?[0]);
-        let shape =
-            FundsShape::new(chunk_size, categories).map_err(|_| malformed("invalid shape"))?;
+        let shape = reader.shape_header(MAGIC_PREFIX)?;
+        let (chunk_size, categories) = (shape.chunk_size(), shape.categories());
         let index = reader.u32()? as usize;
         if index >= MAX_CHUNKS {
             return Err(malformed("chunk index out of range"));

@@ -9,7 +9,7 @@ use halo2_proofs::{
 use pasta_curves::{EqAffine, pallas};
 
 use super::circuit::{chunk_instance, padded_commitments};
-use super::reader::Reader;
+use super::reader::{Reader, SHAPE_HEADER, write_shape_header};
 use super::{
     FundsError, FundsParams, FundsShape, FundsVerifyingKey, MAX_PERIOD_ITEMS, Result,
     field_to_bytes, initial_totals_commitment, totals_commitment, totals_to_field,
@@ -17,7 +17,8 @@ use super::{
 
 type Fp = pallas::Base;
 
-const MAGIC: &[u8; 8] = b"zkfunds1";
+/// The period proof's magic without its layout version digit.
+const MAGIC_PREFIX: &[u8; 7] = b"zkfunds";
 /// The largest number of chunks in one period proof.
 pub const MAX_CHUNKS: usize = 1 << 20;
 /// The largest encoded halo2 proof of one chunk.
@@ -267,10 +268,8 @@ impl PeriodProof {
     /// The encoding described in the module documentation.
     pub fn to_bytes(&self) -> Vec<u8> {
         let size: usize = self.chunks.iter().map(|c| 68 + c.proof.len()).sum();
-        let mut out = Vec::with_capacity(17 + size);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(self.shape.chunk_size() as u32).to_le_bytes());
-        out.push(self.shape.categories() as u8);
+        let mut out = Vec::with_capacity(SHAPE_HEADER + 4 + size);
+        write_shape_header(&mut out, MAGIC_PREFIX, self.shape);
         out.extend_from_slice(&(self.chunks.len() as u32).to_le_bytes());
         for chunk in &self.chunks {
             out.extend_from_slice(&field_to_bytes(&chunk.before));
@@ -285,7 +284,7 @@ impl PeriodProof {
     /// each at most `max_bytes` long (for a report logged in several
     /// records), in chain order; `None` if one chunk alone is too large.
     pub fn runs(&self, max_bytes: usize) -> Option<Vec<PeriodProof>> {
-        const HEADER: usize = 17;
+        const HEADER: usize = SHAPE_HEADER + 4;
         let mut runs = Vec::new();
         let mut current: Vec<ChunkProof> = Vec::new();
         let mut size = HEADER;
@@ -312,18 +311,12 @@ impl PeriodProof {
         )
     }
 
-    /// Decodes [`PeriodProof::to_bytes`] strictly: magic, a valid shape,
+    /// Decodes [`PeriodProof::to_bytes`] strictly: a magic naming a layout, a valid shape,
     /// bounded counts and lengths, canonical field elements, no trailing
     /// bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut reader = Reader::new(bytes, FundsError::MalformedProof);
-        if reader.take(MAGIC.len())? != MAGIC {
-            return Err(FundsError::MalformedProof("bad magic"));
-        }
-        let chunk_size = reader.u32()? as usize;
-        let categories = usize::from(reader.take(1)?[0]);
-        let shape = FundsShape::new(chunk_size, categories)
-            .map_err(|_| FundsError::MalformedProof("invalid shape"))?;
+        let shape = reader.shape_header(MAGIC_PREFIX)?;
         let count = reader.u32()? as usize;
         if !(1..=MAX_CHUNKS).contains(&count) {
             return Err(FundsError::MalformedProof("chunk count out of range"));

@@ -6,8 +6,8 @@ use rand_core_halo2::SeedableRng;
 
 use super::*;
 use crate::funds::{
-    category_totals, item_commitment, padding_commitment, poseidon2, totals_commitment,
-    totals_to_field,
+    FundsLayout, category_totals, item_commitment, padding_commitment, poseidon2,
+    totals_commitment, totals_to_field,
 };
 
 fn shape() -> FundsShape {
@@ -50,10 +50,44 @@ fn instance_of(circuit: &FundsChunkCircuit) -> Vec<Fp> {
     )
 }
 
+/// halo2's mock prover on `circuit` in its shape's layout, with `2^k` rows.
+fn mock(
+    circuit: &FundsChunkCircuit,
+    k: u32,
+    instance: Vec<Fp>,
+) -> Result<MockProver<Fp>, halo2_proofs::plonk::Error> {
+    in_layout!(circuit.clone(), |c| MockProver::run(k, &c, vec![instance]))
+}
+
+/// `circuit` in `layout`.
+fn as_layout(circuit: &FundsChunkCircuit, layout: FundsLayout) -> FundsChunkCircuit {
+    let mut circuit = circuit.clone();
+    circuit.shape = circuit.shape.with_layout(layout);
+    circuit
+}
+
+/// Runs the mock prover on `circuit` in every layout: the layouts differ
+/// in hashing columns only, so they must agree on every witness. Returns
+/// the failures of the current layout.
 fn run(circuit: &FundsChunkCircuit, instance: Vec<Fp>) -> Result<(), Vec<VerifyFailure>> {
-    MockProver::run(shape().k(), circuit, vec![instance])
-        .expect("synthesis")
-        .verify()
+    let outcomes: Vec<Result<(), Vec<VerifyFailure>>> = FundsLayout::ALL
+        .into_iter()
+        .map(|layout| {
+            let circuit = as_layout(circuit, layout);
+            mock(&circuit, circuit.shape.k(), instance.clone())
+                .expect("synthesis")
+                .verify()
+        })
+        .collect();
+    assert!(
+        outcomes.iter().all(|o| o.is_ok() == outcomes[0].is_ok()),
+        "the layouts disagree: {outcomes:?}"
+    );
+    let current = FundsLayout::ALL
+        .iter()
+        .position(|l| *l == FundsLayout::CURRENT)
+        .expect("the current layout is one of all");
+    outcomes.into_iter().nth(current).expect("one per layout")
 }
 
 /// The honest chunk with `tamper` applied to its witness, and the public
@@ -221,10 +255,10 @@ fn non_boolean_real_is_rejected() {
 
 #[test]
 fn k_fits_the_rows() {
-    // Poseidon's ~40 rows per item dominate; pin the formula against the
-    // floor planner at a shape where they exceed the 2¹⁰-row table.
+    // Poseidon's ~40 rows per item and chip dominate; pin the formula
+    // against the floor planner at a shape where they exceed the 2¹⁰-row
+    // table, in both layouts.
     let shape = FundsShape::new(64, 16).unwrap();
-    assert_eq!(shape.k(), 12);
     let openings: Vec<ItemOpening> = (0..64)
         .map(|i| ItemOpening {
             amount: i,
@@ -234,42 +268,57 @@ fn k_fits_the_rows() {
         .collect();
     let circuit = FundsChunkCircuit::new(shape, &openings, &[], Fp::ZERO, Fp::ONE);
     let instance = instance_of(&circuit);
-    assert_eq!(
-        MockProver::run(12, &circuit, vec![instance.clone()])
-            .unwrap()
-            .verify(),
-        Ok(())
-    );
-    assert!(MockProver::run(11, &circuit, vec![instance]).is_err());
+    for (layout, k) in [(FundsLayout::OneHasher, 12), (FundsLayout::TwoHashers, 11)] {
+        let circuit = as_layout(&circuit, layout);
+        assert_eq!(circuit.shape.k(), k, "{layout:?}");
+        assert_eq!(
+            mock(&circuit, k, instance.clone()).unwrap().verify(),
+            Ok(()),
+            "{layout:?}"
+        );
+        assert!(
+            mock(&circuit, k - 1, instance.clone()).is_err(),
+            "{layout:?}"
+        );
+    }
     assert_eq!(FundsShape::new(4, 3).unwrap().k(), 11);
 }
 
 /// The rows the floor planner uses, from halo2's cost model.
 fn rows_used(shape: FundsShape) -> usize {
-    let circuit = FundsChunkCircuit::for_keygen(shape);
-    let cost =
-        halo2_proofs::dev::CircuitCost::<pasta_curves::vesta::Point, _>::measure(20, &circuit);
+    let cost = in_layout!(FundsChunkCircuit::for_keygen(shape), |circuit| format!(
+        "{:?}",
+        halo2_proofs::dev::CircuitCost::<pasta_curves::vesta::Point, _>::measure(20, &circuit)
+    ));
     // `max_rows` is only exposed through `Debug`.
-    let shown = format!("{cost:?}");
-    let rest = &shown[shown.find("max_rows: ").expect("max_rows") + 10..];
+    let rest = &cost[cost.find("max_rows: ").expect("max_rows") + 10..];
     rest[..rest.find(',').expect("a field")]
         .parse()
         .expect("a number")
 }
 
+/// The production shape needs `k` = 16 in the one-chip layout and `k` = 15
+/// in the two-chip one (half the rows, so about half the prover's work),
+/// and [`min_k`]'s estimate bounds the floor planner's rows in both.
 #[test]
-fn production_shape_needs_k_16() {
-    let rows = rows_used(FundsShape::PRODUCTION);
-    assert_eq!(FundsShape::PRODUCTION.k(), 16);
-    assert!(rows > 1 << 15 && rows + 16 <= 1 << 16, "{rows} rows");
-    // The formula is an upper bound of the layout at every size.
-    for n in [1, 64, 1024] {
-        let shape = FundsShape::new(n, 16).unwrap();
-        let estimate = n * POSEIDON_ROWS_PER_ITEM + POSEIDON_ROWS_TOTALS;
-        let used = rows_used(shape);
+fn production_shape_needs_k_16_with_one_hasher_and_k_15_with_two() {
+    for (layout, k) in [(FundsLayout::OneHasher, 16), (FundsLayout::TwoHashers, 15)] {
+        let shape = FundsShape::PRODUCTION.with_layout(layout);
+        let rows = rows_used(shape);
+        assert_eq!(shape.k(), k, "{layout:?}");
         assert!(
-            used <= estimate.max(1 << WORD_BITS),
-            "{n}: {used} > {estimate}"
+            rows > 1 << (k - 1) && rows + 16 <= 1 << k,
+            "{layout:?}: {rows} rows"
         );
+        let hashers = layout.hashers();
+        for n in [1, 64, 1024] {
+            let used = rows_used(FundsShape::new(n, 16).unwrap().with_layout(layout));
+            let estimate = (n.div_ceil(hashers) * POSEIDON_ROWS_PER_ITEM
+                + 2usize.div_ceil(hashers) * POSEIDON_ROWS_TOTALS_HASH)
+                .max(BLOCK * (n + 1))
+                .max(1 << WORD_BITS);
+            assert!(used <= estimate, "{layout:?}, {n}: {used} > {estimate}");
+        }
     }
+    assert_eq!(FundsShape::PRODUCTION.layout(), FundsLayout::CURRENT);
 }

@@ -6,7 +6,8 @@ use chacha20::ChaCha20Rng;
 use rand_core_halo2::SeedableRng;
 
 use super::*;
-use crate::funds::fixtures::{keys, openings};
+use crate::funds::FundsLayout;
+use crate::funds::fixtures::{keys, keys_in, openings};
 use crate::funds::verify_period;
 
 fn plan(items: usize, seed: u64) -> PeriodPlan {
@@ -123,14 +124,51 @@ fn assembling_refuses_proofs_that_are_not_the_planned_ones() {
 }
 
 #[test]
-fn a_job_for_another_shape_is_not_proved() {
+fn a_job_for_another_shape_or_layout_is_not_proved() {
     let (params, pk, _) = keys();
     let other = FundsShape::new(4, 2).unwrap();
-    let plan = plan_period(&[], other, ChaCha20Rng::seed_from_u64(6)).unwrap();
+    let old_layout = pk.shape.with_layout(FundsLayout::OneHasher);
+    for shape in [other, old_layout] {
+        let plan = plan_period(&[], shape, ChaCha20Rng::seed_from_u64(6)).unwrap();
+        assert_eq!(
+            plan.jobs()[0].prove(pk, params).unwrap_err(),
+            FundsError::ShapeMismatch
+        );
+    }
+}
+
+/// A job names its layout (`zkfjob01`, `zkfjob02`) and a worker proves it
+/// in that layout: the proof a job of the old layout gives is the one the
+/// single-process path gives in that layout, and verifies with its key.
+#[test]
+fn jobs_keep_their_layout() {
+    let (params, pk, vk) = keys_in(FundsLayout::OneHasher);
+    let items = openings(5, 1);
+    let plan = plan_period(&items, pk.shape, ChaCha20Rng::seed_from_u64(8)).unwrap();
+    let single = prove_period(&items, pk, params, ChaCha20Rng::seed_from_u64(8)).unwrap();
+    let mut proofs = Vec::new();
+    for job in plan.jobs() {
+        let bytes = job.to_bytes();
+        assert_eq!(&bytes[..8], b"zkfjob01");
+        let decoded = ChunkJob::from_bytes(&bytes).unwrap();
+        assert_eq!(decoded.shape().layout(), FundsLayout::OneHasher);
+        proofs.push(decoded.prove(pk, params).unwrap());
+    }
+    let report = plan.assemble(proofs).unwrap();
+    assert_eq!(report.proof.to_bytes(), single.proof.to_bytes());
+    let log: Vec<_> = items.iter().map(item_commitment).collect();
     assert_eq!(
-        plan.jobs()[0].prove(pk, params).unwrap_err(),
-        FundsError::ShapeMismatch
+        verify_period(
+            &log,
+            &report.totals,
+            report.final_blinding,
+            &report.proof,
+            params,
+            vk
+        ),
+        Ok(())
     );
+    assert_eq!(&self::plan(1, 1).jobs()[0].to_bytes()[..8], b"zkfjob02");
 }
 
 #[test]
@@ -162,6 +200,9 @@ fn job_decoding_is_strict() {
         ChunkJob::from_bytes(&altered).unwrap_err()
     };
     assert_eq!(altered(0, b"x"), FundsError::MalformedJob("bad magic"));
+    for version in [b"0", b"3", b"9"] {
+        assert_eq!(altered(7, version), FundsError::MalformedJob("bad magic"));
+    }
     assert_eq!(
         altered(8, &0u32.to_le_bytes()),
         FundsError::MalformedJob("invalid shape")

@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 use chacha20::ChaCha20Rng;
 
 use super::*;
-use crate::funds::fixtures::{keys, openings};
-use crate::funds::{category_totals, item_commitment, prove_period};
+use crate::funds::fixtures::{keys, keys_in, openings};
+use crate::funds::{FundsLayout, category_totals, item_commitment, prove_period};
 use ff::Field;
 use rand_core_halo2::SeedableRng;
 
@@ -323,6 +323,12 @@ fn encoding_round_trips_and_is_strict() {
     let mut magic = bytes.clone();
     magic[0] ^= 1;
     assert_eq!(malformed(&magic), FundsError::MalformedProof("bad magic"));
+    // A version digit no layout has.
+    for version in [b'0', b'3', b'9', 0, 1] {
+        magic = bytes.clone();
+        magic[7] = version;
+        assert_eq!(malformed(&magic), FundsError::MalformedProof("bad magic"));
+    }
     let mut shape = bytes.clone();
     shape[12] = 17; // categories
     assert_eq!(
@@ -344,4 +350,64 @@ fn encoding_round_trips_and_is_strict() {
         malformed(&length),
         FundsError::MalformedProof("chunk proof length out of range")
     );
+}
+
+/// A report proved in the old layout (version 1, as logged before version
+/// 2 existed) still verifies with version 1's key. A proof is checked only
+/// with the key of the layout it names ([`FundsError::ShapeMismatch`]
+/// otherwise), and relabelling its layout does not make it verify.
+#[test]
+fn each_layout_verifies_with_its_own_key_only() {
+    let items = openings(6, 3);
+    let log: Vec<Fp> = items.iter().map(item_commitment).collect();
+    let (old_params, old_pk, old_vk) = keys_in(FundsLayout::OneHasher);
+    let (params, _, vk) = keys();
+    let old = prove_period(&items, old_pk, old_params, ChaCha20Rng::seed_from_u64(4)).unwrap();
+    let (_, current) = period();
+    assert_eq!(current.proof.shape.layout(), FundsLayout::TwoHashers);
+    assert_eq!(old.proof.shape.layout(), FundsLayout::OneHasher);
+
+    for (report, log, layout_params, layout_vk, other_params, other_vk, version, other) in [
+        (&old, &log[..], old_params, old_vk, params, vk, b'1', b'2'),
+        (
+            current,
+            &period().0[..],
+            params,
+            vk,
+            old_params,
+            old_vk,
+            b'2',
+            b'1',
+        ),
+    ] {
+        let bytes = report.proof.to_bytes();
+        assert_eq!(
+            &bytes[..8],
+            &[b"zkfunds".as_slice(), &[version]].concat()[..]
+        );
+        let decoded = PeriodProof::from_bytes(&bytes).unwrap();
+        assert_eq!(decoded, report.proof);
+        let check = |proof: &PeriodProof, params, vk| {
+            verify_period(
+                log,
+                &report.totals,
+                report.final_blinding,
+                proof,
+                params,
+                vk,
+            )
+        };
+        assert_eq!(check(&decoded, layout_params, layout_vk), Ok(()));
+        assert_eq!(
+            check(&decoded, other_params, other_vk),
+            Err(FundsError::ShapeMismatch)
+        );
+        let mut relabelled = bytes.clone();
+        relabelled[7] = other;
+        let relabelled = PeriodProof::from_bytes(&relabelled).unwrap();
+        assert_eq!(
+            check(&relabelled, other_params, other_vk),
+            Err(FundsError::ChunkProofInvalid { chunk: 0 })
+        );
+    }
 }
