@@ -24,7 +24,7 @@ use common::ocds::assert_ocds_valid;
 use common::*;
 use rand_core_halo2::SeedableRng;
 use zkaudit_circuits::funds::{
-    FundsParams, FundsShape, ItemOpening, field_to_bytes, item_commitment,
+    FundsLayout, FundsParams, FundsShape, ItemOpening, field_to_bytes, item_commitment,
 };
 use zkaudit_ledger::funds::{
     AUDIT_OPENING, AUDIT_REQUEST, AuditOpening, AuditRequest, BUDGET, Budget, CONTRACT, Category,
@@ -541,6 +541,63 @@ fn reports_audits_and_bundles() {
 /// A period too large for one record reports in parts that must continue
 /// one chain; payments under a contract are capped across periods; the
 /// bundle holds and checks every part.
+/// A report proved in circuit version 1 (one Poseidon chip, as every
+/// report was before version 2) is still accepted, and its bundle verifies
+/// offline with version 1's key. Relabelled as version 2 (the same
+/// statement under another key) it is refused. New reports are version 2.
+#[test]
+fn reports_of_the_old_circuit_version_still_verify() {
+    let mut st = start();
+    let ministry = st.ministry.clone();
+    let agency = st.agency(&ministry);
+    st.budget(&ministry, "V1", [10_000; 3]);
+    let mut items = Vec::new();
+    for i in 0..6u64 {
+        items.push(st.record(&ministry, "V1", 100 + i, (i % 3) as u16));
+    }
+    let old_shape = shape().with_layout(FundsLayout::OneHasher);
+    let records = prove_report(
+        "V1",
+        old_shape,
+        &items,
+        &st.params,
+        ChaCha20Rng::seed_from_u64(21),
+    )
+    .unwrap();
+    assert!(records.parts.is_empty());
+    let report = records.report;
+    assert_eq!(&report.proof[..8], b"zkfunds1");
+    let mut relabelled = report.clone();
+    relabelled.proof[7] = b'2';
+    st.refused(&ministry, REPORT, relabelled.encode(), 422, "proof_invalid");
+    st.accepted(&ministry, REPORT, report.encode());
+
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let bundle: FundsBundle = st.get(&format!("/v1/funds/periods/{agency}/V1/bundle"));
+    let params = |k: u32| {
+        assert_eq!(k, old_shape.k());
+        FundsParams::load_or_create(&st.params_dir().join(format!("funds-params-k{k}.bin")), k)
+    };
+    let verified = bundle.verify(&st.log_vkey, params).unwrap();
+    assert_eq!(verified.shape, old_shape);
+    assert_eq!(verified.items, 6);
+    assert_eq!(
+        verified
+            .categories
+            .iter()
+            .map(|c| c.total)
+            .collect::<Vec<_>>(),
+        [100 + 103, 101 + 104, 102 + 105]
+    );
+
+    // The current layout is what new reports are proved in.
+    st.budget(&ministry, "V2", [10_000; 3]);
+    let item = st.record(&ministry, "V2", 7, 1);
+    let report = st.prove("V2", &[item]);
+    assert_eq!(&report.proof[..8], b"zkfunds2");
+    st.accepted(&ministry, REPORT, report.encode());
+}
+
 #[test]
 fn large_reports_in_parts_and_contract_caps() {
     let mut st = start();

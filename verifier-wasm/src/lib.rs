@@ -254,7 +254,8 @@ fn verify_document(document: Value, log_key: &str, context: Context) -> Answer {
 
 /// Verifies a funds bundle. Its IPA parameters need no setup: they are
 /// derived here, trusting nobody, which in a browser takes most of the
-/// check (a minute and more for k = 14), so the answer hands newly derived
+/// check (a minute and more for k = 14, half that for the current layout's
+/// k = 13 demo shape), so the answer hands newly derived
 /// ones back (`derived_params`) for the page to keep, and the next request
 /// may bring them (`cached`). Cached parameters only ever speed a check
 /// up: unreadable ones are ignored, and a bundle that fails with them is

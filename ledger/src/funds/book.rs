@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ed25519_dalek::VerifyingKey;
 use zkaudit_circuits::funds::{
-    ChainStart, ChunkProof, FundsError, PeriodProof, field_from_bytes, field_to_bytes,
-    item_commitment, pallas,
+    ChainStart, ChunkProof, FundsError, FundsLayout, FundsShape, PeriodProof, field_from_bytes,
+    field_to_bytes, item_commitment, pallas,
 };
 
 use super::records::{
@@ -64,6 +64,9 @@ pub struct Period {
     pub items: Vec<Item>,
     /// Chunk proofs staged by `report.part` records, in chain order.
     pub staged: Vec<ChunkProof>,
+    /// The circuit layout the staged chunks were proved in (`None` while
+    /// nothing is staged): the rest of the report must be proved in it.
+    pub staged_layout: Option<FundsLayout>,
     /// Log indices of the `report.part` records that staged them.
     pub parts: Vec<u64>,
     /// Log index and payload of the report, once reported.
@@ -79,6 +82,19 @@ impl Period {
             .iter()
             .map(|i| field_from_bytes(&i.commitment).expect("checked when logged"))
             .collect()
+    }
+
+    /// The shape a run of the report's chunks starting at chunk `first`
+    /// must have: the budget's chunk size and categories, in the layout
+    /// of the staged chunks it continues, or in its own layout if it
+    /// starts the report (`first` = 0). Every layout proves the same
+    /// statement; a report keeps to one so that one key checks it.
+    pub fn run_shape(&self, first: u32, run: &PeriodProof) -> FundsResult<FundsShape> {
+        let layout = match self.staged_layout {
+            Some(staged) if first > 0 => staged,
+            _ => run.shape.layout(),
+        };
+        Ok(self.budget.shape()?.with_layout(layout))
     }
 
     /// Where the chain continues after the staged parts.
@@ -271,7 +287,7 @@ impl FundsBook {
                 let part = ReportPart::decode(payload)?;
                 let period = self.open_period(&key(&part.period))?;
                 let run = PeriodProof::from_bytes(&part.proof)?;
-                let shape = period.budget.shape()?;
+                let shape = period.run_shape(part.first_chunk, &run)?;
                 if run.shape != shape {
                     return Err(FundsError::ShapeMismatch.into());
                 }
@@ -299,7 +315,7 @@ impl FundsBook {
                     });
                 }
                 let tail = PeriodProof::from_bytes(&report.proof)?;
-                if tail.shape != period.budget.shape()? {
+                if tail.shape != period.run_shape(report.first_chunk, &tail)? {
                     return Err(FundsError::ShapeMismatch.into());
                 }
                 let start = period.staged_end();
@@ -425,6 +441,7 @@ impl FundsBook {
                         contract_indices,
                         items: Vec::new(),
                         staged: Vec::new(),
+                        staged_layout: None,
                         parts: Vec::new(),
                         report: None,
                         audits: Vec::new(),
@@ -447,6 +464,7 @@ impl FundsBook {
                         p.staged.clear();
                         p.parts.clear();
                     }
+                    p.staged_layout = Some(run.shape.layout());
                     p.staged.extend(run.chunks);
                     p.parts.push(index);
                 }

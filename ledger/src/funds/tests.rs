@@ -4,7 +4,7 @@
 use super::*;
 use crate::record::{Record, TEST_LOG};
 use zkaudit_circuits::funds::{
-    ChainStart, ChunkProof, FundsError, FundsShape, PeriodProof, pallas,
+    ChainStart, ChunkProof, FundsError, FundsLayout, FundsShape, PeriodProof, pallas,
 };
 
 #[test]
@@ -356,6 +356,99 @@ fn large_reports_are_staged_in_parts_that_continue_the_chain() {
     let period = fresh.period(&key_a, "P").unwrap();
     assert_eq!(period.parts, vec![6]);
     assert_eq!(period.staged.len(), 1);
+}
+
+/// `run` (a period-proof encoding) relabelled as proved in `layout`.
+fn in_layout(mut run: Vec<u8>, layout: FundsLayout) -> Vec<u8> {
+    run[7] = b'0' + layout.version();
+    run
+}
+
+/// Every layout proves the same statement, but one report keeps to one:
+/// the layout its first part (or, unstaged, the report itself) was proved
+/// in. Old-layout reports are accepted as before; starting over may change
+/// the layout.
+#[test]
+fn a_report_keeps_to_the_layout_it_began_in() {
+    use FundsLayout::{OneHasher, TwoHashers};
+    let agency = key(1);
+    let mut book = FundsBook::new();
+    book.apply(0, &signed(&agency, BUDGET, one_category_budget().encode()));
+    for i in 0..9u8 {
+        book.apply(
+            1 + u64::from(i),
+            &signed(&agency, EXPENDITURE, item("P", i + 1)),
+        );
+    }
+    let part = |first_chunk, proof| {
+        signed(
+            &agency,
+            REPORT_PART,
+            ReportPart {
+                period: "P".into(),
+                first_chunk,
+                proof,
+            }
+            .encode(),
+        )
+    };
+    let start = ChainStart::initial();
+    for layout in [OneHasher, TwoHashers] {
+        assert!(
+            book.check(&part(0, in_layout(fake_run(4, 1, start, 1), layout)))
+                .is_ok()
+        );
+    }
+    book.apply(10, &part(0, in_layout(fake_run(4, 1, start, 1), OneHasher)));
+    let period = book.period(&agency.verifying_key(), "P").unwrap();
+    assert_eq!(period.staged_layout, Some(OneHasher));
+    let staged = period.staged_end();
+    assert_eq!(
+        book.check(&part(1, in_layout(fake_run(4, 1, staged, 2), TwoHashers)))
+            .unwrap_err(),
+        FundsRuleError::Proof(FundsError::ShapeMismatch)
+    );
+    book.apply(
+        11,
+        &part(1, in_layout(fake_run(4, 1, staged, 2), OneHasher)),
+    );
+    let staged = book
+        .period(&agency.verifying_key(), "P")
+        .unwrap()
+        .staged_end();
+    let report = |layout| {
+        signed(
+            &agency,
+            REPORT,
+            Report {
+                period: "P".into(),
+                items: 9,
+                first_chunk: 2,
+                totals: vec![5],
+                final_blinding: [0; 32],
+                proof: in_layout(fake_run(4, 1, staged, 3), layout),
+            }
+            .encode(),
+        )
+    };
+    assert_eq!(
+        book.check(&report(TwoHashers)).unwrap_err(),
+        FundsRuleError::Proof(FundsError::ShapeMismatch)
+    );
+    assert!(book.check(&report(OneHasher)).is_ok());
+    // Starting over in the current layout: the report follows it.
+    book.apply(
+        12,
+        &part(0, in_layout(fake_run(4, 1, start, 4), TwoHashers)),
+    );
+    let period = book.period(&agency.verifying_key(), "P").unwrap();
+    assert_eq!(period.staged_layout, Some(TwoHashers));
+    let staged = period.staged_end();
+    assert_eq!(
+        book.check(&part(1, in_layout(fake_run(4, 1, staged, 5), OneHasher)))
+            .unwrap_err(),
+        FundsRuleError::Proof(FundsError::ShapeMismatch)
+    );
 }
 
 #[test]

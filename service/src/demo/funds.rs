@@ -8,9 +8,9 @@
 //! ministry opens them, and the whole period is verified offline — and
 //! fails once a byte is changed.
 //!
-//! The demo uses chunks of 256 items (k = 14) by default so it runs in a
+//! The demo uses chunks of 256 items (k = 13) by default so it runs in a
 //! few minutes on 2 cores; `--chunk-size 1024` is the production shape
-//! (k = 16, ~30 s per chunk on 2 cores).
+//! (k = 15, ~12 s per chunk on 2 cores).
 
 use std::path::Path;
 use std::time::Instant;

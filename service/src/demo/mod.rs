@@ -38,7 +38,7 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 5000)]
     pub items: usize,
     /// Items per proof chunk in the funds scenario (4, 16, 64, 256 or 1024;
-    /// 1024 is the production shape, k = 16).
+    /// 1024 is the production shape, k = 15).
     #[arg(long, default_value_t = crate::demo::funds::DEMO_CHUNK)]
     pub chunk_size: u32,
 }

@@ -128,10 +128,9 @@ impl FundsBundle {
         // The agency must have been an authority granted reports when it reported.
         let set = evidence.authority_before(*report_index, "the report")?;
         let authority = granted(&set, &agency, funds::DOMAIN, REPORT, "the agency")?;
-        let shape = period
-            .budget
-            .shape()
-            .map_err(|e| mismatch(format!("budget: {e}")))?;
+        // The budget's shape in the layout the report was proved in (the
+        // book checked that every part of it keeps to one layout).
+        let shape = period.full_proof(report).map_err(VerifyError::Funds)?.shape;
         let params = params(shape.k()).map_err(VerifyError::Funds)?;
         let vk = FundsVerifyingKey::generate(&params, shape).map_err(VerifyError::Funds)?;
         verify_report(period, report, &params, &vk).map_err(VerifyError::Funds)?;
