@@ -659,3 +659,46 @@ fn funds_report_with_prover_processes_through_the_command_line() {
     assert_eq!(count(&schema, "funds_runs"), 0);
     assert_eq!(count(&schema, "funds_chunk_jobs"), 0);
 }
+
+/// `zkaudit prover --prepare 4x2` makes the shape's parameters (and key)
+/// before it waits for chunks: a fresh parameters directory holds them
+/// though no chunk was queued, where a worker without `--prepare` leaves
+/// it empty. A shape that cannot exist is refused before connecting.
+#[test]
+fn a_prover_prepares_the_keys_it_is_asked_to_before_any_chunk() {
+    let schema = Schema::new("prepare");
+    let run = |dir: &std::path::Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_zkaudit"))
+            .args(["prover", "--database-url", &database_url()])
+            .args(["--schema", &schema.0, "--exit-when-idle", "0"])
+            .arg("--params-dir")
+            .arg(dir)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let k = FundsShape::new(4, 2).unwrap().k();
+    let params_file = |dir: &std::path::Path| dir.join(format!("funds-params-k{k}.bin"));
+
+    let lazy = tempfile::tempdir().unwrap();
+    let output = run(lazy.path(), &[]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(!params_file(lazy.path()).exists());
+
+    let eager = tempfile::tempdir().unwrap();
+    let output = run(eager.path(), &["--prepare", "4x2"]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(params_file(eager.path()).exists());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains(&format!("keys for chunks of 4 × 2 ready (k = {k})")),
+        "{said}"
+    );
+
+    for bad in ["4x17", "0x2", "4by2", "x2", "4x"] {
+        let output = run(eager.path(), &["--prepare", bad]);
+        assert!(!output.status.success(), "{bad}");
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(said.contains("--prepare"), "{bad}: {said}");
+    }
+}

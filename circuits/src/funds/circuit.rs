@@ -279,9 +279,11 @@ impl FundsChunkCircuit {
     }
 }
 
-/// The halo2 circuit of a chunk in the layout with `HASHERS` Poseidon chips
-/// ([`FundsLayout::hashers`](super::FundsLayout::hashers)). halo2 configures a circuit without its
-/// value, so the layout is a type: [`in_layout!`] picks it from the shape.
+/// The halo2 circuit of a chunk in the layout with `HASHERS` Poseidon
+/// chips ([`FundsLayout::hashers`](super::FundsLayout::hashers)). halo2
+/// configures a circuit without its value, so the layout is a type:
+/// [`in_layout!`] picks it from the shape. Synthesis refuses a chunk whose
+/// shape names another layout.
 #[derive(Clone, Debug)]
 pub struct ChunkCircuit<const HASHERS: usize>(pub FundsChunkCircuit);
 
@@ -470,7 +472,9 @@ impl<const HASHERS: usize> Circuit<Fp> for ChunkCircuit<HASHERS> {
     }
 
     fn synthesize(&self, config: FundsConfig, layouter: impl Layouter<Fp>) -> Result<(), Error> {
-        debug_assert_eq!(self.0.shape.layout().hashers(), HASHERS);
+        if self.0.shape.layout().hashers() != HASHERS {
+            return Err(Error::Synthesis);
+        }
         self.0.synthesize(config, layouter)
     }
 }

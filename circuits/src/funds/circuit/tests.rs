@@ -322,3 +322,27 @@ fn production_shape_needs_k_16_with_one_hasher_and_k_15_with_two() {
     }
     assert_eq!(FundsShape::PRODUCTION.layout(), FundsLayout::CURRENT);
 }
+
+/// A chunk laid out in another layout than its shape names is refused at
+/// synthesis: a key could otherwise carry the wrong layout's label.
+#[test]
+fn a_chunk_in_another_layout_than_its_shape_is_refused() {
+    let circuit = honest();
+    assert_eq!(circuit.shape.layout(), FundsLayout::TwoHashers);
+    let instance = instance_of(&circuit);
+    let k = circuit.shape.k();
+    assert!(
+        MockProver::run(
+            k,
+            &ChunkCircuit::<1>(circuit.clone()),
+            vec![instance.clone()]
+        )
+        .is_err()
+    );
+    assert!(
+        MockProver::run(k, &ChunkCircuit::<2>(circuit), vec![instance])
+            .unwrap()
+            .verify()
+            .is_ok()
+    );
+}

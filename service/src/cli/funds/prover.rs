@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use clap::Args;
 
+use zkaudit_circuits::funds::FundsShape;
+
 use crate::client::funds::prover::{Step, Worker};
 use crate::client::funds::prover_queue::{DEFAULT_SCHEMA, ProverQueue, SessionLimits};
 
@@ -36,6 +38,22 @@ pub struct ProverArgs {
     /// (default: run until stopped).
     #[arg(long)]
     pub exit_when_idle: Option<u64>,
+    /// Make the parameters and proving key of chunks of this shape, given
+    /// as `<items per chunk>x<categories>` (e.g. `1024x16`, the production
+    /// shape), before waiting for chunks; otherwise they are made on the
+    /// first chunk of the shape. Repeatable.
+    #[arg(long, value_name = "ITEMSxCATEGORIES", value_parser = parse_shape)]
+    pub prepare: Vec<FundsShape>,
+}
+
+/// Parses `<items per chunk>x<categories>` into a shape of the current
+/// circuit layout.
+fn parse_shape(text: &str) -> Result<FundsShape, String> {
+    let invalid = || format!("{text:?}: expected <items per chunk>x<categories>, e.g. 1024x16");
+    let (items, categories) = text.split_once('x').ok_or_else(invalid)?;
+    let items = items.parse().map_err(|_| invalid())?;
+    let categories = categories.parse().map_err(|_| invalid())?;
+    FundsShape::new(items, categories).map_err(|e| e.to_string())
 }
 
 /// Runs a worker until it is stopped (or idle for `--exit-when-idle`).
@@ -55,6 +73,15 @@ pub fn run(args: ProverArgs) -> Result<()> {
         .unwrap_or_else(|| format!("prover-{}", std::process::id()));
     let connect = || ProverQueue::connect_as(&args.database_url, &args.schema, limits, &name);
     let mut worker = Worker::new(connect()?, &name, args.params_dir.clone());
+    for shape in &args.prepare {
+        worker.prepare(*shape)?;
+        eprintln!(
+            "{name}: keys for chunks of {} × {} ready (k = {})",
+            shape.chunk_size(),
+            shape.categories(),
+            shape.k()
+        );
+    }
     eprintln!("{name}: waiting for funds chunks");
     let idle_limit = args.exit_when_idle.map(Duration::from_secs);
     let mut idle_since: Option<Instant> = None;

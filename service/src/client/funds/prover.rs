@@ -82,6 +82,19 @@ impl Worker {
         self.queue = queue;
     }
 
+    /// Makes the parameters and proving key of `shape` now rather than on
+    /// the first chunk of that shape (seconds at the production shape,
+    /// spent while no chunk is held).
+    pub fn prepare(&mut self, shape: FundsShape) -> Result<()> {
+        self.keys.key(shape).map(drop).with_context(|| {
+            format!(
+                "keys for chunks of {} × {}",
+                shape.chunk_size(),
+                shape.categories()
+            )
+        })
+    }
+
     /// The worker's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -131,10 +144,8 @@ impl Worker {
 }
 
 impl ProverKeys {
-    /// Proves `job`, making the parameters and keys of its shape on first
-    /// use.
-    fn prove(&mut self, job: &ChunkJob) -> Result<ChunkProof, FundsError> {
-        let shape = job.shape();
+    /// The parameters and proving key of `shape`, made on first use.
+    fn key(&mut self, shape: FundsShape) -> Result<(&FundsParams, &FundsProvingKey), FundsError> {
         if !self.params.contains_key(&shape.k()) {
             let params = load_params(&self.params_dir, shape.k())
                 .map_err(|e| FundsError::Io(format!("{e:#}")))?;
@@ -145,6 +156,12 @@ impl ProverKeys {
             Entry::Occupied(pk) => pk.into_mut(),
             Entry::Vacant(slot) => slot.insert(FundsProvingKey::generate(params, shape)?),
         };
+        Ok((params, pk))
+    }
+
+    /// Proves `job` with the keys of its shape.
+    fn prove(&mut self, job: &ChunkJob) -> Result<ChunkProof, FundsError> {
+        let (params, pk) = self.key(job.shape())?;
         job.prove(pk, params)
     }
 }
