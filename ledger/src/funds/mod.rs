@@ -38,10 +38,11 @@
 //!
 //! # Reports in several records
 //!
-//! A record holds at most [`MAX_REPORT_PROOF`] bytes of proof: about 11
+//! A record holds at most [`MAX_REPORT_PROOF`] bytes of proof: about 9
 //! chunk proofs at the production shape (1,024 items per chunk, k = 15 in
-//! circuit version 2, ~5.9 KB each). A larger period's proof is logged as `report.part`
-//! records, each a run of consecutive full chunks continuing the chain of
+//! circuit version 2, ~5.9 KB each; 11 of version 1's, ~4.8 KB). A larger
+//! period's proof is logged as `report.part` records, each a run of
+//! consecutive full chunks continuing the chain of
 //! running totals where the previous part ended, then the `report` with
 //! the last run (at least one chunk) and the totals. Parts are staged on
 //! the open period; a part starting at chunk 0 discards what was staged
