@@ -244,31 +244,42 @@ fn fake_chunks(
     .to_bytes()
 }
 
-#[test]
-fn large_reports_are_staged_in_parts_that_continue_the_chain() {
-    let agency = key(1);
+/// A book holding `agency`'s one-category budget for period `"P"` (index
+/// 0) and nine expenditures (indices 1 to 9).
+fn book_with_nine_items(agency: &ed25519_dalek::SigningKey) -> FundsBook {
     let mut book = FundsBook::new();
-    let budget = one_category_budget();
-    book.apply(0, &signed(&agency, BUDGET, budget.encode()));
+    book.apply(0, &signed(agency, BUDGET, one_category_budget().encode()));
     for i in 0..9u8 {
         book.apply(
             1 + u64::from(i),
-            &signed(&agency, EXPENDITURE, item("P", i + 1)),
+            &signed(agency, EXPENDITURE, item("P", i + 1)),
         );
     }
+    book
+}
+
+/// `agency`'s `report.part` of period `"P"` staging `proof` from chunk
+/// `first_chunk`.
+fn part_record(agency: &ed25519_dalek::SigningKey, first_chunk: u32, proof: Vec<u8>) -> Record {
+    signed(
+        agency,
+        REPORT_PART,
+        ReportPart {
+            period: "P".into(),
+            first_chunk,
+            proof,
+        }
+        .encode(),
+    )
+}
+
+#[test]
+fn large_reports_are_staged_in_parts_that_continue_the_chain() {
+    let agency = key(1);
+    let budget = one_category_budget();
+    let mut book = book_with_nine_items(&agency);
     let key_a = agency.verifying_key();
-    let part = |first_chunk, proof| {
-        signed(
-            &agency,
-            REPORT_PART,
-            ReportPart {
-                period: "P".into(),
-                first_chunk,
-                proof,
-            }
-            .encode(),
-        )
-    };
+    let part = |first_chunk, proof| part_record(&agency, first_chunk, proof);
     let start = ChainStart::initial();
     // 9 items: chunks 0 and 1 are full, chunk 2 (one item) is the report's.
     assert_eq!(
@@ -372,26 +383,8 @@ fn in_layout(mut run: Vec<u8>, layout: FundsLayout) -> Vec<u8> {
 fn a_report_keeps_to_the_layout_it_began_in() {
     use FundsLayout::{OneHasher, TwoHashers};
     let agency = key(1);
-    let mut book = FundsBook::new();
-    book.apply(0, &signed(&agency, BUDGET, one_category_budget().encode()));
-    for i in 0..9u8 {
-        book.apply(
-            1 + u64::from(i),
-            &signed(&agency, EXPENDITURE, item("P", i + 1)),
-        );
-    }
-    let part = |first_chunk, proof| {
-        signed(
-            &agency,
-            REPORT_PART,
-            ReportPart {
-                period: "P".into(),
-                first_chunk,
-                proof,
-            }
-            .encode(),
-        )
-    };
+    let mut book = book_with_nine_items(&agency);
+    let part = |first_chunk, proof| part_record(&agency, first_chunk, proof);
     let start = ChainStart::initial();
     for layout in [OneHasher, TwoHashers] {
         assert!(

@@ -20,6 +20,24 @@ fn plan(items: usize, seed: u64) -> PeriodPlan {
     .unwrap()
 }
 
+/// Verifies `report` against the commitments of `items`.
+fn verify(
+    items: &[ItemOpening],
+    report: &PeriodReport,
+    params: &FundsParams,
+    vk: &crate::funds::FundsVerifyingKey,
+) -> Result<()> {
+    let log: Vec<Fp> = items.iter().map(item_commitment).collect();
+    verify_period(
+        &log,
+        &report.totals,
+        report.final_blinding,
+        &report.proof,
+        params,
+        vk,
+    )
+}
+
 #[test]
 fn jobs_proved_apart_from_their_encoding_give_the_single_process_proof() {
     let (params, pk, vk) = keys();
@@ -44,28 +62,12 @@ fn jobs_proved_apart_from_their_encoding_give_the_single_process_proof() {
     assert_eq!(report.totals, single.totals);
     assert_eq!(report.final_blinding, single.final_blinding);
 
-    let log: Vec<Fp> = items.iter().map(item_commitment).collect();
-    verify_period(
-        &log,
-        &report.totals,
-        report.final_blinding,
-        &report.proof,
-        params,
-        vk,
-    )
-    .unwrap();
+    verify(&items, &report, params, vk).unwrap();
     // A false total is still refused.
-    let mut false_totals = report.totals.clone();
-    false_totals[1] += 1;
+    let mut false_totals = report.clone();
+    false_totals.totals[1] += 1;
     assert_eq!(
-        verify_period(
-            &log,
-            &false_totals,
-            report.final_blinding,
-            &report.proof,
-            params,
-            vk
-        ),
+        verify(&items, &false_totals, params, vk),
         Err(FundsError::TotalsMismatch)
     );
 }
@@ -156,18 +158,7 @@ fn jobs_keep_their_layout() {
     }
     let report = plan.assemble(proofs).unwrap();
     assert_eq!(report.proof.to_bytes(), single.proof.to_bytes());
-    let log: Vec<_> = items.iter().map(item_commitment).collect();
-    assert_eq!(
-        verify_period(
-            &log,
-            &report.totals,
-            report.final_blinding,
-            &report.proof,
-            params,
-            vk
-        ),
-        Ok(())
-    );
+    assert_eq!(verify(&items, &report, params, vk), Ok(()));
     assert_eq!(&self::plan(1, 1).jobs()[0].to_bytes()[..8], b"zkfjob02");
 }
 
