@@ -17,11 +17,13 @@ use zkaudit_circuits::Fr;
 use zkaudit_circuits::babyjubjub::{BASE8, Point};
 use zkaudit_circuits::elgamal::encode_point;
 use zkaudit_ledger::election::{Ballot, DECRYPT, SealRecord};
+use zkaudit_ledger::identity::REGISTRY_ROOT;
 use zkaudit_service::client::Client;
 use zkaudit_service::client::election::{
     BallotContext, TrusteeKey, election_spec, partial_decryptions, post_election_record,
 };
 use zkaudit_service::client::wallet::Wallet;
+use zkaudit_verifier::election::ElectionBundle;
 
 fn read_ballot(path: &Path) -> Ballot {
     let body: serde_json::Value =
@@ -450,6 +452,13 @@ fn revoting(
     let first = ballot(1, "Alpha");
     let first_at = cast("r1-first.json", &first);
 
+    // Two voters enrol while the election is open: the registry logs two
+    // new roots, the first of which no ballot uses.
+    let registry = Issuer::new(server, st.key_file("voter-registry"));
+    for voter in [7, 8] {
+        registry.enrol("roll", &t(&format!("voter{voter}.json")), &["35", "2"]);
+    }
+
     // 64 ballots cast at once (voter 1 re-voting "Alpha", proved here with
     // the client library), one with another ballot's proof: the proofs are
     // checked in batches, the bad one is refused alone, 63 are logged.
@@ -641,6 +650,22 @@ fn revoting(
     let log_key = &st.log_vkey;
     let report = ok(&["verify", s(&bundle), "--log-key", log_key]);
     assert!(report.contains("68 ballots cast"), "{report}");
+    // It holds every logging of the registry's roots from the first
+    // ballot's root on, the one no ballot uses too: the verifier judges
+    // each ballot's root against the registry's window from them.
+    let held: ElectionBundle =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    let roots: Vec<u64> = held
+        .evidence
+        .verify(log_key)
+        .unwrap()
+        .entries
+        .iter()
+        .filter(|(_, r)| r.kind() == REGISTRY_ROOT)
+        .map(|(i, _)| *i)
+        .collect();
+    assert_eq!(roots.len(), 3, "{roots:?}");
+    assert!(roots[0] < first_at && first_at < roots[1], "{roots:?}");
     assert!(
         report.contains("3 count (each voter's last ballot), 65 superseded"),
         "{report}"

@@ -89,6 +89,19 @@ struct Faults {
     /// Not a fault: the election has two contests (the question, then a
     /// cumulative budget vote), ballot statement v2.
     contests: bool,
+    /// Voter 4's ballot is stamped after `closes_at_ms` (a lax log takes
+    /// it; the rules skip it).
+    late_ballot: bool,
+    /// The lax log also seals and tallies the late ballot.
+    counts_late_ballot: bool,
+    /// The registry is created by a key no authority set names.
+    registry_by_stranger: bool,
+    /// The registry has three attributes for the election's two predicates.
+    registry_of_three_attributes: bool,
+    /// The registry's window is 1 change or 1 hour; the root the ballots
+    /// use is logged two hours before them, and another root this long
+    /// before them.
+    newer_root_age_ms: Option<u64>,
 }
 
 impl Faults {
@@ -122,6 +135,7 @@ struct Scenario {
     log: TestLog,
     ballots: Vec<u64>,
     tally: u64,
+    seal: u64,
     /// Log indices the bundle leaves out (the hidden ballot).
     hidden: Vec<u64>,
     /// Where voter 4's spoiled ballot is logged.
@@ -168,13 +182,26 @@ fn scenario(faults: Faults) -> Scenario {
     );
 
     // The voters' registry and its root.
+    let mut attribute_names = vec!["birth_date".to_owned(), "region".to_owned()];
+    if faults.registry_of_three_attributes {
+        attribute_names.push("district".into());
+    }
     let spec = RegistrySpec {
         id: "voters".into(),
         title: "Voters".into(),
-        attributes: vec!["birth_date".into(), "region".into()],
+        attributes: attribute_names,
         depth: 4,
-        window_changes: 8,
+        window_changes: if faults.newer_root_age_ms.is_some() {
+            1
+        } else {
+            8
+        },
         window_secs: 3600,
+    };
+    let registrar = if faults.registry_by_stranger {
+        SigningKey::from_bytes(&[9; 32])
+    } else {
+        registry_key.clone()
     };
     log.push(
         &Record::signed(
@@ -183,7 +210,7 @@ fn scenario(faults: Faults) -> Scenario {
             identity::REGISTRY_CREATE,
             T,
             spec.encode(),
-            &registry_key,
+            &registrar,
         )
         .unwrap(),
     );
@@ -196,17 +223,17 @@ fn scenario(faults: Faults) -> Scenario {
         tree.insert(credential_leaf(voter.commitment(), &attributes).unwrap());
     }
     let root = tree.root().unwrap();
-    let root_record = |version: u64| {
+    let root_record = |version: u64, root: [u8; 32], t: u64| {
         Record::signed(
             LOG_ORIGIN,
             identity::DOMAIN,
             identity::REGISTRY_ROOT,
-            T,
+            t,
             RegistryRoot {
                 registry: spec.id.clone(),
                 version,
                 size: voters.len() as u64,
-                root: fr_to_bytes(&root),
+                root,
                 change_index: 1,
             }
             .encode(),
@@ -215,10 +242,25 @@ fn scenario(faults: Faults) -> Scenario {
         .unwrap()
     };
     let (first_root, root_again) = (
-        root_record(voters.len() as u64),
-        root_record(voters.len() as u64 + 1),
+        root_record(
+            voters.len() as u64,
+            fr_to_bytes(&root),
+            T - if faults.newer_root_age_ms.is_some() {
+                2 * 3_600_000
+            } else {
+                0
+            },
+        ),
+        root_record(voters.len() as u64 + 1, fr_to_bytes(&root), T),
     );
+    let newer_root = faults.newer_root_age_ms.map(|age| {
+        let other_root = fr_to_bytes(&ark_bn254::Fr::from(42u64));
+        root_record(voters.len() as u64 + 1, other_root, T - age)
+    });
     log.push(&first_root);
+    if let Some(newer_root) = &newer_root {
+        log.push(newer_root);
+    }
 
     // Trustees and the election.
     let trustee_signing: Vec<SigningKey> = (0..3)
@@ -337,7 +379,14 @@ fn scenario(faults: Faults) -> Scenario {
     };
     log.push(&record(election::KEY, T, key.encode(), &log.key));
 
-    // Ballots.
+    // Ballots, stamped when logged (the late one after the close).
+    let ballot_stamp = |position: usize| {
+        if faults.late_ballot && position == VOTES.len() - 1 {
+            election_spec.closes_at_ms + 1
+        } else {
+            T
+        }
+    };
     let mut ballots = Vec::new();
     let mut logged = Vec::new();
     let mut voted: Vec<usize> = Vec::new();
@@ -405,7 +454,7 @@ fn scenario(faults: Faults) -> Scenario {
                 LOG_ORIGIN,
                 election::DOMAIN,
                 election::BALLOT,
-                T,
+                ballot_stamp(logged.len()),
                 ballot.encode(),
             )
             .unwrap(),
@@ -433,6 +482,7 @@ fn scenario(faults: Faults) -> Scenario {
     let skipped_by_rules = |i: usize| {
         (faults.one_ballot_per_voter && (0..i).any(|j| voted[j] == voted[i]))
             || (faults.casts_spoiled && i == VOTES.len() - 1)
+            || (faults.late_ballot && !faults.counts_late_ballot && i == VOTES.len() - 1)
     };
     let sealed: Vec<usize> = (0..logged.len())
         .filter(|&i| !hidden.contains(&logged[i]) && !skipped_by_rules(i))
@@ -453,14 +503,14 @@ fn scenario(faults: Faults) -> Scenario {
                 LOG_ORIGIN,
                 election::DOMAIN,
                 election::BALLOT,
-                T,
+                ballot_stamp(i),
                 ballots[i].encode(),
             )
             .unwrap();
             ballot_leaf(logged[i], &record.id())
         })
         .collect();
-    log.push(&record(
+    let seal = log.push(&record(
         election::SEAL,
         T,
         SealRecord {
@@ -544,6 +594,7 @@ fn scenario(faults: Faults) -> Scenario {
         log,
         ballots: logged,
         tally: tally_index,
+        seal,
         hidden,
         spoiled: spoiled_at,
     }
@@ -920,4 +971,96 @@ fn a_receipt_or_a_mirror_showing_another_record_at_an_index_is_a_fork() {
     mirrored[second as usize].1 = entries[first as usize].1.clone();
     let err = report.compare_with_log(&mirrored).unwrap_err();
     assert!(err.to_string().contains("FORK"), "{err}");
+}
+
+#[test]
+fn a_ballot_stamped_after_the_close_is_skipped_and_a_seal_counting_it_fails() {
+    // The lax log took voter 4's ballot after the close; its own seal and
+    // tally leave it out, as the rules do.
+    let s = scenario(Faults {
+        late_ballot: true,
+        ..Faults::default()
+    });
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!((report.cast, report.ballots, report.skipped), (4, 4, 1));
+    assert_eq!(
+        standing(&s, &report, s.ballots[4]),
+        ReceiptStanding::Skipped {
+            index: s.ballots[4]
+        }
+    );
+    // A log that seals and tallies it is caught.
+    let s = scenario(Faults {
+        late_ballot: true,
+        counts_late_ballot: true,
+        ..Faults::default()
+    });
+    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
+    assert!(
+        err.to_string().contains("a ballot is missing or added"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bundle_that_leaves_out_the_seal_shows_no_tally() {
+    let s = scenario(Faults::default());
+    let report = bundle(&s, &[s.seal]).verify(&s.log.vkey()).unwrap();
+    assert_eq!(report.phase, Phase::Closed);
+    assert!(report.seal.is_none());
+    assert_eq!(
+        report.results,
+        vec![("yes".into(), None), ("no".into(), None)]
+    );
+    assert!(report.trustees_used.is_empty());
+}
+
+#[test]
+fn a_registry_its_creator_may_not_create_or_of_other_attributes_is_refused() {
+    let s = scenario(Faults {
+        registry_by_stranger: true,
+        ..Faults::default()
+    });
+    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the registry's creator is not a logged authority"),
+        "{err}"
+    );
+    let s = scenario(Faults {
+        registry_of_three_attributes: true,
+        ..Faults::default()
+    });
+    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("has 3 attributes, the election gives 2 predicates"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_ballot_on_a_root_the_registry_window_had_left_is_refused() {
+    // Window: the last change or the last hour. The ballots' root was
+    // logged two hours before them.
+    let verify = |age_ms: u64| {
+        let s = scenario(Faults {
+            newer_root_age_ms: Some(age_ms),
+            ..Faults::default()
+        });
+        bundle(&s, &[]).verify(&s.log.vkey())
+    };
+    // Another root logged an hour before the ballots: refused.
+    let err = verify(3_600_000).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("uses a root outside registry \"voters\"'s accepted window: 1 roots were logged after it, 7200 s before the ballot"),
+        "{err}"
+    );
+    // Logged 61 s before them: refused too (the slack is a minute).
+    assert!(verify(61_000).is_err());
+    // Logged 30 s before them, it may have raced the ballots at the
+    // service: within the minute's slack, they stand.
+    let report = verify(30_000).unwrap();
+    assert_eq!(report.ballots, 5);
 }

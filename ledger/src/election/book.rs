@@ -374,7 +374,22 @@ impl ElectionBook {
                 }
                 Ok(())
             }
-            BALLOT => self.check_ballot(&Ballot::decode_with(record.payload(), strict)?),
+            BALLOT => {
+                let ballot = Ballot::decode_with(record.payload(), strict)?;
+                self.check_ballot(&ballot)?;
+                // The log stamps a ballot when it receives it, and refuses
+                // it once the voting window has closed: a ballot stamped
+                // later was not cast in time, whatever the phase says.
+                let election = self.election(&ballot.election)?;
+                if record.timestamp_ms() > election.spec.closes_at_ms {
+                    return Err(ElectionError::CastAfterClose {
+                        election: ballot.election,
+                        closes_at_ms: election.spec.closes_at_ms,
+                        stamped_ms: record.timestamp_ms(),
+                    });
+                }
+                Ok(())
+            }
             SPOILED => self.check_spoiled(&SpoiledBallot::decode(record.payload())?),
             DECRYPT => {
                 let election = self.election_of(record)?;
@@ -602,9 +617,12 @@ impl ElectionBook {
                 }
             }
             TALLY => {
+                // Only after the seal: the tally is of the sealed ballots,
+                // and a verifier can hold it to them (see `SEAL`).
                 if let Ok(t) = TallyRecord::decode(record.payload())
                     && let Some(e) = self.elections.get_mut(&t.election)
                     && e.phase == Phase::Closed
+                    && e.seal.is_some()
                     && e.tally.is_none()
                 {
                     e.tally = Some(t);

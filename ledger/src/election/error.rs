@@ -40,6 +40,18 @@ pub enum ElectionError {
         /// What was attempted.
         action: &'static str,
     },
+    /// A ballot stamped after the election's voting window closed.
+    #[error(
+        "election {election:?} closed for voting at {closes_at_ms} ms, the ballot is stamped {stamped_ms} ms"
+    )]
+    CastAfterClose {
+        /// The election.
+        election: String,
+        /// When voting closed (Unix ms).
+        closes_at_ms: u64,
+        /// The ballot record's timestamp (Unix ms).
+        stamped_ms: u64,
+    },
     /// The signer is not who may write this record.
     #[error("{0}")]
     NotAuthorised(String),

@@ -9,7 +9,8 @@ use zkaudit_circuits::eligibility::EligibilityShape;
 use zkaudit_circuits::lean_imt::{LeanImt, MerkleProof};
 
 use super::records::{
-    CircuitKey, Claim, CredentialIssue, CredentialRevoke, RegistryRoot, RegistrySpec, ScopeSpec,
+    CircuitKey, Claim, CredentialIssue, CredentialRevoke, ROOT_HISTORY, RegistryRoot, RegistrySpec,
+    ScopeSpec,
 };
 use super::{
     CIRCUIT_KEY, CLAIM, CREDENTIAL_ISSUE, CREDENTIAL_REVOKE, DOMAIN, IdentityError, IdentityResult,
@@ -117,12 +118,13 @@ impl Registry {
     /// `window_changes` versions, plus any logged within `window_secs` of now.
     pub fn accepted_roots(&self, now_ms: u64) -> Vec<&LoggedRoot> {
         let newest = self.logged_roots.len();
-        let by_count = newest.saturating_sub(self.spec.window_changes as usize);
-        let horizon = now_ms.saturating_sub(self.spec.window_secs.saturating_mul(1000));
         self.logged_roots
             .iter()
             .enumerate()
-            .filter(|(i, r)| *i >= by_count || r.logged_at_ms >= horizon)
+            .filter(|(i, r)| {
+                self.spec
+                    .root_in_window(newest - 1 - i, r.logged_at_ms, now_ms)
+            })
             .map(|(_, r)| r)
             .collect()
     }
@@ -153,10 +155,6 @@ pub struct RegistryBook {
     claims: BTreeMap<String, u64>,
     applied_up_to: u64,
 }
-
-/// How many logged roots each registry remembers (older ones can never be
-/// accepted again once the window has moved past them).
-const ROOT_HISTORY: usize = 4096;
 
 impl RegistryBook {
     /// An empty book for the log whose record key is `log_key`: only root

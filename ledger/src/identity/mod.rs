@@ -30,8 +30,8 @@ mod records;
 pub use book::{CredentialChange, LoggedRoot, Registry, RegistryBook, eligibility_shape};
 pub use error::{IdentityError, IdentityResult};
 pub use records::{
-    CircuitKey, Claim, CredentialIssue, CredentialRevoke, KeyCeremony, RegistryRoot, RegistrySpec,
-    ScopeSpec, claim_message_field, scope_field,
+    CircuitKey, Claim, CredentialIssue, CredentialRevoke, KeyCeremony, ROOT_HISTORY, RegistryRoot,
+    RegistrySpec, ScopeSpec, claim_message_field, scope_field,
 };
 
 /// The domain name.

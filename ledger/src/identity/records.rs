@@ -30,7 +30,28 @@ pub struct RegistrySpec {
     pub window_secs: u64,
 }
 
+/// How many of a registry's latest logged roots can be accepted at all
+/// (older ones never again, whatever the window says): the registry book
+/// remembers no more.
+pub const ROOT_HISTORY: usize = 4096;
+
 impl RegistrySpec {
+    /// Whether a root of this registry is in its accepted window at
+    /// `now_ms`, given when the log logged it and how many of the
+    /// registry's roots the log logged after it: it is one of the last
+    /// [`window_changes`](Self::window_changes) logged, or it was logged
+    /// at most [`window_secs`](Self::window_secs) before now; and in either
+    /// case it is one of the last [`ROOT_HISTORY`] logged.
+    ///
+    /// The one rule for the service, which judges a proof's root by it
+    /// when admitting a ballot or a claim, and for the offline verifier,
+    /// which judges logged ballots by it.
+    pub fn root_in_window(&self, logged_after: usize, logged_at_ms: u64, now_ms: u64) -> bool {
+        let horizon = now_ms.saturating_sub(self.window_secs.saturating_mul(1000));
+        logged_after < ROOT_HISTORY
+            && (logged_after < self.window_changes as usize || logged_at_ms >= horizon)
+    }
+
     /// Checks the spec's rules.
     pub fn validate(&self) -> IdentityResult<()> {
         let bad = |m: &str| Err(IdentityError::InvalidSpec(m.to_owned()));

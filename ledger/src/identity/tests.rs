@@ -134,6 +134,36 @@ fn registry_lifecycle_and_root_window() {
 }
 
 #[test]
+fn the_root_window_is_the_last_changes_or_the_last_seconds_within_the_history() {
+    let spec = RegistrySpec {
+        window_changes: 3,
+        window_secs: 60,
+        ..spec()
+    };
+    let now = 1_000_000;
+    // By count: roots with fewer than 3 loggings after them.
+    assert!(spec.root_in_window(2, 0, now));
+    assert!(!spec.root_in_window(3, 0, now));
+    // By time: logged at most 60 s before now, whatever came after.
+    assert!(spec.root_in_window(100, now - 60_000, now));
+    assert!(!spec.root_in_window(100, now - 60_001, now));
+    // Neither once the registry's history has moved past the root.
+    assert!(!spec.root_in_window(ROOT_HISTORY, now, now));
+    let wide = RegistrySpec {
+        window_changes: u32::MAX,
+        ..spec.clone()
+    };
+    assert!(wide.root_in_window(ROOT_HISTORY - 1, 0, now));
+    assert!(!wide.root_in_window(ROOT_HISTORY, 0, now));
+    // A window longer than the clock saturates instead of wrapping.
+    let long = RegistrySpec {
+        window_secs: u64::MAX,
+        ..spec
+    };
+    assert!(long.root_in_window(100, 0, now));
+}
+
+#[test]
 fn invalid_changes_are_refused_and_skipped() {
     let issuer = key(1);
     let other = key(2);

@@ -146,20 +146,26 @@ pub fn prove_entries(
 
 /// Index of the last `ledger/authority-set` record logged before `before`.
 pub fn authority_set_before(state: &AppState, before: u64) -> ApiResult<u64> {
+    topic_before(state, b"ledger/authority-set", before)?
+        .last()
+        .copied()
+        .ok_or_else(|| ApiError::internal("no authority set was logged before the registry"))
+}
+
+/// The indices of the entries tagged `topic` before index `before`, in log
+/// order. Blocking: reads the store.
+pub fn topic_before(state: &AppState, topic: &[u8], before: u64) -> ApiResult<Vec<u64>> {
+    const PAGE: usize = 1000;
     let store = state.sequencer().store();
-    let (mut last, mut after) = (None, 0);
+    let (mut indices, mut after) = (Vec::new(), 0);
     loop {
         let page = store
-            .topic(b"ledger/authority-set", after, 1000)
+            .topic(topic, after, PAGE)
             .map_err(ApiError::internal)?;
-        let earlier: Vec<u64> = page.iter().copied().filter(|&i| i < before).collect();
-        if let Some(&i) = earlier.last() {
-            last = Some(i);
-        }
+        indices.extend(page.iter().copied().take_while(|&i| i < before));
         match page.last() {
-            Some(&end) if end < before && page.len() == 1000 => after = end + 1,
-            _ => break,
+            Some(&end) if end < before && page.len() == PAGE => after = end + 1,
+            _ => return Ok(indices),
         }
     }
-    last.ok_or_else(|| ApiError::internal("no authority set was logged before the registry"))
 }

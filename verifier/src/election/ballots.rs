@@ -11,7 +11,7 @@ use ark_groth16::Proof;
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::ballot::{BallotShape, public_inputs};
 use zkaudit_ledger::election::{CastBallot, Election, ballot_statement};
-use zkaudit_ledger::identity::CircuitKey;
+use zkaudit_ledger::identity::{CircuitKey, RegistrySpec};
 
 use crate::error::{ensure, mismatch};
 use crate::groth16::{self, PreparedKey};
@@ -101,8 +101,83 @@ impl ProofShare {
     }
 }
 
-/// Checks every ballot `e` holds against the logged `roots` of its
-/// registry (root → log index) and the ballot circuit's logged `key`
+/// How far before a ballot's stamp the verifier judges its root's window
+/// ([`RegistrySpec::root_in_window`]): a minute.
+///
+/// The service judges the window when it admits the ballot, a little after
+/// stamping it, against the roots logged by then; a registry change racing
+/// the ballot may log a root between that moment and the ballot's entry.
+/// Judging as of a minute earlier (roots logged since then are not counted
+/// against it, and the time window is a minute longer) means no such race
+/// can make an honest ballot fail, while a ballot on a root the window had
+/// left a minute before is still refused.
+pub const ROOT_WINDOW_SLACK_MS: u64 = 60_000;
+
+/// One `registry.root` record of the election's registry in the bundle.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RootLogging {
+    /// Its log index.
+    pub index: u64,
+    /// Its timestamp (the log's), Unix ms.
+    pub logged_at_ms: u64,
+    /// The root.
+    pub root: [u8; 32],
+}
+
+/// What a bundle shows to judge the root each ballot proves against: the
+/// election's registry, the loggings of its roots in log order, and each
+/// record's timestamp by log index.
+pub(super) struct RootEvidence<'a> {
+    /// The registry's spec (its window).
+    pub registry: &'a RegistrySpec,
+    /// Its roots' loggings, in log order.
+    pub loggings: Vec<RootLogging>,
+    /// Timestamps of the bundle's records, by log index.
+    pub stamps: BTreeMap<u64, u64>,
+}
+
+impl RootEvidence<'_> {
+    /// Checks that the ballot logged at `index` may use `root`: the log
+    /// logged it for the registry before the ballot, and it was in the
+    /// registry's accepted window then (as of [`ROOT_WINDOW_SLACK_MS`]
+    /// before the ballot's stamp), judged from its latest logging before
+    /// the ballot and the loggings after that.
+    fn check(&self, root: &[u8; 32], index: u64) -> Result<()> {
+        let loggings = &self.loggings;
+        let before = &loggings[..loggings.partition_point(|l| l.index < index)];
+        let Some(at) = before.iter().rposition(|l| &l.root == root) else {
+            return Err(mismatch(if loggings.iter().any(|l| &l.root == root) {
+                format!("ballot at {index} uses a root logged after it")
+            } else {
+                format!("ballot at {index} uses a root the bundle shows no logged record for")
+            }));
+        };
+        let stamped_ms = *self
+            .stamps
+            .get(&index)
+            .expect("a replayed ballot is a record of the bundle");
+        let as_of = stamped_ms.saturating_sub(ROOT_WINDOW_SLACK_MS);
+        let logged_after = before[at + 1..]
+            .iter()
+            .filter(|l| l.logged_at_ms <= as_of)
+            .count();
+        let logged_at_ms = before[at].logged_at_ms;
+        ensure(
+            self.registry
+                .root_in_window(logged_after, logged_at_ms, as_of),
+            || {
+                format!(
+                    "ballot at {index} uses a root outside registry {:?}'s accepted window: {logged_after} roots were logged after it, {} s before the ballot",
+                    self.registry.id,
+                    stamped_ms.saturating_sub(logged_at_ms) / 1000
+                )
+            },
+        )
+    }
+}
+
+/// Checks every ballot `e` holds against the `roots` the bundle shows
+/// ([`RootEvidence::check`]) and the ballot circuit's logged `key`
 /// (`prepared`), then verifies the proofs of the ballots in `share`,
 /// [`BATCH`] at a time, the batches spread over the machine's cores (each
 /// decodes its proofs and rebuilds its statements too).
@@ -111,7 +186,7 @@ pub(super) fn check_ballots(
     shape: BallotShape,
     key: &CircuitKey,
     prepared: &PreparedKey,
-    roots: &BTreeMap<[u8; 32], u64>,
+    roots: &RootEvidence<'_>,
     threads: usize,
     share: ProofShare,
 ) -> Result<()> {
@@ -127,15 +202,7 @@ pub(super) fn check_ballots(
     let mut nullifiers = HashSet::new();
     for counted in &e.ballots {
         let ballot = &counted.ballot;
-        let root_index = roots.get(&ballot.root).ok_or_else(|| {
-            mismatch(format!(
-                "ballot at {} uses a root the bundle shows no logged record for",
-                counted.index
-            ))
-        })?;
-        ensure(*root_index < counted.index, || {
-            format!("ballot at {} uses a root logged after it", counted.index)
-        })?;
+        roots.check(&ballot.root, counted.index)?;
         ensure(ballot.vk_digest == key.vk_digest, || {
             format!("ballot at {} names another verifying key", counted.index)
         })?;

@@ -35,10 +35,11 @@ use zkaudit_ledger::identity::{
     self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
     RegistrySpec,
 };
+use zkaudit_ledger::record::Author;
 
 use crate::Result;
 use crate::error::{ensure, expect_format, mismatch};
-use crate::evidence::{LogEvidence, granted};
+use crate::evidence::{LogEvidence, VerifiedEvidence, granted};
 use crate::groth16::{self, PreparedKey};
 
 mod ballots;
@@ -46,8 +47,8 @@ pub mod challenge;
 mod standing;
 mod tally;
 
-use ballots::check_ballots;
-pub use ballots::{BATCH, ProofShare};
+pub use ballots::{BATCH, ProofShare, ROOT_WINDOW_SLACK_MS};
+use ballots::{RootEvidence, RootLogging, check_ballots};
 pub use standing::{LogComparison, ReceiptStanding};
 use tally::{check_seal, check_tally};
 
@@ -93,7 +94,9 @@ pub struct ElectionReport {
     /// opening was checked against the election key by the replay.
     pub spoiled: usize,
     /// The log's seal over the cast ballots, checked against them; `None`
-    /// while open, or for an election closed before seals existed.
+    /// while open, or when the bundle does not reach (or leaves out) the
+    /// seal, and then there is no tally either: the rules apply a tally
+    /// only after the seal.
     pub seal: Option<SealRecord>,
     /// Election records the rules skipped (e.g. a ballot logged after the
     /// close): present in the log, not counted.
@@ -193,16 +196,7 @@ impl ElectionBundle {
         .clone();
 
         // The registry and the ballot circuit's key.
-        let (registry_index, registry) = evidence
-            .entries
-            .iter()
-            .filter(|(_, r)| r.domain() == identity::DOMAIN && r.kind() == REGISTRY_CREATE)
-            .filter_map(|(i, r)| RegistrySpec::decode(r.payload()).ok().map(|s| (*i, s)))
-            .find(|(_, s)| s.id == spec.registry)
-            .ok_or_else(|| mismatch(format!("the bundle lacks registry {:?}", spec.registry)))?;
-        ensure(registry_index < e.created_at, || {
-            "the registry was created after the election".into()
-        })?;
+        let registry = check_registry(&evidence, e)?;
         let shape = spec
             .ballot_shape(registry.depth as usize)
             .map_err(|err| mismatch(err.to_string()))?;
@@ -227,32 +221,42 @@ impl ElectionBundle {
                 )
             })?;
         }
-        // Each root at its first logging: a ballot may use a root logged
-        // before it, however often the registry logs that root again.
-        let mut roots: BTreeMap<[u8; 32], u64> = BTreeMap::new();
-        for (root, i) in evidence
-            .entries
-            .iter()
-            .filter(|(_, r)| evidence.is_log_record(r, identity::DOMAIN, REGISTRY_ROOT))
-            .filter_map(|(i, r)| {
-                RegistryRoot::decode(r.payload())
-                    .ok()
-                    .map(|root| (root, *i))
-            })
-            .filter(|(root, _)| root.registry == spec.registry)
-        {
-            let first = roots.entry(root.root).or_insert(i);
-            *first = (*first).min(i);
-        }
+        // Every logging of the registry's roots: a ballot may use a root
+        // logged before it, however often the registry logs that root
+        // again, while it is in the registry's window.
+        let roots = RootEvidence {
+            registry: &registry,
+            loggings: evidence
+                .entries
+                .iter()
+                .filter(|(_, r)| evidence.is_log_record(r, identity::DOMAIN, REGISTRY_ROOT))
+                .filter_map(|(i, r)| {
+                    let logged = RegistryRoot::decode(r.payload()).ok()?;
+                    (logged.registry == spec.registry).then_some(RootLogging {
+                        index: *i,
+                        logged_at_ms: r.timestamp_ms(),
+                        root: logged.root,
+                    })
+                })
+                .collect(),
+            stamps: evidence
+                .entries
+                .iter()
+                .map(|(i, r)| (*i, r.timestamp_ms()))
+                .collect(),
+        };
 
         check_ballots(e, shape, &key, &prepared, &roots, threads, share)?;
         let seal = check_seal(e)?.cloned();
         let tally = check_tally(e)?;
         if let Some(tally) = tally {
-            ensure(
-                seal.as_ref().is_none_or(|s| s.counted == tally.ballots),
-                || "the tally counts other ballots than the log sealed".into(),
-            )?;
+            // The replay applies a tally only after a seal.
+            let seal = seal
+                .as_ref()
+                .ok_or_else(|| mismatch("a tally without a seal"))?;
+            ensure(seal.counted == tally.ballots, || {
+                "the tally counts other ballots than the log sealed".into()
+            })?;
         }
 
         Ok(ElectionReport {
@@ -289,4 +293,42 @@ impl ElectionBundle {
             entry_ids: evidence.entries.iter().map(|(i, r)| (*i, r.id())).collect(),
         })
     }
+}
+
+/// The registry election `e` names, from the bundle: created before the
+/// election by an authority granted `identity/registry.create` (by the set
+/// in force then), with one attribute per predicate of the election, as
+/// the service checks when the election is created.
+fn check_registry(evidence: &VerifiedEvidence, e: &Election) -> Result<RegistrySpec> {
+    let spec = &e.spec;
+    let (index, record, registry) = evidence
+        .entries
+        .iter()
+        .filter(|(_, r)| r.domain() == identity::DOMAIN && r.kind() == REGISTRY_CREATE)
+        .filter_map(|(i, r)| RegistrySpec::decode(r.payload()).ok().map(|s| (*i, r, s)))
+        .find(|(_, _, s)| s.id == spec.registry)
+        .ok_or_else(|| mismatch(format!("the bundle lacks registry {:?}", spec.registry)))?;
+    ensure(index < e.created_at, || {
+        "the registry was created after the election".into()
+    })?;
+    let Author::Ed25519(creator) = record.author() else {
+        return Err(mismatch("the registry's creation is unsigned"));
+    };
+    let set = evidence.authority_before(index, "the registry")?;
+    granted(
+        &set,
+        &creator,
+        identity::DOMAIN,
+        REGISTRY_CREATE,
+        "the registry's creator",
+    )?;
+    ensure(registry.attributes.len() == spec.predicates.len(), || {
+        format!(
+            "registry {:?} has {} attributes, the election gives {} predicates",
+            registry.id,
+            registry.attributes.len(),
+            spec.predicates.len()
+        )
+    })?;
+    Ok(registry)
 }

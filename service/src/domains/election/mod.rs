@@ -34,6 +34,7 @@ use crate::server::proof_batch::ProofBatcher;
 use crate::server::state::AppState;
 
 mod board;
+mod bundle;
 mod routes;
 pub mod tally;
 pub mod views;
@@ -333,9 +334,9 @@ impl Refusal for ElectionError {
             | ElectionError::FingerprintTaken(_)
             | ElectionError::ElectionExists(_)
             | ElectionError::AlreadyPublished { .. } => (StatusCode::CONFLICT, "already_used"),
-            ElectionError::WrongPhase { .. } | ElectionError::CeremonyIncomplete { .. } => {
-                (StatusCode::CONFLICT, "wrong_phase")
-            }
+            ElectionError::WrongPhase { .. }
+            | ElectionError::CastAfterClose { .. }
+            | ElectionError::CeremonyIncomplete { .. } => (StatusCode::CONFLICT, "wrong_phase"),
             ElectionError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_payload"),
             _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload"),
         })

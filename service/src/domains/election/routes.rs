@@ -14,16 +14,17 @@ use utoipa_axum::routes;
 use zkaudit_ledger::election::{BALLOT, DOMAIN, Election, SPOILED};
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::Receipt;
+use zkaudit_verifier::election::ElectionBundle;
 use zkaudit_verifier::election::challenge::BallotChallenge;
-use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
 
+use super::bundle::election_bundle;
 use super::views::*;
 use super::{ElectionDomain, tally};
 use crate::clock::now_ms;
 use crate::server::blocking::blocking_api;
 use crate::server::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody, PathIndex};
 use crate::server::limits::ClientAddress;
-use crate::server::log_access::{authority_set_before, build_evidence, receipt_answer};
+use crate::server::log_access::receipt_answer;
 use crate::server::state::AppState;
 
 /// The domain's routes; handlers reach the domain through an extension.
@@ -327,31 +328,7 @@ async fn bundle(
     AppPath(id): AppPath<String>,
 ) -> ApiResult<Json<ElectionBundle>> {
     let bundle = with_election(&state, &elections, move |state, domain, book| {
-        let e = find(book, &id)?;
-        let identity = domain.identity();
-        let mut indices = e.records.clone();
-        identity.with_book(state, |registries| {
-            let registry = registries.get(&e.spec.registry).ok_or_else(|| {
-                ApiError::internal("the election's registry is not in the registry book")
-            })?;
-            indices.push(registry.created_at);
-            let shape = ElectionDomain::shape_of(registries, &e.spec)?;
-            if let Some((_, index)) = registries.circuit_key(&shape.id()) {
-                indices.push(*index);
-            }
-            for counted in &e.ballots {
-                if let Some(index) = registry.root_record(&counted.ballot.root) {
-                    indices.push(index);
-                }
-            }
-            Ok(())
-        })?;
-        indices.push(authority_set_before(state, e.created_at)?);
-        Ok(ElectionBundle {
-            format: ELECTION_BUNDLE_FORMAT.to_owned(),
-            election: e.spec.id.clone(),
-            evidence: build_evidence(state, indices)?,
-        })
+        election_bundle(state, domain, find(book, &id)?)
     })
     .await?;
     Ok(Json(bundle))

@@ -199,6 +199,7 @@ impl IdentityDomain {
                 Pending::new(&record)
                     .topic(TOPIC_ALL.to_vec())
                     .topic(registry_topic(&root.registry))
+                    .topic(registry_roots_topic(&root.registry))
                     .unique("identity/root", version_key),
             );
         }
@@ -240,4 +241,11 @@ pub fn circuit_key_entry(state: &AppState, key: &CircuitKey) -> ApiResult<Pendin
 /// The topic of one registry's records.
 pub fn registry_topic(registry: &str) -> Vec<u8> {
     format!("identity/registry/{registry}").into_bytes()
+}
+
+/// The topic of one registry's `registry.root` records (also in
+/// [`registry_topic`]): what an election bundle needs to show each
+/// ballot's root in the registry's window, without reading every issuance.
+pub fn registry_roots_topic(registry: &str) -> Vec<u8> {
+    format!("identity/roots/{registry}").into_bytes()
 }
