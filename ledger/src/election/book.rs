@@ -617,12 +617,9 @@ impl ElectionBook {
                 }
             }
             TALLY => {
-                // Only after the seal: the tally is of the sealed ballots,
-                // and a verifier can hold it to them (see `SEAL`).
                 if let Ok(t) = TallyRecord::decode(record.payload())
                     && let Some(e) = self.elections.get_mut(&t.election)
                     && e.phase == Phase::Closed
-                    && e.seal.is_some()
                     && e.tally.is_none()
                 {
                     e.tally = Some(t);
