@@ -107,6 +107,12 @@ impl Registry {
         self.logged_roots.back()
     }
 
+    /// The registry's latest logged roots (at most [`ROOT_HISTORY`]), in
+    /// log order.
+    pub fn logged_roots(&self) -> impl Iterator<Item = &LoggedRoot> {
+        self.logged_roots.iter()
+    }
+
     /// Whether the root for the current version has been logged.
     pub fn root_is_logged(&self) -> bool {
         self.logged_roots

@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{CastBallot, Election};
-use zkaudit_ledger::identity::RegistryRoot;
+use zkaudit_ledger::identity::{Registry, RegistryRoot};
 use zkaudit_ledger::record::Record;
 use zkaudit_verifier::election::{ELECTION_BUNDLE_FORMAT, ElectionBundle};
 
@@ -26,13 +27,11 @@ pub(super) fn election_bundle(
     e: &Election,
 ) -> ApiResult<ElectionBundle> {
     let mut indices = e.records.clone();
-    domain.identity().with_book(state, |registries| {
+    let (registry_created_at, from) = domain.identity().with_book(state, |registries| {
         let registry = registries.get(&e.spec.registry).ok_or_else(|| {
             ApiError::internal("the election's registry is not in the registry book")
         })?;
         indices.push(registry.created_at);
-        // Who may create registries then: the verifier checks its creator.
-        indices.push(authority_set_before(state, registry.created_at)?);
         let shape = ElectionDomain::shape_of(registries, &e.spec)?;
         if let Some((_, index)) = registries.circuit_key(&shape.id()) {
             indices.push(*index);
@@ -44,9 +43,14 @@ pub(super) fn election_bundle(
                 indices.push(index);
             }
         }
-        Ok(())
+        Ok((
+            registry.created_at,
+            earliest_in_history(registry, &e.ballots),
+        ))
     })?;
-    indices.extend(root_loggings(state, &e.spec.registry, &e.ballots)?);
+    // Who may create registries then: the verifier checks its creator.
+    indices.push(authority_set_before(state, registry_created_at)?);
+    indices.extend(root_loggings(state, &e.spec.registry, &e.ballots, from)?);
     indices.push(authority_set_before(state, e.created_at)?);
     Ok(ElectionBundle {
         format: ELECTION_BUNDLE_FORMAT.to_owned(),
@@ -55,15 +59,48 @@ pub(super) fn election_bundle(
     })
 }
 
+/// The earliest of the ballots' roots' latest loggings before their
+/// ballots, if the registry's in-memory history (its last
+/// [`ROOT_HISTORY`](zkaudit_ledger::identity::ROOT_HISTORY) loggings)
+/// holds one for every ballot: where [`root_loggings`] may start reading.
+/// Any logging after one in the history is in the history too, so no
+/// logging the bundle needs comes before it.
+fn earliest_in_history(registry: &Registry, ballots: &[CastBallot]) -> Option<u64> {
+    let mut loggings: BTreeMap<[u8; 32], Vec<u64>> = BTreeMap::new();
+    for logged in registry.logged_roots() {
+        loggings
+            .entry(fr_to_bytes(&logged.root))
+            .or_default()
+            .push(logged.record_index);
+    }
+    ballots
+        .iter()
+        .map(|b| latest_before(loggings.get(&b.ballot.root)?, b.index))
+        .try_fold(u64::MAX, |earliest, at| Some(earliest.min(at?)))
+}
+
+/// The last of `indices` (ascending) below `index`.
+fn latest_before(indices: &[u64], index: u64) -> Option<u64> {
+    let before = indices.partition_point(|&i| i < index);
+    before.checked_sub(1).map(|at| indices[at])
+}
+
 /// The `registry.root` entries a verifier needs to judge each ballot's
 /// root against the registry's window: every logging of the registry's
 /// roots from the earliest of the ballots' roots' latest loggings before
-/// their ballots, up to the last ballot. Blocking: reads the store.
-fn root_loggings(state: &AppState, registry: &str, ballots: &[CastBallot]) -> ApiResult<Vec<u64>> {
+/// their ballots, up to the last ballot. Only loggings from `from` on are
+/// read, if given ([`earliest_in_history`]). Blocking: reads the store.
+fn root_loggings(
+    state: &AppState,
+    registry: &str,
+    ballots: &[CastBallot],
+    from: Option<u64>,
+) -> ApiResult<Vec<u64>> {
     let Some(last) = ballots.iter().map(|b| b.index).max() else {
         return Ok(Vec::new());
     };
-    let indices = topic_before(state, &registry_roots_topic(registry), last)?;
+    let mut indices = topic_before(state, &registry_roots_topic(registry), last)?;
+    indices.retain(|&i| i >= from.unwrap_or(0));
     let mut loggings: BTreeMap<[u8; 32], Vec<u64>> = BTreeMap::new();
     for entry in read_entries(state, &indices)? {
         let record = Record::decode(&entry.leaf).map_err(ApiError::internal)?;
@@ -72,11 +109,7 @@ fn root_loggings(state: &AppState, registry: &str, ballots: &[CastBallot]) -> Ap
     }
     let earliest = ballots
         .iter()
-        .filter_map(|b| {
-            let of_root = loggings.get(&b.ballot.root)?;
-            let before = of_root.partition_point(|&i| i < b.index);
-            before.checked_sub(1).map(|at| of_root[at])
-        })
+        .filter_map(|b| latest_before(loggings.get(&b.ballot.root)?, b.index))
         .min()
         .unwrap_or(last);
     Ok(indices.into_iter().filter(|&i| i >= earliest).collect())
