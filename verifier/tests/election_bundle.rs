@@ -600,6 +600,12 @@ fn scenario(faults: Faults) -> Scenario {
     }
 }
 
+/// Why the whole bundle of the scenario with `faults` is refused.
+fn refused(faults: Faults) -> VerifyError {
+    let s = scenario(faults);
+    bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err()
+}
+
 fn bundle(s: &Scenario, leave_out: &[u64]) -> ElectionBundle {
     let indices: Vec<u64> = (0..=s.tally)
         .filter(|i| !leave_out.contains(i) && !s.hidden.contains(i))
@@ -711,11 +717,10 @@ fn a_check_split_into_parts_holds_only_where_every_part_does() {
 
 #[test]
 fn a_tally_that_is_not_the_decryption_is_caught() {
-    let s = scenario(Faults {
+    let err = refused(Faults {
         wrong_tally: true,
         ..Faults::default()
     });
-    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
     assert!(err.to_string().contains("tally"), "{err}");
 }
 
@@ -776,19 +781,17 @@ fn an_election_of_contests_verifies_with_results_per_contest() {
 
 #[test]
 fn in_an_election_of_contests_a_forged_ballot_or_a_false_tally_is_caught() {
-    let s = scenario(Faults {
+    let err = refused(Faults {
         contests: true,
         forged_ballot: true,
         ..Faults::default()
     });
-    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
     assert!(matches!(err, VerifyError::Groth16 { .. }), "{err}");
-    let s = scenario(Faults {
+    let err = refused(Faults {
         contests: true,
         wrong_tally: true,
         ..Faults::default()
     });
-    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
     assert!(err.to_string().contains("tally"), "{err}");
 }
 
@@ -876,12 +879,11 @@ fn a_bundle_that_drops_the_latest_ballot_or_a_tally_that_counts_a_superseded_one
         .unwrap_err();
     assert!(err.to_string().contains("sealed 6 cast ballots"), "{err}");
 
-    let s = scenario(Faults {
+    let err = refused(Faults {
         revote: true,
         counts_superseded: true,
         ..Faults::default()
     });
-    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
     assert!(err.to_string().contains("counted"), "{err}");
 }
 
@@ -990,12 +992,11 @@ fn a_ballot_stamped_after_the_close_is_skipped_and_a_seal_counting_it_fails() {
         }
     );
     // A log that seals and tallies it is caught.
-    let s = scenario(Faults {
+    let err = refused(Faults {
         late_ballot: true,
         counts_late_ballot: true,
         ..Faults::default()
     });
-    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
     assert!(
         err.to_string().contains("a ballot is missing or added"),
         "{err}"
@@ -1024,21 +1025,19 @@ fn without_its_seal_a_bundle_is_still_held_to_every_counted_ballot_by_the_tally(
 
 #[test]
 fn a_registry_its_creator_may_not_create_or_of_other_attributes_is_refused() {
-    let s = scenario(Faults {
+    let err = refused(Faults {
         registry_by_stranger: true,
         ..Faults::default()
     });
-    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
     assert!(
         err.to_string()
             .contains("the registry's creator is not a logged authority"),
         "{err}"
     );
-    let s = scenario(Faults {
+    let err = refused(Faults {
         registry_of_three_attributes: true,
         ..Faults::default()
     });
-    let err = bundle(&s, &[]).verify(&s.log.vkey()).unwrap_err();
     assert!(
         err.to_string()
             .contains("has 3 attributes, the election gives 2 predicates"),
