@@ -721,6 +721,16 @@ fn revoting(
         out.contains("all 68 ballots it holds for the election are in the bundle"),
         "{out}"
     );
+    // Each ballot's root judged again with every root logging the mirror
+    // holds: at least the three the bundle holds, and the registry's
+    // earlier ones.
+    let judged_with: usize = out
+        .split("judged with all ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(judged_with >= roots.len(), "{out}");
     // A bundle without voter 1's changed ballot: the seal exposes it.
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();

@@ -1070,3 +1070,42 @@ fn a_ballot_on_a_root_the_registry_window_had_left_is_refused() {
     let report = verify(30_000).unwrap();
     assert_eq!(report.ballots, 5);
 }
+
+#[test]
+fn a_bundle_that_hides_a_root_logging_is_caught_by_a_mirror() {
+    // The registry logged another root an hour before the ballots, which
+    // takes their root out of its window (1 change or 1 hour); a bundle
+    // that leaves that logging out verifies on its own…
+    let s = scenario(Faults {
+        newer_root_age_ms: Some(3_600_000),
+        ..Faults::default()
+    });
+    let entries = s.log.entries();
+    let root_loggings: Vec<u64> = entries
+        .iter()
+        .filter(|(_, r)| r.kind() == identity::REGISTRY_ROOT)
+        .map(|(i, _)| *i)
+        .collect();
+    assert_eq!(root_loggings.len(), 2);
+    let newer = root_loggings[1];
+    let report = bundle(&s, &[newer]).verify(&s.log.vkey()).unwrap();
+    assert_eq!(report.ballots, 5);
+    // …but a mirror of the log holds it, and judged with it every ballot's
+    // root is outside the window.
+    let err = report.compare_with_log(&entries).unwrap_err().to_string();
+    assert!(
+        err.contains("ROOT WINDOW: judged with all 2 loggings of registry \"voters\"'s roots that the mirror holds"),
+        "{err}"
+    );
+    assert!(err.contains("1 roots were logged after it"), "{err}");
+
+    // A root logged 30 s before the ballots may have raced them: with the
+    // mirror's two loggings they still stand.
+    let s = scenario(Faults {
+        newer_root_age_ms: Some(30_000),
+        ..Faults::default()
+    });
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    let comparison = report.compare_with_log(&s.log.entries()).unwrap();
+    assert_eq!((comparison.ballots, comparison.root_loggings), (5, 2));
+}

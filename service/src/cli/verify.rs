@@ -227,8 +227,11 @@ fn compare_with_mirror(report: &ElectionReport, dir: &Path, log_key: &str) -> Re
         .compare_with_log(&mirrored.entries)
         .context("the election bundle does NOT match the mirrored log")?;
     println!(
-        "ok: the mirror (checkpoint of size {}) agrees with the bundle below entry {}: all {} ballots it holds for the election are in the bundle",
-        mirrored.checkpoint.size, comparison.compared_below, comparison.ballots
+        "ok: the mirror (checkpoint of size {}) agrees with the bundle below entry {}: all {} ballots it holds for the election are in the bundle, and each one's root is in the registry's window judged with all {} root loggings it holds",
+        mirrored.checkpoint.size,
+        comparison.compared_below,
+        comparison.ballots,
+        comparison.root_loggings
     );
     if mirrored.checkpoint.size < report.checkpoint_size {
         println!(

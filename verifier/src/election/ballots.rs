@@ -8,10 +8,14 @@ use std::ops::Range;
 
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::Proof;
+use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::ballot::{BallotShape, public_inputs};
 use zkaudit_ledger::election::{CastBallot, Election, ballot_statement};
-use zkaudit_ledger::identity::{CircuitKey, RegistrySpec};
+use zkaudit_ledger::identity::{
+    self as identity, CircuitKey, REGISTRY_ROOT, RegistryRoot, RegistrySpec,
+};
+use zkaudit_ledger::record::{Author, Record};
 
 use crate::error::{ensure, mismatch};
 use crate::groth16::{self, PreparedKey};
@@ -136,13 +140,48 @@ pub(super) struct RootEvidence<'a> {
     pub stamps: BTreeMap<u64, u64>,
 }
 
-impl RootEvidence<'_> {
+impl<'a> RootEvidence<'a> {
+    /// The evidence `entries` (log index and record, in log order) hold
+    /// for `registry`: every `registry.root` record of it that the log
+    /// (`log_key`) signed, and the timestamp of every entry.
+    pub fn from_entries<'e>(
+        registry: &'a RegistrySpec,
+        entries: impl IntoIterator<Item = &'e (u64, Record)>,
+        log_key: &VerifyingKey,
+    ) -> Self {
+        let mut loggings = Vec::new();
+        let mut stamps = BTreeMap::new();
+        for (index, record) in entries {
+            stamps.insert(*index, record.timestamp_ms());
+            if record.domain() != identity::DOMAIN
+                || record.kind() != REGISTRY_ROOT
+                || record.author() != Author::Ed25519(*log_key)
+            {
+                continue;
+            }
+            if let Ok(logged) = RegistryRoot::decode(record.payload())
+                && logged.registry == registry.id
+            {
+                loggings.push(RootLogging {
+                    index: *index,
+                    logged_at_ms: record.timestamp_ms(),
+                    root: logged.root,
+                });
+            }
+        }
+        RootEvidence {
+            registry,
+            loggings,
+            stamps,
+        }
+    }
+
     /// Checks that the ballot logged at `index` may use `root`: the log
     /// logged it for the registry before the ballot, and it was in the
     /// registry's accepted window then (as of [`ROOT_WINDOW_SLACK_MS`]
     /// before the ballot's stamp), judged from its latest logging before
     /// the ballot and the loggings after that.
-    fn check(&self, root: &[u8; 32], index: u64) -> Result<()> {
+    pub fn check(&self, root: &[u8; 32], index: u64) -> Result<()> {
         let loggings = &self.loggings;
         let before = &loggings[..loggings.partition_point(|l| l.index < index)];
         let Some(at) = before.iter().rposition(|l| &l.root == root) else {

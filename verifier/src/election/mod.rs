@@ -22,7 +22,8 @@
 //! does my receipt's ballot count, was it superseded, or was it left out?)
 //! and an auditor with a mirror of the whole log
 //! ([`ElectionReport::compare_with_log`]: is any ballot the log holds
-//! missing from the bundle?).
+//! missing from the bundle, or any root logging that would put a ballot's
+//! root outside the registry's window?).
 
 use std::collections::BTreeMap;
 
@@ -32,8 +33,7 @@ use zkaudit_ledger::election::{
     self, CREATE, Contest, Election, ElectionBook, Phase, SealRecord, election_of,
 };
 use zkaudit_ledger::identity::{
-    self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, REGISTRY_ROOT, RegistryRoot,
-    RegistrySpec,
+    self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, RegistrySpec,
 };
 use zkaudit_ledger::record::Author;
 
@@ -48,7 +48,7 @@ mod standing;
 mod tally;
 
 pub use ballots::{BATCH, ProofShare, ROOT_WINDOW_SLACK_MS};
-use ballots::{RootEvidence, RootLogging, check_ballots};
+use ballots::{RootEvidence, check_ballots};
 pub use standing::{LogComparison, ReceiptStanding};
 use tally::{check_seal, check_tally};
 
@@ -122,6 +122,8 @@ pub struct ElectionReport {
     pub replayed: Election,
     /// The log's record-signing key.
     log_key: VerifyingKey,
+    /// The election's registry (its window judges each ballot's root).
+    registry: RegistrySpec,
     /// Record id of every entry the bundle proves, by index.
     entry_ids: BTreeMap<u64, [u8; 32]>,
 }
@@ -225,27 +227,7 @@ impl ElectionBundle {
         // Every logging of the registry's roots: a ballot may use a root
         // logged before it, however often the registry logs that root
         // again, while it is in the registry's window.
-        let roots = RootEvidence {
-            registry: &registry,
-            loggings: evidence
-                .entries
-                .iter()
-                .filter(|(_, r)| evidence.is_log_record(r, identity::DOMAIN, REGISTRY_ROOT))
-                .filter_map(|(i, r)| {
-                    let logged = RegistryRoot::decode(r.payload()).ok()?;
-                    (logged.registry == spec.registry).then_some(RootLogging {
-                        index: *i,
-                        logged_at_ms: r.timestamp_ms(),
-                        root: logged.root,
-                    })
-                })
-                .collect(),
-            stamps: evidence
-                .entries
-                .iter()
-                .map(|(i, r)| (*i, r.timestamp_ms()))
-                .collect(),
-        };
+        let roots = RootEvidence::from_entries(&registry, &evidence.entries, &evidence.log_key);
 
         check_ballots(e, shape, &key, &prepared, &roots, threads, share)?;
         let seal = check_seal(e)?.cloned();
@@ -288,6 +270,7 @@ impl ElectionBundle {
             checkpoint_size: evidence.checkpoint.size,
             replayed: e.clone(),
             log_key: evidence.log_key,
+            registry,
             entry_ids: evidence.entries.iter().map(|(i, r)| (*i, r.id())).collect(),
         })
     }

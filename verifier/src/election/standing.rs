@@ -5,7 +5,9 @@
 //! checkpoint (or the mirror's) and the bundle's. A ballot that the log
 //! acknowledged before the close but that the bundle's record lacks is an
 //! omission, and the receipt (or the mirror) and the bundle are the signed
-//! evidence of it; two different records at one index are a fork.
+//! evidence of it; two different records at one index are a fork. With a
+//! mirror, each ballot's root is also judged against every logging of the
+//! registry's roots, not only those the bundle chose to include.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +15,7 @@ use zkaudit_ledger::election::{self, BALLOT, BallotStanding, ElectionBook, elect
 use zkaudit_ledger::record::Record;
 
 use super::ElectionReport;
+use super::ballots::RootEvidence;
 use crate::Result;
 use crate::error::mismatch;
 use crate::receipt::VerifiedReceipt;
@@ -74,6 +77,10 @@ pub struct LogComparison {
     pub compared_below: u64,
     /// Ballots of the election the mirror holds below that index.
     pub ballots: usize,
+    /// Loggings of the election's registry's roots the mirror holds below
+    /// that index; every ballot's root was judged against the registry's
+    /// window with all of them.
+    pub root_loggings: usize,
 }
 
 impl ElectionReport {
@@ -121,7 +128,9 @@ impl ElectionReport {
     /// log from index 0, already checked against the mirror's signed
     /// checkpoint: on the indices both cover, every entry the bundle
     /// proves must be the mirror's, and every ballot of this election the
-    /// mirror's replay holds must be in the bundle's.
+    /// mirror's replay holds must be in the bundle's, and every ballot's
+    /// root must be in the registry's window judged with every logging of
+    /// the registry's roots the mirror holds (the bundle may hold fewer).
     pub fn compare_with_log(&self, entries: &[(u64, Record)]) -> Result<LogComparison> {
         let below = self.checkpoint_size.min(entries.len() as u64);
         for (index, id) in self.entry_ids.range(..below) {
@@ -165,9 +174,24 @@ impl ElectionReport {
                 mirrored.len()
             )));
         }
+        // Every ballot's root judged again, against every logging of the
+        // registry's roots the mirror holds: a bundle that leaves some out
+        // can only make the registry's window look wider than it was.
+        let roots =
+            RootEvidence::from_entries(&self.registry, &entries[..below as usize], &self.log_key);
+        for cast in self.replayed.ballots.iter().filter(|b| b.index < below) {
+            roots.check(&cast.ballot.root, cast.index).map_err(|err| {
+                mismatch(format!(
+                    "ROOT WINDOW: judged with all {} loggings of registry {:?}'s roots that the mirror holds, {err}",
+                    roots.loggings.len(),
+                    self.registry.id
+                ))
+            })?;
+        }
         Ok(LogComparison {
             compared_below: below,
             ballots: mirrored.len(),
+            root_loggings: roots.loggings.len(),
         })
     }
 }
