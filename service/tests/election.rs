@@ -798,6 +798,23 @@ fn contests(
         server.ok(&trustee_in("e3", "deal", s(&trustee(i))));
     }
     server.ok(&["election", "phase", "--key", com, "e3", "open"]);
+    // An election scheduled to open in an hour cannot be opened now: its
+    // opening would let ballots in before the announced window.
+    let scheduled = [&args[..], &["--opens-in-secs", "3600"]].concat();
+    let scheduled: Vec<&str> = scheduled
+        .into_iter()
+        .map(|a| if a == "e3" { "e4" } else { a })
+        .collect();
+    server.ok(&scheduled);
+    server.ok(&["election", "phase", "--key", com, "e4", "key-ceremony"]);
+    let early = server.fails(&["election", "phase", "--key", com, "e4", "open"]);
+    assert!(
+        early.contains("election \"e4\" opens for voting at"),
+        "{early}"
+    );
+    let view = server.ok(&["election", "show", "e4"]);
+    assert!(view.contains("phase        key-ceremony"), "{view}");
+    assert!(view.contains("voting       "), "{view}");
     let shown = server.ok(&["election", "show", "e3"]);
     assert!(shown.contains("ballot-d4-a2-c3-c2"), "{shown}");
     assert!(

@@ -94,6 +94,9 @@ struct Faults {
     late_ballot: bool,
     /// The lax log also seals and tallies the late ballot.
     counts_late_ballot: bool,
+    /// The commission's opening is stamped a second before the election's
+    /// `opens_at_ms` (a lax log takes it; the rules skip it).
+    opened_early: bool,
     /// The registry is created by a key no authority set names.
     registry_by_stranger: bool,
     /// The registry has three attributes for the election's two predicates.
@@ -369,7 +372,13 @@ fn scenario(faults: Faults) -> Scenario {
         .encode();
         log.push(&record(election::DEAL, T, payload, &trustee_signing[i]));
     }
-    log.push(&record(election::PHASE, T, phase(Phase::Open), &commission));
+    let opened_ms = if faults.opened_early { T - 1000 } else { T };
+    log.push(&record(
+        election::PHASE,
+        opened_ms,
+        phase(Phase::Open),
+        &commission,
+    ));
     let qualification = qualify(&context, &params, &keys, &dealings, &[]).unwrap();
     let joint_key = qualification.joint_public_key();
     let key = ElectionKey {
@@ -1108,4 +1117,24 @@ fn a_bundle_that_hides_a_root_logging_is_caught_by_a_mirror() {
     let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
     let comparison = report.compare_with_log(&s.log.entries()).unwrap();
     assert_eq!((comparison.ballots, comparison.root_loggings), (5, 2));
+}
+
+#[test]
+fn an_opening_stamped_before_the_announced_window_is_skipped_with_everything_after_it() {
+    // A lax log took the commission's opening a second before opens_at_ms:
+    // the rules skip it, so the election never opened, and the key, the
+    // ballots, the seal and the tally the log took after it are skipped.
+    let s = scenario(Faults {
+        opened_early: true,
+        ..Faults::default()
+    });
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!(report.phase, Phase::KeyCeremony);
+    assert_eq!((report.cast, report.ballots), (0, 0));
+    assert!(report.skipped >= 5 + 2, "{}", report.skipped);
+    assert!(report.results.iter().all(|(_, count)| count.is_none()));
+    // Stamped at opens_at_ms, the same log opens and tallies.
+    let s = scenario(Faults::default());
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!((report.phase, report.ballots), (Phase::Tallied, 5));
 }

@@ -329,6 +329,15 @@ impl ElectionBook {
                     }));
                 }
                 if next == Phase::Open {
+                    // The spec announces when voting opens; an opening
+                    // stamped earlier would let ballots in before it.
+                    if record.timestamp_ms() < election.spec.opens_at_ms {
+                        return Err(ElectionError::OpenedEarly {
+                            election: change.election,
+                            opens_at_ms: election.spec.opens_at_ms,
+                            stamped_ms: record.timestamp_ms(),
+                        });
+                    }
                     election.qualify()?;
                 }
                 Ok(())

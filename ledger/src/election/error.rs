@@ -52,6 +52,18 @@ pub enum ElectionError {
         /// The ballot record's timestamp (Unix ms).
         stamped_ms: u64,
     },
+    /// An opening stamped before the election's voting window opens.
+    #[error(
+        "election {election:?} opens for voting at {opens_at_ms} ms, the opening is stamped {stamped_ms} ms"
+    )]
+    OpenedEarly {
+        /// The election.
+        election: String,
+        /// When voting opens (Unix ms).
+        opens_at_ms: u64,
+        /// The opening record's timestamp (Unix ms).
+        stamped_ms: u64,
+    },
     /// The signer is not who may write this record.
     #[error("{0}")]
     NotAuthorised(String),

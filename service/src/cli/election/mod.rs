@@ -10,6 +10,7 @@
 
 use std::path::PathBuf;
 
+use crate::board::page::format_ms;
 use crate::domains::election::ElectionView;
 use crate::domains::identity::RegistryView;
 use crate::keyfile::read_signing_key;
@@ -110,7 +111,11 @@ pub struct CreateElectionArgs {
     /// How many trustees must decrypt.
     #[arg(long)]
     pub threshold: u32,
-    /// Voting closes this many seconds from now.
+    /// Voting opens this many seconds from now: the log refuses the
+    /// commission's opening stamped before then.
+    #[arg(long, default_value_t = 0)]
+    pub opens_in_secs: u64,
+    /// Voting closes this many seconds from now (after it opens).
     #[arg(long, default_value_t = 7 * 24 * 3600)]
     pub closes_in_secs: u64,
     /// Name the ballot key: its verifying key's SHA3-256 (hex, as
@@ -168,8 +173,8 @@ pub fn run(cmd: ElectionCommand) -> Result<()> {
                 predicates,
                 trustees,
                 threshold: a.threshold,
-                opens_at_ms: now,
-                closes_at_ms: now + a.closes_in_secs.max(1) * 1000,
+                opens_at_ms: now.saturating_add(a.opens_in_secs.saturating_mul(1000)),
+                closes_at_ms: now.saturating_add(a.closes_in_secs.max(1).saturating_mul(1000)),
                 circuit_key: a
                     .circuit_key
                     .as_deref()
@@ -259,6 +264,11 @@ fn print_view(view: &ElectionView) {
             contest_rule(contest.min, contest.max, contest.limit)
         );
     }
+    println!(
+        "  voting       {} to {} (UTC)",
+        format_ms(view.opens_at_ms),
+        format_ms(view.closes_at_ms)
+    );
     println!("  registry     {}", view.registry);
     println!(
         "  trustees     {} ({} of {} decrypt)",

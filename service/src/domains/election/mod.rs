@@ -336,6 +336,7 @@ impl Refusal for ElectionError {
             | ElectionError::AlreadyPublished { .. } => (StatusCode::CONFLICT, "already_used"),
             ElectionError::WrongPhase { .. }
             | ElectionError::CastAfterClose { .. }
+            | ElectionError::OpenedEarly { .. }
             | ElectionError::CeremonyIncomplete { .. } => (StatusCode::CONFLICT, "wrong_phase"),
             ElectionError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_payload"),
             _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload"),
