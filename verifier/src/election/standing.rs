@@ -16,9 +16,9 @@ use zkaudit_ledger::record::Record;
 
 use super::ElectionReport;
 use super::ballots::RootEvidence;
-use crate::Result;
 use crate::error::mismatch;
 use crate::receipt::VerifiedReceipt;
+use crate::{Result, VerifyError};
 
 /// Where the ballot of a voter's receipt stands in a verified bundle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,8 +181,12 @@ impl ElectionReport {
             RootEvidence::from_entries(&self.registry, &entries[..below as usize], &self.log_key);
         for cast in self.replayed.ballots.iter().filter(|b| b.index < below) {
             roots.check(&cast.ballot.root, cast.index).map_err(|err| {
+                let reason = match err {
+                    VerifyError::Mismatch(reason) => reason,
+                    other => other.to_string(),
+                };
                 mismatch(format!(
-                    "ROOT WINDOW: judged with all {} loggings of registry {:?}'s roots that the mirror holds, {err}",
+                    "ROOT WINDOW: judged with all {} loggings of registry {:?}'s roots that the mirror holds, {reason}",
                     roots.loggings.len(),
                     self.registry.id
                 ))
