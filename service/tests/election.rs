@@ -809,7 +809,7 @@ fn contests(
     server.ok(&["election", "phase", "--key", com, "e4", "key-ceremony"]);
     let early = server.fails(&["election", "phase", "--key", com, "e4", "open"]);
     assert!(
-        early.contains("election \"e4\" opens for voting at"),
+        early.contains("election \"e4\" opens for voting at 20") && early.contains("Z ("),
         "{early}"
     );
     let view = server.ok(&["election", "show", "e4"]);

@@ -42,7 +42,9 @@ pub enum ElectionError {
     },
     /// A ballot stamped after the election's voting window closed.
     #[error(
-        "election {election:?} closed for voting at {closes_at_ms} ms, the ballot is stamped {stamped_ms} ms"
+        "election {election:?} closed for voting at {} ({closes_at_ms} ms), the ballot is stamped {} ({stamped_ms} ms)",
+        utc(*closes_at_ms),
+        utc(*stamped_ms)
     )]
     CastAfterClose {
         /// The election.
@@ -54,7 +56,9 @@ pub enum ElectionError {
     },
     /// An opening stamped before the election's voting window opens.
     #[error(
-        "election {election:?} opens for voting at {opens_at_ms} ms, the opening is stamped {stamped_ms} ms"
+        "election {election:?} opens for voting at {} ({opens_at_ms} ms), the opening is stamped {} ({stamped_ms} ms)",
+        utc(*opens_at_ms),
+        utc(*stamped_ms)
     )]
     OpenedEarly {
         /// The election.
@@ -94,6 +98,16 @@ pub enum ElectionError {
     Ballot(String),
 }
 
+/// Unix milliseconds as an RFC 3339 UTC time to the second, for people
+/// reading a refusal (the milliseconds stay beside it).
+fn utc(ms: u64) -> String {
+    i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| "a time out of range".to_owned())
+}
+
 /// Result alias of this module.
 pub type ElectionResult<T> = Result<T, ElectionError>;
 
@@ -108,5 +122,36 @@ pub(super) fn point_error(what: &'static str) -> impl Fn(ElGamalError) -> Electi
     move |e| ElectionError::InvalidCrypto {
         what,
         reason: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_refusals_give_the_times_in_utc_beside_the_milliseconds() {
+        let early = ElectionError::OpenedEarly {
+            election: "e4".into(),
+            opens_at_ms: 1_796_000_000_500,
+            stamped_ms: 1_795_999_999_000,
+        };
+        assert_eq!(
+            early.to_string(),
+            "election \"e4\" opens for voting at 2026-11-30T00:53:20Z (1796000000500 ms), the opening is stamped 2026-11-30T00:53:19Z (1795999999000 ms)"
+        );
+        // A time chrono cannot represent stays in milliseconds.
+        let late = ElectionError::CastAfterClose {
+            election: "e1".into(),
+            closes_at_ms: 1_796_000_000_000,
+            stamped_ms: u64::MAX,
+        };
+        assert!(
+            late.to_string().ends_with(&format!(
+                "the ballot is stamped a time out of range ({} ms)",
+                u64::MAX
+            )),
+            "{late}"
+        );
     }
 }
