@@ -15,9 +15,10 @@ use zkaudit_ledger::election::{CastBallot, Election, ballot_statement};
 use zkaudit_ledger::identity::{
     self as identity, CircuitKey, REGISTRY_ROOT, RegistryRoot, RegistrySpec,
 };
-use zkaudit_ledger::record::{Author, Record};
+use zkaudit_ledger::record::Record;
 
 use crate::error::{ensure, mismatch};
+use crate::evidence::is_log_record;
 use crate::groth16::{self, PreparedKey};
 use crate::{Result, VerifyError};
 
@@ -153,10 +154,7 @@ impl<'a> RootEvidence<'a> {
         let mut stamps = BTreeMap::new();
         for (index, record) in entries {
             stamps.insert(*index, record.timestamp_ms());
-            if record.domain() != identity::DOMAIN
-                || record.kind() != REGISTRY_ROOT
-                || record.author() != Author::Ed25519(*log_key)
-            {
+            if !is_log_record(log_key, record, identity::DOMAIN, REGISTRY_ROOT) {
                 continue;
             }
             if let Ok(logged) = RegistryRoot::decode(record.payload())

@@ -26,6 +26,7 @@ mod verified;
 
 pub(crate) use authority::granted;
 pub use entry::{LogEntry, proofs_by_index};
+pub(crate) use verified::is_log_record;
 pub use verified::{Order, VerifiedEvidence};
 
 /// Format tag of the log evidence bundles carry ([`LogEvidence`]).

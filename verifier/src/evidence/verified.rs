@@ -125,8 +125,20 @@ impl VerifiedEvidence {
 
     /// Whether `record` is of `domain/kind` and written by the log itself.
     pub fn is_log_record(&self, record: &Record, domain: &str, kind: &str) -> bool {
-        record.domain() == domain
-            && record.kind() == kind
-            && record.author() == Author::Ed25519(self.log_key)
+        is_log_record(&self.log_key, record, domain, kind)
     }
+}
+
+/// Whether `record` is of `domain/kind` and written by the log whose
+/// record-signing key is `log_key` (for records outside a bundle's
+/// evidence, e.g. a mirror's).
+pub(crate) fn is_log_record(
+    log_key: &VerifyingKey,
+    record: &Record,
+    domain: &str,
+    kind: &str,
+) -> bool {
+    record.domain() == domain
+        && record.kind() == kind
+        && record.author() == Author::Ed25519(*log_key)
 }

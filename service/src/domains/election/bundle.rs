@@ -66,17 +66,24 @@ pub(super) fn election_bundle(
 /// Any logging after one in the history is in the history too, so no
 /// logging the bundle needs comes before it.
 fn earliest_in_history(registry: &Registry, ballots: &[CastBallot]) -> Option<u64> {
-    let mut loggings: BTreeMap<[u8; 32], Vec<u64>> = BTreeMap::new();
-    for logged in registry.logged_roots() {
-        loggings
-            .entry(fr_to_bytes(&logged.root))
-            .or_default()
-            .push(logged.record_index);
-    }
+    let loggings = by_root(
+        registry
+            .logged_roots()
+            .map(|logged| (fr_to_bytes(&logged.root), logged.record_index)),
+    );
     ballots
         .iter()
         .map(|b| latest_before(loggings.get(&b.ballot.root)?, b.index))
         .try_fold(u64::MAX, |earliest, at| Some(earliest.min(at?)))
+}
+
+/// Root loggings `(root, log index)`, in log order, grouped by root.
+fn by_root(loggings: impl IntoIterator<Item = ([u8; 32], u64)>) -> BTreeMap<[u8; 32], Vec<u64>> {
+    let mut by_root: BTreeMap<[u8; 32], Vec<u64>> = BTreeMap::new();
+    for (root, index) in loggings {
+        by_root.entry(root).or_default().push(index);
+    }
+    by_root
 }
 
 /// The last of `indices` (ascending) below `index`.
@@ -101,12 +108,16 @@ fn root_loggings(
     };
     let mut indices = topic_before(state, &registry_roots_topic(registry), last)?;
     indices.retain(|&i| i >= from.unwrap_or(0));
-    let mut loggings: BTreeMap<[u8; 32], Vec<u64>> = BTreeMap::new();
-    for entry in read_entries(state, &indices)? {
-        let record = Record::decode(&entry.leaf).map_err(ApiError::internal)?;
-        let logged = RegistryRoot::decode(record.payload()).map_err(ApiError::internal)?;
-        loggings.entry(logged.root).or_default().push(entry.index);
-    }
+    let loggings = by_root(
+        read_entries(state, &indices)?
+            .into_iter()
+            .map(|entry| {
+                let record = Record::decode(&entry.leaf).map_err(ApiError::internal)?;
+                let logged = RegistryRoot::decode(record.payload()).map_err(ApiError::internal)?;
+                Ok((logged.root, entry.index))
+            })
+            .collect::<ApiResult<Vec<_>>>()?,
+    );
     let earliest = ballots
         .iter()
         .filter_map(|b| latest_before(loggings.get(&b.ballot.root)?, b.index))
