@@ -27,7 +27,9 @@ use zkaudit_circuits::identity::Identity;
 use zkaudit_circuits::lean_imt::LeanImt;
 use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_prover::{prove, setup_development};
-use zkaudit_verifier::groth16::{PreparedKey, verify, verify_batch};
+use zkaudit_verifier::groth16::{
+    PreparedKey, WeightedProof, verify, verify_batch, verify_weighted,
+};
 
 const DEPTH: usize = 20;
 const ATTRIBUTES: usize = 3;
@@ -175,6 +177,20 @@ fn bench_shape(
     let batch: Vec<_> = (0..64).map(|i| distinct[i % 4].clone()).collect();
     group.bench_function("verify a batch of 64", |b| {
         b.iter(|| verify_batch(&key, &batch).unwrap())
+    });
+    // The service's path: each proof weighted as it arrives (secret weight,
+    // `r·A`, `B` prepared), then the batch itself.
+    let weight = |i: usize| std::num::NonZeroU128::new(u128::MAX - i as u128).unwrap();
+    group.bench_function("weigh one proof (service, as it arrives)", |b| {
+        b.iter(|| WeightedProof::new(&key, &inputs, &proof, weight(0)).unwrap())
+    });
+    let weighted: Vec<_> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, (inputs, proof))| WeightedProof::new(&key, inputs, proof, weight(i)).unwrap())
+        .collect();
+    group.bench_function("verify a weighted batch of 64 (weighed before)", |b| {
+        b.iter(|| verify_weighted(&key, &weighted).unwrap())
     });
     group.finish();
 }

@@ -5,6 +5,7 @@
 //! verifying it with our verifier proves the JSON mapping, and exporting our
 //! import back reproduces the files.
 
+use std::num::NonZeroU128;
 use std::path::PathBuf;
 
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
@@ -15,9 +16,9 @@ use ark_serialize::CanonicalSerialize;
 use serde_json::Value;
 use zkaudit_verifier::VerifyError;
 use zkaudit_verifier::groth16::{
-    PROOF_BYTES, PreparedKey, decode_field, decode_field_decimal, decode_proof, decode_vk,
-    encode_field, encode_field_decimal, encode_proof, encode_vk, locate_invalid, verify,
-    verify_batch, vk_digest,
+    PROOF_BYTES, PreparedKey, WeightedProof, decode_field, decode_field_decimal, decode_proof,
+    decode_vk, encode_field, encode_field_decimal, encode_proof, encode_vk, locate_invalid, verify,
+    verify_batch, verify_weighted, vk_digest,
 };
 use zkaudit_verifier::snarkjs::{self, G2Json, ProofJson, VerificationKeyJson};
 
@@ -483,6 +484,97 @@ fn batch_of_two_invalid_proofs_that_cancel_is_rejected() {
     let items = vec![(v.public.clone(), p1), (v.public.clone(), p2)];
     assert!(matches!(
         verify_batch(&key, &items),
+        Err(VerifyError::BatchRejected { invalid }) if invalid == [0, 1]
+    ));
+}
+
+// ---------------------------------------------------------------------------
+// Batches with secret weights (the service's path)
+// ---------------------------------------------------------------------------
+
+/// Weights `(inputs, proof)` with distinct arbitrary weights, as a caller
+/// drawing them at random would.
+fn weighted(key: &PreparedKey, items: &[(Vec<Fr>, Proof<Bn254>)]) -> Vec<WeightedProof> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, (inputs, proof))| {
+            let weight = NonZeroU128::new(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834 ^ i as u128)
+                .expect("nonzero");
+            WeightedProof::new(key, inputs, proof, weight).expect("right input count")
+        })
+        .collect()
+}
+
+#[test]
+fn weighted_batches_verify_and_locate_invalid_proofs() {
+    let v = load_vector();
+    let key = prepared(&v.vk);
+    let good = (v.public.clone(), v.proof.clone());
+    let mut wrong_input = good.clone();
+    wrong_input.0[1] += Fr::one();
+    let mut wrong_proof = good.clone();
+    wrong_proof.1.c = -wrong_proof.1.c;
+
+    assert!(verify_weighted(&key, &[]).is_ok());
+    assert!(verify_weighted(&key, &weighted(&key, std::slice::from_ref(&good))).is_ok());
+    assert!(verify_weighted(&key, &weighted(&key, &vec![good.clone(); 9])).is_ok());
+
+    // A single weighted check is exact: a lone false proof fails.
+    assert!(matches!(
+        verify_weighted(&key, &weighted(&key, std::slice::from_ref(&wrong_input))),
+        Err(VerifyError::BatchRejected { invalid }) if invalid == [0]
+    ));
+
+    let mut items = vec![good.clone(); 11];
+    items[3] = wrong_input.clone();
+    items[0] = wrong_proof;
+    items[7] = wrong_input;
+    let err = verify_weighted(&key, &weighted(&key, &items)).unwrap_err();
+    assert!(matches!(&err, VerifyError::BatchRejected { invalid } if invalid == &[0, 3, 7]));
+    // The same verdicts as the Fiat–Shamir path.
+    assert_eq!(locate_invalid(&key, &items), [0, 3, 7]);
+
+    // A wrong number of inputs cannot be weighted.
+    assert!(matches!(
+        WeightedProof::new(&key, &v.public[..2], &v.proof, NonZeroU128::MIN),
+        Err(VerifyError::PublicInputCount { .. })
+    ));
+}
+
+#[test]
+fn weighted_proofs_of_another_key_are_refused() {
+    let v = load_vector();
+    let key = prepared(&v.vk);
+    // A key with the same shape and another `α`: the proof does not verify
+    // under it, and a proof weighted under it is refused by `key`.
+    let mut other_vk = v.vk.clone();
+    other_vk.alpha_g1 = (other_vk.alpha_g1 + G1Affine::generator()).into_affine();
+    let other = prepared(&other_vk);
+    let good = (v.public.clone(), v.proof.clone());
+    let mut proofs = weighted(&key, &vec![good.clone(); 3]);
+    proofs[1] = weighted(&other, std::slice::from_ref(&good)).remove(0);
+    assert_eq!(proofs[1].key_digest(), other.digest());
+    assert!(matches!(
+        verify_weighted(&key, &proofs),
+        Err(VerifyError::BatchRejected { invalid }) if invalid == [1]
+    ));
+    assert!(verify_weighted(&other, &weighted(&other, &[good])).is_err());
+}
+
+#[test]
+fn weighted_batch_of_two_invalid_proofs_that_cancel_is_rejected() {
+    // A₁ = A + D and A₂ = A − D cancel only under equal weights.
+    let v = load_vector();
+    let key = prepared(&v.vk);
+    let d = G1Affine::generator();
+    let mut p1 = v.proof.clone();
+    p1.a = (p1.a + d).into_affine();
+    let mut p2 = v.proof.clone();
+    p2.a = (p2.a - d).into_affine();
+    let items = vec![(v.public.clone(), p1), (v.public.clone(), p2)];
+    assert!(matches!(
+        verify_weighted(&key, &weighted(&key, &items)),
         Err(VerifyError::BatchRejected { invalid }) if invalid == [0, 1]
     ));
 }

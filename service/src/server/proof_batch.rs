@@ -3,19 +3,27 @@
 //! A proof-authorised record (a ballot) waits for its proof check; checked
 //! one by one, a Groth16 proof costs about 1.9 ms (three pairings and the
 //! inputs' multi-scalar multiplication). Checked together, proofs under one
-//! key share a single multi-pairing: a batch of 64 costs about 0.3 ms per
-//! proof ([`groth16::verify_batch`], random linear combination, soundness
-//! error 2⁻¹²⁸ per proof). Requests hand their proof to a [`ProofBatcher`]
-//! and wait; its workers take whatever is queued (up to a maximum), group
-//! it by key, check each group as one batch and answer each request. No
-//! request waits for a batch to fill: while one batch is checked, the next
-//! gathers, as a group commit does.
+//! key share a single multi-pairing ([`groth16::verify_weighted`], random
+//! linear combination, soundness error 2⁻¹²⁸ per proof).
 //!
-//! A batch that fails is bisected down to its invalid proofs
-//! ([`groth16::verify_batch`] locates them): one bad proof is refused
-//! alone, and every valid proof queued with it is accepted.
+//! Each request weights its own proof before queueing it, on its own
+//! thread: a secret random weight from the operating system's generator,
+//! `r·A`, `B` prepared for the Miller loop ([`WeightedProof`]). That is
+//! most of a proof's cost in a batch, so it runs on every core as requests
+//! arrive, and the batch that everyone waits for is only sums, one
+//! multi-Miller loop and one final exponentiation. The weights never leave
+//! the process, which is what makes them sound without Fiat–Shamir.
+//!
+//! Requests hand their weighted proof to a [`ProofBatcher`] and wait; its
+//! workers take whatever is queued (up to a maximum), group it by key,
+//! check each group as one batch and answer each request. No request waits
+//! for a batch to fill: while one batch is checked, the next gathers, as a
+//! group commit does. A batch that fails is bisected down to its invalid
+//! proofs with the same weights: one bad proof is refused alone, and every
+//! valid proof queued with it is accepted.
 
 use std::collections::HashMap;
+use std::num::NonZeroU128;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
@@ -23,16 +31,15 @@ use ark_bn254::Bn254;
 use ark_groth16::Proof;
 use zkaudit_circuits::Fr;
 use zkaudit_verifier::VerifyError;
-use zkaudit_verifier::groth16::{self, PreparedKey};
+use zkaudit_verifier::groth16::{self, PreparedKey, WeightedProof};
 
 /// Most proofs checked in one batch, by default (`[proofs] batch`).
 pub const MAX_BATCH: usize = 64;
 
-/// A proof waiting for its check, with where to answer.
+/// A weighted proof waiting for its check, with where to answer.
 struct Job {
     key: Arc<PreparedKey>,
-    inputs: Vec<Fr>,
-    proof: Proof<Bn254>,
+    proof: WeightedProof,
     answer: SyncSender<bool>,
 }
 
@@ -80,23 +87,22 @@ impl ProofBatcher {
         Self::start(1, max_batch)
     }
 
-    /// Whether `proof` verifies under `key` for `inputs`: queued, checked
-    /// in a batch with whatever else is queued, answered. Blocks the
+    /// Whether `proof` verifies under `key` for `inputs`: weighted here,
+    /// queued, checked in a batch with whatever else is queued, answered. A
+    /// wrong number of inputs is a proof that does not verify. Blocks the
     /// calling thread (call it off the async runtime).
     pub fn verify(
         &self,
         key: Arc<PreparedKey>,
-        inputs: Vec<Fr>,
-        proof: Proof<Bn254>,
+        inputs: &[Fr],
+        proof: &Proof<Bn254>,
     ) -> Result<bool, BatchError> {
+        let Ok(proof) = WeightedProof::new(&key, inputs, proof, secret_weight()) else {
+            return Ok(false);
+        };
         let (answer, answered) = sync_channel(1);
         self.jobs
-            .send(Job {
-                key,
-                inputs,
-                proof,
-                answer,
-            })
+            .send(Job { key, proof, answer })
             .map_err(|_| BatchError::Stopped)?;
         answered.recv().map_err(|_| BatchError::Stopped)
     }
@@ -124,34 +130,40 @@ fn work(queue: &Mutex<Receiver<Job>>, max_batch: usize) {
 
 /// Checks `jobs`, one batch per key, and answers each.
 fn check(jobs: Vec<Job>) {
-    let mut by_key: HashMap<[u8; 32], Vec<Job>> = HashMap::new();
-    for job in jobs {
-        by_key.entry(job.key.digest()).or_default().push(job);
+    type Group = (Arc<PreparedKey>, Vec<WeightedProof>, Vec<SyncSender<bool>>);
+    let mut by_key: HashMap<[u8; 32], Group> = HashMap::new();
+    for Job { key, proof, answer } in jobs {
+        let group = by_key
+            .entry(key.digest())
+            .or_insert_with(|| (key, Vec::new(), Vec::new()));
+        group.1.push(proof);
+        group.2.push(answer);
     }
-    for (_, group) in by_key {
-        let valid = verdicts(&group);
-        for (job, valid) in group.into_iter().zip(valid) {
+    for (_, (key, proofs, answers)) in by_key {
+        for (answer, valid) in answers.into_iter().zip(verdicts(&key, &proofs)) {
             // A request that gave up waiting has dropped its receiver.
-            let _ = job.answer.send(valid);
+            let _ = answer.send(valid);
         }
     }
 }
 
-/// Whether each proof of `group` (one key) verifies.
-fn verdicts(group: &[Job]) -> Vec<bool> {
-    let key = &group[0].key;
-    if let [job] = group {
-        return vec![groth16::verify(key, &job.inputs, &job.proof).is_ok()];
-    }
-    let items: Vec<(Vec<Fr>, Proof<Bn254>)> = group
-        .iter()
-        .map(|job| (job.inputs.clone(), job.proof.clone()))
-        .collect();
-    match groth16::verify_batch(key, &items) {
-        Ok(()) => vec![true; group.len()],
-        Err(VerifyError::BatchRejected { invalid }) => {
-            (0..group.len()).map(|i| !invalid.contains(&i)).collect()
+/// A batch weight: uniform over the nonzero 128-bit integers, from the
+/// operating system's generator, never revealed.
+fn secret_weight() -> NonZeroU128 {
+    loop {
+        if let Some(weight) = NonZeroU128::new(rand::Rng::r#gen(&mut rand::rngs::OsRng)) {
+            return weight;
         }
-        Err(_) => vec![false; group.len()],
+    }
+}
+
+/// Whether each of `proofs` (weighted under `key`) verifies.
+fn verdicts(key: &PreparedKey, proofs: &[WeightedProof]) -> Vec<bool> {
+    match groth16::verify_weighted(key, proofs) {
+        Ok(()) => vec![true; proofs.len()],
+        Err(VerifyError::BatchRejected { invalid }) => {
+            (0..proofs.len()).map(|i| !invalid.contains(&i)).collect()
+        }
+        Err(_) => vec![false; proofs.len()],
     }
 }

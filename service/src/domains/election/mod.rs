@@ -185,7 +185,7 @@ impl ElectionDomain {
         // Checked in a batch with the ballots cast at the same time.
         let valid = self
             .proofs
-            .verify(key, public_inputs(&public), proof)
+            .verify(key, &public_inputs(&public), &proof)
             .map_err(|e| ApiError::unavailable(e.to_string()))?;
         if !valid {
             // Say which: a point outside the subgroup, or a false proof.

@@ -16,44 +16,23 @@
 //!
 //! # Batch verification
 //!
-//! A Groth16 proof `(A, B, C)` for public inputs `x` verifies when
-//!
-//! ```text
-//! e(A, B) = e(α, β) · e(L(x), γ) · e(C, δ),   L(x) = IC₀ + Σⱼ xⱼ·ICⱼ.
-//! ```
-//!
-//! [`verify_batch`] checks `n` proofs at once with weights `rᵢ` of 128 bits:
-//!
-//! ```text
-//! Πᵢ e(rᵢ·Aᵢ, Bᵢ) · e(Σᵢ rᵢ·L(xᵢ), −γ) · e(Σᵢ rᵢ·Cᵢ, −δ) · e((Σᵢ rᵢ)·α, −β) = 1
-//! ```
-//!
-//! as one multi-Miller loop over `n + 3` pairs and one final exponentiation.
-//! `Σᵢ rᵢ·L(xᵢ)` is a single multi-scalar multiplication over the key's `IC`
-//! with scalars `(Σᵢ rᵢ, Σᵢ rᵢ·xᵢ₁, …)`.
-//!
-//! **Why this is sound.** Write `Dᵢ = e(Aᵢ,Bᵢ) · e(L(xᵢ),γ)⁻¹ · e(Cᵢ,δ)⁻¹ ·
-//! e(α,β)⁻¹ = g^{dᵢ}` in the target group of prime order `q`; proof `i` is
-//! valid iff `dᵢ = 0`, and the batch equation is `Σᵢ rᵢ·dᵢ = 0 (mod q)`. If
-//! some `dₖ ≠ 0`, then for any fixed choice of the other weights exactly one
-//! residue of `rₖ` satisfies it, and `rₖ` takes each of its `2¹²⁸` values
-//! (all distinct mod `q > 2¹²⁸`) with probability `2⁻¹²⁸`. The verifier has
-//! no randomness of its own (it runs in browsers and must be reproducible),
-//! so the weights come from Fiat–Shamir: SHA3-256 over a domain tag, the
-//! [`vk_digest`] and every public input and proof of the batch, injectively
-//! encoded (lengths, fixed-width elements). The weights are therefore fixed
-//! only **after** every proof and input is fixed; a prover who wants an
-//! invalid proof to pass must find a batch whose hash yields a bad weight,
-//! which succeeds with probability at most `Q·2⁻¹²⁸` after `Q` hash
-//! evaluations (SHA3-256 modelled as a random oracle). The argument needs
-//! the points in their prime-order groups, which the decoders guarantee.
+//! [`verify_batch`] checks many proofs under one key with one multi-pairing
+//! and Fiat–Shamir weights, reproducibly (bundles, browsers);
+//! [`verify_weighted`] does the same with weights the caller draws in
+//! secret, so that each proof's share of the work can be done as it
+//! arrives (the service). See the [`batch`] module for the equation and
+//! why each is sound.
+
+mod batch;
+
+pub use batch::{WeightedProof, locate_invalid, verify_batch, verify_weighted};
 
 use core::fmt;
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::pairing::{Pairing, PairingOutput};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
-use ark_ff::{BigInt, PrimeField, Zero};
+use ark_ff::{BigInt, PrimeField};
 use ark_groth16::{PreparedVerifyingKey, Proof, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use sha3::{Digest, Sha3_256};
@@ -80,9 +59,6 @@ pub const BATCH_SEED_TAG: &[u8] = b"zkaudit/v1/groth16-batch\0";
 /// `γ`, `δ` (G2) and the `u64` length prefix of `IC`.
 const VK_FIXED_BYTES: usize = 32 + 3 * 64 + 8;
 const G1_BYTES: usize = 32;
-
-/// Batches of at most this many proofs are located by single checks.
-const SINGLE_CHECK_THRESHOLD: usize = 2;
 
 // ---------------------------------------------------------------------------
 // Encodings
@@ -441,151 +417,4 @@ pub fn verify(key: &PreparedKey, public_inputs: &[Fr], proof: &Proof<Bn254>) -> 
             reason: "pairing check failed".into(),
         }),
     }
-}
-
-/// The Fiat–Shamir seed of a batch: SHA3-256 over [`BATCH_SEED_TAG`], the
-/// key digest, the batch size, and for each item the number of inputs, the
-/// inputs (32 bytes each) and the compressed proof (128 bytes).
-fn batch_seed<'a>(
-    key: &PreparedKey,
-    items: impl ExactSizeIterator<Item = &'a (Vec<Fr>, Proof<Bn254>)>,
-) -> [u8; 32] {
-    let mut h = Sha3_256::new();
-    h.update(BATCH_SEED_TAG);
-    h.update(key.digest);
-    h.update((items.len() as u64).to_le_bytes());
-    for (inputs, proof) in items {
-        h.update((inputs.len() as u64).to_le_bytes());
-        for x in inputs {
-            h.update(encode_field(x));
-        }
-        h.update(encode_proof(proof));
-    }
-    h.finalize().into()
-}
-
-/// Weight `i` of a batch: the first 16 bytes of `SHA3-256(seed ‖ u64le(i))`,
-/// read as a little-endian 128-bit integer.
-fn batch_weight(seed: &[u8; 32], i: usize) -> u128 {
-    let mut h = Sha3_256::new();
-    h.update(seed);
-    h.update((i as u64).to_le_bytes());
-    let digest: [u8; 32] = h.finalize().into();
-    let mut low = [0u8; 16];
-    low.copy_from_slice(&digest[..16]);
-    u128::from_le_bytes(low)
-}
-
-/// One randomized batch check over `items[i]` for `i` in `indices`; every
-/// item must have the right number of inputs.
-fn batch_holds(key: &PreparedKey, items: &[(Vec<Fr>, Proof<Bn254>)], indices: &[usize]) -> bool {
-    let seed = batch_seed(key, indices.iter().map(|&i| &items[i]));
-    let n_inputs = key.num_public_inputs();
-
-    // IC scalars (Σ rᵢ, Σ rᵢ·xᵢ₁, …), the rᵢ·Aᵢ and the rᵢ as scalars for Σ rᵢ·Cᵢ.
-    let mut ic_scalars = vec![Fr::zero(); n_inputs + 1];
-    let mut weighted_a = Vec::with_capacity(indices.len());
-    let mut weights = Vec::with_capacity(indices.len());
-    let mut cs = Vec::with_capacity(indices.len());
-    let mut bs = Vec::with_capacity(indices.len() + 3);
-    for (k, &i) in indices.iter().enumerate() {
-        let (inputs, proof) = &items[i];
-        let r = batch_weight(&seed, k);
-        let limbs = [r as u64, (r >> 64) as u64];
-        let r_fr = Fr::from(r);
-        ic_scalars[0] += r_fr;
-        for (acc, x) in ic_scalars[1..].iter_mut().zip(inputs) {
-            *acc += r_fr * x;
-        }
-        weighted_a.push(proof.a.mul_bigint(limbs));
-        weights.push(BigInt::<4>([limbs[0], limbs[1], 0, 0]));
-        cs.push(proof.c);
-        bs.push(<Bn254 as Pairing>::G2Prepared::from(proof.b));
-    }
-
-    let sum_l = G1Projective::msm_unchecked(&key.vk().gamma_abc_g1, &ic_scalars);
-    let sum_c = G1Projective::msm_bigint(&cs, &weights);
-    let sum_alpha = key.vk().alpha_g1 * ic_scalars[0];
-    weighted_a.extend([sum_l, sum_c, sum_alpha]);
-    let g1 = G1Projective::normalize_batch(&weighted_a);
-
-    bs.push(key.pvk.gamma_g2_neg_pc.clone());
-    bs.push(key.pvk.delta_g2_neg_pc.clone());
-    bs.push(key.neg_beta_g2.clone());
-
-    let miller = Bn254::multi_miller_loop(g1, bs);
-    matches!(Bn254::final_exponentiation(miller), Some(out) if out.is_zero())
-}
-
-/// Verifies a batch of proofs under one key with a random linear combination:
-/// one multi-Miller loop over `n + 3` pairs and one final exponentiation
-/// (see the [module documentation](self) for the equation and why the
-/// Fiat–Shamir weights are sound).
-///
-/// Returns `Ok(())` iff, except with probability `2⁻¹²⁸` per hash the prover
-/// evaluated, every proof verifies on its own. On failure the invalid proofs
-/// are located (as by [`locate_invalid`]) and reported as
-/// [`VerifyError::BatchRejected`]. An empty batch verifies. Preconditions as
-/// for [`verify`].
-pub fn verify_batch(key: &PreparedKey, items: &[(Vec<Fr>, Proof<Bn254>)]) -> Result<()> {
-    let (mut invalid, candidates) = split_by_input_count(key, items);
-    if invalid.is_empty() {
-        if candidates.is_empty() || batch_holds(key, items, &candidates) {
-            return Ok(());
-        }
-        locate(key, items, &candidates, true, &mut invalid);
-    } else {
-        locate(key, items, &candidates, false, &mut invalid);
-    }
-    invalid.sort_unstable();
-    Err(VerifyError::BatchRejected { invalid })
-}
-
-/// Finds the proofs of a batch that do not verify on their own: items with a
-/// wrong number of public inputs, then bisection with batch checks down to
-/// single checks. Costs about `2·k·log₂(n/k)` batch checks for `k` invalid
-/// proofs among `n`. Returns sorted indices into `items`; empty if all
-/// verify.
-pub fn locate_invalid(key: &PreparedKey, items: &[(Vec<Fr>, Proof<Bn254>)]) -> Vec<usize> {
-    let (mut invalid, candidates) = split_by_input_count(key, items);
-    locate(key, items, &candidates, false, &mut invalid);
-    invalid.sort_unstable();
-    invalid
-}
-
-/// Splits indices into those with a wrong input count and the rest.
-fn split_by_input_count(
-    key: &PreparedKey,
-    items: &[(Vec<Fr>, Proof<Bn254>)],
-) -> (Vec<usize>, Vec<usize>) {
-    (0..items.len()).partition(|&i| items[i].0.len() != key.num_public_inputs())
-}
-
-/// Bisection over `indices`; `known_failing` says a batch check over exactly
-/// these indices already failed.
-fn locate(
-    key: &PreparedKey,
-    items: &[(Vec<Fr>, Proof<Bn254>)],
-    indices: &[usize],
-    known_failing: bool,
-    invalid: &mut Vec<usize>,
-) {
-    if indices.len() <= SINGLE_CHECK_THRESHOLD {
-        invalid.extend(
-            indices
-                .iter()
-                .copied()
-                .filter(|&i| verify(key, &items[i].0, &items[i].1).is_err()),
-        );
-        return;
-    }
-    if !known_failing && batch_holds(key, items, indices) {
-        return;
-    }
-    let (left, right) = indices.split_at(indices.len() / 2);
-    let found = invalid.len();
-    locate(key, items, left, false, invalid);
-    // Valid proofs pass every batch check, so if the whole failed and the
-    // left half is clean, the right half fails: skip its batch check.
-    locate(key, items, right, invalid.len() == found, invalid);
 }
