@@ -555,6 +555,10 @@ fn weighted_proofs_of_another_key_are_refused() {
     let mut proofs = weighted(&key, &vec![good.clone(); 3]);
     proofs[1] = weighted(&other, std::slice::from_ref(&good)).remove(0);
     assert_eq!(proofs[1].key_digest(), other.digest());
+    // Its debug form names the key, never the secret weight.
+    let shown = format!("{:?}", proofs[1]);
+    assert!(shown.contains(&hex::encode(other.digest())), "{shown}");
+    assert!(!shown.contains("weight:"), "{shown}");
     assert!(matches!(
         verify_weighted(&key, &proofs),
         Err(VerifyError::BatchRejected { invalid }) if invalid == [1]

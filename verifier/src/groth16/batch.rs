@@ -51,6 +51,7 @@
 //! On failure both locate the invalid proofs by bisection, with the same
 //! kind of check on halves, down to single proofs.
 
+use core::fmt;
 use std::num::NonZeroU128;
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
@@ -302,6 +303,17 @@ pub struct WeightedProof {
     weighted_a: G1Projective,
     b: G2Prepared,
     c: G1Affine,
+}
+
+/// Shows the key and the number of inputs, never the weight: it must stay
+/// secret until the proof's verdict.
+impl fmt::Debug for WeightedProof {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeightedProof")
+            .field("key_digest", &hex::encode(self.key_digest))
+            .field("num_public_inputs", &self.weighted_inputs.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl WeightedProof {
