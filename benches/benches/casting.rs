@@ -24,29 +24,20 @@ use std::time::{Duration, Instant};
 use ark_ff::UniformRand;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
+use support::election as election_setup;
 use support::trapdoor::Trapdoor;
 use zkaudit_benches::named_key as key;
 use zkaudit_circuits::Fr;
 use zkaudit_circuits::ballot::{BallotCircuit, public_inputs};
 use zkaudit_circuits::elgamal::{encrypt, random_scalar};
 use zkaudit_circuits::identity::Identity;
-use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_ledger::codec::fr_to_bytes;
-use zkaudit_ledger::election::{
-    self, BALLOT, Ballot, BallotStatement, Contest, ElectionSpec, Phase, PhaseChange,
-    ballot_statement,
-};
-use zkaudit_ledger::identity::{
-    self, CREDENTIAL_ISSUE, CredentialIssue, REGISTRY_CREATE, RegistrySpec,
-};
+use zkaudit_ledger::election::{self, BALLOT, Ballot, ballot_statement};
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_prover::KeyCache;
 use zkaudit_service::client::Client;
-use zkaudit_service::client::election::{
-    BallotContext, TrusteeKey, ballot_body, cast, election_spec, make_dealing, post_dealing,
-    post_election_record,
-};
+use zkaudit_service::client::election::{BallotContext, ballot_body, cast};
 use zkaudit_service::clock::now_ms;
 use zkaudit_service::server::state::AppState;
 use zkaudit_verifier::groth16::encode_proof;
@@ -102,58 +93,17 @@ fn service() -> Service {
 fn open_election(svc: &Service) -> (Ballot, BallotContext, Trapdoor) {
     let client = Client::new(&svc.base);
     let mut rng = ChaCha20Rng::seed_from_u64(5);
-    let registry = RegistrySpec {
-        id: "voters".into(),
-        title: "Voters".into(),
-        attributes: vec!["birth_year".into()],
-        depth: DEPTH,
-        window_changes: 8,
-        window_secs: 3600,
-    };
-    let post_identity = |kind: &str, payload: Vec<u8>| {
-        let record = Record::signed(
-            LOG,
-            identity::DOMAIN,
-            kind,
-            now_ms(),
-            payload,
-            &svc.registrar,
-        )
-        .unwrap();
-        client.append(&record).unwrap();
-    };
-    post_identity(REGISTRY_CREATE, registry.encode());
+    let registry = election_setup::registry("voters", DEPTH);
     let voter = Identity::random(&mut rng);
-    post_identity(
-        CREDENTIAL_ISSUE,
-        CredentialIssue {
-            registry: registry.id.clone(),
-            commitment: fr_to_bytes(&voter.commitment()),
-            attributes: vec![1980],
-        }
-        .encode(),
+    election_setup::register_voters(
+        &client,
+        LOG,
+        &svc.registrar,
+        &registry,
+        std::slice::from_ref(&voter),
     );
-    let trustees: Vec<TrusteeKey> = (1..=3)
-        .map(|i| TrusteeKey::generate(&format!("trustee-{i}"), &mut rng).unwrap())
-        .collect();
-    let now = now_ms();
-    let spec = ElectionSpec {
-        id: "casting".into(),
-        title: "Casting".into(),
-        statement: BallotStatement::Choices,
-        contests: vec![Contest::choices(vec!["yes".into(), "no".into()], 1, 1)],
-        registry: registry.id.clone(),
-        predicates: vec![AttributePredicate::at_most(2008)],
-        trustees: trustees
-            .iter()
-            .map(|t| t.public().to_spec().unwrap())
-            .collect(),
-        threshold: 2,
-        opens_at_ms: now,
-        closes_at_ms: now + 24 * 3600 * 1000,
-        circuit_key: None,
-        revoting: false,
-    };
+    let trustees = election_setup::trustees(&mut rng);
+    let spec = election_setup::yes_no_election("casting", &registry, &trustees);
     // The bench's keys are in the service's key directory before the
     // election asks for them.
     let shape = spec.ballot_shape(DEPTH as usize).unwrap();
@@ -165,37 +115,10 @@ fn open_election(svc: &Service) -> (Ballot, BallotContext, Trapdoor) {
         )
         .unwrap();
     let trapdoor = Trapdoor::rederive(SETUP_SEED, keys.vk);
-    let post = |kind: &str, payload: Vec<u8>| {
-        post_election_record(&client, &svc.commission, kind, payload).unwrap();
-    };
-    let phase = |phase| {
-        post(
-            election::PHASE,
-            PhaseChange {
-                election: spec.id.clone(),
-                phase,
-            }
-            .encode(),
-        )
-    };
-    post(election::CREATE, spec.encode());
-    phase(Phase::KeyCeremony);
-    let logged = election_spec(&client, &spec.id).unwrap();
-    for trustee in &trustees {
-        let dealing = make_dealing(&logged, trustee, &mut rng).unwrap();
-        post_dealing(&client, trustee, &spec.id, dealing).unwrap();
-    }
-    phase(Phase::Open);
-    let cache = svc.data.join("voter-keys");
-    let context = (0..100)
-        .find_map(|_| {
-            BallotContext::fetch(&client, &spec.id, &cache)
-                .map_err(|_| std::thread::sleep(Duration::from_millis(200)))
-                .ok()
-        })
-        .expect("the election opened with its registry root logged");
+    election_setup::open_election(&client, &svc.commission, &spec, &trustees, &mut rng);
+    let context = election_setup::ballot_context(&client, &spec.id, &svc.data.join("voter-keys"));
     let honest = context
-        .ballot(&voter, &[1980], vec![1, 0], &mut rng)
+        .ballot(&voter, &[election_setup::BIRTH_YEAR], vec![1, 0], &mut rng)
         .unwrap();
     (honest, context, trapdoor)
 }

@@ -19,26 +19,19 @@ use rand_chacha::rand_core::SeedableRng;
 use support::bundle::{
     BUNDLE_DEPTH, Proving, ballot_keys, election_bundle, election_bundle_proved,
 };
+use support::election as election_setup;
 use support::{AuthorityConfig, start_service_with, submit_in_lanes};
 use zkaudit_benches::named_key as key;
 use zkaudit_circuits::ballot::public_inputs;
 use zkaudit_circuits::identity::Identity;
-use zkaudit_circuits::predicate::AttributePredicate;
 use zkaudit_circuits::threshold::decrypt::verify_tally;
-use zkaudit_ledger::codec::fr_to_bytes;
 use zkaudit_ledger::election::{
-    self, BALLOT, Ballot, BallotStatement, Contest, ElectionBook, ElectionSpec, Phase, PhaseChange,
-    all_partials, ballot_statement,
+    self, BALLOT, Ballot, ElectionBook, all_partials, ballot_statement,
 };
-use zkaudit_ledger::identity::{
-    self, CREDENTIAL_ISSUE, CircuitKey, CredentialIssue, REGISTRY_CREATE, RegistrySpec,
-};
+use zkaudit_ledger::identity::{self, CircuitKey};
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_service::client::Client;
-use zkaudit_service::client::election::{
-    BallotContext, TrusteeKey, election_spec, make_dealing, post_dealing, post_election_record,
-};
 use zkaudit_service::clock::now_ms;
 use zkaudit_service::server::state::AppState;
 use zkaudit_verifier::election::{BATCH, ElectionBundle};
@@ -110,103 +103,19 @@ fn service(proof_batch: usize) -> Service {
 /// `CAST` distinct proved ballots made with the key the service logged.
 fn open_election(svc: &Service) -> Vec<Ballot> {
     let mut rng = ChaCha20Rng::seed_from_u64(11);
-    let registry = RegistrySpec {
-        id: "bench-voters".into(),
-        title: "Voters".into(),
-        attributes: vec!["birth_year".into()],
-        depth: CAST_DEPTH,
-        window_changes: 8,
-        window_secs: 3600,
-    };
-    let post_identity = |kind: &str, payload: Vec<u8>| {
-        let record = Record::signed(
-            SERVICE_LOG,
-            identity::DOMAIN,
-            kind,
-            now_ms(),
-            payload,
-            &svc.registrar,
-        )
-        .unwrap();
-        svc.client.append(&record).unwrap();
-    };
-    post_identity(REGISTRY_CREATE, registry.encode());
+    let registry = election_setup::registry("bench-voters", CAST_DEPTH);
     let voters: Vec<Identity> = (0..CAST).map(|_| Identity::random(&mut rng)).collect();
-    for voter in &voters {
-        let issue = CredentialIssue {
-            registry: registry.id.clone(),
-            commitment: fr_to_bytes(&voter.commitment()),
-            attributes: vec![1980],
-        };
-        post_identity(CREDENTIAL_ISSUE, issue.encode());
-    }
-    let trustees: Vec<TrusteeKey> = (1..=3)
-        .map(|i| TrusteeKey::generate(&format!("trustee-{i}"), &mut rng).unwrap())
-        .collect();
-    let now = now_ms();
-    let spec = ElectionSpec {
-        id: "bench-election".into(),
-        title: "Bench".into(),
-        statement: BallotStatement::Choices,
-        contests: vec![Contest::choices(vec!["yes".into(), "no".into()], 1, 1)],
-        registry: registry.id.clone(),
-        predicates: vec![AttributePredicate::at_most(2008)],
-        trustees: trustees
-            .iter()
-            .map(|t| t.public().to_spec().unwrap())
-            .collect(),
-        threshold: 2,
-        opens_at_ms: now,
-        closes_at_ms: now + 24 * 3600 * 1000,
-        circuit_key: None,
-        revoting: false,
-    };
-    let phase = |phase| {
-        let change = PhaseChange {
-            election: spec.id.clone(),
-            phase,
-        };
-        post_election_record(
-            &svc.client,
-            &svc.commission,
-            election::PHASE,
-            change.encode(),
-        )
-        .unwrap();
-    };
-    let started = Instant::now();
-    post_election_record(
-        &svc.client,
-        &svc.commission,
-        election::CREATE,
-        spec.encode(),
-    )
-    .unwrap();
+    election_setup::register_voters(&svc.client, SERVICE_LOG, &svc.registrar, &registry, &voters);
+    let trustees = election_setup::trustees(&mut rng);
+    let spec = election_setup::yes_no_election("bench-election", &registry, &trustees);
+    let created =
+        election_setup::open_election(&svc.client, &svc.commission, &spec, &trustees, &mut rng);
     println!(
         "election created (ballot circuit setup) in {:.1} s",
-        started.elapsed().as_secs_f64()
+        created.as_secs_f64()
     );
-    phase(Phase::KeyCeremony);
-    let logged = election_spec(&svc.client, &spec.id).unwrap();
-    for trustee in &trustees {
-        let dealing = make_dealing(&logged, trustee, &mut rng).unwrap();
-        post_dealing(&svc.client, trustee, &spec.id, dealing).unwrap();
-    }
-    phase(Phase::Open);
-
-    // The registry's root is logged by the service in the background.
     let cache = svc._dir.path().join("voter-keys");
-    let context = (0..100)
-        .find_map(
-            |_| match BallotContext::fetch(&svc.client, &spec.id, &cache) {
-                Ok(c) => Some(c),
-                Err(_) => {
-                    std::thread::sleep(Duration::from_millis(200));
-                    None
-                }
-            },
-        )
-        .expect("the election opened with its registry root logged");
+    let context = election_setup::ballot_context(&svc.client, &spec.id, &cache);
     let started = Instant::now();
     let ballots: Vec<Ballot> = voters
         .iter()
@@ -215,7 +124,7 @@ fn open_election(svc: &Service) -> Vec<Ballot> {
             context
                 .ballot(
                     voter,
-                    &[1980],
+                    &[election_setup::BIRTH_YEAR],
                     vec![(i % 2) as u64, 1 - (i % 2) as u64],
                     &mut rng,
                 )

@@ -7,6 +7,7 @@
 )]
 
 pub mod bundle;
+pub mod election;
 pub mod trapdoor;
 
 use std::time::{Duration, Instant};
