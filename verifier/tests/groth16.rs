@@ -421,15 +421,22 @@ fn field_elements_are_canonical() {
 // Batches (of the one vector proof and tampered copies)
 // ---------------------------------------------------------------------------
 
-#[test]
-fn batches_verify_and_locate_invalid_proofs() {
-    let v = load_vector();
-    let key = prepared(&v.vk);
+/// The vector's proof as a batch item, then two tampered copies: one with
+/// an input changed, one with `C` negated.
+fn batch_items(v: &Vector) -> [(Vec<Fr>, Proof<Bn254>); 3] {
     let good = (v.public.clone(), v.proof.clone());
     let mut wrong_input = good.clone();
     wrong_input.0[1] += Fr::one();
     let mut wrong_proof = good.clone();
     wrong_proof.1.c = -wrong_proof.1.c;
+    [good, wrong_input, wrong_proof]
+}
+
+#[test]
+fn batches_verify_and_locate_invalid_proofs() {
+    let v = load_vector();
+    let key = prepared(&v.vk);
+    let [good, wrong_input, wrong_proof] = batch_items(&v);
     let wrong_count = (v.public[..2].to_vec(), v.proof.clone());
 
     assert!(verify_batch(&key, &[]).is_ok());
@@ -514,11 +521,7 @@ fn weighted(key: &PreparedKey, items: &[(Vec<Fr>, Proof<Bn254>)]) -> Vec<Weighte
 fn weighted_batches_verify_and_locate_invalid_proofs() {
     let v = load_vector();
     let key = prepared(&v.vk);
-    let good = (v.public.clone(), v.proof.clone());
-    let mut wrong_input = good.clone();
-    wrong_input.0[1] += Fr::one();
-    let mut wrong_proof = good.clone();
-    wrong_proof.1.c = -wrong_proof.1.c;
+    let [good, wrong_input, wrong_proof] = batch_items(&v);
 
     assert!(verify_weighted(&key, &[]).is_ok());
     assert!(verify_weighted(&key, &weighted(&key, std::slice::from_ref(&good))).is_ok());
