@@ -171,6 +171,17 @@ pub enum CircuitError {
     /// An election key outside BabyJubJub's prime-order subgroup.
     #[error("the election key is not in BabyJubJub's prime-order subgroup")]
     ElectionKeyNotInSubgroup,
+    /// A v3 shape (the election key a constant of the circuit) of a v1
+    /// layout: only ballots of contests have one.
+    #[error("only a ballot of contests can fix the election key in its circuit")]
+    KeyedShapeNeedsContests,
+    /// The identity as the election key: every ciphertext would show its
+    /// value.
+    #[error("the election key is the identity, which encrypts nothing")]
+    WeakElectionKey,
+    /// A statement whose election key is not the one its v3 circuit fixes.
+    #[error("the election key is not the one the ballot circuit is made for")]
+    ElectionKeyMismatch,
     /// A choice that is neither 0 nor 1 (the value is not reported).
     #[error("the choice for option {option} is neither 0 nor 1")]
     ChoiceNotBinary {

@@ -12,7 +12,12 @@
 //! `ballot-d20-a3-c4-c8`; see [`contests`]). The election (its registry
 //! root, scope, predicates, key and contest rules) is a public parameter,
 //! not part of the circuit, so one proving key per shape serves every
-//! election. The public parameters are a [`BallotPublic`], the private
+//! election. Statement v3 ([`BallotShape::for_election_key`], shape id
+//! `ballot-d20-a3-c4-c8-k…`) is v2 with one exception: the election's
+//! joint key is a constant of the circuit, so `r·PK` is a fixed-base
+//! multiplication and a ballot costs about half as much to prove (28,721
+//! constraints instead of 52,904 for the realistic shape), at the price of
+//! a proving key per election. The public parameters are a [`BallotPublic`], the private
 //! witness a [`BallotWitness`]. The circuit proves:
 //!
 //! 1. *eligibility*: the [eligibility statement](crate::eligibility) of
@@ -55,13 +60,14 @@
 //! # The public inputs
 //!
 //! The circuit's public inputs are the statement's parameters
-//! ([`public_inputs`]), `(4 + 7·A) + 2 + 2 + 4·O` of them for v1 and
-//! `(4 + 7·A) + 2 + 3·C + 4·O` for `C` contests:
+//! ([`public_inputs`]), `(4 + 7·A) + 2 + 2 + 4·O` of them for v1,
+//! `(4 + 7·A) + 2 + 3·C + 4·O` for `C` contests, and `(4 + 7·A) + 3·C +
+//! 4·O` for v3 (the key is the circuit's, fixed by the verifying key):
 //!
 //! | inputs | |
 //! |---|---|
 //! | `4 + 7·A` | the eligibility statement's ([`eligibility::public_inputs`]): root, nullifier, scope, message, 7 per predicate |
-//! | 2 | the election key's `x`, `y` (circomlib coordinates) |
+//! | 2 (not v3) | the election key's `x`, `y` (circomlib coordinates) |
 //! | 2 (v1) | `min`, `max` of the one contest |
 //! | 3 per contest (v2) | `min`, `max`, `limit` |
 //! | 4 per option | `c1.x`, `c1.y`, `c2.x`, `c2.y` |
@@ -97,8 +103,8 @@
 //! # Cost
 //!
 //! 22,450 constraints for `(D, A, O) = (20, 3, 4)`, under 2¹⁵; 52,904 for two
-//! contests of 4 and 8 options at depth 20, under 2¹⁶. The parts are in
-//! `constraints`.
+//! contests of 4 and 8 options at depth 20, under 2¹⁶; 28,721 for the same
+//! contests at v3, under 2¹⁵. The parts are in `constraints`.
 
 #[cfg(feature = "r1cs")]
 pub mod constraints;
@@ -129,6 +135,15 @@ pub const DOMAIN_TAG: &[u8] = b"zkaudit/ballot/v1";
 /// The domain-separation tag that starts every v2 (contests) ballot digest.
 pub const CONTESTS_DOMAIN_TAG: &[u8] = b"zkaudit/ballot/v2";
 
+/// The domain-separation tag that starts every v3 (contests, the election
+/// key a constant of the circuit) ballot digest, and that the shape id's
+/// key tag hashes first.
+pub const KEYED_DOMAIN_TAG: &[u8] = b"zkaudit/ballot/v3";
+
+/// The number of bytes of the election key's digest in a v3 shape id
+/// ([`BallotShape::id`]).
+pub const KEY_TAG_BYTES: usize = 16;
+
 /// The number of bits of each option's randomness in the circuit: every
 /// [`Scalar`] fits (see the module's soundness notes).
 pub const RANDOMNESS_BITS: usize = 251;
@@ -151,6 +166,13 @@ pub struct BallotShape {
     pub eligibility: EligibilityShape,
     /// The contests and their options.
     pub layout: BallotLayout,
+    /// Statement v3: the election's joint key, a constant of the circuit
+    /// (set with [`BallotShape::for_election_key`]). `r·PK` is then a
+    /// fixed-base multiplication (748 constraints per option instead of
+    /// 2,763) and the key is not a public input; the price is one proving
+    /// key per election. `None` (v1, v2): the key is a public input and
+    /// one proving key serves every election of the shape.
+    pub election_key: Option<Point>,
 }
 
 impl BallotShape {
@@ -164,6 +186,7 @@ impl BallotShape {
         let shape = Self {
             eligibility: EligibilityShape { depth, attributes },
             layout: BallotLayout::Choices(options),
+            election_key: None,
         };
         shape.validate()?;
         Ok(shape)
@@ -179,21 +202,86 @@ impl BallotShape {
         let shape = Self {
             eligibility: EligibilityShape { depth, attributes },
             layout: BallotLayout::Contests(ContestSizes::new(contests)?),
+            election_key: None,
         };
         shape.validate()?;
         Ok(shape)
     }
 
+    /// The v3 shape of this v2 shape for one election: `key`, the
+    /// election's joint key, becomes a constant of the circuit.
+    ///
+    /// # Errors
+    ///
+    /// [`CircuitError::KeyedShapeNeedsContests`] for a v1 shape,
+    /// [`CircuitError::ElectionKeyNotInSubgroup`] for a key outside the
+    /// prime-order subgroup, [`CircuitError::WeakElectionKey`] for the
+    /// identity (which would encrypt nothing).
+    pub fn for_election_key(self, key: Point) -> Result<Self> {
+        let shape = Self {
+            election_key: Some(key),
+            ..self
+        };
+        shape.validate()?;
+        Ok(shape)
+    }
+
+    /// [`for_election_key`](Self::for_election_key) for a key already
+    /// known to be in the prime-order subgroup (decoded strictly, as an
+    /// election's logged joint key is), without checking it again: the
+    /// acceptor derives the shape for every ballot.
+    ///
+    /// # Errors
+    ///
+    /// As [`for_election_key`](Self::for_election_key), except
+    /// [`CircuitError::ElectionKeyNotInSubgroup`].
+    pub fn for_election_key_in_subgroup(self, key: Point) -> Result<Self> {
+        let shape = Self {
+            election_key: Some(key),
+            ..self
+        };
+        shape.validate_assuming_key_in_subgroup()?;
+        Ok(shape)
+    }
+
     /// Checks the eligibility shape and the layout: `2 ≤ options ≤ 8` for
-    /// v1, [`ContestSizes::validate`] for v2.
+    /// v1, [`ContestSizes::validate`] for v2 and v3; and a v3 shape's key
+    /// (see [`BallotShape::for_election_key`]).
     ///
     /// # Errors
     ///
     /// [`CircuitError::InvalidShape`] for the eligibility shape,
     /// [`CircuitError::BallotOptions`], [`CircuitError::ContestCount`] or
-    /// [`CircuitError::ContestOptions`] for the layout.
+    /// [`CircuitError::ContestOptions`] for the layout, those of
+    /// [`BallotShape::for_election_key`] for the key.
     pub fn validate(&self) -> Result<()> {
+        self.validate_assuming_key_in_subgroup()?;
+        match self.election_key {
+            Some(key) if !key.is_in_prime_order_subgroup() => {
+                Err(CircuitError::ElectionKeyNotInSubgroup)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// [`validate`](Self::validate) without a v3 key's subgroup check
+    /// (about 70 µs), for a key already checked once (see
+    /// [`BallotPublic::validate_assuming_key_in_subgroup`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`validate`](Self::validate), except
+    /// [`CircuitError::ElectionKeyNotInSubgroup`].
+    pub fn validate_assuming_key_in_subgroup(&self) -> Result<()> {
         self.eligibility.validate()?;
+        if let Some(key) = self.election_key {
+            if matches!(self.layout, BallotLayout::Choices(_)) {
+                return Err(CircuitError::KeyedShapeNeedsContests);
+            }
+            if key == Point::IDENTITY {
+                return Err(CircuitError::WeakElectionKey);
+            }
+        }
         match self.layout {
             BallotLayout::Choices(options) if (MIN_OPTIONS..=MAX_OPTIONS).contains(&options) => {
                 Ok(())
@@ -227,9 +315,12 @@ impl BallotShape {
         }
     }
 
-    /// A stable name for caching keys: `ballot-d20-a3-o4` (v1) or
-    /// `ballot-d20-a3-c4-c8` (v2, the options of each contest; only
-    /// `[a-z0-9-]`, so that the id names ceremonies and key files).
+    /// A stable name for caching keys: `ballot-d20-a3-o4` (v1),
+    /// `ballot-d20-a3-c4-c8` (v2, the options of each contest) or
+    /// `ballot-d20-a3-c4-c8-k…` (v3, then the [key tag](key_tag) of the
+    /// election key, 32 hex digits). Only `[a-z0-9-]` and at most 63
+    /// characters, so that the id names ceremonies, key files and logged
+    /// keys.
     pub fn id(&self) -> String {
         let layout = match self.layout {
             BallotLayout::Choices(options) => format!("o{options}"),
@@ -238,10 +329,24 @@ impl BallotShape {
                 sizes.join("-")
             }
         };
+        let key = match &self.election_key {
+            Some(key) => format!("-k{}", key_tag(key)),
+            None => String::new(),
+        };
         format!(
-            "ballot-d{}-a{}-{layout}",
+            "ballot-d{}-a{}-{layout}{key}",
             self.eligibility.depth, self.eligibility.attributes
         )
+    }
+
+    /// The statement version: 1 (choices), 2 (contests), 3 (contests, the
+    /// election key fixed).
+    pub fn version(&self) -> u8 {
+        match (self.layout, self.election_key) {
+            (BallotLayout::Choices(_), _) => 1,
+            (BallotLayout::Contests(_), None) => 2,
+            (BallotLayout::Contests(_), Some(_)) => 3,
+        }
     }
 
     /// The digest elements that the shape fixes: the domain tag and `O`
@@ -251,8 +356,12 @@ impl BallotShape {
         match self.layout {
             BallotLayout::Choices(options) => vec![domain_tag(), Fr::from(options as u64)],
             BallotLayout::Contests(sizes) => {
+                let tag = match self.election_key {
+                    None => CONTESTS_DOMAIN_TAG,
+                    Some(_) => KEYED_DOMAIN_TAG,
+                };
                 let mut header = vec![
-                    Fr::from_be_bytes_mod_order(CONTESTS_DOMAIN_TAG),
+                    Fr::from_be_bytes_mod_order(tag),
                     Fr::from(sizes.len() as u64),
                 ];
                 header.extend(sizes.iter().map(|size| Fr::from(size as u64)));
@@ -334,7 +443,13 @@ impl BallotPublic {
     /// [`CircuitError::ElectionKeyNotInSubgroup`].
     pub fn validate_assuming_key_in_subgroup(&self) -> Result<()> {
         let shape = self.shape;
-        shape.validate()?;
+        shape.validate_assuming_key_in_subgroup()?;
+        if shape
+            .election_key
+            .is_some_and(|key| key != self.election_key)
+        {
+            return Err(CircuitError::ElectionKeyMismatch);
+        }
         if self.eligibility.shape != shape.eligibility {
             return Err(CircuitError::BallotShapeMismatch);
         }
@@ -523,12 +638,32 @@ fn check_choices(rule: &ContestRule, choices: &[u64]) -> Result<()> {
 /// documentation).
 pub fn public_inputs(public: &BallotPublic) -> Vec<Fr> {
     let mut inputs = eligibility::public_inputs(&public.eligibility);
-    inputs.extend([public.election_key.x(), public.election_key.y()]);
+    if public.shape.election_key.is_none() {
+        inputs.extend([public.election_key.x(), public.election_key.y()]);
+    }
     inputs.extend(public.rule_elements());
     for ciphertext in &public.ciphertexts {
         inputs.extend(ciphertext_elements(ciphertext));
     }
     inputs
+}
+
+/// The tag of an election key in a v3 shape id: the first
+/// [`KEY_TAG_BYTES`] bytes of `SHA3-256(KEYED_DOMAIN_TAG ‖ x ‖ y)` (the
+/// key's 64-byte [encoding](elgamal::encode_point)), in lower-case hex.
+/// Matching another election's tag takes about 2¹²⁸ work (a second
+/// preimage); even two keys of one's own choosing with one tag take about
+/// 2⁶⁴ (a collision).
+pub fn key_tag(key: &Point) -> String {
+    use sha3::{Digest, Sha3_256};
+    let digest = Sha3_256::new()
+        .chain_update(KEYED_DOMAIN_TAG)
+        .chain_update(elgamal::encode_point(key))
+        .finalize();
+    digest[..KEY_TAG_BYTES]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// The domain tag [`DOMAIN_TAG`] as a field element (its bytes read as a

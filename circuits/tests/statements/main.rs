@@ -8,6 +8,7 @@ mod common;
 mod contests;
 mod eligibility;
 mod identity;
+mod keyed;
 mod lean_imt;
 mod poseidon;
 mod predicate;
