@@ -106,7 +106,7 @@ fn open_election(svc: &Service) -> (Ballot, BallotContext, Trapdoor) {
     let spec = election_setup::yes_no_election("casting", &registry, &trustees);
     // The bench's keys are in the service's key directory before the
     // election asks for them.
-    let shape = spec.ballot_shape(DEPTH as usize).unwrap();
+    let shape = spec.ballot_shape(DEPTH as usize, None).unwrap();
     let keys = KeyCache::new(svc.data.join("keys"))
         .load_or_create_with_rng(
             &shape.id(),

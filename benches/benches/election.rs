@@ -221,7 +221,7 @@ fn breakdown(bundle: &ElectionBundle, log_key: &str, shape_depth: usize) {
     steps.push(("replay through the election rules", t.elapsed()));
 
     let t = Instant::now();
-    let shape = e.spec.ballot_shape(shape_depth).unwrap();
+    let shape = e.spec.ballot_shape(shape_depth, None).unwrap();
     let joint_key = e.key.as_ref().unwrap().joint_key;
     let inputs: Vec<_> = e
         .ballots

@@ -552,6 +552,7 @@ fn a_ceremony_coordinated_by_the_service() {
                 &["identity/registry.create", "identity/credential.issue"],
             ),
             ("benefits-office", &["identity/scope.create"]),
+            ("commission", &["election/*"]),
             ("alice", &[]),
             ("bob", &[]),
             ("mallory", &[]),
@@ -914,4 +915,42 @@ fn a_ceremony_coordinated_by_the_service() {
         &st.log_vkey,
     ]);
     assert!(refused.contains("is not"), "{refused}");
+
+    // An election whose circuit is made for its joint key (v3) could only
+    // get a development key when it opens: refused here, nothing logged.
+    let trustee = st.path("trustee.pub.json");
+    ok(&[
+        "trustee",
+        "keygen",
+        "--name",
+        "t",
+        "--out",
+        s(&st.path("trustee.key")),
+        "--public-out",
+        s(&trustee),
+    ]);
+    let size = server.log_size();
+    let refused = server.fails(&[
+        "election",
+        "create",
+        "--key",
+        st.key_file("commission"),
+        "--id",
+        "city",
+        "--contest",
+        "Mayor: A, B; min=1",
+        "--key-per-election",
+        "--registry",
+        "national-id",
+        "--predicate",
+        "birth_date<=20080101",
+        "--predicate",
+        "region=4",
+        "--trustee",
+        s(&trustee),
+        "--threshold",
+        "1",
+    ]);
+    assert!(refused.contains("allow_development = false"), "{refused}");
+    assert_eq!(server.log_size(), size);
 }

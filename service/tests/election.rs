@@ -15,7 +15,8 @@ use common::identity::Issuer;
 use common::*;
 use zkaudit_circuits::Fr;
 use zkaudit_circuits::babyjubjub::{BASE8, Point};
-use zkaudit_circuits::elgamal::encode_point;
+use zkaudit_circuits::ballot::key_tag;
+use zkaudit_circuits::elgamal::{decode_point, encode_point};
 use zkaudit_ledger::election::{Ballot, DECRYPT, SealRecord};
 use zkaudit_ledger::identity::REGISTRY_ROOT;
 use zkaudit_service::client::Client;
@@ -753,7 +754,7 @@ fn revoting(
 
 /// e3 has two contests on one ballot under one proof: a mayor (exactly one
 /// of three) and a cumulative budget vote (up to 3 points per option, 4 in
-/// all). Ballots that break a contest's rule are refused before proving;
+/// all), with the ballot circuit made for its joint key (statement v3). Ballots that break a contest's rule are refused before proving;
 /// a ballot of another shape is refused by the service; the tally and the
 /// offline report give results per contest.
 fn contests(
@@ -779,6 +780,7 @@ fn contests(
         "Mayor: Alpha, Beta, Gamma; min=1",
         "--contest",
         "Budget: parks, roads; max=4; limit=3",
+        "--key-per-election",
         "--registry",
         "roll",
         "--predicate",
@@ -816,7 +818,24 @@ fn contests(
     assert!(view.contains("phase        key-ceremony"), "{view}");
     assert!(view.contains("voting       "), "{view}");
     let shown = server.ok(&["election", "show", "e3"]);
-    assert!(shown.contains("ballot-d4-a2-c3-c2"), "{shown}");
+    // Statement v3: the circuit (and its key, made at the opening) is
+    // this election's, named by its joint key.
+    assert!(shown.contains("ballot-d4-a2-c3-c2-k"), "{shown}");
+    let (_, opened) = server.get_json("/v1/elections/e3");
+    let joint_key =
+        decode_point(&hex::decode(opened["joint_key"].as_str().unwrap()).unwrap()).unwrap();
+    let shape = format!("ballot-d4-a2-c3-c2-k{}", key_tag(&joint_key));
+    assert_eq!(opened["ballot_shape"], shape.as_str(), "{opened}");
+    assert_eq!(opened["statement"], "keyed-contests", "{opened}");
+    // A v3 election cannot name its ballot key in advance.
+    let digest = "ab".repeat(32);
+    let named: Vec<&str> = [&args[..], &["--circuit-key", &digest]]
+        .concat()
+        .into_iter()
+        .map(|a| if a == "e3" { "e5" } else { a })
+        .collect();
+    let refused = server.fails(&named);
+    assert!(refused.contains("--circuit-key"), "{refused}");
     assert!(
         shown.contains("Budget") && shown.contains("0 to 4 points, at most 3 per option"),
         "{shown}"
@@ -885,7 +904,7 @@ fn contests(
         server.ok(&trustee_in("e3", "decrypt", s(&trustee(i))));
     }
     let (_, view) = server.get_json("/v1/elections/e3");
-    assert_eq!(view["statement"], "contests", "{view}");
+    assert_eq!(view["statement"], "keyed-contests", "{view}");
     assert_eq!(view["tally"]["counts"], serde_json::json!([1, 2, 0, 3, 6]));
     assert_eq!(view["contests"][0]["title"], "Mayor");
     assert_eq!(view["contests"][0]["counts"], serde_json::json!([1, 2, 0]));

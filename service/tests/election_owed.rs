@@ -1,8 +1,9 @@
 //! What the log owes an election survives a crash.
 //!
 //! Three of an election's records are the log's own follow-ups: the joint
-//! key after the phase change to `open`, the seal after the change to
-//! `closed`, the tally after the `k`-th partial decryption. The service
+//! key after the phase change to `open` (and, for this election of
+//! statement v3, the ballot circuit's key made for it), the seal after the
+//! change to `closed`, the tally after the `k`-th partial decryption. The service
 //! writes each right after the record it follows; a process killed between
 //! the two leaves the log owing it. Each case here leaves the log in exactly
 //! that state — the service is killed, and the phase change or decryption is
@@ -17,6 +18,7 @@ use common::deploy::Deployment;
 use common::identity::Issuer;
 use common::*;
 use zkaudit_ledger::election::{self, DECRYPT, KEY, PHASE, Phase, PhaseChange, SEAL, TALLY};
+use zkaudit_ledger::identity::CIRCUIT_KEY;
 use zkaudit_ledger::note::NoteSigningKey;
 use zkaudit_ledger::record::Record;
 use zkaudit_ledger::sequencer::{Outcome, Pending, Sequencer};
@@ -133,10 +135,9 @@ fn owed_records_are_logged_at_start_up_after_a_crash() {
         ELECTION.into(),
         "--title".into(),
         "Owed records".into(),
-        "--option".into(),
-        "Yes".into(),
-        "--option".into(),
-        "No".into(),
+        "--contest".into(),
+        "Question: Yes, No; min=1".into(),
+        "--key-per-election".into(),
         "--registry".into(),
         "roll".into(),
         "--predicate".into(),
@@ -180,6 +181,9 @@ fn owed_records_are_logged_at_start_up_after_a_crash() {
     let (open, unique) = phase_change(&st, Phase::Open);
     let opened_at = crash_after(&mut st, &open, unique);
     let key_at = follow_up_after(&st, opened_at, KEY);
+    // The ballot circuit is made for that key (statement v3): its key
+    // right after it.
+    let ballot_key_at = follow_up_after(&st, key_at, CIRCUIT_KEY);
     let (_, view) = st.server.get_json(&format!("/v1/elections/{ELECTION}"));
     assert_eq!(view["phase"], "open", "{view}");
     assert!(view["joint_key"].is_string(), "{view}");
@@ -237,7 +241,7 @@ fn owed_records_are_logged_at_start_up_after_a_crash() {
     // Each follow-up once, right where it was owed; another restart owes
     // nothing and logs nothing.
     let kinds = kinds_from(&st, opened_at);
-    for kind in [KEY, SEAL, TALLY] {
+    for kind in [KEY, CIRCUIT_KEY, SEAL, TALLY] {
         assert_eq!(
             kinds.iter().filter(|k| *k == kind).count(),
             1,
@@ -245,6 +249,7 @@ fn owed_records_are_logged_at_start_up_after_a_crash() {
         );
     }
     assert_eq!(key_at, opened_at + 1, "{kinds:?}");
+    assert_eq!(ballot_key_at, key_at + 1, "{kinds:?}");
     let size = st.server.log_size();
     let _ = st.server.child.kill();
     st.server.child.wait().unwrap();

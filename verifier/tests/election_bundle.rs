@@ -20,7 +20,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use common::{LOG_ORIGIN, TestLog, test_rng};
 use ed25519_dalek::SigningKey;
 use zkaudit_circuits::ballot::constraints::BallotCircuit;
-use zkaudit_circuits::ballot::{BallotWitness, encrypt_ballot};
+use zkaudit_circuits::ballot::{BallotShape, BallotWitness, encrypt_ballot};
 use zkaudit_circuits::elgamal::{Scalar, public_key, random_scalar};
 use zkaudit_circuits::eligibility::{EligibilityWitness, credential_leaf};
 use zkaudit_circuits::identity::Identity;
@@ -89,6 +89,12 @@ struct Faults {
     /// Not a fault: the election has two contests (the question, then a
     /// cumulative budget vote), ballot statement v2.
     contests: bool,
+    /// Not a fault: with `contests`, ballot statement v3: the circuit made
+    /// for the election's joint key, its key logged after the joint key.
+    keyed: bool,
+    /// With `keyed`: the only ballot key logged is made for another joint
+    /// key (another election of the same contests).
+    foreign_keyed_circuit: bool,
     /// Voter 4's ballot is stamped after `closes_at_ms` (a lax log takes
     /// it; the rules skip it).
     late_ballot: bool,
@@ -273,7 +279,9 @@ fn scenario(faults: Faults) -> Scenario {
     let election_spec = ElectionSpec {
         id: "referendum".into(),
         title: "Referendum".into(),
-        statement: if faults.contests {
+        statement: if faults.keyed {
+            BallotStatement::KeyedContests
+        } else if faults.contests {
             BallotStatement::Contests
         } else {
             BallotStatement::Choices
@@ -313,18 +321,19 @@ fn scenario(faults: Faults) -> Scenario {
         circuit_key: None,
         revoting: faults.revote && !faults.one_ballot_per_voter,
     };
-    let shape = election_spec.ballot_shape(4).unwrap();
-    let (pk, vk) =
-        Groth16::<Bn254>::circuit_specific_setup(BallotCircuit::blank(shape), &mut rng).unwrap();
-    let circuit_key = CircuitKey {
-        shape: shape.id(),
-        vk_digest: vk_digest(&vk),
-        vk: encode_vk(&vk),
-        development: true,
-        ceremony: None,
-    };
-    log.push(
-        &Record::signed(
+    // The ballot circuit's key: a v1 or v2 election's before its creation,
+    // a v3 election's once its joint key is logged.
+    let ballot_key = |shape: BallotShape, log: &TestLog, rng: &mut rand_chacha::ChaCha20Rng| {
+        let (pk, vk) =
+            Groth16::<Bn254>::circuit_specific_setup(BallotCircuit::blank(shape), rng).unwrap();
+        let circuit_key = CircuitKey {
+            shape: shape.id(),
+            vk_digest: vk_digest(&vk),
+            vk: encode_vk(&vk),
+            development: true,
+            ceremony: None,
+        };
+        let logged = Record::signed(
             LOG_ORIGIN,
             identity::DOMAIN,
             identity::CIRCUIT_KEY,
@@ -332,8 +341,16 @@ fn scenario(faults: Faults) -> Scenario {
             circuit_key.encode(),
             &log.key,
         )
-        .unwrap(),
-    );
+        .unwrap();
+        (pk, circuit_key, logged)
+    };
+    let mut ballot_keys = None;
+    if !faults.keyed {
+        let shape = election_spec.ballot_shape(4, None).unwrap();
+        let (pk, circuit_key, logged) = ballot_key(shape, &log, &mut rng);
+        log.push(&logged);
+        ballot_keys = Some((shape, pk, circuit_key));
+    }
     log.push(&record(
         election::CREATE,
         T,
@@ -387,6 +404,19 @@ fn scenario(faults: Faults) -> Scenario {
         joint_key,
     };
     log.push(&record(election::KEY, T, key.encode(), &log.key));
+    let (shape, pk, circuit_key) = ballot_keys.unwrap_or_else(|| {
+        let shape = election_spec.ballot_shape(4, Some(&joint_key)).unwrap();
+        let logged_shape = if faults.foreign_keyed_circuit {
+            shape
+                .for_election_key(public_key(&Scalar::from(77u64)))
+                .unwrap()
+        } else {
+            shape
+        };
+        let (pk, circuit_key, logged) = ballot_key(logged_shape, &log, &mut rng);
+        log.push(&logged);
+        (shape, pk, circuit_key)
+    });
 
     // Ballots, stamped when logged (the late one after the close).
     let ballot_stamp = |position: usize| {
@@ -771,7 +801,7 @@ fn an_election_of_contests_verifies_with_results_per_contest() {
     let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
     assert_eq!(report.ballots, 5);
     assert_eq!(
-        report.replayed.spec.ballot_shape(4).unwrap().id(),
+        report.replayed.spec.ballot_shape(4, None).unwrap().id(),
         "ballot-d4-a2-c2-c2"
     );
     // Points: parks 3 + 2 + 0 + 1, roads 1 + 2 + 0 + 3.
@@ -786,6 +816,48 @@ fn an_election_of_contests_verifies_with_results_per_contest() {
     assert_eq!((report.cast, report.ballots), (6, 5));
     // Voter 0's [yes, 3 parks, 1 road] is replaced by [no, 3 roads].
     assert_eq!(results_by_contest(&report), contest_results([2, 2], [3, 8]));
+}
+
+/// Statement v3: the ballot circuit made for the joint key, its key logged
+/// after the joint key under a shape id naming it. An honest election
+/// verifies with the same results as v2; a forged ballot is caught; a key
+/// made for another joint key does not serve.
+#[test]
+fn an_election_whose_circuit_is_made_for_its_key_verifies_and_is_held_to_it() {
+    let keyed = Faults {
+        contests: true,
+        keyed: true,
+        ..Faults::default()
+    };
+    let s = scenario(keyed);
+    let report = bundle(&s, &[]).verify(&s.log.vkey()).unwrap();
+    assert_eq!(report.ballots, 5);
+    let joint_key = report.replayed.key.as_ref().unwrap().joint_key;
+    let shape = report
+        .replayed
+        .spec
+        .ballot_shape(4, Some(&joint_key))
+        .unwrap();
+    assert_eq!(shape.version(), 3);
+    assert!(shape.id().starts_with("ballot-d4-a2-c2-c2-k"), "{shape}");
+    assert_eq!(results_by_contest(&report), contest_results([3, 1], [6, 6]));
+
+    let err = refused(Faults {
+        forged_ballot: true,
+        ..keyed
+    });
+    assert!(matches!(err, VerifyError::Groth16 { .. }), "{err}");
+    // A key logged for another joint key's circuit is not this election's:
+    // the shape id names the key.
+    let err = refused(Faults {
+        foreign_keyed_circuit: true,
+        ..keyed
+    });
+    assert!(
+        err.to_string()
+            .contains(&format!("lacks the logged key of {shape}")),
+        "{err}"
+    );
 }
 
 #[test]

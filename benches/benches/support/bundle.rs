@@ -147,7 +147,7 @@ pub fn trustees(rng: &mut ChaCha20Rng) -> Vec<(NoteSigningKey, Scalar)> {
 pub fn ballot_keys() -> Keys {
     let mut rng = ChaCha20Rng::seed_from_u64(SETUP_SEED);
     let spec = election_spec_for(0, &trustees(&mut rng));
-    let shape = spec.ballot_shape(BUNDLE_DEPTH).unwrap();
+    let shape = spec.ballot_shape(BUNDLE_DEPTH, None).unwrap();
     let (pk, vk) = setup_development(
         BallotCircuit::blank(shape),
         &mut ChaCha20Rng::seed_from_u64(SETUP_SEED),
@@ -262,7 +262,7 @@ pub fn election_bundle_proved(keys: &Keys, n: usize, proving: Proving) -> (Elect
 
     let trustees = trustees(&mut rng);
     let spec = election_spec_for(n, &trustees);
-    let shape = spec.ballot_shape(BUNDLE_DEPTH).unwrap();
+    let shape = spec.ballot_shape(BUNDLE_DEPTH, None).unwrap();
     let phase = |phase| {
         PhaseChange {
             election: spec.id.clone(),

@@ -13,6 +13,24 @@ pub enum BallotStatement {
     /// Statement v2: 1 to 4 contests, each option getting up to its
     /// contest's limit of points (shape `ballot-d…-a…-c…`).
     Contests,
+    /// Statement v3: contests as in v2, with the election's joint key a
+    /// constant of the ballot circuit (shape `ballot-d…-a…-c…-k…`). A
+    /// ballot proves in about half v2's time; the price is a proving key
+    /// per election, made once the key ceremony has given the joint key
+    /// (when voting opens), so the spec cannot name it in advance.
+    KeyedContests,
+}
+
+impl BallotStatement {
+    /// Whether the ballots are of contests (v2 or v3), not of choices.
+    pub fn has_contests(self) -> bool {
+        !matches!(self, Self::Choices)
+    }
+
+    /// Whether the ballot circuit is made for the election's key (v3).
+    pub fn is_keyed(self) -> bool {
+        matches!(self, Self::KeyedContests)
+    }
 }
 
 /// One contest of an election (a mayor, a council, a referendum question):

@@ -87,6 +87,10 @@ pub enum ElectionError {
         /// The threshold.
         threshold: u32,
     },
+    /// A v3 election's ballot circuit asked for before its joint key
+    /// exists.
+    #[error("election {0:?} has no joint key yet, and its ballot circuit is made for it")]
+    NoJointKey(String),
     /// The nullifier has already voted in this election.
     #[error("this voter has already voted in election {0:?}")]
     AlreadyVoted(String),

@@ -112,7 +112,8 @@ pub struct ElectionSpec {
     pub id: String,
     /// Human-readable title.
     pub title: String,
-    /// The ballot statement: v1 (one contest of choices) or v2 (contests).
+    /// The ballot statement: v1 (one contest of choices), v2 (contests) or
+    /// v3 (contests, the ballot circuit made for the election's key).
     pub statement: BallotStatement,
     /// The contests, in ballot order (exactly one in a v1 election, of
     /// limit 1).
@@ -145,6 +146,10 @@ pub struct ElectionSpec {
 /// Bit of the spec's trailing flags byte: re-voting is allowed.
 const FLAG_REVOTING: u8 = 1;
 
+/// Bit of the spec's trailing flags byte: the contests' ballots are of
+/// statement v3 (the circuit made for the election's key).
+const FLAG_KEYED: u8 = 2;
+
 impl ElectionSpec {
     /// Checks the spec's rules.
     pub fn validate(&self) -> ElectionResult<()> {
@@ -163,6 +168,13 @@ impl ElectionSpec {
         }
         if self.closes_at_ms <= self.opens_at_ms {
             return bad("the election must close after it opens".into());
+        }
+        if self.statement.is_keyed() && self.circuit_key.is_some() {
+            return bad(
+                "a v3 election's ballot key is made for its joint key, after the key \
+                 ceremony: it cannot be named at creation"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -193,7 +205,7 @@ impl ElectionSpec {
                     ));
                 }
             }
-            BallotStatement::Contests => {
+            BallotStatement::Contests | BallotStatement::KeyedContests => {
                 let sizes: Vec<usize> = self.contests.iter().map(|c| c.options.len()).collect();
                 ContestSizes::new(&sizes).map_err(|e| ElectionError::InvalidSpec(e.to_string()))?;
                 for (index, contest) in self.contests.iter().enumerate() {
@@ -279,17 +291,34 @@ impl ElectionSpec {
             .map(|i| i as u32 + 1)
     }
 
-    /// The ballot circuit's shape for a registry of `depth` levels.
-    pub fn ballot_shape(&self, depth: usize) -> ElectionResult<BallotShape> {
+    /// The ballot circuit's shape for a registry of `depth` levels; a v3
+    /// election's is made for its `joint_key` (ignored for v1 and v2),
+    /// which must be as decoded from its `election.key` record or a view
+    /// of it (strictly, so in the prime-order subgroup: not checked
+    /// again here).
+    ///
+    /// # Errors
+    ///
+    /// [`ElectionError::NoJointKey`] for a v3 election without its key;
+    /// [`ElectionError::InvalidSpec`] for a shape the circuits refuse.
+    pub fn ballot_shape(
+        &self,
+        depth: usize,
+        joint_key: Option<&Point>,
+    ) -> ElectionResult<BallotShape> {
         let attributes = self.predicates.len();
+        let sizes: Vec<usize> = self.contests.iter().map(|c| c.options.len()).collect();
+        let invalid = |e: zkaudit_circuits::CircuitError| ElectionError::InvalidSpec(e.to_string());
         match self.statement {
             BallotStatement::Choices => BallotShape::new(depth, attributes, self.option_count()),
-            BallotStatement::Contests => {
-                let sizes: Vec<usize> = self.contests.iter().map(|c| c.options.len()).collect();
+            BallotStatement::Contests => BallotShape::with_contests(depth, attributes, &sizes),
+            BallotStatement::KeyedContests => {
+                let key = joint_key.ok_or_else(|| ElectionError::NoJointKey(self.id.clone()))?;
                 BallotShape::with_contests(depth, attributes, &sizes)
+                    .and_then(|shape| shape.for_election_key_in_subgroup(*key))
             }
         }
-        .map_err(|e| ElectionError::InvalidSpec(e.to_string()))
+        .map_err(invalid)
     }
 
     /// Canonical encoding.
@@ -307,9 +336,9 @@ impl ElectionSpec {
                 }
                 w.u8(contest.min).u8(contest.max);
             }
-            // v2: an option count of 0 (never a valid v1 count), then the
-            // contests.
-            BallotStatement::Contests => {
+            // v2 and v3: an option count of 0 (never a valid v1 count),
+            // then the contests (v3 sets a flag at the end).
+            BallotStatement::Contests | BallotStatement::KeyedContests => {
                 w.u8(0).u8(self.contests.len() as u8);
                 for contest in &self.contests {
                     w.str(&contest.title).u8(contest.options.len() as u8);
@@ -334,8 +363,14 @@ impl ElectionSpec {
         if let Some(digest) = &self.circuit_key {
             w.fixed(digest);
         }
-        if self.revoting {
-            w.u8(FLAG_REVOTING);
+        let flags = if self.revoting { FLAG_REVOTING } else { 0 }
+            | if self.statement.is_keyed() {
+                FLAG_KEYED
+            } else {
+                0
+            };
+        if flags != 0 {
+            w.u8(flags);
         }
         w.finish()
     }
@@ -429,15 +464,21 @@ impl ElectionSpec {
             spec.circuit_key = Some(r.array("circuit key digest")?);
         }
         if !r.is_empty() {
-            match r.u8("flags")? {
-                FLAG_REVOTING => spec.revoting = true,
-                other => {
-                    return Err(CodecError::Invalid {
-                        what: "flags",
-                        reason: format!("unknown or non-canonical flags {other:#04x}"),
-                    }
-                    .into());
+            let flags = r.u8("flags")?;
+            let keyed = flags & FLAG_KEYED != 0;
+            if flags == 0
+                || flags & !(FLAG_REVOTING | FLAG_KEYED) != 0
+                || (keyed && spec.statement != BallotStatement::Contests)
+            {
+                return Err(CodecError::Invalid {
+                    what: "flags",
+                    reason: format!("unknown or non-canonical flags {flags:#04x}"),
                 }
+                .into());
+            }
+            spec.revoting = flags & FLAG_REVOTING != 0;
+            if keyed {
+                spec.statement = BallotStatement::KeyedContests;
             }
         }
         r.finish()?;
@@ -878,7 +919,10 @@ mod tests {
             decoded.contests,
             [Contest::choices(vec!["yes".into(), "no".into()], 0, 1)]
         );
-        assert_eq!(decoded.ballot_shape(20).unwrap().id(), "ballot-d20-a1-o2");
+        assert_eq!(
+            decoded.ballot_shape(20, None).unwrap().id(),
+            "ballot-d20-a1-o2"
+        );
     }
 
     #[test]
@@ -890,7 +934,7 @@ mod tests {
         assert_eq!(spec.option_labels()[12], "parks");
         assert_eq!(spec.max_points(), 3);
         assert_eq!(
-            spec.ballot_shape(20).unwrap().id(),
+            spec.ballot_shape(20, None).unwrap().id(),
             "ballot-d20-a1-c4-c8-c2"
         );
         let rules = spec.contest_rules();
@@ -902,6 +946,57 @@ mod tests {
                 limit: 3
             }
         );
+    }
+
+    /// A v3 election: contests as v2, a flag bit at the end (beside
+    /// re-voting's), the shape made for the joint key, and no key named
+    /// in advance.
+    #[test]
+    fn keyed_contests_round_trip_and_need_the_joint_key() {
+        let v2 = contests_spec();
+        for revoting in [false, true] {
+            let v3 = ElectionSpec {
+                statement: BallotStatement::KeyedContests,
+                revoting,
+                ..v2.clone()
+            };
+            let bytes = v3.encode();
+            assert_eq!(ElectionSpec::decode(&bytes), Ok(v3.clone()));
+            let v2_bytes = ElectionSpec {
+                revoting,
+                ..v2.clone()
+            }
+            .encode();
+            assert_eq!(bytes.len(), v2_bytes.len() + usize::from(!revoting));
+            assert_eq!(bytes.last(), Some(&(2 | u8::from(revoting))));
+        }
+        let v3 = ElectionSpec {
+            statement: BallotStatement::KeyedContests,
+            ..v2.clone()
+        };
+        assert_eq!(
+            v3.ballot_shape(20, None),
+            Err(ElectionError::NoJointKey(v3.id.clone()))
+        );
+        let key =
+            zkaudit_circuits::elgamal::public_key(&zkaudit_circuits::elgamal::Scalar::from(5u64));
+        let shape = v3.ballot_shape(20, Some(&key)).unwrap();
+        assert_eq!(shape.version(), 3);
+        assert_eq!(shape.election_key, Some(key));
+        assert!(shape.id().starts_with("ballot-d20-a1-c4-c8-c2-k"));
+        // v1 and v2 ignore the key.
+        assert_eq!(v2.ballot_shape(20, Some(&key)), v2.ballot_shape(20, None));
+        // The weak key is refused.
+        assert!(matches!(
+            v3.ballot_shape(20, Some(&Point::IDENTITY)),
+            Err(ElectionError::InvalidSpec(_))
+        ));
+        // A v3 spec cannot name its ballot key.
+        let named = ElectionSpec {
+            circuit_key: Some([7; 32]),
+            ..v3
+        };
+        assert!(matches!(named.validate(), Err(ElectionError::InvalidSpec(m)) if m.contains("v3")));
     }
 
     #[test]

@@ -200,8 +200,11 @@ impl ElectionBundle {
 
         // The registry and the ballot circuit's key.
         let registry = check_registry(&evidence, e)?;
+        // A v3 election's circuit is made for its joint key, which exists
+        // from the opening on (and before it no ballot can be cast).
+        let joint_key = e.key.as_ref().map(|key| &key.joint_key);
         let shape = spec
-            .ballot_shape(registry.depth as usize)
+            .ballot_shape(registry.depth as usize, joint_key)
             .map_err(|err| mismatch(err.to_string()))?;
         let key = evidence
             .entries

@@ -61,7 +61,7 @@ impl BallotContext {
             ),
         };
         let registry = RegistryTree::fetch(client, &spec.registry)?;
-        let shape = spec.ballot_shape(registry.view.depth as usize)?;
+        let shape = spec.ballot_shape(registry.view.depth as usize, Some(&joint_key))?;
         let (pk, prepared) = proving_key(
             client,
             cache,

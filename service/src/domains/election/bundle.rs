@@ -32,7 +32,7 @@ pub(super) fn election_bundle(
             ApiError::internal("the election's registry is not in the registry book")
         })?;
         indices.push(registry.created_at);
-        let shape = ElectionDomain::shape_of(registries, &e.spec)?;
+        let shape = ElectionDomain::shape_of_election(registries, e)?;
         if let Some((_, index)) = registries.circuit_key(&shape.id()) {
             indices.push(*index);
         }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
+use zkaudit_circuits::babyjubjub::Point;
 use zkaudit_circuits::ballot::{BallotShape, public_inputs};
 use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::election::{
@@ -116,8 +117,28 @@ impl ElectionDomain {
     }
 
     /// The ballot shape of an election: its registry's depth, its predicate
-    /// and option counts.
-    pub fn shape_of(identity: &RegistryBook, spec: &ElectionSpec) -> ApiResult<BallotShape> {
+    /// and option counts, and (v3) its joint key, once logged.
+    pub fn shape_of(
+        identity: &RegistryBook,
+        spec: &ElectionSpec,
+        joint_key: Option<&Point>,
+    ) -> ApiResult<BallotShape> {
+        let depth = Self::registry_depth(identity, spec)?;
+        spec.ballot_shape(depth, joint_key).map_err(ApiError::from)
+    }
+
+    /// [`Self::shape_of`] for an election of the book.
+    pub fn shape_of_election(
+        identity: &RegistryBook,
+        election: &Election,
+    ) -> ApiResult<BallotShape> {
+        let joint_key = election.key.as_ref().map(|key| &key.joint_key);
+        Self::shape_of(identity, &election.spec, joint_key)
+    }
+
+    /// The depth of the election's registry, which must have one attribute
+    /// per predicate.
+    fn registry_depth(identity: &RegistryBook, spec: &ElectionSpec) -> ApiResult<usize> {
         let registry = identity.get(&spec.registry).ok_or_else(|| {
             ApiError::unprocessable("unknown_target", format!("no registry {:?}", spec.registry))
         })?;
@@ -132,8 +153,7 @@ impl ElectionDomain {
                 ),
             ));
         }
-        spec.ballot_shape(registry.spec.depth as usize)
-            .map_err(ApiError::from)
+        Ok(registry.spec.depth as usize)
     }
 
     fn admit_ballot(&self, record: &Record, state: &AppState) -> ApiResult<Pending> {
@@ -157,7 +177,7 @@ impl ElectionDomain {
         // after, so concurrent casts verify in parallel.
         let identity = &self.identity;
         let (shape, key) = identity.with_book(state, |registries| {
-            let shape = Self::shape_of(registries, &spec)?;
+            let shape = Self::shape_of(registries, &spec, Some(&joint_key))?;
             let registry = registries.get(&spec.registry).expect("checked by shape_of");
             let root = fr_from_bytes("root", &ballot.root)
                 .map_err(|e| ApiError::bad_request("malformed_ballot", e.to_string()))?;
@@ -211,28 +231,6 @@ impl ElectionDomain {
         })
     }
 
-    /// The `identity/circuit.key` record of an election's ballot shape, made
-    /// (with keys) if the log has none yet. Blocking; slow the first time.
-    fn ballot_key_if_missing(
-        &self,
-        spec: &ElectionSpec,
-        state: &AppState,
-    ) -> ApiResult<Option<Pending>> {
-        let identity = &self.identity;
-        let shape = identity.with_book(state, |registries| {
-            let shape = Self::shape_of(registries, spec)?;
-            Ok(registries
-                .circuit_key(&shape.id())
-                .is_none()
-                .then_some(shape))
-        })?;
-        let Some(shape) = shape else { return Ok(None) };
-        let Some(key) = self.keys().record_payload(shape)? else {
-            return Ok(None);
-        };
-        Ok(Some(super::identity::circuit_key_entry(state, &key)?))
-    }
-
     fn log_record(
         state: &AppState,
         kind: &str,
@@ -246,6 +244,29 @@ impl ElectionDomain {
             .topic(election_topic(election))
             .unique(unique, election.as_bytes().to_vec()))
     }
+}
+
+/// The `identity/circuit.key` record of an election's ballot shape, made
+/// (with keys) if the log has none yet. Blocking; slow the first time (for
+/// a v3 election, the first time for every election).
+fn ballot_key_if_missing(
+    identity: &IdentityDomain,
+    spec: &ElectionSpec,
+    joint_key: Option<&Point>,
+    state: &AppState,
+) -> ApiResult<Option<Pending>> {
+    let shape = identity.with_book(state, |registries| {
+        let shape = ElectionDomain::shape_of(registries, spec, joint_key)?;
+        Ok(registries
+            .circuit_key(&shape.id())
+            .is_none()
+            .then_some(shape))
+    })?;
+    let Some(shape) = shape else { return Ok(None) };
+    let Some(key) = identity.keys().record_payload(shape)? else {
+        return Ok(None);
+    };
+    Ok(Some(super::identity::circuit_key_entry(state, &key)?))
 }
 
 /// Brings `book` up to date with the log and runs `f` on it. Blocking.
@@ -268,6 +289,10 @@ fn replay<T>(
 /// closed with `k` partial decryptions and no tally.
 struct Owed {
     keys: Vec<ElectionKey>,
+    /// Every v3 election whose joint key is logged or owed, with that key:
+    /// its ballot key is owed unless logged (it is made right after the
+    /// joint key, or on restart if the process stopped in between).
+    keyed: Vec<(ElectionSpec, Point)>,
     seals: Vec<SealRecord>,
     to_tally: Vec<Election>,
 }
@@ -276,8 +301,21 @@ impl Owed {
     /// Read from the book (cheap: the tallies are computed later, outside
     /// the book's lock).
     fn of(book: &ElectionBook) -> Self {
+        let keys = book.pending_keys();
+        let logged = book
+            .elections()
+            .filter_map(|e| Some((&e.spec, e.key.as_ref()?)));
+        let owed = keys
+            .iter()
+            .filter_map(|key| Some((&book.get(&key.election)?.spec, key)));
+        let keyed = logged
+            .chain(owed)
+            .filter(|(spec, _)| spec.statement.is_keyed())
+            .map(|(spec, key)| (spec.clone(), key.joint_key))
+            .collect();
         Self {
-            keys: book.pending_keys(),
+            keys,
+            keyed,
             seals: book.pending_seals(),
             to_tally: book.awaiting_tally().into_iter().cloned().collect(),
         }
@@ -286,7 +324,7 @@ impl Owed {
     /// The records, each unique per election in the store, so that writing
     /// one twice (two processes, or a restart racing a request) logs it
     /// once.
-    fn records(self, state: &AppState) -> ApiResult<Vec<Pending>> {
+    fn records(self, identity: &IdentityDomain, state: &AppState) -> ApiResult<Vec<Pending>> {
         let mut owed = Vec::new();
         for key in self.keys {
             owed.push(ElectionDomain::log_record(
@@ -296,6 +334,17 @@ impl Owed {
                 &key.election,
                 "election/key",
             )?);
+        }
+        // After the joint keys they are made for (blocking: a setup per
+        // election the first time).
+        for (spec, joint_key) in self.keyed {
+            match ballot_key_if_missing(identity, &spec, Some(&joint_key), state) {
+                Ok(key) => owed.extend(key),
+                // The seals and tallies are owed all the same.
+                Err(e) => {
+                    tracing::warn!(election = %spec.id, error = %e, "ballot key not made yet")
+                }
+            }
         }
         for seal in self.seals {
             owed.push(ElectionDomain::log_record(
@@ -337,7 +386,8 @@ impl Refusal for ElectionError {
             ElectionError::WrongPhase { .. }
             | ElectionError::CastAfterClose { .. }
             | ElectionError::OpenedEarly { .. }
-            | ElectionError::CeremonyIncomplete { .. } => (StatusCode::CONFLICT, "wrong_phase"),
+            | ElectionError::CeremonyIncomplete { .. }
+            | ElectionError::NoJointKey(_) => (StatusCode::CONFLICT, "wrong_phase"),
             ElectionError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed_payload"),
             _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload"),
         })
@@ -397,7 +447,21 @@ impl Domain for ElectionDomain {
         if record.kind() == CREATE {
             let spec = ElectionSpec::decode(record.payload()).map_err(ApiError::from)?;
             self.identity.with_book(state, |registries| {
-                let shape = Self::shape_of(registries, &spec)?;
+                if spec.statement.is_keyed() {
+                    // Its key is made for its joint key when voting opens,
+                    // by this service's development setup (a ceremony
+                    // cannot name a shape that does not exist yet).
+                    if !self.keys().allows_development() {
+                        return Err(ApiError::unprocessable(
+                            "key_not_logged",
+                            "a v3 election (--key-per-election) gets a development ballot key \
+                             when it opens, which this service refuses ([keys] \
+                             allow_development = false); create it without the flag",
+                        ));
+                    }
+                    return Self::registry_depth(registries, &spec).map(drop);
+                }
+                let shape = Self::shape_of(registries, &spec, None)?;
                 match &spec.circuit_key {
                     Some(digest) => registries
                         .check_named_key(&shape.id(), digest)
@@ -445,16 +509,21 @@ impl Domain for ElectionDomain {
         state: &AppState,
     ) -> ApiResult<Vec<Pending>> {
         match record.kind() {
+            // A v1 or v2 election's ballot key is its shape's, made now if
+            // the log has none; a v3 election's is made for its joint key,
+            // once that is logged.
             CREATE => {
                 let spec = ElectionSpec::decode(record.payload()).map_err(ApiError::from)?;
-                Ok(self
-                    .ballot_key_if_missing(&spec, state)?
+                if spec.statement.is_keyed() {
+                    return Ok(Vec::new());
+                }
+                Ok(ballot_key_if_missing(&self.identity, &spec, None, state)?
                     .into_iter()
                     .collect())
             }
             PHASE | DECRYPT => self
                 .with_book(state, |book| Ok(Owed::of(book)))?
-                .records(state),
+                .records(&self.identity, state),
             _ => Ok(Vec::new()),
         }
     }
@@ -466,11 +535,11 @@ impl Domain for ElectionDomain {
     fn started(&self, state: &AppState) {
         // The domain's own book: the replay done here serves the first
         // requests too.
-        let (book, state) = (self.book.clone(), state.clone());
+        let (book, identity, state) = (self.book.clone(), self.identity.clone(), state.clone());
         tokio::spawn(async move {
             let replaying = state.clone();
             let owed = crate::server::blocking::blocking_api(move || {
-                replay(&book, &replaying, |book| Ok(Owed::of(book)))?.records(&replaying)
+                replay(&book, &replaying, |book| Ok(Owed::of(book)))?.records(&identity, &replaying)
             })
             .await;
             match owed {

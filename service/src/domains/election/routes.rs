@@ -75,7 +75,7 @@ pub(super) fn registry_info(
                 .get(&election.spec.registry)
                 .map(|r| r.spec.attributes.clone())
                 .unwrap_or_default();
-            let shape = ElectionDomain::shape_of(registries, &election.spec)
+            let shape = ElectionDomain::shape_of_election(registries, election)
                 .ok()
                 .map(|s| s.id());
             Ok((shape, names))
@@ -310,7 +310,7 @@ async fn proving_key(
     let bytes = with_election(&state, &elections, move |state, domain, book| {
         let e = find(book, &id)?;
         let identity = domain.identity();
-        let shape = identity.with_book(state, |r| ElectionDomain::shape_of(r, &e.spec))?;
+        let shape = identity.with_book(state, |r| ElectionDomain::shape_of_election(r, e))?;
         let path = domain.keys().proving_key_path(shape)?;
         std::fs::read(path).map_err(ApiError::internal)
     })

@@ -12,8 +12,9 @@ pub struct ElectionView {
     pub id: String,
     /// Title.
     pub title: String,
-    /// The ballot statement: `choices` (v1: one contest of 0/1 choices)
-    /// or `contests` (v2).
+    /// The ballot statement: `choices` (v1: one contest of 0/1 choices),
+    /// `contests` (v2) or `keyed-contests` (v3: contests, the ballot
+    /// circuit made for the election's joint key).
     pub statement: String,
     /// The contests in ballot order, with their results once tallied.
     pub contests: Vec<ContestView>,
@@ -38,7 +39,8 @@ pub struct ElectionView {
     pub joint_key: Option<String>,
     /// Qualified dealers, once voting is open.
     pub qualified: Vec<u32>,
-    /// The ballot circuit's shape id.
+    /// The ballot circuit's shape id (a v3 election's once its joint key
+    /// is logged).
     pub ballot_shape: Option<String>,
     /// Whether a voter may vote again (their last ballot counts).
     pub revoting: bool,
@@ -152,6 +154,7 @@ pub(super) fn view(
         statement: match spec.statement {
             BallotStatement::Choices => "choices",
             BallotStatement::Contests => "contests",
+            BallotStatement::KeyedContests => "keyed-contests",
         }
         .to_owned(),
         contests: spec

@@ -106,6 +106,12 @@ impl ShapeKeys {
         Ok(())
     }
 
+    /// Whether this service makes and takes development keys (`[keys]
+    /// allow_development`).
+    pub fn allows_development(&self) -> bool {
+        self.allow_development
+    }
+
     /// The key directory.
     pub fn dir(&self) -> &std::path::Path {
         self.cache.dir()
