@@ -1,6 +1,8 @@
 //! Ballot proofs at depth 20, 3 attributes: one contest of 4 choices (v1),
-//! and the realistic shape of two contests of 4 and 8 options (v2, a mayor
-//! and a council) in the same run: constraints, one Groth16 proof
+//! and the realistic shape of two contests of 4 and 8 options (a mayor and
+//! a council), both with the key a public input (v2) and with the circuit
+//! made for the election's key (v3, group `…-c4-c8-keyed`), in the same
+//! run: constraints, one Groth16 proof
 //! (development setup), the witness synthesis inside it, the public inputs
 //! a verifier rebuilds, one verification, and a batch of 64.
 //!
@@ -55,7 +57,9 @@ fn ballot(
         .collect();
     let tree = LeanImt::from_leaves(&leaves);
     let scope = message_field(b"bench election");
-    let election_key = elgamal::public_key(&Scalar::rand(rng));
+    // Drawn whatever the shape, so that every shape's draws stay in order.
+    let drawn_key = elgamal::public_key(&Scalar::rand(rng));
+    let election_key = shape.election_key.unwrap_or(drawn_key);
     let (identity, attributes) = &voters[17];
     let choices = choices.to_vec();
     let randomness: Vec<Scalar> = choices.iter().map(|_| Scalar::rand(rng)).collect();
@@ -103,6 +107,11 @@ fn ballots(c: &mut Criterion) {
     let rules = [ContestRule::choices(1, 1), ContestRule::choices(0, 3)];
     let choices = [0, 1, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0];
     bench_shape(c, shape, &rules, &choices, false);
+    // v3: the same contests, the circuit made for one election's key.
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let election_key = elgamal::public_key(&Scalar::rand(&mut rng));
+    let keyed = shape.for_election_key(election_key).unwrap();
+    bench_shape(c, keyed, &rules, &choices, false);
 }
 
 /// The benchmarks of one shape; `with_old_reduction` adds the prover with
@@ -135,7 +144,18 @@ fn bench_shape(
     let proof = prove(&pk, circuit.clone(), &mut rng).unwrap();
     verify(&key, &inputs, &proof).unwrap();
 
-    let mut group = c.benchmark_group(shape.id());
+    // A v3 id ends in the key's tag; the group is named by the contests.
+    let name = match shape.election_key {
+        Some(_) => {
+            let unkeyed = BallotShape {
+                election_key: None,
+                ..shape
+            };
+            format!("{unkeyed}-keyed")
+        }
+        None => shape.id(),
+    };
+    let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.bench_function("prove", |b| {
         b.iter(|| prove(&pk, circuit.clone(), &mut rng).unwrap())
