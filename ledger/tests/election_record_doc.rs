@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 /// The files that define what an election bundle's records hold.
-const RECORD_SOURCES: [&str; 4] = [
+const RECORD_SOURCES: [&str; 5] = [
+    "src/election/spec.rs",
     "src/election/records.rs",
     "src/election/ballot.rs",
     "src/election/contests.rs",

@@ -9,7 +9,7 @@ use zkaudit_circuits::elgamal::{CIPHERTEXT_BYTES, Ciphertext};
 use zkaudit_circuits::eligibility::{EligibilityPublic, message_field};
 
 use super::error::point_error;
-use super::records::ElectionSpec;
+use super::spec::ElectionSpec;
 use super::{ElectionError, ElectionResult, MAX_PROOF, ballot_fingerprint};
 use crate::codec::{MAX_ID, Reader, Writer, fr_from_bytes};
 

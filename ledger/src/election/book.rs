@@ -13,9 +13,10 @@ use zkaudit_circuits::threshold::dkg::{Complaint, Dealing, qualify};
 use super::ballot::Ballot;
 use super::error::crypto;
 use super::records::{
-    ComplaintRecord, DealRecord, DecryptRecord, ElectionKey, ElectionSpec, Phase, PhaseChange,
-    SealRecord, TallyRecord, ballot_leaf, election_of,
+    ComplaintRecord, DealRecord, DecryptRecord, ElectionKey, Phase, PhaseChange, SealRecord,
+    TallyRecord, ballot_leaf, election_of,
 };
+use super::spec::ElectionSpec;
 use super::{
     BALLOT, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, ElectionError, ElectionResult, KEY, PHASE,
     SEAL, SPOILED, SpoiledBallot, TALLY,

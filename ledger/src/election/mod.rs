@@ -30,7 +30,9 @@
 //! the service verifies each before logging, and the offline verifier
 //! verifies them all in batches.
 //!
-//! The folder holds the election payloads and their codecs (`records`), the
+//! The folder holds the election spec and its codec (`spec`, its contests
+//! in `contests`), the other election payloads and their codecs
+//! (`records`), the
 //! ballot and the statement its proof is checked against (`ballot`), the
 //! error (`error`) and the replayed elections (`book`).
 
@@ -39,16 +41,18 @@ mod book;
 mod contests;
 mod error;
 mod records;
+mod spec;
 mod spoiled;
 
 pub use ballot::{Ballot, ballot_message, ballot_statement};
 pub use book::{BallotStanding, CastBallot, Election, ElectionBook, all_partials};
+pub use contests::{BallotStatement, Contest};
 pub use error::{ElectionError, ElectionResult};
 pub use records::{
-    BallotStatement, ComplaintRecord, Contest, DealRecord, DecryptRecord, ElectionKey,
-    ElectionSpec, Phase, PhaseChange, SealRecord, TallyRecord, TrusteeSpec, ballot_leaf,
-    election_of,
+    ComplaintRecord, DealRecord, DecryptRecord, ElectionKey, Phase, PhaseChange, SealRecord,
+    TallyRecord, ballot_leaf, election_of,
 };
+pub use spec::{ElectionSpec, TrusteeSpec};
 pub use spoiled::{OpenedOption, SpoiledBallot, ballot_fingerprint};
 
 /// The domain name.
