@@ -7,14 +7,15 @@
 
 use ark_bn254::Bn254;
 use ark_ff::{AdditiveGroup, Field, PrimeField};
-use ark_groth16::Groth16;
+use ark_groth16::{Groth16, PreparedVerifyingKey, Proof};
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
 use ark_relations::gr1cs::{ConstraintSynthesizer, SynthesisError};
 use ark_snark::SNARK;
 use zkaudit_circuits::babyjubjub::BASE8;
 use zkaudit_circuits::babyjubjub::constraints::PointVar;
 use zkaudit_circuits::ballot::constraints::{
-    BallotPublicVar, BallotWitnessVar, ContestRuleVar, encrypt_points_var, enforce_contest,
+    BallotPublicVar, BallotWitnessVar, CiphertextVar, ContestRuleVar, encrypt_points_var,
+    enforce_contest,
 };
 use zkaudit_circuits::ballot::contests::{MAX_POINTS, POINT_BITS};
 use zkaudit_circuits::ballot::{
@@ -395,13 +396,31 @@ fn contest_range_is_exact_and_does_not_wrap() {
     ));
 }
 
-/// Builds the v2 statement step by step and counts each part at the
-/// realistic shape: depth 20, 3 attributes, contests of 4 and 8 options.
-#[test]
-fn constraint_counts_are_pinned() {
+/// The constraints of a statement of contests (v2 or v3), part by part.
+pub(crate) struct ContestParts {
+    /// Allocating the parameters.
+    pub(crate) public: usize,
+    /// Allocating the witness.
+    pub(crate) witness: usize,
+    /// The eligibility statement.
+    pub(crate) eligibility: usize,
+    /// Every contest's rule.
+    pub(crate) contests: usize,
+    /// Every option's encryption, equated with its public ciphertext.
+    pub(crate) encryption: usize,
+    /// The message squared.
+    pub(crate) message: usize,
+}
+
+/// Builds the statement of `shape` step by step, each option encrypted by
+/// `encrypt(parameters, value bits, randomness bits)`, counts each part,
+/// and checks that the parts add up to the circuit.
+pub(crate) fn contest_parts(
+    shape: BallotShape,
+    encrypt: impl Fn(&BallotPublicVar, &[Boolean<Fr>], &[Boolean<Fr>]) -> CiphertextVar,
+) -> ContestParts {
     use zkaudit_circuits::eligibility::constraints::enforce_eligibility;
 
-    let shape = shape(20, 3, &[4, 8]);
     let public = shape.blank_public();
     let witness = shape.placeholder_witness();
     let cs = new_cs();
@@ -418,8 +437,7 @@ fn constraint_counts_are_pinned() {
     }
     let contests = count();
     for (i, bits) in value_bits.iter().enumerate() {
-        let encrypted =
-            encrypt_points_var(&public_var.election_key, bits, &witness_var.randomness[i]).unwrap();
+        let encrypted = encrypt(&public_var, bits, &witness_var.randomness[i]);
         encrypted
             .c1
             .enforce_equal(&public_var.ciphertexts[i].c1)
@@ -431,27 +449,45 @@ fn constraint_counts_are_pinned() {
     }
     let encryption = count();
     let _ = public_var.eligibility.message.square().unwrap();
-    let message_cost = count();
-    let total = synthesize(BallotCircuit::blank(shape)).num_constraints();
+    let message = count();
     assert_eq!(
-        total,
+        synthesize(BallotCircuit::blank(shape)).num_constraints(),
         cs.num_constraints(),
         "the parts add up to the circuit"
     );
+    ContestParts {
+        public: public_cost,
+        witness: witness_cost,
+        eligibility,
+        contests,
+        encryption,
+        message,
+    }
+}
+
+/// Counts each part of the v2 statement at the realistic shape: depth 20,
+/// 3 attributes, contests of 4 and 8 options.
+#[test]
+fn constraint_counts_are_pinned() {
+    let shape = shape(20, 3, &[4, 8]);
+    let parts = contest_parts(shape, |public, bits, randomness| {
+        encrypt_points_var(&public.election_key, bits, randomness).unwrap()
+    });
+    let total = synthesize(BallotCircuit::blank(shape)).num_constraints();
 
     // 3 predicate set flags and the election key on the curve.
-    assert_eq!(public_cost, 3 + 3);
+    assert_eq!(parts.public, 3 + 3);
     // 20 path bits and 12 × 251 randomness bits.
-    assert_eq!(witness_cost, 20 + 12 * 251);
-    assert_eq!(eligibility, 7_335 - 1 - 3 - 20);
+    assert_eq!(parts.witness, 20 + 12 * 251);
+    assert_eq!(parts.eligibility, 7_335 - 1 - 3 - 20);
     // Per option: the value and limit − value in 4 bits (5 each); per
     // contest: the limit in 4 bits, min, max and the total's distances to
     // them in 7 bits (8 each).
-    assert_eq!(contests, 12 * (5 + 5) + 2 * (5 + 4 * 8));
+    assert_eq!(parts.contests, 12 * (5 + 5) + 2 * (5 + 4 * 8));
     // Per option: c1 (748), m·B8 (3 + 6), r·PK (2,763), c2's addition (6),
     // equalities (4).
-    assert_eq!(encryption, 12 * (748 + 9 + 2_763 + 6 + 4));
-    assert_eq!(message_cost, 1);
+    assert_eq!(parts.encryption, 12 * (748 + 9 + 2_763 + 6 + 4));
+    assert_eq!(parts.message, 1);
     assert_eq!(total, 52_904);
     assert!(total < 1 << 16);
 }
@@ -501,6 +537,38 @@ fn every_parameter_and_private_input_is_pinned() {
     assert_witnesses_are_pinned(&synthesize(BallotCircuit::new(public, witness)), inputs);
 }
 
+/// A Groth16 proof of `election`'s ballot of `choices` under `rules` and
+/// the processed key it verifies under.
+pub(crate) type RoundTrip = (BallotPublic, Proof<Bn254>, PreparedVerifyingKey<Bn254>);
+
+/// Sets up keys for `election`'s shape, proves its ballot of `choices`
+/// under `rules`, and asserts that the proof verifies and that every
+/// change of `changes` to the statement makes it fail.
+pub(crate) fn assert_groth16_round_trip(
+    election: &mut Election,
+    rules: Vec<ContestRule>,
+    choices: &[u64],
+    changes: &[fn(&mut BallotPublic)],
+    rng: &mut rand_chacha::ChaCha20Rng,
+) -> RoundTrip {
+    let circuit = BallotCircuit::blank(election.shape);
+    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(circuit, rng).unwrap();
+    let (public, witness) = election.ballot_with(rules, choices);
+    let proof =
+        Groth16::<Bn254>::prove(&pk, BallotCircuit::new(public.clone(), witness), rng).unwrap();
+    let pvk = Groth16::<Bn254>::process_vk(&vk).unwrap();
+    let verify = |public: &BallotPublic| {
+        Groth16::<Bn254>::verify_with_processed_vk(&pvk, &public_inputs(public), &proof).unwrap()
+    };
+    assert!(verify(&public));
+    for change in changes {
+        let mut other = public.clone();
+        change(&mut other);
+        assert!(!verify(&other));
+    }
+    (public, proof, pvk)
+}
+
 /// Setup, prove and verify a ballot of two contests with Groth16; the proof
 /// does not verify under another rule (a higher limit, a wider range) or
 /// with a changed ciphertext.
@@ -516,30 +584,20 @@ fn groth16_round_trip() {
         },
     ];
     let mut election = Election::new(shape, 9, 8, 210);
-    let mut rng = rng(211);
-    let (pk, vk) =
-        Groth16::<Bn254>::circuit_specific_setup(BallotCircuit::blank(shape), &mut rng).unwrap();
-    assert_eq!(vk.gamma_abc_g1.len(), 1 + 11 + 2 + 3 * 2 + 4 * 5);
-    let (public, witness) = election.ballot_with(rules, &[0, 1, 2, 0, 2]);
-    let proof = Groth16::<Bn254>::prove(&pk, BallotCircuit::new(public.clone(), witness), &mut rng)
-        .unwrap();
-    let pvk = Groth16::<Bn254>::process_vk(&vk).unwrap();
-    let verify = |public: &BallotPublic| {
-        Groth16::<Bn254>::verify_with_processed_vk(&pvk, &public_inputs(public), &proof).unwrap()
-    };
-    assert!(verify(&public));
-    type Change = fn(&mut BallotPublic);
-    let changes: [Change; 4] = [
+    let changes: [fn(&mut BallotPublic); 4] = [
         |p| p.contests[1].limit = 3,
         |p| p.contests[1].max = 3,
         |p| p.contests[0].min = 0,
         |p| p.ciphertexts[4].c2 = p.ciphertexts[4].c2 + BASE8,
     ];
-    for change in changes {
-        let mut other = public.clone();
-        change(&mut other);
-        assert!(!verify(&other));
-    }
+    let (_, _, pvk) = assert_groth16_round_trip(
+        &mut election,
+        rules,
+        &[0, 1, 2, 0, 2],
+        &changes,
+        &mut rng(211),
+    );
+    assert_eq!(pvk.vk.gamma_abc_g1.len(), 1 + 11 + 2 + 3 * 2 + 4 * 5);
 }
 
 /// The witness's `Debug` hides the values whatever the layout.

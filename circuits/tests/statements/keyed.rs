@@ -12,20 +12,18 @@ use ark_r1cs_std::prelude::*;
 use ark_snark::SNARK;
 use zkaudit_circuits::babyjubjub::constraints::FixedBaseTable;
 use zkaudit_circuits::babyjubjub::{BASE8, Point};
-use zkaudit_circuits::ballot::constraints::{
-    BallotPublicVar, BallotWitnessVar, encrypt_points_fixed_key, enforce_contest,
-};
+use zkaudit_circuits::ballot::constraints::encrypt_points_fixed_key;
 use zkaudit_circuits::ballot::contests::{MAX_POINTS, POINT_BITS};
 use zkaudit_circuits::ballot::{
     BallotCircuit, BallotPublic, BallotShape, ContestRule, KEYED_DOMAIN_TAG, RANDOMNESS_BITS,
     check, encrypt_ballot, key_tag, public_inputs,
 };
-use zkaudit_circuits::constraints::StatementShape;
 use zkaudit_circuits::elgamal::{self, Scalar};
 use zkaudit_circuits::{CircuitError, Fr};
 
 use crate::ballot::{Election, assert_false, bits_of, satisfies};
-use crate::common::{constraint_system_digest, new_cs, part_counter, rng, synthesize};
+use crate::common::{constraint_system_digest, new_cs, rng, synthesize};
+use crate::contests::{assert_groth16_round_trip, contest_parts};
 
 fn v2(depth: usize, attributes: usize, contests: &[usize]) -> BallotShape {
     BallotShape::with_contests(depth, attributes, contests).unwrap()
@@ -182,56 +180,23 @@ fn a_ciphertext_under_another_key_is_refused() {
 /// the key a constant (no on-curve check), `r·PK` by the key's table.
 #[test]
 fn constraint_counts_are_pinned() {
-    use zkaudit_circuits::eligibility::constraints::enforce_eligibility;
-
     let key = elgamal::public_key(&Scalar::from(7u64));
     let shape = v2(20, 3, &[4, 8]).for_election_key(key).unwrap();
-    let public = shape.blank_public();
-    let witness = shape.placeholder_witness();
-    let cs = new_cs();
-    let mut count = part_counter(&cs);
-    let public_var = BallotPublicVar::new_input(cs.clone(), || Ok(&public)).unwrap();
-    let public_cost = count();
-    let witness_var = BallotWitnessVar::new_witness(cs.clone(), || Ok(&witness)).unwrap();
-    let witness_cost = count();
-    enforce_eligibility(&public_var.eligibility, &witness_var.eligibility).unwrap();
-    let eligibility = count();
-    let mut value_bits = Vec::new();
-    for (rule, range) in public_var.contests.iter().zip(shape.contest_ranges()) {
-        value_bits.extend(enforce_contest(&witness_var.choices[range], rule).unwrap());
-    }
-    let contests = count();
     let table = FixedBaseTable::new(key, RANDOMNESS_BITS);
-    for (i, bits) in value_bits.iter().enumerate() {
-        let encrypted = encrypt_points_fixed_key(&table, bits, &witness_var.randomness[i]).unwrap();
-        encrypted
-            .c1
-            .enforce_equal(&public_var.ciphertexts[i].c1)
-            .unwrap();
-        encrypted
-            .c2
-            .enforce_equal(&public_var.ciphertexts[i].c2)
-            .unwrap();
-    }
-    let encryption = count();
-    let _ = public_var.eligibility.message.square().unwrap();
-    let message_cost = count();
+    let parts = contest_parts(shape, |_, bits, randomness| {
+        encrypt_points_fixed_key(&table, bits, randomness).unwrap()
+    });
     let total = synthesize(BallotCircuit::blank(shape)).num_constraints();
-    assert_eq!(
-        total,
-        cs.num_constraints(),
-        "the parts add up to the circuit"
-    );
 
     // 3 predicate set flags; the key is a constant.
-    assert_eq!(public_cost, 3);
-    assert_eq!(witness_cost, 20 + 12 * 251);
-    assert_eq!(eligibility, 7_335 - 1 - 3 - 20);
-    assert_eq!(contests, 12 * (5 + 5) + 2 * (5 + 4 * 8));
+    assert_eq!(parts.public, 3);
+    assert_eq!(parts.witness, 20 + 12 * 251);
+    assert_eq!(parts.eligibility, 7_335 - 1 - 3 - 20);
+    assert_eq!(parts.contests, 12 * (5 + 5) + 2 * (5 + 4 * 8));
     // Per option: c1 (748), m·B8 (3 + 6), r·PK by the key's table (748),
     // c2's addition (6), equalities (4).
-    assert_eq!(encryption, 12 * (748 + 9 + 748 + 6 + 4));
-    assert_eq!(message_cost, 1);
+    assert_eq!(parts.encryption, 12 * (748 + 9 + 748 + 6 + 4));
+    assert_eq!(parts.message, 1);
     assert_eq!(total, 28_721);
     assert!(total < 1 << 15);
 }
@@ -264,29 +229,15 @@ fn groth16_round_trip() {
     let mut election = keyed_election(&[2, 3], 303);
     let shape = election.shape;
     let mut rng = rng(304);
-    let (pk, vk) =
-        Groth16::<Bn254>::circuit_specific_setup(BallotCircuit::blank(shape), &mut rng).unwrap();
-    // v2's inputs of this shape less the key's two.
-    assert_eq!(vk.gamma_abc_g1.len(), 1 + (4 + 7 * 2) + 3 * 2 + 4 * 5);
-    let (public, witness) = election.ballot_with(rules(), &[0, 1, 2, 0, 2]);
-    let proof = Groth16::<Bn254>::prove(&pk, BallotCircuit::new(public.clone(), witness), &mut rng)
-        .unwrap();
-    let pvk = Groth16::<Bn254>::process_vk(&vk).unwrap();
-    let verify = |public: &BallotPublic| {
-        Groth16::<Bn254>::verify_with_processed_vk(&pvk, &public_inputs(public), &proof).unwrap()
-    };
-    assert!(verify(&public));
-    type Change = fn(&mut BallotPublic);
-    let changes: [Change; 3] = [
+    let changes: [fn(&mut BallotPublic); 3] = [
         |p| p.contests[1].limit = 3,
         |p| p.contests[0].min = 0,
         |p| p.ciphertexts[4].c2 = p.ciphertexts[4].c2 + BASE8,
     ];
-    for change in changes {
-        let mut other = public.clone();
-        change(&mut other);
-        assert!(!verify(&other));
-    }
+    let (public, proof, pvk) =
+        assert_groth16_round_trip(&mut election, rules(), &[0, 1, 2, 0, 2], &changes, &mut rng);
+    // v2's inputs of this shape less the key's two.
+    assert_eq!(pvk.vk.gamma_abc_g1.len(), 1 + (4 + 7 * 2) + 3 * 2 + 4 * 5);
     // The circuit of another key (another election of the same contests).
     let other_shape = shape
         .for_election_key(elgamal::public_key(&Scalar::from(99u64)))
@@ -295,8 +246,6 @@ fn groth16_round_trip() {
         Groth16::<Bn254>::circuit_specific_setup(BallotCircuit::blank(other_shape), &mut rng)
             .unwrap();
     let other_pvk = Groth16::<Bn254>::process_vk(&other_vk).unwrap();
-    assert!(
-        !Groth16::<Bn254>::verify_with_processed_vk(&other_pvk, &public_inputs(&public), &proof)
-            .unwrap()
-    );
+    let inputs = public_inputs(&public);
+    assert!(!Groth16::<Bn254>::verify_with_processed_vk(&other_pvk, &inputs, &proof).unwrap());
 }
