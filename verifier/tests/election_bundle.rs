@@ -841,6 +841,20 @@ fn an_election_whose_circuit_is_made_for_its_key_verifies_and_is_held_to_it() {
     assert_eq!(shape.version(), 3);
     assert!(shape.id().starts_with("ballot-d4-a2-c2-c2-k"), "{shape}");
     assert_eq!(results_by_contest(&report), contest_results([3, 1], [6, 6]));
+    assert!(report.vk_digest.is_some());
+
+    // Up to the opening, before the joint key: no circuit yet, no ballot,
+    // and nothing wrong.
+    let (key_at, first_ballot) = (s.ballots[0] - 2, s.ballots[0]);
+    let before_key: Vec<u64> = (key_at..=s.tally).collect();
+    let report = bundle(&s, &before_key).verify(&s.log.vkey()).unwrap();
+    assert_eq!((report.phase, report.cast), (Phase::Open, 0));
+    assert_eq!(report.vk_digest, None);
+    // With the joint key but without the circuit key logged after it, the
+    // bundle lacks what the ballots need.
+    let without_circuit_key = bundle(&s, &[first_ballot - 1]).verify(&s.log.vkey());
+    let err = without_circuit_key.unwrap_err().to_string();
+    assert!(err.contains("lacks the logged key"), "{err}");
 
     let err = refused(Faults {
         forged_ballot: true,

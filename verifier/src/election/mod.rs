@@ -29,8 +29,10 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
+use zkaudit_circuits::ballot::BallotShape;
 use zkaudit_ledger::election::{
-    self, CREATE, Contest, Election, ElectionBook, Phase, SealRecord, election_of,
+    self, CREATE, Contest, Election, ElectionBook, ElectionError, ElectionSpec, Phase, SealRecord,
+    election_of,
 };
 use zkaudit_ledger::identity::{
     self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, RegistrySpec,
@@ -110,8 +112,9 @@ pub struct ElectionReport {
     pub trustees_used: Vec<u32>,
     /// Trustees whose partial decryptions did not verify.
     pub trustees_rejected: Vec<u32>,
-    /// The ballot circuit key's digest, hex.
-    pub vk_digest: String,
+    /// The ballot circuit key's digest, hex; `None` for a v3 election
+    /// whose joint key (hence circuit) is not logged yet.
+    pub vk_digest: Option<String>,
     /// Whether that key comes from a development setup.
     pub development_key: bool,
     /// The ceremony on the log that made the key, if one did.
@@ -200,39 +203,30 @@ impl ElectionBundle {
 
         // The registry and the ballot circuit's key.
         let registry = check_registry(&evidence, e)?;
-        // A v3 election's circuit is made for its joint key, which exists
-        // from the opening on (and before it no ballot can be cast).
+        // A v3 election's circuit is made for its joint key: before that
+        // is logged it has none, and the replay admits no ballot.
         let joint_key = e.key.as_ref().map(|key| &key.joint_key);
-        let shape = spec
-            .ballot_shape(registry.depth as usize, joint_key)
-            .map_err(|err| mismatch(err.to_string()))?;
-        let key = evidence
-            .entries
-            .iter()
-            .map(|(_, r)| r)
-            .filter(|r| evidence.is_log_record(r, identity::DOMAIN, CIRCUIT_KEY))
-            .filter_map(|r| CircuitKey::decode(r.payload()).ok())
-            .find(|k| k.shape == shape.id())
-            .ok_or_else(|| mismatch(format!("the bundle lacks the logged key of {shape}")))?;
-        let prepared = PreparedKey::new(groth16::decode_vk(&key.vk)?)?;
-        ensure(prepared.digest() == key.vk_digest, || {
-            "the logged ballot key does not match its digest".into()
-        })?;
-        if let Some(named) = &spec.circuit_key {
-            ensure(*named == key.vk_digest && !key.development, || {
-                format!(
-                    "the election names ballot key {}, the log's key of {shape} is {}",
-                    hex::encode(named),
-                    hex::encode(key.vk_digest)
-                )
-            })?;
-        }
+        let shape = match spec.ballot_shape(registry.depth as usize, joint_key) {
+            Err(ElectionError::NoJointKey(_)) => None,
+            shape => Some(shape.map_err(|err| mismatch(err.to_string()))?),
+        };
         // Every logging of the registry's roots: a ballot may use a root
         // logged before it, however often the registry logs that root
         // again, while it is in the registry's window.
         let roots = RootEvidence::from_entries(&registry, &evidence.entries, &evidence.log_key);
-
-        check_ballots(e, shape, &key, &prepared, &roots, threads, share)?;
+        let key = match shape {
+            Some(shape) => {
+                let (key, prepared) = logged_ballot_key(&evidence, spec, shape)?;
+                check_ballots(e, shape, &key, &prepared, &roots, threads, share)?;
+                Some(key)
+            }
+            None => {
+                ensure(e.ballots.is_empty(), || {
+                    "ballots were cast before the election's joint key".into()
+                })?;
+                None
+            }
+        };
         let seal = check_seal(e)?.cloned();
         let tally = check_tally(e)?;
         if let Some(tally) = tally {
@@ -267,9 +261,9 @@ impl ElectionBundle {
                 .collect(),
             trustees_used: tally.map(|t| t.used.clone()).unwrap_or_default(),
             trustees_rejected: tally.map(|t| t.rejected.clone()).unwrap_or_default(),
-            vk_digest: hex::encode(key.vk_digest),
-            development_key: key.development,
-            key_ceremony: key.ceremony.clone(),
+            vk_digest: key.as_ref().map(|key| hex::encode(key.vk_digest)),
+            development_key: key.as_ref().is_some_and(|key| key.development),
+            key_ceremony: key.and_then(|key| key.ceremony),
             checkpoint_size: evidence.checkpoint.size,
             replayed: e.clone(),
             log_key: evidence.log_key,
@@ -277,6 +271,38 @@ impl ElectionBundle {
             entry_ids: evidence.entries.iter().map(|(i, r)| (*i, r.id())).collect(),
         })
     }
+}
+
+/// The logged circuit key of `shape` in `evidence` (the first, as the
+/// service takes it), prepared, and checked against its digest and against
+/// the key the election names, if it names one.
+fn logged_ballot_key(
+    evidence: &VerifiedEvidence,
+    spec: &ElectionSpec,
+    shape: BallotShape,
+) -> Result<(CircuitKey, PreparedKey)> {
+    let key = evidence
+        .entries
+        .iter()
+        .map(|(_, r)| r)
+        .filter(|r| evidence.is_log_record(r, identity::DOMAIN, CIRCUIT_KEY))
+        .filter_map(|r| CircuitKey::decode(r.payload()).ok())
+        .find(|k| k.shape == shape.id())
+        .ok_or_else(|| mismatch(format!("the bundle lacks the logged key of {shape}")))?;
+    let prepared = PreparedKey::new(groth16::decode_vk(&key.vk)?)?;
+    ensure(prepared.digest() == key.vk_digest, || {
+        "the logged ballot key does not match its digest".into()
+    })?;
+    if let Some(named) = &spec.circuit_key {
+        ensure(*named == key.vk_digest && !key.development, || {
+            format!(
+                "the election names ballot key {}, the log's key of {shape} is {}",
+                hex::encode(named),
+                hex::encode(key.vk_digest)
+            )
+        })?;
+    }
+    Ok((key, prepared))
 }
 
 /// The registry election `e` names, from the bundle: created before the

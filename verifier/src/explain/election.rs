@@ -82,11 +82,13 @@ pub fn election(bundle: &ElectionBundle, report: &ElectionReport) -> Vec<Line> {
             }));
         }
     }
-    lines.push(key_origin(
-        "ballot verifying key",
-        report.development_key,
-        report.key_ceremony.as_ref(),
-    ));
+    if report.vk_digest.is_some() {
+        lines.push(key_origin(
+            "ballot verifying key",
+            report.development_key,
+            report.key_ceremony.as_ref(),
+        ));
+    }
     lines
 }
 
@@ -154,11 +156,18 @@ pub fn contest_rule(min: u8, max: u8, limit: u8) -> String {
 /// The ballots and their proofs: all verified, or (one part of a check
 /// split over several workers) which of them this part verified.
 pub fn ballots_line(report: &ElectionReport) -> Line {
+    let Some(vk_digest) = &report.vk_digest else {
+        return Line::ok(
+            "0 ballots cast: the ballot circuit is made for the election's joint key, \
+             which is not logged yet"
+                .to_owned(),
+        );
+    };
     let share = report.proof_share;
     if share.is_all() {
         return Line::ok(format!(
-            "{} ballots cast, every proof verified against the logged key {}",
-            report.cast, report.vk_digest
+            "{} ballots cast, every proof verified against the logged key {vk_digest}",
+            report.cast
         ));
     }
     let mine = share.range(report.cast);
@@ -176,10 +185,9 @@ pub fn ballots_line(report: &ElectionReport) -> Line {
         format!("ballots {} to {}", mine.start + 1, mine.end)
     };
     Line::ok(format!(
-        "{} ballots cast; part {} of {} of this check verified the proofs of {which} against the logged key {}",
+        "{} ballots cast; part {} of {} of this check verified the proofs of {which} against the logged key {vk_digest}",
         report.cast,
         share.part() + 1,
         share.parts(),
-        report.vk_digest
     ))
 }

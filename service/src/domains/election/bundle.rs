@@ -32,9 +32,12 @@ pub(super) fn election_bundle(
             ApiError::internal("the election's registry is not in the registry book")
         })?;
         indices.push(registry.created_at);
-        let shape = ElectionDomain::shape_of_election(registries, e)?;
-        if let Some((_, index)) = registries.circuit_key(&shape.id()) {
-            indices.push(*index);
+        // A v3 election has no ballot circuit before its joint key.
+        if e.key.is_some() || !e.spec.statement.is_keyed() {
+            let shape = ElectionDomain::shape_of_election(registries, e)?;
+            if let Some((_, index)) = registries.circuit_key(&shape.id()) {
+                indices.push(*index);
+            }
         }
         // Each root's latest logging, for a log whose root records predate
         // the roots topic.
