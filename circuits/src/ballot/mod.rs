@@ -17,8 +17,9 @@
 //! joint key is a constant of the circuit, so `r·PK` is a fixed-base
 //! multiplication and a ballot costs about half as much to prove (28,721
 //! constraints instead of 52,904 for the realistic shape), at the price of
-//! a proving key per election. The public parameters are a [`BallotPublic`], the private
-//! witness a [`BallotWitness`]. The circuit proves:
+//! a proving key per election. The public parameters are a
+//! [`BallotPublic`], the private witness a [`BallotWitness`]. The circuit
+//! proves:
 //!
 //! 1. *eligibility*: the [eligibility statement](crate::eligibility) of
 //!    [`BallotPublic::eligibility`]: a credential in the registry under

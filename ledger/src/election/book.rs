@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use ed25519_dalek::VerifyingKey;
 use zkaudit_circuits::babyjubjub::Point;
+use zkaudit_circuits::ballot::BallotShape;
 use zkaudit_circuits::elgamal::{Ciphertext, sum_ballots};
 use zkaudit_circuits::threshold::decrypt::PartialDecryption;
 use zkaudit_circuits::threshold::dkg::{Complaint, Dealing, qualify};
@@ -96,6 +97,18 @@ pub struct Election {
 }
 
 impl Election {
+    /// The ballot circuit's shape for a registry of `depth` levels
+    /// ([`ElectionSpec::ballot_shape`] under the logged joint key); `None`
+    /// for a v3 election whose joint key is not logged yet: it has no
+    /// circuit, and the replay admits no ballot without the key.
+    pub fn ballot_shape(&self, depth: usize) -> ElectionResult<Option<BallotShape>> {
+        let joint_key = self.key.as_ref().map(|key| &key.joint_key);
+        match self.spec.ballot_shape(depth, joint_key) {
+            Err(ElectionError::NoJointKey(_)) => Ok(None),
+            shape => shape.map(Some),
+        }
+    }
+
     /// The tree over the cast ballots once the log sealed them, built on
     /// the first call and kept: no ballot joins a closed election, so every
     /// voter's standing request proves against the same tree instead of

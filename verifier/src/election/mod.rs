@@ -31,8 +31,7 @@ use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use zkaudit_circuits::ballot::BallotShape;
 use zkaudit_ledger::election::{
-    self, CREATE, Contest, Election, ElectionBook, ElectionError, ElectionSpec, Phase, SealRecord,
-    election_of,
+    self, CREATE, Contest, Election, ElectionBook, ElectionSpec, Phase, SealRecord, election_of,
 };
 use zkaudit_ledger::identity::{
     self as identity, CIRCUIT_KEY, CircuitKey, REGISTRY_CREATE, RegistrySpec,
@@ -203,13 +202,10 @@ impl ElectionBundle {
 
         // The registry and the ballot circuit's key.
         let registry = check_registry(&evidence, e)?;
-        // A v3 election's circuit is made for its joint key: before that
-        // is logged it has none, and the replay admits no ballot.
-        let joint_key = e.key.as_ref().map(|key| &key.joint_key);
-        let shape = match spec.ballot_shape(registry.depth as usize, joint_key) {
-            Err(ElectionError::NoJointKey(_)) => None,
-            shape => Some(shape.map_err(|err| mismatch(err.to_string()))?),
-        };
+        // None for a v3 election before its joint key: no circuit yet.
+        let shape = e
+            .ballot_shape(registry.depth as usize)
+            .map_err(|err| mismatch(err.to_string()))?;
         // Every logging of the registry's roots: a ballot may use a root
         // logged before it, however often the registry logs that root
         // again, while it is in the registry's window.

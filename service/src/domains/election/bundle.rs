@@ -33,11 +33,9 @@ pub(super) fn election_bundle(
         })?;
         indices.push(registry.created_at);
         // A v3 election has no ballot circuit before its joint key.
-        if e.key.is_some() || !e.spec.statement.is_keyed() {
-            let shape = ElectionDomain::shape_of_election(registries, e)?;
-            if let Some((_, index)) = registries.circuit_key(&shape.id()) {
-                indices.push(*index);
-            }
+        let shape = e.ballot_shape(registry.spec.depth as usize)?;
+        if let Some((_, index)) = shape.and_then(|shape| registries.circuit_key(&shape.id())) {
+            indices.push(*index);
         }
         // Each root's latest logging, for a log whose root records predate
         // the roots topic.
