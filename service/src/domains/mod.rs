@@ -118,7 +118,8 @@ pub trait Domain: Send + Sync + 'static {
 
 /// Every domain this build serves, each given the domains it builds on
 /// (elections and land titles rest on the identity registries; ceremonies
-/// make the identity domain's circuit keys).
+/// make the identity domain's circuit keys, v3 ballot circuits for the
+/// elections' joint keys).
 ///
 /// `data_dir` holds what domains keep beside the log (e.g. circuit keys);
 /// development Groth16 keys are made and accepted only if
@@ -133,13 +134,14 @@ pub fn all(
         data_dir.join("keys"),
         allow_development_keys,
     ));
+    let elections = Arc::new(election::ElectionDomain::new(identity.clone(), proof_batch));
     vec![
         Arc::new(ledger::LedgerDomain),
         identity.clone(),
-        Arc::new(election::ElectionDomain::new(identity.clone(), proof_batch)),
+        elections.clone(),
         Arc::new(land::LandDomain::new(identity.clone())),
         Arc::new(health::HealthDomain::new()),
         Arc::new(funds::FundsDomain::new(data_dir.to_path_buf())),
-        Arc::new(ceremony::CeremonyDomain::new(data_dir, identity)),
+        Arc::new(ceremony::CeremonyDomain::new(data_dir, identity, elections)),
     ]
 }

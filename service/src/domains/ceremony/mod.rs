@@ -56,6 +56,7 @@ use zkaudit_prover::iden3::{ContributionKind, Ptau, Zkey};
 use zkaudit_prover::{KeyCache, ProverError};
 use zkaudit_verifier::groth16;
 
+use super::election::ElectionDomain;
 use super::identity::IdentityDomain;
 use super::{Authorisation, Domain};
 use crate::server::error::{ApiError, ApiResult, Refusal};
@@ -82,11 +83,13 @@ fn ceremony_topic(id: &str) -> Vec<u8> {
     format!("ceremony/{id}").into_bytes()
 }
 
-/// The ceremony domain: the replayed [`CeremonyBook`], the key files, and
-/// the identity domain whose circuit keys ceremonies make.
+/// The ceremony domain: the replayed [`CeremonyBook`], the key files, the
+/// identity domain whose circuit keys ceremonies make, and the election
+/// domain whose joint keys v3 ballot circuits are made for.
 pub struct CeremonyDomain {
     book: Arc<Replayed<CeremonyBook>>,
     identity: Arc<IdentityDomain>,
+    elections: Arc<ElectionDomain>,
     blobs: Blobs,
     phase1_dir: PathBuf,
     uploads: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -95,10 +98,15 @@ pub struct CeremonyDomain {
 impl CeremonyDomain {
     /// The domain: key files in `DATA/ceremony`, phase-1 files read from
     /// `DATA/ptau`.
-    pub fn new(data_dir: &std::path::Path, identity: Arc<IdentityDomain>) -> Self {
+    pub fn new(
+        data_dir: &std::path::Path,
+        identity: Arc<IdentityDomain>,
+        elections: Arc<ElectionDomain>,
+    ) -> Self {
         Self {
             book: Arc::new(Replayed::new()),
             identity,
+            elections,
             blobs: Blobs::new(data_dir.join("ceremony")),
             phase1_dir: data_dir.join("ptau"),
             uploads: Mutex::default(),
@@ -135,6 +143,19 @@ impl CeremonyDomain {
             .clone())
     }
 
+    /// The shape `id` names; a v3 ballot shape only if it is the ballot
+    /// shape of one of the elections, made for its logged joint key.
+    /// Blocking.
+    fn shape(&self, state: &AppState, id: &str) -> ApiResult<Option<Shape>> {
+        if let Some(shape) = Shape::from_id(id) {
+            return Ok(Some(shape));
+        }
+        Ok(self
+            .elections
+            .keyed_ballot_shape(state, id)?
+            .map(Shape::Ballot))
+    }
+
     /// Where a phase-1 file named in a record is.
     fn phase1_path(&self, name: &str) -> PathBuf {
         self.phase1_dir.join(name)
@@ -160,10 +181,14 @@ impl CeremonyDomain {
     /// here with the stated hash, and the initial key computed from it has
     /// the stated digest (stored for contributors to download).
     fn admit_start(&self, start: &CeremonyStart, state: &AppState) -> ApiResult<()> {
-        let shape = Shape::from_id(&start.shape).ok_or_else(|| {
+        let shape = self.shape(state, &start.shape)?.ok_or_else(|| {
             ApiError::unprocessable(
                 "unknown_shape",
-                format!("{:?} is not a circuit shape with Groth16 keys", start.shape),
+                format!(
+                    "{:?} is not a circuit shape with Groth16 keys (a v3 ballot shape must \
+                     be an election's, once voting is open and its joint key logged)",
+                    start.shape
+                ),
             )
         })?;
         self.check_no_logged_key(state, &start.shape)?;
@@ -287,7 +312,8 @@ impl CeremonyDomain {
                 .map(|c| c.start.shape.clone())
                 .ok_or_else(|| ApiError::internal("finalised ceremony vanished"))
         })?;
-        let shape = Shape::from_id(&shape_id)
+        let shape = self
+            .shape(state, &shape_id)?
             .ok_or_else(|| ApiError::internal("a logged ceremony names an unknown shape"))?;
         let bytes = self
             .blobs

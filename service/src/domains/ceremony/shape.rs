@@ -1,7 +1,8 @@
 //! The circuit shapes that have Groth16 keys, named by their ids.
 
-use zkaudit_circuits::ballot::BallotShape;
+use zkaudit_circuits::babyjubjub::Point;
 use zkaudit_circuits::ballot::constraints::BallotCircuit;
+use zkaudit_circuits::ballot::{BallotShape, key_tag};
 use zkaudit_circuits::eligibility::EligibilityShape;
 use zkaudit_circuits::eligibility::constraints::EligibilityCircuit;
 use zkaudit_prover::iden3::R1cs;
@@ -44,6 +45,29 @@ impl Shape {
             }
             _ => return None,
         };
+        (shape.id() == id).then_some(shape)
+    }
+
+    /// [`Shape::from_id`], and also a v3 ballot shape
+    /// (`ballot-d20-a3-c4-c8-k<tag>`): its id carries only the
+    /// [tag](key_tag) of the election key the circuit is made for, so the
+    /// key is looked up among `election_keys` (the logged joint keys). A key
+    /// that hashes to the tag is the one the id names, whoever supplied it.
+    /// `None` if no key has the tag, or the rest of the id names no v2
+    /// shape.
+    pub fn from_id_with_keys<'a>(
+        id: &str,
+        election_keys: impl IntoIterator<Item = &'a Point>,
+    ) -> Option<Self> {
+        if let Some(shape) = Self::from_id(id) {
+            return Some(shape);
+        }
+        let (base, tag) = id.rsplit_once("-k")?;
+        let Some(Self::Ballot(base)) = Self::from_id(base) else {
+            return None;
+        };
+        let key = election_keys.into_iter().find(|key| key_tag(key) == tag)?;
+        let shape = Self::Ballot(base.for_election_key(*key).ok()?);
         (shape.id() == id).then_some(shape)
     }
 
@@ -116,6 +140,40 @@ mod tests {
             "eligibility-d+20-a3",
         ] {
             assert_eq!(Shape::from_id(id), None, "{id}");
+        }
+    }
+
+    #[test]
+    fn a_keyed_ballot_id_is_resolved_by_the_key_with_its_tag() {
+        use zkaudit_circuits::elgamal::{public_key, random_scalar};
+        let mut rng = rand::thread_rng();
+        let [ours, other] = [(); 2].map(|_| public_key(&random_scalar(&mut rng)));
+        let base = BallotShape::with_contests(4, 2, &[2, 3]).unwrap();
+        let keyed = base.for_election_key(ours).unwrap();
+        let id = keyed.id();
+        assert_eq!(Shape::from_id(&id), None, "the id alone names no circuit");
+        assert_eq!(
+            Shape::from_id_with_keys(&id, [&other, &ours]),
+            Some(Shape::Ballot(keyed))
+        );
+        assert_eq!(Shape::from_id_with_keys(&id, [&other]), None);
+        assert_eq!(Shape::from_id_with_keys(&id, []), None);
+        // Ids without a key resolve as before, whatever the keys.
+        assert_eq!(
+            Shape::from_id_with_keys("ballot-d4-a2-c2-c3", [&ours]),
+            Some(Shape::Ballot(base))
+        );
+        let tag = key_tag(&ours);
+        for id in [
+            format!("ballot-d4-a2-o2-k{tag}"),
+            format!("eligibility-d4-a2-k{tag}"),
+            format!("ballot-d4-a2-c2-c3-k{}", tag.to_uppercase()),
+            format!("ballot-d4-a2-c2-c3-k{tag}0"),
+            format!("ballot-d4-a2-c2-c3-k{}", &tag[1..]),
+            format!("ballot-d4-a2-c2-c3-k-k{tag}"),
+            format!("ballot-d4-a2-c02-c3-k{tag}"),
+        ] {
+            assert_eq!(Shape::from_id_with_keys(&id, [&ours]), None, "{id}");
         }
     }
 }

@@ -17,8 +17,8 @@ use zkaudit_circuits::ballot::{BallotShape, public_inputs};
 use zkaudit_ledger::codec::fr_from_bytes;
 use zkaudit_ledger::election::{
     BALLOT, Ballot, COMPLAINT, CREATE, DEAL, DECRYPT, DOMAIN, Election, ElectionBook,
-    ElectionError, ElectionKey, ElectionSpec, KEY, PHASE, SEAL, SPOILED, SealRecord, SpoiledBallot,
-    TALLY, ballot_statement,
+    ElectionError, ElectionKey, ElectionSpec, KEY, PHASE, Phase, SEAL, SPOILED, SealRecord,
+    SpoiledBallot, TALLY, ballot_statement,
 };
 use zkaudit_ledger::identity::RegistryBook;
 use zkaudit_ledger::record::Record;
@@ -114,6 +114,27 @@ impl ElectionDomain {
     /// The identity domain (registries and circuit keys).
     pub fn identity(&self) -> &IdentityDomain {
         &self.identity
+    }
+
+    /// The v3 ballot shape named `id`: the shape of an election whose
+    /// joint key is logged, `None` if no election has it (a ceremony may
+    /// make the key of such a shape only). Blocking.
+    pub fn keyed_ballot_shape(&self, state: &AppState, id: &str) -> ApiResult<Option<BallotShape>> {
+        // The books one after the other, never one inside the other.
+        let keyed: Vec<(ElectionSpec, Point)> = self.with_book(state, |book| {
+            Ok(book
+                .elections()
+                .filter(|e| e.spec.statement.is_keyed())
+                .filter_map(|e| Some((e.spec.clone(), e.key.as_ref()?.joint_key)))
+                .collect())
+        })?;
+        self.identity.with_book(state, |registries| {
+            Ok(keyed.iter().find_map(|(spec, joint_key)| {
+                Self::shape_of(registries, spec, Some(joint_key))
+                    .ok()
+                    .filter(|shape| shape.id() == id)
+            }))
+        })
     }
 
     /// The ballot shape of an election: its registry's depth, its predicate
@@ -302,8 +323,11 @@ impl Owed {
     /// the book's lock).
     fn of(book: &ElectionBook) -> Self {
         let keys = book.pending_keys();
+        // Only while voting is open: a closed election without its ballot
+        // key took no ballots, and needs none.
         let logged = book
             .elections()
+            .filter(|e| e.phase == Phase::Open)
             .filter_map(|e| Some((&e.spec, e.key.as_ref()?)));
         let owed = keys
             .iter()
@@ -448,17 +472,9 @@ impl Domain for ElectionDomain {
             let spec = ElectionSpec::decode(record.payload()).map_err(ApiError::from)?;
             self.identity.with_book(state, |registries| {
                 if spec.statement.is_keyed() {
-                    // Its key is made for its joint key when voting opens,
-                    // by this service's development setup (a ceremony
-                    // cannot name a shape that does not exist yet).
-                    if !self.keys().allows_development() {
-                        return Err(ApiError::unprocessable(
-                            "key_not_logged",
-                            "a v3 election (--key-per-election) gets a development ballot key \
-                             when it opens, which this service refuses ([keys] \
-                             allow_development = false); create it without the flag",
-                        ));
-                    }
+                    // Its circuit exists once voting opens (made for the
+                    // joint key): then a ceremony makes its key, or this
+                    // service's development setup where allowed.
                     return Self::registry_depth(registries, &spec).map(drop);
                 }
                 let shape = Self::shape_of(registries, &spec, None)?;

@@ -226,10 +226,17 @@ async fn get_key(
     Extension(identity): Extension<Arc<IdentityDomain>>,
     AppPath(shape): AppPath<String>,
 ) -> ApiResult<Json<KeyView>> {
+    let keys = identity.clone();
     let view = book(&state, &identity, move |_, book| {
-        let (key, index) = book
-            .circuit_key(&shape)
-            .ok_or_else(|| ApiError::not_found(format!("no key is logged for {shape:?}")))?;
+        let (key, index) = book.circuit_key(&shape).ok_or_else(|| {
+            let ceremony = keys.keys().is_reserved(&shape).unwrap_or(false);
+            let yet = if ceremony {
+                " yet: a ceremony is making it"
+            } else {
+                ""
+            };
+            ApiError::not_found(format!("no key is logged for {shape:?}{yet}"))
+        })?;
         Ok(KeyView {
             shape: key.shape.clone(),
             vk_digest: hex::encode(key.vk_digest),
