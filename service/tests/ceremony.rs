@@ -915,26 +915,64 @@ fn a_ceremony_coordinated_by_the_service() {
         &st.log_vkey,
     ]);
     assert!(refused.contains("is not"), "{refused}");
+}
 
-    // An election whose circuit is made for its joint key (v3) could only
-    // get a development key when it opens: refused here, nothing logged.
-    let trustee = st.path("trustee.pub.json");
+/// A v3 election (`--key-per-election`) on a service without development
+/// keys: its ballot circuit exists once the joint key is logged at the
+/// opening; a ceremony then makes its key, and ballots wait for it.
+#[test]
+fn a_v3_election_gets_its_ballot_key_from_a_ceremony() {
+    use common::deploy::Deployment;
+    use common::identity::Issuer;
+    use zkaudit_circuits::ballot::key_tag;
+    use zkaudit_circuits::elgamal::{decode_point, encode_point, public_key, random_scalar};
+
+    let st = Deployment::start_with(
+        17,
+        "test.zkaudit/keyed-ceremony",
+        &[
+            ("ceremony-office", &["ceremony/*"]),
+            (
+                "civil-registry",
+                &["identity/registry.create", "identity/credential.issue"],
+            ),
+            ("commission", &["election/*"]),
+            ("alice", &[]),
+        ],
+        "",
+    );
+    let server = &st.server;
+    let com = st.key_file("commission");
+    let registry = Issuer::new(server, st.key_file("civil-registry"));
+    registry.create_registry("national-id", "birth_date,region", &["--depth", "4"]);
+    let wallet = st.path("carol.json");
+    registry.enrol("national-id", &wallet, &["19800101", "2"]);
+    let trustee = st.path("trustee.key");
     ok(&[
         "trustee",
         "keygen",
         "--name",
         "t",
         "--out",
-        s(&st.path("trustee.key")),
-        "--public-out",
         s(&trustee),
+        "--public-out",
+        s(&st.path("trustee.pub.json")),
     ]);
-    let size = server.log_size();
-    let refused = server.fails(&[
+    let trustee_in = |command: &str| {
+        server.ok(&[
+            "trustee",
+            command,
+            "--key",
+            s(&trustee),
+            "--election",
+            "city",
+        ]);
+    };
+    server.ok(&[
         "election",
         "create",
         "--key",
-        st.key_file("commission"),
+        com,
         "--id",
         "city",
         "--contest",
@@ -945,12 +983,188 @@ fn a_ceremony_coordinated_by_the_service() {
         "--predicate",
         "birth_date<=20080101",
         "--predicate",
-        "region=4",
+        "region=2",
         "--trustee",
-        s(&trustee),
+        s(&st.path("trustee.pub.json")),
         "--threshold",
         "1",
     ]);
-    assert!(refused.contains("allow_development = false"), "{refused}");
+    server.ok(&["election", "phase", "--key", com, "city", "key-ceremony"]);
+    trustee_in("deal");
+    server.ok(&["election", "phase", "--key", com, "city", "open"]);
+
+    // The circuit is the election's; no development key was made for it.
+    let (_, view) = server.get_json("/v1/elections/city");
+    let joint_key_hex = view["joint_key"].as_str().unwrap().to_owned();
+    let joint_key = decode_point(&hex::decode(&joint_key_hex).unwrap()).unwrap();
+    let shape = format!("ballot-d4-a2-c2-k{}", key_tag(&joint_key));
+    assert_eq!(view["ballot_shape"], shape.as_str(), "{view}");
+    let (status, _) = server.get_json(&format!("/v1/identity/keys/{shape}"));
+    assert_ne!(status, 200, "a ballot key was logged without a ceremony");
+    let vote = |out: &str| {
+        server.run(&[
+            "vote",
+            "--wallet",
+            s(&wallet),
+            "--election",
+            "city",
+            "--choose",
+            "B",
+            "--keys",
+            s(&st.path("voter-keys")),
+            "--out",
+            s(&st.path(out)),
+        ])
+    };
+    let size = server.log_size();
+    let refused = failed(&["vote before the ceremony"], vote("early.json"));
+    assert!(refused.contains(&shape), "{refused}");
     assert_eq!(server.log_size(), size);
+
+    // The phase-1 file: its power fits the circuit (`zkaudit circuit info`).
+    let shape_args = |key: &str| {
+        [
+            "--circuit",
+            "ballot",
+            "--depth",
+            "4",
+            "--attributes",
+            "2",
+            "--contests",
+            "2",
+            "--election-key",
+            key,
+        ]
+        .map(str::to_owned)
+    };
+    let info = ok(&strs(
+        &[
+            &["circuit".to_owned(), "info".to_owned()][..],
+            &shape_args(&joint_key_hex),
+        ]
+        .concat(),
+    ));
+    assert!(info.contains(&shape), "{info}");
+    assert!(info.contains("a .ptau of power >= 13"), "{info}");
+    let ptau = st.path("pot13.ptau");
+    let p = |name: &str| s(&st.path(name)).to_owned();
+    ok(&["ptau", "new", "--power", "13", "--out", &p("pot13-0.ptau")]);
+    ok(&[
+        "ptau",
+        "contribute",
+        "--in",
+        &p("pot13-0.ptau"),
+        "--out",
+        &p("pot13-1.ptau"),
+        "--name",
+        "phase one",
+    ]);
+    ok(&[
+        "ptau",
+        "prepare",
+        "--in",
+        &p("pot13-1.ptau"),
+        "--out",
+        s(&ptau),
+    ]);
+    std::fs::create_dir_all(st.data.join("ptau")).unwrap();
+    std::fs::copy(&ptau, st.data.join("ptau/pot13.ptau")).unwrap();
+    let alice = hex::encode(st.key("alice").public_key().as_bytes());
+    let start = |id: &str, shape: &[String]| {
+        let mut args = ["ceremony", "start", "--key", st.key_file("ceremony-office")]
+            .map(str::to_owned)
+            .to_vec();
+        args.extend(["--id".to_owned(), id.to_owned()]);
+        args.extend_from_slice(shape);
+        args.extend(["--ptau", s(&ptau), "--invite", &alice].map(str::to_owned));
+        server.run(&strs(&args))
+    };
+    // The circuit for a key no election has, and the election's key in a
+    // circuit of another depth than its registry's: shapes no election
+    // uses, refused with nothing logged.
+    let stranger = encode_point(&public_key(&random_scalar(&mut rand::rngs::OsRng)));
+    let mut deeper = shape_args(&joint_key_hex);
+    deeper[3] = "5".to_owned();
+    for (what, shape) in [
+        ("foreign key", shape_args(&hex::encode(stranger))),
+        ("other depth", deeper),
+    ] {
+        let refused = failed(&[what], start("stray", &shape));
+        assert!(refused.contains("unknown_shape"), "{what}: {refused}");
+    }
+    assert_eq!(server.log_size(), size);
+    // Named by its election: the service's shape, rebuilt from the served
+    // joint key (the same as the flags would name).
+    let by_election = ["--election", "city"].map(str::to_owned);
+    let out = succeeded(&["start"], start("city-ballot", &by_election));
+    assert!(
+        out.contains("initial key sha3-256") && out.contains(&shape),
+        "{out}"
+    );
+
+    // While it runs, ballots wait, and say why.
+    let refused = failed(&["vote during the ceremony"], vote("during.json"));
+    assert!(refused.contains("a ceremony is making"), "{refused}");
+
+    server.ok(&[
+        "ceremony",
+        "contribute",
+        "--ceremony",
+        "city-ballot",
+        "--key",
+        st.key_file("alice"),
+        "--name",
+        "alice",
+    ]);
+    let out = server.ok(&[
+        "ceremony",
+        "finalize",
+        "--ceremony",
+        "city-ballot",
+        "--key",
+        st.key_file("ceremony-office"),
+        "--beacon",
+        "0xc17e",
+    ]);
+    assert!(out.contains("circuit key"), "{out}");
+    let (status, key_view) = server.get_json(&format!("/v1/identity/keys/{shape}"));
+    assert_eq!(status, 200, "{key_view}");
+    assert_eq!(key_view["development"], false, "{key_view}");
+    assert_eq!(key_view["ceremony"], "city-ballot", "{key_view}");
+
+    // Anyone checks the ceremony: the circuit is rebuilt from the logged
+    // joint key its shape id names.
+    let report = server.ok(&[
+        "ceremony",
+        "verify",
+        "--ceremony",
+        "city-ballot",
+        "--log-key",
+        &st.log_vkey,
+    ]);
+    assert!(
+        report.contains("VERIFIED") && report.contains("#1 alice"),
+        "{report}"
+    );
+
+    // The voter proves with the ceremony's key; the election runs to its
+    // tally, and the bundle names the ceremony.
+    assert_ran(&vote("ballot.json"));
+    assert_eq!(
+        server.log_size(),
+        size + 5,
+        "start, step, beacon, key, ballot"
+    );
+    server.ok(&["election", "phase", "--key", com, "city", "closed"]);
+    trustee_in("decrypt");
+    let (_, view) = server.get_json("/v1/elections/city");
+    assert_eq!(view["tally"]["counts"], serde_json::json!([0, 1]), "{view}");
+    let bundle = st.path("city.json");
+    server.ok(&["election", "export", "city", "--out", s(&bundle)]);
+    let report = ok(&["verify", s(&bundle), "--log-key", &st.log_vkey]);
+    assert!(
+        report.contains("comes from ceremony \"city-ballot\" on this log: 1 contributors"),
+        "{report}"
+    );
+    assert!(!report.contains("DEVELOPMENT"), "{report}");
 }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use zkaudit_circuits::babyjubjub::Point;
 use zkaudit_circuits::ballot::BallotShape;
+use zkaudit_circuits::elgamal::decode_point;
 use zkaudit_circuits::eligibility::EligibilityShape;
 
 pub use crate::domains::ceremony::Shape;
@@ -56,9 +58,14 @@ pub struct ShapeArgs {
     #[arg(long, conflicts_with = "contests")]
     pub options: Option<usize>,
     /// Options per contest, comma-separated, for a ballot of contests
-    /// (ballot v2 only): `--contests 4,8`.
+    /// (ballot v2, and v3 with --election-key): `--contests 4,8`.
     #[arg(long, value_delimiter = ',')]
     pub contests: Vec<usize>,
+    /// The election's joint key (hex, 64 bytes, as the election's view
+    /// shows it): the ballot circuit made for that key (ballot v3, a
+    /// `--key-per-election` election; with --contests).
+    #[arg(long, requires = "contests")]
+    pub election_key: Option<String>,
 }
 
 impl ShapeArgs {
@@ -72,9 +79,14 @@ impl ShapeArgs {
                 );
                 Shape::Eligibility(EligibilityShape::new(self.depth, self.attributes)?)
             }
-            CircuitKind::Ballot if !self.contests.is_empty() => Shape::Ballot(
-                BallotShape::with_contests(self.depth, self.attributes, &self.contests)?,
-            ),
+            CircuitKind::Ballot if !self.contests.is_empty() => {
+                let shape =
+                    BallotShape::with_contests(self.depth, self.attributes, &self.contests)?;
+                Shape::Ballot(match &self.election_key {
+                    Some(key) => shape.for_election_key(election_key(key)?)?,
+                    None => shape,
+                })
+            }
             CircuitKind::Ballot => Shape::Ballot(BallotShape::new(
                 self.depth,
                 self.attributes,
@@ -83,6 +95,13 @@ impl ShapeArgs {
             )?),
         })
     }
+}
+
+/// An election's joint key from its hex encoding, decoded strictly (on
+/// the curve, in the prime-order subgroup).
+fn election_key(hex_key: &str) -> Result<Point> {
+    let bytes = hex::decode(hex_key).context("--election-key is not hexadecimal")?;
+    decode_point(&bytes).context("--election-key is not an election key")
 }
 
 /// Runs `zkaudit circuit …`.

@@ -79,9 +79,14 @@ pub enum CeremonyCommand {
         /// The ceremony id, e.g. `ballot-2027`.
         #[arg(long)]
         id: String,
-        /// The shape.
+        /// The shape (or --election).
         #[command(flatten)]
-        shape: ShapeArgs,
+        shape: Option<ShapeArgs>,
+        /// Instead of the shape: the election whose ballot circuit the
+        /// ceremony makes the key of, as the service has it (a
+        /// `--key-per-election` election's exists once voting opens).
+        #[arg(long, conflicts_with = "circuit")]
+        election: Option<String>,
         /// The phase-1 file (prepared for phase 2).
         #[arg(long)]
         ptau: PathBuf,
@@ -163,6 +168,10 @@ pub enum CeremonyCommand {
         /// contests only).
         #[arg(long, value_delimiter = ',')]
         contests: Vec<usize>,
+        /// The election's joint key, hex (on files, ballots of an election
+        /// with its own circuit only).
+        #[arg(long, requires = "contests")]
+        election_key: Option<String>,
         /// The phase-1 file the ceremony started from (on files).
         #[arg(long, requires = "zkey", conflicts_with = "server")]
         ptau: Option<PathBuf>,
@@ -220,14 +229,25 @@ pub fn run(cmd: CeremonyCommand) -> Result<()> {
             key,
             id,
             shape,
+            election,
             ptau,
             phase1_name,
             invite,
         } => server::start(server::StartArgs {
+            shape: match (shape, election) {
+                (Some(shape), None) => shape.shape()?,
+                (None, Some(election)) => crate::client::ceremony::election_shape(
+                    &crate::client::Client::new(&server),
+                    &election,
+                )?,
+                _ => bail!(
+                    "name the shape (--circuit …) or the election whose ballot circuit it is \
+                     (--election)"
+                ),
+            },
             server: &server,
             key: &key,
             id: &id,
-            shape: shape.shape()?,
             ptau: &ptau,
             phase1_name: phase1_name.as_deref(),
             invite: &invite,
@@ -254,6 +274,7 @@ pub fn run(cmd: CeremonyCommand) -> Result<()> {
             attributes,
             options,
             contests,
+            election_key,
             ptau,
             zkey,
             server,
@@ -267,6 +288,7 @@ pub fn run(cmd: CeremonyCommand) -> Result<()> {
                     attributes,
                     options,
                     contests,
+                    election_key,
                 };
                 files::verify(&shape.shape()?, &ptau, &zkey)
             }

@@ -10,6 +10,8 @@ use blake2::Blake2b512;
 use blake2::Digest as _;
 use sha3::Digest as _;
 use sha3::Sha3_256;
+use zkaudit_circuits::babyjubjub::Point;
+use zkaudit_circuits::elgamal::decode_point;
 use zkaudit_ledger::ceremony::Ceremony;
 use zkaudit_ledger::record::Record;
 use zkaudit_prover::ceremony::{VerifiedContribution, verify_ceremony};
@@ -20,6 +22,7 @@ use zkaudit_verifier::ceremony::{CeremonyTranscript, VerifiedTranscript};
 use super::{Client, record_base64};
 use crate::domains::ceremony::Shape;
 use crate::domains::ceremony::views::CeremonyView;
+use crate::domains::election::ElectionView;
 
 /// Largest key or phase-1 file downloaded.
 const MAX_FILE: u64 = 4 << 30;
@@ -91,8 +94,7 @@ pub fn check(client: &Client, id: &str, log_vkey: &str) -> Result<CheckedCeremon
     let head = hex::encode(ceremony.head());
     let key =
         Zkey::from_bytes(&self::key(client, &head)?).context("the latest key is malformed")?;
-    let shape = Shape::from_id(&ceremony.start.shape)
-        .with_context(|| format!("unknown shape {}", ceremony.start.shape))?;
+    let shape = shape(client, &ceremony.start.shape)?;
     let ptau = Ptau::parse(&ptau).context("the phase-1 file is malformed")?;
     let contributions = verify_ceremony(&shape.r1cs()?, &ptau, &key, &mut rand::rngs::OsRng)
         .context("the ceremony's key does NOT verify")?;
@@ -102,6 +104,50 @@ pub fn check(client: &Client, id: &str, log_vkey: &str) -> Result<CheckedCeremon
         contributions,
         key,
     })
+}
+
+/// The shape `id` names; a v3 ballot shape's key is looked up among the
+/// joint keys of the service's elections of that shape. The key need not
+/// be trusted: the id carries its tag, a hash of it
+/// ([`Shape::from_id_with_keys`]).
+fn shape(client: &Client, id: &str) -> Result<Shape> {
+    if let Some(shape) = Shape::from_id(id) {
+        return Ok(shape);
+    }
+    let elections: Vec<ElectionView> = client.get("/v1/elections")?;
+    let keys: Vec<Point> = elections
+        .iter()
+        .filter(|e| e.ballot_shape.as_deref() == Some(id))
+        .filter_map(joint_key)
+        .collect();
+    Shape::from_id_with_keys(id, &keys).with_context(|| {
+        format!("unknown shape {id} (a v3 ballot shape names an election's joint key)")
+    })
+}
+
+/// The ballot circuit of election `id` as the service has it; a v3
+/// election's is made for its joint key, so it exists once voting opens.
+///
+/// # Errors
+///
+/// An unknown election, one without a circuit yet, or a served joint key
+/// that is not the one the shape id names.
+pub fn election_shape(client: &Client, id: &str) -> Result<Shape> {
+    let view: ElectionView = client.get(&format!("/v1/elections/{id}"))?;
+    let shape = view.ballot_shape.as_deref().with_context(|| {
+        format!(
+            "election {id} has no ballot circuit yet: one made for its joint key exists once \
+             voting opens"
+        )
+    })?;
+    Shape::from_id_with_keys(shape, joint_key(&view).as_ref())
+        .with_context(|| format!("the service's election {id} names an unknown shape {shape}"))
+}
+
+/// An election's joint key as served, decoded strictly; `None` before it
+/// is logged, or if it is no key.
+fn joint_key(view: &ElectionView) -> Option<Point> {
+    decode_point(&hex::decode(view.joint_key.as_ref()?).ok()?).ok()
 }
 
 /// The key's contributions are the logged steps, one for one.
