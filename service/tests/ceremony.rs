@@ -1016,6 +1016,11 @@ fn a_v3_election_gets_its_ballot_key_from_a_ceremony() {
             s(&st.path(out)),
         ])
     };
+    let shown = server.ok(&["election", "show", "city"]);
+    assert!(
+        shown.contains("ballot key   none logged, ballots are refused"),
+        "{shown}"
+    );
     let size = server.log_size();
     let refused = failed(&["vote before the ceremony"], vote("early.json"));
     assert!(refused.contains(&shape), "{refused}");
@@ -1105,6 +1110,8 @@ fn a_v3_election_gets_its_ballot_key_from_a_ceremony() {
     // While it runs, ballots wait, and say why.
     let refused = failed(&["vote during the ceremony"], vote("during.json"));
     assert!(refused.contains("a ceremony is making"), "{refused}");
+    let shown = server.ok(&["election", "show", "city"]);
+    assert!(shown.contains("a ceremony is making it"), "{shown}");
 
     server.ok(&[
         "ceremony",
@@ -1131,6 +1138,11 @@ fn a_v3_election_gets_its_ballot_key_from_a_ceremony() {
     assert_eq!(status, 200, "{key_view}");
     assert_eq!(key_view["development"], false, "{key_view}");
     assert_eq!(key_view["ceremony"], "city-ballot", "{key_view}");
+    let shown = server.ok(&["election", "show", "city"]);
+    assert!(
+        shown.contains("ballot key   ceremony city-ballot (1 contributors)"),
+        "{shown}"
+    );
 
     // Anyone checks the ceremony: the circuit is rebuilt from the logged
     // joint key its shape id names.

@@ -821,6 +821,7 @@ fn contests(
     // Statement v3: the circuit (and its key, made at the opening) is
     // this election's, named by its joint key.
     assert!(shown.contains("ballot-d4-a2-c3-c2-k"), "{shown}");
+    assert!(shown.contains("ballot key   DEVELOPMENT setup"), "{shown}");
     let (_, opened) = server.get_json("/v1/elections/e3");
     let joint_key =
         decode_point(&hex::decode(opened["joint_key"].as_str().unwrap()).unwrap()).unwrap();

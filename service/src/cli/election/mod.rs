@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use crate::board::page::format_ms;
 use crate::domains::election::ElectionView;
-use crate::domains::identity::RegistryView;
+use crate::domains::identity::{KeyView, RegistryView};
 use crate::keyfile::read_signing_key;
 
 use anyhow::{Context, Result};
@@ -238,8 +238,12 @@ pub fn run(cmd: ElectionCommand) -> Result<()> {
             Ok(())
         }
         ElectionCommand::Show { id, server } => {
-            let view: ElectionView = Client::new(&server).get(&format!("/v1/elections/{id}"))?;
+            let client = Client::new(&server);
+            let view: ElectionView = client.get(&format!("/v1/elections/{id}"))?;
             print_view(&view);
+            if let Some(shape) = &view.ballot_shape {
+                println!("  ballot key   {}", ballot_key(&client, &id, shape)?);
+            }
             Ok(())
         }
         ElectionCommand::Export { id, out, server } => {
@@ -256,6 +260,28 @@ pub fn run(cmd: ElectionCommand) -> Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// Where the logged key of the election's ballot circuit comes from, or
+/// why ballots are refused without one.
+fn ballot_key(client: &Client, election: &str, shape: &str) -> Result<String> {
+    use crate::client::ClientError;
+    match client.get::<KeyView>(&format!("/v1/identity/keys/{shape}")) {
+        Ok(key) => Ok(match (key.development, &key.ceremony) {
+            (true, _) => "DEVELOPMENT setup (whoever ran it can forge ballots)".to_owned(),
+            (false, Some(ceremony)) => format!(
+                "ceremony {ceremony} ({} contributors)",
+                key.ceremony_contributions.unwrap_or(0)
+            ),
+            (false, None) => "imported".to_owned(),
+        }),
+        Err(ClientError::Refused { status, error, .. }) if status.as_u16() == 404 => Ok(format!(
+            "none logged, ballots are refused until one is ({}; `zkaudit ceremony \
+                 start --election {election} …` makes it)",
+            error.message
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 
