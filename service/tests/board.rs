@@ -483,6 +483,18 @@ fn board_in_a_real_browser() {
     }
     let longer = remembered(&other);
 
+    // The election's page says, loudly, that its ballots are proved under
+    // a development key.
+    let mut answer = agent()
+        .get(&format!("{}/elections/mayor", st.base()))
+        .call()
+        .unwrap();
+    let html = answer.body_mut().read_to_string().unwrap();
+    assert!(
+        html.contains("<dt>Ballot circuit key</dt><dd>DEVELOPMENT setup"),
+        "{html}"
+    );
+
     // Every board page carries the strict policy; nothing inline may run.
     for path in ["/", "/check", "/elections/mayor", "/board/assets/board.js"] {
         let answer = agent().get(&format!("{}{path}", st.base())).call().unwrap();

@@ -1140,7 +1140,7 @@ fn a_v3_election_gets_its_ballot_key_from_a_ceremony() {
     assert_eq!(key_view["ceremony"], "city-ballot", "{key_view}");
     let shown = server.ok(&["election", "show", "city"]);
     assert!(
-        shown.contains("ballot key   ceremony city-ballot (1 contributors)"),
+        shown.contains("ballot key   ceremony city-ballot on this log, 1 contributor"),
         "{shown}"
     );
 
@@ -1175,7 +1175,7 @@ fn a_v3_election_gets_its_ballot_key_from_a_ceremony() {
     server.ok(&["election", "export", "city", "--out", s(&bundle)]);
     let report = ok(&["verify", s(&bundle), "--log-key", &st.log_vkey]);
     assert!(
-        report.contains("comes from ceremony \"city-ballot\" on this log: 1 contributors"),
+        report.contains("comes from ceremony \"city-ballot\" on this log: 1 contributor,"),
         "{report}"
     );
     assert!(!report.contains("DEVELOPMENT"), "{report}");

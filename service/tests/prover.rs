@@ -292,13 +292,17 @@ fn a_worker_whose_session_the_database_ends_reconnects_and_proves() {
     let mut worker = spawn_prover(&schema, &name);
     let mut sql = schema.sql();
     // Once it waits for work, its session is ended under it (a database
-    // restart, a failover).
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // restart, a failover). Waiting shows as an idle session whose last
+    // statement is its LISTEN, the first time, and later (the LISTEN is
+    // not repeated) one whose last statement ended a while ago: a test
+    // slowed down past the first wait still sees the worker waiting.
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let ended: i64 = sql
             .query_one(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-                 WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+                 WHERE application_name = $1 AND state = 'idle'
+                   AND (query LIKE 'LISTEN%' OR state_change < now() - interval '1 second')",
                 &[&name],
             )
             .unwrap()

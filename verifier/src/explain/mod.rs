@@ -229,10 +229,11 @@ pub fn key_origin(what: &str, development: bool, ceremony: Option<&KeyCeremony>)
             format!("the {what} comes from a DEVELOPMENT setup: whoever ran it can forge proofs"),
         ),
         (false, Some(c)) => Line::ok(format!(
-            "the {what} comes from ceremony {:?} on this log: {} contributors, sound if any \
+            "the {what} comes from ceremony {:?} on this log: {} contributor{}, sound if any \
              one was honest (final key sha3-256 {}; check it with `zkaudit ceremony verify`)",
             c.id,
             c.contributions,
+            if c.contributions == 1 { "" } else { "s" },
             hex::encode(c.final_key)
         )),
         (false, None) => Line::note(format!(

@@ -85,7 +85,7 @@ pub enum CeremonyCommand {
         /// Instead of the shape: the election whose ballot circuit the
         /// ceremony makes the key of, as the service has it (a
         /// `--key-per-election` election's exists once voting opens).
-        #[arg(long, conflicts_with = "circuit")]
+        #[arg(long, conflicts_with = "circuit", required_unless_present = "circuit")]
         election: Option<String>,
         /// The phase-1 file (prepared for phase 2).
         #[arg(long)]

@@ -268,14 +268,7 @@ pub fn run(cmd: ElectionCommand) -> Result<()> {
 fn ballot_key(client: &Client, election: &str, shape: &str) -> Result<String> {
     use crate::client::ClientError;
     match client.get::<KeyView>(&format!("/v1/identity/keys/{shape}")) {
-        Ok(key) => Ok(match (key.development, &key.ceremony) {
-            (true, _) => "DEVELOPMENT setup (whoever ran it can forge ballots)".to_owned(),
-            (false, Some(ceremony)) => format!(
-                "ceremony {ceremony} ({} contributors)",
-                key.ceremony_contributions.unwrap_or(0)
-            ),
-            (false, None) => "imported".to_owned(),
-        }),
+        Ok(key) => Ok(key.origin()),
         Err(ClientError::Refused { status, error, .. }) if status.as_u16() == 404 => Ok(format!(
             "none logged, ballots are refused until one is ({}; `zkaudit ceremony \
                  start --election {election} …` makes it)",

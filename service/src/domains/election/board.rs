@@ -16,6 +16,7 @@ use super::routes::{all_views, find, registry_info, with_election};
 use super::views::{ElectionView, view};
 use crate::board::page::{Section, facts, format_ms, hex_value, verification_panel};
 use crate::board::{config, page};
+use crate::domains::identity::KeyView;
 use crate::server::error::{ApiResult, AppPath};
 use crate::server::state::AppState;
 
@@ -68,11 +69,14 @@ async fn election(
     Extension(elections): Extension<Arc<ElectionDomain>>,
     AppPath(id): AppPath<String>,
 ) -> ApiResult<Markup> {
-    let (e, complaints) = with_election(&state, &elections, move |state, domain, book| {
-        let e = find(book, &id)?;
-        Ok((view(e, registry_info(state, domain, e)), e.complaints.len()))
-    })
-    .await?;
+    let (e, complaints, ballot_key) =
+        with_election(&state, &elections, move |state, domain, book| {
+            let e = find(book, &id)?;
+            let v = view(e, registry_info(state, domain, e));
+            let ballot_key = ballot_key_origin(state, domain, v.ballot_shape.as_deref())?;
+            Ok((v, e.complaints.len(), ballot_key))
+        })
+        .await?;
     let bundle_url = format!("/v1/elections/{}/bundle", e.id);
     let election_key = e.joint_key.clone().unwrap_or_default();
     let body = html! {
@@ -86,6 +90,7 @@ async fn election(
                 ("Ballots cast", html! { span id="election-cast" { (e.cast) } }),
                 ("Re-voting", html! { @if e.revoting { "allowed: a voter's last ballot counts" } @else { "not allowed" } }),
                 ("Eligible voters", html! { "holders of a credential of registry " (e.registry) }),
+                ("Ballot circuit key", html! { (ballot_key) }),
             ]))
             @if let Some(seal) = &e.seal {
                 p { "The log sealed the election at its close: " (seal.cast) " ballots cast, " (seal.counted) " counting, root " (hex_value(&seal.ballots_root)) "." }
@@ -167,5 +172,26 @@ pub(super) fn counts(
             ("elections", book.elections().count() as u64),
             ("ballots cast", cast),
         ])
+    })
+}
+
+/// In words, where the key of the election's ballot circuit (`shape`, once
+/// it has one) comes from, or why there is none yet.
+fn ballot_key_origin(
+    state: &AppState,
+    elections: &ElectionDomain,
+    shape: Option<&str>,
+) -> ApiResult<String> {
+    let Some(shape) = shape else {
+        return Ok("made for the joint key once voting opens".into());
+    };
+    let logged = elections.identity().with_book(state, |registries| {
+        Ok(registries
+            .circuit_key(shape)
+            .map(|(key, index)| KeyView::of(key, *index)))
+    })?;
+    Ok(match logged {
+        Some(key) => key.origin(),
+        None => "none logged yet: ballots are refused until a ceremony makes it".into(),
     })
 }

@@ -6,8 +6,6 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -237,15 +235,7 @@ async fn get_key(
             };
             ApiError::not_found(format!("no key is logged for {shape:?}{yet}"))
         })?;
-        Ok(KeyView {
-            shape: key.shape.clone(),
-            vk_digest: hex::encode(key.vk_digest),
-            vk: BASE64.encode(&key.vk),
-            development: key.development,
-            ceremony: key.ceremony.as_ref().map(|c| c.id.clone()),
-            ceremony_contributions: key.ceremony.as_ref().map(|c| c.contributions),
-            record_index: *index,
-        })
+        Ok(KeyView::of(key, *index))
     })
     .await?;
     Ok(Json(view))

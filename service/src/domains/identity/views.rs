@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use zkaudit_ledger::identity::{IdentityError, Registry, RegistryBook, ScopeSpec};
+use zkaudit_ledger::identity::{CircuitKey, IdentityError, Registry, RegistryBook, ScopeSpec};
 
 use crate::clock::now_ms;
 use crate::server::error::{ApiError, ApiResult};
@@ -193,4 +193,34 @@ pub struct KeyView {
     pub ceremony_contributions: Option<u32>,
     /// Log index of the `identity/circuit.key` record.
     pub record_index: u64,
+}
+
+impl KeyView {
+    /// The view of `key`, logged at `index`.
+    pub fn of(key: &CircuitKey, index: u64) -> Self {
+        use base64::Engine as _;
+        Self {
+            shape: key.shape.clone(),
+            vk_digest: hex::encode(key.vk_digest),
+            vk: base64::engine::general_purpose::STANDARD.encode(&key.vk),
+            development: key.development,
+            ceremony: key.ceremony.as_ref().map(|c| c.id.clone()),
+            ceremony_contributions: key.ceremony.as_ref().map(|c| c.contributions),
+            record_index: index,
+        }
+    }
+
+    /// Where the key comes from, in words: a development setup (loudly), a
+    /// ceremony on this log with its contributors, or an import.
+    pub fn origin(&self) -> String {
+        match (self.development, &self.ceremony) {
+            (true, _) => "DEVELOPMENT setup (one party's: whoever ran it can forge proofs)".into(),
+            (false, Some(ceremony)) => {
+                let n = self.ceremony_contributions.unwrap_or(0);
+                let plural = if n == 1 { "" } else { "s" };
+                format!("ceremony {ceremony} on this log, {n} contributor{plural}")
+            }
+            (false, None) => "imported (its ceremony ran elsewhere)".into(),
+        }
+    }
 }
