@@ -22,7 +22,7 @@ use zkaudit_verifier::groth16;
 
 use crate::client::DEFAULT_SERVER;
 
-use crate::cli::circuit::{CircuitKind, ShapeArgs};
+use crate::cli::circuit::ShapeArgs;
 
 /// `zkaudit ceremony …`.
 #[derive(Subcommand, Debug)]
@@ -152,26 +152,9 @@ pub enum CeremonyCommand {
     /// downloaded and checked against the logged digests, every contribution
     /// checked); otherwise on files, from the shape and the .ptau to the key.
     Verify {
-        /// The statement (on files; see `zkaudit circuit info`).
-        #[arg(long, value_enum, requires = "ptau")]
-        circuit: Option<CircuitKind>,
-        /// Registry tree depth (on files).
-        #[arg(long, default_value_t = 20)]
-        depth: usize,
-        /// Attributes per credential (on files).
-        #[arg(long, default_value_t = 3)]
-        attributes: usize,
-        /// Ballot options (on files, ballots only).
-        #[arg(long)]
-        options: Option<usize>,
-        /// Options per contest, comma-separated (on files, ballots of
-        /// contests only).
-        #[arg(long, value_delimiter = ',')]
-        contests: Vec<usize>,
-        /// The election's joint key, hex (on files, ballots of an election
-        /// with its own circuit only).
-        #[arg(long, requires = "contests")]
-        election_key: Option<String>,
+        /// The shape (on files; see `zkaudit circuit info`).
+        #[command(flatten)]
+        shape: Option<ShapeArgs>,
         /// The phase-1 file the ceremony started from (on files).
         #[arg(long, requires = "zkey", conflicts_with = "server")]
         ptau: Option<PathBuf>,
@@ -179,7 +162,7 @@ pub enum CeremonyCommand {
         #[arg(long, requires = "ptau")]
         zkey: Option<PathBuf>,
         /// The service coordinating the ceremony.
-        #[arg(long, requires = "ceremony")]
+        #[arg(long, requires = "ceremony", conflicts_with = "circuit")]
         server: Option<String>,
         /// The ceremony id (with --server).
         #[arg(long, requires = "server")]
@@ -269,27 +252,14 @@ pub fn run(cmd: CeremonyCommand) -> Result<()> {
         ),
         CeremonyCommand::Status { server, ceremony } => server::status(&server, &ceremony),
         CeremonyCommand::Verify {
-            circuit,
-            depth,
-            attributes,
-            options,
-            contests,
-            election_key,
+            shape,
             ptau,
             zkey,
             server,
             ceremony,
             log_key,
-        } => match (circuit, ptau, zkey, server, ceremony) {
-            (Some(circuit), Some(ptau), Some(zkey), None, None) => {
-                let shape = ShapeArgs {
-                    circuit,
-                    depth,
-                    attributes,
-                    options,
-                    contests,
-                    election_key,
-                };
+        } => match (shape, ptau, zkey, server, ceremony) {
+            (Some(shape), Some(ptau), Some(zkey), None, None) => {
                 files::verify(&shape.shape()?, &ptau, &zkey)
             }
             (None, None, None, Some(server), Some(ceremony)) => {
