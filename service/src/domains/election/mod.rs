@@ -310,9 +310,9 @@ fn replay<T>(
 /// closed with `k` partial decryptions and no tally.
 struct Owed {
     keys: Vec<ElectionKey>,
-    /// Every v3 election whose joint key is logged or owed, with that key:
-    /// its ballot key is owed unless logged (it is made right after the
-    /// joint key, or on restart if the process stopped in between).
+    /// Every open v3 election whose joint key is logged or owed, with that
+    /// key: its ballot key is owed unless logged (it is made right after
+    /// the joint key, or on restart if the process stopped in between).
     keyed: Vec<(ElectionSpec, Point)>,
     seals: Vec<SealRecord>,
     to_tally: Vec<Election>,
