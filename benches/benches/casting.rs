@@ -32,6 +32,7 @@ use ark_ff::UniformRand;
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use support::election as election_setup;
+use support::timed::Timed;
 use support::trapdoor::Trapdoor;
 use zkaudit_benches::named_key as key;
 use zkaudit_circuits::Fr;
@@ -195,20 +196,13 @@ fn bodies(ballots: &[Ballot]) -> Vec<Vec<u8>> {
 
 /// What [`cast_over_http`] saw.
 struct HttpRun {
-    /// From the first request to the last answer.
-    wall: Duration,
+    /// The wall time and every answer's latency.
+    timed: Timed,
     /// Ballots answered by the end of each whole second of the run.
     answered_by_second: Vec<usize>,
-    /// Every answer's latency, sorted.
-    latencies: Vec<Duration>,
 }
 
 impl HttpRun {
-    /// Ballots per second over the whole run.
-    fn rate(&self) -> f64 {
-        self.latencies.len() as f64 / self.wall.as_secs_f64()
-    }
-
     /// Ballots answered in each whole second.
     fn per_second(&self) -> Vec<usize> {
         let mut before = 0;
@@ -220,12 +214,6 @@ impl HttpRun {
                 within
             })
             .collect()
-    }
-
-    /// The latency below which a fraction `q` of the answers came.
-    fn latency(&self, q: f64) -> Duration {
-        let last = self.latencies.len().saturating_sub(1);
-        self.latencies[((last as f64) * q).round() as usize]
     }
 }
 
@@ -272,32 +260,31 @@ fn cast_over_http(url: &str, bodies: &[Vec<u8>], submitters: usize) -> HttpRun {
                 })
             })
             .collect();
-        // The clock's own thread: one count at each whole second.
-        scope.spawn(|| {
-            let mut second = 1;
-            while !done.load(Ordering::Relaxed) {
+        // The clock's own thread: one count at each whole second, until
+        // woken at the end of the run.
+        let clock = scope.spawn(|| {
+            for second in 1.. {
                 let due = started + Duration::from_secs(second);
-                std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                if !done.load(Ordering::Relaxed) {
-                    answered_by_second.push(answered.load(Ordering::Relaxed));
-                    second += 1;
+                while !done.load(Ordering::Acquire) && Instant::now() < due {
+                    std::thread::park_timeout(due.saturating_duration_since(Instant::now()));
                 }
+                if done.load(Ordering::Acquire) {
+                    break;
+                }
+                answered_by_second.push(answered.load(Ordering::Relaxed));
             }
         });
         for submitter in submitting {
             submitter.join().unwrap();
         }
-        // Before the clock's thread wakes to see that the run is over.
         let wall = started.elapsed();
-        done.store(true, Ordering::Relaxed);
+        done.store(true, Ordering::Release);
+        clock.thread().unpark();
         wall
     });
-    let mut latencies = latencies.into_inner().unwrap();
-    latencies.sort_unstable();
     HttpRun {
-        wall,
+        timed: Timed::new(wall, latencies.into_inner().unwrap()),
         answered_by_second,
-        latencies,
     }
 }
 
@@ -346,7 +333,7 @@ fn main() {
         let (direct, after) = after.split_at(n);
         rest = after;
         let url = format!("{}/v1/elections/{}/ballots", svc.base, honest.election);
-        let over_http = cast_over_http(&url, &bodies(http), submitters).rate();
+        let over_http = cast_over_http(&url, &bodies(http), submitters).timed.rate();
         let in_process = n as f64 / cast_in_process(&svc, direct, submitters).as_secs_f64();
         println!(
             "| {submitters} | {over_http:.0} /s | {in_process:.0} /s | {:.2} |",
@@ -373,15 +360,15 @@ fn sustained(svc: &Service, election: &str, ballots: &[Ballot]) {
         "\nsustained: {} ballots from {SUSTAINED_SUBMITTERS} submitters through HTTP in {:.1} s: \
          {:.0} /s; whole seconds: lowest {} /s, median {} /s, highest {} /s; \
          latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        ballots.len(),
-        run.wall.as_secs_f64(),
-        run.rate(),
+        run.timed.count(),
+        run.timed.elapsed.as_secs_f64(),
+        run.timed.rate(),
         sorted.first().unwrap_or(&0),
         sorted.get(sorted.len() / 2).unwrap_or(&0),
         sorted.last().unwrap_or(&0),
-        run.latency(0.5).as_secs_f64() * 1e3,
-        run.latency(0.99).as_secs_f64() * 1e3,
-        run.latency(1.0).as_secs_f64() * 1e3,
+        run.timed.percentile(0.5).as_secs_f64() * 1e3,
+        run.timed.percentile(0.99).as_secs_f64() * 1e3,
+        run.timed.percentile(1.0).as_secs_f64() * 1e3,
     );
     println!("each second: {per_second:?}");
 }

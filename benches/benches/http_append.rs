@@ -29,6 +29,8 @@
 
 mod support;
 
+use support::timed::Timed;
+
 use std::cell::Cell;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -55,32 +57,16 @@ const PACED_CONNECTIONS: usize = 64;
 /// Seconds each paced run lasts.
 const PACED_SECONDS: f64 = 5.0;
 
-/// Latencies of one run, sorted.
-struct Run {
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl Run {
-    fn rate(&self) -> f64 {
-        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn percentile(&self, p: f64) -> Duration {
-        let last = self.latencies.len() - 1;
-        self.latencies[((last as f64) * p).round() as usize]
-    }
-
-    fn row(&self, label: &str) -> String {
-        format!(
-            "| {label} | {} | {:.0} /s | {:.2} ms | {:.2} ms | {:.2} ms |",
-            self.latencies.len(),
-            self.rate(),
-            ms(self.percentile(0.5)),
-            ms(self.percentile(0.99)),
-            ms(self.percentile(1.0)),
-        )
-    }
+/// One run's table row: its label, answers, rate and latencies.
+fn row(run: &Timed, label: &str) -> String {
+    format!(
+        "| {label} | {} | {:.0} /s | {:.2} ms | {:.2} ms | {:.2} ms |",
+        run.count(),
+        run.rate(),
+        ms(run.percentile(0.5)),
+        ms(run.percentile(0.99)),
+        ms(run.percentile(1.0)),
+    )
 }
 
 fn ms(d: Duration) -> f64 {
@@ -161,7 +147,7 @@ fn send(
     requests: Vec<Vec<u8>>,
     connections: usize,
     pace: Option<Duration>,
-) -> Run {
+) -> Timed {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -172,7 +158,7 @@ fn send(
         started: Instant::now(),
         pace,
     });
-    let mut latencies = runtime.block_on(async {
+    let latencies = runtime.block_on(async {
         let local = tokio::task::LocalSet::new();
         local
             .run_until(async {
@@ -190,9 +176,7 @@ fn send(
             })
             .await
     });
-    let elapsed = load.started.elapsed();
-    latencies.sort();
-    Run { elapsed, latencies }
+    Timed::new(load.started.elapsed(), latencies)
 }
 
 /// What the connections of one run share.
@@ -277,7 +261,7 @@ fn bench_store(name: &str, database: Option<(String, String)>) {
         sent += n;
         let run = send(&[address], batch, connections, None);
         peak = peak.max(run.rate());
-        println!("{}", run.row(&connections.to_string()));
+        println!("{}", row(&run, &connections.to_string()));
     }
 
     println!("\n{name}: paced, {PACED_CONNECTIONS} connections, against a peak of {peak:.0} /s");
@@ -292,7 +276,7 @@ fn bench_store(name: &str, database: Option<(String, String)>) {
         let run = send(&[address], batch, PACED_CONNECTIONS, Some(pace));
         println!(
             "{}",
-            run.row(&format!("{:.0} % ({offered:.0} /s)", share * 100.0))
+            row(&run, &format!("{:.0} % ({offered:.0} /s)", share * 100.0))
         );
     }
 
@@ -440,7 +424,7 @@ fn bench_processes(scale: f64) {
             .collect();
         println!(
             "{} (mean batch per process: {})",
-            run.row(&processes.to_string()),
+            row(&run, &processes.to_string()),
             batches.join(", ")
         );
         // Every acknowledged notice is in the one log, once, whichever

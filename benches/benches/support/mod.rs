@@ -8,6 +8,7 @@
 
 pub mod bundle;
 pub mod election;
+pub mod timed;
 pub mod trapdoor;
 
 use std::time::{Duration, Instant};
