@@ -485,6 +485,13 @@ fn revoting(
         .collect();
     queued[17].proof = queued[3].proof.clone();
     let size = server.log_size();
+    let stage = |stage: &str| {
+        server.metric(&format!(
+            "zkaudit_submit_stage_seconds_count{{stage=\"{stage}\"}}"
+        ))
+    };
+    let weighed = stage("proof_weigh");
+    let checked = server.metric("zkaudit_proof_batch_size_sum");
     let answers: Vec<(u16, String)> = std::thread::scope(|scope| {
         let handles: Vec<_> = queued
             .iter()
@@ -500,6 +507,23 @@ fn revoting(
         }
     }
     assert_eq!(server.log_size(), size + 63);
+    // The metrics say where their time went: every proof was weighed and
+    // checked in a batch, and every logged one waited in the append queue.
+    assert_eq!(stage("proof_weigh") - weighed, 64.0);
+    assert_eq!(
+        server.metric("zkaudit_proof_batch_size_sum") - checked,
+        64.0
+    );
+    for name in [
+        "blocking_start",
+        "judge",
+        "proof_queue",
+        "proof_verdict",
+        "append_queue",
+    ] {
+        assert!(stage(name) >= 64.0, "{name}: {}", stage(name));
+    }
+    assert!(server.metric("zkaudit_commit_seconds_count") >= 1.0);
     let changed_at = cast("r1-changed.json", &ballot(1, "Beta"));
     // The first ballot again, byte for byte (a retry): its own receipt, nothing logged.
     let size = server.log_size();

@@ -15,6 +15,7 @@ use zkaudit_ledger::sequencer::Pending;
 use zkaudit_ledger::store::UniqueKey;
 
 use crate::server::error::ApiResult;
+use crate::server::proof_batch::ProofBatcher;
 use crate::server::state::AppState;
 
 pub mod ceremony;
@@ -123,18 +124,18 @@ pub trait Domain: Send + Sync + 'static {
 ///
 /// `data_dir` holds what domains keep beside the log (e.g. circuit keys);
 /// development Groth16 keys are made and accepted only if
-/// `allow_development_keys`; ballot proofs are checked in batches of up to
-/// `proof_batch`.
+/// `allow_development_keys`; ballot proofs are checked in batches by
+/// `proofs`.
 pub fn all(
     data_dir: &std::path::Path,
     allow_development_keys: bool,
-    proof_batch: usize,
+    proofs: ProofBatcher,
 ) -> Vec<Arc<dyn Domain>> {
     let identity = Arc::new(identity::IdentityDomain::new(
         data_dir.join("keys"),
         allow_development_keys,
     ));
-    let elections = Arc::new(election::ElectionDomain::new(identity.clone(), proof_batch));
+    let elections = Arc::new(election::ElectionDomain::new(identity.clone(), proofs));
     vec![
         Arc::new(ledger::LedgerDomain),
         identity.clone(),

@@ -1,5 +1,7 @@
-//! Prometheus metrics: appends, batch sizes, latency, log size, storage
-//! faults and witness progress.
+//! Prometheus metrics: appends, batch sizes, latency, where a submission's
+//! time goes, log size, storage faults and witness progress.
+
+use std::time::Instant;
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
@@ -18,6 +20,17 @@ pub struct Metrics {
     pub append_latency: Histogram,
     /// HTTP request durations by route and status class.
     pub http_latency: HistogramVec,
+    /// Seconds a submission spends in each [`Stage`] on its way to the
+    /// log, by stage: where the time of a slow or saturated service goes.
+    pub stage_seconds: HistogramVec,
+    /// Proofs per batch check.
+    pub proof_batch_size: Histogram,
+    /// Seconds per batch check (one multi-pairing, and the bisection of a
+    /// batch that fails).
+    pub proof_batch_seconds: Histogram,
+    /// Seconds per storage transaction integrating a batch of records (its
+    /// writes and one sync).
+    pub commit_seconds: Histogram,
     /// Current log size.
     pub log_size: IntGauge,
     /// Cosignatures gathered, by witness and result.
@@ -60,6 +73,33 @@ impl Metrics {
             &["method", "status"],
         )
         .expect("static metric");
+        let stage_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "submit_stage_seconds",
+                "Seconds a submission spends in each stage on its way to the log",
+            )
+            .buckets(fine_buckets()),
+            &["stage"],
+        )
+        .expect("static metric");
+        let proof_batch_size = Histogram::with_opts(
+            HistogramOpts::new("proof_batch_size", "Proofs per batch check")
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
+        )
+        .expect("static metric");
+        let proof_batch_seconds = Histogram::with_opts(
+            HistogramOpts::new("proof_batch_seconds", "Seconds per batch check of proofs")
+                .buckets(fine_buckets()),
+        )
+        .expect("static metric");
+        let commit_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "commit_seconds",
+                "Seconds per storage transaction integrating a batch",
+            )
+            .buckets(fine_buckets()),
+        )
+        .expect("static metric");
         let log_size = IntGauge::new("log_size", "Entries in the log").expect("static metric");
         let cosignatures = IntCounterVec::new(
             Opts::new(
@@ -95,6 +135,10 @@ impl Metrics {
             Box::new(batch_size.clone()),
             Box::new(append_latency.clone()),
             Box::new(http_latency.clone()),
+            Box::new(stage_seconds.clone()),
+            Box::new(proof_batch_size.clone()),
+            Box::new(proof_batch_seconds.clone()),
+            Box::new(commit_seconds.clone()),
             Box::new(log_size.clone()),
             Box::new(cosignatures.clone()),
             Box::new(storage_faults.clone()),
@@ -109,12 +153,26 @@ impl Metrics {
             batch_size,
             append_latency,
             http_latency,
+            stage_seconds,
+            proof_batch_size,
+            proof_batch_seconds,
+            commit_seconds,
             log_size,
             cosignatures,
             storage_faults,
             storage_fault,
             witness_cosigned_size,
         }
+    }
+
+    /// The histogram of one stage.
+    pub fn stage(&self, stage: Stage) -> Histogram {
+        self.stage_seconds.with_label_values(&[stage.label()])
+    }
+
+    /// Records the time since `started` as spent in `stage`.
+    pub fn observe_since(&self, stage: Stage, started: Instant) {
+        self.stage(stage).observe(started.elapsed().as_secs_f64());
     }
 
     /// The text exposition format.
@@ -131,4 +189,59 @@ impl Default for Metrics {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A stage of a submission's way to the log, as [`Metrics::stage_seconds`]
+/// labels it. A ballot passes through all of them in this order; a record
+/// authorised by a signature skips the proof's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Waiting for a thread of the blocking pool, which judges records
+    /// whose admission reads the store or checks a proof.
+    BlockingStart,
+    /// Judging and admitting a record on the blocking pool, its proof
+    /// check included (a record judged in memory, on the runtime, is not
+    /// observed here).
+    Judge,
+    /// Weighting a proof for its batch check (`r·A`, `B` prepared).
+    ProofWeigh,
+    /// A weighted proof queued until the check of its batch starts.
+    ProofQueue,
+    /// From queueing a weighted proof to its verdict: the queue, its
+    /// batch's check, and the answer's way back.
+    ProofVerdict,
+    /// An admitted record queued until the sequencer collects its batch
+    /// (the whole way to its acknowledgement is
+    /// [`Metrics::append_latency`]).
+    AppendQueue,
+}
+
+impl Stage {
+    /// Every stage, in a ballot's order.
+    pub const ALL: [Stage; 6] = [
+        Stage::BlockingStart,
+        Stage::Judge,
+        Stage::ProofWeigh,
+        Stage::ProofQueue,
+        Stage::ProofVerdict,
+        Stage::AppendQueue,
+    ];
+
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::BlockingStart => "blocking_start",
+            Stage::Judge => "judge",
+            Stage::ProofWeigh => "proof_weigh",
+            Stage::ProofQueue => "proof_queue",
+            Stage::ProofVerdict => "proof_verdict",
+            Stage::AppendQueue => "append_queue",
+        }
+    }
+}
+
+/// Buckets from 50 µs to about 3.3 s, doubling: a stage of a fast
+/// submission takes tens of microseconds, a saturated queue seconds.
+fn fine_buckets() -> Vec<f64> {
+    prometheus::exponential_buckets(0.000_05, 2.0, 17).expect("static buckets")
 }

@@ -32,6 +32,7 @@ use self::config::{CONFIG_FILE, Config};
 use crate::clock::now_ms;
 use crate::server::error::ApiError;
 use crate::server::metrics::Metrics;
+use crate::server::proof_batch::ProofBatcher;
 use crate::server::queue::AppendQueue;
 use crate::server::state::{AppParts, AppState};
 
@@ -148,7 +149,11 @@ pub async fn start(
         sequencer: sequencer.clone(),
         queue,
         authorities: authorities.clone(),
-        domains: crate::domains::all(data_dir, config.keys.allow_development, config.proofs.batch),
+        domains: crate::domains::all(
+            data_dir,
+            config.keys.allow_development,
+            ProofBatcher::new(config.proofs.batch, metrics.clone()),
+        ),
         metrics: metrics.clone(),
         timestamp_window_ms: config.log.timestamp_window_secs * 1000,
         witness_keys: config

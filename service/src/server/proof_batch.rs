@@ -26,12 +26,15 @@ use std::collections::HashMap;
 use std::num::NonZeroU128;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use ark_bn254::Bn254;
 use ark_groth16::Proof;
 use zkaudit_circuits::Fr;
 use zkaudit_verifier::VerifyError;
 use zkaudit_verifier::groth16::{self, PreparedKey, WeightedProof};
+
+use crate::server::metrics::{Metrics, Stage};
 
 /// Most proofs checked in one batch, by default (`[proofs] batch`).
 pub const MAX_BATCH: usize = 64;
@@ -40,6 +43,7 @@ pub const MAX_BATCH: usize = 64;
 struct Job {
     key: Arc<PreparedKey>,
     proof: WeightedProof,
+    queued: Instant,
     answer: SyncSender<bool>,
 }
 
@@ -56,24 +60,26 @@ pub enum BatchError {
 #[derive(Clone)]
 pub struct ProofBatcher {
     jobs: Sender<Job>,
+    metrics: Metrics,
 }
 
 impl ProofBatcher {
     /// Starts `workers` threads, each checking up to `max_batch` proofs at
-    /// a time. They stop when the last handle is dropped.
-    pub fn start(workers: usize, max_batch: usize) -> Self {
+    /// a time, observed in `metrics`. They stop when the last handle is
+    /// dropped.
+    pub fn start(workers: usize, max_batch: usize, metrics: Metrics) -> Self {
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..workers.max(1) {
-            let queue = queue.clone();
+            let (queue, metrics) = (queue.clone(), metrics.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("proof-batch-{n}"))
-                .spawn(move || work(&queue, max_batch.max(1)));
+                .spawn(move || work(&queue, max_batch.max(1), &metrics));
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "cannot start a proof-batch worker");
             }
         }
-        Self { jobs }
+        Self { jobs, metrics }
     }
 
     /// One worker, batches of up to `max_batch`. One batch's check already
@@ -83,8 +89,8 @@ impl ProofBatcher {
     /// the `γ` and `δ` pairings) that a full batch shares among 64 proofs.
     /// Measured through HTTP with 64 submitters (`benches/casting.rs`), one
     /// worker checks about 27 proofs per batch where two checked about 13.
-    pub fn new(max_batch: usize) -> Self {
-        Self::start(1, max_batch)
+    pub fn new(max_batch: usize, metrics: Metrics) -> Self {
+        Self::start(1, max_batch, metrics)
     }
 
     /// Whether `proof` verifies under `key` for `inputs`: weighted here,
@@ -97,20 +103,30 @@ impl ProofBatcher {
         inputs: &[Fr],
         proof: &Proof<Bn254>,
     ) -> Result<bool, BatchError> {
+        let weighing = Instant::now();
         let Ok(proof) = WeightedProof::new(&key, inputs, proof, secret_weight()) else {
             return Ok(false);
         };
+        self.metrics.observe_since(Stage::ProofWeigh, weighing);
         let (answer, answered) = sync_channel(1);
+        let queued = Instant::now();
         self.jobs
-            .send(Job { key, proof, answer })
+            .send(Job {
+                key,
+                proof,
+                queued,
+                answer,
+            })
             .map_err(|_| BatchError::Stopped)?;
-        answered.recv().map_err(|_| BatchError::Stopped)
+        let valid = answered.recv().map_err(|_| BatchError::Stopped)?;
+        self.metrics.observe_since(Stage::ProofVerdict, queued);
+        Ok(valid)
     }
 }
 
 /// A worker: takes the first job queued (waiting for one), then every job
 /// already queued up to `max_batch`, and checks them.
-fn work(queue: &Mutex<Receiver<Job>>, max_batch: usize) {
+fn work(queue: &Mutex<Receiver<Job>>, max_batch: usize, metrics: &Metrics) {
     loop {
         let jobs = {
             let Ok(queue) = queue.lock() else { return };
@@ -124,7 +140,16 @@ fn work(queue: &Mutex<Receiver<Job>>, max_batch: usize) {
             }
             jobs
         };
+        let started = Instant::now();
+        let waited = metrics.stage(Stage::ProofQueue);
+        for job in &jobs {
+            waited.observe(started.duration_since(job.queued).as_secs_f64());
+        }
+        metrics.proof_batch_size.observe(jobs.len() as f64);
         check(jobs);
+        metrics
+            .proof_batch_seconds
+            .observe(started.elapsed().as_secs_f64());
     }
 }
 
@@ -132,7 +157,10 @@ fn work(queue: &Mutex<Receiver<Job>>, max_batch: usize) {
 fn check(jobs: Vec<Job>) {
     type Group = (Arc<PreparedKey>, Vec<WeightedProof>, Vec<SyncSender<bool>>);
     let mut by_key: HashMap<[u8; 32], Group> = HashMap::new();
-    for Job { key, proof, answer } in jobs {
+    for Job {
+        key, proof, answer, ..
+    } in jobs
+    {
         let group = by_key
             .entry(key.digest())
             .or_insert_with(|| (key, Vec::new(), Vec::new()));

@@ -14,7 +14,7 @@ use zkaudit_ledger::merkle::{Hash, SubtreeHashes};
 use zkaudit_ledger::sequencer::{Integrated, Outcome, Pending, Sequencer};
 use zkaudit_ledger::store::{StorageFault, StoredCheckpoint};
 
-use crate::server::metrics::Metrics;
+use crate::server::metrics::{Metrics, Stage};
 use crate::server::write_health::WriteHealth;
 
 /// What a waiter receives.
@@ -155,6 +155,7 @@ fn run(
     } = batches;
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
+        let mut collected = Instant::now();
         // The batch is collected once the write lock is held, so that what
         // arrived while another process held it joins this batch.
         let integrated = sequencer.integrate_with(|| {
@@ -164,9 +165,17 @@ fn run(
                     Err(_) => break,
                 }
             }
+            collected = Instant::now();
             jobs.iter().map(|j| j.pending.clone()).collect()
         });
+        metrics
+            .commit_seconds
+            .observe(collected.elapsed().as_secs_f64());
         metrics.batch_size.observe(jobs.len() as f64);
+        let queued = metrics.stage(Stage::AppendQueue);
+        for job in &jobs {
+            queued.observe(collected.duration_since(job.enqueued).as_secs_f64());
+        }
         match integrated {
             Ok(Integrated {
                 outcomes,

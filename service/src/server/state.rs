@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use zkaudit_ledger::authority::{AuthoritySet, check_freshness};
 use zkaudit_ledger::note::NoteSigningKey;
@@ -14,7 +15,7 @@ use crate::domains::{Authorisation, Domain};
 use crate::server::blocking::blocking_api;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::limits::WriteLimits;
-use crate::server::metrics::Metrics;
+use crate::server::metrics::{Metrics, Stage};
 use crate::server::queue::{AppendFailure, AppendQueue};
 use crate::server::write_health::WriteHealth;
 
@@ -209,10 +210,16 @@ impl AppState {
             Some(judged) => judged,
             None => {
                 let (domain, record, state) = (domain.clone(), record.clone(), self.clone());
+                let asked = Instant::now();
                 blocking_api(move || {
-                    state
+                    let metrics = state.metrics();
+                    metrics.observe_since(Stage::BlockingStart, asked);
+                    let judging = Instant::now();
+                    let judged = state
                         .judge(domain.as_ref(), &record, authorisation, Reads::Allowed)
-                        .map_err(Judging::into_refusal)
+                        .map_err(Judging::into_refusal);
+                    metrics.observe_since(Stage::Judge, judging);
+                    judged
                 })
                 .await?
             }

@@ -107,6 +107,20 @@ impl ServerProcess {
         post_record(&agent(), &self.base, record)
     }
 
+    /// The value of the sample `series` (name and labels, as written) in
+    /// `GET /metrics`, 0 if the server has not observed it.
+    pub fn metric(&self, series: &str) -> f64 {
+        let mut response = agent()
+            .get(format!("{}/metrics", self.base))
+            .call()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let text = response.body_mut().read_to_string().unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .map_or(0.0, |value| value.trim().parse().unwrap())
+    }
+
     /// The log's size as `GET /v1/log` reports it.
     pub fn log_size(&self) -> u64 {
         self.get_json("/v1/log").1["size"].as_u64().unwrap()

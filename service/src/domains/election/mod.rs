@@ -86,12 +86,12 @@ pub struct ElectionDomain {
 impl ElectionDomain {
     /// Serves elections over the identity domain's registries; ballot
     /// circuit keys live with the identity domain's keys. Ballot proofs are
-    /// checked in batches of up to `proof_batch`.
-    pub fn new(identity: Arc<IdentityDomain>, proof_batch: usize) -> Self {
+    /// checked in batches by `proofs`.
+    pub fn new(identity: Arc<IdentityDomain>, proofs: ProofBatcher) -> Self {
         Self {
             book: Arc::new(Replayed::new()),
             identity,
-            proofs: ProofBatcher::new(proof_batch),
+            proofs,
         }
     }
 
