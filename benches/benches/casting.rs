@@ -18,7 +18,10 @@
 //! HTTP, about half a minute at the goal's 2,500 /s, with the rate of every
 //! second and the answers' latencies, so that a rate that holds only for a
 //! short burst (before the write-ahead log's checkpoints, before the
-//! database outgrows the page cache) is not taken for a sustained one.
+//! database outgrows the page cache) is not taken for a sustained one. The
+//! service's own stage metrics then say where a ballot's time went during
+//! that run: the blocking pool, judging, the proof's weighting, queue and
+//! batch check, the append queue and the commit.
 //!
 //! `cargo bench -p zkaudit-benches --bench casting`
 
@@ -47,6 +50,7 @@ use zkaudit_prover::KeyCache;
 use zkaudit_service::client::Client;
 use zkaudit_service::client::election::{BallotContext, ballot_body, cast};
 use zkaudit_service::clock::now_ms;
+use zkaudit_service::server::metrics::{Metrics, Stage};
 use zkaudit_service::server::state::AppState;
 use zkaudit_verifier::groth16::encode_proof;
 
@@ -352,7 +356,9 @@ fn main() {
 /// reported with the rate of each second and the answers' latencies.
 fn sustained(svc: &Service, election: &str, ballots: &[Ballot]) {
     let url = format!("{}/v1/elections/{election}/ballots", svc.base);
+    let before = Observed::read(svc.state.metrics());
     let run = cast_over_http(&url, &bodies(ballots), SUSTAINED_SUBMITTERS);
+    let during = Observed::read(svc.state.metrics()).since(&before);
     let per_second = run.per_second();
     let mut sorted = per_second.clone();
     sorted.sort_unstable();
@@ -371,4 +377,53 @@ fn sustained(svc: &Service, election: &str, ballots: &[Ballot]) {
         run.timed.percentile(1.0).as_secs_f64() * 1e3,
     );
     println!("each second: {per_second:?}");
+    println!("\nwhere the time went (the service's metrics over the sustained run):\n");
+    println!("| | observed | mean |");
+    println!("|---|---:|---:|");
+    for (name, sum, count) in during.0 {
+        let mean = sum / count.max(1) as f64;
+        let mean = if name.ends_with("size") {
+            format!("{mean:.1}")
+        } else {
+            format!("{:.2} ms", mean * 1e3)
+        };
+        println!("| {name} | {count} | {mean} |");
+    }
+}
+
+/// The sums and counts of the service's stage histograms at one moment, by
+/// name.
+struct Observed(Vec<(&'static str, f64, u64)>);
+
+impl Observed {
+    fn read(metrics: &Metrics) -> Self {
+        let mut read = Vec::new();
+        let mut add = |name, histogram: prometheus::Histogram| {
+            read.push((
+                name,
+                histogram.get_sample_sum(),
+                histogram.get_sample_count(),
+            ));
+        };
+        for stage in Stage::ALL {
+            add(stage.label(), metrics.stage(stage));
+        }
+        add("proof batch size", metrics.proof_batch_size.clone());
+        add("proof batch check", metrics.proof_batch_seconds.clone());
+        add("commit batch size", metrics.batch_size.clone());
+        add("commit", metrics.commit_seconds.clone());
+        add("append (queued to durable)", metrics.append_latency.clone());
+        Self(read)
+    }
+
+    /// What was observed after `before`.
+    fn since(self, before: &Self) -> Self {
+        Self(
+            self.0
+                .into_iter()
+                .zip(&before.0)
+                .map(|((name, sum, count), (_, sum0, count0))| (name, sum - sum0, count - count0))
+                .collect(),
+        )
+    }
 }
