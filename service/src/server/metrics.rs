@@ -54,20 +54,12 @@ impl Metrics {
             &["outcome"],
         )
         .expect("static metric");
-        let batch_size = Histogram::with_opts(
-            HistogramOpts::new("batch_size", "Records per integrated batch").buckets(vec![
-                1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
-            ]),
-        )
-        .expect("static metric");
-        let append_latency = Histogram::with_opts(
-            HistogramOpts::new(
-                "append_latency_seconds",
-                "Time from enqueue to durable acknowledgement",
-            )
-            .buckets(prometheus::exponential_buckets(0.0005, 2.0, 14).expect("static buckets")),
-        )
-        .expect("static metric");
+        let batch_size = histogram("batch_size", "Records per integrated batch", size_buckets());
+        let append_latency = histogram(
+            "append_latency_seconds",
+            "Time from enqueue to durable acknowledgement",
+            prometheus::exponential_buckets(0.0005, 2.0, 14).expect("static buckets"),
+        );
         let http_latency = HistogramVec::new(
             HistogramOpts::new("http_request_duration_seconds", "HTTP request durations"),
             &["method", "status"],
@@ -82,24 +74,18 @@ impl Metrics {
             &["stage"],
         )
         .expect("static metric");
-        let proof_batch_size = Histogram::with_opts(
-            HistogramOpts::new("proof_batch_size", "Proofs per batch check")
-                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
-        )
-        .expect("static metric");
-        let proof_batch_seconds = Histogram::with_opts(
-            HistogramOpts::new("proof_batch_seconds", "Seconds per batch check of proofs")
-                .buckets(fine_buckets()),
-        )
-        .expect("static metric");
-        let commit_seconds = Histogram::with_opts(
-            HistogramOpts::new(
-                "commit_seconds",
-                "Seconds per storage transaction integrating a batch",
-            )
-            .buckets(fine_buckets()),
-        )
-        .expect("static metric");
+        let proof_batch_size =
+            histogram("proof_batch_size", "Proofs per batch check", size_buckets());
+        let proof_batch_seconds = histogram(
+            "proof_batch_seconds",
+            "Seconds per batch check of proofs",
+            fine_buckets(),
+        );
+        let commit_seconds = histogram(
+            "commit_seconds",
+            "Seconds per storage transaction integrating a batch",
+            fine_buckets(),
+        );
         let log_size = IntGauge::new("log_size", "Entries in the log").expect("static metric");
         let cosignatures = IntCounterVec::new(
             Opts::new(
@@ -238,6 +224,16 @@ impl Stage {
             Stage::AppendQueue => "append_queue",
         }
     }
+}
+
+/// A histogram with `buckets`, to register.
+fn histogram(name: &str, help: &str, buckets: Vec<f64>) -> Histogram {
+    Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets)).expect("static metric")
+}
+
+/// Batch sizes: 1 to 1024, doubling.
+fn size_buckets() -> Vec<f64> {
+    prometheus::exponential_buckets(1.0, 2.0, 11).expect("static buckets")
 }
 
 /// Buckets from 50 µs to about 3.3 s, doubling: a stage of a fast
