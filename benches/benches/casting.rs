@@ -398,7 +398,7 @@ struct Observed(Vec<(&'static str, f64, u64)>);
 impl Observed {
     fn read(metrics: &Metrics) -> Self {
         let mut read = Vec::new();
-        let mut add = |name, histogram: prometheus::Histogram| {
+        let mut add = |name, histogram: &prometheus::Histogram| {
             read.push((
                 name,
                 histogram.get_sample_sum(),
@@ -408,11 +408,11 @@ impl Observed {
         for stage in Stage::ALL {
             add(stage.label(), metrics.stage(stage));
         }
-        add("proof batch size", metrics.proof_batch_size.clone());
-        add("proof batch check", metrics.proof_batch_seconds.clone());
-        add("commit batch size", metrics.batch_size.clone());
-        add("commit", metrics.commit_seconds.clone());
-        add("append (queued to durable)", metrics.append_latency.clone());
+        add("proof batch size", &metrics.proof_batch_size);
+        add("proof batch check", &metrics.proof_batch_seconds);
+        add("commit batch size", &metrics.batch_size);
+        add("commit", &metrics.commit_seconds);
+        add("append (queued to durable)", &metrics.append_latency);
         Self(read)
     }
 
