@@ -7,6 +7,7 @@
 )]
 
 pub mod bundle;
+pub mod cpu;
 pub mod election;
 pub mod timed;
 pub mod trapdoor;
