@@ -74,7 +74,7 @@ impl ProofBatcher {
             let (queue, metrics) = (queue.clone(), metrics.clone());
             let spawned = std::thread::Builder::new()
                 .name(format!("proof-batch-{n}"))
-                .spawn(move || work(&queue, max_batch.max(1), &metrics));
+                .spawn(move || on_this_thread_alone(|| work(&queue, max_batch.max(1), &metrics)));
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "cannot start a proof-batch worker");
             }
@@ -82,13 +82,12 @@ impl ProofBatcher {
         Self { jobs, metrics }
     }
 
-    /// One worker, batches of up to `max_batch`. One batch's check already
-    /// runs on every core (arkworks' multi-scalar multiplication and
-    /// Miller loops are parallel); a second worker would only halve the
-    /// batches, and every batch pays a fixed cost (a final exponentiation,
-    /// the `γ` and `δ` pairings) that a full batch shares among 64 proofs.
-    /// Measured through HTTP with 64 submitters (`benches/casting.rs`), one
-    /// worker checks about 27 proofs per batch where two checked about 13.
+    /// One worker, batches of up to `max_batch`. A second worker would only
+    /// halve the batches, and every batch pays a fixed cost (a final
+    /// exponentiation, the `γ` and `δ` pairings) that a full batch shares
+    /// among 64 proofs. Measured through HTTP with 64 submitters
+    /// (`benches/casting.rs`), one worker checks about 27 proofs per batch
+    /// where two checked about 13.
     pub fn new(max_batch: usize, metrics: Metrics) -> Self {
         Self::start(1, max_batch, metrics)
     }
@@ -153,6 +152,30 @@ fn work(queue: &Mutex<Receiver<Job>>, max_batch: usize, metrics: &Metrics) {
     }
 }
 
+/// Runs `work` with this thread as the only thread of its own rayon pool,
+/// so that arkworks' parallel code (the batch's multi-scalar
+/// multiplications and multi-Miller loop) runs inline on it.
+///
+/// Under load the requests' threads keep every core busy, so splitting a
+/// batch across the global pool gained nothing, while that pool's threads,
+/// woken for each batch, spun and yielded between its pieces: through HTTP
+/// with 64 submitters they switched about 18,000 times a second, more than
+/// every other thread of the service together (`benches/casting.rs`,
+/// BENCHMARKS.md). If the pool cannot be made, `work` runs as it is.
+fn on_this_thread_alone(work: impl FnOnce() + Send) {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .use_current_thread()
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(e) => {
+            tracing::warn!(error = %e, "proof batches checked on the shared thread pool");
+            work()
+        }
+    }
+}
+
 /// Checks `jobs`, one batch per key, and answers each.
 fn check(jobs: Vec<Job>) {
     type Group = (Arc<PreparedKey>, Vec<WeightedProof>, Vec<SyncSender<bool>>);
@@ -193,5 +216,37 @@ fn verdicts(key: &PreparedKey, proofs: &[WeightedProof]) -> Vec<bool> {
             (0..proofs.len()).map(|i| !invalid.contains(&i)).collect()
         }
         Err(_) => vec![false; proofs.len()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_this_thread_alone;
+    use rayon::prelude::*;
+
+    /// Parallel code called by a batch worker runs on the worker itself,
+    /// not on the global pool's threads.
+    #[test]
+    fn parallel_work_of_a_worker_stays_on_its_thread() {
+        let caller = std::thread::current().id();
+        let (threads, pool_size) = std::thread::spawn(|| {
+            let mut seen = Vec::new();
+            let mut pool_size = 0;
+            on_this_thread_alone(|| {
+                pool_size = rayon::current_num_threads();
+                seen = (0..1_000)
+                    .into_par_iter()
+                    .map(|_| std::thread::current().id())
+                    .collect::<Vec<_>>();
+                seen.push(std::thread::current().id());
+            });
+            (seen, pool_size)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(pool_size, 1);
+        let own = *threads.last().unwrap();
+        assert_ne!(own, caller, "the worker is a thread of its own");
+        assert!(threads.iter().all(|&id| id == own));
     }
 }
