@@ -162,6 +162,9 @@ fn work(queue: &Mutex<Receiver<Job>>, max_batch: usize, metrics: &Metrics) {
 /// with 64 submitters they switched about 18,000 times a second, more than
 /// every other thread of the service together (`benches/casting.rs`,
 /// BENCHMARKS.md). If the pool cannot be made, `work` runs as it is.
+///
+/// Such a pool starts no thread of its own; rayon keeps its small registry
+/// for the life of the process (one per batch worker ever started).
 fn on_this_thread_alone(work: impl FnOnce() + Send) {
     match rayon::ThreadPoolBuilder::new()
         .num_threads(1)
